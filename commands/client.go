@@ -1,0 +1,139 @@
+package commands
+
+import (
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"synap/engine"
+	"synap/resp"
+)
+
+// Reply modes of CLIENT REPLY.
+const (
+	ReplyOn = iota
+	ReplyOff
+	ReplySkip
+)
+
+// Client is one connection's state.
+type Client struct {
+	ID      int64
+	Addr    string
+	LAddr   string
+	Created time.Time
+
+	srv *Server
+	nc  net.Conn
+	rd  *resp.Reader
+	W   *resp.Writer
+	Tx  *engine.Tx
+
+	// Set by the connection's own goroutine; read by CLIENT LIST under mu.
+	mu      sync.Mutex
+	name    string
+	libName string
+	libVer  string
+	lastCmd string
+
+	DB        int
+	NS        *engine.Namespace
+	Authed    bool
+	ReplyMode int
+	skipNext  bool
+	NoEvict   bool
+	NoTouch   bool
+
+	lastInteraction atomic.Int64 // unix nanos
+	closeAfterReply atomic.Bool
+	killed          atomic.Bool
+	keyIdx          []int
+	keyBuf          [][]byte
+	ctx             Ctx
+}
+
+func (c *Client) touch() { c.lastInteraction.Store(time.Now().UnixNano()) }
+
+// Name is the CLIENT SETNAME name.
+func (c *Client) Name() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.name
+}
+
+// SetName sets the connection name.
+func (c *Client) SetName(n string) {
+	c.mu.Lock()
+	c.name = n
+	c.mu.Unlock()
+}
+
+// SetLib records CLIENT SETINFO LIB-NAME / LIB-VER; empty leaves a field as is.
+func (c *Client) SetLib(name, ver *string) {
+	c.mu.Lock()
+	if name != nil {
+		c.libName = *name
+	}
+	if ver != nil {
+		c.libVer = *ver
+	}
+	c.mu.Unlock()
+}
+
+// Lib returns the library name and version the client announced.
+func (c *Client) Lib() (name, ver string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.libName, c.libVer
+}
+
+// LastCommand is the full name of the last command run.
+func (c *Client) LastCommand() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lastCmd
+}
+
+// Idle is the time since the client's last command.
+func (c *Client) Idle() time.Duration {
+	return time.Since(time.Unix(0, c.lastInteraction.Load()))
+}
+
+// Proto is the RESP version the client speaks.
+func (c *Client) Proto() int { return c.W.Proto }
+
+// Server is the server the client is connected to.
+func (c *Client) Server() *Server { return c.srv }
+
+// Kill disconnects the client; its goroutine notices on its next read or write.
+func (c *Client) Kill() {
+	if c.killed.CompareAndSwap(false, true) {
+		_ = c.nc.Close()
+	}
+}
+
+// CloseAfterReply makes the connection close once the pending replies are sent (QUIT).
+func (c *Client) CloseAfterReply() { c.closeAfterReply.Store(true) }
+
+// Select switches the client to database db.
+func (c *Client) Select(db int) {
+	c.DB = db
+	c.NS = c.srv.DBs[db]
+}
+
+// QueryBuf is the number of bytes read but not yet executed.
+func (c *Client) QueryBuf() int { return c.rd.Buffered() }
+
+func (c *Client) flush() bool {
+	if c.W.Len() == 0 {
+		return true
+	}
+	n, err := c.nc.Write(c.W.Buf)
+	c.srv.Stats.NetOutput.Add(int64(n))
+	c.W.Reset()
+	if cap(c.W.Buf) > 1<<20 {
+		c.W.Buf = nil // do not keep a huge reply buffer per idle client
+	}
+	return err == nil
+}

@@ -1,0 +1,211 @@
+package commands
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"strconv"
+	"strings"
+
+	"synap/resp"
+)
+
+// Version is Synap's own version; RedisVersion is the Redis API level it
+// reports to clients that branch on it.
+var (
+	Version      = "0.1.0-dev"
+	RedisVersion = "7.2.0"
+)
+
+const connFlags = FlagNoScript | FlagLoading | FlagStale | FlagFast | FlagNoAuth | FlagAllowBusy
+
+func init() {
+	register(
+		&Command{Name: "ping", Arity: -1, Flags: FlagFast, ACL: []string{"fast", "connection"},
+			Group: "connection", Since: "1.0.0", Summary: "Returns the server's liveliness response.", Run: cmdPing},
+		&Command{Name: "echo", Arity: 2, Flags: FlagFast, ACL: []string{"fast", "connection"},
+			Group: "connection", Since: "1.0.0", Summary: "Returns the given string.", Run: cmdEcho},
+		&Command{Name: "auth", Arity: -2, Flags: connFlags, ACL: []string{"fast", "connection"},
+			Group: "connection", Since: "1.0.0", Summary: "Authenticates the connection.", Run: cmdAuth},
+		&Command{Name: "hello", Arity: -1, Flags: connFlags, ACL: []string{"fast", "connection"},
+			Group: "connection", Since: "6.0.0", Summary: "Handshakes with the Redis server.", Run: cmdHello},
+		&Command{Name: "select", Arity: 2, Flags: FlagLoading | FlagStale | FlagFast, ACL: []string{"fast", "connection"},
+			Group: "connection", Since: "1.0.0", Summary: "Changes the selected database.", Run: cmdSelect},
+		&Command{Name: "quit", Arity: -1, Flags: connFlags, ACL: []string{"fast", "connection"},
+			Group: "connection", Since: "1.0.0", Summary: "Closes the connection.", Run: cmdQuit},
+		&Command{Name: "reset", Arity: 1, Flags: connFlags, ACL: []string{"fast", "connection"},
+			Group: "connection", Since: "6.2.0", Summary: "Resets the connection.", Run: cmdReset},
+	)
+}
+
+func cmdPing(x *Ctx) {
+	switch len(x.Args) {
+	case 1:
+		x.W.Simple("PONG")
+	case 2:
+		x.W.Bulk(x.Args[1])
+	default:
+		x.ArityError()
+	}
+}
+
+func cmdEcho(x *Ctx) { x.W.Bulk(x.Args[1]) }
+
+func cmdQuit(x *Ctx) {
+	x.W.OK()
+	x.C.CloseAfterReply()
+}
+
+func cmdSelect(x *Ctx) {
+	db, err := strconv.Atoi(string(x.Args[1]))
+	if err != nil {
+		x.Error(resp.ErrNotInteger)
+		return
+	}
+	if db < 0 || db >= len(x.S.DBs) {
+		x.Error(resp.ErrDBIndex)
+		return
+	}
+	x.C.Select(db)
+	x.W.OK()
+}
+
+func cmdReset(x *Ctx) {
+	c := x.C
+	c.Select(0)
+	c.W.Proto = 2
+	c.ReplyMode, c.skipNext = ReplyOn, false
+	c.NoEvict, c.NoTouch = false, false
+	c.SetName("")
+	if x.S.Config().RequirePass != "" {
+		c.Authed = false
+	}
+	x.W.Simple("RESET")
+}
+
+const errAuthNoPass = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
+
+// authenticate checks a username and password against requirepass and
+// binds the client on success. It returns the error text to reply, or "".
+func (s *Server) authenticate(c *Client, user, pass []byte) string {
+	want := s.Config().RequirePass
+	if user != nil && string(user) != "default" {
+		return resp.ErrWrongPass
+	}
+	if want == "" {
+		if user == nil {
+			return errAuthNoPass
+		}
+		c.Authed = true // the default user has no password: any password is accepted
+		return ""
+	}
+	// Compare digests so the time taken does not depend on how much of the
+	// secret a guess got right, nor on its length.
+	a, b := sha256.Sum256(pass), sha256.Sum256([]byte(want))
+	if subtle.ConstantTimeCompare(a[:], b[:]) != 1 {
+		return resp.ErrWrongPass
+	}
+	c.Authed = true
+	return ""
+}
+
+func cmdAuth(x *Ctx) {
+	var user, pass []byte
+	switch len(x.Args) {
+	case 2:
+		pass = x.Args[1]
+	case 3:
+		user, pass = x.Args[1], x.Args[2]
+	default:
+		x.SyntaxError()
+		return
+	}
+	if msg := x.S.authenticate(x.C, user, pass); msg != "" {
+		x.S.Log.Warn("failed AUTH", "addr", x.C.Addr, "id", x.C.ID)
+		x.Error(msg)
+		return
+	}
+	x.W.OK()
+}
+
+const errHelloNoAuth = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"
+
+func cmdHello(x *Ctx) {
+	proto := x.C.W.Proto
+	var user, pass, name []byte
+	hasName := false
+	args := x.Args[1:]
+	if len(args) > 0 {
+		v, err := strconv.ParseInt(string(args[0]), 10, 64)
+		if err != nil {
+			x.Error("ERR Protocol version is not an integer or out of range")
+			return
+		}
+		if v < 2 || v > 3 {
+			x.Error("NOPROTO unsupported protocol version")
+			return
+		}
+		proto = int(v)
+		args = args[1:]
+	}
+	for i := 0; i < len(args); i++ {
+		more := len(args) - i - 1
+		switch opt := strings.ToLower(string(args[i])); {
+		case opt == "auth" && more >= 2:
+			user, pass = args[i+1], args[i+2]
+			i += 2
+		case opt == "setname" && more >= 1:
+			name, hasName = args[i+1], true
+			i++
+		default:
+			x.Error("ERR Syntax error in HELLO option '" + clip(args[i], 128) + "'")
+			return
+		}
+	}
+	if user != nil {
+		if msg := x.S.authenticate(x.C, user, pass); msg != "" {
+			x.S.Log.Warn("failed AUTH", "addr", x.C.Addr, "id", x.C.ID)
+			x.Error(msg)
+			return
+		}
+	}
+	if x.S.Config().RequirePass != "" && !x.C.Authed {
+		x.Error(errHelloNoAuth)
+		return
+	}
+	if hasName {
+		if !validClientName(name) {
+			x.Error(ErrClientName)
+			return
+		}
+		x.C.SetName(string(name))
+	}
+	x.C.W.Proto = proto
+	w := x.W
+	w.Map(7)
+	w.BulkString("server")
+	w.BulkString("redis")
+	w.BulkString("version")
+	w.BulkString(RedisVersion)
+	w.BulkString("proto")
+	w.Int(int64(proto))
+	w.BulkString("id")
+	w.Int(x.C.ID)
+	w.BulkString("mode")
+	w.BulkString("standalone")
+	w.BulkString("role")
+	w.BulkString("master")
+	w.BulkString("modules")
+	w.Array(0)
+}
+
+// ErrClientName is Redis's text for a name with spaces or control characters.
+const ErrClientName = "ERR Client names cannot contain spaces, newlines or special characters."
+
+func validClientName(b []byte) bool {
+	for _, c := range b {
+		if c < '!' || c > '~' {
+			return false
+		}
+	}
+	return true
+}

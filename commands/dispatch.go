@@ -1,0 +1,191 @@
+package commands
+
+import (
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"synap/engine"
+	"synap/resp"
+)
+
+// Ctx is what a handler gets: its arguments, the reply writer, and the
+// transaction holding the locks of the keys the table says it touches.
+type Ctx struct {
+	S    *Server
+	C    *Client
+	Cmd  *Command
+	Args [][]byte
+	W    *resp.Writer
+	Tx   *engine.Tx
+	// failed is set by Error so statistics count failed calls.
+	failed bool
+}
+
+// Error replies with an error and marks the call failed.
+func (x *Ctx) Error(msg string) {
+	x.failed = true
+	x.W.Error(msg)
+}
+
+// ArityError replies with Redis's wrong-number-of-arguments text.
+func (x *Ctx) ArityError() { x.Error(ArityErr(x.Cmd.Name)) }
+
+// SyntaxError replies "ERR syntax error".
+func (x *Ctx) SyntaxError() { x.Error(resp.ErrSyntax) }
+
+// ArityErr is Redis's text for a wrong argument count.
+func ArityErr(name string) string {
+	return "ERR wrong number of arguments for '" + name + "' command"
+}
+
+// UnknownCommandErr is Redis's text for a command not in the table.
+func UnknownCommandErr(args [][]byte) string {
+	var b strings.Builder
+	b.WriteString("ERR unknown command '")
+	b.WriteString(clip(args[0], 128))
+	b.WriteString("', with args beginning with: ")
+	n := 0
+	for _, a := range args[1:] {
+		if n >= 128 {
+			break
+		}
+		s := clip(a, 128-n)
+		b.WriteString("'" + s + "' ")
+		n += len(s) + 3
+	}
+	return sanitize(b.String())
+}
+
+func clip(b []byte, n int) string {
+	if len(b) > n {
+		b = b[:n]
+	}
+	return string(b)
+}
+
+// sanitize keeps an error reply on one line, as Redis does.
+func sanitize(s string) string {
+	if strings.ContainsAny(s, "\r\n") {
+		s = strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
+	}
+	return s
+}
+
+// UnknownSubcommandErr is Redis's text for an unknown subcommand.
+func UnknownSubcommandErr(parent string, sub []byte) string {
+	return sanitize("ERR unknown subcommand '" + clip(sub, 128) + "'. Try " + strings.ToUpper(parent) + " HELP.")
+}
+
+// Resolve finds the table row for args: the command, or its subcommand when
+// it has them. It returns the error text when there is none or the arity is wrong.
+func (t *Table) Resolve(args [][]byte) (*Command, string) {
+	cmd := t.Lookup(args[0])
+	if cmd == nil {
+		return nil, UnknownCommandErr(args)
+	}
+	if len(cmd.Subs) > 0 {
+		if len(args) < 2 {
+			return nil, ArityErr(cmd.Name)
+		}
+		sub := cmd.Sub(args[1])
+		if sub == nil {
+			return nil, UnknownSubcommandErr(cmd.Name, args[1])
+		}
+		cmd = sub
+	}
+	if !cmd.ArityOK(len(args)) {
+		return nil, ArityErr(cmd.Name)
+	}
+	return cmd, ""
+}
+
+// Exec runs one command for client c and writes its reply.
+func (s *Server) Exec(c *Client, args [][]byte) {
+	c.touch()
+	s.Stats.Commands.Add(1)
+	mark := c.W.Len()
+	cmd, errText := s.Table.Resolve(args)
+	switch {
+	case cmd == nil:
+		s.reject(c, nil, errText)
+	case s.Config().RequirePass != "" && !c.Authed && cmd.Flags&FlagNoAuth == 0:
+		s.reject(c, cmd, resp.ErrNoAuth)
+	default:
+		s.run(c, cmd, args)
+	}
+	switch c.ReplyMode {
+	case ReplyOff:
+		c.W.Truncate(mark)
+	case ReplySkip:
+		if c.skipNext {
+			c.W.Truncate(mark)
+			c.ReplyMode, c.skipNext = ReplyOn, false
+		} else {
+			c.skipNext = true
+		}
+	}
+}
+
+func (s *Server) reject(c *Client, cmd *Command, msg string) {
+	s.Stats.RejectedCalls.Add(1)
+	s.Stats.ErrorReplies.Add(1)
+	if cmd != nil {
+		cmd.stats.rejected.Add(1)
+	}
+	c.W.Error(msg)
+}
+
+func (s *Server) run(c *Client, cmd *Command, args [][]byte) {
+	x := &c.ctx
+	*x = Ctx{S: s, C: c, Cmd: cmd, Args: args, W: c.W, Tx: c.Tx}
+	s.lock(c, cmd, args)
+	start := time.Now()
+	mark := c.W.Len()
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				s.Stats.UnexpectedPanics.Add(1)
+				s.Log.Error("command panicked", "command", cmd.Name, "panic", r, "stack", string(debug.Stack()))
+				c.W.Truncate(mark)
+				x.Error("ERR internal error while running '" + cmd.Name + "'")
+			}
+			c.Tx.End()
+		}()
+		cmd.Run(x)
+	}()
+	cmd.stats.calls.Add(1)
+	cmd.stats.usec.Add(int64(time.Since(start) / time.Microsecond))
+	if x.failed {
+		cmd.stats.failed.Add(1)
+		s.Stats.FailedCalls.Add(1)
+		s.Stats.ErrorReplies.Add(1)
+	}
+	if c.lastCmd != cmd.Name {
+		c.mu.Lock()
+		c.lastCmd = cmd.Name
+		c.mu.Unlock()
+	}
+	*x = Ctx{}
+}
+
+// lock takes the shard locks the table says cmd needs.
+func (s *Server) lock(c *Client, cmd *Command, args [][]byte) {
+	write := cmd.Flags&FlagWrite != 0
+	if cmd.Flags&FlagKeyspace != 0 {
+		c.Tx.BeginAll(c.NS, write)
+		return
+	}
+	if !cmd.HasKeys() {
+		return
+	}
+	c.keyIdx = cmd.KeyIndexes(c.keyIdx[:0], args)
+	if len(c.keyIdx) == 0 {
+		return
+	}
+	c.keyBuf = c.keyBuf[:0]
+	for _, i := range c.keyIdx {
+		c.keyBuf = append(c.keyBuf, args[i])
+	}
+	c.Tx.Begin(c.NS, c.keyBuf, write)
+}

@@ -1,0 +1,61 @@
+package commands
+
+import (
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"testing"
+
+	"synap/resp/resptest"
+)
+
+// startServer runs a real Synap on a loopback port for the test's lifetime.
+func startServer(t testing.TB, opts ...func(*Config)) *Server {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.Shards = 16
+	for _, o := range opts {
+		o(&cfg)
+	}
+	srv := NewServer(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start(ln)
+	t.Cleanup(func() { _ = srv.Close() })
+	return srv
+}
+
+// dial opens a raw client to srv.
+func dial(t testing.TB, srv *Server) *resptest.Client {
+	t.Helper()
+	c, err := resptest.Dial(srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// step is one command and the exact rendered reply it must get.
+type step struct {
+	cmd  string // arguments separated by single spaces; use args for others
+	args []string
+	want string
+}
+
+// runSteps sends each step on one connection and compares replies exactly.
+func runSteps(t *testing.T, c *resptest.Client, steps []step) {
+	t.Helper()
+	for _, s := range steps {
+		args := s.args
+		if args == nil {
+			args = strings.Split(s.cmd, " ")
+		}
+		if got := c.Do(args...); got != s.want {
+			t.Errorf("%q: got %s, want %s", args, got, s.want)
+		}
+	}
+}

@@ -1,0 +1,302 @@
+package commands
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/puzpuzpuz/xsync/v3"
+
+	"synap/engine"
+	"synap/resp"
+)
+
+// Server is one Synap instance: the table, the engine and the connected clients.
+type Server struct {
+	Table *Table
+	Eng   *engine.Engine
+	DBs   []*engine.Namespace
+	Log   *slog.Logger
+
+	cfgMu sync.Mutex
+	cfg   atomic.Pointer[Config]
+
+	clients *xsync.MapOf[int64, *Client]
+	nextID  atomic.Int64
+
+	started   time.Time
+	lastSave  int64
+	ln        net.Listener
+	closing   atomic.Bool
+	done      chan struct{}
+	closeOnce sync.Once
+	wg        sync.WaitGroup
+
+	Stats ServerStats
+}
+
+// ServerStats are the INFO stats counters.
+type ServerStats struct {
+	Connections       atomic.Int64
+	RejectedConns     atomic.Int64
+	Commands          atomic.Int64
+	NetInput          atomic.Int64
+	NetOutput         atomic.Int64
+	KeyspaceHits      atomic.Int64
+	KeyspaceMisses    atomic.Int64
+	ErrorReplies      atomic.Int64
+	ProtocolErrors    atomic.Int64
+	UnexpectedPanics  atomic.Int64
+	RejectedCalls     atomic.Int64
+	FailedCalls       atomic.Int64
+	ExpiredStaleCount atomic.Int64
+}
+
+// NewServer builds a server from cfg; it does not listen yet.
+func NewServer(cfg Config, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.Default()
+	}
+	if cfg.Databases <= 0 {
+		cfg.Databases = 16
+	}
+	s := &Server{
+		Table:    NewTable(),
+		Eng:      engine.New(cfg.Shards),
+		Log:      log,
+		clients:  xsync.NewMapOf[int64, *Client](),
+		started:  time.Now(),
+		lastSave: time.Now().Unix(),
+		done:     make(chan struct{}),
+	}
+	for i := 0; i < cfg.Databases; i++ {
+		name := ""
+		if i > 0 {
+			name = "db" + strconv.Itoa(i)
+		}
+		s.DBs = append(s.DBs, s.Eng.Namespace(name))
+	}
+	s.cfg.Store(&cfg)
+	return s
+}
+
+// Config is the live configuration; treat it as read-only.
+func (s *Server) Config() *Config { return s.cfg.Load() }
+
+// UpdateConfig changes the live configuration atomically.
+func (s *Server) UpdateConfig(fn func(c *Config) error) error {
+	s.cfgMu.Lock()
+	defer s.cfgMu.Unlock()
+	next := *s.cfg.Load()
+	if err := fn(&next); err != nil {
+		return err
+	}
+	s.cfg.Store(&next)
+	return nil
+}
+
+// Limits are the protocol limits of the current configuration.
+func (s *Server) Limits() resp.Limits {
+	l := resp.DefaultLimits()
+	cfg := s.Config()
+	if cfg.ProtoMaxBulkLen > 0 {
+		l.MaxBulkLen = cfg.ProtoMaxBulkLen
+	}
+	if cfg.ClientQueryBufferLimit > 0 {
+		l.MaxQueryBuf = cfg.ClientQueryBufferLimit
+	}
+	return l
+}
+
+// ListenAndServe listens on the configured address and serves until Close.
+func (s *Server) ListenAndServe() error {
+	cfg := s.Config()
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Bind, strconv.Itoa(cfg.Port)))
+	if err != nil {
+		return err
+	}
+	return s.Serve(ln)
+}
+
+// Serve accepts RESP connections on ln until Close.
+func (s *Server) Serve(ln net.Listener) error {
+	s.ln = ln
+	return s.accept()
+}
+
+// Start serves ln in the background; Addr is valid when it returns.
+func (s *Server) Start(ln net.Listener) {
+	s.ln = ln
+	go func() { _ = s.accept() }()
+}
+
+func (s *Server) accept() error {
+	ln := s.ln
+	s.Log.Info("serving RESP", "addr", ln.Addr().String())
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if s.closing.Load() {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(5 * time.Millisecond)
+				continue
+			}
+			return err
+		}
+		if s.clients.Size() >= s.Config().MaxClients {
+			s.Stats.RejectedConns.Add(1)
+			_, _ = nc.Write([]byte("-ERR max number of clients reached\r\n"))
+			_ = nc.Close()
+			continue
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.serveConn(nc)
+		}()
+	}
+}
+
+// Addr is the listening address.
+func (s *Server) Addr() net.Addr {
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
+}
+
+// Close stops accepting, disconnects every client and stops the engine.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		s.closing.Store(true)
+		if s.ln != nil {
+			_ = s.ln.Close()
+		}
+		s.clients.Range(func(_ int64, c *Client) bool {
+			c.Kill()
+			return true
+		})
+		s.wg.Wait()
+		s.Eng.Close()
+		close(s.done)
+	})
+	return nil
+}
+
+// Done is closed once the server has shut down (SHUTDOWN or Close).
+func (s *Server) Done() <-chan struct{} { return s.done }
+
+// Clients returns the connected clients.
+func (s *Server) Clients() []*Client {
+	var out []*Client
+	s.clients.Range(func(_ int64, c *Client) bool {
+		out = append(out, c)
+		return true
+	})
+	return out
+}
+
+// ClientCount is the number of connected clients.
+func (s *Server) ClientCount() int { return s.clients.Size() }
+
+// StartTime is when the server started.
+func (s *Server) StartTime() time.Time { return s.started }
+
+// LastSave is the unix time of the last successful save (start time: nothing persists yet).
+func (s *Server) LastSave() int64 { return s.lastSave }
+
+const flushAbove = 64 << 10 // flush mid-pipeline once this much reply is pending
+
+func (s *Server) serveConn(nc net.Conn) {
+	c := s.newClient(nc)
+	s.clients.Store(c.ID, c)
+	s.Stats.Connections.Add(1)
+	defer func() {
+		s.clients.Delete(c.ID)
+		c.Tx.End()
+		_ = nc.Close()
+	}()
+	limits := s.Config()
+	c.rd.SetLimits(s.Limits())
+	for {
+		args, err := c.rd.Next(s.preAuth(c))
+		if err != nil {
+			var pe *resp.ProtocolError
+			if errors.As(err, &pe) {
+				s.Stats.ProtocolErrors.Add(1)
+				s.Log.Warn("protocol error, closing client", "addr", c.Addr, "id", c.ID, "err", pe.Msg)
+				c.W.Error(pe.Msg)
+				c.flush()
+			}
+			return
+		}
+		if args == nil {
+			if c.W.Len() > 0 && !c.flush() {
+				return
+			}
+			if c.closeAfterReply.Load() {
+				return
+			}
+			if cfg := s.Config(); cfg != limits {
+				limits = cfg
+				c.rd.SetLimits(s.Limits())
+			}
+			if t := limits.Timeout; t > 0 {
+				_ = nc.SetReadDeadline(time.Now().Add(time.Duration(t) * time.Second))
+			}
+			before := c.rd.Buffered()
+			if err := c.rd.Fill(); err != nil {
+				if errors.Is(err, resp.ErrQueryBufLimit) {
+					s.Log.Warn("closing client that reached max query buffer length", "addr", c.Addr, "id", c.ID)
+				} else if !errors.Is(err, io.EOF) && !c.killed.Load() && !s.closing.Load() {
+					s.Log.Debug("client read", "addr", c.Addr, "err", err)
+				}
+				return
+			}
+			s.Stats.NetInput.Add(int64(c.rd.Buffered() - before))
+			continue
+		}
+		s.Exec(c, args)
+		if c.closeAfterReply.Load() {
+			c.flush()
+			return
+		}
+		if c.W.Len() >= flushAbove && !c.flush() {
+			return
+		}
+	}
+}
+
+// preAuth reports whether Redis's unauthenticated input limits apply.
+func (s *Server) preAuth(c *Client) bool {
+	return !c.Authed && s.Config().RequirePass != ""
+}
+
+func (s *Server) newClient(nc net.Conn) *Client {
+	c := &Client{
+		ID:      s.nextID.Add(1),
+		srv:     s,
+		nc:      nc,
+		rd:      resp.NewReader(nc, s.Limits()),
+		W:       resp.NewWriter(),
+		Tx:      s.Eng.NewTx(),
+		Created: time.Now(),
+		NS:      s.DBs[0],
+	}
+	c.Addr = nc.RemoteAddr().String()
+	c.LAddr = nc.LocalAddr().String()
+	c.touch()
+	return c
+}
+
+// Errorf formats an error reply text.
+func Errorf(format string, a ...any) string { return fmt.Sprintf(format, a...) }

@@ -1,0 +1,211 @@
+// Package commands holds the command table, one file per command family,
+// and the dispatcher every surface calls.
+package commands
+
+import (
+	"sort"
+	"strings"
+	"sync/atomic"
+
+	"synap/tenant"
+)
+
+// Flag is a Redis command flag, as COMMAND INFO lists them.
+type Flag uint32
+
+const (
+	FlagWrite Flag = 1 << iota
+	FlagReadOnly
+	FlagDenyOOM
+	FlagAdmin
+	FlagPubSub
+	FlagNoScript
+	FlagBlocking
+	FlagLoading
+	FlagStale
+	FlagSkipMonitor
+	FlagSkipSlowlog
+	FlagFast
+	FlagNoAuth
+	FlagMayReplicate
+	FlagNoMulti
+	FlagAllowBusy
+	// FlagKeyspace is Synap's own: the command walks or clears the whole
+	// keyspace (KEYS, SCAN, FLUSHDB), so the dispatcher locks every shard.
+	FlagKeyspace
+)
+
+var flagNames = []struct {
+	f    Flag
+	name string
+}{
+	{FlagWrite, "write"}, {FlagReadOnly, "readonly"}, {FlagDenyOOM, "denyoom"},
+	{FlagAdmin, "admin"}, {FlagPubSub, "pubsub"}, {FlagNoScript, "noscript"},
+	{FlagBlocking, "blocking"}, {FlagLoading, "loading"}, {FlagStale, "stale"},
+	{FlagSkipMonitor, "skip_monitor"}, {FlagSkipSlowlog, "skip_slowlog"},
+	{FlagFast, "fast"}, {FlagNoAuth, "no_auth"}, {FlagMayReplicate, "may_replicate"},
+	{FlagNoMulti, "no_multi"}, {FlagAllowBusy, "allow_busy"},
+}
+
+// Names lists the Redis flag names set in f.
+func (f Flag) Names() []string {
+	var out []string
+	for _, n := range flagNames {
+		if f&n.f != 0 {
+			out = append(out, n.name)
+		}
+	}
+	return out
+}
+
+// Command is one row of the table. Everything the server decides about a
+// command before running it (arity, keys, locks, permission, quota) is read
+// from here; nothing is special-cased by name.
+type Command struct {
+	Name  string // lower case; a subcommand's is "parent|sub"
+	Arity int    // n: exactly n arguments with the name; -n: at least n
+	Flags Flag
+	// Key positions as COMMAND INFO gives them: first, last (negative counts
+	// from the end), step. 0,0,0 for none.
+	FirstKey, LastKey, Step int
+	// KeysFn finds keys whose positions depend on other arguments
+	// (movablekeys). It returns argument indexes.
+	KeysFn func(args [][]byte) []int
+	// ACL categories without the '@'.
+	ACL []string
+	// Need is the permission a tenant's key must have; zero means derived
+	// from the flags (write → write, readonly → read, admin → server).
+	Need tenant.Need
+	// Docs for COMMAND DOCS.
+	Group, Summary, Since, Complexity string
+
+	Subs []*Command // CONFIG GET, CLIENT LIST...
+	Run  func(*Ctx)
+
+	parent *Command
+	sub    map[string]*Command
+	stats  cmdStats
+}
+
+type cmdStats struct {
+	calls, usec, rejected, failed atomic.Int64
+}
+
+// Table is the set of commands, looked up by case-insensitive name.
+type Table struct {
+	byName map[string]*Command
+	sorted []*Command
+}
+
+var registry []*Command
+
+// register adds a family's commands; each family file calls it from init.
+func register(cmds ...*Command) { registry = append(registry, cmds...) }
+
+// NewTable builds the table from every registered family.
+func NewTable() *Table {
+	t := &Table{byName: map[string]*Command{}}
+	for _, c := range registry {
+		t.add(c)
+	}
+	sort.Slice(t.sorted, func(i, j int) bool { return t.sorted[i].Name < t.sorted[j].Name })
+	return t
+}
+
+func (t *Table) add(c *Command) {
+	if _, dup := t.byName[c.Name]; dup {
+		panic("commands: duplicate command " + c.Name)
+	}
+	finish(c, nil)
+	t.byName[c.Name] = c
+	t.sorted = append(t.sorted, c)
+}
+
+func finish(c *Command, parent *Command) {
+	c.parent = parent
+	if parent != nil && !strings.Contains(c.Name, "|") {
+		c.Name = parent.Name + "|" + c.Name
+	}
+	if c.Need == 0 {
+		switch {
+		case c.Flags&FlagAdmin != 0:
+			c.Need = tenant.NeedServer
+		case c.Flags&FlagWrite != 0:
+			c.Need = tenant.NeedWrite
+		case c.Flags&FlagReadOnly != 0:
+			c.Need = tenant.NeedRead
+		}
+	}
+	if len(c.Subs) > 0 {
+		c.sub = map[string]*Command{}
+		for _, s := range c.Subs {
+			finish(s, c)
+			c.sub[s.Name[strings.IndexByte(s.Name, '|')+1:]] = s
+		}
+	}
+}
+
+// Lookup finds a command by name in any case. It does not allocate.
+func (t *Table) Lookup(name []byte) *Command {
+	var tmp [32]byte
+	if len(name) > len(tmp) {
+		return t.byName[strings.ToLower(string(name))]
+	}
+	for i, c := range name {
+		if c >= 'A' && c <= 'Z' {
+			c += 32
+		}
+		tmp[i] = c
+	}
+	return t.byName[string(tmp[:len(name)])]
+}
+
+// All returns the commands sorted by name.
+func (t *Table) All() []*Command { return t.sorted }
+
+// Sub finds a subcommand by name in any case.
+func (c *Command) Sub(name []byte) *Command {
+	if c.sub == nil {
+		return nil
+	}
+	return c.sub[strings.ToLower(string(name))]
+}
+
+// Parent is the container command of a subcommand, nil otherwise.
+func (c *Command) Parent() *Command { return c.parent }
+
+// HasKeys reports whether the command takes key arguments.
+func (c *Command) HasKeys() bool { return c.FirstKey > 0 || c.KeysFn != nil }
+
+// ArityOK checks an argument count (name included) against Arity.
+func (c *Command) ArityOK(n int) bool {
+	if c.Arity >= 0 {
+		return n == c.Arity
+	}
+	return n >= -c.Arity
+}
+
+// KeyIndexes appends the argument indexes of the keys in args.
+func (c *Command) KeyIndexes(dst []int, args [][]byte) []int {
+	if c.KeysFn != nil {
+		return append(dst, c.KeysFn(args)...)
+	}
+	if c.FirstKey <= 0 || c.FirstKey >= len(args) {
+		return dst
+	}
+	last := c.LastKey
+	if last < 0 {
+		last = len(args) + last
+	}
+	if last >= len(args) {
+		last = len(args) - 1
+	}
+	step := c.Step
+	if step <= 0 {
+		step = 1
+	}
+	for i := c.FirstKey; i <= last; i += step {
+		dst = append(dst, i)
+	}
+	return dst
+}

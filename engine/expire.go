@@ -1,0 +1,75 @@
+package engine
+
+import "time"
+
+const (
+	expireHz          = 10  // cycles per second, Redis's default hz
+	expirePerShard    = 200 // keys reclaimed per shard per pass, so no lock is held long
+	expireCycleBudget = 25 * time.Millisecond
+)
+
+func nsOf(k string) uint32 {
+	return uint32(k[0])<<24 | uint32(k[1])<<16 | uint32(k[2])<<8 | uint32(k[3])
+}
+
+func hashOf(k string) uint32 {
+	return uint32(k[4])<<24 | uint32(k[5])<<16 | uint32(k[6])<<8 | uint32(k[7])
+}
+
+// activeExpire reclaims keys whose TTL passed even if nobody touches them.
+// Redis samples random keys with a TTL; each shard here keeps its TTL keys
+// ordered by deadline, so a pass reclaims exactly the expired ones, soonest
+// first, without sampling.
+func (e *Engine) activeExpire() {
+	t := time.NewTicker(time.Second / expireHz)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case <-t.C:
+		}
+		e.tick()
+		deadline := time.Now().Add(expireCycleBudget)
+		for more := true; more && time.Now().Before(deadline); {
+			more = false
+			for i := range e.shards {
+				if e.expireShard(&e.shards[i], time.Now().UnixMilli()) {
+					more = true
+				}
+			}
+		}
+	}
+}
+
+// ReclaimExpired runs one full pass immediately (tests, DEBUG).
+func (e *Engine) ReclaimExpired() {
+	for i := range e.shards {
+		for e.expireShard(&e.shards[i], time.Now().UnixMilli()) {
+		}
+	}
+}
+
+// expireShard reclaims up to expirePerShard keys and reports whether more are due.
+func (e *Engine) expireShard(sh *shard, now int64) bool {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	byID := *e.byID.Load()
+	for n := 0; n < expirePerShard; n++ {
+		it, ok := sh.expires.Min()
+		if !ok || it.at > now {
+			return false
+		}
+		sh.expires.Delete(it)
+		en, ok := sh.items.Delete(it.key)
+		if !ok {
+			continue
+		}
+		ns := byID[nsOf(it.key)]
+		ns.expires.Add(-1)
+		ns.keys.Add(-1)
+		ns.bytes.Add(-en.size)
+		e.expiredKeys.Add(1)
+	}
+	return true
+}

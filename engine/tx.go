@@ -1,0 +1,428 @@
+package engine
+
+import (
+	"encoding/binary"
+	"math/bits"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+)
+
+// Tx is the lock set one command (or one EXEC) runs under: the shards of
+// the keys it names, or all shards for keyspace-wide commands. The dispatcher
+// takes it from the command table before the handler runs, so a multi-key
+// command is atomic without the handler thinking about locks. A Tx is reused
+// by its connection; it is not safe for concurrent use.
+type Tx struct {
+	e     *Engine
+	ns    *Namespace
+	write bool
+	all   bool
+	set   [MaxShards / 64]uint64
+	n     int // shards locked
+	// Now is the command's clock in unix ms: one time for all of its work, as Redis does.
+	Now int64
+	buf []byte
+}
+
+// NewTx returns an idle transaction for one connection.
+func (e *Engine) NewTx() *Tx { return &Tx{e: e} }
+
+// Engine is the engine the transaction works on.
+func (tx *Tx) Engine() *Engine { return tx.e }
+
+// NS is the namespace the transaction's key operations address.
+func (tx *Tx) NS() *Namespace { return tx.ns }
+
+// Begin locks the shards holding keys: exclusively when write, shared otherwise.
+func (tx *Tx) Begin(ns *Namespace, keys [][]byte, write bool) {
+	tx.ns, tx.write, tx.all = ns, write, false
+	tx.Now = time.Now().UnixMilli()
+	if len(keys) == 1 {
+		i := tx.e.ShardOf(keys[0])
+		tx.set[i>>6] |= 1 << (i & 63)
+		tx.n = 1
+		tx.lock(i)
+		return
+	}
+	for _, k := range keys {
+		i := tx.e.ShardOf(k)
+		tx.set[i>>6] |= 1 << (i & 63)
+	}
+	tx.lockSet()
+}
+
+// BeginShards locks an explicit set of shards (EXEC's union of key sets).
+func (tx *Tx) BeginShards(ns *Namespace, shards []int, write bool) {
+	tx.ns, tx.write, tx.all = ns, write, false
+	tx.Now = time.Now().UnixMilli()
+	for _, i := range shards {
+		tx.set[i>>6] |= 1 << (i & 63)
+	}
+	tx.lockSet()
+}
+
+// BeginAll locks every shard, for commands that walk the whole keyspace.
+func (tx *Tx) BeginAll(ns *Namespace, write bool) {
+	tx.ns, tx.write, tx.all = ns, write, true
+	tx.Now = time.Now().UnixMilli()
+	for i := range tx.e.shards {
+		tx.lock(i)
+	}
+	tx.n = len(tx.e.shards)
+}
+
+// lockSet locks the shards of the bitset in ascending order, the one global
+// order that keeps concurrent multi-key commands from deadlocking.
+func (tx *Tx) lockSet() {
+	tx.n = 0
+	for w, word := range tx.set {
+		for word != 0 {
+			b := bits.TrailingZeros64(word)
+			word &^= 1 << b
+			tx.lock(w<<6 | b)
+			tx.n++
+		}
+	}
+}
+
+func (tx *Tx) lock(i int) {
+	if tx.write {
+		tx.e.shards[i].mu.Lock()
+	} else {
+		tx.e.shards[i].mu.RLock()
+	}
+}
+
+func (tx *Tx) unlock(i int) {
+	if tx.write {
+		tx.e.shards[i].mu.Unlock()
+	} else {
+		tx.e.shards[i].mu.RUnlock()
+	}
+}
+
+// Active reports whether the transaction holds locks.
+func (tx *Tx) Active() bool { return tx.n > 0 }
+
+// End releases every lock.
+func (tx *Tx) End() {
+	if tx.n == 0 {
+		return
+	}
+	if tx.all {
+		for i := len(tx.e.shards) - 1; i >= 0; i-- {
+			tx.unlock(i)
+		}
+	} else {
+		for w := range tx.set {
+			word := tx.set[w]
+			for word != 0 {
+				b := bits.TrailingZeros64(word)
+				word &^= 1 << b
+				tx.unlock(w<<6 | b)
+			}
+			tx.set[w] = 0
+		}
+	}
+	tx.n, tx.all = 0, false
+}
+
+// In returns a view of the same locks addressing another namespace (MOVE,
+// COPY ... DB). A key hashes to the same shard in every namespace.
+func (tx *Tx) In(ns *Namespace) *Tx {
+	v := *tx
+	v.ns = ns
+	v.buf = nil
+	return &v
+}
+
+// Writable reports whether the locks are exclusive.
+func (tx *Tx) Writable() bool { return tx.write }
+
+func (tx *Tx) holds(i int) bool { return tx.all || tx.set[i>>6]&(1<<(i&63)) != 0 }
+
+// locate returns the key's shard, checking the transaction holds it: touching
+// an unlocked shard is a bug that would break atomicity, so it fails loudly.
+func (tx *Tx) locate(key []byte) (*shard, []byte) {
+	h := tx.e.hash(key)
+	i := tx.e.shardOf(h)
+	if !tx.holds(i) {
+		panic("engine: key outside the command's lock set")
+	}
+	tx.buf = appendStored(tx.buf[:0], tx.ns.ID, h, key)
+	return &tx.e.shards[i], tx.buf
+}
+
+func (tx *Tx) mustWrite() {
+	if !tx.write {
+		panic("engine: write under a read lock")
+	}
+}
+
+func (tx *Tx) live(en *Entry) bool { return en.exp == 0 || en.exp > tx.Now }
+
+func (tx *Tx) touch(en *Entry) {
+	if c := tx.e.clock.Load(); atomic.LoadUint32(&en.lru) != c {
+		atomic.StoreUint32(&en.lru, c)
+	}
+}
+
+// Get returns the live entry for key, or nil. Under a write lock an expired
+// key found on the way is reclaimed (lazy expiry).
+func (tx *Tx) Get(key []byte) *Entry {
+	en := tx.Peek(key)
+	if en != nil {
+		tx.touch(en)
+	}
+	return en
+}
+
+// Peek is Get without updating the access time (TYPE, OBJECT, TTL).
+func (tx *Tx) Peek(key []byte) *Entry {
+	sh, sk := tx.locate(key)
+	en, ok := sh.items.Get(unsafeString(sk))
+	if !ok {
+		return nil
+	}
+	if !tx.live(en) {
+		if tx.write {
+			tx.remove(sh, sk, en)
+			tx.e.expiredKeys.Add(1)
+		}
+		return nil
+	}
+	return en
+}
+
+// Exists reports whether key holds a live value, without touching it.
+func (tx *Tx) Exists(key []byte) bool { return tx.Peek(key) != nil }
+
+// Put stores en under key, replacing any value and its TTL; en's own expiry
+// (SetExpire before Put is not allowed; pass it with PutExpire) is none. It
+// returns the stored entry, which is en for a new key.
+func (tx *Tx) Put(key []byte, en *Entry) *Entry { return tx.PutExpire(key, en, 0) }
+
+// PutExpire stores en under key with an absolute expiry (0: none).
+func (tx *Tx) PutExpire(key []byte, en *Entry, at int64) *Entry {
+	tx.mustWrite()
+	sh, sk := tx.locate(key)
+	en.lru = tx.e.clock.Load()
+	if old, ok := sh.items.Get(unsafeString(sk)); ok {
+		// Overwrite in place: the tree keeps its key string and node, so an
+		// overwrite allocates nothing for the key.
+		oldExp := old.exp
+		oldSize := old.size
+		*old = Entry{Kind: en.Kind, Str: en.Str, Obj: en.Obj, lru: en.lru, exp: oldExp}
+		old.size = int64(len(key)) + old.valueSize()
+		tx.ns.bytes.Add(old.size - oldSize)
+		tx.setExpire(sh, sk, old, at)
+		return old
+	}
+	stored := string(sk)
+	en.exp = 0
+	en.size = int64(len(key)) + en.valueSize()
+	sh.items.Set(stored, en)
+	tx.ns.keys.Add(1)
+	tx.ns.bytes.Add(en.size)
+	if at != 0 {
+		en.exp = at
+		sh.expires.Set(expItem{at, stored})
+		tx.ns.expires.Add(1)
+	}
+	return en
+}
+
+// Delete removes key; it reports whether a live value was removed.
+func (tx *Tx) Delete(key []byte) bool {
+	tx.mustWrite()
+	sh, sk := tx.locate(key)
+	en, ok := sh.items.Get(unsafeString(sk))
+	if !ok {
+		return false
+	}
+	live := tx.live(en)
+	tx.remove(sh, sk, en)
+	if !live {
+		tx.e.expiredKeys.Add(1)
+	}
+	return live
+}
+
+func (tx *Tx) remove(sh *shard, sk []byte, en *Entry) {
+	sh.items.Delete(unsafeString(sk))
+	if en.exp != 0 {
+		sh.expires.Delete(expItem{en.exp, unsafeString(sk)})
+		tx.ns.expires.Add(-1)
+	}
+	tx.ns.keys.Add(-1)
+	tx.ns.bytes.Add(-en.size)
+}
+
+// SetExpire sets (at > 0) or clears (at == 0) the expiry of key, whose live
+// entry is en. An expiry in the past deletes the key, as Redis does.
+func (tx *Tx) SetExpire(key []byte, en *Entry, at int64) {
+	tx.mustWrite()
+	sh, sk := tx.locate(key)
+	if at != 0 && at <= tx.Now {
+		tx.remove(sh, sk, en)
+		return
+	}
+	tx.setExpire(sh, sk, en, at)
+}
+
+func (tx *Tx) setExpire(sh *shard, sk []byte, en *Entry, at int64) {
+	if en.exp == at {
+		return
+	}
+	if en.exp != 0 {
+		sh.expires.Delete(expItem{en.exp, unsafeString(sk)})
+		tx.ns.expires.Add(-1)
+	}
+	en.exp = at
+	if at != 0 {
+		// The index must hold the tree's own key string, not the scratch buffer.
+		var stored string
+		sh.items.Ascend(unsafeString(sk), func(k string, _ *Entry) bool { stored = k; return false })
+		sh.expires.Set(expItem{at, stored})
+		tx.ns.expires.Add(1)
+	}
+}
+
+// Updated re-accounts en after its value changed in place.
+func (tx *Tx) Updated(key []byte, en *Entry) {
+	size := int64(len(key)) + en.valueSize()
+	tx.ns.bytes.Add(size - en.size)
+	en.size = size
+}
+
+// Each calls fn for every live key of the namespace in the locked shards, in
+// storage order, until fn returns false. key aliases storage: copy it to keep it.
+func (tx *Tx) Each(fn func(key []byte, en *Entry) bool) {
+	var pivot [4]byte
+	binary.BigEndian.PutUint32(pivot[:], tx.ns.ID)
+	for i := range tx.e.shards {
+		if !tx.holds(i) {
+			continue
+		}
+		more := true
+		tx.e.shards[i].items.Ascend(string(pivot[:]), func(k string, en *Entry) bool {
+			if nsOf(k) != tx.ns.ID {
+				return false
+			}
+			if tx.live(en) {
+				more = fn(unsafeBytes(k[prefixLen:]), en)
+			}
+			return more
+		})
+		if !more {
+			return
+		}
+	}
+}
+
+// Scan visits at least count keys (whole hash groups) starting at cursor and
+// returns the cursor to continue from, 0 when the walk is complete.
+func (tx *Tx) Scan(cursor uint64, count int, fn func(key []byte, en *Entry)) uint64 {
+	if cursor > 0xFFFFFFFF {
+		return 0
+	}
+	var pivot [8]byte
+	binary.BigEndian.PutUint32(pivot[:4], tx.ns.ID)
+	binary.BigEndian.PutUint32(pivot[4:], uint32(cursor))
+	visited := 0
+	var next uint64
+	for i := tx.e.shardOf(uint32(cursor)); i < len(tx.e.shards) && next == 0; i++ {
+		if !tx.holds(i) {
+			panic("engine: scan outside the command's lock set")
+		}
+		var last uint32
+		tx.e.shards[i].items.Ascend(string(pivot[:]), func(k string, en *Entry) bool {
+			if nsOf(k) != tx.ns.ID {
+				return false
+			}
+			h := hashOf(k)
+			if visited >= count && h != last {
+				next = uint64(h)
+				return false
+			}
+			last = h
+			visited++
+			if tx.live(en) {
+				fn(unsafeBytes(k[prefixLen:]), en)
+			}
+			return true
+		})
+		binary.BigEndian.PutUint32(pivot[4:], 0)
+	}
+	return next
+}
+
+// RandomKey returns a random live key of the namespace, or nil.
+func (tx *Tx) RandomKey() []byte {
+	if tx.ns.Keys() == 0 {
+		return nil
+	}
+	start := rand.Uint32()
+	var pivot [8]byte
+	binary.BigEndian.PutUint32(pivot[:4], tx.ns.ID)
+	binary.BigEndian.PutUint32(pivot[4:], start)
+	first := tx.e.shardOf(start)
+	var found []byte
+	for n := 0; n <= len(tx.e.shards) && found == nil; n++ {
+		i := (first + n) % len(tx.e.shards)
+		if !tx.holds(i) {
+			panic("engine: random key outside the command's lock set")
+		}
+		if n > 0 {
+			binary.BigEndian.PutUint32(pivot[4:], 0)
+		}
+		tx.e.shards[i].items.Ascend(string(pivot[:]), func(k string, en *Entry) bool {
+			if nsOf(k) != tx.ns.ID {
+				return false
+			}
+			if tx.live(en) {
+				found = []byte(k[prefixLen:])
+				return false
+			}
+			return true
+		})
+	}
+	return found
+}
+
+// Flush removes every key of the namespace in the locked shards and returns how many.
+func (tx *Tx) Flush() int {
+	tx.mustWrite()
+	var doomed []string
+	removed := 0
+	var pivot [4]byte
+	binary.BigEndian.PutUint32(pivot[:], tx.ns.ID)
+	for i := range tx.e.shards {
+		if !tx.holds(i) {
+			continue
+		}
+		sh := &tx.e.shards[i]
+		doomed = doomed[:0]
+		sh.items.Ascend(string(pivot[:]), func(k string, _ *Entry) bool {
+			if nsOf(k) != tx.ns.ID {
+				return false
+			}
+			doomed = append(doomed, k)
+			return true
+		})
+		for _, k := range doomed {
+			en, _ := sh.items.Get(k)
+			tx.remove(sh, unsafeBytes(k), en)
+			removed++
+		}
+	}
+	return removed
+}
+
+func unsafeBytes(s string) []byte {
+	if len(s) == 0 {
+		return []byte{}
+	}
+	return unsafeSlice(s)
+}

@@ -1,0 +1,39 @@
+package resp
+
+// Redis's error texts, byte for byte, without the leading '-'.
+const (
+	ErrNoAuth           = "NOAUTH Authentication required."
+	ErrWrongPass        = "WRONGPASS invalid username-password pair or user is disabled."
+	ErrWrongType        = "WRONGTYPE Operation against a key holding the wrong kind of value"
+	ErrSyntax           = "ERR syntax error"
+	ErrNotInteger       = "ERR value is not an integer or out of range"
+	ErrNotFloat         = "ERR value is not a valid float"
+	ErrOverflow         = "ERR increment or decrement would overflow"
+	ErrNoSuchKey        = "ERR no such key"
+	ErrDBIndex          = "ERR DB index is out of range"
+	ErrInvalidExpire    = "ERR invalid expire time in '%s' command"
+	ErrNotOnlyOneExpire = "ERR NX and XX, GT or LT options at the same time are not compatible"
+	ErrSameObject       = "ERR source and destination objects are the same"
+	ErrInvalidDB        = "ERR invalid DB index"
+
+	protoPrefix          = "ERR Protocol error: "
+	ProtoTooBigInline    = protoPrefix + "too big inline request"
+	ProtoUnbalancedQuote = protoPrefix + "unbalanced quotes in request"
+	ProtoTooBigMbulk     = protoPrefix + "too big mbulk count string"
+	ProtoInvalidMbulk    = protoPrefix + "invalid multibulk length"
+	ProtoUnauthMbulk     = protoPrefix + "unauthenticated multibulk length"
+	ProtoTooBigBulk      = protoPrefix + "too big bulk count string"
+	ProtoInvalidBulk     = protoPrefix + "invalid bulk length"
+	ProtoUnauthBulk      = protoPrefix + "unauthenticated bulk length"
+)
+
+// ProtocolError is a malformed or oversized request. The connection that
+// sent it is answered with Msg and closed; nothing of it is executed.
+type ProtocolError struct{ Msg string }
+
+func (e *ProtocolError) Error() string { return e.Msg }
+
+// ProtoExpectedDollar is Redis's text for a multibulk element that is not a bulk.
+func ProtoExpectedDollar(got byte) string {
+	return protoPrefix + "expected '$', got '" + string([]byte{got}) + "'"
+}

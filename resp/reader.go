@@ -1,0 +1,263 @@
+package resp
+
+import (
+	"bytes"
+	"errors"
+	"io"
+)
+
+// ErrQueryBufLimit means a client buffered more than MaxQueryBuf bytes of
+// unfinished input. Redis closes such a client without a reply; so do we.
+var ErrQueryBufLimit = errors.New("resp: client query buffer limit reached")
+
+const (
+	minRead     = 4 << 10
+	initialBuf  = 4 << 10
+	shrinkAbove = 64 << 10
+)
+
+// Reader parses commands from a stream. It is the only parser untrusted bytes
+// reach: every length is checked against Limits before anything is allocated
+// for it, so a hostile header costs a few bytes of state, never memory.
+//
+// It parses incrementally: a command that arrives in many reads is scanned
+// once, not once per read.
+type Reader struct {
+	src io.Reader
+	lim Limits
+
+	buf  []byte
+	r, w int // buf[r:w] is unread input
+
+	// State of the command being assembled, offsets relative to r.
+	inCmd bool
+	argc  int64 // announced argument count
+	pos   int   // where parsing resumes
+	offs  []int // start, end pairs of the arguments parsed so far
+	need  int   // bytes from r that must be buffered before parsing can go on
+	args  [][]byte
+}
+
+// NewReader returns a reader over src with the given limits.
+func NewReader(src io.Reader, lim Limits) *Reader {
+	return &Reader{src: src, lim: lim}
+}
+
+// SetLimits changes the limits for commands not yet started.
+func (rd *Reader) SetLimits(lim Limits) { rd.lim = lim }
+
+// Buffered reports how many unread bytes are held.
+func (rd *Reader) Buffered() int { return rd.w - rd.r }
+
+// Next returns the next complete command already buffered, or nil when more
+// input is needed (call Fill). preAuth applies Redis's limits for clients that
+// have not authenticated yet. The returned slices alias the buffer and are valid
+// until the next call to Next or Fill.
+func (rd *Reader) Next(preAuth bool) ([][]byte, error) {
+	for {
+		if rd.r == rd.w {
+			rd.reset()
+			return nil, nil
+		}
+		if !rd.inCmd && rd.buf[rd.r] != '*' {
+			args, done, err := rd.inline()
+			if err != nil || !done {
+				return nil, err
+			}
+			if len(args) == 0 {
+				continue // blank line: Redis ignores it
+			}
+			return args, nil
+		}
+		args, done, err := rd.multibulk(preAuth)
+		if err != nil || !done {
+			return nil, err
+		}
+		if args == nil {
+			continue // "*0" or negative count: an empty command, skipped as Redis does
+		}
+		return args, nil
+	}
+}
+
+func (rd *Reader) reset() {
+	rd.r, rd.w = 0, 0
+	if cap(rd.buf) > shrinkAbove {
+		rd.buf = nil // a big command passed; do not keep its buffer per idle client
+	}
+}
+
+// line finds the CR that ends a header starting at from (relative to r).
+// It returns the header without the type byte, and the offset just past CRLF.
+func (rd *Reader) line(from int) (hdr []byte, next int, ok bool) {
+	b := rd.buf[rd.r+from : rd.w]
+	i := bytes.IndexByte(b, '\r')
+	if i < 0 || i+1 >= len(b) {
+		return nil, 0, false
+	}
+	// Like Redis, the byte after CR is skipped without being checked.
+	return b[1:i], from + i + 2, true
+}
+
+func (rd *Reader) multibulk(preAuth bool) ([][]byte, bool, error) {
+	if !rd.inCmd {
+		hdr, next, ok := rd.line(0)
+		if !ok {
+			if rd.w-rd.r > rd.lim.MaxInlineLen {
+				return nil, false, &ProtocolError{ProtoTooBigMbulk}
+			}
+			return nil, false, nil
+		}
+		n, ok := parseLen(hdr)
+		if !ok || n > rd.lim.MaxMultibulkLen {
+			return nil, false, &ProtocolError{ProtoInvalidMbulk}
+		}
+		if preAuth && n > rd.lim.PreAuthMaxArgs {
+			return nil, false, &ProtocolError{ProtoUnauthMbulk}
+		}
+		if n <= 0 {
+			rd.r += next
+			return nil, true, nil
+		}
+		rd.inCmd, rd.argc, rd.pos, rd.need = true, n, next, 0
+		rd.offs = rd.offs[:0]
+	}
+	for int64(len(rd.offs)/2) < rd.argc {
+		if rd.r+rd.pos >= rd.w {
+			return nil, false, nil
+		}
+		if c := rd.buf[rd.r+rd.pos]; c != '$' {
+			return nil, false, &ProtocolError{ProtoExpectedDollar(c)}
+		}
+		hdr, next, ok := rd.line(rd.pos)
+		if !ok {
+			if rd.w-rd.r-rd.pos > rd.lim.MaxInlineLen {
+				return nil, false, &ProtocolError{ProtoTooBigBulk}
+			}
+			return nil, false, nil
+		}
+		n, ok := parseLen(hdr)
+		if !ok || n < 0 || n > rd.lim.MaxBulkLen {
+			return nil, false, &ProtocolError{ProtoInvalidBulk}
+		}
+		if preAuth && n > rd.lim.PreAuthMaxBulkLen {
+			return nil, false, &ProtocolError{ProtoUnauthBulk}
+		}
+		end := next + int(n)
+		if rd.r+end+2 > rd.w {
+			rd.need = end + 2
+			return nil, false, nil
+		}
+		rd.offs = append(rd.offs, next, end)
+		rd.pos = end + 2
+	}
+	args := rd.args[:0]
+	base := rd.buf[rd.r:]
+	for i := 0; i < len(rd.offs); i += 2 {
+		args = append(args, base[rd.offs[i]:rd.offs[i+1]:rd.offs[i+1]])
+	}
+	rd.args = args
+	rd.r += rd.pos
+	rd.inCmd, rd.need = false, 0
+	return args, true, nil
+}
+
+func (rd *Reader) inline() ([][]byte, bool, error) {
+	b := rd.buf[rd.r:rd.w]
+	nl := bytes.IndexByte(b, '\n')
+	if nl < 0 {
+		if len(b) > rd.lim.MaxInlineLen {
+			return nil, false, &ProtocolError{ProtoTooBigInline}
+		}
+		return nil, false, nil
+	}
+	if nl > rd.lim.MaxInlineLen {
+		return nil, false, &ProtocolError{ProtoTooBigInline}
+	}
+	line := b[:nl]
+	if len(line) > 0 && line[len(line)-1] == '\r' {
+		line = line[:len(line)-1]
+	}
+	args, ok := SplitArgs(line)
+	if !ok {
+		return nil, false, &ProtocolError{ProtoUnbalancedQuote}
+	}
+	rd.r += nl + 1
+	return args, true, nil
+}
+
+// Fill reads more input. It returns the reader's error (io.EOF when the peer
+// closed) or ErrQueryBufLimit.
+func (rd *Reader) Fill() error {
+	if rd.r == rd.w {
+		rd.r, rd.w = 0, 0
+	}
+	pending := rd.w - rd.r
+	if int64(pending) >= rd.lim.MaxQueryBuf {
+		return ErrQueryBufLimit
+	}
+	want := pending + minRead // room to read into, counted from r
+	if rd.need > want {
+		want = rd.need
+	}
+	switch {
+	case want > len(rd.buf):
+		size := 2 * len(rd.buf)
+		if size < initialBuf {
+			size = initialBuf
+		}
+		if size < want {
+			size = want
+		}
+		nb := make([]byte, size)
+		copy(nb, rd.buf[rd.r:rd.w])
+		rd.buf = nb
+		rd.r, rd.w = 0, pending
+	case rd.r > 0 && rd.r+want > len(rd.buf):
+		copy(rd.buf, rd.buf[rd.r:rd.w])
+		rd.r, rd.w = 0, pending
+	}
+	n, err := rd.src.Read(rd.buf[rd.w:])
+	rd.w += n
+	if n > 0 {
+		return nil
+	}
+	if err == nil {
+		err = io.ErrNoProgress
+	}
+	return err
+}
+
+// parseLen parses a length the way Redis's string2ll does: optional '-',
+// no '+', no leading zeros, no spaces, no overflow.
+func parseLen(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	neg := false
+	if b[0] == '-' {
+		neg = true
+		b = b[1:]
+		if len(b) == 0 {
+			return 0, false
+		}
+	}
+	if b[0] == '0' {
+		return 0, len(b) == 1 && !neg
+	}
+	var v uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		d := uint64(c - '0')
+		if v > (1<<63-1-d)/10 {
+			return 0, false
+		}
+		v = v*10 + d
+	}
+	if neg {
+		return -int64(v), true
+	}
+	return int64(v), true
+}

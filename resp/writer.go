@@ -1,0 +1,160 @@
+package resp
+
+import (
+	"math"
+	"strconv"
+
+	"github.com/tidwall/redcon"
+)
+
+// Writer accumulates replies for one connection. It knows the protocol
+// version the client chose with HELLO, so handlers describe a reply's shape
+// (map, set, double, null) once and the writer encodes it for RESP2 or RESP3.
+type Writer struct {
+	Buf   []byte
+	Proto int // 2 or 3
+}
+
+// NewWriter returns a RESP2 writer.
+func NewWriter() *Writer { return &Writer{Proto: 2} }
+
+func (w *Writer) Reset() { w.Buf = w.Buf[:0] }
+
+func (w *Writer) Len() int { return len(w.Buf) }
+
+// Truncate drops replies written after n bytes (CLIENT REPLY OFF/SKIP).
+func (w *Writer) Truncate(n int) { w.Buf = w.Buf[:n] }
+
+func (w *Writer) OK() { w.Buf = redcon.AppendOK(w.Buf) }
+
+// Simple writes a status reply. s must not contain CR or LF.
+func (w *Writer) Simple(s string) { w.Buf = redcon.AppendString(w.Buf, s) }
+
+// Error writes an error reply; msg carries its own code ("ERR ...", "WRONGTYPE ...").
+func (w *Writer) Error(msg string) { w.Buf = redcon.AppendError(w.Buf, msg) }
+
+func (w *Writer) Int(n int64) { w.Buf = redcon.AppendInt(w.Buf, n) }
+
+func (w *Writer) Bulk(b []byte) { w.Buf = redcon.AppendBulk(w.Buf, b) }
+
+func (w *Writer) BulkString(s string) { w.Buf = redcon.AppendBulkString(w.Buf, s) }
+
+// BulkInt writes n as a bulk string (GET of a counter, INCRBYFLOAT results...).
+func (w *Writer) BulkInt(n int64) {
+	var tmp [24]byte
+	w.Buf = redcon.AppendBulk(w.Buf, strconv.AppendInt(tmp[:0], n, 10))
+}
+
+// Null is the absent value: $-1 in RESP2, _ in RESP3.
+func (w *Writer) Null() {
+	if w.Proto >= 3 {
+		w.Buf = append(w.Buf, '_', '\r', '\n')
+		return
+	}
+	w.Buf = redcon.AppendNull(w.Buf)
+}
+
+// NullArray is the absent aggregate: *-1 in RESP2, _ in RESP3.
+func (w *Writer) NullArray() {
+	if w.Proto >= 3 {
+		w.Buf = append(w.Buf, '_', '\r', '\n')
+		return
+	}
+	w.Buf = append(w.Buf, '*', '-', '1', '\r', '\n')
+}
+
+func (w *Writer) Array(n int) { w.Buf = redcon.AppendArray(w.Buf, n) }
+
+// Map announces n key/value pairs: %n in RESP3, a flat array of 2n in RESP2.
+func (w *Writer) Map(n int) {
+	if w.Proto >= 3 {
+		w.Buf = appendHeader(w.Buf, '%', n)
+		return
+	}
+	w.Buf = redcon.AppendArray(w.Buf, 2*n)
+}
+
+// Set announces n members: ~n in RESP3, an array in RESP2.
+func (w *Writer) Set(n int) {
+	if w.Proto >= 3 {
+		w.Buf = appendHeader(w.Buf, '~', n)
+		return
+	}
+	w.Buf = redcon.AppendArray(w.Buf, n)
+}
+
+// Push announces an out-of-band message: >n in RESP3, an array in RESP2.
+func (w *Writer) Push(n int) {
+	if w.Proto >= 3 {
+		w.Buf = appendHeader(w.Buf, '>', n)
+		return
+	}
+	w.Buf = redcon.AppendArray(w.Buf, n)
+}
+
+// Bool is #t/#f in RESP3 and the integers 1/0 in RESP2, as Redis does.
+func (w *Writer) Bool(v bool) {
+	if w.Proto >= 3 {
+		if v {
+			w.Buf = append(w.Buf, '#', 't', '\r', '\n')
+		} else {
+			w.Buf = append(w.Buf, '#', 'f', '\r', '\n')
+		}
+		return
+	}
+	if v {
+		w.Int(1)
+	} else {
+		w.Int(0)
+	}
+}
+
+// Double is a RESP3 double, or in RESP2 the bulk string Redis would send.
+func (w *Writer) Double(f float64) {
+	var tmp [32]byte
+	b := AppendFloat(tmp[:0], f)
+	if w.Proto >= 3 {
+		w.Buf = append(w.Buf, ',')
+		w.Buf = append(w.Buf, b...)
+		w.Buf = append(w.Buf, '\r', '\n')
+		return
+	}
+	w.Buf = redcon.AppendBulk(w.Buf, b)
+}
+
+// Verbatim is a RESP3 verbatim string ("txt" format), a bulk string in RESP2.
+// Redis uses it for INFO, CLIENT INFO and CLIENT LIST.
+func (w *Writer) Verbatim(s string) {
+	if w.Proto >= 3 {
+		w.Buf = appendHeader(w.Buf, '=', len(s)+4)
+		w.Buf = append(w.Buf, "txt:"...)
+		w.Buf = append(w.Buf, s...)
+		w.Buf = append(w.Buf, '\r', '\n')
+		return
+	}
+	w.Buf = redcon.AppendBulkString(w.Buf, s)
+}
+
+// Raw appends already encoded bytes.
+func (w *Writer) Raw(b []byte) { w.Buf = append(w.Buf, b...) }
+
+func appendHeader(b []byte, c byte, n int) []byte {
+	b = append(b, c)
+	b = strconv.AppendInt(b, int64(n), 10)
+	return append(b, '\r', '\n')
+}
+
+// AppendFloat formats a double the way Redis 7 replies with it: "inf",
+// "-inf", "nan", integers without a fraction, otherwise the shortest text that
+// reads back as the same double.
+func AppendFloat(b []byte, f float64) []byte {
+	switch {
+	case math.IsInf(f, 1):
+		return append(b, "inf"...)
+	case math.IsInf(f, -1):
+		return append(b, "-inf"...)
+	case math.IsNaN(f):
+		return append(b, "nan"...)
+	}
+	return strconv.AppendFloat(b, f, 'g', 17, 64)
+}
