@@ -1,0 +1,272 @@
+package hivehub
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"synap/tenant"
+)
+
+// TenantsFile is the on-disk shape of a tenants file (YAML or JSON). Field
+// names follow HiveHub's so one vocabulary serves both directories.
+type TenantsFile struct {
+	Tenants []FileTenant `yaml:"tenants" json:"tenants"`
+}
+
+// FileTenant is one tenant of a tenants file.
+type FileTenant struct {
+	UserID string     `yaml:"user_id" json:"user_id"`
+	Plan   string     `yaml:"plan" json:"plan"`
+	Limits FileLimits `yaml:"limits" json:"limits"`
+	Keys   []FileKey  `yaml:"keys" json:"keys"`
+}
+
+// FileLimits are a tenant's limits; absent or 0 means the plan default, -1 unlimited.
+type FileLimits struct {
+	StorageLimitBytes      int64         `yaml:"storage_limit_bytes" json:"storage_limit_bytes"`
+	MonthlyOperationsLimit int64         `yaml:"monthly_operations_limit" json:"monthly_operations_limit"`
+	MaxKeys                int64         `yaml:"max_keys" json:"max_keys"`
+	RateLimit              FileRateLimit `yaml:"rate_limit" json:"rate_limit"`
+	MaxConnections         int64         `yaml:"max_connections" json:"max_connections"`
+	MaxPayloadBytes        int64         `yaml:"max_payload_bytes" json:"max_payload_bytes"`
+	MaxTTLSeconds          int64         `yaml:"max_ttl_seconds" json:"max_ttl_seconds"`
+}
+
+// FileRateLimit is a token bucket.
+type FileRateLimit struct {
+	RequestsPerSecond int64 `yaml:"requests_per_second" json:"requests_per_second"`
+	Burst             int64 `yaml:"burst" json:"burst"`
+}
+
+// FileKey is one access key. Only the SHA-256 of the secret is stored.
+type FileKey struct {
+	KeyID        string   `yaml:"key_id" json:"key_id"`
+	SecretSHA256 string   `yaml:"secret_sha256" json:"secret_sha256"`
+	Permissions  []string `yaml:"permissions" json:"permissions"`
+	Surfaces     []string `yaml:"surfaces" json:"surfaces"`
+	ExpiresAt    string   `yaml:"expires_at" json:"expires_at"`
+	Disabled     bool     `yaml:"disabled" json:"disabled"`
+}
+
+// HashKey is the hex SHA-256 of an access key, as a tenants file stores it.
+func HashKey(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+type fileSnapshot struct {
+	keys   map[[32]byte]*tenant.Principal
+	limits map[string]tenant.Limits
+}
+
+// FileDirectory serves a tenants file, reloading it when it changes (polled)
+// and on Reload (SIGHUP). A file that fails to load leaves the previous
+// directory in force.
+type FileDirectory struct {
+	path string
+	log  *slog.Logger
+	snap atomic.Pointer[fileSnapshot]
+	gen  atomic.Uint64
+
+	mu   sync.Mutex
+	seen fileStamp
+	stop chan struct{}
+	once sync.Once
+}
+
+// fileStamp tells whether a file changed. The inode catches an editor's or
+// deployment's write-then-rename even when the clock tick and size are equal.
+type fileStamp struct {
+	mod   int64
+	size  int64
+	inode uint64
+}
+
+func stampOf(st os.FileInfo) fileStamp {
+	fs := fileStamp{mod: st.ModTime().UnixNano(), size: st.Size()}
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		fs.inode = sys.Ino
+	}
+	return fs
+}
+
+// PollInterval is how often the file is checked for changes.
+const PollInterval = 250 * time.Millisecond
+
+// OpenFile loads path and starts watching it. The first load must succeed.
+func OpenFile(path string, log *slog.Logger) (*FileDirectory, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	d := &FileDirectory{path: path, log: log, stop: make(chan struct{})}
+	if err := d.Reload(); err != nil {
+		return nil, err
+	}
+	go d.watch()
+	return d, nil
+}
+
+// Close stops watching the file.
+func (d *FileDirectory) Close() { d.once.Do(func() { close(d.stop) }) }
+
+func (d *FileDirectory) watch() {
+	t := time.NewTicker(PollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-d.stop:
+			return
+		case <-t.C:
+		}
+		st, err := os.Stat(d.path)
+		if err != nil {
+			continue
+		}
+		d.mu.Lock()
+		changed := stampOf(st) != d.seen
+		d.mu.Unlock()
+		if changed {
+			if err := d.Reload(); err != nil {
+				d.log.Error("tenants file not reloaded; keeping the previous directory", "path", d.path, "err", err)
+			}
+		}
+	}
+}
+
+// Reload reads the file now. On error the directory in force is kept.
+func (d *FileDirectory) Reload() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	st, err := os.Stat(d.path)
+	if err != nil {
+		return err
+	}
+	// Remember what was seen even if it fails to parse, so a broken file is
+	// reported once, not on every poll.
+	d.seen = stampOf(st)
+	raw, err := os.ReadFile(d.path)
+	if err != nil {
+		return err
+	}
+	snap, err := parseTenants(raw)
+	if err != nil {
+		return fmt.Errorf("%s: %w", d.path, err)
+	}
+	d.snap.Store(snap)
+	d.gen.Add(1)
+	d.log.Info("tenants file loaded", "path", d.path, "tenants", len(snap.limits), "keys", len(snap.keys))
+	return nil
+}
+
+// parseTenants validates a tenants file's content.
+func parseTenants(raw []byte) (*fileSnapshot, error) {
+	var f TenantsFile
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		return nil, err
+	}
+	snap := &fileSnapshot{keys: map[[32]byte]*tenant.Principal{}, limits: map[string]tenant.Limits{}}
+	keyIDs := map[string]bool{}
+	for i, t := range f.Tenants {
+		if !tenant.ValidUserID(t.UserID) {
+			return nil, fmt.Errorf("tenant %d: invalid user_id %q (letters, digits, '-', '_', '.' only)", i, t.UserID)
+		}
+		if _, dup := snap.limits[t.UserID]; dup {
+			return nil, fmt.Errorf("tenant %q listed twice", t.UserID)
+		}
+		plan := t.Plan
+		if plan == "" {
+			plan = "free"
+		}
+		l := t.Limits
+		for name, v := range map[string]int64{"storage_limit_bytes": l.StorageLimitBytes,
+			"monthly_operations_limit": l.MonthlyOperationsLimit, "max_keys": l.MaxKeys,
+			"rate_limit.requests_per_second": l.RateLimit.RequestsPerSecond, "rate_limit.burst": l.RateLimit.Burst,
+			"max_connections": l.MaxConnections, "max_payload_bytes": l.MaxPayloadBytes, "max_ttl_seconds": l.MaxTTLSeconds} {
+			if v < tenant.Unlimited {
+				return nil, fmt.Errorf("tenant %q: %s is %d (use -1 for unlimited)", t.UserID, name, v)
+			}
+		}
+		snap.limits[t.UserID] = tenant.Limits{
+			StorageBytes: l.StorageLimitBytes, MonthlyOperations: l.MonthlyOperationsLimit, MaxKeys: l.MaxKeys,
+			RequestsPerSecond: l.RateLimit.RequestsPerSecond, Burst: l.RateLimit.Burst,
+			MaxConnections: l.MaxConnections, MaxPayloadBytes: l.MaxPayloadBytes, MaxTTLSeconds: l.MaxTTLSeconds,
+		}.WithDefaults(plan)
+		for _, k := range t.Keys {
+			if k.KeyID == "" || keyIDs[k.KeyID] {
+				return nil, fmt.Errorf("tenant %q: key_id %q is empty or not unique", t.UserID, k.KeyID)
+			}
+			keyIDs[k.KeyID] = true
+			sum, err := hex.DecodeString(strings.TrimSpace(k.SecretSHA256))
+			if err != nil || len(sum) != 32 {
+				return nil, fmt.Errorf("key %q: secret_sha256 must be 64 hex digits (synap keys hash prints it)", k.KeyID)
+			}
+			p := &tenant.Principal{UserID: t.UserID, KeyID: k.KeyID, Plan: plan}
+			for _, name := range k.Permissions {
+				perm, ok := tenant.ParsePerm(name)
+				if !ok {
+					return nil, fmt.Errorf("key %q: unknown permission %q", k.KeyID, name)
+				}
+				p.Perms |= perm
+			}
+			for _, name := range k.Surfaces {
+				s, ok := tenant.ParseSurface(name)
+				if !ok {
+					return nil, fmt.Errorf("key %q: unknown surface %q", k.KeyID, name)
+				}
+				p.Surfaces |= s
+			}
+			if k.ExpiresAt != "" {
+				at, err := time.Parse(time.RFC3339, k.ExpiresAt)
+				if err != nil {
+					return nil, fmt.Errorf("key %q: expires_at: %v", k.KeyID, err)
+				}
+				p.ExpiresAt = at
+			}
+			if k.Disabled {
+				continue // known but refused: same answer as unknown
+			}
+			var h [32]byte
+			copy(h[:], sum)
+			if _, dup := snap.keys[h]; dup {
+				return nil, fmt.Errorf("key %q: the same secret is used by another key", k.KeyID)
+			}
+			snap.keys[h] = p
+		}
+	}
+	return snap, nil
+}
+
+// Resolve implements Directory.
+func (d *FileDirectory) Resolve(_ context.Context, accessKey string) (*tenant.Principal, error) {
+	p, ok := d.snap.Load().keys[sha256.Sum256([]byte(accessKey))]
+	if !ok || p.Expired(time.Now()) {
+		return nil, ErrUnknownKey
+	}
+	return p, nil
+}
+
+// Limits implements Directory.
+func (d *FileDirectory) Limits(_ context.Context, userID string) (tenant.Limits, error) {
+	l, ok := d.snap.Load().limits[userID]
+	if !ok {
+		return tenant.Limits{}, ErrUnknownTenant
+	}
+	return l, nil
+}
+
+// Generation implements Directory.
+func (d *FileDirectory) Generation() uint64 { return d.gen.Load() }

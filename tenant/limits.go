@@ -1,0 +1,48 @@
+package tenant
+
+// Unlimited marks a limit HiveHub explicitly lifted (-1).
+const Unlimited = -1
+
+// Limits are what a tenant's plan allows. A value of Unlimited means no limit.
+type Limits struct {
+	StorageBytes      int64
+	MonthlyOperations int64
+	MaxKeys           int64
+	RequestsPerSecond int64
+	Burst             int64
+	MaxConnections    int64
+	MaxPayloadBytes   int64
+	MaxTTLSeconds     int64
+}
+
+// PlanDefaults are used when a limit is missing or zero, as DESIGN.md asks:
+// only an explicit -1 means unlimited.
+var PlanDefaults = map[string]Limits{
+	"free": {StorageBytes: 64 << 20, MonthlyOperations: 1_000_000, MaxKeys: 100_000,
+		RequestsPerSecond: 100, Burst: 200, MaxConnections: 20, MaxPayloadBytes: 1 << 20, MaxTTLSeconds: Unlimited},
+	"pro": {StorageBytes: 1 << 30, MonthlyOperations: 100_000_000, MaxKeys: 10_000_000,
+		RequestsPerSecond: 5_000, Burst: 10_000, MaxConnections: 500, MaxPayloadBytes: 16 << 20, MaxTTLSeconds: Unlimited},
+}
+
+// WithDefaults fills missing (zero) limits from the plan's defaults, or the
+// free plan's for an unknown plan.
+func (l Limits) WithDefaults(plan string) Limits {
+	d, ok := PlanDefaults[plan]
+	if !ok {
+		d = PlanDefaults["free"]
+	}
+	fill := func(v *int64, def int64) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	fill(&l.StorageBytes, d.StorageBytes)
+	fill(&l.MonthlyOperations, d.MonthlyOperations)
+	fill(&l.MaxKeys, d.MaxKeys)
+	fill(&l.RequestsPerSecond, d.RequestsPerSecond)
+	fill(&l.Burst, d.Burst)
+	fill(&l.MaxConnections, d.MaxConnections)
+	fill(&l.MaxPayloadBytes, d.MaxPayloadBytes)
+	fill(&l.MaxTTLSeconds, d.MaxTTLSeconds)
+	return l
+}
