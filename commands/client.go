@@ -116,10 +116,27 @@ func (c *Client) Kill() {
 // CloseAfterReply makes the connection close once the pending replies are sent (QUIT).
 func (c *Client) CloseAfterReply() { c.closeAfterReply.Store(true) }
 
-// Select switches the client to database db.
+// Select switches the client to database db. Fields CLIENT LIST shows are
+// written under mu: other connections read them.
 func (c *Client) Select(db int) {
+	c.mu.Lock()
 	c.DB = db
+	c.mu.Unlock()
 	c.NS = c.srv.DBs[db]
+}
+
+// SetProto switches the RESP version replies use.
+func (c *Client) SetProto(p int) {
+	c.mu.Lock()
+	c.W.Proto = p
+	c.mu.Unlock()
+}
+
+// SetFlags sets CLIENT NO-EVICT / NO-TOUCH.
+func (c *Client) SetFlags(noEvict, noTouch bool) {
+	c.mu.Lock()
+	c.NoEvict, c.NoTouch = noEvict, noTouch
+	c.mu.Unlock()
 }
 
 // QueryBuf is the number of bytes read but not yet executed.

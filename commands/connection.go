@@ -22,7 +22,7 @@ func init() {
 	register(
 		&Command{Name: "ping", Arity: -1, Flags: FlagFast, ACL: []string{"fast", "connection"},
 			Group: "connection", Since: "1.0.0", Summary: "Returns the server's liveliness response.", Run: cmdPing},
-		&Command{Name: "echo", Arity: 2, Flags: FlagFast, ACL: []string{"fast", "connection"},
+		&Command{Name: "echo", Arity: 2, Flags: FlagLoading | FlagStale | FlagFast, ACL: []string{"fast", "connection"},
 			Group: "connection", Since: "1.0.0", Summary: "Returns the given string.", Run: cmdEcho},
 		&Command{Name: "auth", Arity: -2, Flags: connFlags, ACL: []string{"fast", "connection"},
 			Group: "connection", Since: "1.0.0", Summary: "Authenticates the connection.", Run: cmdAuth},
@@ -72,9 +72,9 @@ func cmdSelect(x *Ctx) {
 func cmdReset(x *Ctx) {
 	c := x.C
 	c.Select(0)
-	c.W.Proto = 2
+	c.SetProto(2)
 	c.ReplyMode, c.skipNext = ReplyOn, false
-	c.NoEvict, c.NoTouch = false, false
+	c.SetFlags(false, false)
 	c.SetName("")
 	if x.S.Config().RequirePass != "" {
 		c.Authed = false
@@ -179,7 +179,7 @@ func cmdHello(x *Ctx) {
 		}
 		x.C.SetName(string(name))
 	}
-	x.C.W.Proto = proto
+	x.C.SetProto(proto)
 	w := x.W
 	w.Map(7)
 	w.BulkString("server")

@@ -3,6 +3,7 @@ package commands
 import (
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"synap/engine"
@@ -18,13 +19,15 @@ type Ctx struct {
 	Args [][]byte
 	W    *resp.Writer
 	Tx   *engine.Tx
-	// failed is set by Error so statistics count failed calls.
-	failed bool
+	// failed and errText are set by Error so statistics count failed calls.
+	failed  bool
+	errText string
 }
 
 // Error replies with an error and marks the call failed.
 func (x *Ctx) Error(msg string) {
 	x.failed = true
+	x.errText = msg
 	x.W.Error(msg)
 }
 
@@ -78,7 +81,8 @@ func UnknownSubcommandErr(parent string, sub []byte) string {
 }
 
 // Resolve finds the table row for args: the command, or its subcommand when
-// it has them. It returns the error text when there is none or the arity is wrong.
+// it has them. It returns the error text when there is none (nil command) or
+// the arity is wrong (the command, so its rejected calls are counted).
 func (t *Table) Resolve(args [][]byte) (*Command, string) {
 	cmd := t.Lookup(args[0])
 	if cmd == nil {
@@ -86,7 +90,10 @@ func (t *Table) Resolve(args [][]byte) (*Command, string) {
 	}
 	if len(cmd.Subs) > 0 {
 		if len(args) < 2 {
-			return nil, ArityErr(cmd.Name)
+			if cmd.Run != nil && cmd.ArityOK(len(args)) {
+				return cmd, "" // a container that also works alone (COMMAND)
+			}
+			return cmd, ArityErr(cmd.Name)
 		}
 		sub := cmd.Sub(args[1])
 		if sub == nil {
@@ -95,7 +102,7 @@ func (t *Table) Resolve(args [][]byte) (*Command, string) {
 		cmd = sub
 	}
 	if !cmd.ArityOK(len(args)) {
-		return nil, ArityErr(cmd.Name)
+		return cmd, ArityErr(cmd.Name)
 	}
 	return cmd, ""
 }
@@ -103,12 +110,11 @@ func (t *Table) Resolve(args [][]byte) (*Command, string) {
 // Exec runs one command for client c and writes its reply.
 func (s *Server) Exec(c *Client, args [][]byte) {
 	c.touch()
-	s.Stats.Commands.Add(1)
 	mark := c.W.Len()
 	cmd, errText := s.Table.Resolve(args)
 	switch {
-	case cmd == nil:
-		s.reject(c, nil, errText)
+	case errText != "":
+		s.reject(c, cmd, errText)
 	case s.Config().RequirePass != "" && !c.Authed && cmd.Flags&FlagNoAuth == 0:
 		s.reject(c, cmd, resp.ErrNoAuth)
 	default:
@@ -129,17 +135,50 @@ func (s *Server) Exec(c *Client, args [][]byte) {
 
 func (s *Server) reject(c *Client, cmd *Command, msg string) {
 	s.Stats.RejectedCalls.Add(1)
-	s.Stats.ErrorReplies.Add(1)
+	s.countError(msg)
 	if cmd != nil {
 		cmd.stats.rejected.Add(1)
 	}
 	c.W.Error(msg)
 }
 
+// countError feeds INFO errorstats: error replies by their code (ERR,
+// WRONGTYPE, NOAUTH...), the first word of the text, as Redis counts them.
+func (s *Server) countError(msg string) {
+	s.Stats.ErrorReplies.Add(1)
+	code := msg
+	if i := strings.IndexByte(msg, ' '); i >= 0 {
+		code = msg[:i]
+	}
+	n, ok := s.errorCounts.Load(code)
+	if !ok {
+		if s.errorCounts.Size() >= maxErrorCodes {
+			code = "ERR" // a flood of odd codes must not grow the map without bound
+		}
+		n, _ = s.errorCounts.LoadOrStore(code, new(atomic.Int64))
+	}
+	n.Add(1)
+}
+
+// maxErrorCodes bounds errorstats, as Redis does (128).
+const maxErrorCodes = 128
+
+// ErrorCounts returns error replies by code.
+func (s *Server) ErrorCounts() map[string]int64 {
+	out := map[string]int64{}
+	s.errorCounts.Range(func(k string, v *atomic.Int64) bool {
+		out[k] = v.Load()
+		return true
+	})
+	return out
+}
+
+// ResetErrorCounts clears errorstats (CONFIG RESETSTAT).
+func (s *Server) ResetErrorCounts() { s.errorCounts.Clear() }
+
 func (s *Server) run(c *Client, cmd *Command, args [][]byte) {
 	x := &c.ctx
 	*x = Ctx{S: s, C: c, Cmd: cmd, Args: args, W: c.W, Tx: c.Tx}
-	s.lock(c, cmd, args)
 	start := time.Now()
 	mark := c.W.Len()
 	func() {
@@ -152,14 +191,18 @@ func (s *Server) run(c *Client, cmd *Command, args [][]byte) {
 			}
 			c.Tx.End()
 		}()
+		// Finding the keys runs command-specific code too (KeysFn), so it
+		// is inside the recover: a bug there costs the command, not the server.
+		s.lock(c, cmd, args)
 		cmd.Run(x)
 	}()
+	s.Stats.Commands.Add(1)
 	cmd.stats.calls.Add(1)
 	cmd.stats.usec.Add(int64(time.Since(start) / time.Microsecond))
 	if x.failed {
 		cmd.stats.failed.Add(1)
 		s.Stats.FailedCalls.Add(1)
-		s.Stats.ErrorReplies.Add(1)
+		s.countError(x.errText)
 	}
 	if c.lastCmd != cmd.Name {
 		c.mu.Lock()

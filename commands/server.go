@@ -27,8 +27,9 @@ type Server struct {
 	cfgMu sync.Mutex
 	cfg   atomic.Pointer[Config]
 
-	clients *xsync.MapOf[int64, *Client]
-	nextID  atomic.Int64
+	clients     *xsync.MapOf[int64, *Client]
+	errorCounts *xsync.MapOf[string, *atomic.Int64]
+	nextID      atomic.Int64
 
 	started   time.Time
 	lastSave  int64
@@ -67,13 +68,14 @@ func NewServer(cfg Config, log *slog.Logger) *Server {
 		cfg.Databases = 16
 	}
 	s := &Server{
-		Table:    NewTable(),
-		Eng:      engine.New(cfg.Shards),
-		Log:      log,
-		clients:  xsync.NewMapOf[int64, *Client](),
-		started:  time.Now(),
-		lastSave: time.Now().Unix(),
-		done:     make(chan struct{}),
+		Table:       NewTable(),
+		Eng:         engine.New(cfg.Shards),
+		Log:         log,
+		clients:     xsync.NewMapOf[int64, *Client](),
+		errorCounts: xsync.NewMapOf[string, *atomic.Int64](),
+		started:     time.Now(),
+		lastSave:    time.Now().Unix(),
+		done:        make(chan struct{}),
 	}
 	for i := 0; i < cfg.Databases; i++ {
 		name := ""
@@ -291,6 +293,9 @@ func (s *Server) newClient(nc net.Conn) *Client {
 		Tx:      s.Eng.NewTx(),
 		Created: time.Now(),
 		NS:      s.DBs[0],
+		// As Redis: a connection opened while no password is set stays
+		// authenticated if one is set later.
+		Authed: s.Config().RequirePass == "",
 	}
 	c.Addr = nc.RemoteAddr().String()
 	c.LAddr = nc.LocalAddr().String()

@@ -84,7 +84,9 @@ type Command struct {
 
 	parent *Command
 	sub    map[string]*Command
-	stats  cmdStats
+	stats  *cmdStats
+	// Index is the row's position in its table, for per-tenant counters.
+	Index int
 }
 
 type cmdStats struct {
@@ -95,6 +97,7 @@ type cmdStats struct {
 type Table struct {
 	byName map[string]*Command
 	sorted []*Command
+	rows   int
 }
 
 var registry []*Command
@@ -102,27 +105,47 @@ var registry []*Command
 // register adds a family's commands; each family file calls it from init.
 func register(cmds ...*Command) { registry = append(registry, cmds...) }
 
-// NewTable builds the table from every registered family.
+// NewTable builds the table from every registered family. Each table gets
+// its own copy of the rows, so servers in one process keep separate stats.
 func NewTable() *Table {
 	t := &Table{byName: map[string]*Command{}}
 	for _, c := range registry {
 		t.add(c)
 	}
-	sort.Slice(t.sorted, func(i, j int) bool { return t.sorted[i].Name < t.sorted[j].Name })
 	return t
 }
 
+// clone copies a registered row and its subcommands with fresh statistics.
+func clone(c *Command) *Command {
+	cp := &Command{
+		Name: c.Name, Arity: c.Arity, Flags: c.Flags, FirstKey: c.FirstKey, LastKey: c.LastKey, Step: c.Step,
+		KeysFn: c.KeysFn, ACL: c.ACL, Need: c.Need, Group: c.Group, Summary: c.Summary, Since: c.Since,
+		Complexity: c.Complexity, Run: c.Run, stats: &cmdStats{},
+	}
+	for _, s := range c.Subs {
+		cp.Subs = append(cp.Subs, clone(s))
+	}
+	return cp
+}
+
+// Count is the number of rows, subcommands included (the range of Index).
+func (t *Table) Count() int { return t.rows }
+
 func (t *Table) add(c *Command) {
+	c = clone(c)
 	if _, dup := t.byName[c.Name]; dup {
 		panic("commands: duplicate command " + c.Name)
 	}
-	finish(c, nil)
+	t.finish(c, nil)
 	t.byName[c.Name] = c
 	t.sorted = append(t.sorted, c)
+	sort.Slice(t.sorted, func(i, j int) bool { return t.sorted[i].Name < t.sorted[j].Name })
 }
 
-func finish(c *Command, parent *Command) {
+func (t *Table) finish(c *Command, parent *Command) {
 	c.parent = parent
+	c.Index = t.rows
+	t.rows++
 	if parent != nil && !strings.Contains(c.Name, "|") {
 		c.Name = parent.Name + "|" + c.Name
 	}
@@ -139,7 +162,7 @@ func finish(c *Command, parent *Command) {
 	if len(c.Subs) > 0 {
 		c.sub = map[string]*Command{}
 		for _, s := range c.Subs {
-			finish(s, c)
+			t.finish(s, c)
 			c.sub[s.Name[strings.IndexByte(s.Name, '|')+1:]] = s
 		}
 	}

@@ -180,3 +180,6 @@ func (e *Engine) IdleSeconds(en *Entry) int64 {
 }
 
 func unsafeSlice(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// ResetStats zeroes the engine's counters (CONFIG RESETSTAT).
+func (e *Engine) ResetStats() { e.expiredKeys.Store(0) }

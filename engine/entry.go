@@ -45,6 +45,9 @@ type Entry struct {
 	size int64  // bytes of key and value accounted in the namespace
 	lru  uint32 // engine clock seconds at the last access (OBJECT IDLETIME); atomic
 	Kind Kind
+	// Raw marks a string grown in place (APPEND, SETRANGE): Redis then
+	// reports its encoding as "raw" whatever its length.
+	Raw bool
 }
 
 // NewString returns a string entry holding a copy of v.

@@ -213,7 +213,7 @@ func (tx *Tx) PutExpire(key []byte, en *Entry, at int64) *Entry {
 		// overwrite allocates nothing for the key.
 		oldExp := old.exp
 		oldSize := old.size
-		*old = Entry{Kind: en.Kind, Str: en.Str, Obj: en.Obj, lru: en.lru, exp: oldExp}
+		*old = Entry{Kind: en.Kind, Str: en.Str, Obj: en.Obj, lru: en.lru, exp: oldExp, Raw: en.Raw}
 		old.size = int64(len(key)) + old.valueSize()
 		tx.ns.bytes.Add(old.size - oldSize)
 		tx.setExpire(sh, sk, old, at)

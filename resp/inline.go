@@ -71,7 +71,8 @@ func SplitArgs(line []byte) (args [][]byte, ok bool) {
 					break
 				}
 				switch c := line[i]; {
-				case isBlank(c):
+				case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+					// Not isBlank: \v and \f separate tokens but do not end one.
 					done = true
 				case c == '"':
 					inDQ = true

@@ -18,7 +18,8 @@ const (
 
 // Reader parses commands from a stream. It is the only parser untrusted bytes
 // reach: every length is checked against Limits before anything is allocated
-// for it, so a hostile header costs a few bytes of state, never memory.
+// for it, and buffers grow only as bytes really arrive, so a hostile header
+// costs nothing beyond the bytes actually sent.
 //
 // It parses incrementally: a command that arrives in many reads is scanned
 // once, not once per read.
@@ -88,7 +89,8 @@ func (rd *Reader) reset() {
 }
 
 // line finds the CR that ends a header starting at from (relative to r).
-// It returns the header without the type byte, and the offset just past CRLF.
+// It returns the header including its type byte (empty when the line is
+// bare), and the offset just past CRLF.
 func (rd *Reader) line(from int) (hdr []byte, next int, ok bool) {
 	b := rd.buf[rd.r+from : rd.w]
 	i := bytes.IndexByte(b, '\r')
@@ -96,7 +98,7 @@ func (rd *Reader) line(from int) (hdr []byte, next int, ok bool) {
 		return nil, 0, false
 	}
 	// Like Redis, the byte after CR is skipped without being checked.
-	return b[1:i], from + i + 2, true
+	return b[:i], from + i + 2, true
 }
 
 func (rd *Reader) multibulk(preAuth bool) ([][]byte, bool, error) {
@@ -108,7 +110,7 @@ func (rd *Reader) multibulk(preAuth bool) ([][]byte, bool, error) {
 			}
 			return nil, false, nil
 		}
-		n, ok := parseLen(hdr)
+		n, ok := parseLen(hdr[1:])
 		if !ok || n > rd.lim.MaxMultibulkLen {
 			return nil, false, &ProtocolError{ProtoInvalidMbulk}
 		}
@@ -123,12 +125,6 @@ func (rd *Reader) multibulk(preAuth bool) ([][]byte, bool, error) {
 		rd.offs = rd.offs[:0]
 	}
 	for int64(len(rd.offs)/2) < rd.argc {
-		if rd.r+rd.pos >= rd.w {
-			return nil, false, nil
-		}
-		if c := rd.buf[rd.r+rd.pos]; c != '$' {
-			return nil, false, &ProtocolError{ProtoExpectedDollar(c)}
-		}
 		hdr, next, ok := rd.line(rd.pos)
 		if !ok {
 			if rd.w-rd.r-rd.pos > rd.lim.MaxInlineLen {
@@ -136,7 +132,11 @@ func (rd *Reader) multibulk(preAuth bool) ([][]byte, bool, error) {
 			}
 			return nil, false, nil
 		}
-		n, ok := parseLen(hdr)
+		// Like Redis, the type byte is judged only once the line is complete.
+		if c := rd.buf[rd.r+rd.pos]; c != '$' {
+			return nil, false, &ProtocolError{ProtoExpectedDollar(c)}
+		}
+		n, ok := parseLen(hdr[1:])
 		if !ok || n < 0 || n > rd.lim.MaxBulkLen {
 			return nil, false, &ProtocolError{ProtoInvalidBulk}
 		}
@@ -193,28 +193,31 @@ func (rd *Reader) Fill() error {
 		rd.r, rd.w = 0, 0
 	}
 	pending := rd.w - rd.r
-	if int64(pending) >= rd.lim.MaxQueryBuf {
+	unparsed := pending
+	if rd.inCmd {
+		// Finished arguments count as the command's, like Redis's argv; only
+		// the argument still arriving counts against the query buffer.
+		unparsed -= rd.pos
+	}
+	if int64(unparsed) >= rd.lim.MaxQueryBuf {
 		return ErrQueryBufLimit
 	}
-	want := pending + minRead // room to read into, counted from r
-	if rd.need > want {
-		want = rd.need
+	if len(rd.buf)-rd.w < minRead && rd.r > 0 {
+		copy(rd.buf, rd.buf[rd.r:rd.w])
+		rd.r, rd.w = 0, pending
 	}
-	switch {
-	case want > len(rd.buf):
-		size := 2 * len(rd.buf)
-		if size < initialBuf {
-			size = initialBuf
-		}
-		if size < want {
-			size = want
+	if len(rd.buf)-rd.w < minRead {
+		// Grow by doubling as bytes really arrive: copying stays linear, and
+		// a header announcing a huge bulk followed by silence reserves nothing
+		// beyond what was sent. Stop at the command's known end so an 8 MB
+		// bulk does not take 16 MB.
+		size := max(2*len(rd.buf), initialBuf, pending+minRead)
+		if rd.need > pending {
+			size = min(size, max(rd.need, pending+minRead))
 		}
 		nb := make([]byte, size)
 		copy(nb, rd.buf[rd.r:rd.w])
 		rd.buf = nb
-		rd.r, rd.w = 0, pending
-	case rd.r > 0 && rd.r+want > len(rd.buf):
-		copy(rd.buf, rd.buf[rd.r:rd.w])
 		rd.r, rd.w = 0, pending
 	}
 	n, err := rd.src.Read(rd.buf[rd.w:])
@@ -245,19 +248,22 @@ func parseLen(b []byte) (int64, bool) {
 	if b[0] == '0' {
 		return 0, len(b) == 1 && !neg
 	}
-	var v uint64
+	var v uint64 // magnitude, up to 1<<63 so that LLONG_MIN parses as in Redis
 	for _, c := range b {
 		if c < '0' || c > '9' {
 			return 0, false
 		}
 		d := uint64(c - '0')
-		if v > (1<<63-1-d)/10 {
+		if v > (1<<63-d)/10 {
 			return 0, false
 		}
 		v = v*10 + d
 	}
 	if neg {
 		return -int64(v), true
+	}
+	if v > 1<<63-1 {
+		return 0, false
 	}
 	return int64(v), true
 }

@@ -3,46 +3,63 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
-
-	"github.com/alecthomas/kong"
 
 	"synap/commands"
 )
 
-type serveCmd struct {
-	Bind        string `default:"127.0.0.1" env:"SYNAP_BIND" help:"Address to listen on for RESP."`
-	Port        int    `default:"6379" env:"SYNAP_PORT" help:"RESP port."`
-	Requirepass string `env:"SYNAP_REQUIREPASS" help:"Password clients must AUTH with (standalone)."`
-}
-
-func (s *serveCmd) Run() error {
-	cfg := commands.DefaultConfig()
-	cfg.Bind, cfg.Port, cfg.RequirePass = s.Bind, s.Port, s.Requirepass
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	srv := commands.NewServer(cfg, log)
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-	go func() {
-		<-sig
-		_ = srv.Close()
-	}()
-	return srv.ListenAndServe()
-}
-
-type cli struct {
-	Serve   serveCmd         `cmd:"" default:"withargs" help:"Run the server (default)."`
-	Version kong.VersionFlag `help:"Print the version and exit."`
-}
-
 func main() {
-	var c cli
-	ctx := kong.Parse(&c, kong.Name("synap"), kong.Vars{"version": fmt.Sprintf("synap %s", commands.Version)})
-	if err := ctx.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "synap:", err)
-		os.Exit(1)
+	os.Exit(run(os.Args[1:], os.Stderr))
+}
+
+// run is the whole program; it returns the exit status.
+func run(args []string, stderr io.Writer) int {
+	kctx, cfg, err := parseArgs(args)
+	if err != nil {
+		fmt.Fprintln(stderr, "synap:", err)
+		return 1
 	}
+	if kctx.Command() != "serve" {
+		fmt.Fprintln(stderr, "synap: unknown command", kctx.Command())
+		return 1
+	}
+	level, _ := parseLevel(cfg.LogLevel)
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	slog.SetDefault(log)
+
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Bind, strconv.Itoa(cfg.Port)))
+	if err != nil {
+		log.Error("cannot listen", "err", err)
+		return 1
+	}
+	log.Debug("configuration", "bind", cfg.Bind, "port", cfg.Port, "requirepass", cfg.RequirePass != "",
+		"databases", cfg.Databases, "shards", cfg.Shards, "maxclients", cfg.MaxClients, "timeout", cfg.Timeout,
+		"proto-max-bulk-len", cfg.ProtoMaxBulkLen, "client-query-buffer-limit", cfg.ClientQueryBufferLimit)
+	srv := commands.NewServer(cfg, log)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	log.Info("synap starting", "version", commands.Version, "pid", os.Getpid(), "shards", srv.Eng.Shards(), "databases", cfg.Databases)
+	srv.Start(ln)
+	waitForStop(srv, sigs)
+	log.Info("synap stopped")
+	return 0
+}
+
+// waitForStop returns once srv has shut down: closed here on a signal, or by
+// a client's SHUTDOWN. Close returns only after every client is disconnected.
+func waitForStop(srv *commands.Server, sigs <-chan os.Signal) {
+	select {
+	case sig := <-sigs:
+		srv.Log.Info("received signal, shutting down", "signal", sig.String())
+		_ = srv.Close()
+	case <-srv.Done():
+	}
+	<-srv.Done()
 }

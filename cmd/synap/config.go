@@ -1,0 +1,340 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/alecthomas/kong"
+	"go.yaml.in/yaml/v3"
+
+	"synap/commands"
+)
+
+// serveCmd holds every setting of commands.Config. Each one is a flag, a
+// SYNAP_* variable (kong applies those in place of the default) and a key of
+// the --config file (applied afterwards to what neither of them set).
+type serveCmd struct {
+	Config string `type:"path" env:"SYNAP_CONFIG" placeholder:"FILE" help:"YAML or JSON file of settings; its keys are the flag names."`
+
+	Bind                   string `default:"${bind}" env:"SYNAP_BIND" help:"Address to listen on for RESP."`
+	Port                   int    `default:"${port}" env:"SYNAP_PORT" help:"RESP port (0: any free port)."`
+	Requirepass            string `env:"SYNAP_REQUIREPASS" placeholder:"PASSWORD" help:"Password clients must AUTH with."`
+	Databases              int    `default:"${databases}" env:"SYNAP_DATABASES" help:"Number of databases for SELECT."`
+	Shards                 int    `default:"${shards}" env:"SYNAP_SHARDS" help:"Storage shards, each with its own lock (rounded up to a power of two, at most 1024)."`
+	Maxclients             int    `default:"${maxclients}" env:"SYNAP_MAXCLIENTS" help:"Maximum number of connected clients."`
+	Timeout                int    `default:"${timeout}" env:"SYNAP_TIMEOUT" help:"Close clients idle for this many seconds (0: never)."`
+	ProtoMaxBulkLen        size   `default:"${proto_max_bulk_len}" env:"SYNAP_PROTO_MAX_BULK_LEN" help:"Largest single argument (units: kb, mb, gb)."`
+	ClientQueryBufferLimit size   `default:"${client_query_buffer_limit}" env:"SYNAP_CLIENT_QUERY_BUFFER_LIMIT" help:"Most unparsed input held per client (units: kb, mb, gb)."`
+	Loglevel               string `default:"${loglevel}" env:"SYNAP_LOGLEVEL" help:"Log level: debug, info, warn or error (Redis's verbose, notice and warning also work)."`
+}
+
+type cli struct {
+	Serve   serveCmd         `cmd:"" default:"withargs" help:"Run the server (the default command)."`
+	Version kong.VersionFlag `help:"Print the version and exit."`
+}
+
+// defaultVars feeds commands.DefaultConfig into the flags' defaults, so the
+// defaults live in one place.
+func defaultVars() kong.Vars {
+	d := commands.DefaultConfig()
+	return kong.Vars{
+		"version":                   "synap " + commands.Version,
+		"bind":                      d.Bind,
+		"port":                      strconv.Itoa(d.Port),
+		"databases":                 strconv.Itoa(d.Databases),
+		"shards":                    strconv.Itoa(d.Shards),
+		"maxclients":                strconv.Itoa(d.MaxClients),
+		"timeout":                   strconv.Itoa(d.Timeout),
+		"proto_max_bulk_len":        formatSize(d.ProtoMaxBulkLen),
+		"client_query_buffer_limit": formatSize(d.ClientQueryBufferLimit),
+		"loglevel":                  d.LogLevel,
+	}
+}
+
+// parseArgs parses the command line, environment and config file into the
+// server's configuration. Precedence: flag > SYNAP_* > file > default.
+func parseArgs(args []string) (*kong.Context, commands.Config, error) {
+	var c cli
+	k, err := kong.New(&c, kong.Name("synap"),
+		kong.Description("An in-memory server that speaks the Redis protocol."), defaultVars())
+	if err != nil {
+		return nil, commands.Config{}, err
+	}
+	kctx, err := k.Parse(args)
+	if err != nil {
+		return nil, commands.Config{}, err
+	}
+	if c.Serve.Config != "" {
+		if err := applyFile(kctx, c.Serve.Config); err != nil {
+			return kctx, commands.Config{}, err
+		}
+	}
+	cfg, err := c.Serve.config()
+	return kctx, cfg, err
+}
+
+// applyFile sets, from the file at path, each flag that was neither given on
+// the command line nor through its environment variable.
+func applyFile(kctx *kong.Context, path string) error {
+	values, err := readConfigFile(path)
+	if err != nil {
+		return err
+	}
+	flags := map[string]*kong.Flag{}
+	var names []string
+	for _, f := range kctx.Selected().Flags {
+		if f.Name == "config" {
+			continue
+		}
+		flags[f.Name] = f
+		names = append(names, f.Name)
+	}
+	onCommandLine := map[string]bool{}
+	for _, p := range kctx.Path {
+		if p.Flag != nil && !p.Resolved {
+			onCommandLine[p.Flag.Name] = true
+		}
+	}
+	keys := make([]string, 0, len(values))
+	for k := range values {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // report the first bad key deterministically
+	seen := map[string]string{}
+	for _, key := range keys {
+		name := strings.ReplaceAll(strings.ToLower(key), "_", "-")
+		f, ok := flags[name]
+		if !ok {
+			return fmt.Errorf("config file %s: unknown key %q (known keys: %s)", path, key, strings.Join(names, ", "))
+		}
+		if other, dup := seen[name]; dup {
+			return fmt.Errorf("config file %s: keys %q and %q set the same setting", path, other, key)
+		}
+		seen[name] = key
+		// A bad value is an error even where a flag or variable overrides
+		// it: the file must be fixed before it is relied on.
+		text, err := scalarText(values[key], f.Target.Type())
+		if err != nil {
+			return fmt.Errorf("config file %s: key %q: %w", path, key, err)
+		}
+		v := reflect.New(f.Target.Type()).Elem()
+		scan := kong.ScanFromTokens(kong.Token{Type: kong.FlagValueToken, Value: text})
+		if err := f.Mapper.Decode(&kong.DecodeContext{Value: f.Value, Scan: scan}, v); err != nil {
+			return fmt.Errorf("config file %s: key %q: %w", path, key, err)
+		}
+		if !onCommandLine[name] && !envSet(f) {
+			f.Target.Set(v)
+		}
+	}
+	return nil
+}
+
+func envSet(f *kong.Flag) bool {
+	for _, e := range f.Envs {
+		if _, ok := os.LookupEnv(e); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// readConfigFile decodes a flat mapping of keys to scalar values: JSON for
+// *.json, YAML otherwise.
+func readConfigFile(path string) (map[string]any, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config file: %w", err)
+	}
+	values := map[string]any{}
+	if strings.EqualFold(filepath.Ext(path), ".json") {
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
+		err = dec.Decode(&values)
+	} else {
+		err = yaml.Unmarshal(data, &values)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("config file %s: %w", path, err)
+	}
+	return values, nil
+}
+
+// scalarText checks a decoded file value against the setting's type and
+// renders it for the flag's own parser, so file values obey the same rules
+// as flags.
+func scalarText(v any, t reflect.Type) (string, error) {
+	switch t.Kind() {
+	case reflect.String:
+		if s, ok := v.(string); ok {
+			return s, nil
+		}
+		return "", fmt.Errorf("want a string, got %s", describe(v))
+	case reflect.Int, reflect.Int64:
+		if n, ok := integer(v); ok {
+			return n, nil
+		}
+		if t != reflect.TypeOf(size(0)) {
+			return "", fmt.Errorf("want an integer, got %s", describe(v))
+		}
+		if s, ok := v.(string); ok {
+			return s, nil // "512mb"
+		}
+		return "", fmt.Errorf("%w, got %s", errSize, describe(v))
+	}
+	return "", fmt.Errorf("unsupported setting type %s", t)
+}
+
+func integer(v any) (string, bool) {
+	switch n := v.(type) {
+	case int:
+		return strconv.Itoa(n), true
+	case int64:
+		return strconv.FormatInt(n, 10), true
+	case uint64:
+		return strconv.FormatUint(n, 10), true
+	case json.Number:
+		if _, err := n.Int64(); err == nil {
+			return n.String(), true
+		}
+	case float64:
+		if n == math.Trunc(n) && math.Abs(n) < 1<<53 {
+			return strconv.FormatInt(int64(n), 10), true
+		}
+	}
+	return "", false
+}
+
+func describe(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "nothing"
+	case string:
+		return strconv.Quote(v)
+	case bool:
+		return "a boolean"
+	case map[string]any:
+		return "a mapping"
+	case []any:
+		return "a list"
+	default:
+		return fmt.Sprintf("%v", v)
+	}
+}
+
+// config validates the settings with Redis's bounds and builds commands.Config.
+func (s *serveCmd) config() (commands.Config, error) {
+	checks := []struct {
+		name     string
+		v, lo    int64
+		hi       int64
+		sizeUnit bool
+	}{
+		{"port", int64(s.Port), 0, 65535, false},
+		{"databases", int64(s.Databases), 1, math.MaxInt32, false},
+		{"shards", int64(s.Shards), 1, 1024, false},
+		{"maxclients", int64(s.Maxclients), 1, math.MaxInt32, false},
+		{"timeout", int64(s.Timeout), 0, math.MaxInt32, false},
+		{"proto-max-bulk-len", int64(s.ProtoMaxBulkLen), 1 << 20, math.MaxInt64, true},
+		{"client-query-buffer-limit", int64(s.ClientQueryBufferLimit), 1 << 20, math.MaxInt64, true},
+	}
+	for _, c := range checks {
+		if c.v < c.lo || c.v > c.hi {
+			if c.hi == math.MaxInt64 {
+				return commands.Config{}, fmt.Errorf("%s must be at least %d bytes (1mb), got %d", c.name, c.lo, c.v)
+			}
+			return commands.Config{}, fmt.Errorf("%s must be between %d and %d, got %d", c.name, c.lo, c.hi, c.v)
+		}
+	}
+	level, err := parseLevel(s.Loglevel)
+	if err != nil {
+		return commands.Config{}, err
+	}
+	return commands.Config{
+		Bind:                   s.Bind,
+		Port:                   s.Port,
+		RequirePass:            s.Requirepass,
+		Databases:              s.Databases,
+		Shards:                 s.Shards,
+		MaxClients:             s.Maxclients,
+		Timeout:                s.Timeout,
+		ProtoMaxBulkLen:        int64(s.ProtoMaxBulkLen),
+		ClientQueryBufferLimit: int64(s.ClientQueryBufferLimit),
+		LogLevel:               strings.ToLower(level.String()),
+	}, nil
+}
+
+// parseLevel accepts slog's level names and Redis's loglevel names.
+func parseLevel(s string) (slog.Level, error) {
+	switch strings.ToLower(s) {
+	case "debug", "verbose":
+		return slog.LevelDebug, nil
+	case "info", "notice":
+		return slog.LevelInfo, nil
+	case "warn", "warning":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return 0, fmt.Errorf("loglevel must be debug, info, warn or error, got %q", s)
+}
+
+// size is a byte count that accepts Redis's units: k/m/g are powers of
+// 1000, kb/mb/gb powers of 1024, in any case.
+type size int64
+
+func (sz *size) Decode(ctx *kong.DecodeContext) error {
+	var text string
+	if err := ctx.Scan.PopValueInto("size", &text); err != nil {
+		return err
+	}
+	n, err := parseSize(text)
+	if err != nil {
+		return err
+	}
+	*sz = size(n)
+	return nil
+}
+
+var errSize = errors.New("want a size such as 1048576, 64kb, 512mb or 1gb")
+
+func parseSize(s string) (int64, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	mul := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mul    int64
+	}{{"kb", 1 << 10}, {"mb", 1 << 20}, {"gb", 1 << 30}, {"k", 1e3}, {"m", 1e6}, {"g", 1e9}, {"b", 1}} {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mul = strings.TrimSuffix(t, u.suffix), u.mul
+			break
+		}
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n < 0 || n > math.MaxInt64/mul {
+		return 0, fmt.Errorf("%w, got %q", errSize, s)
+	}
+	return n * mul, nil
+}
+
+// formatSize writes n in the largest binary unit that divides it (help text).
+func formatSize(n int64) string {
+	for _, u := range []struct {
+		suffix string
+		mul    int64
+	}{{"gb", 1 << 30}, {"mb", 1 << 20}, {"kb", 1 << 10}} {
+		if n >= u.mul && n%u.mul == 0 {
+			return strconv.FormatInt(n/u.mul, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(n, 10)
+}

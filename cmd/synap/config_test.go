@@ -1,0 +1,299 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"synap/commands"
+)
+
+var settingEnvs = []string{
+	"SYNAP_CONFIG", "SYNAP_BIND", "SYNAP_PORT", "SYNAP_REQUIREPASS", "SYNAP_DATABASES",
+	"SYNAP_SHARDS", "SYNAP_MAXCLIENTS", "SYNAP_TIMEOUT", "SYNAP_PROTO_MAX_BULK_LEN",
+	"SYNAP_CLIENT_QUERY_BUFFER_LIMIT", "SYNAP_LOGLEVEL",
+}
+
+// cliEnv clears every SYNAP_* variable (the developer's shell must not leak
+// into the cases), then sets env; t.Setenv restores them afterwards.
+func cliEnv(t *testing.T, env map[string]string) {
+	t.Helper()
+	for _, k := range settingEnvs {
+		t.Setenv(k, "")
+		_ = os.Unsetenv(k)
+	}
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+}
+
+// cliFile writes a config file named name into a temp dir; "" writes none.
+func cliFile(t *testing.T, name, content string) string {
+	t.Helper()
+	if name == "" {
+		return ""
+	}
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestCLIPrecedence(t *testing.T) {
+	def := commands.DefaultConfig()
+	with := func(fn func(c *commands.Config)) commands.Config {
+		c := def
+		fn(&c)
+		return c
+	}
+	cases := []struct {
+		name     string
+		fileName string // the file's path is appended as --config FILE
+		file     string
+		env      map[string]string
+		args     []string
+		want     commands.Config
+	}{
+		{name: "defaults", want: def},
+		{name: "explicit serve command", args: []string{"serve"}, want: def},
+		{
+			name:     "file over defaults",
+			fileName: "synap.yaml",
+			file:     "bind: 0.0.0.0\nport: 7000\nrequirepass: s3cret\ndatabases: 4\nshards: 64\nmaxclients: 50\ntimeout: 30\nproto-max-bulk-len: 2mb\nclient-query-buffer-limit: 64mb\nloglevel: warn\n",
+			want: with(func(c *commands.Config) {
+				c.Bind, c.Port, c.RequirePass, c.Databases, c.Shards = "0.0.0.0", 7000, "s3cret", 4, 64
+				c.MaxClients, c.Timeout, c.ProtoMaxBulkLen, c.ClientQueryBufferLimit = 50, 30, 2<<20, 64<<20
+				c.LogLevel = "warn"
+			}),
+		},
+		{
+			name:     "env over file, file still sets the rest",
+			fileName: "synap.yaml",
+			file:     "port: 7000\ndatabases: 4\n",
+			env:      map[string]string{"SYNAP_PORT": "7001"},
+			want:     with(func(c *commands.Config) { c.Port, c.Databases = 7001, 4 }),
+		},
+		{
+			name:     "flag over env over file",
+			fileName: "synap.yaml",
+			file:     "port: 7000\ntimeout: 5\nmaxclients: 7\n",
+			env:      map[string]string{"SYNAP_PORT": "7001", "SYNAP_TIMEOUT": "6"},
+			args:     []string{"--port", "7002"},
+			want:     with(func(c *commands.Config) { c.Port, c.Timeout, c.MaxClients = 7002, 6, 7 }),
+		},
+		{
+			name:     "flag over file without env",
+			fileName: "synap.yaml",
+			file:     "requirepass: fromfile\n",
+			args:     []string{"--requirepass=fromflag"},
+			want:     with(func(c *commands.Config) { c.RequirePass = "fromflag" }),
+		},
+		{
+			name: "env over default",
+			env:  map[string]string{"SYNAP_BIND": "::1", "SYNAP_SHARDS": "16", "SYNAP_LOGLEVEL": "debug"},
+			want: with(func(c *commands.Config) { c.Bind, c.Shards, c.LogLevel = "::1", 16, "debug" }),
+		},
+		{
+			name: "flag over env",
+			env:  map[string]string{"SYNAP_DATABASES": "2"},
+			args: []string{"serve", "--databases", "3"},
+			want: with(func(c *commands.Config) { c.Databases = 3 }),
+		},
+		{
+			name: "an empty env value still counts as set",
+			env:  map[string]string{"SYNAP_REQUIREPASS": ""},
+			want: def,
+		},
+		{
+			name:     "json file",
+			fileName: "synap.json",
+			file:     `{"port": 7100, "client-query-buffer-limit": "1gb", "proto-max-bulk-len": 1048576}`,
+			want:     with(func(c *commands.Config) { c.Port, c.ClientQueryBufferLimit, c.ProtoMaxBulkLen = 7100, 1<<30, 1<<20 }),
+		},
+		{
+			name:     "underscore keys and Redis level names",
+			fileName: "synap.yml",
+			file:     "proto_max_bulk_len: 3MB\nloglevel: notice\n",
+			want:     with(func(c *commands.Config) { c.ProtoMaxBulkLen, c.LogLevel = 3<<20, "info" }),
+		},
+		{
+			name:     "config path from SYNAP_CONFIG",
+			fileName: "", // set below through env
+			env:      map[string]string{"SYNAP_CONFIG": "<file>"},
+			file:     "port: 7200\n",
+			want:     with(func(c *commands.Config) { c.Port = 7200 }),
+		},
+		{
+			name:     "empty file",
+			fileName: "empty.yaml",
+			want:     def,
+		},
+		{
+			name: "size units on flags",
+			args: []string{"--proto-max-bulk-len", "1500k", "--client-query-buffer-limit", "2GB"},
+			want: with(func(c *commands.Config) { c.ProtoMaxBulkLen, c.ClientQueryBufferLimit = 1500000, 2<<30 }),
+		},
+		{
+			name: "size units in env",
+			env:  map[string]string{"SYNAP_PROTO_MAX_BULK_LEN": "1g"},
+			want: with(func(c *commands.Config) { c.ProtoMaxBulkLen = 1e9 }),
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			env := map[string]string{}
+			for k, v := range tc.env {
+				env[k] = v
+			}
+			args := append([]string(nil), tc.args...)
+			if env["SYNAP_CONFIG"] == "<file>" {
+				env["SYNAP_CONFIG"] = cliFile(t, "env.yaml", tc.file)
+			} else if path := cliFile(t, tc.fileName, tc.file); path != "" {
+				args = append(args, "--config", path)
+			}
+			cliEnv(t, env)
+			_, got, err := parseArgs(args)
+			if err != nil {
+				t.Fatalf("parseArgs(%q): %v", args, err)
+			}
+			if got != tc.want {
+				t.Errorf("parseArgs(%q):\n got %+v\nwant %+v", args, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestCLIBadInput(t *testing.T) {
+	cases := []struct {
+		name     string
+		fileName string
+		file     string
+		env      map[string]string
+		args     []string
+		want     string // the error text; <file> stands for the file's path
+	}{
+		{
+			name: "unknown key", fileName: "c.yaml", file: "port: 1\nprot: 2\n",
+			want: `config file <file>: unknown key "prot" (known keys: bind, port, requirepass, databases, shards, maxclients, timeout, proto-max-bulk-len, client-query-buffer-limit, loglevel)`,
+		},
+		{
+			name: "unknown key in json", fileName: "c.json", file: `{"maxmemory": "1gb"}`,
+			want: `config file <file>: unknown key "maxmemory" (known keys: bind, port, requirepass, databases, shards, maxclients, timeout, proto-max-bulk-len, client-query-buffer-limit, loglevel)`,
+		},
+		{
+			name: "string for an integer", fileName: "c.yaml", file: "port: \"7000\"\n",
+			want: `config file <file>: key "port": want an integer, got "7000"`,
+		},
+		{
+			name: "list for an integer", fileName: "c.yaml", file: "port: [1, 2]\n",
+			want: `config file <file>: key "port": want an integer, got a list`,
+		},
+		{
+			name: "fraction for an integer", fileName: "c.json", file: `{"timeout": 1.5}`,
+			want: `config file <file>: key "timeout": want an integer, got 1.5`,
+		},
+		{
+			name: "number for a string", fileName: "c.yaml", file: "requirepass: 1234\n",
+			want: `config file <file>: key "requirepass": want a string, got 1234`,
+		},
+		{
+			name: "mapping for a string", fileName: "c.yaml", file: "bind:\n  host: x\n",
+			want: `config file <file>: key "bind": want a string, got a mapping`,
+		},
+		{
+			name: "bad size unit", fileName: "c.yaml", file: "client-query-buffer-limit: 12xb\n",
+			want: `config file <file>: key "client-query-buffer-limit": want a size such as 1048576, 64kb, 512mb or 1gb, got "12xb"`,
+		},
+		{
+			name: "bad value even where a flag overrides it", fileName: "c.yaml", file: "shards: many\n",
+			args: []string{"--shards", "8"},
+			want: `config file <file>: key "shards": want an integer, got "many"`,
+		},
+		{
+			name: "the same setting twice", fileName: "c.yaml", file: "proto-max-bulk-len: 2mb\nproto_max_bulk_len: 3mb\n",
+			want: `config file <file>: keys "proto-max-bulk-len" and "proto_max_bulk_len" set the same setting`,
+		},
+		{
+			name: "not a mapping", fileName: "c.json", file: `[1, 2]`,
+			want: "config file <file>: json: cannot unmarshal array into Go value of type map[string]interface {}",
+		},
+		{
+			name: "broken yaml", fileName: "c.yaml", file: "port: : 1\n",
+			want: "config file <file>: yaml: mapping values are not allowed in this context",
+		},
+		{
+			name: "missing file", args: []string{"--config", "/nonexistent/synap.yaml"},
+			want: "config file: open /nonexistent/synap.yaml: no such file or directory",
+		},
+		{
+			name: "out of range from the file", fileName: "c.yaml", file: "port: 70000\n",
+			want: "port must be between 0 and 65535, got 70000",
+		},
+		{
+			name: "zero shards", args: []string{"--shards", "0"},
+			want: "shards must be between 1 and 1024, got 0",
+		},
+		{
+			name: "bulk length below Redis's minimum", args: []string{"--proto-max-bulk-len", "1kb"},
+			want: "proto-max-bulk-len must be at least 1048576 bytes (1mb), got 1024",
+		},
+		{
+			name: "unknown log level", env: map[string]string{"SYNAP_LOGLEVEL": "loud"},
+			want: `loglevel must be debug, info, warn or error, got "loud"`,
+		},
+		{
+			name: "bad env value", env: map[string]string{"SYNAP_PORT": "http"},
+			want: `--port: expected a valid 64 bit int but got "http" (from envar SYNAP_PORT="http")`,
+		},
+		{
+			name: "bad flag size", args: []string{"--client-query-buffer-limit=-5"},
+			want: `--client-query-buffer-limit: want a size such as 1048576, 64kb, 512mb or 1gb, got "-5"`,
+		},
+		{
+			name: "unknown flag", args: []string{"--maxmemory", "1gb"},
+			want: "unknown flag --maxmemory",
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cliEnv(t, tc.env)
+			args := append([]string(nil), tc.args...)
+			path := cliFile(t, tc.fileName, tc.file)
+			if path != "" {
+				args = append(args, "--config", path)
+			}
+			_, _, err := parseArgs(args)
+			want := strings.ReplaceAll(tc.want, "<file>", path)
+			if err == nil || err.Error() != want {
+				t.Errorf("parseArgs(%q): got error %v, want %s", args, err, want)
+			}
+		})
+	}
+}
+
+func TestCLIParseSize(t *testing.T) {
+	good := map[string]int64{
+		"0": 0, "1": 1, "100b": 100, "1k": 1000, "1kb": 1024, "1KB": 1024, "5m": 5e6,
+		"512mb": 512 << 20, "2g": 2e9, "1gb": 1 << 30, " 7Mb ": 7 << 20,
+	}
+	for in, want := range good {
+		if got, err := parseSize(in); err != nil || got != want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "mb", "1.5mb", "-1", "1tb", "1 mb", "9999999999gb", "0x10"} {
+		if got, err := parseSize(in); err == nil {
+			t.Errorf("parseSize(%q) = %d, want an error", in, got)
+		}
+	}
+	for n, want := range map[int64]string{512 << 20: "512mb", 1 << 30: "1gb", 3 << 10: "3kb", 1500: "1500", 0: "0"} {
+		if got := formatSize(n); got != want {
+			t.Errorf("formatSize(%d) = %q, want %q", n, got, want)
+		}
+		if back, err := parseSize(formatSize(n)); err != nil || back != n {
+			t.Errorf("parseSize(formatSize(%d)) = %d, %v", n, back, err)
+		}
+	}
+}

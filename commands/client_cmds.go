@@ -1,0 +1,506 @@
+package commands
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// The CLIENT family: the caller's own connection state, and the list of all
+// connections for the operator.
+
+const (
+	errClientUnknownType = "ERR Unknown client type '%s'"
+	errClientInvalidID   = "ERR Invalid client ID"
+	errClientKillID      = "ERR client-id should be greater than 0"
+	errClientNoSuch      = "ERR No such client"
+	errClientNoUser      = "ERR No such user '%s'"
+	errClientMaxAge      = "ERR maxage is not an integer or out of range"
+	errClientSetinfoOpt  = "ERR Unrecognized option '%s'"
+	errClientSetinfoVal  = "ERR %s cannot contain spaces, newlines or special characters."
+)
+
+func init() {
+	const connFlags = FlagNoScript | FlagLoading | FlagStale
+	conn := func(name string, arity int, since, summary, complexity string, run func(*Ctx)) *Command {
+		return &Command{Name: name, Arity: arity, Flags: connFlags, ACL: []string{"slow", "connection"},
+			Group: "connection", Since: since, Summary: summary, Complexity: complexity, Run: run}
+	}
+	admin := func(c *Command) *Command {
+		c.Flags |= FlagAdmin
+		c.ACL = []string{"admin", "slow", "dangerous", "connection"}
+		return c
+	}
+	help := conn("help", 2, "5.0.0", "Lists the CLIENT subcommands and what they do.", "O(1)", cmdClientHelp)
+	help.Flags = FlagLoading | FlagStale
+	register(&Command{Name: "client", Arity: -2, ACL: []string{"slow"}, Group: "connection", Since: "2.4.0",
+		Summary: "Groups the commands that inspect and change client connections.", Complexity: "Depends on subcommand.",
+		Subs: []*Command{
+			conn("id", 2, "5.0.0", "Returns the unique id of the connection.", "O(1)", cmdClientID),
+			conn("setname", 3, "2.6.9", "Names the connection, or clears its name.", "O(1)", cmdClientSetName),
+			conn("getname", 2, "2.6.9", "Returns the connection's name.", "O(1)", cmdClientGetName),
+			admin(conn("list", -2, "2.4.0", "Describes every client connection, one line each.",
+				"O(N) where N is the number of client connections", cmdClientList)),
+			conn("info", 2, "6.2.0", "Describes the calling connection in CLIENT LIST's format.", "O(1)", cmdClientInfo),
+			admin(conn("kill", -3, "2.4.0", "Closes the connections that match an address or a set of filters.",
+				"O(N) where N is the number of client connections", cmdClientKill)),
+			conn("setinfo", 4, "7.2.0", "Records the name or version of the client library in use.", "O(1)", cmdClientSetInfo),
+			admin(conn("no-evict", 3, "7.0.0", "Exempts the connection from client eviction, or stops exempting it.",
+				"O(1)", cmdClientNoEvict)),
+			conn("no-touch", 3, "7.2.0", "Stops the connection's reads from updating keys' access times, or resumes it.",
+				"O(1)", cmdClientNoTouch),
+			conn("reply", 3, "3.2.0", "Turns the server's replies to this connection on or off, or skips the next one.",
+				"O(1)", cmdClientReply),
+			help,
+		}})
+}
+
+func cmdClientID(x *Ctx) { x.W.Int(x.C.ID) }
+
+func cmdClientSetName(x *Ctx) {
+	name := x.Args[2]
+	if !validClientName(name) {
+		x.Error(ErrClientName)
+		return
+	}
+	x.C.SetName(string(name))
+	x.W.OK()
+}
+
+func cmdClientGetName(x *Ctx) {
+	if name := x.C.Name(); name != "" {
+		x.W.BulkString(name)
+		return
+	}
+	x.W.Null()
+}
+
+func cmdClientInfo(x *Ctx) {
+	var b strings.Builder
+	clientWriteLine(&b, x, x.C, time.Now())
+	x.W.Verbatim(b.String())
+}
+
+// clientListArgs is CLIENT LIST's optional TYPE or ID clause.
+type clientListArgs struct {
+	typ string  // "" for any
+	ids []int64 // nil for all; listed in this order when set
+}
+
+func parseClientList(x *Ctx) (clientListArgs, bool) {
+	var a clientListArgs
+	args := x.Args[2:]
+	switch {
+	case len(args) == 0:
+	case len(args) == 2 && Lower(args[0]) == "type":
+		typ, ok := clientTypeByName(args[1])
+		if !ok {
+			x.Error(sanitize(Errorf(errClientUnknownType, args[1])))
+			return a, false
+		}
+		a.typ = typ
+	case len(args) > 1 && Lower(args[0]) == "id":
+		for _, arg := range args[1:] {
+			id, ok := ParseInt(arg)
+			if !ok {
+				x.Error(errClientInvalidID)
+				return a, false
+			}
+			a.ids = append(a.ids, id)
+		}
+	default:
+		x.SyntaxError()
+		return a, false
+	}
+	return a, true
+}
+
+func cmdClientList(x *Ctx) {
+	a, ok := parseClientList(x)
+	if !ok {
+		return
+	}
+	clients := clientsLive(x.S)
+	if a.ids != nil {
+		byID := make(map[int64]*Client, len(clients))
+		for _, c := range clients {
+			byID[c.ID] = c
+		}
+		clients = clients[:0]
+		for _, id := range a.ids {
+			if c := byID[id]; c != nil {
+				clients = append(clients, c)
+			}
+		}
+	}
+	var b strings.Builder
+	now := time.Now()
+	for _, c := range clients {
+		if a.typ == "" || a.typ == clientType(c) {
+			clientWriteLine(&b, x, c, now)
+		}
+	}
+	x.W.Verbatim(b.String())
+}
+
+// clientsLive are the connected clients in id order, without those already
+// killed whose goroutine has not yet removed them.
+func clientsLive(s *Server) []*Client {
+	all := s.Clients()
+	live := all[:0]
+	for _, c := range all {
+		if !c.killed.Load() {
+			live = append(live, c)
+		}
+	}
+	slices.SortFunc(live, func(a, b *Client) int { return cmp.Compare(a.ID, b.ID) })
+	return live
+}
+
+// clientTypeByName maps the type names Redis accepts to the canonical one.
+func clientTypeByName(b []byte) (string, bool) {
+	switch t := Lower(b); t {
+	case "normal", "master", "pubsub":
+		return t, true
+	case "replica", "slave":
+		return "replica", true
+	}
+	return "", false
+}
+
+// clientType is the Redis client class of c. Synap has no replicas or
+// masters, and no subscriber state on Client yet, so every client is normal.
+func clientType(*Client) string { return "normal" }
+
+// clientWriteLine appends c's CLIENT LIST line. The caller's own connection
+// shows live figures; other connections only what is safe to read from
+// another goroutine.
+func clientWriteLine(b *strings.Builder, x *Ctx, c *Client, now time.Time) {
+	self := c == x.C
+	c.mu.Lock()
+	name, libName, libVer, cmd := c.name, c.libName, c.libVer, c.lastCmd
+	db, proto, noEvict, noTouch := c.DB, c.W.Proto, c.NoEvict, c.NoTouch
+	c.mu.Unlock()
+	var qbuf, argvMem, rbs, rbp int
+	if self {
+		cmd = x.Cmd.Name
+		qbuf = c.QueryBuf()
+		for _, a := range x.Args {
+			argvMem += len(a)
+		}
+		rbs, rbp = cap(c.W.Buf), len(c.W.Buf)
+	}
+	if cmd == "" {
+		cmd = "NULL"
+	}
+	flags := make([]byte, 0, 4)
+	if c.closeAfterReply.Load() {
+		flags = append(flags, 'c')
+	}
+	if noEvict {
+		flags = append(flags, 'e')
+	}
+	if noTouch {
+		flags = append(flags, 'T')
+	}
+	if len(flags) == 0 {
+		flags = append(flags, 'N')
+	}
+	first := true
+	field := func(k, v string) {
+		if !first {
+			b.WriteByte(' ')
+		}
+		first = false
+		b.WriteString(k)
+		b.WriteByte('=')
+		b.WriteString(v)
+	}
+	num := func(k string, v int64) { field(k, strconv.FormatInt(v, 10)) }
+	num("id", c.ID)
+	field("addr", c.Addr)
+	field("laddr", c.LAddr)
+	num("fd", clientFD(c))
+	field("name", name)
+	num("age", int64(now.Sub(c.Created)/time.Second))
+	num("idle", int64(c.Idle()/time.Second))
+	field("flags", string(flags))
+	num("db", int64(db))
+	num("sub", 0)
+	num("psub", 0)
+	num("ssub", 0)
+	num("multi", -1)
+	num("qbuf", int64(qbuf))
+	num("qbuf-free", 0)
+	num("argv-mem", int64(argvMem))
+	num("multi-mem", 0)
+	num("rbs", int64(rbs))
+	num("rbp", int64(rbp))
+	num("obl", 0)
+	num("oll", 0)
+	num("omem", 0)
+	num("tot-mem", int64(qbuf+argvMem+rbs))
+	field("events", "r")
+	field("cmd", cmd)
+	field("user", "default")
+	num("redir", -1)
+	num("resp", int64(proto))
+	field("lib-name", libName)
+	field("lib-ver", libVer)
+	b.WriteByte('\n')
+}
+
+// clientFD is the socket's file descriptor, -1 when it has none (closed, or
+// not a socket).
+func clientFD(c *Client) int64 {
+	sc, ok := c.nc.(syscall.Conn)
+	if !ok {
+		return -1
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return -1
+	}
+	fd := int64(-1)
+	if raw.Control(func(f uintptr) { fd = int64(f) }) != nil {
+		return -1
+	}
+	return fd
+}
+
+// clientKillArgs are CLIENT KILL's filters; a zero field matches any client.
+type clientKillArgs struct {
+	oldForm     bool // CLIENT KILL addr:port: replies OK or an error, may kill the caller
+	addr, laddr *string
+	id          int64
+	typ         string
+	maxAge      int64
+	skipMe      bool
+}
+
+func parseClientKill(x *Ctx) (clientKillArgs, bool) {
+	a := clientKillArgs{skipMe: true}
+	args := x.Args[2:]
+	if len(args) == 1 {
+		addr := string(args[0])
+		a.oldForm, a.addr, a.skipMe = true, &addr, false
+		return a, true
+	}
+	for i := 0; i < len(args); i += 2 {
+		if i+1 >= len(args) {
+			x.SyntaxError()
+			return a, false
+		}
+		v := args[i+1]
+		switch Lower(args[i]) {
+		case "id":
+			id, ok := ParseInt(v)
+			if !ok || id < 1 {
+				x.Error(errClientKillID)
+				return a, false
+			}
+			a.id = id
+		case "type":
+			typ, ok := clientTypeByName(v)
+			if !ok {
+				x.Error(sanitize(Errorf(errClientUnknownType, v)))
+				return a, false
+			}
+			a.typ = typ
+		case "addr":
+			addr := string(v)
+			a.addr = &addr
+		case "laddr":
+			addr := string(v)
+			a.laddr = &addr
+		case "user":
+			if string(v) != "default" { // the only user there is
+				x.Error(sanitize(Errorf(errClientNoUser, v)))
+				return a, false
+			}
+		case "skipme":
+			switch Lower(v) {
+			case "yes":
+				a.skipMe = true
+			case "no":
+				a.skipMe = false
+			default:
+				x.SyntaxError()
+				return a, false
+			}
+		case "maxage":
+			age, ok := ParseInt(v)
+			if !ok {
+				x.Error(errClientMaxAge)
+				return a, false
+			}
+			a.maxAge = age
+		default:
+			x.SyntaxError()
+			return a, false
+		}
+	}
+	return a, true
+}
+
+func (a clientKillArgs) match(x *Ctx, c *Client, now time.Time) bool {
+	switch {
+	case a.addr != nil && c.Addr != *a.addr,
+		a.laddr != nil && c.LAddr != *a.laddr,
+		a.typ != "" && a.typ != clientType(c),
+		a.id != 0 && c.ID != a.id,
+		a.maxAge > 0 && int64(now.Sub(c.Created)/time.Second) < a.maxAge,
+		a.skipMe && c == x.C:
+		return false
+	}
+	return true
+}
+
+func cmdClientKill(x *Ctx) {
+	a, ok := parseClientKill(x)
+	if !ok {
+		return
+	}
+	killed := 0
+	now := time.Now()
+	for _, c := range clientsLive(x.S) {
+		if !a.match(x, c, now) {
+			continue
+		}
+		killed++
+		if c == x.C {
+			c.CloseAfterReply() // the caller still gets its reply, as in Redis
+		} else {
+			c.Kill()
+		}
+	}
+	switch {
+	case !a.oldForm:
+		x.W.Int(int64(killed))
+	case killed == 0:
+		x.Error(errClientNoSuch)
+	default:
+		x.W.OK()
+	}
+}
+
+func cmdClientSetInfo(x *Ctx) {
+	attr, val := x.Args[2], string(x.Args[3])
+	var name, ver *string
+	switch Lower(attr) {
+	case "lib-name":
+		name = &val
+	case "lib-ver":
+		ver = &val
+	default:
+		x.Error(sanitize(Errorf(errClientSetinfoOpt, attr)))
+		return
+	}
+	if !validClientName(x.Args[3]) {
+		x.Error(sanitize(Errorf(errClientSetinfoVal, attr)))
+		return
+	}
+	x.C.SetLib(name, ver)
+	x.W.OK()
+}
+
+// clientOnOff parses the ON|OFF argument of NO-EVICT and NO-TOUCH.
+func clientOnOff(x *Ctx) (on, ok bool) {
+	switch Lower(x.Args[2]) {
+	case "on":
+		return true, true
+	case "off":
+		return false, true
+	}
+	x.SyntaxError()
+	return false, false
+}
+
+// The flags are set under the client's lock because CLIENT LIST on other
+// connections reads them.
+func cmdClientNoEvict(x *Ctx) {
+	if on, ok := clientOnOff(x); ok {
+		x.C.mu.Lock()
+		x.C.NoEvict = on
+		x.C.mu.Unlock()
+		x.W.OK()
+	}
+}
+
+func cmdClientNoTouch(x *Ctx) {
+	if on, ok := clientOnOff(x); ok {
+		x.C.mu.Lock()
+		x.C.NoTouch = on
+		x.C.mu.Unlock()
+		x.W.OK()
+	}
+}
+
+// cmdClientReply sets the reply mode; the dispatcher drops the replies. OFF
+// and SKIP are not answered themselves.
+func cmdClientReply(x *Ctx) {
+	c := x.C
+	switch Lower(x.Args[2]) {
+	case "on":
+		c.ReplyMode, c.skipNext = ReplyOn, false
+		x.W.OK()
+	case "off":
+		c.ReplyMode = ReplyOff
+	case "skip":
+		if c.ReplyMode != ReplyOff {
+			// A fresh skip: the dispatcher arms it for the next command
+			// even when a previous SKIP was pending.
+			c.ReplyMode, c.skipNext = ReplySkip, false
+		}
+	default:
+		x.SyntaxError()
+	}
+}
+
+func cmdClientHelp(x *Ctx) {
+	writeHelp(x,
+		"GETNAME",
+		"    Return the name of the current connection.",
+		"ID",
+		"    Return the ID of the current connection.",
+		"INFO",
+		"    Return information about the current client connection.",
+		"KILL <ip:port>",
+		"    Kill connection made from <ip:port>.",
+		"KILL <option> <value> [<option> <value> [...]]",
+		"    Kill connections. Options are:",
+		"    * ADDR (<ip:port>|<unixsocket>:0)",
+		"      Kill connections made from the specified address",
+		"    * LADDR (<ip:port>|<unixsocket>:0)",
+		"      Kill connections made to specified local address",
+		"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+		"      Kill connections by type.",
+		"    * USER <username>",
+		"      Kill connections authenticated by <username>.",
+		"    * SKIPME (YES|NO)",
+		"      Skip killing current connection (default: yes).",
+		"    * ID <client-id>",
+		"      Kill connections by client id.",
+		"    * MAXAGE <maxage>",
+		"      Kill connections older than the specified age.",
+		"LIST [options ...]",
+		"    Return information about client connections. Options:",
+		"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+		"      Return clients of specified type.",
+		"REPLY (ON|OFF|SKIP)",
+		"    Control the replies sent to the current connection.",
+		"SETNAME <name>",
+		"    Assign the name <name> to the current connection.",
+		"SETINFO <option> <value>",
+		"    Set client meta attr. Options are:",
+		"    * LIB-NAME: the client lib name.",
+		"    * LIB-VER: the client lib version.",
+		"NO-EVICT (ON|OFF)",
+		"    Protect current client connection from eviction.",
+		"NO-TOUCH (ON|OFF)",
+		"    Will not touch LRU/LFU stats when this mode is on.",
+	)
+}

@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# Benchmarks Synap against a real redis-server started side by side in the
+# same run: redis-benchmark alternates between the two servers workload by
+# workload, for BENCH_ROUNDS rounds, and the table shows the median of each.
+#
+# Environment:
+#   BENCH_N        requests per unpipelined test (default 200000; pipelined
+#                  tests run 5x as many, MSET half as many, so each takes a few seconds)
+#   BENCH_ROUNDS   alternating rounds (default 3)
+#   BENCH_CLIENTS  concurrent clients (default 50)
+#   BENCH_TESTS    workloads (default "set get incr mset")
+#   BENCH_PIPELINES pipeline depths (default "1 16")
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+N=${BENCH_N:-200000}
+ROUNDS=${BENCH_ROUNDS:-3}
+CLIENTS=${BENCH_CLIENTS:-50}
+TESTS=${BENCH_TESTS:-set get incr mset}
+PIPELINES=${BENCH_PIPELINES:-1 16}
+KEYSPACE=100000
+
+die() { echo "bench: $*" >&2; exit 1; }
+
+for tool in redis-benchmark redis-server redis-cli go; do
+	command -v "$tool" >/dev/null ||
+		die "$tool not found; install it (Debian: apt-get install redis-server redis-tools)"
+done
+
+work=.bench
+mkdir -p "$work"
+results=$(mktemp "$work/results.XXXXXX")
+synap_pid=""
+redis_pid=""
+
+cleanup() {
+	local pid
+	for pid in "$synap_pid" "$redis_pid"; do
+		if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+			kill "$pid" 2>/dev/null || true
+			wait "$pid" 2>/dev/null || true
+		fi
+	done
+	rm -f "$results"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# wait_ready PORT PID NAME: until PING answers, or fail if the process died.
+wait_ready() {
+	local port=$1 pid=$2 name=$3 i
+	for ((i = 0; i < 100; i++)); do
+		if [ "$(redis-cli -h 127.0.0.1 -p "$port" PING 2>/dev/null)" = PONG ]; then
+			return 0
+		fi
+		kill -0 "$pid" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	die "$name on port $port did not answer PING within 10s"
+}
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+echo "bench: building synap" >&2
+go build -o "$work/synap" ./cmd/synap
+
+# Synap picks a free port itself (--port 0) and logs it.
+"$work/synap" serve --bind 127.0.0.1 --port 0 --loglevel info 2>"$work/synap.log" &
+synap_pid=$!
+synap_port=""
+for ((i = 0; i < 100; i++)); do
+	synap_port=$(sed -n 's/.*msg="serving RESP" addr=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/synap.log" | head -n1)
+	[ -n "$synap_port" ] && break
+	kill -0 "$synap_pid" 2>/dev/null || die "synap exited: $(cat "$work/synap.log")"
+	sleep 0.1
+done
+[ -n "$synap_port" ] || die "synap did not report its port; log: $work/synap.log"
+wait_ready "$synap_port" "$synap_pid" synap || die "synap exited: $(cat "$work/synap.log")"
+
+# redis-server has no "any free port", so try random unused ones.
+redis_port=""
+for ((try = 0; try < 10; try++)); do
+	port=$((20000 + RANDOM % 20000))
+	port_in_use "$port" && continue
+	redis-server --bind 127.0.0.1 --port "$port" --save "" --appendonly no \
+		--daemonize no --logfile "$work/redis.log" &
+	redis_pid=$!
+	if wait_ready "$port" "$redis_pid" redis-server; then
+		redis_port=$port
+		break
+	fi
+	wait "$redis_pid" 2>/dev/null || true
+	redis_pid=""
+done
+[ -n "$redis_port" ] || die "could not start redis-server; log: $work/redis.log"
+
+echo "bench: synap $(git describe --always --dirty 2>/dev/null || echo) on :$synap_port," \
+	"redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p') on :$redis_port;" \
+	"$CLIENTS clients, keyspace $KEYSPACE, $ROUNDS rounds, $(nproc) cores" >&2
+
+# A workload Synap does not implement yet would measure error replies: skip it.
+supported() {
+	local reply
+	case $1 in
+	set) reply=$(redis-cli -h 127.0.0.1 -p "$synap_port" SET bench:probe 1 2>&1) ;;
+	get) reply=$(redis-cli -h 127.0.0.1 -p "$synap_port" GET bench:probe 2>&1) ;;
+	incr) reply=$(redis-cli -h 127.0.0.1 -p "$synap_port" INCR bench:probe:n 2>&1) ;;
+	mset) reply=$(redis-cli -h 127.0.0.1 -p "$synap_port" MSET bench:probe 1 bench:probe:2 2 2>&1) ;;
+	lpush) reply=$(redis-cli -h 127.0.0.1 -p "$synap_port" LPUSH bench:probe:l 1 2>&1) ;;
+	*) return 0 ;;
+	esac
+	case $reply in
+	ERR* | *"unknown command"* | *WRONGTYPE*) echo "bench: synap: $1 not benchmarked: $reply" >&2; return 1 ;;
+	esac
+}
+
+# requests TEST PIPELINE: enough for a few seconds of work on 2 cores.
+requests() {
+	local n=$N
+	[ "$2" -gt 1 ] && n=$((n * 5))
+	[ "$1" = mset ] && n=$((n / 2))
+	echo "$n"
+}
+
+# run SERVER PORT TEST PIPELINE ROUND: one redis-benchmark test into $results.
+run() {
+	local server=$1 port=$2 test=$3 pipeline=$4 round=$5 out
+	out=$(redis-benchmark -h 127.0.0.1 -p "$port" -c "$CLIENTS" -P "$pipeline" -r "$KEYSPACE" \
+		-n "$(requests "$test" "$pipeline")" -t "$test" --csv 2>&1) ||
+		die "redis-benchmark against $server failed: $out"
+	# CSV: "test","rps","avg","min","p50","p95","p99","max"
+	local row
+	row=$(printf '%s\n' "$out" | awk -F, '$1 != "\"test\"" && NF >= 8 { gsub(/"/, ""); split($0, f, ","); print f[2], f[5], f[7]; exit }')
+	[ -n "$row" ] || die "unexpected redis-benchmark output against $server: $out"
+	echo "$test $pipeline $server $round $row" >>"$results"
+	echo "bench: round $round $test -P $pipeline $server: $row" >&2
+}
+
+declare -a workloads=()
+for test in $TESTS; do
+	if supported "$test"; then
+		workloads+=("$test")
+	fi
+done
+[ ${#workloads[@]} -gt 0 ] || die "synap supports none of the workloads: $TESTS"
+
+for ((round = 1; round <= ROUNDS; round++)); do
+	for pipeline in $PIPELINES; do
+		for test in "${workloads[@]}"; do
+			# Alternate which server goes first, so neither always gets a warm
+			# or a cold machine.
+			if ((round % 2)); then
+				run synap "$synap_port" "$test" "$pipeline" "$round"
+				run redis "$redis_port" "$test" "$pipeline" "$round"
+			else
+				run redis "$redis_port" "$test" "$pipeline" "$round"
+				run synap "$synap_port" "$test" "$pipeline" "$round"
+			fi
+		done
+	done
+done
+
+kill -0 "$synap_pid" 2>/dev/null || die "synap died during the run; log: $work/synap.log"
+
+# median FIELD over the rounds of one test, pipeline and server.
+median() {
+	awk -v t="$1" -v p="$2" -v s="$3" -v f="$4" '$1 == t && $2 == p && $3 == s { print $f }' "$results" |
+		sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+{
+	echo "workload|pipeline|synap ops/s|redis ops/s|ratio|synap p50/p99 ms|redis p50/p99 ms"
+	for pipeline in $PIPELINES; do
+		for test in "${workloads[@]}"; do
+			s_rps=$(median "$test" "$pipeline" synap 5)
+			r_rps=$(median "$test" "$pipeline" redis 5)
+			ratio=$(awk -v a="$s_rps" -v b="$r_rps" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+			printf '%s|%s|%.0f|%.0f|%s|%s/%s|%s/%s\n' "$(echo "$test" | tr a-z A-Z)" "$pipeline" \
+				"$s_rps" "$r_rps" "$ratio" \
+				"$(median "$test" "$pipeline" synap 6)" "$(median "$test" "$pipeline" synap 7)" \
+				"$(median "$test" "$pipeline" redis 6)" "$(median "$test" "$pipeline" redis 7)"
+		done
+	done
+} | awk -F'|' '
+	{ for (i = 1; i <= NF; i++) { cell[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) } n = NF }
+	END {
+		for (r = 1; r <= NR; r++) {
+			line = ""
+			for (i = 1; i <= n; i++) line = line (i > 1 ? " | " : "") sprintf(i == 1 ? "%-" w[i] "s" : "%" w[i] "s", cell[r, i])
+			print line
+		}
+	}'
