@@ -46,6 +46,9 @@ type Client struct {
 	NoTouch   bool
 
 	lastInteraction atomic.Int64 // unix nanos
+	// clock is the time of the current command: read once per batch of
+	// input and then once per command, never more.
+	clock           time.Time
 	closeAfterReply atomic.Bool
 	killed          atomic.Bool
 	keyIdx          []int
@@ -53,7 +56,7 @@ type Client struct {
 	ctx             Ctx
 }
 
-func (c *Client) touch() { c.lastInteraction.Store(time.Now().UnixNano()) }
+func (c *Client) touch() { c.lastInteraction.Store(c.clock.UnixNano()) }
 
 // Name is the CLIENT SETNAME name.
 func (c *Client) Name() string {

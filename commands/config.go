@@ -14,7 +14,16 @@ type Config struct {
 	ProtoMaxBulkLen        int64
 	ClientQueryBufferLimit int64
 	LogLevel               string
+	// Threads is GOMAXPROCS; 0 picks AutoThreads.
+	Threads int
 }
+
+// AutoThreads is the default GOMAXPROCS: one core fewer than the machine
+// has, at least one. Measured on 2 cores with redis-benchmark on the same
+// machine, one thread served 40% more unpipelined requests than two: the
+// kernel's loopback work and the clients need the other core, and one P
+// avoids waking goroutines across threads.
+func AutoThreads(cpus int) int { return max(1, cpus-1) }
 
 // DefaultConfig is what `synap serve` runs with when nothing is set.
 func DefaultConfig() Config {

@@ -265,6 +265,8 @@ func (s *Server) serveConn(nc net.Conn) {
 				return
 			}
 			s.Stats.NetInput.Add(int64(c.rd.Buffered() - before))
+			c.clock = time.Now()
+			c.touch()
 			continue
 		}
 		s.Exec(c, args)
@@ -299,6 +301,7 @@ func (s *Server) newClient(nc net.Conn) *Client {
 	}
 	c.Addr = nc.RemoteAddr().String()
 	c.LAddr = nc.LocalAddr().String()
+	c.clock = c.Created
 	c.touch()
 	return c
 }

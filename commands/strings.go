@@ -194,18 +194,7 @@ func strStore(x *Ctx, key, val []byte, old *engine.Entry, at int64) {
 		}
 		return
 	}
-	// Overwriting a string of about the same size reuses its buffer: the
-	// common SET of a fixed-size value then allocates nothing.
-	if old != nil && old.Kind == engine.KindString && cap(old.Str) >= len(val) && cap(old.Str) <= 2*len(val)+32 {
-		old.Str = append(old.Str[:0], val...)
-		old.Raw = false
-		if old.ExpireAt() != at {
-			x.Tx.SetExpire(key, old, at)
-		}
-		x.Tx.Updated(key, old)
-		return
-	}
-	x.Tx.PutExpire(key, engine.NewString(val), at)
+	x.Tx.SetString(key, val, at)
 }
 
 func cmdGet(x *Ctx) {
@@ -396,7 +385,7 @@ func cmdAppend(x *Ctx) {
 		return
 	}
 	if en == nil {
-		x.Tx.Put(key, engine.NewString(val))
+		x.Tx.SetString(key, val, 0)
 		x.W.Int(int64(len(val)))
 		return
 	}
@@ -548,7 +537,7 @@ func strIncr(x *Ctx, by int64) {
 // its TTL stays, as INCR and INCRBYFLOAT keep it.
 func strPutNumber(x *Ctx, key []byte, en *engine.Entry, text []byte) {
 	if en == nil {
-		x.Tx.Put(key, engine.NewString(text))
+		x.Tx.SetStringCap(key, text, 0, engine.MaxIntLen)
 		return
 	}
 	en.Str = append(en.Str[:0], text...)

@@ -55,22 +55,27 @@ func engineWant(t *testing.T, e *Engine, ns *Namespace, want engineCounts) {
 		sh := &e.shards[i]
 		sh.mu.RLock()
 		withTTL := int64(0)
-		sh.items.Scan(func(k string, en *Entry) bool {
-			if nsOf(k) == ns.ID {
-				tree.keys++
-				tree.bytes += int64(len(k)-prefixLen) + en.valueSize()
-				if en.exp != 0 {
-					withTTL++
+		sh.items.Scan(func(id uint64, head *Entry) bool {
+			if uint32(id>>32) == ns.ID {
+				for en := head; en != nil; en = en.next {
+					if got := treeID(ns.ID, e.hash([]byte(en.key))); got != id {
+						t.Errorf("key %q is chained under id %x, its own is %x", en.key, id, got)
+					}
+					tree.keys++
+					tree.bytes += int64(len(en.key)) + en.valueSize()
+					if en.exp != 0 {
+						withTTL++
+					}
 				}
 			}
 			return true
 		})
 		indexed := int64(0)
 		sh.expires.Scan(func(it expItem) bool {
-			if nsOf(it.key) == ns.ID {
+			if uint32(it.id>>32) == ns.ID {
 				indexed++
-				if en, ok := sh.items.Get(it.key); !ok || en.exp != it.at {
-					t.Errorf("TTL index entry %q at %d does not match its key", it.key[prefixLen:], it.at)
+				if en := sh.find(it.id, []byte(it.en.key)); en != it.en || en.exp != it.at {
+					t.Errorf("TTL index entry %q at %d does not match its key", it.en.key, it.at)
 				}
 			}
 			return true

@@ -39,6 +39,8 @@ type Object interface {
 // transaction that returned it holds the key's shard lock, and call
 // Tx.Updated after changing it in place.
 type Entry struct {
+	key  string // the key as the client wrote it
+	next *Entry // the next key of this namespace with the same 32-bit hash
 	Str  []byte // KindString
 	Obj  Object // other kinds
 	exp  int64  // absolute unix ms; 0: no expiry

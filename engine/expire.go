@@ -8,14 +8,6 @@ const (
 	expireCycleBudget = 25 * time.Millisecond
 )
 
-func nsOf(k string) uint32 {
-	return uint32(k[0])<<24 | uint32(k[1])<<16 | uint32(k[2])<<8 | uint32(k[3])
-}
-
-func hashOf(k string) uint32 {
-	return uint32(k[4])<<24 | uint32(k[5])<<16 | uint32(k[6])<<8 | uint32(k[7])
-}
-
 // activeExpire reclaims keys whose TTL passed even if nobody touches them.
 // Redis samples random keys with a TTL; each shard here keeps its TTL keys
 // ordered by deadline, so a pass reclaims exactly the expired ones, soonest
@@ -61,11 +53,9 @@ func (e *Engine) expireShard(sh *shard, now int64) bool {
 			return false
 		}
 		sh.expires.Delete(it)
-		en, ok := sh.items.Delete(it.key)
-		if !ok {
-			continue
-		}
-		ns := byID[nsOf(it.key)]
+		en := it.en
+		sh.unlink(it.id, en)
+		ns := byID[uint32(it.id>>32)]
 		ns.expires.Add(-1)
 		ns.keys.Add(-1)
 		ns.bytes.Add(-en.size)

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"encoding/binary"
 	"math/bits"
 	"math/rand/v2"
 	"sync/atomic"
@@ -20,9 +19,10 @@ type Tx struct {
 	all   bool
 	set   [MaxShards / 64]uint64
 	n     int // shards locked
-	// Now is the command's clock in unix ms: one time for all of its work, as Redis does.
+	// Now is the command's clock in unix ms: one time for all of its work,
+	// as Redis does. The caller may set it before Begin (the dispatcher
+	// reuses the time it already read); otherwise Begin reads the clock.
 	Now int64
-	buf []byte
 }
 
 // NewTx returns an idle transaction for one connection.
@@ -37,7 +37,7 @@ func (tx *Tx) NS() *Namespace { return tx.ns }
 // Begin locks the shards holding keys: exclusively when write, shared otherwise.
 func (tx *Tx) Begin(ns *Namespace, keys [][]byte, write bool) {
 	tx.ns, tx.write, tx.all = ns, write, false
-	tx.Now = time.Now().UnixMilli()
+	tx.clock()
 	if len(keys) == 1 {
 		i := tx.e.ShardOf(keys[0])
 		tx.set[i>>6] |= 1 << (i & 63)
@@ -55,7 +55,7 @@ func (tx *Tx) Begin(ns *Namespace, keys [][]byte, write bool) {
 // BeginShards locks an explicit set of shards (EXEC's union of key sets).
 func (tx *Tx) BeginShards(ns *Namespace, shards []int, write bool) {
 	tx.ns, tx.write, tx.all = ns, write, false
-	tx.Now = time.Now().UnixMilli()
+	tx.clock()
 	for _, i := range shards {
 		tx.set[i>>6] |= 1 << (i & 63)
 	}
@@ -65,11 +65,17 @@ func (tx *Tx) BeginShards(ns *Namespace, shards []int, write bool) {
 // BeginAll locks every shard, for commands that walk the whole keyspace.
 func (tx *Tx) BeginAll(ns *Namespace, write bool) {
 	tx.ns, tx.write, tx.all = ns, write, true
-	tx.Now = time.Now().UnixMilli()
+	tx.clock()
 	for i := range tx.e.shards {
 		tx.lock(i)
 	}
 	tx.n = len(tx.e.shards)
+}
+
+func (tx *Tx) clock() {
+	if tx.Now == 0 {
+		tx.Now = time.Now().UnixMilli()
+	}
 }
 
 // lockSet locks the shards of the bitset in ascending order, the one global
@@ -108,6 +114,7 @@ func (tx *Tx) Active() bool { return tx.n > 0 }
 // End releases every lock.
 func (tx *Tx) End() {
 	if tx.n == 0 {
+		tx.Now = 0
 		return
 	}
 	if tx.all {
@@ -125,7 +132,7 @@ func (tx *Tx) End() {
 			tx.set[w] = 0
 		}
 	}
-	tx.n, tx.all = 0, false
+	tx.n, tx.all, tx.Now = 0, false, 0
 }
 
 // In returns a view of the same locks addressing another namespace (MOVE,
@@ -133,7 +140,6 @@ func (tx *Tx) End() {
 func (tx *Tx) In(ns *Namespace) *Tx {
 	v := *tx
 	v.ns = ns
-	v.buf = nil
 	return &v
 }
 
@@ -142,16 +148,16 @@ func (tx *Tx) Writable() bool { return tx.write }
 
 func (tx *Tx) holds(i int) bool { return tx.all || tx.set[i>>6]&(1<<(i&63)) != 0 }
 
-// locate returns the key's shard, checking the transaction holds it: touching
-// an unlocked shard is a bug that would break atomicity, so it fails loudly.
-func (tx *Tx) locate(key []byte) (*shard, []byte) {
+// locate returns the key's shard and tree id, checking the transaction
+// holds the shard: touching an unlocked shard is a bug that would break
+// atomicity, so it fails loudly.
+func (tx *Tx) locate(key []byte) (*shard, uint64) {
 	h := tx.e.hash(key)
 	i := tx.e.shardOf(h)
 	if !tx.holds(i) {
 		panic("engine: key outside the command's lock set")
 	}
-	tx.buf = appendStored(tx.buf[:0], tx.ns.ID, h, key)
-	return &tx.e.shards[i], tx.buf
+	return &tx.e.shards[i], treeID(tx.ns.ID, h)
 }
 
 func (tx *Tx) mustWrite() {
@@ -180,14 +186,14 @@ func (tx *Tx) Get(key []byte) *Entry {
 
 // Peek is Get without updating the access time (TYPE, OBJECT, TTL).
 func (tx *Tx) Peek(key []byte) *Entry {
-	sh, sk := tx.locate(key)
-	en, ok := sh.items.Get(unsafeString(sk))
-	if !ok {
+	sh, id := tx.locate(key)
+	en := sh.find(id, key)
+	if en == nil {
 		return nil
 	}
 	if !tx.live(en) {
 		if tx.write {
-			tx.remove(sh, sk, en)
+			tx.remove(sh, id, en)
 			tx.e.expiredKeys.Add(1)
 		}
 		return nil
@@ -198,61 +204,63 @@ func (tx *Tx) Peek(key []byte) *Entry {
 // Exists reports whether key holds a live value, without touching it.
 func (tx *Tx) Exists(key []byte) bool { return tx.Peek(key) != nil }
 
-// Put stores en under key, replacing any value and its TTL; en's own expiry
-// (SetExpire before Put is not allowed; pass it with PutExpire) is none. It
-// returns the stored entry, which is en for a new key.
+// Put stores en under key, replacing any value and its TTL. It returns the
+// stored entry, which is en for a new key.
 func (tx *Tx) Put(key []byte, en *Entry) *Entry { return tx.PutExpire(key, en, 0) }
 
 // PutExpire stores en under key with an absolute expiry (0: none).
 func (tx *Tx) PutExpire(key []byte, en *Entry, at int64) *Entry {
 	tx.mustWrite()
-	sh, sk := tx.locate(key)
+	sh, id := tx.locate(key)
 	en.lru = tx.e.clock.Load()
-	if old, ok := sh.items.Get(unsafeString(sk)); ok {
-		// Overwrite in place: the tree keeps its key string and node, so an
-		// overwrite allocates nothing for the key.
-		oldExp := old.exp
+	if old := sh.find(id, key); old != nil {
+		// Overwrite in place: the tree and any collision chain keep pointing
+		// at the same entry, so an overwrite allocates nothing for the key.
 		oldSize := old.size
-		*old = Entry{Kind: en.Kind, Str: en.Str, Obj: en.Obj, lru: en.lru, exp: oldExp, Raw: en.Raw}
+		old.Kind, old.Str, old.Obj, old.lru, old.Raw = en.Kind, en.Str, en.Obj, en.lru, en.Raw
 		old.size = int64(len(key)) + old.valueSize()
 		tx.ns.bytes.Add(old.size - oldSize)
-		tx.setExpire(sh, sk, old, at)
+		tx.setExpire(sh, id, old, at)
 		return old
 	}
-	stored := string(sk)
+	en.key = string(key)
 	en.exp = 0
 	en.size = int64(len(key)) + en.valueSize()
-	sh.items.Set(stored, en)
+	tx.insert(sh, id, en, at)
+	return en
+}
+
+func (tx *Tx) insert(sh *shard, id uint64, en *Entry, at int64) {
+	sh.insert(id, en)
 	tx.ns.keys.Add(1)
 	tx.ns.bytes.Add(en.size)
 	if at != 0 {
 		en.exp = at
-		sh.expires.Set(expItem{at, stored})
+		sh.expires.Set(expItem{at, id, en})
 		tx.ns.expires.Add(1)
 	}
-	return en
 }
 
 // Delete removes key; it reports whether a live value was removed.
 func (tx *Tx) Delete(key []byte) bool {
 	tx.mustWrite()
-	sh, sk := tx.locate(key)
-	en, ok := sh.items.Get(unsafeString(sk))
-	if !ok {
+	sh, id := tx.locate(key)
+	en := sh.find(id, key)
+	if en == nil {
 		return false
 	}
 	live := tx.live(en)
-	tx.remove(sh, sk, en)
+	tx.remove(sh, id, en)
 	if !live {
 		tx.e.expiredKeys.Add(1)
 	}
 	return live
 }
 
-func (tx *Tx) remove(sh *shard, sk []byte, en *Entry) {
-	sh.items.Delete(unsafeString(sk))
+func (tx *Tx) remove(sh *shard, id uint64, en *Entry) {
+	sh.unlink(id, en)
 	if en.exp != 0 {
-		sh.expires.Delete(expItem{en.exp, unsafeString(sk)})
+		sh.expires.Delete(expItem{en.exp, id, en})
 		tx.ns.expires.Add(-1)
 	}
 	tx.ns.keys.Add(-1)
@@ -263,28 +271,25 @@ func (tx *Tx) remove(sh *shard, sk []byte, en *Entry) {
 // entry is en. An expiry in the past deletes the key, as Redis does.
 func (tx *Tx) SetExpire(key []byte, en *Entry, at int64) {
 	tx.mustWrite()
-	sh, sk := tx.locate(key)
+	sh, id := tx.locate(key)
 	if at != 0 && at <= tx.Now {
-		tx.remove(sh, sk, en)
+		tx.remove(sh, id, en)
 		return
 	}
-	tx.setExpire(sh, sk, en, at)
+	tx.setExpire(sh, id, en, at)
 }
 
-func (tx *Tx) setExpire(sh *shard, sk []byte, en *Entry, at int64) {
+func (tx *Tx) setExpire(sh *shard, id uint64, en *Entry, at int64) {
 	if en.exp == at {
 		return
 	}
 	if en.exp != 0 {
-		sh.expires.Delete(expItem{en.exp, unsafeString(sk)})
+		sh.expires.Delete(expItem{en.exp, id, en})
 		tx.ns.expires.Add(-1)
 	}
 	en.exp = at
 	if at != 0 {
-		// The index must hold the tree's own key string, not the scratch buffer.
-		var stored string
-		sh.items.Ascend(unsafeString(sk), func(k string, _ *Entry) bool { stored = k; return false })
-		sh.expires.Set(expItem{at, stored})
+		sh.expires.Set(expItem{at, id, en})
 		tx.ns.expires.Add(1)
 	}
 }
@@ -296,22 +301,31 @@ func (tx *Tx) Updated(key []byte, en *Entry) {
 	en.size = size
 }
 
+// walk visits the namespace's chains in shard i from hash h on, in hash
+// order, until fn returns false.
+func (tx *Tx) walk(i int, h uint32, fn func(id uint64, head *Entry) bool) {
+	ns := tx.ns.ID
+	tx.e.shards[i].items.Ascend(treeID(ns, h), func(id uint64, head *Entry) bool {
+		if uint32(id>>32) != ns {
+			return false
+		}
+		return fn(id, head)
+	})
+}
+
 // Each calls fn for every live key of the namespace in the locked shards, in
 // storage order, until fn returns false. key aliases storage: copy it to keep it.
 func (tx *Tx) Each(fn func(key []byte, en *Entry) bool) {
-	var pivot [4]byte
-	binary.BigEndian.PutUint32(pivot[:], tx.ns.ID)
 	for i := range tx.e.shards {
 		if !tx.holds(i) {
 			continue
 		}
 		more := true
-		tx.e.shards[i].items.Ascend(string(pivot[:]), func(k string, en *Entry) bool {
-			if nsOf(k) != tx.ns.ID {
-				return false
-			}
-			if tx.live(en) {
-				more = fn(unsafeBytes(k[prefixLen:]), en)
+		tx.walk(i, 0, func(_ uint64, head *Entry) bool {
+			for en := head; en != nil && more; en = en.next {
+				if tx.live(en) {
+					more = fn(unsafeBytes(en.key), en)
+				}
 			}
 			return more
 		})
@@ -327,33 +341,27 @@ func (tx *Tx) Scan(cursor uint64, count int, fn func(key []byte, en *Entry)) uin
 	if cursor > 0xFFFFFFFF {
 		return 0
 	}
-	var pivot [8]byte
-	binary.BigEndian.PutUint32(pivot[:4], tx.ns.ID)
-	binary.BigEndian.PutUint32(pivot[4:], uint32(cursor))
 	visited := 0
 	var next uint64
-	for i := tx.e.shardOf(uint32(cursor)); i < len(tx.e.shards) && next == 0; i++ {
+	from := uint32(cursor)
+	for i := tx.e.shardOf(from); i < len(tx.e.shards) && next == 0; i++ {
 		if !tx.holds(i) {
 			panic("engine: scan outside the command's lock set")
 		}
-		var last uint32
-		tx.e.shards[i].items.Ascend(string(pivot[:]), func(k string, en *Entry) bool {
-			if nsOf(k) != tx.ns.ID {
+		tx.walk(i, from, func(id uint64, head *Entry) bool {
+			if visited >= count {
+				next = id & 0xFFFFFFFF
 				return false
 			}
-			h := hashOf(k)
-			if visited >= count && h != last {
-				next = uint64(h)
-				return false
-			}
-			last = h
-			visited++
-			if tx.live(en) {
-				fn(unsafeBytes(k[prefixLen:]), en)
+			for en := head; en != nil; en = en.next {
+				visited++
+				if tx.live(en) {
+					fn(unsafeBytes(en.key), en)
+				}
 			}
 			return true
 		})
-		binary.BigEndian.PutUint32(pivot[4:], 0)
+		from = 0
 	}
 	return next
 }
@@ -364,9 +372,6 @@ func (tx *Tx) RandomKey() []byte {
 		return nil
 	}
 	start := rand.Uint32()
-	var pivot [8]byte
-	binary.BigEndian.PutUint32(pivot[:4], tx.ns.ID)
-	binary.BigEndian.PutUint32(pivot[4:], start)
 	first := tx.e.shardOf(start)
 	var found []byte
 	for n := 0; n <= len(tx.e.shards) && found == nil; n++ {
@@ -374,16 +379,16 @@ func (tx *Tx) RandomKey() []byte {
 		if !tx.holds(i) {
 			panic("engine: random key outside the command's lock set")
 		}
-		if n > 0 {
-			binary.BigEndian.PutUint32(pivot[4:], 0)
+		from := uint32(0)
+		if n == 0 {
+			from = start
 		}
-		tx.e.shards[i].items.Ascend(string(pivot[:]), func(k string, en *Entry) bool {
-			if nsOf(k) != tx.ns.ID {
-				return false
-			}
-			if tx.live(en) {
-				found = []byte(k[prefixLen:])
-				return false
+		tx.walk(i, from, func(_ uint64, head *Entry) bool {
+			for en := head; en != nil; en = en.next {
+				if tx.live(en) {
+					found = []byte(en.key)
+					return false
+				}
 			}
 			return true
 		})
@@ -394,26 +399,24 @@ func (tx *Tx) RandomKey() []byte {
 // Flush removes every key of the namespace in the locked shards and returns how many.
 func (tx *Tx) Flush() int {
 	tx.mustWrite()
-	var doomed []string
+	var doomed []*Entry
+	var ids []uint64
 	removed := 0
-	var pivot [4]byte
-	binary.BigEndian.PutUint32(pivot[:], tx.ns.ID)
 	for i := range tx.e.shards {
 		if !tx.holds(i) {
 			continue
 		}
 		sh := &tx.e.shards[i]
-		doomed = doomed[:0]
-		sh.items.Ascend(string(pivot[:]), func(k string, _ *Entry) bool {
-			if nsOf(k) != tx.ns.ID {
-				return false
+		doomed, ids = doomed[:0], ids[:0]
+		tx.walk(i, 0, func(id uint64, head *Entry) bool {
+			for en := head; en != nil; en = en.next {
+				doomed = append(doomed, en)
+				ids = append(ids, id)
 			}
-			doomed = append(doomed, k)
 			return true
 		})
-		for _, k := range doomed {
-			en, _ := sh.items.Get(k)
-			tx.remove(sh, unsafeBytes(k), en)
+		for j, en := range doomed {
+			tx.remove(sh, ids[j], en)
 			removed++
 		}
 	}

@@ -36,6 +36,7 @@ type serveCmd struct {
 	ProtoMaxBulkLen        size   `default:"${proto_max_bulk_len}" env:"SYNAP_PROTO_MAX_BULK_LEN" help:"Largest single argument (units: kb, mb, gb)."`
 	ClientQueryBufferLimit size   `default:"${client_query_buffer_limit}" env:"SYNAP_CLIENT_QUERY_BUFFER_LIMIT" help:"Most unparsed input held per client (units: kb, mb, gb)."`
 	Loglevel               string `default:"${loglevel}" env:"SYNAP_LOGLEVEL" help:"Log level: debug, info, warn or error (Redis's verbose, notice and warning also work)."`
+	Threads                int    `default:"0" env:"SYNAP_THREADS" help:"OS threads running Go code (GOMAXPROCS); 0: one fewer than the CPUs, at least 1."`
 }
 
 type cli struct {
@@ -244,6 +245,7 @@ func (s *serveCmd) config() (commands.Config, error) {
 		{"shards", int64(s.Shards), 1, 1024, false},
 		{"maxclients", int64(s.Maxclients), 1, math.MaxInt32, false},
 		{"timeout", int64(s.Timeout), 0, math.MaxInt32, false},
+		{"threads", int64(s.Threads), 0, 4096, false},
 		{"proto-max-bulk-len", int64(s.ProtoMaxBulkLen), 1 << 20, math.MaxInt64, true},
 		{"client-query-buffer-limit", int64(s.ClientQueryBufferLimit), 1 << 20, math.MaxInt64, true},
 	}
@@ -270,6 +272,7 @@ func (s *serveCmd) config() (commands.Config, error) {
 		ProtoMaxBulkLen:        int64(s.ProtoMaxBulkLen),
 		ClientQueryBufferLimit: int64(s.ClientQueryBufferLimit),
 		LogLevel:               strings.ToLower(level.String()),
+		Threads:                s.Threads,
 	}, nil
 }
 

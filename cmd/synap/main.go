@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"syscall"
 
@@ -41,11 +42,16 @@ func run(args []string, stderr io.Writer) int {
 	log.Debug("configuration", "bind", cfg.Bind, "port", cfg.Port, "requirepass", cfg.RequirePass != "",
 		"databases", cfg.Databases, "shards", cfg.Shards, "maxclients", cfg.MaxClients, "timeout", cfg.Timeout,
 		"proto-max-bulk-len", cfg.ProtoMaxBulkLen, "client-query-buffer-limit", cfg.ClientQueryBufferLimit)
+	threads := cfg.Threads
+	if threads == 0 {
+		threads = commands.AutoThreads(runtime.NumCPU())
+	}
+	runtime.GOMAXPROCS(threads)
 	srv := commands.NewServer(cfg, log)
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
-	log.Info("synap starting", "version", commands.Version, "pid", os.Getpid(), "shards", srv.Eng.Shards(), "databases", cfg.Databases)
+	log.Info("synap starting", "version", commands.Version, "pid", os.Getpid(), "shards", srv.Eng.Shards(), "databases", cfg.Databases, "threads", threads)
 	srv.Start(ln)
 	waitForStop(srv, sigs)
 	log.Info("synap stopped")
