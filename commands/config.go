@@ -16,6 +16,9 @@ type Config struct {
 	LogLevel               string
 	// Threads is GOMAXPROCS; 0 picks AutoThreads.
 	Threads int
+	// MaxMemory refuses commands flagged denyoom once the heap exceeds it
+	// (Redis's noeviction policy); 0 means no limit.
+	MaxMemory int64
 }
 
 // AutoThreads is the default GOMAXPROCS: one core fewer than the machine

@@ -120,6 +120,8 @@ func (s *Server) Exec(c *Client, args [][]byte) {
 		s.reject(c, cmd, errText)
 	case s.Config().RequirePass != "" && !c.Authed && cmd.Flags&FlagNoAuth == 0:
 		s.reject(c, cmd, resp.ErrNoAuth)
+	case cmd.Flags&FlagDenyOOM != 0 && s.overMaxMemory():
+		s.reject(c, cmd, errOOM)
 	default:
 		s.run(c, cmd, args)
 	}
@@ -134,6 +136,13 @@ func (s *Server) Exec(c *Client, args [][]byte) {
 			c.skipNext = true
 		}
 	}
+}
+
+const errOOM = "OOM command not allowed when used memory > 'maxmemory'."
+
+func (s *Server) overMaxMemory() bool {
+	limit := s.Config().MaxMemory
+	return limit > 0 && s.heapBytes.Load() > limit
 }
 
 func (s *Server) reject(c *Client, cmd *Command, msg string) {

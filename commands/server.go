@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"runtime/metrics"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -40,7 +41,33 @@ type Server struct {
 	wg        sync.WaitGroup
 
 	Stats ServerStats
+
+	// heapBytes is the live heap, sampled every memorySampleEvery: reading
+	// it costs too much to do per command, and maxmemory needs no more.
+	heapBytes atomic.Int64
 }
+
+const memorySampleEvery = 100 * time.Millisecond
+
+func (s *Server) sampleMemory() {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	t := time.NewTicker(memorySampleEvery)
+	defer t.Stop()
+	for {
+		metrics.Read(sample)
+		if sample[0].Value.Kind() == metrics.KindUint64 {
+			s.heapBytes.Store(int64(sample[0].Value.Uint64()))
+		}
+		select {
+		case <-s.done:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// HeapBytes is the sampled size of the live heap.
+func (s *Server) HeapBytes() int64 { return s.heapBytes.Load() }
 
 // ServerStats are the INFO stats counters.
 type ServerStats struct {
@@ -85,6 +112,7 @@ func NewServer(cfg Config, log *slog.Logger) *Server {
 		s.DBs = append(s.DBs, s.Eng.Namespace(name))
 	}
 	s.cfg.Store(&cfg)
+	go s.sampleMemory()
 	return s
 }
 
@@ -147,12 +175,14 @@ func (s *Server) accept() error {
 			if s.closing.Load() {
 				return nil
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(5 * time.Millisecond)
-				continue
+			if errors.Is(err, net.ErrClosed) {
+				return err
 			}
-			return err
+			// Out of file descriptors and the like pass: keep serving the
+			// clients already connected and try again shortly, as Redis does.
+			s.Log.Warn("accept failed; retrying", "err", err)
+			time.Sleep(50 * time.Millisecond)
+			continue
 		}
 		if s.clients.Size() >= s.Config().MaxClients {
 			s.Stats.RejectedConns.Add(1)

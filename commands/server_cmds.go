@@ -267,8 +267,8 @@ func infoMemory(x *Ctx, b *serverInfoBuf) {
 		b.int("total_system_memory", total)
 		b.str("total_system_memory_human", bytesToHuman(total))
 	}
-	b.int("maxmemory", 0)
-	b.str("maxmemory_human", "0B")
+	b.int("maxmemory", x.S.Config().MaxMemory)
+	b.str("maxmemory_human", bytesToHuman(x.S.Config().MaxMemory))
 	b.str("maxmemory_policy", "noeviction")
 	if rss > 0 && used > 0 {
 		b.str("mem_fragmentation_ratio", strconv.FormatFloat(float64(rss)/float64(used), 'f', 2, 64))
@@ -494,11 +494,6 @@ func serverParseYesNo(v []byte) (string, string) {
 	return "", "argument must be 'yes' or 'no'"
 }
 
-func serverParseMaxMemory(v []byte) (string, string) {
-	n, msg := configMemory(v, 0)
-	return strconv.FormatInt(n, 10), msg
-}
-
 func serverParsePolicy(v []byte) (string, string) {
 	const policies = "volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction"
 	l := Lower(v)
@@ -550,8 +545,23 @@ var serverParams = []serverParam{
 	// Read-only answers for parameters clients and tools ask about.
 	serverFixedParam("save", "", serverParseSave),
 	serverFixedParam("appendonly", "no", serverParseYesNo),
-	serverFixedParam("maxmemory", "0", serverParseMaxMemory),
-	serverFixedParam("maxmemory-policy", "noeviction", serverParsePolicy),
+	{name: "maxmemory", get: func(_ *Server, c *Config) string { return strconv.FormatInt(c.MaxMemory, 10) },
+		set: func(c *Config, v []byte) string {
+			var msg string
+			c.MaxMemory, msg = configMemory(v, 0)
+			return msg
+		}},
+	{name: "maxmemory-policy", get: func(*Server, *Config) string { return "noeviction" },
+		set: func(_ *Config, v []byte) string {
+			norm, msg := serverParsePolicy(v)
+			switch {
+			case msg != "":
+				return msg
+			case norm != "noeviction":
+				return "Synap never evicts keys: only noeviction is supported"
+			}
+			return ""
+		}},
 }
 
 func serverParamByName(name []byte) *serverParam {

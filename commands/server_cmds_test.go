@@ -243,9 +243,10 @@ func TestServerConfig(t *testing.T) {
 		{cmd: "CONFIG SET appendonly maybe", want: "-ERR CONFIG SET failed (possibly related to argument 'appendonly') - argument must be 'yes' or 'no'"},
 		{cmd: "CONFIG SET save x", want: "-ERR CONFIG SET failed (possibly related to argument 'save') - Invalid save parameters"},
 		{cmd: "CONFIG SET maxmemory abc", want: "-ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value"},
-		{cmd: "CONFIG SET maxmemory 100mb", want: "-ERR CONFIG SET failed (possibly related to argument 'maxmemory') - can't set immutable config"},
+		{cmd: "CONFIG SET maxmemory 100mb", want: "+OK"},
+		{cmd: "CONFIG GET maxmemory", want: `["maxmemory" "104857600"]`},
 		{cmd: "CONFIG SET maxmemory-policy foo", want: "-ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction"},
-		{cmd: "CONFIG SET maxmemory-policy allkeys-lru", want: "-ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - can't set immutable config"},
+		{cmd: "CONFIG SET maxmemory-policy allkeys-lru", want: "-ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - Synap never evicts keys: only noeviction is supported"},
 		// All or nothing: a bad second value leaves the first unchanged.
 		{cmd: "CONFIG SET loglevel WARNING timeout x", want: "-ERR CONFIG SET failed (possibly related to argument 'timeout') - argument couldn't be parsed into an integer"},
 		{cmd: "CONFIG GET loglevel", want: `["loglevel" "info"]`},
@@ -359,4 +360,24 @@ func TestServerShutdown(t *testing.T) {
 	if got := other.Read(); !strings.HasPrefix(got, "ERROR:") {
 		t.Errorf("another client is still connected: %s", got)
 	}
+}
+
+func TestServerMaxMemoryRefusesWritesOnly(t *testing.T) {
+	srv := startServer(t)
+	c := dial(t, srv)
+	runSteps(t, c, []step{
+		{cmd: "SET k v", want: "+OK"},
+		{cmd: "CONFIG SET maxmemory 1", want: "+OK"},
+		{cmd: "CONFIG GET maxmemory", want: `["maxmemory" "1"]`},
+	})
+	srv.heapBytes.Store(2) // the sampler would see at least this much
+	runSteps(t, c, []step{
+		{cmd: "SET k2 v", want: "-OOM command not allowed when used memory > 'maxmemory'."},
+		{cmd: "APPEND k x", want: "-OOM command not allowed when used memory > 'maxmemory'."},
+		{cmd: "GET k", want: `"v"`},
+		{cmd: "DEL k", want: ":1"},
+		{cmd: "CONFIG SET maxmemory-policy allkeys-lru", want: "-ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - Synap never evicts keys: only noeviction is supported"},
+		{cmd: "CONFIG SET maxmemory 0", want: "+OK"},
+		{cmd: "SET k2 v", want: "+OK"},
+	})
 }

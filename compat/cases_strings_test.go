@@ -500,7 +500,7 @@ var stringCases = []testCase{
 		wantErr(t, rdb.Do(ctx, "LCS", "k1", "k2", "MINMATCHLEN", "x"), errNotInt)
 		wantErr(t, rdb.Do(ctx, "LCS", "k1"), errArity("lcs"))
 	}},
-	{name: "wrongtype", fn: func(ctx context.Context, t *testing.T, rdb *redis.Client, tg *target) {
+	{name: "wrongtype", needs: []string{"rpush"}, fn: func(ctx context.Context, t *testing.T, rdb *redis.Client, tg *target) {
 		// Every string command refuses a key of another type; SET replaces it.
 		setup(t, rdb.RPush(ctx, "l", "a"))
 		want(t, rdb.Set(ctx, "s", "abc", 0), "OK")

@@ -36,6 +36,7 @@ type serveCmd struct {
 	ProtoMaxBulkLen        size   `default:"${proto_max_bulk_len}" env:"SYNAP_PROTO_MAX_BULK_LEN" help:"Largest single argument (units: kb, mb, gb)."`
 	ClientQueryBufferLimit size   `default:"${client_query_buffer_limit}" env:"SYNAP_CLIENT_QUERY_BUFFER_LIMIT" help:"Most unparsed input held per client (units: kb, mb, gb)."`
 	Loglevel               string `default:"${loglevel}" env:"SYNAP_LOGLEVEL" help:"Log level: debug, info, warn or error (Redis's verbose, notice and warning also work)."`
+	Maxmemory              size   `default:"0" env:"SYNAP_MAXMEMORY" help:"Refuse writes once the heap exceeds this (units: kb, mb, gb; 0: no limit)."`
 	Threads                int    `default:"0" env:"SYNAP_THREADS" help:"OS threads running Go code (GOMAXPROCS); 0: one fewer than the CPUs, at least 1."`
 }
 
@@ -273,6 +274,7 @@ func (s *serveCmd) config() (commands.Config, error) {
 		ClientQueryBufferLimit: int64(s.ClientQueryBufferLimit),
 		LogLevel:               strings.ToLower(level.String()),
 		Threads:                s.Threads,
+		MaxMemory:              int64(s.Maxmemory),
 	}, nil
 }
 

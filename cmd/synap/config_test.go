@@ -176,11 +176,11 @@ func TestCLIBadInput(t *testing.T) {
 	}{
 		{
 			name: "unknown key", fileName: "c.yaml", file: "port: 1\nprot: 2\n",
-			want: `config file <file>: unknown key "prot" (known keys: bind, port, requirepass, databases, shards, maxclients, timeout, proto-max-bulk-len, client-query-buffer-limit, loglevel, threads)`,
+			want: `config file <file>: unknown key "prot" (known keys: bind, port, requirepass, databases, shards, maxclients, timeout, proto-max-bulk-len, client-query-buffer-limit, loglevel, maxmemory, threads)`,
 		},
 		{
-			name: "unknown key in json", fileName: "c.json", file: `{"maxmemory": "1gb"}`,
-			want: `config file <file>: unknown key "maxmemory" (known keys: bind, port, requirepass, databases, shards, maxclients, timeout, proto-max-bulk-len, client-query-buffer-limit, loglevel, threads)`,
+			name: "unknown key in json", fileName: "c.json", file: `{"appendfsync": "always"}`,
+			want: `config file <file>: unknown key "appendfsync" (known keys: bind, port, requirepass, databases, shards, maxclients, timeout, proto-max-bulk-len, client-query-buffer-limit, loglevel, maxmemory, threads)`,
 		},
 		{
 			name: "string for an integer", fileName: "c.yaml", file: "port: \"7000\"\n",
@@ -252,8 +252,8 @@ func TestCLIBadInput(t *testing.T) {
 			want: `--client-query-buffer-limit: want a size such as 1048576, 64kb, 512mb or 1gb, got "-5"`,
 		},
 		{
-			name: "unknown flag", args: []string{"--maxmemory", "1gb"},
-			want: "unknown flag --maxmemory",
+			name: "unknown flag", args: []string{"--appendfsync", "always"},
+			want: "unknown flag --appendfsync",
 		},
 	}
 	for _, tc := range cases {
