@@ -8,6 +8,7 @@ import (
 
 	"synap/engine"
 	"synap/resp"
+	"synap/tenant"
 )
 
 // Reply modes of CLIENT REPLY.
@@ -37,9 +38,17 @@ type Client struct {
 	libVer  string
 	lastCmd string
 
-	DB        int
-	NS        *engine.Namespace
-	Authed    bool
+	DB     int
+	NS     *engine.Namespace
+	Authed bool
+	// In cluster mode: who the connection's access key belongs to (P), the
+	// tenant's live state (T, nil for the operator), and what is needed to
+	// re-check the key when the directory changes.
+	P         *tenant.Principal
+	T         *tenant.Tenant
+	accessKey string
+	dirGen    uint64
+	authFails int
 	ReplyMode int
 	skipNext  bool
 	NoEvict   bool
@@ -120,12 +129,31 @@ func (c *Client) Kill() {
 func (c *Client) CloseAfterReply() { c.closeAfterReply.Store(true) }
 
 // Select switches the client to database db. Fields CLIENT LIST shows are
-// written under mu: other connections read them.
+// written under mu: other connections read them. A tenant has one database,
+// its own namespace, which SELECT 0 keeps.
 func (c *Client) Select(db int) {
 	c.mu.Lock()
 	c.DB = db
 	c.mu.Unlock()
+	if c.T != nil {
+		return
+	}
 	c.NS = c.srv.DBs[db]
+}
+
+// Sees reports whether this client may see other in client lists and kill
+// it: a tenant sees only its own connections.
+func (c *Client) Sees(other *Client) bool {
+	if c.T == nil {
+		return true
+	}
+	return other.tenantOf() == c.T
+}
+
+func (c *Client) tenantOf() *tenant.Tenant {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.T
 }
 
 // SetProto switches the RESP version replies use.

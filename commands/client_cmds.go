@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"synap/tenant"
 	"syscall"
 	"time"
 )
@@ -34,6 +35,10 @@ func init() {
 		c.ACL = []string{"admin", "slow", "dangerous", "connection"}
 		return c
 	}
+	need := func(c *Command, n tenant.Need) *Command {
+		c.Need = n
+		return c
+	}
 	help := conn("help", 2, "5.0.0", "Lists the CLIENT subcommands and what they do.", "O(1)", cmdClientHelp)
 	help.Flags = FlagLoading | FlagStale
 	register(&Command{Name: "client", Arity: -2, ACL: []string{"slow"}, Group: "connection", Since: "2.4.0",
@@ -42,14 +47,16 @@ func init() {
 			conn("id", 2, "5.0.0", "Returns the unique id of the connection.", "O(1)", cmdClientID),
 			conn("setname", 3, "2.6.9", "Names the connection, or clears its name.", "O(1)", cmdClientSetName),
 			conn("getname", 2, "2.6.9", "Returns the connection's name.", "O(1)", cmdClientGetName),
-			admin(conn("list", -2, "2.4.0", "Describes every client connection, one line each.",
-				"O(N) where N is the number of client connections", cmdClientList)),
+			// A tenant lists and kills only its own connections, so these
+			// need the tenant's read and admin permission, not the operator.
+			need(admin(conn("list", -2, "2.4.0", "Describes every client connection, one line each.",
+				"O(N) where N is the number of client connections", cmdClientList)), tenant.NeedRead),
 			conn("info", 2, "6.2.0", "Describes the calling connection in CLIENT LIST's format.", "O(1)", cmdClientInfo),
-			admin(conn("kill", -3, "2.4.0", "Closes the connections that match an address or a set of filters.",
-				"O(N) where N is the number of client connections", cmdClientKill)),
+			need(admin(conn("kill", -3, "2.4.0", "Closes the connections that match an address or a set of filters.",
+				"O(N) where N is the number of client connections", cmdClientKill)), tenant.NeedAdmin),
 			conn("setinfo", 4, "7.2.0", "Records the name or version of the client library in use.", "O(1)", cmdClientSetInfo),
-			admin(conn("no-evict", 3, "7.0.0", "Exempts the connection from client eviction, or stops exempting it.",
-				"O(1)", cmdClientNoEvict)),
+			need(admin(conn("no-evict", 3, "7.0.0", "Exempts the connection from client eviction, or stops exempting it.",
+				"O(1)", cmdClientNoEvict)), tenant.NeedNone),
 			conn("no-touch", 3, "7.2.0", "Stops the connection's reads from updating keys' access times, or resumes it.",
 				"O(1)", cmdClientNoTouch),
 			conn("reply", 3, "3.2.0", "Turns the server's replies to this connection on or off, or skips the next one.",
@@ -123,7 +130,7 @@ func cmdClientList(x *Ctx) {
 	if !ok {
 		return
 	}
-	clients := clientsLive(x.S)
+	clients := clientsLive(x)
 	if a.ids != nil {
 		byID := make(map[int64]*Client, len(clients))
 		for _, c := range clients {
@@ -148,11 +155,13 @@ func cmdClientList(x *Ctx) {
 
 // clientsLive are the connected clients in id order, without those already
 // killed whose goroutine has not yet removed them.
-func clientsLive(s *Server) []*Client {
-	all := s.Clients()
+// clientsLive lists the connections x's caller may see: all of them for the
+// operator and in standalone mode, a tenant's own otherwise.
+func clientsLive(x *Ctx) []*Client {
+	all := x.S.Clients()
 	live := all[:0]
 	for _, c := range all {
-		if !c.killed.Load() {
+		if !c.killed.Load() && x.C.Sees(c) {
 			live = append(live, c)
 		}
 	}
@@ -366,7 +375,7 @@ func cmdClientKill(x *Ctx) {
 	}
 	killed := 0
 	now := time.Now()
-	for _, c := range clientsLive(x.S) {
+	for _, c := range clientsLive(x) {
 		if !a.match(x, c, now) {
 			continue
 		}

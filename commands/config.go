@@ -19,6 +19,13 @@ type Config struct {
 	// MaxMemory refuses commands flagged denyoom once the heap exceeds it
 	// (Redis's noeviction policy); 0 means no limit.
 	MaxMemory int64
+
+	// ClusterMode admits only holders of access keys, each bound to its
+	// tenant's namespace. It needs a directory (TenantsFile) and AdminKey.
+	ClusterMode bool
+	TenantsFile string
+	// AdminKey is the operator's secret for server-wide commands.
+	AdminKey string
 }
 
 // AutoThreads is the default GOMAXPROCS: one core fewer than the machine

@@ -61,6 +61,10 @@ func cmdSelect(x *Ctx) {
 		x.Error(resp.ErrNotInteger)
 		return
 	}
+	if x.S.Config().ClusterMode && db != 0 {
+		x.Error(errSelectCluster)
+		return
+	}
 	if db < 0 || db >= len(x.S.DBs) {
 		x.Error(resp.ErrDBIndex)
 		return
@@ -76,7 +80,10 @@ func cmdReset(x *Ctx) {
 	c.ReplyMode, c.skipNext = ReplyOn, false
 	c.SetFlags(false, false)
 	c.SetName("")
-	if x.S.Config().RequirePass != "" {
+	switch {
+	case x.S.Config().ClusterMode:
+		x.S.unbind(c) // as Redis logs out of a password-protected default user
+	case x.S.Config().RequirePass != "":
 		c.Authed = false
 	}
 	x.W.Simple("RESET")
@@ -87,6 +94,14 @@ const errAuthNoPass = "ERR AUTH <password> called without any password configure
 // authenticate checks a username and password against requirepass and
 // binds the client on success. It returns the error text to reply, or "".
 func (s *Server) authenticate(c *Client, user, pass []byte) string {
+	if s.Config().ClusterMode {
+		// The username is informational (go-redis sends "default").
+		msg := s.authCluster(c, pass)
+		if msg == resp.ErrWrongPass {
+			s.authFailed(c)
+		}
+		return msg
+	}
 	want := s.Config().RequirePass
 	if user != nil && string(user) != "default" {
 		return resp.ErrWrongPass
@@ -120,7 +135,9 @@ func cmdAuth(x *Ctx) {
 		return
 	}
 	if msg := x.S.authenticate(x.C, user, pass); msg != "" {
-		x.S.Log.Warn("failed AUTH", "addr", x.C.Addr, "id", x.C.ID)
+		if !x.S.Config().ClusterMode {
+			x.S.Log.Warn("failed AUTH", "addr", x.C.Addr, "id", x.C.ID)
+		}
 		x.Error(msg)
 		return
 	}
@@ -163,12 +180,14 @@ func cmdHello(x *Ctx) {
 	}
 	if user != nil {
 		if msg := x.S.authenticate(x.C, user, pass); msg != "" {
-			x.S.Log.Warn("failed AUTH", "addr", x.C.Addr, "id", x.C.ID)
+			if !x.S.Config().ClusterMode {
+				x.S.Log.Warn("failed AUTH", "addr", x.C.Addr, "id", x.C.ID)
+			}
 			x.Error(msg)
 			return
 		}
 	}
-	if x.S.Config().RequirePass != "" && !x.C.Authed {
+	if x.S.authRequired() && !x.C.Authed {
 		x.Error(errHelloNoAuth)
 		return
 	}

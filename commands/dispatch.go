@@ -8,6 +8,7 @@ import (
 
 	"synap/engine"
 	"synap/resp"
+	"synap/tenant"
 )
 
 // Ctx is what a handler gets: its arguments, the reply writer, and the
@@ -118,8 +119,10 @@ func (s *Server) Exec(c *Client, args [][]byte) {
 	switch {
 	case errText != "":
 		s.reject(c, cmd, errText)
-	case s.Config().RequirePass != "" && !c.Authed && cmd.Flags&FlagNoAuth == 0:
+	case !c.Authed && cmd.Flags&FlagNoAuth == 0 && s.authRequired():
 		s.reject(c, cmd, resp.ErrNoAuth)
+	case c.P != nil && s.refusedByKey(c, cmd):
+		// replied
 	case cmd.Flags&FlagDenyOOM != 0 && s.overMaxMemory():
 		s.reject(c, cmd, errOOM)
 	default:
@@ -136,6 +139,28 @@ func (s *Server) Exec(c *Client, args [][]byte) {
 			c.skipNext = true
 		}
 	}
+}
+
+// refusedByKey applies cluster mode's checks to an authenticated
+// connection: the key still holds, and grants what the table says the
+// command needs. It replies and returns true when the command is refused.
+func (s *Server) refusedByKey(c *Client, cmd *Command) bool {
+	if msg := s.recheck(c); msg != "" {
+		s.reject(c, cmd, msg)
+		return true
+	}
+	if c.P == nil {
+		s.reject(c, cmd, resp.ErrNoAuth)
+		return true
+	}
+	if !c.P.Allows(cmd.Need) {
+		if c.T != nil {
+			c.T.Rejected(tenant.RejectNoPerm)
+		}
+		s.reject(c, cmd, NoPermErr(c.P.KeyID, cmd.Name))
+		return true
+	}
+	return false
 }
 
 const errOOM = "OOM command not allowed when used memory > 'maxmemory'."
@@ -214,6 +239,9 @@ func (s *Server) run(c *Client, cmd *Command, args [][]byte) {
 	}()
 	end := time.Now()
 	c.clock = end
+	if c.T != nil {
+		c.T.Commands[cmd.Index].Add(1)
+	}
 	s.Stats.Commands.Add(1)
 	cmd.stats.calls.Add(1)
 	cmd.stats.usec.Add(int64(end.Sub(start) / time.Microsecond))

@@ -586,10 +586,16 @@ func cmdFlushAll(x *Ctx) {
 	if !flushModeOK(x) {
 		return
 	}
-	if !numberedDBs(x) {
+	switch {
+	case !numberedDBs(x):
 		// A tenant's "all" is its own keyspace, never another's.
 		x.Tx.Flush()
-	} else {
+	case x.C.P != nil && x.C.P.Operator:
+		// The operator's FLUSHALL in cluster mode clears every tenant too.
+		for _, ns := range x.S.Eng.Namespaces() {
+			x.Tx.In(ns).Flush()
+		}
+	default:
 		for _, ns := range x.S.DBs {
 			x.Tx.In(ns).Flush()
 		}

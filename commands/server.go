@@ -15,7 +15,9 @@ import (
 	"github.com/puzpuzpuz/xsync/v3"
 
 	"synap/engine"
+	"synap/hivehub"
 	"synap/resp"
+	"synap/tenant"
 )
 
 // Server is one Synap instance: the table, the engine and the connected clients.
@@ -24,6 +26,10 @@ type Server struct {
 	Eng   *engine.Engine
 	DBs   []*engine.Namespace
 	Log   *slog.Logger
+	// Dir resolves access keys in cluster mode; set before serving.
+	Dir hivehub.Directory
+	// Tenants holds per-tenant state and statistics in cluster mode.
+	Tenants *tenant.Registry
 
 	cfgMu sync.Mutex
 	cfg   atomic.Pointer[Config]
@@ -45,6 +51,7 @@ type Server struct {
 	// heapBytes is the live heap, sampled every memorySampleEvery: reading
 	// it costs too much to do per command, and maxmemory needs no more.
 	heapBytes atomic.Int64
+	authLog   authLogLimiter
 }
 
 const memorySampleEvery = 100 * time.Millisecond
@@ -111,6 +118,7 @@ func NewServer(cfg Config, log *slog.Logger) *Server {
 		}
 		s.DBs = append(s.DBs, s.Eng.Namespace(name))
 	}
+	s.Tenants = tenant.NewRegistry(s.Table.Count())
 	s.cfg.Store(&cfg)
 	go s.sampleMemory()
 	return s
@@ -253,6 +261,9 @@ func (s *Server) serveConn(nc net.Conn) {
 	s.clients.Store(c.ID, c)
 	s.Stats.Connections.Add(1)
 	defer func() {
+		if c.T != nil {
+			c.T.Connections.Add(-1)
+		}
 		s.clients.Delete(c.ID)
 		c.Tx.End()
 		_ = nc.Close()
@@ -312,7 +323,7 @@ func (s *Server) serveConn(nc net.Conn) {
 
 // preAuth reports whether Redis's unauthenticated input limits apply.
 func (s *Server) preAuth(c *Client) bool {
-	return !c.Authed && s.Config().RequirePass != ""
+	return !c.Authed && s.authRequired()
 }
 
 func (s *Server) newClient(nc net.Conn) *Client {
@@ -327,7 +338,7 @@ func (s *Server) newClient(nc net.Conn) *Client {
 		NS:      s.DBs[0],
 		// As Redis: a connection opened while no password is set stays
 		// authenticated if one is set later.
-		Authed: s.Config().RequirePass == "",
+		Authed: !s.authRequired(),
 	}
 	c.Addr = nc.RemoteAddr().String()
 	c.LAddr = nc.LocalAddr().String()

@@ -127,24 +127,27 @@ type serverInfoSection struct {
 	title   string
 	dflt    bool
 	aliases []string
-	write   func(x *Ctx, b *serverInfoBuf)
+	// tenant: a tenant's INFO includes the section (about itself only).
+	tenant bool
+	write  func(x *Ctx, b *serverInfoBuf)
 }
 
 var serverInfoSections = []serverInfoSection{
-	{name: "server", title: "Server", dflt: true, write: infoServer},
-	{name: "clients", title: "Clients", dflt: true, write: infoClients},
+	{name: "server", title: "Server", dflt: true, tenant: true, write: infoServer},
+	{name: "clients", title: "Clients", dflt: true, tenant: true, write: infoClients},
 	{name: "memory", title: "Memory", dflt: true, write: infoMemory},
 	{name: "persistence", title: "Persistence", dflt: true, write: infoPersistence},
 	{name: "stats", title: "Stats", dflt: true, write: infoStats},
 	{name: "replication", title: "Replication", dflt: true, write: infoReplication},
 	{name: "cpu", title: "CPU", dflt: true, write: infoCPU},
 	{name: "modules", title: "Modules", dflt: true, aliases: []string{"module_list"}, write: func(*Ctx, *serverInfoBuf) {}},
-	{name: "commandstats", title: "Commandstats", write: infoCommandStats},
+	{name: "commandstats", title: "Commandstats", tenant: true, write: infoCommandStats},
 	{name: "errorstats", title: "Errorstats", dflt: true, write: infoErrorStats},
 	// Synap keeps no latency histograms yet, so the section is empty.
 	{name: "latencystats", title: "Latencystats", write: func(*Ctx, *serverInfoBuf) {}},
 	{name: "cluster", title: "Cluster", dflt: true, write: func(_ *Ctx, b *serverInfoBuf) { b.int("cluster_enabled", 0) }},
-	{name: "keyspace", title: "Keyspace", dflt: true, write: infoKeyspace},
+	{name: "keyspace", title: "Keyspace", dflt: true, tenant: true, write: infoKeyspace},
+	{name: "tenant", title: "Tenant", dflt: true, tenant: true, write: infoTenant},
 }
 
 // serverInfoBuf builds INFO text: "name:value" lines ending in CRLF.
@@ -188,7 +191,9 @@ func cmdInfo(x *Ctx) {
 	want := parseInfo(x.Args[1:])
 	var b serverInfoBuf
 	for _, s := range serverInfoSections {
-		if !want[s.name] {
+		// A tenant sees only sections about itself: server-wide figures
+		// (memory, stats, errors) would tell it about other tenants.
+		if !want[s.name] || (x.C.T != nil && !s.tenant) || (s.name == "tenant" && x.C.T == nil) {
 			continue
 		}
 		if b.Len() > 0 {
@@ -241,7 +246,7 @@ func infoServer(x *Ctx, b *serverInfoBuf) {
 }
 
 func infoClients(x *Ctx, b *serverInfoBuf) {
-	b.int("connected_clients", int64(len(clientsLive(x.S))))
+	b.int("connected_clients", int64(len(clientsLive(x))))
 	b.int("cluster_connections", 0)
 	b.int("blocked_clients", 0) // no command blocks yet
 	b.int("maxclients", int64(x.S.Config().MaxClients))
@@ -325,6 +330,10 @@ func infoCPU(_ *Ctx, b *serverInfoBuf) {
 }
 
 func infoCommandStats(x *Ctx, b *serverInfoBuf) {
+	if t := x.C.T; t != nil {
+		tenantCommandStats(x.S, t, b)
+		return
+	}
 	var walk func(cs []*Command)
 	walk = func(cs []*Command) {
 		for _, c := range cs {
@@ -353,6 +362,12 @@ func infoErrorStats(x *Ctx, b *serverInfoBuf) {
 }
 
 func infoKeyspace(x *Ctx, b *serverInfoBuf) {
+	if x.C.T != nil {
+		if ns := x.C.NS; ns.Keys() > 0 {
+			b.str("db0", fmt.Sprintf("keys=%d,expires=%d,avg_ttl=0", ns.Keys(), ns.Expires()))
+		}
+		return
+	}
 	for i, db := range x.S.DBs {
 		if keys := db.Keys(); keys > 0 {
 			b.str("db"+strconv.Itoa(i), fmt.Sprintf("keys=%d,expires=%d,avg_ttl=0", keys, db.Expires()))

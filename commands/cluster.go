@@ -1,0 +1,186 @@
+package commands
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"sync"
+	"time"
+
+	"synap/hivehub"
+	"synap/resp"
+	"synap/tenant"
+)
+
+// Error texts of cluster mode (DESIGN.md).
+const (
+	ErrControlPlane  = "ERR control plane unavailable, try again later"
+	errSelectCluster = "ERR SELECT is not allowed in cluster mode"
+)
+
+// NoPermErr is Redis's ACL text, naming the access key's id.
+func NoPermErr(keyID, command string) string {
+	return "NOPERM User " + keyID + " has no permissions to run the '" + command + "' command"
+}
+
+// SurfaceErr refuses a key restricted to other surfaces.
+func SurfaceErr(keyID string) string {
+	return "NOPERM User " + keyID + " may not use the resp surface"
+}
+
+// authRequired reports whether connections must authenticate.
+func (s *Server) authRequired() bool {
+	cfg := s.Config()
+	return cfg.RequirePass != "" || cfg.ClusterMode
+}
+
+// resolveTimeout bounds a directory lookup on the AUTH path.
+const resolveTimeout = 3 * time.Second
+
+// authCluster binds c to the principal behind key: the operator's key, or a
+// tenant's access key from the directory.
+func (s *Server) authCluster(c *Client, key []byte) string {
+	cfg := s.Config()
+	if cfg.AdminKey != "" && secretEqual(key, cfg.AdminKey) {
+		s.bind(c, &tenant.Principal{Operator: true, KeyID: "operator"}, "")
+		return ""
+	}
+	if s.Dir == nil {
+		return ErrControlPlane
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
+	defer cancel()
+	p, err := s.Dir.Resolve(ctx, string(key))
+	switch {
+	case errors.Is(err, hivehub.ErrUnknownKey):
+		return resp.ErrWrongPass
+	case err != nil:
+		s.Log.Error("access key lookup failed", "addr", c.Addr, "err", err)
+		return ErrControlPlane
+	case !p.AllowsSurface(tenant.SurfaceRESP):
+		s.Tenants.Get(p.UserID).Rejected(tenant.RejectSurface)
+		return SurfaceErr(p.KeyID)
+	}
+	s.bind(c, p, string(key))
+	return ""
+}
+
+// secretEqual compares in time independent of where the inputs differ.
+func secretEqual(got []byte, want string) bool {
+	a, b := sha256.Sum256(got), sha256.Sum256([]byte(want))
+	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+}
+
+// bind attaches c to principal p (re-AUTH with another key rebinds).
+func (s *Server) bind(c *Client, p *tenant.Principal, key string) {
+	var t *tenant.Tenant
+	ns := s.DBs[0]
+	if !p.Operator {
+		t = s.Tenants.Get(p.UserID)
+		ns = s.Eng.Namespace(p.Namespace())
+	}
+	old := c.T
+	c.mu.Lock()
+	c.P, c.T, c.DB = p, t, 0
+	c.mu.Unlock()
+	if old != t {
+		if old != nil {
+			old.Connections.Add(-1)
+		}
+		if t != nil {
+			t.Connections.Add(1)
+		}
+	}
+	c.NS, c.accessKey, c.Authed, c.authFails = ns, key, true, 0
+	if s.Dir != nil {
+		c.dirGen = s.Dir.Generation()
+	}
+}
+
+// unbind drops c's principal: it must authenticate again.
+func (s *Server) unbind(c *Client) {
+	if c.T != nil {
+		c.T.Connections.Add(-1)
+	}
+	c.mu.Lock()
+	c.P, c.T, c.DB = nil, nil, 0
+	c.mu.Unlock()
+	c.NS, c.accessKey, c.Authed = s.DBs[0], "", false
+}
+
+// recheck re-validates c's key when the directory may have changed or the
+// key's expiry passed, so revocation reaches connections already open. It
+// returns the error to reply with when the key no longer holds.
+func (s *Server) recheck(c *Client) string {
+	p := c.P
+	if p.Operator || s.Dir == nil {
+		return ""
+	}
+	if p.Expired(c.clock) {
+		s.unbind(c)
+		return resp.ErrWrongPass
+	}
+	gen := s.Dir.Generation()
+	if gen == c.dirGen {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
+	defer cancel()
+	np, err := s.Dir.Resolve(ctx, c.accessKey)
+	switch {
+	case errors.Is(err, hivehub.ErrUnknownKey):
+		s.Log.Info("access key no longer valid; connection unbound", "addr", c.Addr, "key_id", p.KeyID)
+		s.unbind(c)
+		return resp.ErrWrongPass
+	case err != nil:
+		return "" // an outage keeps keys already validated working
+	case !np.AllowsSurface(tenant.SurfaceRESP):
+		s.unbind(c)
+		return SurfaceErr(np.KeyID)
+	}
+	s.bind(c, np, c.accessKey)
+	return ""
+}
+
+// authFailed slows down a connection that keeps guessing, without slowing
+// anyone else: the sleep is on the guessing connection's own goroutine.
+func (s *Server) authFailed(c *Client) {
+	c.authFails++
+	s.authLog.log(s, c)
+	if c.authFails > 2 {
+		d := 50 * time.Millisecond << min(c.authFails-3, 5)
+		time.Sleep(min(d, time.Second))
+	}
+}
+
+// authLogLimiter keeps a flood of failed AUTHs from flooding the log: at
+// most authLogPerSecond lines a second, then one line counting the rest.
+type authLogLimiter struct {
+	mu         sync.Mutex
+	second     int64
+	n          int
+	suppressed int
+}
+
+const authLogPerSecond = 20
+
+func (l *authLogLimiter) log(s *Server, c *Client) {
+	now := time.Now().Unix()
+	l.mu.Lock()
+	if now != l.second {
+		if l.suppressed > 0 {
+			s.Log.Warn("failed AUTH attempts not logged individually", "count", l.suppressed)
+		}
+		l.second, l.n, l.suppressed = now, 0, 0
+	}
+	l.n++
+	logIt := l.n <= authLogPerSecond
+	if !logIt {
+		l.suppressed++
+	}
+	l.mu.Unlock()
+	if logIt {
+		s.Log.Warn("failed AUTH", "addr", c.Addr, "id", c.ID, "failures_on_connection", c.authFails)
+	}
+}

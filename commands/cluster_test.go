@@ -1,0 +1,287 @@
+package commands
+
+import (
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"synap/hivehub"
+	"synap/resp/resptest"
+)
+
+// The cluster fixture: two tenants whose keys share names, and keys with
+// every permission shape. Secrets are the key ids with a "-secret" suffix.
+const clusterAdminKey = "operator-key-0123456789"
+
+type clusterKey struct {
+	id, user    string
+	perms       string // YAML list body
+	surfaces    string
+	expiresAt   string
+	disabled    bool
+	secretOverr string
+}
+
+var clusterKeys = []clusterKey{
+	{id: "alice-rw", user: "alice", perms: "read, write, delete"},
+	{id: "alice-ro", user: "alice", perms: "read"},
+	{id: "alice-w", user: "alice", perms: "write"},
+	{id: "alice-del", user: "alice", perms: "delete"},
+	{id: "alice-admin", user: "alice", perms: "admin"},
+	{id: "alice-mcp", user: "alice", perms: "read, write", surfaces: "mcp"},
+	{id: "alice-old", user: "alice", perms: "read", expiresAt: "2001-01-01T00:00:00Z"},
+	{id: "alice-off", user: "alice", perms: "admin", disabled: true},
+	{id: "bob-admin", user: "bob", perms: "admin"},
+	{id: "bob-rw", user: "bob", perms: "read, write, delete"},
+}
+
+func clusterSecret(id string) string { return id + "-secret" }
+
+func clusterFile(keys []clusterKey) string {
+	var b strings.Builder
+	b.WriteString("tenants:\n")
+	for _, user := range []string{"alice", "bob"} {
+		b.WriteString("  - user_id: " + user + "\n    plan: pro\n    keys:\n")
+		for _, k := range keys {
+			if k.user != user {
+				continue
+			}
+			b.WriteString("      - key_id: " + k.id + "\n        secret_sha256: " + hivehub.HashKey(clusterSecret(k.id)) + "\n")
+			b.WriteString("        permissions: [" + k.perms + "]\n")
+			if k.surfaces != "" {
+				b.WriteString("        surfaces: [" + k.surfaces + "]\n")
+			}
+			if k.expiresAt != "" {
+				b.WriteString("        expires_at: \"" + k.expiresAt + "\"\n")
+			}
+			if k.disabled {
+				b.WriteString("        disabled: true\n")
+			}
+		}
+	}
+	return b.String()
+}
+
+type clusterFixture struct {
+	srv  *Server
+	dir  *hivehub.FileDirectory
+	path string
+}
+
+// startCluster runs a cluster-mode server over a tenants file.
+func startCluster(t testing.TB) *clusterFixture {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "tenants.yaml")
+	if err := os.WriteFile(path, []byte(clusterFile(clusterKeys)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir, err := hivehub.OpenFile(path, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(dir.Close)
+	srv := startServer(t, func(c *Config) {
+		c.ClusterMode, c.TenantsFile, c.AdminKey = true, path, clusterAdminKey
+	}, func(*Config) {})
+	srv.Dir = dir
+	return &clusterFixture{srv: srv, dir: dir, path: path}
+}
+
+// as dials a connection authenticated with key id (or the operator's key).
+func (f *clusterFixture) as(t testing.TB, id string) *resptest.Client {
+	t.Helper()
+	c := dial(t, f.srv)
+	secret := clusterAdminKey
+	if id != "operator" {
+		secret = clusterSecret(id)
+	}
+	if got := c.Do("AUTH", secret); got != "+OK" {
+		t.Fatalf("AUTH as %s: %s", id, got)
+	}
+	return c
+}
+
+func TestClusterAuthentication(t *testing.T) {
+	f := startCluster(t)
+	c := dial(t, f.srv)
+	runSteps(t, c, []step{
+		{cmd: "PING", want: "-NOAUTH Authentication required."},
+		{cmd: "GET k", want: "-NOAUTH Authentication required."},
+		{cmd: "HELLO 3", want: "-" + errHelloNoAuth},
+		{args: []string{"AUTH", ""}, want: "-WRONGPASS invalid username-password pair or user is disabled."},
+		{args: []string{"AUTH", "alice-rw-secre"}, want: "-WRONGPASS invalid username-password pair or user is disabled."},
+		{args: []string{"AUTH", "alice-rw-secret\x00"}, want: "-WRONGPASS invalid username-password pair or user is disabled."},
+		{args: []string{"AUTH", clusterSecret("alice-old")}, want: "-WRONGPASS invalid username-password pair or user is disabled."},
+		{args: []string{"AUTH", clusterSecret("alice-off")}, want: "-WRONGPASS invalid username-password pair or user is disabled."},
+		{args: []string{"AUTH", clusterSecret("alice-mcp")}, want: "-NOPERM User alice-mcp may not use the resp surface"},
+		{cmd: "GET k", want: "-NOAUTH Authentication required."},
+		{args: []string{"AUTH", "default", clusterSecret("alice-rw")}, want: "+OK"},
+		{cmd: "SET k alice", want: "+OK"},
+		{cmd: "SELECT 1", want: "-ERR SELECT is not allowed in cluster mode"},
+		{cmd: "SELECT 0", want: "+OK"},
+		{cmd: "GET k", want: `"alice"`},
+		// Re-AUTH with another tenant's key rebinds the connection.
+		{args: []string{"AUTH", clusterSecret("bob-rw")}, want: "+OK"},
+		{cmd: "GET k", want: "nil"},
+		{cmd: "RESET", want: "+RESET"},
+		{cmd: "GET k", want: "-NOAUTH Authentication required."},
+	})
+	// Before AUTH, Redis's pre-auth limits hold: a 1 MB key is a protocol
+	// error that closes the connection, not a lookup.
+	huge := dial(t, f.srv)
+	if got := huge.Do("AUTH", strings.Repeat("k", 1<<20)); got != "-ERR Protocol error: unauthenticated bulk length" {
+		t.Errorf("1 MB AUTH: %.80s", got)
+	}
+	h := dial(t, f.srv)
+	if got := h.Do("HELLO", "3", "AUTH", "default", clusterSecret("alice-ro")); !strings.Contains(got, `"proto"::3`) {
+		t.Fatalf("HELLO 3 AUTH: %s", got)
+	}
+	if got := h.Do("GET", "k"); got != `"alice"` {
+		t.Fatalf("GET after HELLO AUTH: %s", got)
+	}
+}
+
+func TestClusterIsolationBasics(t *testing.T) {
+	f := startCluster(t)
+	a, b := f.as(t, "alice-rw"), f.as(t, "bob-admin")
+	runSteps(t, a, []step{
+		{cmd: "SET k alice-value", want: "+OK"},
+		{cmd: "SET user:bob:k not-bobs", want: "+OK"},
+		{args: []string{"SET", "a:b\x00c", "x"}, want: "+OK"},
+	})
+	runSteps(t, b, []step{
+		{cmd: "GET k", want: "nil"},
+		{cmd: "SET k bob-value", want: "+OK"},
+		{cmd: "KEYS *", want: `["k"]`},
+		{cmd: "DBSIZE", want: ":1"},
+		{cmd: "SCAN 0 COUNT 1000", want: `["0" ["k"]]`},
+		{cmd: "RANDOMKEY", want: `"k"`},
+		{cmd: "EXISTS user:bob:k", want: ":0"},
+		{cmd: "MOVE k 1", want: "-ERR MOVE is not allowed in cluster mode"},
+	})
+	runSteps(t, a, []step{
+		{cmd: "GET k", want: `"alice-value"`},
+		{cmd: "KEYS user:*", want: `["user:bob:k"]`},
+		{cmd: "DBSIZE", want: ":3"},
+		{cmd: "FLUSHDB", want: "-NOPERM User alice-rw has no permissions to run the 'flushdb' command"},
+	})
+	runSteps(t, b, []step{
+		{cmd: "FLUSHALL", want: "+OK"},
+		{cmd: "DBSIZE", want: ":0"},
+	})
+	runSteps(t, a, []step{{cmd: "DBSIZE", want: ":3"}, {cmd: "GET user:bob:k", want: `"not-bobs"`}})
+
+	// Client lists and kills reach only the tenant's own connections.
+	a2 := f.as(t, "alice-ro")
+	bobID := b.Do("CLIENT", "ID")
+	list := a.Do("CLIENT", "LIST")
+	if n := strings.Count(list, "id="); n != 2 {
+		t.Errorf("alice's CLIENT LIST shows %d connections, want her 2: %s", n, list)
+	}
+	if strings.Contains(list, "id="+strings.TrimPrefix(bobID, ":")+" ") {
+		t.Errorf("alice's CLIENT LIST shows bob's connection: %s", list)
+	}
+	admin := f.as(t, "alice-admin")
+	if got := admin.Do("CLIENT", "KILL", "ID", strings.TrimPrefix(bobID, ":")); got != ":0" {
+		t.Errorf("alice killing bob's connection: %s", got)
+	}
+	if got := b.Do("PING"); got != "+PONG" {
+		t.Errorf("bob's connection after alice's CLIENT KILL: %s", got)
+	}
+	_ = a2
+}
+
+func TestClusterPermissionsAndOperator(t *testing.T) {
+	f := startCluster(t)
+	ro, w, del, adm := f.as(t, "alice-ro"), f.as(t, "alice-w"), f.as(t, "alice-del"), f.as(t, "alice-admin")
+	runSteps(t, w, []step{
+		{cmd: "SET k v", want: "+OK"},
+		{cmd: "GET k", want: "-NOPERM User alice-w has no permissions to run the 'get' command"},
+		{cmd: "DEL k", want: "-NOPERM User alice-w has no permissions to run the 'del' command"},
+	})
+	runSteps(t, ro, []step{
+		{cmd: "GET k", want: `"v"`},
+		{cmd: "SET k v2", want: "-NOPERM User alice-ro has no permissions to run the 'set' command"},
+		{cmd: "GETDEL k", want: "-NOPERM User alice-ro has no permissions to run the 'getdel' command"},
+		{cmd: "CONFIG GET maxclients", want: "-NOPERM User alice-ro has no permissions to run the 'config|get' command"},
+	})
+	runSteps(t, del, []step{
+		{cmd: "GET k", want: "-NOPERM User alice-del has no permissions to run the 'get' command"},
+		{cmd: "DEL k", want: ":1"},
+	})
+	runSteps(t, adm, []step{
+		{cmd: "SET k v", want: "+OK"},
+		{cmd: "CONFIG SET maxclients 5", want: "-NOPERM User alice-admin has no permissions to run the 'config|set' command"},
+		{cmd: "SHUTDOWN", want: "-NOPERM User alice-admin has no permissions to run the 'shutdown' command"},
+		{cmd: "TENANT LIST", want: "-NOPERM User alice-admin has no permissions to run the 'tenant|list' command"},
+		{cmd: "FLUSHDB", want: "+OK"},
+	})
+	info := adm.Do("INFO")
+	for _, want := range []string{"# Tenant", "user_id:alice", "key_id:alice-admin", "permissions:admin"} {
+		if !strings.Contains(info, want) {
+			t.Errorf("tenant INFO lacks %q", want)
+		}
+	}
+	for _, hidden := range []string{"# Memory", "# Stats", "# Errorstats", "bob"} {
+		if strings.Contains(info, hidden) {
+			t.Errorf("tenant INFO shows %q", hidden)
+		}
+	}
+	op := f.as(t, "operator")
+	runSteps(t, op, []step{
+		{cmd: "TENANT LIST", want: `["alice"]`},
+		{cmd: "CONFIG SET maxclients 500", want: "+OK"},
+	})
+	ti := op.Do("TENANT", "INFO", "alice")
+	for _, want := range []string{"connections:4", "cmdstat_set:calls=2", "rejected_noperm:9"} {
+		if !strings.Contains(ti, want) {
+			t.Errorf("TENANT INFO alice lacks %q: %s", want, ti)
+		}
+	}
+	if got := op.Do("TENANT", "INFO", "nobody"); got != "-ERR no such tenant" {
+		t.Errorf("TENANT INFO nobody: %s", got)
+	}
+}
+
+func TestClusterRevocationReachesOpenConnections(t *testing.T) {
+	f := startCluster(t)
+	c := f.as(t, "alice-rw")
+	if got := c.Do("SET", "k", "v"); got != "+OK" {
+		t.Fatal(got)
+	}
+	var kept []clusterKey
+	for _, k := range clusterKeys {
+		if k.id != "alice-rw" {
+			kept = append(kept, k)
+		}
+	}
+	tmp := f.path + ".new"
+	if err := os.WriteFile(tmp, []byte(clusterFile(kept)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, f.path); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got := c.Do("GET", "k")
+		if got == "-WRONGPASS invalid username-password pair or user is disabled." {
+			break
+		}
+		if got != `"v"` || time.Now().After(deadline) {
+			t.Fatalf("after revocation: %s", got)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := c.Do("GET", "k"); got != "-NOAUTH Authentication required." {
+		t.Fatalf("next command after revocation: %s", got)
+	}
+	// Another key of the same tenant still works, and sees the data.
+	if got := f.as(t, "alice-ro").Do("GET", "k"); got != `"v"` {
+		t.Fatalf("alice-ro after alice-rw was revoked: %s", got)
+	}
+}

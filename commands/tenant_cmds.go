@@ -1,0 +1,95 @@
+package commands
+
+import (
+	"fmt"
+	"strings"
+
+	"synap/tenant"
+)
+
+// TENANT is the operator's view of cluster mode's tenants. Only the operator
+// key may run it (admin flag → tenant.NeedServer).
+func init() {
+	register(&Command{Name: "tenant", Arity: -2, Flags: FlagAdmin | FlagLoading | FlagStale, ACL: []string{"admin", "slow", "dangerous"},
+		Group: "server", Since: "synap 0.1", Summary: "Lists cluster-mode tenants and shows one tenant's usage.",
+		Subs: []*Command{
+			{Name: "list", Arity: 2, Flags: FlagAdmin | FlagLoading | FlagStale, ACL: []string{"admin", "slow", "dangerous"},
+				Group: "server", Since: "synap 0.1", Summary: "Lists the tenants seen since start.", Run: cmdTenantList},
+			{Name: "info", Arity: 3, Flags: FlagAdmin | FlagLoading | FlagStale, ACL: []string{"admin", "slow", "dangerous"},
+				Group: "server", Since: "synap 0.1", Summary: "Shows one tenant's connections, keys, bytes and command counts.", Run: cmdTenantInfo},
+		}})
+}
+
+func cmdTenantList(x *Ctx) {
+	if x.S.Tenants == nil {
+		x.W.Array(0)
+		return
+	}
+	all := x.S.Tenants.All()
+	x.W.Array(len(all))
+	for _, t := range all {
+		x.W.BulkString(t.UserID)
+	}
+}
+
+func cmdTenantInfo(x *Ctx) {
+	var t *tenant.Tenant
+	if x.S.Tenants != nil {
+		t = x.S.Tenants.Lookup(string(x.Args[2]))
+	}
+	if t == nil {
+		x.Error("ERR no such tenant")
+		return
+	}
+	var b serverInfoBuf
+	b.WriteString("# Tenant\r\n")
+	writeTenant(x.S, t, &b)
+	b.WriteString("\r\n# Commandstats\r\n")
+	tenantCommandStats(x.S, t, &b)
+	x.W.Verbatim(b.String())
+}
+
+// infoTenant is INFO's tenant section: the caller's own figures.
+func infoTenant(x *Ctx, b *serverInfoBuf) {
+	if p := x.C.P; p != nil {
+		b.str("key_id", p.KeyID)
+		b.str("plan", p.Plan)
+		b.str("permissions", strings.Join(p.Perms.Names(), ","))
+	}
+	writeTenant(x.S, x.C.T, b)
+}
+
+func writeTenant(s *Server, t *tenant.Tenant, b *serverInfoBuf) {
+	ns := s.Eng.Namespace((&tenant.Principal{UserID: t.UserID}).Namespace())
+	b.str("user_id", t.UserID)
+	b.int("connections", t.Connections.Load())
+	b.int("keys", ns.Keys())
+	b.int("expires", ns.Expires())
+	b.int("bytes", ns.Bytes())
+	b.int("keyspace_hits", t.Hits.Load())
+	b.int("keyspace_misses", t.Misses.Load())
+	var total int64
+	for i := range t.Commands {
+		total += t.Commands[i].Load()
+	}
+	b.int("total_commands_processed", total)
+	for i, name := range tenant.RejectNames() {
+		b.int("rejected_"+name, t.RejectedCount(tenant.Reject(i)))
+	}
+}
+
+// tenantCommandStats lists a tenant's calls per command, in table order.
+func tenantCommandStats(s *Server, t *tenant.Tenant, b *serverInfoBuf) {
+	var walk func(cs []*Command)
+	walk = func(cs []*Command) {
+		for _, c := range cs {
+			if c.Index < len(t.Commands) {
+				if n := t.Commands[c.Index].Load(); n > 0 {
+					b.str("cmdstat_"+c.Name, fmt.Sprintf("calls=%d", n))
+				}
+			}
+			walk(c.Subs)
+		}
+	}
+	walk(s.Table.All())
+}
