@@ -198,10 +198,13 @@ func (s *Server) accept() error {
 			_ = nc.Close()
 			continue
 		}
+		// Ids follow accept order, as Redis's do: assigned here, not in the
+		// connection's goroutine, where scheduling could reorder them.
+		id := s.nextID.Add(1)
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			s.serveConn(nc)
+			s.serveConn(nc, id)
 		}()
 	}
 }
@@ -256,8 +259,9 @@ func (s *Server) LastSave() int64 { return s.lastSave }
 
 const flushAbove = 64 << 10 // flush mid-pipeline once this much reply is pending
 
-func (s *Server) serveConn(nc net.Conn) {
+func (s *Server) serveConn(nc net.Conn, id int64) {
 	c := s.newClient(nc)
+	c.ID = id
 	s.clients.Store(c.ID, c)
 	s.Stats.Connections.Add(1)
 	defer func() {

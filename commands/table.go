@@ -73,8 +73,9 @@ type Command struct {
 	KeysFn func(args [][]byte) []int
 	// ACL categories without the '@'.
 	ACL []string
-	// Need is the permission a tenant's key must have; zero means derived
-	// from the flags (write → write, readonly → read, admin → server).
+	// Need is the permission a tenant's key must have; unset means derived
+	// from the flags (write → write, readonly → read, admin → server,
+	// otherwise none).
 	Need tenant.Need
 	// Docs for COMMAND DOCS.
 	Group, Summary, Since, Complexity string
@@ -149,7 +150,7 @@ func (t *Table) finish(c *Command, parent *Command) {
 	if parent != nil && !strings.Contains(c.Name, "|") {
 		c.Name = parent.Name + "|" + c.Name
 	}
-	if c.Need == 0 {
+	if c.Need == tenant.NeedUnset {
 		switch {
 		case c.Flags&FlagAdmin != 0:
 			c.Need = tenant.NeedServer
@@ -157,6 +158,8 @@ func (t *Table) finish(c *Command, parent *Command) {
 			c.Need = tenant.NeedWrite
 		case c.Flags&FlagReadOnly != 0:
 			c.Need = tenant.NeedRead
+		default:
+			c.Need = tenant.NeedNone
 		}
 	}
 	if len(c.Subs) > 0 {

@@ -104,7 +104,7 @@ var clientCases = []testCase{
 		wantErr(t, conn.Do(ctx, "CLIENT", "LIST", "ID", "abc"), "ERR Invalid client ID")
 		wantErr(t, conn.Do(ctx, "CLIENT", "LIST", "FOO"), errSyntax)
 	}},
-	{name: "client_info", fn: func(ctx context.Context, t *testing.T, rdb *redis.Client, tg *target) {
+	{name: "client_info", serverWide: "uses SELECT 3; a tenant has one database", fn: func(ctx context.Context, t *testing.T, rdb *redis.Client, tg *target) {
 		conn := rdb.Conn()
 		defer conn.Close()
 		want(t, conn.ClientSetName(ctx, "informed"), true)
@@ -200,7 +200,7 @@ var clientCases = []testCase{
 		// go-redis cannot speak to a connection that withholds replies, so
 		// this case checks the bytes on a raw connection: each command the
 		// server must not answer is followed by one it must.
-		c := rawDial(t, tg.addr)
+		c := tg.raw(t)
 		send := func(args ...string) {
 			if err := c.Send(string(resptest.Encode(args...))); err != nil {
 				t.Fatal(err)

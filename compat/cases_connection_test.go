@@ -42,7 +42,7 @@ var connectionCases = []testCase{
 		wantErr(t, rdb.Do(ctx, "ECHO"), errArity("echo"))
 		wantErr(t, rdb.Do(ctx, "ECHO", "a", "b"), errArity("echo"))
 	}},
-	{name: "auth_without_password", fn: func(ctx context.Context, t *testing.T, rdb *redis.Client, tg *target) {
+	{name: "auth_without_password", serverWide: "standalone requirepass semantics; cluster mode authenticates access keys (commands/cluster_test.go)", fn: func(ctx context.Context, t *testing.T, rdb *redis.Client, tg *target) {
 		conn := rdb.Conn()
 		defer conn.Close()
 		wantErr(t, conn.Auth(ctx, "x"), errAuthNoPwd)
@@ -53,7 +53,7 @@ var connectionCases = []testCase{
 		wantErr(t, conn.Do(ctx, "AUTH", "a", "b", "c"), errSyntax)
 		want(t, conn.Ping(ctx), "PONG")
 	}},
-	{name: "auth_requirepass", fn: func(ctx context.Context, t *testing.T, _ *redis.Client, tg *target) {
+	{name: "auth_requirepass", serverWide: "standalone requirepass semantics; cluster mode authenticates access keys (commands/cluster_test.go)", fn: func(ctx context.Context, t *testing.T, _ *redis.Client, tg *target) {
 		noPass := tg.client(t, func(o *redis.Options) { o.Addr = tg.authAddr })
 		wantErr(t, noPass.Ping(ctx), errNoAuth)
 		wantErr(t, noPass.Get(ctx, "k"), errNoAuth)
@@ -114,7 +114,7 @@ var connectionCases = []testCase{
 			{[]string{"PING"}, "-" + errNoAuth},
 		})
 	}},
-	{name: "hello", fn: func(ctx context.Context, t *testing.T, rdb *redis.Client, tg *target) {
+	{name: "hello", serverWide: "uses CONFIG GET (operator only) and requirepass semantics of HELLO AUTH", fn: func(ctx context.Context, t *testing.T, rdb *redis.Client, tg *target) {
 		conn := rdb.Conn()
 		defer conn.Close()
 		id := must(t, conn.ClientID(ctx))
@@ -166,7 +166,7 @@ var connectionCases = []testCase{
 		// A failed HELLO changes nothing: the name stays unset.
 		wantNil(t, conn.ClientGetName(ctx))
 	}},
-	{name: "select", fn: func(ctx context.Context, t *testing.T, rdb *redis.Client, tg *target) {
+	{name: "select", serverWide: "a tenant has one database: SELECT other than 0 is refused", fn: func(ctx context.Context, t *testing.T, rdb *redis.Client, tg *target) {
 		conn := rdb.Conn()
 		defer conn.Close()
 		want(t, conn.Select(ctx, 1), "OK")
@@ -192,7 +192,7 @@ var connectionCases = []testCase{
 		want(t, rdb.DBSize(ctx), int64(0))
 	}},
 	{name: "quit", fn: func(ctx context.Context, t *testing.T, rdb *redis.Client, tg *target) {
-		c := rawDial(t, tg.addr)
+		c := tg.raw(t)
 		rawSteps(t, c, []rawStep{
 			{[]string{"PING"}, "+PONG"},
 			{[]string{"QUIT"}, "+OK"},
@@ -207,7 +207,7 @@ var connectionCases = []testCase{
 			t.Errorf("PING after QUIT succeeded; the connection must be closed")
 		}
 	}},
-	{name: "reset", fn: func(ctx context.Context, t *testing.T, rdb *redis.Client, tg *target) {
+	{name: "reset", serverWide: "RESET logs the connection out, as Redis does when a password is required", fn: func(ctx context.Context, t *testing.T, rdb *redis.Client, tg *target) {
 		conn := rdb.Conn()
 		defer conn.Close()
 		want(t, conn.Select(ctx, 2), "OK")
@@ -303,6 +303,18 @@ func rawDial(t *testing.T, addr string) *resptest.Client {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// raw dials the target's shared server, authenticated as its clients are.
+func (tg *target) raw(t *testing.T) *resptest.Client {
+	t.Helper()
+	c := rawDial(t, tg.addr)
+	if tg.password != "" {
+		if got := c.Do("AUTH", tg.password); got != "+OK" {
+			t.Fatalf("AUTH on a raw connection: %s", got)
+		}
+	}
 	return c
 }
 

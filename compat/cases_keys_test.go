@@ -420,7 +420,7 @@ var keyCases = []testCase{
 		want(t, rdb.Touch(ctx, "missing"), int64(0))
 		wantErr(t, rdb.Do(ctx, "TOUCH"), errArity("touch"))
 	}},
-	{name: "copy", fn: func(ctx context.Context, t *testing.T, rdb *redis.Client, tg *target) {
+	{name: "copy", serverWide: "uses COPY ... DB n; a tenant has one database", fn: func(ctx context.Context, t *testing.T, rdb *redis.Client, tg *target) {
 		want(t, rdb.Set(ctx, "src", "v", time.Hour), "OK")
 		want(t, rdb.Copy(ctx, "src", "dst", 0, false), int64(1))
 		want(t, rdb.Get(ctx, "dst"), "v")
@@ -456,7 +456,7 @@ var keyCases = []testCase{
 			wantErr(t, rdb.Do(ctx, tc.args...), tc.err)
 		}
 	}},
-	{name: "move", fn: func(ctx context.Context, t *testing.T, rdb *redis.Client, tg *target) {
+	{name: "move", serverWide: "MOVE needs a second database; a tenant has one", fn: func(ctx context.Context, t *testing.T, rdb *redis.Client, tg *target) {
 		db1 := tg.client(t, func(o *redis.Options) { o.DB = 1 })
 		want(t, rdb.Set(ctx, "k", "v", time.Hour), "OK")
 		want(t, rdb.Move(ctx, "k", 1), true)
@@ -476,7 +476,7 @@ var keyCases = []testCase{
 		wantErr(t, rdb.Do(ctx, "MOVE", "k", "x"), errNotInt)
 		wantErr(t, rdb.Do(ctx, "MOVE", "k"), errArity("move"))
 	}},
-	{name: "dbsize_flushdb_flushall", fn: func(ctx context.Context, t *testing.T, rdb *redis.Client, tg *target) {
+	{name: "dbsize_flushdb_flushall", serverWide: "uses several databases; a tenant has one", fn: func(ctx context.Context, t *testing.T, rdb *redis.Client, tg *target) {
 		db1 := tg.client(t, func(o *redis.Options) { o.DB = 1 })
 		fill := func() {
 			t.Helper()

@@ -70,7 +70,7 @@ var commandInfo = map[string]redis.CommandInfo{
 }
 
 var serverCases = []testCase{
-	{name: "info_sections", fn: func(ctx context.Context, t *testing.T, rdb *redis.Client, tg *target) {
+	{name: "info_sections", serverWide: "INFO shows a tenant only its own sections (server-wide memory, stats, errors would tell it about others)", fn: func(ctx context.Context, t *testing.T, rdb *redis.Client, tg *target) {
 		info := must(t, rdb.Info(ctx))
 		if got := infoSections(info); !reflect.DeepEqual(got, defaultInfoSections) {
 			t.Errorf("INFO sections: got %q, want %q", got, defaultInfoSections)
@@ -120,7 +120,7 @@ var serverCases = []testCase{
 			t.Errorf("INFO server raw: %#v", s)
 		}
 	}},
-	{name: "info_keyspace", fn: func(ctx context.Context, t *testing.T, rdb *redis.Client, tg *target) {
+	{name: "info_keyspace", serverWide: "uses several databases; a tenant has one", fn: func(ctx context.Context, t *testing.T, rdb *redis.Client, tg *target) {
 		want(t, rdb.Info(ctx, "keyspace"), "# Keyspace\r\n")
 		want(t, rdb.MSet(ctx, "a", 1, "b", 2, "c", 3), "OK")
 		want(t, rdb.Expire(ctx, "a", time.Hour), true)
@@ -140,7 +140,7 @@ var serverCases = []testCase{
 		want(t, rdb.FlushAll(ctx), "OK")
 		want(t, rdb.Info(ctx, "keyspace"), "# Keyspace\r\n")
 	}},
-	{name: "info_stats_resetstat", fn: func(ctx context.Context, t *testing.T, rdb *redis.Client, tg *target) {
+	{name: "info_stats_resetstat", serverWide: "CONFIG RESETSTAT and server-wide INFO stats are operator only", fn: func(ctx context.Context, t *testing.T, rdb *redis.Client, tg *target) {
 		conn := rdb.Conn()
 		defer conn.Close()
 		want(t, conn.MSet(ctx, "k", "v", "s", "abc"), "OK")
@@ -189,7 +189,7 @@ var serverCases = []testCase{
 			t.Errorf("INFO commandstats cmdstat_get=%q", cs)
 		}
 	}},
-	{name: "time_lastsave", fn: func(ctx context.Context, t *testing.T, rdb *redis.Client, tg *target) {
+	{name: "time_lastsave", serverWide: "compares with INFO persistence, which is server-wide", fn: func(ctx context.Context, t *testing.T, rdb *redis.Client, tg *target) {
 		now := time.Now()
 		srv := must(t, rdb.Time(ctx))
 		if d := srv.Sub(now); d < -time.Minute || d > time.Minute {
@@ -218,7 +218,7 @@ var serverCases = []testCase{
 		}
 		wantErr(t, rdb.Do(ctx, "LASTSAVE", "x"), errArity("lastsave"))
 	}},
-	{name: "config_get_set", fn: func(ctx context.Context, t *testing.T, rdb *redis.Client, tg *target) {
+	{name: "config_get_set", serverWide: "CONFIG is operator only", fn: func(ctx context.Context, t *testing.T, rdb *redis.Client, tg *target) {
 		want(t, rdb.ConfigGet(ctx, "databases"), map[string]string{"databases": "16"})
 		// A name without wildcards comes back as it was asked.
 		want(t, rdb.ConfigGet(ctx, "DATABASES"), map[string]string{"DATABASES": "16"})
@@ -267,7 +267,7 @@ var serverCases = []testCase{
 		}
 		want(t, rdb.ConfigGet(ctx, "timeout"), map[string]string{"timeout": "0"})
 	}},
-	{name: "config_set_memory", fn: func(ctx context.Context, t *testing.T, rdb *redis.Client, tg *target) {
+	{name: "config_set_memory", serverWide: "CONFIG is operator only", fn: func(ctx context.Context, t *testing.T, rdb *redis.Client, tg *target) {
 		t.Cleanup(func() { rdb.ConfigSet(context.Background(), "maxmemory", "0") })
 		want(t, rdb.ConfigSet(ctx, "maxmemory", "100mb"), "OK")
 		want(t, rdb.ConfigGet(ctx, "maxmemory"), map[string]string{"maxmemory": "104857600"})

@@ -28,6 +28,10 @@ type testCase struct {
 	// redisOnly, when set, says which Redis feature Synap deliberately
 	// lacks; keep it rare.
 	redisOnly string
+	// serverWide, when set, says why the case cannot run as a tenant: it
+	// uses what only the server's operator may (CONFIG SET, SHUTDOWN,
+	// databases other than 0...). The cluster targets skip it.
+	serverWide string
 	// needs lists commands of families not every target has yet (the other
 	// data types): on a target without them the case is skipped, naming
 	// them, and it runs by itself once they land.
@@ -75,6 +79,9 @@ func runCase(t *testing.T, tg *target, c testCase) {
 	}
 	if c.redisOnly != "" && tg.kind != kindRedis {
 		t.Skip("redis-only: " + c.redisOnly)
+	}
+	if c.serverWide != "" && tg.kind == kindSynapCluster {
+		t.Skip("server-wide, refused to tenants: " + c.serverWide)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

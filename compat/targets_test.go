@@ -6,8 +6,11 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
+	"synap/hivehub"
 	"sync"
 	"testing"
 	"time"
@@ -22,6 +25,9 @@ type serverKind int
 const (
 	kindSynap serverKind = iota
 	kindRedis
+	// kindSynapCluster is Synap in cluster mode, spoken to as a tenant
+	// whose key has the admin permission.
+	kindSynapCluster
 )
 
 // target is one server kind spoken to with one protocol version.
@@ -34,6 +40,9 @@ type target struct {
 	// spawn starts a throwaway server of the same kind (for SHUTDOWN) and
 	// returns its address and a channel closed once it has exited.
 	spawn func(t *testing.T) (addr string, exited <-chan struct{})
+	// password, when set, is the access key every client authenticates
+	// with: the cluster-mode targets run as a tenant with admin permission.
+	password string
 
 	versionOnce  sync.Once
 	major, minor int
@@ -51,7 +60,16 @@ func (tg *target) options(addr string) *redis.Options {
 		ReadTimeout:  10 * time.Second,
 		WriteTimeout: 10 * time.Second,
 		PoolSize:     4,
+		Username:     usernameFor(tg.password),
+		Password:     tg.password,
 	}
+}
+
+func usernameFor(password string) string {
+	if password == "" {
+		return ""
+	}
+	return "default"
 }
 
 // client returns a go-redis client of the target's protocol; edit adjusts
@@ -67,7 +85,7 @@ func (tg *target) client(t *testing.T, edit func(*redis.Options)) *redis.Client 
 	return rdb
 }
 
-func (tg *target) isSynap() bool { return tg.kind == kindSynap }
+func (tg *target) isSynap() bool { return tg.kind == kindSynap || tg.kind == kindSynapCluster }
 
 // startSynap serves an in-process Synap on a loopback port until the test
 // ends and returns it.
@@ -92,6 +110,7 @@ func synapTargets(t *testing.T) []*target {
 		srv := startSynap(t, "")
 		return srv.Addr().String(), srv.Done()
 	}
+	cluster := startSynapCluster(t)
 	var out []*target
 	for _, proto := range []int{2, 3} {
 		out = append(out, &target{
@@ -99,7 +118,47 @@ func synapTargets(t *testing.T) []*target {
 			addr: main.Addr().String(), authAddr: auth.Addr().String(), spawn: spawn,
 		})
 	}
+	for _, proto := range []int{2, 3} {
+		out = append(out, &target{
+			name: "synap-cluster-resp" + strconv.Itoa(proto), kind: kindSynapCluster, proto: proto,
+			addr: cluster.Addr().String(), authAddr: auth.Addr().String(), spawn: spawn,
+			password: clusterTenantKey,
+		})
+	}
 	return out
+}
+
+// clusterTenantKey is the access key of the cluster targets' tenant, which
+// has the admin permission (everything a tenant may do).
+const clusterTenantKey = "compat-tenant-key"
+
+// startSynapCluster serves Synap in cluster mode with one tenant.
+func startSynapCluster(t *testing.T) *commands.Server {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "tenants.yaml")
+	body := "tenants:\n  - user_id: compat\n    plan: pro\n    keys:\n      - key_id: compat-admin\n" +
+		"        secret_sha256: " + hivehub.HashKey(clusterTenantKey) + "\n        permissions: [admin]\n"
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	dir, err := hivehub.OpenFile(path, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(dir.Close)
+	cfg := commands.DefaultConfig()
+	cfg.Shards = 16
+	cfg.ClusterMode, cfg.TenantsFile, cfg.AdminKey = true, path, "compat-operator-key-0123"
+	srv := commands.NewServer(cfg, log)
+	srv.Dir = dir
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start(ln)
+	t.Cleanup(func() { _ = srv.Close() })
+	return srv
 }
 
 // startRedisTargets starts the real redis-servers of the suite, or returns

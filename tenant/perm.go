@@ -16,14 +16,16 @@ const (
 type Need uint8
 
 const (
-	NeedNone   Need = iota // connection commands: PING, AUTH, HELLO, QUIT
-	NeedRead               // only reads
-	NeedWrite              // creates or changes data
-	NeedDelete             // removes whole keys
-	NeedAdmin              // the tenant's own administration (FLUSHDB, CLIENT KILL of its own)
-	NeedServer             // server-wide: only the operator, never a tenant key
+	// NeedUnset in a table row means "derive it from the flags".
+	NeedUnset  Need = iota
+	NeedNone        // connection commands: PING, AUTH, HELLO, QUIT
+	NeedRead        // only reads
+	NeedWrite       // creates or changes data
+	NeedDelete      // removes whole keys
+	NeedAdmin       // the tenant's own administration (FLUSHDB, CLIENT KILL of its own)
+	NeedServer      // server-wide: only the operator, never a tenant key
 )
 
-var needNames = [...]string{"none", "read", "write", "delete", "admin", "server"}
+var needNames = [...]string{"unset", "none", "read", "write", "delete", "admin", "server"}
 
 func (n Need) String() string { return needNames[n] }
