@@ -285,3 +285,72 @@ func TestClusterRevocationReachesOpenConnections(t *testing.T) {
 		t.Fatalf("alice-ro after alice-rw was revoked: %s", got)
 	}
 }
+
+// Rewriting the tenants file under traffic never interrupts a key that every
+// version of the file keeps.
+func TestClusterFileEditedMidTraffic(t *testing.T) {
+	f := startCluster(t)
+	c := f.as(t, "alice-ro")
+	done := make(chan struct{})
+	errs := make(chan string, 1)
+	go func() {
+		defer close(done)
+		for i := 0; i < 400; i++ {
+			if got := c.Do("EXISTS", "k"); got != ":0" {
+				errs <- got
+				return
+			}
+		}
+	}()
+	for i := 0; i < 20; i++ {
+		keys := clusterKeys
+		if i%2 == 0 {
+			keys = append(append([]clusterKey{}, clusterKeys...), clusterKey{id: "carol-extra", user: "alice", perms: "read"})
+		}
+		tmp := f.path + ".new"
+		if err := os.WriteFile(tmp, []byte(clusterFile(keys)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, f.path); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.dir.Reload(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-done
+	select {
+	case got := <-errs:
+		t.Fatalf("a kept key was refused while the file changed: %s", got)
+	default:
+	}
+}
+
+// A connection that keeps failing AUTH is slowed on its own goroutine; other
+// clients are served meanwhile.
+func TestClusterAuthFailuresDoNotSlowOthers(t *testing.T) {
+	f := startCluster(t)
+	guesser := dial(t, f.srv)
+	for i := 0; i < 4; i++ {
+		if got := guesser.Do("AUTH", "guess"); got != "-WRONGPASS invalid username-password pair or user is disabled." {
+			t.Fatalf("guess %d: %s", i, got)
+		}
+	}
+	// The next guess sleeps on the guesser's connection; meanwhile another
+	// tenant's commands are answered, and the guesser still gets its reply.
+	if err := guesser.Send(string(resptest.Encode("AUTH", "guess"))); err != nil {
+		t.Fatal(err)
+	}
+	other := f.as(t, "bob-rw")
+	for i := 0; i < 50; i++ {
+		if got := other.Do("PING"); got != "+PONG" {
+			t.Fatalf("other client: %s", got)
+		}
+	}
+	if got := guesser.Read(); got != "-WRONGPASS invalid username-password pair or user is disabled." {
+		t.Fatalf("slowed guess: %s", got)
+	}
+	if got := guesser.Do("AUTH", clusterSecret("alice-ro")); got != "+OK" {
+		t.Fatalf("a right key after failures: %s", got)
+	}
+}
