@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -62,6 +63,16 @@ func (s *Server) authCluster(c *Client, key []byte) string {
 		s.Tenants.Get(p.UserID).Rejected(tenant.RejectSurface)
 		return SurfaceErr(p.KeyID)
 	}
+	t := s.Tenants.Get(p.UserID)
+	if c.T != t {
+		s.refreshLimits(t, p)
+		if lim := t.Limits().MaxConnections; lim > 0 {
+			if n := t.Connections.Load(); n >= lim {
+				t.Rejected(tenant.RejectConnections)
+				return fmt.Sprintf("QUOTA connection limit reached: %d of %d connections", n, lim)
+			}
+		}
+	}
 	s.bind(c, p, string(key))
 	return ""
 }
@@ -79,6 +90,7 @@ func (s *Server) bind(c *Client, p *tenant.Principal, key string) {
 	if !p.Operator {
 		t = s.Tenants.Get(p.UserID)
 		ns = s.Eng.Namespace(p.Namespace())
+		s.refreshLimits(t, p)
 	}
 	old := c.T
 	c.mu.Lock()
@@ -96,6 +108,21 @@ func (s *Server) bind(c *Client, p *tenant.Principal, key string) {
 	if s.Dir != nil {
 		c.dirGen = s.Dir.Generation()
 	}
+}
+
+// refreshLimits loads the tenant's limits from the directory. When it
+// cannot answer, the plan's defaults apply rather than no limits at all.
+func (s *Server) refreshLimits(t *tenant.Tenant, p *tenant.Principal) {
+	ctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
+	defer cancel()
+	l, err := s.Dir.Limits(ctx, p.UserID)
+	if err != nil {
+		if old := t.Limits(); old != (tenant.Limits{}) {
+			return // keep what was known
+		}
+		l = tenant.Limits{}.WithDefaults(p.Plan)
+	}
+	t.SetLimits(l)
 }
 
 // unbind drops c's principal: it must authenticate again.

@@ -37,6 +37,15 @@ var clusterKeys = []clusterKey{
 	{id: "alice-off", user: "alice", perms: "admin", disabled: true},
 	{id: "bob-admin", user: "bob", perms: "admin"},
 	{id: "bob-rw", user: "bob", perms: "read, write, delete"},
+	{id: "carol-rw", user: "carol", perms: "read, write, delete"},
+}
+
+// clusterLimits are each tenant's limits: alice and bob have none that a
+// test could trip over by accident; carol's are small, to be reached.
+var clusterLimits = map[string]string{
+	"alice": "{storage_limit_bytes: -1, monthly_operations_limit: -1, max_keys: -1, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1, max_payload_bytes: -1}",
+	"bob":   "{storage_limit_bytes: -1, monthly_operations_limit: -1, max_keys: -1, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1, max_payload_bytes: -1}",
+	"carol": "{storage_limit_bytes: 100, monthly_operations_limit: 40, max_keys: 3, rate_limit: {requests_per_second: 1, burst: 20}, max_connections: 2, max_payload_bytes: 60}",
 }
 
 func clusterSecret(id string) string { return id + "-secret" }
@@ -44,8 +53,8 @@ func clusterSecret(id string) string { return id + "-secret" }
 func clusterFile(keys []clusterKey) string {
 	var b strings.Builder
 	b.WriteString("tenants:\n")
-	for _, user := range []string{"alice", "bob"} {
-		b.WriteString("  - user_id: " + user + "\n    plan: pro\n    keys:\n")
+	for _, user := range []string{"alice", "bob", "carol"} {
+		b.WriteString("  - user_id: " + user + "\n    plan: pro\n    limits: " + clusterLimits[user] + "\n    keys:\n")
 		for _, k := range keys {
 			if k.user != user {
 				continue
@@ -352,5 +361,68 @@ func TestClusterAuthFailuresDoNotSlowOthers(t *testing.T) {
 	}
 	if got := guesser.Do("AUTH", clusterSecret("alice-ro")); got != "+OK" {
 		t.Fatalf("a right key after failures: %s", got)
+	}
+}
+
+func TestClusterQuotasAndRateLimit(t *testing.T) {
+	f := startCluster(t)
+	c := f.as(t, "carol-rw")
+	runSteps(t, c, []step{
+		{cmd: "SET k1 " + strings.Repeat("a", 30), want: "+OK"}, // 32 bytes
+		{cmd: "SET k2 " + strings.Repeat("b", 30), want: "+OK"}, // 64
+		// The payload alone would overshoot: refused before anything is stored.
+		{cmd: "SET k3 " + strings.Repeat("c", 40), want: "-QUOTA storage quota exceeded: used 64 of 100 bytes"},
+		{cmd: "SET k3 " + strings.Repeat("c", 30), want: "+OK"}, // 96
+		{cmd: "SET k4 xyzab", want: "-QUOTA storage quota exceeded: used 96 of 100 bytes"},
+		// Reads and deletes keep working at the limit.
+		{cmd: "STRLEN k1", want: ":30"},
+		{cmd: "DEL k3", want: ":1"},
+		{cmd: "SET k3 c", want: "+OK"},
+		{cmd: "SET k4 d", want: "-QUOTA key quota exceeded: 3 of 3 keys"},
+		{cmd: "SET big " + strings.Repeat("x", 61), want: "-QUOTA payload of 64 bytes exceeds the limit of 60 bytes"},
+	})
+	// Two connections are allowed; the third is refused at AUTH.
+	_ = f.as(t, "carol-rw")
+	third := dial(t, f.srv)
+	if got := third.Do("AUTH", clusterSecret("carol-rw")); got != "-QUOTA connection limit reached: 2 of 2 connections" {
+		t.Errorf("third connection: %s", got)
+	}
+	// The burst of 20 tokens is shared by carol's connections; then 1/s.
+	var limited string
+	for i := 0; i < 30 && limited == ""; i++ {
+		if got := c.Do("EXISTS", "k1"); got != ":1" {
+			limited = got
+		}
+	}
+	if !strings.HasPrefix(limited, "-RATELIMIT too many requests: limit 1/s, retry in ") || !strings.HasSuffix(limited, " ms") {
+		t.Errorf("past the burst: %q", limited)
+	}
+	ti := f.as(t, "operator").Do("TENANT", "INFO", "carol")
+	for _, want := range []string{"rejected_quota:3", "rejected_payload:1", "rejected_ratelimit:1", "rejected_connections:1"} {
+		if !strings.Contains(ti, want) {
+			t.Errorf("TENANT INFO carol lacks %q: %s", want, ti)
+		}
+	}
+}
+
+func TestClusterMonthlyOperations(t *testing.T) {
+	f := startCluster(t)
+	tn := f.srv.Tenants.Get("carol")
+	now := time.Now()
+	for i := 0; i < 39; i++ {
+		tn.CountOp(now)
+	}
+	c := dial(t, f.srv)
+	// AUTH is the 40th operation of the month.
+	if got := c.Do("AUTH", clusterSecret("carol-rw")); got != "+OK" {
+		t.Fatal(got)
+	}
+	if got := c.Do("GET", "k"); got != "-QUOTA monthly operations quota exceeded: used 40 of 40" {
+		t.Fatalf("past the monthly quota: %s", got)
+	}
+	// A new month starts from zero.
+	next := time.Date(now.Year(), now.Month()+1, 1, 0, 0, 0, 0, time.UTC)
+	if got := tn.Ops(next); got != 0 {
+		t.Fatalf("ops in the next month: %d", got)
 	}
 }

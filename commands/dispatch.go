@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"fmt"
 	"runtime/debug"
 	"strings"
 	"sync/atomic"
@@ -121,7 +122,7 @@ func (s *Server) Exec(c *Client, args [][]byte) {
 		s.reject(c, cmd, errText)
 	case !c.Authed && cmd.Flags&FlagNoAuth == 0 && s.authRequired():
 		s.reject(c, cmd, resp.ErrNoAuth)
-	case c.P != nil && s.refusedByKey(c, cmd):
+	case c.P != nil && s.refusedByKey(c, cmd, args):
 		// replied
 	case cmd.Flags&FlagDenyOOM != 0 && s.overMaxMemory():
 		s.reject(c, cmd, errOOM)
@@ -144,7 +145,7 @@ func (s *Server) Exec(c *Client, args [][]byte) {
 // refusedByKey applies cluster mode's checks to an authenticated
 // connection: the key still holds, and grants what the table says the
 // command needs. It replies and returns true when the command is refused.
-func (s *Server) refusedByKey(c *Client, cmd *Command) bool {
+func (s *Server) refusedByKey(c *Client, cmd *Command, args [][]byte) bool {
 	if msg := s.recheck(c); msg != "" {
 		s.reject(c, cmd, msg)
 		return true
@@ -160,7 +161,51 @@ func (s *Server) refusedByKey(c *Client, cmd *Command) bool {
 		s.reject(c, cmd, NoPermErr(c.P.KeyID, cmd.Name))
 		return true
 	}
+	if t := c.T; t != nil {
+		if msg, why := overLimits(c, t, cmd, args); msg != "" {
+			t.Rejected(why)
+			s.reject(c, cmd, msg)
+			return true
+		}
+	}
 	return false
+}
+
+// overLimits applies the tenant's plan to one command: payload size, the
+// request rate shared by all its connections, the monthly operations, and
+// for commands that may grow data (denyoom) storage and key count. A write
+// whose arguments alone would overshoot the storage quota is refused too.
+func overLimits(c *Client, t *tenant.Tenant, cmd *Command, args [][]byte) (string, tenant.Reject) {
+	l := t.Limits()
+	payload := int64(0)
+	for _, a := range args[1:] {
+		payload += int64(len(a))
+	}
+	if l.MaxPayloadBytes > 0 && payload > l.MaxPayloadBytes {
+		return fmt.Sprintf("QUOTA payload of %d bytes exceeds the limit of %d bytes", payload, l.MaxPayloadBytes), tenant.RejectPayload
+	}
+	if ok, retry := t.Allow(c.clock); !ok {
+		ms := (retry + time.Millisecond - 1) / time.Millisecond
+		return fmt.Sprintf("RATELIMIT too many requests: limit %d/s, retry in %d ms", l.RequestsPerSecond, ms), tenant.RejectRateLimit
+	}
+	if l.MonthlyOperations > 0 {
+		if used := t.Ops(c.clock); used >= l.MonthlyOperations {
+			return fmt.Sprintf("QUOTA monthly operations quota exceeded: used %d of %d", used, l.MonthlyOperations), tenant.RejectQuota
+		}
+	}
+	if cmd.Flags&FlagDenyOOM != 0 {
+		if lim := l.StorageBytes; lim > 0 {
+			if used := c.NS.Bytes(); used >= lim || used+payload > lim {
+				return fmt.Sprintf("QUOTA storage quota exceeded: used %d of %d bytes", used, lim), tenant.RejectQuota
+			}
+		}
+		if lim := l.MaxKeys; lim > 0 {
+			if n := c.NS.Keys(); n >= lim {
+				return fmt.Sprintf("QUOTA key quota exceeded: %d of %d keys", n, lim), tenant.RejectQuota
+			}
+		}
+	}
+	return "", 0
 }
 
 const errOOM = "OOM command not allowed when used memory > 'maxmemory'."
@@ -241,6 +286,7 @@ func (s *Server) run(c *Client, cmd *Command, args [][]byte) {
 	c.clock = end
 	if c.T != nil {
 		c.T.Commands[cmd.Index].Add(1)
+		c.T.CountOp(start)
 	}
 	s.Stats.Commands.Add(1)
 	cmd.stats.calls.Add(1)

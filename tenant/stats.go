@@ -39,6 +39,8 @@ type Tenant struct {
 	rejected [rejectCount]atomic.Int64
 
 	limits atomic.Pointer[Limits]
+	rate   bucket
+	opsCounter
 }
 
 // Rejected counts a refused command or connection.

@@ -1,0 +1,76 @@
+package tenant
+
+import (
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// bucket is a token bucket shared by all of a tenant's connections and
+// surfaces: one token per command, pipelined or not.
+type bucket struct {
+	mu     sync.Mutex
+	tokens float64
+	last   time.Time
+}
+
+// Allow spends one token of the tenant's rate limit. When none is left it
+// reports how long until one is.
+func (t *Tenant) Allow(now time.Time) (ok bool, retry time.Duration) {
+	l := t.Limits()
+	rps := l.RequestsPerSecond
+	if rps <= 0 { // Unlimited, or no limits known yet
+		return true, 0
+	}
+	burst := float64(l.Burst)
+	if l.Burst <= 0 {
+		burst = float64(rps)
+	}
+	b := &t.rate
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.last.IsZero() {
+		b.tokens = burst
+	} else if dt := now.Sub(b.last); dt > 0 {
+		b.tokens = math.Min(burst, b.tokens+dt.Seconds()*float64(rps))
+	}
+	b.last = now
+	if b.tokens >= 1 {
+		b.tokens--
+		return true, 0
+	}
+	wait := time.Duration((1 - b.tokens) / float64(rps) * float64(time.Second))
+	return false, wait
+}
+
+// monthOf is the UTC calendar month operations are counted in.
+func monthOf(now time.Time) int32 {
+	u := now.UTC()
+	return int32(u.Year()*100 + int(u.Month()))
+}
+
+// Ops is the number of operations counted in now's month.
+func (t *Tenant) Ops(now time.Time) int64 {
+	if t.month.Load() != monthOf(now) {
+		return 0
+	}
+	return t.ops.Load()
+}
+
+// CountOp counts one operation in now's month; the count restarts when the
+// month changes.
+func (t *Tenant) CountOp(now time.Time) {
+	m := monthOf(now)
+	if cur := t.month.Load(); cur != m {
+		if t.month.CompareAndSwap(cur, m) {
+			t.ops.Store(0)
+		}
+	}
+	t.ops.Add(1)
+}
+
+type opsCounter struct {
+	month atomic.Int32
+	ops   atomic.Int64
+}
