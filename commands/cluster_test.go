@@ -211,6 +211,10 @@ func TestClusterPermissionsAndOperator(t *testing.T) {
 		{cmd: "SET k v", want: "+OK"},
 		{cmd: "GET k", want: "-NOPERM User alice-w has no permissions to run the 'get' command"},
 		{cmd: "DEL k", want: "-NOPERM User alice-w has no permissions to run the 'del' command"},
+		// Writes that return the old value need read as well.
+		{cmd: "SET k v2 GET", want: "-NOPERM User alice-w has no permissions to run the 'set' command"},
+		{cmd: "GETSET k v2", want: "-NOPERM User alice-w has no permissions to run the 'getset' command"},
+		{cmd: "SET k v3 get", want: "-NOPERM User alice-w has no permissions to run the 'set' command"},
 	})
 	runSteps(t, ro, []step{
 		{cmd: "GET k", want: `"v"`},
@@ -220,6 +224,7 @@ func TestClusterPermissionsAndOperator(t *testing.T) {
 	})
 	runSteps(t, del, []step{
 		{cmd: "GET k", want: "-NOPERM User alice-del has no permissions to run the 'get' command"},
+		{cmd: "GETDEL k", want: "-NOPERM User alice-del has no permissions to run the 'getdel' command"},
 		{cmd: "DEL k", want: ":1"},
 	})
 	runSteps(t, adm, []step{
@@ -246,7 +251,7 @@ func TestClusterPermissionsAndOperator(t *testing.T) {
 		{cmd: "CONFIG SET maxclients 500", want: "+OK"},
 	})
 	ti := op.Do("TENANT", "INFO", "alice")
-	for _, want := range []string{"connections:4", "cmdstat_set:calls=2", "rejected_noperm:9"} {
+	for _, want := range []string{"connections:4", "cmdstat_set:calls=2", "rejected_noperm:13"} {
 		if !strings.Contains(ti, want) {
 			t.Errorf("TENANT INFO alice lacks %q: %s", want, ti)
 		}

@@ -154,7 +154,7 @@ func (s *Server) refusedByKey(c *Client, cmd *Command, args [][]byte) bool {
 		s.reject(c, cmd, resp.ErrNoAuth)
 		return true
 	}
-	if !c.P.Allows(cmd.Need) {
+	if !c.P.Allows(cmd.Need) || (cmd.NeedsRead(args) && !c.P.Allows(tenant.NeedRead)) {
 		if c.T != nil {
 			c.T.Rejected(tenant.RejectNoPerm)
 		}

@@ -32,20 +32,26 @@ func init() {
 	}
 	getdel := one("getdel", 2, rw|FlagFast, wr, "6.2.0", "Returns the string value of a key and removes the key.", cmdGetDel)
 	getdel.Need = tenant.NeedDelete // it removes a whole key
+	// These return the stored value, so a key must be allowed to read too.
+	reveals := func(c *Command, when func([][]byte) bool) *Command {
+		c.Reveals = when
+		return c
+	}
+	getdel = reveals(getdel, Always)
 	lcs := one("lcs", -3, ro, rdSlow, "7.0.0", "Finds the longest common subsequence of two string values.", cmdLCS)
 	lcs.LastKey, lcs.Complexity = 2, "O(N*M) for strings of lengths N and M"
 	register(
 		one("get", 2, ro|FlagFast, rd, "1.0.0", "Returns the string value of a key.", cmdGet),
-		one("set", -3, rwOOM, wrSlow, "1.0.0", "Stores a string value under a key, with optional conditions and expiry.", cmdSet),
+		reveals(one("set", -3, rwOOM, wrSlow, "1.0.0", "Stores a string value under a key, with optional conditions and expiry.", cmdSet), setReturnsOld),
 		one("setnx", 3, rwOOM|FlagFast, wr, "1.0.0", "Stores a string value only when the key is absent.", cmdSetNX),
 		one("setex", 4, rwOOM, wrSlow, "2.0.0", "Stores a string value with a time to live in seconds.", cmdSetEX),
 		one("psetex", 4, rwOOM, wrSlow, "2.6.0", "Stores a string value with a time to live in milliseconds.", cmdPSetEX),
 		multi(one("mget", -2, ro|FlagFast, rd, "1.0.0", "Returns the string values of several keys.", cmdMGet), -1, 1),
 		multi(one("mset", -3, rwOOM, wrSlow, "1.0.1", "Stores several key/value pairs at once.", cmdMSet), -1, 2),
 		multi(one("msetnx", -3, rwOOM, wrSlow, "1.0.1", "Stores several key/value pairs, only when none of the keys exists.", cmdMSetNX), -1, 2),
-		one("getset", 3, rwOOM|FlagFast, wr, "1.0.0", "Stores a string value and returns the one it replaced.", cmdGetSet),
+		reveals(one("getset", 3, rwOOM|FlagFast, wr, "1.0.0", "Stores a string value and returns the one it replaced.", cmdGetSet), Always),
 		getdel,
-		one("getex", -2, rw|FlagFast, wr, "6.2.0", "Returns the string value of a key and changes or removes its expiry.", cmdGetEX),
+		reveals(one("getex", -2, rw|FlagFast, wr, "6.2.0", "Returns the string value of a key and changes or removes its expiry.", cmdGetEX), Always),
 		one("append", 3, rwOOM|FlagFast, wr, "2.0.0", "Adds bytes to the end of a string, creating it when absent.", cmdAppend),
 		one("strlen", 2, ro|FlagFast, rd, "2.2.0", "Returns the length in bytes of a string value.", cmdStrlen),
 		ranged(one("getrange", 4, ro, rdSlow, "2.4.0", "Returns the bytes of a string between two offsets.", cmdGetRange)),
@@ -195,6 +201,16 @@ func strStore(x *Ctx, key, val []byte, old *engine.Entry, at int64) {
 		return
 	}
 	x.Tx.SetString(key, val, at)
+}
+
+// setReturnsOld reports SET's GET option, which returns the old value.
+func setReturnsOld(args [][]byte) bool {
+	for _, a := range args[3:] {
+		if len(a) == 3 && (a[0]|0x20) == 'g' && (a[1]|0x20) == 'e' && (a[2]|0x20) == 't' {
+			return true
+		}
+	}
+	return false
 }
 
 func cmdGet(x *Ctx) {

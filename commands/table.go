@@ -77,6 +77,10 @@ type Command struct {
 	// from the flags (write → write, readonly → read, admin → server,
 	// otherwise none).
 	Need tenant.Need
+	// Reveals says whether a command that needs write or delete also
+	// returns the stored value (GETSET, GETDEL, GETEX, SET ... GET): then
+	// the key must be allowed to read too.
+	Reveals func(args [][]byte) bool
 	// Docs for COMMAND DOCS.
 	Group, Summary, Since, Complexity string
 
@@ -120,7 +124,7 @@ func NewTable() *Table {
 func clone(c *Command) *Command {
 	cp := &Command{
 		Name: c.Name, Arity: c.Arity, Flags: c.Flags, FirstKey: c.FirstKey, LastKey: c.LastKey, Step: c.Step,
-		KeysFn: c.KeysFn, ACL: c.ACL, Need: c.Need, Group: c.Group, Summary: c.Summary, Since: c.Since,
+		KeysFn: c.KeysFn, ACL: c.ACL, Need: c.Need, Reveals: c.Reveals, Group: c.Group, Summary: c.Summary, Since: c.Since,
 		Complexity: c.Complexity, Run: c.Run, stats: &cmdStats{},
 	}
 	for _, s := range c.Subs {
@@ -199,6 +203,14 @@ func (c *Command) Sub(name []byte) *Command {
 
 // Parent is the container command of a subcommand, nil otherwise.
 func (c *Command) Parent() *Command { return c.parent }
+
+// Always is a Reveals for commands that return the value in every form.
+func Always([][]byte) bool { return true }
+
+// NeedsRead reports whether a caller must also hold read permission.
+func (c *Command) NeedsRead(args [][]byte) bool {
+	return c.Reveals != nil && c.Reveals(args)
+}
 
 // HasKeys reports whether the command takes key arguments.
 func (c *Command) HasKeys() bool { return c.FirstKey > 0 || c.KeysFn != nil }
