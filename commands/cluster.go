@@ -161,7 +161,10 @@ func (s *Server) recheck(c *Client) string {
 		s.unbind(c)
 		return resp.ErrWrongPass
 	case err != nil:
-		return "" // an outage keeps keys already validated working
+		// An outage keeps keys already validated working, and this
+		// connection does not ask again until the directory moves on.
+		c.dirGen = gen
+		return ""
 	case !np.AllowsSurface(tenant.SurfaceRESP):
 		s.unbind(c)
 		return SurfaceErr(np.KeyID)
