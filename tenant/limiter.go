@@ -68,9 +68,26 @@ func (t *Tenant) CountOp(now time.Time) {
 		}
 	}
 	t.ops.Add(1)
+	t.total.Add(1)
 }
+
+// ReportedBytes is the storage figure HiveHub last accepted.
+func (t *Tenant) ReportedBytes() int64 { return t.reportedBytes.Load() }
+
+// SetReportedBytes records an accepted storage figure.
+func (t *Tenant) SetReportedBytes(n int64) { t.reportedBytes.Store(n) }
+
+// Unreported is how many operations HiveHub has not acknowledged yet.
+func (t *Tenant) Unreported() int64 { return t.total.Load() - t.reported.Load() }
+
+// Acknowledge records that HiveHub accepted n more operations.
+func (t *Tenant) Acknowledge(n int64) { t.reported.Add(n) }
 
 type opsCounter struct {
 	month atomic.Int32
 	ops   atomic.Int64
+	// total never restarts; reported is what HiveHub acknowledged, so a
+	// failed report loses nothing and a retried one counts nothing twice.
+	total, reported atomic.Int64
+	reportedBytes   atomic.Int64
 }
