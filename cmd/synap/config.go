@@ -38,10 +38,15 @@ type serveCmd struct {
 	Loglevel               string `default:"${loglevel}" env:"SYNAP_LOGLEVEL" help:"Log level: debug, info, warn or error (Redis's verbose, notice and warning also work)."`
 	Maxmemory              size   `default:"0" env:"SYNAP_MAXMEMORY" help:"Refuse writes once the heap exceeds this (units: kb, mb, gb; 0: no limit)."`
 	Threads                int    `default:"0" env:"SYNAP_THREADS" help:"OS threads running Go code (GOMAXPROCS); 0: one fewer than the CPUs, at least 1."`
+
+	ClusterMode bool   `env:"SYNAP_CLUSTER_MODE" help:"Admit only holders of access keys, each bound to its tenant's keyspace."`
+	TenantsFile string `type:"path" env:"SYNAP_TENANTS_FILE" placeholder:"FILE" help:"Tenants and their access keys for cluster mode (YAML or JSON)."`
+	AdminKey    string `env:"SYNAP_ADMIN_KEY" placeholder:"KEY" help:"Operator key for server-wide commands in cluster mode (at least 16 bytes)."`
 }
 
 type cli struct {
 	Serve   serveCmd         `cmd:"" default:"withargs" help:"Run the server (the default command)."`
+	Keys    keysCmd          `cmd:"" help:"Make and hash access keys for a tenants file."`
 	Version kong.VersionFlag `help:"Print the version and exit."`
 }
 
@@ -75,6 +80,9 @@ func parseArgs(args []string) (*kong.Context, commands.Config, error) {
 	kctx, err := k.Parse(args)
 	if err != nil {
 		return nil, commands.Config{}, err
+	}
+	if kctx.Command() != "serve" {
+		return kctx, commands.Config{}, nil
 	}
 	if c.Serve.Config != "" {
 		if err := applyFile(kctx, c.Serve.Config); err != nil {
@@ -176,6 +184,11 @@ func readConfigFile(path string) (map[string]any, error) {
 // as flags.
 func scalarText(v any, t reflect.Type) (string, error) {
 	switch t.Kind() {
+	case reflect.Bool:
+		if b, ok := v.(bool); ok {
+			return strconv.FormatBool(b), nil
+		}
+		return "", fmt.Errorf("want true or false, got %s", describe(v))
 	case reflect.String:
 		if s, ok := v.(string); ok {
 			return s, nil
@@ -262,6 +275,18 @@ func (s *serveCmd) config() (commands.Config, error) {
 	if err != nil {
 		return commands.Config{}, err
 	}
+	if s.ClusterMode {
+		// Without these cluster mode could admit nobody, or an operator
+		// key short enough to guess.
+		switch {
+		case s.TenantsFile == "":
+			return commands.Config{}, errors.New("cluster mode needs a tenants file: set --tenants-file, SYNAP_TENANTS_FILE or tenants-file in the config file")
+		case s.AdminKey == "":
+			return commands.Config{}, errors.New("cluster mode needs an operator key: set --admin-key, SYNAP_ADMIN_KEY or admin-key in the config file")
+		case len(s.AdminKey) < minAdminKey:
+			return commands.Config{}, fmt.Errorf("admin-key must be at least %d bytes long (synap keys new makes one)", minAdminKey)
+		}
+	}
 	return commands.Config{
 		Bind:                   s.Bind,
 		Port:                   s.Port,
@@ -275,8 +300,13 @@ func (s *serveCmd) config() (commands.Config, error) {
 		LogLevel:               strings.ToLower(level.String()),
 		Threads:                s.Threads,
 		MaxMemory:              int64(s.Maxmemory),
+		ClusterMode:            s.ClusterMode,
+		TenantsFile:            s.TenantsFile,
+		AdminKey:               s.AdminKey,
 	}, nil
 }
+
+const minAdminKey = 16
 
 // parseLevel accepts slog's level names and Redis's loglevel names.
 func parseLevel(s string) (slog.Level, error) {

@@ -12,7 +12,8 @@ import (
 var settingEnvs = []string{
 	"SYNAP_CONFIG", "SYNAP_BIND", "SYNAP_PORT", "SYNAP_REQUIREPASS", "SYNAP_DATABASES",
 	"SYNAP_SHARDS", "SYNAP_MAXCLIENTS", "SYNAP_TIMEOUT", "SYNAP_PROTO_MAX_BULK_LEN",
-	"SYNAP_CLIENT_QUERY_BUFFER_LIMIT", "SYNAP_LOGLEVEL",
+	"SYNAP_CLIENT_QUERY_BUFFER_LIMIT", "SYNAP_LOGLEVEL", "SYNAP_MAXMEMORY", "SYNAP_THREADS",
+	"SYNAP_CLUSTER_MODE", "SYNAP_TENANTS_FILE", "SYNAP_ADMIN_KEY",
 }
 
 // cliEnv clears every SYNAP_* variable (the developer's shell must not leak
@@ -140,6 +141,61 @@ func TestCLIPrecedence(t *testing.T) {
 			env:  map[string]string{"SYNAP_PROTO_MAX_BULK_LEN": "1g"},
 			want: with(func(c *commands.Config) { c.ProtoMaxBulkLen = 1e9 }),
 		},
+		{
+			name:     "cluster mode from the file",
+			fileName: "synap.yaml",
+			file:     "cluster-mode: true\ntenants-file: /etc/synap/tenants.yaml\nadmin-key: 0123456789abcdef\n",
+			want: with(func(c *commands.Config) {
+				c.ClusterMode, c.TenantsFile, c.AdminKey = true, "/etc/synap/tenants.yaml", "0123456789abcdef"
+			}),
+		},
+		{
+			name:     "cluster settings: env over file",
+			fileName: "synap.yaml",
+			file:     "cluster-mode: false\ntenants-file: /a.yaml\nadmin-key: from-the-file-0123\n",
+			env:      map[string]string{"SYNAP_CLUSTER_MODE": "1", "SYNAP_ADMIN_KEY": "from-the-env-0123"},
+			want: with(func(c *commands.Config) {
+				c.ClusterMode, c.TenantsFile, c.AdminKey = true, "/a.yaml", "from-the-env-0123"
+			}),
+		},
+		{
+			name:     "cluster settings: flag over env over file",
+			fileName: "synap.yaml",
+			file:     "cluster-mode: true\ntenants-file: /a.yaml\nadmin-key: from-the-file-0123\n",
+			env:      map[string]string{"SYNAP_TENANTS_FILE": "/b.yaml", "SYNAP_ADMIN_KEY": "from-the-env-0123"},
+			args:     []string{"--tenants-file", "/c.yaml", "--admin-key=from-the-flag-0123"},
+			want: with(func(c *commands.Config) {
+				c.ClusterMode, c.TenantsFile, c.AdminKey = true, "/c.yaml", "from-the-flag-0123"
+			}),
+		},
+		{
+			name:     "a flag turns off cluster mode set by the file",
+			fileName: "synap.yaml",
+			file:     "cluster-mode: true\n",
+			args:     []string{"--cluster-mode=false"},
+			want:     def,
+		},
+		{
+			name: "cluster settings from env",
+			env: map[string]string{"SYNAP_CLUSTER_MODE": "true", "SYNAP_TENANTS_FILE": "/d.yaml",
+				"SYNAP_ADMIN_KEY": "exactly-16-bytes"},
+			want: with(func(c *commands.Config) {
+				c.ClusterMode, c.TenantsFile, c.AdminKey = true, "/d.yaml", "exactly-16-bytes"
+			}),
+		},
+		{
+			name:     "cluster settings in json with underscores",
+			fileName: "synap.json",
+			file:     `{"cluster_mode": true, "tenants_file": "/e.json", "admin_key": "0123456789abcdef"}`,
+			want: with(func(c *commands.Config) {
+				c.ClusterMode, c.TenantsFile, c.AdminKey = true, "/e.json", "0123456789abcdef"
+			}),
+		},
+		{
+			name: "tenants file and admin key without cluster mode are kept, unchecked",
+			args: []string{"--tenants-file", "/f.yaml", "--admin-key", "short"},
+			want: with(func(c *commands.Config) { c.TenantsFile, c.AdminKey = "/f.yaml", "short" }),
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -176,11 +232,11 @@ func TestCLIBadInput(t *testing.T) {
 	}{
 		{
 			name: "unknown key", fileName: "c.yaml", file: "port: 1\nprot: 2\n",
-			want: `config file <file>: unknown key "prot" (known keys: bind, port, requirepass, databases, shards, maxclients, timeout, proto-max-bulk-len, client-query-buffer-limit, loglevel, maxmemory, threads)`,
+			want: `config file <file>: unknown key "prot" (known keys: bind, port, requirepass, databases, shards, maxclients, timeout, proto-max-bulk-len, client-query-buffer-limit, loglevel, maxmemory, threads, cluster-mode, tenants-file, admin-key)`,
 		},
 		{
 			name: "unknown key in json", fileName: "c.json", file: `{"appendfsync": "always"}`,
-			want: `config file <file>: unknown key "appendfsync" (known keys: bind, port, requirepass, databases, shards, maxclients, timeout, proto-max-bulk-len, client-query-buffer-limit, loglevel, maxmemory, threads)`,
+			want: `config file <file>: unknown key "appendfsync" (known keys: bind, port, requirepass, databases, shards, maxclients, timeout, proto-max-bulk-len, client-query-buffer-limit, loglevel, maxmemory, threads, cluster-mode, tenants-file, admin-key)`,
 		},
 		{
 			name: "string for an integer", fileName: "c.yaml", file: "port: \"7000\"\n",
@@ -254,6 +310,36 @@ func TestCLIBadInput(t *testing.T) {
 		{
 			name: "unknown flag", args: []string{"--appendfsync", "always"},
 			want: "unknown flag --appendfsync",
+		},
+		{
+			name: "string for a boolean", fileName: "c.yaml", file: "cluster-mode: \"yes\"\n",
+			want: `config file <file>: key "cluster-mode": want true or false, got "yes"`,
+		},
+		{
+			name: "number for a boolean", fileName: "c.json", file: `{"cluster-mode": 1}`,
+			want: `config file <file>: key "cluster-mode": want true or false, got 1`,
+		},
+		{
+			name: "bad boolean in env", env: map[string]string{"SYNAP_CLUSTER_MODE": "on"},
+			want: `--cluster-mode: bool value must be true, 1, yes, false, 0 or no but got "on" (from envar SYNAP_CLUSTER_MODE="on")`,
+		},
+		{
+			name: "cluster mode without a tenants file", args: []string{"--cluster-mode", "--admin-key", "0123456789abcdef"},
+			want: "cluster mode needs a tenants file: set --tenants-file, SYNAP_TENANTS_FILE or tenants-file in the config file",
+		},
+		{
+			name: "cluster mode without an admin key", fileName: "c.yaml", file: "cluster-mode: true\ntenants-file: /t.yaml\n",
+			want: "cluster mode needs an operator key: set --admin-key, SYNAP_ADMIN_KEY or admin-key in the config file",
+		},
+		{
+			name: "cluster mode with an empty admin key from env", args: []string{"--cluster-mode", "--tenants-file", "/t.yaml"},
+			env:  map[string]string{"SYNAP_ADMIN_KEY": ""},
+			want: "cluster mode needs an operator key: set --admin-key, SYNAP_ADMIN_KEY or admin-key in the config file",
+		},
+		{
+			name: "admin key one byte short", env: map[string]string{"SYNAP_CLUSTER_MODE": "yes", "SYNAP_TENANTS_FILE": "/t.yaml",
+				"SYNAP_ADMIN_KEY": "fifteen-bytes!!"},
+			want: "admin-key must be at least 16 bytes long (synap keys new makes one)",
 		},
 	}
 	for _, tc := range cases {

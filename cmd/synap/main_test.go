@@ -4,17 +4,22 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"synap/commands"
+	"synap/hivehub"
 	"synap/resp/resptest"
 )
 
@@ -29,8 +34,75 @@ func TestMain(m *testing.M) {
 }
 
 // cliStart runs synap with args in a child process and returns it with the
-// address it listens on, read from its log.
+// address it listens on, read from its log, and the log up to that line.
 func cliStart(t *testing.T, args ...string) (*exec.Cmd, string, *bytes.Buffer) {
+	t.Helper()
+	cmd, addr, log := cliStartLog(t, args...)
+	return cmd, addr, bytes.NewBufferString(log.all())
+}
+
+const cliLogWait = 30 * time.Second
+
+// cliLog is a child's stderr, read line by line as the child writes it.
+type cliLog struct {
+	mu    sync.Mutex
+	cond  *sync.Cond
+	lines []string
+	next  int // the first line waitFor has not looked at yet
+	eof   bool
+}
+
+func (l *cliLog) read(r io.Reader) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		l.mu.Lock()
+		l.lines = append(l.lines, sc.Text())
+		l.mu.Unlock()
+		l.cond.Broadcast()
+	}
+	_, _ = io.Copy(io.Discard, r) // a line too long for the scanner must not block the child
+	l.mu.Lock()
+	l.eof = true
+	l.mu.Unlock()
+	l.cond.Broadcast()
+}
+
+// waitFor blocks until a line after the ones already waited for matches re,
+// and returns its submatches; it fails the test if the child's stderr ends
+// first or no such line comes within cliLogWait.
+func (l *cliLog) waitFor(t *testing.T, re *regexp.Regexp) []string {
+	t.Helper()
+	deadline := time.Now().Add(cliLogWait)
+	wake := time.AfterFunc(cliLogWait, l.cond.Broadcast)
+	defer wake.Stop()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for {
+		if time.Now().After(deadline) {
+			t.Fatalf("no line of synap's log matched %s within %s; its log:\n%s", re, cliLogWait, strings.Join(l.lines, "\n"))
+		}
+		for ; l.next < len(l.lines); l.next++ {
+			if m := re.FindStringSubmatch(l.lines[l.next]); m != nil {
+				l.next++
+				return m
+			}
+		}
+		if l.eof {
+			t.Fatalf("synap's log ended without a line matching %s; its log:\n%s", re, strings.Join(l.lines, "\n"))
+		}
+		l.cond.Wait()
+	}
+}
+
+func (l *cliLog) all() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "\n") + "\n"
+}
+
+// cliStartLog runs synap with args in a child process and returns it with
+// the address it listens on and its log, which keeps being read.
+func cliStartLog(t *testing.T, args ...string) (*exec.Cmd, string, *cliLog) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(cliCleanEnv(), "SYNAP_TEST_RUN_MAIN=1")
@@ -47,18 +119,11 @@ func cliStart(t *testing.T, args ...string) (*exec.Cmd, string, *bytes.Buffer) {
 			_ = cmd.Wait()
 		}
 	})
-	addrRE := regexp.MustCompile(`msg="serving RESP" addr=(\S+)`)
-	log := &bytes.Buffer{}
-	sc := bufio.NewScanner(stderr)
-	for sc.Scan() {
-		log.WriteString(sc.Text() + "\n")
-		if m := addrRE.FindStringSubmatch(sc.Text()); m != nil {
-			go func() { _, _ = io.Copy(io.Discard, stderr) }()
-			return cmd, m[1], log
-		}
-	}
-	t.Fatalf("synap exited before listening; its log:\n%s", log)
-	return nil, "", nil
+	log := &cliLog{}
+	log.cond = sync.NewCond(&log.mu)
+	go log.read(stderr)
+	m := log.waitFor(t, regexp.MustCompile(`msg="serving RESP" addr=(\S+)`))
+	return cmd, m[1], log
 }
 
 // cliCleanEnv is the child's environment: no SYNAP_* from the developer's
@@ -185,7 +250,7 @@ func cliServe(t *testing.T) (*commands.Server, string, chan os.Signal, chan stru
 	returned := make(chan struct{})
 	srv.Start(ln)
 	go func() {
-		waitForStop(srv, sigs)
+		waitForStop(srv, sigs, nil, nil)
 		close(returned)
 	}()
 	t.Cleanup(func() {
@@ -225,4 +290,161 @@ func TestCLIServeReturnsWhenServerCloses(t *testing.T) {
 	// SHUTDOWN ends in Server.Close; waitForStop must notice through Done.
 	_ = srv.Close()
 	<-returned
+}
+
+// cliRunFails runs synap with args and env, and returns its stderr after
+// checking it exited with status 1.
+func cliRunFails(t *testing.T, env []string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(append(cliCleanEnv(), "SYNAP_TEST_RUN_MAIN=1"), env...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("synap %q: got %v, want exit status 1; stderr:\n%s", args, err, stderr.String())
+	}
+	return stderr.String()
+}
+
+const cliAdminKey = "operator-key-0123456789"
+
+// cliTenants is a tenants file; each secret becomes one key of its own tenant.
+func cliTenants(secrets ...string) string {
+	var b strings.Builder
+	b.WriteString("tenants:\n")
+	for i, s := range secrets {
+		fmt.Fprintf(&b, "  - user_id: tenant%d\n    keys:\n      - key_id: key%d\n        secret_sha256: %s\n        permissions: [read, write]\n",
+			i, i, hivehub.HashKey(s))
+	}
+	return b.String()
+}
+
+func TestCLIClusterModeRefusesToStart(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing.yaml")
+	broken := cliFile(t, "broken.yaml", "tenants:\n  - user_id: alice\n    keys:\n      - key_id: k1\n        secret_sha256: abc\n")
+	cases := []struct {
+		name string
+		env  []string
+		args []string
+		want string
+	}{
+		{
+			name: "no tenants file", args: []string{"--cluster-mode", "--admin-key", cliAdminKey},
+			want: "synap: cluster mode needs a tenants file: set --tenants-file, SYNAP_TENANTS_FILE or tenants-file in the config file\n",
+		},
+		{
+			name: "no admin key", env: []string{"SYNAP_CLUSTER_MODE=true", "SYNAP_TENANTS_FILE=" + broken},
+			want: "synap: cluster mode needs an operator key: set --admin-key, SYNAP_ADMIN_KEY or admin-key in the config file\n",
+		},
+		{
+			name: "short admin key", args: []string{"--cluster-mode", "--tenants-file", broken, "--admin-key", "fifteen-bytes!!"},
+			want: "synap: admin-key must be at least 16 bytes long (synap keys new makes one)\n",
+		},
+		{
+			name: "missing tenants file", args: []string{"--cluster-mode", "--tenants-file", missing, "--admin-key", cliAdminKey},
+			want: "synap: cannot load the tenants file: stat " + missing + ": no such file or directory\n",
+		},
+		{
+			name: "invalid tenants file", args: []string{"--cluster-mode", "--tenants-file", broken, "--admin-key", cliAdminKey},
+			want: "synap: cannot load the tenants file: " + broken + `: key "k1": secret_sha256 must be 64 hex digits (synap keys hash prints it)` + "\n",
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := cliRunFails(t, tc.env, append(tc.args, "--port", "0")...); got != tc.want {
+				t.Errorf("stderr:\n got %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestCLIClusterModeReloadsOnSIGHUP starts cluster mode, then changes a key
+// of the tenants file and breaks the file, each followed by SIGHUP: the new
+// key works after the first, the directory in force survives the second, and
+// the server keeps running through both.
+func TestCLIClusterModeReloadsOnSIGHUP(t *testing.T) {
+	const first, second, unused = "sk_first-tenant-secret", "sk_second-tenant-secret", "sk_never-handed-out"
+	path := filepath.Join(t.TempDir(), "tenants.yaml")
+	cliWriteFile(t, path, cliTenants(first, unused))
+	cmd, addr, log := cliStartLog(t, "--port", "0", "--cluster-mode", "--tenants-file", path, "--admin-key", cliAdminKey)
+	c, err := resptest.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	auth := func(key, want string) {
+		t.Helper()
+		if got := c.Do("AUTH", key); got != want {
+			t.Fatalf("AUTH %s: got %s, want %s", key, got, want)
+		}
+	}
+	auth(first, "+OK")
+	auth(cliAdminKey, "+OK")
+	auth(second, "-WRONGPASS invalid username-password pair or user is disabled.")
+
+	// The server logs the outcome of each SIGHUP once it has reloaded.
+	hup := func(outcome string) {
+		t.Helper()
+		if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		log.waitFor(t, regexp.MustCompile(regexp.QuoteMeta(outcome)))
+	}
+	cliRewriteUnseen(t, path, cliTenants(first, second))
+	hup(`level=INFO msg="tenants file reloaded on SIGHUP"`)
+	auth(second, "+OK")
+	auth(unused, "-WRONGPASS invalid username-password pair or user is disabled.")
+
+	cliWriteFile(t, path, "tenants: [\n")
+	hup(`level=ERROR msg="tenants file not reloaded on SIGHUP; keeping the previous directory"`)
+	auth(second, "+OK")
+	auth(first, "+OK")
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := cliExitCode(t, cmd); code != 0 {
+		t.Errorf("exit status %d after SIGTERM, want 0", code)
+	}
+	for _, secret := range []string{cliAdminKey, first, second} {
+		if strings.Contains(log.all(), secret) {
+			t.Errorf("the log shows the secret %q:\n%s", secret, log.all())
+		}
+	}
+}
+
+// cliWriteFile replaces path in one rename, as a deployment tool would, so
+// the server's watcher never reads half a file.
+func cliWriteFile(t *testing.T, path, content string) {
+	t.Helper()
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// cliRewriteUnseen rewrites path in place with content of the same size and
+// restores its modification time, so the server's watcher, which compares
+// size, time and inode, sees no change: only SIGHUP reloads it.
+func cliRewriteUnseen(t *testing.T, path, content string) {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Size() != int64(len(content)) {
+		t.Fatalf("the new content has %d bytes, the file %d", len(content), st.Size())
+	}
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(path, st.ModTime(), st.ModTime()); err != nil {
+		t.Fatal(err)
+	}
 }
