@@ -431,3 +431,79 @@ func TestClusterMonthlyOperations(t *testing.T) {
 		t.Fatalf("ops in the next month: %d", got)
 	}
 }
+
+// Over a few seconds at several times the allowed rate, the accepted count
+// is the bucket's promise: rate × elapsed + burst, within 5%.
+func TestClusterRateLimitAccuracy(t *testing.T) {
+	f := startCluster(t)
+	tn := f.srv.Tenants.Get("alice")
+	c := f.as(t, "alice-ro")
+	const rate, burst = 200, 50
+	l := tn.Limits()
+	l.RequestsPerSecond, l.Burst = rate, burst
+	tn.SetLimits(l)
+	tn.ResetRate()
+	start := time.Now()
+	accepted, sent := 0, 0
+	batch := strings.Repeat(string(resptest.Encode("EXISTS", "k")), 40)
+	for time.Since(start) < 3*time.Second {
+		if err := c.Send(batch); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 40; i++ {
+			switch got := c.Read(); {
+			case got == ":0":
+				accepted++
+			case strings.HasPrefix(got, "-RATELIMIT too many requests: limit 200/s, retry in "):
+			default:
+				t.Fatalf("reply %q", got)
+			}
+		}
+		sent += 40
+	}
+	elapsed := time.Since(start).Seconds()
+	want := rate*elapsed + burst
+	if float64(sent) < 3*rate*elapsed {
+		t.Skipf("only %d commands in %.1fs: not 3x the limit, so the test cannot judge", sent, elapsed)
+	}
+	if d := float64(accepted) - want; d > 0.05*want || d < -0.05*want {
+		t.Fatalf("accepted %d of %d in %.2fs, want %.0f ± 5%%", accepted, sent, elapsed, want)
+	}
+}
+
+// New limits in the tenants file apply to open connections on their next
+// command, without reconnecting.
+func TestClusterLimitsChangeLive(t *testing.T) {
+	old := clusterLimits["carol"]
+	t.Cleanup(func() { clusterLimits["carol"] = old })
+	clusterLimits["carol"] = "{storage_limit_bytes: 1000, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1}"
+	f := startCluster(t)
+	c := f.as(t, "carol-rw")
+	if got := c.Do("SET", "a", strings.Repeat("x", 50)); got != "+OK" {
+		t.Fatal(got)
+	}
+	clusterLimits["carol"] = "{storage_limit_bytes: 20, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1}"
+	tmp := f.path + ".new"
+	if err := os.WriteFile(tmp, []byte(clusterFile(clusterKeys)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, f.path); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got := c.Do("SET", "b", "y")
+		if got == "-QUOTA storage quota exceeded: used 51 of 20 bytes" {
+			break
+		}
+		if got != "+OK" || time.Now().After(deadline) {
+			t.Fatalf("after lowering the quota below usage: %s", got)
+		}
+		c.Do("DEL", "b")
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Lowered below usage: writes refused, nothing deleted, reads work.
+	if got := c.Do("STRLEN", "a"); got != ":50" {
+		t.Fatalf("data after the quota was lowered: %s", got)
+	}
+}

@@ -44,6 +44,13 @@ func (t *Tenant) Allow(now time.Time) (ok bool, retry time.Duration) {
 	return false, wait
 }
 
+// ResetRate refills the bucket, as if the tenant had been idle.
+func (t *Tenant) ResetRate() {
+	t.rate.mu.Lock()
+	t.rate.last = time.Time{}
+	t.rate.mu.Unlock()
+}
+
 // monthOf is the UTC calendar month operations are counted in.
 func monthOf(now time.Time) int32 {
 	u := now.UTC()
