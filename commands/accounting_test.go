@@ -50,7 +50,9 @@ func TestAccountingMatchesRecount(t *testing.T) {
 		func() []string { return []string{"SET", key(), val(), "KEEPTTL", "GET"} },
 		func() []string { return []string{"APPEND", key(), val()} },
 		func() []string { return []string{"SETRANGE", key(), strconv.Itoa(rng.IntN(90)), val()} },
-		func() []string { return []string{"INCRBY", "n" + strconv.Itoa(rng.IntN(3)), strconv.Itoa(rng.IntN(2000000) - 1000000)} },
+		func() []string {
+			return []string{"INCRBY", "n" + strconv.Itoa(rng.IntN(3)), strconv.Itoa(rng.IntN(2000000) - 1000000)}
+		},
 		func() []string { return []string{"INCRBYFLOAT", "f", "1.5"} },
 		func() []string { return []string{"DEL", key(), key()} },
 		func() []string { return []string{"GETDEL", key()} },
