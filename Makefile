@@ -31,6 +31,7 @@ fuzz:
 
 bench:
 	scripts/bench.sh
+	scripts/bench-cluster.sh
 
 clean:
 	rm -rf bin .bench

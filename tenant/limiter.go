@@ -59,20 +59,33 @@ func monthOf(now time.Time) int32 {
 
 // Ops is the number of operations counted in now's month.
 func (t *Tenant) Ops(now time.Time) int64 {
-	if t.month.Load() != monthOf(now) {
+	if !t.inMonth(now) && t.month.Load() != monthOf(now) {
 		return 0
 	}
 	return t.ops.Load()
 }
 
+// inMonth reports, without decomposing the date, whether now falls in the
+// month being counted: a per-command check must stay cheap.
+func (t *Tenant) inMonth(now time.Time) bool {
+	n := now.UnixNano()
+	return n >= t.monthStart.Load() && n < t.monthEnd.Load()
+}
+
 // CountOp counts one operation in now's month; the count restarts when the
 // month changes.
 func (t *Tenant) CountOp(now time.Time) {
-	m := monthOf(now)
-	if cur := t.month.Load(); cur != m {
-		if t.month.CompareAndSwap(cur, m) {
-			t.ops.Store(0)
+	if !t.inMonth(now) {
+		m := monthOf(now)
+		if cur := t.month.Load(); cur != m {
+			if t.month.CompareAndSwap(cur, m) {
+				t.ops.Store(0)
+			}
 		}
+		u := now.UTC()
+		start := time.Date(u.Year(), u.Month(), 1, 0, 0, 0, 0, time.UTC)
+		t.monthStart.Store(start.UnixNano())
+		t.monthEnd.Store(start.AddDate(0, 1, 0).UnixNano())
 	}
 	t.ops.Add(1)
 	t.total.Add(1)
@@ -91,8 +104,9 @@ func (t *Tenant) Unreported() int64 { return t.total.Load() - t.reported.Load() 
 func (t *Tenant) Acknowledge(n int64) { t.reported.Add(n) }
 
 type opsCounter struct {
-	month atomic.Int32
-	ops   atomic.Int64
+	month                atomic.Int32
+	monthStart, monthEnd atomic.Int64 // unix nanos of the counted month
+	ops                  atomic.Int64
 	// total never restarts; reported is what HiveHub acknowledged, so a
 	// failed report loses nothing and a retried one counts nothing twice.
 	total, reported atomic.Int64
