@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -505,5 +506,42 @@ func TestClusterLimitsChangeLive(t *testing.T) {
 	// Lowered below usage: writes refused, nothing deleted, reads work.
 	if got := c.Do("STRLEN", "a"); got != ":50" {
 		t.Fatalf("data after the quota was lowered: %s", got)
+	}
+}
+
+// A plan's max_ttl_seconds caps every expiry a tenant sets; keys without a
+// TTL stay persistent.
+func TestClusterMaxTTLCapsExpiry(t *testing.T) {
+	old := clusterLimits["carol"]
+	t.Cleanup(func() { clusterLimits["carol"] = old })
+	clusterLimits["carol"] = "{max_ttl_seconds: 60, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1}"
+	f := startCluster(t)
+	c := f.as(t, "carol-rw")
+	ttl := func(key string) int {
+		got := c.Do("TTL", key)
+		n, err := strconv.Atoi(strings.TrimPrefix(got, ":"))
+		if err != nil {
+			t.Fatalf("TTL %s: %s", key, got)
+		}
+		return n
+	}
+	runSteps(t, c, []step{
+		{cmd: "SET a v EX 100000", want: "+OK"},
+		{cmd: "SETEX b 100000 v", want: "+OK"},
+		{cmd: "SET c v", want: "+OK"},
+		{cmd: "EXPIRE c 100000", want: ":1"},
+		{cmd: "SET d v", want: "+OK"},
+		{cmd: "SET e v EX 10", want: "+OK"},
+	})
+	for _, k := range []string{"a", "b", "c"} {
+		if n := ttl(k); n < 58 || n > 60 {
+			t.Errorf("TTL %s = %d, want capped at 60", k, n)
+		}
+	}
+	if n := ttl("d"); n != -1 {
+		t.Errorf("a key without TTL got %d", n)
+	}
+	if n := ttl("e"); n < 8 || n > 10 {
+		t.Errorf("a TTL under the cap changed: %d", n)
 	}
 }

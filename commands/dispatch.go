@@ -266,6 +266,11 @@ func (s *Server) run(c *Client, cmd *Command, args [][]byte) {
 	// million commands per second.
 	start := c.clock
 	c.Tx.Now = start.UnixMilli()
+	if c.T != nil {
+		if m := c.T.Limits().MaxTTLSeconds; m > 0 {
+			c.Tx.MaxTTL = m * 1000
+		}
+	}
 	mark := c.W.Len()
 	func() {
 		defer func() {

@@ -90,6 +90,7 @@ const MaxIntLen = 20
 // entry: a counter reserves MaxIntLen so INCR rewrites it in place forever.
 func (tx *Tx) SetStringCap(key, val []byte, at int64, vcap int) *Entry {
 	tx.mustWrite()
+	at = tx.capAt(at)
 	sh, id := tx.locate(key)
 	if old := sh.find(id, key); old != nil {
 		if old.Kind == KindString && cap(old.Str) >= len(val) && cap(old.Str) <= 2*len(val)+32 {

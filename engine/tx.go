@@ -23,6 +23,17 @@ type Tx struct {
 	// as Redis does. The caller may set it before Begin (the dispatcher
 	// reuses the time it already read); otherwise Begin reads the clock.
 	Now int64
+	// MaxTTL, when positive, caps every expiry set through this transaction
+	// to Now+MaxTTL ms (a tenant plan's max_ttl_seconds). Reset by End.
+	MaxTTL int64
+}
+
+// capAt applies MaxTTL to an absolute expiry.
+func (tx *Tx) capAt(at int64) int64 {
+	if tx.MaxTTL > 0 && at != 0 && at-tx.Now > tx.MaxTTL {
+		return tx.Now + tx.MaxTTL
+	}
+	return at
 }
 
 // NewTx returns an idle transaction for one connection.
@@ -114,7 +125,7 @@ func (tx *Tx) Active() bool { return tx.n > 0 }
 // End releases every lock.
 func (tx *Tx) End() {
 	if tx.n == 0 {
-		tx.Now = 0
+		tx.Now, tx.MaxTTL = 0, 0
 		return
 	}
 	if tx.all {
@@ -132,7 +143,7 @@ func (tx *Tx) End() {
 			tx.set[w] = 0
 		}
 	}
-	tx.n, tx.all, tx.Now = 0, false, 0
+	tx.n, tx.all, tx.Now, tx.MaxTTL = 0, false, 0, 0
 }
 
 // In returns a view of the same locks addressing another namespace (MOVE,
@@ -211,6 +222,7 @@ func (tx *Tx) Put(key []byte, en *Entry) *Entry { return tx.PutExpire(key, en, 0
 // PutExpire stores en under key with an absolute expiry (0: none).
 func (tx *Tx) PutExpire(key []byte, en *Entry, at int64) *Entry {
 	tx.mustWrite()
+	at = tx.capAt(at)
 	sh, id := tx.locate(key)
 	en.lru = tx.e.clock.Load()
 	if old := sh.find(id, key); old != nil {
@@ -271,6 +283,7 @@ func (tx *Tx) remove(sh *shard, id uint64, en *Entry) {
 // entry is en. An expiry in the past deletes the key, as Redis does.
 func (tx *Tx) SetExpire(key []byte, en *Entry, at int64) {
 	tx.mustWrite()
+	at = tx.capAt(at)
 	sh, id := tx.locate(key)
 	if at != 0 && at <= tx.Now {
 		tx.remove(sh, id, en)
