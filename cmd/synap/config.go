@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/alecthomas/kong"
 	"go.yaml.in/yaml/v3"
@@ -42,12 +44,34 @@ type serveCmd struct {
 	ClusterMode bool   `env:"SYNAP_CLUSTER_MODE" help:"Admit only holders of access keys, each bound to its tenant's keyspace."`
 	TenantsFile string `type:"path" env:"SYNAP_TENANTS_FILE" placeholder:"FILE" help:"Tenants and their access keys for cluster mode (YAML or JSON)."`
 	AdminKey    string `env:"SYNAP_ADMIN_KEY" placeholder:"KEY" help:"Operator key for server-wide commands in cluster mode (at least 16 bytes)."`
+
+	HivehubURL            string        `name:"hivehub-url" env:"SYNAP_HIVEHUB_URL" placeholder:"URL" help:"HiveHub's base URL: cluster mode resolves access keys and quotas there instead of a tenants file."`
+	HivehubServiceKey     string        `name:"hivehub-service-key" env:"SYNAP_HIVEHUB_SERVICE_KEY" placeholder:"KEY" help:"Synap's own key for HiveHub (sent as a bearer token)."`
+	HivehubCacheTTL       time.Duration `name:"hivehub-cache-ttl" default:"30s" env:"SYNAP_HIVEHUB_CACHE_TTL" help:"How long a valid key or a quota from HiveHub is trusted."`
+	HivehubNegativeTTL    time.Duration `name:"hivehub-negative-ttl" default:"5s" env:"SYNAP_HIVEHUB_NEGATIVE_TTL" help:"How long an unknown key is remembered."`
+	HivehubTimeout        time.Duration `name:"hivehub-timeout" default:"2s" env:"SYNAP_HIVEHUB_TIMEOUT" help:"Time limit of one HiveHub call."`
+	HivehubGrace          time.Duration `name:"hivehub-grace" default:"5m" env:"SYNAP_HIVEHUB_GRACE" help:"How long keys already validated keep working while HiveHub cannot answer (0: not at all)."`
+	HivehubReportInterval time.Duration `name:"hivehub-report-interval" default:"60s" env:"SYNAP_HIVEHUB_REPORT_INTERVAL" help:"How often each tenant's operations and storage are reported to HiveHub."`
+}
+
+// hubSettings are the HiveHub settings: the binary uses them to build the
+// directory, so they live beside commands.Config rather than in it.
+type hubSettings struct {
+	URL, ServiceKey                                       string
+	CacheTTL, NegativeTTL, Timeout, Grace, ReportInterval time.Duration
+}
+
+// settings is everything `synap serve` runs with.
+type settings struct {
+	commands.Config
+	HiveHub hubSettings
 }
 
 type cli struct {
-	Serve   serveCmd         `cmd:"" default:"withargs" help:"Run the server (the default command)."`
-	Keys    keysCmd          `cmd:"" help:"Make and hash access keys for a tenants file."`
-	Version kong.VersionFlag `help:"Print the version and exit."`
+	Serve      serveCmd         `cmd:"" default:"withargs" help:"Run the server (the default command)."`
+	Keys       keysCmd          `cmd:"" help:"Make and hash access keys for a tenants file."`
+	HivehubDev hivehubDevCmd    `cmd:"" name:"hivehub-dev" help:"Run a stand-in HiveHub serving a tenants file, to try cluster mode with HiveHub locally."`
+	Version    kong.VersionFlag `help:"Print the version and exit."`
 }
 
 // defaultVars feeds commands.DefaultConfig into the flags' defaults, so the
@@ -65,28 +89,29 @@ func defaultVars() kong.Vars {
 		"proto_max_bulk_len":        formatSize(d.ProtoMaxBulkLen),
 		"client_query_buffer_limit": formatSize(d.ClientQueryBufferLimit),
 		"loglevel":                  d.LogLevel,
+		"dev_service_key":           devServiceKey,
 	}
 }
 
 // parseArgs parses the command line, environment and config file into the
 // server's configuration. Precedence: flag > SYNAP_* > file > default.
-func parseArgs(args []string) (*kong.Context, commands.Config, error) {
+func parseArgs(args []string) (*kong.Context, settings, error) {
 	var c cli
 	k, err := kong.New(&c, kong.Name("synap"),
 		kong.Description("An in-memory server that speaks the Redis protocol."), defaultVars())
 	if err != nil {
-		return nil, commands.Config{}, err
+		return nil, settings{}, err
 	}
 	kctx, err := k.Parse(args)
 	if err != nil {
-		return nil, commands.Config{}, err
+		return nil, settings{}, err
 	}
 	if kctx.Command() != "serve" {
-		return kctx, commands.Config{}, nil
+		return kctx, settings{}, nil
 	}
 	if c.Serve.Config != "" {
 		if err := applyFile(kctx, c.Serve.Config); err != nil {
-			return kctx, commands.Config{}, err
+			return kctx, settings{}, err
 		}
 	}
 	cfg, err := c.Serve.config()
@@ -183,6 +208,12 @@ func readConfigFile(path string) (map[string]any, error) {
 // renders it for the flag's own parser, so file values obey the same rules
 // as flags.
 func scalarText(v any, t reflect.Type) (string, error) {
+	if t == reflect.TypeOf(time.Duration(0)) {
+		if s, ok := v.(string); ok {
+			return s, nil
+		}
+		return "", fmt.Errorf("want a duration such as 30s, 5m or 1h30m, got %s", describe(v))
+	}
 	switch t.Kind() {
 	case reflect.Bool:
 		if b, ok := v.(bool); ok {
@@ -247,7 +278,7 @@ func describe(v any) string {
 }
 
 // config validates the settings with Redis's bounds and builds commands.Config.
-func (s *serveCmd) config() (commands.Config, error) {
+func (s *serveCmd) config() (settings, error) {
 	checks := []struct {
 		name     string
 		v, lo    int64
@@ -266,44 +297,105 @@ func (s *serveCmd) config() (commands.Config, error) {
 	for _, c := range checks {
 		if c.v < c.lo || c.v > c.hi {
 			if c.hi == math.MaxInt64 {
-				return commands.Config{}, fmt.Errorf("%s must be at least %d bytes (1mb), got %d", c.name, c.lo, c.v)
+				return settings{}, fmt.Errorf("%s must be at least %d bytes (1mb), got %d", c.name, c.lo, c.v)
 			}
-			return commands.Config{}, fmt.Errorf("%s must be between %d and %d, got %d", c.name, c.lo, c.hi, c.v)
+			return settings{}, fmt.Errorf("%s must be between %d and %d, got %d", c.name, c.lo, c.hi, c.v)
+		}
+	}
+	durations := []struct {
+		name   string
+		v      time.Duration
+		zeroOK bool
+	}{
+		{name: "hivehub-cache-ttl", v: s.HivehubCacheTTL},
+		{name: "hivehub-negative-ttl", v: s.HivehubNegativeTTL},
+		{name: "hivehub-timeout", v: s.HivehubTimeout},
+		{name: "hivehub-grace", v: s.HivehubGrace, zeroOK: true},
+		{name: "hivehub-report-interval", v: s.HivehubReportInterval},
+	}
+	for _, d := range durations {
+		switch {
+		case d.zeroOK && d.v < 0:
+			return settings{}, fmt.Errorf("%s must not be negative, got %s", d.name, d.v)
+		case !d.zeroOK && d.v <= 0:
+			return settings{}, fmt.Errorf("%s must be longer than 0s, got %s", d.name, d.v)
 		}
 	}
 	level, err := parseLevel(s.Loglevel)
 	if err != nil {
-		return commands.Config{}, err
+		return settings{}, err
 	}
 	if s.ClusterMode {
-		// Without these cluster mode could admit nobody, or an operator
-		// key short enough to guess.
-		switch {
-		case s.TenantsFile == "":
-			return commands.Config{}, errors.New("cluster mode needs a tenants file: set --tenants-file, SYNAP_TENANTS_FILE or tenants-file in the config file")
-		case s.AdminKey == "":
-			return commands.Config{}, errors.New("cluster mode needs an operator key: set --admin-key, SYNAP_ADMIN_KEY or admin-key in the config file")
-		case len(s.AdminKey) < minAdminKey:
-			return commands.Config{}, fmt.Errorf("admin-key must be at least %d bytes long (synap keys new makes one)", minAdminKey)
+		if err := s.checkCluster(); err != nil {
+			return settings{}, err
 		}
 	}
-	return commands.Config{
-		Bind:                   s.Bind,
-		Port:                   s.Port,
-		RequirePass:            s.Requirepass,
-		Databases:              s.Databases,
-		Shards:                 s.Shards,
-		MaxClients:             s.Maxclients,
-		Timeout:                s.Timeout,
-		ProtoMaxBulkLen:        int64(s.ProtoMaxBulkLen),
-		ClientQueryBufferLimit: int64(s.ClientQueryBufferLimit),
-		LogLevel:               strings.ToLower(level.String()),
-		Threads:                s.Threads,
-		MaxMemory:              int64(s.Maxmemory),
-		ClusterMode:            s.ClusterMode,
-		TenantsFile:            s.TenantsFile,
-		AdminKey:               s.AdminKey,
+	return settings{
+		Config: commands.Config{
+			Bind:                   s.Bind,
+			Port:                   s.Port,
+			RequirePass:            s.Requirepass,
+			Databases:              s.Databases,
+			Shards:                 s.Shards,
+			MaxClients:             s.Maxclients,
+			Timeout:                s.Timeout,
+			ProtoMaxBulkLen:        int64(s.ProtoMaxBulkLen),
+			ClientQueryBufferLimit: int64(s.ClientQueryBufferLimit),
+			LogLevel:               strings.ToLower(level.String()),
+			Threads:                s.Threads,
+			MaxMemory:              int64(s.Maxmemory),
+			ClusterMode:            s.ClusterMode,
+			TenantsFile:            s.TenantsFile,
+			AdminKey:               s.AdminKey,
+		},
+		HiveHub: hubSettings{
+			URL:            s.HivehubURL,
+			ServiceKey:     s.HivehubServiceKey,
+			CacheTTL:       s.HivehubCacheTTL,
+			NegativeTTL:    s.HivehubNegativeTTL,
+			Timeout:        s.HivehubTimeout,
+			Grace:          s.HivehubGrace,
+			ReportInterval: s.HivehubReportInterval,
+		},
 	}, nil
+}
+
+// checkCluster refuses cluster settings that could admit nobody, admit
+// through two directories that disagree, or guard the server with an
+// operator key short enough to guess.
+func (s *serveCmd) checkCluster() error {
+	switch {
+	case s.TenantsFile != "" && s.HivehubURL != "":
+		return errors.New("cluster mode takes one directory of access keys: set --tenants-file or --hivehub-url, not both")
+	case s.TenantsFile == "" && s.HivehubURL == "":
+		return errors.New("cluster mode needs a directory of access keys: set --tenants-file or --hivehub-url (SYNAP_TENANTS_FILE or SYNAP_HIVEHUB_URL, tenants-file or hivehub-url in the config file)")
+	case s.HivehubURL != "" && s.HivehubServiceKey == "":
+		return errors.New("hivehub-url needs HiveHub's service key: set --hivehub-service-key, SYNAP_HIVEHUB_SERVICE_KEY or hivehub-service-key in the config file")
+	case s.AdminKey == "":
+		return errors.New("cluster mode needs an operator key: set --admin-key, SYNAP_ADMIN_KEY or admin-key in the config file")
+	case len(s.AdminKey) < minAdminKey:
+		return fmt.Errorf("admin-key must be at least %d bytes long (synap keys new makes one)", minAdminKey)
+	}
+	if s.HivehubURL != "" {
+		return checkHubURL(s.HivehubURL)
+	}
+	return nil
+}
+
+// checkHubURL accepts the base URLs the HiveHub client can append its API
+// paths to. Credentials in the URL are refused: the service key has its own
+// setting, which is never logged, and the URL is.
+func checkHubURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.Hostname() != "" &&
+		u.User == nil && u.RawQuery == "" && !u.ForceQuery && u.Fragment == "" {
+		return nil
+	}
+	shown := strconv.Quote(raw)
+	if err == nil && u.User != nil {
+		shown = strconv.Quote(u.Redacted())
+	}
+	return fmt.Errorf("hivehub-url must be http:// or https:// and a host, with an optional port and path (such as http://127.0.0.1:8080), got %s", shown)
 }
 
 const minAdminKey = 16

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"synap/commands"
 )
@@ -14,6 +15,8 @@ var settingEnvs = []string{
 	"SYNAP_SHARDS", "SYNAP_MAXCLIENTS", "SYNAP_TIMEOUT", "SYNAP_PROTO_MAX_BULK_LEN",
 	"SYNAP_CLIENT_QUERY_BUFFER_LIMIT", "SYNAP_LOGLEVEL", "SYNAP_MAXMEMORY", "SYNAP_THREADS",
 	"SYNAP_CLUSTER_MODE", "SYNAP_TENANTS_FILE", "SYNAP_ADMIN_KEY",
+	"SYNAP_HIVEHUB_URL", "SYNAP_HIVEHUB_SERVICE_KEY", "SYNAP_HIVEHUB_CACHE_TTL", "SYNAP_HIVEHUB_NEGATIVE_TTL",
+	"SYNAP_HIVEHUB_TIMEOUT", "SYNAP_HIVEHUB_GRACE", "SYNAP_HIVEHUB_REPORT_INTERVAL",
 }
 
 // cliEnv clears every SYNAP_* variable (the developer's shell must not leak
@@ -42,9 +45,18 @@ func cliFile(t *testing.T, name, content string) string {
 	return path
 }
 
+// cliDefaults is what synap runs with when nothing is set; the HiveHub
+// defaults are written out here as the README documents them.
+func cliDefaults() settings {
+	return settings{Config: commands.DefaultConfig(), HiveHub: hubSettings{
+		CacheTTL: 30 * time.Second, NegativeTTL: 5 * time.Second, Timeout: 2 * time.Second,
+		Grace: 5 * time.Minute, ReportInterval: time.Minute,
+	}}
+}
+
 func TestCLIPrecedence(t *testing.T) {
-	def := commands.DefaultConfig()
-	with := func(fn func(c *commands.Config)) commands.Config {
+	def := cliDefaults()
+	with := func(fn func(c *settings)) settings {
 		c := def
 		fn(&c)
 		return c
@@ -55,7 +67,7 @@ func TestCLIPrecedence(t *testing.T) {
 		file     string
 		env      map[string]string
 		args     []string
-		want     commands.Config
+		want     settings
 	}{
 		{name: "defaults", want: def},
 		{name: "explicit serve command", args: []string{"serve"}, want: def},
@@ -63,7 +75,7 @@ func TestCLIPrecedence(t *testing.T) {
 			name:     "file over defaults",
 			fileName: "synap.yaml",
 			file:     "bind: 0.0.0.0\nport: 7000\nrequirepass: s3cret\ndatabases: 4\nshards: 64\nmaxclients: 50\ntimeout: 30\nproto-max-bulk-len: 2mb\nclient-query-buffer-limit: 64mb\nloglevel: warn\n",
-			want: with(func(c *commands.Config) {
+			want: with(func(c *settings) {
 				c.Bind, c.Port, c.RequirePass, c.Databases, c.Shards = "0.0.0.0", 7000, "s3cret", 4, 64
 				c.MaxClients, c.Timeout, c.ProtoMaxBulkLen, c.ClientQueryBufferLimit = 50, 30, 2<<20, 64<<20
 				c.LogLevel = "warn"
@@ -74,7 +86,7 @@ func TestCLIPrecedence(t *testing.T) {
 			fileName: "synap.yaml",
 			file:     "port: 7000\ndatabases: 4\n",
 			env:      map[string]string{"SYNAP_PORT": "7001"},
-			want:     with(func(c *commands.Config) { c.Port, c.Databases = 7001, 4 }),
+			want:     with(func(c *settings) { c.Port, c.Databases = 7001, 4 }),
 		},
 		{
 			name:     "flag over env over file",
@@ -82,25 +94,25 @@ func TestCLIPrecedence(t *testing.T) {
 			file:     "port: 7000\ntimeout: 5\nmaxclients: 7\n",
 			env:      map[string]string{"SYNAP_PORT": "7001", "SYNAP_TIMEOUT": "6"},
 			args:     []string{"--port", "7002"},
-			want:     with(func(c *commands.Config) { c.Port, c.Timeout, c.MaxClients = 7002, 6, 7 }),
+			want:     with(func(c *settings) { c.Port, c.Timeout, c.MaxClients = 7002, 6, 7 }),
 		},
 		{
 			name:     "flag over file without env",
 			fileName: "synap.yaml",
 			file:     "requirepass: fromfile\n",
 			args:     []string{"--requirepass=fromflag"},
-			want:     with(func(c *commands.Config) { c.RequirePass = "fromflag" }),
+			want:     with(func(c *settings) { c.RequirePass = "fromflag" }),
 		},
 		{
 			name: "env over default",
 			env:  map[string]string{"SYNAP_BIND": "::1", "SYNAP_SHARDS": "16", "SYNAP_LOGLEVEL": "debug"},
-			want: with(func(c *commands.Config) { c.Bind, c.Shards, c.LogLevel = "::1", 16, "debug" }),
+			want: with(func(c *settings) { c.Bind, c.Shards, c.LogLevel = "::1", 16, "debug" }),
 		},
 		{
 			name: "flag over env",
 			env:  map[string]string{"SYNAP_DATABASES": "2"},
 			args: []string{"serve", "--databases", "3"},
-			want: with(func(c *commands.Config) { c.Databases = 3 }),
+			want: with(func(c *settings) { c.Databases = 3 }),
 		},
 		{
 			name: "an empty env value still counts as set",
@@ -111,20 +123,20 @@ func TestCLIPrecedence(t *testing.T) {
 			name:     "json file",
 			fileName: "synap.json",
 			file:     `{"port": 7100, "client-query-buffer-limit": "1gb", "proto-max-bulk-len": 1048576}`,
-			want:     with(func(c *commands.Config) { c.Port, c.ClientQueryBufferLimit, c.ProtoMaxBulkLen = 7100, 1<<30, 1<<20 }),
+			want:     with(func(c *settings) { c.Port, c.ClientQueryBufferLimit, c.ProtoMaxBulkLen = 7100, 1<<30, 1<<20 }),
 		},
 		{
 			name:     "underscore keys and Redis level names",
 			fileName: "synap.yml",
 			file:     "proto_max_bulk_len: 3MB\nloglevel: notice\n",
-			want:     with(func(c *commands.Config) { c.ProtoMaxBulkLen, c.LogLevel = 3<<20, "info" }),
+			want:     with(func(c *settings) { c.ProtoMaxBulkLen, c.LogLevel = 3<<20, "info" }),
 		},
 		{
 			name:     "config path from SYNAP_CONFIG",
 			fileName: "", // set below through env
 			env:      map[string]string{"SYNAP_CONFIG": "<file>"},
 			file:     "port: 7200\n",
-			want:     with(func(c *commands.Config) { c.Port = 7200 }),
+			want:     with(func(c *settings) { c.Port = 7200 }),
 		},
 		{
 			name:     "empty file",
@@ -134,18 +146,18 @@ func TestCLIPrecedence(t *testing.T) {
 		{
 			name: "size units on flags",
 			args: []string{"--proto-max-bulk-len", "1500k", "--client-query-buffer-limit", "2GB"},
-			want: with(func(c *commands.Config) { c.ProtoMaxBulkLen, c.ClientQueryBufferLimit = 1500000, 2<<30 }),
+			want: with(func(c *settings) { c.ProtoMaxBulkLen, c.ClientQueryBufferLimit = 1500000, 2<<30 }),
 		},
 		{
 			name: "size units in env",
 			env:  map[string]string{"SYNAP_PROTO_MAX_BULK_LEN": "1g"},
-			want: with(func(c *commands.Config) { c.ProtoMaxBulkLen = 1e9 }),
+			want: with(func(c *settings) { c.ProtoMaxBulkLen = 1e9 }),
 		},
 		{
 			name:     "cluster mode from the file",
 			fileName: "synap.yaml",
 			file:     "cluster-mode: true\ntenants-file: /etc/synap/tenants.yaml\nadmin-key: 0123456789abcdef\n",
-			want: with(func(c *commands.Config) {
+			want: with(func(c *settings) {
 				c.ClusterMode, c.TenantsFile, c.AdminKey = true, "/etc/synap/tenants.yaml", "0123456789abcdef"
 			}),
 		},
@@ -154,7 +166,7 @@ func TestCLIPrecedence(t *testing.T) {
 			fileName: "synap.yaml",
 			file:     "cluster-mode: false\ntenants-file: /a.yaml\nadmin-key: from-the-file-0123\n",
 			env:      map[string]string{"SYNAP_CLUSTER_MODE": "1", "SYNAP_ADMIN_KEY": "from-the-env-0123"},
-			want: with(func(c *commands.Config) {
+			want: with(func(c *settings) {
 				c.ClusterMode, c.TenantsFile, c.AdminKey = true, "/a.yaml", "from-the-env-0123"
 			}),
 		},
@@ -164,7 +176,7 @@ func TestCLIPrecedence(t *testing.T) {
 			file:     "cluster-mode: true\ntenants-file: /a.yaml\nadmin-key: from-the-file-0123\n",
 			env:      map[string]string{"SYNAP_TENANTS_FILE": "/b.yaml", "SYNAP_ADMIN_KEY": "from-the-env-0123"},
 			args:     []string{"--tenants-file", "/c.yaml", "--admin-key=from-the-flag-0123"},
-			want: with(func(c *commands.Config) {
+			want: with(func(c *settings) {
 				c.ClusterMode, c.TenantsFile, c.AdminKey = true, "/c.yaml", "from-the-flag-0123"
 			}),
 		},
@@ -179,7 +191,7 @@ func TestCLIPrecedence(t *testing.T) {
 			name: "cluster settings from env",
 			env: map[string]string{"SYNAP_CLUSTER_MODE": "true", "SYNAP_TENANTS_FILE": "/d.yaml",
 				"SYNAP_ADMIN_KEY": "exactly-16-bytes"},
-			want: with(func(c *commands.Config) {
+			want: with(func(c *settings) {
 				c.ClusterMode, c.TenantsFile, c.AdminKey = true, "/d.yaml", "exactly-16-bytes"
 			}),
 		},
@@ -187,14 +199,75 @@ func TestCLIPrecedence(t *testing.T) {
 			name:     "cluster settings in json with underscores",
 			fileName: "synap.json",
 			file:     `{"cluster_mode": true, "tenants_file": "/e.json", "admin_key": "0123456789abcdef"}`,
-			want: with(func(c *commands.Config) {
+			want: with(func(c *settings) {
 				c.ClusterMode, c.TenantsFile, c.AdminKey = true, "/e.json", "0123456789abcdef"
 			}),
 		},
 		{
+			name:     "hivehub settings from the file",
+			fileName: "synap.yaml",
+			file: "cluster-mode: true\nhivehub-url: https://hivehub.example/base\nhivehub-service-key: svc-from-file\n" +
+				"admin-key: 0123456789abcdef\nhivehub-cache-ttl: 1m\nhivehub-negative-ttl: 500ms\nhivehub-timeout: 3s\n" +
+				"hivehub-grace: 0s\nhivehub-report-interval: 1h30m\n",
+			want: with(func(c *settings) {
+				c.ClusterMode, c.AdminKey = true, "0123456789abcdef"
+				c.HiveHub = hubSettings{URL: "https://hivehub.example/base", ServiceKey: "svc-from-file",
+					CacheTTL: time.Minute, NegativeTTL: 500 * time.Millisecond, Timeout: 3 * time.Second,
+					Grace: 0, ReportInterval: 90 * time.Minute}
+			}),
+		},
+		{
+			name:     "hivehub settings: env over file, file still sets the rest",
+			fileName: "synap.yaml",
+			file:     "hivehub-url: http://a:8080\nhivehub-cache-ttl: 1m\nhivehub-timeout: 3s\nhivehub-service-key: svc-a\n",
+			env: map[string]string{"SYNAP_HIVEHUB_URL": "http://b:8080", "SYNAP_HIVEHUB_CACHE_TTL": "45s",
+				"SYNAP_HIVEHUB_SERVICE_KEY": "svc-b"},
+			want: with(func(c *settings) {
+				c.HiveHub.URL, c.HiveHub.ServiceKey = "http://b:8080", "svc-b"
+				c.HiveHub.CacheTTL, c.HiveHub.Timeout = 45*time.Second, 3*time.Second
+			}),
+		},
+		{
+			name:     "hivehub settings: flag over env over file",
+			fileName: "synap.yaml",
+			file:     "hivehub-url: http://a:8080\nhivehub-grace: 1m\nhivehub-report-interval: 2m\nhivehub-negative-ttl: 1s\n",
+			env: map[string]string{"SYNAP_HIVEHUB_URL": "http://b:8080", "SYNAP_HIVEHUB_GRACE": "2m",
+				"SYNAP_HIVEHUB_REPORT_INTERVAL": "3m"},
+			args: []string{"--hivehub-url=http://c:8080", "--hivehub-grace", "10m", "--hivehub-service-key", "svc-c"},
+			want: with(func(c *settings) {
+				c.HiveHub.URL, c.HiveHub.ServiceKey, c.HiveHub.Grace = "http://c:8080", "svc-c", 10*time.Minute
+				c.HiveHub.ReportInterval, c.HiveHub.NegativeTTL = 3*time.Minute, time.Second
+			}),
+		},
+		{
+			name: "hivehub settings from env",
+			env: map[string]string{"SYNAP_CLUSTER_MODE": "true", "SYNAP_HIVEHUB_URL": "http://127.0.0.1:8080",
+				"SYNAP_HIVEHUB_SERVICE_KEY": "svc-env", "SYNAP_ADMIN_KEY": "exactly-16-bytes",
+				"SYNAP_HIVEHUB_NEGATIVE_TTL": "250ms", "SYNAP_HIVEHUB_TIMEOUT": "1s"},
+			want: with(func(c *settings) {
+				c.ClusterMode, c.AdminKey = true, "exactly-16-bytes"
+				c.HiveHub.URL, c.HiveHub.ServiceKey = "http://127.0.0.1:8080", "svc-env"
+				c.HiveHub.NegativeTTL, c.HiveHub.Timeout = 250*time.Millisecond, time.Second
+			}),
+		},
+		{
+			name:     "hivehub settings in json with underscores",
+			fileName: "synap.json",
+			file:     `{"hivehub_url": "http://[::1]:8080", "hivehub_service_key": "svc-json", "hivehub_cache_ttl": "2m", "hivehub_report_interval": "15s"}`,
+			want: with(func(c *settings) {
+				c.HiveHub.URL, c.HiveHub.ServiceKey = "http://[::1]:8080", "svc-json"
+				c.HiveHub.CacheTTL, c.HiveHub.ReportInterval = 2*time.Minute, 15*time.Second
+			}),
+		},
+		{
+			name: "hivehub url and service key without cluster mode are kept, unchecked",
+			args: []string{"--hivehub-url", "not a url"},
+			want: with(func(c *settings) { c.HiveHub.URL = "not a url" }),
+		},
+		{
 			name: "tenants file and admin key without cluster mode are kept, unchecked",
 			args: []string{"--tenants-file", "/f.yaml", "--admin-key", "short"},
-			want: with(func(c *commands.Config) { c.TenantsFile, c.AdminKey = "/f.yaml", "short" }),
+			want: with(func(c *settings) { c.TenantsFile, c.AdminKey = "/f.yaml", "short" }),
 		},
 	}
 	for _, tc := range cases {
@@ -232,11 +305,11 @@ func TestCLIBadInput(t *testing.T) {
 	}{
 		{
 			name: "unknown key", fileName: "c.yaml", file: "port: 1\nprot: 2\n",
-			want: `config file <file>: unknown key "prot" (known keys: bind, port, requirepass, databases, shards, maxclients, timeout, proto-max-bulk-len, client-query-buffer-limit, loglevel, maxmemory, threads, cluster-mode, tenants-file, admin-key)`,
+			want: `config file <file>: unknown key "prot" (known keys: bind, port, requirepass, databases, shards, maxclients, timeout, proto-max-bulk-len, client-query-buffer-limit, loglevel, maxmemory, threads, cluster-mode, tenants-file, admin-key, hivehub-url, hivehub-service-key, hivehub-cache-ttl, hivehub-negative-ttl, hivehub-timeout, hivehub-grace, hivehub-report-interval)`,
 		},
 		{
 			name: "unknown key in json", fileName: "c.json", file: `{"appendfsync": "always"}`,
-			want: `config file <file>: unknown key "appendfsync" (known keys: bind, port, requirepass, databases, shards, maxclients, timeout, proto-max-bulk-len, client-query-buffer-limit, loglevel, maxmemory, threads, cluster-mode, tenants-file, admin-key)`,
+			want: `config file <file>: unknown key "appendfsync" (known keys: bind, port, requirepass, databases, shards, maxclients, timeout, proto-max-bulk-len, client-query-buffer-limit, loglevel, maxmemory, threads, cluster-mode, tenants-file, admin-key, hivehub-url, hivehub-service-key, hivehub-cache-ttl, hivehub-negative-ttl, hivehub-timeout, hivehub-grace, hivehub-report-interval)`,
 		},
 		{
 			name: "string for an integer", fileName: "c.yaml", file: "port: \"7000\"\n",
@@ -325,7 +398,7 @@ func TestCLIBadInput(t *testing.T) {
 		},
 		{
 			name: "cluster mode without a tenants file", args: []string{"--cluster-mode", "--admin-key", "0123456789abcdef"},
-			want: "cluster mode needs a tenants file: set --tenants-file, SYNAP_TENANTS_FILE or tenants-file in the config file",
+			want: cliNoDirectory,
 		},
 		{
 			name: "cluster mode without an admin key", fileName: "c.yaml", file: "cluster-mode: true\ntenants-file: /t.yaml\n",
@@ -334,6 +407,72 @@ func TestCLIBadInput(t *testing.T) {
 		{
 			name: "cluster mode with an empty admin key from env", args: []string{"--cluster-mode", "--tenants-file", "/t.yaml"},
 			env:  map[string]string{"SYNAP_ADMIN_KEY": ""},
+			want: "cluster mode needs an operator key: set --admin-key, SYNAP_ADMIN_KEY or admin-key in the config file",
+		},
+		{
+			name: "integer for a duration", fileName: "c.yaml", file: "hivehub-timeout: 30\n",
+			want: `config file <file>: key "hivehub-timeout": want a duration such as 30s, 5m or 1h30m, got 30`,
+		},
+		{
+			name: "duration without a unit", fileName: "c.json", file: `{"hivehub-cache-ttl": "30"}`,
+			want: `config file <file>: key "hivehub-cache-ttl": expected duration but got "30": time: missing unit in duration "30"`,
+		},
+		{
+			name: "bad duration in env", env: map[string]string{"SYNAP_HIVEHUB_GRACE": "soon"},
+			want: `--hivehub-grace: expected duration but got "soon": time: invalid duration "soon" (from envar SYNAP_HIVEHUB_GRACE="soon")`,
+		},
+		{
+			name: "bad duration flag", args: []string{"--hivehub-report-interval", "1 minute"},
+			want: `--hivehub-report-interval: expected duration but got "1 minute": time: unknown unit " minute" in duration "1 minute"`,
+		},
+		{
+			name: "zero cache ttl", args: []string{"--hivehub-cache-ttl", "0s"},
+			want: "hivehub-cache-ttl must be longer than 0s, got 0s",
+		},
+		{
+			name: "negative negative ttl", fileName: "c.yaml", file: "hivehub-negative-ttl: -5s\n",
+			want: "hivehub-negative-ttl must be longer than 0s, got -5s",
+		},
+		{
+			name: "zero timeout", env: map[string]string{"SYNAP_HIVEHUB_TIMEOUT": "0"},
+			want: "hivehub-timeout must be longer than 0s, got 0s",
+		},
+		{
+			name: "negative grace", args: []string{"--hivehub-grace=-1m"},
+			want: "hivehub-grace must not be negative, got -1m0s",
+		},
+		{
+			name: "zero report interval", fileName: "c.yaml", file: "hivehub-report-interval: 0ms\n",
+			want: "hivehub-report-interval must be longer than 0s, got 0s",
+		},
+		{
+			name: "both directories", args: []string{"--cluster-mode", "--tenants-file", "/t.yaml", "--hivehub-url", "http://h",
+				"--hivehub-service-key", "svc", "--admin-key", "0123456789abcdef"},
+			want: cliTwoDirectories,
+		},
+		{
+			name: "both directories from env and file", fileName: "c.yaml", file: "cluster-mode: true\nhivehub-url: http://h\n",
+			env:  map[string]string{"SYNAP_TENANTS_FILE": "/t.yaml"},
+			want: cliTwoDirectories,
+		},
+		{
+			name: "neither directory", env: map[string]string{"SYNAP_CLUSTER_MODE": "1", "SYNAP_ADMIN_KEY": "0123456789abcdef"},
+			want: cliNoDirectory,
+		},
+		{
+			name: "hivehub without a service key", args: []string{"--cluster-mode", "--hivehub-url", "http://127.0.0.1:8080",
+				"--admin-key", "0123456789abcdef"},
+			want: cliNoServiceKey,
+		},
+		{
+			name: "hivehub with an empty service key from env", args: []string{"--cluster-mode", "--hivehub-url", "http://h:1",
+				"--admin-key", "0123456789abcdef"},
+			env:  map[string]string{"SYNAP_HIVEHUB_SERVICE_KEY": ""},
+			want: cliNoServiceKey,
+		},
+		{
+			name: "hivehub without an admin key", args: []string{"--cluster-mode", "--hivehub-url", "http://h:1",
+				"--hivehub-service-key", "svc"},
 			want: "cluster mode needs an operator key: set --admin-key, SYNAP_ADMIN_KEY or admin-key in the config file",
 		},
 		{
@@ -380,6 +519,50 @@ func TestCLIParseSize(t *testing.T) {
 		}
 		if back, err := parseSize(formatSize(n)); err != nil || back != n {
 			t.Errorf("parseSize(formatSize(%d)) = %d, %v", n, back, err)
+		}
+	}
+}
+
+const (
+	cliNoDirectory    = "cluster mode needs a directory of access keys: set --tenants-file or --hivehub-url (SYNAP_TENANTS_FILE or SYNAP_HIVEHUB_URL, tenants-file or hivehub-url in the config file)"
+	cliTwoDirectories = "cluster mode takes one directory of access keys: set --tenants-file or --hivehub-url, not both"
+	cliNoServiceKey   = "hivehub-url needs HiveHub's service key: set --hivehub-service-key, SYNAP_HIVEHUB_SERVICE_KEY or hivehub-service-key in the config file"
+	cliBadURL         = "hivehub-url must be http:// or https:// and a host, with an optional port and path (such as http://127.0.0.1:8080), got "
+)
+
+func TestCLIHiveHubURL(t *testing.T) {
+	cases := []struct {
+		url  string
+		want string // the error text; "" for none
+	}{
+		{"http://127.0.0.1:8080", ""},
+		{"https://hivehub.example", ""},
+		{"https://hivehub.example/", ""},
+		{"https://hivehub.example/prefix/", ""},
+		{"http://[::1]:8080", ""},
+		{"127.0.0.1:8080", cliBadURL + `"127.0.0.1:8080"`},
+		{"localhost:8080", cliBadURL + `"localhost:8080"`},
+		{"hivehub.example", cliBadURL + `"hivehub.example"`},
+		{"ftp://hivehub.example", cliBadURL + `"ftp://hivehub.example"`},
+		{"http://", cliBadURL + `"http://"`},
+		{"http://:8080", cliBadURL + `"http://:8080"`},
+		{"http:///api", cliBadURL + `"http:///api"`},
+		{"http://hivehub.example/?x=1", cliBadURL + `"http://hivehub.example/?x=1"`},
+		{"http://hivehub.example/#top", cliBadURL + `"http://hivehub.example/#top"`},
+		{"http://svc:secret@hivehub.example", cliBadURL + `"http://svc:xxxxx@hivehub.example"`},
+		{"http://hive hub", cliBadURL + `"http://hive hub"`},
+	}
+	for _, tc := range cases {
+		cliEnv(t, nil)
+		args := []string{"--cluster-mode", "--hivehub-url", tc.url, "--hivehub-service-key", "svc", "--admin-key", "0123456789abcdef"}
+		_, got, err := parseArgs(args)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("--hivehub-url %q: %v", tc.url, err)
+		case tc.want == "" && got.HiveHub.URL != tc.url:
+			t.Errorf("--hivehub-url %q: got URL %q", tc.url, got.HiveHub.URL)
+		case tc.want != "" && (err == nil || err.Error() != tc.want):
+			t.Errorf("--hivehub-url %q: got error %v, want %s", tc.url, err, tc.want)
 		}
 	}
 }

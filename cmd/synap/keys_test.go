@@ -5,8 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"os"
-	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -64,8 +62,7 @@ func TestKeysHash(t *testing.T) {
 // TestKeysHashFromProcessStdin pipes the secret into the real program, as
 // `echo "$KEY" | synap keys hash` does.
 func TestKeysHashFromProcessStdin(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "keys", "hash")
-	cmd.Env = append(cliCleanEnv(), "SYNAP_TEST_RUN_MAIN=1")
+	cmd := cliCommand(t, "keys", "hash")
 	cmd.Stdin = strings.NewReader("abc\n")
 	out, err := cmd.Output()
 	if err != nil {

@@ -2,6 +2,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -33,6 +34,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	kctx.BindTo(stdin, (*io.Reader)(nil))
 	kctx.BindTo(stdout, (*io.Writer)(nil))
+	kctx.Bind(hivehubDevLog{slog.New(slog.NewTextHandler(stderr, nil))})
 	if err := kctx.Run(); err != nil {
 		fmt.Fprintln(stderr, "synap:", err)
 		return 1
@@ -40,21 +42,37 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func serve(cfg commands.Config, stderr io.Writer) int {
+func serve(set settings, stderr io.Writer) int {
+	cfg, hub := set.Config, set.HiveHub
 	level, _ := parseLevel(cfg.LogLevel)
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(log)
 
-	var dir *hivehub.FileDirectory
-	if cfg.ClusterMode {
+	var file *hivehub.FileDirectory
+	var client *hivehub.Client
+	switch {
+	case cfg.ClusterMode && cfg.TenantsFile != "":
 		var err error
-		if dir, err = hivehub.OpenFile(cfg.TenantsFile, log); err != nil {
+		if file, err = hivehub.OpenFile(cfg.TenantsFile, log); err != nil {
 			fmt.Fprintln(stderr, "synap: cannot load the tenants file:", err)
 			return 1
 		}
-		defer dir.Close()
-	} else if cfg.TenantsFile != "" || cfg.AdminKey != "" {
-		log.Warn("tenants-file and admin-key are ignored without cluster-mode")
+		defer file.Close()
+	case cfg.ClusterMode:
+		grace := hub.Grace
+		if grace == 0 {
+			grace = -1 // the client reads 0 as its default
+		}
+		var err error
+		client, err = hivehub.NewClient(hivehub.Options{BaseURL: hub.URL, ServiceKey: hub.ServiceKey,
+			Timeout: hub.Timeout, PositiveTTL: hub.CacheTTL, NegativeTTL: hub.NegativeTTL,
+			GracePeriod: grace, Logger: log})
+		if err != nil {
+			fmt.Fprintln(stderr, "synap:", err)
+			return 1
+		}
+	case cfg.TenantsFile != "" || cfg.AdminKey != "" || hub.URL != "" || hub.ServiceKey != "":
+		log.Warn("tenants-file, admin-key, hivehub-url and hivehub-service-key are ignored without cluster-mode")
 	}
 
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Bind, strconv.Itoa(cfg.Port)))
@@ -62,11 +80,14 @@ func serve(cfg commands.Config, stderr io.Writer) int {
 		log.Error("cannot listen", "err", err)
 		return 1
 	}
-	// Never the admin key or requirepass themselves: only whether they are set.
+	// Never the secrets themselves: only whether they are set.
 	log.Debug("configuration", "bind", cfg.Bind, "port", cfg.Port, "requirepass", cfg.RequirePass != "",
 		"databases", cfg.Databases, "shards", cfg.Shards, "maxclients", cfg.MaxClients, "timeout", cfg.Timeout,
 		"proto-max-bulk-len", cfg.ProtoMaxBulkLen, "client-query-buffer-limit", cfg.ClientQueryBufferLimit,
-		"cluster-mode", cfg.ClusterMode, "tenants-file", cfg.TenantsFile, "admin-key", cfg.AdminKey != "")
+		"cluster-mode", cfg.ClusterMode, "tenants-file", cfg.TenantsFile, "admin-key", cfg.AdminKey != "",
+		"hivehub-url", hub.URL, "hivehub-service-key", hub.ServiceKey != "", "hivehub-cache-ttl", hub.CacheTTL,
+		"hivehub-negative-ttl", hub.NegativeTTL, "hivehub-timeout", hub.Timeout, "hivehub-grace", hub.Grace,
+		"hivehub-report-interval", hub.ReportInterval)
 	threads := cfg.Threads
 	if threads == 0 {
 		threads = commands.AutoThreads(runtime.NumCPU())
@@ -75,21 +96,45 @@ func serve(cfg commands.Config, stderr io.Writer) int {
 	srv := commands.NewServer(cfg, log)
 	var hups chan os.Signal
 	var reload func()
-	if dir != nil {
-		srv.Dir = dir
+	if cfg.ClusterMode {
 		srv.Tenants = tenant.NewRegistry(srv.Table.Count())
 		// Only in cluster mode: in standalone SIGHUP keeps its default
 		// action, as before cluster mode existed.
 		hups = make(chan os.Signal, 1)
 		signal.Notify(hups, syscall.SIGHUP)
 		defer signal.Stop(hups)
+	}
+	if file != nil {
+		srv.Dir = file
 		reload = func() {
-			if err := dir.Reload(); err != nil {
+			if err := file.Reload(); err != nil {
 				log.Error("tenants file not reloaded on SIGHUP; keeping the previous directory", "path", cfg.TenantsFile, "err", err)
 				return
 			}
 			log.Info("tenants file reloaded on SIGHUP", "path", cfg.TenantsFile)
 		}
+	}
+	var stopReports func()
+	if client != nil {
+		srv.Dir = client
+		// HiveHub's answers refresh themselves; SIGHUP must not stop a
+		// server that was run with the same signals as the file mode.
+		reload = func() { log.Info("SIGHUP: nothing to reload, the directory is HiveHub", "hivehub-url", hub.URL) }
+		ctx, cancel := context.WithCancel(context.Background())
+		reported := make(chan struct{})
+		go func() {
+			defer close(reported)
+			srv.RunUsageReports(ctx, client, hub.ReportInterval)
+		}()
+		// Called once every client is gone, so the last report counts
+		// their last commands too.
+		stopReports = func() {
+			cancel()
+			<-reported
+			log.Info("usage reports stopped after a final one")
+		}
+		log.Info("cluster mode directory is HiveHub", "hivehub-url", hub.URL,
+			"hivehub-report-interval", hub.ReportInterval.String())
 	}
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
@@ -98,6 +143,9 @@ func serve(cfg commands.Config, stderr io.Writer) int {
 		"databases", cfg.Databases, "threads", threads, "cluster-mode", cfg.ClusterMode)
 	srv.Start(ln)
 	waitForStop(srv, sigs, hups, reload)
+	if stopReports != nil {
+		stopReports()
+	}
 	log.Info("synap stopped")
 	return 0
 }

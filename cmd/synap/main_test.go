@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -104,8 +105,20 @@ func (l *cliLog) all() string {
 // the address it listens on and its log, which keeps being read.
 func cliStartLog(t *testing.T, args ...string) (*exec.Cmd, string, *cliLog) {
 	t.Helper()
+	cmd, log, _ := cliSpawn(t, args...)
+	m := log.waitFor(t, regexp.MustCompile(`msg="serving RESP" addr=(\S+)`))
+	return cmd, m[1], log
+}
+
+// cliSpawn runs the program with args in a child process, killed at the end
+// of the test if still running. Its stderr is read line by line into the
+// log; its stdout collects in the buffer, to be read once it has exited.
+func cliSpawn(t *testing.T, args ...string) (*exec.Cmd, *cliLog, *bytes.Buffer) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(cliCleanEnv(), "SYNAP_TEST_RUN_MAIN=1")
+	stdout := &bytes.Buffer{}
+	cmd.Stdout = stdout
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -122,8 +135,7 @@ func cliStartLog(t *testing.T, args ...string) (*exec.Cmd, string, *cliLog) {
 	log := &cliLog{}
 	log.cond = sync.NewCond(&log.mu)
 	go log.read(stderr)
-	m := log.waitFor(t, regexp.MustCompile(`msg="serving RESP" addr=(\S+)`))
-	return cmd, m[1], log
+	return cmd, log, stdout
 }
 
 // cliCleanEnv is the child's environment: no SYNAP_* from the developer's
@@ -138,9 +150,20 @@ func cliCleanEnv() []string {
 	return env
 }
 
+// cliExitCode waits, at most cliLogWait, for the child to exit and returns
+// its exit status.
 func cliExitCode(t *testing.T, cmd *exec.Cmd) int {
 	t.Helper()
-	err := cmd.Wait()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-exited:
+	case <-time.After(cliLogWait):
+		_ = cmd.Process.Kill()
+		<-exited
+		t.Fatalf("%s did not exit within %s", cmd.Args, cliLogWait)
+	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		return ee.ExitCode()
@@ -151,9 +174,19 @@ func cliExitCode(t *testing.T, cmd *exec.Cmd) int {
 	return 0
 }
 
-func TestCLIVersion(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "--version")
+// cliCommand is the program run with args in a child process that is killed
+// if it runs longer than cliLogWait.
+func cliCommand(t *testing.T, args ...string) *exec.Cmd {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), cliLogWait)
+	t.Cleanup(cancel)
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
 	cmd.Env = append(cliCleanEnv(), "SYNAP_TEST_RUN_MAIN=1")
+	return cmd
+}
+
+func TestCLIVersion(t *testing.T) {
+	cmd := cliCommand(t, "--version")
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("synap --version: %v", err)
@@ -164,8 +197,7 @@ func TestCLIVersion(t *testing.T) {
 }
 
 func TestCLIBadConfigExitsOne(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "--port", "70000")
-	cmd.Env = append(cliCleanEnv(), "SYNAP_TEST_RUN_MAIN=1")
+	cmd := cliCommand(t, "--port", "70000")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	err := cmd.Run()
@@ -296,8 +328,8 @@ func TestCLIServeReturnsWhenServerCloses(t *testing.T) {
 // checking it exited with status 1.
 func cliRunFails(t *testing.T, env []string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(append(cliCleanEnv(), "SYNAP_TEST_RUN_MAIN=1"), env...)
+	cmd := cliCommand(t, args...)
+	cmd.Env = append(cmd.Env, env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	err := cmd.Run()
@@ -333,7 +365,36 @@ func TestCLIClusterModeRefusesToStart(t *testing.T) {
 	}{
 		{
 			name: "no tenants file", args: []string{"--cluster-mode", "--admin-key", cliAdminKey},
-			want: "synap: cluster mode needs a tenants file: set --tenants-file, SYNAP_TENANTS_FILE or tenants-file in the config file\n",
+			want: "synap: " + cliNoDirectory + "\n",
+		},
+		{
+			name: "both directories", args: []string{"--cluster-mode", "--tenants-file", broken, "--admin-key", cliAdminKey,
+				"--hivehub-url", "http://127.0.0.1:1", "--hivehub-service-key", "svc"},
+			want: "synap: " + cliTwoDirectories + "\n",
+		},
+		{
+			name: "both directories, one from env", env: []string{"SYNAP_HIVEHUB_URL=http://127.0.0.1:1"},
+			args: []string{"--cluster-mode", "--tenants-file", broken, "--admin-key", cliAdminKey},
+			want: "synap: " + cliTwoDirectories + "\n",
+		},
+		{
+			name: "hivehub without a service key", args: []string{"--cluster-mode", "--hivehub-url", "http://127.0.0.1:1", "--admin-key", cliAdminKey},
+			want: "synap: " + cliNoServiceKey + "\n",
+		},
+		{
+			name: "hivehub url without a scheme", env: []string{"SYNAP_HIVEHUB_SERVICE_KEY=svc"},
+			args: []string{"--cluster-mode", "--hivehub-url", "127.0.0.1:8080", "--admin-key", cliAdminKey},
+			want: "synap: " + cliBadURL + "\"127.0.0.1:8080\"\n",
+		},
+		{
+			name: "hivehub url with credentials", args: []string{"--cluster-mode", "--hivehub-url", "https://svc:hunter2@hub.example",
+				"--hivehub-service-key", "svc", "--admin-key", cliAdminKey},
+			want: "synap: " + cliBadURL + "\"https://svc:xxxxx@hub.example\"\n",
+		},
+		{
+			name: "hivehub with a short admin key", args: []string{"--cluster-mode", "--hivehub-url", "http://127.0.0.1:1",
+				"--hivehub-service-key", "svc", "--admin-key", "fifteen-bytes!!"},
+			want: "synap: admin-key must be at least 16 bytes long (synap keys new makes one)\n",
 		},
 		{
 			name: "no admin key", env: []string{"SYNAP_CLUSTER_MODE=true", "SYNAP_TENANTS_FILE=" + broken},
