@@ -2,8 +2,11 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -99,5 +102,62 @@ func TestHiveHubLyingControlPlane(t *testing.T) {
 	fake.SetBody(`{"valid": true, "user_id": "alice", "key_id": "k", "permissions": "admin"}`)
 	if got := dial(t, srv).Do("AUTH", clusterSecret("bob-rw")); got != "-"+ErrControlPlane {
 		t.Fatalf("AUTH with wrong types: %s", got)
+	}
+}
+
+// lostAnswers reports through HiveHub but tells the caller it failed, as if
+// the answer had been lost on the way back.
+type lostAnswers struct{ r UsageReporter }
+
+func (l lostAnswers) ReportUsage(ctx context.Context, user, id string, ops, bytes int64) error {
+	if err := l.r.ReportUsage(ctx, user, id, ops, bytes); err != nil {
+		return err
+	}
+	return errors.New("answer lost")
+}
+
+func TestUsageNeitherLostNorCountedTwice(t *testing.T) {
+	srv, fake, client := startHiveHubCluster(t)
+	a := hiveAs(t, srv, "alice-rw")
+	for i := 0; i < 5; i++ {
+		a.Do("SET", "k", "v")
+	}
+	ctx := context.Background()
+	srv.ReportUsage(ctx, lostAnswers{client}) // counted by HiveHub, answer lost
+	a.Do("GET", "k")                          // counted after the report was made
+	srv.ReportUsage(ctx, client)              // the same report again: dropped as a copy
+	srv.ReportUsage(ctx, client)              // then the GET
+	want := srv.Tenants.Get("alice").Ops(time.Now())
+	if u := fake.Usage("alice"); u.Operations != want || u.Reports != 2 {
+		t.Fatalf("HiveHub counted %+v, want %d operations in 2 reports", u, want)
+	}
+
+	// HiveHub is down when the server stops: what is unsent is saved, and
+	// the next run sends it, once.
+	a.Do("SET", "k2", "v")
+	a.Do("SET", "k3", "v")
+	if err := fake.SetDown(true); err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(t.TempDir(), "usage.json")
+	stop, cancel := context.WithCancel(ctx)
+	cancel()
+	srv.RunUsageReports(stop, client, time.Hour, state)
+	if _, err := os.Stat(state); err != nil {
+		t.Fatalf("unsent usage not saved: %v", err)
+	}
+	if err := fake.SetDown(false); err != nil {
+		t.Fatal(err)
+	}
+	next := startServer(t, func(c *Config) { c.ClusterMode, c.AdminKey = true, clusterAdminKey })
+	if err := next.LoadUnsentUsage(state); err != nil {
+		t.Fatal(err)
+	}
+	if err := next.LoadUnsentUsage(state); err != nil { // the file is gone: nothing added twice
+		t.Fatal(err)
+	}
+	next.ReportUsage(ctx, client)
+	if u := fake.Usage("alice"); u.Operations != want+2 {
+		t.Fatalf("after the restart HiveHub counted %d operations, want %d", u.Operations, want+2)
 	}
 }

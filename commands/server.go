@@ -52,6 +52,10 @@ type Server struct {
 	// it costs too much to do per command, and maxmemory needs no more.
 	heapBytes atomic.Int64
 	authLog   authLogLimiter
+
+	reportOnce   sync.Once
+	reportPrefix string
+	reportSeq    atomic.Int64
 }
 
 const memorySampleEvery = 100 * time.Millisecond

@@ -176,15 +176,16 @@ func (c *Client) Quota(ctx context.Context, userID string) (Quota, error) {
 	})
 }
 
-// ReportUsage tells HiveHub what a tenant used. It makes a single attempt:
-// a retry after an answer lost in transit would count the usage twice, so on
-// error the caller keeps the amounts and adds them to its next report.
-func (c *Client) ReportUsage(ctx context.Context, userID string, ops, storageBytes int64) error {
-	if !tenant.ValidUserID(userID) || ops < 0 || storageBytes < 0 {
+// ReportUsage tells HiveHub what a tenant used. It makes a single attempt;
+// the caller resends the very same report (same reportID, same amounts)
+// until one is accepted, and reportID lets HiveHub drop a copy whose first
+// answer was lost in transit, so nothing is counted twice.
+func (c *Client) ReportUsage(ctx context.Context, userID, reportID string, ops, storageBytes int64) error {
+	if !tenant.ValidUserID(userID) || ops < 0 || storageBytes < 0 || reportID == "" {
 		return fmt.Errorf("hivehub: usage report for %q: invalid arguments", userID)
 	}
 	body := map[string]any{"resource_type": "key_value", "resource_name": "synap",
-		"message_count": ops, "storage_bytes": storageBytes}
+		"message_count": ops, "storage_bytes": storageBytes, "report_id": reportID}
 	_, err := c.attempt(ctx, http.MethodPost, "/api/v1/synap/users/"+url.PathEscape(userID)+"/usage", body, nil)
 	switch {
 	case errors.Is(err, errNotFound):

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -615,7 +616,7 @@ func TestClientCacheBounded(t *testing.T) {
 func TestClientReportUsage(t *testing.T) {
 	e := hubSetup(t, Options{})
 	for _, u := range [][2]int64{{5, 100}, {7, 80}} {
-		if err := e.c.ReportUsage(hubCtx, "alice", u[0], u[1]); err != nil {
+		if err := e.c.ReportUsage(hubCtx, "alice", fmt.Sprint("r", u[0], "-", u[1]), u[0], u[1]); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -626,11 +627,11 @@ func TestClientReportUsage(t *testing.T) {
 	if err != nil || q.MonthlyOperationsUsed != 12 || q.StorageUsedBytes != 80 {
 		t.Fatalf("quota after reports = %+v %v", q, err)
 	}
-	if err := e.c.ReportUsage(hubCtx, "carol", 1, 1); !errors.Is(err, ErrUnknownTenant) {
+	if err := e.c.ReportUsage(hubCtx, "carol", "r-c", 1, 1); !errors.Is(err, ErrUnknownTenant) {
 		t.Fatalf("unknown tenant: %v, want ErrUnknownTenant", err)
 	}
 	e.fake.SetStatus(500)
-	if err := e.c.ReportUsage(hubCtx, "alice", 1, 1); !errors.Is(err, ErrUnavailable) {
+	if err := e.c.ReportUsage(hubCtx, "alice", "r-a", 1, 1); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("HiveHub failing: %v, want ErrUnavailable", err)
 	}
 	if n := e.calls("/api/v1/synap/users/alice/usage"); n != 3 {

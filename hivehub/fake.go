@@ -36,6 +36,8 @@ type FakeServer struct {
 	endless bool
 	calls   map[string]int
 	usage   map[string]UsageTotals
+	// seenReports drops a usage report sent again after its answer was lost.
+	seenReports map[string]bool
 }
 
 // UsageTotals sums the usage reports received for a tenant.
@@ -56,7 +58,7 @@ type fakeData struct {
 // carry serviceKey as a bearer token.
 func NewFake(tenantsFile []byte, serviceKey string) (*FakeServer, error) {
 	f := &FakeServer{serviceKey: serviceKey, mux: http.NewServeMux(),
-		calls: map[string]int{}, usage: map[string]UsageTotals{}}
+		calls: map[string]int{}, usage: map[string]UsageTotals{}, seenReports: map[string]bool{}}
 	if err := f.SetTenants(tenantsFile); err != nil {
 		return nil, err
 	}
@@ -332,6 +334,7 @@ func (f *FakeServer) reportUsage(w http.ResponseWriter, r *http.Request) {
 		ResourceName string `json:"resource_name"`
 		MessageCount int64  `json:"message_count"`
 		StorageBytes int64  `json:"storage_bytes"`
+		ReportID     string `json:"report_id"`
 	}
 	if !fakeDecode(w, r, &in) {
 		return
@@ -345,6 +348,13 @@ func (f *FakeServer) reportUsage(w http.ResponseWriter, r *http.Request) {
 	if _, ok := f.data.tenants[id]; !ok {
 		fakeJSON(w, http.StatusNotFound, map[string]string{"error": "user not found"})
 		return
+	}
+	if in.ReportID != "" {
+		if f.seenReports[in.ReportID] {
+			w.WriteHeader(http.StatusNoContent) // a resent copy: accepted, not counted again
+			return
+		}
+		f.seenReports[in.ReportID] = true
 	}
 	u := f.usage[id]
 	u.Reports++

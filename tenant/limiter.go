@@ -100,8 +100,69 @@ func (t *Tenant) SetReportedBytes(n int64) { t.reportedBytes.Store(n) }
 // Unreported is how many operations HiveHub has not acknowledged yet.
 func (t *Tenant) Unreported() int64 { return t.total.Load() - t.reported.Load() }
 
-// Acknowledge records that HiveHub accepted n more operations.
-func (t *Tenant) Acknowledge(n int64) { t.reported.Add(n) }
+// Report is one usage report. Once made it is frozen: it is sent again,
+// unchanged and under the same ID, until HiveHub accepts it, so a copy whose
+// answer was lost cannot be counted twice (HiveHub drops repeated IDs).
+type Report struct {
+	ID    string `json:"id"`
+	Ops   int64  `json:"ops"`
+	Bytes int64  `json:"bytes"`
+}
+
+// NextReport returns the report to send: the pending one, or a new one of
+// the operations not yet reported (id names it) and the current bytes. It
+// returns false when there is nothing to report.
+func (t *Tenant) NextReport(id func() string, bytes int64) (Report, bool) {
+	t.reportMu.Lock()
+	defer t.reportMu.Unlock()
+	if t.pending != nil {
+		return *t.pending, true
+	}
+	ops := t.total.Load() - t.reported.Load() - t.inFlight
+	if ops == 0 && bytes == t.reportedBytes.Load() {
+		return Report{}, false
+	}
+	t.pending = &Report{ID: id(), Ops: ops, Bytes: bytes}
+	t.inFlight = ops
+	return *t.pending, true
+}
+
+// Accepted records that HiveHub accepted report r.
+func (t *Tenant) Accepted(r Report) {
+	t.reportMu.Lock()
+	defer t.reportMu.Unlock()
+	if t.pending == nil || t.pending.ID != r.ID {
+		return
+	}
+	t.reported.Add(r.Ops)
+	t.reportedBytes.Store(r.Bytes)
+	t.pending, t.inFlight = nil, 0
+}
+
+// Unsent is what a stopping server must keep: the pending report and the
+// operations counted after it.
+func (t *Tenant) Unsent() (pending *Report, more int64) {
+	t.reportMu.Lock()
+	defer t.reportMu.Unlock()
+	more = t.total.Load() - t.reported.Load() - t.inFlight
+	if t.pending != nil {
+		p := *t.pending
+		pending = &p
+	}
+	return pending, more
+}
+
+// Restore takes back what a previous run could not send.
+func (t *Tenant) Restore(pending *Report, more int64) {
+	t.reportMu.Lock()
+	defer t.reportMu.Unlock()
+	if pending != nil {
+		p := *pending
+		t.pending, t.inFlight = &p, p.Ops
+		t.total.Add(p.Ops)
+	}
+	t.total.Add(more)
+}
 
 type opsCounter struct {
 	month                atomic.Int32
@@ -111,4 +172,8 @@ type opsCounter struct {
 	// failed report loses nothing and a retried one counts nothing twice.
 	total, reported atomic.Int64
 	reportedBytes   atomic.Int64
+
+	reportMu sync.Mutex
+	pending  *Report
+	inFlight int64 // operations in pending
 }

@@ -52,12 +52,13 @@ type serveCmd struct {
 	HivehubTimeout        time.Duration `name:"hivehub-timeout" default:"2s" env:"SYNAP_HIVEHUB_TIMEOUT" help:"Time limit of one HiveHub call."`
 	HivehubGrace          time.Duration `name:"hivehub-grace" default:"5m" env:"SYNAP_HIVEHUB_GRACE" help:"How long keys already validated keep working while HiveHub cannot answer (0: not at all)."`
 	HivehubReportInterval time.Duration `name:"hivehub-report-interval" default:"60s" env:"SYNAP_HIVEHUB_REPORT_INTERVAL" help:"How often each tenant's operations and storage are reported to HiveHub."`
+	HivehubUsageFile      string        `name:"hivehub-usage-file" type:"path" env:"SYNAP_HIVEHUB_USAGE_FILE" placeholder:"FILE" help:"Where usage HiveHub has not accepted is kept across a stop (read and removed at start)."`
 }
 
 // hubSettings are the HiveHub settings: the binary uses them to build the
 // directory, so they live beside commands.Config rather than in it.
 type hubSettings struct {
-	URL, ServiceKey                                       string
+	URL, ServiceKey, UsageFile                            string
 	CacheTTL, NegativeTTL, Timeout, Grace, ReportInterval time.Duration
 }
 
@@ -356,6 +357,7 @@ func (s *serveCmd) config() (settings, error) {
 			Timeout:        s.HivehubTimeout,
 			Grace:          s.HivehubGrace,
 			ReportInterval: s.HivehubReportInterval,
+			UsageFile:      s.HivehubUsageFile,
 		},
 	}, nil
 }

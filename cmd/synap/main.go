@@ -120,11 +120,17 @@ func serve(set settings, stderr io.Writer) int {
 		// HiveHub's answers refresh themselves; SIGHUP must not stop a
 		// server that was run with the same signals as the file mode.
 		reload = func() { log.Info("SIGHUP: nothing to reload, the directory is HiveHub", "hivehub-url", hub.URL) }
+		if hub.UsageFile != "" {
+			if err := srv.LoadUnsentUsage(hub.UsageFile); err != nil {
+				fmt.Fprintf(stderr, "synap: cannot load the unsent usage file: %v\n", err)
+				return 1
+			}
+		}
 		ctx, cancel := context.WithCancel(context.Background())
 		reported := make(chan struct{})
 		go func() {
 			defer close(reported)
-			srv.RunUsageReports(ctx, client, hub.ReportInterval)
+			srv.RunUsageReports(ctx, client, hub.ReportInterval, hub.UsageFile)
 		}()
 		// Called once every client is gone, so the last report counts
 		// their last commands too.
