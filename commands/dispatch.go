@@ -116,6 +116,7 @@ func (s *Server) Exec(c *Client, args [][]byte) {
 		c.touch()
 	}
 	mark := c.W.Len()
+	c.Tx.MaxTTL = 0 // set again below for a tenant whose plan caps TTLs
 	cmd, errText := s.Table.Resolve(args)
 	switch {
 	case errText != "":
@@ -162,6 +163,10 @@ func (s *Server) refusedByKey(c *Client, cmd *Command, args [][]byte) bool {
 		return true
 	}
 	if t := c.T; t != nil {
+		c.Tx.MaxTTL = 0
+		if m := t.Limits().MaxTTLSeconds; m > 0 {
+			c.Tx.MaxTTL = m * 1000
+		}
 		if msg, why := overLimits(c, t, cmd, args); msg != "" {
 			t.Rejected(why)
 			s.reject(c, cmd, msg)
@@ -184,7 +189,7 @@ func overLimits(c *Client, t *tenant.Tenant, cmd *Command, args [][]byte) (strin
 	if l.MaxPayloadBytes > 0 && payload > l.MaxPayloadBytes {
 		return fmt.Sprintf("QUOTA payload of %d bytes exceeds the limit of %d bytes", payload, l.MaxPayloadBytes), tenant.RejectPayload
 	}
-	if ok, retry := t.Allow(c.clock); !ok {
+	if ok, retry := t.AllowUnder(l, c.clock); !ok {
 		ms := (retry + time.Millisecond - 1) / time.Millisecond
 		return fmt.Sprintf("RATELIMIT too many requests: limit %d/s, retry in %d ms", l.RequestsPerSecond, ms), tenant.RejectRateLimit
 	}
@@ -266,11 +271,6 @@ func (s *Server) run(c *Client, cmd *Command, args [][]byte) {
 	// million commands per second.
 	start := c.clock
 	c.Tx.Now = start.UnixMilli()
-	if c.T != nil {
-		if m := c.T.Limits().MaxTTLSeconds; m > 0 {
-			c.Tx.MaxTTL = m * 1000
-		}
-	}
 	mark := c.W.Len()
 	func() {
 		defer func() {

@@ -18,7 +18,11 @@ type bucket struct {
 // Allow spends one token of the tenant's rate limit. When none is left it
 // reports how long until one is.
 func (t *Tenant) Allow(now time.Time) (ok bool, retry time.Duration) {
-	l := t.Limits()
+	return t.AllowUnder(t.Limits(), now)
+}
+
+// AllowUnder is Allow with limits the caller already read.
+func (t *Tenant) AllowUnder(l Limits, now time.Time) (ok bool, retry time.Duration) {
 	rps := l.RequestsPerSecond
 	if rps <= 0 { // Unlimited, or no limits known yet
 		return true, 0
