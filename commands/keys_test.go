@@ -47,17 +47,7 @@ func keysSynapOnly(t *testing.T) {
 // keysList parses a rendered flat array of plain names, sorted.
 func keysList(t *testing.T, reply string) []string {
 	t.Helper()
-	if !strings.HasPrefix(reply, "[") || !strings.HasSuffix(reply, "]") {
-		t.Fatalf("not an array: %s", reply)
-	}
-	var out []string
-	for _, f := range strings.Fields(reply[1 : len(reply)-1]) {
-		s, err := strconv.Unquote(f)
-		if err != nil {
-			t.Fatalf("not a bulk string %q in %s", f, reply)
-		}
-		out = append(out, s)
-	}
+	out := commandStrings(t, reply)
 	slices.Sort(out)
 	return out
 }
