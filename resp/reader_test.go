@@ -67,28 +67,12 @@ func readerBytewise(data []byte) *readerSrc { return readerSized(data, 1) }
 // commands it produced (copied, since they alias the buffer) and how it
 // stopped: "" at a clean EOF, a protocol error's text, or "querybuf".
 func readerRun(src io.Reader, lim Limits, preAuth bool) ([][]string, string) {
-	rd := NewReader(src, lim)
-	var cmds [][]string
-	for {
-		args, err := rd.Next(preAuth)
-		if err != nil {
-			return cmds, readerErrText(err)
-		}
-		if args == nil {
-			if err := rd.Fill(); err != nil {
-				if err == io.EOF {
-					return cmds, ""
-				}
-				return cmds, readerErrText(err)
-			}
-			continue
-		}
-		cmd := make([]string, len(args))
-		for i, a := range args {
-			cmd[i] = string(a)
-		}
-		cmds = append(cmds, cmd)
+	got, stop := fuzzRun(src, lim, preAuth)
+	cmds := make([][]string, len(got))
+	for i, c := range got {
+		cmds[i] = c.args
 	}
+	return cmds, stop
 }
 
 func readerErrText(err error) string {
