@@ -49,6 +49,11 @@ type Client struct {
 	accessKey string
 	dirGen    uint64
 	authFails int
+	// Counters for T gathered over one batch of input and added to the
+	// tenant before the batch's replies are sent: a pipeline costs a few
+	// shared atomic updates instead of several per command, and a client
+	// never sees a reply before the counts that go with it.
+	pend      tenantPending
 	ReplyMode int
 	skipNext  bool
 	NoEvict   bool
@@ -63,6 +68,53 @@ type Client struct {
 	keyIdx          []int
 	keyBuf          [][]byte
 	ctx             Ctx
+}
+
+type tenantPending struct {
+	cmd          *Command // the command counted in cmdN
+	cmdN         int64
+	ops          int64
+	hits, misses int64
+	at           time.Time
+}
+
+// countCommand records one command run by the client's tenant.
+func (c *Client) countCommand(cmd *Command, at time.Time) {
+	p := &c.pend
+	if p.cmd != cmd && p.cmdN > 0 {
+		c.T.Commands[p.cmd.Index].Add(p.cmdN)
+		p.cmdN = 0
+	}
+	p.cmd = cmd
+	p.cmdN++
+	p.ops++
+	p.at = at
+	if p.ops >= pendFlushEvery {
+		c.flushTenant()
+	}
+}
+
+// pendFlushEvery bounds how far a long pipeline's counts may lag.
+const pendFlushEvery = 256
+
+// flushTenant adds the gathered counters to the tenant.
+func (c *Client) flushTenant() {
+	p, t := &c.pend, c.T
+	if t != nil {
+		if p.cmdN > 0 {
+			t.Commands[p.cmd.Index].Add(p.cmdN)
+		}
+		if p.ops > 0 {
+			t.CountOps(p.at, p.ops)
+		}
+		if p.hits > 0 {
+			t.Hits.Add(p.hits)
+		}
+		if p.misses > 0 {
+			t.Misses.Add(p.misses)
+		}
+	}
+	*p = tenantPending{}
 }
 
 func (c *Client) touch() { c.lastInteraction.Store(c.clock.UnixNano()) }

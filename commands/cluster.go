@@ -92,6 +92,7 @@ func (s *Server) bind(c *Client, p *tenant.Principal, key string) {
 		ns = s.Eng.Namespace(p.Namespace())
 		s.refreshLimits(t, p)
 	}
+	c.flushTenant() // counts so far belong to the tenant bound until now
 	old := c.T
 	c.mu.Lock()
 	c.P, c.T, c.DB = p, t, 0
@@ -127,6 +128,7 @@ func (s *Server) refreshLimits(t *tenant.Tenant, p *tenant.Principal) {
 
 // unbind drops c's principal: it must authenticate again.
 func (s *Server) unbind(c *Client) {
+	c.flushTenant()
 	if c.T != nil {
 		c.T.Connections.Add(-1)
 	}

@@ -194,7 +194,7 @@ func overLimits(c *Client, t *tenant.Tenant, cmd *Command, args [][]byte) (strin
 		return fmt.Sprintf("RATELIMIT too many requests: limit %d/s, retry in %d ms", l.RequestsPerSecond, ms), tenant.RejectRateLimit
 	}
 	if l.MonthlyOperations > 0 {
-		if used := t.Ops(c.clock); used >= l.MonthlyOperations {
+		if used := t.Ops(c.clock) + c.pend.ops; used >= l.MonthlyOperations {
 			return fmt.Sprintf("QUOTA monthly operations quota exceeded: used %d of %d", used, l.MonthlyOperations), tenant.RejectQuota
 		}
 	}
@@ -290,8 +290,7 @@ func (s *Server) run(c *Client, cmd *Command, args [][]byte) {
 	end := time.Now()
 	c.clock = end
 	if c.T != nil {
-		c.T.Commands[cmd.Index].Add(1)
-		c.T.CountOp(start)
+		c.countCommand(cmd, start)
 	}
 	s.Stats.Commands.Add(1)
 	cmd.stats.calls.Add(1)

@@ -84,13 +84,13 @@ func (x *Ctx) Read(key []byte) *engine.Entry {
 	en := x.Tx.Get(key)
 	if en == nil {
 		x.S.Stats.KeyspaceMisses.Add(1)
-		if t := x.C.T; t != nil {
-			t.Misses.Add(1)
+		if x.C.T != nil {
+			x.C.pend.misses++
 		}
 	} else {
 		x.S.Stats.KeyspaceHits.Add(1)
-		if t := x.C.T; t != nil {
-			t.Hits.Add(1)
+		if x.C.T != nil {
+			x.C.pend.hits++
 		}
 	}
 	return en

@@ -269,6 +269,7 @@ func (s *Server) serveConn(nc net.Conn, id int64) {
 	s.clients.Store(c.ID, c)
 	s.Stats.Connections.Add(1)
 	defer func() {
+		c.flushTenant()
 		if c.T != nil {
 			c.T.Connections.Add(-1)
 		}
@@ -291,6 +292,7 @@ func (s *Server) serveConn(nc net.Conn, id int64) {
 			return
 		}
 		if args == nil {
+			c.flushTenant()
 			if c.W.Len() > 0 && !c.flush() {
 				return
 			}
@@ -320,11 +322,15 @@ func (s *Server) serveConn(nc net.Conn, id int64) {
 		}
 		s.Exec(c, args)
 		if c.closeAfterReply.Load() {
+			c.flushTenant()
 			c.flush()
 			return
 		}
-		if c.W.Len() >= flushAbove && !c.flush() {
-			return
+		if c.W.Len() >= flushAbove {
+			c.flushTenant()
+			if !c.flush() {
+				return
+			}
 		}
 	}
 }

@@ -78,7 +78,10 @@ func (t *Tenant) inMonth(now time.Time) bool {
 
 // CountOp counts one operation in now's month; the count restarts when the
 // month changes.
-func (t *Tenant) CountOp(now time.Time) {
+func (t *Tenant) CountOp(now time.Time) { t.CountOps(now, 1) }
+
+// CountOps counts n operations in now's month.
+func (t *Tenant) CountOps(now time.Time, n int64) {
 	if !t.inMonth(now) {
 		m := monthOf(now)
 		if cur := t.month.Load(); cur != m {
@@ -91,8 +94,8 @@ func (t *Tenant) CountOp(now time.Time) {
 		t.monthStart.Store(start.UnixNano())
 		t.monthEnd.Store(start.AddDate(0, 1, 0).UnixNano())
 	}
-	t.ops.Add(1)
-	t.total.Add(1)
+	t.ops.Add(n)
+	t.total.Add(n)
 }
 
 // ReportedBytes is the storage figure HiveHub last accepted.
