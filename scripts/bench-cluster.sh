@@ -69,14 +69,22 @@ run() { # NAME PORT TEST PIPELINE [AUTH]
 	echo "$3 $4 $1 $row" >>"$results"
 	echo "bench-cluster: $1 $3 -P $4: $row" >&2
 }
+# The servers take turns going first, so none always runs on a warm or a
+# cold machine.
+order=(standalone one many)
 for ((round = 1; round <= ROUNDS; round++)); do
 	for pipeline in 1 16; do
 		for test in get set; do
-			run standalone "$p_std" $test $pipeline
-			run one "$p_one" $test $pipeline bench-key-0
-			run many "$p_many" $test $pipeline bench-key-0
+			for server in "${order[@]}"; do
+				case $server in
+				standalone) run standalone "$p_std" $test $pipeline ;;
+				one) run one "$p_one" $test $pipeline bench-key-0 ;;
+				many) run many "$p_many" $test $pipeline bench-key-0 ;;
+				esac
+			done
 		done
 	done
+	order=("${order[@]:1}" "${order[0]}")
 done
 median() {
 	awk -v t="$1" -v p="$2" -v s="$3" '$1 == t && $2 == p && $3 == s { print $4 }' "$results" |
