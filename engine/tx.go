@@ -348,6 +348,26 @@ func (tx *Tx) Each(fn func(key []byte, en *Entry) bool) {
 	}
 }
 
+// EachStored is Each including keys whose TTL passed but that are not
+// reclaimed yet: exactly what the namespace's counters count.
+func (tx *Tx) EachStored(fn func(key []byte, en *Entry) bool) {
+	for i := range tx.e.shards {
+		if !tx.holds(i) {
+			continue
+		}
+		more := true
+		tx.walk(i, 0, func(_ uint64, head *Entry) bool {
+			for en := head; en != nil && more; en = en.next {
+				more = fn(unsafeBytes(en.key), en)
+			}
+			return more
+		})
+		if !more {
+			return
+		}
+	}
+}
+
 // Scan visits at least count keys (whole hash groups) starting at cursor and
 // returns the cursor to continue from, 0 when the walk is complete.
 func (tx *Tx) Scan(cursor uint64, count int, fn func(key []byte, en *Entry)) uint64 {
