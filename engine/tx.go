@@ -310,6 +310,9 @@ func (tx *Tx) setExpire(sh *shard, id uint64, en *Entry, at int64) {
 // Updated re-accounts en after its value changed in place.
 func (tx *Tx) Updated(key []byte, en *Entry) {
 	size := int64(len(key)) + en.valueSize()
+	if size == en.size {
+		return // the common overwrite of a same-size value: no shared counter to touch
+	}
 	tx.ns.bytes.Add(size - en.size)
 	en.size = size
 }
