@@ -215,10 +215,13 @@ func (c *Client) SetProto(p int) {
 	c.mu.Unlock()
 }
 
-// SetFlags sets CLIENT NO-EVICT / NO-TOUCH.
-func (c *Client) SetFlags(noEvict, noTouch bool) {
+// SetNoEvict and SetNoTouch set the CLIENT NO-EVICT / NO-TOUCH flags.
+func (c *Client) SetNoEvict(on bool) { c.setFlag(&c.NoEvict, on) }
+func (c *Client) SetNoTouch(on bool) { c.setFlag(&c.NoTouch, on) }
+
+func (c *Client) setFlag(f *bool, on bool) {
 	c.mu.Lock()
-	c.NoEvict, c.NoTouch = noEvict, noTouch
+	*f = on
 	c.mu.Unlock()
 }
 

@@ -428,22 +428,13 @@ func clientOnOff(x *Ctx) (on, ok bool) {
 	return false, false
 }
 
-// The flags are set under the client's lock because CLIENT LIST on other
-// connections reads them.
-func cmdClientNoEvict(x *Ctx) {
-	if on, ok := clientOnOff(x); ok {
-		x.C.mu.Lock()
-		x.C.NoEvict = on
-		x.C.mu.Unlock()
-		x.W.OK()
-	}
-}
+func cmdClientNoEvict(x *Ctx) { clientSetFlag(x, x.C.SetNoEvict) }
 
-func cmdClientNoTouch(x *Ctx) {
+func cmdClientNoTouch(x *Ctx) { clientSetFlag(x, x.C.SetNoTouch) }
+
+func clientSetFlag(x *Ctx, set func(bool)) {
 	if on, ok := clientOnOff(x); ok {
-		x.C.mu.Lock()
-		x.C.NoTouch = on
-		x.C.mu.Unlock()
+		set(on)
 		x.W.OK()
 	}
 }

@@ -94,10 +94,11 @@ func startCluster(t testing.TB) *clusterFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(dir.Close)
-	srv := startServer(t, func(c *Config) {
+	srv := newTestServer(func(c *Config) {
 		c.ClusterMode, c.TenantsFile, c.AdminKey = true, path, clusterAdminKey
-	}, func(*Config) {})
-	srv.Dir = dir
+	})
+	srv.Dir = dir // before serving, as the binary does
+	serveTest(t, srv)
 	return &clusterFixture{srv: srv, dir: dir, path: path}
 }
 

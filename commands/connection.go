@@ -78,7 +78,8 @@ func cmdReset(x *Ctx) {
 	c.Select(0)
 	c.SetProto(2)
 	c.ReplyMode, c.skipNext = ReplyOn, false
-	c.SetFlags(false, false)
+	c.SetNoEvict(false)
+	c.SetNoTouch(false)
 	c.SetName("")
 	switch {
 	case x.S.Config().ClusterMode:

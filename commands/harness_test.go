@@ -13,19 +13,31 @@ import (
 // startServer runs a real Synap on a loopback port for the test's lifetime.
 func startServer(t testing.TB, opts ...func(*Config)) *Server {
 	t.Helper()
+	srv := newTestServer(opts...)
+	serveTest(t, srv)
+	return srv
+}
+
+// newTestServer builds a quiet server that is not serving yet, so a test
+// can adjust it (its table, its directory) first.
+func newTestServer(opts ...func(*Config)) *Server {
 	cfg := DefaultConfig()
 	cfg.Shards = 16
 	for _, o := range opts {
 		o(&cfg)
 	}
-	srv := NewServer(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return NewServer(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
+
+// serveTest serves srv on a loopback port until the test ends.
+func serveTest(t testing.TB, srv *Server) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv.Start(ln)
 	t.Cleanup(func() { _ = srv.Close() })
-	return srv
 }
 
 // dial opens a raw client to srv.

@@ -32,8 +32,9 @@ func startHiveHubCluster(t *testing.T) (*Server, *hivehub.FakeServer, *hivehub.C
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := startServer(t, func(c *Config) { c.ClusterMode, c.AdminKey = true, clusterAdminKey })
-	srv.Dir = client
+	srv := newTestServer(func(c *Config) { c.ClusterMode, c.AdminKey = true, clusterAdminKey })
+	srv.Dir = client // before serving, as the binary does
+	serveTest(t, srv)
 	return srv, fake, client
 }
 

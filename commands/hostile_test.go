@@ -3,8 +3,6 @@ package commands
 import (
 	"bytes"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"runtime"
 	"strings"
@@ -21,12 +19,7 @@ import (
 // "hostilekeys ..." has a KeysFn with an off-by-one bug.
 func hostileStart(t *testing.T, opts ...func(*Config)) *Server {
 	t.Helper()
-	cfg := DefaultConfig()
-	cfg.Shards = 16
-	for _, o := range opts {
-		o(&cfg)
-	}
-	srv := NewServer(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	srv := newTestServer(opts...)
 	srv.Table.add(&Command{Name: "hostilepanic", Arity: 3, Flags: FlagWrite, FirstKey: 1, LastKey: 1, Step: 1,
 		Run: func(x *Ctx) {
 			if string(x.Args[2]) == "boom" {
@@ -38,12 +31,7 @@ func hostileStart(t *testing.T, opts ...func(*Config)) *Server {
 	srv.Table.add(&Command{Name: "hostilekeys", Arity: -2, Flags: FlagReadOnly,
 		KeysFn: func(args [][]byte) []int { return []int{len(args)} },
 		Run:    func(x *Ctx) { x.W.OK() }})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Start(ln)
-	t.Cleanup(func() { _ = srv.Close() })
+	serveTest(t, srv)
 	return srv
 }
 
