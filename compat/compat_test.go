@@ -49,6 +49,15 @@ var groups = []struct {
 	{"keys", &keyCases},
 	{"server", &serverCases},
 	{"errors", &errorCases},
+	{"hashes", &hashCases},
+	{"lists", &listCases},
+	{"sets", &setCases},
+	{"zsets", &zsetCases},
+	{"hll", &hllCases},
+	{"bitmaps", &bitmapCases},
+	{"geo", &geoCases},
+	{"transactions", &txCases},
+	{"sort", &sortCases},
 }
 
 func TestCompat(t *testing.T) {
