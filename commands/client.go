@@ -65,9 +65,19 @@ type Client struct {
 	clock           time.Time
 	closeAfterReply atomic.Bool
 	killed          atomic.Bool
-	keyIdx          []int
-	keyBuf          [][]byte
-	ctx             Ctx
+	// Transactions and blocking (multi.go, blocking.go).
+	multi      *multiState
+	inExec     bool
+	watching   []watched
+	watchDirty atomic.Bool // a watched key changed
+	blocked    *waiter
+	parked     atomic.Bool  // blocked, for other connections' CLIENT LIST and INFO
+	multiLen   atomic.Int64 // queued commands + 1 while in MULTI, for CLIENT LIST
+	readyBuf   []waitKey
+
+	keyIdx []int
+	keyBuf [][]byte
+	ctx    Ctx
 }
 
 type tenantPending struct {

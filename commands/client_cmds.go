@@ -206,6 +206,16 @@ func clientWriteLine(b *strings.Builder, x *Ctx, c *Client, now time.Time) {
 		cmd = "NULL"
 	}
 	flags := make([]byte, 0, 4)
+	queued := c.multiLen.Load() - 1 // -1: not in MULTI
+	if queued >= 0 {
+		flags = append(flags, 'x')
+	}
+	if c.parked.Load() {
+		flags = append(flags, 'b')
+	}
+	if c.watchDirty.Load() {
+		flags = append(flags, 'd')
+	}
 	if c.closeAfterReply.Load() {
 		flags = append(flags, 'c')
 	}
@@ -241,7 +251,7 @@ func clientWriteLine(b *strings.Builder, x *Ctx, c *Client, now time.Time) {
 	num("sub", 0)
 	num("psub", 0)
 	num("ssub", 0)
-	num("multi", -1)
+	num("multi", queued)
 	num("qbuf", int64(qbuf))
 	num("qbuf-free", 0)
 	num("argv-mem", int64(argvMem))

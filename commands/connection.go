@@ -30,9 +30,9 @@ func init() {
 			Group: "connection", Since: "6.0.0", Summary: "Handshakes with the Redis server.", Run: cmdHello},
 		&Command{Name: "select", Arity: 2, Flags: FlagLoading | FlagStale | FlagFast, ACL: []string{"fast", "connection"},
 			Group: "connection", Since: "1.0.0", Summary: "Changes the selected database.", Run: cmdSelect},
-		&Command{Name: "quit", Arity: -1, Flags: connFlags, ACL: []string{"fast", "connection"},
+		&Command{Name: "quit", Arity: -1, Flags: connFlags | FlagTxControl, ACL: []string{"fast", "connection"},
 			Group: "connection", Since: "1.0.0", Summary: "Closes the connection.", Run: cmdQuit},
-		&Command{Name: "reset", Arity: 1, Flags: connFlags, ACL: []string{"fast", "connection"},
+		&Command{Name: "reset", Arity: 1, Flags: connFlags | FlagTxControl, ACL: []string{"fast", "connection"},
 			Group: "connection", Since: "6.2.0", Summary: "Resets the connection.", Run: cmdReset},
 	)
 }
@@ -75,6 +75,7 @@ func cmdSelect(x *Ctx) {
 
 func cmdReset(x *Ctx) {
 	c := x.C
+	x.S.endTx(c)
 	c.Select(0)
 	c.SetProto(2)
 	c.ReplyMode, c.skipNext = ReplyOn, false

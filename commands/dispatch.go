@@ -119,6 +119,8 @@ func (s *Server) Exec(c *Client, args [][]byte) {
 	c.Tx.MaxTTL = 0 // set again below for a tenant whose plan caps TTLs
 	cmd, errText := s.Table.Resolve(args)
 	switch {
+	case c.multi != nil && (cmd == nil || cmd.Flags&FlagTxControl == 0):
+		s.queue(c, cmd, args, errText)
 	case errText != "":
 		s.reject(c, cmd, errText)
 	case !c.Authed && cmd.Flags&FlagNoAuth == 0 && s.authRequired():
@@ -140,6 +142,9 @@ func (s *Server) Exec(c *Client, args [][]byte) {
 		} else {
 			c.skipNext = true
 		}
+	}
+	if s.waits.readyN.Load() != 0 {
+		s.serveReady(c)
 	}
 }
 
@@ -199,18 +204,27 @@ func overLimits(c *Client, t *tenant.Tenant, cmd *Command, args [][]byte) (strin
 		}
 	}
 	if cmd.Flags&FlagDenyOOM != 0 {
-		if lim := l.StorageBytes; lim > 0 {
-			if used := c.NS.Bytes(); used >= lim || used+payload > lim {
-				return fmt.Sprintf("QUOTA storage quota exceeded: used %d of %d bytes", used, lim), tenant.RejectQuota
-			}
-		}
-		if lim := l.MaxKeys; lim > 0 {
-			if n := c.NS.Keys(); n >= lim {
-				return fmt.Sprintf("QUOTA key quota exceeded: %d of %d keys", n, lim), tenant.RejectQuota
-			}
+		if msg := overStorage(c, l, payload); msg != "" {
+			return msg, tenant.RejectQuota
 		}
 	}
 	return "", 0
+}
+
+// overStorage is the quota check of a command that may grow data: storage
+// (what is used, and what the arguments alone would add) and key count.
+func overStorage(c *Client, l tenant.Limits, payload int64) string {
+	if lim := l.StorageBytes; lim > 0 {
+		if used := c.NS.Bytes(); used >= lim || used+payload > lim {
+			return fmt.Sprintf("QUOTA storage quota exceeded: used %d of %d bytes", used, lim)
+		}
+	}
+	if lim := l.MaxKeys; lim > 0 {
+		if n := c.NS.Keys(); n >= lim {
+			return fmt.Sprintf("QUOTA key quota exceeded: %d of %d keys", n, lim)
+		}
+	}
+	return ""
 }
 
 const errOOM = "OOM command not allowed when used memory > 'maxmemory'."
@@ -264,13 +278,22 @@ func (s *Server) ErrorCounts() map[string]int64 {
 func (s *Server) ResetErrorCounts() { s.errorCounts.Clear() }
 
 func (s *Server) run(c *Client, cmd *Command, args [][]byte) {
-	x := &c.ctx
+	s.call(c, &c.ctx, cmd, args, true)
+	c.ctx = Ctx{}
+}
+
+// call runs one command in x: it takes the command's locks (when lock is
+// set; EXEC takes them for all its commands at once), runs the handler
+// under a recover, and counts the call.
+func (s *Server) call(c *Client, x *Ctx, cmd *Command, args [][]byte, lock bool) {
 	*x = Ctx{S: s, C: c, Cmd: cmd, Args: args, W: c.W, Tx: c.Tx}
 	// One clock read per command: the end of one command is the start of
 	// the next in a pipeline. Reading the wall clock is a real cost at a
 	// million commands per second.
 	start := c.clock
-	c.Tx.Now = start.UnixMilli()
+	if lock {
+		c.Tx.Now = start.UnixMilli()
+	}
 	mark := c.W.Len()
 	func() {
 		defer func() {
@@ -280,11 +303,15 @@ func (s *Server) run(c *Client, cmd *Command, args [][]byte) {
 				c.W.Truncate(mark)
 				x.Error("ERR internal error while running '" + cmd.Name + "'")
 			}
-			c.Tx.End()
+			if lock {
+				c.Tx.End()
+			}
 		}()
 		// Finding the keys runs command-specific code too (KeysFn), so it
 		// is inside the recover: a bug there costs the command, not the server.
-		s.lock(c, cmd, args)
+		if lock {
+			s.lock(c, cmd, args)
+		}
 		cmd.Run(x)
 	}()
 	end := time.Now()
@@ -305,7 +332,6 @@ func (s *Server) run(c *Client, cmd *Command, args [][]byte) {
 		c.lastCmd = cmd.Name
 		c.mu.Unlock()
 	}
-	*x = Ctx{}
 }
 
 // lock takes the shard locks the table says cmd needs.

@@ -47,6 +47,8 @@ type Server struct {
 	wg        sync.WaitGroup
 
 	Stats ServerStats
+	// waits tracks watched keys and blocked clients.
+	waits *keyWaits
 
 	// heapBytes is the live heap, sampled every memorySampleEvery: reading
 	// it costs too much to do per command, and maxmemory needs no more.
@@ -115,6 +117,7 @@ func NewServer(cfg Config, log *slog.Logger) *Server {
 		lastSave:    time.Now().Unix(),
 		done:        make(chan struct{}),
 	}
+	s.waits = newKeyWaits(s.Eng)
 	for i := 0; i < cfg.Databases; i++ {
 		name := ""
 		if i > 0 {
@@ -270,6 +273,7 @@ func (s *Server) serveConn(nc net.Conn, id int64) {
 	s.Stats.Connections.Add(1)
 	defer func() {
 		c.flushTenant()
+		s.endTx(c)
 		if c.T != nil {
 			c.T.Connections.Add(-1)
 		}
@@ -321,6 +325,9 @@ func (s *Server) serveConn(nc net.Conn, id int64) {
 			continue
 		}
 		s.Exec(c, args)
+		if c.blocked != nil && !s.waitBlocked(c) {
+			return
+		}
 		if c.closeAfterReply.Load() {
 			c.flushTenant()
 			c.flush()

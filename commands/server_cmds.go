@@ -248,7 +248,13 @@ func infoServer(x *Ctx, b *serverInfoBuf) {
 func infoClients(x *Ctx, b *serverInfoBuf) {
 	b.int("connected_clients", int64(len(clientsLive(x))))
 	b.int("cluster_connections", 0)
-	b.int("blocked_clients", 0) // no command blocks yet
+	blocked := 0
+	for _, c := range clientsLive(x) {
+		if c.parked.Load() {
+			blocked++
+		}
+	}
+	b.int("blocked_clients", int64(blocked))
 	b.int("maxclients", int64(x.S.Config().MaxClients))
 }
 

@@ -33,6 +33,9 @@ const (
 	// FlagKeyspace is Synap's own: the command walks or clears the whole
 	// keyspace (KEYS, SCAN, FLUSHDB), so the dispatcher locks every shard.
 	FlagKeyspace
+	// FlagTxControl is Synap's own: the command runs at once inside MULTI
+	// instead of being queued (MULTI, EXEC, DISCARD, WATCH, QUIT, RESET).
+	FlagTxControl
 )
 
 var flagNames = []struct {

@@ -131,6 +131,11 @@ type Engine struct {
 	byName map[string]*Namespace
 	byID   atomic.Pointer[[]*Namespace]
 
+	// interest counts the keys someone waits on (WATCH, blocked pops);
+	// while it is zero a change costs one atomic load and no call.
+	interest atomic.Int64
+	notify   func(ns *Namespace, key []byte)
+
 	expiredKeys atomic.Int64 // reclaimed by TTL, for INFO stats
 	clock       atomic.Uint32
 	start       time.Time
@@ -167,6 +172,22 @@ func New(n int) *Engine {
 	e.byID.Store(&empty)
 	go e.activeExpire()
 	return e
+}
+
+// OnChange sets the function told about every change to a key (value, TTL,
+// removal, expiry, flush) while interest is positive. It runs under the
+// key's shard lock, so it must not take shard locks itself. Set it before
+// serving.
+func (e *Engine) OnChange(fn func(ns *Namespace, key []byte)) { e.notify = fn }
+
+// AddInterest raises (or, negative, lowers) the number of keys someone
+// listens to; changes are reported only while it is positive.
+func (e *Engine) AddInterest(n int64) { e.interest.Add(n) }
+
+func (e *Engine) changed(ns *Namespace, key []byte) {
+	if e.interest.Load() > 0 && e.notify != nil {
+		e.notify(ns, key)
+	}
 }
 
 // Close stops background work.
@@ -241,3 +262,6 @@ func unsafeSlice(s string) []byte { return unsafe.Slice(unsafe.StringData(s), le
 
 // ResetStats zeroes the engine's counters (CONFIG RESETSTAT).
 func (e *Engine) ResetStats() { e.expiredKeys.Store(0) }
+
+// Interest is the number of keys someone listens to (tests).
+func (e *Engine) Interest() int64 { return e.interest.Load() }

@@ -60,6 +60,7 @@ func (e *Engine) expireShard(sh *shard, now int64) bool {
 		ns.keys.Add(-1)
 		ns.bytes.Add(-en.size)
 		e.expiredKeys.Add(1)
+		e.changed(ns, unsafeBytes(en.key))
 	}
 	return true
 }

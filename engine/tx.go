@@ -154,6 +154,18 @@ func (tx *Tx) In(ns *Namespace) *Tx {
 	return &v
 }
 
+// Use makes the transaction's key operations address ns under the locks it
+// holds (a SELECT inside EXEC). A key hashes to the same shard in every namespace.
+func (tx *Tx) Use(ns *Namespace) { tx.ns = ns }
+
+// Expired reports whether key is stored with a TTL that has passed but is
+// not reclaimed yet (WATCH compares it at EXEC).
+func (tx *Tx) Expired(key []byte) bool {
+	sh, id := tx.locate(key)
+	en := sh.find(id, key)
+	return en != nil && !tx.live(en)
+}
+
 // Writable reports whether the locks are exclusive.
 func (tx *Tx) Writable() bool { return tx.write }
 
@@ -233,6 +245,7 @@ func (tx *Tx) PutExpire(key []byte, en *Entry, at int64) *Entry {
 		old.size = int64(len(key)) + old.valueSize()
 		tx.ns.bytes.Add(old.size - oldSize)
 		tx.setExpire(sh, id, old, at)
+		tx.e.changed(tx.ns, key)
 		return old
 	}
 	en.key = string(key)
@@ -244,6 +257,7 @@ func (tx *Tx) PutExpire(key []byte, en *Entry, at int64) *Entry {
 
 func (tx *Tx) insert(sh *shard, id uint64, en *Entry, at int64) {
 	sh.insert(id, en)
+	tx.e.changed(tx.ns, unsafeBytes(en.key))
 	tx.ns.keys.Add(1)
 	tx.ns.bytes.Add(en.size)
 	if at != 0 {
@@ -271,6 +285,7 @@ func (tx *Tx) Delete(key []byte) bool {
 
 func (tx *Tx) remove(sh *shard, id uint64, en *Entry) {
 	sh.unlink(id, en)
+	tx.e.changed(tx.ns, unsafeBytes(en.key))
 	if en.exp != 0 {
 		sh.expires.Delete(expItem{en.exp, id, en})
 		tx.ns.expires.Add(-1)
@@ -296,6 +311,7 @@ func (tx *Tx) setExpire(sh *shard, id uint64, en *Entry, at int64) {
 	if en.exp == at {
 		return
 	}
+	tx.e.changed(tx.ns, unsafeBytes(en.key))
 	if en.exp != 0 {
 		sh.expires.Delete(expItem{en.exp, id, en})
 		tx.ns.expires.Add(-1)
@@ -307,8 +323,10 @@ func (tx *Tx) setExpire(sh *shard, id uint64, en *Entry, at int64) {
 	}
 }
 
-// Updated re-accounts en after its value changed in place.
+// Updated re-accounts en after its value changed in place, and tells those
+// waiting on the key (WATCH, blocked clients) that it changed.
 func (tx *Tx) Updated(key []byte, en *Entry) {
+	tx.e.changed(tx.ns, key)
 	size := int64(len(key)) + en.valueSize()
 	if size == en.size {
 		return // the common overwrite of a same-size value: no shared counter to touch

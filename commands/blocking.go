@@ -1,0 +1,256 @@
+package commands
+
+import (
+	"errors"
+	"math"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"synap/engine"
+)
+
+// Blocking commands (BLPOP, BZPOPMIN...) park their connection's goroutine
+// until another command makes one of their keys servable. The change is
+// noticed by the engine (keyWaits.changed); the client that made it then
+// serves the waiters of the ready keys in arrival order, right after its own
+// command and before its next one, as Redis does in handleClientsBlockedOnKeys.
+// Serving runs the waiter's own pop under the waiter's keys' locks and writes
+// into the waiter's reply buffer; the parked goroutine only sends it.
+
+const (
+	waitWaiting int32 = iota
+	waitServed
+	waitGone // timed out, disconnected or killed
+)
+
+type waiter struct {
+	c         *Client
+	cmd       *Command
+	args      [][]byte // copied: the connection's read buffer moves on
+	ns        *engine.Namespace
+	keys      []waitKey
+	serve     func(*Ctx) bool
+	onTimeout func(*Ctx)
+	timeout   time.Duration // 0: forever
+	// mu is held while serving, so a timeout or disconnect that races a
+	// serve sees its final state.
+	mu    sync.Mutex
+	state atomic.Int32
+	done  chan struct{} // closed when served
+}
+
+const (
+	errTimeoutFloat    = "ERR timeout is not a float or out of range"
+	errTimeoutNegative = "ERR timeout is negative"
+)
+
+// ParseTimeout parses a blocking timeout in seconds (fractions allowed),
+// rounded up to whole milliseconds as Redis does. It replies the error
+// itself and returns ok=false on bad input. 0 means forever.
+func ParseTimeout(x *Ctx, arg []byte) (time.Duration, bool) {
+	f, ok := ParseFloat(arg)
+	if !ok || math.IsNaN(f) {
+		x.Error(errTimeoutFloat)
+		return 0, false
+	}
+	ms := math.Ceil(f * 1000)
+	// Redis converts to a long long: beyond its range the value turns
+	// negative, and so does the reply.
+	if ms < 0 || ms >= math.MaxInt64 {
+		x.Error(errTimeoutNegative)
+		return 0, false
+	}
+	const forever = float64(100 * 365 * 24 * time.Hour / time.Millisecond)
+	if ms >= forever {
+		return 0, true
+	}
+	return time.Duration(ms) * time.Millisecond, true
+}
+
+// Block parks the client on keys until serve succeeds, the timeout passes
+// (0: never) or the client goes away. Call it only after trying to serve at
+// once found nothing: it registers while the command still holds its
+// locks, so no change can slip in between. Inside MULTI it times out at
+// once, as Redis does. serve runs later with x.Tx holding the row's keys
+// for writing, x.Args the original arguments and x.W the blocked client's
+// writer; it returns true when it replied. onTimeout writes the timeout reply.
+func (x *Ctx) Block(keys [][]byte, timeout time.Duration, serve func(x *Ctx) bool, onTimeout func(x *Ctx)) {
+	c := x.C
+	if c.inExec || c.blocked != nil {
+		onTimeout(x)
+		return
+	}
+	w := &waiter{
+		c: c, cmd: x.Cmd, ns: x.Tx.NS(), serve: serve, onTimeout: onTimeout,
+		timeout: timeout, done: make(chan struct{}),
+	}
+	w.args = make([][]byte, len(x.Args))
+	for i, a := range x.Args {
+		w.args[i] = append([]byte(nil), a...)
+	}
+	kw := x.S.waits
+	kw.mu.Lock()
+	for _, k := range keys {
+		wk := waitKey{w.ns.ID, string(k)}
+		dup := false
+		for _, have := range w.keys {
+			dup = dup || have == wk
+		}
+		if dup {
+			continue
+		}
+		w.keys = append(w.keys, wk)
+		in := kw.interest(wk)
+		in.waiters = append(in.waiters, w)
+	}
+	kw.mu.Unlock()
+	c.blocked = w
+	c.parked.Store(true)
+}
+
+// unblock removes w from every key it waits on.
+func (kw *keyWaits) unblock(w *waiter) {
+	kw.mu.Lock()
+	for _, k := range w.keys {
+		if in := kw.keys[k]; in != nil {
+			in.waiters = removeItem(in.waiters, w)
+			kw.release(k, in)
+		}
+	}
+	kw.mu.Unlock()
+}
+
+// serveReady serves the clients blocked on keys changed by the command c
+// just ran, through c's idle transaction. Serving one can make others
+// ready (BLMOVE pushes), so it loops until nothing is left.
+func (s *Server) serveReady(c *Client) {
+	kw := s.waits
+	for kw.readyN.Load() != 0 {
+		c.readyBuf = kw.takeReady(c.readyBuf)
+		for _, k := range c.readyBuf {
+			var prev *waiter
+			for w := kw.nextWaiter(k, nil); w != nil; w = kw.nextWaiter(k, prev) {
+				if !s.serveWaiter(c.Tx, w) {
+					prev = w
+				}
+			}
+		}
+	}
+}
+
+// serveWaiter tries to serve w under its keys' locks and reports whether
+// it was served (or is no longer waiting).
+func (s *Server) serveWaiter(tx *engine.Tx, w *waiter) bool {
+	idx := w.cmd.KeyIndexes(nil, w.args)
+	keys := make([][]byte, len(idx))
+	for i, j := range idx {
+		keys[i] = w.args[j]
+	}
+	tx.Begin(w.ns, keys, true)
+	w.mu.Lock()
+	served := false
+	if w.state.Load() == waitWaiting {
+		x := &Ctx{S: s, C: w.c, Cmd: w.cmd, Args: w.args, W: w.c.W, Tx: tx}
+		mark := w.c.W.Len()
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					s.Stats.UnexpectedPanics.Add(1)
+					s.Log.Error("serving a blocked command panicked", "command", w.cmd.Name, "panic", r, "stack", string(debug.Stack()))
+					w.c.W.Truncate(mark)
+					x.Error("ERR internal error while running '" + w.cmd.Name + "'")
+					served = true
+				}
+			}()
+			served = w.serve(x)
+		}()
+		if served {
+			w.state.Store(waitServed)
+		}
+	} else {
+		served = true
+	}
+	w.mu.Unlock()
+	tx.End()
+	if served && w.state.Load() == waitServed {
+		s.waits.unblock(w)
+		select {
+		case <-w.done:
+		default:
+			close(w.done)
+		}
+	}
+	return served
+}
+
+// waitBlocked parks c's goroutine until its blocked command is served,
+// times out, or the client goes away; it reports whether to keep serving
+// the connection. While parked, the socket is still read, so a client that
+// hangs up (or is killed) is released at once and never served.
+func (s *Server) waitBlocked(c *Client) bool {
+	w := c.blocked
+	defer func() {
+		c.blocked = nil
+		c.parked.Store(false)
+	}()
+	if c.W.Len() > 0 && !c.flush() {
+		s.cancelWait(w)
+		return false
+	}
+	var timer <-chan time.Time
+	if w.timeout > 0 {
+		t := time.NewTimer(w.timeout)
+		defer t.Stop()
+		timer = t.C
+	}
+	_ = c.nc.SetReadDeadline(time.Time{})
+	readErr := make(chan error, 1)
+	go func() {
+		for {
+			if err := c.rd.Fill(); err != nil {
+				readErr <- err
+				return
+			}
+		}
+	}()
+	// stopReading ends the reader goroutine before the connection's own
+	// loop uses the reader again; what it read stays buffered.
+	stopReading := func() error {
+		_ = c.nc.SetReadDeadline(time.Unix(1, 0))
+		err := <-readErr
+		_ = c.nc.SetReadDeadline(time.Time{})
+		var ne interface{ Timeout() bool }
+		if errors.As(err, &ne) && ne.Timeout() {
+			return nil
+		}
+		return err
+	}
+	select {
+	case <-w.done:
+		return stopReading() == nil
+	case <-timer:
+		if s.cancelWait(w) {
+			x := &Ctx{S: s, C: c, Cmd: w.cmd, Args: w.args, W: c.W, Tx: c.Tx}
+			w.onTimeout(x)
+		}
+		return stopReading() == nil
+	case <-readErr:
+		// The peer hung up, was killed, or the server is closing.
+		s.cancelWait(w)
+		return false
+	}
+}
+
+// cancelWait withdraws w unless it was served meanwhile; it reports whether
+// it withdrew it.
+func (s *Server) cancelWait(w *waiter) bool {
+	w.mu.Lock()
+	withdrawn := w.state.CompareAndSwap(waitWaiting, waitGone)
+	w.mu.Unlock()
+	if withdrawn {
+		s.waits.unblock(w)
+	}
+	return withdrawn
+}

@@ -1,0 +1,322 @@
+package commands
+
+import (
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"synap/tenant"
+)
+
+func init() {
+	for k, v := range multiIsolation {
+		isolationExamples[k] = v
+	}
+	permissionModel["multi"] = tenant.NeedNone
+	permissionModel["exec"] = tenant.NeedNone
+	permissionModel["watch"] = tenant.NeedNone
+}
+
+// A transaction runs only the caller's own commands on the caller's own
+// keys; WATCH registers keys of the caller's namespace (bob changing his k1
+// cannot fail alice's EXEC, see TestMultiWatchIsPerNamespace).
+var multiIsolation = map[string][][]string{
+	"multi":   {{"multi"}},
+	"exec":    {{"exec"}},
+	"discard": {{"discard"}},
+	"watch":   {{"watch", "k1", "k2", "user:bob:k1"}},
+	"unwatch": {{"unwatch"}},
+}
+
+func TestMultiQueueAndExec(t *testing.T) {
+	srv := startServer(t)
+	c := dial(t, srv)
+	runSteps(t, c, []step{
+		{cmd: "EXEC", want: "-ERR EXEC without MULTI"},
+		{cmd: "DISCARD", want: "-ERR DISCARD without MULTI"},
+		{cmd: "MULTI", want: "+OK"},
+		{cmd: "MULTI", want: "-ERR MULTI calls can not be nested"},
+		{cmd: "WATCH k", want: "-ERR WATCH inside MULTI is not allowed"},
+		{cmd: "SET k v", want: "+QUEUED"},
+		{cmd: "INCR k", want: "+QUEUED"},
+		{cmd: "GET k", want: "+QUEUED"},
+		// Neither error above dooms the transaction; a runtime error inside
+		// EXEC does not stop the commands after it.
+		{cmd: "EXEC", want: `[+OK -ERR value is not an integer or out of range "v"]`},
+		{cmd: "EXEC", want: "-ERR EXEC without MULTI"},
+		{cmd: "MULTI", want: "+OK"},
+		{cmd: "EXEC", want: "[]"},
+		// Queue-time errors abort the whole transaction.
+		{cmd: "MULTI", want: "+OK"},
+		{cmd: "SET k other", want: "+QUEUED"},
+		{cmd: "GET", want: "-ERR wrong number of arguments for 'get' command"},
+		{cmd: "EXEC", want: "-EXECABORT Transaction discarded because of previous errors."},
+		{cmd: "GET k", want: `"v"`},
+		{cmd: "MULTI", want: "+OK"},
+		{cmd: "NOSUCH x", want: "-ERR unknown command 'NOSUCH', with args beginning with: 'x' "},
+		{cmd: "EXEC", want: "-EXECABORT Transaction discarded because of previous errors."},
+		// DISCARD drops the queue.
+		{cmd: "MULTI", want: "+OK"},
+		{cmd: "SET k dropped", want: "+QUEUED"},
+		{cmd: "DISCARD", want: "+OK"},
+		{cmd: "GET k", want: `"v"`},
+		// RESET leaves MULTI too.
+		{cmd: "MULTI", want: "+OK"},
+		{cmd: "SET k reset", want: "+QUEUED"},
+		{cmd: "RESET", want: "+RESET"},
+		{cmd: "EXEC", want: "-ERR EXEC without MULTI"},
+		{cmd: "GET k", want: `"v"`},
+		// SELECT inside EXEC moves the commands after it.
+		{cmd: "MULTI", want: "+OK"},
+		{cmd: "SELECT 1", want: "+QUEUED"},
+		{cmd: "SET k db1", want: "+QUEUED"},
+		{cmd: "SELECT 0", want: "+QUEUED"},
+		{cmd: "GET k", want: "+QUEUED"},
+		{cmd: "EXEC", want: `[+OK +OK +OK "v"]`},
+		{cmd: "SELECT 1", want: "+OK"},
+		{cmd: "GET k", want: `"db1"`},
+	})
+}
+
+func TestMultiRESP3NullOnWatchFailure(t *testing.T) {
+	srv := startServer(t)
+	c, other := dial(t, srv), dial(t, srv)
+	c.Do("HELLO", "3")
+	runSteps(t, c, []step{
+		{cmd: "WATCH k", want: "+OK"},
+		{cmd: "MULTI", want: "+OK"},
+		{cmd: "SET k mine", want: "+QUEUED"},
+	})
+	if got := other.Do("SET", "k", "theirs"); got != "+OK" {
+		t.Fatal(got)
+	}
+	runSteps(t, c, []step{
+		{cmd: "EXEC", want: "nil"},
+		{cmd: "GET k", want: `"theirs"`},
+	})
+}
+
+func TestMultiWatch(t *testing.T) {
+	srv := startServer(t)
+	c, other := dial(t, srv), dial(t, srv)
+	exec := func(t *testing.T, want string) {
+		t.Helper()
+		runSteps(t, c, []step{
+			{cmd: "MULTI", want: "+OK"},
+			{cmd: "INCR n", want: "+QUEUED"},
+			{cmd: "EXEC", want: want},
+		})
+	}
+	for _, tc := range []struct {
+		name   string
+		before []string // run by c before WATCH
+		change []string // run by other after WATCH; nil: nothing
+		want   string
+	}{
+		{"untouched", []string{"SET w 1"}, nil, "[:1]"},
+		{"changed", []string{"SET w 1"}, []string{"SET w 2"}, "nil"},
+		{"same value written", []string{"SET w 1"}, []string{"SET w 1"}, "nil"},
+		{"created", nil, []string{"SET w 1"}, "nil"},
+		{"deleted", []string{"SET w 1"}, []string{"DEL w"}, "nil"},
+		{"expire set", []string{"SET w 1"}, []string{"EXPIRE w 100"}, "nil"},
+		{"persisted", []string{"SET w 1 EX 100"}, []string{"PERSIST w"}, "nil"},
+		{"renamed away", []string{"SET w 1"}, []string{"RENAME w w2"}, "nil"},
+		{"renamed onto", []string{"SET w2 1"}, []string{"RENAME w2 w"}, "nil"},
+		{"appended", []string{"SET w 1"}, []string{"APPEND w x"}, "nil"},
+		{"incremented in place", []string{"SET w 1"}, []string{"INCR w"}, "nil"},
+		{"flushed", []string{"SET w 1"}, []string{"FLUSHDB"}, "nil"},
+		{"flushall", []string{"SET w 1"}, []string{"FLUSHALL"}, "nil"},
+		// Commands that change nothing leave the watch intact, as in Redis.
+		{"failed SET NX", []string{"SET w 1"}, []string{"SET w 2 NX"}, "[:1]"},
+		{"read", []string{"SET w 1"}, []string{"GET w"}, "[:1]"},
+		{"missing key deleted", nil, []string{"DEL w"}, "[:1]"},
+		{"flush without the key", []string{"SET other 1"}, []string{"FLUSHDB"}, "[:1]"},
+		{"other database", []string{"SET w 1"}, []string{"SELECT 1", "SET w 2", "SELECT 0"}, "[:1]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c.Do("FLUSHALL")
+			for _, b := range tc.before {
+				c.Do(strings.Fields(b)...)
+			}
+			if got := c.Do("WATCH", "w"); got != "+OK" {
+				t.Fatal(got)
+			}
+			for _, ch := range tc.change {
+				if got := other.Do(strings.Fields(ch)...); strings.HasPrefix(got, "-") {
+					t.Fatalf("%q: %s", ch, got)
+				}
+			}
+			exec(t, tc.want)
+		})
+	}
+	// The client's own change fails its EXEC too; UNWATCH forgets.
+	c.Do("FLUSHALL")
+	runSteps(t, c, []step{
+		{cmd: "WATCH w", want: "+OK"},
+		{cmd: "SET w mine", want: "+OK"},
+		{cmd: "MULTI", want: "+OK"},
+		{cmd: "INCR n", want: "+QUEUED"},
+		{cmd: "EXEC", want: "nil"},
+		{cmd: "WATCH w", want: "+OK"},
+		{cmd: "UNWATCH", want: "+OK"},
+	})
+	other.Do("SET", "w", "x")
+	exec(t, "[:1]")
+	// EXEC ends the watch: a change after it does not fail the next EXEC.
+	runSteps(t, c, []step{{cmd: "WATCH w", want: "+OK"}})
+	exec(t, "[:2]")
+	other.Do("SET", "w", "y")
+	exec(t, "[:3]")
+	// DISCARD ends it as well.
+	runSteps(t, c, []step{{cmd: "WATCH w", want: "+OK"}, {cmd: "MULTI", want: "+OK"}, {cmd: "DISCARD", want: "+OK"}})
+	other.Do("SET", "w", "z")
+	exec(t, "[:4]")
+}
+
+// A watched key whose TTL passes fails EXEC, whether or not anything has
+// reclaimed it yet; a key already expired when watched does not.
+func TestMultiWatchExpiry(t *testing.T) {
+	srv := startServer(t)
+	c := dial(t, srv)
+	runSteps(t, c, []step{
+		{cmd: "SET w 1 PX 30", want: "+OK"},
+		{cmd: "WATCH w", want: "+OK"},
+	})
+	time.Sleep(60 * time.Millisecond)
+	runSteps(t, c, []step{
+		{cmd: "MULTI", want: "+OK"},
+		{cmd: "PING", want: "+QUEUED"},
+		{cmd: "EXEC", want: "nil"},
+	})
+	srv.Eng.ReclaimExpired()
+	runSteps(t, c, []step{
+		{cmd: "SET w 1 PX 30", want: "+OK"},
+		{cmd: "WATCH w", want: "+OK"},
+	})
+	time.Sleep(60 * time.Millisecond)
+	srv.Eng.ReclaimExpired()
+	runSteps(t, c, []step{
+		{cmd: "MULTI", want: "+OK"},
+		{cmd: "PING", want: "+QUEUED"},
+		{cmd: "EXEC", want: "nil"},
+	})
+}
+
+// No client ever sees half of an EXEC: a reader of two counters that every
+// transaction increments together always finds them equal.
+func TestMultiIsAtomic(t *testing.T) {
+	srv := startServer(t)
+	w, r := dial(t, srv), dial(t, srv)
+	keys := []string{"a", "b", "c", "d"} // several shards
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; i < 500; i++ {
+			w.Do("MULTI")
+			for _, k := range keys {
+				w.Do("INCR", k)
+			}
+			if got := w.Do("EXEC"); !strings.HasPrefix(got, "[:") {
+				t.Errorf("EXEC: %s", got)
+				return
+			}
+		}
+		close(stop)
+	}()
+	reads := 0
+	for done := false; !done; reads++ {
+		select {
+		case <-stop:
+			done = true
+		default:
+		}
+		got := r.Do("MGET", "a", "b", "c", "d")
+		f := strings.Fields(strings.Trim(got, "[]"))
+		for _, v := range f[1:] {
+			if v != f[0] {
+				t.Fatalf("read %d saw a half-applied EXEC: %s", reads, got)
+			}
+		}
+	}
+	wg.Wait()
+	if got := r.Do("MGET", "a", "d"); got != `["500" "500"]` {
+		t.Fatalf("after 500 transactions: %s", got)
+	}
+}
+
+func TestMultiClientList(t *testing.T) {
+	srv := startServer(t)
+	c := dial(t, srv)
+	c.Do("MULTI")
+	c.Do("SET", "k", "v")
+	c.Do("SET", "k", "w")
+	list := dial(t, srv).Do("CLIENT", "LIST")
+	id := strings.TrimPrefix(c.Do("CLIENT", "ID"), "") // queued: not a reply we can use
+	if id != "+QUEUED" {
+		t.Fatalf("CLIENT ID inside MULTI: %s", id)
+	}
+	if !strings.Contains(list, "flags=x ") || !strings.Contains(list, "multi=2 ") {
+		t.Fatalf("CLIENT LIST of a client in MULTI with 2 queued: %s", list)
+	}
+	c.Do("DISCARD")
+	list = dial(t, srv).Do("CLIENT", "LIST")
+	if strings.Contains(list, "flags=x") || strings.Contains(list, "multi=2") {
+		t.Fatalf("after DISCARD: %s", list)
+	}
+}
+
+// Redis's WATCH cost is per watched key; many watchers and keys must all
+// be released when their clients go away.
+func TestMultiWatchReleasedOnDisconnect(t *testing.T) {
+	srv := startServer(t)
+	for i := 0; i < 20; i++ {
+		c := dial(t, srv)
+		c.Do("WATCH", "k"+strconv.Itoa(i), "shared")
+		c.Close()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		srv.waits.mu.Lock()
+		n := len(srv.waits.keys)
+		srv.waits.mu.Unlock()
+		if n == 0 && srv.Eng.Interest() == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d watched keys left after every watcher hung up", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// In cluster mode a tenant's WATCH is on its own key: another tenant writing
+// a key of the same name fails nothing, and a command the key may not run
+// is refused while queueing, which dooms the transaction.
+func TestMultiWatchIsPerNamespace(t *testing.T) {
+	f := startCluster(t)
+	alice, bob := f.as(t, "alice-rw"), f.as(t, "bob-rw")
+	runSteps(t, alice, []step{
+		{cmd: "SET k1 a", want: "+OK"},
+		{cmd: "WATCH k1", want: "+OK"},
+	})
+	if got := bob.Do("SET", "k1", "b"); got != "+OK" {
+		t.Fatal(got)
+	}
+	runSteps(t, alice, []step{
+		{cmd: "MULTI", want: "+OK"},
+		{cmd: "GET k1", want: "+QUEUED"},
+		{cmd: "EXEC", want: `["a"]`},
+	})
+	ro := f.as(t, "alice-ro")
+	runSteps(t, ro, []step{
+		{cmd: "MULTI", want: "+OK"},
+		{cmd: "GET k1", want: "+QUEUED"},
+		{cmd: "SET k1 x", want: "-NOPERM User alice-ro has no permissions to run the 'set' command"},
+		{cmd: "EXEC", want: "-EXECABORT Transaction discarded because of previous errors."},
+		{cmd: "GET k1", want: `"a"`},
+	})
+}
