@@ -3,6 +3,7 @@ package commands
 import (
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,7 +24,9 @@ func recount(srv *Server, ns *engine.Namespace) (keys, bytes, trackedKeys, track
 		if en.Kind == engine.KindString {
 			bytes += int64(len(en.Str))
 		} else if en.Obj != nil {
-			bytes += en.Obj.Size()
+			// Size is a counter kept by every mutation; the recount walks
+			// the content, so a mutation that forgets to adjust it shows.
+			bytes += en.Obj.(interface{ ComputeSize() int64 }).ComputeSize()
 		}
 		return true
 	})
@@ -69,7 +72,43 @@ func TestAccountingMatchesRecount(t *testing.T) {
 		func() []string { return []string{"MOVE", key(), "1"} },
 		func() []string { return []string{"FLUSHDB"} },
 	}
-	for step := 0; step < 3000; step++ {
+	// The other data types: keys collide with the strings above on purpose
+	// (WRONGTYPE, overwrites by SET, RENAME and COPY across kinds).
+	n := func() string { return strconv.Itoa(rng.IntN(40)) }
+	typed := [][]string{
+		{"HSET", "$k", "f$n", "$v", "f$n", "$v"}, {"HSETNX", "$k", "f$n", "$v"}, {"HDEL", "$k", "f$n", "f$n"},
+		{"HINCRBY", "$k", "c$n", "$n"}, {"HINCRBYFLOAT", "$k", "c$n", "1.25"},
+		{"LPUSH", "$k", "$v", "$v"}, {"RPUSH", "$k", "$v"}, {"LPOP", "$k"}, {"RPOP", "$k", "2"},
+		{"LSET", "$k", "0", "$v"}, {"LINSERT", "$k", "BEFORE", "$v", "$v"}, {"LREM", "$k", "0", "$v"},
+		{"LTRIM", "$k", "1", "-2"}, {"LMOVE", "$k", "$k", "LEFT", "RIGHT"}, {"RPOPLPUSH", "$k", "$k"},
+		{"SADD", "$k", "$n", "$v"}, {"SREM", "$k", "$n", "$n"}, {"SPOP", "$k"}, {"SMOVE", "$k", "$k", "$n"},
+		{"SINTERSTORE", "$k", "$k", "$k"}, {"SUNIONSTORE", "$k", "$k", "$k"}, {"SDIFFSTORE", "$k", "$k", "$k"},
+		{"ZADD", "$k", "$n", "m$n", "$n", "$v"}, {"ZINCRBY", "$k", "2", "m$n"}, {"ZREM", "$k", "m$n"},
+		{"ZPOPMIN", "$k"}, {"ZPOPMAX", "$k", "2"}, {"ZREMRANGEBYRANK", "$k", "0", "1"},
+		{"ZREMRANGEBYSCORE", "$k", "0", "$n"}, {"ZUNIONSTORE", "$k", "2", "$k", "$k"},
+		{"ZINTERSTORE", "$k", "2", "$k", "$k"}, {"ZRANGESTORE", "$k", "$k", "0", "-1"},
+		{"PFADD", "$k", "$v", "$v"}, {"PFMERGE", "$k", "$k"},
+		{"SETBIT", "$k", "$n", "1"}, {"BITOP", "OR", "$k", "$k", "$k"},
+		{"BITFIELD", "$k", "SET", "u8", "#$n", "200"},
+		{"GEOADD", "$k", "13.36", "38.11", "m$n"},
+		{"SORT", "$k", "ALPHA", "STORE", "$k"},
+	}
+	for _, tmpl := range typed {
+		if srv.Table.Lookup([]byte(tmpl[0])) == nil {
+			t.Logf("%s not implemented yet: not part of the sequence", tmpl[0])
+			continue
+		}
+		gens = append(gens, func() []string {
+			out := make([]string, len(tmpl))
+			for i, a := range tmpl {
+				a = strings.ReplaceAll(a, "$k", key())
+				a = strings.ReplaceAll(a, "$n", n())
+				out[i] = strings.ReplaceAll(a, "$v", val())
+			}
+			return out
+		})
+	}
+	for step := 0; step < 6000; step++ {
 		args := gens[rng.IntN(len(gens))]()
 		reply := c.Do(args...)
 		if len(reply) > 6 && reply[:6] == "ERROR:" {

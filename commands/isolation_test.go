@@ -318,10 +318,14 @@ func isolationLeaks(reply, other string) bool {
 // a leak there names nobody, so "does not contain bob" cannot catch it.
 // Keys are examples joined by spaces, before substitution.
 var isolationOwnView = map[string]func(reply string) bool{
-	"dbsize":                         func(r string) bool { return r == ":"+strconv.Itoa(isolationSeededKeys()) },
-	"info keyspace":                  func(r string) bool { return strings.Contains(r, "db0:keys="+strconv.Itoa(isolationSeededKeys())+",expires=2,") },
-	"keys *":                         func(r string) bool { return strings.Count(r, `"`) == 2*isolationSeededKeys() },
-	"scan 0 COUNT 1000":              func(r string) bool { return strings.HasPrefix(r, `["0" [`) && strings.Count(r, `"`) == 2+2*isolationSeededKeys() },
+	"dbsize": func(r string) bool { return r == ":"+strconv.Itoa(isolationSeededKeys()) },
+	"info keyspace": func(r string) bool {
+		return strings.Contains(r, "db0:keys="+strconv.Itoa(isolationSeededKeys())+",expires=2,")
+	},
+	"keys *": func(r string) bool { return strings.Count(r, `"`) == 2*isolationSeededKeys() },
+	"scan 0 COUNT 1000": func(r string) bool {
+		return strings.HasPrefix(r, `["0" [`) && strings.Count(r, `"`) == 2+2*isolationSeededKeys()
+	},
 	"exists k1 k2 k3 user:bob:k1 k9": func(r string) bool { return r == ":4" },
 	"client kill ID $ID":             func(r string) bool { return r == ":0" },
 	"client kill ADDR $ADDR":         func(r string) bool { return r == ":0" },
