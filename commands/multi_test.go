@@ -14,6 +14,7 @@ func init() {
 	for k, v := range multiIsolation {
 		isolationExamples[k] = v
 	}
+	isolationThrowaway["multi"] = true // it leaves the connection in MULTI
 	permissionModel["multi"] = tenant.NeedNone
 	permissionModel["exec"] = tenant.NeedNone
 	permissionModel["watch"] = tenant.NeedNone
