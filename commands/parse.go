@@ -61,12 +61,34 @@ func ParseFloat(b []byte) (float64, bool) {
 	case "-inf", "-infinity":
 		return math.Inf(-1), true
 	}
+	if strings.IndexByte(s, '_') >= 0 {
+		return 0, false // Go's digit separators; strtod has none
+	}
+	hex := len(s) > 2 && (s[0] == '0' || (len(s) > 3 && (s[0] == '-' || s[0] == '+') && s[1] == '0'))
+	if hex {
+		i := strings.IndexAny(s, "xX")
+		hex = i == 1 || i == 2
+	}
+	if hex && !strings.ContainsAny(s, "pP") {
+		s += "p0" // strtod takes hex without a binary exponent; Go requires one
+	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsNaN(f) {
 		// strtod accepts overflowing input as ±HUGE_VAL only with ERANGE, which Redis refuses.
 		return 0, false
 	}
+	if f == 0 && !hex && strings.ContainsAny(mantissa(s), "123456789") {
+		return 0, false // underflow to zero: ERANGE, which Redis refuses too
+	}
 	return f, true
+}
+
+// mantissa is a decimal number's text before its exponent.
+func mantissa(s string) string {
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		return s[:i]
+	}
+	return s
 }
 
 // IntArg parses args[i] as an integer, replying Redis's error when it is not one.
