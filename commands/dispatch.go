@@ -214,10 +214,8 @@ func overLimits(c *Client, t *tenant.Tenant, cmd *Command, args [][]byte) (strin
 // overStorage is the quota check of a command that may grow data: storage
 // (what is used, and what the arguments alone would add) and key count.
 func overStorage(c *Client, l tenant.Limits, payload int64) string {
-	if lim := l.StorageBytes; lim > 0 {
-		if used := c.NS.Bytes(); used >= lim || used+payload > lim {
-			return fmt.Sprintf("QUOTA storage quota exceeded: used %d of %d bytes", used, lim)
-		}
+	if msg := storageExceeded(c.NS, l, payload); msg != "" {
+		return msg
 	}
 	if lim := l.MaxKeys; lim > 0 {
 		if n := c.NS.Keys(); n >= lim {
@@ -225,6 +223,32 @@ func overStorage(c *Client, l tenant.Limits, payload int64) string {
 		}
 	}
 	return ""
+}
+
+func storageExceeded(ns *engine.Namespace, l tenant.Limits, add int64) string {
+	if lim := l.StorageBytes; lim > 0 {
+		if used := ns.Bytes(); used >= lim || used+add > lim {
+			return fmt.Sprintf("QUOTA storage quota exceeded: used %d of %d bytes", used, lim)
+		}
+	}
+	return ""
+}
+
+// GrowthAllowed refuses, with the storage quota's text, a write about to
+// add grow bytes that its arguments did not announce (SETRANGE or SETBIT
+// far out turns a few argument bytes into up to 512 MB), before anything
+// is allocated. It replies and returns false when refused.
+func (x *Ctx) GrowthAllowed(grow int64) bool {
+	t := x.C.T
+	if grow <= 0 || t == nil {
+		return true
+	}
+	if msg := storageExceeded(x.Tx.NS(), t.Limits(), grow); msg != "" {
+		t.Rejected(tenant.RejectQuota)
+		x.Error(msg)
+		return false
+	}
+	return true
 }
 
 const errOOM = "OOM command not allowed when used memory > 'maxmemory'."

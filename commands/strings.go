@@ -487,6 +487,13 @@ func cmdSetRange(x *Ctx) {
 		return
 	}
 	end := int(off) + len(val)
+	have := 0
+	if en != nil {
+		have = len(en.Str)
+	}
+	if !x.GrowthAllowed(int64(end - have)) {
+		return
+	}
 	if en == nil {
 		en = x.Tx.Put(key, &engine.Entry{Kind: engine.KindString, Str: make([]byte, end)})
 	} else if n := len(en.Str); end > n {
