@@ -71,7 +71,7 @@ func bitWritable(x *Ctx, key []byte, size uint64) (en *engine.Entry, dirty, ok b
 		return nil, false, false
 	}
 	if en == nil {
-		if !x.GrowthAllowed(int64(len(key))+int64(size)) {
+		if !x.GrowthAllowed(int64(len(key)) + int64(size)) {
 			return nil, false, false
 		}
 		return x.Tx.Put(key, &engine.Entry{Kind: engine.KindString, Str: make([]byte, size), Raw: true}), true, true

@@ -20,7 +20,11 @@ import (
 // into the waiter's reply buffer; the parked goroutine only sends it.
 
 const (
-	waitWaiting int32 = iota
+	// waitParking: registered, but its goroutine is still finishing the
+	// command (statistics, flushing earlier replies); nobody may write
+	// into its client until it parks.
+	waitParking int32 = iota
+	waitWaiting
 	waitServed
 	waitGone // timed out, disconnected or killed
 )
@@ -51,9 +55,22 @@ const (
 // itself and returns ok=false on bad input. 0 means forever.
 func ParseTimeout(x *Ctx, arg []byte) (time.Duration, bool) {
 	f, ok := ParseFloat(arg)
-	if !ok || math.IsNaN(f) {
-		x.Error(errTimeoutFloat)
-		return 0, false
+	if !ok {
+		// Redis reads a long double: beyond a double's range it is still a
+		// number, huge (a negative long long once in milliseconds) or tiny.
+		ld, ok := strLongDouble(arg)
+		switch {
+		case !ok || ld.IsInf():
+			x.Error(errTimeoutFloat)
+			return 0, false
+		case ld.MantExp(nil) > 0:
+			x.Error(errTimeoutNegative)
+			return 0, false
+		case ld.Sign() > 0:
+			return time.Millisecond, true // rounded up to a millisecond
+		default:
+			return 0, true // rounded up to -0: forever
+		}
 	}
 	ms := math.Ceil(f * 1000)
 	// Redis converts to a long long: beyond its range the value turns
@@ -123,8 +140,9 @@ func (kw *keyWaits) unblock(w *waiter) {
 }
 
 // serveReady serves the clients blocked on keys changed by the command c
-// just ran, through c's idle transaction. Serving one can make others
-// ready (BLMOVE pushes), so it loops until nothing is left.
+// just ran, through c's idle transaction, key by key in the order the keys
+// became ready. Serving one can make others ready (BLMOVE pushes), so it
+// loops until nothing is left.
 func (s *Server) serveReady(c *Client) {
 	kw := s.waits
 	for kw.readyN.Load() != 0 {
@@ -132,7 +150,7 @@ func (s *Server) serveReady(c *Client) {
 		for _, k := range c.readyBuf {
 			var prev *waiter
 			for w := kw.nextWaiter(k, nil); w != nil; w = kw.nextWaiter(k, prev) {
-				if !s.serveWaiter(c.Tx, w) {
+				if !s.serveWaiter(c.Tx, w, []byte(k.key)) {
 					prev = w
 				}
 			}
@@ -140,9 +158,10 @@ func (s *Server) serveReady(c *Client) {
 	}
 }
 
-// serveWaiter tries to serve w under its keys' locks and reports whether
-// it was served (or is no longer waiting).
-func (s *Server) serveWaiter(tx *engine.Tx, w *waiter) bool {
+// serveWaiter tries to serve w under its keys' locks, from the key ready
+// first when known, and reports whether it was served (or is no longer
+// waiting).
+func (s *Server) serveWaiter(tx *engine.Tx, w *waiter, ready []byte) bool {
 	idx := w.cmd.KeyIndexes(nil, w.args)
 	keys := make([][]byte, len(idx))
 	for i, j := range idx {
@@ -152,7 +171,7 @@ func (s *Server) serveWaiter(tx *engine.Tx, w *waiter) bool {
 	w.mu.Lock()
 	served := false
 	if w.state.Load() == waitWaiting {
-		x := &Ctx{S: s, C: w.c, Cmd: w.cmd, Args: w.args, W: w.c.W, Tx: tx}
+		x := &Ctx{S: s, C: w.c, Cmd: w.cmd, Args: w.args, W: w.c.W, Tx: tx, Ready: ready}
 		mark := w.c.W.Len()
 		func() {
 			defer func() {
@@ -199,6 +218,13 @@ func (s *Server) waitBlocked(c *Client) bool {
 		s.cancelWait(w)
 		return false
 	}
+	// Now the goroutine parks: from here on only a server may write into
+	// c, under w.mu. A change that came while parking was skipped by
+	// serveReady (the waiter was not servable yet), so try once now.
+	w.mu.Lock()
+	w.state.Store(waitWaiting)
+	w.mu.Unlock()
+	s.serveWaiter(c.Tx, w, nil)
 	var timer <-chan time.Time
 	if w.timeout > 0 {
 		t := time.NewTimer(w.timeout)
@@ -247,10 +273,31 @@ func (s *Server) waitBlocked(c *Client) bool {
 // it withdrew it.
 func (s *Server) cancelWait(w *waiter) bool {
 	w.mu.Lock()
-	withdrawn := w.state.CompareAndSwap(waitWaiting, waitGone)
+	withdrawn := w.state.CompareAndSwap(waitWaiting, waitGone) || w.state.CompareAndSwap(waitParking, waitGone)
 	w.mu.Unlock()
 	if withdrawn {
 		s.waits.unblock(w)
 	}
 	return withdrawn
+}
+
+// ReadyFirst is keys with the one whose change woke a served waiter moved
+// to the front, so a multi-key pop takes from the key ready first, as
+// Redis does; keys itself when that key is unknown or not among them.
+func (x *Ctx) ReadyFirst(keys [][]byte) [][]byte {
+	if x.Ready == nil {
+		return keys
+	}
+	for i, k := range keys {
+		if string(k) == string(x.Ready) {
+			if i == 0 {
+				return keys
+			}
+			out := make([][]byte, 0, len(keys))
+			out = append(out, k)
+			out = append(out, keys[:i]...)
+			return append(out, keys[i+1:]...)
+		}
+	}
+	return keys
 }

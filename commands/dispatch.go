@@ -21,6 +21,9 @@ type Ctx struct {
 	Args [][]byte
 	W    *resp.Writer
 	Tx   *engine.Tx
+	// Ready is, when a blocked command is served, the key whose change
+	// woke it (nil when unknown): Redis serves from the key ready first.
+	Ready []byte
 	// failed and errText are set by Error so statistics count failed calls.
 	failed  bool
 	errText string

@@ -30,6 +30,9 @@ var permissionModel = map[string]tenant.Need{
 	"set": tenant.NeedWrite, "incr": tenant.NeedWrite, "append": tenant.NeedWrite, "expire": tenant.NeedWrite,
 	"persist": tenant.NeedWrite, "rename": tenant.NeedWrite, "copy": tenant.NeedWrite,
 
+	"lpop": tenant.NeedWrite, "blpop": tenant.NeedWrite, "lmove": tenant.NeedWrite, "spop": tenant.NeedWrite,
+	"zpopmin": tenant.NeedWrite, "bzpopmax": tenant.NeedWrite, "sort": tenant.NeedWrite, "setbit": tenant.NeedWrite,
+
 	"del": tenant.NeedDelete, "unlink": tenant.NeedDelete, "getdel": tenant.NeedDelete,
 
 	"flushdb": tenant.NeedAdmin, "flushall": tenant.NeedAdmin, "client|kill": tenant.NeedAdmin,
@@ -43,6 +46,21 @@ var permissionModel = map[string]tenant.Need{
 func permissionRevealsModel(name string, args []string) bool {
 	switch name {
 	case "getset", "getdel", "getex":
+		return true
+	// Pops and moves hand out what they remove.
+	case "lpop", "rpop", "lmpop", "blpop", "brpop", "blmpop", "lmove", "blmove", "rpoplpush", "brpoplpush",
+		"spop", "zpopmin", "zpopmax", "zmpop", "bzpopmin", "bzpopmax", "bzmpop":
+		return true
+	// They return the old bits they overwrite.
+	case "setbit", "bitfield":
+		return true
+	// Without STORE they return the data they read.
+	case "sort", "georadius", "georadiusbymember":
+		for _, a := range args[2:] {
+			if strings.EqualFold(a, "STORE") || strings.EqualFold(a, "STOREDIST") {
+				return false
+			}
+		}
 		return true
 	case "set":
 		for _, a := range args[3:] {
