@@ -1,0 +1,627 @@
+package commands
+
+import (
+	"bytes"
+	"math"
+	"math/big"
+	"slices"
+	"strconv"
+	"unsafe"
+
+	"synap/engine"
+	"synap/resp"
+)
+
+// SORT and SORT_RO, with Redis 7.0's semantics down to its quirks: LIMIT
+// clamping, a BY pattern without '*' that disables sorting for good, ties
+// broken by the element, strtod's idea of a number.
+
+const errSortScore = "ERR One or more scores can't be converted into double"
+
+func init() {
+	acl := func(rw string) []string { return []string{rw, "set", "sortedset", "list", "slow", "dangerous"} }
+	const complexity = "O(N+M*log(M)) for N elements to sort and M returned; O(N) when not sorting"
+	// The rows lock the whole keyspace (FlagKeyspace): BY and GET patterns
+	// read keys named by the sorted elements, which no key position can
+	// announce. Only a pattern with a '*' does (not "#", not "nosort"), but
+	// the table cannot say "sometimes", so every SORT locks every shard. In
+	// cluster mode the patterns resolve in the caller's namespace only,
+	// like every key.
+	register(
+		&Command{Name: "sort", Arity: -2, Flags: FlagWrite | FlagDenyOOM | FlagKeyspace,
+			FirstKey: 1, LastKey: 1, Step: 1, KeysFn: sortKeys, ACL: acl("write"),
+			// Without STORE the sorted elements (and GET's values) come back.
+			Reveals: func(args [][]byte) bool { return len(sortKeys(args)) == 1 },
+			Group:   "generic", Since: "1.0.0", Complexity: complexity,
+			Summary: "Orders the elements of a list, set or sorted set, optionally by other keys' values, and returns or stores them.",
+			Run:     func(x *Ctx) { sortCommand(x, false) }},
+		&Command{Name: "sort_ro", Arity: -2, Flags: FlagReadOnly | FlagKeyspace,
+			FirstKey: 1, LastKey: 1, Step: 1, KeysFn: func([][]byte) []int { return []int{1} }, ACL: acl("read"),
+			Group: "generic", Since: "7.0.0", Complexity: complexity,
+			Summary: "Orders the elements of a list, set or sorted set and returns them, without STORE.",
+			Run:     func(x *Ctx) { sortCommand(x, true) }},
+	)
+}
+
+// sortKeys finds SORT's keys as Redis's sortGetKeys does: the sorted key,
+// and the last STORE destination, skipping the arguments of LIMIT, GET and BY.
+func sortKeys(args [][]byte) []int {
+	keys := []int{1}
+	store := 0
+	for i := 2; i < len(args); i++ {
+		switch a := args[i]; {
+		case strEq(a, "limit"):
+			i += 2
+		case strEq(a, "get"), strEq(a, "by"):
+			i++
+		case strEq(a, "store") && i+1 < len(args):
+			store = i + 1
+		}
+	}
+	if store > 0 {
+		keys = append(keys, store)
+	}
+	return keys
+}
+
+// sortOpts is a parsed SORT command line.
+type sortOpts struct {
+	key, by, store []byte
+	gets           [][]byte
+	hasBy          bool
+	hasStore       bool
+	desc, alpha    bool
+	// dontsort: a BY pattern without '*' gives every element the same
+	// weight, so the value's own order is kept. A later BY does not undo it.
+	dontsort      bool
+	offset, count int64 // LIMIT; count -1: to the end
+	keyBuf        []byte
+}
+
+func sortParse(x *Ctx, readonly bool) (o sortOpts, ok bool) {
+	args := x.Args
+	o.key, o.count = args[1], -1
+	for j := 2; j < len(args); j++ {
+		left := len(args) - j - 1
+		switch a := args[j]; {
+		case strEq(a, "asc"):
+			o.desc = false
+		case strEq(a, "desc"):
+			o.desc = true
+		case strEq(a, "alpha"):
+			o.alpha = true
+		case strEq(a, "limit") && left >= 2:
+			if o.offset, ok = x.IntArg(j + 1); !ok {
+				return o, false
+			}
+			if o.count, ok = x.IntArg(j + 2); !ok {
+				return o, false
+			}
+			j += 2
+		case !readonly && strEq(a, "store") && left >= 1:
+			o.store, o.hasStore = args[j+1], true
+			j++
+		case strEq(a, "by") && left >= 1:
+			o.by, o.hasBy = args[j+1], true
+			if bytes.IndexByte(cString(o.by), '*') < 0 {
+				o.dontsort = true
+			}
+			j++
+		case strEq(a, "get") && left >= 1:
+			o.gets = append(o.gets, args[j+1])
+			j++
+		default:
+			x.SyntaxError()
+			return o, false
+		}
+	}
+	return o, true
+}
+
+// sortItem is one element with what it is sorted by.
+type sortItem struct {
+	elem  []byte
+	key   []byte // ALPHA: the bytes compared, found once rather than per comparison
+	score float64
+	// hasKey is false for ALPHA BY when the pattern found nothing: such
+	// elements come first.
+	hasKey bool
+}
+
+func sortCommand(x *Ctx, readonly bool) {
+	o, ok := sortParse(x, readonly)
+	if !ok {
+		return
+	}
+	en := x.Read(o.key)
+	if en != nil && en.Kind != engine.KindList && en.Kind != engine.KindSet && en.Kind != engine.KindZSet {
+		x.Error(resp.ErrWrongType)
+		return
+	}
+	if z, ok := sortZSet(en); ok && !readonly {
+		sortExpandZSet(z)
+	}
+	// A set has no order of its own worth storing: Redis sorts it
+	// alphabetically rather than store its hash table's order.
+	if o.dontsort && en != nil && en.Kind == engine.KindSet && o.hasStore {
+		o.dontsort, o.alpha, o.hasBy = false, true, false
+	}
+	n := sortLen(en)
+	start, end := sortRange(n, o.offset, o.count)
+	var items []sortItem
+	ordered := en != nil && (en.Kind == engine.KindList || en.Kind == engine.KindZSet)
+	if ordered && o.dontsort {
+		// Only the requested range is loaded, in the value's own order.
+		if end >= start {
+			items = sortLoadRange(en, start, end-start+1, o.desc)
+			end -= start
+			start = 0
+		}
+	} else {
+		items = sortLoadAll(en, n)
+	}
+
+	if !o.dontsort {
+		if !sortWeigh(x, &o, items) {
+			x.Error(errSortScore)
+			return
+		}
+		if end >= start {
+			items = sortItems(items, o.alpha, o.desc)[start : end+1]
+			end -= start
+			start = 0
+		}
+	}
+	if end < start {
+		items = nil
+	} else {
+		items = items[start : end+1]
+	}
+	if o.hasStore {
+		sortStoreResult(x, &o, items)
+	} else {
+		sortReply(x, &o, items)
+	}
+}
+
+// sortWeigh gives every item what it is sorted by: its BY value or itself,
+// as a number, or as bytes for ALPHA. It reports false when a weight is
+// not a number.
+func sortWeigh(x *Ctx, o *sortOpts, items []sortItem) bool {
+	ok := true
+	for i := range items {
+		it := &items[i]
+		by := it.elem
+		if o.hasBy {
+			v, found := sortLookup(x, o, o.by, it.elem)
+			if !found {
+				continue // numeric weight 0; ALPHA: sorts before any value
+			}
+			by = v
+		}
+		if o.alpha {
+			// Redis collates with strcoll, under the C.UTF-8 locale it
+			// runs with here: bytes up to the first zero byte. STORE
+			// compares whole binary strings instead.
+			if !o.hasStore {
+				by = cString(by)
+			}
+			it.key, it.hasKey = by, true
+			continue
+		}
+		f, valid := sortStrtod(by)
+		it.score = f
+		ok = ok && valid
+	}
+	return ok
+}
+
+// sortReply writes the selected items, or for each the values of the GET
+// patterns (null when missing).
+func sortReply(x *Ctx, o *sortOpts, items []sortItem) {
+	if len(o.gets) == 0 {
+		x.W.Array(len(items))
+		for _, it := range items {
+			x.W.Bulk(it.elem)
+		}
+		return
+	}
+	x.W.Array(len(items) * len(o.gets))
+	for _, it := range items {
+		for _, pat := range o.gets {
+			if v, found := sortLookup(x, o, pat, it.elem); found {
+				x.W.Bulk(v)
+			} else {
+				x.W.Null()
+			}
+		}
+	}
+}
+
+// sortStoreResult stores what sortReply would write as a list, a missing
+// GET value as an empty string; an empty result deletes the destination.
+func sortStoreResult(x *Ctx, o *sortOpts, items []sortItem) {
+	vals := make([][]byte, 0, len(items)*max(len(o.gets), 1))
+	for _, it := range items {
+		if len(o.gets) == 0 {
+			vals = append(vals, it.elem)
+		}
+		for _, pat := range o.gets {
+			v, _ := sortLookup(x, o, pat, it.elem)
+			vals = append(vals, v)
+		}
+	}
+	if len(vals) == 0 {
+		x.Tx.Delete(o.store)
+	} else {
+		x.Tx.Put(o.store, engine.NewObject(engine.KindList, engine.NewListOf(vals)))
+	}
+	x.W.Int(int64(len(vals)))
+}
+
+// sortRange applies LIMIT to n elements exactly as Redis computes it,
+// returning the inclusive range [start, end]; end < start when empty.
+func sortRange(n int, offset, count int64) (start, end int64) {
+	vlen := int64(n)
+	start = min(max(offset, 0), vlen)
+	count = min(max(count, -1), vlen)
+	if count < 0 {
+		end = vlen
+	} else {
+		end = start + count - 1
+	}
+	if start >= vlen {
+		start, end = vlen-1, vlen-2
+	}
+	if end >= vlen {
+		end = vlen - 1
+	}
+	return start, end
+}
+
+// sortItems returns items in order, as Redis's sortCompare orders them.
+// Numeric weights that are equal fall back to the elements, so the result
+// does not depend on the input order; the ties left (ALPHA with BY) Redis
+// leaves to glibc's qsort, a merge sort, so they keep the value's own
+// order, in either direction. What is compared is sorted apart from the
+// items, in small records that are cheap to move.
+func sortItems(items []sortItem, alpha, desc bool) []sortItem {
+	sign := 1
+	if desc {
+		sign = -1
+	}
+	sorted := make([]sortItem, len(items))
+	if !alpha {
+		type rec struct {
+			score float64
+			i     int32
+		}
+		recs := make([]rec, len(items))
+		for i := range items {
+			recs[i] = rec{items[i].score, int32(i)}
+		}
+		slices.SortFunc(recs, func(a, b rec) int {
+			c := 0
+			switch {
+			case a.score < b.score:
+				c = -1
+			case a.score > b.score:
+				c = 1
+			default:
+				c = bytes.Compare(items[a.i].elem, items[b.i].elem)
+			}
+			if c == 0 {
+				return int(a.i - b.i)
+			}
+			return c * sign
+		})
+		for j, r := range recs {
+			sorted[j] = items[r.i]
+		}
+	} else {
+		type rec struct {
+			key []byte
+			i   int32
+			has bool
+		}
+		recs := make([]rec, len(items))
+		for i := range items {
+			recs[i] = rec{items[i].key, int32(i), items[i].hasKey}
+		}
+		slices.SortFunc(recs, func(a, b rec) int {
+			var c int
+			if a.has && b.has {
+				c = bytes.Compare(a.key, b.key)
+			} else {
+				c = sortBool(a.has) - sortBool(b.has)
+			}
+			if c == 0 {
+				return int(a.i - b.i)
+			}
+			return c * sign
+		})
+		for j, r := range recs {
+			sorted[j] = items[r.i]
+		}
+	}
+	return sorted
+}
+
+func sortBool(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// cString is b as C code sees it: up to its first zero byte.
+func cString(b []byte) []byte {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return b[:i]
+	}
+	return b
+}
+
+// sortLookup resolves a GET or BY pattern for one element, as Redis's
+// lookupKeyByPattern does: "#" is the element itself; the first '*' is
+// replaced by the element; "key->field" reads a hash field; a pattern
+// without '*' finds nothing. Keys are read in the caller's namespace, with
+// keyspace hits and misses counted.
+func sortLookup(x *Ctx, o *sortOpts, pat, elem []byte) ([]byte, bool) {
+	cpat := cString(pat)
+	if len(cpat) == 1 && cpat[0] == '#' {
+		return elem, true
+	}
+	star := bytes.IndexByte(cpat, '*')
+	if star < 0 {
+		return nil, false
+	}
+	var field []byte
+	keyEnd := len(pat)
+	if f := bytes.Index(cpat[star+1:], []byte("->")); f >= 0 {
+		f += star + 1
+		if f+2 < len(cpat) {
+			field, keyEnd = pat[f+2:], f
+		}
+	}
+	// One buffer serves every lookup: the engine keeps no key it is asked for.
+	key := append(append(append(o.keyBuf[:0], pat[:star]...), elem...), pat[star+1:keyEnd]...)
+	o.keyBuf = key
+	en := x.Read(key)
+	switch {
+	case en == nil:
+		return nil, false
+	case field != nil:
+		if en.Kind != engine.KindHash {
+			return nil, false
+		}
+		return sortHashField(en, field)
+	case en.Kind != engine.KindString:
+		return nil, false
+	}
+	return en.Str, true
+}
+
+// sortStrtod reads a weight as C's strtod does in Redis's SORT: leading
+// white space, decimal or hexadecimal notation, inf and infinity; the text
+// must be used up to its end (or a zero byte), and NaN, overflow and
+// underflow (an inexact subnormal or zero result, as glibc reports it) are
+// refused. Text with no number at all weighs 0, and is accepted only when
+// empty.
+func sortStrtod(b []byte) (float64, bool) {
+	if v, ok := ParseInt(b); ok {
+		return float64(v), true // what Redis does for integer-encoded values: the same double
+	}
+	s := cString(b)
+	i := 0
+	for i < len(s) && (s[i] == ' ' || (s[i] >= '\t' && s[i] <= '\r')) {
+		i++
+	}
+	num := i
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	neg := num < len(s) && s[num] == '-'
+	lower := func(j int) byte {
+		if j < len(s) {
+			return s[j] | 0x20
+		}
+		return 0
+	}
+	word := func(w string) bool {
+		if len(s)-i < len(w) {
+			return false
+		}
+		for k := range len(w) {
+			if lower(i+k) != w[k] {
+				return false
+			}
+		}
+		return true
+	}
+	switch {
+	case word("infinity"), word("inf"):
+		if word("infinity") {
+			i += 8
+		} else {
+			i += 3
+		}
+		f := math.Inf(1)
+		if neg {
+			f = -f
+		}
+		return f, i == len(s)
+	case word("nan"):
+		return 0, false
+	}
+	isHex := func(c byte) bool { return c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'f' }
+	isDec := func(c byte) bool { return c >= '0' && c <= '9' }
+	digit, expChar, hex := isDec, byte('e'), false
+	if lower(i) == '0' && lower(i+1) == 'x' &&
+		(i+2 < len(s) && isHex(s[i+2]) || lower(i+2) == '.' && i+3 < len(s) && isHex(s[i+3])) {
+		digit, expChar, hex = isHex, 'p', true
+		i += 2
+	}
+	from := i // the text handed to ParseFloat: unsigned, "0x" included
+	if hex {
+		from -= 2
+	}
+	digits, nonzero, dot := 0, false, false
+	for ; i < len(s) && (digit(s[i]) || s[i] == '.' && !dot); i++ {
+		if s[i] == '.' {
+			dot = true
+			continue
+		}
+		digits++
+		nonzero = nonzero || s[i] != '0'
+	}
+	if digits == 0 {
+		// No conversion: strtod points back at the very start.
+		return 0, len(s) == 0
+	}
+	hasExp := false
+	if lower(i) == expChar {
+		j := i + 1
+		if j < len(s) && (s[j] == '+' || s[j] == '-') {
+			j++
+		}
+		if j < len(s) && isDec(s[j]) {
+			for j < len(s) && isDec(s[j]) {
+				j++
+			}
+			i, hasExp = j, true
+		}
+	}
+	text := unsafe.String(unsafe.SliceData(s[from:i]), i-from) // ParseFloat keeps no reference
+	if hex && !hasExp {
+		text += "p0" // Go wants the binary exponent that C leaves optional
+	}
+	f, err := strconv.ParseFloat(text, 64)
+	if neg {
+		f = -f
+	}
+	if err != nil || nonzero && math.Abs(f) < 0x1p-1022 && !sortExact(text, math.Abs(f)) {
+		return f, false
+	}
+	return f, i == len(s)
+}
+
+// sortExact reports whether a tiny (subnormal or zero) result is exactly
+// the number text writes: glibc reports underflow only for inexact ones. An
+// exact subnormal written in decimal takes hundreds of digits, but never
+// thousands, which also bounds the cost of the exact arithmetic.
+func sortExact(text string, f float64) bool {
+	if f == 0 || len(text) > 2048 {
+		return false
+	}
+	r, ok := new(big.Rat).SetString(text)
+	return ok && r.Cmp(new(big.Rat).SetFloat64(f)) == 0
+}
+
+// sortBytes views a stored string member as bytes, without copying: SORT
+// only reads it, under the locks that keep it alive and unchanged.
+func sortBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+func sortZSet(en *engine.Entry) (*engine.ZSet, bool) {
+	if en == nil {
+		return nil, false
+	}
+	z, ok := en.Obj.(*engine.ZSet)
+	return z, ok
+}
+
+// sortExpandZSet does what Redis 7.0's SORT does to a sorted set it reads:
+// it converts a listpack one to a skiplist for good, as OBJECT ENCODING
+// then shows. The engine has no call for that, so a member too long for a
+// listpack is added and removed: no member that long can be in a listpack
+// set, and content and size come back as they were. SORT_RO cannot do it
+// under its shared lock, so there it stays a listpack.
+func sortExpandZSet(z *engine.ZSet) {
+	if z.Encoding() != "listpack" {
+		return
+	}
+	long := make([]byte, engine.ZSetListpackValue+1)
+	z.Set(long, 0)
+	z.Remove(long)
+}
+
+// sortLen is the number of elements of a list, set or sorted set (0: none).
+func sortLen(en *engine.Entry) int {
+	if en == nil {
+		return 0
+	}
+	switch o := en.Obj.(type) {
+	case *engine.List:
+		return o.Len()
+	case *engine.ZSet:
+		return o.Len()
+	case *engine.Set:
+		return o.Len()
+	}
+	return 0
+}
+
+// sortLoadAll loads every element in the value's own order.
+func sortLoadAll(en *engine.Entry, n int) []sortItem {
+	items := make([]sortItem, 0, n)
+	if en == nil {
+		return items
+	}
+	switch o := en.Obj.(type) {
+	case *engine.List:
+		o.Range(0, n-1, func(i int, v []byte) bool {
+			items = append(items, sortItem{elem: v})
+			return true
+		})
+	case *engine.ZSet:
+		o.Each(func(m string, _ float64) bool {
+			items = append(items, sortItem{elem: sortBytes(m)})
+			return true
+		})
+	case *engine.Set:
+		for i := range n {
+			// Without a buffer, Member gives bytes of their own for an
+			// intset and the stored ones for a hashtable: both stay valid.
+			items = append(items, sortItem{elem: o.Member(i, nil)})
+		}
+	}
+	return items
+}
+
+// sortLoadRange loads count elements of a list or sorted set from position
+// from, counted from the end when desc.
+func sortLoadRange(en *engine.Entry, from, count int64, desc bool) []sortItem {
+	items := make([]sortItem, 0, count)
+	add := func(_ int, v []byte) bool {
+		items = append(items, sortItem{elem: v})
+		return true
+	}
+	switch o := en.Obj.(type) {
+	case *engine.List:
+		if desc {
+			o.RangeRev(o.Len()-int(from+count), o.Len()-int(from)-1, add)
+		} else {
+			o.Range(int(from), int(from+count)-1, add)
+		}
+	case *engine.ZSet:
+		lo, hi := int(from), int(from+count)
+		if desc {
+			lo, hi = o.Len()-int(from+count), o.Len()-int(from)
+		}
+		o.Range(lo, hi, desc, func(m string, _ float64) bool {
+			items = append(items, sortItem{elem: sortBytes(m)})
+			return true
+		})
+	}
+	return items
+}
+
+// sortHashField reads field of a hash.
+func sortHashField(en *engine.Entry, field []byte) ([]byte, bool) {
+	h, ok := en.Obj.(*engine.Hash)
+	if !ok {
+		return nil, false
+	}
+	v, ok := h.Get(field)
+	return sortBytes(v), ok
+}
