@@ -177,7 +177,7 @@ var serverCases = []testCase{
 		}
 		wantErr(t, conn.Do(ctx, "CONFIG", "RESETSTAT", "x"), errArity("config|resetstat"))
 	}},
-	{name: "info_errorstats_wrongtype", needs: []string{"rpush"}, fn: func(ctx context.Context, t *testing.T, rdb *redis.Client, tg *target) {
+	{name: "info_errorstats_wrongtype", needs: []string{"rpush"}, serverWide: "CONFIG RESETSTAT and INFO's stats sections are the operator's", fn: func(ctx context.Context, t *testing.T, rdb *redis.Client, tg *target) {
 		setup(t, rdb.RPush(ctx, "l", "x"))
 		want(t, rdb.ConfigResetStat(ctx), "OK")
 		wantErr(t, rdb.Get(ctx, "l"), errWrongType)
