@@ -325,3 +325,18 @@ func TestZSetResizeInProgress(t *testing.T) {
 		}
 	}
 }
+
+// ZADD as redis-benchmark sends it: random scores for members of one set
+// of up to 100,000.
+func BenchmarkZSetSetRandom(b *testing.B) {
+	z := NewZSet(0, 0)
+	rng := rand.New(rand.NewPCG(1, 2))
+	members := make([]string, 100000)
+	for i := range members {
+		members[i] = "element:" + strconv.Itoa(i)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		z.SetString(members[rng.IntN(len(members))], float64(rng.IntN(100000)))
+	}
+}
