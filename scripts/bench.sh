@@ -8,7 +8,8 @@
 #                  tests run 5x as many, MSET half as many, so each takes a few seconds)
 #   BENCH_ROUNDS   alternating rounds (default 3)
 #   BENCH_CLIENTS  concurrent clients (default 50)
-#   BENCH_TESTS    workloads (default "set get incr mset")
+#   BENCH_TESTS    workloads (default "set get incr mset lpush lpop hset sadd zadd
+#                  zrange100"); zrange100 is ZRANGE 0 99 over a 100-member sorted set
 #   BENCH_PIPELINES pipeline depths (default "1 16")
 set -euo pipefail
 
@@ -17,7 +18,7 @@ cd "$(dirname "$0")/.."
 N=${BENCH_N:-200000}
 ROUNDS=${BENCH_ROUNDS:-3}
 CLIENTS=${BENCH_CLIENTS:-50}
-TESTS=${BENCH_TESTS:-set get incr mset}
+TESTS=${BENCH_TESTS:-set get incr mset lpush lpop hset sadd zadd zrange100}
 PIPELINES=${BENCH_PIPELINES:-1 16}
 KEYSPACE=100000
 
@@ -107,7 +108,10 @@ supported() {
 	get) reply=$(redis-cli -h 127.0.0.1 -p "$synap_port" GET bench:probe 2>&1) ;;
 	incr) reply=$(redis-cli -h 127.0.0.1 -p "$synap_port" INCR bench:probe:n 2>&1) ;;
 	mset) reply=$(redis-cli -h 127.0.0.1 -p "$synap_port" MSET bench:probe 1 bench:probe:2 2 2>&1) ;;
-	lpush) reply=$(redis-cli -h 127.0.0.1 -p "$synap_port" LPUSH bench:probe:l 1 2>&1) ;;
+	lpush | lpop) reply=$(redis-cli -h 127.0.0.1 -p "$synap_port" LPUSH bench:probe:l 1 2>&1) ;;
+	hset) reply=$(redis-cli -h 127.0.0.1 -p "$synap_port" HSET bench:probe:h f 1 2>&1) ;;
+	sadd) reply=$(redis-cli -h 127.0.0.1 -p "$synap_port" SADD bench:probe:s 1 2>&1) ;;
+	zadd | zrange100) reply=$(redis-cli -h 127.0.0.1 -p "$synap_port" ZADD bench:probe:z 1 m 2>&1) ;;
 	*) return 0 ;;
 	esac
 	case $reply in
@@ -120,14 +124,24 @@ requests() {
 	local n=$N
 	[ "$2" -gt 1 ] && n=$((n * 5))
 	[ "$1" = mset ] && n=$((n / 2))
+	[ "$1" = zrange100 ] && n=$((n / 4))
 	echo "$n"
+}
+
+# seed PORT: the 100-member sorted set zrange100 reads.
+seed() {
+	local args=() i
+	for ((i = 0; i < 100; i++)); do args+=("$i" "member:$i"); done
+	redis-cli -h 127.0.0.1 -p "$1" ZADD bench:z "${args[@]}" >/dev/null
 }
 
 # run SERVER PORT TEST PIPELINE ROUND: one redis-benchmark test into $results.
 run() {
 	local server=$1 port=$2 test=$3 pipeline=$4 round=$5 out
+	local what=(-t "$test")
+	[ "$test" = zrange100 ] && what=(ZRANGE bench:z 0 99)
 	out=$(redis-benchmark -h 127.0.0.1 -p "$port" -c "$CLIENTS" -P "$pipeline" -r "$KEYSPACE" \
-		-n "$(requests "$test" "$pipeline")" -t "$test" --csv 2>&1) ||
+		-n "$(requests "$test" "$pipeline")" --csv "${what[@]}" 2>&1) ||
 		die "redis-benchmark against $server failed: $out"
 	# CSV: "test","rps","avg","min","p50","p95","p99","max"
 	local row
@@ -144,6 +158,9 @@ for test in $TESTS; do
 	fi
 done
 [ ${#workloads[@]} -gt 0 ] || die "synap supports none of the workloads: $TESTS"
+
+seed "$synap_port"
+seed "$redis_port"
 
 for ((round = 1; round <= ROUNDS; round++)); do
 	for pipeline in $PIPELINES; do
