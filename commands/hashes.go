@@ -69,29 +69,17 @@ func hashBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(
 // miss). h is nil when the key is absent; ok is false when the reply
 // (WRONGTYPE) is already written.
 func hashRead(x *Ctx, key []byte) (h *engine.Hash, ok bool) {
-	en := x.Read(key)
-	if en == nil {
-		return nil, true
-	}
-	if en.Kind != engine.KindHash {
-		x.Error(resp.ErrWrongType)
-		return nil, false
-	}
-	return en.Obj.(*engine.Hash), true
+	return readAs[*engine.Hash](x, key, engine.KindHash)
 }
 
 // hashWrite looks key up for a command that changes it: en is nil and h a
 // new empty hash when the key is absent (hashStore then creates the key).
 func hashWrite(x *Ctx, key []byte) (en *engine.Entry, h *engine.Hash, ok bool) {
-	en = x.Tx.Get(key)
-	if en == nil {
-		return nil, engine.NewHash(), true
+	en, h, ok = writeAs[*engine.Hash](x, key, engine.KindHash)
+	if ok && en == nil {
+		h = engine.NewHash()
 	}
-	if en.Kind != engine.KindHash {
-		x.Error(resp.ErrWrongType)
-		return nil, nil, false
-	}
-	return en, en.Obj.(*engine.Hash), true
+	return en, h, ok
 }
 
 // hashStore publishes a change to h: it creates the key, re-accounts it, or

@@ -96,26 +96,14 @@ func init() {
 // miss). l is nil when the key is absent; ok is false when the reply
 // (WRONGTYPE) is already written.
 func listRead(x *Ctx, key []byte) (l *engine.List, ok bool) {
-	return listOf(x, x.Read(key))
+	return readAs[*engine.List](x, key, engine.KindList)
 }
 
 // listWrite is listRead for commands that change the key, which Redis does
 // not count as hits or misses. en is the key's entry, for Updated.
 func listWrite(x *Ctx, key []byte) (l *engine.List, en *engine.Entry, ok bool) {
-	en = x.Tx.Get(key)
-	l, ok = listOf(x, en)
+	en, l, ok = writeAs[*engine.List](x, key, engine.KindList)
 	return l, en, ok
-}
-
-func listOf(x *Ctx, en *engine.Entry) (*engine.List, bool) {
-	if en == nil {
-		return nil, true
-	}
-	if en.Kind != engine.KindList {
-		x.Error(resp.ErrWrongType)
-		return nil, false
-	}
-	return en.Obj.(*engine.List), true
 }
 
 // listDone records a change to the list under key: the key goes when the

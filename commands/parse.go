@@ -11,41 +11,35 @@ import (
 
 // ParseInt parses a 64-bit integer argument with Redis's string2ll rules:
 // optional '-', no '+', no leading zeros or spaces, no overflow.
-func ParseInt(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 20 {
-		return 0, false
+func ParseInt(b []byte) (int64, bool) { return engine.ParseInt(b) }
+
+// readAs looks key up for a command that reads it (counting a keyspace hit
+// or miss) and expects kind: obj is the zero T when the key is absent, and
+// ok is false once WRONGTYPE is replied.
+func readAs[T engine.Object](x *Ctx, key []byte, kind engine.Kind) (obj T, ok bool) {
+	en := x.Read(key)
+	if en == nil {
+		return obj, true
 	}
-	if len(b) == 1 && b[0] == '0' {
-		return 0, true
+	if en.Kind != kind {
+		x.Error(resp.ErrWrongType)
+		return obj, false
 	}
-	neg := b[0] == '-'
-	d := b
-	if neg {
-		d = b[1:]
+	return en.Obj.(T), true
+}
+
+// writeAs is readAs for commands that change the key (Redis counts no hit
+// or miss for those); it also returns the entry, for Tx.Updated.
+func writeAs[T engine.Object](x *Ctx, key []byte, kind engine.Kind) (en *engine.Entry, obj T, ok bool) {
+	en = x.Tx.Get(key)
+	if en == nil {
+		return nil, obj, true
 	}
-	if len(d) == 0 || d[0] < '1' || d[0] > '9' {
-		return 0, false
+	if en.Kind != kind {
+		x.Error(resp.ErrWrongType)
+		return nil, obj, false
 	}
-	var v uint64
-	for _, c := range d {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		if v > (math.MaxUint64-uint64(c-'0'))/10 {
-			return 0, false
-		}
-		v = v*10 + uint64(c-'0')
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return -int64(v), true
-	}
-	if v > math.MaxInt64 {
-		return 0, false
-	}
-	return int64(v), true
+	return en, en.Obj.(T), true
 }
 
 // ParseFloat parses a double argument as Redis's strtod-based parsing does:

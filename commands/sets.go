@@ -113,29 +113,13 @@ func setsNumkeysKeys(args [][]byte) []int {
 // setsRead looks key up for a command that reads it. It replies WRONGTYPE
 // and returns ok=false for another kind; s is nil when the key is absent.
 func setsRead(x *Ctx, key []byte) (s *engine.Set, ok bool) {
-	en := x.Read(key)
-	if en == nil {
-		return nil, true
-	}
-	if en.Kind != engine.KindSet {
-		x.Error(resp.ErrWrongType)
-		return nil, false
-	}
-	return en.Obj.(*engine.Set), true
+	return readAs[*engine.Set](x, key, engine.KindSet)
 }
 
 // setsWrite is setsRead for commands that change the key: Redis counts no
 // keyspace hit or miss for those. It also returns the entry, for Updated.
 func setsWrite(x *Ctx, key []byte) (en *engine.Entry, s *engine.Set, ok bool) {
-	en = x.Tx.Get(key)
-	if en == nil {
-		return nil, nil, true
-	}
-	if en.Kind != engine.KindSet {
-		x.Error(resp.ErrWrongType)
-		return nil, nil, false
-	}
-	return en, en.Obj.(*engine.Set), true
+	return writeAs[*engine.Set](x, key, engine.KindSet)
 }
 
 // setsChanged re-accounts a set changed in place, or deletes its key once

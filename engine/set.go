@@ -2,7 +2,6 @@ package engine
 
 import (
 	"maps"
-	"math"
 	"slices"
 	"strconv"
 )
@@ -90,7 +89,7 @@ func (s *Set) Clone() Object {
 // Has reports whether m is a member.
 func (s *Set) Has(m []byte) bool {
 	if s.index == nil {
-		v, ok := parseSetInt(m)
+		v, ok := ParseInt(m)
 		if !ok {
 			return false
 		}
@@ -104,7 +103,7 @@ func (s *Set) Has(m []byte) bool {
 // Add inserts m (copying it) and reports whether it was new.
 func (s *Set) Add(m []byte) bool {
 	if s.index == nil {
-		v, isInt := parseSetInt(m)
+		v, isInt := ParseInt(m)
 		if isInt {
 			i, found := slices.BinarySearch(s.ints, v)
 			if found {
@@ -143,7 +142,7 @@ func (s *Set) toHashtable() {
 // Remove deletes m and reports whether it was a member.
 func (s *Set) Remove(m []byte) bool {
 	if s.index == nil {
-		v, ok := parseSetInt(m)
+		v, ok := ParseInt(m)
 		if !ok {
 			return false
 		}
@@ -245,45 +244,6 @@ func (s *Set) Scan(cursor uint64, count int, fn func(m []byte)) uint64 {
 // ReplaceWith makes s hold o's members, encoding and order; o must not be
 // used afterwards. SPOP uses it when rebuilding a set from its survivors.
 func (s *Set) ReplaceWith(o *Set) { *s = *o }
-
-// parseSetInt reads m as Redis's string2ll does: the canonical decimal
-// text of an int64 and nothing else.
-func parseSetInt(m []byte) (int64, bool) {
-	if len(m) == 0 || len(m) > 20 {
-		return 0, false
-	}
-	if len(m) == 1 && m[0] == '0' {
-		return 0, true
-	}
-	neg := m[0] == '-'
-	d := m
-	if neg {
-		d = m[1:]
-	}
-	if len(d) == 0 || d[0] < '1' || d[0] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for _, c := range d {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		if v > (math.MaxUint64-uint64(c-'0'))/10 {
-			return 0, false
-		}
-		v = v*10 + uint64(c-'0')
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return -int64(v), true
-	}
-	if v > math.MaxInt64 {
-		return 0, false
-	}
-	return int64(v), true
-}
 
 // intLen is the length of v's decimal text.
 func intLen(v int64) int {
