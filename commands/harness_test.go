@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
 	"testing"
 
@@ -70,4 +71,25 @@ func runSteps(t *testing.T, c *resptest.Client, steps []step) {
 			t.Errorf("%q: got %s, want %s", args, got, s.want)
 		}
 	}
+}
+
+// exactConn is a connection for steps whose replies are exact: to a fresh
+// Synap, or, when SYNAP_TEST_AGAINST names a redis-server address, to that
+// server (flushed), which is how such steps are checked against Redis
+// 7.0.15: SYNAP_TEST_AGAINST=127.0.0.1:6380 go test -run 'TestSets|TestSort' ./commands
+func exactConn(t *testing.T) *resptest.Client {
+	t.Helper()
+	addr := os.Getenv("SYNAP_TEST_AGAINST")
+	if addr == "" {
+		return dial(t, startServer(t))
+	}
+	c, err := resptest.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	if got := c.Do("FLUSHALL"); got != "+OK" {
+		t.Fatalf("FLUSHALL: %s", got)
+	}
+	return c
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -70,27 +69,6 @@ var setsIsolation = map[string][][]string{
 
 const setsWrongType = "-WRONGTYPE Operation against a key holding the wrong kind of value"
 
-// setsConn is a connection for steps whose replies are exact: to a fresh
-// Synap, or, when SYNAP_SETS_AGAINST names a redis-server address, to that
-// server (flushed), which is how these replies were checked against Redis
-// 7.0.15.
-func setsConn(t *testing.T) *resptest.Client {
-	t.Helper()
-	addr := os.Getenv("SYNAP_SETS_AGAINST")
-	if addr == "" {
-		return dial(t, startServer(t))
-	}
-	c, err := resptest.Dial(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	if got := c.Do("FLUSHALL"); got != "+OK" {
-		t.Fatalf("FLUSHALL: %s", got)
-	}
-	return c
-}
-
 // setsSorted renders a reply of bulk strings (array or set) with its
 // members sorted, for hashtable sets whose order is not Redis's.
 func setsSorted(reply string) string {
@@ -118,7 +96,7 @@ func setsSortedSteps(t *testing.T, c *resptest.Client, steps []step) {
 }
 
 func TestSetsBasic(t *testing.T) {
-	c := setsConn(t)
+	c := exactConn(t)
 	runSteps(t, c, []step{
 		{cmd: "SADD s 3 1 2 -5 10 2", want: ":5"},
 		{cmd: "SADD s 1 3", want: ":0"},
@@ -185,7 +163,7 @@ func TestSetsBasic(t *testing.T) {
 }
 
 func TestSetsIntsetLimit(t *testing.T) {
-	c := setsConn(t)
+	c := exactConn(t)
 	args := []string{"SADD", "big"}
 	for i := range 512 {
 		args = append(args, strconv.Itoa(511-i))
@@ -204,7 +182,7 @@ func TestSetsIntsetLimit(t *testing.T) {
 }
 
 func TestSetsWrongType(t *testing.T) {
-	c := setsConn(t)
+	c := exactConn(t)
 	runSteps(t, c, []step{
 		{cmd: "SET str x", want: "+OK"},
 		{cmd: "SADD s a b c", want: ":3"},
@@ -251,7 +229,7 @@ func TestSetsWrongType(t *testing.T) {
 }
 
 func TestSetsSMove(t *testing.T) {
-	c := setsConn(t)
+	c := exactConn(t)
 	runSteps(t, c, []step{
 		{cmd: "SADD src 1 2 a", want: ":3"},
 		{cmd: "SADD dst 5", want: ":1"},
@@ -278,7 +256,7 @@ func TestSetsSMove(t *testing.T) {
 }
 
 func TestSetsAlgebra(t *testing.T) {
-	c := setsConn(t)
+	c := exactConn(t)
 	runSteps(t, c, []step{
 		{cmd: "SADD a 1 2 3 4 5", want: ":5"},
 		{cmd: "SADD b 4 5 6 7", want: ":4"},
@@ -372,7 +350,7 @@ func TestSetsAlgebra(t *testing.T) {
 }
 
 func TestSetsRESP3(t *testing.T) {
-	c := setsConn(t)
+	c := exactConn(t)
 	if got := c.Do("HELLO", "3"); !strings.HasPrefix(got, "{") {
 		t.Fatalf("HELLO 3: %s", got)
 	}
@@ -405,7 +383,7 @@ func TestSetsRESP3(t *testing.T) {
 }
 
 func TestSetsPopRandMember(t *testing.T) {
-	c := setsConn(t)
+	c := exactConn(t)
 	runSteps(t, c, []step{
 		{cmd: "SADD s 1 2 3", want: ":3"},
 		{cmd: "SPOP s -1", want: "-ERR value is out of range, must be positive"},
@@ -472,7 +450,7 @@ func TestSetsPopRandMember(t *testing.T) {
 // SPOP with a count that leaves few members rebuilds the set from them, as
 // Redis does, so a hashtable holding integers becomes an intset again.
 func TestSetsSPopRebuild(t *testing.T) {
-	c := setsConn(t)
+	c := exactConn(t)
 	encodings := map[string]int{}
 	for range 200 {
 		c.Do("DEL", "h")
@@ -639,7 +617,7 @@ func TestSetsScanUnderChurn(t *testing.T) {
 }
 
 func TestSetsScan(t *testing.T) {
-	c := setsConn(t)
+	c := exactConn(t)
 	runSteps(t, c, []step{
 		{cmd: "SADD s 1 2 3 10 20", want: ":5"},
 		{cmd: "SSCAN s 0", want: `["0" ["1" "2" "3" "10" "20"]]`},

@@ -3,7 +3,6 @@ package commands
 import (
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -68,28 +67,8 @@ func sortSeed(tx *engine.Tx, user string) {
 	tx.Put([]byte("sort:src"), engine.NewObject(engine.KindSet, src))
 }
 
-// sortConn is a connection for the SORT steps: to a fresh Synap, or, when
-// SYNAP_SORT_AGAINST names a redis-server address, to that server (flushed),
-// which is how the expected replies below were checked against Redis 7.0.15.
-func sortConn(t *testing.T) *resptest.Client {
-	t.Helper()
-	addr := os.Getenv("SYNAP_SORT_AGAINST")
-	if addr == "" {
-		return dial(t, startServer(t))
-	}
-	c, err := resptest.Dial(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	if got := c.Do("FLUSHALL"); got != "+OK" {
-		t.Fatalf("FLUSHALL: %s", got)
-	}
-	return c
-}
-
 func TestSortNumericAlphaLimit(t *testing.T) {
-	c := sortConn(t)
+	c := exactConn(t)
 	all := `["-5" "1" "1.5" "2" "3" "10"]`
 	runSteps(t, c, []step{
 		{cmd: "RPUSH l 3 1 2 10 -5 1.5", want: ":6"},
@@ -119,7 +98,7 @@ func TestSortNumericAlphaLimit(t *testing.T) {
 }
 
 func TestSortErrors(t *testing.T) {
-	c := sortConn(t)
+	c := exactConn(t)
 	runSteps(t, c, []step{
 		{cmd: "RPUSH l 2 1", want: ":2"},
 		{cmd: "SORT", want: "-ERR wrong number of arguments for 'sort' command"},
@@ -163,7 +142,7 @@ func TestSortErrors(t *testing.T) {
 
 // Weights are read as C's strtod reads them.
 func TestSortNumberSyntax(t *testing.T) {
-	c := sortConn(t)
+	c := exactConn(t)
 	for _, tc := range []struct {
 		elems []string
 		want  string
@@ -217,7 +196,7 @@ func TestSortStrtod(t *testing.T) {
 }
 
 func TestSortByAndGet(t *testing.T) {
-	c := sortConn(t)
+	c := exactConn(t)
 	runSteps(t, c, []step{
 		{cmd: "RPUSH u a b c d", want: ":4"},
 		{cmd: "MSET w_a 3 w_b 1 w_c 2 o_a A o_b B", want: "+OK"},
@@ -274,7 +253,7 @@ func TestSortByAndGet(t *testing.T) {
 }
 
 func TestSortStore(t *testing.T) {
-	c := sortConn(t)
+	c := exactConn(t)
 	runSteps(t, c, []step{
 		{cmd: "RPUSH l 3 1 2", want: ":3"},
 		{cmd: "SORT l STORE dst", want: ":3"},
@@ -309,7 +288,7 @@ func TestSortStore(t *testing.T) {
 }
 
 func TestSortSetsAndSortedSets(t *testing.T) {
-	c := sortConn(t)
+	c := exactConn(t)
 	runSteps(t, c, []step{
 		{cmd: "SADD s 5 3 10 1", want: ":4"},
 		{cmd: "SORT s", want: `["1" "3" "5" "10"]`},
@@ -354,7 +333,7 @@ func TestSortSetsAndSortedSets(t *testing.T) {
 }
 
 func TestSortRESP3(t *testing.T) {
-	c := sortConn(t)
+	c := exactConn(t)
 	if got := c.Do("HELLO", "3"); !strings.Contains(got, `"proto"::3`) {
 		t.Fatalf("HELLO 3: %s", got)
 	}
@@ -378,7 +357,7 @@ func TestSortRESP3(t *testing.T) {
 
 // SORT reads its key and every looked-up key, counting hits and misses.
 func TestSortKeyspaceStats(t *testing.T) {
-	c := sortConn(t)
+	c := exactConn(t)
 	runSteps(t, c, []step{
 		{cmd: "RPUSH l a b", want: ":2"},
 		{cmd: "SET o_a 1", want: "+OK"},
@@ -394,7 +373,7 @@ func TestSortKeyspaceStats(t *testing.T) {
 }
 
 func TestSortCommandTable(t *testing.T) {
-	c := sortConn(t)
+	c := exactConn(t)
 	runSteps(t, c, []step{
 		{cmd: "COMMAND GETKEYS sort k", want: `["k"]`},
 		{cmd: "COMMAND GETKEYS sort k STORE d", want: `["k" "d"]`},
