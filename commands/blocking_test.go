@@ -1,28 +1,13 @@
 package commands
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"synap/resp/resptest"
 )
-
-// blockingWait waits until n clients are blocked, as INFO reports them.
-func blockingWait(t *testing.T, srv *Server, n int) {
-	t.Helper()
-	want := "blocked_clients:" + string(rune('0'+n))
-	c := dial(t, srv)
-	for deadline := time.Now().Add(5 * time.Second); ; {
-		if strings.Contains(c.Do("INFO", "clients"), want) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("never reached %s", want)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
 
 // A waiter on several keys is served from the key that became ready first,
 // even when a later key in its argument list is ready by the same EXEC
@@ -40,7 +25,7 @@ func TestBlockingServesKeyReadyFirst(t *testing.T) {
 			if err := b.Send(string(resptest.Encode(strings.Fields(tc.block)...))); err != nil {
 				t.Fatal(err)
 			}
-			blockingWait(t, srv, 1)
+			blockingAwait(t, p, 1)
 			p.Do("MULTI")
 			if strings.HasPrefix(tc.block, "BZ") {
 				p.Do("ZADD", "z2", "2", "b")
@@ -77,4 +62,106 @@ func TestBlockingTimeoutParsing(t *testing.T) {
 		{cmd: "BLPOP l 1e-9", want: "nil"},
 		{cmd: "BLPOP l 0x0.01", want: "nil"},
 	})
+}
+
+// Commands pipelined behind a blocking one wait for it and run after its
+// reply, in order; replies sent before it are not held back.
+func TestBlockingPipelinedBehind(t *testing.T) {
+	srv := startServer(t)
+	b, p := dial(t, srv), dial(t, srv)
+	if err := b.Send("PING first\r\nBLPOP l 0\r\nRPUSH l after\r\nLRANGE l 0 -1\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.Read(); got != `"first"` {
+		t.Fatalf("reply before the blocking command: %s", got)
+	}
+	blockingAwait(t, p, 1)
+	if info := p.Do("INFO", "clients"); !strings.Contains(info, `blocked_clients:1\r\n`) {
+		t.Errorf("INFO clients while one client is blocked: %s", info)
+	}
+	if list := p.Do("CLIENT", "LIST"); !strings.Contains(list, "flags=b ") {
+		t.Errorf("CLIENT LIST while one client is blocked: %s", list)
+	}
+	if got := p.Do("RPUSH", "l", "pushed"); got != ":1" {
+		t.Fatal(got)
+	}
+	for _, want := range []string{`["l" "pushed"]`, ":1", `["after"]`} {
+		if got := b.Read(); got != want {
+			t.Fatalf("got %s, want %s", got, want)
+		}
+	}
+}
+
+// A blocked client that hangs up is withdrawn: a later push stays in the
+// list for whoever pops next, and the waiter's bookkeeping is released.
+func TestBlockingHangUpLosesNothing(t *testing.T) {
+	srv := startServer(t)
+	b, p := dial(t, srv), dial(t, srv)
+	if err := b.Send("BLPOP l 0\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	blockingAwait(t, p, 1)
+	_ = b.Close()
+	blockingAwait(t, p, 0)
+	runSteps(t, p, []step{
+		{cmd: "RPUSH l v", want: ":1"},
+		{cmd: "LRANGE l 0 -1", want: `["v"]`},
+	})
+	if n := srv.Eng.Interest(); n != 0 {
+		t.Fatalf("%d keys still listened to after the only waiter hung up", n)
+	}
+}
+
+// In cluster mode a tenant blocked on a key is woken only by its own key:
+// another tenant pushing to a list of the same name leaves it waiting.
+func TestBlockingIsPerTenant(t *testing.T) {
+	f := startCluster(t)
+	alice, aliceAdmin, bob := f.as(t, "alice-rw"), f.as(t, "alice-admin"), f.as(t, "bob-rw")
+	if err := alice.Send(string(resptest.Encode("BLPOP", "q", "0"))); err != nil {
+		t.Fatal(err)
+	}
+	blockingAwait(t, aliceAdmin, 1)
+	runSteps(t, bob, []step{{cmd: "RPUSH q bob-job", want: ":1"}})
+	// Still blocked, and bob's job is still his.
+	blockingAwait(t, aliceAdmin, 1)
+	runSteps(t, bob, []step{{cmd: "LRANGE q 0 -1", want: `["bob-job"]`}})
+	runSteps(t, aliceAdmin, []step{{cmd: "RPUSH q alice-job", want: ":1"}})
+	if got := alice.Read(); got != `["q" "alice-job"]` {
+		t.Fatalf("alice's BLPOP got %s", got)
+	}
+	runSteps(t, bob, []step{{cmd: "LRANGE q 0 -1", want: `["bob-job"]`}})
+}
+
+// blockingSend writes a command without waiting for its reply.
+func blockingSend(t *testing.T, c *resptest.Client, args ...string) {
+	t.Helper()
+	if err := c.Send(string(resptest.Encode(args...))); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// blockingAwait waits until n clients are parked in a blocking
+// command: a condition to wait for, not a timing assumption.
+func blockingAwait(t *testing.T, admin *resptest.Client, n int) {
+	t.Helper()
+	want := "blocked_clients:" + strconv.Itoa(n) + `\r\n` // INFO renders Go-quoted
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		info := admin.Do("INFO", "clients")
+		if strings.Contains(info, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting for %d blocked clients: %s", n, info)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// blockingReplyIs reads a blocked client's reply.
+func blockingReplyIs(t *testing.T, c *resptest.Client, who, want string) {
+	t.Helper()
+	if got := c.Read(); got != want {
+		t.Errorf("%s: got %s, want %s", who, got, want)
+	}
 }

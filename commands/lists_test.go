@@ -539,67 +539,33 @@ func BenchmarkListsLRangeMillion(b *testing.B) {
 
 // ---- blocking ----
 
-// listsSend writes a command without waiting for its reply.
-func listsSend(t *testing.T, c *resptest.Client, args ...string) {
-	t.Helper()
-	if err := c.Send(string(resptest.Encode(args...))); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// listsAwaitBlocked waits until n clients are parked in a blocking
-// command: a condition to wait for, not a timing assumption.
-func listsAwaitBlocked(t *testing.T, admin *resptest.Client, n int) {
-	t.Helper()
-	want := "blocked_clients:" + strconv.Itoa(n) + `\r\n` // INFO renders Go-quoted
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		info := admin.Do("INFO", "clients")
-		if strings.Contains(info, want) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waiting for %d blocked clients: %s", n, info)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
-// listsReplyIs reads a blocked client's reply.
-func listsReplyIs(t *testing.T, c *resptest.Client, who, want string) {
-	t.Helper()
-	if got := c.Read(); got != want {
-		t.Errorf("%s: got %s, want %s", who, got, want)
-	}
-}
-
 // Waiters on one key are served in arrival order, by a push from another
 // connection, one element each; the rest of the push stays.
 func TestListsBlockingOrder(t *testing.T) {
 	srv := startServer(t)
 	admin, a, b, d := dial(t, srv), dial(t, srv), dial(t, srv), dial(t, srv)
-	listsSend(t, a, "BLPOP", "k", "0")
-	listsAwaitBlocked(t, admin, 1)
-	listsSend(t, b, "BRPOP", "other", "k", "0")
-	listsAwaitBlocked(t, admin, 2)
-	listsSend(t, d, "BLMPOP", "0", "1", "k", "LEFT", "COUNT", "2")
-	listsAwaitBlocked(t, admin, 3)
+	blockingSend(t, a, "BLPOP", "k", "0")
+	blockingAwait(t, admin, 1)
+	blockingSend(t, b, "BRPOP", "other", "k", "0")
+	blockingAwait(t, admin, 2)
+	blockingSend(t, d, "BLMPOP", "0", "1", "k", "LEFT", "COUNT", "2")
+	blockingAwait(t, admin, 3)
 	runSteps(t, admin, []step{{cmd: "RPUSH k x y z w v", want: ":5"}})
-	listsReplyIs(t, a, "first waiter", `["k" "x"]`)
-	listsReplyIs(t, b, "second waiter (BRPOP)", `["k" "v"]`)
-	listsReplyIs(t, d, "third waiter (BLMPOP COUNT 2)", `["k" ["y" "z"]]`)
+	blockingReplyIs(t, a, "first waiter", `["k" "x"]`)
+	blockingReplyIs(t, b, "second waiter (BRPOP)", `["k" "v"]`)
+	blockingReplyIs(t, d, "third waiter (BLMPOP COUNT 2)", `["k" ["y" "z"]]`)
 	runSteps(t, admin, []step{{cmd: "LRANGE k 0 -1", want: `["w"]`}})
 
 	// One element serves one waiter; the next push serves the next.
-	listsSend(t, a, "BLPOP", "q", "0")
-	listsAwaitBlocked(t, admin, 1)
-	listsSend(t, b, "BLPOP", "q", "0")
-	listsAwaitBlocked(t, admin, 2)
+	blockingSend(t, a, "BLPOP", "q", "0")
+	blockingAwait(t, admin, 1)
+	blockingSend(t, b, "BLPOP", "q", "0")
+	blockingAwait(t, admin, 2)
 	runSteps(t, admin, []step{{cmd: "LPUSH q 1", want: ":1"}})
-	listsReplyIs(t, a, "first", `["q" "1"]`)
-	listsAwaitBlocked(t, admin, 1)
+	blockingReplyIs(t, a, "first", `["q" "1"]`)
+	blockingAwait(t, admin, 1)
 	runSteps(t, admin, []step{{cmd: "RPUSH q 2", want: ":1"}, {cmd: "EXISTS q", want: ":0"}})
-	listsReplyIs(t, b, "second", `["q" "2"]`)
+	blockingReplyIs(t, b, "second", `["q" "2"]`)
 	// The served connections go on normally.
 	runSteps(t, a, []step{{cmd: "PING", want: "+PONG"}})
 	runSteps(t, b, []step{{cmd: "PING", want: "+PONG"}})
@@ -610,25 +576,25 @@ func TestListsBlockingOrder(t *testing.T) {
 func TestListsBlockingMove(t *testing.T) {
 	srv := startServer(t)
 	admin, a, b := dial(t, srv), dial(t, srv), dial(t, srv)
-	listsSend(t, a, "BLMOVE", "src", "dst", "RIGHT", "LEFT", "0")
-	listsAwaitBlocked(t, admin, 1)
-	listsSend(t, b, "BLPOP", "dst", "0")
-	listsAwaitBlocked(t, admin, 2)
+	blockingSend(t, a, "BLMOVE", "src", "dst", "RIGHT", "LEFT", "0")
+	blockingAwait(t, admin, 1)
+	blockingSend(t, b, "BLPOP", "dst", "0")
+	blockingAwait(t, admin, 2)
 	runSteps(t, admin, []step{{cmd: "RPUSH src x y", want: ":2"}})
-	listsReplyIs(t, a, "BLMOVE", `"y"`)
-	listsReplyIs(t, b, "BLPOP on the destination", `["dst" "y"]`)
+	blockingReplyIs(t, a, "BLMOVE", `"y"`)
+	blockingReplyIs(t, b, "BLPOP on the destination", `["dst" "y"]`)
 	runSteps(t, admin, []step{{cmd: "LRANGE src 0 -1", want: `["x"]`}, {cmd: "EXISTS dst", want: ":0"}})
 
 	// A destination of another kind ends the wait with WRONGTYPE and leaves
 	// the element for the next waiter (Redis 7.0.15).
 	runSteps(t, admin, []step{{cmd: "DEL src", want: ":1"}, {cmd: "SET dst str", want: "+OK"}})
-	listsSend(t, a, "BRPOPLPUSH", "src", "dst", "0")
-	listsAwaitBlocked(t, admin, 1)
-	listsSend(t, b, "BLPOP", "src", "0")
-	listsAwaitBlocked(t, admin, 2)
+	blockingSend(t, a, "BRPOPLPUSH", "src", "dst", "0")
+	blockingAwait(t, admin, 1)
+	blockingSend(t, b, "BLPOP", "src", "0")
+	blockingAwait(t, admin, 2)
 	runSteps(t, admin, []step{{cmd: "RPUSH src v", want: ":1"}})
-	listsReplyIs(t, a, "BRPOPLPUSH onto a string", listsWrongType)
-	listsReplyIs(t, b, "the next waiter", `["src" "v"]`)
+	blockingReplyIs(t, a, "BRPOPLPUSH onto a string", listsWrongType)
+	blockingReplyIs(t, b, "the next waiter", `["src" "v"]`)
 	runSteps(t, admin, []step{{cmd: "GET dst", want: `"str"`}, {cmd: "EXISTS src", want: ":0"}})
 }
 
@@ -644,13 +610,13 @@ func TestListsBlockingTimeout(t *testing.T) {
 		{cmd: "BLMPOP 0.1 2 k k2 RIGHT COUNT 3", want: "nil"},
 		{cmd: "EXISTS k k2 d", want: ":0"},
 	})
-	listsSend(t, a, "BLPOP", "k", "0")
-	listsAwaitBlocked(t, admin, 1)
+	blockingSend(t, a, "BLPOP", "k", "0")
+	blockingAwait(t, admin, 1)
 	// Long past any timeout a bug could have put on 0, the client still waits.
 	time.Sleep(1200 * time.Millisecond)
-	listsAwaitBlocked(t, admin, 1)
+	blockingAwait(t, admin, 1)
 	runSteps(t, admin, []step{{cmd: "RPUSH k late", want: ":1"}})
-	listsReplyIs(t, a, "BLPOP k 0", `["k" "late"]`)
+	blockingReplyIs(t, a, "BLPOP k 0", `["k" "late"]`)
 }
 
 // A waiter killed or gone is released and never served: the element goes
@@ -659,24 +625,24 @@ func TestListsBlockingKillAndDisconnect(t *testing.T) {
 	srv := startServer(t)
 	admin, a, b := dial(t, srv), dial(t, srv), dial(t, srv)
 	id := strings.TrimPrefix(a.Do("CLIENT", "ID"), ":")
-	listsSend(t, a, "BLPOP", "k", "0")
-	listsAwaitBlocked(t, admin, 1)
-	listsSend(t, b, "BLPOP", "k", "0")
-	listsAwaitBlocked(t, admin, 2)
+	blockingSend(t, a, "BLPOP", "k", "0")
+	blockingAwait(t, admin, 1)
+	blockingSend(t, b, "BLPOP", "k", "0")
+	blockingAwait(t, admin, 2)
 	runSteps(t, admin, []step{{cmd: "CLIENT KILL ID " + id, want: ":1"}})
 	if got := a.Read(); !strings.HasPrefix(got, "ERROR") {
 		t.Errorf("killed client read %s, want the connection closed", got)
 	}
-	listsAwaitBlocked(t, admin, 1)
+	blockingAwait(t, admin, 1)
 	runSteps(t, admin, []step{{cmd: "RPUSH k x y", want: ":2"}})
-	listsReplyIs(t, b, "the remaining waiter", `["k" "x"]`)
+	blockingReplyIs(t, b, "the remaining waiter", `["k" "x"]`)
 	runSteps(t, admin, []step{{cmd: "LRANGE k 0 -1", want: `["y"]`}, {cmd: "DEL k", want: ":1"}})
 
 	gone := dial(t, srv)
-	listsSend(t, gone, "BRPOP", "k", "0")
-	listsAwaitBlocked(t, admin, 1)
+	blockingSend(t, gone, "BRPOP", "k", "0")
+	blockingAwait(t, admin, 1)
 	_ = gone.Close()
-	listsAwaitBlocked(t, admin, 0)
+	blockingAwait(t, admin, 0)
 	runSteps(t, admin, []step{{cmd: "RPUSH k z", want: ":1"}, {cmd: "LRANGE k 0 -1", want: `["z"]`}})
 }
 
@@ -690,15 +656,15 @@ func TestListsBlockingKeyChanges(t *testing.T) {
 	admin, a := dial(t, srv), dial(t, srv)
 	block := func() {
 		t.Helper()
-		listsSend(t, a, "BLPOP", "k", "0")
-		listsAwaitBlocked(t, admin, 1)
+		blockingSend(t, a, "BLPOP", "k", "0")
+		blockingAwait(t, admin, 1)
 	}
 
 	block()
 	runSteps(t, admin, []step{{cmd: "SET k str", want: "+OK"}})
-	listsAwaitBlocked(t, admin, 1)
+	blockingAwait(t, admin, 1)
 	runSteps(t, admin, []step{{cmd: "DEL k", want: ":1"}, {cmd: "RPUSH k v1", want: ":1"}})
-	listsReplyIs(t, a, "after the string went and a list came", `["k" "v1"]`)
+	blockingReplyIs(t, a, "after the string went and a list came", `["k" "v1"]`)
 
 	block()
 	runSteps(t, admin, []step{
@@ -713,9 +679,9 @@ func TestListsBlockingKeyChanges(t *testing.T) {
 		{cmd: "MULTI", want: "+OK"}, {cmd: "DEL k", want: "+QUEUED"}, {cmd: "RPUSH k v4", want: "+QUEUED"},
 		{cmd: "PEXPIRE k 0", want: "+QUEUED"}, {cmd: "EXEC", want: "[:1 :1 :1]"},
 	})
-	listsAwaitBlocked(t, admin, 1)
+	blockingAwait(t, admin, 1)
 	runSteps(t, admin, []step{{cmd: "RPUSH src v5", want: ":1"}, {cmd: "RENAME src k", want: "+OK"}})
-	listsReplyIs(t, a, "a list renamed onto the key", `["k" "v5"]`)
+	blockingReplyIs(t, a, "a list renamed onto the key", `["k" "v5"]`)
 	runSteps(t, admin, []step{{cmd: "EXISTS k src", want: ":0"}})
 
 	block()
@@ -723,13 +689,13 @@ func TestListsBlockingKeyChanges(t *testing.T) {
 		{cmd: "MULTI", want: "+OK"}, {cmd: "RPUSH k v6 v7", want: "+QUEUED"}, {cmd: "LPOP k", want: "+QUEUED"},
 		{cmd: "EXEC", want: `[:2 "v6"]`},
 	})
-	listsReplyIs(t, a, "what the transaction left", `["k" "v7"]`)
+	blockingReplyIs(t, a, "what the transaction left", `["k" "v7"]`)
 
 	block()
 	runSteps(t, admin, []step{{cmd: "SET src str", want: "+OK"}, {cmd: "RENAME src k", want: "+OK"}})
-	listsAwaitBlocked(t, admin, 1)
+	blockingAwait(t, admin, 1)
 	runSteps(t, admin, []step{{cmd: "RPUSH src2 v8", want: ":1"}, {cmd: "COPY src2 k REPLACE", want: ":1"}})
-	listsReplyIs(t, a, "a list copied onto the key", `["k" "v8"]`)
+	blockingReplyIs(t, a, "a list copied onto the key", `["k" "v8"]`)
 	runSteps(t, admin, []step{{cmd: "LRANGE src2 0 -1", want: `["v8"]`}})
 
 	block()
@@ -737,18 +703,18 @@ func TestListsBlockingKeyChanges(t *testing.T) {
 		{cmd: "SELECT 1", want: "+OK"}, {cmd: "RPUSH k v9", want: ":1"}, {cmd: "MOVE k 0", want: ":1"},
 		{cmd: "SELECT 0", want: "+OK"},
 	})
-	listsReplyIs(t, a, "a list moved in from another database", `["k" "v9"]`)
+	blockingReplyIs(t, a, "a list moved in from another database", `["k" "v9"]`)
 
 	// At the call BLPOP answers WRONGTYPE for the first key of another
 	// kind; once waiting, a key of another kind is passed over.
 	runSteps(t, admin, []step{{cmd: "SET s str", want: "+OK"}})
 	runSteps(t, a, []step{{cmd: "BLPOP k s 0", want: listsWrongType}, {cmd: "DEL s", want: ":1"}})
-	listsSend(t, a, "BLPOP", "s", "k", "0")
-	listsAwaitBlocked(t, admin, 1)
+	blockingSend(t, a, "BLPOP", "s", "k", "0")
+	blockingAwait(t, admin, 1)
 	runSteps(t, admin, []step{{cmd: "SET s str", want: "+OK"}})
-	listsAwaitBlocked(t, admin, 1)
+	blockingAwait(t, admin, 1)
 	runSteps(t, admin, []step{{cmd: "RPUSH k v10", want: ":1"}})
-	listsReplyIs(t, a, "the list among the keys", `["k" "v10"]`)
+	blockingReplyIs(t, a, "the list among the keys", `["k" "v10"]`)
 }
 
 // Inside MULTI a blocking pop cannot wait: it answers at once, a null
@@ -791,10 +757,10 @@ func TestListsBlockingInMulti(t *testing.T) {
 func TestListsBlockingTenants(t *testing.T) {
 	f := startCluster(t)
 	alice, alice2, bob := f.as(t, "alice-rw"), f.as(t, "alice-admin"), f.as(t, "bob-rw")
-	listsSend(t, alice, "BLPOP", "q", "0")
-	listsAwaitBlocked(t, alice2, 1)
+	blockingSend(t, alice, "BLPOP", "q", "0")
+	blockingAwait(t, alice2, 1)
 	runSteps(t, bob, []step{{cmd: "RPUSH q bob-secret", want: ":1"}, {cmd: "LRANGE q 0 -1", want: `["bob-secret"]`}})
-	listsAwaitBlocked(t, alice2, 1)
+	blockingAwait(t, alice2, 1)
 	runSteps(t, alice2, []step{{cmd: "RPUSH q alice-own", want: ":1"}})
-	listsReplyIs(t, alice, "alice after her own push", `["q" "alice-own"]`)
+	blockingReplyIs(t, alice, "alice after her own push", `["q" "alice-own"]`)
 }

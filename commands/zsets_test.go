@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"synap/engine"
 	"synap/resp/resptest"
@@ -584,71 +583,38 @@ func TestZsetsModelAndAccounting(t *testing.T) {
 
 // ---- blocking
 
-// zsetsSend writes a command without waiting for its reply.
-func zsetsSend(t *testing.T, c *resptest.Client, args ...string) {
-	t.Helper()
-	if err := c.Send(string(resptest.Encode(args...))); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// zsetsAwaitBlocked waits until n clients are parked in a blocking command:
-// a condition to wait for, not a timing assumption.
-func zsetsAwaitBlocked(t *testing.T, admin *resptest.Client, n int) {
-	t.Helper()
-	want := "blocked_clients:" + strconv.Itoa(n) + `\r\n` // as rendered (quoted)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		info := admin.Do("INFO", "clients")
-		if strings.Contains(info, want) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waiting for %d blocked clients: %s", n, info)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
-func zsetsReplyIs(t *testing.T, c *resptest.Client, who, want string) {
-	t.Helper()
-	if got := c.Read(); got != want {
-		t.Errorf("%s: got %s, want %s", who, got, want)
-	}
-}
-
 // Waiters are served in arrival order by another connection's ZADD, one
 // member each; the rest stays in the set.
 func TestZsetsBlockingOrder(t *testing.T) {
 	srv := startServer(t)
 	admin, a, b := dial(t, srv), dial(t, srv), dial(t, srv)
-	zsetsSend(t, a, "BZPOPMIN", "nothing", "k", "0")
-	zsetsAwaitBlocked(t, admin, 1)
-	zsetsSend(t, b, "BZPOPMAX", "k", "0")
-	zsetsAwaitBlocked(t, admin, 2)
+	blockingSend(t, a, "BZPOPMIN", "nothing", "k", "0")
+	blockingAwait(t, admin, 1)
+	blockingSend(t, b, "BZPOPMAX", "k", "0")
+	blockingAwait(t, admin, 2)
 	zsetsSteps(t, admin, []step{{cmd: "ZADD k 1 x 2 y 3 z", want: ":3"}})
-	zsetsReplyIs(t, a, "first waiter", `["k" "x" "1"]`)
-	zsetsReplyIs(t, b, "second waiter", `["k" "z" "3"]`)
+	blockingReplyIs(t, a, "first waiter", `["k" "x" "1"]`)
+	blockingReplyIs(t, b, "second waiter", `["k" "z" "3"]`)
 	zsetsSteps(t, admin, []step{{cmd: "ZRANGE k 0 -1", want: `["y"]`}})
 
 	// One member for two waiters: the first gets it, the second waits on.
-	zsetsSend(t, a, "BZPOPMIN", "one", "0")
-	zsetsAwaitBlocked(t, admin, 1)
-	zsetsSend(t, b, "BZMPOP", "0", "2", "other", "one", "MAX", "COUNT", "5")
-	zsetsAwaitBlocked(t, admin, 2)
+	blockingSend(t, a, "BZPOPMIN", "one", "0")
+	blockingAwait(t, admin, 1)
+	blockingSend(t, b, "BZMPOP", "0", "2", "other", "one", "MAX", "COUNT", "5")
+	blockingAwait(t, admin, 2)
 	zsetsSteps(t, admin, []step{{cmd: "ZADD one 1 m", want: ":1"}})
-	zsetsReplyIs(t, a, "BZPOPMIN", `["one" "m" "1"]`)
-	zsetsAwaitBlocked(t, admin, 1)
+	blockingReplyIs(t, a, "BZPOPMIN", `["one" "m" "1"]`)
+	blockingAwait(t, admin, 1)
 	zsetsSteps(t, admin, []step{{cmd: "ZADD one 1 p 2 q 3 r", want: ":3"}})
-	zsetsReplyIs(t, b, "BZMPOP", `["one" [["r" "3"] ["q" "2"] ["p" "1"]]]`)
+	blockingReplyIs(t, b, "BZMPOP", `["one" [["r" "3"] ["q" "2"] ["p" "1"]]]`)
 	zsetsSteps(t, admin, []step{{cmd: "EXISTS one", want: ":0"}})
 
 	// RESP3: the score is a double.
 	zsetsSteps(t, a, []step{{cmd: "HELLO 3", want: "?"}})
-	zsetsSend(t, a, "BZPOPMAX", "r3", "0")
-	zsetsAwaitBlocked(t, admin, 1)
+	blockingSend(t, a, "BZPOPMAX", "r3", "0")
+	blockingAwait(t, admin, 1)
 	zsetsSteps(t, admin, []step{{cmd: "ZADD r3 1.5 m", want: ":1"}})
-	zsetsReplyIs(t, a, "RESP3 BZPOPMAX", `["r3" "m" ,1.5]`)
+	blockingReplyIs(t, a, "RESP3 BZPOPMAX", `["r3" "m" ,1.5]`)
 }
 
 // A waiter whose key turns into another type keeps waiting (Redis 7.0), and
@@ -657,32 +623,32 @@ func TestZsetsBlockingOrder(t *testing.T) {
 func TestZsetsBlockingEdges(t *testing.T) {
 	srv := startServer(t)
 	admin, a, b := dial(t, srv), dial(t, srv), dial(t, srv)
-	zsetsSend(t, a, "BZPOPMIN", "k", "0")
-	zsetsAwaitBlocked(t, admin, 1)
+	blockingSend(t, a, "BZPOPMIN", "k", "0")
+	blockingAwait(t, admin, 1)
 	zsetsSteps(t, admin, []step{
 		{cmd: "SET k str", want: "+OK"},
 		{cmd: "DEL k", want: ":1"},
 		{cmd: "RPUSH k x", want: "?"},
 		{cmd: "DEL k", want: ":1"},
 	})
-	zsetsAwaitBlocked(t, admin, 1)
+	blockingAwait(t, admin, 1)
 	zsetsSteps(t, admin, []step{{cmd: "ZADD k 7 m", want: ":1"}})
-	zsetsReplyIs(t, a, "after the type changes", `["k" "m" "7"]`)
+	blockingReplyIs(t, a, "after the type changes", `["k" "m" "7"]`)
 
 	// A renamed-in sorted set wakes the waiter too.
-	zsetsSend(t, a, "BZPOPMAX", "dst", "0")
-	zsetsAwaitBlocked(t, admin, 1)
+	blockingSend(t, a, "BZPOPMAX", "dst", "0")
+	blockingAwait(t, admin, 1)
 	zsetsSteps(t, admin, []step{
 		{cmd: "ZADD src 1 a 2 b", want: ":2"},
 		{cmd: "RENAME src dst", want: "+OK"},
 	})
-	zsetsReplyIs(t, a, "after RENAME", `["dst" "b" "2"]`)
+	blockingReplyIs(t, a, "after RENAME", `["dst" "b" "2"]`)
 
 	// A client that hangs up while waiting is dropped, not served.
-	zsetsSend(t, b, "BZPOPMIN", "gone", "0")
-	zsetsAwaitBlocked(t, admin, 1)
+	blockingSend(t, b, "BZPOPMIN", "gone", "0")
+	blockingAwait(t, admin, 1)
 	_ = b.Close()
-	zsetsAwaitBlocked(t, admin, 0)
+	blockingAwait(t, admin, 0)
 	zsetsSteps(t, admin, []step{
 		{cmd: "ZADD gone 1 m", want: ":1"},
 		{cmd: "ZCARD gone", want: ":1"},
