@@ -46,8 +46,14 @@ const (
 
 type multiState struct {
 	queue   []queuedCmd
-	aborted bool // a command was refused while queueing
+	bytes   int64 // of the queued arguments
+	aborted bool  // a command was refused while queueing
 }
+
+// errQueueTooBig refuses a command that would take the queued arguments of
+// one transaction past client-query-buffer-limit: the queue is unparsed
+// input kept for later, and one client must not grow it without bound.
+const errQueueTooBig = "ERR MULTI queue exceeds client-query-buffer-limit"
 
 type queuedCmd struct {
 	cmd  *Command
@@ -78,17 +84,29 @@ func (s *Server) queue(c *Client, cmd *Command, args [][]byte, errText string) {
 		s.reject(c, cmd, errNotInMulti)
 	case cmd.Flags&FlagDenyOOM != 0 && s.overMaxMemory():
 		s.reject(c, cmd, errOOM)
+	case c.multi.bytes+argBytes(args) > s.Limits().MaxQueryBuf:
+		s.reject(c, cmd, errQueueTooBig)
 	default:
 		kept := make([][]byte, len(args))
 		for i, a := range args {
 			kept[i] = append([]byte(nil), a...)
 		}
+		c.multi.bytes += argBytes(args)
 		c.multi.queue = append(c.multi.queue, queuedCmd{cmd, kept})
 		c.multiLen.Add(1)
 		c.W.Simple("QUEUED")
 		return
 	}
 	c.multi.aborted = true
+}
+
+// argBytes is what keeping args costs: their bytes and a slice header each.
+func argBytes(args [][]byte) int64 {
+	n := int64(0)
+	for _, a := range args {
+		n += int64(len(a)) + 24
+	}
+	return n
 }
 
 func cmdMulti(x *Ctx) {

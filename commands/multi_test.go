@@ -321,3 +321,20 @@ func TestMultiWatchIsPerNamespace(t *testing.T) {
 		{cmd: "GET k1", want: `"a"`},
 	})
 }
+
+// One transaction's queue is bounded by client-query-buffer-limit: the
+// command that would pass it is refused and dooms the transaction.
+func TestMultiQueueBounded(t *testing.T) {
+	srv := startServer(t, func(c *Config) { c.ClientQueryBufferLimit = 1 << 20 })
+	c := dial(t, srv)
+	big := strings.Repeat("x", 300<<10)
+	runSteps(t, c, []step{
+		{cmd: "MULTI", want: "+OK"},
+		{args: []string{"SET", "a", big}, want: "+QUEUED"},
+		{args: []string{"SET", "b", big}, want: "+QUEUED"},
+		{args: []string{"SET", "c", big}, want: "+QUEUED"},
+		{args: []string{"SET", "d", big}, want: "-ERR MULTI queue exceeds client-query-buffer-limit"},
+		{cmd: "EXEC", want: "-EXECABORT Transaction discarded because of previous errors."},
+		{cmd: "DBSIZE", want: ":0"},
+	})
+}
