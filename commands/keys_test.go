@@ -658,3 +658,18 @@ func TestKeysTableRows(t *testing.T) {
 		}
 	}
 }
+
+// COPY keeps a string's "raw" encoding, as Redis's dupStringObject does
+// (found by the differential test).
+func TestKeysCopyKeepsRawEncoding(t *testing.T) {
+	srv := startServer(t)
+	runSteps(t, dial(t, srv), []step{
+		{cmd: "SET k abc", want: "+OK"},
+		{cmd: "APPEND k d", want: ":4"},
+		{cmd: "COPY k k2", want: ":1"},
+		{cmd: "OBJECT ENCODING k2", want: `"raw"`},
+		{cmd: "SET n 12", want: "+OK"},
+		{cmd: "COPY n n2", want: ":1"},
+		{cmd: "OBJECT ENCODING n2", want: `"int"`},
+	})
+}

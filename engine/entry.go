@@ -75,7 +75,7 @@ func (e *Entry) valueSize() int64 {
 
 // Clone returns a deep copy without expiry.
 func (e *Entry) Clone() *Entry {
-	c := &Entry{Kind: e.Kind}
+	c := &Entry{Kind: e.Kind, Raw: e.Raw} // COPY keeps "raw", as Redis's dupStringObject does
 	if e.Kind == KindString {
 		c.Str = append([]byte(nil), e.Str...)
 	} else if e.Obj != nil {
