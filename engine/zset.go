@@ -3,7 +3,7 @@ package engine
 import (
 	"hash/maphash"
 	"math/bits"
-	"math/rand/v2"
+	"strings"
 	"unsafe"
 )
 
@@ -16,10 +16,13 @@ const (
 )
 
 // ZSet is a sorted set: members ordered by (score, member bytes), as Redis
-// orders them. The order is kept by a skiplist whose links carry spans, so
-// rank lookups, range starts and range removals cost O(log n) and a range
-// then costs O(length); a hash table maps members to their nodes. Ranks are
-// 0-based everywhere in this API.
+// orders them. The order is kept by a B+tree counted by rank: leaves hold
+// short sorted arrays of scores beside pointers to the members' entries,
+// and inner nodes know how many members each child holds, so rank lookups,
+// range starts and range removals cost O(log n) and a range then costs
+// O(length). A hash table maps members to their entries. Ranks are 0-based
+// everywhere in this API. ("skiplist" stays the encoding's name: it is what
+// Redis reports.)
 //
 // Scores are never NaN: callers refuse NaN before calling in. While the
 // encoding is "listpack", a score of -0 is stored as 0, as Redis's text
@@ -32,10 +35,12 @@ const (
 //
 // A ZSet is not safe for concurrent use: it lives under its key's shard lock.
 type ZSet struct {
-	head   *zNode
-	tail   *zNode
+	// The order: a tree under root, or, while everything fits one leaf,
+	// that leaf alone (root nil). A lone leaf grows as needed, so a small
+	// set stays small.
+	root   *zInner
+	leaf   *zLeaf
 	length int
-	level  int // levels in use, >= 1
 	size   int64
 	big    bool // "skiplist" encoding; false: "listpack"
 
@@ -45,31 +50,117 @@ type ZSet struct {
 	// Resizing is incremental, as in Redis: while old is set, its buckets
 	// from moved on still hold members, and every write moves a few more,
 	// so no single command pays for relinking a million members.
-	buckets []*zNode
-	old     []*zNode
+	buckets []*zEntry
+	old     []*zEntry
 	moved   int
 }
 
-const zMaxLevel = 32
-
-type zLevel struct {
-	next *zNode
-	span int // rank distance to next (to the end when next is nil)
+// zEntry is a member as the index holds it. The tree's items point here;
+// its score always equals the score beside that pointer in the tree.
+type zEntry struct {
+	hnext  *zEntry // next entry in the same bucket
+	hash   uint64
+	score  float64
+	member string
 }
 
-type zNode struct {
-	// A walk reads score and the levels of every node it passes: they come
-	// first, with room for two levels (94% of nodes need no more) inside the
-	// node itself, so a step usually costs one cache line, as a Redis
-	// skiplist node with its flexible level array does.
-	score float64
-	level []zLevel
-	lv    [2]zLevel
+// A short member is kept in its entry's own allocation: a lookup, and a
+// tree walk breaking a tie of scores, then read one object, often one
+// cache line, instead of two, and adding a member allocates once. The
+// sizes fill Go's size classes of 64, 80 and 112 bytes.
+type (
+	zEntry24 struct {
+		zEntry
+		b [24]byte
+	}
+	zEntry40 struct {
+		zEntry
+		b [40]byte
+	}
+	zEntry72 struct {
+		zEntry
+		b [72]byte
+	}
+)
 
-	member string
-	hash   uint64
-	hnext  *zNode // next node in the same bucket
-	prev   *zNode // previous node in order; nil for the first
+// newEntry returns an entry for member, holding a copy of it when it is
+// short. A long member is shared when owned, else copied.
+func newEntry(member string, owned bool, score float64, h uint64) *zEntry {
+	var e *zEntry
+	var buf []byte
+	switch n := len(member); {
+	case n == 0:
+		e = &zEntry{}
+	case n <= 24:
+		o := new(zEntry24)
+		e, buf = &o.zEntry, o.b[:n]
+	case n <= 40:
+		o := new(zEntry40)
+		e, buf = &o.zEntry, o.b[:n]
+	case n <= 72:
+		o := new(zEntry72)
+		e, buf = &o.zEntry, o.b[:n]
+	case owned:
+		e = &zEntry{member: member}
+	default:
+		e = &zEntry{member: strings.Clone(member)}
+	}
+	if buf != nil {
+		copy(buf, member)
+		e.member = unsafe.String(&buf[0], len(buf))
+	}
+	e.score, e.hash = score, h
+	return e
+}
+
+// Tree shape. A walk compares scores held inline in the node arrays and
+// reads a member only when scores tie, so a step costs the few cache lines
+// of one node's score array instead of a miss per member passed.
+const (
+	zLeafCap = 64 // items per leaf
+	zLeafMin = zLeafCap / 4
+	zFan     = 32 // children per inner node
+	zFanMin  = zFan / 4
+)
+
+// zLeaf holds items in order: s[i] is the score of e[i]. Leaves are linked
+// in order for range walks.
+type zLeaf struct {
+	s          []float64
+	e          []*zEntry
+	prev, next *zLeaf
+}
+
+// zLeafBlock is a leaf of a tree: its arrays live in the same allocation
+// as the header, with one spare slot for the item that makes it split.
+type zLeafBlock struct {
+	zLeaf
+	sa [zLeafCap + 1]float64
+	ea [zLeafCap + 1]*zEntry
+}
+
+func newLeaf() *zLeaf {
+	b := new(zLeafBlock)
+	b.s, b.e = b.sa[:0], b.ea[:0]
+	return &b.zLeaf
+}
+
+// zInner is an inner node with n children: leaves when bottom, else inner
+// nodes. cnt[i] is the number of members under child i. (s[i], e[i]) for
+// i >= 1 is a lower bound of child i's keys above every key of child i-1:
+// the first key of child i when it was set, kept even when that member
+// leaves or moves (a member string never changes, and the score is held
+// here), so a separator may keep a removed member's entry alive until the
+// node next changes there. Slot 0 has no separator (e[0] is nil). Every
+// array has a spare slot for the child that makes the node split.
+type zInner struct {
+	n      int
+	bottom bool
+	s      [zFan + 1]float64
+	e      [zFan + 1]*zEntry
+	cnt    [zFan + 1]int
+	kids   [zFan + 1]*zInner
+	leaves [zFan + 1]*zLeaf
 }
 
 var zSeed = maphash.MakeSeed()
@@ -81,9 +172,7 @@ func zHash(member []byte) uint64 { return maphash.Bytes(zSeed, member) }
 // zsetTypeCreate, a set created for more than ZSetListpackEntries members
 // or a member longer than ZSetListpackValue starts as "skiplist".
 func NewZSet(sizeHint, maxMemberLen int) *ZSet {
-	head := &zNode{}
-	head.level = head.lv[:1] // grown as taller nodes arrive: most sets stay small
-	z := &ZSet{head: head, level: 1}
+	z := &ZSet{leaf: &zLeaf{}}
 	z.big = sizeHint > ZSetListpackEntries || maxMemberLen > ZSetListpackValue
 	return z
 }
@@ -97,9 +186,10 @@ func (z *ZSet) Size() int64 { return z.size }
 // ComputeSize recomputes Size from the content.
 func (z *ZSet) ComputeSize() int64 {
 	var n int64
-	for x := z.head.level[0].next; x != nil; x = x.level[0].next {
-		n += int64(len(x.member)) + 8
-	}
+	z.Each(func(m string, _ float64) bool {
+		n += int64(len(m)) + 8
+		return true
+	})
 	return n
 }
 
@@ -116,10 +206,14 @@ func (z *ZSet) Clone() Object {
 	c := NewZSet(0, 0)
 	c.big = z.big
 	c.resize(z.length) // empty: allocates at once
-	for x := z.head.level[0].next; x != nil; x = x.level[0].next {
-		n := c.newNode(x.member, x.score, x.hash)
-		c.insert(n)
-		c.index(n)
+	ents := make([]*zEntry, 0, z.length)
+	z.walk(func(s float64, e *zEntry) bool {
+		ents = append(ents, newEntry(e.member, true, s, e.hash))
+		return true
+	})
+	c.build(ents)
+	for _, e := range ents {
+		c.index(e)
 	}
 	c.size = z.size
 	return c
@@ -132,21 +226,32 @@ func (z *ZSet) Compact() {
 	if !z.big || z.length > ZSetListpackEntries {
 		return
 	}
-	for x := z.head.level[0].next; x != nil; x = x.level[0].next {
-		if len(x.member) > ZSetListpackValue {
-			return
-		}
+	short := true
+	z.Each(func(m string, _ float64) bool {
+		short = len(m) <= ZSetListpackValue
+		return short
+	})
+	if !short {
+		return
 	}
 	z.big = false
-	for x := z.head.level[0].next; x != nil; x = x.level[0].next {
-		x.score = z.stored(x.score)
+	if z.length == 0 {
+		return
+	}
+	// -0 becomes 0: equal as scores, so the order stands (separators that
+	// still say -0 compare the same).
+	for l, _ := z.leafAt(0); l != nil; l = l.next {
+		for i, e := range l.e {
+			l.s[i] = z.stored(l.s[i])
+			e.score = l.s[i]
+		}
 	}
 }
 
 // Score returns member's score.
 func (z *ZSet) Score(member []byte) (float64, bool) {
-	if n := z.lookup(member, zHash(member)); n != nil {
-		return n.score, true
+	if e := z.lookup(member, zHash(member)); e != nil {
+		return e.score, true
 	}
 	return 0, false
 }
@@ -155,80 +260,81 @@ func (z *ZSet) Score(member []byte) (float64, bool) {
 // reports whether member is new. score must not be NaN.
 func (z *ZSet) Set(member []byte, score float64) (added bool) {
 	h := zHash(member)
-	if n := z.lookup(member, h); n != nil {
-		if n.score != score {
-			z.move(n, score)
+	if e := z.lookup(member, h); e != nil {
+		if e.score != score {
+			z.move(e, score)
 		}
 		return false
 	}
-	z.add(string(member), score, h)
+	// A view of the caller's bytes: newEntry copies them.
+	z.add(unsafe.String(unsafe.SliceData(member), len(member)), false, score, h)
 	return true
 }
 
-func (z *ZSet) add(member string, score float64, h uint64) {
+// add stores a new member; owned says member is a string no one will
+// change, which may be kept as it is.
+func (z *ZSet) add(member string, owned bool, score float64, h uint64) {
 	if !z.big && (z.length >= ZSetListpackEntries || len(member) > ZSetListpackValue) {
 		z.big = true
 	}
-	score = z.stored(score)
-	n := z.newNode(member, score, h)
-	z.insert(n)
-	z.index(n)
+	e := newEntry(member, owned, z.stored(score), h)
+	z.insert(e)
+	z.index(e)
 	z.size += int64(len(member)) + 8
 }
 
 // SetString is Set for a member already held as a string (from another
-// ZSet's callbacks, say): the string is shared, not copied.
+// ZSet's callbacks, say): a long one is shared, not copied.
 func (z *ZSet) SetString(member string, score float64) (added bool) {
 	h := maphash.String(zSeed, member)
-	if n := z.lookup(unsafe.Slice(unsafe.StringData(member), len(member)), h); n != nil {
-		if n.score != score {
-			z.move(n, score)
+	if e := z.lookup(unsafe.Slice(unsafe.StringData(member), len(member)), h); e != nil {
+		if e.score != score {
+			z.move(e, score)
 		}
 		return false
 	}
-	z.add(member, score, h)
+	z.add(member, true, score, h)
 	return true
 }
 
 // Remove deletes member; it reports whether it was there.
 func (z *ZSet) Remove(member []byte) bool {
-	h := zHash(member)
-	n := z.lookup(member, h)
-	if n == nil {
+	e := z.lookup(member, zHash(member))
+	if e == nil {
 		return false
 	}
-	var update [zMaxLevel]*zNode
-	z.path(n.score, n.member, &update)
-	z.unlink(n, &update)
-	z.unindex(n)
-	z.size -= int64(len(n.member)) + 8
+	z.unlink(e, 0, false)
+	z.unindex(e)
+	z.size -= int64(len(e.member)) + 8
 	return true
 }
 
 // Rank returns member's 0-based rank in ascending order, and its score.
 // The rank in descending order is Len()-1-rank.
 func (z *ZSet) Rank(member []byte) (rank int, score float64, ok bool) {
-	n := z.lookup(member, zHash(member))
-	if n == nil {
+	e := z.lookup(member, zHash(member))
+	if e == nil {
 		return 0, 0, false
 	}
-	x, r := z.head, 0
-	for i := z.level - 1; i >= 0; i-- {
-		for nx := x.level[i].next; nx != nil && !zLess(n.score, n.member, nx.score, nx.member); nx = x.level[i].next {
-			r += x.level[i].span
-			x = nx
+	l := z.leaf
+	for x := z.root; x != nil; {
+		c := x.find(e.score, e.member)
+		for _, n := range x.cnt[:c] {
+			rank += n
 		}
-		if x == n {
+		if x.bottom {
+			l = x.leaves[c]
 			break
 		}
+		x = x.kids[c]
 	}
-	return r - 1, n.score, true
+	return rank + l.index(e), e.score, true
 }
 
 // At returns the member at a 0-based rank (0 <= rank < Len()).
 func (z *ZSet) At(rank int) (member string, score float64) {
-	n := z.nodeAt(rank + 1)
-	return n.member, n.score
+	l, i := z.leafAt(rank)
+	return l.e[i].member, l.s[i]
 }
 
 // Range calls fn for the members of ranks [lo, hi) in ascending order, or
@@ -240,21 +346,47 @@ func (z *ZSet) Range(lo, hi int, rev bool, fn func(member string, score float64)
 		return
 	}
 	if rev {
-		x := z.nodeAt(hi)
-		for k := hi; k > lo && fn(x.member, x.score); k-- {
-			x = x.prev
+		l, i := z.leafAt(hi - 1)
+		for k := hi; k > lo; k-- {
+			if i < 0 {
+				l = l.prev
+				i = len(l.s) - 1
+			}
+			if !fn(l.e[i].member, l.s[i]) {
+				return
+			}
+			i--
 		}
 		return
 	}
-	x := z.nodeAt(lo + 1)
-	for k := lo; k < hi && fn(x.member, x.score); k++ {
-		x = x.level[0].next
+	l, i := z.leafAt(lo)
+	for k := lo; k < hi; k++ {
+		if i == len(l.s) {
+			l, i = l.next, 0
+		}
+		if !fn(l.e[i].member, l.s[i]) {
+			return
+		}
+		i++
 	}
 }
 
 // Each calls fn for every member in ascending order until fn returns false.
 func (z *ZSet) Each(fn func(member string, score float64) bool) {
-	for x := z.head.level[0].next; x != nil && fn(x.member, x.score); x = x.level[0].next {
+	z.walk(func(s float64, e *zEntry) bool { return fn(e.member, s) })
+}
+
+// walk calls fn for every item in order until fn returns false.
+func (z *ZSet) walk(fn func(s float64, e *zEntry) bool) {
+	if z.length == 0 {
+		return
+	}
+	for l, _ := z.leafAt(0); l != nil; l = l.next {
+		for i, e := range l.e {
+			if !fn(l.s[i], e) {
+				return
+			}
+		}
 	}
 }
 
@@ -266,25 +398,46 @@ func (z *ZSet) RemoveRange(lo, hi int, fn func(member string, score float64)) in
 	if lo >= hi {
 		return 0
 	}
-	var update [zMaxLevel]*zNode
-	x, r := z.head, 0
-	for i := z.level - 1; i >= 0; i-- {
-		for x.level[i].next != nil && r+x.level[i].span <= lo {
-			r += x.level[i].span
-			x = x.level[i].next
-		}
-		update[i] = x
+	// Take the members out of the index first, walking the leaves, and
+	// join the leaves that survive on either side; then cut the tree.
+	l, i := z.leafAt(lo)
+	left := l
+	if i == 0 {
+		left = l.prev
 	}
-	x = x.level[0].next
 	for k := lo; k < hi; k++ {
-		next := x.level[0].next
-		z.unlink(x, &update)
-		z.unindex(x)
-		z.size -= int64(len(x.member)) + 8
-		if fn != nil {
-			fn(x.member, x.score)
+		if i == len(l.s) {
+			l, i = l.next, 0
 		}
-		x = next
+		e := l.e[i]
+		z.length--
+		z.unindex(e)
+		z.size -= int64(len(e.member)) + 8
+		if fn != nil {
+			fn(e.member, l.s[i])
+		}
+		i++
+	}
+	right := l
+	if i == len(l.s) {
+		right = l.next
+	}
+	if left != right {
+		if left != nil {
+			left.next = right
+		}
+		if right != nil {
+			right.prev = left
+		}
+	}
+	switch {
+	case z.length == 0:
+		z.root, z.leaf = nil, &zLeaf{}
+	case z.root == nil:
+		z.leaf.cut(lo, hi)
+	default:
+		z.cut(z.root, lo, hi)
+		z.shrink()
 	}
 	return hi - lo
 }
@@ -313,8 +466,8 @@ func (z *ZSet) ScoreSpan(r ScoreRange) (lo, hi int) {
 	if r.Empty() {
 		return 0, 0
 	}
-	lo = z.countWhile(func(n *zNode) bool { return n.score < r.Min || r.MinEx && n.score == r.Min })
-	hi = z.countWhile(func(n *zNode) bool { return n.score < r.Max || !r.MaxEx && n.score == r.Max })
+	lo = z.countWhile(func(s float64, _ *zEntry) bool { return s < r.Min || r.MinEx && s == r.Min })
+	hi = z.countWhile(func(s float64, _ *zEntry) bool { return s < r.Max || !r.MaxEx && s == r.Max })
 	return lo, max(lo, hi)
 }
 
@@ -380,8 +533,8 @@ func (z *ZSet) LexSpan(r LexRange) (lo, hi int) {
 	if r.Empty() {
 		return 0, 0
 	}
-	lo = z.countWhile(func(n *zNode) bool { return r.belowMin(n.member) })
-	hi = z.countWhile(func(n *zNode) bool { return r.notAboveMax(n.member) })
+	lo = z.countWhile(func(_ float64, e *zEntry) bool { return r.belowMin(e.member) })
+	hi = z.countWhile(func(_ float64, e *zEntry) bool { return r.notAboveMax(e.member) })
 	return lo, max(lo, hi)
 }
 
@@ -396,7 +549,7 @@ func (z *ZSet) Scan(cursor uint64, count int, fn func(member string, score float
 		return 0
 	}
 	visited := 0
-	emit := func(b *zNode) {
+	emit := func(b *zEntry) {
 		for n := b; n != nil; n = n.hnext {
 			fn(n.member, n.score)
 			visited++
@@ -415,7 +568,7 @@ func (z *ZSet) Scan(cursor uint64, count int, fn func(member string, score float
 // smaller table map onto ranges not yet visited or all already visited.
 // While resizing, the smaller table's bucket is emitted with every bucket
 // of the larger table it expands to, as Redis's dictScan does.
-func (z *ZSet) scanStep(v uint64, emit func(*zNode)) uint64 {
+func (z *ZSet) scanStep(v uint64, emit func(*zEntry)) uint64 {
 	if z.old == nil {
 		m := uint64(len(z.buckets) - 1)
 		emit(z.buckets[v&m])
@@ -452,191 +605,655 @@ func (z *ZSet) stored(score float64) float64 {
 	return score
 }
 
-// zLess orders (score, member) pairs as Redis does: by score, ties by the
-// members' bytes.
-func zLess(s1 float64, m1 string, s2 float64, m2 string) bool {
-	return s1 < s2 || s1 == s2 && m1 < m2
-}
-
-func (z *ZSet) newNode(member string, score float64, h uint64) *zNode {
-	lvl := 1
-	for r := rand.Uint64(); lvl < zMaxLevel && r&3 == 0; r >>= 2 {
-		lvl++ // each further level with probability 1/4, as Redis
+// zBelow returns how many leading values of the sorted a are below x, or
+// not above it when orEqual. It counts rather than bisects: every load is
+// independent of the others, so the few cache lines of a node come in
+// together instead of one miss after another, and no branch depends on
+// the data. A tree walk spends much of its time here.
+func zBelow(a []float64, x float64, orEqual bool) int {
+	n := 0
+	if orEqual {
+		for _, v := range a {
+			n += zB2i(v <= x)
+		}
+		return n
 	}
-	n := &zNode{member: member, score: score, hash: h}
-	if lvl <= len(n.lv) {
-		n.level = n.lv[:lvl]
-	} else {
-		n.level = make([]zLevel, lvl)
+	for _, v := range a {
+		n += zB2i(v < x)
 	}
 	return n
 }
 
-// insert links n, absent so far, at its place in the order.
-func (z *ZSet) insert(n *zNode) {
-	var update [zMaxLevel]*zNode
-	var rank [zMaxLevel]int
-	x := z.head
-	for i := z.level - 1; i >= 0; i-- {
-		if i < z.level-1 {
-			rank[i] = rank[i+1]
-		}
-		for nx := x.level[i].next; nx != nil && zLess(nx.score, nx.member, n.score, n.member); nx = x.level[i].next {
-			rank[i] += x.level[i].span
-			x = nx
-		}
-		update[i] = x
+// zB2i compiles to a flag read: no branch.
+func zB2i(b bool) int {
+	if b {
+		return 1
 	}
-	lvl := len(n.level)
-	if lvl > len(z.head.level) {
-		z.head.level = append(z.head.level, make([]zLevel, lvl-len(z.head.level))...)
-	}
-	for i := z.level; i < lvl; i++ {
-		rank[i] = 0
-		update[i] = z.head
-		z.head.level[i].span = z.length
-	}
-	z.level = max(z.level, lvl)
-	for i := 0; i < lvl; i++ {
-		n.level[i].next = update[i].level[i].next
-		update[i].level[i].next = n
-		n.level[i].span = update[i].level[i].span - (rank[0] - rank[i])
-		update[i].level[i].span = rank[0] - rank[i] + 1
-	}
-	for i := lvl; i < z.level; i++ {
-		update[i].level[i].span++
-	}
-	if update[0] != z.head {
-		n.prev = update[0]
-	} else {
-		n.prev = nil
-	}
-	if next := n.level[0].next; next != nil {
-		next.prev = n
-	} else {
-		z.tail = n
-	}
-	z.length++
+	return 0
 }
 
-// path fills update with the last node before (score, member) on each level.
-func (z *ZSet) path(score float64, member string, update *[zMaxLevel]*zNode) {
-	x := z.head
-	for i := z.level - 1; i >= 0; i-- {
-		for nx := x.level[i].next; nx != nil && zLess(nx.score, nx.member, score, member); nx = x.level[i].next {
-			x = nx
-		}
-		update[i] = x
-	}
-}
-
-// unlink takes n out of the order; update is the path to it.
-func (z *ZSet) unlink(n *zNode, update *[zMaxLevel]*zNode) {
-	for i := 0; i < z.level; i++ {
-		if update[i].level[i].next == n {
-			update[i].level[i].span += n.level[i].span - 1
-			update[i].level[i].next = n.level[i].next
+// zTies bisects e[lo:hi], entries whose scores all tie with a key of
+// member m, for the first that orders after the key when orEqual, else
+// the first that does not order before it.
+func zTies(e []*zEntry, lo, hi int, m string, orEqual bool) int {
+	for lo < hi {
+		h := int(uint(lo+hi) >> 1)
+		if c := e[h].member; c < m || orEqual && c == m {
+			lo = h + 1
 		} else {
-			update[i].level[i].span--
+			hi = h
 		}
 	}
-	if next := n.level[0].next; next != nil {
-		next.prev = n.prev
+	return lo
+}
+
+// find returns the child of x whose subtree holds the key (s, m), or would:
+// the number of separators not above the key.
+func (x *zInner) find(s float64, m string) int {
+	seps := x.s[1:x.n]
+	i := zBelow(seps, s, false)
+	if i == len(seps) || seps[i] != s {
+		return i
+	}
+	// Separators with score s: members decide.
+	return zTies(x.e[1:x.n], i, zBelow(seps, s, true), m, true)
+}
+
+// kidLen is the number of items or children of child i, which is
+// underfull below zLeafMin or zFanMin.
+func (x *zInner) kidLen(i int) int {
+	if x.bottom {
+		return len(x.leaves[i].s)
+	}
+	return x.kids[i].n
+}
+
+func (x *zInner) kidMin() int {
+	if x.bottom {
+		return zLeafMin
+	}
+	return zFanMin
+}
+
+// addKid puts a child at i with separator (s, e) and cnt members.
+func (x *zInner) addKid(i int, s float64, e *zEntry, cnt int, kid *zInner, leaf *zLeaf) {
+	n := x.n
+	copy(x.s[i+1:n+1], x.s[i:n])
+	copy(x.e[i+1:n+1], x.e[i:n])
+	copy(x.cnt[i+1:n+1], x.cnt[i:n])
+	x.s[i], x.e[i], x.cnt[i] = s, e, cnt
+	if x.bottom {
+		copy(x.leaves[i+1:n+1], x.leaves[i:n])
+		x.leaves[i] = leaf
 	} else {
-		z.tail = n.prev
+		copy(x.kids[i+1:n+1], x.kids[i:n])
+		x.kids[i] = kid
 	}
-	for z.level > 1 && z.head.level[z.level-1].next == nil {
-		z.level--
-	}
-	z.length--
+	x.n++
 }
 
-// move gives the linked node n a new score, in place when its neighbours
-// still surround it.
-func (z *ZSet) move(n *zNode, score float64) {
-	score = z.stored(score)
-	next := n.level[0].next
-	if (n.prev == nil || zLess(n.prev.score, n.prev.member, score, n.member)) &&
-		(next == nil || zLess(score, n.member, next.score, next.member)) {
-		n.score = score
-		return
+// dropKids removes children [a, b). The child that comes to a keeps its
+// separator: still above every key of the child before.
+func (x *zInner) dropKids(a, b int) {
+	n := x.n
+	copy(x.s[a:], x.s[b:n])
+	copy(x.cnt[a:], x.cnt[b:n])
+	copy(x.e[a:], x.e[b:n])
+	clear(x.e[a+n-b : n])
+	x.e[0] = nil
+	if x.bottom {
+		copy(x.leaves[a:], x.leaves[b:n])
+		clear(x.leaves[a+n-b : n])
+	} else {
+		copy(x.kids[a:], x.kids[b:n])
+		clear(x.kids[a+n-b : n])
 	}
-	var update [zMaxLevel]*zNode
-	z.path(n.score, n.member, &update)
-	z.unlink(n, &update)
-	n.score = score
-	for i := range n.level {
-		n.level[i] = zLevel{}
-	}
-	z.insert(n)
+	x.n -= b - a
 }
 
-// nodeAt returns the node of a 1-based rank (1 <= rank <= length).
-func (z *ZSet) nodeAt(rank int) *zNode {
-	x, r := z.head, 0
-	for i := z.level - 1; i >= 0; i-- {
-		for x.level[i].next != nil && r+x.level[i].span <= rank {
-			r += x.level[i].span
-			x = x.level[i].next
-		}
-		if r == rank {
-			return x
-		}
+// split moves the upper half of x's children to a new node and returns
+// it, its separator in the parent and its count.
+func (x *zInner) split() (r *zInner, s float64, e *zEntry, cnt int) {
+	k := x.n / 2
+	r = &zInner{n: x.n - k, bottom: x.bottom}
+	s, e = x.s[k], x.e[k]
+	copy(r.s[:], x.s[k:x.n])
+	copy(r.e[:], x.e[k:x.n])
+	copy(r.cnt[:], x.cnt[k:x.n])
+	clear(x.e[k:x.n])
+	if x.bottom {
+		copy(r.leaves[:], x.leaves[k:x.n])
+		clear(x.leaves[k:x.n])
+	} else {
+		copy(r.kids[:], x.kids[k:x.n])
+		clear(x.kids[k:x.n])
 	}
-	return nil
+	x.n = k
+	r.e[0] = nil
+	for _, c := range r.cnt[:r.n] {
+		cnt += c
+	}
+	return r, s, e, cnt
+}
+
+// search returns the position of the key (s, m) among l's items: the
+// first that does not order before it.
+func (l *zLeaf) search(s float64, m string) int {
+	i := zBelow(l.s, s, false)
+	if i == len(l.s) || l.s[i] != s {
+		return i
+	}
+	return zTies(l.e, i, zBelow(l.s, s, true), m, false)
+}
+
+// index returns the position of e, which l holds: among equal scores it
+// compares pointers, not members.
+func (l *zLeaf) index(e *zEntry) int {
+	i := zBelow(l.s, e.score, false)
+	for l.e[i] != e {
+		i++
+	}
+	return i
+}
+
+func (l *zLeaf) insertAt(i int, s float64, e *zEntry) {
+	l.s = append(l.s, 0)
+	copy(l.s[i+1:], l.s[i:])
+	l.s[i] = s
+	l.e = append(l.e, nil)
+	copy(l.e[i+1:], l.e[i:])
+	l.e[i] = e
+}
+
+// cut removes items [a, b).
+func (l *zLeaf) cut(a, b int) {
+	n := len(l.s)
+	copy(l.s[a:], l.s[b:])
+	copy(l.e[a:], l.e[b:])
+	clear(l.e[n-(b-a) : n])
+	l.s, l.e = l.s[:n-(b-a)], l.e[:n-(b-a)]
+}
+
+// split moves items [k:] to a new leaf linked after l.
+func (l *zLeaf) split(k int) *zLeaf {
+	r := newLeaf()
+	r.s = append(r.s, l.s[k:]...)
+	r.e = append(r.e, l.e[k:]...)
+	clear(l.e[k:])
+	l.s, l.e = l.s[:k], l.e[:k]
+	r.prev, r.next = l, l.next
+	if l.next != nil {
+		l.next.prev = r
+	}
+	l.next = r
+	return r
+}
+
+// fits reports whether item i can take score s where it stands: its
+// neighbours in the leaf still surround it, and at either end of the leaf
+// it only moves inwards, so the separators around the leaf stay right.
+func (l *zLeaf) fits(i int, s float64) bool {
+	old, m := l.s[i], l.e[i].member
+	if i > 0 {
+		if p := l.s[i-1]; !(p < s || p == s && l.e[i-1].member < m) {
+			return false
+		}
+	} else if s < old {
+		return false
+	}
+	if i < len(l.s)-1 {
+		if q := l.s[i+1]; !(s < q || s == q && m < l.e[i+1].member) {
+			return false
+		}
+	} else if s > old {
+		return false
+	}
+	return true
+}
+
+// leafAt returns the leaf and position of a rank (0 <= rank < length).
+func (z *ZSet) leafAt(rank int) (*zLeaf, int) {
+	x := z.root
+	if x == nil {
+		return z.leaf, rank
+	}
+	for {
+		c := 0
+		for rank >= x.cnt[c] {
+			rank -= x.cnt[c]
+			c++
+		}
+		if x.bottom {
+			return x.leaves[c], rank
+		}
+		x = x.kids[c]
+	}
 }
 
 // countWhile returns how many leading members (in order) satisfy before,
 // which must hold for a prefix of the order and then never again.
-func (z *ZSet) countWhile(before func(*zNode) bool) int {
-	x, r := z.head, 0
-	for i := z.level - 1; i >= 0; i-- {
-		for nx := x.level[i].next; nx != nil && before(nx); nx = x.level[i].next {
-			r += x.level[i].span
-			x = nx
+func (z *ZSet) countWhile(before func(s float64, e *zEntry) bool) int {
+	r, l := 0, z.leaf
+	for x := z.root; x != nil; {
+		// The last child whose lower bound satisfies before: every key of
+		// the children to its left does too, and none past it.
+		lo, hi := 1, x.n
+		for lo < hi {
+			h := int(uint(lo+hi) >> 1)
+			if before(x.s[h], x.e[h]) {
+				lo = h + 1
+			} else {
+				hi = h
+			}
+		}
+		c := lo - 1
+		for _, n := range x.cnt[:c] {
+			r += n
+		}
+		if x.bottom {
+			l = x.leaves[c]
+			break
+		}
+		x = x.kids[c]
+	}
+	lo, hi := 0, len(l.s)
+	for lo < hi {
+		h := int(uint(lo+hi) >> 1)
+		if before(l.s[h], l.e[h]) {
+			lo = h + 1
+		} else {
+			hi = h
 		}
 	}
-	return r
+	return r + lo
 }
 
-func (z *ZSet) lookup(member []byte, h uint64) *zNode {
+// insert puts e, absent so far, at its place in the order.
+func (z *ZSet) insert(e *zEntry) {
+	z.length++
+	if z.root == nil {
+		l := z.leaf
+		l.insertAt(l.search(e.score, e.member), e.score, e)
+		if len(l.s) <= zLeafCap {
+			return
+		}
+		// The lone leaf becomes two tree leaves under a new root.
+		a := newLeaf()
+		a.s = append(a.s, l.s...)
+		a.e = append(a.e, l.e...)
+		b := a.split(len(a.s) / 2)
+		z.leaf = nil
+		z.root = &zInner{n: 2, bottom: true}
+		z.root.leaves[0], z.root.leaves[1] = a, b
+		z.root.cnt[0], z.root.cnt[1] = len(a.s), len(b.s)
+		z.root.s[1], z.root.e[1] = b.s[0], b.e[0]
+		return
+	}
+	if r, s, se, cnt := z.insertIn(z.root, e); r != nil {
+		x := &zInner{n: 2}
+		x.kids[0], x.kids[1] = z.root, r
+		x.cnt[0], x.cnt[1] = z.length-cnt, cnt
+		x.s[1], x.e[1] = s, se
+		z.root = x
+	}
+}
+
+// insertIn puts e under x; when x overflows, it splits and returns the
+// new right sibling, its separator and the members under it.
+func (z *ZSet) insertIn(x *zInner, e *zEntry) (*zInner, float64, *zEntry, int) {
+	c := x.find(e.score, e.member)
+	x.cnt[c]++
+	if x.bottom {
+		l := x.leaves[c]
+		i := l.search(e.score, e.member)
+		l.insertAt(i, e.score, e)
+		if len(l.s) <= zLeafCap {
+			return nil, 0, nil, 0
+		}
+		k := len(l.s) / 2
+		if i == len(l.s)-1 && l.next == nil {
+			k = i // appending to the whole set: keep the leaves full
+		}
+		r := l.split(k)
+		x.cnt[c] = len(l.s)
+		x.addKid(c+1, r.s[0], r.e[0], len(r.s), nil, r)
+	} else {
+		r, s, se, cnt := z.insertIn(x.kids[c], e)
+		if r == nil {
+			return nil, 0, nil, 0
+		}
+		x.cnt[c] -= cnt
+		x.addKid(c+1, s, se, cnt, r, nil)
+	}
+	if x.n <= zFan {
+		return nil, 0, nil, 0
+	}
+	return x.split()
+}
+
+// unlink takes e out of the order or, when move, gives it score s where
+// it stands if that keeps the order (reporting true); otherwise it leaves
+// e out of the order for the caller to insert again.
+func (z *ZSet) unlink(e *zEntry, s float64, move bool) bool {
+	if z.root == nil {
+		l := z.leaf
+		i := l.index(e)
+		if move && l.fits(i, s) {
+			l.s[i], e.score = s, s
+			return true
+		}
+		l.cut(i, i+1)
+	} else if z.del(z.root, e, s, move) {
+		e.score = s
+		return true
+	} else {
+		z.shrink()
+	}
+	z.length--
+	return false
+}
+
+// del is unlink under x, merging or rebalancing children that fall under
+// their minimum on the way back up.
+func (z *ZSet) del(x *zInner, e *zEntry, s float64, move bool) bool {
+	c := x.find(e.score, e.member)
+	if x.bottom {
+		l := x.leaves[c]
+		i := l.index(e)
+		if move && l.fits(i, s) {
+			l.s[i] = s
+			return true
+		}
+		l.cut(i, i+1)
+	} else if z.del(x.kids[c], e, s, move) {
+		return true
+	}
+	x.cnt[c]--
+	if x.n > 1 && x.kidLen(c) < x.kidMin() {
+		z.fix(x, c)
+	}
+	return false
+}
+
+// move gives e, in the order, a new score.
+func (z *ZSet) move(e *zEntry, score float64) {
+	score = z.stored(score)
+	if !z.unlink(e, score, true) {
+		e.score = score
+		z.insert(e)
+	}
+}
+
+// cut removes ranks [lo, hi) (of x's own) from under x; the caller has
+// taken them out of the index and the leaf chain.
+func (z *ZSet) cut(x *zInner, lo, hi int) {
+	base, a, b := 0, -1, -1 // children [a, b) go whole
+	for i := 0; i < x.n && base < hi; i++ {
+		n := x.cnt[i]
+		from, to := max(lo-base, 0), min(hi-base, n)
+		base += n
+		switch {
+		case from >= to:
+		case from == 0 && to == n:
+			if a < 0 {
+				a = i
+			}
+			b = i + 1
+		default:
+			if x.bottom {
+				x.leaves[i].cut(from, to)
+			} else {
+				z.cut(x.kids[i], from, to)
+			}
+			x.cnt[i] -= to - from
+		}
+	}
+	if a >= 0 {
+		x.dropKids(a, b)
+	}
+	z.fixKids(x)
+}
+
+// fixKids merges or rebalances every underfull child of x while x has
+// more than one.
+func (z *ZSet) fixKids(x *zInner) {
+	for i := 0; i < x.n && x.n > 1; {
+		if x.kidLen(i) >= x.kidMin() {
+			i++
+			continue
+		}
+		i = z.fix(x, i)
+	}
+}
+
+// fix merges underfull child i of x (x.n >= 2) with a neighbour, or
+// rebalances the two when they would not fit one node. It returns the
+// index from which to check again. An inner child cut down to one child
+// of its own (by RemoveRange) may bring that one in underfull: the nodes
+// it lands in are fixed in turn.
+func (z *ZSet) fix(x *zInner, i int) int {
+	l := max(i-1, 0)
+	r := l + 1
+	if x.bottom {
+		a, b := x.leaves[l], x.leaves[r]
+		na, nb := len(a.s), len(b.s)
+		if na+nb <= zLeafCap {
+			a.s = append(a.s, b.s...)
+			a.e = append(a.e, b.e...)
+			a.next = b.next
+			if b.next != nil {
+				b.next.prev = a
+			}
+			x.cnt[l] += x.cnt[r]
+			x.dropKids(r, r+1)
+			return l
+		}
+		if want := (na + nb) / 2; na > want {
+			k := na - want
+			b.s = append(b.s, a.s[want:]...) // room, then shift
+			b.e = append(b.e, a.e[want:]...)
+			copy(b.s[k:], b.s[:nb])
+			copy(b.e[k:], b.e[:nb])
+			copy(b.s, a.s[want:])
+			copy(b.e, a.e[want:])
+			clear(a.e[want:])
+			a.s, a.e = a.s[:want], a.e[:want]
+		} else {
+			k := want - na
+			a.s = append(a.s, b.s[:k]...)
+			a.e = append(a.e, b.e[:k]...)
+			b.cut(0, k)
+		}
+		x.s[r], x.e[r] = b.s[0], b.e[0]
+		x.cnt[l], x.cnt[r] = len(a.s), len(b.s)
+		return i + 1
+	}
+	a, b := x.kids[l], x.kids[r]
+	if a.n+b.n <= zFan {
+		n := a.n
+		copy(a.s[n:], b.s[:b.n])
+		copy(a.e[n:], b.e[:b.n])
+		copy(a.cnt[n:], b.cnt[:b.n])
+		copy(a.kids[n:], b.kids[:b.n])
+		copy(a.leaves[n:], b.leaves[:b.n])
+		a.s[n], a.e[n] = x.s[r], x.e[r] // b's first child: b's own separator
+		a.n += b.n
+		x.cnt[l] += x.cnt[r]
+		x.dropKids(r, r+1)
+		z.fixKids(a)
+		return l
+	}
+	// Rebalance through the separator in x, as a B-tree rotates keys.
+	want := (a.n + b.n) / 2
+	moved := 0
+	if a.n > want {
+		k := a.n - want
+		copy(b.s[k:], b.s[:b.n])
+		copy(b.e[k:], b.e[:b.n])
+		copy(b.cnt[k:], b.cnt[:b.n])
+		copy(b.kids[k:], b.kids[:b.n])
+		copy(b.leaves[k:], b.leaves[:b.n])
+		b.s[k], b.e[k] = x.s[r], x.e[r]
+		copy(b.s[:k], a.s[want:a.n])
+		copy(b.e[:k], a.e[want:a.n])
+		copy(b.cnt[:k], a.cnt[want:a.n])
+		copy(b.kids[:k], a.kids[want:a.n])
+		copy(b.leaves[:k], a.leaves[want:a.n])
+		x.s[r], x.e[r] = a.s[want], a.e[want]
+		b.e[0] = nil
+		for _, c := range a.cnt[want:a.n] {
+			moved += c
+		}
+		clear(a.e[want:a.n])
+		clear(a.kids[want:a.n])
+		clear(a.leaves[want:a.n])
+		a.n, b.n = want, b.n+k
+		x.cnt[l] -= moved
+		x.cnt[r] += moved
+	} else {
+		k := want - a.n
+		n := a.n
+		copy(a.s[n:], b.s[:k])
+		copy(a.e[n:], b.e[:k])
+		copy(a.cnt[n:], b.cnt[:k])
+		copy(a.kids[n:], b.kids[:k])
+		copy(a.leaves[n:], b.leaves[:k])
+		a.s[n], a.e[n] = x.s[r], x.e[r]
+		x.s[r], x.e[r] = b.s[k], b.e[k]
+		for _, c := range b.cnt[:k] {
+			moved += c
+		}
+		a.n = want
+		copy(b.s[:], b.s[k:b.n])
+		copy(b.e[:], b.e[k:b.n])
+		copy(b.cnt[:], b.cnt[k:b.n])
+		copy(b.kids[:], b.kids[k:b.n])
+		copy(b.leaves[:], b.leaves[k:b.n])
+		clear(b.e[b.n-k : b.n])
+		b.e[0] = nil
+		clear(b.kids[b.n-k : b.n])
+		clear(b.leaves[b.n-k : b.n])
+		b.n -= k
+		x.cnt[l] += moved
+		x.cnt[r] -= moved
+	}
+	z.fixKids(a)
+	z.fixKids(b)
+	return i + 1
+}
+
+// shrink drops roots with a single child.
+func (z *ZSet) shrink() {
+	for z.root != nil && z.root.n == 1 {
+		if z.root.bottom {
+			z.root, z.leaf = nil, z.root.leaves[0]
+		} else {
+			z.root = z.root.kids[0]
+		}
+	}
+}
+
+// build makes the order from entries already sorted, with leaves and
+// nodes filled evenly.
+func (z *ZSet) build(ents []*zEntry) {
+	n := len(ents)
+	z.length = n
+	if n <= zLeafCap {
+		l := &zLeaf{s: make([]float64, n), e: ents}
+		for i, e := range ents {
+			l.s[i] = e.score
+		}
+		z.root, z.leaf = nil, l
+		return
+	}
+	type sub struct {
+		x   *zInner
+		l   *zLeaf
+		cnt int
+	}
+	k := (n + zLeafCap - 1) / zLeafCap
+	level := make([]sub, k)
+	var prev *zLeaf
+	for j := range k {
+		l := newLeaf()
+		for _, e := range ents[n*j/k : n*(j+1)/k] {
+			l.s = append(l.s, e.score)
+			l.e = append(l.e, e)
+		}
+		l.prev = prev
+		if prev != nil {
+			prev.next = l
+		}
+		prev = l
+		level[j] = sub{l: l, cnt: len(l.s)}
+	}
+	first := func(s sub) (float64, *zEntry) {
+		for s.x != nil {
+			s.x, s.l = s.x.kids[0], s.x.leaves[0]
+		}
+		return s.l.s[0], s.l.e[0]
+	}
+	for bottom := true; len(level) > 1; bottom = false {
+		m := len(level)
+		k := (m + zFan - 1) / zFan
+		next := make([]sub, k)
+		for j := range k {
+			x := &zInner{bottom: bottom}
+			cnt := 0
+			for _, s := range level[m*j/k : m*(j+1)/k] {
+				if x.n > 0 {
+					x.s[x.n], x.e[x.n] = first(s)
+				}
+				x.cnt[x.n] = s.cnt
+				x.kids[x.n], x.leaves[x.n] = s.x, s.l
+				x.n++
+				cnt += s.cnt
+			}
+			next[j] = sub{x: x, cnt: cnt}
+		}
+		level = next
+	}
+	z.root, z.leaf = level[0].x, nil
+}
+
+func (z *ZSet) lookup(member []byte, h uint64) *zEntry {
 	if len(z.buckets) == 0 {
 		return nil
 	}
-	for n := z.buckets[h&uint64(len(z.buckets)-1)]; n != nil; n = n.hnext {
-		if n.hash == h && n.member == string(member) {
-			return n
+	for e := z.buckets[h&uint64(len(z.buckets)-1)]; e != nil; e = e.hnext {
+		if e.hash == h && e.member == string(member) {
+			return e
 		}
 	}
 	if z.old != nil {
-		for n := z.old[h&uint64(len(z.old)-1)]; n != nil; n = n.hnext {
-			if n.hash == h && n.member == string(member) {
-				return n
+		for e := z.old[h&uint64(len(z.old)-1)]; e != nil; e = e.hnext {
+			if e.hash == h && e.member == string(member) {
+				return e
 			}
 		}
 	}
 	return nil
 }
 
-// index adds n to the member index; length already counts it.
-func (z *ZSet) index(n *zNode) {
+// index adds e to the member index; length already counts it.
+func (z *ZSet) index(e *zEntry) {
 	z.rehashStep()
 	if z.old == nil && z.length > len(z.buckets) {
 		z.resize(z.length)
 	}
-	b := &z.buckets[n.hash&uint64(len(z.buckets)-1)]
-	n.hnext = *b
-	*b = n
+	b := &z.buckets[e.hash&uint64(len(z.buckets)-1)]
+	e.hnext = *b
+	*b = e
 }
 
-// unindex removes n from the member index; length no longer counts it.
-func (z *ZSet) unindex(n *zNode) {
-	// During a resize n is in the old table unless it was moved or added
+// unindex removes e from the member index; length no longer counts it.
+func (z *ZSet) unindex(e *zEntry) {
+	// During a resize e is in the old table unless it was moved or added
 	// since.
-	if z.old == nil || !zUnchain(z.old, n) {
-		zUnchain(z.buckets, n)
+	if z.old == nil || !zUnchain(z.old, e) {
+		zUnchain(z.buckets, e)
 	}
-	n.hnext = nil
+	e.hnext = nil
 	if z.length == 0 {
 		z.buckets, z.old, z.moved = nil, nil, 0
 		return
@@ -647,11 +1264,11 @@ func (z *ZSet) unindex(n *zNode) {
 	}
 }
 
-// zUnchain takes n out of its bucket of table; it reports whether it was there.
-func zUnchain(table []*zNode, n *zNode) bool {
-	for p := &table[n.hash&uint64(len(table)-1)]; *p != nil; p = &(*p).hnext {
-		if *p == n {
-			*p = n.hnext
+// zUnchain takes e out of its bucket of table; it reports whether it was there.
+func zUnchain(table []*zEntry, e *zEntry) bool {
+	for p := &table[e.hash&uint64(len(table)-1)]; *p != nil; p = &(*p).hnext {
+		if *p == e {
+			*p = e.hnext
 			return true
 		}
 	}
@@ -669,11 +1286,11 @@ func (z *ZSet) resize(n int) {
 		return
 	}
 	if z.length == 0 || len(z.buckets) == 0 {
-		z.buckets = make([]*zNode, size)
+		z.buckets = make([]*zEntry, size)
 		return
 	}
 	z.old, z.moved = z.buckets, 0
-	z.buckets = make([]*zNode, size)
+	z.buckets = make([]*zEntry, size)
 }
 
 // rehashStep moves a few buckets of a resize in progress (up to 4 holding
@@ -684,16 +1301,16 @@ func (z *ZSet) rehashStep() {
 	}
 	mask := uint64(len(z.buckets) - 1)
 	for full, seen := 0, 0; z.moved < len(z.old) && full < 4 && seen < 40; seen++ {
-		n := z.old[z.moved]
-		if n != nil {
+		e := z.old[z.moved]
+		if e != nil {
 			full++
 		}
-		for n != nil {
-			next := n.hnext
-			b := &z.buckets[n.hash&mask]
-			n.hnext = *b
-			*b = n
-			n = next
+		for e != nil {
+			next := e.hnext
+			b := &z.buckets[e.hash&mask]
+			e.hnext = *b
+			*b = e
+			e = next
 		}
 		z.old[z.moved] = nil
 		z.moved++
