@@ -15,13 +15,12 @@ import (
 
 // Redis's error texts of this family.
 const (
-	errHashNotInt     = "ERR hash value is not an integer"
-	errHashNotFloat   = "ERR hash value is not a float"
-	errHashIncrNaN    = "ERR value is NaN or Infinity"
-	errHashResultNaN  = "ERR increment would produce NaN or Infinity"
-	errHashRandRange  = "ERR value is out of range"
-	errHashRandLong   = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
-	errHashRandTooBig = "ERR count is too large: the reply would exceed proto-max-bulk-len"
+	errHashNotInt    = "ERR hash value is not an integer"
+	errHashNotFloat  = "ERR hash value is not a float"
+	errHashIncrNaN   = "ERR value is NaN or Infinity"
+	errHashResultNaN = "ERR increment would produce NaN or Infinity"
+	errHashRandRange = "ERR value is out of range"
+	errHashRandLong  = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
 )
 
 func init() {
@@ -452,8 +451,7 @@ func hashRandRepeated(x *Ctx, h *engine.Hash, k int64, withValues bool) {
 	if withValues {
 		per += 16
 	}
-	if float64(k)*per > float64(x.S.Config().ProtoMaxBulkLen) {
-		x.Error(errHashRandTooBig)
+	if randReplyTooBig(x, k, per) {
 		return
 	}
 	hashRandHeader(x, k, withValues)

@@ -23,13 +23,7 @@ const (
 	errSetsLimit      = "ERR LIMIT can't be negative"
 	// Redis has no limit here: it builds any reply asked for, however
 	// large. Synap refuses a repeated-members reply it could not hold.
-	errSetsRandTooBig = "ERR count is too large: the reply would exceed 536870912 bytes"
 )
-
-// setsMaxRandReply bounds the reply of SRANDMEMBER with a negative count,
-// the one set reply whose size the request alone decides (the default
-// proto-max-bulk-len).
-const setsMaxRandReply = 512 << 20
 
 // setsSpopMoveMul is Redis's SPOP_MOVE_STRATEGY_MUL: SPOP with a count
 // rebuilds the set from its survivors once they are at most count/5.
@@ -434,9 +428,7 @@ func cmdSRandMember(x *Ctx) {
 		if n < 0 {
 			n = -n
 		}
-		avg := s.Size() / int64(size)
-		if n > setsMaxRandReply/(avg+6) {
-			x.Error(errSetsRandTooBig)
+		if randReplyTooBig(x, n, float64(s.Size())/float64(size)+6) {
 			return
 		}
 		x.W.Array(int(n))

@@ -752,8 +752,8 @@ func TestSetsRandMemberHugeCount(t *testing.T) {
 	c := dial(t, startServer(t))
 	c.Do("SADD", "s", "a", "b")
 	runSteps(t, c, []step{
-		{cmd: "SRANDMEMBER s -9223372036854775807", want: "-ERR count is too large: the reply would exceed 536870912 bytes"},
-		{cmd: "SRANDMEMBER s -100000000", want: "-ERR count is too large: the reply would exceed 536870912 bytes"},
+		{cmd: "SRANDMEMBER s -9223372036854775807", want: "-ERR count is too large: the reply would exceed proto-max-bulk-len"},
+		{cmd: "SRANDMEMBER s -100000000", want: "-ERR count is too large: the reply would exceed proto-max-bulk-len"},
 		{cmd: "SRANDMEMBER s 9223372036854775807", want: `["a" "b"]`},
 		{cmd: "SPOP s 9223372036854775807", want: `["a" "b"]`},
 	})

@@ -33,12 +33,7 @@ const (
 	// Redis has no limit here: it builds any reply asked for, however
 	// large. Synap refuses a repeated-members reply it could not hold (as
 	// SRANDMEMBER does).
-	errZsetRandTooBig = "ERR count is too large: the reply would exceed 536870912 bytes"
 )
-
-// zsetMaxRandReply bounds the reply of ZRANDMEMBER with a negative count,
-// the one reply whose size the request alone decides.
-const zsetMaxRandReply = 512 << 20
 
 func zsetNoKeysErr(name string) string {
 	return "ERR at least 1 input key is needed for '" + name + "' command"
@@ -1271,8 +1266,7 @@ func cmdZRandMember(x *Ctx) {
 		if scores {
 			per += 26
 		}
-		if n > zsetMaxRandReply/per {
-			x.Error(errZsetRandTooBig)
+		if randReplyTooBig(x, n, float64(per)) {
 			return
 		}
 		r.begin(int(n))
