@@ -170,6 +170,11 @@ func (s *Server) serveWaiter(tx *engine.Tx, w *waiter, ready []byte) bool {
 	tx.Begin(w.ns, keys, true)
 	w.mu.Lock()
 	served := false
+	if w.c.killed.Load() {
+		// CLIENT KILL answers at once, before the parked goroutine notices
+		// its socket closed: a push meanwhile must not go to a dead client.
+		w.state.CompareAndSwap(waitWaiting, waitGone)
+	}
 	if w.state.Load() == waitWaiting {
 		x := &Ctx{S: s, C: w.c, Cmd: w.cmd, Args: w.args, W: w.c.W, Tx: tx, Ready: ready}
 		mark := w.c.W.Len()
@@ -191,8 +196,12 @@ func (s *Server) serveWaiter(tx *engine.Tx, w *waiter, ready []byte) bool {
 	} else {
 		served = true
 	}
+	gone := w.state.Load() == waitGone
 	w.mu.Unlock()
 	tx.End()
+	if gone {
+		s.waits.unblock(w)
+	}
 	if served && w.state.Load() == waitServed {
 		s.waits.unblock(w)
 		select {
@@ -274,9 +283,10 @@ func (s *Server) waitBlocked(c *Client) bool {
 func (s *Server) cancelWait(w *waiter) bool {
 	w.mu.Lock()
 	withdrawn := w.state.CompareAndSwap(waitWaiting, waitGone) || w.state.CompareAndSwap(waitParking, waitGone)
+	gone := w.state.Load() == waitGone
 	w.mu.Unlock()
-	if withdrawn {
-		s.waits.unblock(w)
+	if gone {
+		s.waits.unblock(w) // idempotent: a server may have withdrawn it already
 	}
 	return withdrawn
 }

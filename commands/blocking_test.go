@@ -165,3 +165,36 @@ func blockingReplyIs(t *testing.T, c *resptest.Client, who, want string) {
 		t.Errorf("%s: got %s, want %s", who, got, want)
 	}
 }
+
+// CLIENT KILL answers before the killed connection's goroutine notices its
+// socket closed; a push in that window must stay in the list, not go to
+// the dead client (found by the compat suite under load). The window is
+// held open here by marking the client killed without closing its socket.
+func TestBlockingKilledIsNeverServed(t *testing.T) {
+	srv := startServer(t)
+	b, p := dial(t, srv), dial(t, srv)
+	id := strings.TrimPrefix(b.Do("CLIENT", "ID"), ":")
+	blockingSend(t, b, "BLPOP", "k", "0")
+	blockingAwait(t, p, 1)
+	var victim *Client
+	for _, c := range srv.Clients() {
+		if strconv.FormatInt(c.ID, 10) == id {
+			victim = c
+		}
+	}
+	victim.killed.Store(true) // what CLIENT KILL does first
+	runSteps(t, p, []step{
+		{cmd: "RPUSH k kept", want: ":1"},
+		{cmd: "LRANGE k 0 -1", want: `["kept"]`},
+	})
+	victim.killed.Store(false)
+	victim.Kill()
+	blockingAwait(t, p, 0)
+	deadline := time.Now().Add(5 * time.Second)
+	for srv.Eng.Interest() != 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := srv.Eng.Interest(); n != 0 {
+		t.Fatalf("%d keys still listened to after the waiter was killed", n)
+	}
+}
