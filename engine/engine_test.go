@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -464,4 +465,28 @@ func TestEngineEachStaysInNamespace(t *testing.T) {
 			t.Errorf("Each went on after fn returned false: %d calls", n)
 		}
 	})
+}
+
+// A point read as a GET does it: lock the key's shard, look it up, unlock.
+func BenchmarkTxGet(b *testing.B) {
+	e := New(256)
+	defer e.Close()
+	ns := e.Namespace("")
+	keys := make([][]byte, 100000)
+	tx := e.NewTx()
+	for i := range keys {
+		keys[i] = []byte("key:" + strconv.Itoa(i))
+		tx.Begin(ns, keys[i:i+1], true)
+		tx.SetString(keys[i], []byte("value"), 0)
+		tx.End()
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		k := keys[i%len(keys)]
+		tx.Begin(ns, [][]byte{k}, false)
+		if tx.Get(k) == nil {
+			b.Fatal("missing")
+		}
+		tx.End()
+	}
 }
