@@ -498,49 +498,9 @@ func hashRandDistinct(x *Ctx, h *engine.Hash, k int, withValues bool) {
 	}
 }
 
-type hscanArgs struct {
-	cursor  uint64
-	count   int
-	pattern []byte // nil: every field
-}
-
-// parseHScanOpts reads COUNT and MATCH; Redis parses them only once the key
-// is found to be a hash (a missing key answers an empty scan whatever they say).
-func parseHScanOpts(x *Ctx, a *hscanArgs) bool {
-	a.count = scanDefaultCount
-	for i := 3; i < len(x.Args); i += 2 {
-		if i+1 >= len(x.Args) {
-			x.SyntaxError()
-			return false
-		}
-		switch {
-		case strEq(x.Args[i], "count"):
-			n, ok := x.IntArg(i + 1)
-			if !ok {
-				return false
-			}
-			if n < 1 {
-				x.SyntaxError()
-				return false
-			}
-			a.count = int(min(n, math.MaxInt32))
-		case strEq(x.Args[i], "match"):
-			a.pattern = x.Args[i+1]
-			if len(a.pattern) == 1 && a.pattern[0] == '*' {
-				a.pattern = nil
-			}
-		default:
-			x.SyntaxError()
-			return false
-		}
-	}
-	return true
-}
-
 func cmdHScan(x *Ctx) {
-	var a hscanArgs
-	var ok bool
-	if a.cursor, ok = scanCursorArg(x.Args[2]); !ok {
+	cursor, ok := scanCursorArg(x.Args[2])
+	if !ok {
 		x.Error(errInvalidCursor)
 		return
 	}
@@ -549,19 +509,18 @@ func cmdHScan(x *Ctx) {
 		return
 	}
 	if h == nil {
-		x.W.Array(2)
-		x.W.BulkString("0")
-		x.W.Array(0)
+		replyEmptyScan(x) // before reading the options, as Redis
 		return
 	}
-	if !parseHScanOpts(x, &a) {
+	count, pattern, ok := elemScanOpts(x)
+	if !ok {
 		return
 	}
-	lo, hi, next := h.ScanRange(a.cursor, a.count)
+	lo, hi, next := h.ScanRange(cursor, count)
 	x.W.Array(2)
 	var tmp [20]byte
 	x.W.Bulk(strconv.AppendUint(tmp[:0], next, 10))
-	if a.pattern == nil {
+	if pattern == nil {
 		x.W.Array(2 * (hi - lo))
 		for i := lo; i < hi; i++ {
 			f, v := h.At(i)
@@ -573,7 +532,7 @@ func cmdHScan(x *Ctx) {
 	// Positions, not strings: a large batch stays out of the collector's way.
 	var hits []int32
 	for i := lo; i < hi; i++ {
-		if f, _ := h.At(i); engine.Match(a.pattern, hashBytes(f), false) {
+		if f, _ := h.At(i); engine.Match(pattern, hashBytes(f), false) {
 			hits = append(hits, int32(i))
 		}
 	}

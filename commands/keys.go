@@ -479,6 +479,47 @@ func scanCursorArg(b []byte) (uint64, bool) {
 	return v, true
 }
 
+// elemScanOpts reads HSCAN's, SSCAN's and ZSCAN's options (COUNT, MATCH)
+// from the fourth argument, left to right as Redis does, so the first bad
+// one decides the error; TYPE is SCAN's only. Redis reads them only once
+// the key is known to exist. pattern is nil for every element.
+func elemScanOpts(x *Ctx) (count int, pattern []byte, ok bool) {
+	count = scanDefaultCount
+	for i := 3; i < len(x.Args); i += 2 {
+		switch {
+		case i+1 >= len(x.Args):
+			x.SyntaxError()
+			return 0, nil, false
+		case strEq(x.Args[i], "count"):
+			n, ok := x.IntArg(i + 1)
+			if !ok {
+				return 0, nil, false
+			}
+			if n < 1 {
+				x.SyntaxError()
+				return 0, nil, false
+			}
+			count = int(min(n, math.MaxInt32))
+		case strEq(x.Args[i], "match"):
+			pattern = x.Args[i+1]
+			if len(pattern) == 1 && pattern[0] == '*' {
+				pattern = nil
+			}
+		default:
+			x.SyntaxError()
+			return 0, nil, false
+		}
+	}
+	return count, pattern, true
+}
+
+// replyEmptyScan is the reply of an element scan of a missing key.
+func replyEmptyScan(x *Ctx) {
+	x.W.Array(2)
+	x.W.BulkString("0")
+	x.W.Array(0)
+}
+
 type keyScanArgs struct {
 	cursor  uint64
 	count   int

@@ -691,44 +691,6 @@ func cmdSDiffStore(x *Ctx) {
 	}
 }
 
-// setsScanArgs are SSCAN's options.
-type setsScanArgs struct {
-	count   int
-	pattern []byte // nil: every member
-}
-
-// parseSetsScan reads SSCAN's options left to right, as Redis does, so the
-// first bad one decides the error. TYPE is only for SCAN.
-func parseSetsScan(x *Ctx) (setsScanArgs, bool) {
-	a := setsScanArgs{count: scanDefaultCount}
-	for i := 3; i < len(x.Args); i += 2 {
-		switch {
-		case i+1 >= len(x.Args):
-			x.SyntaxError()
-			return a, false
-		case strEq(x.Args[i], "count"):
-			n, ok := x.IntArg(i + 1)
-			if !ok {
-				return a, false
-			}
-			if n < 1 {
-				x.SyntaxError()
-				return a, false
-			}
-			a.count = int(min(n, math.MaxInt32))
-		case strEq(x.Args[i], "match"):
-			a.pattern = x.Args[i+1]
-			if len(a.pattern) == 1 && a.pattern[0] == '*' {
-				a.pattern = nil
-			}
-		default:
-			x.SyntaxError()
-			return a, false
-		}
-	}
-	return a, true
-}
-
 func cmdSScan(x *Ctx) {
 	cursor, ok := scanCursorArg(x.Args[2])
 	if !ok {
@@ -740,13 +702,10 @@ func cmdSScan(x *Ctx) {
 		return
 	}
 	if s == nil {
-		// Redis answers a missing key before reading the options.
-		x.W.Array(2)
-		x.W.BulkString("0")
-		x.W.Array(0)
+		replyEmptyScan(x) // before reading the options, as Redis
 		return
 	}
-	a, ok := parseSetsScan(x)
+	count, pattern, ok := elemScanOpts(x)
 	if !ok {
 		return
 	}
@@ -754,8 +713,8 @@ func cmdSScan(x *Ctx) {
 	// members are formatted into a reused buffer, so they are copied.
 	var arena []byte
 	var ends []int
-	next := s.Scan(cursor, a.count, func(m []byte) {
-		if a.pattern == nil || engine.Match(a.pattern, m, false) {
+	next := s.Scan(cursor, count, func(m []byte) {
+		if pattern == nil || engine.Match(pattern, m, false) {
 			arena = append(arena, m...)
 			ends = append(ends, len(arena))
 		}

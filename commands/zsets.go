@@ -1644,39 +1644,12 @@ func cmdZScan(x *Ctx) {
 		return
 	}
 	if z == nil {
-		// Redis answers an absent key before reading the options.
-		x.W.Array(2)
-		x.W.BulkString("0")
-		x.W.Array(0)
+		replyEmptyScan(x) // before reading the options, as Redis
 		return
 	}
-	count := scanDefaultCount
-	var pattern []byte
-	for i := 3; i < len(x.Args); i += 2 {
-		if i+1 >= len(x.Args) {
-			x.SyntaxError()
-			return
-		}
-		switch o := x.Args[i]; {
-		case strEq(o, "count"):
-			n, ok := x.IntArg(i + 1)
-			if !ok {
-				return
-			}
-			if n < 1 {
-				x.SyntaxError()
-				return
-			}
-			count = int(min(n, math.MaxInt32))
-		case strEq(o, "match"):
-			pattern = x.Args[i+1]
-			if len(pattern) == 1 && pattern[0] == '*' {
-				pattern = nil
-			}
-		default:
-			x.SyntaxError()
-			return
-		}
+	count, pattern, ok := elemScanOpts(x)
+	if !ok {
+		return
 	}
 	type hit struct {
 		m string
