@@ -36,8 +36,24 @@ func TestDifferential(t *testing.T) {
 			r.Do("HELLO", proto)
 			s.Do("HELLO", proto)
 			rng := rand.New(rand.NewPCG(42, uint64(len(proto))))
+			inMulti := false
 			for step := 0; step < 10000; step++ {
 				args := diffCommand(rng)
+				if rng.IntN(25) == 0 {
+					// Transactions: queued replies, EXEC's array, and the
+					// errors of MULTI nested, EXEC/DISCARD without MULTI,
+					// WATCH inside MULTI; WATCH sees this client's own writes.
+					args = [][]string{{"MULTI"}, {"EXEC"}, {"DISCARD"}, {"WATCH", "k" + strconv.Itoa(rng.IntN(8))}, {"UNWATCH"}}[rng.IntN(5)]
+				}
+				for inMulti && diffUnordered[strings.ToLower(args[0])] {
+					args = diffCommand(rng) // EXEC's array would hide the order from diffSorted
+				}
+				switch strings.ToUpper(args[0]) {
+				case "MULTI":
+					inMulti = true
+				case "EXEC", "DISCARD":
+					inMulti = false
+				}
 				want, got := r.Do(args...), s.Do(args...)
 				if diffUnordered[strings.ToLower(args[0])] {
 					want, got = diffSorted(want), diffSorted(got)
