@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"synap/engine"
+	"synap/resp"
 )
 
 // Blocking commands (BLPOP, BZPOPMIN...) park their connection's goroutine
@@ -310,4 +311,25 @@ func (x *Ctx) ReadyFirst(keys [][]byte) [][]byte {
 		}
 	}
 	return keys
+}
+
+// firstOfKind finds the first of keys (the one ready first leading) that
+// holds a value, for the pops over several keys (LMPOP, BLPOP, ZMPOP,
+// BZPOPMIN...). A value of kind is returned; one of another kind gets
+// WRONGTYPE (replied true), except when serving a waiter (blocked): Redis
+// 7.0 then passes it over and the client keeps waiting. en is nil when no
+// key holds anything.
+func firstOfKind(x *Ctx, keys [][]byte, kind engine.Kind, blocked bool) (key []byte, en *engine.Entry, replied bool) {
+	for _, k := range x.ReadyFirst(keys) {
+		e := x.Tx.Get(k)
+		switch {
+		case e == nil:
+		case e.Kind == kind:
+			return k, e, false
+		case !blocked:
+			x.Error(resp.ErrWrongType)
+			return nil, nil, true
+		}
+	}
+	return nil, nil, false
 }

@@ -714,30 +714,20 @@ func cmdLMPop(x *Ctx) {
 // kind are passed over instead of answering WRONGTYPE. It reports whether
 // it replied.
 func listMpop(x *Ctx, a listMpopArgs, blocked bool) bool {
-	for _, key := range x.ReadyFirst(a.keys) {
-		en := x.Tx.Get(key)
-		if en == nil {
-			continue
-		}
-		if en.Kind != engine.KindList {
-			if blocked {
-				continue
-			}
-			x.Error(resp.ErrWrongType)
-			return true
-		}
-		l := en.Obj.(*engine.List)
-		n := int(min(a.count, int64(l.Len())))
-		x.W.Array(2)
-		x.W.Bulk(key)
-		x.W.Array(n)
-		for range n {
-			x.W.Bulk(listPop(l, a.left))
-		}
-		listDone(x, key, en, l)
-		return true
+	key, en, replied := firstOfKind(x, a.keys, engine.KindList, blocked)
+	if en == nil {
+		return replied
 	}
-	return false
+	l := en.Obj.(*engine.List)
+	n := int(min(a.count, int64(l.Len())))
+	x.W.Array(2)
+	x.W.Bulk(key)
+	x.W.Array(n)
+	for range n {
+		x.W.Bulk(listPop(l, a.left))
+	}
+	listDone(x, key, en, l)
+	return true
 }
 
 // ---- blocking pops ----
@@ -763,26 +753,16 @@ func listBPop(x *Ctx, left bool) {
 // only from a key that is a list when it is ready, and leaves the client
 // waiting otherwise.
 func listBPopOnce(x *Ctx, left, blocked bool) bool {
-	for _, key := range x.ReadyFirst(x.Args[1 : len(x.Args)-1]) {
-		en := x.Tx.Get(key)
-		if en == nil {
-			continue
-		}
-		if en.Kind != engine.KindList {
-			if blocked {
-				continue
-			}
-			x.Error(resp.ErrWrongType)
-			return true
-		}
-		l := en.Obj.(*engine.List)
-		x.W.Array(2)
-		x.W.Bulk(key)
-		x.W.Bulk(listPop(l, left))
-		listDone(x, key, en, l)
-		return true
+	key, en, replied := firstOfKind(x, x.Args[1:len(x.Args)-1], engine.KindList, blocked)
+	if en == nil {
+		return replied
 	}
-	return false
+	l := en.Obj.(*engine.List)
+	x.W.Array(2)
+	x.W.Bulk(key)
+	x.W.Bulk(listPop(l, left))
+	listDone(x, key, en, l)
+	return true
 }
 
 func cmdBLMove(x *Ctx) {

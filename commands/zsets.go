@@ -1179,25 +1179,14 @@ func parseZMPop(x *Ctx, at int) (a zmpopArgs, ok bool) {
 // whole command, as in Redis, except when serving a waiter (blocked): then
 // it is passed over, as BZPOPMIN's serving does.
 func zmpopServe(x *Ctx, a zmpopArgs, blocked bool) (served bool) {
-	for _, key := range x.ReadyFirst(a.keys) {
-		en := x.Tx.Get(key)
-		if en == nil {
-			continue
-		}
-		if en.Kind != engine.KindZSet {
-			if blocked {
-				continue
-			}
-			x.Error(resp.ErrWrongType)
-			return true
-		}
-		z := en.Obj.(*engine.ZSet)
-		x.W.Array(2)
-		x.W.Bulk(key)
-		zsetPop(x, key, en, z, a.max, a.count, zsetReply{w: x.W, scores: true, pairs: true})
-		return true
+	key, en, replied := firstOfKind(x, a.keys, engine.KindZSet, blocked)
+	if en == nil {
+		return replied
 	}
-	return false
+	x.W.Array(2)
+	x.W.Bulk(key)
+	zsetPop(x, key, en, en.Obj.(*engine.ZSet), a.max, a.count, zsetReply{w: x.W, scores: true, pairs: true})
+	return true
 }
 
 func cmdZMPop(x *Ctx) {
@@ -1710,33 +1699,23 @@ func zsetBPop(x *Ctx, max bool) {
 // Serving a waiter (blocked), keys of another type are passed over: Redis
 // 7.0 leaves the client waiting until the key is a sorted set again.
 func zsetBPopOnce(x *Ctx, max, blocked bool) bool {
-	for _, key := range x.ReadyFirst(x.Args[1 : len(x.Args)-1]) {
-		en := x.Tx.Get(key)
-		if en == nil {
-			continue
-		}
-		if en.Kind != engine.KindZSet {
-			if blocked {
-				continue
-			}
-			x.Error(resp.ErrWrongType)
-			return true
-		}
-		z := en.Obj.(*engine.ZSet)
-		x.W.Array(3)
-		x.W.Bulk(key)
-		rank := 0
-		if max {
-			rank = z.Len() - 1
-		}
-		z.RemoveRange(rank, rank+1, func(m string, s float64) {
-			x.W.BulkString(m)
-			x.W.Double(s)
-		})
-		zsetSaved(x, key, en, z)
-		return true
+	key, en, replied := firstOfKind(x, x.Args[1:len(x.Args)-1], engine.KindZSet, blocked)
+	if en == nil {
+		return replied
 	}
-	return false
+	z := en.Obj.(*engine.ZSet)
+	x.W.Array(3)
+	x.W.Bulk(key)
+	rank := 0
+	if max {
+		rank = z.Len() - 1
+	}
+	z.RemoveRange(rank, rank+1, func(m string, s float64) {
+		x.W.BulkString(m)
+		x.W.Double(s)
+	})
+	zsetSaved(x, key, en, z)
+	return true
 }
 
 func cmdBZMPop(x *Ctx) {
