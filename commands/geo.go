@@ -96,15 +96,7 @@ func geoRadiusKeys(from int) func(args [][]byte) []int {
 // geoRead looks a geo set up for reading: nil when absent; ok is false
 // (WRONGTYPE replied) for another kind.
 func geoRead(x *Ctx, key []byte) (z *engine.ZSet, ok bool) {
-	en := x.Read(key)
-	if en == nil {
-		return nil, true
-	}
-	if en.Kind != engine.KindZSet {
-		x.Error(resp.ErrWrongType)
-		return nil, false
-	}
-	return en.Obj.(*engine.ZSet), true
+	return readAs[*engine.ZSet](x, key, engine.KindZSet)
 }
 
 // geoLonLat parses a longitude and a latitude, replying Redis's error for

@@ -423,18 +423,10 @@ func zsetParseLexRange(min, max []byte) (r engine.LexRange, ok bool) {
 // keyspace hit or miss, as Redis's read lookups do.
 func zsetOf(x *Ctx, key []byte, read bool) (en *engine.Entry, z *engine.ZSet, ok bool) {
 	if read {
-		en = x.Read(key)
-	} else {
-		en = x.Tx.Get(key)
+		z, ok = readAs[*engine.ZSet](x, key, engine.KindZSet)
+		return nil, z, ok
 	}
-	if en == nil {
-		return nil, nil, true
-	}
-	if en.Kind != engine.KindZSet {
-		x.Error(resp.ErrWrongType)
-		return nil, nil, false
-	}
-	return en, en.Obj.(*engine.ZSet), true
+	return writeAs[*engine.ZSet](x, key, engine.KindZSet)
 }
 
 // zsetSaved finishes an in-place change: an emptied set loses its key.
