@@ -5,7 +5,6 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"strconv"
-	"unsafe"
 
 	"synap/engine"
 	"synap/resp"
@@ -59,10 +58,6 @@ func init() {
 			"Walks the fields and values of a hash in batches, resuming from a cursor.", cmdHScan),
 	)
 }
-
-// hashBytes views a stored string as bytes for parsers and matchers that
-// only read it, without copying.
-func hashBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // hashRead looks key up for a reading command (counting a keyspace hit or
 // miss). h is nil when the key is absent; ok is false when the reply
@@ -297,7 +292,7 @@ func cmdHIncrBy(x *Ctx) {
 	}
 	var v int64
 	if cur, found := h.Get(field); found {
-		if v, ok = ParseInt(hashBytes(cur)); !ok {
+		if v, ok = ParseInt(engine.View(cur)); !ok {
 			x.Error(errHashNotInt)
 			return
 		}
@@ -332,7 +327,7 @@ func cmdHIncrByFloat(x *Ctx) {
 	}
 	cur := new(big.Float).SetPrec(64)
 	if s, found := h.Get(field); found {
-		if cur, ok = strLongDouble(hashBytes(s)); !ok {
+		if cur, ok = strLongDouble(engine.View(s)); !ok {
 			x.Error(errHashNotFloat)
 			return
 		}
@@ -532,7 +527,7 @@ func cmdHScan(x *Ctx) {
 	// Positions, not strings: a large batch stays out of the collector's way.
 	var hits []int32
 	for i := lo; i < hi; i++ {
-		if f, _ := h.At(i); engine.Match(pattern, hashBytes(f), false) {
+		if f, _ := h.At(i); engine.Match(pattern, engine.View(f), false) {
 			hits = append(hits, int32(i))
 		}
 	}

@@ -518,10 +518,6 @@ func sortExact(text string, f float64) bool {
 	return ok && r.Cmp(new(big.Rat).SetFloat64(f)) == 0
 }
 
-// sortBytes views a stored string member as bytes, without copying: SORT
-// only reads it, under the locks that keep it alive and unchanged.
-func sortBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
-
 func sortZSet(en *engine.Entry) (*engine.ZSet, bool) {
 	if en == nil {
 		return nil, false
@@ -575,7 +571,7 @@ func sortLoadAll(en *engine.Entry, n int) []sortItem {
 		})
 	case *engine.ZSet:
 		o.Each(func(m string, _ float64) bool {
-			items = append(items, sortItem{elem: sortBytes(m)})
+			items = append(items, sortItem{elem: engine.View(m)})
 			return true
 		})
 	case *engine.Set:
@@ -609,7 +605,7 @@ func sortLoadRange(en *engine.Entry, from, count int64, desc bool) []sortItem {
 			lo, hi = o.Len()-int(from+count), o.Len()-int(from)
 		}
 		o.Range(lo, hi, desc, func(m string, _ float64) bool {
-			items = append(items, sortItem{elem: sortBytes(m)})
+			items = append(items, sortItem{elem: engine.View(m)})
 			return true
 		})
 	}
@@ -623,5 +619,5 @@ func sortHashField(en *engine.Entry, field []byte) ([]byte, bool) {
 		return nil, false
 	}
 	v, ok := h.Get(field)
-	return sortBytes(v), ok
+	return engine.View(v), ok
 }

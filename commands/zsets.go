@@ -322,9 +322,6 @@ func zsetString(b []byte) string {
 	return unsafe.String(&b[0], len(b))
 }
 
-// zsetBytes views s as bytes without copying; they must not be modified.
-func zsetBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
-
 // zsetParseScore parses a score or weight as Redis's getDoubleFromObject:
 // the whole text a number, no leading space, no NaN, no overflow.
 func zsetParseScore(b []byte) (float64, bool) {
@@ -1351,7 +1348,7 @@ func (src *zsetSource) score(m []byte) (float64, bool) {
 func (src *zsetSource) each(fn func(m []byte, s float64) bool) {
 	switch {
 	case src.z != nil:
-		src.z.Each(func(m string, s float64) bool { return fn(zsetBytes(m), s) })
+		src.z.Each(func(m string, s float64) bool { return fn(engine.View(m), s) })
 	case src.s != nil:
 		src.s.Each(func(m []byte) bool { return fn(m, 1) })
 	}
@@ -1638,7 +1635,7 @@ func cmdZScan(x *Ctx) {
 	}
 	var hits []hit
 	keep := func(m string, s float64) {
-		if pattern == nil || engine.Match(pattern, zsetBytes(m), false) {
+		if pattern == nil || engine.Match(pattern, engine.View(m), false) {
 			hits = append(hits, hit{m, s})
 		}
 	}

@@ -258,7 +258,10 @@ func (e *Engine) IdleSeconds(en *Entry) int64 {
 	return int64(now - last)
 }
 
-func unsafeSlice(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+// View returns s's bytes without copying them (matching a stored member
+// against a pattern, parsing a stored number); the caller must not change
+// them.
+func View(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // ResetStats zeroes the engine's counters (CONFIG RESETSTAT).
 func (e *Engine) ResetStats() { e.expiredKeys.Store(0) }

@@ -481,5 +481,5 @@ func unsafeBytes(s string) []byte {
 	if len(s) == 0 {
 		return []byte{}
 	}
-	return unsafeSlice(s)
+	return View(s)
 }

@@ -287,7 +287,7 @@ func (z *ZSet) add(member string, owned bool, score float64, h uint64) {
 // ZSet's callbacks, say): a long one is shared, not copied.
 func (z *ZSet) SetString(member string, score float64) (added bool) {
 	h := maphash.String(zSeed, member)
-	if e := z.lookup(unsafe.Slice(unsafe.StringData(member), len(member)), h); e != nil {
+	if e := z.lookup(View(member), h); e != nil {
 		if e.score != score {
 			z.move(e, score)
 		}
