@@ -8,30 +8,39 @@ import "unsafe"
 // cache lines instead of three scattered objects, and a SET of a new key
 // costs one allocation instead of three. The key and value views are
 // interior pointers, which keep the whole object alive.
+//
+// The buffer sizes make Entry (88 bytes) plus buffer land exactly on Go's
+// size classes (112, 128, 144, 160, 192, 224, 256), so no class rounds up
+// into bytes nobody can use. A 20-byte key with a counter's 20 reserved
+// digits fills the 128-byte class: one aligned pair of cache lines.
 type (
-	entry16 struct {
+	entry24 struct {
 		Entry
-		b [16]byte
+		b [24]byte
 	}
-	entry32 struct {
+	entry40 struct {
 		Entry
-		b [32]byte
+		b [40]byte
 	}
-	entry48 struct {
+	entry56 struct {
 		Entry
-		b [48]byte
+		b [56]byte
 	}
-	entry64 struct {
+	entry72 struct {
 		Entry
-		b [64]byte
+		b [72]byte
 	}
-	entry96 struct {
+	entry104 struct {
 		Entry
-		b [96]byte
+		b [104]byte
 	}
-	entry128 struct {
+	entry136 struct {
 		Entry
-		b [128]byte
+		b [136]byte
+	}
+	entry168 struct {
+		Entry
+		b [168]byte
 	}
 )
 
@@ -44,23 +53,26 @@ func newInline(key, val []byte, vcap int) *Entry {
 	var en *Entry
 	var buf []byte
 	switch {
-	case n <= 16:
-		o := new(entry16)
+	case n <= 24:
+		o := new(entry24)
 		en, buf = &o.Entry, o.b[:]
-	case n <= 32:
-		o := new(entry32)
+	case n <= 40:
+		o := new(entry40)
 		en, buf = &o.Entry, o.b[:]
-	case n <= 48:
-		o := new(entry48)
+	case n <= 56:
+		o := new(entry56)
 		en, buf = &o.Entry, o.b[:]
-	case n <= 64:
-		o := new(entry64)
+	case n <= 72:
+		o := new(entry72)
 		en, buf = &o.Entry, o.b[:]
-	case n <= 96:
-		o := new(entry96)
+	case n <= 104:
+		o := new(entry104)
 		en, buf = &o.Entry, o.b[:]
-	case n <= 128:
-		o := new(entry128)
+	case n <= 136:
+		o := new(entry136)
+		en, buf = &o.Entry, o.b[:]
+	case n <= 168:
+		o := new(entry168)
 		en, buf = &o.Entry, o.b[:]
 	default:
 		return nil
