@@ -39,6 +39,7 @@ type Server struct {
 	nextID      atomic.Int64
 
 	started   time.Time
+	pacer     *readPacer
 	lastSave  int64
 	ln        net.Listener
 	closing   atomic.Bool
@@ -114,6 +115,7 @@ func NewServer(cfg Config, log *slog.Logger) *Server {
 		clients:     xsync.NewMapOf[int64, *Client](),
 		errorCounts: xsync.NewMapOf[string, *atomic.Int64](),
 		started:     time.Now(),
+		pacer:       newReadPacer(),
 		lastSave:    time.Now().Unix(),
 		done:        make(chan struct{}),
 	}
@@ -311,7 +313,10 @@ func (s *Server) serveConn(nc net.Conn, id int64) {
 				_ = nc.SetReadDeadline(time.Now().Add(time.Duration(t) * time.Second))
 			}
 			before := c.rd.Buffered()
-			if err := c.rd.Fill(); err != nil {
+			t := s.pacer.beforeRead()
+			err := c.rd.Fill()
+			s.pacer.afterRead(t)
+			if err != nil {
 				if errors.Is(err, resp.ErrQueryBufLimit) {
 					s.Log.Warn("closing client that reached max query buffer length", "addr", c.Addr, "id", c.ID)
 				} else if !errors.Is(err, io.EOF) && !c.killed.Load() && !s.closing.Load() {
