@@ -78,6 +78,10 @@ type Client struct {
 	keyIdx []int
 	keyBuf [][]byte
 	ctx    Ctx
+
+	warmLeft int // buffered commands whose keys were already warmed
+	warmIdx  []int
+	warmKeys [][]byte
 }
 
 type tenantPending struct {

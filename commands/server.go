@@ -286,6 +286,9 @@ func (s *Server) serveConn(nc net.Conn, id int64) {
 	limits := s.Config()
 	c.rd.SetLimits(s.Limits())
 	for {
+		if c.warmLeft <= 0 {
+			c.warmLeft = s.warm(c)
+		}
 		args, err := c.rd.Next(s.preAuth(c))
 		if err != nil {
 			var pe *resp.ProtocolError
@@ -298,6 +301,7 @@ func (s *Server) serveConn(nc net.Conn, id int64) {
 			return
 		}
 		if args == nil {
+			c.warmLeft = 0
 			c.flushTenant()
 			if c.W.Len() > 0 && !c.flush() {
 				return
@@ -329,6 +333,7 @@ func (s *Server) serveConn(nc net.Conn, id int64) {
 			c.touch()
 			continue
 		}
+		c.warmLeft--
 		s.Exec(c, args)
 		if c.blocked != nil && !s.waitBlocked(c) {
 			return

@@ -12,57 +12,91 @@ import (
 )
 
 // TestDifferential sends the same random command sequence to Synap and to a
-// real redis-server, one command at a time over a small keyspace shared by
-// every type (so WRONGTYPE, overwrites and empty aggregates come up), and
-// requires identical replies. Only commands whose reply Redis defines are
-// used; for the few whose element order Redis leaves to its hash tables the
-// elements are compared sorted.
+// real redis-server over a small keyspace shared by every type (so
+// WRONGTYPE, overwrites and empty aggregates come up), and requires
+// identical replies. Only commands whose reply Redis defines are used; for
+// the few whose element order Redis leaves to its hash tables the elements
+// are compared sorted.
+//
+// It runs one command at a time, and again pipelined in batches of up to 24
+// written at once: pipelined input takes the serve loop's other paths (the
+// lookahead that warms a batch's keys, replies flushed per batch).
 func TestDifferential(t *testing.T) {
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Skip("redis-server is not on PATH")
 	}
 	for _, proto := range []string{"2", "3"} {
-		t.Run("resp"+proto, func(t *testing.T) {
-			r, err := resptest.Dial(startRedis(t).addr)
-			if err != nil {
-				t.Fatal(err)
+		for _, pipelined := range []bool{false, true} {
+			name := "resp" + proto
+			if pipelined {
+				name += "/pipelined"
 			}
-			defer r.Close()
-			s, err := resptest.Dial(startSynap(t, "").Addr().String())
-			if err != nil {
-				t.Fatal(err)
+			t.Run(name, func(t *testing.T) { diffRun(t, proto, pipelined) })
+		}
+	}
+}
+
+func diffRun(t *testing.T, proto string, pipelined bool) {
+	r, err := resptest.Dial(startRedis(t).addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	s, err := resptest.Dial(startSynap(t, "").Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	r.Do("HELLO", proto)
+	s.Do("HELLO", proto)
+	seed := uint64(len(proto))
+	if pipelined {
+		seed += 10
+	}
+	rng := rand.New(rand.NewPCG(42, seed))
+	inMulti := false
+	var batch [][]string
+	for step := 0; step < 10000; step++ {
+		args := diffCommand(rng)
+		if rng.IntN(25) == 0 {
+			// Transactions: queued replies, EXEC's array, and the
+			// errors of MULTI nested, EXEC/DISCARD without MULTI,
+			// WATCH inside MULTI; WATCH sees this client's own writes.
+			args = [][]string{{"MULTI"}, {"EXEC"}, {"DISCARD"}, {"WATCH", "k" + strconv.Itoa(rng.IntN(8))}, {"UNWATCH"}}[rng.IntN(5)]
+		}
+		for inMulti && diffUnordered[strings.ToLower(args[0])] {
+			args = diffCommand(rng) // EXEC's array would hide the order from diffSorted
+		}
+		switch strings.ToUpper(args[0]) {
+		case "MULTI":
+			inMulti = true
+		case "EXEC", "DISCARD":
+			inMulti = false
+		}
+		batch = append(batch, args)
+		if pipelined && len(batch) < 1+rng.IntN(24) && step < 9999 {
+			continue
+		}
+		var raw []byte
+		for _, a := range batch {
+			raw = append(raw, resptest.Encode(a...)...)
+		}
+		if err := r.Send(string(raw)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Send(string(raw)); err != nil {
+			t.Fatal(err)
+		}
+		for i, a := range batch {
+			want, got := r.Read(), s.Read()
+			if diffUnordered[strings.ToLower(a[0])] {
+				want, got = diffSorted(want), diffSorted(got)
 			}
-			defer s.Close()
-			r.Do("HELLO", proto)
-			s.Do("HELLO", proto)
-			rng := rand.New(rand.NewPCG(42, uint64(len(proto))))
-			inMulti := false
-			for step := 0; step < 10000; step++ {
-				args := diffCommand(rng)
-				if rng.IntN(25) == 0 {
-					// Transactions: queued replies, EXEC's array, and the
-					// errors of MULTI nested, EXEC/DISCARD without MULTI,
-					// WATCH inside MULTI; WATCH sees this client's own writes.
-					args = [][]string{{"MULTI"}, {"EXEC"}, {"DISCARD"}, {"WATCH", "k" + strconv.Itoa(rng.IntN(8))}, {"UNWATCH"}}[rng.IntN(5)]
-				}
-				for inMulti && diffUnordered[strings.ToLower(args[0])] {
-					args = diffCommand(rng) // EXEC's array would hide the order from diffSorted
-				}
-				switch strings.ToUpper(args[0]) {
-				case "MULTI":
-					inMulti = true
-				case "EXEC", "DISCARD":
-					inMulti = false
-				}
-				want, got := r.Do(args...), s.Do(args...)
-				if diffUnordered[strings.ToLower(args[0])] {
-					want, got = diffSorted(want), diffSorted(got)
-				}
-				if got != want {
-					t.Fatalf("step %d %q:\n synap %s\n redis %s", step, args, got, want)
-				}
+			if got != want {
+				t.Fatalf("step %d %q (command %d of a batch of %d):\n synap %s\n redis %s", step, a, i+1, len(batch), got, want)
 			}
-		})
+		}
+		batch = batch[:0]
 	}
 }
 

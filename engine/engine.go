@@ -49,14 +49,14 @@ func expLess(a, b expItem) bool {
 type shard struct {
 	mu      sync.RWMutex
 	items   btree.Map[uint64, *Entry]
-	index   map[uint64]*Entry      // the same heads as items, for point lookups
+	index   idTable                // the same heads as items, for point lookups
 	expires *btree.BTreeG[expItem] // keys with a TTL, soonest first
 	_       [40]byte               // keep neighbouring shard locks off one cache line
 }
 
 // find returns the entry of key in the chain at id, expired or not.
 func (sh *shard) find(id uint64, key []byte) *Entry {
-	en := sh.index[id]
+	en := sh.index.get(id)
 	for ; en != nil; en = en.next {
 		if en.key == string(key) {
 			return en
@@ -66,28 +66,28 @@ func (sh *shard) find(id uint64, key []byte) *Entry {
 }
 
 func (sh *shard) insert(id uint64, en *Entry) {
-	if head, ok := sh.index[id]; ok {
+	if head := sh.index.get(id); head != nil {
 		en.next = head.next
 		head.next = en
 		return
 	}
 	en.next = nil
 	sh.items.Set(id, en)
-	sh.index[id] = en
+	sh.index.set(id, en)
 }
 
 func (sh *shard) unlink(id uint64, en *Entry) {
-	head, ok := sh.index[id]
-	if !ok {
+	head := sh.index.get(id)
+	if head == nil {
 		return
 	}
 	if head == en {
 		if en.next != nil {
 			sh.items.Set(id, en.next)
-			sh.index[id] = en.next
+			sh.index.set(id, en.next)
 		} else {
 			sh.items.Delete(id)
-			delete(sh.index, id)
+			sh.index.delete(id)
 		}
 		en.next = nil
 		return
@@ -166,7 +166,6 @@ func New(n int) *Engine {
 	}
 	for i := range e.shards {
 		e.shards[i].expires = btree.NewBTreeGOptions(expLess, btree.Options{NoLocks: true})
-		e.shards[i].index = map[uint64]*Entry{}
 	}
 	empty := []*Namespace{}
 	e.byID.Store(&empty)

@@ -34,12 +34,26 @@ type fuzzCmd struct {
 func fuzzRun(src io.Reader, lim Limits, preAuth bool) ([]fuzzCmd, string) {
 	rd := NewReader(src, lim)
 	var cmds []fuzzCmd
+	// What Ahead says is coming must be exactly what Next then returns.
+	var ahead [][]string
 	for {
+		if len(ahead) == 0 {
+			rd.Ahead(5, func(args [][]byte) {
+				var c []string
+				for _, a := range args {
+					c = append(c, string(a))
+				}
+				ahead = append(ahead, c)
+			})
+		}
 		args, err := rd.Next(preAuth)
 		if err != nil {
 			return cmds, readerErrText(err)
 		}
 		if args == nil {
+			if len(ahead) != 0 {
+				panic(fmt.Sprintf("Ahead announced %q, but Next needs more input", ahead))
+			}
 			if err := rd.Fill(); err != nil {
 				if err == io.EOF {
 					return cmds, ""
@@ -51,6 +65,12 @@ func fuzzRun(src io.Reader, lim Limits, preAuth bool) ([]fuzzCmd, string) {
 		c := fuzzCmd{multibulk: len(rd.args) > 0 && &rd.args[0] == &args[0]}
 		for _, a := range args {
 			c.args = append(c.args, string(a))
+		}
+		if len(ahead) > 0 {
+			if !reflect.DeepEqual(ahead[0], c.args) {
+				panic(fmt.Sprintf("Ahead announced %q, Next returned %q", ahead[0], c.args))
+			}
+			ahead = ahead[1:]
 		}
 		cmds = append(cmds, c)
 	}

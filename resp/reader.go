@@ -37,6 +37,9 @@ type Reader struct {
 	offs  []int // start, end pairs of the arguments parsed so far
 	need  int   // bytes from r that must be buffered before parsing can go on
 	args  [][]byte
+
+	aheadOffs []int // Ahead's own parse state, kept for its capacity
+	aheadArgs [][]byte
 }
 
 // NewReader returns a reader over src with the given limits.
@@ -79,6 +82,42 @@ func (rd *Reader) Next(preAuth bool) ([][]byte, error) {
 		}
 		return args, nil
 	}
+}
+
+// MaxAheadArgs bounds the commands Ahead looks at: a lookahead is a hint,
+// and a command with many arguments would cost more to scan twice than
+// knowing its keys early saves.
+const MaxAheadArgs = 64
+
+// Ahead calls fn with each complete command buffered from the next one on,
+// at most max of them, without consuming anything, and returns how many it
+// saw. It stops at the first command it cannot take whole: an inline
+// command, one still arriving, one with more than MaxAheadArgs arguments, or
+// one Next would refuse. The slices alias the buffer and are valid until the
+// next call to Next or Fill.
+//
+// It runs the same parser as Next on a copy of the reader's position, so it
+// can never read a command differently from how Next will.
+func (rd *Reader) Ahead(max int, fn func(args [][]byte)) int {
+	if rd.inCmd {
+		return 0
+	}
+	p := *rd
+	p.lim.MaxMultibulkLen = min(p.lim.MaxMultibulkLen, MaxAheadArgs)
+	p.offs, p.args = rd.aheadOffs[:0], rd.aheadArgs[:0]
+	n := 0
+	for n < max && p.r < p.w && p.buf[p.r] == '*' {
+		args, done, err := p.multibulk(false)
+		if err != nil || !done {
+			break
+		}
+		if args != nil {
+			fn(args)
+			n++
+		}
+	}
+	rd.aheadOffs, rd.aheadArgs = p.offs, p.args
+	return n
 }
 
 func (rd *Reader) reset() {

@@ -1,0 +1,71 @@
+package engine
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// The table must agree with a map through growth, shrinking and deletions
+// that shift runs back, including runs that wrap around the array's end.
+func TestIDTableMatchesMap(t *testing.T) {
+	for _, span := range []uint64{16, 300, 5000} {
+		rng := rand.New(rand.NewPCG(1, span))
+		var tab idTable
+		model := map[uint64]*Entry{}
+		for step := range 200000 {
+			id := rng.Uint64N(span) * 0x100000001 // ids that share their low bits, as one shard's do
+			if rng.IntN(3) < 2 || step > 150000 {
+				if step > 150000 { // drain, so the table shrinks too
+					for k := range model {
+						id = k
+						break
+					}
+					tab.delete(id)
+					delete(model, id)
+				} else {
+					en := &Entry{}
+					tab.set(id, en)
+					model[id] = en
+				}
+			} else {
+				tab.delete(id)
+				delete(model, id)
+			}
+			if tab.len() != len(model) {
+				t.Fatalf("span %d step %d: len %d, want %d", span, step, tab.len(), len(model))
+			}
+			probe := rng.Uint64N(span) * 0x100000001
+			if got := tab.get(probe); got != model[probe] {
+				t.Fatalf("span %d step %d: get(%#x) = %p, want %p", span, step, probe, got, model[probe])
+			}
+			if step%1000 == 0 {
+				checkIDTable(t, &tab, model)
+			}
+		}
+		if len(tab.slots) > idTableMin {
+			t.Fatalf("span %d: empty table kept %d slots", span, len(tab.slots))
+		}
+	}
+}
+
+// checkIDTable verifies every member is found and reachable from its home
+// without crossing a free slot.
+func checkIDTable(t *testing.T, tab *idTable, model map[uint64]*Entry) {
+	t.Helper()
+	for id, en := range model {
+		if got := tab.get(id); got != en {
+			t.Fatalf("get(%#x) = %p, want %p", id, got, en)
+		}
+	}
+	mask := uint64(len(tab.slots) - 1)
+	for i, s := range tab.slots {
+		if s.en == nil {
+			continue
+		}
+		for j := tab.home(s.id); j != uint64(i); j = (j + 1) & mask {
+			if tab.slots[j].en == nil {
+				t.Fatalf("id %#x at %d is cut off from its home by a free slot at %d", s.id, i, j)
+			}
+		}
+	}
+}
