@@ -80,6 +80,7 @@ type Client struct {
 	ctx    Ctx
 
 	warmLeft int // buffered commands whose keys were already warmed
+	warmSkip int // reads to go before warm looks ahead again
 	warmIdx  []int
 	warmKeys [][]byte
 }

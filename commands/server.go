@@ -286,7 +286,7 @@ func (s *Server) serveConn(nc net.Conn, id int64) {
 	limits := s.Config()
 	c.rd.SetLimits(s.Limits())
 	for {
-		if c.warmLeft <= 0 {
+		if c.warmLeft <= 0 && c.rd.Buffered() > 0 {
 			c.warmLeft = s.warm(c)
 		}
 		args, err := c.rd.Next(s.preAuth(c))
