@@ -79,6 +79,7 @@ type Client struct {
 	keyBuf [][]byte
 	ctx    Ctx
 
+	pacing   pacing
 	warmLeft int // buffered commands whose keys were already warmed
 	warmSkip int // reads to go before warm looks ahead again
 	warmIdx  []int

@@ -317,9 +317,9 @@ func (s *Server) serveConn(nc net.Conn, id int64) {
 				_ = nc.SetReadDeadline(time.Now().Add(time.Duration(t) * time.Second))
 			}
 			before := c.rd.Buffered()
-			t := s.pacer.beforeRead()
+			t, yielded := s.pacer.beforeRead(&c.pacing)
 			err := c.rd.Fill()
-			s.pacer.afterRead(t)
+			s.pacer.afterRead(&c.pacing, t, yielded)
 			if err != nil {
 				if errors.Is(err, resp.ErrQueryBufLimit) {
 					s.Log.Warn("closing client that reached max query buffer length", "addr", c.Addr, "id", c.ID)
