@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -27,6 +28,7 @@ type Client struct {
 
 	srv *Server
 	nc  net.Conn
+	out io.Writer // nc, or raw system calls on its socket (rawio_linux.go)
 	rd  *resp.Reader
 	W   *resp.Writer
 	Tx  *engine.Tx
@@ -248,7 +250,7 @@ func (c *Client) flush() bool {
 	if c.W.Len() == 0 {
 		return true
 	}
-	n, err := c.nc.Write(c.W.Buf)
+	n, err := c.out.Write(c.W.Buf)
 	c.srv.Stats.NetOutput.Add(int64(n))
 	c.W.Reset()
 	if cap(c.W.Buf) > 1<<20 {

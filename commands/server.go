@@ -358,11 +358,13 @@ func (s *Server) preAuth(c *Client) bool {
 }
 
 func (s *Server) newClient(nc net.Conn) *Client {
+	rw := newRawIO(nc)
 	c := &Client{
 		ID:      s.nextID.Add(1),
 		srv:     s,
 		nc:      nc,
-		rd:      resp.NewReader(nc, s.Limits()),
+		out:     rw,
+		rd:      resp.NewReader(rw, s.Limits()),
 		W:       resp.NewWriter(),
 		Tx:      s.Eng.NewTx(),
 		Created: time.Now(),
