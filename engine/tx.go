@@ -133,17 +133,22 @@ func (tx *Tx) End() {
 			tx.unlock(i)
 		}
 	} else {
-		for w := range tx.set {
-			word := tx.set[w]
-			for word != 0 {
-				b := bits.TrailingZeros64(word)
-				word &^= 1 << b
-				tx.unlock(w<<6 | b)
-			}
-			tx.set[w] = 0
-		}
+		tx.unlockSet()
 	}
 	tx.n, tx.all, tx.Now, tx.MaxTTL = 0, false, 0, 0
+}
+
+// unlockSet releases the shards of the bitset and clears it.
+func (tx *Tx) unlockSet() {
+	for w := range tx.set {
+		word := tx.set[w]
+		for word != 0 {
+			b := bits.TrailingZeros64(word)
+			word &^= 1 << b
+			tx.unlock(w<<6 | b)
+		}
+		tx.set[w] = 0
+	}
 }
 
 // In returns a view of the same locks addressing another namespace (MOVE,

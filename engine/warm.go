@@ -1,7 +1,5 @@
 package engine
 
-import "math/bits"
-
 // MaxWarm is the most keys one Warm call handles.
 const MaxWarm = 32
 
@@ -48,23 +46,10 @@ func (tx *Tx) Warm(ns *Namespace, keys [][]byte) {
 		}
 	}
 	warmSink += sink
-	tx.endLocks()
+	tx.unlockSet()
+	tx.n = 0
 }
 
 // warmSink keeps the compiler from dropping the loads whose only purpose is
 // to bring lines into the cache.
 var warmSink uint64
-
-// endLocks releases the locks of the shard set without the rest of End.
-func (tx *Tx) endLocks() {
-	for w := range tx.set {
-		word := tx.set[w]
-		for word != 0 {
-			b := bits.TrailingZeros64(word)
-			word &^= 1 << b
-			tx.unlock(w<<6 | b)
-		}
-		tx.set[w] = 0
-	}
-	tx.n = 0
-}
