@@ -26,6 +26,10 @@ type Tx struct {
 	// MaxTTL, when positive, caps every expiry set through this transaction
 	// to Now+MaxTTL ms (a tenant plan's max_ttl_seconds). Reset by End.
 	MaxTTL int64
+	// sink keeps the compiler from dropping Warm's loads, whose only purpose
+	// is to bring lines into the cache. It is per Tx (per connection): a
+	// shared variable would be a data race between connections.
+	sink uint64
 }
 
 // capAt applies MaxTTL to an absolute expiry.

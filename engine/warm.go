@@ -45,11 +45,7 @@ func (tx *Tx) Warm(ns *Namespace, keys [][]byte) {
 			sink += uint64(en.key[len(en.key)-1])
 		}
 	}
-	warmSink += sink
+	tx.sink += sink
 	tx.unlockSet()
 	tx.n = 0
 }
-
-// warmSink keeps the compiler from dropping the loads whose only purpose is
-// to bring lines into the cache.
-var warmSink uint64

@@ -63,3 +63,35 @@ func TestWarmChangesNothing(t *testing.T) {
 		e.Close()
 	}
 }
+
+// Connections warm at the same time as others warm and write: Warm must be
+// free of data races (go test -race) and take its locks like any reader.
+func TestWarmConcurrent(t *testing.T) {
+	e := New(8)
+	defer e.Close()
+	ns := e.Namespace("")
+	var keys [][]byte
+	for i := range 64 {
+		keys = append(keys, []byte("k"+strconv.Itoa(i)))
+	}
+	done := make(chan struct{})
+	for g := range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			tx := e.NewTx()
+			for i := range 2000 {
+				if g == 0 {
+					k := keys[i%len(keys)]
+					tx.Begin(ns, [][]byte{k}, true)
+					tx.SetString(k, []byte("v"), 0)
+					tx.End()
+					continue
+				}
+				tx.Warm(ns, keys[i%8:i%8+16])
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+}
