@@ -320,22 +320,8 @@ func hllToDense(s []byte) ([]byte, bool) {
 	copy(d, s[:hllHdr])
 	d[4] = hllDense
 	regs := d[hllHdr:]
-	i := 0
-	for p := hllHdr; p < len(s); {
-		span, val, size := hllOp(s, p)
-		p += size
-		if val == 0 {
-			i += span
-			continue
-		}
-		if i+span > hllRegs {
-			return s, false
-		}
-		for end := i + span; i < end; i++ {
-			hllSetReg(regs, i, uint8(val))
-		}
-	}
-	return d, i == hllRegs
+	ok := hllSparseRuns(s, func(i int, val uint8) { hllSetReg(regs, i, val) })
+	return d, ok
 }
 
 // hllMax raises out[i] to register i of s, for every register; false when s is corrupt.
@@ -347,6 +333,14 @@ func hllMax(out *[hllRegs]uint8, s []byte) bool {
 		}
 		return true
 	}
+	return hllSparseRuns(s, func(i int, val uint8) { out[i] = max(out[i], val) })
+}
+
+// hllSparseRuns calls set for every register that the sparse value s gives
+// a value above zero, and reports whether s covers exactly hllRegs
+// registers. It stops at a run that goes past the last register: a corrupt
+// value must not write out of bounds.
+func hllSparseRuns(s []byte, set func(i int, val uint8)) bool {
 	i := 0
 	for p := hllHdr; p < len(s); {
 		span, val, size := hllOp(s, p)
@@ -359,7 +353,7 @@ func hllMax(out *[hllRegs]uint8, s []byte) bool {
 			return false
 		}
 		for end := i + span; i < end; i++ {
-			out[i] = max(out[i], uint8(val))
+			set(i, uint8(val))
 		}
 	}
 	return i == hllRegs

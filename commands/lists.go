@@ -135,6 +135,18 @@ func listSide(b []byte) (left, ok bool) {
 	return false, false
 }
 
+// listMoveSides parses LMOVE's and BLMOVE's wherefrom and whereto
+// (arguments 3 and 4), replying a syntax error when either is wrong.
+func listMoveSides(x *Ctx) (from, to, ok bool) {
+	from, okFrom := listSide(x.Args[3])
+	to, okTo := listSide(x.Args[4])
+	if !okFrom || !okTo {
+		x.SyntaxError()
+		return false, false, false
+	}
+	return from, to, true
+}
+
 // listIndex turns a position counted from the end when negative into one
 // from the head; ok is false when it is outside a list of length n.
 func listIndex(i int64, n int) (int, bool) {
@@ -592,13 +604,9 @@ func listPositions(l *engine.List, elem []byte, a listPosArgs) []int {
 // ---- moves ----
 
 func cmdLMove(x *Ctx) {
-	from, okFrom := listSide(x.Args[3])
-	to, okTo := listSide(x.Args[4])
-	if !okFrom || !okTo {
-		x.SyntaxError()
-		return
+	if from, to, ok := listMoveSides(x); ok {
+		listMove(x, from, to)
 	}
-	listMove(x, from, to)
 }
 
 func cmdRPopLPush(x *Ctx) { listMove(x, false, true) }
@@ -766,13 +774,9 @@ func listBPopOnce(x *Ctx, left, blocked bool) bool {
 }
 
 func cmdBLMove(x *Ctx) {
-	from, okFrom := listSide(x.Args[3])
-	to, okTo := listSide(x.Args[4])
-	if !okFrom || !okTo {
-		x.SyntaxError()
-		return
+	if from, to, ok := listMoveSides(x); ok {
+		listBMove(x, from, to, x.Args[5])
 	}
-	listBMove(x, from, to, x.Args[5])
 }
 
 func cmdBRPopLPush(x *Ctx) { listBMove(x, false, true, x.Args[3]) }
