@@ -103,7 +103,10 @@ func main() {
 // writeTenants writes the two tenants. A: a pro plan (1 GiB storage,
 // 16 MiB payload, 10M keys, 500 connections) with its rate limit raised to
 // 100,000 requests/s, so the attacks run at full speed. B: a pro plan with
-// 64 MiB of storage.
+// 64 MiB of storage, and a burst large enough for the backlog a stall
+// leaves: B's requests held back by a stalled server arrive all at once
+// when it resumes, and a refusal for that burst would hide B's latency
+// behind RATELIMIT errors.
 func writeTenants(path string) error {
 	hash := func(k string) string {
 		s := sha256.Sum256([]byte(k))
@@ -119,7 +122,7 @@ func writeTenants(path string) error {
         permissions: [admin]
   - user_id: tenant-b
     plan: pro
-    limits: {storage_limit_bytes: %d}
+    limits: {storage_limit_bytes: %d, rate_limit: {requests_per_second: 10000, burst: 100000}}
     keys:
       - key_id: b-app
         secret_sha256: %s
@@ -258,8 +261,8 @@ func header(window time.Duration, rate, conns int, vmem, bound int64) string {
 
 Synap %s, %s, %d cores. Cluster mode, one server, two tenants:
 
-- tenant A (hostile, admin key): pro plan, storage quota %d MiB, payload 16 MiB, rate limit raised to 100,000 requests/s;
-- tenant B (victim, read/write/delete key): pro plan, storage quota %d MiB; %d GET/SET per second, open loop over %d connections, 10,000 keys of 32 bytes.
+- tenant A (hostile, admin key): pro plan (storage quota %d MiB, payload 16 MiB, 10M keys, 500 connections), rate limit raised to 100,000 requests/s (a MULTI of 10k commands spends 10k);
+- tenant B (victim, read/write/delete key): pro plan, storage quota %d MiB, rate limit 10,000 requests/s with a burst of 100,000 (room for the backlog a stall leaves); %d GET/SET per second, open loop over %d connections, 10,000 keys of 32 bytes.
 
 B's latency runs from each request's scheduled send time (no coordinated omission); a request
 without a reply within the window plus 10s counts as infinite. Each row measures B for %v while A
