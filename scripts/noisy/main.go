@@ -10,15 +10,18 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"log"
 	"math"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -75,7 +78,13 @@ func main() {
 	}
 	bound := int64(quotaA+quotaB) + *headroom<<20
 	r := &runner{srv: srv, sc: sc, window: *window, rate: *rate, conns: *conns, bound: bound}
-	defer srv.stop()
+	// An interrupted run must not leave a server behind holding gigabytes.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		r.fatal(errors.New("interrupted"))
+	}()
 
 	var rows []row
 	for _, ph := range phases(sc) {
@@ -151,6 +160,13 @@ type row struct {
 	phase   string
 }
 
+// fatal stops the server, which would otherwise outlive the benchmark, and
+// exits.
+func (r *runner) fatal(err error) {
+	r.srv.stop()
+	log.Fatal(err)
+}
+
 func (r *runner) env() env { return env{addr: r.srv.addr, keyA: keyA} }
 
 // ready makes sure a server is up with B's data and the phase's data
@@ -191,7 +207,7 @@ func (r *runner) runPhase(ph phase, attacks []attack) []row {
 		}
 		fresh := !loaded
 		if err := r.ready(ph, &loaded); err != nil {
-			log.Fatal(err)
+			r.fatal(err)
 		}
 		if fresh {
 			// The load leaves garbage and cold connections behind: a second

@@ -48,6 +48,7 @@ func (s *server) start() error {
 	s.cmd = exec.Command("/bin/sh", append([]string{"-c", script, s.bin, "serve"}, s.args...)...)
 	s.cmd.Stdout = logf
 	s.cmd.Stderr = logf
+	dieWithParent(s.cmd)
 	if err := s.cmd.Start(); err != nil {
 		logf.Close()
 		return err
