@@ -10,18 +10,15 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"flag"
 	"fmt"
 	"log"
 	"math"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -78,13 +75,6 @@ func main() {
 	}
 	bound := int64(quotaA+quotaB) + *headroom<<20
 	r := &runner{srv: srv, sc: sc, window: *window, rate: *rate, conns: *conns, bound: bound}
-	// An interrupted run must not leave a server behind holding gigabytes.
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		<-sigs
-		r.fatal(errors.New("interrupted"))
-	}()
 
 	var rows []row
 	for _, ph := range phases(sc) {

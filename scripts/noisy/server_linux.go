@@ -5,9 +5,9 @@ import (
 	"syscall"
 )
 
-// dieWithParent has the kernel kill the server if the benchmark dies
-// without stopping it (killed, or a crash), rather than leave it running
-// with its data.
+// dieWithParent has the kernel kill the server when the benchmark exits
+// without stopping it (interrupted, killed, a fatal error): a server left
+// behind would hold gigabytes on a machine others share.
 func dieWithParent(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 }
