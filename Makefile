@@ -6,7 +6,7 @@ BIN      := bin/synap
 # exceeded" at the deadline under CPU load (golang/go#75804, fixed in 1.27).
 FUZZTIME ?= 3000000x
 
-.PHONY: build run test fmt-check vet unit fuzz bench clean
+.PHONY: build run test fmt-check vet unit fuzz bench bench-noisy clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/synap
@@ -39,6 +39,11 @@ fuzz:
 bench:
 	scripts/bench.sh
 	scripts/bench-cluster.sh
+	scripts/bench-noisy.sh
+
+# Only the noisy-neighbour benchmark (cluster mode, tenant A attacks B).
+bench-noisy:
+	scripts/bench-noisy.sh
 
 clean:
 	rm -rf bin .bench
