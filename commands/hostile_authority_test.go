@@ -361,7 +361,7 @@ func TestHostileAuthorityExecMonthlyQuota(t *testing.T) {
 		steps = append(steps, step{cmd: "GET k", want: "+QUEUED"})
 	}
 	steps = append(steps,
-		step{cmd: "EXEC", want: "-QUOTA monthly operations quota exceeded: used 32 of 40, the transaction needs 11"}, // 33
+		step{cmd: "EXEC", want: "-QUOTA monthly operations quota exceeded: used 32 of 40, the transaction needs 11 operations"}, // 33
 		step{cmd: "EXEC", want: "-" + errExecNoMulti},                                                                // 34
 		step{cmd: "MULTI", want: "+OK"},                                                                              // 35
 		step{cmd: "GET k", want: "+QUEUED"},

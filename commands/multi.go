@@ -294,7 +294,7 @@ func (s *Server) authoriseExec(c *Client, m *multiState) string {
 		used, n := t.Ops(c.clock)+c.pend.ops, int64(len(m.queue))
 		if used+n+1 > lim {
 			t.Rejected(tenant.RejectQuota)
-			return fmt.Sprintf("QUOTA monthly operations quota exceeded: used %d of %d, the transaction needs %d", used, lim, n+1)
+			return fmt.Sprintf("QUOTA monthly operations quota exceeded: used %d of %d, the transaction needs %d operations", used, lim, n+1)
 		}
 	}
 	return ""
