@@ -362,8 +362,8 @@ func TestHostileAuthorityExecMonthlyQuota(t *testing.T) {
 	}
 	steps = append(steps,
 		step{cmd: "EXEC", want: "-QUOTA monthly operations quota exceeded: used 32 of 40, the transaction needs 11 operations"}, // 33
-		step{cmd: "EXEC", want: "-" + errExecNoMulti},                                                                // 34
-		step{cmd: "MULTI", want: "+OK"},                                                                              // 35
+		step{cmd: "EXEC", want: "-" + errExecNoMulti}, // 34
+		step{cmd: "MULTI", want: "+OK"},               // 35
 		step{cmd: "GET k", want: "+QUEUED"},
 		step{cmd: "GET k", want: "+QUEUED"},
 		step{cmd: "EXEC", want: "[nil nil]"}, // 35+3 = 38
