@@ -198,6 +198,21 @@ func TestHostileAuthorityStandaloneQueuesAuth(t *testing.T) {
 	if n := srv.authz.throttle.size(); n != 0 {
 		t.Errorf("standalone AUTH failures were throttled: %d addresses", n)
 	}
+	// HELLO is queued and switches the protocol inside EXEC's reply; RESET
+	// inside MULTI runs at once and logs out (as redis-server 7.0.15 does).
+	runSteps(t, c, []step{{cmd: "MULTI", want: "+OK"}, {cmd: "HELLO 3", want: "+QUEUED"}, {cmd: "PING", want: "+QUEUED"}})
+	if got := c.Do("EXEC"); !strings.HasPrefix(got, `[{"server":"redis" `) || !strings.Contains(got, `"proto"::3`) || !strings.HasSuffix(got, " +PONG]") {
+		t.Errorf("EXEC of HELLO 3, PING: %s", got)
+	}
+	runSteps(t, c, []step{
+		{cmd: "MULTI", want: "+OK"},
+		{cmd: "SET k v", want: "+QUEUED"},
+		{cmd: "RESET", want: "+RESET"},
+		{cmd: "GET k", want: "-NOAUTH Authentication required."},
+		{cmd: "AUTH pw", want: "+OK"},
+		{cmd: "EXEC", want: "-" + errExecNoMulti},
+		{cmd: "GET k", want: "nil"},
+	})
 }
 
 // Point 8: a failed AUTH queued with KEYS (every shard locked at EXEC)
@@ -677,5 +692,25 @@ func TestHostileAuthorityRejectedWrongpass(t *testing.T) {
 	ti := f.as(t, "operator").Do("TENANT", "INFO", "alice")
 	if !strings.Contains(ti, "rejected_wrongpass:3") {
 		t.Errorf("TENANT INFO alice: %s", ti)
+	}
+}
+
+// With HiveHub, every distinct guess used to be one HiveHub call from an
+// unauthenticated client; past the throttle's threshold HiveHub hears no
+// more of them.
+func TestHostileAuthorityAuthThrottleSparesHiveHub(t *testing.T) {
+	srv, fake, _ := startHiveHubCluster(t)
+	const validate = "/api/v1/access-keys/validate"
+	before := fake.Calls()[validate]
+	for i := 0; i < 40; i++ {
+		c := dial(t, srv)
+		got := c.Do("AUTH", "guess-"+strings.Repeat("y", i))
+		if got != wrongPass && !strings.HasPrefix(got, "-ERR too many failed AUTH attempts from this address, retry in ") {
+			t.Fatalf("guess %d: %s", i, got)
+		}
+		_ = c.Close()
+	}
+	if n := fake.Calls()[validate] - before; n > 20 {
+		t.Errorf("40 distinct guesses made %d HiveHub calls", n)
 	}
 }
