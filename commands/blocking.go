@@ -4,12 +4,14 @@ import (
 	"errors"
 	"math"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"synap/engine"
 	"synap/resp"
+	"synap/tenant"
 )
 
 // Blocking commands (BLPOP, BZPOPMIN...) park their connection's goroutine
@@ -43,7 +45,18 @@ type waiter struct {
 	// serve sees its final state.
 	mu    sync.Mutex
 	state atomic.Int32
-	done  chan struct{} // closed when served
+	done  chan struct{} // closed when served, or ended (endErr)
+	// endErr, set under mu before done closes, is why the waiter was ended
+	// instead of served: its access key no longer allows the command.
+	endErr string
+
+	// Who the connection was when it blocked (cluster mode). A push is
+	// served only while the key still holds for the same tenant and still
+	// grants the command; whichever goroutine serves checks it (authorise),
+	// so these are copies the parked connection's own state cannot race.
+	accessKey string
+	p         atomic.Pointer[tenant.Principal]
+	dirGen    atomic.Uint64
 }
 
 const (
@@ -104,6 +117,11 @@ func (x *Ctx) Block(keys [][]byte, timeout time.Duration, serve func(x *Ctx) boo
 		c: c, cmd: x.Cmd, ns: x.Tx.NS(), serve: serve, onTimeout: onTimeout,
 		timeout: timeout, done: make(chan struct{}),
 	}
+	if c.P != nil {
+		w.accessKey = c.accessKey
+		w.p.Store(c.P)
+		w.dirGen.Store(c.dirGen)
+	}
 	w.args = make([][]byte, len(x.Args))
 	for i, a := range x.Args {
 		w.args[i] = append([]byte(nil), a...)
@@ -163,6 +181,11 @@ func (s *Server) serveReady(c *Client) {
 // first when known, and reports whether it was served (or is no longer
 // waiting).
 func (s *Server) serveWaiter(tx *engine.Tx, w *waiter, ready []byte) bool {
+	// Before any lock: re-checking the key may ask the directory.
+	if msg := s.authorise(w); msg != "" {
+		s.endWaiter(w, msg)
+		return true
+	}
 	idx := w.cmd.KeyIndexes(nil, w.args)
 	keys := make([][]byte, len(idx))
 	for i, j := range idx {
@@ -228,6 +251,9 @@ func (s *Server) waitBlocked(c *Client) bool {
 		s.cancelWait(w)
 		return false
 	}
+	// Taken before the first check, so a directory change after that
+	// check closes this channel.
+	changed := s.keyChanges(w)
 	// Now the goroutine parks: from here on only a server may write into
 	// c, under w.mu. A change that came while parking was skipped by
 	// serveReady (the waiter was not servable yet), so try once now.
@@ -263,19 +289,39 @@ func (s *Server) waitBlocked(c *Client) bool {
 		}
 		return err
 	}
-	select {
-	case <-w.done:
-		return stopReading() == nil
-	case <-timer:
-		if s.cancelWait(w) {
-			x := &Ctx{S: s, C: c, Cmd: w.cmd, Args: w.args, W: c.W, Tx: c.Tx}
-			w.onTimeout(x)
+	for {
+		expiry, stopExpiry := keyExpiry(w)
+		select {
+		case <-w.done:
+			stopExpiry()
+			if msg := w.ended(); msg != "" {
+				s.endBlocked(c, w, msg)
+			}
+			return stopReading() == nil
+		case <-timer:
+			stopExpiry()
+			if s.cancelWait(w) {
+				x := &Ctx{S: s, C: c, Cmd: w.cmd, Args: w.args, W: c.W, Tx: c.Tx}
+				w.onTimeout(x)
+			} else if msg := w.ended(); msg != "" {
+				s.endBlocked(c, w, msg)
+			}
+			return stopReading() == nil
+		case <-readErr:
+			// The peer hung up, was killed, or the server is closing.
+			stopExpiry()
+			s.cancelWait(w)
+			return false
+		case <-changed:
+			// The directory moved: the key may have been revoked, moved or
+			// reduced. Ended now rather than at the next push, which may
+			// never come.
+			changed = s.keyChanges(w)
+			s.reauthorise(w)
+		case <-expiry:
+			s.reauthorise(w)
 		}
-		return stopReading() == nil
-	case <-readErr:
-		// The peer hung up, was killed, or the server is closing.
-		s.cancelWait(w)
-		return false
+		stopExpiry()
 	}
 }
 
@@ -332,4 +378,144 @@ func firstOfKind(x *Ctx, keys [][]byte, kind engine.Kind, blocked bool) (key []b
 		}
 	}
 	return nil, nil, false
+}
+
+// Errors ending a parked client whose key changed (besides WRONGPASS and
+// NOPERM, which keep Redis's texts).
+const errBlockedKeyMoved = "ERR blocked command ended because the access key now belongs to another tenant"
+
+// authorise reports why w may no longer be served, or "": its access key
+// was revoked, disabled or expired, now belongs to another tenant, or no
+// longer grants the command. It may ask the directory, so it runs before
+// any shard lock is taken. A key that still holds updates what w knows of
+// it, so the directory is asked once per change.
+func (s *Server) authorise(w *waiter) string {
+	p := w.p.Load()
+	if p == nil || p.Operator {
+		return ""
+	}
+	np, gen, msg := s.revalidate(p, w.accessKey, w.dirGen.Load(), time.Now())
+	if msg != "" {
+		return msg
+	}
+	if np != p {
+		if np.UserID != p.UserID {
+			return errBlockedKeyMoved
+		}
+		if !np.Allows(w.cmd.Need) || (w.cmd.NeedsRead(w.args) && !np.Allows(tenant.NeedRead)) {
+			return NoPermErr(np.KeyID, w.cmd.Name)
+		}
+		w.p.Store(np)
+	}
+	w.dirGen.Store(gen)
+	return ""
+}
+
+// reauthorise ends w if its key no longer allows it.
+func (s *Server) reauthorise(w *waiter) {
+	if msg := s.authorise(w); msg != "" {
+		s.endWaiter(w, msg)
+	}
+}
+
+// endWaiter withdraws a waiting w with the error msg instead of a reply;
+// its own goroutine writes the error (endBlocked). Nothing is popped.
+func (s *Server) endWaiter(w *waiter, msg string) {
+	w.mu.Lock()
+	ended := w.state.CompareAndSwap(waitWaiting, waitGone)
+	if ended {
+		w.endErr = msg
+	}
+	w.mu.Unlock()
+	if ended {
+		s.waits.unblock(w)
+		close(w.done)
+	}
+}
+
+// ended is why w was ended, or "" if it was not.
+func (w *waiter) ended() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.endErr
+}
+
+// endBlocked replies msg to c's blocked command on c's own goroutine, then
+// brings the session up to date with its key as any next command would:
+// unbound when revoked or expired, rebound when moved or reduced.
+func (s *Server) endBlocked(c *Client, w *waiter, msg string) {
+	if c.T != nil && strings.HasPrefix(msg, "NOPERM") {
+		c.T.Rejected(tenant.RejectNoPerm)
+	}
+	s.reject(c, w.cmd, msg)
+	c.clock = time.Now()
+	if c.P != nil {
+		s.recheck(c)
+	}
+}
+
+// keyExpiry fires when w's key expires (nil when it never does); stop
+// releases the timer.
+func keyExpiry(w *waiter) (<-chan time.Time, func()) {
+	p := w.p.Load()
+	if p == nil || p.ExpiresAt.IsZero() {
+		return nil, func() {}
+	}
+	t := time.NewTimer(max(time.Until(p.ExpiresAt), time.Millisecond))
+	return t.C, func() { t.Stop() }
+}
+
+// dirWatch tells parked clients that the directory's generation moved, so
+// a revoked key's blocked commands end within about dirWatchEvery of the
+// directory noticing, whether or not anything is pushed. One goroutine per
+// server polls the generation (it starts with the first parked tenant);
+// each change closes the current channel and opens the next.
+type dirWatch struct {
+	once  sync.Once
+	mu    sync.Mutex
+	ch    chan struct{}
+	every time.Duration // 0: dirWatchEvery (tests lengthen it)
+}
+
+const dirWatchEvery = 100 * time.Millisecond
+
+// keyChanges is closed when the directory next moves; nil (never) when w
+// is not a tenant's or there is no directory.
+func (s *Server) keyChanges(w *waiter) <-chan struct{} {
+	if p := w.p.Load(); p == nil || p.Operator || s.Dir == nil {
+		return nil
+	}
+	d := &s.authz.dirWatch
+	d.once.Do(func() {
+		d.ch = make(chan struct{})
+		every := d.every
+		if every <= 0 {
+			every = dirWatchEvery
+		}
+		go s.watchDirectory(every)
+	})
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.ch
+}
+
+func (s *Server) watchDirectory(every time.Duration) {
+	d := &s.authz.dirWatch
+	t := time.NewTicker(every)
+	defer t.Stop()
+	last := s.Dir.Generation()
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-t.C:
+		}
+		if gen := s.Dir.Generation(); gen != last {
+			last = gen
+			d.mu.Lock()
+			close(d.ch)
+			d.ch = make(chan struct{})
+			d.mu.Unlock()
+		}
+	}
 }

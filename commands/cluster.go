@@ -47,6 +47,11 @@ func (s *Server) authCluster(c *Client, key []byte) string {
 		s.bind(c, &tenant.Principal{Operator: true, KeyID: "operator"}, "")
 		return ""
 	}
+	// A throttled address is refused before the directory is asked: with
+	// HiveHub every distinct guess would be a call.
+	if wait := s.authz.throttle.wait(throttleAddr(c.Addr), time.Now()); wait > 0 {
+		return authThrottledErr(wait)
+	}
 	if s.Dir == nil {
 		return ErrControlPlane
 	}
@@ -104,6 +109,9 @@ func (s *Server) bind(c *Client, p *tenant.Principal, key string) {
 		if t != nil {
 			t.Connections.Add(1)
 		}
+		// Keys watched in the old tenant's keyspace would tell this
+		// identity whether they changed.
+		s.unwatch(c)
 	}
 	c.NS, c.accessKey, c.Authed, c.authFails = ns, key, true, 0
 	if s.Dir != nil {
@@ -126,9 +134,11 @@ func (s *Server) refreshLimits(t *tenant.Tenant, p *tenant.Principal) {
 	t.SetLimits(l)
 }
 
-// unbind drops c's principal: it must authenticate again.
+// unbind drops c's principal: it must authenticate again, and keeps
+// nothing it watched under the old identity.
 func (s *Server) unbind(c *Client) {
 	c.flushTenant()
+	s.unwatch(c)
 	if c.T != nil {
 		c.T.Connections.Add(-1)
 	}
@@ -140,50 +150,80 @@ func (s *Server) unbind(c *Client) {
 
 // recheck re-validates c's key when the directory may have changed or the
 // key's expiry passed, so revocation reaches connections already open. It
-// returns the error to reply with when the key no longer holds.
+// returns the error to reply with when the key no longer holds. A key that
+// no longer holds also discards an open transaction: its commands were
+// admitted for an identity the connection no longer has.
 func (s *Server) recheck(c *Client) string {
 	p := c.P
 	if p.Operator || s.Dir == nil {
 		return ""
 	}
-	if p.Expired(c.clock) {
+	np, gen, msg := s.revalidate(p, c.accessKey, c.dirGen, c.clock)
+	if msg != "" {
+		if msg == resp.ErrWrongPass {
+			s.Log.Info("access key no longer valid; connection unbound", "addr", c.Addr, "key_id", p.KeyID)
+			if c.T != nil {
+				c.T.Rejected(tenant.RejectWrongPass)
+			}
+		}
+		if c.multi != nil {
+			s.endTx(c)
+		}
 		s.unbind(c)
-		return resp.ErrWrongPass
+		return msg
 	}
-	gen := s.Dir.Generation()
-	if gen == c.dirGen {
-		return ""
+	c.dirGen = gen
+	if np != p {
+		s.bind(c, np, c.accessKey)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
-	defer cancel()
-	np, err := s.Dir.Resolve(ctx, c.accessKey)
-	switch {
-	case errors.Is(err, hivehub.ErrUnknownKey):
-		s.Log.Info("access key no longer valid; connection unbound", "addr", c.Addr, "key_id", p.KeyID)
-		s.unbind(c)
-		return resp.ErrWrongPass
-	case err != nil:
-		// An outage keeps keys already validated working, and this
-		// connection does not ask again until the directory moves on.
-		c.dirGen = gen
-		return ""
-	case !np.AllowsSurface(tenant.SurfaceRESP):
-		s.unbind(c)
-		return SurfaceErr(np.KeyID)
-	}
-	s.bind(c, np, c.accessKey)
 	return ""
 }
 
-// authFailed slows down a connection that keeps guessing, without slowing
-// anyone else: the sleep is on the guessing connection's own goroutine.
+// revalidate answers whether an access key bound as p when the directory
+// was at generation gen still holds at now, without changing any
+// connection: it is also asked on behalf of parked clients by whichever
+// goroutine serves them. It returns the principal now (p itself when
+// nothing changed), the generation it is valid for, or the error text.
+// It may call the directory: never call it while holding shard locks.
+func (s *Server) revalidate(p *tenant.Principal, key string, gen uint64, now time.Time) (*tenant.Principal, uint64, string) {
+	if p.Operator || s.Dir == nil {
+		return p, gen, ""
+	}
+	if p.Expired(now) {
+		return nil, gen, resp.ErrWrongPass
+	}
+	cur := s.Dir.Generation()
+	if cur == gen {
+		return p, gen, ""
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
+	defer cancel()
+	np, err := s.Dir.Resolve(ctx, key)
+	switch {
+	case errors.Is(err, hivehub.ErrUnknownKey):
+		return nil, cur, resp.ErrWrongPass
+	case err != nil:
+		// An outage keeps keys already validated working, and the holder
+		// does not ask again until the directory moves on.
+		return p, cur, ""
+	case !np.AllowsSurface(tenant.SurfaceRESP):
+		return nil, cur, SurfaceErr(np.KeyID)
+	}
+	return np, cur, ""
+}
+
+// authFailed records a wrong key: for the connection's tenant (a bound
+// connection guessing another key), for the log, and for the per-address
+// throttle. It never sleeps: AUTH can run where a sleep would hold others
+// up (inside EXEC, under every shard's lock), and the throttle refuses
+// further guesses from the address instead.
 func (s *Server) authFailed(c *Client) {
 	c.authFails++
-	s.authLog.log(s, c)
-	if c.authFails > 2 {
-		d := 50 * time.Millisecond << min(c.authFails-3, 5)
-		time.Sleep(min(d, time.Second))
+	if c.T != nil {
+		c.T.Rejected(tenant.RejectWrongPass)
 	}
+	s.authz.throttle.failed(throttleAddr(c.Addr), time.Now())
+	s.authLog.log(s, c)
 }
 
 // authLogLimiter keeps a flood of failed AUTHs from flooding the log: at

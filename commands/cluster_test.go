@@ -342,8 +342,8 @@ func TestClusterFileEditedMidTraffic(t *testing.T) {
 	}
 }
 
-// A connection that keeps failing AUTH is slowed on its own goroutine; other
-// clients are served meanwhile.
+// A connection that keeps failing AUTH never holds up other clients (past
+// a threshold its address is throttled: TestHostileAuthorityAuthThrottlePerAddress).
 func TestClusterAuthFailuresDoNotSlowOthers(t *testing.T) {
 	f := startCluster(t)
 	guesser := dial(t, f.srv)
@@ -352,8 +352,8 @@ func TestClusterAuthFailuresDoNotSlowOthers(t *testing.T) {
 			t.Fatalf("guess %d: %s", i, got)
 		}
 	}
-	// The next guess sleeps on the guesser's connection; meanwhile another
-	// tenant's commands are answered, and the guesser still gets its reply.
+	// Meanwhile another tenant's commands are answered, and the guesser
+	// still gets its reply.
 	if err := guesser.Send(string(resptest.Encode("AUTH", "guess"))); err != nil {
 		t.Fatal(err)
 	}

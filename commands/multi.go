@@ -1,6 +1,9 @@
 package commands
 
 import (
+	"fmt"
+	"strconv"
+
 	"synap/engine"
 	"synap/resp"
 	"synap/tenant"
@@ -24,6 +27,8 @@ func init() {
 	watch := row("watch", -2, ctl|FlagFast|FlagAllowBusy, "Makes the next EXEC fail if any of the keys changes before it.", cmdWatch)
 	watch.FirstKey, watch.LastKey, watch.Step, watch.Since = 1, -1, 1, "2.2.0"
 	watch.Complexity = "O(1) for every key"
+	// WATCH reveals whether a key changed, which is reading it.
+	watch.Need = tenant.NeedRead
 	unwatch := row("unwatch", 1, FlagNoScript|FlagLoading|FlagStale|FlagFast|FlagAllowBusy, "Forgets every key WATCH watches.", cmdUnwatch)
 	unwatch.Since = "2.2.0"
 	register(
@@ -42,12 +47,20 @@ const (
 	errWatchInMulti   = "ERR WATCH inside MULTI is not allowed"
 	errExecAbort      = "EXECABORT Transaction discarded because of previous errors."
 	errNotInMulti     = "ERR Command not allowed inside a transaction"
+	// In cluster mode nothing inside MULTI may change who the connection
+	// is: the queued commands were admitted for the identity at MULTI.
+	errAuthInMulti  = "ERR AUTH inside MULTI is not allowed in cluster mode"
+	errHelloInMulti = "ERR HELLO inside MULTI is not allowed in cluster mode"
+	errTxKeyMoved   = "EXECABORT Transaction discarded because the access key now belongs to another tenant."
 )
 
 type multiState struct {
 	queue   []queuedCmd
 	bytes   int64 // of the queued arguments
 	aborted bool  // a command was refused while queueing
+	// t is the tenant the transaction was opened for: if the connection's
+	// key belongs to another one at EXEC, the queue is discarded.
+	t *tenant.Tenant
 }
 
 // errQueueTooBig refuses a command that would take the queued arguments of
@@ -80,6 +93,12 @@ func (s *Server) queue(c *Client, cmd *Command, args [][]byte, errText string) {
 		s.reject(c, cmd, resp.ErrNoAuth)
 	case c.P != nil && s.refusedByKey(c, cmd, args):
 		// replied
+	case s.Config().ClusterMode && cmd.Name == "auth":
+		s.reject(c, cmd, errAuthInMulti)
+	case s.Config().ClusterMode && cmd.Name == "hello":
+		s.reject(c, cmd, errHelloInMulti) // with or without AUTH: it also switches the protocol mid-EXEC
+	case s.Config().ClusterMode && cmd.Name == "select" && selectsOtherDB(args):
+		s.reject(c, cmd, errSelectCluster)
 	case cmd.Flags&FlagNoMulti != 0:
 		s.reject(c, cmd, errNotInMulti)
 	case cmd.Flags&FlagDenyOOM != 0 && s.overMaxMemory():
@@ -97,7 +116,17 @@ func (s *Server) queue(c *Client, cmd *Command, args [][]byte, errText string) {
 		c.W.Simple("QUEUED")
 		return
 	}
-	c.multi.aborted = true
+	if c.multi != nil { // a key found revoked has discarded it already
+		c.multi.aborted = true
+	}
+}
+
+// selectsOtherDB reports whether a SELECT names a database other than 0,
+// which cluster mode refuses inside MULTI as outside it (a non-number is
+// queued and fails at EXEC, as in Redis).
+func selectsOtherDB(args [][]byte) bool {
+	db, err := strconv.Atoi(string(args[1]))
+	return err == nil && db != 0
 }
 
 // argBytes is what keeping args costs: their bytes and a slice header each.
@@ -115,7 +144,7 @@ func cmdMulti(x *Ctx) {
 		x.Error(errMultiNested)
 		return
 	}
-	c.multi = &multiState{}
+	c.multi = &multiState{t: c.T}
 	c.multiLen.Store(1)
 	x.W.OK()
 }
@@ -182,7 +211,18 @@ func cmdExec(x *Ctx) {
 		x.Error(errExecAbort)
 		return
 	}
-	s.lockExec(c, m)
+	// Re-authorise before any lock is taken: revalidating the key may ask
+	// the directory, which can take seconds.
+	var denied []string
+	if c.P != nil {
+		if msg := s.authoriseExec(c, m); msg != "" {
+			s.endTx(c)
+			x.Error(msg)
+			return
+		}
+		denied = deniedAtExec(c, m)
+	}
+	s.lockExec(c, m, denied)
 	defer c.Tx.End()
 	if c.watchDirty.Load() || c.watchExpired() {
 		s.endTx(c)
@@ -202,7 +242,14 @@ func cmdExec(x *Ctx) {
 	c.inExec = true
 	defer func() { c.inExec = false }()
 	var sub Ctx
-	for _, q := range m.queue {
+	for i, q := range m.queue {
+		if denied != nil && denied[i] != "" {
+			if c.T != nil {
+				c.T.Rejected(tenant.RejectNoPerm)
+			}
+			s.reject(c, q.cmd, denied[i])
+			continue
+		}
 		c.Tx.Use(c.NS) // a queued SELECT moves the commands after it
 		if c.T != nil && q.cmd.Flags&FlagDenyOOM != 0 {
 			// Storage can have grown since the command was queued,
@@ -217,10 +264,64 @@ func cmdExec(x *Ctx) {
 	}
 }
 
+// authoriseExec decides, for a cluster-mode connection, whether its
+// transaction may run at all: its key still holds (revoked, expired or
+// disabled: discarded, and the connection unbound), it still belongs to the
+// tenant the transaction was opened for, the keys it watches may still be
+// read, and the month still has operations for every queued command. It
+// returns the error that discards the transaction, or "".
+func (s *Server) authoriseExec(c *Client, m *multiState) string {
+	if msg := s.recheck(c); msg != "" {
+		return msg
+	}
+	if c.T != m.t {
+		return errTxKeyMoved
+	}
+	if len(c.watching) > 0 && !c.P.Allows(tenant.NeedRead) {
+		if c.T != nil {
+			c.T.Rejected(tenant.RejectNoPerm)
+		}
+		return NoPermErr(c.P.KeyID, "watch")
+	}
+	t := c.T
+	if t == nil {
+		return ""
+	}
+	// Queued commands were held to the monthly quota one by one, but none
+	// was counted until it ran, so each passed against the same count. The
+	// transaction runs all or nothing: EXEC and its n commands count n+1.
+	if lim := t.Limits().MonthlyOperations; lim > 0 {
+		used, n := t.Ops(c.clock)+c.pend.ops, int64(len(m.queue))
+		if used+n+1 > lim {
+			t.Rejected(tenant.RejectQuota)
+			return fmt.Sprintf("QUOTA monthly operations quota exceeded: used %d of %d, the transaction needs %d operations", used, lim, n+1)
+		}
+	}
+	return ""
+}
+
+// deniedAtExec re-checks each queued command against the key's permissions
+// now, as Redis 7 re-checks ACLs at EXEC: a command the key lost the right
+// to run since it was queued gets NOPERM in its place in the reply and
+// does not run, and the others run. It returns nil when all are allowed.
+func deniedAtExec(c *Client, m *multiState) []string {
+	var denied []string
+	for i, q := range m.queue {
+		if c.P.Allows(q.cmd.Need) && (!q.cmd.NeedsRead(q.args) || c.P.Allows(tenant.NeedRead)) {
+			continue
+		}
+		if denied == nil {
+			denied = make([]string, len(m.queue))
+		}
+		denied[i] = NoPermErr(c.P.KeyID, q.cmd.Name)
+	}
+	return denied
+}
+
 // lockExec takes one lock set for the whole transaction: every shard the
-// queued commands (and the watched keys) name, exclusively if any of them
-// writes, or every shard if one of them walks the keyspace.
-func (s *Server) lockExec(c *Client, m *multiState) {
+// queued commands that will run (and the watched keys) name, exclusively if
+// any of them writes, or every shard if one of them walks the keyspace.
+func (s *Server) lockExec(c *Client, m *multiState, denied []string) {
 	write, all := false, false
 	var shards []int
 	seen := make(map[int]bool)
@@ -230,7 +331,10 @@ func (s *Server) lockExec(c *Client, m *multiState) {
 			shards = append(shards, i)
 		}
 	}
-	for _, q := range m.queue {
+	for i, q := range m.queue {
+		if denied != nil && denied[i] != "" {
+			continue // does not run: no lock for it
+		}
 		write = write || q.cmd.Flags&FlagWrite != 0
 		if q.cmd.Flags&FlagKeyspace != 0 {
 			all = true

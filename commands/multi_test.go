@@ -17,7 +17,7 @@ func init() {
 	isolationThrowaway["multi"] = true // it leaves the connection in MULTI
 	permissionModel["multi"] = tenant.NeedNone
 	permissionModel["exec"] = tenant.NeedNone
-	permissionModel["watch"] = tenant.NeedNone
+	permissionModel["watch"] = tenant.NeedRead // it reveals whether a key changed
 }
 
 // A transaction runs only the caller's own commands on the caller's own

@@ -55,6 +55,7 @@ type Server struct {
 	// it costs too much to do per command, and maxmemory needs no more.
 	heapBytes atomic.Int64
 	authLog   authLogLimiter
+	authz     authority // AUTH throttle, parked clients' key watch
 
 	reportOnce   sync.Once
 	reportPrefix string
