@@ -213,7 +213,7 @@ func (c *Client) validate(ctx context.Context, key string) (*tenant.Principal, e
 	var p *tenant.Principal
 	err := c.call(ctx, http.MethodPost, "/api/v1/access-keys/validate", map[string]string{"access_key": key}, func(raw []byte) error {
 		var a validateAnswer
-		if err := json.Unmarshal(raw, &a); err != nil {
+		if err := decodeStrict(raw, &a); err != nil {
 			return err
 		}
 		if a.Valid == nil {
@@ -319,7 +319,7 @@ func (c *Client) fetchQuota(ctx context.Context, userID string) (Quota, error) {
 	var q Quota
 	err := c.call(ctx, http.MethodGet, "/api/v1/synap/users/"+url.PathEscape(userID)+"/quota", nil, func(raw []byte) error {
 		var a quotaAnswer
-		if err := json.Unmarshal(raw, &a); err != nil {
+		if err := decodeStrict(raw, &a); err != nil {
 			return err
 		}
 		if a.UserID != userID {
