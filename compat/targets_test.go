@@ -137,7 +137,7 @@ func startSynapCluster(t *testing.T) *commands.Server {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "tenants.yaml")
 	body := "tenants:\n  - user_id: compat\n    plan: pro\n    keys:\n      - key_id: compat-admin\n" +
-		"        secret_sha256: " + hivehub.HashKey(clusterTenantKey) + "\n        permissions: [admin]\n"
+		"        secret_sha256: " + hivehub.HashKey(clusterTenantKey) + "\n        permissions: [admin]\ntenant_count: 1\n"
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
