@@ -124,6 +124,7 @@ func (s *Server) refreshLimits(t *tenant.Tenant, p *tenant.Principal) {
 		l = tenant.Limits{}.WithDefaults(p.Plan)
 	}
 	t.SetLimits(l)
+	s.seedFromControlPlane(ctx, t)
 }
 
 // unbind drops c's principal: it must authenticate again.
