@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"synap/commands"
+	"synap/resp/resptest"
 )
 
 type serverKind int
@@ -164,8 +165,8 @@ func startSynapCluster(t *testing.T) *commands.Server {
 // startRedisTargets starts the real redis-servers of the suite, or returns
 // why it cannot.
 func startRedisTargets(t *testing.T) ([]*target, string) {
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		return nil, "redis-server is not on PATH: the Redis targets that prove each expectation are skipped (install Debian's redis-server to run them)"
+	if _, missing := resptest.RedisServer(); missing != "" {
+		return nil, missing + ": the Redis targets that prove each expectation cannot run"
 	}
 	main, auth := startRedis(t), startRedis(t, "--requirepass", compatPassword)
 	spawn := func(t *testing.T) (string, <-chan struct{}) {
