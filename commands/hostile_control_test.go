@@ -236,3 +236,68 @@ func TestHostileControlPlaneHiveHubMonthlyOpsUsed(t *testing.T) {
 		}
 	})
 }
+
+// quotaDir answers Quota with a fixed figure.
+type quotaDir struct {
+	hivehub.Directory
+	q hivehub.Quota
+}
+
+func (d *quotaDir) Quota(context.Context, string) (hivehub.Quota, error) { return d.q, nil }
+
+// Just after midnight on the 1st, HiveHub's cached answer still holds last
+// month's operations: taking it would refuse a tenant its new month.
+func TestHostileControlPlaneStaleMonthlyOpsUsed(t *testing.T) {
+	now := time.Now().UTC()
+	lastMonth := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).Add(-time.Second)
+	srv := newTestServer(func(c *Config) { c.ClusterMode = true })
+	dir := &quotaDir{q: hivehub.Quota{MonthlyOperationsUsed: 99, Fetched: lastMonth}}
+	srv.Dir = dir
+	dora := srv.Tenants.Get("dora")
+	srv.seedFromControlPlane(context.Background(), dora)
+	if got := dora.Ops(time.Now()); got != 0 || !dora.NeedsHubSeed(time.Now()) {
+		t.Fatalf("seeded from last month's figure: ops %d", got)
+	}
+	dir.q.Fetched = time.Now()
+	srv.seedFromControlPlane(context.Background(), dora)
+	if got := dora.Ops(time.Now()); got != 99 || dora.NeedsHubSeed(time.Now()) {
+		t.Fatalf("this month's figure: ops %d, want 99", got)
+	}
+	dir.q.MonthlyOperationsUsed = 500 // taken once a month, not on every sight
+	srv.seedFromControlPlane(context.Background(), dora)
+	if got := dora.Ops(time.Now()); got != 99 {
+		t.Fatalf("seeded twice in a month: ops %d", got)
+	}
+}
+
+// End to end: a running server whose tenants file is emptied or cut short
+// keeps every tenant's keys, for new and open connections alike.
+func TestHostileControlPlaneTenantsFileEmptiedWhileServing(t *testing.T) {
+	full := clusterFile(clusterKeys)
+	for name, body := range map[string]string{
+		"emptied":                  "tenants: []\n",
+		"cut at a tenant boundary": full[:strings.Index(full, "  - user_id: carol")],
+		"trailer dropped":          strings.TrimSuffix(full, "tenant_count: 3\n"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := startCluster(t)
+			open := f.as(t, "alice-rw")
+			tmp := f.path + ".tmp"
+			if err := os.WriteFile(tmp, []byte(body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(tmp, f.path); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.dir.Reload(); err == nil { // what SIGHUP does
+				t.Fatal("the incomplete file was loaded")
+			}
+			runSteps(t, open, []step{{cmd: "SET k v", want: "+OK"}, {cmd: "GET k", want: `"v"`}})
+			for _, id := range []string{"alice-rw", "bob-rw", "carol-rw"} {
+				if got := dial(t, f.srv).Do("AUTH", clusterSecret(id)); got != "+OK" {
+					t.Errorf("AUTH %s after the incomplete file: %s", id, got)
+				}
+			}
+		})
+	}
+}

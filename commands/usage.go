@@ -280,8 +280,8 @@ func (s *Server) seedFromControlPlane(ctx context.Context, t *tenant.Tenant) {
 		return
 	}
 	q, err := src.Quota(ctx, t.UserID)
-	if err != nil {
-		return
+	if err != nil || tenant.MonthKey(q.Fetched) != tenant.MonthKey(now) {
+		return // last month's figure, still cached: ask again once refreshed
 	}
 	t.SeedOps(now, q.MonthlyOperationsUsed)
 	t.MarkHubSeed(now)

@@ -59,6 +59,9 @@ type Quota struct {
 	Limits                tenant.Limits // plan defaults filled in
 	StorageUsedBytes      int64
 	MonthlyOperationsUsed int64
+	// Fetched is when HiveHub gave the figures: a cached answer fetched
+	// before a month rolled over holds the previous month's operations.
+	Fetched time.Time
 }
 
 // Client is the Directory backed by HiveHub's HTTP API.
@@ -345,7 +348,7 @@ func (c *Client) fetchQuota(ctx context.Context, userID string) (Quota, error) {
 			plan = "free"
 		}
 		q = Quota{Plan: plan, Limits: l.WithDefaults(plan), StorageUsedBytes: a.StorageUsedBytes,
-			MonthlyOperationsUsed: a.MonthlyOperationsUsed}
+			MonthlyOperationsUsed: a.MonthlyOperationsUsed, Fetched: c.now()}
 		return nil
 	})
 	if errors.Is(err, errNotFound) {
