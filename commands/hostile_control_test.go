@@ -301,3 +301,24 @@ func TestHostileControlPlaneTenantsFileEmptiedWhileServing(t *testing.T) {
 		})
 	}
 }
+
+// With a tenants file nothing reports usage: the file keeps the monthly
+// counts only, never a backlog that a later switch to HiveHub would send.
+func TestHostileControlPlaneUsageFileWithoutHiveHub(t *testing.T) {
+	dir := t.TempDir()
+	tenants, usage := filepath.Join(dir, "tenants.yaml"), filepath.Join(dir, "usage.json")
+	if err := os.WriteFile(tenants, []byte(monthlyTenants()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := startMonthlyRun(t, tenants, usage)
+	c := dial(t, r.srv)
+	runSteps(t, c, []step{{cmd: "AUTH dora-secret", want: "+OK"}, {cmd: "SET k v", want: "+OK"}})
+	r.stop()
+	raw, err := os.ReadFile(usage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"version":2,"tenants":{"dora":{"month":"` + tenant.MonthKey(time.Now()) + `","ops":2}}}`; string(raw) != want {
+		t.Fatalf("usage file: %s, want %s", raw, want)
+	}
+}

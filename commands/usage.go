@@ -63,6 +63,9 @@ const UsageSaveInterval = 5 * time.Second
 // report. When ctx ends it reports once more and saves a last time, so a
 // graceful stop loses no count even while HiveHub is down.
 func (s *Server) RunUsageReports(ctx context.Context, r UsageReporter, every time.Duration, stateFile string) {
+	s.usage.mu.Lock()
+	s.usage.noReports = r == nil
+	s.usage.mu.Unlock()
 	var reports, saves <-chan time.Time
 	if r != nil {
 		t := time.NewTicker(every)
@@ -127,6 +130,9 @@ type usageState struct {
 	mu     sync.Mutex
 	loaded map[string]bool // files already taken back
 	last   []byte          // what was last written, to skip identical rewrites
+	// noReports: nothing reports usage (a tenants file), so there is no
+	// unsent usage to keep, only the monthly counts.
+	noReports bool
 }
 
 // SaveUsage writes each tenant's operations of now's month and what HiveHub
@@ -135,12 +141,17 @@ type usageState struct {
 func (s *Server) SaveUsage(path string, now time.Time) error {
 	state := usageFile{Version: usageFileVersion, Tenants: map[string]tenantUsage{}}
 	month := tenant.MonthKey(now)
+	s.usage.mu.Lock()
+	unsent := !s.usage.noReports
+	s.usage.mu.Unlock()
 	for _, t := range s.Tenants.All() {
 		u := tenantUsage{Ops: t.Ops(now)}
 		if u.Ops > 0 {
 			u.Month = month
 		}
-		u.Pending, u.More = t.Unsent()
+		if unsent {
+			u.Pending, u.More = t.Unsent()
+		}
 		if u.Ops > 0 || u.Pending != nil || u.More > 0 {
 			state.Tenants[t.UserID] = u
 		}
