@@ -283,7 +283,7 @@ func TestBitmapsBitField(t *testing.T) {
 	// RESP3 shapes: a failed write is a null.
 	runSteps(t, c, []step{
 		{cmd: "HELLO 3", want: c.Do("HELLO", "3")},
-		{cmd: "BITFIELD o OVERFLOW FAIL INCRBY u8 0 1000", want: "[nil]"},
+		{cmd: "BITFIELD o OVERFLOW FAIL INCRBY u8 0 1000", want: "[null]"},
 	})
 }
 

@@ -58,9 +58,9 @@ func TestBlockingTimeoutParsing(t *testing.T) {
 		{cmd: "BLPOP l 1e400", want: "-ERR timeout is negative"},
 		{cmd: "BLPOP l -1e400", want: "-ERR timeout is negative"},
 		{cmd: "BLPOP l 9223372036854776", want: "-ERR timeout is negative"},
-		{cmd: "BLPOP l 1e-400", want: "nil"},
-		{cmd: "BLPOP l 1e-9", want: "nil"},
-		{cmd: "BLPOP l 0x0.01", want: "nil"},
+		{cmd: "BLPOP l 1e-400", want: "nil-array"},
+		{cmd: "BLPOP l 1e-9", want: "nil-array"},
+		{cmd: "BLPOP l 0x0.01", want: "nil-array"},
 	})
 }
 

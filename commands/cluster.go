@@ -132,6 +132,9 @@ func (s *Server) refreshLimits(t *tenant.Tenant, p *tenant.Principal) {
 		l = tenant.Limits{}.WithDefaults(p.Plan)
 	}
 	t.SetLimits(l)
+	if err == nil { // the quota is cached now: seeding makes no second call
+		s.seedFromControlPlane(ctx, t)
+	}
 }
 
 // unbind drops c's principal: it must authenticate again, and keeps

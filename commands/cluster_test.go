@@ -73,6 +73,7 @@ func clusterFile(keys []clusterKey) string {
 			}
 		}
 	}
+	b.WriteString("tenant_count: 3\n")
 	return b.String()
 }
 

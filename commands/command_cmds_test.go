@@ -47,7 +47,7 @@ func TestCommandInfo(t *testing.T) {
 	c.Do("HELLO", "3")
 	runSteps(t, c, []step{
 		{cmd: "COMMAND INFO get", want: "[" + commandInfoGet3 + "]"},
-		{cmd: "COMMAND INFO nosuch", want: "[nil]"},
+		{cmd: "COMMAND INFO nosuch", want: "[null]"},
 	})
 	// Bare COMMAND is COMMAND INFO without names.
 	if all, info := c.Do("COMMAND"), c.Do("COMMAND", "INFO"); all != info || !strings.Contains(all, commandInfoGet3) {

@@ -16,10 +16,7 @@ import (
 // test when none is installed.
 func geoRedis(t *testing.T) *resptest.Client {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server is not installed")
-	}
+	bin := resptest.NeedRedisServer(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

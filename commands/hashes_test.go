@@ -356,7 +356,7 @@ func TestHashesRandField(t *testing.T) {
 	})
 	c.Do("HELLO", "3")
 	runSteps(t, c, []step{
-		{cmd: "HRANDFIELD missing", want: "nil"},
+		{cmd: "HRANDFIELD missing", want: "null"},
 		{cmd: "HRANDFIELD missing 2 WITHVALUES", want: "[]"},
 		{cmd: "HRANDFIELD h 5 WITHVALUES", want: `[["a" "1"] ["b" "2"] ["c" "3"]]`},
 		{cmd: "HRANDFIELD h 5", want: `["a" "b" "c"]`},
@@ -596,8 +596,8 @@ func TestHashesRESP3(t *testing.T) {
 		{cmd: "HKEYS h", want: `["f1" "f2"]`},
 		{cmd: "HKEYS missing", want: "[]"},
 		{cmd: "HVALS h", want: `["v1" "v2"]`},
-		{cmd: "HGET h nope", want: "nil"},
-		{cmd: "HMGET h f1 nope", want: `["v1" nil]`},
+		{cmd: "HGET h nope", want: "null"},
+		{cmd: "HMGET h f1 nope", want: `["v1" null]`},
 		{cmd: "HEXISTS h f1", want: ":1"},
 		{cmd: "HINCRBYFLOAT h n 2.5", want: `"2.5"`},
 		{cmd: "HSCAN h 0 COUNT 1", want: `["0" ["f1" "v1" "f2" "v2" "n" "2.5"]]`},

@@ -151,10 +151,10 @@ func TestUsageNeitherLostNorCountedTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 	next := startServer(t, func(c *Config) { c.ClusterMode, c.AdminKey = true, clusterAdminKey })
-	if err := next.LoadUnsentUsage(state); err != nil {
+	if err := next.LoadUsage(state, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if err := next.LoadUnsentUsage(state); err != nil { // the file is gone: nothing added twice
+	if err := next.LoadUsage(state, time.Now()); err != nil { // the file is gone: nothing added twice
 		t.Fatal(err)
 	}
 	next.ReportUsage(ctx, client)

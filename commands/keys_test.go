@@ -443,7 +443,7 @@ func TestKeysRandomKey(t *testing.T) {
 	}
 	runSteps(t, c, []step{
 		{cmd: "FLUSHDB", want: "+OK"},
-		{cmd: "RANDOMKEY", want: "nil"},
+		{cmd: "RANDOMKEY", want: "null"},
 	})
 }
 

@@ -93,8 +93,8 @@ func TestListsPushPop(t *testing.T) {
 		{cmd: "LPOP l 10", want: `["a" "d"]`},
 		{cmd: "EXISTS l", want: ":0"}, // the last pop removed the key
 		{cmd: "LPOP l", want: "nil"},
-		{cmd: "LPOP l 0", want: "nil"},
-		{cmd: "RPOP l 3", want: "nil"},
+		{cmd: "LPOP l 0", want: "nil-array"},
+		{cmd: "RPOP l 3", want: "nil-array"},
 		{cmd: "RPUSH l a", want: ":1"},
 		{cmd: "RPOP l 9223372036854775807", want: `["a"]`},
 		{cmd: "LPOP l -1", want: "-ERR value is out of range, must be positive"},
@@ -358,7 +358,7 @@ func TestListsMPop(t *testing.T) {
 		{cmd: "LMPOP 1 l left count 0 count 1", want: "-ERR count should be greater than 0"},
 		{cmd: "LMPOP 1 l left foo", want: "-ERR syntax error"},
 		{cmd: "LMPOP 1 l", want: "-ERR wrong number of arguments for 'lmpop' command"},
-		{cmd: "LMPOP 1 nol left", want: "nil"},
+		{cmd: "LMPOP 1 nol left", want: "nil-array"},
 		{cmd: "LMPOP 1 s left", want: listsWrongType},
 		{cmd: "LMPOP 2 nol s left", want: listsWrongType},
 		{cmd: "RPUSH l a b c", want: ":3"},
@@ -603,11 +603,11 @@ func TestListsBlockingTimeout(t *testing.T) {
 	srv := startServer(t)
 	admin, a := dial(t, srv), dial(t, srv)
 	runSteps(t, a, []step{
-		{cmd: "BLPOP k 0.1", want: "nil"},
-		{cmd: "BRPOP k k2 0.05", want: "nil"},
-		{cmd: "BLMOVE k d LEFT LEFT .1", want: "nil"},
-		{cmd: "BRPOPLPUSH k d 0.01", want: "nil"},
-		{cmd: "BLMPOP 0.1 2 k k2 RIGHT COUNT 3", want: "nil"},
+		{cmd: "BLPOP k 0.1", want: "nil-array"},
+		{cmd: "BRPOP k k2 0.05", want: "nil-array"},
+		{cmd: "BLMOVE k d LEFT LEFT .1", want: "nil-array"},
+		{cmd: "BRPOPLPUSH k d 0.01", want: "nil-array"},
+		{cmd: "BLMPOP 0.1 2 k k2 RIGHT COUNT 3", want: "nil-array"},
 		{cmd: "EXISTS k k2 d", want: ":0"},
 	})
 	blockingSend(t, a, "BLPOP", "k", "0")
@@ -731,7 +731,7 @@ func TestListsBlockingInMulti(t *testing.T) {
 		{cmd: "RPUSH k a b", want: "+QUEUED"},
 		{cmd: "BRPOP k 0", want: "+QUEUED"},
 		{cmd: "BLMOVE k d LEFT LEFT 0", want: "+QUEUED"},
-		{cmd: "EXEC", want: `[nil nil nil nil :2 ["k" "b"] "a"]`},
+		{cmd: "EXEC", want: `[nil-array nil nil-array nil :2 ["k" "b"] "a"]`},
 	})
 	if got := listsRaw(t, c, "MULTI"); got != "+OK" {
 		t.Fatal(got)

@@ -94,7 +94,7 @@ func TestMultiRESP3NullOnWatchFailure(t *testing.T) {
 		t.Fatal(got)
 	}
 	runSteps(t, c, []step{
-		{cmd: "EXEC", want: "nil"},
+		{cmd: "EXEC", want: "null"},
 		{cmd: "GET k", want: `"theirs"`},
 	})
 }
@@ -117,18 +117,18 @@ func TestMultiWatch(t *testing.T) {
 		want   string
 	}{
 		{"untouched", []string{"SET w 1"}, nil, "[:1]"},
-		{"changed", []string{"SET w 1"}, []string{"SET w 2"}, "nil"},
-		{"same value written", []string{"SET w 1"}, []string{"SET w 1"}, "nil"},
-		{"created", nil, []string{"SET w 1"}, "nil"},
-		{"deleted", []string{"SET w 1"}, []string{"DEL w"}, "nil"},
-		{"expire set", []string{"SET w 1"}, []string{"EXPIRE w 100"}, "nil"},
-		{"persisted", []string{"SET w 1 EX 100"}, []string{"PERSIST w"}, "nil"},
-		{"renamed away", []string{"SET w 1"}, []string{"RENAME w w2"}, "nil"},
-		{"renamed onto", []string{"SET w2 1"}, []string{"RENAME w2 w"}, "nil"},
-		{"appended", []string{"SET w 1"}, []string{"APPEND w x"}, "nil"},
-		{"incremented in place", []string{"SET w 1"}, []string{"INCR w"}, "nil"},
-		{"flushed", []string{"SET w 1"}, []string{"FLUSHDB"}, "nil"},
-		{"flushall", []string{"SET w 1"}, []string{"FLUSHALL"}, "nil"},
+		{"changed", []string{"SET w 1"}, []string{"SET w 2"}, "nil-array"},
+		{"same value written", []string{"SET w 1"}, []string{"SET w 1"}, "nil-array"},
+		{"created", nil, []string{"SET w 1"}, "nil-array"},
+		{"deleted", []string{"SET w 1"}, []string{"DEL w"}, "nil-array"},
+		{"expire set", []string{"SET w 1"}, []string{"EXPIRE w 100"}, "nil-array"},
+		{"persisted", []string{"SET w 1 EX 100"}, []string{"PERSIST w"}, "nil-array"},
+		{"renamed away", []string{"SET w 1"}, []string{"RENAME w w2"}, "nil-array"},
+		{"renamed onto", []string{"SET w2 1"}, []string{"RENAME w2 w"}, "nil-array"},
+		{"appended", []string{"SET w 1"}, []string{"APPEND w x"}, "nil-array"},
+		{"incremented in place", []string{"SET w 1"}, []string{"INCR w"}, "nil-array"},
+		{"flushed", []string{"SET w 1"}, []string{"FLUSHDB"}, "nil-array"},
+		{"flushall", []string{"SET w 1"}, []string{"FLUSHALL"}, "nil-array"},
 		// Commands that change nothing leave the watch intact, as in Redis.
 		{"failed SET NX", []string{"SET w 1"}, []string{"SET w 2 NX"}, "[:1]"},
 		{"read", []string{"SET w 1"}, []string{"GET w"}, "[:1]"},
@@ -159,7 +159,7 @@ func TestMultiWatch(t *testing.T) {
 		{cmd: "SET w mine", want: "+OK"},
 		{cmd: "MULTI", want: "+OK"},
 		{cmd: "INCR n", want: "+QUEUED"},
-		{cmd: "EXEC", want: "nil"},
+		{cmd: "EXEC", want: "nil-array"},
 		{cmd: "WATCH w", want: "+OK"},
 		{cmd: "UNWATCH", want: "+OK"},
 	})
@@ -189,7 +189,7 @@ func TestMultiWatchExpiry(t *testing.T) {
 	runSteps(t, c, []step{
 		{cmd: "MULTI", want: "+OK"},
 		{cmd: "PING", want: "+QUEUED"},
-		{cmd: "EXEC", want: "nil"},
+		{cmd: "EXEC", want: "nil-array"},
 	})
 	srv.Eng.ReclaimExpired()
 	runSteps(t, c, []step{
@@ -201,7 +201,7 @@ func TestMultiWatchExpiry(t *testing.T) {
 	runSteps(t, c, []step{
 		{cmd: "MULTI", want: "+OK"},
 		{cmd: "PING", want: "+QUEUED"},
-		{cmd: "EXEC", want: "nil"},
+		{cmd: "EXEC", want: "nil-array"},
 	})
 }
 

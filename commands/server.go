@@ -60,6 +60,7 @@ type Server struct {
 	reportOnce   sync.Once
 	reportPrefix string
 	reportSeq    atomic.Int64
+	usage        usageState
 }
 
 const memorySampleEvery = 100 * time.Millisecond

@@ -340,7 +340,7 @@ func TestSortRESP3(t *testing.T) {
 	runSteps(t, c, []step{
 		{cmd: "RPUSH l b a", want: ":2"},
 		{cmd: "SET o_a A", want: "+OK"},
-		{cmd: "SORT l ALPHA GET o_* GET #", want: `["A" "a" nil "b"]`},
+		{cmd: "SORT l ALPHA GET o_* GET #", want: `["A" "a" null "b"]`},
 		{cmd: "SORT l ALPHA STORE d", want: ":2"},
 		{cmd: "SORT nokey", want: `[]`},
 	})

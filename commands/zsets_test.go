@@ -168,14 +168,14 @@ func TestZsetsScoreFormat(t *testing.T) {
 		{cmd: "ZSCAN f 0 MATCH [cd]", want: `["0" ["d" "-inf" "c" "inf"]]`},
 		{cmd: "ZADD f INCR 1 e", want: ",2.5"},
 		{cmd: "ZRANK f e WITHSCORE", want: "[:2 ,2.5]"},
-		{cmd: "ZRANK f nope WITHSCORE", want: "nil"},
+		{cmd: "ZRANK f nope WITHSCORE", want: "null"},
 		{cmd: "HELLO 2", want: "?"},
-		{cmd: "ZRANK f nope WITHSCORE", want: "nil"},
+		{cmd: "ZRANK f nope WITHSCORE", want: "nil-array"},
 		{cmd: "ZREVRANK f e WITHSCORE", want: `[:4 "2.5"]`},
 		{cmd: "ZRANK f e withscore", want: `[:2 "2.5"]`},
 		{cmd: "ZRANK f e WITHSCORES", want: "-ERR syntax error"},
 		{cmd: "ZRANK f e WITHSCORE x", want: "-ERR wrong number of arguments for 'zrank' command"},
-		{cmd: "ZRANK missing e WITHSCORE", want: "nil"},
+		{cmd: "ZRANK missing e WITHSCORE", want: "nil-array"},
 	})
 	// A negative zero loses its sign in a listpack (stored as text), keeps
 	// it in a skiplist; replies show the computed value either way.
@@ -655,8 +655,8 @@ func TestZsetsBlockingEdges(t *testing.T) {
 	})
 
 	zsetsSteps(t, a, []step{
-		{cmd: "BZPOPMIN none 0.01", want: "nil"},
-		{cmd: "BZMPOP 0.01 1 none MIN", want: "nil"},
+		{cmd: "BZPOPMIN none 0.01", want: "nil-array"},
+		{cmd: "BZMPOP 0.01 1 none MIN", want: "nil-array"},
 		{cmd: "SET str v", want: "+OK"},
 		{cmd: "BZPOPMIN str 0", want: "-WRONGTYPE Operation against a key holding the wrong kind of value"},
 		{cmd: "BZPOPMIN none str 0", want: "-WRONGTYPE Operation against a key holding the wrong kind of value"},
@@ -669,7 +669,7 @@ func TestZsetsBlockingEdges(t *testing.T) {
 		{cmd: "BZMPOP 0 1 none MIN COUNT 0", want: "-ERR count should be greater than 0"},
 		{cmd: "BZPOPMIN none", want: "-ERR wrong number of arguments for 'bzpopmin' command"},
 		{cmd: "HELLO 3", want: "?"},
-		{cmd: "BZPOPMIN none 0.01", want: "nil"},
+		{cmd: "BZPOPMIN none 0.01", want: "null"},
 		{cmd: "ZADD here 1 a 2 b", want: ":2"},
 		{cmd: "BZPOPMIN none here 0", want: `["here" "a" ,1]`},
 		{cmd: "BZMPOP 0 1 here MIN COUNT 3", want: `["here" [["b" ,2]]]`},
@@ -679,7 +679,7 @@ func TestZsetsBlockingEdges(t *testing.T) {
 		zsetsSteps(t, a, []step{
 			{cmd: "BZPOPMIN none 0", want: "+QUEUED"},
 			{cmd: "BZMPOP 0 1 none MIN", want: "+QUEUED"},
-			{cmd: "EXEC", want: "[nil nil]"},
+			{cmd: "EXEC", want: "[null null]"},
 		})
 	}
 }
@@ -861,7 +861,7 @@ var zsetsRangeSteps = []step{
 	{cmd: "zrangebyscore z -inf inf withscores", want: "[[\"a\" ,1] [\"d\" ,4] [\"e\" ,5]]"},
 	{cmd: "zrevrange z 0 -1 withscores", want: "[[\"e\" ,5] [\"d\" ,4] [\"a\" ,1]]"},
 	{cmd: "zrank z d", want: ":1"},
-	{cmd: "zmscore z a nope e", want: "[,1 nil ,5]"},
+	{cmd: "zmscore z a nope e", want: "[,1 null ,5]"},
 	{cmd: "zscore z e", want: ",5"},
 	{cmd: "zcount z -inf inf", want: ":3"},
 }
@@ -990,7 +990,7 @@ var zsetsPopSteps = []step{
 	{cmd: "zmpop 0 a min", want: "-ERR numkeys should be greater than 0"},
 	{cmd: "zmpop 1 a foo", want: "-ERR syntax error"},
 	{cmd: "zmpop 1 a min count 1 count 1", want: "-ERR syntax error"},
-	{cmd: "zmpop 2 missing missing2 min", want: "nil"},
+	{cmd: "zmpop 2 missing missing2 min", want: "nil-array"},
 	{cmd: "zmpop 1 a min count 1 foo", want: "-ERR syntax error"},
 	{cmd: "zmpop 5 a min", want: "-ERR syntax error"},
 	{cmd: "zmpop x a min", want: "-ERR numkeys should be greater than 0"},
@@ -1000,7 +1000,7 @@ var zsetsPopSteps = []step{
 	{cmd: "zpopmin a", want: "[\"x\" \"1\"]"},
 	{cmd: "zpopmin a 1", want: "[\"y\" \"2\"]"},
 	{cmd: "zmpop 1 a min", want: "[\"a\" [[\"z\" \"3\"]]]"},
-	{cmd: "zmpop 1 missing min", want: "nil"},
+	{cmd: "zmpop 1 missing min", want: "nil-array"},
 	{cmd: "zmpop 2 a min", want: "-ERR syntax error"},
 	{cmd: "zmpop 99999999999 a min", want: "-ERR syntax error"},
 	{cmd: "zmpop 1 a min count x", want: "-ERR count should be greater than 0"},
@@ -1016,7 +1016,7 @@ var zsetsPopSteps = []step{
 	{cmd: "zpopmin missing", want: "[]"},
 	{cmd: "zpopmin missing 1", want: "[]"},
 	{cmd: "zmpop 1 a min", want: "[\"a\" [[\"z\" ,3]]]"},
-	{cmd: "zmpop 1 missing min", want: "nil"},
+	{cmd: "zmpop 1 missing min", want: "null"},
 	{cmd: "zpopmax a 5", want: "[[\"w\" ,4]]"},
 	{cmd: "zpopmin a 0", want: "[]"},
 }
@@ -1160,8 +1160,8 @@ var zsetsMiscSteps = []step{
 	{cmd: "zscan s2 0", want: "[\"0\" [\"g\" \"-9.2e+18\" \"m\" \"-1000000000000000\" \"h\" \"-5\" \"j\" \"1.0000000000000001e-05\" \"i\" \"0.5\" \"l\" \"12345.678\" \"b\" \"4503599627370495\" \"a\" \"4503599627370496\" \"c\" \"9007199254740992\" \"n\" \"10000000000000000\" \"o\" \"100000000000000000\" \"d\" \"1000000000000000000\" \"e\" \"9.2e+18\" \"f\" \"9.3e+18\" \"k\" \"3.0000000000000002e+300\"]]"},
 	{cmd: "zrank s2 o", want: ":10"},
 	{cmd: "zrevrank s2 o", want: ":4"},
-	{cmd: "zscore missing x", want: "nil"},
-	{cmd: "zmscore missing x y", want: "[nil nil]"},
+	{cmd: "zscore missing x", want: "null"},
+	{cmd: "zmscore missing x y", want: "[null null]"},
 	{cmd: "zrandmember missing", want: "\"m\""},
 	{cmd: "zrandmember missing 1", want: "[\"m\"]"},
 }

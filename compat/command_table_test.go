@@ -3,13 +3,14 @@ package compat
 import (
 	"context"
 	"fmt"
-	"os/exec"
 	"reflect"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
+
+	"synap/resp/resptest"
 )
 
 // Every row of Synap's command table that Redis also has must say what
@@ -17,9 +18,7 @@ import (
 // categories. The table drives arity errors, permissions, quotas and
 // locking, so a wrong row is a wrong behaviour somewhere.
 func TestCommandTableMatchesRedis(t *testing.T) {
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Skip("redis-server is not on PATH")
-	}
+	resptest.NeedRedisServer(t)
 	ctx := context.Background()
 	r := redis.NewClient(&redis.Options{Addr: startRedis(t).addr, Protocol: 2})
 	s := redis.NewClient(&redis.Options{Addr: startSynap(t, "").Addr().String(), Protocol: 2})

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"synap/resp/resptest"
 )
 
 // compatPassword is the requirepass of the servers every target keeps for
@@ -65,7 +67,7 @@ func TestCompat(t *testing.T) {
 	targets, reason := startRedisTargets(t)
 	if reason != "" {
 		for _, name := range []string{"redis-resp2", "redis-resp3"} {
-			t.Run(name, func(t *testing.T) { t.Skip(reason) })
+			t.Run(name, func(t *testing.T) { resptest.SkipWithoutRedis(t, reason) })
 		}
 	}
 	targets = append(targets, synapTargets(t)...)

@@ -2,7 +2,6 @@ package compat
 
 import (
 	"math/rand/v2"
-	"os/exec"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,9 +21,7 @@ import (
 // written at once: pipelined input takes the serve loop's other paths (the
 // lookahead that warms a batch's keys, replies flushed per batch).
 func TestDifferential(t *testing.T) {
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Skip("redis-server is not on PATH")
-	}
+	resptest.NeedRedisServer(t)
 	for _, proto := range []string{"2", "3"} {
 		for _, pipelined := range []bool{false, true} {
 			name := "resp" + proto

@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"synap/commands"
+	"synap/resp/resptest"
 )
 
 type serverKind int
@@ -137,7 +138,7 @@ func startSynapCluster(t *testing.T) *commands.Server {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "tenants.yaml")
 	body := "tenants:\n  - user_id: compat\n    plan: pro\n    keys:\n      - key_id: compat-admin\n" +
-		"        secret_sha256: " + hivehub.HashKey(clusterTenantKey) + "\n        permissions: [admin]\n"
+		"        secret_sha256: " + hivehub.HashKey(clusterTenantKey) + "\n        permissions: [admin]\ntenant_count: 1\n"
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -164,8 +165,8 @@ func startSynapCluster(t *testing.T) *commands.Server {
 // startRedisTargets starts the real redis-servers of the suite, or returns
 // why it cannot.
 func startRedisTargets(t *testing.T) ([]*target, string) {
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		return nil, "redis-server is not on PATH: the Redis targets that prove each expectation are skipped (install Debian's redis-server to run them)"
+	if _, missing := resptest.RedisServer(); missing != "" {
+		return nil, missing + ": the Redis targets that prove each expectation cannot run"
 	}
 	main, auth := startRedis(t), startRedis(t, "--requirepass", compatPassword)
 	spawn := func(t *testing.T) (string, <-chan struct{}) {

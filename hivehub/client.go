@@ -59,6 +59,9 @@ type Quota struct {
 	Limits                tenant.Limits // plan defaults filled in
 	StorageUsedBytes      int64
 	MonthlyOperationsUsed int64
+	// Fetched is when HiveHub gave the figures: a cached answer fetched
+	// before a month rolled over holds the previous month's operations.
+	Fetched time.Time
 }
 
 // Client is the Directory backed by HiveHub's HTTP API.
@@ -213,7 +216,7 @@ func (c *Client) validate(ctx context.Context, key string) (*tenant.Principal, e
 	var p *tenant.Principal
 	err := c.call(ctx, http.MethodPost, "/api/v1/access-keys/validate", map[string]string{"access_key": key}, func(raw []byte) error {
 		var a validateAnswer
-		if err := json.Unmarshal(raw, &a); err != nil {
+		if err := decodeStrict(raw, &a); err != nil {
 			return err
 		}
 		if a.Valid == nil {
@@ -319,7 +322,7 @@ func (c *Client) fetchQuota(ctx context.Context, userID string) (Quota, error) {
 	var q Quota
 	err := c.call(ctx, http.MethodGet, "/api/v1/synap/users/"+url.PathEscape(userID)+"/quota", nil, func(raw []byte) error {
 		var a quotaAnswer
-		if err := json.Unmarshal(raw, &a); err != nil {
+		if err := decodeStrict(raw, &a); err != nil {
 			return err
 		}
 		if a.UserID != userID {
@@ -345,7 +348,7 @@ func (c *Client) fetchQuota(ctx context.Context, userID string) (Quota, error) {
 			plan = "free"
 		}
 		q = Quota{Plan: plan, Limits: l.WithDefaults(plan), StorageUsedBytes: a.StorageUsedBytes,
-			MonthlyOperationsUsed: a.MonthlyOperationsUsed}
+			MonthlyOperationsUsed: a.MonthlyOperationsUsed, Fetched: c.now()}
 		return nil
 	})
 	if errors.Is(err, errNotFound) {

@@ -99,6 +99,20 @@ func (f *FakeServer) SetTenants(tenantsFile []byte) error {
 	return nil
 }
 
+// ReloadTenants is SetTenants for a file re-read while serving: as in
+// FileDirectory, a file without its tenant_count trailer, or with a wrong
+// one, is refused, so a half-written file cannot revoke every key.
+func (f *FakeServer) ReloadTenants(tenantsFile []byte) error {
+	snap, err := parseTenants(tenantsFile)
+	if err != nil {
+		return err
+	}
+	if snap.legacy {
+		return errNoTrailer(len(snap.limits))
+	}
+	return f.SetTenants(tenantsFile)
+}
+
 // Start listens on addr (e.g. 127.0.0.1:0) and serves in the background.
 func (f *FakeServer) Start(addr string) error {
 	f.mu.Lock()

@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -23,7 +25,15 @@ import (
 // names follow HiveHub's so one vocabulary serves both directories.
 type TenantsFile struct {
 	Tenants []FileTenant `yaml:"tenants" json:"tenants"`
+	// TenantCount, the file's last key, marks it complete: a file cut short
+	// anywhere loses it, and a count that differs from the tenants listed
+	// shows one cut at a tenant boundary. `tenants: []` then
+	// `tenant_count: 0` is an empty directory on purpose.
+	TenantCount *int `yaml:"tenant_count" json:"tenant_count"`
 }
+
+// CountKey is the trailer that marks a tenants file complete.
+const CountKey = "tenant_count"
 
 // FileTenant is one tenant of a tenants file.
 type FileTenant struct {
@@ -69,6 +79,9 @@ func HashKey(secret string) string {
 type fileSnapshot struct {
 	keys   map[[32]byte]*tenant.Principal
 	limits map[string]tenant.Limits
+	// legacy: the file has no tenant_count trailer, so nothing tells a
+	// complete file from a half-written one.
+	legacy bool
 }
 
 // FileDirectory serves a tenants file, reloading it when it changes (polled)
@@ -164,10 +177,57 @@ func (d *FileDirectory) Reload() error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", d.path, err)
 	}
+	if snap.legacy {
+		if d.snap.Load() != nil {
+			// Reloading it could turn a file caught half-written into a
+			// directory that revokes every key left out.
+			return fmt.Errorf("%s: %w", d.path, errNoTrailer(len(snap.limits)))
+		}
+		d.log.Warn("DEPRECATED: tenants file without a tenant_count trailer; loaded at startup, but its reloads are refused until it ends with the line `"+CountKey+": N`",
+			"path", d.path, "tenants", len(snap.limits))
+	}
 	d.snap.Store(snap)
 	d.gen.Add(1)
 	d.log.Info("tenants file loaded", "path", d.path, "tenants", len(snap.limits), "keys", len(snap.keys))
 	return nil
+}
+
+func errNoTrailer(n int) error {
+	return fmt.Errorf("no %s trailer, so a half-written file cannot be told from a complete one: end the file with the line `%s: %d` (the number of tenants listed)", CountKey, CountKey, n)
+}
+
+// checkComplete verifies the trailer: tenant_count must be the file's last
+// top-level key and equal the number of tenants listed. It reports whether
+// the file has one at all (files from before the trailer have none).
+func checkComplete(raw []byte, f *TenantsFile) (bool, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return false, err
+	}
+	if len(doc.Content) == 0 {
+		return false, fmt.Errorf("the file is empty; an empty directory is written `tenants: []` followed by `%s: 0`", CountKey)
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return false, fmt.Errorf("the file must be a mapping with the keys tenants and %s", CountKey)
+	}
+	at := -1
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value == CountKey {
+			at = i
+		}
+	}
+	switch {
+	case at < 0:
+		return false, nil
+	case at != len(root.Content)-2:
+		return true, fmt.Errorf("%s must be the last key of the file: it marks the file as complete", CountKey)
+	case f.TenantCount == nil:
+		return true, fmt.Errorf("%s has no value: the file is cut short", CountKey)
+	case *f.TenantCount != len(f.Tenants):
+		return true, fmt.Errorf("%s is %d but %d tenants are listed: the file is incomplete, or the count was not updated", CountKey, *f.TenantCount, len(f.Tenants))
+	}
+	return true, nil
 }
 
 // parseTenants validates a tenants file's content.
@@ -175,10 +235,14 @@ func parseTenants(raw []byte) (*fileSnapshot, error) {
 	var f TenantsFile
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil {
+	if err := dec.Decode(&f); err != nil && !(errors.Is(err, io.EOF) && len(bytes.TrimSpace(raw)) == 0) {
 		return nil, err
 	}
-	snap := &fileSnapshot{keys: map[[32]byte]*tenant.Principal{}, limits: map[string]tenant.Limits{}}
+	trailer, err := checkComplete(raw, &f)
+	if err != nil {
+		return nil, err
+	}
+	snap := &fileSnapshot{keys: map[[32]byte]*tenant.Principal{}, limits: map[string]tenant.Limits{}, legacy: !trailer}
 	keyIDs := map[string]bool{}
 	for i, t := range f.Tenants {
 		if !tenant.ValidUserID(t.UserID) {

@@ -37,7 +37,7 @@ func tenantsYAML(secretHash string, extra string) string {
         secret_sha256: ` + secretHash + `
         permissions: [read, write]
         surfaces: [resp, mcp]
-` + extra
+` + extra + "tenant_count: 1\n"
 }
 
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

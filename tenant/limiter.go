@@ -98,6 +98,30 @@ func (t *Tenant) CountOps(now time.Time, n int64) {
 	t.total.Add(n)
 }
 
+// SeedOps raises the count of now's month to at least n: what this
+// server's previous run, or the control plane, counted before this process
+// saw the tenant. The larger figure is taken, never the sum, because the
+// control plane's count includes what this server reported to it.
+func (t *Tenant) SeedOps(now time.Time, n int64) {
+	t.CountOps(now, 0) // starts now's month if the count was of an earlier one
+	for {
+		cur := t.ops.Load()
+		if cur >= n || t.ops.CompareAndSwap(cur, n) {
+			return
+		}
+	}
+}
+
+// NeedsHubSeed reports whether the control plane's count of now's month
+// has yet to be taken; MarkHubSeed records that it was.
+func (t *Tenant) NeedsHubSeed(now time.Time) bool { return t.hubMonth.Load() != monthOf(now) }
+
+// MarkHubSeed: see NeedsHubSeed.
+func (t *Tenant) MarkHubSeed(now time.Time) { t.hubMonth.Store(monthOf(now)) }
+
+// MonthKey names now's counting month in UTC, as the usage file stores it.
+func MonthKey(now time.Time) string { return now.UTC().Format("2006-01") }
+
 // ReportedBytes is the storage figure HiveHub last accepted.
 func (t *Tenant) ReportedBytes() int64 { return t.reportedBytes.Load() }
 
@@ -173,6 +197,7 @@ func (t *Tenant) Restore(pending *Report, more int64) {
 
 type opsCounter struct {
 	month                atomic.Int32
+	hubMonth             atomic.Int32 // the month whose control-plane count was taken
 	monthStart, monthEnd atomic.Int64 // unix nanos of the counted month
 	ops                  atomic.Int64
 	// total never restarts; reported is what HiveHub acknowledged, so a

@@ -52,7 +52,8 @@ type serveCmd struct {
 	HivehubTimeout        time.Duration `name:"hivehub-timeout" default:"2s" env:"SYNAP_HIVEHUB_TIMEOUT" help:"Time limit of one HiveHub call."`
 	HivehubGrace          time.Duration `name:"hivehub-grace" default:"5m" env:"SYNAP_HIVEHUB_GRACE" help:"How long keys already validated keep working while HiveHub cannot answer (0: not at all)."`
 	HivehubReportInterval time.Duration `name:"hivehub-report-interval" default:"60s" env:"SYNAP_HIVEHUB_REPORT_INTERVAL" help:"How often each tenant's operations and storage are reported to HiveHub."`
-	HivehubUsageFile      string        `name:"hivehub-usage-file" type:"path" env:"SYNAP_HIVEHUB_USAGE_FILE" placeholder:"FILE" help:"Where usage HiveHub has not accepted is kept across a stop (read and removed at start)."`
+	HivehubUsageFile      string        `name:"hivehub-usage-file" type:"path" env:"SYNAP_HIVEHUB_USAGE_FILE" placeholder:"FILE" help:"Former name of usage-file."`
+	UsageFile             string        `name:"usage-file" type:"path" env:"SYNAP_USAGE_FILE" placeholder:"FILE" help:"Cluster mode: where each tenant's monthly operations count (and usage HiveHub has not accepted) is kept across restarts."`
 }
 
 // hubSettings are the HiveHub settings: the binary uses them to build the
@@ -331,6 +332,13 @@ func (s *serveCmd) config() (settings, error) {
 			return settings{}, err
 		}
 	}
+	usageFile := s.UsageFile
+	switch {
+	case usageFile == "":
+		usageFile = s.HivehubUsageFile
+	case s.HivehubUsageFile != "" && s.HivehubUsageFile != usageFile:
+		return settings{}, errors.New("usage-file and hivehub-usage-file (its former name) name different files: set only usage-file")
+	}
 	return settings{
 		Config: commands.Config{
 			Bind:                   s.Bind,
@@ -357,7 +365,7 @@ func (s *serveCmd) config() (settings, error) {
 			Timeout:        s.HivehubTimeout,
 			Grace:          s.HivehubGrace,
 			ReportInterval: s.HivehubReportInterval,
-			UsageFile:      s.HivehubUsageFile,
+			UsageFile:      usageFile,
 		},
 	}, nil
 }

@@ -75,7 +75,7 @@ func (c *hivehubDevCmd) Run(stdout io.Writer, log hivehubDevLog) error {
 		case <-hups:
 			data, err := os.ReadFile(c.TenantsFile)
 			if err == nil {
-				err = fake.SetTenants(data)
+				err = fake.ReloadTenants(data)
 			}
 			if err != nil {
 				log.Error("tenants file not reloaded on SIGHUP; keeping the previous tenants", "path", c.TenantsFile, "err", err)

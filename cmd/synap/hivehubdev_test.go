@@ -361,5 +361,11 @@ func TestHivehubDevReloadsOnSIGHUP(t *testing.T) {
 	cliWriteFile(t, hub.path, "tenants: [\n")
 	hup(`level=ERROR msg="tenants file not reloaded on SIGHUP; keeping the previous tenants"`)
 	validate(second, http.StatusOK)
+	// Emptied or cut short: refused too, the tenants served are kept.
+	for _, incomplete := range []string{"tenants: []\n", strings.TrimSuffix(cliTenants(second), "tenant_count: 1\n")} {
+		cliWriteFile(t, hub.path, incomplete)
+		hup(`level=ERROR msg="tenants file not reloaded on SIGHUP; keeping the previous tenants"`)
+		validate(second, http.StatusOK)
+	}
 	hubStop(t, hub.cmd)
 }

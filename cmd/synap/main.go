@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strconv"
 	"syscall"
+	"time"
 
 	"synap/commands"
 	"synap/hivehub"
@@ -120,27 +121,36 @@ func serve(set settings, stderr io.Writer) int {
 		// HiveHub's answers refresh themselves; SIGHUP must not stop a
 		// server that was run with the same signals as the file mode.
 		reload = func() { log.Info("SIGHUP: nothing to reload, the directory is HiveHub", "hivehub-url", hub.URL) }
+		log.Info("cluster mode directory is HiveHub", "hivehub-url", hub.URL,
+			"hivehub-report-interval", hub.ReportInterval.String())
+	}
+	if cfg.ClusterMode && hub.UsageFile == "" {
+		log.Warn("no usage-file: each tenant's monthly operations count restarts with the process")
+	}
+	if cfg.ClusterMode && (client != nil || hub.UsageFile != "") {
 		if hub.UsageFile != "" {
-			if err := srv.LoadUnsentUsage(hub.UsageFile); err != nil {
-				fmt.Fprintf(stderr, "synap: cannot load the unsent usage file: %v\n", err)
+			if err := srv.LoadUsage(hub.UsageFile, time.Now()); err != nil {
+				fmt.Fprintf(stderr, "synap: cannot load the usage file: %v\n", err)
 				return 1
 			}
+		}
+		var reporter commands.UsageReporter
+		if client != nil {
+			reporter = client
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		reported := make(chan struct{})
 		go func() {
 			defer close(reported)
-			srv.RunUsageReports(ctx, client, hub.ReportInterval, hub.UsageFile)
+			srv.RunUsageReports(ctx, reporter, hub.ReportInterval, hub.UsageFile)
 		}()
-		// Called once every client is gone, so the last report counts
-		// their last commands too.
+		// Called once every client is gone, so the last report and the
+		// last save count their last commands too.
 		stopReports = func() {
 			cancel()
 			<-reported
-			log.Info("usage reports stopped after a final one")
+			log.Info("usage saved and reported a last time")
 		}
-		log.Info("cluster mode directory is HiveHub", "hivehub-url", hub.URL,
-			"hivehub-report-interval", hub.ReportInterval.String())
 	}
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)

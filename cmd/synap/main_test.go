@@ -350,6 +350,7 @@ func cliTenants(secrets ...string) string {
 		fmt.Fprintf(&b, "  - user_id: tenant%d\n    keys:\n      - key_id: key%d\n        secret_sha256: %s\n        permissions: [read, write]\n",
 			i, i, hivehub.HashKey(s))
 	}
+	fmt.Fprintf(&b, "tenant_count: %d\n", len(secrets))
 	return b.String()
 }
 

@@ -4,7 +4,8 @@
 //
 //	+OK          simple string     -ERR ...   error
 //	:5           integer           "v"        bulk string (Go quoted)
-//	nil          $-1, *-1 or _     [a b]      array
+//	nil          $-1 (null bulk)   [a b]      array
+//	nil-array    *-1 (null array)  null       _ (RESP3 null)
 //	{k:v k2:v2}  map (RESP3)       ~[a b]     set (RESP3)
 //	,1.5         double (RESP3)    #t #f      boolean (RESP3)
 //	=txt:...     verbatim (RESP3)  >[a b]     push (RESP3)
@@ -104,13 +105,16 @@ func ReadReply(r *bufio.Reader) (string, error) {
 	case '(':
 		return "(" + body + ")", nil
 	case '_':
-		return "nil", nil
+		return "null", nil
 	case '$', '=', '!':
 		n, err := strconv.Atoi(body)
 		if err != nil {
 			return "", fmt.Errorf("bad length %q", body)
 		}
 		if n < 0 {
+			if kind != '$' {
+				return "", fmt.Errorf("negative length in %q", line)
+			}
 			return "nil", nil
 		}
 		buf := make([]byte, n+2)
@@ -130,7 +134,10 @@ func ReadReply(r *bufio.Reader) (string, error) {
 			return "", fmt.Errorf("bad length %q", body)
 		}
 		if n < 0 {
-			return "nil", nil
+			if kind != '*' {
+				return "", fmt.Errorf("negative length in %q", line)
+			}
+			return "nil-array", nil
 		}
 		count := n
 		if kind == '%' || kind == '|' {
