@@ -32,6 +32,8 @@ func main() {
 		fmt.Fprintf(w, "  - user_id: t%d\n    plan: pro\n    limits: %s\n    keys:\n      - key_id: k%d\n        secret_sha256: %s\n        permissions: [admin]\n",
 			i, unlimited, i, hex.EncodeToString(sum[:]))
 	}
+	// The trailer marks the file complete: a cut file is refused (README, tenants file).
+	fmt.Fprintf(w, "tenant_count: %d\n", *n)
 	if err := w.Flush(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

@@ -126,6 +126,7 @@ func writeTenants(path string) error {
       - key_id: b-app
         secret_sha256: %s
         permissions: [read, write, delete]
+tenant_count: 2
 `, quotaA, hash(keyA), quotaB, hash(keyB))
 	return os.WriteFile(path, []byte(yaml), 0o644)
 }
