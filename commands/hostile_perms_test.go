@@ -2,6 +2,7 @@ package commands
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -278,4 +279,186 @@ func TestPermsWritesDoNotRead(t *testing.T) {
 		{cmd: "SMOVE st st m1", want: ":1"},
 		{cmd: "ZADD z XX INCR 0 m1", want: `"1"`},
 	})
+}
+
+// permsInfoHost are INFO fields describing the host process, which only the
+// operator (and standalone mode) may see. Replies are rendered with CR and
+// LF escaped.
+var permsInfoHost = []string{`\nos:`, "arch_bits:", "go_version:", "process_id:", "run_id:", "tcp_port:", "executable:"}
+
+// permsInfoData are INFO fields that count what a tenant stores.
+var permsInfoData = []string{"db0:", `\nkeys:`, `\nexpires:`, `\nbytes:`, "keyspace_hits:", "keyspace_misses:", "# Memory", "used_memory"}
+
+func TestPermsInfoShowsTenantsNoHostAndBlindKeysNoCounts(t *testing.T) {
+	f := startCluster(t)
+	permsSeed(f.srv, permsWorld{})
+	for _, id := range permsBlindKeys {
+		c := f.as(t, id)
+		for _, section := range []string{"everything", "keyspace", "tenant", "server", "memory"} {
+			info := c.Do("INFO", section)
+			for _, hidden := range append(permsInfoHost, permsInfoData...) {
+				if strings.Contains(info, hidden) {
+					t.Errorf("%s: INFO %s shows %q: %s", id, section, hidden, info)
+				}
+			}
+		}
+		if info := c.Do("INFO"); !strings.Contains(info, "user_id:alice") || !strings.Contains(info, "redis_version:") {
+			t.Errorf("%s: INFO lacks its own tenant section or the version: %s", id, info)
+		}
+	}
+
+	// With read, a tenant sees its own counts and still nothing of the host.
+	ro := f.as(t, "alice-ro")
+	info := ro.Do("INFO", "everything")
+	for _, want := range []string{"db0:keys=12,expires=1,avg_ttl=0", `\r\nkeys:12\r\n`, `\r\nexpires:1\r\n`, `\r\nbytes:`, "redis_version:", "uptime_in_seconds:"} {
+		if !strings.Contains(info, want) {
+			t.Errorf("alice-ro: INFO everything lacks %q: %s", want, info)
+		}
+	}
+	for _, hidden := range append(permsInfoHost, "# Memory", "# Stats", "# Errorstats", "bob") {
+		if strings.Contains(info, hidden) {
+			t.Errorf("alice-ro: INFO everything shows %q", hidden)
+		}
+	}
+	// alice's limits lift max_connections, so the server's maxclients is
+	// not hers to see either.
+	if strings.Contains(info, "maxclients:") {
+		t.Errorf("alice-ro: INFO shows the server's maxclients: %s", info)
+	}
+	carol := f.as(t, "carol-rw")
+	if got := carol.Do("INFO", "clients"); !strings.Contains(got, `\r\nmaxclients:2\r\n`) {
+		t.Errorf("carol: INFO clients does not give her connection limit as maxclients: %s", got)
+	}
+
+	// The operator sees the host.
+	op := f.as(t, "operator").Do("INFO", "server")
+	for _, want := range permsInfoHost {
+		if !strings.Contains(op, want) {
+			t.Errorf("operator: INFO server lacks %q", want)
+		}
+	}
+	// So does standalone mode, as Redis.
+	std := dial(t, startServer(t)).Do("INFO", "server")
+	for _, want := range permsInfoHost {
+		if !strings.Contains(std, want) {
+			t.Errorf("standalone: INFO server lacks %q", want)
+		}
+	}
+}
+
+// permsClientLine parses the one CLIENT LIST line whose addr is addr.
+func permsClientLine(t *testing.T, list, addr string) map[string]string {
+	t.Helper()
+	for _, l := range clientLines(t, clientText(t, list)) {
+		if l["addr"] == addr {
+			return l
+		}
+	}
+	t.Fatalf("no client with addr=%s in %s", addr, list)
+	return nil
+}
+
+func permsInt(t *testing.T, s string) int64 {
+	t.Helper()
+	n, err := strconv.ParseInt(strings.TrimPrefix(s, ":"), 10, 64)
+	if err != nil {
+		t.Fatalf("not an integer: %q", s)
+	}
+	return n
+}
+
+func TestPermsTenantClientIDsHideTheServerSequence(t *testing.T) {
+	f := startCluster(t)
+	op := f.as(t, "operator")
+	a1 := f.as(t, "alice-admin")
+	// Other tenants' connections opened between alice's two.
+	for range 3 {
+		f.as(t, "bob-rw")
+	}
+	a2 := f.as(t, "alice-admin")
+
+	type conn struct {
+		c               *resptest.Client
+		shown, internal int64
+		addr            string
+	}
+	var cs []conn
+	for _, c := range []*resptest.Client{a1, a2} {
+		info := clientInfo(t, c)
+		shown := permsInt(t, c.Do("CLIENT", "ID"))
+		// Every place a tenant is given its id agrees.
+		if info["id"] != strconv.FormatInt(shown, 10) {
+			t.Errorf("CLIENT ID %d, CLIENT INFO id=%s", shown, info["id"])
+		}
+		if hello := c.Do("HELLO", "3"); !strings.Contains(hello, `"id" :`+strconv.FormatInt(shown, 10)+" ") && !strings.Contains(hello, `"id"::`+strconv.FormatInt(shown, 10)) {
+			t.Errorf("HELLO 3 does not give id %d: %s", shown, hello)
+		}
+		c.Do("HELLO", "2")
+		if info["fd"] != "-1" {
+			t.Errorf("a tenant's CLIENT INFO shows fd=%s, want -1", info["fd"])
+		}
+		opLine := permsClientLine(t, op.Do("CLIENT", "LIST"), info["addr"])
+		if fd := opLine["fd"]; fd == "-1" {
+			t.Errorf("the operator's CLIENT LIST hides fd: %v", opLine)
+		}
+		internal, _ := strconv.ParseInt(opLine["id"], 10, 64)
+		if shown == internal {
+			t.Errorf("a tenant is shown the server's id %d", internal)
+		}
+		if want := tenantClientID(internal, false); shown != want {
+			t.Errorf("shown id %d, want the permutation of %d: %d", shown, internal, want)
+		}
+		cs = append(cs, conn{c, shown, internal, info["addr"]})
+	}
+	if d := cs[1].internal - cs[0].internal; d < 4 {
+		t.Fatalf("bob's connections did not come between alice's: internal ids %d, %d", cs[0].internal, cs[1].internal)
+	} else if cs[1].shown-cs[0].shown == d {
+		t.Errorf("alice's ids %d and %d are %d apart, as many as the server's connections between them", cs[0].shown, cs[1].shown, d)
+	}
+
+	// Her other connection lists her by the same id, and finds and kills it by it.
+	line := permsClientLine(t, a2.Do("CLIENT", "LIST"), cs[0].addr)
+	if line["id"] != strconv.FormatInt(cs[0].shown, 10) || line["fd"] != "-1" {
+		t.Errorf("CLIENT LIST shows alice's first connection as id=%s fd=%s, want id=%d fd=-1", line["id"], line["fd"], cs[0].shown)
+	}
+	if got := a2.Do("CLIENT", "LIST", "ID", strconv.FormatInt(cs[0].shown, 10)); !strings.Contains(got, "addr="+cs[0].addr+" ") {
+		t.Errorf("CLIENT LIST ID %d: %s", cs[0].shown, got)
+	}
+	if got := a2.Do("CLIENT", "KILL", "ID", strconv.FormatInt(cs[0].internal, 10)); got != ":0" {
+		t.Errorf("CLIENT KILL ID with the server's id: %s, want :0", got)
+	}
+	if got := a2.Do("CLIENT", "KILL", "ID", strconv.FormatInt(cs[0].shown, 10)); got != ":1" {
+		t.Errorf("CLIENT KILL ID with the shown id: %s, want :1", got)
+	}
+	if got := a1.Do("PING"); !strings.HasPrefix(got, "ERROR:") {
+		t.Errorf("the killed connection still answers: %s", got)
+	}
+
+	// The operator keeps Redis's plain ids.
+	opInfo := clientInfo(t, op)
+	if got := op.Do("CLIENT", "ID"); got != ":"+opInfo["id"] {
+		t.Errorf("operator: CLIENT ID %s, CLIENT INFO id=%s", got, opInfo["id"])
+	}
+	if opInfo["fd"] == "-1" {
+		t.Errorf("operator: CLIENT INFO fd=-1")
+	}
+}
+
+func TestPermsClientIDPermutation(t *testing.T) {
+	seen := map[int64]bool{}
+	for id := int64(1); id <= 5000; id++ {
+		s := tenantClientID(id, false)
+		if s < 1 || s > 1<<clientIDBits || seen[s] {
+			t.Fatalf("id %d shown as %d: out of range or repeated", id, s)
+		}
+		seen[s] = true
+		if back := tenantClientID(s, true); back != id {
+			t.Fatalf("id %d shown as %d maps back to %d", id, s, back)
+		}
+	}
+	for _, id := range []int64{0, -1, 1<<clientIDBits + 1, 1<<62 + 5} {
+		if s := tenantClientID(id, false); s != id {
+			t.Errorf("id %d outside the permuted range shown as %d", id, s)
+		}
+	}
 }
