@@ -381,7 +381,7 @@ func infoErrorStats(x *Ctx, b *serverInfoBuf) {
 func infoKeyspace(x *Ctx, b *serverInfoBuf) {
 	if x.C.T != nil {
 		// Counts are stored content (DBSIZE needs read too).
-		if ns := x.C.NS; x.C.P.Allows(tenant.NeedRead) && ns.Keys() > 0 {
+		if p, ns := x.C.P, x.C.NS; p != nil && p.Allows(tenant.NeedRead) && ns.Keys() > 0 {
 			b.str("db0", fmt.Sprintf("keys=%d,expires=%d,avg_ttl=0", ns.Keys(), ns.Expires()))
 		}
 		return

@@ -84,10 +84,11 @@ type Command struct {
 	// Reveals says whether a command that needs write or delete tells its
 	// caller, for these arguments, something about stored content that the
 	// command did not itself settle: then the key must be allowed to read
-	// too (the rule is written out in README.md, "Which commands also need
-	// read permission"). A write or delete row that leaves it nil reveals
-	// always (finish), so a command added later is safe until its row says
-	// otherwise with Never, Acknowledges or a function of its arguments.
+	// too (the rule is written out in README.md, "Permissions: which
+	// commands also need read"). A write or delete row that leaves it nil
+	// reveals always (finish), so a command added later is safe until its
+	// row says otherwise with Never, Acknowledges, OptionAt or a function of
+	// its arguments.
 	Reveals func(args [][]byte) bool
 	// Docs for COMMAND DOCS.
 	Group, Summary, Since, Complexity string

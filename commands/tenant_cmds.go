@@ -52,10 +52,12 @@ func cmdTenantInfo(x *Ctx) {
 // infoTenant is INFO's tenant section: the caller's own figures.
 func infoTenant(x *Ctx, b *serverInfoBuf) {
 	p := x.C.P
-	b.str("key_id", p.KeyID)
-	b.str("plan", p.Plan)
-	b.str("permissions", strings.Join(p.Perms.Names(), ","))
-	writeTenant(x.S, x.C.T, p.Allows(tenant.NeedRead), b)
+	if p != nil {
+		b.str("key_id", p.KeyID)
+		b.str("plan", p.Plan)
+		b.str("permissions", strings.Join(p.Perms.Names(), ","))
+	}
+	writeTenant(x.S, x.C.T, p != nil && p.Allows(tenant.NeedRead), b)
 }
 
 // writeTenant writes a tenant's figures; data adds those that count what it
