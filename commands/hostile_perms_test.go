@@ -515,3 +515,21 @@ func BenchmarkTenantClientID(b *testing.B) {
 	}
 	_ = sink
 }
+
+// BenchmarkNeedsRead is what the read rule adds to a write in cluster mode:
+// SET's and ZADD's checks of their options.
+func BenchmarkNeedsRead(b *testing.B) {
+	tb := NewTable()
+	set, zadd := tb.Lookup([]byte("set")), tb.Lookup([]byte("zadd"))
+	setArgs := [][]byte{[]byte("set"), []byte("k"), []byte("v"), []byte("EX"), []byte("100")}
+	zaddArgs := [][]byte{[]byte("zadd"), []byte("z"), []byte("1"), []byte("m")}
+	n := 0
+	for i := 0; i < b.N; i++ {
+		if set.NeedsRead(setArgs) || zadd.NeedsRead(zaddArgs) {
+			n++
+		}
+	}
+	if n != 0 {
+		b.Fatal("SET EX and plain ZADD need only write")
+	}
+}

@@ -3,7 +3,6 @@
 package commands
 
 import (
-	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -238,8 +237,21 @@ func Acknowledges([][]byte) bool { return false }
 // NX/XX/CH): options come first, so it reveals when the argument at index i
 // is one of opts.
 func OptionAt(i int, opts ...string) func([][]byte) bool {
+	lower := make([]string, len(opts))
+	for j, o := range opts {
+		lower[j] = strings.ToLower(o)
+	}
+	// Runs before every such write in cluster mode: no allocation.
 	return func(args [][]byte) bool {
-		return i < len(args) && slices.ContainsFunc(opts, func(o string) bool { return strings.EqualFold(o, string(args[i])) })
+		if i >= len(args) {
+			return false
+		}
+		for _, o := range lower {
+			if strEq(args[i], o) {
+				return true
+			}
+		}
+		return false
 	}
 }
 
