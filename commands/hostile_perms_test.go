@@ -280,6 +280,22 @@ func TestPermsBlindKeysLearnNothingFromOtherCommands(t *testing.T) {
 	}
 }
 
+// A write or delete command added to the table needs read until its row
+// says why not; other rows are untouched.
+func TestPermsNewWriteRowsNeedReadByDefault(t *testing.T) {
+	tb := &Table{byName: map[string]*Command{}}
+	tb.add(&Command{Name: "newwrite", Arity: 2, Flags: FlagWrite, FirstKey: 1, LastKey: 1, Step: 1})
+	tb.add(&Command{Name: "newdel", Arity: 2, Flags: FlagWrite, Need: tenant.NeedDelete, FirstKey: 1, LastKey: 1, Step: 1})
+	tb.add(&Command{Name: "newblind", Arity: 3, Flags: FlagWrite, FirstKey: 1, LastKey: 1, Step: 1, Reveals: Never})
+	tb.add(&Command{Name: "newread", Arity: 2, Flags: FlagReadOnly, FirstKey: 1, LastKey: 1, Step: 1})
+	tb.add(&Command{Name: "newping", Arity: 1})
+	for name, want := range map[string]bool{"newwrite": true, "newdel": true, "newblind": false, "newread": false, "newping": false} {
+		if got := tb.Lookup([]byte(name)).NeedsRead([][]byte{[]byte(name), []byte("k")}); got != want {
+			t.Errorf("%s: NeedsRead %v, want %v", name, got, want)
+		}
+	}
+}
+
 // The reproductions of issue 10, point 3, with exact replies.
 func TestPermsWritesDoNotRead(t *testing.T) {
 	f := startCluster(t)
