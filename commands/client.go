@@ -1,6 +1,10 @@
 package commands
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/binary"
 	"io"
 	"net"
 	"sync"
@@ -62,6 +66,9 @@ type Client struct {
 	NoTouch   bool
 
 	lastInteraction atomic.Int64 // unix nanos
+	// tenantID caches tenantClientID(ID): CLIENT LIST shows it for every
+	// line, and it costs eight AES blocks.
+	tenantID atomic.Int64
 	// clock is the time of the current command: read once per batch of
 	// input and then once per command, never more.
 	clock           time.Time
@@ -257,4 +264,98 @@ func (c *Client) flush() bool {
 		c.W.Buf = nil // do not keep a huge reply buffer per idle client
 	}
 	return err == nil
+}
+
+// Tenants' view of client ids. Ids follow accept order over the whole
+// server, so in cluster mode a tenant comparing the ids of its own
+// connections would count every other tenant's connections in between. A
+// tenant (and a connection not yet bound to a key) is shown instead a keyed
+// permutation of the id: stable for the connection's life, the same in
+// CLIENT ID, CLIENT LIST and INFO, HELLO and CLIENT KILL ID, and telling
+// nothing of the sequence without the per-process secret. The operator and
+// standalone mode see Redis's plain ids.
+
+// clientIDBits is the width of the permuted ids: below 2^53, so clients
+// that read integers as doubles keep them exact.
+const clientIDBits = 52
+
+// clientIDCipher is the per-process secret: AES as the round function of
+// a Feistel network over clientIDBits.
+var clientIDCipher = func() cipher.Block {
+	var key [16]byte
+	if _, err := rand.Read(key[:]); err != nil {
+		panic("commands: no randomness for the client id secret: " + err.Error())
+	}
+	b, err := aes.NewCipher(key[:])
+	if err != nil {
+		panic(err)
+	}
+	return b
+}()
+
+// clientIDRounds of a balanced Feistel network with a pseudo-random round
+// function; well past the four that make it a strong pseudo-random
+// permutation, since the halves are small.
+const clientIDRounds = 8
+
+func clientIDRound(i int, half uint64) uint64 {
+	var in, out [16]byte
+	in[0] = byte(i)
+	binary.LittleEndian.PutUint64(in[8:], half)
+	clientIDCipher.Encrypt(out[:], in[:])
+	return binary.LittleEndian.Uint64(out[:]) & (1<<(clientIDBits/2) - 1)
+}
+
+// clientIDPermute maps v in [0, 2^clientIDBits) to the same range, or back
+// with inverse.
+func clientIDPermute(v uint64, inverse bool) uint64 {
+	const half = clientIDBits / 2
+	l, r := v>>half, v&(1<<half-1)
+	if !inverse {
+		for i := 0; i < clientIDRounds; i++ {
+			l, r = r, l^clientIDRound(i, r)
+		}
+	} else {
+		for i := clientIDRounds - 1; i >= 0; i-- {
+			l, r = r^clientIDRound(i, l), l
+		}
+	}
+	return l<<half | r
+}
+
+// tenantClientID is the id a tenant sees for internal id: ids 1..2^52 are
+// permuted among themselves (no server will accept that many connections),
+// larger ones shown as they are, so the mapping is one to one.
+func tenantClientID(id int64, inverse bool) int64 {
+	if id < 1 || id > 1<<clientIDBits {
+		return id
+	}
+	return int64(clientIDPermute(uint64(id-1), inverse)) + 1
+}
+
+// hidesServer reports whether c sees the server as a tenant: in cluster
+// mode, anyone but the operator.
+func (c *Client) hidesServer() bool {
+	return c.srv.Config().ClusterMode && (c.P == nil || !c.P.Operator)
+}
+
+// ShownID is the id of other as c's connection sees it (other may be c).
+func (c *Client) ShownID(other *Client) int64 {
+	if !c.hidesServer() {
+		return other.ID
+	}
+	if id := other.tenantID.Load(); id != 0 {
+		return id
+	}
+	id := tenantClientID(other.ID, false)
+	other.tenantID.Store(id) // the same value whoever stores it
+	return id
+}
+
+// internalID is the connection id behind an id c was shown.
+func (c *Client) internalID(shown int64) int64 {
+	if c.hidesServer() {
+		return tenantClientID(shown, true)
+	}
+	return shown
 }

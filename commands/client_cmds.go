@@ -65,7 +65,7 @@ func init() {
 		}})
 }
 
-func cmdClientID(x *Ctx) { x.W.Int(x.C.ID) }
+func cmdClientID(x *Ctx) { x.W.Int(x.C.ShownID(x.C)) }
 
 func cmdClientSetName(x *Ctx) {
 	name := x.Args[2]
@@ -116,7 +116,7 @@ func parseClientList(x *Ctx) (clientListArgs, bool) {
 				x.Error(errClientInvalidID)
 				return a, false
 			}
-			a.ids = append(a.ids, id)
+			a.ids = append(a.ids, x.C.internalID(id))
 		}
 	default:
 		x.SyntaxError()
@@ -239,10 +239,16 @@ func clientWriteLine(b *strings.Builder, x *Ctx, c *Client, now time.Time) {
 		b.WriteString(v)
 	}
 	num := func(k string, v int64) { field(k, strconv.FormatInt(v, 10)) }
-	num("id", c.ID)
+	num("id", x.C.ShownID(c))
 	field("addr", c.Addr)
 	field("laddr", c.LAddr)
-	num("fd", clientFD(c))
+	// Descriptor numbers are shared by every connection of the process, so
+	// a tenant would see other tenants' connections come and go in them.
+	if x.C.hidesServer() {
+		num("fd", -1)
+	} else {
+		num("fd", clientFD(c))
+	}
 	field("name", name)
 	num("age", int64(now.Sub(c.Created)/time.Second))
 	num("idle", int64(c.Idle()/time.Second))
@@ -321,7 +327,7 @@ func parseClientKill(x *Ctx) (clientKillArgs, bool) {
 				x.Error(errClientKillID)
 				return a, false
 			}
-			a.id = id
+			a.id = x.C.internalID(id)
 		case "type":
 			typ, ok := clientTypeByName(v)
 			if !ok {

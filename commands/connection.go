@@ -210,7 +210,7 @@ func cmdHello(x *Ctx) {
 	w.BulkString("proto")
 	w.Int(int64(proto))
 	w.BulkString("id")
-	w.Int(x.C.ID)
+	w.Int(x.C.ShownID(x.C))
 	w.BulkString("mode")
 	w.BulkString("standalone")
 	w.BulkString("role")

@@ -53,12 +53,17 @@ func init() {
 		c := one(name, arity, FlagWrite|FlagDenyOOM, wr, "3.2.0", searchCost, summary, search(kind))
 		keys := geoRadiusKeys(-arity)
 		c.KeysFn = keys
-		c.Reveals = func(args [][]byte) bool { return len(keys(args)) == 1 }
+		// With STORE the reply counts the points found: that reads too.
+		c.Reveals = Always
 		return c
 	}
+	// Plain GEOADD counts the points it adds, as ZADD (table.go's
+	// Acknowledges); NX and XX make it conditional, CH compares positions.
+	geoadd := one("geoadd", -5, FlagWrite|FlagDenyOOM, wr, "3.2.0", "O(log(N)) for each point added, N being the size of the set",
+		"Adds points given by longitude and latitude to a geo set, or moves existing ones.", cmdGeoAdd)
+	geoadd.Reveals = OptionAt(2, "nx", "xx", "ch")
 	register(
-		one("geoadd", -5, FlagWrite|FlagDenyOOM, wr, "3.2.0", "O(log(N)) for each point added, N being the size of the set",
-			"Adds points given by longitude and latitude to a geo set, or moves existing ones.", cmdGeoAdd),
+		geoadd,
 		one("geopos", -2, FlagReadOnly, rd, "3.2.0", "O(N) where N is the number of members asked for",
 			"Returns the longitude and latitude of members of a geo set.", cmdGeoPos),
 		one("geodist", -4, FlagReadOnly, rd, "3.2.0", "O(log(N))",

@@ -37,13 +37,20 @@ func init() {
 		perName = "O(1) per field given"
 		whole   = "O(N) where N is the number of fields of the hash"
 	)
+	// What a write tells a key without read (table.go): HSET and HDEL name
+	// the fields they settle, HMSET replies +OK; HSETNX and the increments
+	// keep the default and need read.
+	replies := func(c *Command, r func([][]byte) bool) *Command {
+		c.Reveals = r
+		return c
+	}
 	register(
-		one("hset", -4, rwOOM|FlagFast, wr, "2.0.0", perPair, "Sets fields of a hash to values, creating the hash when absent.", cmdHSet),
+		replies(one("hset", -4, rwOOM|FlagFast, wr, "2.0.0", perPair, "Sets fields of a hash to values, creating the hash when absent.", cmdHSet), Acknowledges),
 		one("hsetnx", 4, rwOOM|FlagFast, wr, "2.0.0", o1, "Sets a hash field only when the field does not exist yet.", cmdHSetNX),
-		one("hmset", -4, rwOOM|FlagFast, wr, "2.0.0", perPair, "Sets several hash fields, replying OK (the older form of HSET).", cmdHMSet),
+		replies(one("hmset", -4, rwOOM|FlagFast, wr, "2.0.0", perPair, "Sets several hash fields, replying OK (the older form of HSET).", cmdHMSet), Never),
 		one("hget", 3, ro|FlagFast, rd, "2.0.0", o1, "Returns the value of one field of a hash.", cmdHGet),
 		one("hmget", -3, ro|FlagFast, rd, "2.0.0", perName, "Returns the values of several fields of a hash, nil for missing ones.", cmdHMGet),
-		one("hdel", -3, FlagWrite|FlagFast, wr, "2.0.0", perName, "Removes fields from a hash, and the key once no field is left.", cmdHDel),
+		replies(one("hdel", -3, FlagWrite|FlagFast, wr, "2.0.0", perName, "Removes fields from a hash, and the key once no field is left.", cmdHDel), Acknowledges),
 		one("hexists", 3, ro|FlagFast, rd, "2.0.0", o1, "Tells whether a hash has a given field.", cmdHExists),
 		one("hlen", 2, ro|FlagFast, rd, "2.0.0", o1, "Counts the fields of a hash.", cmdHLen),
 		one("hstrlen", 3, ro|FlagFast, rd, "3.2.0", o1, "Returns the length in bytes of the value of a hash field.", cmdHStrlen),

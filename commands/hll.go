@@ -22,13 +22,19 @@ func init() {
 		return &Command{Name: name, Arity: arity, Flags: flags, FirstKey: first, LastKey: last, Step: 1, ACL: acl,
 			Group: "hyperloglog", Since: "2.8.9", Complexity: complexity, Summary: summary, Run: run}
 	}
+	// PFADD is the producer of a HyperLogLog: its 0 or 1 says whether the
+	// sketch changed (table.go's Acknowledges). PFMERGE replies +OK.
+	pfadd := hll("pfadd", -2, FlagWrite|FlagDenyOOM|FlagFast, 1, 1, []string{"write", "hyperloglog", "fast"},
+		"O(1) for each element", "Adds elements to a HyperLogLog, creating it when absent.", cmdPFAdd)
+	pfadd.Reveals = Acknowledges
+	pfmerge := hll("pfmerge", -2, FlagWrite|FlagDenyOOM, 1, -1, []string{"write", "hyperloglog", "slow"},
+		"O(N) for N HyperLogLogs", "Stores the union of HyperLogLogs in a destination key.", cmdPFMerge)
+	pfmerge.Reveals = Never
 	register(
-		hll("pfadd", -2, FlagWrite|FlagDenyOOM|FlagFast, 1, 1, []string{"write", "hyperloglog", "fast"},
-			"O(1) for each element", "Adds elements to a HyperLogLog, creating it when absent.", cmdPFAdd),
+		pfadd,
 		hll("pfcount", -2, FlagReadOnly, 1, -1, []string{"read", "hyperloglog", "slow"},
 			"O(1) for one key, O(N) for the union of N keys", "Estimates the number of distinct elements seen by one HyperLogLog or the union of several.", cmdPFCount),
-		hll("pfmerge", -2, FlagWrite|FlagDenyOOM, 1, -1, []string{"write", "hyperloglog", "slow"},
-			"O(N) for N HyperLogLogs", "Stores the union of HyperLogLogs in a destination key.", cmdPFMerge),
+		pfmerge,
 		hll("pfdebug", 3, FlagWrite|FlagDenyOOM|FlagAdmin, 2, 2, []string{"write", "hyperloglog", "admin", "slow", "dangerous"},
 			"N/A", "Inspects the internals of a HyperLogLog (registers, encoding).", cmdPFDebug),
 	)

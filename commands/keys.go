@@ -58,6 +58,16 @@ func init() {
 	del.Need = tenant.NeedDelete
 	unlink := many("unlink", keyFlagsWriteFast, aclKeyWrite, "4.0.0", "Removes keys like DEL; Redis frees their memory in the background.", cmdDel)
 	unlink.Need = tenant.NeedDelete
+	// DEL and UNLINK count the keys they settle (table.go's Acknowledges);
+	// plain EXPIRE says whether the key exists, its options compare the TTL.
+	// PERSIST (whether there was a TTL), RENAME (no such key), RENAMENX,
+	// COPY and MOVE keep the default and need read.
+	del.Reveals, unlink.Reveals = Acknowledges, Acknowledges
+	expire := func(name, since, summary string, run func(*Ctx)) *Command {
+		c := one(name, -3, keyFlagsWriteFast, aclKeyWrite, since, summary, run)
+		c.Reveals = func(args [][]byte) bool { return len(args) > 3 }
+		return c
+	}
 	rename := one("rename", 3, FlagWrite, aclKeyWriteSlow, "1.0.0", "Gives a key a new name, replacing whatever the new name held.", cmdRename)
 	rename.LastKey = 2
 	renamenx := one("renamenx", 3, keyFlagsWriteFast, aclKeyWrite, "1.0.0", "Gives a key a new name only when that name is free.", cmdRenameNX)
@@ -69,10 +79,10 @@ func init() {
 		many("exists", keyFlagsReadFast, aclKeyRead, "1.0.0", "Counts how many of the given keys exist, repeats included.", cmdExists),
 		many("touch", keyFlagsReadFast, aclKeyRead, "3.2.1", "Marks keys as just accessed and counts the ones that exist.", cmdTouch),
 		one("type", 2, keyFlagsReadFast, aclKeyRead, "1.0.0", "Names the type of value a key holds.", cmdType),
-		one("expire", -3, keyFlagsWriteFast, aclKeyWrite, "1.0.0", "Sets a key's time to live in seconds.", cmdExpire),
-		one("pexpire", -3, keyFlagsWriteFast, aclKeyWrite, "2.6.0", "Sets a key's time to live in milliseconds.", cmdPExpire),
-		one("expireat", -3, keyFlagsWriteFast, aclKeyWrite, "1.2.0", "Makes a key expire at a unix time in seconds.", cmdExpireAt),
-		one("pexpireat", -3, keyFlagsWriteFast, aclKeyWrite, "2.6.0", "Makes a key expire at a unix time in milliseconds.", cmdPExpireAt),
+		expire("expire", "1.0.0", "Sets a key's time to live in seconds.", cmdExpire),
+		expire("pexpire", "2.6.0", "Sets a key's time to live in milliseconds.", cmdPExpire),
+		expire("expireat", "1.2.0", "Makes a key expire at a unix time in seconds.", cmdExpireAt),
+		expire("pexpireat", "2.6.0", "Makes a key expire at a unix time in milliseconds.", cmdPExpireAt),
 		one("ttl", 2, keyFlagsReadFast, aclKeyRead, "1.0.0", "Reports the seconds a key has left to live.", cmdTTL),
 		one("pttl", 2, keyFlagsReadFast, aclKeyRead, "2.6.0", "Reports the milliseconds a key has left to live.", cmdPTTL),
 		one("expiretime", 2, keyFlagsReadFast, aclKeyRead, "7.0.0", "Reports the unix time in seconds at which a key expires.", cmdExpireTime),

@@ -62,9 +62,16 @@ func init() {
 		c.Reveals = Always
 		return c
 	}
+	// What a write tells a key without read (table.go); LPUSHX, RPUSHX,
+	// LSET and LINSERT answer for what the list holds, so they keep the
+	// default and need read.
+	replies := func(c *Command, r func([][]byte) bool) *Command {
+		c.Reveals = r
+		return c
+	}
 	register(
-		one("lpush", -3, rwOOM|FlagFast, wr, "1.0.0", perArg, "Adds elements at the head of a list, creating it when absent.", cmdLPush),
-		one("rpush", -3, rwOOM|FlagFast, wr, "1.0.0", perArg, "Adds elements at the tail of a list, creating it when absent.", cmdRPush),
+		replies(one("lpush", -3, rwOOM|FlagFast, wr, "1.0.0", perArg, "Adds elements at the head of a list, creating it when absent.", cmdLPush), Acknowledges),
+		replies(one("rpush", -3, rwOOM|FlagFast, wr, "1.0.0", perArg, "Adds elements at the tail of a list, creating it when absent.", cmdRPush), Acknowledges),
 		one("lpushx", -3, rwOOM|FlagFast, wr, "2.2.0", perArg, "Adds elements at the head of a list, only when the list exists.", cmdLPushX),
 		one("rpushx", -3, rwOOM|FlagFast, wr, "2.2.0", perArg, "Adds elements at the tail of a list, only when the list exists.", cmdRPushX),
 		reveals(one("lpop", -2, rw|FlagFast, wr, "1.0.0", popN, "Removes and returns elements from the head of a list.", cmdLPop)),
@@ -75,9 +82,12 @@ func init() {
 		one("lindex", 3, ro, rdSlow, "1.0.0", o1, "Returns the element at a position of a list.", cmdLIndex),
 		one("lset", 4, rwOOM, wrSlow, "1.0.0", o1, "Replaces the element at a position of a list.", cmdLSet),
 		one("linsert", 5, rwOOM, wrSlow, "2.2.0", walk, "Inserts an element before or after the first occurrence of another.", cmdLInsert),
-		one("lrem", 4, rw, wrSlow, "1.0.0", "O(N) where N is the length of the list", "Removes occurrences of an element from a list.", cmdLRem),
-		one("ltrim", 4, rw, wrSlow, "1.0.0", "O(N) where N is the number of elements removed",
-			"Keeps only the elements of a list between two positions.", cmdLTrim),
+		// Count 0 removes every occurrence, so the list is settled; another
+		// count leaves some, and the reply tells how many there were.
+		replies(one("lrem", 4, rw, wrSlow, "1.0.0", "O(N) where N is the length of the list", "Removes occurrences of an element from a list.", cmdLRem),
+			func(args [][]byte) bool { n, ok := ParseInt(args[2]); return !ok || n != 0 }),
+		replies(one("ltrim", 4, rw, wrSlow, "1.0.0", "O(N) where N is the number of elements removed",
+			"Keeps only the elements of a list between two positions.", cmdLTrim), Never),
 		one("lpos", -3, ro, rdSlow, "6.0.6", walk, "Finds the positions of an element in a list.", cmdLPos),
 		reveals(two(one("lmove", 5, rwOOM, wrSlow, "6.2.0", o1, "Moves an element from one end of a list to an end of another.", cmdLMove))),
 		reveals(two(one("rpoplpush", 3, rwOOM, wrSlow, "1.2.0", o1, "Moves the tail element of a list to the head of another.", cmdRPopLPush))),

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"synap/engine"
+	"synap/tenant"
 )
 
 // The server family: INFO, CONFIG, TIME, LASTSAVE and SHUTDOWN.
@@ -225,22 +226,27 @@ func infoServer(x *Ctx, b *serverInfoBuf) {
 	s := x.S
 	now := time.Now()
 	up := int64(now.Sub(s.StartTime()) / time.Second)
+	// A tenant shares the process with others: what describes the host
+	// (its build, pid, run id, port, executable) is the operator's.
+	host := x.C.T == nil
 	b.str("redis_version", RedisVersion)
 	b.str("synap_version", Version)
 	b.str("redis_mode", "standalone")
-	b.str("os", runtime.GOOS+" "+runtime.GOARCH)
-	b.int("arch_bits", strconv.IntSize)
-	b.str("go_version", runtime.Version())
-	b.int("process_id", int64(os.Getpid()))
-	b.str("run_id", serverRunID(s, "run"))
-	b.int("tcp_port", int64(serverPort(s)))
+	if host {
+		b.str("os", runtime.GOOS+" "+runtime.GOARCH)
+		b.int("arch_bits", strconv.IntSize)
+		b.str("go_version", runtime.Version())
+		b.int("process_id", int64(os.Getpid()))
+		b.str("run_id", serverRunID(s, "run"))
+		b.int("tcp_port", int64(serverPort(s)))
+	}
 	b.int("server_time_usec", now.UnixMicro())
 	b.int("uptime_in_seconds", up)
 	b.int("uptime_in_days", up/86400)
 	// The engine's active expiry runs at Redis's default frequency.
 	b.int("hz", 10)
 	b.int("configured_hz", 10)
-	if exe, err := os.Executable(); err == nil {
+	if exe, err := os.Executable(); err == nil && host {
 		b.str("executable", exe)
 	}
 }
@@ -255,7 +261,12 @@ func infoClients(x *Ctx, b *serverInfoBuf) {
 		}
 	}
 	b.int("blocked_clients", int64(blocked))
-	b.int("maxclients", int64(x.S.Config().MaxClients))
+	if x.C.T == nil {
+		b.int("maxclients", int64(x.S.Config().MaxClients))
+	} else if n := x.C.T.Limits().MaxConnections; n > 0 {
+		// The tenant's own connection limit; the server's is the operator's.
+		b.int("maxclients", n)
+	}
 }
 
 func infoMemory(x *Ctx, b *serverInfoBuf) {
@@ -369,7 +380,8 @@ func infoErrorStats(x *Ctx, b *serverInfoBuf) {
 
 func infoKeyspace(x *Ctx, b *serverInfoBuf) {
 	if x.C.T != nil {
-		if ns := x.C.NS; ns.Keys() > 0 {
+		// Counts are stored content (DBSIZE needs read too).
+		if p, ns := x.C.P, x.C.NS; p != nil && p.Allows(tenant.NeedRead) && ns.Keys() > 0 {
 			b.str("db0", fmt.Sprintf("keys=%d,expires=%d,avg_ttl=0", ns.Keys(), ns.Expires()))
 		}
 		return

@@ -49,11 +49,18 @@ func init() {
 	smove := one("smove", 4, FlagWrite|FlagFast, wr, "1.0.0", "O(1)",
 		"Transfers a member from one set to another.", cmdSMove)
 	smove.LastKey = 2
+	// SADD and SREM name what they settle (table.go's Acknowledges); SMOVE
+	// and the STORE commands keep the default and need read: SMOVE's reply
+	// answers for the source, a STORE's counts what it read.
+	acks := func(c *Command) *Command {
+		c.Reveals = Acknowledges
+		return c
+	}
 	register(
-		one("sadd", -3, FlagWrite|FlagDenyOOM|FlagFast, wr, "1.0.0", "O(1) per member added",
-			"Adds members to a set, creating it when absent.", cmdSAdd),
-		one("srem", -3, FlagWrite|FlagFast, wr, "1.0.0", "O(1) per member removed",
-			"Takes members out of a set; an emptied set is deleted.", cmdSRem),
+		acks(one("sadd", -3, FlagWrite|FlagDenyOOM|FlagFast, wr, "1.0.0", "O(1) per member added",
+			"Adds members to a set, creating it when absent.", cmdSAdd)),
+		acks(one("srem", -3, FlagWrite|FlagFast, wr, "1.0.0", "O(1) per member removed",
+			"Takes members out of a set; an emptied set is deleted.", cmdSRem)),
 		one("smembers", 2, FlagReadOnly, rdSlow, "1.0.0", "O(N) where N is the set's cardinality",
 			"Lists every member of a set.", cmdSMembers),
 		one("sismember", 3, FlagReadOnly|FlagFast, rd, "1.0.0", "O(1)",

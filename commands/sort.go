@@ -30,8 +30,9 @@ func init() {
 	register(
 		&Command{Name: "sort", Arity: -2, Flags: FlagWrite | FlagDenyOOM | FlagKeyspace,
 			FirstKey: 1, LastKey: 1, Step: 1, KeysFn: sortKeys, ACL: acl("write"),
-			// Without STORE the sorted elements (and GET's values) come back.
-			Reveals: func(args [][]byte) bool { return len(sortKeys(args)) == 1 },
+			// Without STORE the sorted elements (and GET's values) come
+			// back; with it the count of what it read.
+			Reveals: Always,
 			Group:   "generic", Since: "1.0.0", Complexity: complexity,
 			Summary: "Orders the elements of a list, set or sorted set, optionally by other keys' values, and returns or stores them.",
 			Run:     func(x *Ctx) { sortCommand(x, false) }},

@@ -420,8 +420,8 @@ func TestSortClusterIsolation(t *testing.T) {
 	})
 }
 
-// SORT needs write permission, and without STORE also read, since it
-// returns the data; SORT_RO needs read.
+// SORT needs write permission and read too, since it returns the data or,
+// with STORE, how many elements it read; SORT_RO needs read.
 func TestSortPermissions(t *testing.T) {
 	f := startCluster(t)
 	rw := f.as(t, "alice-rw")
@@ -435,9 +435,13 @@ func TestSortPermissions(t *testing.T) {
 		{cmd: "SORT src", want: "-" + NoPermErr("alice-w", "sort")},
 		{cmd: "SORT src LIMIT 0 1", want: "-" + NoPermErr("alice-w", "sort")},
 		{cmd: "SORT_RO src", want: "-" + NoPermErr("alice-w", "sort_ro")},
-		{cmd: "SORT src STORE dst", want: ":2"},
+		{cmd: "SORT src STORE dst", want: "-" + NoPermErr("alice-w", "sort")},
 	})
-	runSteps(t, rw, []step{{cmd: "LRANGE dst 0 -1", want: `["1" "2"]`}})
+	runSteps(t, rw, []step{
+		{cmd: "LRANGE dst 0 -1", want: `[]`},
+		{cmd: "SORT src STORE dst", want: ":2"},
+		{cmd: "LRANGE dst 0 -1", want: `["1" "2"]`},
+	})
 }
 
 // STORE replaces, creates and deletes keys: the namespace's tracked key and

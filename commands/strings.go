@@ -32,7 +32,8 @@ func init() {
 	}
 	getdel := one("getdel", 2, rw|FlagFast, wr, "6.2.0", "Returns the string value of a key and removes the key.", cmdGetDel)
 	getdel.Need = tenant.NeedDelete // it removes a whole key
-	// These return the stored value, so a key must be allowed to read too.
+	// These return the stored value or say something of it, so a key must
+	// be allowed to read too; the rest say when they need not.
 	reveals := func(c *Command, when func([][]byte) bool) *Command {
 		c.Reveals = when
 		return c
@@ -42,20 +43,23 @@ func init() {
 	lcs.LastKey, lcs.Complexity = 2, "O(N*M) for strings of lengths N and M"
 	register(
 		one("get", 2, ro|FlagFast, rd, "1.0.0", "Returns the string value of a key.", cmdGet),
-		reveals(one("set", -3, rwOOM, wrSlow, "1.0.0", "Stores a string value under a key, with optional conditions and expiry.", cmdSet), setReturnsOld),
+		reveals(one("set", -3, rwOOM, wrSlow, "1.0.0", "Stores a string value under a key, with optional conditions and expiry.", cmdSet), setReveals),
 		one("setnx", 3, rwOOM|FlagFast, wr, "1.0.0", "Stores a string value only when the key is absent.", cmdSetNX),
-		one("setex", 4, rwOOM, wrSlow, "2.0.0", "Stores a string value with a time to live in seconds.", cmdSetEX),
-		one("psetex", 4, rwOOM, wrSlow, "2.6.0", "Stores a string value with a time to live in milliseconds.", cmdPSetEX),
+		reveals(one("setex", 4, rwOOM, wrSlow, "2.0.0", "Stores a string value with a time to live in seconds.", cmdSetEX), Never),
+		reveals(one("psetex", 4, rwOOM, wrSlow, "2.6.0", "Stores a string value with a time to live in milliseconds.", cmdPSetEX), Never),
 		multi(one("mget", -2, ro|FlagFast, rd, "1.0.0", "Returns the string values of several keys.", cmdMGet), -1, 1),
-		multi(one("mset", -3, rwOOM, wrSlow, "1.0.1", "Stores several key/value pairs at once.", cmdMSet), -1, 2),
+		reveals(multi(one("mset", -3, rwOOM, wrSlow, "1.0.1", "Stores several key/value pairs at once.", cmdMSet), -1, 2), Never),
 		multi(one("msetnx", -3, rwOOM, wrSlow, "1.0.1", "Stores several key/value pairs, only when none of the keys exists.", cmdMSetNX), -1, 2),
 		reveals(one("getset", 3, rwOOM|FlagFast, wr, "1.0.0", "Stores a string value and returns the one it replaced.", cmdGetSet), Always),
 		getdel,
 		reveals(one("getex", -2, rw|FlagFast, wr, "6.2.0", "Returns the string value of a key and changes or removes its expiry.", cmdGetEX), Always),
-		one("append", 3, rwOOM|FlagFast, wr, "2.0.0", "Adds bytes to the end of a string, creating it when absent.", cmdAppend),
+		// The new length, as LPUSH's; appending nothing would be STRLEN.
+		reveals(one("append", 3, rwOOM|FlagFast, wr, "2.0.0", "Adds bytes to the end of a string, creating it when absent.", cmdAppend),
+			func(args [][]byte) bool { return len(args[2]) == 0 }),
 		one("strlen", 2, ro|FlagFast, rd, "2.2.0", "Returns the length in bytes of a string value.", cmdStrlen),
 		ranged(one("getrange", 4, ro, rdSlow, "2.4.0", "Returns the bytes of a string between two offsets.", cmdGetRange)),
-		one("setrange", 4, rwOOM, wrSlow, "2.2.0", "Overwrites part of a string from an offset, padding with zero bytes.", cmdSetRange),
+		reveals(one("setrange", 4, rwOOM, wrSlow, "2.2.0", "Overwrites part of a string from an offset, padding with zero bytes.", cmdSetRange),
+			func(args [][]byte) bool { return len(args[3]) == 0 }),
 		ranged(one("substr", 4, ro, rdSlow, "1.0.0", "Returns the bytes of a string between two offsets (the old name of GETRANGE).", cmdGetRange)),
 		one("incr", 2, rwOOM|FlagFast, wr, "1.0.0", "Adds one to the integer stored in a key.", cmdIncr),
 		one("decr", 2, rwOOM|FlagFast, wr, "1.0.0", "Subtracts one from the integer stored in a key.", cmdDecr),
@@ -203,10 +207,11 @@ func strStore(x *Ctx, key, val []byte, old *engine.Entry, at int64) {
 	x.Tx.SetString(key, val, at)
 }
 
-// setReturnsOld reports SET's GET option, which returns the old value.
-func setReturnsOld(args [][]byte) bool {
+// setReveals reports SET's GET option, which returns the old value, and
+// NX and XX, whose +OK or nil tells whether the key existed.
+func setReveals(args [][]byte) bool {
 	for _, a := range args[3:] {
-		if len(a) == 3 && (a[0]|0x20) == 'g' && (a[1]|0x20) == 'e' && (a[2]|0x20) == 't' {
+		if strEq(a, "get") || strEq(a, "nx") || strEq(a, "xx") {
 			return true
 		}
 	}

@@ -80,9 +80,14 @@ type Command struct {
 	// from the flags (write → write, readonly → read, admin → server,
 	// otherwise none).
 	Need tenant.Need
-	// Reveals says whether a command that needs write or delete also
-	// returns the stored value (GETSET, GETDEL, GETEX, SET ... GET): then
-	// the key must be allowed to read too.
+	// Reveals says whether a command that needs write or delete tells its
+	// caller, for these arguments, something about stored content that the
+	// command did not itself settle: then the key must be allowed to read
+	// too (the rule is written out in README.md, "Permissions: which
+	// commands also need read"). A write or delete row that leaves it nil
+	// reveals always (finish), so a command added later is safe until its
+	// row says otherwise with Never, Acknowledges, OptionAt or a function of
+	// its arguments.
 	Reveals func(args [][]byte) bool
 	// Docs for COMMAND DOCS.
 	Group, Summary, Since, Complexity string
@@ -169,6 +174,9 @@ func (t *Table) finish(c *Command, parent *Command) {
 			c.Need = tenant.NeedNone
 		}
 	}
+	if c.Reveals == nil && (c.Need == tenant.NeedWrite || c.Need == tenant.NeedDelete) {
+		c.Reveals = Always
+	}
 	if len(c.Subs) > 0 {
 		c.sub = map[string]*Command{}
 		for _, s := range c.Subs {
@@ -209,6 +217,43 @@ func (c *Command) Parent() *Command { return c.parent }
 
 // Always is a Reveals for commands that return the value in every form.
 func Always([][]byte) bool { return true }
+
+// Never is a Reveals for writes whose reply is the same whatever the key
+// held (SET, MSET, HMSET, LTRIM: +OK), so it tells a key without read
+// nothing.
+func Never([][]byte) bool { return false }
+
+// Acknowledges is a Reveals for the plain producers: unconditional writes
+// that name what they add, overwrite or remove, and reply with the count or
+// length Redis gives (LPUSH, SADD, HSET, DEL...). The count tells whether
+// the named members, fields or keys existed, or how long the key is, never
+// a stored value, and the probe leaves them in the state the write sets
+// whatever they held. It is allowed without read because a write-only key
+// could not feed a list, set or hash from any client otherwise.
+func Acknowledges([][]byte) bool { return false }
+
+// OptionAt is a Reveals for a producer whose options make it conditional
+// or make it report on stored values (ZADD NX/XX/GT/LT/CH/INCR, GEOADD
+// NX/XX/CH): options come first, so it reveals when the argument at index i
+// is one of opts.
+func OptionAt(i int, opts ...string) func([][]byte) bool {
+	lower := make([]string, len(opts))
+	for j, o := range opts {
+		lower[j] = strings.ToLower(o)
+	}
+	// Runs before every such write in cluster mode: no allocation.
+	return func(args [][]byte) bool {
+		if i >= len(args) {
+			return false
+		}
+		for _, o := range lower {
+			if strEq(args[i], o) {
+				return true
+			}
+		}
+		return false
+	}
+}
 
 // NeedsRead reports whether a caller must also hold read permission.
 func (c *Command) NeedsRead(args [][]byte) bool {

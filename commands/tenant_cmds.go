@@ -43,7 +43,7 @@ func cmdTenantInfo(x *Ctx) {
 	}
 	var b serverInfoBuf
 	b.WriteString("# Tenant\r\n")
-	writeTenant(x.S, t, &b)
+	writeTenant(x.S, t, true, &b)
 	b.WriteString("\r\n# Commandstats\r\n")
 	tenantCommandStats(x.S, t, &b)
 	x.W.Verbatim(b.String())
@@ -51,23 +51,29 @@ func cmdTenantInfo(x *Ctx) {
 
 // infoTenant is INFO's tenant section: the caller's own figures.
 func infoTenant(x *Ctx, b *serverInfoBuf) {
-	if p := x.C.P; p != nil {
+	p := x.C.P
+	if p != nil {
 		b.str("key_id", p.KeyID)
 		b.str("plan", p.Plan)
 		b.str("permissions", strings.Join(p.Perms.Names(), ","))
 	}
-	writeTenant(x.S, x.C.T, b)
+	writeTenant(x.S, x.C.T, p != nil && p.Allows(tenant.NeedRead), b)
 }
 
-func writeTenant(s *Server, t *tenant.Tenant, b *serverInfoBuf) {
+// writeTenant writes a tenant's figures; data adds those that count what it
+// stores (keys, bytes, and hits and misses, which tell whether keys its
+// other connections asked for existed), shown only to a key with read.
+func writeTenant(s *Server, t *tenant.Tenant, data bool, b *serverInfoBuf) {
 	ns := s.Eng.Namespace((&tenant.Principal{UserID: t.UserID}).Namespace())
 	b.str("user_id", t.UserID)
 	b.int("connections", t.Connections.Load())
-	b.int("keys", ns.Keys())
-	b.int("expires", ns.Expires())
-	b.int("bytes", ns.Bytes())
-	b.int("keyspace_hits", t.Hits.Load())
-	b.int("keyspace_misses", t.Misses.Load())
+	if data {
+		b.int("keys", ns.Keys())
+		b.int("expires", ns.Expires())
+		b.int("bytes", ns.Bytes())
+		b.int("keyspace_hits", t.Hits.Load())
+		b.int("keyspace_misses", t.Misses.Load())
+	}
 	var total int64
 	for i := range t.Commands {
 		total += t.Commands[i].Load()

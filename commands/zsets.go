@@ -78,13 +78,21 @@ func init() {
 		c.LastKey = -2
 		return pops(c)
 	}
+	// What a write tells a key without read (table.go): plain ZADD and ZREM
+	// name the members they settle; ZADD's options make it conditional (NX,
+	// XX, GT, LT), compare scores (CH) or return one (INCR). ZINCRBY, the
+	// range removals and the STORE commands keep the default and need read.
+	zadd := one("zadd", -4, FlagWrite|FlagDenyOOM|FlagFast, wr, "1.2.0", "O(log(N)) for each member added or updated",
+		"Adds members with scores to a sorted set or updates their scores, with conditions.", cmdZAdd)
+	zadd.Reveals = OptionAt(2, "nx", "xx", "gt", "lt", "ch", "incr")
+	zrem := one("zrem", -3, FlagWrite|FlagFast, wr, "1.2.0", "O(M*log(N)) for M members removed",
+		"Takes members out of a sorted set; an emptied set is deleted.", cmdZRem)
+	zrem.Reveals = Acknowledges
 	register(
-		one("zadd", -4, FlagWrite|FlagDenyOOM|FlagFast, wr, "1.2.0", "O(log(N)) for each member added or updated",
-			"Adds members with scores to a sorted set or updates their scores, with conditions.", cmdZAdd),
+		zadd,
 		one("zincrby", 4, FlagWrite|FlagDenyOOM|FlagFast, wr, "1.2.0", logN,
 			"Adds an increment to a member's score, creating the member when absent.", cmdZIncrBy),
-		one("zrem", -3, FlagWrite|FlagFast, wr, "1.2.0", "O(M*log(N)) for M members removed",
-			"Takes members out of a sorted set; an emptied set is deleted.", cmdZRem),
+		zrem,
 		one("zcard", 2, FlagReadOnly|FlagFast, rd, "1.2.0", "O(1)",
 			"Counts the members of a sorted set.", cmdZCard),
 		one("zcount", 4, FlagReadOnly|FlagFast, rd, "2.0.0", logN,
