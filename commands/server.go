@@ -43,6 +43,7 @@ type Server struct {
 	lastSave  int64
 	ln        net.Listener
 	closing   atomic.Bool
+	connMu    sync.Mutex // orders registering connections against Close
 	done      chan struct{}
 	closeOnce sync.Once
 	wg        sync.WaitGroup
@@ -210,12 +211,34 @@ func (s *Server) accept() error {
 		// Ids follow accept order, as Redis's do: assigned here, not in the
 		// connection's goroutine, where scheduling could reorder them.
 		id := s.nextID.Add(1)
+		// Close waits for every connection it let in: the wait group is
+		// only added to under connMu while Close has not begun.
+		s.connMu.Lock()
+		if s.closing.Load() {
+			s.connMu.Unlock()
+			_ = nc.Close()
+			return nil
+		}
 		s.wg.Add(1)
+		s.connMu.Unlock()
 		go func() {
 			defer s.wg.Done()
 			s.serveConn(nc, id)
 		}()
 	}
+}
+
+// register makes c known to Close: a connection registered after Close
+// killed the others would otherwise be waited for forever. It reports
+// false when the server is closing and c must end at once.
+func (s *Server) register(c *Client) bool {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	if s.closing.Load() {
+		return false
+	}
+	s.clients.Store(c.ID, c)
+	return true
 }
 
 // Addr is the listening address.
@@ -229,7 +252,9 @@ func (s *Server) Addr() net.Addr {
 // Close stops accepting, disconnects every client and stops the engine.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		s.connMu.Lock()
 		s.closing.Store(true)
+		s.connMu.Unlock()
 		if s.ln != nil {
 			_ = s.ln.Close()
 		}
@@ -271,7 +296,11 @@ const flushAbove = 64 << 10 // flush mid-pipeline once this much reply is pendin
 func (s *Server) serveConn(nc net.Conn, id int64) {
 	c := s.newClient(nc)
 	c.ID = id
-	s.clients.Store(c.ID, c)
+	if !s.register(c) {
+		_ = nc.Close()
+		c.Tx.End()
+		return
+	}
 	s.Stats.Connections.Add(1)
 	defer func() {
 		c.flushTenant()
@@ -360,7 +389,6 @@ func (s *Server) preAuth(c *Client) bool {
 func (s *Server) newClient(nc net.Conn) *Client {
 	rw := newRawIO(nc)
 	c := &Client{
-		ID:      s.nextID.Add(1),
 		srv:     s,
 		nc:      nc,
 		out:     rw,
