@@ -119,6 +119,12 @@ func (s *Server) Exec(c *Client, args [][]byte) {
 		c.touch()
 	}
 	mark := c.W.Len()
+	if lim := s.replyLimit(c); lim > 0 {
+		// From here the writer drops what passes the bound (call replaces
+		// it with an error), so an oversized reply is never built.
+		c.W.Bound(lim)
+		defer c.W.Unbound()
+	}
 	c.Tx.MaxTTL = 0 // set again below for a tenant whose plan caps TTLs
 	cmd, errText := s.Table.Resolve(args)
 	switch {
@@ -340,6 +346,9 @@ func (s *Server) call(c *Client, x *Ctx, cmd *Command, args [][]byte, lock bool)
 			s.lock(c, cmd, args)
 		}
 		cmd.Run(x)
+		if c.W.Over() {
+			x.replyDropped(mark)
+		}
 	}()
 	// The wall clock was read when this batch of input arrived; a
 	// command's end is that plus the monotonic time since, which costs one
