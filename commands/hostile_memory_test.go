@@ -2,10 +2,16 @@ package commands
 
 import (
 	"errors"
+	"fmt"
 	"net"
+	"runtime/metrics"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"synap/resp/resptest"
 )
 
 // Ids were taken twice per connection (at accept and in newClient), so
@@ -72,5 +78,256 @@ func TestHostileConnectionAcceptedDuringClose(t *testing.T) {
 	var ne net.Error
 	if err == nil || (errors.As(err, &ne) && ne.Timeout()) {
 		t.Fatalf("the connection accepted during Close is still open (read: %v)", err)
+	}
+}
+
+// allocated is what the process has allocated since it started: unlike
+// the live heap it does not depend on when the collector ran, so the
+// difference around an attack is what the attack made the server build
+// (plus the test client's own reading of the replies).
+func allocated() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// allocatedBy runs fn and fails the test when it allocated more than most.
+func allocatedBy(t *testing.T, what string, most uint64, fn func()) {
+	t.Helper()
+	before := allocated()
+	fn()
+	if got := allocated() - before; got > most {
+		t.Errorf("%s allocated %d bytes, want at most %d", what, got, most)
+	}
+}
+
+func replyTooBig(n int) string {
+	return fmt.Sprintf("-ERR reply exceeds the output buffer limit of %d bytes; the command ran, its reply was dropped", n)
+}
+
+// pushEmpty appends n empty elements to list key.
+func pushEmpty(t *testing.T, c *resptest.Client, key string, n int) {
+	t.Helper()
+	args := []string{"RPUSH", key}
+	for i := 0; i < n; i++ {
+		args = append(args, "")
+	}
+	if got := c.Do(args...); got != ":"+strconv.Itoa(n) {
+		t.Fatalf("RPUSH: %s", got)
+	}
+}
+
+// SORT_RO ... GET big* over many empty elements multiplies one value into
+// a reply of n times its size (4.5 GB at full scale, out of memory): the
+// reply bound stops it, and nothing near that size is ever allocated.
+func TestHostileSortGetReplyBound(t *testing.T) {
+	const bound = 1 << 20
+	srv := startServer(t, func(c *Config) { c.OutputBufferLimits.Normal.Hard = bound })
+	c := dial(t, srv)
+	pushEmpty(t, c, "L", 2000)
+	if got := c.Do("SET", "big", strings.Repeat("v", 100<<10)); got != "+OK" {
+		t.Fatal(got)
+	}
+	// Unbounded, this reply is 200 MB.
+	allocatedBy(t, "SORT_RO GET over the bound", 24<<20, func() {
+		if got := c.Do("SORT_RO", "L", "BY", "nosort", "GET", "big*"); got != replyTooBig(bound) {
+			t.Errorf("got %.200s", got)
+		}
+	})
+	// The connection and the server go on; a reply under the bound is whole.
+	if got := c.Do("SORT_RO", "L", "BY", "nosort", "LIMIT", "0", "3", "GET", "nosuch*"); got != "[nil nil nil]" {
+		t.Errorf("got %s", got)
+	}
+	hostileAlive(t, c)
+	if n := srv.Stats.FailedCalls.Load(); n != 1 {
+		t.Errorf("failed calls: %d, want 1", n)
+	}
+}
+
+// MULTI with many GETs of a big value piled every reply up until EXEC
+// ended. The transaction's replies share one bound; every command still
+// runs, and each one whose reply does not fit gets the error in its slot,
+// so a partial result is never hidden.
+func TestHostileExecReplyBound(t *testing.T) {
+	const bound = 300 << 10
+	srv := startServer(t, func(c *Config) { c.OutputBufferLimits.Normal.Hard = bound })
+	c := dial(t, srv)
+	val := strings.Repeat("v", 100<<10)
+	runSteps(t, c, []step{
+		{args: []string{"SET", "big", val}, want: "+OK"},
+		{cmd: "MULTI", want: "+OK"},
+	})
+	const gets = 200 // 20 MB of replies unbounded
+	for i := 0; i < gets; i++ {
+		if got := c.Do("GET", "big"); got != "+QUEUED" {
+			t.Fatal(got)
+		}
+	}
+	if got := c.Do("INCR", "n"); got != "+QUEUED" {
+		t.Fatal(got)
+	}
+	var got string
+	allocatedBy(t, "EXEC over the bound", 10<<20, func() { got = c.Do("EXEC") })
+	// Two values and their headers fit in 300 KB, not three.
+	want := []string{strconv.Quote(val), strconv.Quote(val)}
+	for len(want) < gets {
+		want = append(want, replyTooBig(bound))
+	}
+	want = append(want, ":1") // a small reply still fits after the refused ones
+	if w := "[" + strings.Join(want, " ") + "]"; got != w {
+		i := 0
+		for i < len(got) && i < len(w) && got[i] == w[i] {
+			i++
+		}
+		t.Errorf("EXEC: got %d bytes, want %d; from byte %d got %.300q", len(got), len(w), i, got[i:])
+	}
+	if got := c.Do("GET", "n"); got != `"1"` {
+		t.Errorf("INCR ran? GET n = %s", got)
+	}
+}
+
+// The bound is per reply: a long pipeline of replies that each fit
+// streams through, whatever its total.
+func TestHostilePipelineStreamsUnderReplyBound(t *testing.T) {
+	const bound = 256 << 10
+	srv := startServer(t, func(c *Config) { c.OutputBufferLimits.Normal.Hard = bound })
+	c := dial(t, srv)
+	val := strings.Repeat("p", 100<<10)
+	if got := c.Do("SET", "v", val); got != "+OK" {
+		t.Fatal(got)
+	}
+	var pipe []byte
+	for i := 0; i < 50; i++ {
+		pipe = append(pipe, resptest.Encode("GET", "v")...)
+	}
+	if err := c.Send(string(pipe)); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 50; i++ {
+		if got := c.Read(); got != strconv.Quote(val) {
+			t.Fatalf("reply %d: %.80s", i, got)
+		}
+	}
+}
+
+// client-output-buffer-limit is Redis's setting, with its syntax, defaults
+// and error texts (checked against redis-server 7.0.15).
+func TestHostileOutputBufferLimitConfig(t *testing.T) {
+	srv := startServer(t)
+	c := dial(t, srv)
+	const failed = "-ERR CONFIG SET failed (possibly related to argument 'client-output-buffer-limit') - "
+	runSteps(t, c, []step{
+		{cmd: "CONFIG GET client-output-buffer-limit", want: `["client-output-buffer-limit" "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"]`},
+		{args: []string{"CONFIG", "SET", "client-output-buffer-limit", "normal 1mb"}, want: failed + "Wrong number of arguments in buffer limit configuration."},
+		{args: []string{"CONFIG", "SET", "client-output-buffer-limit", "bogus 1 1 1"}, want: failed + "Invalid client class specified in buffer limit configuration."},
+		{args: []string{"CONFIG", "SET", "client-output-buffer-limit", "normal 1x 1 1"}, want: failed + "Error in hard, soft or soft_seconds setting in buffer limit configuration."},
+		{args: []string{"CONFIG", "SET", "client-output-buffer-limit", "normal 1mb 512kb 10 replica 1 2 3"}, want: "+OK"},
+		{cmd: "CONFIG GET client-output-buffer-limit", want: `["client-output-buffer-limit" "normal 1048576 524288 10 slave 1 2 3 pubsub 33554432 8388608 60"]`},
+		{cmd: "CONFIG GET tenant-output-buffer-limit", want: `["tenant-output-buffer-limit" "67108864"]`},
+		{cmd: "CONFIG GET transient-memory-limit", want: `["transient-memory-limit" "1073741824"]`},
+	})
+	// The setting applies at once, to this connection too.
+	if got := c.Do("SET", "v", strings.Repeat("x", 2<<20)); got != "+OK" {
+		t.Fatal(got)
+	}
+	if got := c.Do("GET", "v"); got != replyTooBig(1<<20) {
+		t.Errorf("got %.100s", got)
+	}
+	runSteps(t, c, []step{
+		{args: []string{"CONFIG", "SET", "client-output-buffer-limit", "normal 0 0 0"}, want: "+OK"},
+		{cmd: "STRLEN v", want: ":2097152"},
+	})
+	if got := c.Do("GET", "v"); len(got) != 2<<20+2 {
+		t.Errorf("unbounded again: got %d bytes", len(got))
+	}
+}
+
+// A tenant's replies are bounded even when the normal class is not.
+func TestHostileTenantReplyBoundAlwaysFinite(t *testing.T) {
+	f := startCluster(t)
+	if err := f.srv.UpdateConfig(func(c *Config) error { c.TenantOutputBufferLimit = 64 << 10; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	alice := f.as(t, "alice-rw")
+	val := strings.Repeat("a", 100<<10)
+	runSteps(t, alice, []step{
+		{args: []string{"SET", "v", val}, want: "+OK"},
+		{cmd: "GET v", want: replyTooBig(64 << 10)},
+		{cmd: "GETRANGE v 0 4", want: `"aaaaa"`},
+	})
+	// A normal class limit below the tenant's applies to tenants too.
+	if err := f.srv.UpdateConfig(func(c *Config) error { c.OutputBufferLimits.Normal.Hard = 32 << 10; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	runSteps(t, alice, []step{{cmd: "GET v", want: replyTooBig(32 << 10)}})
+}
+
+// LCS's table is transient memory: one LCS is bounded by
+// proto-max-bulk-len as in Redis, and all of them together by
+// transient-memory-limit. A command that cannot get its share is refused
+// at once, never waits holding its locks.
+func TestHostileLCSTransientBudget(t *testing.T) {
+	srv := startServer(t, func(c *Config) { c.TransientMemoryLimit = 1 << 20 })
+	c := dial(t, srv)
+	a, b := strings.Repeat("ab", 200), strings.Repeat("ba", 200) // a 401x401 table: 643204 bytes
+	runSteps(t, c, []step{
+		{args: []string{"MSET", "a", a, "b", b}, want: "+OK"},
+		{cmd: "LCS a b LEN", want: ":399"},
+	})
+	if n := srv.TransientInUse(); n != 0 {
+		t.Errorf("transient memory still held after LCS: %d", n)
+	}
+	// Other commands hold 500000 bytes of the budget meanwhile.
+	srv.transient.used.Add(500000)
+	runSteps(t, c, []step{{cmd: "LCS a b LEN", want: "-ERR Insufficient memory, transient memory for 'lcs' needs 643204 bytes while 500000 of transient-memory-limit 1048576 are in use; try again later"}})
+	srv.transient.used.Add(-500000)
+	runSteps(t, c, []step{
+		{cmd: "LCS a b LEN", want: ":399"},
+		// Redis's own bound, text checked against redis-server 7.0.15.
+		{args: []string{"SET", "c", strings.Repeat("c", 600)}, want: "+OK"},
+		{cmd: "CONFIG SET proto-max-bulk-len 1mb", want: "+OK"},
+		{cmd: "LCS c c", want: "-ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"},
+	})
+}
+
+// A tenant holds at most a quarter of the budget, so one tenant's LCSs
+// cannot refuse everyone else's.
+func TestHostileLCSTenantShare(t *testing.T) {
+	f := startCluster(t)
+	if err := f.srv.UpdateConfig(func(c *Config) error { c.TransientMemoryLimit = 4 << 20; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	alice := f.as(t, "alice-rw")
+	s := strings.Repeat("x", 600) // a 601x601 table: 1444804 bytes, over a quarter of 4 MB
+	runSteps(t, alice, []step{
+		{args: []string{"MSET", "a", s, "b", s}, want: "+OK"},
+		{cmd: "LCS a b LEN", want: "-ERR Insufficient memory, transient memory for 'lcs' needs 1444804 bytes while this tenant's commands hold 0 of the 1048576 it may (a quarter of transient-memory-limit); try again later"},
+		{cmd: "LCS a a LEN", want: "-ERR Insufficient memory, transient memory for 'lcs' needs 1444804 bytes while this tenant's commands hold 0 of the 1048576 it may (a quarter of transient-memory-limit); try again later"},
+		{args: []string{"SET", "small", strings.Repeat("x", 400)}, want: "+OK"},
+		{cmd: "LCS small small LEN", want: ":400"},
+	})
+	if n := f.srv.TransientInUse(); n != 0 {
+		t.Errorf("transient memory still held: %d", n)
+	}
+}
+
+// A big SORT's element buffers come out of the same budget.
+func TestHostileSortTransientBudget(t *testing.T) {
+	const limit = 2 << 20
+	srv := startServer(t, func(c *Config) { c.TransientMemoryLimit = limit })
+	c := dial(t, srv)
+	n := int(sortBudgetAbove/sortItemCost) + 100
+	pushEmpty(t, c, "L", n)
+	need := int64(n) * sortItemCost
+	runSteps(t, c, []step{
+		{cmd: "SORT L LIMIT 0 1", want: "[\"\"]"},
+	})
+	srv.transient.used.Add(limit - need + 1)
+	runSteps(t, c, []step{
+		{cmd: "SORT L LIMIT 0 1", want: fmt.Sprintf("-ERR Insufficient memory, transient memory for 'sort' needs %d bytes while %d of transient-memory-limit %d are in use; try again later", need, limit-need+1, limit)},
+	})
+	srv.transient.used.Add(-(limit - need + 1))
+	if got := srv.TransientInUse(); got != 0 {
+		t.Errorf("held: %d", got)
 	}
 }
