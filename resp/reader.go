@@ -40,7 +40,7 @@ type Reader struct {
 	// announced is the sum of the argument lengths announced so far,
 	// the command name's excepted, for Limits.PayloadLimit.
 	announced int64
-	args  [][]byte
+	args      [][]byte
 
 	aheadOffs []int // Ahead's own parse state, kept for its capacity
 	aheadArgs [][]byte
