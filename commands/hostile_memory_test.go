@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"runtime/metrics"
 	"strconv"
 	"strings"
@@ -330,4 +331,185 @@ func TestHostileSortTransientBudget(t *testing.T) {
 	if got := srv.TransientInUse(); got != 0 {
 		t.Errorf("held: %d", got)
 	}
+}
+
+// A tenant's max_payload_bytes was checked only once the reader had
+// buffered the whole command under the server-wide limits (780 MB held by
+// a tenant with a 100 KB limit). After AUTH the reader follows the plan:
+// a command announcing far more is refused from its headers.
+func TestHostileTenantPayloadRefusedFromHeaders(t *testing.T) {
+	f := startCluster(t)
+	carol := f.as(t, "carol-rw") // max_payload_bytes: 60
+	// A small overshoot is read and refused; the connection stays.
+	runSteps(t, carol, []step{{cmd: "SET k " + strings.Repeat("x", 61), want: "-QUOTA payload of 62 bytes exceeds the limit of 60 bytes"}})
+	// Only the headers are sent: the body is never needed to refuse it.
+	if err := carol.Send("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$204800\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	if got := carol.Read(); got != "-QUOTA payload of at least 204801 bytes exceeds the limit of 60 bytes" {
+		t.Errorf("got %s", got)
+	}
+	hostileClosed(t, carol)
+
+	// Many empty arguments announce no payload; what one command may
+	// buffer is still bounded (closed without a reply, as Redis closes a
+	// client over its query buffer limit).
+	carol = f.as(t, "carol-rw")
+	flood := "*100000\r\n$3\r\nSET\r\n" + strings.Repeat("$0\r\n\r\n", 40000)
+	go func() { _ = carol.Send(flood) }()
+	hostileClosed(t, carol)
+	hostileAlive(t, f.as(t, "alice-rw"))
+}
+
+// AUTH to another tenant rebinds the reader's limits at once.
+func TestHostileTenantPayloadFollowsReAuth(t *testing.T) {
+	f := startCluster(t)
+	c := f.as(t, "alice-rw") // no payload limit
+	big := strings.Repeat("b", 200<<10)
+	runSteps(t, c, []step{
+		{args: []string{"SET", "k", big}, want: "+OK"},
+		{cmd: "AUTH " + clusterSecret("carol-rw"), want: "+OK"},
+	})
+	if err := c.Send("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$204800\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Read(); got != "-QUOTA payload of at least 204801 bytes exceeds the limit of 60 bytes" {
+		t.Errorf("got %s", got)
+	}
+}
+
+// A plan's payload limit lowered live applies to open connections.
+func TestHostileTenantPayloadFollowsLiveLimits(t *testing.T) {
+	old := clusterLimits["carol"]
+	t.Cleanup(func() { clusterLimits["carol"] = old })
+	clusterLimits["carol"] = "{rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1, max_payload_bytes: -1}"
+	f := startCluster(t)
+	c := f.as(t, "carol-rw")
+	clusterLimits["carol"] = "{rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1, max_payload_bytes: 100}"
+	tmp := f.path + ".new"
+	if err := os.WriteFile(tmp, []byte(clusterFile(clusterKeys)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, f.path); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got := c.Do("SET", "k", strings.Repeat("x", 101))
+		if got == "-QUOTA payload of 102 bytes exceeds the limit of 100 bytes" {
+			break
+		}
+		if got != "+OK" || time.Now().After(deadline) {
+			t.Fatalf("after lowering the payload limit: %s", got)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := c.Send("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$204800\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Read(); got != "-QUOTA payload of at least 204801 bytes exceeds the limit of 100 bytes" {
+		t.Errorf("got %s", got)
+	}
+}
+
+// A tenant's MULTI queue could grow to client-query-buffer-limit (1 GB)
+// per connection; it is bounded by the tenant's limits.
+func TestHostileTenantMultiQueueBound(t *testing.T) {
+	f := startCluster(t)
+	if err := f.srv.UpdateConfig(func(c *Config) error { c.TenantOutputBufferLimit = 1 << 20; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	c := f.as(t, "alice-rw")
+	val := strings.Repeat("q", 60<<10)
+	runSteps(t, c, []step{{cmd: "MULTI", want: "+OK"}})
+	queued := 0
+	for ; queued < 100; queued++ {
+		got := c.Do("SET", "k", val)
+		if got == "+QUEUED" {
+			continue
+		}
+		if got != "-ERR MULTI queue exceeds 1048576 bytes, this connection's limit for queued commands" {
+			t.Fatalf("command %d: %s", queued, got)
+		}
+		break
+	}
+	if queued != 17 { // each keeps 61516 bytes by argBytes' count
+		t.Errorf("queued %d commands, want 17", queued)
+	}
+	runSteps(t, c, []step{{cmd: "EXEC", want: "-EXECABORT Transaction discarded because of previous errors."}})
+}
+
+// Before AUTH there was no deadline: idle sockets stayed forever.
+func TestHostilePreAuthDeadline(t *testing.T) {
+	srv := startServer(t, func(c *Config) { c.RequirePass = "pw"; c.AuthTimeout = 1 })
+	idle := dial(t, srv)
+	authed := dial(t, srv)
+	runSteps(t, authed, []step{{cmd: "AUTH pw", want: "+OK"}})
+	// Dripping bytes does not extend the deadline.
+	_ = idle.Send("*1\r\n")
+	hostileClosed(t, idle)
+	time.Sleep(200 * time.Millisecond) // past the deadline the idle one had
+	runSteps(t, authed, []step{{cmd: "PING", want: "+PONG"}})
+	runSteps(t, dial(t, srv), []step{{cmd: "CONFIG GET auth-timeout", want: "-NOAUTH Authentication required."}})
+	runSteps(t, authed, []step{{cmd: "CONFIG GET auth-timeout", want: `["auth-timeout" "1"]`}})
+}
+
+// Without a password there is nothing to wait for: no deadline.
+func TestHostileNoDeadlineWithoutAuth(t *testing.T) {
+	srv := startServer(t, func(c *Config) { c.AuthTimeout = 1 })
+	c := dial(t, srv)
+	time.Sleep(1500 * time.Millisecond)
+	runSteps(t, c, []step{{cmd: "PING", want: "+PONG"}})
+}
+
+// 50 idle sockets filled maxclients and locked everyone out. Connections
+// waiting to authenticate are capped below maxclients.
+func TestHostileUnauthenticatedCap(t *testing.T) {
+	srv := startServer(t, func(c *Config) { c.RequirePass = "pw"; c.MaxClients = 4 })
+	a, b := dial(t, srv), dial(t, srv)
+	hostileAliveNoAuth(t, a)
+	hostileAliveNoAuth(t, b)
+	third := dial(t, srv)
+	if got := third.Read(); got != "-ERR max number of unauthenticated clients reached" {
+		t.Errorf("third unauthenticated connection: %s", got)
+	}
+	hostileClosed(t, third)
+	// Once one authenticates, its place is free for the next.
+	runSteps(t, a, []step{
+		{cmd: "AUTH pw", want: "+OK"},
+		{cmd: "CONFIG GET unauthenticated-client-limit", want: `["unauthenticated-client-limit" "2"]`},
+	})
+	c := dial(t, srv)
+	runSteps(t, c, []step{{cmd: "AUTH pw", want: "+OK"}})
+	if n := srv.Stats.RejectedConns.Load(); n != 1 {
+		t.Errorf("rejected connections: %d, want 1", n)
+	}
+}
+
+func hostileAliveNoAuth(t *testing.T, c *resptest.Client) {
+	t.Helper()
+	if got := c.Do("PING"); got != "-NOAUTH Authentication required." {
+		t.Errorf("got %s", got)
+	}
+}
+
+// 2,000 unauthenticated half-sent frames held 630 MB: before AUTH a
+// client's whole buffered command is small, finished arguments included.
+func TestHostilePreAuthInputSmall(t *testing.T) {
+	srv := startServer(t, func(c *Config) { c.RequirePass = "pw" })
+	bystander := dial(t, srv)
+	// Two arguments under Redis's 16 KB each, 30 KB together.
+	c := dial(t, srv)
+	arg := strings.Repeat("a", 15000)
+	go func() { _ = c.Send("*3\r\n$4\r\nAUTH\r\n$15000\r\n" + arg + "\r\n$15000\r\n" + arg) }()
+	hostileClosed(t, c)
+	// An inline request without its newline: 20 KB is enough.
+	c = dial(t, srv)
+	go func() { _ = c.Send(strings.Repeat("x", 20000)) }()
+	hostileClosed(t, c)
+	// AUTH itself, and Redis's pre-AUTH limits, still work.
+	runSteps(t, bystander, []step{
+		{args: []string{"AUTH", strings.Repeat("p", 16000)}, want: "-WRONGPASS invalid username-password pair or user is disabled."},
+		{cmd: "AUTH pw", want: "+OK"},
+	})
 }
