@@ -513,3 +513,18 @@ func TestHostilePreAuthInputSmall(t *testing.T) {
 		{cmd: "AUTH pw", want: "+OK"},
 	})
 }
+
+// One value bigger than the bound is never copied into the reply buffer.
+func TestHostileBigValueNotCopiedIntoReply(t *testing.T) {
+	const bound = 64 << 10
+	srv := startServer(t, func(c *Config) { c.OutputBufferLimits.Normal.Hard = bound })
+	c := dial(t, srv)
+	if got := c.Do("SET", "v", strings.Repeat("x", 8<<20)); got != "+OK" {
+		t.Fatal(got)
+	}
+	allocatedBy(t, "GET of a value over the bound", 2<<20, func() {
+		if got := c.Do("GET", "v"); got != replyTooBig(bound) {
+			t.Errorf("got %.100s", got)
+		}
+	})
+}
