@@ -1,10 +1,13 @@
 package commands
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
+	"os/exec"
 	"runtime/metrics"
 	"strconv"
 	"strings"
@@ -527,4 +530,64 @@ func TestHostileBigValueNotCopiedIntoReply(t *testing.T) {
 			t.Errorf("got %.100s", got)
 		}
 	})
+}
+
+// Any panic but an engine assertion raised before a change is logged with
+// its stack and stops the process (exit status non-zero), as Redis does:
+// serving on from a half-changed structure could corrupt every tenant's
+// data. Each case runs in a child process, which must die.
+func TestHostilePanicStopsProcess(t *testing.T) {
+	if which := os.Getenv("SYNAP_PANIC_CHILD"); which != "" {
+		hostilePanicChild(which)
+		return
+	}
+	for _, c := range []struct{ which, want string }{
+		{"crash", "hostile test panic"},
+		{"late", "engine: key outside the command's lock set (after the transaction may have changed data)"},
+		{"keys", "index out of range"},
+	} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestHostilePanicStopsProcess$")
+		cmd.Env = append(os.Environ(), "SYNAP_PANIC_CHILD="+c.which)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() == 0 {
+			t.Errorf("%s: the process went on (%v); stderr: %s", c.which, err, stderr.String())
+			continue
+		}
+		out := stderr.String()
+		for _, w := range []string{"command panicked; stopping the server", c.want, "goroutine "} {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s: %q missing from stderr:\n%.2000s", c.which, w, out)
+			}
+		}
+	}
+}
+
+// hostilePanicChild serves, runs the panicking command and exits 0 only
+// if the process survived it.
+func hostilePanicChild(which string) {
+	srv := newTestServer()
+	srv.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	hostileCommands(srv)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	srv.Start(ln)
+	c, err := resptest.Dial(ln.Addr().String())
+	if err != nil {
+		panic(err)
+	}
+	args := []string{"hostilepanic", "k", which}
+	if which == "keys" {
+		args = []string{"hostilekeys", "k"}
+	}
+	reply := c.Do(args...)
+	// The connection closes while the panic unwinds; the process ends
+	// right after. Still here well after that, it survived.
+	time.Sleep(5 * time.Second)
+	fmt.Fprintln(os.Stderr, "child survived; reply:", reply)
+	os.Exit(0)
 }
