@@ -65,7 +65,7 @@ func DefaultConfig() Config {
 		ClientQueryBufferLimit:  1 << 30,
 		LogLevel:                "info",
 		OutputBufferLimits:      DefaultOutputBufferLimits(),
-		TenantOutputBufferLimit: 64 << 20,
+		TenantOutputBufferLimit: 32 << 20,
 		TransientMemoryLimit:    1 << 30,
 		AuthTimeout:             10,
 	}

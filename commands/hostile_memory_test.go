@@ -227,7 +227,7 @@ func TestHostileOutputBufferLimitConfig(t *testing.T) {
 		{args: []string{"CONFIG", "SET", "client-output-buffer-limit", "normal 1x 1 1"}, want: failed + "Error in hard, soft or soft_seconds setting in buffer limit configuration."},
 		{args: []string{"CONFIG", "SET", "client-output-buffer-limit", "normal 1mb 512kb 10 replica 1 2 3"}, want: "+OK"},
 		{cmd: "CONFIG GET client-output-buffer-limit", want: `["client-output-buffer-limit" "normal 1048576 524288 10 slave 1 2 3 pubsub 33554432 8388608 60"]`},
-		{cmd: "CONFIG GET tenant-output-buffer-limit", want: `["tenant-output-buffer-limit" "67108864"]`},
+		{cmd: "CONFIG GET tenant-output-buffer-limit", want: `["tenant-output-buffer-limit" "33554432"]`},
 		{cmd: "CONFIG GET transient-memory-limit", want: `["transient-memory-limit" "1073741824"]`},
 	})
 	// The setting applies at once, to this connection too.

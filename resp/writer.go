@@ -52,6 +52,13 @@ func (w *Writer) room(n int) bool {
 		w.over = true
 		return false
 	}
+	if need := len(w.Buf) + n; need > cap(w.Buf) {
+		// Grow as append would, but never past the bound: doubling could
+		// otherwise reserve twice the bound for a reply that fills it.
+		nb := make([]byte, len(w.Buf), min(max(2*cap(w.Buf), need), w.base+w.limit+headerRoom))
+		copy(nb, w.Buf)
+		w.Buf = nb
+	}
 	return true
 }
 

@@ -53,3 +53,18 @@ func TestWriterBoundErrors(t *testing.T) {
 		t.Error("a reply fit after an error had filled the bound")
 	}
 }
+
+// A reply that fills the bound reserves about the bound, not twice it as
+// append's doubling would.
+func TestWriterBoundGrowth(t *testing.T) {
+	w := NewWriter()
+	const bound = 1 << 20
+	w.Bound(bound)
+	chunk := bytes.Repeat([]byte("z"), 1000)
+	for !w.Over() {
+		w.Bulk(chunk)
+	}
+	if c := cap(w.Buf); c > bound+headerRoom {
+		t.Errorf("cap %d for a bound of %d", c, bound)
+	}
+}

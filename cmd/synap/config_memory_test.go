@@ -20,7 +20,7 @@ func TestCLIMemorySettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := commands.DefaultConfig()
-	if got.OutputBufferLimits != d.OutputBufferLimits || got.TenantOutputBufferLimit != 64<<20 ||
+	if got.OutputBufferLimits != d.OutputBufferLimits || got.TenantOutputBufferLimit != 32<<20 ||
 		got.TransientMemoryLimit != 1<<30 || got.AuthTimeout != 10 || got.MaxUnauthClients != 0 {
 		t.Errorf("defaults: %+v", got.Config)
 	}
