@@ -591,3 +591,34 @@ func hostilePanicChild(which string) {
 	fmt.Fprintln(os.Stderr, "child survived; reply:", reply)
 	os.Exit(0)
 }
+
+// Handlers that size their reply buffer up front (LRANGE, HGETALL,
+// ZRANGE) do not reserve a reply past the bound either.
+func TestHostilePresizedRepliesBounded(t *testing.T) {
+	const bound = 64 << 10
+	srv := startServer(t, func(c *Config) { c.OutputBufferLimits.Normal.Hard = bound })
+	c := dial(t, srv)
+	v := strings.Repeat("e", 2000)
+	push := []string{"RPUSH", "l"}
+	hset := []string{"HSET", "h"}
+	zadd := []string{"ZADD", "z"}
+	for i := 0; i < 2000; i++ {
+		m := strconv.Itoa(i) + v
+		push = append(push, m)
+		hset = append(hset, m, "x")
+		zadd = append(zadd, strconv.Itoa(i), m)
+	}
+	for _, cmd := range [][]string{push, hset, zadd} {
+		if got := c.Do(cmd...); got != ":2000" {
+			t.Fatalf("%s: %s", cmd[0], got)
+		}
+	}
+	for _, cmd := range [][]string{{"LRANGE", "l", "0", "-1"}, {"HGETALL", "h"}, {"ZRANGE", "z", "0", "-1"}} {
+		allocatedBy(t, cmd[0]+" over the bound", 1<<20, func() {
+			if got := c.Do(cmd...); got != replyTooBig(bound) {
+				t.Errorf("%s: got %.100s", cmd[0], got)
+			}
+		})
+	}
+	runSteps(t, c, []step{{cmd: "LRANGE l 0 0", want: `["0` + v + `"]`}})
+}

@@ -62,6 +62,22 @@ func (w *Writer) room(n int) bool {
 	return true
 }
 
+// Reserve makes room for n more bytes at once, for a handler that knows
+// its reply's size and appends to Buf itself. When they would pass the
+// bound it turns the writer over instead and reports false: the caller
+// should write no more.
+func (w *Writer) Reserve(n int) bool {
+	if w.limit != 0 && !w.room(n) {
+		return false
+	}
+	if cap(w.Buf)-len(w.Buf) < n {
+		buf := make([]byte, len(w.Buf), len(w.Buf)+n)
+		copy(buf, w.Buf)
+		w.Buf = buf
+	}
+	return true
+}
+
 // headerRoom is what a header or a small scalar reply may take.
 const headerRoom = 32
 
