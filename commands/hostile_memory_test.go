@@ -593,7 +593,7 @@ func hostilePanicChild(which string) {
 }
 
 // Handlers that size their reply buffer up front (LRANGE, HGETALL,
-// ZRANGE) do not reserve a reply past the bound either.
+// ZRANGE, SMEMBERS) do not reserve a reply past the bound either.
 func TestHostilePresizedRepliesBounded(t *testing.T) {
 	const bound = 64 << 10
 	srv := startServer(t, func(c *Config) { c.OutputBufferLimits.Normal.Hard = bound })
@@ -602,18 +602,20 @@ func TestHostilePresizedRepliesBounded(t *testing.T) {
 	push := []string{"RPUSH", "l"}
 	hset := []string{"HSET", "h"}
 	zadd := []string{"ZADD", "z"}
+	sadd := []string{"SADD", "s"}
 	for i := 0; i < 2000; i++ {
 		m := strconv.Itoa(i) + v
 		push = append(push, m)
 		hset = append(hset, m, "x")
 		zadd = append(zadd, strconv.Itoa(i), m)
+		sadd = append(sadd, m)
 	}
-	for _, cmd := range [][]string{push, hset, zadd} {
+	for _, cmd := range [][]string{push, hset, zadd, sadd} {
 		if got := c.Do(cmd...); got != ":2000" {
 			t.Fatalf("%s: %s", cmd[0], got)
 		}
 	}
-	for _, cmd := range [][]string{{"LRANGE", "l", "0", "-1"}, {"HGETALL", "h"}, {"ZRANGE", "z", "0", "-1"}} {
+	for _, cmd := range [][]string{{"LRANGE", "l", "0", "-1"}, {"HGETALL", "h"}, {"ZRANGE", "z", "0", "-1"}, {"SMEMBERS", "s"}} {
 		allocatedBy(t, cmd[0]+" over the bound", 1<<20, func() {
 			if got := c.Do(cmd...); got != replyTooBig(bound) {
 				t.Errorf("%s: got %.100s", cmd[0], got)
