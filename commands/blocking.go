@@ -3,7 +3,6 @@ package commands
 import (
 	"errors"
 	"math"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -205,8 +204,7 @@ func (s *Server) serveWaiter(tx *engine.Tx, w *waiter, ready []byte) bool {
 		func() {
 			defer func() {
 				if r := recover(); r != nil {
-					s.Stats.UnexpectedPanics.Add(1)
-					s.Log.Error("serving a blocked command panicked", "command", w.cmd.Name, "panic", r, "stack", string(debug.Stack()))
+					s.recovered(r, w.cmd.Name)
 					w.c.W.Truncate(mark)
 					x.Error("ERR internal error while running '" + w.cmd.Name + "'")
 					served = true

@@ -20,6 +20,24 @@ type Config struct {
 	// (Redis's noeviction policy); 0 means no limit.
 	MaxMemory int64
 
+	// OutputBufferLimits is client-output-buffer-limit. Only the normal
+	// class's hard limit applies (per reply, see replyLimit); the rest is
+	// accepted and kept for tools that set Redis's values.
+	OutputBufferLimits OutputBufferLimits
+	// TenantOutputBufferLimit bounds a tenant's reply when the normal
+	// class is unlimited or larger: a tenant's reply is always bounded.
+	TenantOutputBufferLimit int64
+	// TransientMemoryLimit bounds the transient memory (LCS tables, SORT
+	// buffers) of all commands running at once; a tenant may hold a
+	// quarter of it.
+	TransientMemoryLimit int64
+	// AuthTimeout closes a connection that has not authenticated this many
+	// seconds after it connected, when authentication is required; 0 never.
+	AuthTimeout int
+	// MaxUnauthClients caps connections that have not authenticated yet
+	// (when authentication is required); 0 means half of MaxClients.
+	MaxUnauthClients int
+
 	// ClusterMode admits only holders of access keys, each bound to its
 	// tenant's namespace. It needs a directory (TenantsFile) and AdminKey.
 	ClusterMode bool
@@ -38,13 +56,36 @@ func AutoThreads(cpus int) int { return max(1, cpus-1) }
 // DefaultConfig is what `synap serve` runs with when nothing is set.
 func DefaultConfig() Config {
 	return Config{
-		Bind:                   "127.0.0.1",
-		Port:                   6379,
-		Databases:              16,
-		Shards:                 256,
-		MaxClients:             10000,
-		ProtoMaxBulkLen:        512 << 20,
-		ClientQueryBufferLimit: 1 << 30,
-		LogLevel:               "info",
+		Bind:                    "127.0.0.1",
+		Port:                    6379,
+		Databases:               16,
+		Shards:                  256,
+		MaxClients:              10000,
+		ProtoMaxBulkLen:         512 << 20,
+		ClientQueryBufferLimit:  1 << 30,
+		LogLevel:                "info",
+		OutputBufferLimits:      DefaultOutputBufferLimits(),
+		TenantOutputBufferLimit: 32 << 20,
+		TransientMemoryLimit:    1 << 30,
+		AuthTimeout:             10,
+	}
+}
+
+// OutputBufferLimit is one class of client-output-buffer-limit.
+type OutputBufferLimit struct {
+	Hard, Soft int64
+	SoftSecs   int64
+}
+
+// OutputBufferLimits are client-output-buffer-limit's three classes.
+type OutputBufferLimits struct {
+	Normal, Replica, PubSub OutputBufferLimit
+}
+
+// DefaultOutputBufferLimits are Redis's defaults.
+func DefaultOutputBufferLimits() OutputBufferLimits {
+	return OutputBufferLimits{
+		Replica: OutputBufferLimit{Hard: 256 << 20, Soft: 64 << 20, SoftSecs: 60},
+		PubSub:  OutputBufferLimit{Hard: 32 << 20, Soft: 8 << 20, SoftSecs: 60},
 	}
 }

@@ -119,6 +119,12 @@ func (s *Server) Exec(c *Client, args [][]byte) {
 		c.touch()
 	}
 	mark := c.W.Len()
+	if lim := s.replyLimit(c); lim > 0 {
+		// From here the writer drops what passes the bound (call replaces
+		// it with an error), so an oversized reply is never built.
+		c.W.Bound(lim)
+		defer c.W.Unbound()
+	}
 	c.Tx.MaxTTL = 0 // set again below for a tenant whose plan caps TTLs
 	cmd, errText := s.Table.Resolve(args)
 	switch {
@@ -311,7 +317,7 @@ func (s *Server) run(c *Client, cmd *Command, args [][]byte) {
 
 // call runs one command in x: it takes the command's locks (when lock is
 // set; EXEC takes them for all its commands at once), runs the handler
-// under a recover, and counts the call.
+// under the panic policy (recovered), and counts the call.
 func (s *Server) call(c *Client, x *Ctx, cmd *Command, args [][]byte, lock bool) {
 	*x = Ctx{S: s, C: c, Cmd: cmd, Args: args, W: c.W, Tx: c.Tx}
 	// One clock read per command: the end of one command is the start of
@@ -325,8 +331,7 @@ func (s *Server) call(c *Client, x *Ctx, cmd *Command, args [][]byte, lock bool)
 	func() {
 		defer func() {
 			if r := recover(); r != nil {
-				s.Stats.UnexpectedPanics.Add(1)
-				s.Log.Error("command panicked", "command", cmd.Name, "panic", r, "stack", string(debug.Stack()))
+				s.recovered(r, cmd.Name)
 				c.W.Truncate(mark)
 				x.Error("ERR internal error while running '" + cmd.Name + "'")
 			}
@@ -334,12 +339,13 @@ func (s *Server) call(c *Client, x *Ctx, cmd *Command, args [][]byte, lock bool)
 				c.Tx.End()
 			}
 		}()
-		// Finding the keys runs command-specific code too (KeysFn), so it
-		// is inside the recover: a bug there costs the command, not the server.
 		if lock {
 			s.lock(c, cmd, args)
 		}
 		cmd.Run(x)
+		if c.W.Over() {
+			x.replyDropped(mark)
+		}
 	}()
 	// The wall clock was read when this batch of input arrived; a
 	// command's end is that plus the monotonic time since, which costs one
@@ -362,6 +368,23 @@ func (s *Server) call(c *Client, x *Ctx, cmd *Command, args [][]byte, lock bool)
 		c.lastCmd = cmd.Name
 		c.mu.Unlock()
 	}
+}
+
+// recovered applies the panic policy to r, raised while running cmd. An
+// engine.Assertion is raised only before anything changed, so the command
+// is answered with an error and serving goes on. Anything else may have
+// left a structure half changed, and serving from it could corrupt or leak
+// every tenant's data: it is logged with its stack and the process stops,
+// as Redis does.
+func (s *Server) recovered(r any, cmd string) {
+	stack := string(debug.Stack())
+	if _, ok := r.(engine.Assertion); ok {
+		s.Stats.UnexpectedPanics.Add(1)
+		s.Log.Error("command refused by an engine assertion", "command", cmd, "panic", r, "stack", stack)
+		return
+	}
+	s.Log.Error("command panicked; stopping the server", "command", cmd, "panic", r, "stack", stack)
+	panic(r)
 }
 
 // lock takes the shard locks the table says cmd needs.

@@ -12,8 +12,11 @@ import (
 
 // FuzzCommands sends every row of the command table arguments the fuzzer
 // invents, through a real server over TCP: whatever the arguments, a
-// command answers (an error is fine), never panics (the dispatcher would
-// answer "internal error") and never drops the connection. The first byte
+// command answers (an error is fine) and never drops the connection. It
+// never panics: an engine assertion is answered "internal error", which
+// fails the input here, and any other panic stops the process (the panic
+// policy, dispatch.go), which the fuzzing engine reports as a crash with
+// the input that caused it. The first byte
 // of each line picks the row, so every command's parser gets explored
 // rather than only "unknown command"; the seeds are the isolation
 // examples, which cover every row with sensible arguments.

@@ -241,12 +241,9 @@ func cmdHStrlen(x *Ctx) {
 // content, so a large hash is written without the buffer growing (and
 // copying) again and again under the shard lock.
 func hashGrowReply(x *Ctx, n int, bytes int64) {
-	need := int(bytes) + n*16 + 32
-	if free := cap(x.W.Buf) - len(x.W.Buf); free < need {
-		buf := make([]byte, len(x.W.Buf), len(x.W.Buf)+need)
-		copy(buf, x.W.Buf)
-		x.W.Buf = buf
-	}
+	// Past the reply bound this turns the writer over instead, and the
+	// writes that follow cost nothing.
+	x.W.Reserve(int(bytes) + n*16 + 32)
 }
 
 // hashReplyAll writes every field, every value, or both (a map in RESP3).

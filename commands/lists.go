@@ -197,10 +197,8 @@ func listWriteElems(w *resp.Writer, l *engine.List, start, stop int) {
 			need += len(v) + 16
 		}
 	}
-	if free := cap(w.Buf) - len(w.Buf); free < need {
-		buf := make([]byte, len(w.Buf), len(w.Buf)+need)
-		copy(buf, w.Buf)
-		w.Buf = buf
+	if !w.Reserve(need) {
+		return // past the reply bound: the dispatcher replaces the reply
 	}
 	w.Array(stop - start + 1)
 	buf := w.Buf

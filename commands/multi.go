@@ -86,6 +86,7 @@ type watched struct {
 // it now refuse it (and doom the transaction, as Redis does); otherwise it
 // is kept for EXEC.
 func (s *Server) queue(c *Client, cmd *Command, args [][]byte, errText string) {
+	queueLimit, queueErr := s.multiQueueLimit(c)
 	switch {
 	case errText != "":
 		s.reject(c, cmd, errText)
@@ -103,8 +104,8 @@ func (s *Server) queue(c *Client, cmd *Command, args [][]byte, errText string) {
 		s.reject(c, cmd, errNotInMulti)
 	case cmd.Flags&FlagDenyOOM != 0 && s.overMaxMemory():
 		s.reject(c, cmd, errOOM)
-	case c.multi.bytes+argBytes(args) > s.Limits().MaxQueryBuf:
-		s.reject(c, cmd, errQueueTooBig)
+	case c.multi.bytes+argBytes(args) > queueLimit:
+		s.reject(c, cmd, queueErr)
 	default:
 		kept := make([][]byte, len(args))
 		for i, a := range args {

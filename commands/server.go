@@ -43,6 +43,7 @@ type Server struct {
 	lastSave  int64
 	ln        net.Listener
 	closing   atomic.Bool
+	connMu    sync.Mutex // orders registering connections against Close
 	done      chan struct{}
 	closeOnce sync.Once
 	wg        sync.WaitGroup
@@ -56,6 +57,10 @@ type Server struct {
 	heapBytes atomic.Int64
 	authLog   authLogLimiter
 	authz     authority // AUTH throttle, parked clients' key watch
+
+	transient transientBudget
+	// unauthed counts connections waiting to authenticate, for maxUnauth.
+	unauthed atomic.Int64
 
 	reportOnce   sync.Once
 	reportPrefix string
@@ -120,6 +125,7 @@ func NewServer(cfg Config, log *slog.Logger) *Server {
 		pacer:       newReadPacer(),
 		lastSave:    time.Now().Unix(),
 		done:        make(chan struct{}),
+		transient:   newTransientBudget(),
 	}
 	s.waits = newKeyWaits(s.Eng)
 	for i := 0; i < cfg.Databases; i++ {
@@ -209,15 +215,50 @@ func (s *Server) accept() error {
 			_ = nc.Close()
 			continue
 		}
+		// Connections that have not authenticated are capped below
+		// maxclients, so idle sockets cannot lock every tenant out; counted
+		// here, where accepting is sequential, so the cap is exact.
+		unauthed := s.authRequired()
+		if unauthed {
+			if s.unauthed.Load() >= int64(s.maxUnauth()) {
+				s.Stats.RejectedConns.Add(1)
+				_, _ = nc.Write([]byte(errMaxUnauth))
+				_ = nc.Close()
+				continue
+			}
+			s.unauthed.Add(1)
+		}
 		// Ids follow accept order, as Redis's do: assigned here, not in the
 		// connection's goroutine, where scheduling could reorder them.
 		id := s.nextID.Add(1)
+		// Close waits for every connection it let in: the wait group is
+		// only added to under connMu while Close has not begun.
+		s.connMu.Lock()
+		if s.closing.Load() {
+			s.connMu.Unlock()
+			_ = nc.Close()
+			return nil
+		}
 		s.wg.Add(1)
+		s.connMu.Unlock()
 		go func() {
 			defer s.wg.Done()
-			s.serveConn(nc, id)
+			s.serveConn(nc, id, unauthed)
 		}()
 	}
+}
+
+// register makes c known to Close: a connection registered after Close
+// killed the others would otherwise be waited for forever. It reports
+// false when the server is closing and c must end at once.
+func (s *Server) register(c *Client) bool {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	if s.closing.Load() {
+		return false
+	}
+	s.clients.Store(c.ID, c)
+	return true
 }
 
 // Addr is the listening address.
@@ -231,7 +272,9 @@ func (s *Server) Addr() net.Addr {
 // Close stops accepting, disconnects every client and stops the engine.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		s.connMu.Lock()
 		s.closing.Store(true)
+		s.connMu.Unlock()
 		if s.ln != nil {
 			_ = s.ln.Close()
 		}
@@ -270,10 +313,19 @@ func (s *Server) LastSave() int64 { return s.lastSave }
 
 const flushAbove = 64 << 10 // flush mid-pipeline once this much reply is pending
 
-func (s *Server) serveConn(nc net.Conn, id int64) {
+func (s *Server) serveConn(nc net.Conn, id int64, unauthed bool) {
 	c := s.newClient(nc)
 	c.ID = id
-	s.clients.Store(c.ID, c)
+	defer func() {
+		if unauthed {
+			s.unauthed.Add(-1)
+		}
+	}()
+	if !s.register(c) {
+		_ = nc.Close()
+		c.Tx.End()
+		return
+	}
 	s.Stats.Connections.Add(1)
 	defer func() {
 		c.flushTenant()
@@ -285,8 +337,8 @@ func (s *Server) serveConn(nc net.Conn, id int64) {
 		c.Tx.End()
 		_ = nc.Close()
 	}()
-	limits := s.Config()
-	c.rd.SetLimits(s.Limits())
+	c.rd.SetLimits(s.readerLimits(c))
+	deadline := false // a read deadline is set
 	for {
 		if c.warmLeft <= 0 && c.rd.Buffered() > 0 {
 			c.warmLeft = s.warm(c)
@@ -311,12 +363,22 @@ func (s *Server) serveConn(nc net.Conn, id int64) {
 			if c.closeAfterReply.Load() {
 				return
 			}
-			if cfg := s.Config(); cfg != limits {
-				limits = cfg
-				c.rd.SetLimits(s.Limits())
-			}
-			if t := limits.Timeout; t > 0 {
-				_ = nc.SetReadDeadline(time.Now().Add(time.Duration(t) * time.Second))
+			// AUTH, re-AUTH and a plan or setting changed live all take
+			// effect here, before more input is buffered.
+			c.rd.SetLimits(s.readerLimits(c))
+			cfg := s.Config()
+			switch {
+			case cfg.AuthTimeout > 0 && s.preAuth(c):
+				// From the connection's start, not per read: dripping bytes
+				// must not keep an unauthenticated socket.
+				_ = nc.SetReadDeadline(c.Created.Add(time.Duration(cfg.AuthTimeout) * time.Second))
+				deadline = true
+			case cfg.Timeout > 0:
+				_ = nc.SetReadDeadline(time.Now().Add(time.Duration(cfg.Timeout) * time.Second))
+				deadline = true
+			case deadline:
+				_ = nc.SetReadDeadline(time.Time{})
+				deadline = false
 			}
 			before := c.rd.Buffered()
 			t, yielded := s.pacer.beforeRead(&c.pacing)
@@ -337,6 +399,10 @@ func (s *Server) serveConn(nc net.Conn, id int64) {
 		}
 		c.warmLeft--
 		s.Exec(c, args)
+		if unauthed && c.Authed {
+			s.unauthed.Add(-1) // room for the next client to authenticate
+			unauthed = false
+		}
 		if c.blocked != nil && !s.waitBlocked(c) {
 			return
 		}
@@ -362,7 +428,6 @@ func (s *Server) preAuth(c *Client) bool {
 func (s *Server) newClient(nc net.Conn) *Client {
 	rw := newRawIO(nc)
 	c := &Client{
-		ID:      s.nextID.Add(1),
 		srv:     s,
 		nc:      nc,
 		out:     rw,

@@ -153,7 +153,7 @@ func setsGrow(x *Ctx, s *engine.Set, n int) {
 		return
 	}
 	avg := int(s.Size() / int64(s.Len()))
-	x.W.Buf = slices.Grow(x.W.Buf, min(n*(avg+8), setsMaxGrow))
+	x.W.Reserve(min(n*(avg+8), setsMaxGrow)) // past the reply bound, the writes that follow are dropped
 }
 
 const setsMaxGrow = 64 << 20

@@ -129,6 +129,14 @@ type sortItem struct {
 	hasKey bool
 }
 
+// sortItemCost is what SORT holds per element while it works: the item,
+// its copy in sorted order, and the record sorting it.
+const sortItemCost = 3 * int64(unsafe.Sizeof(sortItem{}))
+
+// sortBudgetAbove is the transient size below which a SORT does not touch
+// the shared budget.
+const sortBudgetAbove = 1 << 20
+
 func sortCommand(x *Ctx, readonly bool) {
 	o, ok := sortParse(x, readonly)
 	if !ok {
@@ -148,6 +156,15 @@ func sortCommand(x *Ctx, readonly bool) {
 		o.dontsort, o.alpha, o.hasBy = false, true, false
 	}
 	n := sortLen(en)
+	// The element buffers (loaded, sorted, and their sort keys) are
+	// transient memory; small sorts skip the shared budget.
+	if need := int64(n) * sortItemCost; need >= sortBudgetAbove {
+		release, ok := x.Transient(need)
+		if !ok {
+			return
+		}
+		defer release()
+	}
 	start, end := sortRange(n, o.offset, o.count)
 	var items []sortItem
 	ordered := en != nil && (en.Kind == engine.KindList || en.Kind == engine.KindZSet)
@@ -229,6 +246,9 @@ func sortReply(x *Ctx, o *sortOpts, items []sortItem) {
 	}
 	x.W.Array(len(items) * len(o.gets))
 	for _, it := range items {
+		if x.W.Over() {
+			break // past the reply bound: the dispatcher replaces the reply
+		}
 		for _, pat := range o.gets {
 			if v, found := sortLookup(x, o, pat, it.elem); found {
 				x.W.Bulk(v)

@@ -754,6 +754,12 @@ func cmdLCS(x *Ctx) {
 		x.Error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len")
 		return
 	}
+	// Concurrent LCSs must not sum past the server's transient budget.
+	release, ok := x.Transient(int64(cells * 4))
+	if !ok {
+		return
+	}
+	defer release()
 	// t[i*w+j] is the LCS length of a[:i] and b[:j].
 	w := len(b) + 1
 	t := make([]uint32, cells)

@@ -3,7 +3,6 @@ package commands
 import (
 	"math"
 	"math/rand/v2"
-	"slices"
 	"strconv"
 	"unsafe"
 
@@ -475,7 +474,7 @@ func (r zsetReply) reserve(z *engine.ZSet, n int) {
 	if r.scores {
 		per += 16
 	}
-	r.w.Buf = slices.Grow(r.w.Buf, int(per)*n)
+	r.w.Reserve(int(per) * n) // past the reply bound, the writes that follow are dropped
 }
 
 func (r zsetReply) begin(n int) {

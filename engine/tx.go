@@ -26,6 +26,9 @@ type Tx struct {
 	// MaxTTL, when positive, caps every expiry set through this transaction
 	// to Now+MaxTTL ms (a tenant plan's max_ttl_seconds). Reset by End.
 	MaxTTL int64
+	// changed is set once the transaction may have changed data: it wrote,
+	// or handed out an entry under a write lock. See Assertion.
+	changed bool
 	// sink keeps the compiler from dropping Warm's loads, whose only purpose
 	// is to bring lines into the cache. It is per Tx (per connection): a
 	// shared variable would be a data race between connections.
@@ -129,7 +132,7 @@ func (tx *Tx) Active() bool { return tx.n > 0 }
 // End releases every lock.
 func (tx *Tx) End() {
 	if tx.n == 0 {
-		tx.Now, tx.MaxTTL = 0, 0
+		tx.Now, tx.MaxTTL, tx.changed = 0, 0, false
 		return
 	}
 	if tx.all {
@@ -139,7 +142,7 @@ func (tx *Tx) End() {
 	} else {
 		tx.unlockSet()
 	}
-	tx.n, tx.all, tx.Now, tx.MaxTTL = 0, false, 0, 0
+	tx.n, tx.all, tx.Now, tx.MaxTTL, tx.changed = 0, false, 0, 0, false
 }
 
 // unlockSet releases the shards of the bitset and clears it.
@@ -158,6 +161,9 @@ func (tx *Tx) unlockSet() {
 // In returns a view of the same locks addressing another namespace (MOVE,
 // COPY ... DB). A key hashes to the same shard in every namespace.
 func (tx *Tx) In(ns *Namespace) *Tx {
+	if tx.write {
+		tx.changed = true // the view's changes are this transaction's
+	}
 	v := *tx
 	v.ns = ns
 	return &v
@@ -187,15 +193,19 @@ func (tx *Tx) locate(key []byte) (*shard, uint64) {
 	h := tx.e.hash(key)
 	i := tx.e.shardOf(h)
 	if !tx.holds(i) {
-		panic("engine: key outside the command's lock set")
+		tx.fail("engine: key outside the command's lock set")
+	}
+	if tx.write {
+		tx.changed = true // what is found may be changed by the caller
 	}
 	return &tx.e.shards[i], treeID(tx.ns.ID, h)
 }
 
 func (tx *Tx) mustWrite() {
 	if !tx.write {
-		panic("engine: write under a read lock")
+		tx.fail("engine: write under a read lock")
 	}
+	tx.changed = true
 }
 
 func (tx *Tx) live(en *Entry) bool { return en.exp == 0 || en.exp > tx.Now }
@@ -347,6 +357,9 @@ func (tx *Tx) Updated(key []byte, en *Entry) {
 // walk visits the namespace's chains in shard i from hash h on, in hash
 // order, until fn returns false.
 func (tx *Tx) walk(i int, h uint32, fn func(id uint64, head *Entry) bool) {
+	if tx.write {
+		tx.changed = true
+	}
 	ns := tx.ns.ID
 	tx.e.shards[i].items.Ascend(treeID(ns, h), func(id uint64, head *Entry) bool {
 		if uint32(id>>32) != ns {
@@ -409,7 +422,7 @@ func (tx *Tx) Scan(cursor uint64, count int, fn func(key []byte, en *Entry)) uin
 	from := uint32(cursor)
 	for i := tx.e.shardOf(from); i < len(tx.e.shards) && next == 0; i++ {
 		if !tx.holds(i) {
-			panic("engine: scan outside the command's lock set")
+			tx.fail("engine: scan outside the command's lock set")
 		}
 		tx.walk(i, from, func(id uint64, head *Entry) bool {
 			if visited >= count {
@@ -440,7 +453,7 @@ func (tx *Tx) RandomKey() []byte {
 	for n := 0; n <= len(tx.e.shards) && found == nil; n++ {
 		i := (first + n) % len(tx.e.shards)
 		if !tx.holds(i) {
-			panic("engine: random key outside the command's lock set")
+			tx.fail("engine: random key outside the command's lock set")
 		}
 		from := uint32(0)
 		if n == 0 {

@@ -25,6 +25,10 @@ const (
 	ProtoTooBigBulk      = protoPrefix + "too big bulk count string"
 	ProtoInvalidBulk     = protoPrefix + "invalid bulk length"
 	ProtoUnauthBulk      = protoPrefix + "unauthenticated bulk length"
+
+	// ErrPayloadTooBig closes a tenant's connection that announced a
+	// command far over its payload limit (Limits.PayloadLimit).
+	ErrPayloadTooBig = "QUOTA payload of at least %d bytes exceeds the limit of %d bytes"
 )
 
 // ProtocolError is a malformed or oversized request. The connection that

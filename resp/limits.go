@@ -20,7 +20,27 @@ type Limits struct {
 	// allows at most 10 arguments of at most 16 KB each.
 	PreAuthMaxArgs    int64
 	PreAuthMaxBulkLen int64
+	// WholeCommand makes MaxQueryBuf count every byte of the command being
+	// assembled, its finished arguments too, instead of Redis's count of the
+	// argument still arriving: a tenant's or an unauthenticated client's
+	// buffered input then has a bound of its own, whatever the arguments.
+	WholeCommand bool
+	// PayloadLimit, when positive, is a tenant's max_payload_bytes: a
+	// command announcing more than PayloadLimit+PayloadSlack bytes of
+	// arguments (after the command name) is refused from its headers,
+	// before the bytes are buffered. Smaller overshoots are read and
+	// refused by the dispatcher, which keeps the connection.
+	PayloadLimit int64
 }
+
+// PayloadSlack is how far past a tenant's payload limit a command is still
+// read whole so that it can be refused without closing the connection.
+const PayloadSlack = 64 << 10
+
+// PreAuthQueryBuf bounds the whole command an unauthenticated client may
+// have buffered: one argument of PreAuthMaxBulkLen plus its headers. AUTH
+// and HELLO need far less.
+const PreAuthQueryBuf = 16<<10 + 1<<10
 
 // DefaultLimits returns Redis's defaults.
 func DefaultLimits() Limits {

@@ -3,6 +3,7 @@ package resp
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 )
 
@@ -36,7 +37,10 @@ type Reader struct {
 	pos   int   // where parsing resumes
 	offs  []int // start, end pairs of the arguments parsed so far
 	need  int   // bytes from r that must be buffered before parsing can go on
-	args  [][]byte
+	// announced is the sum of the argument lengths announced so far,
+	// the command name's excepted, for Limits.PayloadLimit.
+	announced int64
+	args      [][]byte
 
 	aheadOffs []int // Ahead's own parse state, kept for its capacity
 	aheadArgs [][]byte
@@ -160,7 +164,7 @@ func (rd *Reader) multibulk(preAuth bool) ([][]byte, bool, error) {
 			rd.r += next
 			return nil, true, nil
 		}
-		rd.inCmd, rd.argc, rd.pos, rd.need = true, n, next, 0
+		rd.inCmd, rd.argc, rd.pos, rd.need, rd.announced = true, n, next, 0, 0
 		rd.offs = rd.offs[:0]
 	}
 	for int64(len(rd.offs)/2) < rd.argc {
@@ -182,10 +186,16 @@ func (rd *Reader) multibulk(preAuth bool) ([][]byte, bool, error) {
 		if preAuth && n > rd.lim.PreAuthMaxBulkLen {
 			return nil, false, &ProtocolError{ProtoUnauthBulk}
 		}
+		if p := rd.lim.PayloadLimit; p > 0 && len(rd.offs) > 0 && rd.announced+n > p+PayloadSlack {
+			return nil, false, &ProtocolError{fmt.Sprintf(ErrPayloadTooBig, rd.announced+n, p)}
+		}
 		end := next + int(n)
 		if rd.r+end+2 > rd.w {
 			rd.need = end + 2
 			return nil, false, nil
+		}
+		if len(rd.offs) > 0 {
+			rd.announced += n // the header is parsed again while its bytes arrive: count it once
 		}
 		rd.offs = append(rd.offs, next, end)
 		rd.pos = end + 2
@@ -233,7 +243,7 @@ func (rd *Reader) Fill() error {
 	}
 	pending := rd.w - rd.r
 	unparsed := pending
-	if rd.inCmd {
+	if rd.inCmd && !rd.lim.WholeCommand {
 		// Finished arguments count as the command's, like Redis's argv; only
 		// the argument still arriving counts against the query buffer.
 		unparsed -= rd.pos
@@ -253,6 +263,10 @@ func (rd *Reader) Fill() error {
 		size := max(2*len(rd.buf), initialBuf, pending+minRead)
 		if rd.need > pending {
 			size = min(size, max(rd.need, pending+minRead))
+		}
+		if rd.lim.WholeCommand {
+			// Nothing past the bound is ever kept, so no room is made for it.
+			size = min(size, max(int(min(rd.lim.MaxQueryBuf, 1<<40))+minRead, pending+minRead))
 		}
 		nb := make([]byte, size)
 		copy(nb, rd.buf[rd.r:rd.w])

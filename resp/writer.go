@@ -13,40 +13,146 @@ import (
 type Writer struct {
 	Buf   []byte
 	Proto int // 2 or 3
+
+	// A bound caps what one reply may take: past limit bytes from base,
+	// writes are dropped instead of appended, so an oversized reply costs
+	// at most the bound, never the gigabytes it asked for.
+	base  int
+	limit int
+	over  bool
 }
+
+// Bound caps the reply written from now on at limit bytes (0: no cap).
+// Errors are exempt: they are short and must be able to replace a reply
+// that did not fit.
+func (w *Writer) Bound(limit int64) {
+	w.base, w.limit, w.over = len(w.Buf), int(min(limit, int64(math.MaxInt))), false
+}
+
+// Unbound removes the cap.
+func (w *Writer) Unbound() { w.limit, w.over = 0, false }
+
+// Over reports whether a write was dropped, or bytes appended directly to
+// Buf went past the bound, since the bound was set or last cleared.
+func (w *Writer) Over() bool {
+	return w.over || (w.limit != 0 && len(w.Buf)-w.base > w.limit)
+}
+
+// ClearOver accepts writes again once the caller has truncated what did
+// not fit (an EXEC goes on with its next command).
+func (w *Writer) ClearOver() { w.over = false }
+
+// Limit is the current cap, 0 when there is none.
+func (w *Writer) Limit() int64 { return int64(w.limit) }
+
+// room reports whether n more bytes fit in the bound; the first write that
+// does not fit turns the writer over, and it drops everything after.
+func (w *Writer) room(n int) bool {
+	if w.over || len(w.Buf)-w.base+n > w.limit {
+		w.over = true
+		return false
+	}
+	if need := len(w.Buf) + n; need > cap(w.Buf) {
+		// Grow as append would, but never past the bound: doubling could
+		// otherwise reserve twice the bound for a reply that fills it.
+		nb := make([]byte, len(w.Buf), min(max(2*cap(w.Buf), need), w.base+w.limit+headerRoom))
+		copy(nb, w.Buf)
+		w.Buf = nb
+	}
+	return true
+}
+
+// Reserve makes room for n more bytes at once, for a handler that knows
+// its reply's size and appends to Buf itself. When they would pass the
+// bound it turns the writer over instead and reports false: the caller
+// should write no more.
+func (w *Writer) Reserve(n int) bool {
+	if w.limit != 0 && !w.room(n) {
+		return false
+	}
+	if cap(w.Buf)-len(w.Buf) < n {
+		buf := make([]byte, len(w.Buf), len(w.Buf)+n)
+		copy(buf, w.Buf)
+		w.Buf = buf
+	}
+	return true
+}
+
+// headerRoom is what a header or a small scalar reply may take.
+const headerRoom = 32
 
 // NewWriter returns a RESP2 writer.
 func NewWriter() *Writer { return &Writer{Proto: 2} }
 
-func (w *Writer) Reset() { w.Buf = w.Buf[:0] }
+func (w *Writer) Reset() { w.Buf, w.base = w.Buf[:0], 0 }
 
 func (w *Writer) Len() int { return len(w.Buf) }
 
 // Truncate drops replies written after n bytes (CLIENT REPLY OFF/SKIP).
-func (w *Writer) Truncate(n int) { w.Buf = w.Buf[:n] }
+func (w *Writer) Truncate(n int) { w.Buf, w.base = w.Buf[:n], min(w.base, n) }
 
-func (w *Writer) OK() { w.Buf = redcon.AppendOK(w.Buf) }
+func (w *Writer) OK() {
+	if w.limit != 0 && !w.room(headerRoom) {
+		return
+	}
+	w.Buf = redcon.AppendOK(w.Buf)
+}
 
 // Simple writes a status reply. s must not contain CR or LF.
-func (w *Writer) Simple(s string) { w.Buf = redcon.AppendString(w.Buf, s) }
+func (w *Writer) Simple(s string) {
+	if w.limit != 0 && !w.room(len(s)+headerRoom) {
+		return
+	}
+	w.Buf = redcon.AppendString(w.Buf, s)
+}
 
 // Error writes an error reply; msg carries its own code ("ERR ...", "WRONGTYPE ...").
-func (w *Writer) Error(msg string) { w.Buf = redcon.AppendError(w.Buf, msg) }
+func (w *Writer) Error(msg string) {
+	w.Buf = redcon.AppendError(w.Buf, msg)
+	if w.limit != 0 && len(w.Buf)-w.base > w.limit {
+		// Errors are exempt from the bound; the room they took is not
+		// given to the replies after them.
+		w.base = len(w.Buf) - w.limit
+	}
+}
 
-func (w *Writer) Int(n int64) { w.Buf = redcon.AppendInt(w.Buf, n) }
+func (w *Writer) Int(n int64) {
+	if w.limit != 0 && !w.room(headerRoom) {
+		return
+	}
+	w.Buf = redcon.AppendInt(w.Buf, n)
+}
 
-func (w *Writer) Bulk(b []byte) { w.Buf = redcon.AppendBulk(w.Buf, b) }
+func (w *Writer) Bulk(b []byte) {
+	if w.limit != 0 && !w.room(len(b)+headerRoom) {
+		return
+	}
+	w.Buf = redcon.AppendBulk(w.Buf, b)
+}
 
-func (w *Writer) BulkString(s string) { w.Buf = redcon.AppendBulkString(w.Buf, s) }
+func (w *Writer) BulkString(s string) {
+	if w.limit != 0 && !w.room(len(s)+headerRoom) {
+		return
+	}
+	w.Buf = redcon.AppendBulkString(w.Buf, s)
+}
 
 // BulkInt writes n as a bulk string (GET of a counter, INCRBYFLOAT results...).
 func (w *Writer) BulkInt(n int64) {
+	if w.limit != 0 && !w.room(headerRoom) {
+		return
+	}
+
 	var tmp [24]byte
 	w.Buf = redcon.AppendBulk(w.Buf, strconv.AppendInt(tmp[:0], n, 10))
 }
 
 // Null is the absent value: $-1 in RESP2, _ in RESP3.
 func (w *Writer) Null() {
+	if w.limit != 0 && !w.room(headerRoom) {
+		return
+	}
+
 	if w.Proto >= 3 {
 		w.Buf = append(w.Buf, '_', '\r', '\n')
 		return
@@ -56,6 +162,10 @@ func (w *Writer) Null() {
 
 // NullArray is the absent aggregate: *-1 in RESP2, _ in RESP3.
 func (w *Writer) NullArray() {
+	if w.limit != 0 && !w.room(headerRoom) {
+		return
+	}
+
 	if w.Proto >= 3 {
 		w.Buf = append(w.Buf, '_', '\r', '\n')
 		return
@@ -63,10 +173,19 @@ func (w *Writer) NullArray() {
 	w.Buf = append(w.Buf, '*', '-', '1', '\r', '\n')
 }
 
-func (w *Writer) Array(n int) { w.Buf = redcon.AppendArray(w.Buf, n) }
+func (w *Writer) Array(n int) {
+	if w.limit != 0 && !w.room(headerRoom) {
+		return
+	}
+	w.Buf = redcon.AppendArray(w.Buf, n)
+}
 
 // Map announces n key/value pairs: %n in RESP3, a flat array of 2n in RESP2.
 func (w *Writer) Map(n int) {
+	if w.limit != 0 && !w.room(headerRoom) {
+		return
+	}
+
 	if w.Proto >= 3 {
 		w.Buf = appendHeader(w.Buf, '%', n)
 		return
@@ -76,6 +195,10 @@ func (w *Writer) Map(n int) {
 
 // Set announces n members: ~n in RESP3, an array in RESP2.
 func (w *Writer) Set(n int) {
+	if w.limit != 0 && !w.room(headerRoom) {
+		return
+	}
+
 	if w.Proto >= 3 {
 		w.Buf = appendHeader(w.Buf, '~', n)
 		return
@@ -85,6 +208,10 @@ func (w *Writer) Set(n int) {
 
 // Push announces an out-of-band message: >n in RESP3, an array in RESP2.
 func (w *Writer) Push(n int) {
+	if w.limit != 0 && !w.room(headerRoom) {
+		return
+	}
+
 	if w.Proto >= 3 {
 		w.Buf = appendHeader(w.Buf, '>', n)
 		return
@@ -94,6 +221,10 @@ func (w *Writer) Push(n int) {
 
 // Bool is #t/#f in RESP3 and the integers 1/0 in RESP2, as Redis does.
 func (w *Writer) Bool(v bool) {
+	if w.limit != 0 && !w.room(headerRoom) {
+		return
+	}
+
 	if w.Proto >= 3 {
 		if v {
 			w.Buf = append(w.Buf, '#', 't', '\r', '\n')
@@ -111,6 +242,10 @@ func (w *Writer) Bool(v bool) {
 
 // Double is a RESP3 double, or in RESP2 the bulk string Redis would send.
 func (w *Writer) Double(f float64) {
+	if w.limit != 0 && !w.room(headerRoom) {
+		return
+	}
+
 	var tmp [32]byte
 	b := AppendFloat(tmp[:0], f)
 	if w.Proto >= 3 {
@@ -125,6 +260,10 @@ func (w *Writer) Double(f float64) {
 // Verbatim is a RESP3 verbatim string ("txt" format), a bulk string in RESP2.
 // Redis uses it for INFO, CLIENT INFO and CLIENT LIST.
 func (w *Writer) Verbatim(s string) {
+	if w.limit != 0 && !w.room(len(s)+headerRoom) {
+		return
+	}
+
 	if w.Proto >= 3 {
 		w.Buf = appendHeader(w.Buf, '=', len(s)+4)
 		w.Buf = append(w.Buf, "txt:"...)
@@ -136,7 +275,12 @@ func (w *Writer) Verbatim(s string) {
 }
 
 // Raw appends already encoded bytes.
-func (w *Writer) Raw(b []byte) { w.Buf = append(w.Buf, b...) }
+func (w *Writer) Raw(b []byte) {
+	if w.limit != 0 && !w.room(len(b)) {
+		return
+	}
+	w.Buf = append(w.Buf, b...)
+}
 
 func appendHeader(b []byte, c byte, n int) []byte {
 	b = append(b, c)

@@ -41,6 +41,12 @@ type serveCmd struct {
 	Maxmemory              size   `default:"0" env:"SYNAP_MAXMEMORY" help:"Refuse writes once the heap exceeds this (units: kb, mb, gb; 0: no limit)."`
 	Threads                int    `default:"0" env:"SYNAP_THREADS" help:"OS threads running Go code (GOMAXPROCS); 0: one fewer than the CPUs, at least 1."`
 
+	ClientOutputBufferLimit    string `default:"${client_output_buffer_limit}" env:"SYNAP_CLIENT_OUTPUT_BUFFER_LIMIT" help:"Redis's classes: normal <hard> <soft> <secs> ... A reply over the normal hard limit is replaced by an error (0: no limit)."`
+	TenantOutputBufferLimit    size   `default:"${tenant_output_buffer_limit}" env:"SYNAP_TENANT_OUTPUT_BUFFER_LIMIT" help:"Largest reply (and MULTI queue) of a tenant's connection in cluster mode (units: kb, mb, gb; at least 16kb)."`
+	TransientMemoryLimit       size   `default:"${transient_memory_limit}" env:"SYNAP_TRANSIENT_MEMORY_LIMIT" help:"Transient memory (LCS tables, SORT buffers) of all running commands together; a tenant may hold a quarter (at least 1mb)."`
+	AuthTimeout                int    `default:"${auth_timeout}" env:"SYNAP_AUTH_TIMEOUT" help:"Seconds a connection has to authenticate when a password or cluster mode requires it (0: no limit)."`
+	UnauthenticatedClientLimit int    `default:"0" env:"SYNAP_UNAUTHENTICATED_CLIENT_LIMIT" help:"Connections waiting to authenticate at once (0: half of maxclients; never all of them)."`
+
 	ClusterMode bool   `env:"SYNAP_CLUSTER_MODE" help:"Admit only holders of access keys, each bound to its tenant's keyspace."`
 	TenantsFile string `type:"path" env:"SYNAP_TENANTS_FILE" placeholder:"FILE" help:"Tenants and their access keys for cluster mode (YAML or JSON)."`
 	AdminKey    string `env:"SYNAP_ADMIN_KEY" placeholder:"KEY" help:"Operator key for server-wide commands in cluster mode (at least 16 bytes)."`
@@ -81,17 +87,21 @@ type cli struct {
 func defaultVars() kong.Vars {
 	d := commands.DefaultConfig()
 	return kong.Vars{
-		"version":                   "synap " + commands.Version,
-		"bind":                      d.Bind,
-		"port":                      strconv.Itoa(d.Port),
-		"databases":                 strconv.Itoa(d.Databases),
-		"shards":                    strconv.Itoa(d.Shards),
-		"maxclients":                strconv.Itoa(d.MaxClients),
-		"timeout":                   strconv.Itoa(d.Timeout),
-		"proto_max_bulk_len":        formatSize(d.ProtoMaxBulkLen),
-		"client_query_buffer_limit": formatSize(d.ClientQueryBufferLimit),
-		"loglevel":                  d.LogLevel,
-		"dev_service_key":           devServiceKey,
+		"version":                    "synap " + commands.Version,
+		"bind":                       d.Bind,
+		"port":                       strconv.Itoa(d.Port),
+		"databases":                  strconv.Itoa(d.Databases),
+		"shards":                     strconv.Itoa(d.Shards),
+		"maxclients":                 strconv.Itoa(d.MaxClients),
+		"timeout":                    strconv.Itoa(d.Timeout),
+		"proto_max_bulk_len":         formatSize(d.ProtoMaxBulkLen),
+		"client_query_buffer_limit":  formatSize(d.ClientQueryBufferLimit),
+		"loglevel":                   d.LogLevel,
+		"client_output_buffer_limit": d.OutputBufferLimits.String(),
+		"tenant_output_buffer_limit": formatSize(d.TenantOutputBufferLimit),
+		"transient_memory_limit":     formatSize(d.TransientMemoryLimit),
+		"auth_timeout":               strconv.Itoa(d.AuthTimeout),
+		"dev_service_key":            devServiceKey,
 	}
 }
 
@@ -295,6 +305,9 @@ func (s *serveCmd) config() (settings, error) {
 		{"threads", int64(s.Threads), 0, 4096, false},
 		{"proto-max-bulk-len", int64(s.ProtoMaxBulkLen), 1 << 20, math.MaxInt64, true},
 		{"client-query-buffer-limit", int64(s.ClientQueryBufferLimit), 1 << 20, math.MaxInt64, true},
+		{"transient-memory-limit", int64(s.TransientMemoryLimit), 1 << 20, math.MaxInt64, true},
+		{"auth-timeout", int64(s.AuthTimeout), 0, math.MaxInt32, false},
+		{"unauthenticated-client-limit", int64(s.UnauthenticatedClientLimit), 0, math.MaxInt32, false},
 	}
 	for _, c := range checks {
 		if c.v < c.lo || c.v > c.hi {
@@ -327,6 +340,13 @@ func (s *serveCmd) config() (settings, error) {
 	if err != nil {
 		return settings{}, err
 	}
+	if s.TenantOutputBufferLimit < 16<<10 {
+		return settings{}, fmt.Errorf("tenant-output-buffer-limit must be at least 16384 bytes (16kb), got %d", s.TenantOutputBufferLimit)
+	}
+	obl, err := commands.ParseOutputBufferLimits(s.ClientOutputBufferLimit)
+	if err != nil {
+		return settings{}, err
+	}
 	if s.ClusterMode {
 		if err := s.checkCluster(); err != nil {
 			return settings{}, err
@@ -341,21 +361,26 @@ func (s *serveCmd) config() (settings, error) {
 	}
 	return settings{
 		Config: commands.Config{
-			Bind:                   s.Bind,
-			Port:                   s.Port,
-			RequirePass:            s.Requirepass,
-			Databases:              s.Databases,
-			Shards:                 s.Shards,
-			MaxClients:             s.Maxclients,
-			Timeout:                s.Timeout,
-			ProtoMaxBulkLen:        int64(s.ProtoMaxBulkLen),
-			ClientQueryBufferLimit: int64(s.ClientQueryBufferLimit),
-			LogLevel:               strings.ToLower(level.String()),
-			Threads:                s.Threads,
-			MaxMemory:              int64(s.Maxmemory),
-			ClusterMode:            s.ClusterMode,
-			TenantsFile:            s.TenantsFile,
-			AdminKey:               s.AdminKey,
+			Bind:                    s.Bind,
+			Port:                    s.Port,
+			RequirePass:             s.Requirepass,
+			Databases:               s.Databases,
+			Shards:                  s.Shards,
+			MaxClients:              s.Maxclients,
+			Timeout:                 s.Timeout,
+			ProtoMaxBulkLen:         int64(s.ProtoMaxBulkLen),
+			ClientQueryBufferLimit:  int64(s.ClientQueryBufferLimit),
+			LogLevel:                strings.ToLower(level.String()),
+			Threads:                 s.Threads,
+			MaxMemory:               int64(s.Maxmemory),
+			OutputBufferLimits:      obl,
+			TenantOutputBufferLimit: int64(s.TenantOutputBufferLimit),
+			TransientMemoryLimit:    int64(s.TransientMemoryLimit),
+			AuthTimeout:             s.AuthTimeout,
+			MaxUnauthClients:        s.UnauthenticatedClientLimit,
+			ClusterMode:             s.ClusterMode,
+			TenantsFile:             s.TenantsFile,
+			AdminKey:                s.AdminKey,
 		},
 		HiveHub: hubSettings{
 			URL:            s.HivehubURL,
