@@ -122,7 +122,7 @@ func (tx *Tx) SetStringCap(key, val []byte, at int64, vcap int) *Entry {
 		en.key = string(key)
 	}
 	en.lru = tx.e.clock.Load()
-	en.size = int64(len(key)) + int64(len(val))
+	en.size = en.accounted(len(key))
 	tx.insert(sh, id, en, at)
 	return en
 }

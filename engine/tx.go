@@ -23,19 +23,19 @@ type Tx struct {
 	// as Redis does. The caller may set it before Begin (the dispatcher
 	// reuses the time it already read); otherwise Begin reads the clock.
 	Now int64
-	// MaxTTL, when positive, caps every expiry set through this transaction
-	// to Now+MaxTTL ms (a tenant plan's max_ttl_seconds). Reset by End.
-	MaxTTL int64
 	// sink keeps the compiler from dropping Warm's loads, whose only purpose
 	// is to bring lines into the cache. It is per Tx (per connection): a
 	// shared variable would be a data race between connections.
 	sink uint64
 }
 
-// capAt applies MaxTTL to an absolute expiry.
+// capAt applies the namespace's TTL cap to the expiry a write sets or
+// keeps: none (0) or one further out than the cap becomes the cap, so no
+// path that creates a key or sets, keeps or removes its TTL can leave it
+// living longer than the cap after that write.
 func (tx *Tx) capAt(at int64) int64 {
-	if tx.MaxTTL > 0 && at != 0 && at-tx.Now > tx.MaxTTL {
-		return tx.Now + tx.MaxTTL
+	if m := tx.ns.maxTTL.Load(); m > 0 && (at == 0 || at-tx.Now > m) {
+		return tx.Now + m
 	}
 	return at
 }
@@ -129,7 +129,7 @@ func (tx *Tx) Active() bool { return tx.n > 0 }
 // End releases every lock.
 func (tx *Tx) End() {
 	if tx.n == 0 {
-		tx.Now, tx.MaxTTL = 0, 0
+		tx.Now = 0
 		return
 	}
 	if tx.all {
@@ -139,7 +139,7 @@ func (tx *Tx) End() {
 	} else {
 		tx.unlockSet()
 	}
-	tx.n, tx.all, tx.Now, tx.MaxTTL = 0, false, 0, 0
+	tx.n, tx.all, tx.Now = 0, false, 0
 }
 
 // unlockSet releases the shards of the bitset and clears it.
@@ -251,7 +251,7 @@ func (tx *Tx) PutExpire(key []byte, en *Entry, at int64) *Entry {
 		// at the same entry, so an overwrite allocates nothing for the key.
 		oldSize := old.size
 		old.Kind, old.Str, old.Obj, old.lru, old.Raw = en.Kind, en.Str, en.Obj, en.lru, en.Raw
-		old.size = int64(len(key)) + old.valueSize()
+		old.size = old.accounted(len(key))
 		tx.ns.bytes.Add(old.size - oldSize)
 		tx.setExpire(sh, id, old, at)
 		tx.e.changed(tx.ns, key)
@@ -259,7 +259,7 @@ func (tx *Tx) PutExpire(key []byte, en *Entry, at int64) *Entry {
 	}
 	en.key = string(key)
 	en.exp = 0
-	en.size = int64(len(key)) + en.valueSize()
+	en.size = en.accounted(len(key))
 	tx.insert(sh, id, en, at)
 	return en
 }
@@ -268,12 +268,13 @@ func (tx *Tx) insert(sh *shard, id uint64, en *Entry, at int64) {
 	sh.insert(id, en)
 	tx.e.changed(tx.ns, unsafeBytes(en.key))
 	tx.ns.keys.Add(1)
-	tx.ns.bytes.Add(en.size)
 	if at != 0 {
 		en.exp = at
+		en.size += TTLCharge
 		sh.expires.Set(expItem{at, id, en})
 		tx.ns.expires.Add(1)
 	}
+	tx.ns.bytes.Add(en.size)
 }
 
 // Delete removes key; it reports whether a live value was removed.
@@ -325,6 +326,14 @@ func (tx *Tx) setExpire(sh *shard, id uint64, en *Entry, at int64) {
 		sh.expires.Delete(expItem{en.exp, id, en})
 		tx.ns.expires.Add(-1)
 	}
+	if (en.exp == 0) != (at == 0) {
+		d := int64(TTLCharge)
+		if at == 0 {
+			d = -d
+		}
+		en.size += d
+		tx.ns.bytes.Add(d)
+	}
 	en.exp = at
 	if at != 0 {
 		sh.expires.Set(expItem{at, id, en})
@@ -336,7 +345,7 @@ func (tx *Tx) setExpire(sh *shard, id uint64, en *Entry, at int64) {
 // waiting on the key (WATCH, blocked clients) that it changed.
 func (tx *Tx) Updated(key []byte, en *Entry) {
 	tx.e.changed(tx.ns, key)
-	size := int64(len(key)) + en.valueSize()
+	size := en.accounted(len(key))
 	if size == en.size {
 		return // the common overwrite of a same-size value: no shared counter to touch
 	}

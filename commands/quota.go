@@ -1,0 +1,205 @@
+package commands
+
+import (
+	"bytes"
+	"fmt"
+
+	"synap/engine"
+	"synap/tenant"
+)
+
+// A tenant's storage quota counts what the engine accounts (content bytes
+// plus a fixed charge per key and per element, see engine.KeyCharge), and
+// its key quota counts keys. Both are checked in three places:
+//
+//   - before the locks, from the arguments alone (overStorage): a write is
+//     refused once the tenant is at its limit, or when its arguments would
+//     take it past the limit, each argument counted at its bytes plus
+//     argCharge, the least an argument costs once stored;
+//   - under the command's locks, from the table's key positions
+//     (overKeyQuota): the keys the command would create, so a write to
+//     existing keys works at max_keys and a MSET of new keys past it is
+//     refused whole;
+//   - in the handlers that build a value the arguments do not show (STORE
+//     destinations, COPY, SETRANGE, SETBIT...), before it is stored
+//     (GrowthAllowed, StoreAllowed).
+
+// argCharge is the smallest charge one argument of a write turns into: a
+// list element (engine.ListElemCharge) takes one argument, a hash field
+// or a zset member two for twice that, a set member or a new key more.
+// So a command of many tiny arguments is held to the memory it will take.
+const argCharge = engine.ListElemCharge
+
+// overStorage is the quota check of a command that may grow data, before
+// its locks: storage used, and what the arguments alone would add.
+func overStorage(c *Client, l tenant.Limits, payload int64) string {
+	return storageExceeded(c.NS, l, payload)
+}
+
+// argsGrowth is what a write's arguments would add to the tenant's
+// storage, at the least: their bytes and argCharge each.
+func argsGrowth(args [][]byte) int64 {
+	n := int64(0)
+	for _, a := range args[1:] {
+		n += int64(len(a)) + argCharge
+	}
+	return n
+}
+
+func storageExceeded(ns *engine.Namespace, l tenant.Limits, add int64) string {
+	if lim := l.StorageBytes; lim > 0 {
+		if used := ns.Bytes(); used >= lim || used+add > lim {
+			return fmt.Sprintf("QUOTA storage quota exceeded: used %d of %d bytes", used, lim)
+		}
+	}
+	return ""
+}
+
+// applyTTLCap gives the tenant's keyspace its plan's TTL cap; the engine
+// applies it to every write that creates a key or sets, keeps or removes a
+// TTL (see Namespace.SetMaxTTL).
+func applyTTLCap(c *Client, t *tenant.Tenant) {
+	c.NS.SetMaxTTL(max(t.Limits().MaxTTLSeconds, 0) * 1000)
+}
+
+// GrowthAllowed refuses, with the storage quota's text, a write about to
+// add grow bytes that its arguments did not announce (SETRANGE or SETBIT
+// far out turns a few argument bytes into up to 512 MB), before anything
+// is allocated. It replies and returns false when refused.
+func (x *Ctx) GrowthAllowed(grow int64) bool {
+	t := x.C.T
+	if grow <= 0 || t == nil {
+		return true
+	}
+	if msg := storageExceeded(x.Tx.NS(), t.Limits(), grow); msg != "" {
+		t.Rejected(tenant.RejectQuota)
+		x.Error(msg)
+		return false
+	}
+	return true
+}
+
+// StoreAllowed is GrowthAllowed for a value about to replace key's (a
+// STORE destination, COPY): the growth is what the value will count less
+// what key counts now. The value must be complete: it is charged as it is.
+func (x *Ctx) StoreAllowed(tx *engine.Tx, key []byte, en *engine.Entry) bool {
+	if x.C.T == nil {
+		return true
+	}
+	return x.GrowthAllowed(tx.Growth(key, en))
+}
+
+// createRule says which of a command's keys it may create, for the key
+// quota. Most writes may create every key they name (SET, MSET, LPUSH...);
+// these name sources they only read or empty.
+type createRule uint8
+
+const (
+	createAll   createRule = iota
+	createFirst            // STORE commands: the destination comes first
+	createLast             // moves and copies: the destination comes last
+	// SORT and GEORADIUS: a destination only when STORE is given, and it
+	// is then the last key found.
+	createLastOfMany
+	createNone // needs the key to exist already (LPUSHX, LSET...)
+)
+
+var createRules = map[string]createRule{
+	"sunionstore": createFirst, "sinterstore": createFirst, "sdiffstore": createFirst,
+	"zunionstore": createFirst, "zinterstore": createFirst, "zdiffstore": createFirst,
+	"zrangestore": createFirst, "geosearchstore": createFirst, "pfmerge": createFirst,
+	"bitop": createFirst,
+	"copy":  createLast, "lmove": createLast, "rpoplpush": createLast, "smove": createLast,
+	"blmove": createLast, "brpoplpush": createLast, "rename": createLast, "renamenx": createLast,
+	"lpushx": createNone, "rpushx": createNone, "lset": createNone, "linsert": createNone, "pfdebug": createNone,
+	"sort": createLastOfMany, "georadius": createLastOfMany, "georadiusbymember": createLastOfMany,
+}
+
+// overQuota applies the quotas under the command's locks, where what
+// exists is known: it counts the distinct keys the command would create
+// (those of its table key positions the rule above allows that do not
+// exist now) and refuses the command whole when they do not fit the key
+// quota, or when its arguments and the new keys' charges do not fit the
+// storage quota. It replies and returns true when refused. EXEC's queued
+// commands pass here too, against what the transaction stored before them.
+func (x *Ctx) overQuota() bool {
+	c := x.C
+	if c.T == nil || x.Cmd.Flags&FlagDenyOOM == 0 || !x.Tx.Active() {
+		return false
+	}
+	l := c.T.Limits()
+	if l.MaxKeys <= 0 && l.StorageBytes <= 0 {
+		return false
+	}
+	idx := x.Cmd.KeyIndexes(c.keyIdx[:0], x.Args) // the lock's scratch, done with by now
+	c.keyIdx = idx
+	switch createRules[x.Cmd.Name] {
+	case createFirst:
+		idx = idx[:min(len(idx), 1)]
+	case createLast:
+		idx = idx[max(len(idx)-1, 0):]
+	case createNone:
+		idx = idx[:0]
+	case createLastOfMany:
+		if len(idx) < 2 {
+			idx = idx[:0]
+		} else {
+			idx = idx[len(idx)-1:]
+		}
+	}
+	created := x.newKeys(idx)
+	ns := x.Tx.NS()
+	msg := ""
+	if n := ns.Keys(); l.MaxKeys > 0 && created > 0 && n+created > l.MaxKeys {
+		msg = fmt.Sprintf("QUOTA key quota exceeded: %d of %d keys", n, l.MaxKeys)
+		if n < l.MaxKeys {
+			msg = fmt.Sprintf("QUOTA key quota exceeded: %d of %d keys, the command would create %d", n, l.MaxKeys, created)
+		}
+	} else {
+		per := int64(engine.KeyCharge)
+		if ns.MaxTTL() > 0 {
+			per += engine.TTLCharge
+		}
+		msg = storageExceeded(ns, l, argsGrowth(x.Args)+created*per)
+	}
+	if msg == "" {
+		return false
+	}
+	c.T.Rejected(tenant.RejectQuota)
+	x.Error(msg)
+	return true
+}
+
+// newKeys counts the distinct keys at the argument positions idx that do
+// not exist.
+func (x *Ctx) newKeys(idx []int) int64 {
+	n := int64(0)
+	if len(idx) <= 16 {
+		for j, i := range idx {
+			k := x.Args[i]
+			dup := false
+			for _, p := range idx[:j] {
+				if bytes.Equal(x.Args[p], k) {
+					dup = true
+					break
+				}
+			}
+			if !dup && !x.Tx.Exists(k) {
+				n++
+			}
+		}
+		return n
+	}
+	seen := make(map[string]struct{}, len(idx))
+	for _, i := range idx {
+		k := x.Args[i]
+		if _, dup := seen[string(k)]; dup {
+			continue
+		}
+		seen[string(k)] = struct{}{}
+		if !x.Tx.Exists(k) {
+			n++
+		}
+	}
+	return n
+}
