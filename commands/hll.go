@@ -549,6 +549,11 @@ func cmdPFMerge(x *Ctx) {
 		}
 	}
 	key := x.Args[1]
+	// A dense source makes the destination dense: up to 12 KB from a few
+	// bytes, checked before the destination is touched.
+	if dense && !x.StoreAllowed(x.Tx, key, hllDenseSize) {
+		return
+	}
 	en := x.Tx.Get(key)
 	var s []byte
 	if en == nil {

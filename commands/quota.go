@@ -13,35 +13,45 @@ import (
 // its key quota counts keys. Both are checked in three places:
 //
 //   - before the locks, from the arguments alone (overStorage): a write is
-//     refused once the tenant is at its limit, or when its arguments would
-//     take it past the limit, each argument counted at its bytes plus
-//     argCharge, the least an argument costs once stored;
+//     refused once the tenant is at its limit, or when its arguments' bytes
+//     would take it past the limit;
 //   - under the command's locks, from the table's key positions
-//     (overKeyQuota): the keys the command would create, so a write to
+//     (overQuota): the keys the command would create, so a write to
 //     existing keys works at max_keys and a MSET of new keys past it is
 //     refused whole;
 //   - in the handlers that build a value the arguments do not show (STORE
 //     destinations, COPY, SETRANGE, SETBIT...), before it is stored
 //     (GrowthAllowed, StoreAllowed).
 
-// argCharge is the smallest charge one argument of a write turns into: a
-// list element (engine.ListElemCharge) takes one argument, a hash field
-// or a zset member two for twice that, a set member or a new key more.
-// So a command of many tiny arguments is held to the memory it will take.
-const argCharge = engine.ListElemCharge
-
 // overStorage is the quota check of a command that may grow data, before
-// its locks: storage used, and what the arguments alone would add.
+// its locks: storage used, and what the arguments' bytes alone would add.
 func overStorage(c *Client, l tenant.Limits, payload int64) string {
 	return storageExceeded(c.NS, l, payload)
 }
 
+// elemArgCharge is, for the commands that add one element per argument or
+// per few arguments, the charge one argument after the key turns into
+// when its element is new: so a LPUSH of a million empty elements is held
+// to the 64 MB of charges it takes, not to its 0 bytes of content.
+var elemArgCharge = map[string]int64{
+	"lpush": engine.ListElemCharge, "rpush": engine.ListElemCharge,
+	"lpushx": engine.ListElemCharge, "rpushx": engine.ListElemCharge,
+	"sadd": engine.SetMemberCharge,
+	"hset": engine.HashFieldCharge / 2, "hmset": engine.HashFieldCharge / 2, // field value
+	"zadd":   engine.ZSetMemberCharge / 2, // score member
+	"geoadd": engine.ZSetMemberCharge / 3, // longitude latitude member
+}
+
 // argsGrowth is what a write's arguments would add to the tenant's
-// storage, at the least: their bytes and argCharge each.
-func argsGrowth(args [][]byte) int64 {
+// storage at most, its new keys aside: their bytes, and the charge of the
+// elements they add.
+func argsGrowth(cmd *Command, args [][]byte) int64 {
 	n := int64(0)
 	for _, a := range args[1:] {
-		n += int64(len(a)) + argCharge
+		n += int64(len(a))
+	}
+	if per := elemArgCharge[cmd.Name]; per > 0 && len(args) > 2 {
+		n += per * int64(len(args)-2)
 	}
 	return n
 }
@@ -79,14 +89,14 @@ func (x *Ctx) GrowthAllowed(grow int64) bool {
 	return true
 }
 
-// StoreAllowed is GrowthAllowed for a value about to replace key's (a
-// STORE destination, COPY): the growth is what the value will count less
-// what key counts now. The value must be complete: it is charged as it is.
-func (x *Ctx) StoreAllowed(tx *engine.Tx, key []byte, en *engine.Entry) bool {
+// StoreAllowed is GrowthAllowed for a value about to replace key's in tx
+// (a STORE destination, COPY): value is what it will account
+// (Entry.ValueSize), the growth that less what key accounts now.
+func (x *Ctx) StoreAllowed(tx *engine.Tx, key []byte, value int64) bool {
 	if x.C.T == nil {
 		return true
 	}
-	return x.GrowthAllowed(tx.Growth(key, en))
+	return x.GrowthAllowed(tx.Growth(key, value))
 }
 
 // createRule says which of a command's keys it may create, for the key
@@ -119,8 +129,8 @@ var createRules = map[string]createRule{
 // exists is known: it counts the distinct keys the command would create
 // (those of its table key positions the rule above allows that do not
 // exist now) and refuses the command whole when they do not fit the key
-// quota, or when its arguments and the new keys' charges do not fit the
-// storage quota. It replies and returns true when refused. EXEC's queued
+// quota, or when its arguments, the charges of the elements they add and
+// of the new keys do not fit the storage quota. It replies and returns true when refused. EXEC's queued
 // commands pass here too, against what the transaction stored before them.
 func (x *Ctx) overQuota() bool {
 	c := x.C
@@ -160,7 +170,7 @@ func (x *Ctx) overQuota() bool {
 		if ns.MaxTTL() > 0 {
 			per += engine.TTLCharge
 		}
-		msg = storageExceeded(ns, l, argsGrowth(x.Args)+created*per)
+		msg = storageExceeded(ns, l, argsGrowth(x.Cmd, x.Args)+created*per)
 	}
 	if msg == "" {
 		return false

@@ -491,7 +491,7 @@ func cmdSetRange(x *Ctx) {
 	if en != nil {
 		have = len(en.Str)
 	}
-	if !x.GrowthAllowed(int64(end - have)) {
+	if en == nil && !x.StoreAllowed(x.Tx, key, int64(end)) || !x.GrowthAllowed(int64(end-have)) {
 		return
 	}
 	if en == nil {
