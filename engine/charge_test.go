@@ -2,7 +2,10 @@ package engine
 
 import (
 	"fmt"
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -185,4 +188,67 @@ func TestChargesAccountEachType(t *testing.T) {
 		tx.Delete([]byte("z"))
 		want("all deleted", 0)
 	})
+}
+
+// BenchmarkStorageCharges measures the cases once each: what they
+// account against what they hold in live heap and what the process's RSS
+// grew by (RSS includes the collector's headroom and the garbage of
+// growing structures, up to GOGC% over the live heap).
+//
+//	go test -run '^$' -bench StorageCharges -benchtime 1x ./engine
+func BenchmarkStorageCharges(b *testing.B) {
+	e := New(256)
+	defer e.Close()
+	for _, tc := range []struct {
+		name  string
+		build func(tx *Tx)
+	}{
+		{"2M-empty-list-elements", func(tx *Tx) {
+			l := NewList()
+			for range 2_000_000 {
+				l.PushBack(nil)
+			}
+			tx.Put([]byte("l"), NewObject(KindList, l))
+		}},
+		{"1M-7-byte-set-members", func(tx *Tx) {
+			s := NewSet()
+			for i := range 1_000_000 {
+				s.Add(fmt.Appendf(nil, "m%d", 100000+i))
+			}
+			tx.Put([]byte("s"), NewObject(KindSet, s))
+		}},
+		{"1M-string-keys-8+8-bytes", func(tx *Tx) {
+			for i := range 1_000_000 {
+				k := fmt.Appendf(nil, "k%d", 1000000+i)
+				tx.SetString(k, k, 0)
+			}
+		}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				ns := e.Namespace(fmt.Sprintf("%s/%d", tc.name, i))
+				h0, r0 := liveHeap(), rss()
+				engineWrite(e, ns, tc.build)
+				h1, r1 := liveHeap(), rss()
+				b.ReportMetric(float64(ns.Bytes())/1e6, "accounted-MB")
+				b.ReportMetric(float64(h1-h0)/1e6, "heap-MB")
+				b.ReportMetric(float64(r1-r0)/1e6, "rss-MB")
+				engineWrite(e, ns, func(tx *Tx) { tx.Flush() })
+			}
+		})
+	}
+}
+
+// rss is the process's resident set in bytes (Linux; 0 elsewhere).
+func rss() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	n, _ := strconv.ParseInt(f[1], 10, 64)
+	return n * int64(os.Getpagesize())
 }
