@@ -252,3 +252,24 @@ func rss() int64 {
 	n, _ := strconv.ParseInt(f[1], 10, 64)
 	return n * int64(os.Getpagesize())
 }
+
+// Overwriting a string with a much shorter one does not keep the longer
+// buffer, which the quota (counting the length) would not see.
+func TestChargesOverwriteDropsLargeBuffer(t *testing.T) {
+	e := engineNew(t, 1)
+	ns := e.Namespace("o")
+	engineWrite(e, ns, func(tx *Tx) {
+		tx.SetString([]byte("k"), make([]byte, 1<<20), 0)
+		en := tx.SetString([]byte("k"), make([]byte, 1<<19+1), 0)
+		if c := cap(en.Str); c > (1<<19+1)*5/4+32 {
+			t.Errorf("a 512 KB value keeps a buffer of %d bytes", c)
+		}
+		en = tx.SetString([]byte("k"), make([]byte, 1<<19), 0)
+		if c := cap(en.Str); c != 1<<19+1 {
+			t.Errorf("a value of about the same size got a new buffer of %d bytes", c)
+		}
+	})
+	if got := ns.Bytes(); got != KeyCharge+1+1<<19 {
+		t.Errorf("accounted %d", got)
+	}
+}

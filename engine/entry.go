@@ -25,8 +25,9 @@ func (k Kind) String() string {
 	return "unknown"
 }
 
-// Object is a value of a non-string kind. Size is the bytes it accounts for
-// in its namespace's usage; it must be exact, since quotas are enforced on it.
+// Object is a value of a non-string kind. Size is the bytes of its content;
+// the namespace accounts that plus the charges per element (valueSize). It
+// must be exact, since quotas are enforced on it.
 type Object interface {
 	Size() int64
 	// Encoding is what OBJECT ENCODING reports.
