@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
@@ -169,6 +170,12 @@ func TestHostileQuotaMaxKeysCountsCreatedKeys(t *testing.T) {
 		{cmd: "MSET k6 a k11 b", want: "-QUOTA key quota exceeded: 9 of 10 keys, the command would create 2"},
 		{cmd: "COPY k5 k6", want: ":1"},
 		{cmd: "COPY k5 k11", want: "-QUOTA key quota exceeded: 10 of 10 keys"},
+		// SMOVE is not denyoom, yet creates its destination.
+		{cmd: "DEL k9", want: ":1"},
+		{cmd: "SADD k9 a b", want: ":2"},
+		{cmd: "SMOVE k9 k13 a", want: "-QUOTA key quota exceeded: 10 of 10 keys"},
+		{cmd: "SMOVE k9 k9 a", want: ":1"},
+		{cmd: "RENAME k9 k14", want: "+OK"}, // no key added
 		{cmd: "MULTI", want: "+OK"},
 		{cmd: "SET k12 v", want: "+QUEUED"},
 		{cmd: "SET k0 v", want: "+QUEUED"},
@@ -267,5 +274,69 @@ func TestHostileQuotaTTLCapCoversEveryPath(t *testing.T) {
 	}
 	if got := c.Do("TTL", "dst"); got != ":60" {
 		t.Errorf("TTL of a blocked BLMOVE's destination: %s, want :60", got)
+	}
+}
+
+// Random writes of every kind against a small quota: whatever is refused,
+// no command takes the tenant past its quota, and the accounting stays a
+// recount of what is stored.
+func TestHostileQuotaNoWriteOvershoots(t *testing.T) {
+	const limit = 30000
+	f, c, ns := quotaCarol(t, "storage_limit_bytes: "+strconv.Itoa(limit)+", max_keys: -1")
+	rng := rand.New(rand.NewPCG(3, 5))
+	key := func() string { return string(rune('a' + rng.IntN(6))) }
+	val := func() string { return strings.Repeat("v", rng.IntN(3)*rng.IntN(600)) }
+	many := func(per int, gen func() string) []string {
+		var out []string
+		for range rng.IntN(40) * rng.IntN(40) {
+			for range per {
+				out = append(out, gen())
+			}
+		}
+		return out
+	}
+	num := func() string { return strconv.Itoa(rng.IntN(1000)) }
+	cmds := []func() []string{
+		func() []string { return []string{"SET", key(), val()} },
+		func() []string { return []string{"APPEND", key(), val()} },
+		func() []string { return []string{"SETRANGE", key(), num(), val()} },
+		func() []string { return []string{"SETBIT", key(), strconv.Itoa(rng.IntN(300000)), "1"} },
+		func() []string { return []string{"INCRBYFLOAT", key(), "1e" + strconv.Itoa(rng.IntN(4000))} },
+		func() []string { return append([]string{"MSET"}, many(2, func() string { return key() })...) },
+		func() []string { return append([]string{"RPUSH", key()}, many(1, val)...) },
+		func() []string { return append([]string{"LPUSH", key(), ""}, many(1, func() string { return "" })...) },
+		func() []string { return []string{"LINSERT", key(), "BEFORE", "", val()} },
+		func() []string { return append([]string{"SADD", key(), num()}, many(1, num)...) },
+		func() []string { return append([]string{"HSET", key(), num(), val()}, many(2, num)...) },
+		func() []string { return []string{"HINCRBYFLOAT", key(), num(), "1e" + strconv.Itoa(rng.IntN(4000))} },
+		func() []string { return append([]string{"ZADD", key(), "1", num()}, many(2, num)...) },
+		func() []string { return []string{"ZINCRBY", key(), "1", num()} },
+		func() []string { return []string{"SUNIONSTORE", key(), key(), key()} },
+		func() []string { return []string{"ZUNIONSTORE", key(), "2", key(), key()} },
+		func() []string { return []string{"SORT", key(), "BY", "nosort", "GET", "#", "GET", "#", "STORE", key()} },
+		func() []string { return []string{"COPY", key(), key(), "REPLACE"} },
+		func() []string { return []string{"BITOP", "OR", key(), key(), key()} },
+		func() []string { return []string{"LMOVE", key(), key(), "LEFT", "RIGHT"} },
+		func() []string { return []string{"SMOVE", key(), key(), num()} },
+		func() []string { return []string{"DEL", key()} },
+	}
+	refused := 0
+	for step := range 3000 {
+		args := cmds[rng.IntN(len(cmds))]()
+		got := c.Do(args...)
+		if strings.HasPrefix(got, "-QUOTA") {
+			refused++
+		}
+		if used := ns.Bytes(); used > limit {
+			t.Fatalf("step %d: %s %s... took carol to %d bytes of %d: %s", step, args[0], args[1], used, limit, got)
+		}
+		if step%100 == 0 {
+			if keys, bytes, gotKeys, gotBytes := recount(f.srv, ns); keys != gotKeys || bytes != gotBytes {
+				t.Fatalf("step %d: tracked %d keys %d bytes, recount %d keys %d bytes", step, gotKeys, gotBytes, keys, bytes)
+			}
+		}
+	}
+	if refused < 100 {
+		t.Errorf("only %d writes refused: the quota was hardly reached", refused)
 	}
 }

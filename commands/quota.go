@@ -29,17 +29,25 @@ func overStorage(c *Client, l tenant.Limits, payload int64) string {
 	return storageExceeded(c.NS, l, payload)
 }
 
-// elemArgCharge is, for the commands that add one element per argument or
-// per few arguments, the charge one argument after the key turns into
-// when its element is new: so a LPUSH of a million empty elements is held
-// to the 64 MB of charges it takes, not to its 0 bytes of content.
-var elemArgCharge = map[string]int64{
-	"lpush": engine.ListElemCharge, "rpush": engine.ListElemCharge,
-	"lpushx": engine.ListElemCharge, "rpushx": engine.ListElemCharge,
-	"sadd": engine.SetMemberCharge,
-	"hset": engine.HashFieldCharge / 2, "hmset": engine.HashFieldCharge / 2, // field value
-	"zadd":   engine.ZSetMemberCharge / 2, // score member
-	"geoadd": engine.ZSetMemberCharge / 3, // longitude latitude member
+// growthRules say what a write adds beyond its arguments' bytes, for the
+// commands whose arguments do not show it: perArg is the charge one
+// argument after the key turns into when its element is new (so a LPUSH
+// of a million empty elements is held to the 64 MB of charges it takes,
+// not to its 0 bytes of content), fixed what a value may grow by whatever
+// the arguments (INCR turns "9" into "10").
+var growthRules = map[string]struct{ perArg, fixed int64 }{
+	"lpush": {perArg: engine.ListElemCharge}, "rpush": {perArg: engine.ListElemCharge},
+	"lpushx": {perArg: engine.ListElemCharge}, "rpushx": {perArg: engine.ListElemCharge},
+	"linsert": {fixed: engine.ListElemCharge},
+	"sadd":    {perArg: engine.SetMemberCharge},
+	"hset":    {perArg: engine.HashFieldCharge / 2}, "hmset": {perArg: engine.HashFieldCharge / 2}, // field value
+	"hsetnx":  {fixed: engine.HashFieldCharge},
+	"hincrby": {fixed: engine.HashFieldCharge + engine.MaxIntLen}, "hincrbyfloat": {fixed: engine.HashFieldCharge}, // the handler checks the number
+	"zadd":    {perArg: engine.ZSetMemberCharge / 2}, // score member
+	"zincrby": {fixed: engine.ZSetMemberCharge + 8},
+	"geoadd":  {perArg: engine.ZSetMemberCharge / 3}, // longitude latitude member
+	"incr":    {fixed: engine.MaxIntLen}, "decr": {fixed: engine.MaxIntLen},
+	"incrby": {fixed: engine.MaxIntLen}, "decrby": {fixed: engine.MaxIntLen},
 }
 
 // argsGrowth is what a write's arguments would add to the tenant's
@@ -50,10 +58,11 @@ func argsGrowth(cmd *Command, args [][]byte) int64 {
 	for _, a := range args[1:] {
 		n += int64(len(a))
 	}
-	if per := elemArgCharge[cmd.Name]; per > 0 && len(args) > 2 {
-		n += per * int64(len(args)-2)
+	r := growthRules[cmd.Name]
+	if r.perArg > 0 && len(args) > 2 {
+		n += r.perArg * int64(len(args)-2)
 	}
-	return n
+	return n + r.fixed
 }
 
 func storageExceeded(ns *engine.Namespace, l tenant.Limits, add int64) string {
@@ -100,8 +109,10 @@ func (x *Ctx) StoreAllowed(tx *engine.Tx, key []byte, value int64) bool {
 }
 
 // createRule says which of a command's keys it may create, for the key
-// quota. Most writes may create every key they name (SET, MSET, LPUSH...);
-// these name sources they only read or empty.
+// quota. Most writes (denyoom) may create every key they name (SET, MSET,
+// LPUSH...); these name sources they only read or empty. SMOVE is not
+// denyoom in Redis, yet may create its destination: its rule makes it
+// checked too. RENAME needs none: it never adds a key.
 type createRule uint8
 
 const (
@@ -120,9 +131,16 @@ var createRules = map[string]createRule{
 	"zrangestore": createFirst, "geosearchstore": createFirst, "pfmerge": createFirst,
 	"bitop": createFirst,
 	"copy":  createLast, "lmove": createLast, "rpoplpush": createLast, "smove": createLast,
-	"blmove": createLast, "brpoplpush": createLast, "rename": createLast, "renamenx": createLast,
+	"blmove": createLast, "brpoplpush": createLast,
 	"lpushx": createNone, "rpushx": createNone, "lset": createNone, "linsert": createNone, "pfdebug": createNone,
 	"sort": createLastOfMany, "georadius": createLastOfMany, "georadiusbymember": createLastOfMany,
+}
+
+// collectionCharge is the charge of a new key's collection, by the group of
+// the command that creates it (LPUSH makes a list...).
+var collectionCharge = map[string]int64{
+	"list": engine.ListCharge, "set": engine.SetCharge, "hash": engine.HashCharge,
+	"sorted-set": engine.ZSetCharge, "geo": engine.ZSetCharge,
 }
 
 // overQuota applies the quotas under the command's locks, where what
@@ -134,7 +152,11 @@ var createRules = map[string]createRule{
 // commands pass here too, against what the transaction stored before them.
 func (x *Ctx) overQuota() bool {
 	c := x.C
-	if c.T == nil || x.Cmd.Flags&FlagDenyOOM == 0 || !x.Tx.Active() {
+	if c.T == nil || !x.Tx.Active() {
+		return false
+	}
+	rule, ruled := createRules[x.Cmd.Name]
+	if x.Cmd.Flags&FlagDenyOOM == 0 && !ruled {
 		return false
 	}
 	l := c.T.Limits()
@@ -143,7 +165,7 @@ func (x *Ctx) overQuota() bool {
 	}
 	idx := x.Cmd.KeyIndexes(c.keyIdx[:0], x.Args) // the lock's scratch, done with by now
 	c.keyIdx = idx
-	switch createRules[x.Cmd.Name] {
+	switch rule {
 	case createFirst:
 		idx = idx[:min(len(idx), 1)]
 	case createLast:
@@ -166,7 +188,7 @@ func (x *Ctx) overQuota() bool {
 			msg = fmt.Sprintf("QUOTA key quota exceeded: %d of %d keys, the command would create %d", n, l.MaxKeys, created)
 		}
 	} else {
-		per := int64(engine.KeyCharge)
+		per := engine.KeyCharge + collectionCharge[x.Cmd.Group]
 		if ns.MaxTTL() > 0 {
 			per += engine.TTLCharge
 		}

@@ -253,7 +253,7 @@ func sortStoreResult(x *Ctx, o *sortOpts, items []sortItem) {
 	}
 	// Checked before the list copies the values: a few GET patterns over
 	// a long list can make the result many times the tenant's quota.
-	value := int64(len(vals)) * engine.ListElemCharge
+	value := engine.ListCharge + int64(len(vals))*engine.ListElemCharge
 	for _, v := range vals {
 		value += int64(len(v))
 	}

@@ -596,6 +596,14 @@ func cmdIncrByFloat(x *Ctx) {
 		return
 	}
 	text := strFormatLongDouble(sum)
+	// A few argument bytes can make a number of thousands of digits.
+	old := 0
+	if en != nil {
+		old = len(en.Str)
+	}
+	if !x.GrowthAllowed(int64(len(text) - old)) {
+		return
+	}
 	strPutNumber(x, key, en, text)
 	x.W.Bulk(text)
 }
