@@ -313,7 +313,9 @@ func TestHostileQuotaNoWriteOvershoots(t *testing.T) {
 		func() []string { return []string{"ZINCRBY", key(), "1", num()} },
 		func() []string { return []string{"SUNIONSTORE", key(), key(), key()} },
 		func() []string { return []string{"ZUNIONSTORE", key(), "2", key(), key()} },
-		func() []string { return []string{"SORT", key(), "BY", "nosort", "GET", "#", "GET", "#", "STORE", key()} },
+		func() []string {
+			return []string{"SORT", key(), "BY", "nosort", "GET", "#", "GET", "#", "STORE", key()}
+		},
 		func() []string { return []string{"COPY", key(), key(), "REPLACE"} },
 		func() []string { return []string{"BITOP", "OR", key(), key(), key()} },
 		func() []string { return []string{"LMOVE", key(), key(), "LEFT", "RIGHT"} },
