@@ -34,7 +34,7 @@ func TestChargesCoverHeap(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fills a few hundred MB of heap")
 	}
-	const n = 1<<15 + 1
+	const n = 1<<13 + 1
 	e := engineNew(t, 256)
 	for _, l := range []int{0, 1, 7, 8, 16, 17, 33, 49, 100, 128} {
 		ml := max(l, 6) // set, hash and zset members must be distinct
