@@ -148,11 +148,12 @@ var collectionCharge = map[string]int64{
 // (those of its table key positions the rule above allows that do not
 // exist now) and refuses the command whole when they do not fit the key
 // quota, or when its arguments, the charges of the elements they add and
-// of the new keys do not fit the storage quota. It replies and returns true when refused. EXEC's queued
-// commands pass here too, against what the transaction stored before them.
+// of the new keys do not fit the storage quota. It replies and returns
+// true when refused. EXEC's queued commands pass here too, against what
+// the transaction stored before them.
 func (x *Ctx) overQuota() bool {
 	c := x.C
-	if c.T == nil || !x.Tx.Active() {
+	if c.T == nil || x.Cmd.Flags&FlagWrite == 0 || !x.Tx.Active() {
 		return false
 	}
 	rule, ruled := createRules[x.Cmd.Name]
@@ -180,6 +181,9 @@ func (x *Ctx) overQuota() bool {
 		}
 	}
 	created := x.newKeys(idx)
+	if created == 0 && x.Cmd.Flags&FlagDenyOOM == 0 {
+		return false // SMOVE between existing sets works at the limit, as in Redis
+	}
 	ns := x.Tx.NS()
 	msg := ""
 	if n := ns.Keys(); l.MaxKeys > 0 && created > 0 && n+created > l.MaxKeys {
