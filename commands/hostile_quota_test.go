@@ -320,6 +320,8 @@ func TestHostileQuotaNoWriteOvershoots(t *testing.T) {
 		func() []string { return []string{"BITOP", "OR", key(), key(), key()} },
 		func() []string { return []string{"LMOVE", key(), key(), "LEFT", "RIGHT"} },
 		func() []string { return []string{"SMOVE", key(), key(), num()} },
+		func() []string { return append([]string{"PFADD", key()}, many(1, num)...) },
+		func() []string { return []string{"PFMERGE", key(), key()} },
 		func() []string { return []string{"DEL", key()} },
 	}
 	refused := 0
@@ -340,5 +342,55 @@ func TestHostileQuotaNoWriteOvershoots(t *testing.T) {
 	}
 	if refused < 100 {
 		t.Errorf("only %d writes refused: the quota was hardly reached", refused)
+	}
+}
+
+// A HyperLogLog turns dense (12 KB) from a few bytes of arguments, and is
+// changed in place: PFADD and PFMERGE check there is room for that first,
+// so a sparse value near its 3000-byte limit cannot take the tenant over.
+func TestHostileQuotaHLLTurningDense(t *testing.T) {
+	const limit = 20000
+	_, c, ns := quotaCarol(t, "storage_limit_bytes: "+strconv.Itoa(limit)+", max_keys: -1")
+	next := 0
+	add := func(n int) string {
+		args := []string{"PFADD", "h"}
+		for range n {
+			args = append(args, "e"+strconv.Itoa(next))
+			next++
+		}
+		return c.Do(args...)
+	}
+	strlen := func() int {
+		n, _ := strconv.Atoi(strings.TrimPrefix(c.Do("STRLEN", "h"), ":"))
+		return n
+	}
+	for strlen() < 2800 {
+		if got := add(20); !strings.HasPrefix(got, ":") {
+			t.Fatalf("filling the sparse value: %s", got)
+		}
+	}
+	if n := strlen(); n >= 3000 {
+		t.Fatalf("the value is dense already: %d bytes", n)
+	}
+	// Room for the sparse value to grow, not for it to turn dense.
+	pad := limit - 3000 - ns.Bytes() - (3 + engine.KeyCharge)
+	if got := c.Do("SET", "pad", strings.Repeat("x", int(pad))); got != "+OK" {
+		t.Fatal(got)
+	}
+	used := ns.Bytes()
+	want := fmt.Sprintf("-QUOTA storage quota exceeded: used %d of %d bytes", used, limit)
+	runSteps(t, c, []step{
+		{cmd: "PFADD h x y", want: want},
+		{cmd: "PFMERGE h pad2", want: want},
+		{cmd: "PFADD h2 a", want: want},
+	})
+	for range 200 {
+		add(10)
+		if ns.Bytes() > limit {
+			t.Fatalf("PFADD took carol to %d bytes of %d (the value is %d bytes)", ns.Bytes(), limit, strlen())
+		}
+	}
+	if n := strlen(); n >= 3000 || ns.Bytes() != used {
+		t.Errorf("the value is %d bytes, carol stores %d, want %d", n, ns.Bytes(), used)
 	}
 }
