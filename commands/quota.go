@@ -18,7 +18,8 @@ import (
 //   - under the command's locks, from the table's key positions
 //     (overQuota): the keys the command would create, so a write to
 //     existing keys works at max_keys and a MSET of new keys past it is
-//     refused whole;
+//     refused whole; and the arguments' bytes, the elements they add and
+//     the new keys, at their charges, against the storage quota;
 //   - in the handlers that build a value the arguments do not show (STORE
 //     destinations, COPY, SETRANGE, SETBIT...), before it is stored
 //     (GrowthAllowed, StoreAllowed).
@@ -78,8 +79,15 @@ func storageExceeded(ns *engine.Namespace, l tenant.Limits, add int64) string {
 // applies it to every write that creates a key or sets, keeps or removes a
 // TTL (see Namespace.SetMaxTTL).
 func applyTTLCap(c *Client, t *tenant.Tenant) {
-	c.NS.SetMaxTTL(max(t.Limits().MaxTTLSeconds, 0) * 1000)
+	m := t.Limits().MaxTTLSeconds
+	if m <= 0 || m > maxTTLCapSeconds {
+		m = 0 // none, or beyond any deadline a clock can add it to
+	}
+	c.NS.SetMaxTTL(m * 1000)
 }
+
+// maxTTLCapSeconds is about 34,000 years: a larger cap caps nothing.
+const maxTTLCapSeconds = 1 << 40
 
 // GrowthAllowed refuses, with the storage quota's text, a write about to
 // add grow bytes that its arguments did not announce (SETRANGE or SETBIT
