@@ -20,13 +20,26 @@ func recount(srv *Server, ns *engine.Namespace) (keys, bytes, trackedKeys, track
 	trackedKeys, trackedBytes = ns.Keys(), ns.Bytes()
 	tx.EachStored(func(k []byte, en *engine.Entry) bool {
 		keys++
-		bytes += int64(len(k))
+		bytes += int64(len(k)) + engine.KeyCharge
+		if en.ExpireAt() != 0 {
+			bytes += engine.TTLCharge
+		}
 		if en.Kind == engine.KindString {
 			bytes += int64(len(en.Str))
 		} else if en.Obj != nil {
 			// Size is a counter kept by every mutation; the recount walks
 			// the content, so a mutation that forgets to adjust it shows.
 			bytes += en.Obj.(interface{ ComputeSize() int64 }).ComputeSize()
+			switch o := en.Obj.(type) {
+			case *engine.List:
+				bytes += engine.ListCharge + int64(o.Len())*engine.ListElemCharge
+			case *engine.Set:
+				bytes += engine.SetCharge + int64(o.Len())*engine.SetMemberCharge
+			case *engine.Hash:
+				bytes += engine.HashCharge + int64(o.Len())*engine.HashFieldCharge
+			case *engine.ZSet:
+				bytes += engine.ZSetCharge + int64(o.Len())*engine.ZSetMemberCharge
+			}
 		}
 		return true
 	})

@@ -71,7 +71,7 @@ func bitWritable(x *Ctx, key []byte, size uint64) (en *engine.Entry, dirty, ok b
 		return nil, false, false
 	}
 	if en == nil {
-		if !x.GrowthAllowed(int64(len(key)) + int64(size)) {
+		if !x.StoreAllowed(x.Tx, key, int64(size)) {
 			return nil, false, false
 		}
 		return x.Tx.Put(key, &engine.Entry{Kind: engine.KindString, Str: make([]byte, size), Raw: true}), true, true
@@ -379,14 +379,7 @@ func cmdBitOp(x *Ctx) {
 		x.W.Int(0)
 		return
 	}
-	grow := int64(len(dest) + size)
-	if en := x.Tx.Get(dest); en != nil {
-		grow = int64(size) - int64(len(en.Str))
-		if en.Obj != nil {
-			grow = int64(size) - en.Obj.Size()
-		}
-	}
-	if !x.GrowthAllowed(grow) {
+	if !x.StoreAllowed(x.Tx, dest, int64(size)) {
 		return
 	}
 	res := make([]byte, size)

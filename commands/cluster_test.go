@@ -46,7 +46,7 @@ var clusterKeys = []clusterKey{
 var clusterLimits = map[string]string{
 	"alice": "{storage_limit_bytes: -1, monthly_operations_limit: -1, max_keys: -1, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1, max_payload_bytes: -1}",
 	"bob":   "{storage_limit_bytes: -1, monthly_operations_limit: -1, max_keys: -1, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1, max_payload_bytes: -1}",
-	"carol": "{storage_limit_bytes: 100, monthly_operations_limit: 40, max_keys: 3, rate_limit: {requests_per_second: 1, burst: 20}, max_connections: 2, max_payload_bytes: 60}",
+	"carol": "{storage_limit_bytes: 676, monthly_operations_limit: 40, max_keys: 3, rate_limit: {requests_per_second: 1, burst: 20}, max_connections: 2, max_payload_bytes: 60}",
 }
 
 func clusterSecret(id string) string { return id + "-secret" }
@@ -376,12 +376,13 @@ func TestClusterQuotasAndRateLimit(t *testing.T) {
 	f := startCluster(t)
 	c := f.as(t, "carol-rw")
 	runSteps(t, c, []step{
-		{cmd: "SET k1 " + strings.Repeat("a", 30), want: "+OK"}, // 32 bytes
-		{cmd: "SET k2 " + strings.Repeat("b", 30), want: "+OK"}, // 64
+		// Each key counts its bytes and a charge of 192.
+		{cmd: "SET k1 " + strings.Repeat("a", 30), want: "+OK"}, // 224 bytes
+		{cmd: "SET k2 " + strings.Repeat("b", 30), want: "+OK"}, // 448
 		// The payload alone would overshoot: refused before anything is stored.
-		{cmd: "SET k3 " + strings.Repeat("c", 40), want: "-QUOTA storage quota exceeded: used 64 of 100 bytes"},
-		{cmd: "SET k3 " + strings.Repeat("c", 30), want: "+OK"}, // 96
-		{cmd: "SET k4 xyzab", want: "-QUOTA storage quota exceeded: used 96 of 100 bytes"},
+		{cmd: "SET k3 " + strings.Repeat("c", 40), want: "-QUOTA storage quota exceeded: used 448 of 676 bytes"},
+		{cmd: "SET k3 " + strings.Repeat("c", 30), want: "+OK"}, // 672
+		{cmd: "SET k4 xyzab", want: "-QUOTA storage quota exceeded: used 672 of 676 bytes"},
 		// Reads and deletes keep working at the limit.
 		{cmd: "STRLEN k1", want: ":30"},
 		{cmd: "DEL k3", want: ":1"},
@@ -496,7 +497,7 @@ func TestClusterLimitsChangeLive(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		got := c.Do("SET", "b", "y")
-		if got == "-QUOTA storage quota exceeded: used 51 of 20 bytes" {
+		if got == "-QUOTA storage quota exceeded: used 243 of 20 bytes" { // 1+50 bytes and the key's 192
 			break
 		}
 		if got != "+OK" || time.Now().After(deadline) {
@@ -511,8 +512,8 @@ func TestClusterLimitsChangeLive(t *testing.T) {
 	}
 }
 
-// A plan's max_ttl_seconds caps every expiry a tenant sets; keys without a
-// TTL stay persistent.
+// A plan's max_ttl_seconds caps every expiry a tenant sets, and a key
+// written without one gets the cap (issue 10: none may outlive it).
 func TestClusterMaxTTLCapsExpiry(t *testing.T) {
 	old := clusterLimits["carol"]
 	t.Cleanup(func() { clusterLimits["carol"] = old })
@@ -535,13 +536,10 @@ func TestClusterMaxTTLCapsExpiry(t *testing.T) {
 		{cmd: "SET d v", want: "+OK"},
 		{cmd: "SET e v EX 10", want: "+OK"},
 	})
-	for _, k := range []string{"a", "b", "c"} {
+	for _, k := range []string{"a", "b", "c", "d"} {
 		if n := ttl(k); n < 58 || n > 60 {
 			t.Errorf("TTL %s = %d, want capped at 60", k, n)
 		}
-	}
-	if n := ttl("d"); n != -1 {
-		t.Errorf("a key without TTL got %d", n)
 	}
 	if n := ttl("e"); n < 8 || n > 10 {
 		t.Errorf("a TTL under the cap changed: %d", n)

@@ -125,7 +125,6 @@ func (s *Server) Exec(c *Client, args [][]byte) {
 		c.W.Bound(lim)
 		defer c.W.Unbound()
 	}
-	c.Tx.MaxTTL = 0 // set again below for a tenant whose plan caps TTLs
 	cmd, errText := s.Table.Resolve(args)
 	switch {
 	case c.multi != nil && (cmd == nil || cmd.Flags&FlagTxControl == 0):
@@ -177,10 +176,7 @@ func (s *Server) refusedByKey(c *Client, cmd *Command, args [][]byte) bool {
 		return true
 	}
 	if t := c.T; t != nil {
-		c.Tx.MaxTTL = 0
-		if m := t.Limits().MaxTTLSeconds; m > 0 {
-			c.Tx.MaxTTL = m * 1000
-		}
+		applyTTLCap(c, t)
 		if msg, why := overLimits(c, t, cmd, args); msg != "" {
 			t.Rejected(why)
 			s.reject(c, cmd, msg)
@@ -218,46 +214,6 @@ func overLimits(c *Client, t *tenant.Tenant, cmd *Command, args [][]byte) (strin
 		}
 	}
 	return "", 0
-}
-
-// overStorage is the quota check of a command that may grow data: storage
-// (what is used, and what the arguments alone would add) and key count.
-func overStorage(c *Client, l tenant.Limits, payload int64) string {
-	if msg := storageExceeded(c.NS, l, payload); msg != "" {
-		return msg
-	}
-	if lim := l.MaxKeys; lim > 0 {
-		if n := c.NS.Keys(); n >= lim {
-			return fmt.Sprintf("QUOTA key quota exceeded: %d of %d keys", n, lim)
-		}
-	}
-	return ""
-}
-
-func storageExceeded(ns *engine.Namespace, l tenant.Limits, add int64) string {
-	if lim := l.StorageBytes; lim > 0 {
-		if used := ns.Bytes(); used >= lim || used+add > lim {
-			return fmt.Sprintf("QUOTA storage quota exceeded: used %d of %d bytes", used, lim)
-		}
-	}
-	return ""
-}
-
-// GrowthAllowed refuses, with the storage quota's text, a write about to
-// add grow bytes that its arguments did not announce (SETRANGE or SETBIT
-// far out turns a few argument bytes into up to 512 MB), before anything
-// is allocated. It replies and returns false when refused.
-func (x *Ctx) GrowthAllowed(grow int64) bool {
-	t := x.C.T
-	if grow <= 0 || t == nil {
-		return true
-	}
-	if msg := storageExceeded(x.Tx.NS(), t.Limits(), grow); msg != "" {
-		t.Rejected(tenant.RejectQuota)
-		x.Error(msg)
-		return false
-	}
-	return true
 }
 
 const errOOM = "OOM command not allowed when used memory > 'maxmemory'."
@@ -341,6 +297,9 @@ func (s *Server) call(c *Client, x *Ctx, cmd *Command, args [][]byte, lock bool)
 		}()
 		if lock {
 			s.lock(c, cmd, args)
+		}
+		if x.overQuota() {
+			return
 		}
 		cmd.Run(x)
 		if c.W.Over() {

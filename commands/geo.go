@@ -652,7 +652,11 @@ func geoStore(x *Ctx, q geoQuery, hits []geoHit) {
 		}
 		z.Set([]byte(hits[i].member), score)
 	}
-	x.Tx.Put(q.store, engine.NewObject(engine.KindZSet, z))
+	en := engine.NewObject(engine.KindZSet, z)
+	if !x.StoreAllowed(x.Tx, q.store, en.ValueSize()) {
+		return
+	}
+	x.Tx.Put(q.store, en)
 	x.W.Int(int64(len(hits)))
 }
 

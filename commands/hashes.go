@@ -330,7 +330,8 @@ func cmdHIncrByFloat(x *Ctx) {
 		return
 	}
 	cur := new(big.Float).SetPrec(64)
-	if s, found := h.Get(field); found {
+	s, found := h.Get(field)
+	if found {
 		if cur, ok = strLongDouble(engine.View(s)); !ok {
 			x.Error(errHashNotFloat)
 			return
@@ -346,6 +347,10 @@ func cmdHIncrByFloat(x *Ctx) {
 		return
 	}
 	text := strFormatLongDouble(sum)
+	// A few argument bytes can make a number of thousands of digits.
+	if !x.GrowthAllowed(int64(len(text) - len(s))) {
+		return
+	}
 	h.Set(field, text)
 	hashStore(x, key, en, h)
 	x.W.Bulk(text)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"synap/engine"
 	"synap/hivehub"
 	"synap/resp/resptest"
 )
@@ -87,8 +88,8 @@ func TestHiveHubClusterEndToEnd(t *testing.T) {
 	srv.ReportUsage(ctx, client) // nothing new: no second report
 	u := fake.Usage("alice")
 	want := srv.Tenants.Get("alice").Ops(time.Now())
-	if u.Reports != 1 || u.Operations != want || u.StorageBytes != 2 {
-		t.Fatalf("usage at HiveHub %+v, want 1 report of %d operations and 2 bytes", u, want)
+	if u.Reports != 1 || u.Operations != want || u.StorageBytes != 2+engine.KeyCharge {
+		t.Fatalf("usage at HiveHub %+v, want 1 report of %d operations and %d bytes", u, want, 2+engine.KeyCharge)
 	}
 }
 

@@ -409,6 +409,9 @@ func cmdCopy(x *Ctx) {
 		x.W.Int(0)
 		return
 	}
+	if !x.StoreAllowed(dst, to, en.ValueSize()) {
+		return
+	}
 	dst.PutExpire(to, en.Clone(), en.ExpireAt())
 	x.W.Int(1)
 }

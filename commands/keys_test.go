@@ -222,7 +222,7 @@ func TestKeysRename(t *testing.T) {
 	})
 	if srv != nil {
 		ns := srv.DBs[0]
-		if ns.Keys() != 1 || ns.Bytes() != int64(len("fresh")+len("a-longer-value")) || ns.Expires() != 0 {
+		if ns.Keys() != 1 || ns.Bytes() != engine.KeyCharge+int64(len("fresh")+len("a-longer-value")) || ns.Expires() != 0 {
 			t.Errorf("after renames: %d keys, %d bytes, %d expires", ns.Keys(), ns.Bytes(), ns.Expires())
 		}
 	}
@@ -568,10 +568,10 @@ func TestKeysOtherKinds(t *testing.T) {
 	if h3 == h4 {
 		t.Error("COPY shared the value instead of cloning it")
 	}
-	if got, want := srv.DBs[0].Bytes(), int64(len("h")+len("v")+len("h3")+2); got != want {
+	if got, want := srv.DBs[0].Bytes(), 2*engine.KeyCharge+int64(len("h")+len("v")+len("h3")+2); got != want {
 		t.Errorf("db 0 accounts %d bytes, want %d", got, want)
 	}
-	if got, want := srv.DBs[4].Bytes(), int64(len("h")+2); got != want {
+	if got, want := srv.DBs[4].Bytes(), engine.KeyCharge+int64(len("h")+2); got != want {
 		t.Errorf("db 4 accounts %d bytes, want %d", got, want)
 	}
 }

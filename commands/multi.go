@@ -235,9 +235,6 @@ func cmdExec(x *Ctx) {
 	l := tenant.Limits{}
 	if c.T != nil {
 		l = c.T.Limits()
-		if l.MaxTTLSeconds > 0 {
-			c.Tx.MaxTTL = l.MaxTTLSeconds * 1000
-		}
 	}
 	x.W.Array(len(m.queue))
 	c.inExec = true

@@ -141,7 +141,11 @@ func setsStore(x *Ctx, dst []byte, s *engine.Set) {
 		x.W.Int(0)
 		return
 	}
-	x.Tx.Put(dst, engine.NewObject(engine.KindSet, s))
+	en := engine.NewObject(engine.KindSet, s)
+	if !x.StoreAllowed(x.Tx, dst, en.ValueSize()) {
+		return
+	}
+	x.Tx.Put(dst, en)
 	x.W.Int(int64(s.Len()))
 }
 

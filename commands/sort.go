@@ -272,8 +272,16 @@ func sortStoreResult(x *Ctx, o *sortOpts, items []sortItem) {
 			vals = append(vals, v)
 		}
 	}
+	// Checked before the list copies the values: a few GET patterns over
+	// a long list can make the result many times the tenant's quota.
+	value := engine.ListCharge + int64(len(vals))*engine.ListElemCharge
+	for _, v := range vals {
+		value += int64(len(v))
+	}
 	if len(vals) == 0 {
 		x.Tx.Delete(o.store)
+	} else if !x.StoreAllowed(x.Tx, o.store, value) {
+		return
 	} else {
 		x.Tx.Put(o.store, engine.NewObject(engine.KindList, engine.NewListOf(vals)))
 	}

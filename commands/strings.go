@@ -496,7 +496,7 @@ func cmdSetRange(x *Ctx) {
 	if en != nil {
 		have = len(en.Str)
 	}
-	if !x.GrowthAllowed(int64(end - have)) {
+	if en == nil && !x.StoreAllowed(x.Tx, key, int64(end)) || !x.GrowthAllowed(int64(end-have)) {
 		return
 	}
 	if en == nil {
@@ -601,6 +601,14 @@ func cmdIncrByFloat(x *Ctx) {
 		return
 	}
 	text := strFormatLongDouble(sum)
+	// A few argument bytes can make a number of thousands of digits.
+	old := 0
+	if en != nil {
+		old = len(en.Str)
+	}
+	if !x.GrowthAllowed(int64(len(text) - old)) {
+		return
+	}
 	strPutNumber(x, key, en, text)
 	x.W.Bulk(text)
 }

@@ -681,7 +681,7 @@ func TestStringsAccounting(t *testing.T) {
 		if got := c.Do("GET", k); got != strconv.Quote(v) {
 			t.Errorf("GET %s: %s, want %q", k, got, v)
 		}
-		sum += int64(len(k) + len(v))
+		sum += int64(len(k)+len(v)) + engine.KeyCharge
 	}
 	db := srv.DBs[0]
 	if db.Bytes() != sum || db.Keys() != int64(len(want)) {

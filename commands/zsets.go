@@ -443,13 +443,19 @@ func zsetSaved(x *Ctx, key []byte, en *engine.Entry, z *engine.ZSet) {
 }
 
 // zsetStore replaces dst with z, or deletes dst when z is empty, as the
-// STORE commands do whatever dst held.
-func zsetStore(x *Ctx, dst []byte, z *engine.ZSet) {
+// STORE commands do whatever dst held. It returns false, having replied,
+// when the result does not fit the tenant's storage quota.
+func zsetStore(x *Ctx, dst []byte, z *engine.ZSet) bool {
 	if z == nil || z.Len() == 0 {
 		x.Tx.Delete(dst)
-		return
+		return true
 	}
-	x.Tx.Put(dst, engine.NewObject(engine.KindZSet, z))
+	en := engine.NewObject(engine.KindZSet, z)
+	if !x.StoreAllowed(x.Tx, dst, en.ValueSize()) {
+		return false
+	}
+	x.Tx.Put(dst, en)
+	return true
 }
 
 // zsetReply writes members with or without scores. With scores, RESP2
@@ -985,8 +991,9 @@ func zrangeRun(x *Ctx, q zrangeReq) {
 				return true
 			})
 		}
-		zsetStore(x, q.dst, out)
-		x.W.Int(int64(hi - lo))
+		if zsetStore(x, q.dst, out) {
+			x.W.Int(int64(hi - lo))
+		}
 		return
 	}
 	r := newZsetReply(x.W, q.scores)
@@ -1561,7 +1568,9 @@ func zsetOpCmd(x *Ctx, op int, store bool) {
 		if out != nil {
 			out.Compact()
 		}
-		zsetStore(x, a.dst, out)
+		if !zsetStore(x, a.dst, out) {
+			return
+		}
 		if out == nil {
 			x.W.Int(0)
 		} else {

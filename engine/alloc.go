@@ -105,7 +105,10 @@ func (tx *Tx) SetStringCap(key, val []byte, at int64, vcap int) *Entry {
 	at = tx.capAt(at)
 	sh, id := tx.locate(key)
 	if old := sh.find(id, key); old != nil {
-		if old.Kind == KindString && cap(old.Str) >= len(val) && cap(old.Str) <= 2*len(val)+32 {
+		// A string counts its length in the quota, so a buffer much larger
+		// than the new value is not kept: at most a quarter more, which
+		// the allocator's own rounding of a fresh buffer may cost too.
+		if old.Kind == KindString && cap(old.Str) >= len(val) && cap(old.Str) <= len(val)+len(val)/4+32 {
 			old.Str = append(old.Str[:0], val...)
 		} else {
 			old.Str = append(make([]byte, 0, len(val)), val...)
@@ -122,7 +125,7 @@ func (tx *Tx) SetStringCap(key, val []byte, at int64, vcap int) *Entry {
 		en.key = string(key)
 	}
 	en.lru = tx.e.clock.Load()
-	en.size = int64(len(key)) + int64(len(val))
+	en.size = en.accounted(len(key))
 	tx.insert(sh, id, en, at)
 	return en
 }

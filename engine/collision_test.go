@@ -47,7 +47,10 @@ func TestEngineHashCollisions(t *testing.T) {
 			if en == nil || string(en.Str) != v {
 				t.Fatalf("%s: got %v, want %q", k, en, v)
 			}
-			bytes += int64(len(k) + len(v))
+			bytes += int64(len(k)+len(v)) + KeyCharge
+			if en.ExpireAt() != 0 {
+				bytes += TTLCharge
+			}
 		}
 		var seen []string
 		for cur := uint64(0); ; {

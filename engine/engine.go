@@ -109,7 +109,23 @@ type Namespace struct {
 	keys    atomic.Int64
 	bytes   atomic.Int64
 	expires atomic.Int64
+	// maxTTL, when positive, is the longest a key may live after a write
+	// that creates it or sets, keeps or removes its TTL, in ms (a tenant
+	// plan's max_ttl_seconds).
+	maxTTL atomic.Int64
 }
+
+// SetMaxTTL sets the namespace's TTL cap in ms (0: none). It is called
+// for every command of a tenant, so it writes the shared word only when
+// the plan changed.
+func (ns *Namespace) SetMaxTTL(ms int64) {
+	if ns.maxTTL.Load() != ms {
+		ns.maxTTL.Store(ms)
+	}
+}
+
+// MaxTTL is the namespace's TTL cap in ms, 0 when there is none.
+func (ns *Namespace) MaxTTL() int64 { return ns.maxTTL.Load() }
 
 // Keys is the number of keys, including expired ones not yet reclaimed (as Redis counts).
 func (ns *Namespace) Keys() int64 { return ns.keys.Load() }

@@ -43,6 +43,12 @@ func engineRead(e *Engine, ns *Namespace, fn func(tx *Tx)) {
 
 type engineCounts struct{ keys, bytes, expires int64 }
 
+// Each key counts its charge, and a TTL its own, beside its bytes.
+const (
+	kc = KeyCharge
+	tc = TTLCharge
+)
+
 // engineWant checks ns's counters against the expected values and against a
 // recount from the trees themselves, expired but unreclaimed keys included.
 func engineWant(t *testing.T, e *Engine, ns *Namespace, want engineCounts) {
@@ -63,7 +69,7 @@ func engineWant(t *testing.T, e *Engine, ns *Namespace, want engineCounts) {
 						t.Errorf("key %q is chained under id %x, its own is %x", en.key, id, got)
 					}
 					tree.keys++
-					tree.bytes += int64(len(en.key)) + en.valueSize()
+					tree.bytes += en.accounted(len(en.key))
 					if en.exp != 0 {
 						withTTL++
 					}
@@ -106,8 +112,8 @@ func TestEngineAccountingAcrossNamespaces(t *testing.T) {
 		tx.Put([]byte("obj"), NewObject(KindHash, &engineFake{100}))
 		tx.In(b).Put([]byte("k1"), NewString([]byte("0123456789"))) // 2+10
 	})
-	engineWant(t, e, a, engineCounts{3, 7 + 3 + 103, 1})
-	engineWant(t, e, b, engineCounts{1, 12, 0})
+	engineWant(t, e, a, engineCounts{3, 3*kc + tc + 7 + 3 + 103, 1})
+	engineWant(t, e, b, engineCounts{1, kc + 12, 0})
 	engineWant(t, e, c, engineCounts{})
 
 	engineWrite(e, a, func(tx *Tx) {
@@ -121,7 +127,7 @@ func TestEngineAccountingAcrossNamespaces(t *testing.T) {
 			t.Error("Delete of a missing key reported a removal")
 		}
 	})
-	engineWant(t, e, a, engineCounts{3, 14 + 4 + 43, 1})
+	engineWant(t, e, a, engineCounts{3, 3*kc + tc + 14 + 4 + 43, 1})
 
 	engineWrite(e, a, func(tx *Tx) {
 		if !tx.Delete([]byte("k2")) {
@@ -131,8 +137,8 @@ func TestEngineAccountingAcrossNamespaces(t *testing.T) {
 		tx.SetExpire([]byte("k1"), en, 0)
 		tx.In(c).PutExpire([]byte("c1"), NewString([]byte("v")), far)
 	})
-	engineWant(t, e, a, engineCounts{2, 4 + 43, 0})
-	engineWant(t, e, c, engineCounts{1, 3, 1})
+	engineWant(t, e, a, engineCounts{2, 2*kc + 4 + 43, 0})
+	engineWant(t, e, c, engineCounts{1, kc + tc + 3, 1})
 
 	engineWrite(e, a, func(tx *Tx) {
 		if n := tx.Flush(); n != 2 {
@@ -140,15 +146,15 @@ func TestEngineAccountingAcrossNamespaces(t *testing.T) {
 		}
 	})
 	engineWant(t, e, a, engineCounts{})
-	engineWant(t, e, b, engineCounts{1, 12, 0})
-	engineWant(t, e, c, engineCounts{1, 3, 1})
+	engineWant(t, e, b, engineCounts{1, kc + 12, 0})
+	engineWant(t, e, c, engineCounts{1, kc + tc + 3, 1})
 
 	engineWrite(e, c, func(tx *Tx) {
 		en := tx.Get([]byte("c1"))
 		tx.SetExpire([]byte("c1"), en, tx.Now-1) // a time in the past deletes
 	})
 	engineWant(t, e, c, engineCounts{})
-	engineWant(t, e, b, engineCounts{1, 12, 0})
+	engineWant(t, e, b, engineCounts{1, kc + 12, 0})
 }
 
 func TestEngineLazyExpiry(t *testing.T) {
@@ -160,7 +166,7 @@ func TestEngineLazyExpiry(t *testing.T) {
 		tx.PutExpire([]byte("v"), NewString([]byte("1")), at)
 		tx.Put([]byte("p"), NewString([]byte("2")))
 	})
-	engineWant(t, e, ns, engineCounts{2, 4, 1})
+	engineWant(t, e, ns, engineCounts{2, 2*kc + tc + 4, 1})
 
 	// A read lock may not remove anything: the key is hidden but still counted.
 	engineRead(e, ns, func(tx *Tx) {
@@ -174,7 +180,7 @@ func TestEngineLazyExpiry(t *testing.T) {
 			t.Errorf("Each saw %q, want only the live key", seen)
 		}
 	})
-	engineWant(t, e, ns, engineCounts{2, 4, 1})
+	engineWant(t, e, ns, engineCounts{2, 2*kc + tc + 4, 1})
 
 	engineWrite(e, ns, func(tx *Tx) {
 		tx.Now = at - 1
@@ -182,7 +188,7 @@ func TestEngineLazyExpiry(t *testing.T) {
 			t.Error("key gone a millisecond before its deadline")
 		}
 	})
-	engineWant(t, e, ns, engineCounts{2, 4, 1})
+	engineWant(t, e, ns, engineCounts{2, 2*kc + tc + 4, 1})
 
 	engineWrite(e, ns, func(tx *Tx) {
 		tx.Now = at
@@ -190,7 +196,7 @@ func TestEngineLazyExpiry(t *testing.T) {
 			t.Error("expired key visible under a write lock")
 		}
 	})
-	engineWant(t, e, ns, engineCounts{1, 2, 0})
+	engineWant(t, e, ns, engineCounts{1, kc + 2, 0})
 	if n := e.ExpiredKeys(); n != 1 {
 		t.Errorf("ExpiredKeys = %d, want 1", n)
 	}
@@ -211,7 +217,7 @@ func TestEngineLazyExpiry(t *testing.T) {
 			t.Errorf("overwritten key: %+v, want a persistent live value", en)
 		}
 	})
-	engineWant(t, e, ns, engineCounts{2, 2 + 4, 0})
+	engineWant(t, e, ns, engineCounts{2, 2*kc + 2 + 4, 0})
 	if n := e.ExpiredKeys(); n != 2 {
 		t.Errorf("ExpiredKeys = %d, want 2", n)
 	}
@@ -230,11 +236,11 @@ func TestEngineReclaimExpired(t *testing.T) {
 		tx.In(other).PutExpire([]byte("y"), NewString([]byte("v")), past)
 		tx.In(other).Put([]byte("z"), NewString([]byte("v")))
 	})
-	engineWant(t, e, ns, engineCounts{n + 1, n*8 + 6, n + 1})
+	engineWant(t, e, ns, engineCounts{n + 1, (n+1)*(kc+tc) + n*8 + 6, n + 1})
 
 	e.ReclaimExpired()
-	engineWant(t, e, ns, engineCounts{1, 6, 1})
-	engineWant(t, e, other, engineCounts{1, 2, 0})
+	engineWant(t, e, ns, engineCounts{1, kc + tc + 6, 1})
+	engineWant(t, e, other, engineCounts{1, kc + 2, 0})
 	if got := e.ExpiredKeys(); got != n+1 {
 		t.Errorf("ExpiredKeys = %d, want %d", got, n+1)
 	}
@@ -260,7 +266,7 @@ func TestEngineActiveExpiryCycle(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	engineWant(t, e, ns, engineCounts{1, 5, 0})
+	engineWant(t, e, ns, engineCounts{1, kc + 5, 0})
 	if got := e.ExpiredKeys(); got != n {
 		t.Errorf("ExpiredKeys = %d, want %d", got, n)
 	}

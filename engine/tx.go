@@ -23,9 +23,6 @@ type Tx struct {
 	// as Redis does. The caller may set it before Begin (the dispatcher
 	// reuses the time it already read); otherwise Begin reads the clock.
 	Now int64
-	// MaxTTL, when positive, caps every expiry set through this transaction
-	// to Now+MaxTTL ms (a tenant plan's max_ttl_seconds). Reset by End.
-	MaxTTL int64
 	// changed is set once the transaction may have changed data: it wrote,
 	// or handed out an entry under a write lock. See Assertion.
 	changed bool
@@ -35,10 +32,13 @@ type Tx struct {
 	sink uint64
 }
 
-// capAt applies MaxTTL to an absolute expiry.
+// capAt applies the namespace's TTL cap to the expiry a write sets or
+// keeps: none (0) or one further out than the cap becomes the cap, so no
+// path that creates a key or sets, keeps or removes its TTL can leave it
+// living longer than the cap after that write.
 func (tx *Tx) capAt(at int64) int64 {
-	if tx.MaxTTL > 0 && at != 0 && at-tx.Now > tx.MaxTTL {
-		return tx.Now + tx.MaxTTL
+	if m := tx.ns.maxTTL.Load(); m > 0 && (at == 0 || at-tx.Now > m) {
+		return tx.Now + m
 	}
 	return at
 }
@@ -132,7 +132,7 @@ func (tx *Tx) Active() bool { return tx.n > 0 }
 // End releases every lock.
 func (tx *Tx) End() {
 	if tx.n == 0 {
-		tx.Now, tx.MaxTTL, tx.changed = 0, 0, false
+		tx.Now, tx.changed = 0, false
 		return
 	}
 	if tx.all {
@@ -142,7 +142,7 @@ func (tx *Tx) End() {
 	} else {
 		tx.unlockSet()
 	}
-	tx.n, tx.all, tx.Now, tx.MaxTTL, tx.changed = 0, false, 0, 0, false
+	tx.n, tx.all, tx.Now, tx.changed = 0, false, 0, false
 }
 
 // unlockSet releases the shards of the bitset and clears it.
@@ -261,7 +261,7 @@ func (tx *Tx) PutExpire(key []byte, en *Entry, at int64) *Entry {
 		// at the same entry, so an overwrite allocates nothing for the key.
 		oldSize := old.size
 		old.Kind, old.Str, old.Obj, old.lru, old.Raw = en.Kind, en.Str, en.Obj, en.lru, en.Raw
-		old.size = int64(len(key)) + old.valueSize()
+		old.size = old.accounted(len(key))
 		tx.ns.bytes.Add(old.size - oldSize)
 		tx.setExpire(sh, id, old, at)
 		tx.e.changed(tx.ns, key)
@@ -269,7 +269,7 @@ func (tx *Tx) PutExpire(key []byte, en *Entry, at int64) *Entry {
 	}
 	en.key = string(key)
 	en.exp = 0
-	en.size = int64(len(key)) + en.valueSize()
+	en.size = en.accounted(len(key))
 	tx.insert(sh, id, en, at)
 	return en
 }
@@ -278,12 +278,13 @@ func (tx *Tx) insert(sh *shard, id uint64, en *Entry, at int64) {
 	sh.insert(id, en)
 	tx.e.changed(tx.ns, unsafeBytes(en.key))
 	tx.ns.keys.Add(1)
-	tx.ns.bytes.Add(en.size)
 	if at != 0 {
 		en.exp = at
+		en.size += TTLCharge
 		sh.expires.Set(expItem{at, id, en})
 		tx.ns.expires.Add(1)
 	}
+	tx.ns.bytes.Add(en.size)
 }
 
 // Delete removes key; it reports whether a live value was removed.
@@ -335,6 +336,14 @@ func (tx *Tx) setExpire(sh *shard, id uint64, en *Entry, at int64) {
 		sh.expires.Delete(expItem{en.exp, id, en})
 		tx.ns.expires.Add(-1)
 	}
+	if (en.exp == 0) != (at == 0) {
+		d := int64(TTLCharge)
+		if at == 0 {
+			d = -d
+		}
+		en.size += d
+		tx.ns.bytes.Add(d)
+	}
 	en.exp = at
 	if at != 0 {
 		sh.expires.Set(expItem{at, id, en})
@@ -346,7 +355,7 @@ func (tx *Tx) setExpire(sh *shard, id uint64, en *Entry, at int64) {
 // waiting on the key (WATCH, blocked clients) that it changed.
 func (tx *Tx) Updated(key []byte, en *Entry) {
 	tx.e.changed(tx.ns, key)
-	size := int64(len(key)) + en.valueSize()
+	size := en.accounted(len(key))
 	if size == en.size {
 		return // the common overwrite of a same-size value: no shared counter to touch
 	}

@@ -234,8 +234,9 @@ func TestCLIClusterModeWithHiveHub(t *testing.T) {
 				t.Fatalf("exit status %d after %s, want 0; log:\n%s", code, stop, log.all())
 			}
 			// Operations and storage bytes: tenant0 ran AUTH, SET and GET
-			// and stores "greeting" and "hello"; tenant1 AUTH, GET and PING.
-			for user, want := range map[string]string{"tenant0": "3 13", "tenant1": "3 0"} {
+			// and stores "greeting" and "hello" (13 bytes and the key's
+			// charge of 192); tenant1 AUTH, GET and PING.
+			for user, want := range map[string]string{"tenant0": "3 205", "tenant1": "3 0"} {
 				code, body := hubCall(t, "GET", url+"/api/v1/synap/users/"+user+"/quota", serviceKey, "")
 				q := hubJSON(t, body)
 				if got := fmtUsage(q); code != http.StatusOK || got != want {
