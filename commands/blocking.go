@@ -210,6 +210,12 @@ func (s *Server) serveWaiter(tx *engine.Tx, w *waiter, ready []byte) bool {
 					served = true
 				}
 			}()
+			// A served BLMOVE creates its destination like LMOVE does: the
+			// key and storage quotas apply as they would have unblocked.
+			if x.overQuota() {
+				served = true
+				return
+			}
 			served = w.serve(x)
 		}()
 		if served {

@@ -394,3 +394,30 @@ func TestHostileQuotaHLLTurningDense(t *testing.T) {
 		t.Errorf("the value is %d bytes, carol stores %d, want %d", n, ns.Bytes(), used)
 	}
 }
+
+// A blocked BLMOVE served later creates its destination as LMOVE would,
+// so the key quota applies to it when it is served: parked waiters must
+// not each add a key past max_keys. The refused waiter gets the quota
+// error and the pushed elements stay where they were.
+func TestHostileQuotaServedBlockedMoveCountsKeys(t *testing.T) {
+	f, c, ns := quotaCarol(t, "storage_limit_bytes: -1, max_keys: 2")
+	b := f.as(t, "carol-rw")
+	if err := b.Send(string(resptest.Encode("BLMOVE", "src", "dst", "LEFT", "LEFT", "0"))); err != nil {
+		t.Fatal(err)
+	}
+	blockingAwait(t, f.as(t, "operator"), 1)
+	runSteps(t, c, []step{
+		{cmd: "SET a 1", want: "+OK"},
+		{cmd: "RPUSH src x y", want: ":2"},
+	})
+	if got := b.Read(); got != "-QUOTA key quota exceeded: 2 of 2 keys" {
+		t.Fatalf("served BLMOVE past max_keys: %s", got)
+	}
+	runSteps(t, c, []step{
+		{cmd: "LRANGE src 0 -1", want: `["x" "y"]`},
+		{cmd: "EXISTS dst", want: ":0"},
+	})
+	if n := ns.Keys(); n != 2 {
+		t.Errorf("carol has %d keys, want 2", n)
+	}
+}
