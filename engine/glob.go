@@ -1,67 +1,103 @@
 package engine
 
 // Match reports whether s matches the glob pattern with Redis's rules
-// (stringmatchlen): * ? [abc] [^a-z] [a-] and \ escapes. The work is bounded
-// so a hostile pattern like "*a*a*a*a*b" cannot stall the server.
+// (stringmatchlen): * ? [abc] [^a-z] [a-] and \ escapes, down to its quirks
+// (an unterminated class ends at the pattern's end, "[a-]" is a range up to
+// ']', an escape inside a class ignores nocase, the empty string matches only
+// the empty pattern).
+//
+// Redis backtracks recursively; a hostile pattern such as "*a*a*a*a*b" then
+// costs exponential time, and a step budget would make long keys miss. Here
+// the pattern is first read into tokens (a class becomes a 256-bit set), then
+// matched with the iterative star algorithm: on a mismatch only the most
+// recent star is retried one byte further on. A match found after an earlier
+// star can always be shifted to start at the latest star, so the earlier ones
+// never need retrying, and the work is at most len(pattern)*len(s) steps for
+// any input: the cost of a walk is bounded by its keys' bytes, not by the
+// pattern's shape.
 func Match(pattern, s []byte, nocase bool) bool {
-	budget := 1 << 20
-	return match(pattern, s, nocase, &budget)
-}
-
-func lower(c byte) byte {
-	if c >= 'A' && c <= 'Z' {
-		return c + 32
+	if len(s) == 0 {
+		// Redis's loop runs only while both have bytes left.
+		return len(pattern) == 0
 	}
-	return c
+	return CompileGlob(pattern, nocase).Match(s)
 }
 
-func match(p, s []byte, nocase bool, budget *int) bool {
-	for len(p) > 0 {
-		*budget--
-		if *budget < 0 {
-			return false
+// Glob is a pattern read once, to match many strings (KEYS, SCAN MATCH).
+type Glob struct {
+	toks   []globToken
+	empty  bool
+	nocase bool
+}
+
+// CompileGlob reads pattern for Match's rules.
+func CompileGlob(pattern []byte, nocase bool) *Glob {
+	return &Glob{toks: compileGlob(nil, pattern, nocase), empty: len(pattern) == 0, nocase: nocase}
+}
+
+// Match reports whether s matches the pattern, in at most
+// len(pattern)*len(s) steps.
+func (g *Glob) Match(s []byte) bool {
+	if len(s) == 0 {
+		return g.empty
+	}
+	return matchTokens(g.toks, s, g.nocase)
+}
+
+type globKind uint8
+
+const (
+	globByte  globKind = iota // one literal byte
+	globAny                   // ?
+	globStar                  // one or more consecutive *
+	globClass                 // [...]
+)
+
+type globToken struct {
+	kind globKind
+	c    byte      // globByte: the byte (lowered when nocase)
+	set  [4]uint64 // globClass: the bytes that match, negation applied
+}
+
+func (t *globToken) matches(c byte, nocase bool) bool {
+	switch t.kind {
+	case globAny:
+		return true
+	case globByte:
+		if nocase {
+			c = lower(c)
 		}
+		return c == t.c
+	case globClass:
+		return t.set[c>>6]&(1<<(c&63)) != 0
+	}
+	return false
+}
+
+// compileGlob reads pattern as stringmatchlen does. A class's meaning does
+// not depend on the string it is matched against, so it is evaluated once
+// for every byte value, with stringmatchlen's own comparisons.
+func compileGlob(toks []globToken, p []byte, nocase bool) []globToken {
+	for len(p) > 0 {
 		switch p[0] {
 		case '*':
 			for len(p) > 1 && p[1] == '*' {
 				p = p[1:]
 			}
-			if len(p) == 1 {
-				return true
-			}
-			for i := 0; i <= len(s); i++ {
-				if match(p[1:], s[i:], nocase, budget) {
-					return true
-				}
-				if *budget < 0 {
-					return false
-				}
-			}
-			return false
+			toks = append(toks, globToken{kind: globStar})
 		case '?':
-			if len(s) == 0 {
-				return false
-			}
-			s = s[1:]
+			toks = append(toks, globToken{kind: globAny})
 		case '[':
-			if len(s) == 0 {
-				return false
-			}
+			var set [4]uint64
 			p = p[1:]
 			not := len(p) > 0 && p[0] == '^'
 			if not {
 				p = p[1:]
 			}
-			matched := false
-			for {
-				if len(p) == 0 {
-					break // unterminated class: Redis treats the end as the close
-				}
+			for len(p) > 0 {
 				if p[0] == '\\' && len(p) >= 2 {
 					p = p[1:]
-					if eqc(p[0], s[0], nocase) {
-						matched = true
-					}
+					set[p[0]>>6] |= 1 << (p[0] & 63) // exact, even with nocase
 				} else if p[0] == ']' {
 					break
 				} else if len(p) >= 3 && p[1] == '-' {
@@ -69,28 +105,38 @@ func match(p, s []byte, nocase bool, budget *int) bool {
 					if start > end {
 						start, end = end, start
 					}
-					c := s[0]
 					if nocase {
-						start, end, c = lower(start), lower(end), lower(c)
+						start, end = lower(start), lower(end)
 					}
-					if c >= start && c <= end {
-						matched = true
+					for c := 0; c < 256; c++ {
+						lc := byte(c)
+						if nocase {
+							lc = lower(lc)
+						}
+						if lc >= start && lc <= end {
+							set[c>>6] |= 1 << (c & 63)
+						}
 					}
 					p = p[2:]
-				} else if eqc(p[0], s[0], nocase) {
-					matched = true
+				} else {
+					for c := 0; c < 256; c++ {
+						if byte(c) == p[0] || nocase && lower(byte(c)) == lower(p[0]) {
+							set[c>>6] |= 1 << (c & 63)
+						}
+					}
 				}
 				p = p[1:]
 			}
+			// p is at the closing ']' or empty: an unterminated class
+			// ends with the pattern.
 			if not {
-				matched = !matched
+				for i := range set {
+					set[i] = ^set[i]
+				}
 			}
-			if !matched {
-				return false
-			}
-			s = s[1:]
+			toks = append(toks, globToken{kind: globClass, set: set})
 			if len(p) == 0 {
-				return len(s) == 0
+				return toks
 			}
 		case '\\':
 			if len(p) >= 2 {
@@ -98,19 +144,54 @@ func match(p, s []byte, nocase bool, budget *int) bool {
 			}
 			fallthrough
 		default:
-			if len(s) == 0 || !eqc(p[0], s[0], nocase) {
-				return false
+			c := p[0]
+			if nocase {
+				c = lower(c)
 			}
-			s = s[1:]
+			toks = append(toks, globToken{kind: globByte, c: c})
 		}
 		p = p[1:]
 	}
-	return len(s) == 0
+	return toks
 }
 
-func eqc(a, b byte, nocase bool) bool {
-	if nocase {
-		return lower(a) == lower(b)
+// matchTokens is the iterative star algorithm: at most len(toks)*len(s) steps.
+func matchTokens(toks []globToken, s []byte, nocase bool) bool {
+	ti, si := 0, 0
+	star, from := -1, 0 // the last star seen and where its match would resume
+	for si < len(s) {
+		if ti < len(toks) {
+			t := &toks[ti]
+			if t.kind == globStar {
+				if ti == len(toks)-1 {
+					return true // a trailing star takes whatever is left
+				}
+				star, from = ti, si
+				ti++
+				continue
+			}
+			if t.matches(s[si], nocase) {
+				ti++
+				si++
+				continue
+			}
+		}
+		if star < 0 {
+			return false
+		}
+		// Let the last star take one more byte and retry what follows it.
+		from++
+		ti, si = star+1, from
 	}
-	return a == b
+	for ti < len(toks) && toks[ti].kind == globStar {
+		ti++
+	}
+	return ti == len(toks)
+}
+
+func lower(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 32
+	}
+	return c
 }
