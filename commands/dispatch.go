@@ -368,7 +368,8 @@ func (s *Server) call(c *Client, x *Ctx, cmd *Command, args [][]byte, lock bool)
 func (s *Server) lock(c *Client, cmd *Command, args [][]byte) {
 	write := cmd.Flags&FlagWrite != 0
 	if cmd.Flags&FlagKeyspace != 0 {
-		c.Tx.BeginAll(c.NS, write)
+		// No lock up front: the walk takes one shard at a time.
+		c.Tx.BeginWalk(c.NS, write)
 		return
 	}
 	if !cmd.HasKeys() {

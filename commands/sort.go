@@ -21,12 +21,12 @@ const errSortScore = "ERR One or more scores can't be converted into double"
 func init() {
 	acl := func(rw string) []string { return []string{rw, "set", "sortedset", "list", "slow", "dangerous"} }
 	const complexity = "O(N+M*log(M)) for N elements to sort and M returned; O(N) when not sorting"
-	// The rows lock the whole keyspace (FlagKeyspace): BY and GET patterns
+	// The rows are keyspace commands (FlagKeyspace): BY and GET patterns
 	// read keys named by the sorted elements, which no key position can
-	// announce. Only a pattern with a '*' does (not "#", not "nosort"), but
-	// the table cannot say "sometimes", so every SORT locks every shard. In
-	// cluster mode the patterns resolve in the caller's namespace only,
-	// like every key.
+	// announce. The dispatcher therefore takes no lock up front and SORT
+	// takes its own (sortCommand): never every shard, never exclusive
+	// without STORE. In cluster mode the patterns resolve in the caller's
+	// namespace only, like every key.
 	register(
 		&Command{Name: "sort", Arity: -2, Flags: FlagWrite | FlagDenyOOM | FlagKeyspace,
 			FirstKey: 1, LastKey: 1, Step: 1, KeysFn: sortKeys, ACL: acl("write"),
@@ -76,6 +76,12 @@ type sortOpts struct {
 	dontsort      bool
 	offset, count int64 // LIMIT; count -1: to the end
 	keyBuf        []byte
+	// detached: the source's lock was let go before the BY/GET lookups,
+	// which then lock one key at a time and copy what they read into
+	// arena (see sortCommand).
+	detached bool
+	arena    []byte
+	lockKey  [1][]byte
 }
 
 func sortParse(x *Ctx, readonly bool) (o sortOpts, ok bool) {
@@ -128,17 +134,43 @@ type sortItem struct {
 	hasKey bool
 }
 
+// sortCommand runs under a walk (BeginWalk: no lock held up front) and
+// locks for itself, so that no SORT holds every shard or takes an
+// exclusive lock it does not need:
+//   - without BY/GET patterns that read keys, the source (and the STORE
+//     destination) are locked together for the whole command, shared
+//     without STORE: as atomic as any two-key command;
+//   - with them, the source's elements are copied under the source's
+//     shared lock, which is then let go; each lookup locks its own key's
+//     shard for as long as it reads; STORE locks the destination at the
+//     end. The lookups are then not atomic with concurrent writers (Redis
+//     Cluster restricts SORT patterns for the same reason).
+//
+// Inside EXEC, which holds every shard, LockKeys does nothing and SORT is
+// atomic as before.
 func sortCommand(x *Ctx, readonly bool) {
 	o, ok := sortParse(x, readonly)
 	if !ok {
 		return
+	}
+	defer x.Tx.UnlockKeys()
+	write := o.hasStore || sortConvertsSource(x, &o, readonly)
+	if o.detached = x.Tx.Walking() && sortLooksUp(&o); o.detached {
+		o.lockKey[0] = o.key
+		x.Tx.LockKeys(o.lockKey[:], write)
+	} else {
+		keys := [][]byte{o.key}
+		if o.hasStore {
+			keys = append(keys, o.store)
+		}
+		x.Tx.LockKeys(keys, write)
 	}
 	en := x.Read(o.key)
 	if en != nil && en.Kind != engine.KindList && en.Kind != engine.KindSet && en.Kind != engine.KindZSet {
 		x.Error(resp.ErrWrongType)
 		return
 	}
-	if z, ok := sortZSet(en); ok && !readonly {
+	if z, ok := sortZSet(en); ok && !readonly && x.Tx.Writable() {
 		sortExpandZSet(z)
 	}
 	// A set has no order of its own worth storing: Redis sorts it
@@ -159,6 +191,10 @@ func sortCommand(x *Ctx, readonly bool) {
 		}
 	} else {
 		items = sortLoadAll(en, n)
+	}
+	if o.detached {
+		sortDetach(items)
+		x.Tx.UnlockKeys()
 	}
 
 	if !o.dontsort {
@@ -250,6 +286,10 @@ func sortStoreResult(x *Ctx, o *sortOpts, items []sortItem) {
 			v, _ := sortLookup(x, o, pat, it.elem)
 			vals = append(vals, v)
 		}
+	}
+	if o.detached {
+		o.lockKey[0] = o.store
+		x.Tx.LockKeys(o.lockKey[:], true)
 	}
 	if len(vals) == 0 {
 		x.Tx.Delete(o.store)
@@ -387,6 +427,23 @@ func sortLookup(x *Ctx, o *sortOpts, pat, elem []byte) ([]byte, bool) {
 	// One buffer serves every lookup: the engine keeps no key it is asked for.
 	key := append(append(append(o.keyBuf[:0], pat[:star]...), elem...), pat[star+1:keyEnd]...)
 	o.keyBuf = key
+	if o.detached {
+		o.lockKey[0] = key
+		x.Tx.LockKeys(o.lockKey[:], false)
+		v, found := sortRead(x, key, field)
+		if found {
+			// A copy: the value may change once the lock is let go.
+			o.arena = append(o.arena, v...)
+			v = o.arena[len(o.arena)-len(v):]
+		}
+		x.Tx.UnlockKeys()
+		return v, found
+	}
+	return sortRead(x, key, field)
+}
+
+// sortRead reads a BY/GET pattern's key, or its hash field.
+func sortRead(x *Ctx, key, field []byte) ([]byte, bool) {
 	en := x.Read(key)
 	switch {
 	case en == nil:
@@ -620,4 +677,49 @@ func sortHashField(en *engine.Entry, field []byte) ([]byte, bool) {
 	}
 	v, ok := h.Get(field)
 	return engine.View(v), ok
+}
+
+// sortLooksUp reports whether the command reads keys named by its elements:
+// a BY pattern that sorts, or a GET pattern other than "#" with a '*'.
+func sortLooksUp(o *sortOpts) bool {
+	if o.hasBy && !o.dontsort {
+		return true
+	}
+	for _, pat := range o.gets {
+		cpat := cString(pat)
+		if !(len(cpat) == 1 && cpat[0] == '#') && bytes.IndexByte(cpat, '*') >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// sortConvertsSource reports whether SORT (not SORT_RO) will convert its
+// source, a listpack sorted set, and so needs its lock exclusively; any
+// other SORT without STORE only reads. The conversion is checked again
+// under the lock finally taken.
+func sortConvertsSource(x *Ctx, o *sortOpts, readonly bool) bool {
+	if readonly || !x.Tx.Walking() {
+		return false
+	}
+	o.lockKey[0] = o.key
+	x.Tx.LockKeys(o.lockKey[:], false)
+	z, ok := sortZSet(x.Tx.Peek(o.key))
+	convert := ok && z.Encoding() == "listpack"
+	x.Tx.UnlockKeys()
+	return convert
+}
+
+// sortDetach copies the elements out of the source's storage into one
+// buffer, so they stay valid once the source's lock is let go.
+func sortDetach(items []sortItem) {
+	size := 0
+	for _, it := range items {
+		size += len(it.elem)
+	}
+	buf := make([]byte, 0, size)
+	for i := range items {
+		buf = append(buf, items[i].elem...)
+		items[i].elem = buf[len(buf)-len(items[i].elem):]
+	}
 }

@@ -136,6 +136,8 @@ type Engine struct {
 	interest atomic.Int64
 	notify   func(ns *Namespace, key []byte)
 
+	walkHook atomic.Pointer[func(holding bool)] // tests: run between a walk's lock holds
+
 	expiredKeys atomic.Int64 // reclaimed by TTL, for INFO stats
 	clock       atomic.Uint32
 	start       time.Time

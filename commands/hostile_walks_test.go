@@ -1,0 +1,257 @@
+package commands
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"synap/resp/resptest"
+)
+
+// walkProbe is a walk hook that, while a walk has let go of its locks,
+// makes another tenant's connection write into every shard and requires
+// each write to be answered; while the walk holds point locks (SORT's
+// source and lookups), it makes the other tenant read in the same shard.
+// Under the old lock mode (every shard, exclusively for SORT) those calls
+// would wait for the whole command: Do's 5 s read timeout is the failure
+// signal, not a speed assertion.
+type walkProbe struct {
+	mu                sync.Mutex
+	other             *resptest.Client
+	keys              []string // one per shard, in the other tenant
+	released, holding int
+	failures          []string
+	readKey           string // read by the other tenant while locks are held
+}
+
+func (p *walkProbe) hook(holding bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if holding {
+		p.holding++
+		if p.readKey != "" && p.holding <= 3 {
+			if got := p.other.Do("GET", p.readKey); strings.HasPrefix(got, "ERROR") {
+				p.failures = append(p.failures, "GET while the walk holds locks: "+got)
+			}
+		}
+		return
+	}
+	p.released++
+	if p.released > 3 {
+		return // a few rounds prove it; every round would only be slow
+	}
+	for _, k := range p.keys {
+		if got := p.other.Do("SET", k, strconv.Itoa(p.released)); got != "+OK" {
+			p.failures = append(p.failures, "SET "+k+" between shards: "+got)
+		}
+	}
+}
+
+// keysPerShard returns one key name per shard of srv.
+func keysPerShard(srv *Server, prefix string) []string {
+	seen := map[int]bool{}
+	var out []string
+	for i := 0; len(out) < srv.Eng.Shards(); i++ {
+		k := prefix + strconv.Itoa(i)
+		if s := srv.Eng.ShardOf([]byte(k)); !seen[s] {
+			seen[s] = true
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// pipe sends commands without waiting and then reads every reply.
+func pipe(t *testing.T, c *resptest.Client, cmds [][]string) {
+	t.Helper()
+	var raw []byte
+	for _, a := range cmds {
+		raw = append(raw, resptest.Encode(a...)...)
+	}
+	if err := c.Send(string(raw)); err != nil {
+		t.Fatal(err)
+	}
+	for range cmds {
+		if got := c.Read(); strings.HasPrefix(got, "-") || strings.HasPrefix(got, "ERROR") {
+			t.Fatalf("setup: %s", got)
+		}
+	}
+}
+
+func TestHostileWalksHoldOneShardAtATime(t *testing.T) {
+	const n = 2000
+	cases := []struct {
+		name  string
+		args  []string
+		want  func(string) bool
+		after []step // alice's view afterwards
+		// readSrc: while SORT holds its source, bob reads the key of the
+		// same name (same shard): only a shared lock lets it through.
+		readSrc bool
+	}{
+		{name: "KEYS *", args: []string{"KEYS", "*"}, want: arrayOf(n + 300 + 1)},
+		{name: "KEYS hostile glob", args: []string{"KEYS", "*a*a*a*a*a*a*a*a*a*a*a*a*b"}, want: arrayOf(0)},
+		{name: "KEYS k1*", args: []string{"KEYS", "k1*"}, want: arrayOf(1111)},
+		{name: "SCAN", args: []string{"SCAN", "0", "COUNT", "100000"}, want: func(s string) bool { return strings.HasPrefix(s, `["0" [`) }},
+		{name: "SCAN MATCH", args: []string{"SCAN", "0", "MATCH", "k19*", "COUNT", "100000"}, want: func(s string) bool { return strings.Count(s, `"k19`) == 111 }},
+		{name: "RANDOMKEY", args: []string{"RANDOMKEY"}, want: func(s string) bool { return strings.HasPrefix(s, `"`) }},
+		{name: "SORT_RO BY GET", args: []string{"SORT_RO", "src", "BY", "w_*", "GET", "k*", "LIMIT", "0", "2"}, want: func(s string) bool { return s == `["k-299" "k-298"]` }, readSrc: true},
+		{name: "SORT BY GET", args: []string{"SORT", "src", "BY", "w_*", "GET", "#", "LIMIT", "0", "2"}, want: func(s string) bool { return s == `["299" "298"]` }, readSrc: true},
+		{name: "SORT plain", args: []string{"SORT", "src", "LIMIT", "0", "2"}, want: func(s string) bool { return s == `["0" "1"]` }, readSrc: true},
+		{name: "SORT STORE", args: []string{"SORT", "src", "BY", "w_*", "GET", "k*", "STORE", "dst"}, want: func(s string) bool { return s == ":300" },
+			after: []step{{cmd: "LRANGE dst 0 1", want: `["k-299" "k-298"]`}}},
+		{name: "FLUSHDB", args: []string{"FLUSHDB"}, want: func(s string) bool { return s == "+OK" },
+			after: []step{{cmd: "DBSIZE", want: ":0"}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := startCluster(t)
+			alice, bob := f.as(t, "alice-admin"), f.as(t, "bob-rw")
+			var fill [][]string
+			for i := 0; i < n; i++ {
+				fill = append(fill, []string{"SET", "k" + strconv.Itoa(i), "k-" + strconv.Itoa(i%300)})
+			}
+			for i := 0; i < 300; i++ {
+				// w_i orders the elements from 299 down to 0.
+				fill = append(fill, []string{"SET", "w_" + strconv.Itoa(i), strconv.Itoa(1000 - i)})
+			}
+			src := []string{"RPUSH", "src"}
+			for i := 0; i < 300; i++ {
+				src = append(src, strconv.Itoa(i))
+			}
+			fill = append(fill, src)
+			for i := 0; i < n+300; i += 500 {
+				pipe(t, alice, fill[i:min(i+500, len(fill))])
+			}
+			probe := &walkProbe{other: bob, keys: keysPerShard(f.srv, "bobkey")}
+			if tc.readSrc {
+				probe.readKey = "src"
+				bob.Do("SET", "src", "bob's")
+			}
+			f.srv.Eng.SetWalkHook(probe.hook)
+			got := alice.Do(tc.args...)
+			f.srv.Eng.SetWalkHook(nil)
+			if !tc.want(got) {
+				t.Errorf("%q: got %.300s", tc.args, got)
+			}
+			probe.mu.Lock()
+			defer probe.mu.Unlock()
+			for _, msg := range probe.failures {
+				t.Error(msg)
+			}
+			if probe.released == 0 {
+				t.Errorf("%q never let go of its locks while running", tc.args)
+			}
+			if tc.readSrc && probe.holding == 0 {
+				t.Errorf("%q took no point locks", tc.args)
+			}
+			runSteps(t, alice, tc.after)
+			// The other tenant's writes landed, in its own namespace only.
+			for _, k := range probe.keys {
+				if got := bob.Do("GET", k); got != `"1"` && got != `"2"` && got != `"3"` {
+					t.Errorf("bob's %s: %s", k, got)
+				}
+				if got := alice.Do("EXISTS", k); got != ":0" {
+					t.Errorf("bob's %s seen by alice: %s", k, got)
+				}
+			}
+		})
+	}
+}
+
+func arrayOf(n int) func(string) bool {
+	return func(s string) bool {
+		if n == 0 {
+			return s == "[]"
+		}
+		return strings.HasPrefix(s, "[") && strings.Count(s, `" "`) == n-1
+	}
+}
+
+// FLUSHDB under a walk removes everything that existed when it started,
+// in every shard and across batches, and nothing of another tenant.
+func TestHostileFlushDuringWrites(t *testing.T) {
+	f := startCluster(t)
+	alice, bob := f.as(t, "alice-admin"), f.as(t, "bob-rw")
+	var fill [][]string
+	for i := 0; i < 3000; i++ {
+		fill = append(fill, []string{"SET", "k" + strconv.Itoa(i), "v"})
+	}
+	pipe(t, alice, fill)
+	pipe(t, bob, fill[:100])
+	writer := f.as(t, "alice-rw")
+	round := 0
+	f.srv.Eng.SetWalkHook(func(holding bool) {
+		if holding || round >= 50 {
+			return
+		}
+		round++
+		// Written by alice herself mid-flush: may or may not survive.
+		writer.Do("SET", fmt.Sprintf("during%d", round), "x")
+	})
+	if got := alice.Do("FLUSHDB"); got != "+OK" {
+		t.Fatal(got)
+	}
+	f.srv.Eng.SetWalkHook(nil)
+	for i := 0; i < 3000; i += 7 {
+		if got := alice.Do("EXISTS", "k"+strconv.Itoa(i)); got != ":0" {
+			t.Fatalf("k%d survived FLUSHDB: %s", i, got)
+		}
+	}
+	keys := alice.Do("KEYS", "*")
+	if strings.Contains(keys, `"k`) {
+		t.Fatalf("keys from before FLUSHDB: %s", keys)
+	}
+	if got := bob.Do("DBSIZE"); got != ":100" {
+		t.Fatalf("bob's keys after alice's FLUSHDB: %s", got)
+	}
+}
+
+// A SCAN under a walk still visits every key that exists for the whole
+// scan exactly once, across batch boundaries and with writes in between.
+func TestHostileScanAcrossBatches(t *testing.T) {
+	srv := startServer(t)
+	c, w := dial(t, srv), dial(t, srv)
+	var fill [][]string
+	for i := 0; i < 5000; i++ {
+		fill = append(fill, []string{"SET", "k" + strconv.Itoa(i), "v"})
+	}
+	pipe(t, c, fill)
+	round := 0
+	srv.Eng.SetWalkHook(func(bool) {
+		round++
+		w.Do("SET", "new"+strconv.Itoa(round), "v")
+		w.Do("DEL", "gone"+strconv.Itoa(round))
+	})
+	defer srv.Eng.SetWalkHook(nil)
+	seen := map[string]int{}
+	cursor := "0"
+	for {
+		reply := c.Do("SCAN", cursor, "MATCH", "k*", "COUNT", "700")
+		var rest string
+		if _, err := fmt.Sscanf(reply, "[%q", &cursor); err != nil {
+			t.Fatalf("SCAN reply %.200s: %v", reply, err)
+		}
+		rest = reply[strings.Index(reply, " [")+2:]
+		for _, f := range strings.Fields(strings.TrimSuffix(rest, "]]")) {
+			k, err := strconv.Unquote(f)
+			if err != nil {
+				t.Fatalf("%q: %v", f, err)
+			}
+			seen[k]++
+		}
+		if cursor == "0" {
+			break
+		}
+	}
+	if len(seen) != 5000 {
+		t.Fatalf("SCAN saw %d distinct keys of 5000", len(seen))
+	}
+	for k, n := range seen {
+		if n != 1 {
+			t.Fatalf("%s seen %d times", k, n)
+		}
+	}
+}
