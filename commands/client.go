@@ -56,6 +56,7 @@ type Client struct {
 	// shared atomic updates instead of several per command, and a client
 	// never sees a reply before the counts that go with it.
 	pend      tenantPending
+	stat      statPending // the server's counters, likewise (statbatch.go)
 	ReplyMode int
 	skipNext  bool
 	NoEvict   bool
@@ -117,6 +118,7 @@ const pendFlushEvery = 256
 
 // flushTenant adds the gathered counters to the tenant.
 func (c *Client) flushTenant() {
+	c.flushStats()
 	p, t := &c.pend, c.T
 	if t != nil {
 		if p.cmdN > 0 {
@@ -247,6 +249,7 @@ func (c *Client) setFlag(f *bool, on bool) {
 func (c *Client) QueryBuf() int { return c.rd.Buffered() }
 
 func (c *Client) flush() bool {
+	c.flushStats()
 	if c.W.Len() == 0 {
 		return true
 	}

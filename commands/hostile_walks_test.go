@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -252,6 +253,112 @@ func TestHostileScanAcrossBatches(t *testing.T) {
 	for k, n := range seen {
 		if n != 1 {
 			t.Fatalf("%s seen %d times", k, n)
+		}
+	}
+}
+
+// keysInShards returns two keys of srv in different shards.
+func keysInShards(srv *Server) (a, b string) {
+	a = "ka"
+	for i := 0; ; i++ {
+		b = "kb" + strconv.Itoa(i)
+		if srv.Eng.ShardOf([]byte(b)) != srv.Eng.ShardOf([]byte(a)) {
+			return a, b
+		}
+	}
+}
+
+// While a key is watched and another has a blocked client, a write in
+// another shard touches none of their wait state: with the wait state of
+// the watched key's shard held busy, the write still completes. Before, one
+// server-wide mutex guarded every key's wait state and every write took it
+// as soon as anything anywhere was watched.
+func TestHostileWaitStateIsPerShard(t *testing.T) {
+	srv := startServer(t)
+	ka, kb := keysInShards(srv)
+	watcher, blocker, writer := dial(t, srv), dial(t, srv), dial(t, srv)
+	runSteps(t, watcher, []step{{args: []string{"WATCH", ka}, want: "+OK"}})
+	if err := blocker.Send(string(resptest.Encode("BLPOP", ka+"list", "0"))); err != nil {
+		t.Fatal(err)
+	}
+	for srv.Eng.Interest() < 2 {
+		runSteps(t, writer, []step{{cmd: "PING", want: "+PONG"}}) // until BLPOP is parked
+	}
+	// The blocked list may be in a third shard: hold its part too.
+	held := []int{srv.Eng.ShardOf([]byte(ka)), srv.Eng.ShardOf([]byte(ka + "list"))}
+	for _, j := range held {
+		if j == srv.Eng.ShardOf([]byte(kb)) {
+			t.Skip("keys share a shard")
+		}
+	}
+	srv.waits.parts[held[0]].mu.Lock()
+	if held[1] != held[0] {
+		srv.waits.parts[held[1]].mu.Lock()
+	}
+	got := writer.Do("SET", kb, "v") // 5 s read timeout: the failure signal
+	if held[1] != held[0] {
+		srv.waits.parts[held[1]].mu.Unlock()
+	}
+	srv.waits.parts[held[0]].mu.Unlock()
+	if got != "+OK" {
+		t.Fatalf("SET in another shard while the watched key's wait state was busy: %s", got)
+	}
+	// The waits still work.
+	runSteps(t, writer, []step{
+		{args: []string{"SET", ka, "changed"}, want: "+OK"},
+		{args: []string{"RPUSH", ka + "list", "x"}, want: ":1"},
+	})
+	if got := blocker.Read(); got != `["`+ka+`list" "x"]` {
+		t.Fatalf("BLPOP: %s", got)
+	}
+	runSteps(t, watcher, []step{{cmd: "MULTI", want: "+OK"}, {cmd: "PING", want: "+QUEUED"}, {cmd: "EXEC", want: "nil"}})
+}
+
+// A command adds nothing to the server-wide counters until its batch of
+// input is answered, and then all of it: INFO is exact from every client's
+// view, its own pipeline included.
+func TestHostileStatsBatchedPerConnection(t *testing.T) {
+	srv := newTestServer()
+	a, z := net.Pipe()
+	defer a.Close()
+	defer z.Close()
+	c := srv.newClient(a)
+	for range 3 {
+		srv.Exec(c, [][]byte{[]byte("SET"), []byte("k"), []byte("v")})
+	}
+	srv.Exec(c, [][]byte{[]byte("GET"), []byte("k")})
+	set := srv.Table.Lookup([]byte("set"))
+	if n := srv.Stats.Commands.Load(); n != 0 {
+		t.Fatalf("total commands before the batch ended: %d, want 0 (no shared write per command)", n)
+	}
+	c.flushTenant() // what the connection does before sending the batch's replies
+	if n, calls, hits := srv.Stats.Commands.Load(), set.stats.calls.Load(), srv.Stats.KeyspaceHits.Load(); n != 4 || calls != 3 || hits != 1 {
+		t.Fatalf("after the batch: commands %d calls %d hits %d, want 4 3 1", n, calls, hits)
+	}
+
+	srv2 := startServer(t)
+	p, q := dial(t, srv2), dial(t, srv2)
+	var raw []byte
+	for _, cmd := range [][]string{{"SET", "x", "1"}, {"GET", "x"}, {"GET", "nokey"}, {"INCR", "x", "y"}, {"INFO", "stats"}} { // INCR x y: arity, rejected, not processed {
+		raw = append(raw, resptest.Encode(cmd...)...)
+	}
+	if err := p.Send(string(raw)); err != nil {
+		t.Fatal(err)
+	}
+	var info string
+	for range 5 {
+		info = p.Read()
+	}
+	for _, want := range []string{"total_commands_processed:3", "keyspace_hits:1", "keyspace_misses:1"} {
+		if !strings.Contains(info, want+`\r\n`) {
+			t.Errorf("INFO in the same pipeline lacks %s: %s", want, info)
+		}
+	}
+	// The other connection sees everything p was answered for.
+	info = q.Do("INFO", "commandstats")
+	for _, want := range []string{"cmdstat_set:calls=1,", "cmdstat_get:calls=2,", "cmdstat_info:calls=1,", "cmdstat_incr:calls=0,usec=0,usec_per_call=0.00,rejected_calls=1,failed_calls=0"} {
+		if !strings.Contains(info, want) {
+			t.Errorf("INFO commandstats from another connection lacks %s: %s", want, info)
 		}
 	}
 }

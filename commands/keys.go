@@ -117,9 +117,9 @@ func init() {
 func lookupNoTouch(x *Ctx, key []byte) *engine.Entry {
 	en := x.Tx.Peek(key)
 	if en == nil {
-		x.S.Stats.KeyspaceMisses.Add(1)
+		x.C.stat.misses++
 	} else {
-		x.S.Stats.KeyspaceHits.Add(1)
+		x.C.stat.hits++
 	}
 	return en
 }
