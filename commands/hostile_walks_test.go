@@ -103,6 +103,8 @@ func TestHostileWalksHoldOneShardAtATime(t *testing.T) {
 		{name: "SORT plain", args: []string{"SORT", "src", "LIMIT", "0", "2"}, want: func(s string) bool { return s == `["0" "1"]` }, readSrc: true},
 		{name: "SORT STORE", args: []string{"SORT", "src", "BY", "w_*", "GET", "k*", "STORE", "dst"}, want: func(s string) bool { return s == ":300" },
 			after: []step{{cmd: "LRANGE dst 0 1", want: `["k-299" "k-298"]`}}},
+		{name: "SORT STORE plain", args: []string{"SORT", "src", "STORE", "dst"}, want: func(s string) bool { return s == ":300" },
+			after: []step{{cmd: "LRANGE dst 0 1", want: `["0" "1"]`}}},
 		{name: "FLUSHDB", args: []string{"FLUSHDB"}, want: func(s string) bool { return s == "+OK" },
 			after: []step{{cmd: "DBSIZE", want: ":0"}}},
 	}

@@ -76,9 +76,9 @@ type sortOpts struct {
 	dontsort      bool
 	offset, count int64 // LIMIT; count -1: to the end
 	keyBuf        []byte
-	// detached: the source's lock was let go before the BY/GET lookups,
-	// which then lock one key at a time and copy what they read into
-	// arena (see sortCommand).
+	// detached: the source's lock is let go once its elements are
+	// copied; BY/GET lookups then lock one key at a time and copy what
+	// they read into arena (see sortCommand).
 	detached bool
 	arena    []byte
 	lockKey  [1][]byte
@@ -137,14 +137,16 @@ type sortItem struct {
 // sortCommand runs under a walk (BeginWalk: no lock held up front) and
 // locks for itself, so that no SORT holds every shard or takes an
 // exclusive lock it does not need:
-//   - without BY/GET patterns that read keys, the source (and the STORE
-//     destination) are locked together for the whole command, shared
-//     without STORE: as atomic as any two-key command;
-//   - with them, the source's elements are copied under the source's
-//     shared lock, which is then let go; each lookup locks its own key's
-//     shard for as long as it reads; STORE locks the destination at the
-//     end. The lookups are then not atomic with concurrent writers (Redis
-//     Cluster restricts SORT patterns for the same reason).
+//   - without STORE, the source's elements are copied under the source's
+//     shared lock, which is then let go: the sort, the reply and any
+//     BY/GET lookup run without it, each lookup locking its own key's shard
+//     only while it reads. The source is read at one instant; the lookups
+//     are not atomic with concurrent writers (Redis Cluster restricts SORT
+//     patterns for the same reason);
+//   - STORE without lookups locks the source and the destination together
+//     for the whole command: as atomic as any two-key command;
+//   - STORE with lookups copies and lets go like the first case, then
+//     locks the destination to write it.
 //
 // Inside EXEC, which holds every shard, LockKeys does nothing and SORT is
 // atomic as before.
@@ -155,7 +157,7 @@ func sortCommand(x *Ctx, readonly bool) {
 	}
 	defer x.Tx.UnlockKeys()
 	write := o.hasStore || sortConvertsSource(x, &o, readonly)
-	if o.detached = x.Tx.Walking() && sortLooksUp(&o); o.detached {
+	if o.detached = x.Tx.Walking() && (!o.hasStore || sortLooksUp(&o)); o.detached {
 		o.lockKey[0] = o.key
 		x.Tx.LockKeys(o.lockKey[:], write)
 	} else {
@@ -287,14 +289,18 @@ func sortStoreResult(x *Ctx, o *sortOpts, items []sortItem) {
 			vals = append(vals, v)
 		}
 	}
+	var list *engine.Entry // built before the destination is locked
+	if len(vals) > 0 {
+		list = engine.NewObject(engine.KindList, engine.NewListOf(vals))
+	}
 	if o.detached {
 		o.lockKey[0] = o.store
 		x.Tx.LockKeys(o.lockKey[:], true)
 	}
-	if len(vals) == 0 {
+	if list == nil {
 		x.Tx.Delete(o.store)
 	} else {
-		x.Tx.Put(o.store, engine.NewObject(engine.KindList, engine.NewListOf(vals)))
+		x.Tx.Put(o.store, list)
 	}
 	x.W.Int(int64(len(vals)))
 }
