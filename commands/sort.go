@@ -183,20 +183,38 @@ func sortCommand(x *Ctx, readonly bool) {
 	n := sortLen(en)
 	start, end := sortRange(n, o.offset, o.count)
 	var items []sortItem
+	// Detached, the elements are only copied out while the source is
+	// locked, compactly (their bytes and where each ends): the items are
+	// built once the lock is let go.
+	var copied sortCopy
+	load := copied.add
+	if !o.detached {
+		load = func(v []byte) { items = append(items, sortItem{elem: v}) }
+	}
 	ordered := en != nil && (en.Kind == engine.KindList || en.Kind == engine.KindZSet)
 	if ordered && o.dontsort {
 		// Only the requested range is loaded, in the value's own order.
 		if end >= start {
-			items = sortLoadRange(en, start, end-start+1, o.desc)
+			if o.detached {
+				copied.ends = make([]int, 0, end-start+1)
+			} else {
+				items = make([]sortItem, 0, end-start+1)
+			}
+			sortEachRange(en, start, end-start+1, o.desc, load)
 			end -= start
 			start = 0
 		}
 	} else {
-		items = sortLoadAll(en, n)
+		if o.detached {
+			copied.ends = make([]int, 0, n)
+		} else {
+			items = make([]sortItem, 0, n)
+		}
+		sortEachAll(en, n, load)
 	}
 	if o.detached {
-		sortDetach(items)
 		x.Tx.UnlockKeys()
+		items = copied.items()
 	}
 
 	if !o.dontsort {
@@ -620,39 +638,36 @@ func sortLen(en *engine.Entry) int {
 	return 0
 }
 
-// sortLoadAll loads every element in the value's own order.
-func sortLoadAll(en *engine.Entry, n int) []sortItem {
-	items := make([]sortItem, 0, n)
+// sortEachAll passes every element to load, in the value's own order.
+func sortEachAll(en *engine.Entry, n int, load func(v []byte)) {
 	if en == nil {
-		return items
+		return
 	}
 	switch o := en.Obj.(type) {
 	case *engine.List:
 		o.Range(0, n-1, func(i int, v []byte) bool {
-			items = append(items, sortItem{elem: v})
+			load(v)
 			return true
 		})
 	case *engine.ZSet:
 		o.Each(func(m string, _ float64) bool {
-			items = append(items, sortItem{elem: engine.View(m)})
+			load(engine.View(m))
 			return true
 		})
 	case *engine.Set:
 		for i := range n {
 			// Without a buffer, Member gives bytes of their own for an
 			// intset and the stored ones for a hashtable: both stay valid.
-			items = append(items, sortItem{elem: o.Member(i, nil)})
+			load(o.Member(i, nil))
 		}
 	}
-	return items
 }
 
-// sortLoadRange loads count elements of a list or sorted set from position
-// from, counted from the end when desc.
-func sortLoadRange(en *engine.Entry, from, count int64, desc bool) []sortItem {
-	items := make([]sortItem, 0, count)
+// sortEachRange passes count elements of a list or sorted set to load, from
+// position from, counted from the end when desc.
+func sortEachRange(en *engine.Entry, from, count int64, desc bool, load func(v []byte)) {
 	add := func(_ int, v []byte) bool {
-		items = append(items, sortItem{elem: v})
+		load(v)
 		return true
 	}
 	switch o := en.Obj.(type) {
@@ -668,11 +683,10 @@ func sortLoadRange(en *engine.Entry, from, count int64, desc bool) []sortItem {
 			lo, hi = o.Len()-int(from+count), o.Len()-int(from)
 		}
 		o.Range(lo, hi, desc, func(m string, _ float64) bool {
-			items = append(items, sortItem{elem: engine.View(m)})
+			load(engine.View(m))
 			return true
 		})
 	}
-	return items
 }
 
 // sortHashField reads field of a hash.
@@ -716,16 +730,25 @@ func sortConvertsSource(x *Ctx, o *sortOpts, readonly bool) bool {
 	return convert
 }
 
-// sortDetach copies the elements out of the source's storage into one
-// buffer, so they stay valid once the source's lock is let go.
-func sortDetach(items []sortItem) {
-	size := 0
-	for _, it := range items {
-		size += len(it.elem)
+// sortCopy holds elements copied out of the source: their bytes end to end
+// and where each ends.
+type sortCopy struct {
+	buf  []byte
+	ends []int
+}
+
+func (c *sortCopy) add(v []byte) {
+	c.buf = append(c.buf, v...)
+	c.ends = append(c.ends, len(c.buf))
+}
+
+// items are the copied elements as sort items.
+func (c *sortCopy) items() []sortItem {
+	items := make([]sortItem, len(c.ends))
+	from := 0
+	for i, end := range c.ends {
+		items[i].elem = c.buf[from:end:end]
+		from = end
 	}
-	buf := make([]byte, 0, size)
-	for i := range items {
-		buf = append(buf, items[i].elem...)
-		items[i].elem = buf[len(buf)-len(items[i].elem):]
-	}
+	return items
 }
