@@ -439,11 +439,10 @@ func cmdMove(x *Ctx) {
 func cmdKeys(x *Ctx) {
 	pattern := x.Args[1]
 	all := len(pattern) == 1 && pattern[0] == '*'
-	glob := engine.CompileGlob(pattern, false)
 	var out [][]byte
 	x.Tx.EachKeyBatch(func(keys [][]byte) bool {
 		for _, k := range keys {
-			if all || glob.Match(k) {
+			if all || engine.Match(pattern, k, false) {
 				out = append(out, k)
 			}
 		}
@@ -586,10 +585,9 @@ func cmdScan(x *Ctx) {
 	})
 	if a.match {
 		// After the walk, under no lock: the names stay valid.
-		glob := engine.CompileGlob(a.pattern, false)
 		kept := out[:0]
 		for _, k := range out {
-			if glob.Match(k) {
+			if engine.Match(a.pattern, k, false) {
 				kept = append(kept, k)
 			}
 		}

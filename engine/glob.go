@@ -8,172 +8,58 @@ package engine
 //
 // Redis backtracks recursively; a hostile pattern such as "*a*a*a*a*b" then
 // costs exponential time, and a step budget would make long keys miss. Here
-// the pattern is first read into tokens (a class becomes a 256-bit set), then
-// matched with the iterative star algorithm: on a mismatch only the most
-// recent star is retried one byte further on. A match found after an earlier
-// star can always be shifted to start at the latest star, so the earlier ones
-// never need retrying, and the work is at most len(pattern)*len(s) steps for
-// any input: the cost of a walk is bounded by its keys' bytes, not by the
-// pattern's shape.
+// the match is iterative: on a mismatch only the most recent star is retried,
+// taking one more byte. A match found after an earlier star can always be
+// shifted to start at the latest star, so earlier stars never need retrying,
+// and every retry restarts the pattern after that star: at most
+// len(pattern)*len(s) steps for any input, with no allocation. The cost of a
+// walk is thus bounded by its keys' bytes, not by the pattern's shape.
 func Match(pattern, s []byte, nocase bool) bool {
 	if len(s) == 0 {
 		// Redis's loop runs only while both have bytes left.
 		return len(pattern) == 0
 	}
-	return CompileGlob(pattern, nocase).Match(s)
-}
-
-// Glob is a pattern read once, to match many strings (KEYS, SCAN MATCH).
-type Glob struct {
-	toks   []globToken
-	empty  bool
-	nocase bool
-}
-
-// CompileGlob reads pattern for Match's rules.
-func CompileGlob(pattern []byte, nocase bool) *Glob {
-	return &Glob{toks: compileGlob(nil, pattern, nocase), empty: len(pattern) == 0, nocase: nocase}
-}
-
-// Match reports whether s matches the pattern, in at most
-// len(pattern)*len(s) steps.
-func (g *Glob) Match(s []byte) bool {
-	if len(s) == 0 {
-		return g.empty
-	}
-	return matchTokens(g.toks, s, g.nocase)
-}
-
-type globKind uint8
-
-const (
-	globByte  globKind = iota // one literal byte
-	globAny                   // ?
-	globStar                  // one or more consecutive *
-	globClass                 // [...]
-)
-
-type globToken struct {
-	kind globKind
-	c    byte      // globByte: the byte (lowered when nocase)
-	set  [4]uint64 // globClass: the bytes that match, negation applied
-}
-
-func (t *globToken) matches(c byte, nocase bool) bool {
-	switch t.kind {
-	case globAny:
-		return true
-	case globByte:
-		if nocase {
-			c = lower(c)
-		}
-		return c == t.c
-	case globClass:
-		return t.set[c>>6]&(1<<(c&63)) != 0
-	}
-	return false
-}
-
-// compileGlob reads pattern as stringmatchlen does. A class's meaning does
-// not depend on the string it is matched against, so it is evaluated once
-// for every byte value, with stringmatchlen's own comparisons.
-func compileGlob(toks []globToken, p []byte, nocase bool) []globToken {
-	for len(p) > 0 {
-		switch p[0] {
-		case '*':
-			for len(p) > 1 && p[1] == '*' {
-				p = p[1:]
-			}
-			toks = append(toks, globToken{kind: globStar})
-		case '?':
-			toks = append(toks, globToken{kind: globAny})
-		case '[':
-			var set [4]uint64
-			p = p[1:]
-			not := len(p) > 0 && p[0] == '^'
-			if not {
-				p = p[1:]
-			}
-			for len(p) > 0 {
-				if p[0] == '\\' && len(p) >= 2 {
-					p = p[1:]
-					set[p[0]>>6] |= 1 << (p[0] & 63) // exact, even with nocase
-				} else if p[0] == ']' {
-					break
-				} else if len(p) >= 3 && p[1] == '-' {
-					start, end := p[0], p[2]
-					if start > end {
-						start, end = end, start
-					}
-					if nocase {
-						start, end = lower(start), lower(end)
-					}
-					for c := 0; c < 256; c++ {
-						lc := byte(c)
-						if nocase {
-							lc = lower(lc)
-						}
-						if lc >= start && lc <= end {
-							set[c>>6] |= 1 << (c & 63)
-						}
-					}
-					p = p[2:]
-				} else {
-					for c := 0; c < 256; c++ {
-						if byte(c) == p[0] || nocase && lower(byte(c)) == lower(p[0]) {
-							set[c>>6] |= 1 << (c & 63)
-						}
-					}
-				}
-				p = p[1:]
-			}
-			// p is at the closing ']' or empty: an unterminated class
-			// ends with the pattern.
-			if not {
-				for i := range set {
-					set[i] = ^set[i]
-				}
-			}
-			toks = append(toks, globToken{kind: globClass, set: set})
-			if len(p) == 0 {
-				return toks
-			}
-		case '\\':
-			if len(p) >= 2 {
-				p = p[1:]
-			}
-			fallthrough
-		default:
-			c := p[0]
-			if nocase {
-				c = lower(c)
-			}
-			toks = append(toks, globToken{kind: globByte, c: c})
-		}
-		p = p[1:]
-	}
-	return toks
-}
-
-// matchTokens is the iterative star algorithm: at most len(toks)*len(s) steps.
-func matchTokens(toks []globToken, s []byte, nocase bool) bool {
-	ti, si := 0, 0
-	star, from := -1, 0 // the last star seen and where its match would resume
+	p := pattern
+	pi, si := 0, 0
+	star, from := -1, 0 // where the pattern resumes after the last star, and where s does
 	for si < len(s) {
-		if ti < len(toks) {
-			t := &toks[ti]
-			if t.kind == globStar {
-				if ti == len(toks)-1 {
+		if pi < len(p) {
+			switch p[pi] {
+			case '*':
+				for pi < len(p) && p[pi] == '*' {
+					pi++
+				}
+				if pi == len(p) {
 					return true // a trailing star takes whatever is left
 				}
-				star, from = ti, si
-				ti++
+				star, from = pi, si
 				continue
-			}
-			if t.matches(s[si], nocase) {
-				ti++
+			case '?':
+				pi++
 				si++
 				continue
+			case '[':
+				if next, ok := matchClass(p, pi, s[si], nocase); ok {
+					pi = next
+					si++
+					continue
+				}
+			case '\\':
+				q := pi
+				if pi+1 < len(p) {
+					q = pi + 1 // a trailing backslash is itself
+				}
+				if eqc(p[q], s[si], nocase) {
+					pi = q + 1
+					si++
+					continue
+				}
+			default:
+				if eqc(p[pi], s[si], nocase) {
+					pi++
+					si++
+					continue
+				}
 			}
 		}
 		if star < 0 {
@@ -181,12 +67,64 @@ func matchTokens(toks []globToken, s []byte, nocase bool) bool {
 		}
 		// Let the last star take one more byte and retry what follows it.
 		from++
-		ti, si = star+1, from
+		pi, si = star, from
 	}
-	for ti < len(toks) && toks[ti].kind == globStar {
-		ti++
+	for pi < len(p) && p[pi] == '*' {
+		pi++
 	}
-	return ti == len(toks)
+	return pi == len(p)
+}
+
+// matchClass matches c against the class opening at p[i] == '[' as
+// stringmatchlen reads it, and returns the index just past the class (the
+// pattern's end for an unterminated one).
+func matchClass(p []byte, i int, c byte, nocase bool) (int, bool) {
+	i++
+	not := i < len(p) && p[i] == '^'
+	if not {
+		i++
+	}
+	match := false
+	for i < len(p) {
+		switch {
+		case p[i] == '\\' && len(p)-i >= 2:
+			i++
+			if p[i] == c { // exact, even with nocase, as in Redis
+				match = true
+			}
+		case p[i] == ']':
+			if not {
+				match = !match
+			}
+			return i + 1, match
+		case len(p)-i >= 3 && p[i+1] == '-':
+			start, end, cc := p[i], p[i+2], c
+			if start > end {
+				start, end = end, start
+			}
+			if nocase {
+				start, end, cc = lower(start), lower(end), lower(cc)
+			}
+			if cc >= start && cc <= end {
+				match = true
+			}
+			i += 2
+		case eqc(p[i], c, nocase):
+			match = true
+		}
+		i++
+	}
+	if not {
+		match = !match
+	}
+	return len(p), match
+}
+
+func eqc(a, b byte, nocase bool) bool {
+	if nocase {
+		return lower(a) == lower(b)
+	}
+	return a == b
 }
 
 func lower(c byte) byte {

@@ -64,9 +64,6 @@ func TestGlobMatch(t *testing.T) {
 		if got := Match([]byte(c.pattern), []byte(c.s), c.nocase); got != c.want {
 			t.Errorf("Match(%q, %q, nocase=%v) = %v, want %v", c.pattern, c.s, c.nocase, got, c.want)
 		}
-		if got := CompileGlob([]byte(c.pattern), c.nocase).Match([]byte(c.s)); got != c.want {
-			t.Errorf("CompileGlob(%q).Match(%q) = %v, want %v", c.pattern, c.s, got, c.want)
-		}
 	}
 }
 
@@ -232,8 +229,8 @@ func FuzzGlobAgainstOld(f *testing.F) {
 func BenchmarkGlobHostile(b *testing.B) {
 	key := bytes.Repeat([]byte("a"), 64)
 	pat := []byte("*a*a*a*a*a*a*a*a*a*a*a*a*b")
-	g := CompileGlob(pat, false)
+	b.ReportAllocs()
 	for range b.N {
-		g.Match(key)
+		Match(pat, key, false)
 	}
 }
