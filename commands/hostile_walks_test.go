@@ -364,3 +364,22 @@ func TestHostileStatsBatchedPerConnection(t *testing.T) {
 		}
 	}
 }
+
+// The old matcher's step budget made KEYS *x miss a 2 MB key ending in x,
+// which redis-server finds; a hostile pattern is answered correctly too.
+func TestHostileGlobLongKey(t *testing.T) {
+	srv := startServer(t)
+	c := dial(t, srv)
+	long := strings.Repeat("a", 2<<20) + "x"
+	runSteps(t, c, []step{
+		{args: []string{"SET", long, "v"}, want: "+OK"},
+		{args: []string{"SET", "short", "v"}, want: "+OK"},
+		{args: []string{"KEYS", "*a*a*a*a*a*a*a*a*a*a*a*a*b"}, want: "[]"},
+	})
+	for _, cmd := range [][]string{{"KEYS", "*x"}, {"KEYS", "*a*a*a*a*a*a*a*a*a*a*a*a*x"}, {"SCAN", "0", "MATCH", "*x", "COUNT", "100"}} {
+		got := c.Do(cmd...)
+		if !strings.Contains(got, `"`+long+`"`) || strings.Contains(got, `"short"`) {
+			t.Errorf("%q: got %.60s... (%d bytes), want the 2 MB key alone", cmd, got, len(got))
+		}
+	}
+}
