@@ -81,6 +81,7 @@ type sortOpts struct {
 	// they read into arena (see sortCommand).
 	detached bool
 	arena    []byte
+	keep     bool // what a lookup returns must outlive the next lookup
 	lockKey  [1][]byte
 }
 
@@ -218,6 +219,7 @@ func sortCommand(x *Ctx, readonly bool) {
 	}
 
 	if !o.dontsort {
+		o.keep = o.alpha // ALPHA keeps the BY values it compares
 		if !sortWeigh(x, &o, items) {
 			x.Error(errSortScore)
 			return
@@ -234,8 +236,10 @@ func sortCommand(x *Ctx, readonly bool) {
 		items = items[start : end+1]
 	}
 	if o.hasStore {
+		o.keep = true // the stored list is built from them
 		sortStoreResult(x, &o, items)
 	} else {
+		o.keep = false // each value is written to the reply at once
 		sortReply(x, &o, items)
 	}
 }
@@ -457,6 +461,9 @@ func sortLookup(x *Ctx, o *sortOpts, pat, elem []byte) ([]byte, bool) {
 		v, found := sortRead(x, key, field)
 		if found {
 			// A copy: the value may change once the lock is let go.
+			if !o.keep {
+				o.arena = o.arena[:0]
+			}
 			o.arena = append(o.arena, v...)
 			v = o.arena[len(o.arena)-len(v):]
 		}

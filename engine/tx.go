@@ -95,7 +95,7 @@ func (tx *Tx) BeginAll(ns *Namespace, write bool) {
 // BeginWalk starts a keyspace-wide command (KEYS, SCAN, RANDOMKEY, FLUSHDB,
 // SORT) without taking any lock: the shards are shared by every tenant, and
 // holding them all for a walk that grows with one tenant's data would stall
-// everyone else. The walks (Each, EachBatch, Scan, RandomKey, Flush) then
+// everyone else. The walks (Each, EachKeyBatch, Scan, RandomKey, Flush) then
 // lock one shard at a time and let go every walkBatch chains; point
 // operations take their own short lock sets with LockKeys. A walk is thus
 // not a snapshot: a key written meanwhile may or may not be seen, while a
