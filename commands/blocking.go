@@ -126,7 +126,6 @@ func (x *Ctx) Block(keys [][]byte, timeout time.Duration, serve func(x *Ctx) boo
 		w.args[i] = append([]byte(nil), a...)
 	}
 	kw := x.S.waits
-	kw.mu.Lock()
 	for _, k := range keys {
 		wk := waitKey{w.ns.ID, string(k)}
 		dup := false
@@ -137,24 +136,10 @@ func (x *Ctx) Block(keys [][]byte, timeout time.Duration, serve func(x *Ctx) boo
 			continue
 		}
 		w.keys = append(w.keys, wk)
-		in := kw.interest(wk)
-		in.waiters = append(in.waiters, w)
+		kw.addWaiter(wk, w)
 	}
-	kw.mu.Unlock()
 	c.blocked = w
 	c.parked.Store(true)
-}
-
-// unblock removes w from every key it waits on.
-func (kw *keyWaits) unblock(w *waiter) {
-	kw.mu.Lock()
-	for _, k := range w.keys {
-		if in := kw.keys[k]; in != nil {
-			in.waiters = removeItem(in.waiters, w)
-			kw.release(k, in)
-		}
-	}
-	kw.mu.Unlock()
 }
 
 // serveReady serves the clients blocked on keys changed by the command c

@@ -60,6 +60,7 @@ type Client struct {
 	// shared atomic updates instead of several per command, and a client
 	// never sees a reply before the counts that go with it.
 	pend      tenantPending
+	stat      statPending // the server's counters, likewise (statbatch.go)
 	ReplyMode int
 	skipNext  bool
 	NoEvict   bool
@@ -124,6 +125,7 @@ const pendFlushEvery = 256
 
 // flushTenant adds the gathered counters to the tenant.
 func (c *Client) flushTenant() {
+	c.flushStats()
 	p, t := &c.pend, c.T
 	if t != nil {
 		if p.cmdN > 0 {
@@ -254,6 +256,7 @@ func (c *Client) setFlag(f *bool, on bool) {
 func (c *Client) QueryBuf() int { return c.rd.Buffered() }
 
 func (c *Client) flush() bool {
+	c.flushStats()
 	if c.W.Len() == 0 {
 		return true
 	}

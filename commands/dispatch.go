@@ -284,6 +284,11 @@ func (s *Server) call(c *Client, x *Ctx, cmd *Command, args [][]byte, lock bool)
 		c.Tx.Now = start.UnixMilli()
 	}
 	mark := c.W.Len()
+	if cmd.Group == "server" {
+		// INFO, CONFIG RESETSTAT...: the connection's own earlier
+		// commands are counted before they read or reset the counters.
+		c.flushStats()
+	}
 	func() {
 		defer func() {
 			if r := recover(); r != nil {
@@ -314,12 +319,8 @@ func (s *Server) call(c *Client, x *Ctx, cmd *Command, args [][]byte, lock bool)
 	if c.T != nil {
 		c.countCommand(cmd, start)
 	}
-	s.Stats.Commands.Add(1)
-	cmd.stats.calls.Add(1)
-	cmd.stats.usec.Add(int64(end.Sub(start) / time.Microsecond))
+	c.countCall(cmd, int64(end.Sub(start)/time.Microsecond), x.failed)
 	if x.failed {
-		cmd.stats.failed.Add(1)
-		s.Stats.FailedCalls.Add(1)
 		s.countError(x.errText)
 	}
 	if c.lastCmd != cmd.Name {
@@ -350,7 +351,8 @@ func (s *Server) recovered(r any, cmd string) {
 func (s *Server) lock(c *Client, cmd *Command, args [][]byte) {
 	write := cmd.Flags&FlagWrite != 0
 	if cmd.Flags&FlagKeyspace != 0 {
-		c.Tx.BeginAll(c.NS, write)
+		// No lock up front: the walk takes one shard at a time.
+		c.Tx.BeginWalk(c.NS, write)
 		return
 	}
 	if !cmd.HasKeys() {

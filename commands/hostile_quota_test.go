@@ -421,3 +421,44 @@ func TestHostileQuotaServedBlockedMoveCountsKeys(t *testing.T) {
 		t.Errorf("carol has %d keys, want 2", n)
 	}
 }
+
+// SORT runs under a walk and locks its destination itself, so the key
+// quota is checked where it stores; and a STORE whose GET lookups add up
+// to more than the whole quota is refused while it looks them up, before
+// the copies it makes pile up (a few KB of data, a GET pattern and a long
+// list make the result arbitrarily larger than what is stored).
+func TestHostileQuotaSortStore(t *testing.T) {
+	t.Run("max_keys", func(t *testing.T) {
+		_, c, ns := quotaCarol(t, "storage_limit_bytes: -1, max_keys: 2")
+		runSteps(t, c, []step{
+			{cmd: "SET a 1", want: "+OK"},
+			{cmd: "RPUSH l 3 1 2", want: ":3"},
+			{cmd: "SORT l STORE dst", want: "-QUOTA key quota exceeded: 2 of 2 keys"},
+			{cmd: "SORT l BY nosort GET # STORE dst", want: "-QUOTA key quota exceeded: 2 of 2 keys"},
+			{cmd: "SORT l STORE a", want: ":3"}, // replaces a key: none added
+			{cmd: "LRANGE a 0 -1", want: `["1" "2" "3"]`},
+		})
+		if n := ns.Keys(); n != 2 {
+			t.Errorf("carol has %d keys, want 2", n)
+		}
+	})
+	t.Run("storage", func(t *testing.T) {
+		_, c, ns := quotaCarol(t, "storage_limit_bytes: 100000, max_keys: -1")
+		big := strings.Repeat("v", 5000)
+		runSteps(t, c, []step{
+			{args: []string{"SET", "big", big}, want: "+OK"},
+			{args: quotaArgs(40, func(int) []string { return []string{""} }, "RPUSH", "l"), want: ":40"},
+		})
+		used := ns.Bytes()
+		want := fmt.Sprintf("-QUOTA storage quota exceeded: used %d of 100000 bytes", used)
+		if got := c.Do("SORT", "l", "BY", "nosort", "GET", "big*", "STORE", "dst"); got != want {
+			t.Errorf("SORT ... GET big* STORE: %s, want %s", got, want)
+		}
+		if got := c.Do("EXISTS", "dst"); got != ":0" {
+			t.Errorf("EXISTS dst: %s", got)
+		}
+		if ns.Bytes() != used {
+			t.Errorf("bytes %d after a refused SORT STORE, want %d", ns.Bytes(), used)
+		}
+	})
+}

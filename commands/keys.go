@@ -127,9 +127,9 @@ func init() {
 func lookupNoTouch(x *Ctx, key []byte) *engine.Entry {
 	en := x.Tx.Peek(key)
 	if en == nil {
-		x.S.Stats.KeyspaceMisses.Add(1)
+		x.C.stat.misses++
 	} else {
-		x.S.Stats.KeyspaceHits.Add(1)
+		x.C.stat.hits++
 	}
 	return en
 }
@@ -446,13 +446,18 @@ func cmdMove(x *Ctx) {
 	x.W.Int(1)
 }
 
+// cmdKeys walks the keyspace a shard (and a batch) at a time, never holding
+// every shard; names are matched after each batch's lock is let go, so a
+// costly pattern costs only the caller's time.
 func cmdKeys(x *Ctx) {
 	pattern := x.Args[1]
 	all := len(pattern) == 1 && pattern[0] == '*'
 	var out [][]byte
-	x.Tx.Each(func(k []byte, _ *engine.Entry) bool {
-		if all || engine.Match(pattern, k, false) {
-			out = append(out, k)
+	x.Tx.EachKeyBatch(func(keys [][]byte) bool {
+		for _, k := range keys {
+			if all || engine.Match(pattern, k, false) {
+				out = append(out, k)
+			}
 		}
 		return true
 	})
@@ -589,11 +594,18 @@ func cmdScan(x *Ctx) {
 		if a.typ != nil && !strings.EqualFold(*a.typ, en.Kind.String()) {
 			return
 		}
-		if a.match && !engine.Match(a.pattern, k, false) {
-			return
-		}
 		out = append(out, k)
 	})
+	if a.match {
+		// After the walk, under no lock: the names stay valid.
+		kept := out[:0]
+		for _, k := range out {
+			if engine.Match(a.pattern, k, false) {
+				kept = append(kept, k)
+			}
+		}
+		out = kept
+	}
 	x.W.Array(2)
 	x.W.BulkString(strconv.FormatUint(next, 10))
 	x.W.Array(len(out))

@@ -10,16 +10,27 @@ import (
 // keyWaits tracks the keys someone is waiting on: clients that WATCH them
 // and clients blocked in BLPOP-like commands. The engine reports every
 // change to such a key (value, TTL, removal, expiry, flush) through
-// changed, under the key's shard lock; nothing here takes a shard lock, so
-// the lock order is always shard lock, then mu.
+// changed, under the key's shard lock. The records are split like the
+// engine's shards, each part under its own mutex, so a write only ever
+// touches the wait state of its own shard: one tenant's idle BLPOP or WATCH
+// no longer puts every other tenant's writes behind one server-wide mutex.
+// Nothing here takes a shard lock, so the lock order is always shard lock,
+// then a part's mu, then readyMu.
 type keyWaits struct {
-	mu   sync.Mutex
-	keys map[waitKey]*keyInterest
+	parts []waitPart // one per engine shard
 	// ready lists keys with blocked clients that changed since the last
 	// drain; readyN lets every command check for it with one atomic load.
-	ready  []waitKey
-	readyN atomic.Int32
-	eng    *engine.Engine
+	// Only a change to a key with blocked clients takes readyMu.
+	readyMu sync.Mutex
+	ready   []waitKey
+	readyN  atomic.Int32
+	eng     *engine.Engine
+}
+
+type waitPart struct {
+	mu   sync.Mutex
+	keys map[waitKey]*keyInterest
+	_    [48]byte // parts of neighbouring shards on their own cache lines
 }
 
 type waitKey struct {
@@ -34,64 +45,102 @@ type keyInterest struct {
 }
 
 func newKeyWaits(e *engine.Engine) *keyWaits {
-	kw := &keyWaits{keys: map[waitKey]*keyInterest{}, eng: e}
+	kw := &keyWaits{parts: make([]waitPart, e.Shards()), eng: e}
+	for i := range kw.parts {
+		kw.parts[i].keys = map[waitKey]*keyInterest{}
+	}
 	e.OnChange(kw.changed)
 	return kw
 }
 
-func (kw *keyWaits) changed(ns *engine.Namespace, key []byte) {
-	kw.mu.Lock()
-	in := kw.keys[waitKey{ns.ID, string(key)}]
+// part returns the shard index of k and its part.
+func (kw *keyWaits) part(k waitKey) (int, *waitPart) {
+	i := kw.eng.ShardOf(engine.View(k.key))
+	return i, &kw.parts[i]
+}
+
+func (kw *keyWaits) changed(ns *engine.Namespace, key []byte, shard int) {
+	p := &kw.parts[shard]
+	p.mu.Lock()
+	in := p.keys[waitKey{ns.ID, string(key)}]
 	if in != nil {
 		for _, c := range in.watchers {
 			c.watchDirty.Store(true)
 		}
 		if len(in.waiters) > 0 && !in.queued {
 			in.queued = true
+			kw.readyMu.Lock()
 			kw.ready = append(kw.ready, waitKey{ns.ID, string(key)})
 			kw.readyN.Store(1)
+			kw.readyMu.Unlock()
 		}
 	}
-	kw.mu.Unlock()
+	p.mu.Unlock()
 }
 
-// interest returns k's record, creating it; the caller holds mu.
-func (kw *keyWaits) interest(k waitKey) *keyInterest {
-	in := kw.keys[k]
+// interest returns k's record in part i, creating it; the caller holds
+// the part's mu.
+func (kw *keyWaits) interest(i int, p *waitPart, k waitKey) *keyInterest {
+	in := p.keys[k]
 	if in == nil {
 		in = &keyInterest{}
-		kw.keys[k] = in
-		kw.eng.AddInterest(1)
+		p.keys[k] = in
+		kw.eng.AddInterest(i, 1)
 	}
 	return in
 }
 
-// release drops k's record once nobody waits on it; the caller holds mu.
-func (kw *keyWaits) release(k waitKey, in *keyInterest) {
+// release drops k's record once nobody waits on it; the caller holds the
+// part's mu.
+func (kw *keyWaits) release(i int, p *waitPart, k waitKey, in *keyInterest) {
 	if len(in.watchers) == 0 && len(in.waiters) == 0 {
-		delete(kw.keys, k)
-		kw.eng.AddInterest(-1)
+		delete(p.keys, k)
+		kw.eng.AddInterest(i, -1)
+	}
+}
+
+// addWaiter queues w on k.
+func (kw *keyWaits) addWaiter(k waitKey, w *waiter) {
+	i, p := kw.part(k)
+	p.mu.Lock()
+	in := kw.interest(i, p, k)
+	in.waiters = append(in.waiters, w)
+	p.mu.Unlock()
+}
+
+// unblock removes w from every key it waits on.
+func (kw *keyWaits) unblock(w *waiter) {
+	for _, k := range w.keys {
+		i, p := kw.part(k)
+		p.mu.Lock()
+		if in := p.keys[k]; in != nil {
+			in.waiters = removeItem(in.waiters, w)
+			kw.release(i, p, k, in)
+		}
+		p.mu.Unlock()
 	}
 }
 
 // watch adds c as a watcher of k.
 func (kw *keyWaits) watch(c *Client, k waitKey) {
-	kw.mu.Lock()
-	in := kw.interest(k)
+	i, p := kw.part(k)
+	p.mu.Lock()
+	in := kw.interest(i, p, k)
 	in.watchers = append(in.watchers, c)
-	kw.mu.Unlock()
+	p.mu.Unlock()
 }
 
 // unwatch removes c from the watchers of keys.
 func (kw *keyWaits) unwatch(c *Client, keys []watched) {
-	kw.mu.Lock()
 	for _, w := range keys {
-		if in := kw.keys[w.k]; in != nil {
+		i, p := kw.part(w.k)
+		p.mu.Lock()
+		if in := p.keys[w.k]; in != nil {
 			in.watchers = removeItem(in.watchers, c)
-			kw.release(w.k, in)
+			kw.release(i, p, w.k, in)
 		}
+		p.mu.Unlock()
 	}
-	kw.mu.Unlock()
 }
 
 func removeItem[T comparable](s []T, v T) []T {
@@ -107,26 +156,34 @@ func removeItem[T comparable](s []T, v T) []T {
 }
 
 // takeReady returns the keys that became ready since the last call.
+//
+// A key is marked unqueued only after it left the list: a change in
+// between finds it still queued and adds nothing, which is right, since
+// the caller serves the key after this returns and so sees that change.
 func (kw *keyWaits) takeReady(buf []waitKey) []waitKey {
-	kw.mu.Lock()
+	kw.readyMu.Lock()
 	buf = append(buf[:0], kw.ready...)
-	for _, k := range kw.ready {
-		if in := kw.keys[k]; in != nil {
-			in.queued = false
-		}
-	}
 	kw.ready = kw.ready[:0]
 	kw.readyN.Store(0)
-	kw.mu.Unlock()
+	kw.readyMu.Unlock()
+	for _, k := range buf {
+		_, p := kw.part(k)
+		p.mu.Lock()
+		if in := p.keys[k]; in != nil {
+			in.queued = false
+		}
+		p.mu.Unlock()
+	}
 	return buf
 }
 
 // nextWaiter is the longest-waiting client still blocked on k that comes
 // after prev in line (from the head when prev is nil or gone).
 func (kw *keyWaits) nextWaiter(k waitKey, prev *waiter) *waiter {
-	kw.mu.Lock()
-	defer kw.mu.Unlock()
-	in := kw.keys[k]
+	_, p := kw.part(k)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	in := p.keys[k]
 	if in == nil {
 		return nil
 	}
@@ -145,4 +202,16 @@ func (kw *keyWaits) nextWaiter(k waitKey, prev *waiter) *waiter {
 		}
 	}
 	return nil
+}
+
+// records counts the keys someone waits on, across all parts (tests).
+func (kw *keyWaits) records() int {
+	n := 0
+	for i := range kw.parts {
+		p := &kw.parts[i]
+		p.mu.Lock()
+		n += len(p.keys)
+		p.mu.Unlock()
+	}
+	return n
 }

@@ -281,9 +281,7 @@ func TestMultiWatchReleasedOnDisconnect(t *testing.T) {
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		srv.waits.mu.Lock()
-		n := len(srv.waits.keys)
-		srv.waits.mu.Unlock()
+		n := srv.waits.records()
 		if n == 0 && srv.Eng.Interest() == 0 {
 			break
 		}

@@ -99,12 +99,12 @@ func (x *Ctx) IntArg(i int) (int64, bool) {
 func (x *Ctx) Read(key []byte) *engine.Entry {
 	en := x.Tx.Get(key)
 	if en == nil {
-		x.S.Stats.KeyspaceMisses.Add(1)
+		x.C.stat.misses++
 		if x.C.T != nil {
 			x.C.pend.misses++
 		}
 	} else {
-		x.S.Stats.KeyspaceHits.Add(1)
+		x.C.stat.hits++
 		if x.C.T != nil {
 			x.C.pend.hits++
 		}

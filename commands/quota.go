@@ -116,6 +116,28 @@ func (x *Ctx) StoreAllowed(tx *engine.Tx, key []byte, value int64) bool {
 	return x.GrowthAllowed(tx.Growth(key, value))
 }
 
+// KeyAllowed refuses, with the key quota's text, creating key when the
+// tenant is at max_keys. It is for a command that locks its destination
+// itself (SORT ... STORE runs under a walk), which overQuota could not
+// check under the dispatcher's locks. It replies and returns false when
+// refused.
+func (x *Ctx) KeyAllowed(tx *engine.Tx, key []byte) bool {
+	t := x.C.T
+	if t == nil {
+		return true
+	}
+	lim := t.Limits().MaxKeys
+	if lim <= 0 || tx.Exists(key) {
+		return true
+	}
+	if n := tx.NS().Keys(); n >= lim {
+		t.Rejected(tenant.RejectQuota)
+		x.Error(fmt.Sprintf("QUOTA key quota exceeded: %d of %d keys", n, lim))
+		return false
+	}
+	return true
+}
+
 // createRule says which of a command's keys it may create, for the key
 // quota. Most writes (denyoom) may create every key they name (SET, MSET,
 // LPUSH...); these name sources they only read or empty. SMOVE is not

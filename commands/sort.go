@@ -2,6 +2,7 @@ package commands
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"math/big"
 	"slices"
@@ -10,6 +11,7 @@ import (
 
 	"synap/engine"
 	"synap/resp"
+	"synap/tenant"
 )
 
 // SORT and SORT_RO, with Redis 7.0's semantics down to its quirks: LIMIT
@@ -21,12 +23,12 @@ const errSortScore = "ERR One or more scores can't be converted into double"
 func init() {
 	acl := func(rw string) []string { return []string{rw, "set", "sortedset", "list", "slow", "dangerous"} }
 	const complexity = "O(N+M*log(M)) for N elements to sort and M returned; O(N) when not sorting"
-	// The rows lock the whole keyspace (FlagKeyspace): BY and GET patterns
+	// The rows are keyspace commands (FlagKeyspace): BY and GET patterns
 	// read keys named by the sorted elements, which no key position can
-	// announce. Only a pattern with a '*' does (not "#", not "nosort"), but
-	// the table cannot say "sometimes", so every SORT locks every shard. In
-	// cluster mode the patterns resolve in the caller's namespace only,
-	// like every key.
+	// announce. The dispatcher therefore takes no lock up front and SORT
+	// takes its own (sortCommand): never every shard, never exclusive
+	// without STORE. In cluster mode the patterns resolve in the caller's
+	// namespace only, like every key.
 	register(
 		&Command{Name: "sort", Arity: -2, Flags: FlagWrite | FlagDenyOOM | FlagKeyspace,
 			FirstKey: 1, LastKey: 1, Step: 1, KeysFn: sortKeys, ACL: acl("write"),
@@ -77,6 +79,13 @@ type sortOpts struct {
 	dontsort      bool
 	offset, count int64 // LIMIT; count -1: to the end
 	keyBuf        []byte
+	// detached: the source's lock is let go once its elements are
+	// copied; BY/GET lookups then lock one key at a time and copy what
+	// they read into arena (see sortCommand).
+	detached bool
+	arena    []byte
+	keep     bool // what a lookup returns must outlive the next lookup
+	lockKey  [1][]byte
 }
 
 func sortParse(x *Ctx, readonly bool) (o sortOpts, ok bool) {
@@ -137,17 +146,45 @@ const sortItemCost = 3 * int64(unsafe.Sizeof(sortItem{}))
 // the shared budget.
 const sortBudgetAbove = 1 << 20
 
+// sortCommand runs under a walk (BeginWalk: no lock held up front) and
+// locks for itself, so that no SORT holds every shard or takes an
+// exclusive lock it does not need:
+//   - without STORE, the source's elements are copied under the source's
+//     shared lock, which is then let go: the sort, the reply and any
+//     BY/GET lookup run without it, each lookup locking its own key's shard
+//     only while it reads. The source is read at one instant; the lookups
+//     are not atomic with concurrent writers (Redis Cluster restricts SORT
+//     patterns for the same reason);
+//   - STORE without lookups locks the source and the destination together
+//     for the whole command: as atomic as any two-key command;
+//   - STORE with lookups copies and lets go like the first case, then
+//     locks the destination to write it.
+//
+// Inside EXEC, which holds every shard, LockKeys does nothing and SORT is
+// atomic as before.
 func sortCommand(x *Ctx, readonly bool) {
 	o, ok := sortParse(x, readonly)
 	if !ok {
 		return
+	}
+	defer x.Tx.UnlockKeys()
+	write := o.hasStore || sortConvertsSource(x, &o, readonly)
+	if o.detached = x.Tx.Walking() && (!o.hasStore || sortLooksUp(&o)); o.detached {
+		o.lockKey[0] = o.key
+		x.Tx.LockKeys(o.lockKey[:], write)
+	} else {
+		keys := [][]byte{o.key}
+		if o.hasStore {
+			keys = append(keys, o.store)
+		}
+		x.Tx.LockKeys(keys, write)
 	}
 	en := x.Read(o.key)
 	if en != nil && en.Kind != engine.KindList && en.Kind != engine.KindSet && en.Kind != engine.KindZSet {
 		x.Error(resp.ErrWrongType)
 		return
 	}
-	if z, ok := sortZSet(en); ok && !readonly {
+	if z, ok := sortZSet(en); ok && !readonly && x.Tx.Writable() {
 		sortExpandZSet(z)
 	}
 	// A set has no order of its own worth storing: Redis sorts it
@@ -167,19 +204,42 @@ func sortCommand(x *Ctx, readonly bool) {
 	}
 	start, end := sortRange(n, o.offset, o.count)
 	var items []sortItem
+	// Detached, the elements are only copied out while the source is
+	// locked, compactly (their bytes and where each ends): the items are
+	// built once the lock is let go.
+	var copied sortCopy
+	load := copied.add
+	if !o.detached {
+		load = func(v []byte) { items = append(items, sortItem{elem: v}) }
+	}
 	ordered := en != nil && (en.Kind == engine.KindList || en.Kind == engine.KindZSet)
 	if ordered && o.dontsort {
 		// Only the requested range is loaded, in the value's own order.
 		if end >= start {
-			items = sortLoadRange(en, start, end-start+1, o.desc)
+			if o.detached {
+				copied.ends = make([]int, 0, end-start+1)
+			} else {
+				items = make([]sortItem, 0, end-start+1)
+			}
+			sortEachRange(en, start, end-start+1, o.desc, load)
 			end -= start
 			start = 0
 		}
 	} else {
-		items = sortLoadAll(en, n)
+		if o.detached {
+			copied.ends = make([]int, 0, n)
+		} else {
+			items = make([]sortItem, 0, n)
+		}
+		sortEachAll(en, n, load)
+	}
+	if o.detached {
+		x.Tx.UnlockKeys()
+		items = copied.items()
 	}
 
 	if !o.dontsort {
+		o.keep = o.alpha // ALPHA keeps the BY values it compares
 		if !sortWeigh(x, &o, items) {
 			x.Error(errSortScore)
 			return
@@ -196,8 +256,10 @@ func sortCommand(x *Ctx, readonly bool) {
 		items = items[start : end+1]
 	}
 	if o.hasStore {
+		o.keep = true // the stored list is built from them
 		sortStoreResult(x, &o, items)
 	} else {
+		o.keep = false // each value is written to the reply at once
 		sortReply(x, &o, items)
 	}
 }
@@ -263,24 +325,42 @@ func sortReply(x *Ctx, o *sortOpts, items []sortItem) {
 // GET value as an empty string; an empty result deletes the destination.
 func sortStoreResult(x *Ctx, o *sortOpts, items []sortItem) {
 	vals := make([][]byte, 0, len(items)*max(len(o.gets), 1))
+	// What the list will account, counted as the values are looked up: a
+	// few GET patterns over a long list can make the result many times the
+	// tenant's quota, and detached lookups copy every value, so a result
+	// that could not fit the whole quota is refused before it is built.
+	value := int64(engine.ListCharge)
+	limit := int64(0)
+	if t := x.C.T; t != nil {
+		limit = t.Limits().StorageBytes
+	}
+	add := func(v []byte) bool {
+		vals = append(vals, v)
+		value += int64(len(v)) + engine.ListElemCharge
+		return limit <= 0 || value <= limit
+	}
 	for _, it := range items {
+		fits := true
 		if len(o.gets) == 0 {
-			vals = append(vals, it.elem)
+			fits = add(it.elem)
 		}
 		for _, pat := range o.gets {
 			v, _ := sortLookup(x, o, pat, it.elem)
-			vals = append(vals, v)
+			fits = fits && add(v)
+		}
+		if !fits {
+			x.C.T.Rejected(tenant.RejectQuota)
+			x.Error(fmt.Sprintf("QUOTA storage quota exceeded: used %d of %d bytes", x.Tx.NS().Bytes(), limit))
+			return
 		}
 	}
-	// Checked before the list copies the values: a few GET patterns over
-	// a long list can make the result many times the tenant's quota.
-	value := engine.ListCharge + int64(len(vals))*engine.ListElemCharge
-	for _, v := range vals {
-		value += int64(len(v))
+	if o.detached {
+		o.lockKey[0] = o.store
+		x.Tx.LockKeys(o.lockKey[:], true)
 	}
 	if len(vals) == 0 {
 		x.Tx.Delete(o.store)
-	} else if !x.StoreAllowed(x.Tx, o.store, value) {
+	} else if !x.KeyAllowed(x.Tx, o.store) || !x.StoreAllowed(x.Tx, o.store, value) {
 		return
 	} else {
 		x.Tx.Put(o.store, engine.NewObject(engine.KindList, engine.NewListOf(vals)))
@@ -416,6 +496,26 @@ func sortLookup(x *Ctx, o *sortOpts, pat, elem []byte) ([]byte, bool) {
 	// One buffer serves every lookup: the engine keeps no key it is asked for.
 	key := append(append(append(o.keyBuf[:0], pat[:star]...), elem...), pat[star+1:keyEnd]...)
 	o.keyBuf = key
+	if o.detached {
+		o.lockKey[0] = key
+		x.Tx.LockKeys(o.lockKey[:], false)
+		v, found := sortRead(x, key, field)
+		if found {
+			// A copy: the value may change once the lock is let go.
+			if !o.keep {
+				o.arena = o.arena[:0]
+			}
+			o.arena = append(o.arena, v...)
+			v = o.arena[len(o.arena)-len(v):]
+		}
+		x.Tx.UnlockKeys()
+		return v, found
+	}
+	return sortRead(x, key, field)
+}
+
+// sortRead reads a BY/GET pattern's key, or its hash field.
+func sortRead(x *Ctx, key, field []byte) ([]byte, bool) {
 	en := x.Read(key)
 	switch {
 	case en == nil:
@@ -586,39 +686,36 @@ func sortLen(en *engine.Entry) int {
 	return 0
 }
 
-// sortLoadAll loads every element in the value's own order.
-func sortLoadAll(en *engine.Entry, n int) []sortItem {
-	items := make([]sortItem, 0, n)
+// sortEachAll passes every element to load, in the value's own order.
+func sortEachAll(en *engine.Entry, n int, load func(v []byte)) {
 	if en == nil {
-		return items
+		return
 	}
 	switch o := en.Obj.(type) {
 	case *engine.List:
 		o.Range(0, n-1, func(i int, v []byte) bool {
-			items = append(items, sortItem{elem: v})
+			load(v)
 			return true
 		})
 	case *engine.ZSet:
 		o.Each(func(m string, _ float64) bool {
-			items = append(items, sortItem{elem: engine.View(m)})
+			load(engine.View(m))
 			return true
 		})
 	case *engine.Set:
 		for i := range n {
 			// Without a buffer, Member gives bytes of their own for an
 			// intset and the stored ones for a hashtable: both stay valid.
-			items = append(items, sortItem{elem: o.Member(i, nil)})
+			load(o.Member(i, nil))
 		}
 	}
-	return items
 }
 
-// sortLoadRange loads count elements of a list or sorted set from position
-// from, counted from the end when desc.
-func sortLoadRange(en *engine.Entry, from, count int64, desc bool) []sortItem {
-	items := make([]sortItem, 0, count)
+// sortEachRange passes count elements of a list or sorted set to load, from
+// position from, counted from the end when desc.
+func sortEachRange(en *engine.Entry, from, count int64, desc bool, load func(v []byte)) {
 	add := func(_ int, v []byte) bool {
-		items = append(items, sortItem{elem: v})
+		load(v)
 		return true
 	}
 	switch o := en.Obj.(type) {
@@ -634,11 +731,10 @@ func sortLoadRange(en *engine.Entry, from, count int64, desc bool) []sortItem {
 			lo, hi = o.Len()-int(from+count), o.Len()-int(from)
 		}
 		o.Range(lo, hi, desc, func(m string, _ float64) bool {
-			items = append(items, sortItem{elem: engine.View(m)})
+			load(engine.View(m))
 			return true
 		})
 	}
-	return items
 }
 
 // sortHashField reads field of a hash.
@@ -649,4 +745,58 @@ func sortHashField(en *engine.Entry, field []byte) ([]byte, bool) {
 	}
 	v, ok := h.Get(field)
 	return engine.View(v), ok
+}
+
+// sortLooksUp reports whether the command reads keys named by its elements:
+// a BY pattern that sorts, or a GET pattern other than "#" with a '*'.
+func sortLooksUp(o *sortOpts) bool {
+	if o.hasBy && !o.dontsort {
+		return true
+	}
+	for _, pat := range o.gets {
+		cpat := cString(pat)
+		if !(len(cpat) == 1 && cpat[0] == '#') && bytes.IndexByte(cpat, '*') >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// sortConvertsSource reports whether SORT (not SORT_RO) will convert its
+// source, a listpack sorted set, and so needs its lock exclusively; any
+// other SORT without STORE only reads. The conversion is checked again
+// under the lock finally taken.
+func sortConvertsSource(x *Ctx, o *sortOpts, readonly bool) bool {
+	if readonly || !x.Tx.Walking() {
+		return false
+	}
+	o.lockKey[0] = o.key
+	x.Tx.LockKeys(o.lockKey[:], false)
+	z, ok := sortZSet(x.Tx.Peek(o.key))
+	convert := ok && z.Encoding() == "listpack"
+	x.Tx.UnlockKeys()
+	return convert
+}
+
+// sortCopy holds elements copied out of the source: their bytes end to end
+// and where each ends.
+type sortCopy struct {
+	buf  []byte
+	ends []int
+}
+
+func (c *sortCopy) add(v []byte) {
+	c.buf = append(c.buf, v...)
+	c.ends = append(c.ends, len(c.buf))
+}
+
+// items are the copied elements as sort items.
+func (c *sortCopy) items() []sortItem {
+	items := make([]sortItem, len(c.ends))
+	from := 0
+	for i, end := range c.ends {
+		items[i].elem = c.buf[from:end:end]
+		from = end
+	}
+	return items
 }

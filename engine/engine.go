@@ -51,7 +51,10 @@ type shard struct {
 	items   btree.Map[uint64, *Entry]
 	index   idTable                // the same heads as items, for point lookups
 	expires *btree.BTreeG[expItem] // keys with a TTL, soonest first
-	_       [40]byte               // keep neighbouring shard locks off one cache line
+	// interest counts this shard's keys someone waits on (WATCH, blocked
+	// pops): a change elsewhere never looks at another shard's waiters.
+	interest atomic.Int64
+	_        [40]byte // keep neighbouring shard locks off one cache line
 }
 
 // find returns the entry of key in the chain at id, expired or not.
@@ -147,10 +150,13 @@ type Engine struct {
 	byName map[string]*Namespace
 	byID   atomic.Pointer[[]*Namespace]
 
-	// interest counts the keys someone waits on (WATCH, blocked pops);
-	// while it is zero a change costs one atomic load and no call.
+	// interest counts the keys someone waits on (WATCH, blocked pops), in
+	// all shards; while it is zero a change costs one atomic load and no
+	// call. It is written only when a wait starts or ends.
 	interest atomic.Int64
-	notify   func(ns *Namespace, key []byte)
+	notify   func(ns *Namespace, key []byte, shard int)
+
+	walkHook atomic.Pointer[func(holding bool)] // tests: run between a walk's lock holds
 
 	expiredKeys atomic.Int64 // reclaimed by TTL, for INFO stats
 	clock       atomic.Uint32
@@ -190,18 +196,28 @@ func New(n int) *Engine {
 }
 
 // OnChange sets the function told about every change to a key (value, TTL,
-// removal, expiry, flush) while interest is positive. It runs under the
-// key's shard lock, so it must not take shard locks itself. Set it before
-// serving.
-func (e *Engine) OnChange(fn func(ns *Namespace, key []byte)) { e.notify = fn }
+// removal, expiry, flush) while the key's shard has interest. It runs under
+// the key's shard lock, with the shard's index, so it must not take shard
+// locks itself. Set it before serving.
+func (e *Engine) OnChange(fn func(ns *Namespace, key []byte, shard int)) { e.notify = fn }
 
-// AddInterest raises (or, negative, lowers) the number of keys someone
-// listens to; changes are reported only while it is positive.
-func (e *Engine) AddInterest(n int64) { e.interest.Add(n) }
+// AddInterest raises (or, negative, lowers) the number of keys of a shard
+// someone listens to; changes there are reported only while it is positive.
+// A wait that starts registers under its key's shard lock, so no change to
+// the key can slip between the registration and the check in changed.
+func (e *Engine) AddInterest(shard int, n int64) {
+	e.shards[shard].interest.Add(n)
+	e.interest.Add(n)
+}
 
+// changed tells the listener about a change to key while someone waits on a
+// key of its shard: a write never touches another shard's wait state, and
+// pays one hash only while anyone anywhere waits.
 func (e *Engine) changed(ns *Namespace, key []byte) {
 	if e.interest.Load() > 0 && e.notify != nil {
-		e.notify(ns, key)
+		if i := e.ShardOf(key); e.shards[i].interest.Load() > 0 {
+			e.notify(ns, key, i)
+		}
 	}
 }
 

@@ -1,111 +1,123 @@
 package engine
 
 // Match reports whether s matches the glob pattern with Redis's rules
-// (stringmatchlen): * ? [abc] [^a-z] [a-] and \ escapes. The work is bounded
-// so a hostile pattern like "*a*a*a*a*b" cannot stall the server.
+// (stringmatchlen): * ? [abc] [^a-z] [a-] and \ escapes, down to its quirks
+// (an unterminated class ends at the pattern's end, "[a-]" is a range up to
+// ']', an escape inside a class ignores nocase, the empty string matches only
+// the empty pattern).
+//
+// Redis backtracks recursively; a hostile pattern such as "*a*a*a*a*b" then
+// costs exponential time, and a step budget would make long keys miss. Here
+// the match is iterative: on a mismatch only the most recent star is retried,
+// taking one more byte. A match found after an earlier star can always be
+// shifted to start at the latest star, so earlier stars never need retrying,
+// and every retry restarts the pattern after that star: at most
+// len(pattern)*len(s) steps for any input, with no allocation. The cost of a
+// walk is thus bounded by its keys' bytes, not by the pattern's shape.
 func Match(pattern, s []byte, nocase bool) bool {
-	budget := 1 << 20
-	return match(pattern, s, nocase, &budget)
-}
-
-func lower(c byte) byte {
-	if c >= 'A' && c <= 'Z' {
-		return c + 32
+	if len(s) == 0 {
+		// Redis's loop runs only while both have bytes left.
+		return len(pattern) == 0
 	}
-	return c
-}
-
-func match(p, s []byte, nocase bool, budget *int) bool {
-	for len(p) > 0 {
-		*budget--
-		if *budget < 0 {
+	p := pattern
+	pi, si := 0, 0
+	star, from := -1, 0 // where the pattern resumes after the last star, and where s does
+	for si < len(s) {
+		if pi < len(p) {
+			switch p[pi] {
+			case '*':
+				for pi < len(p) && p[pi] == '*' {
+					pi++
+				}
+				if pi == len(p) {
+					return true // a trailing star takes whatever is left
+				}
+				star, from = pi, si
+				continue
+			case '?':
+				pi++
+				si++
+				continue
+			case '[':
+				if next, ok := matchClass(p, pi, s[si], nocase); ok {
+					pi = next
+					si++
+					continue
+				}
+			case '\\':
+				q := pi
+				if pi+1 < len(p) {
+					q = pi + 1 // a trailing backslash is itself
+				}
+				if eqc(p[q], s[si], nocase) {
+					pi = q + 1
+					si++
+					continue
+				}
+			default:
+				if eqc(p[pi], s[si], nocase) {
+					pi++
+					si++
+					continue
+				}
+			}
+		}
+		if star < 0 {
 			return false
 		}
-		switch p[0] {
-		case '*':
-			for len(p) > 1 && p[1] == '*' {
-				p = p[1:]
-			}
-			if len(p) == 1 {
-				return true
-			}
-			for i := 0; i <= len(s); i++ {
-				if match(p[1:], s[i:], nocase, budget) {
-					return true
-				}
-				if *budget < 0 {
-					return false
-				}
-			}
-			return false
-		case '?':
-			if len(s) == 0 {
-				return false
-			}
-			s = s[1:]
-		case '[':
-			if len(s) == 0 {
-				return false
-			}
-			p = p[1:]
-			not := len(p) > 0 && p[0] == '^'
-			if not {
-				p = p[1:]
-			}
-			matched := false
-			for {
-				if len(p) == 0 {
-					break // unterminated class: Redis treats the end as the close
-				}
-				if p[0] == '\\' && len(p) >= 2 {
-					p = p[1:]
-					if eqc(p[0], s[0], nocase) {
-						matched = true
-					}
-				} else if p[0] == ']' {
-					break
-				} else if len(p) >= 3 && p[1] == '-' {
-					start, end := p[0], p[2]
-					if start > end {
-						start, end = end, start
-					}
-					c := s[0]
-					if nocase {
-						start, end, c = lower(start), lower(end), lower(c)
-					}
-					if c >= start && c <= end {
-						matched = true
-					}
-					p = p[2:]
-				} else if eqc(p[0], s[0], nocase) {
-					matched = true
-				}
-				p = p[1:]
-			}
-			if not {
-				matched = !matched
-			}
-			if !matched {
-				return false
-			}
-			s = s[1:]
-			if len(p) == 0 {
-				return len(s) == 0
-			}
-		case '\\':
-			if len(p) >= 2 {
-				p = p[1:]
-			}
-			fallthrough
-		default:
-			if len(s) == 0 || !eqc(p[0], s[0], nocase) {
-				return false
-			}
-			s = s[1:]
-		}
-		p = p[1:]
+		// Let the last star take one more byte and retry what follows it.
+		from++
+		pi, si = star, from
 	}
-	return len(s) == 0
+	for pi < len(p) && p[pi] == '*' {
+		pi++
+	}
+	return pi == len(p)
+}
+
+// matchClass matches c against the class opening at p[i] == '[' as
+// stringmatchlen reads it, and returns the index just past the class (the
+// pattern's end for an unterminated one).
+func matchClass(p []byte, i int, c byte, nocase bool) (int, bool) {
+	i++
+	not := i < len(p) && p[i] == '^'
+	if not {
+		i++
+	}
+	match := false
+	for i < len(p) {
+		switch {
+		case p[i] == '\\' && len(p)-i >= 2:
+			i++
+			if p[i] == c { // exact, even with nocase, as in Redis
+				match = true
+			}
+		case p[i] == ']':
+			if not {
+				match = !match
+			}
+			return i + 1, match
+		case len(p)-i >= 3 && p[i+1] == '-':
+			start, end, cc := p[i], p[i+2], c
+			if start > end {
+				start, end = end, start
+			}
+			if nocase {
+				start, end, cc = lower(start), lower(end), lower(cc)
+			}
+			if cc >= start && cc <= end {
+				match = true
+			}
+			i += 2
+		case eqc(p[i], c, nocase):
+			match = true
+		}
+		i++
+	}
+	if not {
+		match = !match
+	}
+	return len(p), match
 }
 
 func eqc(a, b byte, nocase bool) bool {
@@ -113,4 +125,11 @@ func eqc(a, b byte, nocase bool) bool {
 		return lower(a) == lower(b)
 	}
 	return a == b
+}
+
+func lower(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 32
+	}
+	return c
 }

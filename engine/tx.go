@@ -30,6 +30,11 @@ type Tx struct {
 	// is to bring lines into the cache. It is per Tx (per connection): a
 	// shared variable would be a data race between connections.
 	sink uint64
+	// walking: begun by BeginWalk, so the transaction holds no lock of its
+	// own; the walks lock one shard at a time and LockKeys takes short
+	// point lock sets. walkWrite is the mode the walk was begun with.
+	walking   bool
+	walkWrite bool
 }
 
 // capAt applies the namespace's TTL cap to the expiry a write sets or
@@ -90,6 +95,134 @@ func (tx *Tx) BeginAll(ns *Namespace, write bool) {
 	tx.n = len(tx.e.shards)
 }
 
+// BeginWalk starts a keyspace-wide command (KEYS, SCAN, RANDOMKEY, FLUSHDB,
+// SORT) without taking any lock: the shards are shared by every tenant, and
+// holding them all for a walk that grows with one tenant's data would stall
+// everyone else. The walks (Each, EachKeyBatch, Scan, RandomKey, Flush) then
+// lock one shard at a time and let go every walkBatch chains; point
+// operations take their own short lock sets with LockKeys. A walk is thus
+// not a snapshot: a key written meanwhile may or may not be seen, while a
+// key that exists for the whole walk is seen exactly once.
+func (tx *Tx) BeginWalk(ns *Namespace, write bool) {
+	tx.ns, tx.write, tx.all = ns, write, false
+	tx.walking, tx.walkWrite = true, write
+	tx.clock()
+	tx.n = 0
+}
+
+// Walking reports whether the transaction was begun by BeginWalk.
+func (tx *Tx) Walking() bool { return tx.walking }
+
+// LockKeys locks the shards of keys inside a walk, for point operations
+// until UnlockKeys. Under a lock set that already covers every shard (EXEC
+// of a keyspace command) it does nothing.
+func (tx *Tx) LockKeys(keys [][]byte, write bool) {
+	if !tx.walking {
+		return
+	}
+	if tx.n != 0 {
+		panic("engine: LockKeys while holding locks")
+	}
+	tx.write = write
+	for _, k := range keys {
+		i := tx.e.ShardOf(k)
+		tx.set[i>>6] |= 1 << (i & 63)
+	}
+	tx.lockSet()
+	tx.e.runWalkHook(true)
+}
+
+// UnlockKeys releases what LockKeys took, keeping the walk going.
+func (tx *Tx) UnlockKeys() {
+	if !tx.walking || tx.n == 0 {
+		return
+	}
+	tx.unlockSet()
+	tx.n = 0
+	tx.write = tx.walkWrite
+	tx.e.runWalkHook(false)
+}
+
+// walkBatch is how many chains a walk visits under one hold of a shard's
+// lock: enough to amortise taking it, few enough that a writer of another
+// tenant waits for a few microseconds of work, not for a whole shard.
+const walkBatch = 256
+
+// SetWalkHook sets a function for tests, run by a walk each time it has let
+// go of its locks (holding false: another tenant's write must get through
+// there) and each time LockKeys has taken some (holding true: what the
+// walk holds may be only what it needs). nil removes it.
+func (e *Engine) SetWalkHook(fn func(holding bool)) {
+	if fn == nil {
+		e.walkHook.Store(nil)
+		return
+	}
+	e.walkHook.Store(&fn)
+}
+
+func (e *Engine) runWalkHook(holding bool) {
+	if hook := e.walkHook.Load(); hook != nil {
+		(*hook)(holding)
+	}
+}
+
+// visit calls fn for the namespace's chains in shard i from hash h on, in
+// hash order, until fn returns false; it reports whether fn stopped it.
+// Under a walk it locks the shard itself, for walkBatch chains at a time,
+// resuming after the last chain seen: ids are unique and ordered, so a
+// chain present for the whole visit is seen exactly once however the tree
+// changes in between.
+func (tx *Tx) visit(i int, h uint32, fn func(id uint64, head *Entry) bool) bool {
+	return tx.visitThen(i, h, fn, nil)
+}
+
+// visitThen is visit running after, when not nil, at the end of each hold
+// of the lock, once the tree is no longer being iterated.
+func (tx *Tx) visitThen(i int, h uint32, fn func(id uint64, head *Entry) bool, after func()) bool {
+	if !tx.walking {
+		stopped := false
+		tx.walk(i, h, func(id uint64, head *Entry) bool {
+			stopped = !fn(id, head)
+			return !stopped
+		})
+		if after != nil {
+			after()
+		}
+		return stopped
+	}
+	ns := tx.ns.ID
+	from := treeID(ns, h)
+	for {
+		n, stopped, more := 0, false, false
+		var last uint64
+		tx.set[i>>6] |= 1 << (i & 63)
+		tx.lock(i)
+		tx.e.shards[i].items.Ascend(from, func(id uint64, head *Entry) bool {
+			if uint32(id>>32) != ns {
+				return false
+			}
+			if n == walkBatch {
+				more = true
+				return false
+			}
+			n++
+			last = id
+			stopped = !fn(id, head)
+			return !stopped
+		})
+		if after != nil {
+			after()
+		}
+		tx.unlock(i)
+		tx.set[i>>6] &^= 1 << (i & 63)
+		tx.e.runWalkHook(false)
+		if stopped || !more {
+			return stopped
+		}
+		from = last + 1
+	}
+}
+
 func (tx *Tx) clock() {
 	if tx.Now == 0 {
 		tx.Now = time.Now().UnixMilli()
@@ -131,6 +264,7 @@ func (tx *Tx) Active() bool { return tx.n > 0 }
 
 // End releases every lock.
 func (tx *Tx) End() {
+	tx.walking = false
 	if tx.n == 0 {
 		tx.Now, tx.changed = 0, false
 		return
@@ -380,13 +514,14 @@ func (tx *Tx) walk(i int, h uint32, fn func(id uint64, head *Entry) bool) {
 
 // Each calls fn for every live key of the namespace in the locked shards, in
 // storage order, until fn returns false. key aliases storage: copy it to keep it.
+// Under a walk fn runs under one shard's lock at a time.
 func (tx *Tx) Each(fn func(key []byte, en *Entry) bool) {
 	for i := range tx.e.shards {
-		if !tx.holds(i) {
+		if !tx.walking && !tx.holds(i) {
 			continue
 		}
 		more := true
-		tx.walk(i, 0, func(_ uint64, head *Entry) bool {
+		tx.visit(i, 0, func(_ uint64, head *Entry) bool {
 			for en := head; en != nil && more; en = en.next {
 				if tx.live(en) {
 					more = fn(unsafeBytes(en.key), en)
@@ -400,15 +535,56 @@ func (tx *Tx) Each(fn func(key []byte, en *Entry) bool) {
 	}
 }
 
+// EachKeyBatch calls fn with the names of the namespace's live keys, a
+// batch at a time, until fn returns false. Under a walk fn runs with no
+// lock held, so what it does with the names (matching a pattern, writing
+// a reply) costs other tenants nothing; the names stay valid, as stored
+// keys are never changed in place.
+func (tx *Tx) EachKeyBatch(fn func(keys [][]byte) bool) {
+	var batch [][]byte
+	more := true
+	flush := func() {
+		if len(batch) > 0 && more {
+			more = fn(batch)
+		}
+		batch = batch[:0]
+	}
+	for i := 0; i < len(tx.e.shards) && more; i++ {
+		if !tx.walking && !tx.holds(i) {
+			continue
+		}
+		from := uint32(0)
+		for more {
+			stopped := tx.visit(i, from, func(id uint64, head *Entry) bool {
+				if len(batch) >= walkBatch {
+					from = uint32(id)
+					return false
+				}
+				for en := head; en != nil; en = en.next {
+					if tx.live(en) {
+						batch = append(batch, unsafeBytes(en.key))
+					}
+				}
+				return true
+			})
+			flush()
+			if !stopped {
+				break
+			}
+		}
+	}
+	flush()
+}
+
 // EachStored is Each including keys whose TTL passed but that are not
 // reclaimed yet: exactly what the namespace's counters count.
 func (tx *Tx) EachStored(fn func(key []byte, en *Entry) bool) {
 	for i := range tx.e.shards {
-		if !tx.holds(i) {
+		if !tx.walking && !tx.holds(i) {
 			continue
 		}
 		more := true
-		tx.walk(i, 0, func(_ uint64, head *Entry) bool {
+		tx.visit(i, 0, func(_ uint64, head *Entry) bool {
 			for en := head; en != nil && more; en = en.next {
 				more = fn(unsafeBytes(en.key), en)
 			}
@@ -430,10 +606,10 @@ func (tx *Tx) Scan(cursor uint64, count int, fn func(key []byte, en *Entry)) uin
 	var next uint64
 	from := uint32(cursor)
 	for i := tx.e.shardOf(from); i < len(tx.e.shards) && next == 0; i++ {
-		if !tx.holds(i) {
+		if !tx.walking && !tx.holds(i) {
 			tx.fail("engine: scan outside the command's lock set")
 		}
-		tx.walk(i, from, func(id uint64, head *Entry) bool {
+		tx.visit(i, from, func(id uint64, head *Entry) bool {
 			if visited >= count {
 				next = id & 0xFFFFFFFF
 				return false
@@ -461,14 +637,14 @@ func (tx *Tx) RandomKey() []byte {
 	var found []byte
 	for n := 0; n <= len(tx.e.shards) && found == nil; n++ {
 		i := (first + n) % len(tx.e.shards)
-		if !tx.holds(i) {
+		if !tx.walking && !tx.holds(i) {
 			tx.fail("engine: random key outside the command's lock set")
 		}
 		from := uint32(0)
 		if n == 0 {
 			from = start
 		}
-		tx.walk(i, from, func(_ uint64, head *Entry) bool {
+		tx.visit(i, from, func(_ uint64, head *Entry) bool {
 			for en := head; en != nil; en = en.next {
 				if tx.live(en) {
 					found = []byte(en.key)
@@ -481,29 +657,35 @@ func (tx *Tx) RandomKey() []byte {
 	return found
 }
 
-// Flush removes every key of the namespace in the locked shards and returns how many.
+// Flush removes every key of the namespace in the locked shards and returns
+// how many. Under a walk it removes a batch of chains per hold of a shard's
+// lock: every key that existed when it started is gone when it returns; a
+// key written meanwhile may survive.
 func (tx *Tx) Flush() int {
 	tx.mustWrite()
 	var doomed []*Entry
 	var ids []uint64
 	removed := 0
 	for i := range tx.e.shards {
-		if !tx.holds(i) {
+		if !tx.walking && !tx.holds(i) {
 			continue
 		}
 		sh := &tx.e.shards[i]
-		doomed, ids = doomed[:0], ids[:0]
-		tx.walk(i, 0, func(id uint64, head *Entry) bool {
+		// Collected, then removed in the same hold once the tree's
+		// iteration is over: the tree must not change under it.
+		tx.visitThen(i, 0, func(id uint64, head *Entry) bool {
 			for en := head; en != nil; en = en.next {
 				doomed = append(doomed, en)
 				ids = append(ids, id)
 			}
 			return true
+		}, func() {
+			for j, en := range doomed {
+				tx.remove(sh, ids[j], en)
+				removed++
+			}
+			doomed, ids = doomed[:0], ids[:0]
 		})
-		for j, en := range doomed {
-			tx.remove(sh, ids[j], en)
-			removed++
-		}
 	}
 	return removed
 }
