@@ -14,7 +14,7 @@ import (
 	"synap/tenant"
 )
 
-// Error texts of cluster mode (DESIGN.md).
+// Error texts of cluster mode (README, "Cluster mode").
 const (
 	ErrControlPlane  = "ERR control plane unavailable, try again later"
 	errSelectCluster = "ERR SELECT is not allowed in cluster mode"

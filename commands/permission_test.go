@@ -21,7 +21,7 @@ var permissionKeys = []struct {
 	{"alice-admin", tenant.PermAdmin},
 }
 
-// permissionModel is written from DESIGN.md's permission model, not read
+// permissionModel is written from the README's permission model, not read
 // from the table, so a row whose Need is wrong disagrees with it.
 var permissionModel = map[string]tenant.Need{
 	"get": tenant.NeedRead, "mget": tenant.NeedRead, "exists": tenant.NeedRead, "ttl": tenant.NeedRead,

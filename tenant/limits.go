@@ -15,7 +15,7 @@ type Limits struct {
 	MaxTTLSeconds     int64
 }
 
-// PlanDefaults are used when a limit is missing or zero, as DESIGN.md asks:
+// PlanDefaults are used when a limit is missing or zero, as the README's HiveHub section says:
 // only an explicit -1 means unlimited.
 var PlanDefaults = map[string]Limits{
 	"free": {StorageBytes: 64 << 20, MonthlyOperations: 1_000_000, MaxKeys: 100_000,
