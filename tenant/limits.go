@@ -15,8 +15,9 @@ type Limits struct {
 	MaxTTLSeconds     int64
 }
 
-// PlanDefaults are used when a limit is missing or zero, as the README's HiveHub section says:
-// only an explicit -1 means unlimited.
+// PlanDefaults are used when a limit is missing or zero (README, the
+// tenants file): only an explicit -1 means unlimited, so a control plane
+// that forgets a field cannot lift a limit by accident.
 var PlanDefaults = map[string]Limits{
 	"free": {StorageBytes: 64 << 20, MonthlyOperations: 1_000_000, MaxKeys: 100_000,
 		RequestsPerSecond: 100, Burst: 200, MaxConnections: 20, MaxPayloadBytes: 1 << 20, MaxTTLSeconds: Unlimited},
