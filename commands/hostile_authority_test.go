@@ -129,7 +129,8 @@ func TestHostileAuthorityIdentityInsideMulti(t *testing.T) {
 				{cmd: "MULTI", want: "+OK"},
 				{args: tc.cmd, want: tc.want},
 				{cmd: "SET k hacked", want: "+QUEUED"},
-				{cmd: "FLUSHDB", want: "+QUEUED"},
+				// Refused for itself too (issue 10 point 9: a walk in EXEC would hold every shard).
+				{cmd: "FLUSHDB", want: "-" + walkInMultiErr("flushdb")},
 				{args: []string{"CLIENT", "KILL", "ID", victimID}, want: "+QUEUED"},
 				{cmd: "EXEC", want: "-" + errExecAbort},
 				// Still bob, still RESP2, nothing of the transaction ran.
@@ -232,7 +233,8 @@ func TestHostileAuthorityNoAuthWorkUnderExecLocks(t *testing.T) {
 		{cmd: "MULTI", want: "+OK"},
 		{cmd: "AUTH guess", want: "-" + errAuthInMulti},
 		{args: []string{"HELLO", "3", "AUTH", "default", "guess"}, want: "-" + errHelloInMulti},
-		{cmd: "KEYS x", want: "+QUEUED"},
+		// KEYS, which made EXEC hold every shard, is refused too (issue 10 point 9).
+		{cmd: "KEYS x", want: "-" + walkInMultiErr("keys")},
 		{cmd: "EXEC", want: "-" + errExecAbort},
 	})
 	if got := dir.resolves.Load(); got != resolves {
