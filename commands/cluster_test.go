@@ -84,10 +84,15 @@ type clusterFixture struct {
 }
 
 // startCluster runs a cluster-mode server over a tenants file.
-func startCluster(t testing.TB) *clusterFixture {
+func startCluster(t testing.TB) *clusterFixture { return startClusterWith(t, clusterKeys) }
+
+// startClusterWith runs a cluster-mode server over a tenants file holding
+// keys; opts adjust the server before it serves (srv.Dir is the file's
+// directory by then, which an option may wrap).
+func startClusterWith(t testing.TB, keys []clusterKey, opts ...func(*Server)) *clusterFixture {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "tenants.yaml")
-	if err := os.WriteFile(path, []byte(clusterFile(clusterKeys)), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(clusterFile(keys)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	dir, err := hivehub.OpenFile(path, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -99,8 +104,34 @@ func startCluster(t testing.TB) *clusterFixture {
 		c.ClusterMode, c.TenantsFile, c.AdminKey = true, path, clusterAdminKey
 	})
 	srv.Dir = dir // before serving, as the binary does
+	for _, o := range opts {
+		o(srv)
+	}
 	serveTest(t, srv)
 	return &clusterFixture{srv: srv, dir: dir, path: path}
+}
+
+// replace puts body in the tenants file as an operator's editor would
+// (write aside, then rename), leaving the server to notice it.
+func (f *clusterFixture) replace(t testing.TB, body string) {
+	t.Helper()
+	tmp := f.path + ".new"
+	if err := os.WriteFile(tmp, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, f.path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// rewrite replaces the tenants file with keys and reloads it at once, as
+// SIGHUP would (a plain edit is picked up within 250 ms).
+func (f *clusterFixture) rewrite(t testing.TB, keys []clusterKey) {
+	t.Helper()
+	f.replace(t, clusterFile(keys))
+	if err := f.dir.Reload(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // as dials a connection authenticated with key id (or the operator's key).
@@ -276,13 +307,7 @@ func TestClusterRevocationReachesOpenConnections(t *testing.T) {
 			kept = append(kept, k)
 		}
 	}
-	tmp := f.path + ".new"
-	if err := os.WriteFile(tmp, []byte(clusterFile(kept)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, f.path); err != nil {
-		t.Fatal(err)
-	}
+	f.replace(t, clusterFile(kept))
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		got := c.Do("GET", "k")
@@ -324,16 +349,7 @@ func TestClusterFileEditedMidTraffic(t *testing.T) {
 		if i%2 == 0 {
 			keys = append(append([]clusterKey{}, clusterKeys...), clusterKey{id: "carol-extra", user: "alice", perms: "read"})
 		}
-		tmp := f.path + ".new"
-		if err := os.WriteFile(tmp, []byte(clusterFile(keys)), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Rename(tmp, f.path); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.dir.Reload(); err != nil {
-			t.Fatal(err)
-		}
+		f.rewrite(t, keys)
 	}
 	<-done
 	select {
@@ -487,13 +503,7 @@ func TestClusterLimitsChangeLive(t *testing.T) {
 		t.Fatal(got)
 	}
 	clusterLimits["carol"] = "{storage_limit_bytes: 20, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1}"
-	tmp := f.path + ".new"
-	if err := os.WriteFile(tmp, []byte(clusterFile(clusterKeys)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, f.path); err != nil {
-		t.Fatal(err)
-	}
+	f.replace(t, clusterFile(clusterKeys))
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		got := c.Do("SET", "b", "y")
