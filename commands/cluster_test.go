@@ -12,6 +12,7 @@ import (
 
 	"synap/hivehub"
 	"synap/resp/resptest"
+	"synap/tenant"
 )
 
 // The cluster fixture: two tenants whose keys share names, and keys with
@@ -47,6 +48,14 @@ var clusterLimits = map[string]string{
 	"alice": "{storage_limit_bytes: -1, monthly_operations_limit: -1, max_keys: -1, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1, max_payload_bytes: -1}",
 	"bob":   "{storage_limit_bytes: -1, monthly_operations_limit: -1, max_keys: -1, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1, max_payload_bytes: -1}",
 	"carol": "{storage_limit_bytes: 676, monthly_operations_limit: 40, max_keys: 3, rate_limit: {requests_per_second: 1, burst: 20}, max_connections: 2, max_payload_bytes: 60}",
+}
+
+// setCarolLimits gives carol limits for the rest of the test: the tenants
+// file is written from clusterLimits by startCluster, replace and rewrite.
+func setCarolLimits(t testing.TB, limits string) {
+	old := clusterLimits["carol"]
+	t.Cleanup(func() { clusterLimits["carol"] = old })
+	clusterLimits["carol"] = limits
 }
 
 func clusterSecret(id string) string { return id + "-secret" }
@@ -430,13 +439,20 @@ func TestClusterQuotasAndRateLimit(t *testing.T) {
 	}
 }
 
-func TestClusterMonthlyOperations(t *testing.T) {
-	f := startCluster(t)
-	tn := f.srv.Tenants.Get("carol")
+// spendOps counts n operations in user's month, as if done before the test,
+// and returns the tenant.
+func spendOps(f *clusterFixture, user string, n int) *tenant.Tenant {
+	tn := f.srv.Tenants.Get(user)
 	now := time.Now()
-	for i := 0; i < 39; i++ {
+	for i := 0; i < n; i++ {
 		tn.CountOp(now)
 	}
+	return tn
+}
+
+func TestClusterMonthlyOperations(t *testing.T) {
+	f := startCluster(t)
+	tn := spendOps(f, "carol", 39)
 	c := dial(t, f.srv)
 	// AUTH is the 40th operation of the month.
 	if got := c.Do("AUTH", clusterSecret("carol-rw")); got != "+OK" {
@@ -446,6 +462,7 @@ func TestClusterMonthlyOperations(t *testing.T) {
 		t.Fatalf("past the monthly quota: %s", got)
 	}
 	// A new month starts from zero.
+	now := time.Now()
 	next := time.Date(now.Year(), now.Month()+1, 1, 0, 0, 0, 0, time.UTC)
 	if got := tn.Ops(next); got != 0 {
 		t.Fatalf("ops in the next month: %d", got)
@@ -494,15 +511,13 @@ func TestClusterRateLimitAccuracy(t *testing.T) {
 // New limits in the tenants file apply to open connections on their next
 // command, without reconnecting.
 func TestClusterLimitsChangeLive(t *testing.T) {
-	old := clusterLimits["carol"]
-	t.Cleanup(func() { clusterLimits["carol"] = old })
-	clusterLimits["carol"] = "{storage_limit_bytes: 1000, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1}"
+	setCarolLimits(t, "{storage_limit_bytes: 1000, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1}")
 	f := startCluster(t)
 	c := f.as(t, "carol-rw")
 	if got := c.Do("SET", "a", strings.Repeat("x", 50)); got != "+OK" {
 		t.Fatal(got)
 	}
-	clusterLimits["carol"] = "{storage_limit_bytes: 20, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1}"
+	setCarolLimits(t, "{storage_limit_bytes: 20, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1}")
 	f.replace(t, clusterFile(clusterKeys))
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -525,9 +540,7 @@ func TestClusterLimitsChangeLive(t *testing.T) {
 // A plan's max_ttl_seconds caps every expiry a tenant sets, and a key
 // written without one gets the cap (issue 10: none may outlive it).
 func TestClusterMaxTTLCapsExpiry(t *testing.T) {
-	old := clusterLimits["carol"]
-	t.Cleanup(func() { clusterLimits["carol"] = old })
-	clusterLimits["carol"] = "{max_ttl_seconds: 60, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1}"
+	setCarolLimits(t, "{max_ttl_seconds: 60, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1}")
 	f := startCluster(t)
 	c := f.as(t, "carol-rw")
 	ttl := func(key string) int {

@@ -329,11 +329,7 @@ func TestHostileAuthorityWatchDroppedOnRebind(t *testing.T) {
 // the whole transaction: all or nothing.
 func TestHostileAuthorityExecMonthlyQuota(t *testing.T) {
 	f := startCluster(t)
-	tn := f.srv.Tenants.Get("carol")
-	now := time.Now()
-	for i := 0; i < 30; i++ {
-		tn.CountOp(now)
-	}
+	tn := spendOps(f, "carol", 30)
 	c := f.as(t, "carol-rw")                     // 31
 	steps := []step{{cmd: "MULTI", want: "+OK"}} // 32
 	for i := 0; i < 10; i++ {

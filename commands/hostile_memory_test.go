@@ -383,12 +383,10 @@ func TestHostileTenantPayloadFollowsReAuth(t *testing.T) {
 
 // A plan's payload limit lowered live applies to open connections.
 func TestHostileTenantPayloadFollowsLiveLimits(t *testing.T) {
-	old := clusterLimits["carol"]
-	t.Cleanup(func() { clusterLimits["carol"] = old })
-	clusterLimits["carol"] = "{rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1, max_payload_bytes: -1}"
+	setCarolLimits(t, "{rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1, max_payload_bytes: -1}")
 	f := startCluster(t)
 	c := f.as(t, "carol-rw")
-	clusterLimits["carol"] = "{rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1, max_payload_bytes: 100}"
+	setCarolLimits(t, "{rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1, max_payload_bytes: 100}")
 	f.replace(t, clusterFile(clusterKeys))
 	deadline := time.Now().Add(5 * time.Second)
 	for {
