@@ -304,9 +304,7 @@ func TestBitmapsKeepTTL(t *testing.T) {
 // A tenant near its storage quota cannot make a far SETBIT, BITFIELD or
 // BITOP allocate what its arguments do not show.
 func TestBitmapsQuota(t *testing.T) {
-	old := clusterLimits["carol"]
-	t.Cleanup(func() { clusterLimits["carol"] = old })
-	clusterLimits["carol"] = "{storage_limit_bytes: 1192, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1, max_keys: -1, monthly_operations_limit: -1}"
+	setCarolLimits(t, "{storage_limit_bytes: 1192, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1, max_keys: -1, monthly_operations_limit: -1}")
 	f := startCluster(t)
 	c := f.as(t, "carol-rw")
 	runSteps(t, c, []step{

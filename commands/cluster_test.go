@@ -12,6 +12,7 @@ import (
 
 	"synap/hivehub"
 	"synap/resp/resptest"
+	"synap/tenant"
 )
 
 // The cluster fixture: two tenants whose keys share names, and keys with
@@ -49,6 +50,14 @@ var clusterLimits = map[string]string{
 	"carol": "{storage_limit_bytes: 676, monthly_operations_limit: 40, max_keys: 3, rate_limit: {requests_per_second: 1, burst: 20}, max_connections: 2, max_payload_bytes: 60}",
 }
 
+// setCarolLimits gives carol limits for the rest of the test: the tenants
+// file is written from clusterLimits by startCluster, replace and rewrite.
+func setCarolLimits(t testing.TB, limits string) {
+	old := clusterLimits["carol"]
+	t.Cleanup(func() { clusterLimits["carol"] = old })
+	clusterLimits["carol"] = limits
+}
+
 func clusterSecret(id string) string { return id + "-secret" }
 
 func clusterFile(keys []clusterKey) string {
@@ -84,10 +93,15 @@ type clusterFixture struct {
 }
 
 // startCluster runs a cluster-mode server over a tenants file.
-func startCluster(t testing.TB) *clusterFixture {
+func startCluster(t testing.TB) *clusterFixture { return startClusterWith(t, clusterKeys) }
+
+// startClusterWith runs a cluster-mode server over a tenants file holding
+// keys; opts adjust the server before it serves (srv.Dir is the file's
+// directory by then, which an option may wrap).
+func startClusterWith(t testing.TB, keys []clusterKey, opts ...func(*Server)) *clusterFixture {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "tenants.yaml")
-	if err := os.WriteFile(path, []byte(clusterFile(clusterKeys)), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(clusterFile(keys)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	dir, err := hivehub.OpenFile(path, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -99,8 +113,34 @@ func startCluster(t testing.TB) *clusterFixture {
 		c.ClusterMode, c.TenantsFile, c.AdminKey = true, path, clusterAdminKey
 	})
 	srv.Dir = dir // before serving, as the binary does
+	for _, o := range opts {
+		o(srv)
+	}
 	serveTest(t, srv)
 	return &clusterFixture{srv: srv, dir: dir, path: path}
+}
+
+// replace puts body in the tenants file as an operator's editor would
+// (write aside, then rename), leaving the server to notice it.
+func (f *clusterFixture) replace(t testing.TB, body string) {
+	t.Helper()
+	tmp := f.path + ".new"
+	if err := os.WriteFile(tmp, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, f.path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// rewrite replaces the tenants file with keys and reloads it at once, as
+// SIGHUP would (a plain edit is picked up within 250 ms).
+func (f *clusterFixture) rewrite(t testing.TB, keys []clusterKey) {
+	t.Helper()
+	f.replace(t, clusterFile(keys))
+	if err := f.dir.Reload(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // as dials a connection authenticated with key id (or the operator's key).
@@ -276,13 +316,7 @@ func TestClusterRevocationReachesOpenConnections(t *testing.T) {
 			kept = append(kept, k)
 		}
 	}
-	tmp := f.path + ".new"
-	if err := os.WriteFile(tmp, []byte(clusterFile(kept)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, f.path); err != nil {
-		t.Fatal(err)
-	}
+	f.replace(t, clusterFile(kept))
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		got := c.Do("GET", "k")
@@ -324,16 +358,7 @@ func TestClusterFileEditedMidTraffic(t *testing.T) {
 		if i%2 == 0 {
 			keys = append(append([]clusterKey{}, clusterKeys...), clusterKey{id: "carol-extra", user: "alice", perms: "read"})
 		}
-		tmp := f.path + ".new"
-		if err := os.WriteFile(tmp, []byte(clusterFile(keys)), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Rename(tmp, f.path); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.dir.Reload(); err != nil {
-			t.Fatal(err)
-		}
+		f.rewrite(t, keys)
 	}
 	<-done
 	select {
@@ -414,13 +439,20 @@ func TestClusterQuotasAndRateLimit(t *testing.T) {
 	}
 }
 
-func TestClusterMonthlyOperations(t *testing.T) {
-	f := startCluster(t)
-	tn := f.srv.Tenants.Get("carol")
+// spendOps counts n operations in user's month, as if done before the test,
+// and returns the tenant.
+func spendOps(f *clusterFixture, user string, n int) *tenant.Tenant {
+	tn := f.srv.Tenants.Get(user)
 	now := time.Now()
-	for i := 0; i < 39; i++ {
+	for i := 0; i < n; i++ {
 		tn.CountOp(now)
 	}
+	return tn
+}
+
+func TestClusterMonthlyOperations(t *testing.T) {
+	f := startCluster(t)
+	tn := spendOps(f, "carol", 39)
 	c := dial(t, f.srv)
 	// AUTH is the 40th operation of the month.
 	if got := c.Do("AUTH", clusterSecret("carol-rw")); got != "+OK" {
@@ -430,6 +462,7 @@ func TestClusterMonthlyOperations(t *testing.T) {
 		t.Fatalf("past the monthly quota: %s", got)
 	}
 	// A new month starts from zero.
+	now := time.Now()
 	next := time.Date(now.Year(), now.Month()+1, 1, 0, 0, 0, 0, time.UTC)
 	if got := tn.Ops(next); got != 0 {
 		t.Fatalf("ops in the next month: %d", got)
@@ -478,22 +511,14 @@ func TestClusterRateLimitAccuracy(t *testing.T) {
 // New limits in the tenants file apply to open connections on their next
 // command, without reconnecting.
 func TestClusterLimitsChangeLive(t *testing.T) {
-	old := clusterLimits["carol"]
-	t.Cleanup(func() { clusterLimits["carol"] = old })
-	clusterLimits["carol"] = "{storage_limit_bytes: 1000, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1}"
+	setCarolLimits(t, "{storage_limit_bytes: 1000, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1}")
 	f := startCluster(t)
 	c := f.as(t, "carol-rw")
 	if got := c.Do("SET", "a", strings.Repeat("x", 50)); got != "+OK" {
 		t.Fatal(got)
 	}
-	clusterLimits["carol"] = "{storage_limit_bytes: 20, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1}"
-	tmp := f.path + ".new"
-	if err := os.WriteFile(tmp, []byte(clusterFile(clusterKeys)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, f.path); err != nil {
-		t.Fatal(err)
-	}
+	setCarolLimits(t, "{storage_limit_bytes: 20, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1}")
+	f.replace(t, clusterFile(clusterKeys))
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		got := c.Do("SET", "b", "y")
@@ -515,9 +540,7 @@ func TestClusterLimitsChangeLive(t *testing.T) {
 // A plan's max_ttl_seconds caps every expiry a tenant sets, and a key
 // written without one gets the cap (issue 10: none may outlive it).
 func TestClusterMaxTTLCapsExpiry(t *testing.T) {
-	old := clusterLimits["carol"]
-	t.Cleanup(func() { clusterLimits["carol"] = old })
-	clusterLimits["carol"] = "{max_ttl_seconds: 60, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1}"
+	setCarolLimits(t, "{max_ttl_seconds: 60, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1}")
 	f := startCluster(t)
 	c := f.as(t, "carol-rw")
 	ttl := func(key string) int {

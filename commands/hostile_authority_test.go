@@ -2,10 +2,6 @@ package commands
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -35,45 +31,9 @@ func (d *countingDir) Resolve(ctx context.Context, key string) (*tenant.Principa
 	return d.Directory.Resolve(ctx, key)
 }
 
-// startAuthorityCluster is startCluster over keys, with the directory
-// counted, and the server adjusted by opts before it serves.
-func startAuthorityCluster(t *testing.T, keys []clusterKey, opts ...func(*Server)) (*clusterFixture, *countingDir) {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "tenants.yaml")
-	if err := os.WriteFile(path, []byte(clusterFile(keys)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	dir, err := hivehub.OpenFile(path, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(dir.Close)
-	srv := newTestServer(func(c *Config) {
-		c.ClusterMode, c.TenantsFile, c.AdminKey = true, path, clusterAdminKey
-	})
-	cd := &countingDir{Directory: dir}
-	srv.Dir = cd
-	for _, o := range opts {
-		o(srv)
-	}
-	serveTest(t, srv)
-	return &clusterFixture{srv: srv, dir: dir, path: path}, cd
-}
-
-// rewrite replaces the tenants file with keys and reloads it at once, as
-// an operator's edit (picked up within 250 ms) or SIGHUP would.
-func (f *clusterFixture) rewrite(t *testing.T, keys []clusterKey) {
-	t.Helper()
-	tmp := f.path + ".new"
-	if err := os.WriteFile(tmp, []byte(clusterFile(keys)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, f.path); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.dir.Reload(); err != nil {
-		t.Fatal(err)
-	}
+// countResolves makes the server's directory count its Resolve calls in cd.
+func countResolves(cd *countingDir) func(*Server) {
+	return func(s *Server) { cd.Directory, s.Dir = s.Dir, cd }
 }
 
 // keysWith is clusterKeys with key id changed by fn (dropped when fn
@@ -114,7 +74,8 @@ func TestHostileAuthorityIdentityInsideMulti(t *testing.T) {
 		{"HELLO", []string{"HELLO"}, "-" + errHelloInMulti},
 		{"SELECT 1", []string{"SELECT", "1"}, "-" + errSelectCluster},
 	}
-	f, dir := startAuthorityCluster(t, clusterKeys)
+	dir := &countingDir{}
+	f := startClusterWith(t, clusterKeys, countResolves(dir))
 	alice := f.as(t, "alice-rw")
 	if got := alice.Do("SET", "k", "alice-value"); got != "+OK" {
 		t.Fatal(got)
@@ -129,7 +90,8 @@ func TestHostileAuthorityIdentityInsideMulti(t *testing.T) {
 				{cmd: "MULTI", want: "+OK"},
 				{args: tc.cmd, want: tc.want},
 				{cmd: "SET k hacked", want: "+QUEUED"},
-				{cmd: "FLUSHDB", want: "+QUEUED"},
+				// Refused for itself too (issue 10 point 9: a walk in EXEC would hold every shard).
+				{cmd: "FLUSHDB", want: "-" + walkInMultiErr("flushdb")},
 				{args: []string{"CLIENT", "KILL", "ID", victimID}, want: "+QUEUED"},
 				{cmd: "EXEC", want: "-" + errExecAbort},
 				// Still bob, still RESP2, nothing of the transaction ran.
@@ -220,7 +182,8 @@ func TestHostileAuthorityStandaloneQueuesAuth(t *testing.T) {
 // is refused when queued: the directory is not asked and no failure is
 // recorded, so nothing can run or wait under the transaction's locks.
 func TestHostileAuthorityNoAuthWorkUnderExecLocks(t *testing.T) {
-	f, dir := startAuthorityCluster(t, clusterKeys)
+	dir := &countingDir{}
+	f := startClusterWith(t, clusterKeys, countResolves(dir))
 	c := f.as(t, "bob-rw")
 	for i := 0; i < authThrottleFree-1; i++ {
 		if got := c.Do("AUTH", "guess"); got != wrongPass {
@@ -232,7 +195,8 @@ func TestHostileAuthorityNoAuthWorkUnderExecLocks(t *testing.T) {
 		{cmd: "MULTI", want: "+OK"},
 		{cmd: "AUTH guess", want: "-" + errAuthInMulti},
 		{args: []string{"HELLO", "3", "AUTH", "default", "guess"}, want: "-" + errHelloInMulti},
-		{cmd: "KEYS x", want: "+QUEUED"},
+		// KEYS, which made EXEC hold every shard, is refused too (issue 10 point 9).
+		{cmd: "KEYS x", want: "-" + walkInMultiErr("keys")},
 		{cmd: "EXEC", want: "-" + errExecAbort},
 	})
 	if got := dir.resolves.Load(); got != resolves {
@@ -275,7 +239,7 @@ func TestHostileAuthorityExecReauthorised(t *testing.T) {
 			if tc.key == "alice-soon" {
 				s.expiresAt = time.Now().Add(1500 * time.Millisecond).UTC().Format(time.RFC3339Nano)
 			}
-			f, _ := startAuthorityCluster(t, append(append([]clusterKey{}, clusterKeys...), s))
+			f := startClusterWith(t, append(append([]clusterKey{}, clusterKeys...), s))
 			if got := f.as(t, "alice-admin").Do("SET", "k", "alice-value"); got != "+OK" {
 				t.Fatal(got)
 			}
@@ -365,11 +329,7 @@ func TestHostileAuthorityWatchDroppedOnRebind(t *testing.T) {
 // the whole transaction: all or nothing.
 func TestHostileAuthorityExecMonthlyQuota(t *testing.T) {
 	f := startCluster(t)
-	tn := f.srv.Tenants.Get("carol")
-	now := time.Now()
-	for i := 0; i < 30; i++ {
-		tn.CountOp(now)
-	}
+	tn := spendOps(f, "carol", 30)
 	c := f.as(t, "carol-rw")                     // 31
 	steps := []step{{cmd: "MULTI", want: "+OK"}} // 32
 	for i := 0; i < 10; i++ {
@@ -482,7 +442,7 @@ func TestHostileAuthorityBlockedNotServedAfterKeyChange(t *testing.T) {
 	for _, ch := range changes {
 		for _, bc := range blockingCases {
 			t.Run(ch.name+"/"+bc.cmd[0], func(t *testing.T) {
-				f, _ := startAuthorityCluster(t, clusterKeys, func(s *Server) { s.authz.dirWatch.every = time.Hour })
+				f := startClusterWith(t, clusterKeys, func(s *Server) { s.authz.dirWatch.every = time.Hour })
 				c := f.as(t, "alice-rw")
 				park(t, f.srv, c, bc.cmd)
 				f.rewrite(t, ch.keys())
@@ -507,7 +467,7 @@ func TestHostileAuthorityBlockedNotServedAfterKeyChange(t *testing.T) {
 // A permission lost while parked ends the blocked command with NOPERM; a
 // directory change that leaves the key as it was does not disturb it.
 func TestHostileAuthorityBlockedReducedOrUnchanged(t *testing.T) {
-	f, _ := startAuthorityCluster(t, clusterKeys, func(s *Server) { s.authz.dirWatch.every = time.Hour })
+	f := startClusterWith(t, clusterKeys, func(s *Server) { s.authz.dirWatch.every = time.Hour })
 	c := f.as(t, "alice-rw")
 	pusher := f.as(t, "alice-admin")
 	park(t, f.srv, c, []string{"BLPOP", "q", "0"})
@@ -558,7 +518,7 @@ func TestHostileAuthorityBlockedEndedWithoutPush(t *testing.T) {
 			if tc.keys == nil {
 				s.expiresAt = time.Now().Add(time.Second).UTC().Format(time.RFC3339Nano)
 			}
-			f, _ := startAuthorityCluster(t, append(append([]clusterKey{}, clusterKeys...), s))
+			f := startClusterWith(t, append(append([]clusterKey{}, clusterKeys...), s))
 			c := f.as(t, tc.key)
 			park(t, f.srv, c, []string{"BRPOP", "q", "0"})
 			if tc.keys != nil {
@@ -584,7 +544,8 @@ func TestHostileAuthorityBlockedEndedWithoutPush(t *testing.T) {
 // Point 11: failed AUTHs are throttled per address, across connections,
 // and a throttled AUTH is refused without asking the directory.
 func TestHostileAuthorityAuthThrottlePerAddress(t *testing.T) {
-	f, dir := startAuthorityCluster(t, clusterKeys)
+	dir := &countingDir{}
+	f := startClusterWith(t, clusterKeys, countResolves(dir))
 	wrong, throttled := 0, 0
 	for i := 0; i < 60; i++ {
 		c := dial(t, f.srv) // a fresh connection each time, as a guesser would

@@ -282,13 +282,7 @@ func TestHostileControlPlaneTenantsFileEmptiedWhileServing(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f := startCluster(t)
 			open := f.as(t, "alice-rw")
-			tmp := f.path + ".tmp"
-			if err := os.WriteFile(tmp, []byte(body), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Rename(tmp, f.path); err != nil {
-				t.Fatal(err)
-			}
+			f.replace(t, body)
 			if err := f.dir.Reload(); err == nil { // what SIGHUP does
 				t.Fatal("the incomplete file was loaded")
 			}

@@ -383,19 +383,11 @@ func TestHostileTenantPayloadFollowsReAuth(t *testing.T) {
 
 // A plan's payload limit lowered live applies to open connections.
 func TestHostileTenantPayloadFollowsLiveLimits(t *testing.T) {
-	old := clusterLimits["carol"]
-	t.Cleanup(func() { clusterLimits["carol"] = old })
-	clusterLimits["carol"] = "{rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1, max_payload_bytes: -1}"
+	setCarolLimits(t, "{rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1, max_payload_bytes: -1}")
 	f := startCluster(t)
 	c := f.as(t, "carol-rw")
-	clusterLimits["carol"] = "{rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1, max_payload_bytes: 100}"
-	tmp := f.path + ".new"
-	if err := os.WriteFile(tmp, []byte(clusterFile(clusterKeys)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, f.path); err != nil {
-		t.Fatal(err)
-	}
+	setCarolLimits(t, "{rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1, max_payload_bytes: 100}")
+	f.replace(t, clusterFile(clusterKeys))
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		got := c.Do("SET", "k", strings.Repeat("x", 101))

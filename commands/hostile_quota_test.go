@@ -16,10 +16,8 @@ import (
 // others lifted), and returns a connection of carol's and her namespace.
 func quotaCarol(t *testing.T, limits string) (*clusterFixture, *resptest.Client, *engine.Namespace) {
 	t.Helper()
-	old := clusterLimits["carol"]
-	t.Cleanup(func() { clusterLimits["carol"] = old })
-	clusterLimits["carol"] = "{rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1, " +
-		"monthly_operations_limit: -1, max_payload_bytes: -1, " + limits + "}"
+	setCarolLimits(t, "{rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1, "+
+		"monthly_operations_limit: -1, max_payload_bytes: -1, "+limits+"}")
 	f := startCluster(t)
 	ns := f.srv.Eng.Namespace((&tenant.Principal{UserID: "carol"}).Namespace())
 	return f, f.as(t, "carol-rw"), ns

@@ -22,6 +22,17 @@ func benchClient(b *testing.B, srv *Server) *Client {
 	return srv.newClient(a)
 }
 
+// serverWatching returns a server on which, when watched, one client
+// WATCHes a key no benchmark writes.
+func serverWatching(b *testing.B, watched bool) *Server {
+	srv := newTestServer()
+	if watched {
+		w := benchClient(b, srv)
+		srv.Exec(w, [][]byte{[]byte("WATCH"), []byte("elsewhere")})
+	}
+	return srv
+}
+
 // Writes of many connections to their own keys while one client, elsewhere,
 // WATCHes a key and another is blocked in BLPOP: before the wait state was
 // sharded, every write then took one server-wide mutex; and every command
@@ -29,11 +40,7 @@ func benchClient(b *testing.B, srv *Server) *Client {
 func BenchmarkWriteWithWatchedKeyElsewhere(b *testing.B) {
 	for _, watched := range []bool{false, true} {
 		b.Run("watched="+strconv.FormatBool(watched), func(b *testing.B) {
-			srv := newTestServer()
-			if watched {
-				w := benchClient(b, srv)
-				srv.Exec(w, [][]byte{[]byte("WATCH"), []byte("elsewhere")})
-			}
+			srv := serverWatching(b, watched)
 			var next atomic.Int64
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
@@ -64,11 +71,7 @@ func BenchmarkWriteWithWatchedKeyElsewhere(b *testing.B) {
 func BenchmarkEngineWriteWithWatchedKeyElsewhere(b *testing.B) {
 	for _, watched := range []bool{false, true} {
 		b.Run("watched="+strconv.FormatBool(watched), func(b *testing.B) {
-			srv := newTestServer()
-			if watched {
-				w := benchClient(b, srv)
-				srv.Exec(w, [][]byte{[]byte("WATCH"), []byte("elsewhere")})
-			}
+			srv := serverWatching(b, watched)
 			ns := srv.DBs[0]
 			var next atomic.Int64
 			b.ResetTimer()

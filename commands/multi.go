@@ -3,6 +3,7 @@ package commands
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"synap/engine"
 	"synap/resp"
@@ -54,6 +55,37 @@ const (
 	errTxKeyMoved   = "EXECABORT Transaction discarded because the access key now belongs to another tenant."
 )
 
+// walkInMultiErr refuses, in a tenant's transaction, a command that would
+// make EXEC hold every shard (holdsEveryShard): the shards are shared by
+// every tenant, and EXEC would hold them for a walk as long as the
+// tenant's data. Outside MULTI the same command walks one shard at a time.
+func walkInMultiErr(cmd string) string {
+	name := strings.ToUpper(cmd)
+	if cmd == "sort" || cmd == "sort_ro" {
+		return "ERR " + name + " with BY or GET patterns inside MULTI is not allowed in cluster mode: " +
+			"EXEC would lock every tenant's keys while it looks them up; send it outside MULTI, or use BY nosort and GET #"
+	}
+	return "ERR " + name + " inside MULTI is not allowed in cluster mode: " +
+		"EXEC would lock every tenant's keys while it walks yours; send it outside MULTI"
+}
+
+// holdsEveryShard reports whether cmd, run inside EXEC, needs every shard
+// locked to stay atomic: it walks or clears the keyspace, or it is a SORT
+// whose BY/GET patterns read keys named by the elements, which no key
+// position announces. A SORT without such lookups reads its source and
+// writes its STORE destination only, whose shards its key positions give.
+func holdsEveryShard(cmd *Command, args [][]byte) bool {
+	if cmd.Flags&FlagKeyspace == 0 {
+		return false
+	}
+	if cmd.Name != "sort" && cmd.Name != "sort_ro" {
+		return true
+	}
+	o, errText := sortParseArgs(args, cmd.Name == "sort_ro")
+	// A line SORT refuses fails before it reads anything.
+	return errText == "" && sortLooksUp(&o)
+}
+
 type multiState struct {
 	queue   []queuedCmd
 	bytes   int64 // of the queued arguments
@@ -100,6 +132,8 @@ func (s *Server) queue(c *Client, cmd *Command, args [][]byte, errText string) {
 		s.reject(c, cmd, errHelloInMulti) // with or without AUTH: it also switches the protocol mid-EXEC
 	case s.Config().ClusterMode && cmd.Name == "select" && selectsOtherDB(args):
 		s.reject(c, cmd, errSelectCluster)
+	case s.Config().ClusterMode && c.T != nil && holdsEveryShard(cmd, args):
+		s.reject(c, cmd, walkInMultiErr(cmd.Name))
 	case cmd.Flags&FlagNoMulti != 0:
 		s.reject(c, cmd, errNotInMulti)
 	case cmd.Flags&FlagDenyOOM != 0 && s.overMaxMemory():
@@ -318,7 +352,8 @@ func deniedAtExec(c *Client, m *multiState) []string {
 
 // lockExec takes one lock set for the whole transaction: every shard the
 // queued commands that will run (and the watched keys) name, exclusively if
-// any of them writes, or every shard if one of them walks the keyspace.
+// any of them writes, or every shard if one of them walks the keyspace
+// (standalone mode and the operator: a tenant cannot queue one).
 func (s *Server) lockExec(c *Client, m *multiState, denied []string) {
 	write, all := false, false
 	var shards []int
@@ -334,7 +369,7 @@ func (s *Server) lockExec(c *Client, m *multiState, denied []string) {
 			continue // does not run: no lock for it
 		}
 		write = write || q.cmd.Flags&FlagWrite != 0
-		if q.cmd.Flags&FlagKeyspace != 0 {
+		if holdsEveryShard(q.cmd, q.args) {
 			all = true
 			continue
 		}

@@ -89,7 +89,18 @@ type sortOpts struct {
 }
 
 func sortParse(x *Ctx, readonly bool) (o sortOpts, ok bool) {
-	args := x.Args
+	o, errText := sortParseArgs(x.Args, readonly)
+	if errText != "" {
+		x.Error(errText)
+		return o, false
+	}
+	return o, true
+}
+
+// sortParseArgs parses a SORT command line without running it, so MULTI
+// can tell when it is queued whether it will look keys up (sortLooksUp).
+// errText is the reply of a line SORT refuses.
+func sortParseArgs(args [][]byte, readonly bool) (o sortOpts, errText string) {
 	o.key, o.count = args[1], -1
 	for j := 2; j < len(args); j++ {
 		left := len(args) - j - 1
@@ -101,11 +112,11 @@ func sortParse(x *Ctx, readonly bool) (o sortOpts, ok bool) {
 		case strEq(a, "alpha"):
 			o.alpha = true
 		case strEq(a, "limit") && left >= 2:
-			if o.offset, ok = x.IntArg(j + 1); !ok {
-				return o, false
-			}
-			if o.count, ok = x.IntArg(j + 2); !ok {
-				return o, false
+			var ok1, ok2 bool
+			o.offset, ok1 = ParseInt(args[j+1])
+			o.count, ok2 = ParseInt(args[j+2])
+			if !ok1 || !ok2 {
+				return o, resp.ErrNotInteger
 			}
 			j += 2
 		case !readonly && strEq(a, "store") && left >= 1:
@@ -121,11 +132,10 @@ func sortParse(x *Ctx, readonly bool) (o sortOpts, ok bool) {
 			o.gets = append(o.gets, args[j+1])
 			j++
 		default:
-			x.SyntaxError()
-			return o, false
+			return o, resp.ErrSyntax
 		}
 	}
-	return o, true
+	return o, ""
 }
 
 // sortItem is one element with what it is sorted by.
@@ -160,8 +170,8 @@ const sortBudgetAbove = 1 << 20
 //   - STORE with lookups copies and lets go like the first case, then
 //     locks the destination to write it.
 //
-// Inside EXEC, which holds every shard, LockKeys does nothing and SORT is
-// atomic as before.
+// Inside EXEC, which holds every shard (BY/GET lookups) or the source's and
+// destination's (none), LockKeys does nothing and SORT is atomic as before.
 func sortCommand(x *Ctx, readonly bool) {
 	o, ok := sortParse(x, readonly)
 	if !ok {

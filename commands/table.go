@@ -31,7 +31,9 @@ const (
 	FlagNoMulti
 	FlagAllowBusy
 	// FlagKeyspace is Synap's own: the command walks or clears the whole
-	// keyspace (KEYS, SCAN, FLUSHDB), so the dispatcher locks every shard.
+	// keyspace (KEYS, SCAN, FLUSHDB, SORT's lookups), so the dispatcher
+	// begins a walk (one shard at a time) and EXEC, to stay atomic, locks
+	// every shard; a tenant's MULTI refuses them (holdsEveryShard).
 	FlagKeyspace
 	// FlagTxControl is Synap's own: the command runs at once inside MULTI
 	// instead of being queued (MULTI, EXEC, DISCARD, WATCH, QUIT, RESET).

@@ -1,9 +1,6 @@
 package engine
 
-import (
-	"fmt"
-	"testing"
-)
+import "testing"
 
 // caught runs fn and returns what it panicked with.
 func caught(fn func()) (r any) {
@@ -20,12 +17,7 @@ func TestAssertionOnlyBeforeAnyChange(t *testing.T) {
 	e := engineNew(t, 16)
 	ns := e.Namespace("")
 	a := []byte("a")
-	var b []byte
-	for i := 0; b == nil; i++ {
-		if k := fmt.Appendf(nil, "b%d", i); e.ShardOf(k) != e.ShardOf(a) {
-			b = k
-		}
-	}
+	b := keyInOtherShard(e, a)
 	cases := []struct {
 		name      string
 		write     bool

@@ -403,16 +403,20 @@ func enginePanics(t *testing.T, want string, fn func()) {
 	fn()
 }
 
+// keyInOtherShard returns a key ("b<n>") whose shard is not a's.
+func keyInOtherShard(e *Engine, a []byte) []byte {
+	for i := 0; ; i++ {
+		if k := fmt.Appendf(nil, "b%d", i); e.ShardOf(k) != e.ShardOf(a) {
+			return k
+		}
+	}
+}
+
 func TestEngineLockChecks(t *testing.T) {
 	e := engineNew(t, 16)
 	ns := e.Namespace("")
 	a := []byte("a")
-	var b []byte
-	for i := 0; b == nil; i++ {
-		if k := fmt.Appendf(nil, "b%d", i); e.ShardOf(k) != e.ShardOf(a) {
-			b = k
-		}
-	}
+	b := keyInOtherShard(e, a)
 	// After a write, the refusals are no longer Assertions (see assert.go).
 	const changed = " (after the transaction may have changed data)"
 	const outside = "engine: key outside the command's lock set" + changed

@@ -402,16 +402,21 @@ func TestClientMalformedAnswers(t *testing.T) {
 		t.Fatalf("well-formed answer: %+v %v", p, err)
 	}
 	for name, body := range bad {
-		t.Run(name, func(t *testing.T) {
-			e := hubSetup(t, Options{Retries: -1})
-			e.fake.SetBody(body)
-			if p, err := e.c.Resolve(hubCtx, "alice-secret"); !errors.Is(err, ErrUnavailable) {
-				t.Fatalf("Resolve = %+v %v, want ErrUnavailable", p, err)
-			}
-			if !strings.Contains(e.log.String(), "malformed answer") {
-				t.Errorf("not logged as malformed:\n%s", e.log)
-			}
-		})
+		t.Run(name, func(t *testing.T) { wantMalformed(t, body) })
+	}
+}
+
+// wantMalformed checks that a validate answer of body makes Resolve fail as
+// unavailable, logged as malformed: never a key granted or refused.
+func wantMalformed(t *testing.T, body string) {
+	t.Helper()
+	e := hubSetup(t, Options{Retries: -1})
+	e.fake.SetBody(body)
+	if p, err := e.c.Resolve(hubCtx, "alice-secret"); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Resolve = %+v %v, want ErrUnavailable", p, err)
+	}
+	if !strings.Contains(e.log.String(), "malformed answer") {
+		t.Errorf("not logged as malformed:\n%s", e.log)
 	}
 }
 

@@ -46,16 +46,7 @@ func TestHostileControlPlaneAmbiguousJSON(t *testing.T) {
 		}
 	})
 	for name, body := range validate {
-		t.Run("validate/"+name, func(t *testing.T) {
-			e := hubSetup(t, Options{Retries: -1})
-			e.fake.SetBody(body)
-			if p, err := e.c.Resolve(hubCtx, "alice-secret"); !errors.Is(err, ErrUnavailable) {
-				t.Fatalf("Resolve = %+v %v, want ErrUnavailable", p, err)
-			}
-			if !strings.Contains(e.log.String(), "malformed answer") {
-				t.Errorf("not logged as malformed:\n%s", e.log)
-			}
-		})
+		t.Run("validate/"+name, func(t *testing.T) { wantMalformed(t, body) })
 	}
 	for name, body := range quotas {
 		t.Run("quota/"+name, func(t *testing.T) {
@@ -82,6 +73,21 @@ func TestHostileControlPlaneAmbiguousJSON(t *testing.T) {
 			t.Fatalf("unknown key during a malformed answer: %v, want ErrUnavailable", err)
 		}
 	})
+}
+
+// openLogged writes body to a new tenants file and opens it, keeping what
+// the directory logs.
+func openLogged(t *testing.T, body string) (d *FileDirectory, path string, logs *hubLog) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), "tenants.yaml")
+	writeFile(t, path, body)
+	logs = &hubLog{}
+	d, err := OpenFile(path, slog.New(slog.NewTextHandler(logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	return d, path, logs
 }
 
 // twoTenants is a complete tenants file of alice and bob.
@@ -122,14 +128,7 @@ func TestHostileControlPlaneIncompleteTenantsFile(t *testing.T) {
 	}
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "tenants.yaml")
-			writeFile(t, path, full)
-			var logs hubLog
-			d, err := OpenFile(path, slog.New(slog.NewTextHandler(&logs, nil)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer d.Close()
+			d, path, logs := openLogged(t, full)
 			gen := d.Generation()
 			writeFile(t, path, body)
 			// The watcher's attempt is logged as an error...
@@ -195,15 +194,8 @@ func TestHostileControlPlaneIncompleteTenantsFile(t *testing.T) {
 	})
 
 	t.Run("a file without the trailer loads at startup, deprecated, and never reloads", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "tenants.yaml")
 		legacy := strings.TrimSuffix(full, "tenant_count: 2\n")
-		writeFile(t, path, legacy)
-		var logs hubLog
-		d, err := OpenFile(path, slog.New(slog.NewTextHandler(&logs, nil)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer d.Close()
+		d, path, logs := openLogged(t, legacy)
 		if !strings.Contains(logs.String(), "level=WARN msg=\"DEPRECATED: tenants file without a tenant_count trailer") {
 			t.Errorf("no deprecation warning:\n%s", logs.String())
 		}
@@ -211,7 +203,7 @@ func TestHostileControlPlaneIncompleteTenantsFile(t *testing.T) {
 			t.Fatal(err)
 		}
 		writeFile(t, path, legacy+"  - user_id: carol\n")
-		err = d.Reload()
+		err := d.Reload()
 		if want := path + ": no tenant_count trailer, so a half-written file cannot be told from a complete one: end the file with the line `tenant_count: 3` (the number of tenants listed)"; err == nil || err.Error() != want {
 			t.Fatalf("legacy reload: %v, want %q", err, want)
 		}

@@ -41,8 +41,11 @@ func Dial(addr string) (*Client, error) {
 func (c *Client) Close() error { return c.Conn.Close() }
 
 // Encode renders args as a RESP multibulk request.
-func Encode(args ...string) []byte {
-	var b []byte
+func Encode(args ...string) []byte { return AppendCommand(nil, args...) }
+
+// AppendCommand appends args to b as a RESP multibulk request, so a client
+// sending many can reuse one buffer.
+func AppendCommand(b []byte, args ...string) []byte {
 	b = append(b, '*')
 	b = strconv.AppendInt(b, int64(len(args)), 10)
 	b = append(b, '\r', '\n')

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"synap/resp/resptest"
 )
 
 // A request without a reply must weigh in B's percentiles as infinitely
@@ -73,7 +75,7 @@ func TestReadReplies(t *testing.T) {
 }
 
 func TestAppendCmdAndCount(t *testing.T) {
-	if got := string(appendCmd(nil, "SET", "k", "")); got != "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n" {
+	if got := string(resptest.AppendCommand(nil, "SET", "k", "")); got != "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n" {
 		t.Errorf("appendCmd = %q", got)
 	}
 	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 100000: "100,000", 1000000: "1,000,000"} {

@@ -8,6 +8,8 @@ import (
 	"net"
 	"strconv"
 	"time"
+
+	"synap/resp/resptest"
 )
 
 // A raw RESP2 client: the attacks need things a client library hides
@@ -57,24 +59,9 @@ func dialAuth(addr, key string) (*conn, error) {
 
 func (c *conn) close() { _ = c.c.Close() }
 
-// appendCmd encodes one command as a RESP array of bulk strings.
-func appendCmd(b []byte, args ...string) []byte {
-	b = append(b, '*')
-	b = strconv.AppendInt(b, int64(len(args)), 10)
-	b = append(b, '\r', '\n')
-	for _, a := range args {
-		b = append(b, '$')
-		b = strconv.AppendInt(b, int64(len(a)), 10)
-		b = append(b, '\r', '\n')
-		b = append(b, a...)
-		b = append(b, '\r', '\n')
-	}
-	return b
-}
-
 // send buffers one command; flush writes the buffer.
 func (c *conn) send(args ...string) error {
-	_, err := c.w.Write(appendCmd(nil, args...))
+	_, err := c.w.Write(resptest.AppendCommand(nil, args...))
 	return err
 }
 

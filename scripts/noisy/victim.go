@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"synap/resp/resptest"
 )
 
 // victimKeys is how many keys tenant B reads and writes.
@@ -118,9 +120,9 @@ func victimConn(addr, key string, first time.Time, every time.Duration, slots in
 			time.Sleep(time.Until(at))
 			k := "b:" + strconv.Itoa(rng.IntN(victimKeys))
 			if i%2 == 0 {
-				buf = appendCmd(buf[:0], "GET", k)
+				buf = resptest.AppendCommand(buf[:0], "GET", k)
 			} else {
-				buf = appendCmd(buf[:0], "SET", k, victimValue)
+				buf = resptest.AppendCommand(buf[:0], "SET", k, victimValue)
 			}
 			if _, err := c.c.Write(buf); err != nil {
 				return
