@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -317,7 +318,7 @@ alone, it shows B's client kept time under the attack.
 
 Each phase's second table says where the time went, B alone / under the attack: the server's CPU
 time (user + system, from /proc/<pid>/stat; the server uses one P by default), how long its
-threads waited, runnable, for a CPU (schedstat: the machine's other load), its garbage
+threads and those of B's client waited, runnable, for a CPU (schedstat: the machine's load), its garbage
 collections (from GODEBUG=gctrace=1 in its log: cycles ended in the window, their
 stop-the-world pauses, concurrent mark wall time, the CPU they took from the server's work, the
 largest heap a cycle started at), and the CPU time of A's attack process.
@@ -391,15 +392,15 @@ func renderLatency(b *strings.Builder, rows []row, bound int64) {
 }
 
 func renderUsage(b *strings.Builder, rows []row) {
-	b.WriteString("| attack by tenant A | server CPU s (window s) | server waited for a CPU ms | GC cycles | GC pauses under the attack ms, total / longest | GC mark ms (wall) | GC CPU ms | largest heap at a GC MB | A's client CPU s (attack) |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| attack by tenant A | server CPU s (window s) | server waited for a CPU ms | B's client waited for a CPU ms | GC cycles | GC pauses under the attack ms, total / longest | GC mark ms (wall) | GC CPU ms | largest heap at a GC MB | A's client CPU s (attack) |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
 		a, u := r.aloneUse, r.use
-		fmt.Fprintf(b, "| %s | %s / %s (%.1f / %.1f) | %s / %s | %d / %d | %s | %s / %s | %s / %s | %d / %d | %.2f |\n",
+		fmt.Fprintf(b, "| %s | %s / %s (%.1f / %.1f) | %s / %s | %s / %s | %d / %d | %s | %s / %s | %s / %s | %s / %s | %.2f |\n",
 			cell(r.name), secs(a, a.cpu), secs(u, u.cpu), a.window.Seconds(), u.window.Seconds(),
-			msec(a, a.wait), msec(u, u.wait), a.gc.cycles, u.gc.cycles,
+			msec(a, a.wait), msec(u, u.wait), fmtMS(a.clientWait), fmtMS(u.clientWait), a.gc.cycles, u.gc.cycles,
 			gcPauses(u.gc), fmtMS(a.gc.mark), fmtMS(u.gc.mark), fmtMS(a.gc.cpu), fmtMS(u.gc.cpu),
-			a.gc.maxHeap, u.gc.maxHeap, r.aCPU.Seconds())
+			heapMB(a.gc), heapMB(u.gc), r.aCPU.Seconds())
 	}
 }
 
@@ -420,6 +421,14 @@ func msec(u usage, d time.Duration) string {
 }
 
 func fmtMS(d time.Duration) string { return fmt.Sprintf("%.0f", float64(d)/float64(time.Millisecond)) }
+
+// heapMB is "-" for a window without a GC cycle: no heap was measured.
+func heapMB(g gcStats) string {
+	if g.cycles == 0 {
+		return "-"
+	}
+	return strconv.Itoa(g.maxHeap)
+}
 
 func gcPauses(g gcStats) string {
 	return fmt.Sprintf("%.1f / %.1f", float64(g.stw)/float64(time.Millisecond), float64(g.maxSTW)/float64(time.Millisecond))

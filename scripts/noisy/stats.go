@@ -146,6 +146,11 @@ type usage struct {
 	cpu    time.Duration
 	wait   time.Duration
 	gc     gcStats
+
+	// clientWait is how long this process's threads, B's client, waited
+	// for a CPU: where B's send lag grows, this says whether the machine
+	// kept B's client from running.
+	clientWait time.Duration
 }
 
 // usageProbe measures a window of the server's activity.
@@ -157,6 +162,7 @@ type usageProbe struct {
 	wait0   time.Duration
 	logOff  int64
 	ok      bool
+	client0 time.Duration
 }
 
 func probeUsage(s *server) *usageProbe {
@@ -165,6 +171,7 @@ func probeUsage(s *server) *usageProbe {
 	p.cpu0, ok1 = cpuTime(p.pid)
 	p.wait0, ok2 = runqueueWait(p.pid)
 	p.ok = ok1 && ok2
+	p.client0, _ = runqueueWait(os.Getpid())
 	if fi, err := os.Stat(p.logPath); err == nil {
 		p.logOff = fi.Size()
 	}
@@ -177,6 +184,8 @@ func (p *usageProbe) finish() usage {
 	wait, ok2 := runqueueWait(p.pid)
 	u.ok = p.ok && ok1 && ok2
 	u.cpu, u.wait = cpu-p.cpu0, wait-p.wait0
+	client, _ := runqueueWait(os.Getpid())
+	u.clientWait = client - p.client0
 	if f, err := os.Open(p.logPath); err == nil {
 		defer f.Close()
 		if _, err := f.Seek(p.logOff, io.SeekStart); err == nil {
