@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"math"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -149,5 +150,22 @@ func TestParseGCTrace(t *testing.T) {
 	}
 	if g != want {
 		t.Errorf("parseGCTrace = %+v, want %+v", g, want)
+	}
+}
+
+// The per-window measures read this machine's /proc: a process's CPU time,
+// its threads' run-queue wait and its scheduling attributes.
+func TestProcReadable(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc")
+	}
+	if _, ok := cpuTime(os.Getpid()); !ok {
+		t.Error("cpuTime of this process unreadable")
+	}
+	if _, ok := runqueueWait(os.Getpid()); !ok {
+		t.Error("runqueueWait of this process unreadable")
+	}
+	if nice, policy := schedOf("self"); nice < -20 || nice > 19 || policy < 0 {
+		t.Errorf("schedOf(self) = %d, %d", nice, policy)
 	}
 }
