@@ -3,7 +3,7 @@
 # tenant A attacks it (long walks, huge replies and arguments, transient
 # allocations), one attack at a time. Builds Synap from this checkout, runs
 # scripts/noisy against it, prints the markdown table and writes it to
-# .bench/noisy.md. Takes about 3-4 minutes on 2 cores.
+# .bench/noisy.md. Takes about 3 minutes on 2 cores.
 #
 # Environment (each also a flag of scripts/noisy; extra arguments are passed on):
 #   NOISY_WINDOW    how long B is measured alone and under each attack (default 6s)

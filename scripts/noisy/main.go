@@ -7,7 +7,6 @@
 package main
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"flag"
@@ -18,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -50,10 +50,22 @@ func main() {
 		headroom = flag.Int64("headroom-mib", 512, "RSS allowed beyond the tenants' storage quotas (runtime, buffers, transient work), MiB")
 		keys     = flag.Int("keys", 1_000_000, "tenant A's keys in the walks phase (the LRANGE list has as many elements)")
 		only     = flag.String("only", "", "run only the attacks whose name contains this")
+
+		role    = flag.String("role", "", "internal: \""+roleAttacker+"\" runs one attack of tenant A in this process (the benchmark starts it)")
+		addr    = flag.String("addr", "", "internal: the server's address, with -role")
+		attackN = flag.String("attack", "", "internal: the attack's name, with -role")
 	)
 	flag.Parse()
 	log.SetFlags(log.Ltime)
 	log.SetPrefix("bench-noisy: ")
+	if *role == roleAttacker {
+		runAttackerRole(*addr, *attackN, *keys)
+		return
+	}
+	self, err := os.Executable()
+	if err != nil {
+		log.Fatal(err)
+	}
 
 	if err := os.MkdirAll(*dir, 0o755); err != nil {
 		log.Fatal(err)
@@ -69,12 +81,9 @@ func main() {
 		args: []string{"--port", "0", "--cluster-mode", "--tenants-file", tenants,
 			"--admin-key", adminKey},
 	}
-	sc := scale{keys: *keys, list: *keys, sortList: 100_000}
-	if sc.keys < 2*sc.sortList+2 {
-		sc.sortList = (sc.keys - 2) / 4
-	}
+	sc := scaleFor(*keys)
 	bound := int64(quotaA+quotaB) + *headroom<<20
-	r := &runner{srv: srv, sc: sc, window: *window, rate: *rate, conns: *conns, bound: bound}
+	r := &runner{srv: srv, sc: sc, self: self, window: *window, rate: *rate, conns: *conns, bound: bound, aNice: -1, aPolicy: -1}
 
 	var rows []row
 	for _, ph := range phases(sc) {
@@ -91,7 +100,7 @@ func main() {
 	}
 	srv.stop()
 
-	report := render(rows, header(*window, *rate, *conns, *vmem, bound), bound)
+	report := render(rows, header(*window, *rate, *conns, *vmem, bound, r.aNice, r.aPolicy), bound)
 	fmt.Print(report)
 	if err := os.WriteFile(*out, []byte(report), 0o644); err != nil {
 		log.Fatal(err)
@@ -131,13 +140,28 @@ tenant_count: 2
 	return os.WriteFile(path, []byte(yaml), 0o644)
 }
 
+// scaleFor is the data sizes for keys keys in the walks phase; the attack
+// process derives the same names from it.
+func scaleFor(keys int) scale {
+	sc := scale{keys: keys, list: keys, sortList: 100_000}
+	if sc.keys < 2*sc.sortList+2 {
+		sc.sortList = (sc.keys - 2) / 4
+	}
+	return sc
+}
+
 type runner struct {
 	srv    *server
 	sc     scale
+	self   string // this binary, re-executed as the attack process
 	window time.Duration
 	rate   int
 	conns  int
 	bound  int64
+
+	// The attack process's nice value and scheduling policy, as it saw
+	// them (-1: no attack ran).
+	aNice, aPolicy int
 }
 
 // row is one line of the table.
@@ -149,6 +173,9 @@ type row struct {
 	peak    int64
 	tenantA string
 	phase   string
+
+	aloneUse, use usage         // the server's activity, B alone and under the attack
+	aCPU          time.Duration // CPU time of tenant A's attack process
 }
 
 // fatal stops the server, which would otherwise outlive the benchmark, and
@@ -208,10 +235,13 @@ func (r *runner) runPhase(ph phase, attacks []attack) []row {
 		// B alone right before each attack, with A's data in place: the
 		// machine is shared and its load drifts, so each attack is compared
 		// with a baseline taken under the same conditions.
+		probe := probeUsage(r.srv)
 		alone := runVictim(r.srv.addr, keyB, r.rate, r.conns, r.window, 10*time.Second)
+		aloneUse := probe.finish()
 		row := r.runAttack(a)
 		row.name += restarted
 		row.alone = alone
+		row.aloneUse = aloneUse
 		row.phase = ph.name
 		log.Printf("  %s: alone p50/p99 %.2f/%.2f ms, under attack %.2f/%.2f ms, alive %s, peak RSS %d MiB; A got: %s",
 			a.name, alone.quantile(0.5), alone.quantile(0.99), row.lat.quantile(0.5), row.lat.quantile(0.99),
@@ -223,25 +253,19 @@ func (r *runner) runPhase(ph phase, attacks []attack) []row {
 
 func (r *runner) runAttack(a attack) row {
 	rss := sampleRSS(r.srv.pid())
-	ctx, cancel := context.WithCancel(context.Background())
-	o := &outcome{}
-	attackDone := make(chan struct{})
-	go func() {
-		defer close(attackDone)
-		a.run(ctx, r.env(), o)
-	}()
+	ap, err := startAttacker(r.self, r.srv.addr, a.name, r.sc.keys)
+	if err != nil {
+		r.fatal(err)
+	}
+	r.aNice, r.aPolicy = ap.nice, ap.policy
+	probe := probeUsage(r.srv)
 	// A stops when B's window ends: B's requests still unanswered then
 	// have the drain time to come back from a server no longer attacked.
-	stopAttack := time.AfterFunc(r.window+50*time.Millisecond, cancel)
+	stopAttack := time.AfterFunc(r.window+50*time.Millisecond, func() { _ = ap.stdin.Close() })
 	lat := runVictim(r.srv.addr, keyB, r.rate, r.conns, r.window, 10*time.Second)
+	use := probe.finish()
 	stopAttack.Stop()
-	got := o.String()
-	cancel()
-	select {
-	case <-attackDone:
-	case <-time.After(30 * time.Second):
-		log.Printf("  %s: tenant A's connections did not finish within 30s", a.name)
-	}
+	got, aCPU := ap.stop()
 	alive := "yes"
 	switch {
 	case !r.srv.alive():
@@ -253,13 +277,17 @@ func (r *runner) runAttack(a attack) row {
 	// Let the Go runtime hand back what the attack left behind, so the
 	// next row starts from a comparable heap.
 	time.Sleep(time.Second)
-	return row{name: a.name, lat: lat, alive: alive, peak: rss.finish(), tenantA: got}
+	return row{name: a.name, lat: lat, alive: alive, peak: rss.finish(), tenantA: got, use: use, aCPU: aCPU}
 }
 
-func header(window time.Duration, rate, conns int, vmem, bound int64) string {
+func header(window time.Duration, rate, conns int, vmem, bound int64, aNice, aPolicy int) string {
 	rev := "unknown"
 	if b, err := exec.Command("git", "describe", "--always", "--dirty").Output(); err == nil {
 		rev = strings.TrimSpace(string(b))
+	}
+	prio := "did not run"
+	if aPolicy >= 0 {
+		prio = fmt.Sprintf("ran at nice %d, %s", aNice, policyName(aPolicy))
 	}
 	return fmt.Sprintf(`# Noisy neighbours
 
@@ -268,8 +296,15 @@ Synap %s, %s, %d cores. Cluster mode, one server, two tenants:
 - tenant A (hostile, admin key): pro plan (storage quota %d MiB, payload 16 MiB, 10M keys, 500 connections), rate limit raised to 100,000 requests/s (a MULTI of 10k commands spends 10k);
 - tenant B (victim, read/write/delete key): pro plan, storage quota %d MiB, rate limit 10,000 requests/s with a burst of 100,000 (room for the backlog a stall leaves); %d GET/SET per second, open loop over %d connections, 10,000 keys of 32 bytes.
 
-B's latency runs from each request's scheduled send time (no coordinated omission); a request
-without a reply within the window plus 10s counts as infinite. Each row measures B alone for %v,
+The server and the two clients are three processes, as if the clients were on other machines:
+the server and B's measuring client at normal priority, A's attack client at the lowest
+(it %s), so that on the machine's cores A's client only gets the CPU time the server and B's
+client leave, and its reading of huge replies (skipped unparsed) cannot delay B's requests.
+
+B's client is open loop: its requests go out on schedule whatever the replies do. Latency runs
+from the actual send, which leaves out the client's own lateness (Go's timers wake up to 1 ms
+late), or from the scheduled time when the server held the send back by not reading (no
+coordinated omission); a request without a reply within the window plus 10s counts as infinite. Each row measures B alone for %v,
 then for as long while A attacks without pause (A's data is loaded once per phase; a dropped
 attacker reconnects). Bar: B's p99 under the attack within %.0fx of its p99 alone just before (the
 machine's load drifts: a baseline per row compares like with like). The server runs under
@@ -277,11 +312,18 @@ machine's load drifts: a baseline per row compares like with like). The server r
 server dies instead of exhausting the machine; the next row then runs on a restarted server. Its
 RSS bound is the tenants' storage quotas plus %d MiB = %d MiB; peak RSS is the kernel's VmHWM
 over the row (reset at its start). "Tenant A got" is A's first error, or OK, and how many attack
-commands completed. The last column is how late B's client sent its requests (its own scheduling
-on a busy machine, included in B's latency): where it is close to B's p99, that p99 measured the
-machine, not the server.
+commands completed. "B send lag" is how late B's client sent its requests after their scheduled
+time: its own timer and scheduling, out of B's latency unless the server caused it; near its value
+alone, it shows B's client kept time under the attack.
+
+Each phase's second table says where the time went, B alone / under the attack: the server's CPU
+time (user + system, from /proc/<pid>/stat; the server uses one P by default), how long its
+threads and those of B's client waited, runnable, for a CPU (schedstat: the machine's load), its garbage
+collections (from GODEBUG=gctrace=1 in its log: cycles ended in the window, their
+stop-the-world pauses, concurrent mark wall time, the CPU they took from the server's work, the
+largest heap a cycle started at), and the CPU time of A's attack process.
 `, rev, time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.NumCPU(), quotaA>>20, quotaB>>20, rate, conns,
-		window, bar, vmem, (bound-quotaA-quotaB)>>20, bound>>20)
+		prio, window, bar, vmem, (bound-quotaA-quotaB)>>20, bound>>20)
 }
 
 func ms(v float64) string {
@@ -299,14 +341,24 @@ func cell(s string) string {
 func render(rows []row, head string, bound int64) string {
 	var b strings.Builder
 	b.WriteString(head)
-	phase := ""
-	for _, r := range rows {
-		if r.phase != phase {
-			phase = r.phase
-			fmt.Fprintf(&b, "\n## %s\n\n", phase)
-			b.WriteString("| attack by tenant A | B alone p50 / p99 ms | B p50 ms | B p99 ms | p99 / alone | bar ≤3x | server alive | peak RSS MiB | RSS ≤ bound | tenant A got | B send lag p99 ms, alone / attack |\n")
-			b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for i := 0; i < len(rows); {
+		j := i
+		for j < len(rows) && rows[j].phase == rows[i].phase {
+			j++
 		}
+		fmt.Fprintf(&b, "\n## %s\n\n", rows[i].phase)
+		renderLatency(&b, rows[i:j], bound)
+		b.WriteString("\nWhere the time went (each cell: B alone / under the attack, unless it says otherwise):\n\n")
+		renderUsage(&b, rows[i:j])
+		i = j
+	}
+	return b.String()
+}
+
+func renderLatency(b *strings.Builder, rows []row, bound int64) {
+	b.WriteString("| attack by tenant A | B alone p50 / p99 ms | B p50 ms | B p99 ms | p99 / alone | bar ≤3x | server alive | peak RSS MiB | RSS ≤ bound | tenant A got | B send lag p99 ms, alone / attack |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, r := range rows {
 		p99 := r.lat.quantile(0.99)
 		x := p99 / r.alone.quantile(0.99)
 		ratio, verdict := fmt.Sprintf("%.2f", x), "pass"
@@ -332,10 +384,52 @@ func render(rows []row, head string, bound int64) string {
 		case r.peak > bound:
 			rssOK = "NO"
 		}
-		fmt.Fprintf(&b, "| %s | %s / %s | %s | %s | %s | %s | %s | %d | %s | %s | %s / %s |\n",
+		fmt.Fprintf(b, "| %s | %s / %s | %s | %s | %s | %s | %s | %d | %s | %s | %s / %s |\n",
 			cell(r.name), ms(r.alone.quantile(0.5)), ms(r.alone.quantile(0.99)), ms(r.lat.quantile(0.5)), p99s,
 			ratio, verdict, cell(r.alive), r.peak>>20, rssOK, cell(r.tenantA),
 			ms(r.alone.lagQuantile(0.99)), ms(r.lat.lagQuantile(0.99)))
 	}
-	return b.String()
+}
+
+func renderUsage(b *strings.Builder, rows []row) {
+	b.WriteString("| attack by tenant A | server CPU s (window s) | server waited for a CPU ms | B's client waited for a CPU ms | GC cycles | GC pauses under the attack ms, total / longest | GC mark ms (wall) | GC CPU ms | largest heap at a GC MB | A's client CPU s (attack) |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, r := range rows {
+		a, u := r.aloneUse, r.use
+		fmt.Fprintf(b, "| %s | %s / %s (%.1f / %.1f) | %s / %s | %s / %s | %d / %d | %s | %s / %s | %s / %s | %s / %s | %.2f |\n",
+			cell(r.name), secs(a, a.cpu), secs(u, u.cpu), a.window.Seconds(), u.window.Seconds(),
+			msec(a, a.wait), msec(u, u.wait), fmtMS(a.clientWait), fmtMS(u.clientWait), a.gc.cycles, u.gc.cycles,
+			gcPauses(u.gc), fmtMS(a.gc.mark), fmtMS(u.gc.mark), fmtMS(a.gc.cpu), fmtMS(u.gc.cpu),
+			heapMB(a.gc), heapMB(u.gc), r.aCPU.Seconds())
+	}
+}
+
+// secs and msec show a /proc measure of the server, or "?" when the
+// server died during the window.
+func secs(u usage, d time.Duration) string {
+	if !u.ok {
+		return "?"
+	}
+	return fmt.Sprintf("%.2f", d.Seconds())
+}
+
+func msec(u usage, d time.Duration) string {
+	if !u.ok {
+		return "?"
+	}
+	return fmtMS(d)
+}
+
+func fmtMS(d time.Duration) string { return fmt.Sprintf("%.0f", float64(d)/float64(time.Millisecond)) }
+
+// heapMB is "-" for a window without a GC cycle: no heap was measured.
+func heapMB(g gcStats) string {
+	if g.cycles == 0 {
+		return "-"
+	}
+	return strconv.Itoa(g.maxHeap)
+}
+
+func gcPauses(g gcStats) string {
+	return fmt.Sprintf("%.1f / %.1f", float64(g.stw)/float64(time.Millisecond), float64(g.maxSTW)/float64(time.Millisecond))
 }

@@ -36,17 +36,27 @@ type reply struct {
 	arr  []reply
 }
 
-func dial(addr string) (*conn, error) {
+// readBuf is the read buffer of B's and the loaders' connections;
+// attackReadBuf that of tenant A's attack connections, larger so that a
+// reply of many megabytes is drained in few system calls.
+const (
+	readBuf       = 64 << 10
+	attackReadBuf = 1 << 20
+)
+
+func dial(addr string, rbuf int) (*conn, error) {
 	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		return nil, err
 	}
-	return &conn{c: c, r: bufio.NewReaderSize(c, 64<<10), w: bufio.NewWriterSize(c, 64<<10)}, nil
+	return &conn{c: c, r: bufio.NewReaderSize(c, rbuf), w: bufio.NewWriterSize(c, 64<<10)}, nil
 }
 
 // dialAuth connects and binds the connection to the tenant of key.
-func dialAuth(addr, key string) (*conn, error) {
-	c, err := dial(addr)
+func dialAuth(addr, key string) (*conn, error) { return dialAuthBuf(addr, key, readBuf) }
+
+func dialAuthBuf(addr, key string, rbuf int) (*conn, error) {
+	c, err := dial(addr, rbuf)
 	if err != nil {
 		return nil, err
 	}
@@ -142,6 +152,98 @@ func (c *conn) read(keep bool) (reply, error) {
 	return reply{}, fmt.Errorf("unexpected reply type %q", kind)
 }
 
+// skip consumes one whole reply, however large or nested, without
+// decoding it: no allocation per element, bulk payloads discarded straight
+// from the read buffer (never copied out of it), arrays walked with a
+// counter rather than recursion. It is how tenant A reads: a remote
+// attacker does not need its replies, and the cost of reading them must
+// not show up as B's latency. It returns the first error reply inside
+// (EXEC's reply carries one per failed command), or "".
+func (c *conn) skip() (string, error) {
+	var firstErr string
+	for pending := int64(1); pending > 0; pending-- {
+		line, err := c.r.ReadSlice('\n')
+		if err != nil {
+			return firstErr, err
+		}
+		if len(line) < 3 || line[len(line)-2] != '\r' {
+			return firstErr, fmt.Errorf("bad reply line %q", line)
+		}
+		kind, body := line[0], line[1:len(line)-2]
+		switch kind {
+		case '+', ':', '_':
+		case '-':
+			if firstErr == "" {
+				firstErr = string(body)
+			}
+		case '$', '*':
+			n, ok := atoi(body)
+			if !ok {
+				return firstErr, fmt.Errorf("bad length in %q", line)
+			}
+			if n < 0 {
+				continue
+			}
+			if kind == '*' {
+				pending += n
+				continue
+			}
+			if _, err := c.r.Discard(int(n + 2)); err != nil {
+				return firstErr, err
+			}
+		default:
+			return firstErr, fmt.Errorf("unexpected reply type %q", kind)
+		}
+	}
+	return firstErr, nil
+}
+
+// atoi parses a RESP length (possibly -1) without allocating.
+func atoi(b []byte) (int64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, ch := range b {
+		if ch < '0' || ch > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(ch-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// scanCursor reads a SCAN reply, keeping only the next cursor: the keys
+// are skipped like any other reply of tenant A.
+func (c *conn) scanCursor() (string, error) {
+	line, err := c.r.ReadSlice('\n')
+	if err != nil {
+		return "", err
+	}
+	if len(line) > 3 && line[0] == '-' {
+		return "", replyError(line[1 : len(line)-2])
+	}
+	if string(line) != "*2\r\n" {
+		return "", fmt.Errorf("unexpected SCAN reply %q", line)
+	}
+	cursor, err := c.read(true)
+	if err != nil {
+		return "", err
+	}
+	if cursor.kind != '$' {
+		return "", fmt.Errorf("unexpected SCAN cursor %+v", cursor)
+	}
+	_, err = c.skip()
+	return cursor.str, err
+}
+
 // firstError is the first error a reply carries, at the top level or as an
 // element of an array (EXEC), or "".
 func (r reply) firstError() string {
@@ -171,6 +273,31 @@ func pipeline(c *conn, cmds [][]string) error {
 			return err
 		}
 		if e := rep.firstError(); e != "" && first == nil {
+			first = replyError(e)
+		}
+	}
+	if err := <-werr; err != nil {
+		return err
+	}
+	return first
+}
+
+// pipelineRaw writes payload, n commands already encoded, while skipping
+// their n replies, and returns the first error reply or I/O error. The
+// attacks encode their commands once and send the same bytes each time.
+func pipelineRaw(c *conn, payload []byte, n int) error {
+	werr := make(chan error, 1)
+	go func() {
+		_, err := c.c.Write(payload)
+		werr <- err
+	}()
+	var first error
+	for i := 0; i < n; i++ {
+		e, err := c.skip()
+		if err != nil {
+			return err
+		}
+		if e != "" && first == nil {
 			first = replyError(e)
 		}
 	}

@@ -46,6 +46,13 @@ func (s *server) start() error {
 	// exec keeps the pid: the process we sample and signal is synap itself.
 	script := fmt.Sprintf(`ulimit -v %d && exec "$0" "$@"`, s.vmemKiB)
 	s.cmd = exec.Command("/bin/sh", append([]string{"-c", script, s.bin, "serve"}, s.args...)...)
+	// gctrace has the Go runtime log one line per GC cycle: the table
+	// reports the collections of each window from them.
+	godebug := "gctrace=1"
+	if v := os.Getenv("GODEBUG"); v != "" {
+		godebug = v + "," + godebug
+	}
+	s.cmd.Env = append(os.Environ(), "GODEBUG="+godebug)
 	s.cmd.Stdout = logf
 	s.cmd.Stderr = logf
 	dieWithParent(s.cmd)
