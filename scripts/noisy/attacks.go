@@ -1,6 +1,8 @@
 package main
 
 import (
+	"synap/resp/resptest"
+
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -113,7 +115,7 @@ func withConn(ctx context.Context, e env, o *outcome, conns, rbuf int, body func
 func loop(conns int, cmds [][]string) func(ctx context.Context, e env, o *outcome) {
 	var payload []byte
 	for _, cmd := range cmds {
-		payload = appendCmd(payload, cmd...)
+		payload = resptest.AppendCommand(payload, cmd...)
 	}
 	return func(ctx context.Context, e env, o *outcome) {
 		withConn(ctx, e, o, conns, attackReadBuf, func(c *conn) {
