@@ -1,8 +1,6 @@
 package main
 
 import (
-	"synap/resp/resptest"
-
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -10,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"synap/resp/resptest"
 )
 
 // outcome is what tenant A got back during one row: the first error (a
