@@ -92,6 +92,9 @@ type Client struct {
 
 	pacing   pacing
 	warmLeft int // buffered commands whose keys were already warmed
+	// batchRun counts the commands run since the last read, for the yield
+	// every yieldCommands of a long pipeline.
+	batchRun int
 	warmSkip int // reads to go before warm looks ahead again
 	warmIdx  []int
 	warmKeys [][]byte

@@ -82,6 +82,12 @@ type watched struct {
 	expired bool
 }
 
+// maxTenantMulti is how many commands a tenant's MULTI may queue. EXEC
+// locks the shards of all their keys (for thousands of keys, every shard)
+// for the whole run, and every other tenant waits for them: 10k SETs held
+// them ~10 ms, 1,000 hold them about 1 ms, within the noise of a request.
+const maxTenantMulti = 1000
+
 // queue handles a command sent inside MULTI: the checks that would refuse
 // it now refuse it (and doom the transaction, as Redis does); otherwise it
 // is kept for EXEC.
@@ -105,7 +111,9 @@ func (s *Server) queue(c *Client, cmd *Command, args [][]byte, errText string) {
 	case cmd.Flags&FlagDenyOOM != 0 && s.overMaxMemory():
 		s.reject(c, cmd, errOOM)
 	case c.multi.bytes+argBytes(args) > queueLimit:
-		s.reject(c, cmd, queueErr)
+		s.reject(c, cmd, queueErr())
+	case c.T != nil && len(c.multi.queue) >= maxTenantMulti:
+		s.reject(c, cmd, fmt.Sprintf(errMultiTooLong, maxTenantMulti))
 	default:
 		kept := make([][]byte, len(args))
 		for i, a := range args {

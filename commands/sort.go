@@ -11,6 +11,7 @@ import (
 
 	"synap/engine"
 	"synap/resp"
+	"synap/sched"
 	"synap/tenant"
 )
 
@@ -86,6 +87,8 @@ type sortOpts struct {
 	arena    []byte
 	keep     bool // what a lookup returns must outlive the next lookup
 	lockKey  [1][]byte
+	// lookups counts detached lookups, for a chance to yield now and then.
+	lookups int
 }
 
 func sortParse(x *Ctx, readonly bool) (o sortOpts, ok bool) {
@@ -141,6 +144,10 @@ type sortItem struct {
 // sortItemCost is what SORT holds per element while it works: the item,
 // its copy in sorted order, and the record sorting it.
 const sortItemCost = 3 * int64(unsafe.Sizeof(sortItem{}))
+
+// sortYieldEvery is how many detached lookups run between two chances
+// to yield, and how many records sortItems sorts between two.
+const sortYieldEvery = 256
 
 // sortBudgetAbove is the transient size below which a SORT does not touch
 // the shared budget.
@@ -245,7 +252,7 @@ func sortCommand(x *Ctx, readonly bool) {
 			return
 		}
 		if end >= start {
-			items = sortItems(items, o.alpha, o.desc)[start : end+1]
+			items = sortItems(items, o.alpha, o.desc, o.detached)[start : end+1]
 			end -= start
 			start = 0
 		}
@@ -394,12 +401,12 @@ func sortRange(n int, offset, count int64) (start, end int64) {
 // leaves to glibc's qsort, a merge sort, so they keep the value's own
 // order, in either direction. What is compared is sorted apart from the
 // items, in small records that are cheap to move.
-func sortItems(items []sortItem, alpha, desc bool) []sortItem {
+func sortItems(items []sortItem, alpha, desc, yield bool) []sortItem {
 	sign := 1
 	if desc {
 		sign = -1
 	}
-	sorted := make([]sortItem, len(items))
+	var sorted []sortItem
 	if !alpha {
 		type rec struct {
 			score float64
@@ -409,7 +416,7 @@ func sortItems(items []sortItem, alpha, desc bool) []sortItem {
 		for i := range items {
 			recs[i] = rec{items[i].score, int32(i)}
 		}
-		slices.SortFunc(recs, func(a, b rec) int {
+		sortRecs(recs, yield, func(a, b rec) int {
 			c := 0
 			switch {
 			case a.score < b.score:
@@ -424,6 +431,7 @@ func sortItems(items []sortItem, alpha, desc bool) []sortItem {
 			}
 			return c * sign
 		})
+		sorted = make([]sortItem, len(items))
 		for j, r := range recs {
 			sorted[j] = items[r.i]
 		}
@@ -437,7 +445,7 @@ func sortItems(items []sortItem, alpha, desc bool) []sortItem {
 		for i := range items {
 			recs[i] = rec{items[i].key, int32(i), items[i].hasKey}
 		}
-		slices.SortFunc(recs, func(a, b rec) int {
+		sortRecs(recs, yield, func(a, b rec) int {
 			var c int
 			if a.has && b.has {
 				c = bytes.Compare(a.key, b.key)
@@ -449,11 +457,54 @@ func sortItems(items []sortItem, alpha, desc bool) []sortItem {
 			}
 			return c * sign
 		})
+		sorted = make([]sortItem, len(items))
 		for j, r := range recs {
 			sorted[j] = items[r.i]
 		}
 	}
 	return sorted
+}
+
+// sortRun is how many records are sorted at once when sortRecs may yield.
+const sortRun = 4096
+
+// sortRecs sorts recs by cmp, a total order (ties are broken by index), so
+// any algorithm gives the same result. When yield is set (no lock held) it
+// sorts runs of sortRun records and merges them pairwise, with a chance to
+// yield between steps: one sort of 100k records is ~10 ms in which other
+// connections would wait for the processor. The merge buffer is freed
+// before sortItems allocates its result, within sortItemCost.
+func sortRecs[T any](recs []T, yield bool, cmp func(a, b T) int) {
+	if !yield || len(recs) <= sortRun {
+		slices.SortFunc(recs, cmp)
+		return
+	}
+	for i := 0; i < len(recs); i += sortRun {
+		slices.SortFunc(recs[i:min(i+sortRun, len(recs))], cmp)
+		sched.Maybe()
+	}
+	src, dst := recs, make([]T, len(recs))
+	for width := sortRun; width < len(recs); width *= 2 {
+		for lo := 0; lo < len(recs); lo += 2 * width {
+			mid, hi := min(lo+width, len(recs)), min(lo+2*width, len(recs))
+			a, b, out := src[lo:mid], src[mid:hi], dst[lo:lo]
+			for len(a) > 0 && len(b) > 0 {
+				if cmp(b[0], a[0]) < 0 {
+					out, b = append(out, b[0]), b[1:]
+				} else {
+					out, a = append(out, a[0]), a[1:]
+				}
+			}
+			k := lo + len(out)
+			k += copy(dst[k:], a)
+			copy(dst[k:], b)
+			sched.Maybe()
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &recs[0] {
+		copy(recs, src)
+	}
 }
 
 func sortBool(b bool) int {
@@ -509,6 +560,11 @@ func sortLookup(x *Ctx, o *sortOpts, pat, elem []byte) ([]byte, bool) {
 			v = o.arena[len(o.arena)-len(v):]
 		}
 		x.Tx.UnlockKeys()
+		if o.lookups++; o.lookups%sortYieldEvery == 0 {
+			// Nothing is locked between two lookups: 100k of them are
+			// tens of ms other connections need not wait through.
+			sched.Maybe()
+		}
 		return v, found
 	}
 	return sortRead(x, key, field)

@@ -12,11 +12,13 @@
 //
 // Yield instead parks the goroutine on a pipe it has just made readable:
 // the scheduler, with nothing else to run, polls the network, which
-// reports the waiting connections and the pipe together, and the goroutine
-// resumes after them. Alone it costs a write, a poll and a read (a few µs).
+// reports the waiting connections and the pipe together; the goroutine
+// then goes to the back of the queue, behind them. Alone it costs a write,
+// a poll, a read and a Gosched (a few µs).
 package sched
 
 import (
+	"errors"
 	"os"
 	"runtime"
 	"sync"
@@ -35,8 +37,10 @@ const Every = 500 * time.Microsecond
 const poolSize = 16
 
 type pipe struct {
-	r, w     *os.File
-	rc, wc   syscall.RawConn
+	r        *os.File
+	w        *os.File // kept open: the write end's descriptor is wfd
+	rc       syscall.RawConn
+	wfd      int
 	buf      [64]byte
 	disabled bool
 }
@@ -56,11 +60,14 @@ func setup() {
 		if err != nil {
 			return // no pipes: Gosched only
 		}
-		p := &pipe{r: r, w: w}
-		if p.rc, err = r.SyscallConn(); err != nil {
-			return
+		p := &pipe{r: r, w: w, wfd: -1}
+		wc, err := w.SyscallConn()
+		if err == nil {
+			// The descriptor itself, not File.Fd, which would make the
+			// pipe blocking.
+			err = wc.Control(func(fd uintptr) { p.wfd = int(fd) })
 		}
-		if p.wc, err = w.SyscallConn(); err != nil {
+		if p.rc, err = r.SyscallConn(); err != nil || p.wfd < 0 {
 			return
 		}
 		free <- p
@@ -88,41 +95,63 @@ func Yield() {
 		runtime.Gosched()
 		return
 	}
-	defer func() { free <- p }()
 	if p.disabled || !p.park() {
 		p.disabled = true
-		runtime.Gosched()
 	}
+	free <- p
+	// The poll hands back the goroutines it found ready with this one
+	// first, the others put on the processor's local run queue; Gosched
+	// then sends this one to the global queue, which is served after them.
+	runtime.Gosched()
 	last.Store(time.Now().UnixNano())
 }
 
 // park makes the pipe readable and waits for the network poller to say
 // so; it reports false if the pipe does not work.
 func (p *pipe) park() bool {
-	var werr error
-	if err := p.wc.Write(func(fd uintptr) bool {
-		_, werr = syscall.Write(int(fd), p.buf[:1])
-		return werr != syscall.EAGAIN
-	}); err != nil || werr != nil {
-		return false
-	}
-	first := true
+	// A bound in case the wake-up were ever lost: a late yield is harmless,
+	// a connection parked for good is not.
+	_ = p.r.SetReadDeadline(time.Now().Add(parkBound))
+	first, werr := true, error(nil)
 	err := p.rc.Read(func(fd uintptr) bool {
 		if first {
-			// Wait for the poller even though the byte is already there:
-			// that wait is the point.
+			// The byte is written here, after RawConn.Read has reset the
+			// descriptor's readiness: written before, a poll in between
+			// could report it and the reset forget it, and the wait below
+			// would never end. The pipe is empty (drained by the last
+			// park), so the write is an edge the poller reports.
 			first = false
-			return false
-		}
-		for {
-			n, err := syscall.Read(int(fd), p.buf[:])
-			if err == syscall.EINTR {
-				continue
+			p.drain(int(fd))
+			for {
+				_, werr = syscall.Write(p.wfd, p.buf[:1])
+				if werr != syscall.EINTR {
+					break
+				}
 			}
-			if n <= 0 || n < len(p.buf) {
-				return true
-			}
+			// Not done: wait for the poller even though the byte is there,
+			// which is the point.
+			return werr != nil
 		}
+		p.drain(int(fd))
+		return true
 	})
-	return err == nil
+	if werr != nil {
+		return false
+	}
+	return err == nil || errors.Is(err, os.ErrDeadlineExceeded)
+}
+
+// parkBound is the longest a yield may wait for the poller.
+const parkBound = 20 * time.Millisecond
+
+func (p *pipe) drain(fd int) {
+	for {
+		n, err := syscall.Read(fd, p.buf[:])
+		if err == syscall.EINTR {
+			continue
+		}
+		if n < len(p.buf) {
+			return
+		}
+	}
 }
