@@ -29,7 +29,6 @@ const (
 	errTransientTenant = "ERR Insufficient memory, transient memory for '%s' needs %d bytes while this tenant's commands hold %d of the %d it may (a quarter of transient-memory-limit); try again later"
 
 	errQueueTooBigTenant = "ERR MULTI queue exceeds %d bytes, this connection's limit for queued commands"
-	errMultiTooLong      = "ERR MULTI of a tenant holds at most %d commands: EXEC runs them under every lock they need, which other tenants wait for; split the transaction"
 
 	errMaxUnauth = "-ERR max number of unauthenticated clients reached\r\n"
 )
@@ -139,10 +138,10 @@ func (s *Server) readerLimits(c *Client) resp.Limits {
 // error that refuses one more. A tenant's queue is also bounded by
 // tenant-output-buffer-limit and by 16 times its payload limit (at least
 // 1 MB): a queue is input kept until EXEC.
-func (s *Server) multiQueueLimit(c *Client) (int64, func() string) {
+func (s *Server) multiQueueLimit(c *Client) (int64, bool) {
 	lim := s.Limits().MaxQueryBuf
 	if c.T == nil {
-		return lim, func() string { return errQueueTooBig }
+		return lim, false
 	}
 	q := lim
 	if t := s.Config().TenantOutputBufferLimit; t > 0 {
@@ -151,12 +150,17 @@ func (s *Server) multiQueueLimit(c *Client) (int64, func() string) {
 	if p := c.T.Limits().MaxPayloadBytes; p > 0 {
 		q = min(q, max(16*p, 1<<20))
 	}
-	if q == lim {
-		return lim, func() string { return errQueueTooBig }
+	return q, q != lim
+}
+
+// queueTooBig is the text refusing a command past multiQueueLimit. It is
+// formatted only when a command is refused: done for every queued command
+// it was a sixth of the CPU of queueing a MULTI of 10k SETs.
+func queueTooBig(limit int64, tenant bool) string {
+	if !tenant {
+		return errQueueTooBig
 	}
-	// Formatted only when a command is refused: done for every queued
-	// command it was a sixth of the CPU of queueing a MULTI of 10k SETs.
-	return q, func() string { return fmt.Sprintf(errQueueTooBigTenant, q) }
+	return fmt.Sprintf(errQueueTooBigTenant, limit)
 }
 
 // maxUnauth is how many connections may be waiting to authenticate: the
