@@ -102,6 +102,10 @@ func Yield() {
 	// The poll hands back the goroutines it found ready with this one
 	// first, the others put on the processor's local run queue; Gosched
 	// then sends this one to the global queue, which is served after them.
+	// Once in 61 schedules the scheduler serves the global queue first for
+	// fairness, and this goroutine could be picked back at once: a second
+	// Gosched falls on another tick.
+	runtime.Gosched()
 	runtime.Gosched()
 	last.Store(time.Now().UnixNano())
 }

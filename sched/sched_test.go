@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -49,8 +50,10 @@ func TestYieldRunsGoroutinesWaitingOnTheNetwork(t *testing.T) {
 		if _, err := client.Write([]byte{'x'}); err != nil {
 			t.Fatal(err)
 		}
-		// Loopback delivers the byte before Write returns; from here on
-		// this goroutine only spins and yields.
+		// Loopback usually delivers the byte before Write returns, but a
+		// loaded machine may defer it: wait until the socket has it (a
+		// peek, which neither consumes it nor involves the scheduler).
+		waitReadable(t, server)
 		Yield()
 		if !got.Load() {
 			t.Fatalf("round %d: the reader did not run during the yield", round)
@@ -96,4 +99,26 @@ func TestMaybeIsPaced(t *testing.T) {
 	if last.Load() == before {
 		t.Fatal("Maybe did not yield after Every")
 	}
+}
+
+func waitReadable(t *testing.T, c net.Conn) {
+	t.Helper()
+	rc, err := c.(*net.TCPConn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		n := 0
+		if err := rc.Control(func(fd uintptr) {
+			var b [1]byte
+			n, _, _ = syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if n == 1 {
+			return
+		}
+	}
+	t.Fatal("the byte never arrived")
 }
