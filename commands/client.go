@@ -13,6 +13,7 @@ import (
 
 	"synap/engine"
 	"synap/resp"
+	"synap/sched"
 	"synap/tenant"
 )
 
@@ -91,6 +92,9 @@ type Client struct {
 
 	pacing   pacing
 	warmLeft int // buffered commands whose keys were already warmed
+	// batchRun counts the commands run since the last read, for the yield
+	// every yieldCommands of a long pipeline.
+	batchRun int
 	warmSkip int // reads to go before warm looks ahead again
 	warmIdx  []int
 	warmKeys [][]byte
@@ -255,17 +259,33 @@ func (c *Client) setFlag(f *bool, on bool) {
 // QueryBuf is the number of bytes read but not yet executed.
 func (c *Client) QueryBuf() int { return c.rd.Buffered() }
 
+// flushStep is the most of a reply written by one system call.
+const flushStep = 256 << 10
+
 func (c *Client) flush() bool {
 	c.flushStats()
 	if c.W.Len() == 0 {
 		return true
 	}
-	n, err := c.out.Write(c.W.Buf)
+	// A reply of many MB goes out in steps with a chance to yield between
+	// them: one write system call of it copies for ms, and the goroutine
+	// cannot be preempted inside the kernel.
+	buf, n := c.W.Buf, 0
+	var err error
+	for len(buf) > 0 && err == nil {
+		if n > 0 {
+			sched.Maybe()
+		}
+		var m int
+		m, err = c.out.Write(buf[:min(len(buf), flushStep)])
+		n, buf = n+m, buf[m:]
+		if m == 0 && err == nil {
+			err = io.ErrShortWrite
+		}
+	}
 	c.srv.Stats.NetOutput.Add(int64(n))
 	c.W.Reset()
-	if cap(c.W.Buf) > 1<<20 {
-		c.W.Buf = nil // do not keep a huge reply buffer per idle client
-	}
+	c.W.Release() // do not keep a huge reply buffer per idle client
 	return err == nil
 }
 

@@ -452,19 +452,22 @@ func cmdMove(x *Ctx) {
 func cmdKeys(x *Ctx) {
 	pattern := x.Args[1]
 	all := len(pattern) == 1 && pattern[0] == '*'
-	var out [][]byte
+	// The names go straight into the reply and the count in front of them
+	// at the end: collected first, 1M names were 24 MB of pointers (and
+	// its doublings) for the GC to allocate and scan.
+	start, n := x.W.Len(), 0
 	x.Tx.EachKeyBatch(func(keys [][]byte) bool {
 		for _, k := range keys {
 			if all || engine.Match(pattern, k, false) {
-				out = append(out, k)
+				x.W.Bulk(k)
+				n++
 			}
 		}
-		return true
+		// Past the reply bound the reply is replaced by an error: the rest
+		// of the walk would be wasted.
+		return !x.W.Over()
 	})
-	x.W.Array(len(out))
-	for _, k := range out {
-		x.W.Bulk(k)
-	}
+	x.W.InsertArray(start, n)
 }
 
 // scanCursorArg reads a SCAN cursor as Redis's strtoul-based parser does: an

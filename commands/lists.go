@@ -7,6 +7,7 @@ import (
 
 	"synap/engine"
 	"synap/resp"
+	"synap/sched"
 )
 
 // The list family: elements in order under one key (engine.List), pushed
@@ -186,6 +187,10 @@ func listSpan(start, stop int64, n int) (int, int, bool) {
 	return int(start), int(min(stop, ln-1)), true
 }
 
+// listYieldEvery is how many elements listWriteElems copies between two
+// chances to yield.
+const listYieldEvery = 16 << 10
+
 // listWriteElems writes the elements from start to stop as an array of
 // bulk strings, sizing the buffer once: LRANGE over a million elements
 // holds its key's shard lock only for a copy.
@@ -203,7 +208,14 @@ func listWriteElems(w *resp.Writer, l *engine.List, start, stop int) {
 	w.Array(stop - start + 1)
 	buf := w.Buf
 	for _, seg := range [2][][]byte{a, b} {
-		for _, v := range seg {
+		for i, v := range seg {
+			if i%listYieldEvery == listYieldEvery-1 {
+				// A million elements are ~10 ms of copying. The shard is
+				// held shared (LRANGE reads), so only writers to this one
+				// shard wait through a yield; without it every connection
+				// waited for the processor.
+				sched.Maybe()
+			}
 			buf = append(buf, '$')
 			buf = strconv.AppendInt(buf, int64(len(v)), 10)
 			buf = append(buf, '\r', '\n')

@@ -138,10 +138,10 @@ func (s *Server) readerLimits(c *Client) resp.Limits {
 // error that refuses one more. A tenant's queue is also bounded by
 // tenant-output-buffer-limit and by 16 times its payload limit (at least
 // 1 MB): a queue is input kept until EXEC.
-func (s *Server) multiQueueLimit(c *Client) (int64, string) {
+func (s *Server) multiQueueLimit(c *Client) (int64, bool) {
 	lim := s.Limits().MaxQueryBuf
 	if c.T == nil {
-		return lim, errQueueTooBig
+		return lim, false
 	}
 	q := lim
 	if t := s.Config().TenantOutputBufferLimit; t > 0 {
@@ -150,10 +150,17 @@ func (s *Server) multiQueueLimit(c *Client) (int64, string) {
 	if p := c.T.Limits().MaxPayloadBytes; p > 0 {
 		q = min(q, max(16*p, 1<<20))
 	}
-	if q == lim {
-		return lim, errQueueTooBig
+	return q, q != lim
+}
+
+// queueTooBig is the text refusing a command past multiQueueLimit. It is
+// formatted only when a command is refused: done for every queued command
+// it was a sixth of the CPU of queueing a MULTI of 10k SETs.
+func queueTooBig(limit int64, tenant bool) string {
+	if !tenant {
+		return errQueueTooBig
 	}
-	return q, fmt.Sprintf(errQueueTooBigTenant, q)
+	return fmt.Sprintf(errQueueTooBigTenant, limit)
 }
 
 // maxUnauth is how many connections may be waiting to authenticate: the

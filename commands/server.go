@@ -17,6 +17,7 @@ import (
 	"synap/engine"
 	"synap/hivehub"
 	"synap/resp"
+	"synap/sched"
 	"synap/tenant"
 )
 
@@ -313,6 +314,11 @@ func (s *Server) LastSave() int64 { return s.lastSave }
 
 const flushAbove = 64 << 10 // flush mid-pipeline once this much reply is pending
 
+// yieldCommands is how many commands of one pipeline run between two
+// chances to yield (sched.Maybe); pipelines of redis-benchmark's size
+// (16) never reach it.
+const yieldCommands = 64
+
 func (s *Server) serveConn(nc net.Conn, id int64, unauthed bool) {
 	c := s.newClient(nc)
 	c.ID = id
@@ -355,7 +361,7 @@ func (s *Server) serveConn(nc net.Conn, id int64, unauthed bool) {
 			return
 		}
 		if args == nil {
-			c.warmLeft = 0
+			c.warmLeft, c.batchRun = 0, 0
 			c.flushTenant()
 			if c.W.Len() > 0 && !c.flush() {
 				return
@@ -399,6 +405,12 @@ func (s *Server) serveConn(nc net.Conn, id int64, unauthed bool) {
 		}
 		c.warmLeft--
 		s.Exec(c, args)
+		if c.batchRun++; c.batchRun%yieldCommands == 0 && !c.Tx.Active() {
+			// A pipeline of thousands of commands (a MULTI of 10k SETs
+			// being queued) is one long run on the processor: other
+			// connections get it between commands, where nothing is locked.
+			sched.Maybe()
+		}
 		if unauthed && c.Authed {
 			s.unauthed.Add(-1) // room for the next client to authenticate
 			unauthed = false

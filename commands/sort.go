@@ -7,10 +7,12 @@ import (
 	"math/big"
 	"slices"
 	"strconv"
+	"sync"
 	"unsafe"
 
 	"synap/engine"
 	"synap/resp"
+	"synap/sched"
 	"synap/tenant"
 )
 
@@ -86,6 +88,8 @@ type sortOpts struct {
 	arena    []byte
 	keep     bool // what a lookup returns must outlive the next lookup
 	lockKey  [1][]byte
+	// lookups counts detached lookups, for a chance to yield now and then.
+	lookups int
 }
 
 func sortParse(x *Ctx, readonly bool) (o sortOpts, ok bool) {
@@ -151,6 +155,10 @@ type sortItem struct {
 // sortItemCost is what SORT holds per element while it works: the item,
 // its copy in sorted order, and the record sorting it.
 const sortItemCost = 3 * int64(unsafe.Sizeof(sortItem{}))
+
+// sortYieldEvery is how many detached lookups run between two chances
+// to yield, and how many records sortItems sorts between two.
+const sortYieldEvery = 256
 
 // sortBudgetAbove is the transient size below which a SORT does not touch
 // the shared budget.
@@ -246,6 +254,9 @@ func sortCommand(x *Ctx, readonly bool) {
 	if o.detached {
 		x.Tx.UnlockKeys()
 		items = copied.items()
+		// The reply (or stored list) is written before this runs; neither
+		// keeps the item buffer itself.
+		defer putSortItems(items)
 	}
 
 	if !o.dontsort {
@@ -255,7 +266,11 @@ func sortCommand(x *Ctx, readonly bool) {
 			return
 		}
 		if end >= start {
-			items = sortItems(items, o.alpha, o.desc)[start : end+1]
+			sorted := sortItems(items, o.alpha, o.desc, o.detached)
+			if o.detached {
+				defer putSortItems(sorted)
+			}
+			items = sorted[start : end+1]
 			end -= start
 			start = 0
 		}
@@ -404,12 +419,12 @@ func sortRange(n int, offset, count int64) (start, end int64) {
 // leaves to glibc's qsort, a merge sort, so they keep the value's own
 // order, in either direction. What is compared is sorted apart from the
 // items, in small records that are cheap to move.
-func sortItems(items []sortItem, alpha, desc bool) []sortItem {
+func sortItems(items []sortItem, alpha, desc, yield bool) []sortItem {
 	sign := 1
 	if desc {
 		sign = -1
 	}
-	sorted := make([]sortItem, len(items))
+	var sorted []sortItem
 	if !alpha {
 		type rec struct {
 			score float64
@@ -419,7 +434,7 @@ func sortItems(items []sortItem, alpha, desc bool) []sortItem {
 		for i := range items {
 			recs[i] = rec{items[i].score, int32(i)}
 		}
-		slices.SortFunc(recs, func(a, b rec) int {
+		sortRecs(recs, yield, func(a, b rec) int {
 			c := 0
 			switch {
 			case a.score < b.score:
@@ -434,6 +449,7 @@ func sortItems(items []sortItem, alpha, desc bool) []sortItem {
 			}
 			return c * sign
 		})
+		sorted = newSorted(len(items), yield)
 		for j, r := range recs {
 			sorted[j] = items[r.i]
 		}
@@ -447,7 +463,7 @@ func sortItems(items []sortItem, alpha, desc bool) []sortItem {
 		for i := range items {
 			recs[i] = rec{items[i].key, int32(i), items[i].hasKey}
 		}
-		slices.SortFunc(recs, func(a, b rec) int {
+		sortRecs(recs, yield, func(a, b rec) int {
 			var c int
 			if a.has && b.has {
 				c = bytes.Compare(a.key, b.key)
@@ -459,11 +475,63 @@ func sortItems(items []sortItem, alpha, desc bool) []sortItem {
 			}
 			return c * sign
 		})
+		sorted = newSorted(len(items), yield)
 		for j, r := range recs {
 			sorted[j] = items[r.i]
 		}
 	}
 	return sorted
+}
+
+// newSorted is sortItems' result buffer: pooled when detached (yield),
+// where sortCommand gives it back.
+func newSorted(n int, pooled bool) []sortItem {
+	if pooled {
+		return getSortItems(n)
+	}
+	return make([]sortItem, n)
+}
+
+// sortRun is how many records are sorted at once when sortRecs may yield.
+const sortRun = 4096
+
+// sortRecs sorts recs by cmp, a total order (ties are broken by index), so
+// any algorithm gives the same result. When yield is set (no lock held) it
+// sorts runs of sortRun records and merges them pairwise, with a chance to
+// yield between steps: one sort of 100k records is ~10 ms in which other
+// connections would wait for the processor. The merge buffer is freed
+// before sortItems allocates its result, within sortItemCost.
+func sortRecs[T any](recs []T, yield bool, cmp func(a, b T) int) {
+	if !yield || len(recs) <= sortRun {
+		slices.SortFunc(recs, cmp)
+		return
+	}
+	for i := 0; i < len(recs); i += sortRun {
+		slices.SortFunc(recs[i:min(i+sortRun, len(recs))], cmp)
+		sched.Maybe()
+	}
+	src, dst := recs, make([]T, len(recs))
+	for width := sortRun; width < len(recs); width *= 2 {
+		for lo := 0; lo < len(recs); lo += 2 * width {
+			mid, hi := min(lo+width, len(recs)), min(lo+2*width, len(recs))
+			a, b, out := src[lo:mid], src[mid:hi], dst[lo:lo]
+			for len(a) > 0 && len(b) > 0 {
+				if cmp(b[0], a[0]) < 0 {
+					out, b = append(out, b[0]), b[1:]
+				} else {
+					out, a = append(out, a[0]), a[1:]
+				}
+			}
+			k := lo + len(out)
+			k += copy(dst[k:], a)
+			copy(dst[k:], b)
+			sched.Maybe()
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &recs[0] {
+		copy(recs, src)
+	}
 }
 
 func sortBool(b bool) int {
@@ -519,6 +587,11 @@ func sortLookup(x *Ctx, o *sortOpts, pat, elem []byte) ([]byte, bool) {
 			v = o.arena[len(o.arena)-len(v):]
 		}
 		x.Tx.UnlockKeys()
+		if o.lookups++; o.lookups%sortYieldEvery == 0 {
+			// Nothing is locked between two lookups: 100k of them are
+			// tens of ms other connections need not wait through.
+			sched.Maybe()
+		}
 		return v, found
 	}
 	return sortRead(x, key, field)
@@ -802,11 +875,43 @@ func (c *sortCopy) add(v []byte) {
 
 // items are the copied elements as sort items.
 func (c *sortCopy) items() []sortItem {
-	items := make([]sortItem, len(c.ends))
+	items := getSortItems(len(c.ends))
 	from := 0
 	for i, end := range c.ends {
 		items[i].elem = c.buf[from:end:end]
 		from = end
 	}
 	return items
+}
+
+// Item buffers of big detached SORTs are recycled: two of 100k items are
+// 13 MB, and a tenant sorting in a loop made GC cycles (each marking the
+// whole live heap, assists included) a main cause of other tenants' wait.
+var sortItemPool sync.Pool
+
+// sortPoolAbove is the least length of a pooled item buffer.
+const sortPoolAbove = sortRun
+
+func getSortItems(n int) []sortItem {
+	if n >= sortPoolAbove {
+		if p, _ := sortItemPool.Get().(*[]sortItem); p != nil {
+			if cap(*p) >= n {
+				return (*p)[:n]
+			}
+			sortItemPool.Put(p)
+		}
+	}
+	return make([]sortItem, n)
+}
+
+// putSortItems gives back a buffer from getSortItems once nothing refers
+// to it; it is cleared so that it keeps no value alive.
+func putSortItems(items []sortItem) {
+	if cap(items) < sortPoolAbove {
+		return
+	}
+	items = items[:cap(items)]
+	clear(items)
+	items = items[:0]
+	sortItemPool.Put(&items)
 }

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"sync/atomic"
 	"time"
+
+	"synap/sched"
 )
 
 // Tx is the lock set one command (or one EXEC) runs under: the shards of
@@ -216,6 +218,11 @@ func (tx *Tx) visitThen(i int, h uint32, fn func(id uint64, head *Entry) bool, a
 		tx.unlock(i)
 		tx.set[i>>6] &^= 1 << (i & 63)
 		tx.e.runWalkHook(false)
+		if tx.n == 0 {
+			// Between two holds nothing is locked: the connections waiting
+			// for the processor run now, not after a time slice.
+			sched.Maybe()
+		}
 		if stopped || !more {
 			return stopped
 		}

@@ -5,6 +5,8 @@ import (
 	"strconv"
 
 	"github.com/tidwall/redcon"
+
+	"synap/sched"
 )
 
 // Writer accumulates replies for one connection. It knows the protocol
@@ -20,13 +22,21 @@ type Writer struct {
 	base  int
 	limit int
 	over  bool
+	// yieldAt is the reply size, from base, at which the next yield is due.
+	yieldAt int
 }
+
+// yieldEvery is how much of one reply is written between two chances to
+// yield (sched.Maybe): a long reply is then no longer one time slice of
+// other connections' waiting.
+const yieldEvery = 256 << 10
 
 // Bound caps the reply written from now on at limit bytes (0: no cap).
 // Errors are exempt: they are short and must be able to replace a reply
 // that did not fit.
 func (w *Writer) Bound(limit int64) {
 	w.base, w.limit, w.over = len(w.Buf), int(min(limit, int64(math.MaxInt))), false
+	w.yieldAt = yieldEvery
 }
 
 // Unbound removes the cap.
@@ -52,11 +62,16 @@ func (w *Writer) room(n int) bool {
 		w.over = true
 		return false
 	}
+	if len(w.Buf)-w.base >= w.yieldAt {
+		w.yieldAt = len(w.Buf) - w.base + yieldEvery
+		sched.Maybe()
+	}
 	if need := len(w.Buf) + n; need > cap(w.Buf) {
 		// Grow as append would, but never past the bound: doubling could
 		// otherwise reserve twice the bound for a reply that fills it.
-		nb := make([]byte, len(w.Buf), min(max(2*cap(w.Buf), need), w.base+w.limit+headerRoom))
+		nb := getBuf(min(max(2*cap(w.Buf), need), w.base+w.limit+headerRoom))[:len(w.Buf)]
 		copy(nb, w.Buf)
+		putBuf(w.Buf)
 		w.Buf = nb
 	}
 	return true
@@ -71,8 +86,9 @@ func (w *Writer) Reserve(n int) bool {
 		return false
 	}
 	if cap(w.Buf)-len(w.Buf) < n {
-		buf := make([]byte, len(w.Buf), len(w.Buf)+n)
+		buf := getBuf(len(w.Buf) + n)[:len(w.Buf)]
 		copy(buf, w.Buf)
+		putBuf(w.Buf)
 		w.Buf = buf
 	}
 	return true
@@ -178,6 +194,29 @@ func (w *Writer) Array(n int) {
 		return
 	}
 	w.Buf = redcon.AppendArray(w.Buf, n)
+}
+
+// InsertArray puts the header of an array of n elements at offset at,
+// before the elements already written from there. A reply whose count is
+// known only once its elements are found (KEYS) can so be written as it is
+// found, instead of being collected as a slice of pointers first: that
+// slice was the biggest garbage of a KEYS over a big keyspace.
+func (w *Writer) InsertArray(at, n int) {
+	if w.limit != 0 && !w.room(headerRoom) {
+		return
+	}
+	var h [headerRoom]byte
+	hdr := redcon.AppendArray(h[:0], n)
+	end := len(w.Buf)
+	w.Buf = append(w.Buf, hdr...)
+	// Moved from the end down in steps: one copy of tens of MB is a few
+	// ms in which the goroutine cannot be preempted.
+	const step = 256 << 10
+	for hi := end; hi > at; hi -= step {
+		lo := max(at, hi-step)
+		copy(w.Buf[lo+len(hdr):hi+len(hdr)], w.Buf[lo:hi])
+	}
+	copy(w.Buf[at:], hdr)
 }
 
 // Map announces n key/value pairs: %n in RESP3, a flat array of 2n in RESP2.

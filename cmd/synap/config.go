@@ -60,6 +60,8 @@ type serveCmd struct {
 	HivehubReportInterval time.Duration `name:"hivehub-report-interval" default:"60s" env:"SYNAP_HIVEHUB_REPORT_INTERVAL" help:"How often each tenant's operations and storage are reported to HiveHub."`
 	HivehubUsageFile      string        `name:"hivehub-usage-file" type:"path" env:"SYNAP_HIVEHUB_USAGE_FILE" placeholder:"FILE" help:"Former name of usage-file."`
 	UsageFile             string        `name:"usage-file" type:"path" env:"SYNAP_USAGE_FILE" placeholder:"FILE" help:"Cluster mode: where each tenant's monthly operations count (and usage HiveHub has not accepted) is kept across restarts."`
+
+	DebugPprof string `name:"debug-pprof" env:"SYNAP_DEBUG_PPROF" placeholder:"ADDR" help:"Serve Go's net/http/pprof (profiles, execution traces) on this loopback address, e.g. 127.0.0.1:6060 (empty: off)."`
 }
 
 // hubSettings are the HiveHub settings: the binary uses them to build the
@@ -73,6 +75,8 @@ type hubSettings struct {
 type settings struct {
 	commands.Config
 	HiveHub hubSettings
+	// DebugPprof is the loopback address of the profiling listener, or "".
+	DebugPprof string
 }
 
 type cli struct {
@@ -359,7 +363,13 @@ func (s *serveCmd) config() (settings, error) {
 	case s.HivehubUsageFile != "" && s.HivehubUsageFile != usageFile:
 		return settings{}, errors.New("usage-file and hivehub-usage-file (its former name) name different files: set only usage-file")
 	}
+	if s.DebugPprof != "" {
+		if err := checkLoopback(s.DebugPprof); err != nil {
+			return settings{}, err
+		}
+	}
 	return settings{
+		DebugPprof: s.DebugPprof,
 		Config: commands.Config{
 			Bind:                    s.Bind,
 			Port:                    s.Port,

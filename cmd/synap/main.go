@@ -94,6 +94,12 @@ func serve(set settings, stderr io.Writer) int {
 		threads = commands.AutoThreads(runtime.NumCPU())
 	}
 	runtime.GOMAXPROCS(threads)
+	if set.DebugPprof != "" {
+		if _, err := startPprof(set.DebugPprof, log); err != nil {
+			log.Error("cannot listen for debug-pprof", "addr", set.DebugPprof, "err", err)
+			return 1
+		}
+	}
 	srv := commands.NewServer(cfg, log)
 	var hups chan os.Signal
 	var reload func()

@@ -1,0 +1,60 @@
+package resp
+
+import (
+	"math/bits"
+	"sync"
+)
+
+// Reply buffers of at least bigBuf bytes are recycled. A reply of tens of
+// MB (KEYS over a big keyspace, LRANGE of a long list) used to grow its
+// buffer by doubling and drop it after the flush: each such command made
+// about twice its reply in garbage, and on a server holding a big live heap
+// every GC cycle that garbage paid for marks the whole heap, stealing the
+// processor from every other tenant's commands. Pooled buffers are freed by
+// the GC like any others if nobody asks for them again (sync.Pool keeps
+// them for at most two cycles), so an idle connection still holds nothing.
+const bigBuf = 1 << 20
+
+// bufPools[k] holds buffers whose capacity is in [2^k, 2^(k+1)).
+var bufPools [64]sync.Pool
+
+// getBuf returns an empty buffer of capacity at least n.
+func getBuf(n int) []byte {
+	if n < bigBuf {
+		return make([]byte, 0, n)
+	}
+	k := bits.Len(uint(n)) - 1
+	// The next class up always fits; n's own class fits when the buffer
+	// happens to be as big as n.
+	for _, c := range [2]int{k + 1, k} {
+		if c >= len(bufPools) {
+			continue
+		}
+		if p, _ := bufPools[c].Get().(*[]byte); p != nil {
+			if cap(*p) >= n {
+				return (*p)[:0]
+			}
+			bufPools[c].Put(p)
+		}
+	}
+	return make([]byte, 0, n)
+}
+
+// putBuf gives b back for reuse; small buffers are left to the GC.
+func putBuf(b []byte) {
+	if cap(b) < bigBuf {
+		return
+	}
+	b = b[:0]
+	bufPools[bits.Len(uint(cap(b)))-1].Put(&b)
+}
+
+// Release hands a big buffer back to the pool once its replies have been
+// written, so a connection does not keep it while idle; small buffers
+// stay with the writer.
+func (w *Writer) Release() {
+	if cap(w.Buf) >= bigBuf {
+		putBuf(w.Buf)
+		w.Buf, w.base = nil, 0
+	}
+}

@@ -1,0 +1,161 @@
+// Package sched lets a long command give its processor to the connections
+// whose input is waiting, so that one tenant's walk or huge reply does not
+// hold every other tenant's short commands for a scheduler time slice.
+//
+// runtime.Gosched is not enough: Go's scheduler looks for goroutines made
+// ready by the network only when its run queues are empty (or when sysmon
+// polls, every 10 ms at best). A goroutine that calls Gosched goes to the
+// global run queue and is picked again at once, while the connections whose
+// requests have arrived are still unknown to the scheduler; on one processor
+// they waited 15-20 ms per request behind a KEYS over a big keyspace, and
+// up to the next preemption (up to 70 ms seen) whenever that was late.
+//
+// Yield instead parks the goroutine on a pipe it has just made readable:
+// the scheduler, with nothing else to run, polls the network, which
+// reports the waiting connections and the pipe together; the goroutine
+// then goes to the back of the queue, behind them. Alone it costs a write,
+// a poll, a read and a Gosched (a few µs).
+package sched
+
+import (
+	"errors"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Every is the least CPU time a goroutine runs between two yields: a
+// waiting connection is served within about that, and a command that runs
+// alone pays a few µs per Every (under 1%).
+const Every = 500 * time.Microsecond
+
+// poolSize is how many goroutines can be parked in a yield at once; the
+// others fall back to runtime.Gosched.
+const poolSize = 16
+
+type pipe struct {
+	r        *os.File
+	w        *os.File // kept open: the write end's descriptor is wfd
+	rc       syscall.RawConn
+	wfd      int
+	buf      [64]byte
+	disabled bool
+}
+
+var (
+	once sync.Once
+	free chan *pipe
+	// last is when some goroutine last yielded (unix ns): yields are paced
+	// server-wide, so walks on several connections do not multiply them.
+	last atomic.Int64
+)
+
+func setup() {
+	free = make(chan *pipe, poolSize)
+	for range poolSize {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return // no pipes: Gosched only
+		}
+		p := &pipe{r: r, w: w, wfd: -1}
+		wc, err := w.SyscallConn()
+		if err == nil {
+			// The descriptor itself, not File.Fd, which would make the
+			// pipe blocking.
+			err = wc.Control(func(fd uintptr) { p.wfd = int(fd) })
+		}
+		if p.rc, err = r.SyscallConn(); err != nil || p.wfd < 0 {
+			return
+		}
+		free <- p
+	}
+}
+
+// Maybe yields if no goroutine has yielded for Every. Call it only where
+// nothing other connections need is held longer by waiting.
+func Maybe() {
+	now := time.Now().UnixNano()
+	prev := last.Load()
+	if now-prev < int64(Every) || !last.CompareAndSwap(prev, now) {
+		return
+	}
+	Yield()
+}
+
+// Yield lets the connections whose input has arrived run first.
+func Yield() {
+	once.Do(setup)
+	var p *pipe
+	select {
+	case p = <-free:
+	default:
+		runtime.Gosched()
+		return
+	}
+	if p.disabled || !p.park() {
+		p.disabled = true
+	}
+	free <- p
+	// The poll hands back the goroutines it found ready with this one
+	// first, the others put on the processor's local run queue; Gosched
+	// then sends this one to the global queue, which is served after them.
+	// Once in 61 schedules the scheduler serves the global queue first for
+	// fairness, and this goroutine could be picked back at once: a second
+	// Gosched falls on another tick.
+	runtime.Gosched()
+	runtime.Gosched()
+	last.Store(time.Now().UnixNano())
+}
+
+// park makes the pipe readable and waits for the network poller to say
+// so; it reports false if the pipe does not work.
+func (p *pipe) park() bool {
+	// A bound in case the wake-up were ever lost: a late yield is harmless,
+	// a connection parked for good is not.
+	_ = p.r.SetReadDeadline(time.Now().Add(parkBound))
+	first, werr := true, error(nil)
+	err := p.rc.Read(func(fd uintptr) bool {
+		if first {
+			// The byte is written here, after RawConn.Read has reset the
+			// descriptor's readiness: written before, a poll in between
+			// could report it and the reset forget it, and the wait below
+			// would never end. The pipe is empty (drained by the last
+			// park), so the write is an edge the poller reports.
+			first = false
+			p.drain(int(fd))
+			for {
+				_, werr = syscall.Write(p.wfd, p.buf[:1])
+				if werr != syscall.EINTR {
+					break
+				}
+			}
+			// Not done: wait for the poller even though the byte is there,
+			// which is the point.
+			return werr != nil
+		}
+		p.drain(int(fd))
+		return true
+	})
+	if werr != nil {
+		return false
+	}
+	return err == nil || errors.Is(err, os.ErrDeadlineExceeded)
+}
+
+// parkBound is the longest a yield may wait for the poller.
+const parkBound = 20 * time.Millisecond
+
+func (p *pipe) drain(fd int) {
+	for {
+		n, err := syscall.Read(fd, p.buf[:])
+		if err == syscall.EINTR {
+			continue
+		}
+		if n < len(p.buf) {
+			return
+		}
+	}
+}
