@@ -616,3 +616,34 @@ func TestHostilePresizedRepliesBounded(t *testing.T) {
 	}
 	runSteps(t, c, []step{{cmd: "LRANGE l 0 0", want: `["0` + v + `"]`}})
 }
+
+// One address holds only a share of the unauthenticated places (a
+// sixteenth, at least 2), so a single host refilling them every
+// auth-timeout cannot keep every other client from connecting.
+func TestHostileUnauthenticatedPerAddress(t *testing.T) {
+	srv := startServer(t, func(c *Config) { c.RequirePass = "pw"; c.MaxClients = 40 })
+	a, b := dial(t, srv), dial(t, srv)
+	hostileAliveNoAuth(t, a)
+	hostileAliveNoAuth(t, b)
+	third := dial(t, srv)
+	if got := third.Read(); got != "-ERR max number of unauthenticated clients from this address reached" {
+		t.Errorf("third unauthenticated connection from one address: %s", got)
+	}
+	hostileClosed(t, third)
+	// Authenticating gives the address its place back; so does leaving.
+	runSteps(t, a, []step{{cmd: "AUTH pw", want: "+OK"}})
+	c := dial(t, srv)
+	hostileAliveNoAuth(t, c)
+	_ = b.Close()
+	for deadline := time.Now().Add(5 * time.Second); srv.unauthed.Load() != 1; {
+		if time.Now().After(deadline) {
+			t.Fatalf("a closed unauthenticated connection still holds its place: %d held", srv.unauthed.Load())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	d := dial(t, srv)
+	runSteps(t, d, []step{{cmd: "AUTH pw", want: "+OK"}})
+	if n := srv.Stats.RejectedConns.Load(); n != 1 {
+		t.Errorf("rejected connections: %d, want 1", n)
+	}
+}

@@ -3,8 +3,10 @@ package commands
 import (
 	"fmt"
 	"math"
+	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/puzpuzpuz/xsync/v3"
@@ -30,7 +32,8 @@ const (
 
 	errQueueTooBigTenant = "ERR MULTI queue exceeds %d bytes, this connection's limit for queued commands"
 
-	errMaxUnauth = "-ERR max number of unauthenticated clients reached\r\n"
+	errMaxUnauth     = "-ERR max number of unauthenticated clients reached\r\n"
+	errMaxUnauthAddr = "-ERR max number of unauthenticated clients from this address reached\r\n"
 )
 
 // replyLimit is the bound of one reply to c (an EXEC's replies together):
@@ -258,4 +261,48 @@ func init() {
 				return msg
 			}},
 	)
+}
+
+// maxUnauthPerAddr is how many of the unauthenticated places one address
+// (an IPv4 address, an IPv6 /64) may hold: a sixteenth of them, at least
+// 2. An attacker needs sixteen hosts to fill them, and a host behind
+// which many clients connect at once still gets room.
+func (s *Server) maxUnauthPerAddr() int { return max(2, s.maxUnauth()/16) }
+
+// releaseUnauth gives back the places of a connection that authenticated
+// or closed.
+func (s *Server) releaseUnauth(nc net.Conn) {
+	s.unauthed.Add(-1)
+	s.unauthAddrs.give(throttleAddr(nc.RemoteAddr().String()))
+}
+
+// addrCounts counts connections per address. It holds only addresses with
+// connections waiting, so it is bounded by the unauthenticated cap.
+type addrCounts struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+// take counts one more connection for addr unless it has limit already.
+func (a *addrCounts) take(addr string, limit int) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.n[addr] >= limit {
+		return false
+	}
+	if a.n == nil {
+		a.n = map[string]int{}
+	}
+	a.n[addr]++
+	return true
+}
+
+func (a *addrCounts) give(addr string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.n[addr] <= 1 {
+		delete(a.n, addr)
+		return
+	}
+	a.n[addr]--
 }

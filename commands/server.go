@@ -62,6 +62,8 @@ type Server struct {
 	transient transientBudget
 	// unauthed counts connections waiting to authenticate, for maxUnauth.
 	unauthed atomic.Int64
+	// unauthAddrs counts them per address, for maxUnauthPerAddr.
+	unauthAddrs addrCounts
 
 	reportOnce   sync.Once
 	reportPrefix string
@@ -227,6 +229,14 @@ func (s *Server) accept() error {
 				_ = nc.Close()
 				continue
 			}
+			// One address may hold only a share of those places, so a
+			// single host refilling them cannot keep everyone else out.
+			if !s.unauthAddrs.take(throttleAddr(nc.RemoteAddr().String()), s.maxUnauthPerAddr()) {
+				s.Stats.RejectedConns.Add(1)
+				_, _ = nc.Write([]byte(errMaxUnauthAddr))
+				_ = nc.Close()
+				continue
+			}
 			s.unauthed.Add(1)
 		}
 		// Ids follow accept order, as Redis's do: assigned here, not in the
@@ -324,7 +334,7 @@ func (s *Server) serveConn(nc net.Conn, id int64, unauthed bool) {
 	c.ID = id
 	defer func() {
 		if unauthed {
-			s.unauthed.Add(-1)
+			s.releaseUnauth(nc)
 		}
 	}()
 	if !s.register(c) {
@@ -357,6 +367,7 @@ func (s *Server) serveConn(nc net.Conn, id int64, unauthed bool) {
 				s.Log.Warn("protocol error, closing client", "addr", c.Addr, "id", c.ID, "err", pe.Msg)
 				c.W.Error(pe.Msg)
 				c.flush()
+				lingerClose(nc)
 			}
 			return
 		}
@@ -412,7 +423,7 @@ func (s *Server) serveConn(nc net.Conn, id int64, unauthed bool) {
 			sched.Maybe()
 		}
 		if unauthed && c.Authed {
-			s.unauthed.Add(-1) // room for the next client to authenticate
+			s.releaseUnauth(nc) // room for the next client to authenticate
 			unauthed = false
 		}
 		if c.blocked != nil && !s.waitBlocked(c) {
@@ -431,6 +442,30 @@ func (s *Server) serveConn(nc net.Conn, id int64, unauthed bool) {
 		}
 	}
 }
+
+// lingerClose lets a client that is still sending the frame refused with a
+// protocol error read that error. Closing a socket with unread input makes
+// the kernel answer with a reset, which the client sees instead of the
+// reply, often on the write it is still in. So the reply is followed by a
+// FIN, and what the client goes on sending is read and dropped, up to
+// lingerBytes or lingerTime, whichever comes first: a bounded cost for a
+// clear error.
+func lingerClose(nc net.Conn) {
+	tc, ok := nc.(*net.TCPConn)
+	if !ok {
+		return
+	}
+	if tc.CloseWrite() != nil {
+		return
+	}
+	_ = tc.SetReadDeadline(time.Now().Add(lingerTime))
+	_, _ = io.CopyN(io.Discard, tc, lingerBytes)
+}
+
+const (
+	lingerBytes = 2 << 20
+	lingerTime  = 200 * time.Millisecond
+)
 
 // preAuth reports whether Redis's unauthenticated input limits apply.
 func (s *Server) preAuth(c *Client) bool {
