@@ -241,9 +241,8 @@ func cmdHStrlen(x *Ctx) {
 // content, so a large hash is written without the buffer growing (and
 // copying) again and again under the shard lock.
 func hashGrowReply(x *Ctx, n int, bytes int64) {
-	// Past the reply bound this turns the writer over instead, and the
-	// writes that follow cost nothing.
-	x.W.Reserve(int(bytes) + n*16 + 32)
+	// A hint only, clamped to the reply bound: the writes are checked.
+	x.W.Grow(int(bytes) + n*16 + 32)
 }
 
 // hashReplyAll writes every field, every value, or both (a map in RESP3).

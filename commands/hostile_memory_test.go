@@ -647,3 +647,30 @@ func TestHostileUnauthenticatedPerAddress(t *testing.T) {
 		t.Errorf("rejected connections: %d, want 1", n)
 	}
 }
+
+// A reply that fits the bound is never refused for what a handler only
+// estimated: HKEYS of a hash of big values is a few bytes, and LRANGE of
+// many one-byte elements is 7 bytes an element, not the 17 the estimate
+// charged.
+func TestHostileReplyBoundRefusesOnlyWhatPasses(t *testing.T) {
+	const bound = 1 << 20
+	srv := startServer(t, func(c *Config) { c.OutputBufferLimits.Normal.Hard = bound })
+	c := dial(t, srv)
+	big := strings.Repeat("v", 600<<10)
+	runSteps(t, c, []step{
+		{args: []string{"HSET", "h", "f1", big, "f2", big}, want: ":2"},
+		{cmd: "HKEYS h", want: `["f1" "f2"]`},
+	})
+	const n = 100_000 // 700 KB of reply
+	args := []string{"RPUSH", "l"}
+	for range n {
+		args = append(args, "x")
+	}
+	if got := c.Do(args...); got != ":100000" {
+		t.Fatalf("RPUSH: %s", got)
+	}
+	got := c.Do("LRANGE", "l", "0", "-1")
+	if want := "[" + strings.TrimSuffix(strings.Repeat(`"x" `, n), " ") + "]"; got != want {
+		t.Errorf("LRANGE of %d one-byte elements: %.120s", n, got)
+	}
+}

@@ -196,10 +196,12 @@ const listYieldEvery = 16 << 10
 // holds its key's shard lock only for a copy.
 func listWriteElems(w *resp.Writer, l *engine.List, start, stop int) {
 	a, b := l.Segments(start, stop)
-	need := 16
+	// The exact size: Reserve refuses what passes the reply bound, and an
+	// estimate would refuse replies that fit.
+	need := 1 + len(strconv.Itoa(stop-start+1)) + 2
 	for _, seg := range [2][][]byte{a, b} {
 		for _, v := range seg {
-			need += len(v) + 16
+			need += 1 + len(strconv.Itoa(len(v))) + 2 + len(v) + 2
 		}
 	}
 	if !w.Reserve(need) {

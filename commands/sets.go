@@ -157,7 +157,7 @@ func setsGrow(x *Ctx, s *engine.Set, n int) {
 		return
 	}
 	avg := int(s.Size() / int64(s.Len()))
-	x.W.Reserve(min(n*(avg+8), setsMaxGrow)) // past the reply bound, the writes that follow are dropped
+	x.W.Grow(min(n*(avg+8), setsMaxGrow)) // past the reply bound, the writes that follow are dropped
 }
 
 const setsMaxGrow = 64 << 20

@@ -480,7 +480,7 @@ func (r zsetReply) reserve(z *engine.ZSet, n int) {
 	if r.scores {
 		per += 16
 	}
-	r.w.Reserve(int(per) * n) // past the reply bound, the writes that follow are dropped
+	r.w.Grow(int(per) * n) // past the reply bound, the writes that follow are dropped
 }
 
 func (r zsetReply) begin(n int) {

@@ -78,7 +78,8 @@ func (w *Writer) room(n int) bool {
 }
 
 // Reserve makes room for n more bytes at once, for a handler that knows
-// its reply's size and appends to Buf itself. When they would pass the
+// its reply's exact size and appends to Buf itself (an estimate belongs
+// in Grow: Reserve refuses what passes the bound). When they would pass the
 // bound it turns the writer over instead and reports false: the caller
 // should write no more.
 func (w *Writer) Reserve(n int) bool {
@@ -92,6 +93,22 @@ func (w *Writer) Reserve(n int) bool {
 		w.Buf = buf
 	}
 	return true
+}
+
+// Grow is a capacity hint for a handler about to write a reply of about n
+// bytes through the writer's methods: it never refuses (an estimate past
+// the bound must not turn away a reply that fits; the writes themselves
+// are checked) and never grows the buffer past the bound.
+func (w *Writer) Grow(n int) {
+	if w.limit != 0 {
+		n = min(n, max(0, w.base+w.limit+headerRoom-len(w.Buf)))
+	}
+	if n > 0 && cap(w.Buf)-len(w.Buf) < n {
+		buf := getBuf(len(w.Buf) + n)[:len(w.Buf)]
+		copy(buf, w.Buf)
+		putBuf(w.Buf)
+		w.Buf = buf
+	}
 }
 
 // headerRoom is what a header or a small scalar reply may take.
