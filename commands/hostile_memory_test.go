@@ -674,3 +674,29 @@ func TestHostileReplyBoundRefusesOnlyWhatPasses(t *testing.T) {
 		t.Errorf("LRANGE of %d one-byte elements: %.120s", n, got)
 	}
 }
+
+// SORT ... BY ... ALPHA keeps every BY value it looked up to compare them:
+// a list of many elements all pointing at one big value made it copy that
+// value once an element, without limit. The copies are transient memory,
+// reserved as they grow: past the budget the command is refused and
+// nothing stays held.
+func TestHostileSortKeptLookupsBudget(t *testing.T) {
+	const limit = 8 << 20
+	srv := startServer(t, func(c *Config) { c.TransientMemoryLimit = limit })
+	c := dial(t, srv)
+	runSteps(t, c, []step{{args: []string{"SET", "big", strings.Repeat("b", 1<<20)}, want: "+OK"}})
+	pushEmpty(t, c, "L", 20) // 20 MB of kept copies
+	// Reserved doubling: 1, 2, 4, 8 MB held; the next 8 MB does not fit.
+	want := fmt.Sprintf("-ERR Insufficient memory, transient memory for 'sort_ro' needs %d bytes while %d of transient-memory-limit %d are in use; try again later", 8<<20, 8<<20, limit)
+	runSteps(t, c, []step{
+		{cmd: "SORT_RO L BY big* ALPHA", want: want},
+		{cmd: "SORT L BY big* ALPHA GET # STORE dst", want: strings.Replace(want, "'sort_ro'", "'sort'", 1)},
+		{cmd: "SORT_RO L BY big* ALPHA LIMIT 0 1", want: want}, // LIMIT applies after sorting
+		{cmd: "SET n 5", want: "+OK"},
+		{cmd: "SORT_RO L BY n* LIMIT 0 2", want: `["" ""]`}, // numeric weights keep no copies
+	})
+	if got := srv.TransientInUse(); got != 0 {
+		t.Errorf("held after the refusals: %d", got)
+	}
+	hostileAlive(t, c)
+}

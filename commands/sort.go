@@ -87,7 +87,14 @@ type sortOpts struct {
 	detached bool
 	arena    []byte
 	keep     bool // what a lookup returns must outlive the next lookup
-	lockKey  [1][]byte
+	// What arena may hold, reserved from the transient budget as it grows
+	// when lookups are kept (BY ... ALPHA, STORE with GET): 50,000 lookups
+	// of one 10 MB value would otherwise copy 500 GB. refused is set once
+	// a reservation failed (its error is replied): the command stops.
+	arenaHeld int64
+	releases  []func()
+	refused   bool
+	lockKey   [1][]byte
 	// lookups counts detached lookups, for a chance to yield now and then.
 	lookups int
 }
@@ -186,6 +193,11 @@ func sortCommand(x *Ctx, readonly bool) {
 		return
 	}
 	defer x.Tx.UnlockKeys()
+	defer func() {
+		for _, release := range o.releases {
+			release()
+		}
+	}()
 	write := o.hasStore || sortConvertsSource(x, &o, readonly)
 	if o.detached = x.Tx.Walking() && (!o.hasStore || sortLooksUp(&o)); o.detached {
 		o.lockKey[0] = o.key
@@ -265,6 +277,9 @@ func sortCommand(x *Ctx, readonly bool) {
 			x.Error(errSortScore)
 			return
 		}
+		if o.refused {
+			return
+		}
 		if end >= start {
 			sorted := sortItems(items, o.alpha, o.desc, o.detached)
 			if o.detached {
@@ -299,6 +314,9 @@ func sortWeigh(x *Ctx, o *sortOpts, items []sortItem) bool {
 		by := it.elem
 		if o.hasBy {
 			v, found := sortLookup(x, o, o.by, it.elem)
+			if o.refused {
+				return true // the transient error is the reply
+			}
 			if !found {
 				continue // numeric weight 0; ALPHA: sorts before any value
 			}
@@ -371,6 +389,9 @@ func sortStoreResult(x *Ctx, o *sortOpts, items []sortItem) {
 		}
 		for _, pat := range o.gets {
 			v, _ := sortLookup(x, o, pat, it.elem)
+			if o.refused {
+				return // the transient error is the reply
+			}
 			fits = fits && add(v)
 		}
 		if !fits {
@@ -582,6 +603,9 @@ func sortLookup(x *Ctx, o *sortOpts, pat, elem []byte) ([]byte, bool) {
 			// A copy: the value may change once the lock is let go.
 			if !o.keep {
 				o.arena = o.arena[:0]
+			} else if !sortArenaRoom(x, o, len(v)) {
+				x.Tx.UnlockKeys()
+				return nil, false
 			}
 			o.arena = append(o.arena, v...)
 			v = o.arena[len(o.arena)-len(v):]
@@ -595,6 +619,28 @@ func sortLookup(x *Ctx, o *sortOpts, pat, elem []byte) ([]byte, bool) {
 		return v, found
 	}
 	return sortRead(x, key, field)
+}
+
+// sortArenaRoom reserves transient memory for n more bytes of kept
+// lookups, doubling what is held so reservations stay few. It reports
+// false, replied and with o.refused set, when the budget cannot take it.
+func sortArenaRoom(x *Ctx, o *sortOpts, n int) bool {
+	if o.refused {
+		return false
+	}
+	need := int64(len(o.arena) + n)
+	if need <= o.arenaHeld {
+		return true
+	}
+	more := max(need-o.arenaHeld, o.arenaHeld, sortBudgetAbove)
+	release, ok := x.Transient(more)
+	if !ok {
+		o.refused = true
+		return false
+	}
+	o.releases = append(o.releases, release)
+	o.arenaHeld += more
+	return true
 }
 
 // sortRead reads a BY/GET pattern's key, or its hash field.
