@@ -700,3 +700,32 @@ func TestHostileSortKeptLookupsBudget(t *testing.T) {
 	}
 	hostileAlive(t, c)
 }
+
+// RESET (or a key found revoked) makes a connection unauthenticated again:
+// it gets auth-timeout from then, not from when it was opened (long past
+// for a pooled connection, which was dropped at its next read), and it
+// counts among the connections waiting to authenticate.
+func TestHostileResetRestartsAuthDeadline(t *testing.T) {
+	srv := startServer(t, func(c *Config) { c.RequirePass = "pw"; c.AuthTimeout = 1 })
+	c := dial(t, srv)
+	runSteps(t, c, []step{{cmd: "AUTH pw", want: "+OK"}})
+	time.Sleep(1200 * time.Millisecond) // past the deadline the connection had when opened
+	runSteps(t, c, []step{{cmd: "RESET", want: "+RESET"}})
+	if n := srv.unauthed.Load(); n != 1 {
+		t.Errorf("unauthenticated after RESET: %d, want 1", n)
+	}
+	runSteps(t, c, []step{
+		{cmd: "AUTH pw", want: "+OK"},
+		{cmd: "RESET", want: "+RESET"},
+	})
+	if n := srv.unauthed.Load(); n != 1 {
+		t.Errorf("unauthenticated after AUTH and RESET: %d, want 1", n)
+	}
+	hostileClosed(t, c) // and left unauthenticated, it is closed at its deadline
+	for deadline := time.Now().Add(5 * time.Second); srv.unauthed.Load() != 0; {
+		if time.Now().After(deadline) {
+			t.Fatalf("a closed connection still counts as unauthenticated: %d", srv.unauthed.Load())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"runtime/metrics"
 	"strconv"
@@ -332,6 +333,7 @@ const yieldCommands = 64
 func (s *Server) serveConn(nc net.Conn, id int64, unauthed bool) {
 	c := s.newClient(nc)
 	c.ID = id
+	unauthSince := c.Created // auth-timeout runs from here
 	defer func() {
 		if unauthed {
 			s.releaseUnauth(nc)
@@ -388,7 +390,7 @@ func (s *Server) serveConn(nc net.Conn, id int64, unauthed bool) {
 			case cfg.AuthTimeout > 0 && s.preAuth(c):
 				// From the connection's start, not per read: dripping bytes
 				// must not keep an unauthenticated socket.
-				_ = nc.SetReadDeadline(c.Created.Add(time.Duration(cfg.AuthTimeout) * time.Second))
+				_ = nc.SetReadDeadline(unauthSince.Add(time.Duration(cfg.AuthTimeout) * time.Second))
 				deadline = true
 			case cfg.Timeout > 0:
 				_ = nc.SetReadDeadline(time.Now().Add(time.Duration(cfg.Timeout) * time.Second))
@@ -422,9 +424,17 @@ func (s *Server) serveConn(nc net.Conn, id int64, unauthed bool) {
 			// connections get it between commands, where nothing is locked.
 			sched.Maybe()
 		}
-		if unauthed && c.Authed {
+		switch {
+		case unauthed && c.Authed:
 			s.releaseUnauth(nc) // room for the next client to authenticate
 			unauthed = false
+		case !unauthed && s.preAuth(c):
+			// Unauthenticated again (RESET, a key found revoked): counted
+			// as waiting once more, with auth-timeout from now, not from
+			// when the connection was opened (long past for a pooled one).
+			s.unauthed.Add(1)
+			s.unauthAddrs.take(throttleAddr(nc.RemoteAddr().String()), math.MaxInt)
+			unauthed, unauthSince = true, time.Now()
 		}
 		if c.blocked != nil && !s.waitBlocked(c) {
 			return
