@@ -123,7 +123,7 @@ func (tx *Tx) LockKeys(keys [][]byte, write bool) {
 		return
 	}
 	if tx.n != 0 {
-		panic("engine: LockKeys while holding locks")
+		tx.fail("engine: LockKeys while holding locks")
 	}
 	tx.write = write
 	for _, k := range keys {

@@ -1,6 +1,10 @@
 package main
 
 import (
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
 	"strings"
 	"testing"
 )
@@ -21,5 +25,24 @@ func TestDebugPprofLoopbackOnly(t *testing.T) {
 	}
 	if _, set, err := parseArgs(nil); err != nil || set.DebugPprof != "" {
 		t.Errorf("default: %v %q", err, set.DebugPprof)
+	}
+}
+
+// The profiling listener serves profiles, never the command line: it holds
+// --admin-key and --requirepass when they are given as flags, and any
+// local user can reach the listener.
+func TestDebugPprofHidesCommandLine(t *testing.T) {
+	addr, err := startPprof("127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get("http://" + addr.String() + "/debug/pprof/cmdline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusOK || strings.Contains(string(body), os.Args[0]) {
+		t.Errorf("/debug/pprof/cmdline: %d %q", resp.StatusCode, body)
 	}
 }
