@@ -306,6 +306,9 @@ func (s *Server) call(c *Client, x *Ctx, cmd *Command, args [][]byte, lock bool)
 		if x.overQuota() {
 			return
 		}
+		// A long reply yields to other connections only while it holds
+		// nothing exclusively (EXEC's queued commands included).
+		c.W.NoYield = c.Tx.Active() && c.Tx.Writable()
 		cmd.Run(x)
 		if c.W.Over() {
 			x.replyDropped(mark)

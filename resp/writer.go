@@ -22,6 +22,10 @@ type Writer struct {
 	base  int
 	limit int
 	over  bool
+	// NoYield is set by the caller while the reply is written under locks
+	// other connections need (a write's exclusive shard locks): yielding
+	// there would make them wait for whatever runs meanwhile.
+	NoYield bool
 	// yieldAt is the reply size, from base, at which the next yield is due.
 	yieldAt int
 }
@@ -62,7 +66,7 @@ func (w *Writer) room(n int) bool {
 		w.over = true
 		return false
 	}
-	if len(w.Buf)-w.base >= w.yieldAt {
+	if len(w.Buf)-w.base >= w.yieldAt && !w.NoYield {
 		w.yieldAt = len(w.Buf) - w.base + yieldEvery
 		sched.Maybe()
 	}
