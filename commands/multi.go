@@ -276,10 +276,6 @@ func cmdExec(x *Ctx) {
 	}
 	// Watching ends here: what this EXEC changes must not fail a later one.
 	s.endTx(c)
-	l := tenant.Limits{}
-	if c.T != nil {
-		l = c.T.Limits()
-	}
 	x.W.Array(len(m.queue))
 	c.inExec = true
 	defer func() { c.inExec = false }()
@@ -293,15 +289,9 @@ func cmdExec(x *Ctx) {
 			continue
 		}
 		c.Tx.Use(c.NS) // a queued SELECT moves the commands after it
-		if c.T != nil && q.cmd.Flags&FlagDenyOOM != 0 {
-			// Storage can have grown since the command was queued,
-			// by this very transaction too.
-			if msg := overStorage(c, l, 0); msg != "" {
-				c.T.Rejected(tenant.RejectQuota)
-				s.reject(c, q.cmd, msg)
-				continue
-			}
-		}
+		// Storage can have grown since the command was queued, by this
+		// very transaction too: call's quota check (overQuota) runs
+		// against what is stored now.
 		s.call(c, &sub, q.cmd, q.args, false)
 	}
 }
