@@ -44,7 +44,7 @@ const resolveTimeout = 3 * time.Second
 func (s *Server) authCluster(c *Client, key []byte) string {
 	cfg := s.Config()
 	if cfg.AdminKey != "" && secretEqual(key, cfg.AdminKey) {
-		s.bind(c, &tenant.Principal{Operator: true, KeyID: "operator"}, "")
+		s.bind(c, &tenant.Principal{Operator: true, KeyID: "operator"}, "", 0)
 		return ""
 	}
 	// A throttled address is refused before the directory is asked: with
@@ -57,6 +57,7 @@ func (s *Server) authCluster(c *Client, key []byte) string {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
 	defer cancel()
+	gen := s.Dir.Generation() // before the answer: a change after it is seen
 	p, err := s.Dir.Resolve(ctx, string(key))
 	switch {
 	case errors.Is(err, hivehub.ErrUnknownKey):
@@ -78,7 +79,7 @@ func (s *Server) authCluster(c *Client, key []byte) string {
 			}
 		}
 	}
-	s.bind(c, p, string(key))
+	s.bind(c, p, string(key), gen)
 	return ""
 }
 
@@ -88,8 +89,11 @@ func secretEqual(got []byte, want string) bool {
 	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
 }
 
-// bind attaches c to principal p (re-AUTH with another key rebinds).
-func (s *Server) bind(c *Client, p *tenant.Principal, key string) {
+// bind attaches c to principal p (re-AUTH with another key rebinds), as
+// resolved when the directory was at generation gen: a revocation during
+// the lookups here (refreshLimits may take seconds) moves the generation
+// past gen, and the next command re-checks.
+func (s *Server) bind(c *Client, p *tenant.Principal, key string, gen uint64) {
 	var t *tenant.Tenant
 	ns := s.DBs[0]
 	if !p.Operator {
@@ -113,10 +117,7 @@ func (s *Server) bind(c *Client, p *tenant.Principal, key string) {
 		// identity whether they changed.
 		s.unwatch(c)
 	}
-	c.NS, c.accessKey, c.Authed, c.authFails = ns, key, true, 0
-	if s.Dir != nil {
-		c.dirGen = s.Dir.Generation()
-	}
+	c.NS, c.accessKey, c.Authed, c.authFails, c.dirGen = ns, key, true, 0, gen
 }
 
 // refreshLimits loads the tenant's limits from the directory. When it
@@ -175,10 +176,10 @@ func (s *Server) recheck(c *Client) string {
 		s.unbind(c)
 		return msg
 	}
-	c.dirGen = gen
 	if np != p {
-		s.bind(c, np, c.accessKey)
+		s.bind(c, np, c.accessKey, gen)
 	}
+	c.dirGen = gen
 	return ""
 }
 
