@@ -9,11 +9,16 @@ import (
 	"synap/resp"
 )
 
-// Version is Synap's own version; RedisVersion is the Redis API level it
-// reports to clients that branch on it.
+// Version is Synap's own version; RedisVersion is the Redis level it
+// reports to clients that branch on it (HELLO, INFO). It is 7.0.15 because
+// that is what Synap is measured against: the encodings OBJECT ENCODING
+// reports, the DUMP format and every differential test follow Debian's
+// redis-server 7.0.15. A few 7.2 additions (CLIENT SETINFO, CLIENT
+// NO-TOUCH, ZRANK WITHSCORE) are accepted as extensions; where 7.0 and 7.2
+// answer the same command differently, Synap answers as 7.0.
 var (
 	Version      = "0.1.0-dev"
-	RedisVersion = "7.2.0"
+	RedisVersion = "7.0.15"
 )
 
 const connFlags = FlagNoScript | FlagLoading | FlagStale | FlagFast | FlagNoAuth | FlagAllowBusy
@@ -79,7 +84,6 @@ func cmdReset(x *Ctx) {
 	c.Select(0)
 	c.SetProto(2)
 	c.ReplyMode, c.skipNext = ReplyOn, false
-	c.SetNoEvict(false)
 	c.SetNoTouch(false)
 	c.SetName("")
 	switch {
@@ -146,7 +150,7 @@ func cmdAuth(x *Ctx) {
 	x.W.OK()
 }
 
-const errHelloNoAuth = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"
+const errHelloNoAuth = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"
 
 func cmdHello(x *Ctx) {
 	proto := x.C.W.Proto

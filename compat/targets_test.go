@@ -165,8 +165,12 @@ func startSynapCluster(t *testing.T) *commands.Server {
 // startRedisTargets starts the real redis-servers of the suite, or returns
 // why it cannot.
 func startRedisTargets(t *testing.T) ([]*target, string) {
-	if _, missing := resptest.RedisServer(); missing != "" {
+	path, missing := resptest.RedisServer()
+	if missing != "" {
 		return nil, missing + ": the Redis targets that prove each expectation cannot run"
+	}
+	if err := resptest.CheckRedisServer(path); err != nil {
+		t.Fatal(err)
 	}
 	main, auth := startRedis(t), startRedis(t, "--requirepass", compatPassword)
 	spawn := func(t *testing.T) (string, <-chan struct{}) {

@@ -1,10 +1,49 @@
 package resptest
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
+	"regexp"
 	"testing"
 )
+
+// RedisLevel is the Redis major.minor Synap declares (HELLO's version,
+// INFO's redis_version) and every comparison with a real redis-server
+// assumes: expectations checked against another release would prove
+// nothing about Synap's (error texts, encodings and command metadata
+// differ between 7.0 and 7.2).
+const RedisLevel = "7.0"
+
+var redisVersionRE = regexp.MustCompile(`\bv=(\d+)\.(\d+)\.(\d+)\b`)
+
+// RedisServerVersion runs `path --version` and returns the version it
+// prints (redis-server prints "Redis server v=7.0.15 sha=...").
+func RedisServerVersion(path string) (string, error) {
+	out, err := exec.Command(path, "--version").Output()
+	if err != nil {
+		return "", fmt.Errorf("%s --version: %v", path, err)
+	}
+	m := redisVersionRE.FindSubmatch(out)
+	if m == nil {
+		return "", fmt.Errorf("%s --version printed no version: %q", path, out)
+	}
+	return string(m[0][len("v="):]), nil
+}
+
+// CheckRedisServer returns an error unless the redis-server at path is of
+// RedisLevel.
+func CheckRedisServer(path string) error {
+	v, err := RedisServerVersion(path)
+	if err != nil {
+		return err
+	}
+	m := redisVersionRE.FindStringSubmatch("v=" + v)
+	if got := m[1] + "." + m[2]; got != RedisLevel {
+		return fmt.Errorf("%s is Redis %s, but the tests compare with Redis %s (the level Synap declares); install redis-server %s.x (Debian bookworm's 7.0.15) or put one first on PATH", path, v, RedisLevel, RedisLevel)
+	}
+	return nil
+}
 
 // RequireRedisEnv names the variable that turns a missing redis-server into
 // a test failure. .ci/run sets it: the checks against a real Redis are what
@@ -24,12 +63,18 @@ func RedisServer() (path, missing string) {
 }
 
 // NeedRedisServer returns the path of redis-server, or ends t through
-// SkipWithoutRedis.
+// SkipWithoutRedis. A redis-server of another level than RedisLevel fails
+// t: its answers are not the ones Synap is held to.
 func NeedRedisServer(t testing.TB) string {
 	t.Helper()
 	path, missing := RedisServer()
 	if missing != "" {
 		SkipWithoutRedis(t, missing)
+		return ""
+	}
+	if err := CheckRedisServer(path); err != nil {
+		t.Fatalf("%v", err)
+		return ""
 	}
 	return path
 }
