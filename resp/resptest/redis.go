@@ -2,10 +2,13 @@ package resptest
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"testing"
+	"time"
 )
 
 // RedisLevel is the Redis major.minor Synap declares (HELLO's version,
@@ -88,4 +91,38 @@ func SkipWithoutRedis(t testing.TB, why string) {
 		return
 	}
 	t.Skip(why)
+}
+
+// StartRedis starts a throwaway redis-server (no persistence) for the
+// test's lifetime and returns a client to it, or ends t as NeedRedisServer
+// does.
+func StartRedis(t testing.TB) *Client {
+	t.Helper()
+	bin := NeedRedisServer(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	_ = ln.Close()
+	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	for i := 0; ; i++ {
+		c, err := Dial(addr)
+		if err == nil && c.Do("PING") == "+PONG" {
+			t.Cleanup(func() { _ = c.Close() })
+			return c
+		}
+		if c != nil {
+			_ = c.Close()
+		}
+		if i == 100 {
+			t.Fatalf("redis-server on %s did not answer: %v", addr, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
