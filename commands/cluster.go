@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"synap/hivehub"
 	"synap/resp"
 	"synap/tenant"
 )
@@ -60,7 +59,7 @@ func (s *Server) authCluster(c *Client, key []byte) string {
 	gen := s.Dir.Generation() // before the answer: a change after it is seen
 	p, err := s.Dir.Resolve(ctx, string(key))
 	switch {
-	case errors.Is(err, hivehub.ErrUnknownKey):
+	case errors.Is(err, tenant.ErrUnknownKey):
 		return resp.ErrWrongPass
 	case err != nil:
 		s.Log.Error("access key lookup failed", "addr", c.Addr, "err", err)
@@ -204,7 +203,7 @@ func (s *Server) revalidate(p *tenant.Principal, key string, gen uint64, now tim
 	defer cancel()
 	np, err := s.Dir.Resolve(ctx, key)
 	switch {
-	case errors.Is(err, hivehub.ErrUnknownKey):
+	case errors.Is(err, tenant.ErrUnknownKey):
 		return nil, cur, resp.ErrWrongPass
 	case err != nil:
 		// An outage keeps keys already validated working, and the holder

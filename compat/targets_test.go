@@ -10,7 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"synap/hivehub"
+	"synap/tenant/tenantsfile"
 	"sync"
 	"testing"
 	"time"
@@ -138,12 +138,12 @@ func startSynapCluster(t *testing.T) *commands.Server {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "tenants.yaml")
 	body := "tenants:\n  - user_id: compat\n    plan: pro\n    keys:\n      - key_id: compat-admin\n" +
-		"        secret_sha256: " + hivehub.HashKey(clusterTenantKey) + "\n        permissions: [admin]\ntenant_count: 1\n"
+		"        secret_sha256: " + tenantsfile.HashKey(clusterTenantKey) + "\n        permissions: [admin]\ntenant_count: 1\n"
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	dir, err := hivehub.OpenFile(path, log)
+	dir, err := tenantsfile.Open(path, log)
 	if err != nil {
 		t.Fatal(err)
 	}
