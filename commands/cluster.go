@@ -13,20 +13,14 @@ import (
 	"synap/tenant"
 )
 
-// Error texts of cluster mode (README, "Cluster mode").
-const (
-	ErrControlPlane  = "ERR control plane unavailable, try again later"
-	errSelectCluster = "ERR SELECT is not allowed in cluster mode"
-)
-
 // NoPermErr is Redis's ACL text, naming the access key's id.
 func NoPermErr(keyID, command string) string {
-	return "NOPERM User " + keyID + " has no permissions to run the '" + command + "' command"
+	return fmt.Sprintf(errNoPerm, keyID, command)
 }
 
 // SurfaceErr refuses a key restricted to other surfaces.
 func SurfaceErr(keyID string) string {
-	return "NOPERM User " + keyID + " may not use the resp surface"
+	return fmt.Sprintf(errSurface, keyID)
 }
 
 // authRequired reports whether connections must authenticate.
@@ -74,7 +68,7 @@ func (s *Server) authCluster(c *Client, key []byte) string {
 		if lim := t.Limits().MaxConnections; lim > 0 {
 			if n := t.Connections.Load(); n >= lim {
 				t.Rejected(tenant.RejectConnections)
-				return fmt.Sprintf("QUOTA connection limit reached: %d of %d connections", n, lim)
+				return fmt.Sprintf(errQuotaConnections, n, lim)
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -13,19 +14,6 @@ import (
 // The geo family: points stored in sorted sets whose scores are geohashes
 // (package geohash), so TYPE says zset and every sorted-set command works on
 // them.
-
-// Redis's error texts for the geo commands.
-const (
-	errGeoMember   = "ERR could not decode requested zset member"
-	errGeoUnit     = "ERR unsupported unit provided. please use M, KM, FT, MI"
-	errGeoRadius   = "ERR need numeric radius"
-	errGeoNegative = "ERR radius cannot be negative"
-	errGeoWidth    = "ERR need numeric width"
-	errGeoHeight   = "ERR need numeric height"
-	errGeoBoxSign  = "ERR height or width cannot be negative"
-	errGeoCount    = "ERR COUNT must be > 0"
-	errGeoAny      = "ERR the ANY argument requires COUNT argument"
-)
 
 // Kinds of search command, as Redis's georadiusGeneric tells them apart.
 const (
@@ -119,11 +107,7 @@ func geoLonLat(x *Ctx, lonArg, latArg []byte) (lon, lat float64, ok bool) {
 		return 0, 0, false
 	}
 	if lon < geohash.LonMin || lon > geohash.LonMax || lat < geohash.LatMin || lat > geohash.LatMax {
-		b := []byte("ERR invalid longitude,latitude pair ")
-		b = geoAppendPrintf(b, lon)
-		b = append(b, ',')
-		b = geoAppendPrintf(b, lat)
-		x.Error(string(b))
+		x.Error(fmt.Sprintf(errGeoPair, geoAppendPrintf(nil, lon), geoAppendPrintf(nil, lat)))
 		return 0, 0, false
 	}
 	return lon, lat, true
@@ -481,16 +465,16 @@ func geoParseSearch(x *Ctx, z *engine.ZSet, kind int) (q geoQuery, ok bool) {
 	switch {
 	case q.store != nil && (q.withDist || q.withHash || q.withCoord):
 		if kind&geoStoreCmd != 0 {
-			x.Error("ERR GEOSEARCHSTORE is not compatible with WITHDIST, WITHHASH and WITHCOORD options")
+			x.Error(errGeoSearchStoreWith)
 		} else {
-			x.Error("ERR STORE option in GEORADIUS is not compatible with WITHDIST, WITHHASH and WITHCOORD options")
+			x.Error(errGeoRadiusStoreWith)
 		}
 		return q, false
 	case search && !fromMember && !fromLonLat:
-		x.Error(sanitize("ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for " + string(args[0])))
+		x.Error(sanitize(fmt.Sprintf(errGeoFrom, args[0])))
 		return q, false
 	case search && !byRadius && !byBox:
-		x.Error(sanitize("ERR exactly one of BYRADIUS and BYBOX can be specified for " + string(args[0])))
+		x.Error(sanitize(fmt.Sprintf(errGeoBy, args[0])))
 		return q, false
 	case q.any && q.count == 0:
 		x.Error(errGeoAny)

@@ -1,6 +1,8 @@
 package commands
 
 import (
+	"fmt"
+
 	"synap/commands/hyperloglog"
 	"synap/engine"
 	"synap/resp"
@@ -32,11 +34,6 @@ func init() {
 			"N/A", "Inspects the internals of a HyperLogLog (registers, encoding).", cmdPFDebug),
 	)
 }
-
-const (
-	errHLLType    = "WRONGTYPE Key is not a valid HyperLogLog string value."
-	errHLLInvalid = "INVALIDOBJ Corrupted HLL object detected"
-)
 
 // hllLookup checks an existing entry is a HyperLogLog, replying Redis's
 // error when it is not. A nil entry is fine.
@@ -213,7 +210,7 @@ func cmdPFDebug(x *Ctx) {
 	sub, key := x.Args[1], x.Args[2]
 	en := x.Tx.Get(key)
 	if en == nil {
-		x.Error("ERR The specified key does not exist")
+		x.Error(errPFDebugNoKey)
 		return
 	}
 	if !hllLookup(x, en) {
@@ -250,7 +247,7 @@ func cmdPFDebug(x *Ctx) {
 		}
 	case strEq(sub, "decode"):
 		if hyperloglog.Dense(s) {
-			x.Error("ERR HLL encoding is not sparse")
+			x.Error(errHLLNotSparse)
 			return
 		}
 		x.W.Bulk(hyperloglog.Decode(s))
@@ -261,6 +258,6 @@ func cmdPFDebug(x *Ctx) {
 			x.W.Simple("sparse")
 		}
 	default:
-		x.Error(sanitize("ERR Unknown PFDEBUG subcommand '" + string(sub) + "'"))
+		x.Error(sanitize(fmt.Sprintf(errPFDebugSub, sub)))
 	}
 }

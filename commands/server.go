@@ -214,7 +214,7 @@ func (s *Server) accept() error {
 		}
 		if s.clients.Size() >= s.Config().MaxClients {
 			s.Stats.RejectedConns.Add(1)
-			_, _ = nc.Write([]byte("-ERR max number of clients reached\r\n"))
+			_, _ = nc.Write([]byte(errMaxClients))
 			_ = nc.Close()
 			continue
 		}
