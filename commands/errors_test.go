@@ -62,3 +62,82 @@ func TestErrorTextsInOnePlace(t *testing.T) {
 		}
 	}
 }
+
+// constTexts evaluates the string constants and variables of a Go file: a
+// literal, a sum of literals and names declared before, or the format of a
+// fmt.Sprintf.
+func constTexts(t *testing.T, path string) map[string]string {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals := map[string]string{}
+	var eval func(e ast.Expr) (string, bool)
+	eval = func(e ast.Expr) (string, bool) {
+		switch e := e.(type) {
+		case *ast.BasicLit:
+			if e.Kind == token.STRING {
+				s, err := strconv.Unquote(e.Value)
+				return s, err == nil
+			}
+		case *ast.Ident:
+			v, ok := vals[e.Name]
+			return v, ok
+		case *ast.BinaryExpr:
+			a, ok1 := eval(e.X)
+			b, ok2 := eval(e.Y)
+			return a + b, ok1 && ok2 && e.Op == token.ADD
+		case *ast.CallExpr:
+			if sel, ok := e.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "Sprintf" && len(e.Args) > 0 {
+				return eval(e.Args[0])
+			}
+		}
+		return "", false
+	}
+	for _, d := range f.Decls {
+		g, ok := d.(*ast.GenDecl)
+		if !ok || (g.Tok != token.CONST && g.Tok != token.VAR) {
+			continue
+		}
+		for _, spec := range g.Specs {
+			vs := spec.(*ast.ValueSpec)
+			for i, name := range vs.Names {
+				if i < len(vs.Values) {
+					if v, ok := eval(vs.Values[i]); ok {
+						vals[name.Name] = v
+					}
+				}
+			}
+		}
+	}
+	return vals
+}
+
+// Every error text of commands/errors.go and resp/errors.go is in
+// docs/ERRORS.md: each of its fixed parts (what lies between the values
+// filled in) appears there.
+func TestErrorTextsDocumented(t *testing.T) {
+	raw, err := os.ReadFile("../docs/ERRORS.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(raw)
+	verb := regexp.MustCompile(`%[sdq]|\r\n`)
+	for _, path := range []string{"errors.go", "../resp/errors.go"} {
+		texts := constTexts(t, path)
+		if len(texts) < 15 {
+			t.Fatalf("%s: only %d texts found", path, len(texts))
+		}
+		for name, text := range texts {
+			if name == "protoPrefix" {
+				continue
+			}
+			for _, part := range verb.Split(strings.TrimPrefix(text, "-"), -1) {
+				if len(strings.TrimSpace(part)) >= 3 && !strings.Contains(doc, part) {
+					t.Errorf("%s: %s (%q) is not in docs/ERRORS.md: %q missing", path, name, text, part)
+				}
+			}
+		}
+	}
+}
