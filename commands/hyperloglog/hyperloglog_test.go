@@ -73,3 +73,14 @@ func TestRedisBytes(t *testing.T) {
 		t.Error("a cut value is valid")
 	}
 }
+
+// BenchmarkAdd offers distinct elements to one value, sparse then dense,
+// as PFADD does.
+func BenchmarkAdd(b *testing.B) {
+	s := New()
+	var buf []byte
+	for i := range b.N {
+		buf = strconv.AppendInt(buf[:0], int64(i), 10)
+		s, _ = Add(s, buf)
+	}
+}
