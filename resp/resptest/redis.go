@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -41,11 +42,35 @@ func CheckRedisServer(path string) error {
 	if err != nil {
 		return err
 	}
+	return checkLevel(path, v)
+}
+
+func checkLevel(what, v string) error {
 	m := redisVersionRE.FindStringSubmatch("v=" + v)
+	if m == nil {
+		return fmt.Errorf("%s reports Redis version %q, which is not major.minor.patch", what, v)
+	}
 	if got := m[1] + "." + m[2]; got != RedisLevel {
-		return fmt.Errorf("%s is Redis %s, but the tests compare with Redis %s (the level Synap declares); install redis-server %s.x (Debian bookworm's 7.0.15) or put one first on PATH", path, v, RedisLevel, RedisLevel)
+		return fmt.Errorf("%s is Redis %s, but the tests compare with Redis %s (the level Synap declares); install redis-server %s.x (Debian bookworm's 7.0.15) or put one first on PATH", what, v, RedisLevel, RedisLevel)
 	}
 	return nil
+}
+
+// CheckRedisAt returns an error unless the server c is connected to reports
+// (INFO server's redis_version) a Redis of RedisLevel: for tests pointed at
+// a running redis-server by address rather than started from PATH.
+func CheckRedisAt(c *Client) error {
+	got := c.Do("INFO", "server")
+	info, err := strconv.Unquote(got)
+	if err != nil {
+		return fmt.Errorf("%s: INFO server answered %.80s", c.Conn.RemoteAddr(), got)
+	}
+	for _, line := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, "redis_version:"); ok {
+			return checkLevel(c.Conn.RemoteAddr().String(), v)
+		}
+	}
+	return fmt.Errorf("%s: INFO server has no redis_version", c.Conn.RemoteAddr())
 }
 
 // RequireRedisEnv names the variable that turns a missing redis-server into

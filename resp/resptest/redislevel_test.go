@@ -1,6 +1,8 @@
 package resptest
 
 import (
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,6 +39,51 @@ func TestRedisServerLevel(t *testing.T) {
 			t.Errorf("%q: got %q, fatal %q, skip %q; want %q", tc.out, got, r.fatal, r.skip, path)
 		case tc.fatal != "" && (!strings.Contains(r.fatal, tc.fatal) || got != ""):
 			t.Errorf("%q: got %q, fatal %q; want a failure containing %q", tc.out, got, r.fatal, tc.fatal)
+		}
+	}
+}
+
+// fakeInfoServer answers every command with INFO's bulk string info.
+func fakeInfoServer(t *testing.T, info string) *Client {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		buf := make([]byte, 4096)
+		for {
+			if _, err := conn.Read(buf); err != nil {
+				return
+			}
+			_, _ = fmt.Fprintf(conn, "$%d\r\n%s\r\n", len(info), info)
+		}
+	}()
+	c, err := Dial(ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// A test pointed at a running server by address (SYNAP_TEST_AGAINST)
+// checks its level from INFO.
+func TestCheckRedisAt(t *testing.T) {
+	for _, tc := range []struct{ info, fail string }{
+		{"# Server\r\nredis_version:7.0.15\r\nredis_mode:standalone\r\n", ""},
+		{"# Server\r\nredis_version:7.2.4\r\n", "is Redis 7.2.4, but the tests compare with Redis 7.0"},
+		{"# Server\r\nredis_mode:standalone\r\n", "INFO server has no redis_version"},
+	} {
+		err := CheckRedisAt(fakeInfoServer(t, tc.info))
+		if tc.fail == "" && err != nil || tc.fail != "" && (err == nil || !strings.Contains(err.Error(), tc.fail)) {
+			t.Errorf("INFO %q: %v, want %q", tc.info, err, tc.fail)
 		}
 	}
 }
