@@ -13,17 +13,6 @@ import (
 // The list family: elements in order under one key (engine.List), pushed
 // and popped at either end, and the blocking pops that wait for a push.
 
-// Redis's error texts of this family.
-const (
-	errListPopCount   = "ERR value is out of range, must be positive"
-	errListIndexRange = "ERR index out of range"
-	errListRankZero   = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
-	errListCountNeg   = "ERR COUNT can't be negative"
-	errListMaxlenNeg  = "ERR MAXLEN can't be negative"
-	errListNumkeys    = "ERR numkeys should be greater than 0"
-	errListMpopCount  = "ERR count should be greater than 0"
-)
-
 func init() {
 	wr := []string{"write", "list", "fast"}
 	wrSlow := []string{"write", "list", "slow"}

@@ -16,7 +16,6 @@ import (
 	"github.com/puzpuzpuz/xsync/v3"
 
 	"synap/engine"
-	"synap/hivehub"
 	"synap/resp"
 	"synap/sched"
 	"synap/tenant"
@@ -29,7 +28,7 @@ type Server struct {
 	DBs   []*engine.Namespace
 	Log   *slog.Logger
 	// Dir resolves access keys in cluster mode; set before serving.
-	Dir hivehub.Directory
+	Dir tenant.Directory
 	// Tenants holds per-tenant state and statistics in cluster mode.
 	Tenants *tenant.Registry
 
@@ -215,7 +214,7 @@ func (s *Server) accept() error {
 		}
 		if s.clients.Size() >= s.Config().MaxClients {
 			s.Stats.RejectedConns.Add(1)
-			_, _ = nc.Write([]byte("-ERR max number of clients reached\r\n"))
+			_, _ = nc.Write([]byte(errMaxClients))
 			_ = nc.Close()
 			continue
 		}
