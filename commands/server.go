@@ -3,9 +3,7 @@ package commands
 import (
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"math"
 	"net"
 	"runtime/metrics"
 	"strconv"
@@ -18,7 +16,6 @@ import (
 	"synap/engine"
 	"synap/hivehub"
 	"synap/resp"
-	"synap/sched"
 	"synap/tenant"
 )
 
@@ -269,6 +266,8 @@ func (s *Server) register(c *Client) bool {
 	if s.closing.Load() {
 		return false
 	}
+	s.wg.Add(1)
+	c.registered = true
 	s.clients.Store(c.ID, c)
 	return true
 }
@@ -323,186 +322,10 @@ func (s *Server) StartTime() time.Time { return s.started }
 // LastSave is the unix time of the last successful save (start time: nothing persists yet).
 func (s *Server) LastSave() int64 { return s.lastSave }
 
-const flushAbove = 64 << 10 // flush mid-pipeline once this much reply is pending
-
-// yieldCommands is how many commands of one pipeline run between two
-// chances to yield (sched.Maybe); pipelines of redis-benchmark's size
-// (16) never reach it.
-const yieldCommands = 64
-
-func (s *Server) serveConn(nc net.Conn, id int64, unauthed bool) {
-	c := s.newClient(nc)
-	c.ID = id
-	unauthSince := c.Created // auth-timeout runs from here
-	defer func() {
-		if unauthed {
-			s.releaseUnauth(nc)
-		}
-	}()
-	if !s.register(c) {
-		_ = nc.Close()
-		c.Tx.End()
-		return
-	}
-	s.Stats.Connections.Add(1)
-	defer func() {
-		c.flushTenant()
-		s.endTx(c)
-		if c.T != nil {
-			c.T.Connections.Add(-1)
-		}
-		s.clients.Delete(c.ID)
-		c.Tx.End()
-		_ = nc.Close()
-	}()
-	c.rd.SetLimits(s.readerLimits(c))
-	deadline := false // a read deadline is set
-	for {
-		if c.warmLeft <= 0 && c.rd.Buffered() > 0 {
-			c.warmLeft = s.warm(c)
-		}
-		args, err := c.rd.Next(s.preAuth(c))
-		if err != nil {
-			var pe *resp.ProtocolError
-			if errors.As(err, &pe) {
-				s.Stats.ProtocolErrors.Add(1)
-				s.Log.Warn("protocol error, closing client", "addr", c.Addr, "id", c.ID, "err", pe.Msg)
-				c.W.Error(pe.Msg)
-				c.flush()
-				lingerClose(nc)
-			}
-			return
-		}
-		if args == nil {
-			c.warmLeft, c.batchRun = 0, 0
-			c.flushTenant()
-			if c.W.Len() > 0 && !c.flush() {
-				return
-			}
-			if c.closeAfterReply.Load() {
-				return
-			}
-			// AUTH, re-AUTH and a plan or setting changed live all take
-			// effect here, before more input is buffered.
-			c.rd.SetLimits(s.readerLimits(c))
-			cfg := s.Config()
-			switch {
-			case cfg.AuthTimeout > 0 && s.preAuth(c):
-				// From the connection's start, not per read: dripping bytes
-				// must not keep an unauthenticated socket.
-				_ = nc.SetReadDeadline(unauthSince.Add(time.Duration(cfg.AuthTimeout) * time.Second))
-				deadline = true
-			case cfg.Timeout > 0:
-				_ = nc.SetReadDeadline(time.Now().Add(time.Duration(cfg.Timeout) * time.Second))
-				deadline = true
-			case deadline:
-				_ = nc.SetReadDeadline(time.Time{})
-				deadline = false
-			}
-			before := c.rd.Buffered()
-			t, yielded := s.pacer.beforeRead(&c.pacing)
-			err := c.rd.Fill()
-			s.pacer.afterRead(&c.pacing, t, yielded)
-			if err != nil {
-				if errors.Is(err, resp.ErrQueryBufLimit) {
-					s.Log.Warn("closing client that reached max query buffer length", "addr", c.Addr, "id", c.ID)
-				} else if !errors.Is(err, io.EOF) && !c.killed.Load() && !s.closing.Load() {
-					s.Log.Debug("client read", "addr", c.Addr, "err", err)
-				}
-				return
-			}
-			s.Stats.NetInput.Add(int64(c.rd.Buffered() - before))
-			c.clock = time.Now()
-			c.touch()
-			continue
-		}
-		c.warmLeft--
-		s.Exec(c, args)
-		if c.batchRun++; c.batchRun%yieldCommands == 0 && !c.Tx.Active() {
-			// A pipeline of thousands of commands (a MULTI of 10k SETs
-			// being queued) is one long run on the processor: other
-			// connections get it between commands, where nothing is locked.
-			sched.Maybe()
-		}
-		switch {
-		case unauthed && c.Authed:
-			s.releaseUnauth(nc) // room for the next client to authenticate
-			unauthed = false
-		case !unauthed && s.preAuth(c):
-			// Unauthenticated again (RESET, a key found revoked): counted
-			// as waiting once more, with auth-timeout from now, not from
-			// when the connection was opened (long past for a pooled one).
-			s.unauthed.Add(1)
-			s.unauthAddrs.take(throttleAddr(nc.RemoteAddr().String()), math.MaxInt)
-			unauthed, unauthSince = true, time.Now()
-		}
-		if c.blocked != nil && !s.waitBlocked(c) {
-			return
-		}
-		if c.closeAfterReply.Load() {
-			c.flushTenant()
-			c.flush()
-			return
-		}
-		if c.W.Len() >= flushAbove {
-			c.flushTenant()
-			if !c.flush() {
-				return
-			}
-		}
-	}
-}
-
-// lingerClose lets a client that is still sending the frame refused with a
-// protocol error read that error. Closing a socket with unread input makes
-// the kernel answer with a reset, which the client sees instead of the
-// reply, often on the write it is still in. So the reply is followed by a
-// FIN, and what the client goes on sending is read and dropped, up to
-// lingerBytes or lingerTime, whichever comes first: a bounded cost for a
-// clear error.
-func lingerClose(nc net.Conn) {
-	tc, ok := nc.(*net.TCPConn)
-	if !ok {
-		return
-	}
-	if tc.CloseWrite() != nil {
-		return
-	}
-	_ = tc.SetReadDeadline(time.Now().Add(lingerTime))
-	_, _ = io.CopyN(io.Discard, tc, lingerBytes)
-}
-
-const (
-	lingerBytes = 2 << 20
-	lingerTime  = 200 * time.Millisecond
-)
+// Errorf formats an error reply text.
+func Errorf(format string, a ...any) string { return fmt.Sprintf(format, a...) }
 
 // preAuth reports whether Redis's unauthenticated input limits apply.
 func (s *Server) preAuth(c *Client) bool {
 	return !c.Authed && s.authRequired()
 }
-
-func (s *Server) newClient(nc net.Conn) *Client {
-	rw := newRawIO(nc)
-	c := &Client{
-		srv:     s,
-		nc:      nc,
-		out:     rw,
-		rd:      resp.NewReader(rw, s.Limits()),
-		W:       resp.NewWriter(),
-		Tx:      s.Eng.NewTx(),
-		Created: time.Now(),
-		NS:      s.DBs[0],
-		// As Redis: a connection opened while no password is set stays
-		// authenticated if one is set later.
-		Authed: !s.authRequired(),
-	}
-	c.Addr = nc.RemoteAddr().String()
-	c.LAddr = nc.LocalAddr().String()
-	c.clock = c.Created
-	c.touch()
-	return c
-}
-
-// Errorf formats an error reply text.
-func Errorf(format string, a ...any) string { return fmt.Sprintf(format, a...) }

@@ -1,0 +1,296 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"io"
+	"math"
+	"net"
+	"syscall"
+	"time"
+
+	"synap/resp"
+	"synap/sched"
+	"synap/tenant"
+)
+
+// respConn is one RESP connection: it owns the socket, its reader and raw
+// I/O, flushing, the idle and auth timeouts, read pacing and warming, and
+// holds the session its commands run on. It is the session's Transport.
+type respConn struct {
+	s   *Server
+	c   *Session
+	nc  net.Conn
+	out io.Writer // nc, or raw system calls on its socket (rawio_linux.go)
+	rd  *resp.Reader
+	// ctx is cancelled when the connection is killed or ends: a directory
+	// lookup for it (AUTH) is abandoned.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	pacing   pacing
+	warmLeft int // buffered commands whose keys were already warmed
+	// batchRun counts the commands run since the last read, for the yield
+	// every yieldCommands of a long pipeline.
+	batchRun int
+	warmSkip int // reads to go before warm looks ahead again
+	warmIdx  []int
+	warmKeys [][]byte
+}
+
+func (rc *respConn) RemoteAddr() string { return rc.nc.RemoteAddr().String() }
+func (rc *respConn) LocalAddr() string  { return rc.nc.LocalAddr().String() }
+func (rc *respConn) Kill() {
+	rc.cancel()
+	_ = rc.nc.Close()
+}
+func (rc *respConn) QueryBuf() int { return rc.rd.Buffered() }
+
+// FD is the socket's file descriptor, -1 when it has none (closed, or not
+// a socket).
+func (rc *respConn) FD() int64 {
+	sc, ok := rc.nc.(syscall.Conn)
+	if !ok {
+		return -1
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return -1
+	}
+	fd := int64(-1)
+	if raw.Control(func(f uintptr) { fd = int64(f) }) != nil {
+		return -1
+	}
+	return fd
+}
+
+// newRESPConn builds a connection over nc and its session, not registered.
+func (s *Server) newRESPConn(nc net.Conn, id int64) *respConn {
+	rw := newRawIO(nc)
+	rc := &respConn{s: s, nc: nc, out: rw, rd: resp.NewReader(rw, s.Limits())}
+	rc.ctx, rc.cancel = context.WithCancel(context.Background())
+	rc.c = s.newSession(tenant.SurfaceRESP, rc, id)
+	return rc
+}
+
+// newClient is a RESP session over nc that is not served nor registered,
+// in a batch as the connection's loop has it after a read (tests drive it
+// with Exec and flushTenant, as the loop does).
+func (s *Server) newClient(nc net.Conn) *Client {
+	c := s.newRESPConn(nc, 0).c
+	c.BeginBatch(time.Now())
+	return c
+}
+
+const flushAbove = 64 << 10 // flush mid-pipeline once this much reply is pending
+
+// yieldCommands is how many commands of one pipeline run between two
+// chances to yield (sched.Maybe); pipelines of redis-benchmark's size
+// (16) never reach it.
+const yieldCommands = 64
+
+// flushStep is the most of a reply written by one system call.
+const flushStep = 256 << 10
+
+// flush sends the pending replies, after the batch's counters: the core
+// adds them before any reply leaves (EndBatch).
+func (rc *respConn) flush() bool {
+	c := rc.c
+	c.FlushCounters()
+	if c.W.Len() == 0 {
+		return true
+	}
+	// A reply of many MB goes out in steps with a chance to yield between
+	// them: one write system call of it copies for ms, and the goroutine
+	// cannot be preempted inside the kernel.
+	buf, n := c.W.Buf, 0
+	var err error
+	for len(buf) > 0 && err == nil {
+		if n > 0 {
+			sched.Maybe()
+		}
+		var m int
+		m, err = rc.out.Write(buf[:min(len(buf), flushStep)])
+		n, buf = n+m, buf[m:]
+		if m == 0 && err == nil {
+			err = io.ErrShortWrite
+		}
+	}
+	rc.s.Stats.NetOutput.Add(int64(n))
+	c.W.Reset()
+	c.W.Release() // do not keep a huge reply buffer per idle client
+	return err == nil
+}
+
+func (s *Server) serveConn(nc net.Conn, id int64, unauthed bool) {
+	rc := s.newRESPConn(nc, id)
+	c := rc.c
+	unauthSince := c.Created // auth-timeout runs from here
+	defer func() {
+		if unauthed {
+			s.releaseUnauth(nc)
+		}
+	}()
+	if !s.register(c) {
+		_ = nc.Close()
+		c.Tx.End()
+		return
+	}
+	s.Stats.Connections.Add(1)
+	defer func() {
+		rc.cancel()
+		c.Close()
+		_ = nc.Close()
+	}()
+	rc.rd.SetLimits(s.readerLimits(c))
+	deadline := false // a read deadline is set
+	for {
+		if rc.warmLeft <= 0 && rc.rd.Buffered() > 0 {
+			rc.warmLeft = rc.warm()
+		}
+		args, err := rc.rd.Next(s.preAuth(c))
+		if err != nil {
+			var pe *resp.ProtocolError
+			if errors.As(err, &pe) {
+				s.Stats.ProtocolErrors.Add(1)
+				s.Log.Warn("protocol error, closing client", "addr", c.Addr, "id", c.ID, "err", pe.Msg)
+				c.W.Error(pe.Msg)
+				rc.flush()
+				lingerClose(nc)
+			}
+			return
+		}
+		if args == nil {
+			rc.warmLeft, rc.batchRun = 0, 0
+			if !rc.flush() {
+				return
+			}
+			if c.closeAfterReply.Load() {
+				return
+			}
+			// AUTH, re-AUTH and a plan or setting changed live all take
+			// effect here, before more input is buffered.
+			rc.rd.SetLimits(s.readerLimits(c))
+			cfg := s.Config()
+			switch {
+			case cfg.AuthTimeout > 0 && s.preAuth(c):
+				// From the connection's start, not per read: dripping bytes
+				// must not keep an unauthenticated socket.
+				_ = nc.SetReadDeadline(unauthSince.Add(time.Duration(cfg.AuthTimeout) * time.Second))
+				deadline = true
+			case cfg.Timeout > 0:
+				_ = nc.SetReadDeadline(time.Now().Add(time.Duration(cfg.Timeout) * time.Second))
+				deadline = true
+			case deadline:
+				_ = nc.SetReadDeadline(time.Time{})
+				deadline = false
+			}
+			before := rc.rd.Buffered()
+			t, yielded := s.pacer.beforeRead(&rc.pacing)
+			err := rc.rd.Fill()
+			s.pacer.afterRead(&rc.pacing, t, yielded)
+			if err != nil {
+				if errors.Is(err, resp.ErrQueryBufLimit) {
+					s.Log.Warn("closing client that reached max query buffer length", "addr", c.Addr, "id", c.ID)
+				} else if !errors.Is(err, io.EOF) && !c.killed.Load() && !s.closing.Load() {
+					s.Log.Debug("client read", "addr", c.Addr, "err", err)
+				}
+				return
+			}
+			s.Stats.NetInput.Add(int64(rc.rd.Buffered() - before))
+			c.BeginBatch(time.Now())
+			continue
+		}
+		rc.warmLeft--
+		w := s.Exec(rc.ctx, c, args)
+		if rc.batchRun++; rc.batchRun%yieldCommands == 0 && !c.Tx.Active() {
+			// A pipeline of thousands of commands (a MULTI of 10k SETs
+			// being queued) is one long run on the processor: other
+			// connections get it between commands, where nothing is locked.
+			sched.Maybe()
+		}
+		switch {
+		case unauthed && c.Authed:
+			s.releaseUnauth(nc) // room for the next client to authenticate
+			unauthed = false
+		case !unauthed && s.preAuth(c):
+			// Unauthenticated again (RESET, a key found revoked): counted
+			// as waiting once more, with auth-timeout from now, not from
+			// when the connection was opened (long past for a pooled one).
+			s.unauthed.Add(1)
+			s.unauthAddrs.take(throttleAddr(nc.RemoteAddr().String()), math.MaxInt)
+			unauthed, unauthSince = true, time.Now()
+		}
+		if w != nil && !rc.waitBlocked(w) {
+			return
+		}
+		if c.closeAfterReply.Load() {
+			rc.flush()
+			return
+		}
+		if c.W.Len() >= flushAbove {
+			if !rc.flush() {
+				return
+			}
+		}
+	}
+}
+
+// lingerClose lets a client that is still sending the frame refused with a
+// protocol error read that error. Closing a socket with unread input makes
+// the kernel answer with a reset, which the client sees instead of the
+// reply, often on the write it is still in. So the reply is followed by a
+// FIN, and what the client goes on sending is read and dropped, up to
+// lingerBytes or lingerTime, whichever comes first: a bounded cost for a
+// clear error.
+func lingerClose(nc net.Conn) {
+	tc, ok := nc.(*net.TCPConn)
+	if !ok {
+		return
+	}
+	if tc.CloseWrite() != nil {
+		return
+	}
+	_ = tc.SetReadDeadline(time.Now().Add(lingerTime))
+	_, _ = io.CopyN(io.Discard, tc, lingerBytes)
+}
+
+const (
+	lingerBytes = 2 << 20
+	lingerTime  = 200 * time.Millisecond
+)
+
+// waitBlocked waits for the blocked command w of the connection's session
+// while reading its socket, so a client that hangs up (or is killed) is
+// released at once and never served; it reports whether to keep serving.
+// What was read meanwhile stays buffered for the loop.
+func (rc *respConn) waitBlocked(w *Waiter) bool {
+	if rc.c.W.Len() > 0 && !rc.flush() {
+		w.Cancel()
+		return false
+	}
+	nc := rc.nc
+	_ = nc.SetReadDeadline(time.Time{})
+	readErr := make(chan error, 1)
+	gone, hangUp := context.WithCancel(context.Background())
+	defer hangUp()
+	go func() {
+		for {
+			if err := rc.rd.Fill(); err != nil {
+				readErr <- err
+				hangUp()
+				return
+			}
+		}
+	}()
+	err := w.Wait(gone)
+	// The reader goroutine ends before the loop uses the reader again.
+	_ = nc.SetReadDeadline(time.Unix(1, 0))
+	rerr := <-readErr
+	_ = nc.SetReadDeadline(time.Time{})
+	if err != nil {
+		return false // the peer hung up, was killed, or the server is closing
+	}
+	var ne interface{ Timeout() bool }
+	return errors.As(rerr, &ne) && ne.Timeout()
+}
