@@ -88,6 +88,8 @@ type Client struct {
 	// killedCh is closed by Kill: a session waiting without a socket (an
 	// HTTP request parked in BLPOP) is told through it.
 	killedCh chan struct{}
+	// outbox holds pushes from other goroutines (outbox.go).
+	outbox *outbox
 	// registered: counted in the server's wait group until Close.
 	registered bool
 	closed     bool
@@ -124,6 +126,9 @@ type Transport interface {
 	QueryBuf() int
 	// FD is the socket's descriptor, -1 when there is none.
 	FD() int64
+	// Wake tells the owner that pushes are queued (Session.Push): one
+	// parked in a read is woken to write them. It must not block.
+	Wake()
 }
 
 // LocalTransport is the transport of a session with no socket behind it:
@@ -137,6 +142,7 @@ func (t LocalTransport) LocalAddr() string  { return t.Local }
 func (LocalTransport) Kill()                {}
 func (LocalTransport) QueryBuf() int        { return 0 }
 func (LocalTransport) FD() int64            { return -1 }
+func (LocalTransport) Wake()                {}
 
 // ErrServerClosed is returned by NewSession once the server is closing.
 var ErrServerClosed = errors.New("synap: server closed")
@@ -166,6 +172,7 @@ func (s *Server) newSession(surface tenant.Surface, tr Transport, id int64) *Ses
 		Created:  time.Now(),
 		NS:       s.DBs[0],
 		killedCh: make(chan struct{}),
+		outbox:   newOutbox(),
 		// As Redis: a session opened while no password is set stays
 		// authenticated if one is set later.
 		Authed: !s.authRequired(),

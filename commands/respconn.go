@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"net"
+	"sync"
 	"syscall"
 	"time"
 
@@ -36,6 +37,18 @@ type respConn struct {
 	warmSkip int // reads to go before warm looks ahead again
 	warmIdx  []int
 	warmKeys [][]byte
+
+	// deadline is the read deadline the loop set (zero: none), restored
+	// after a wake.
+	deadline time.Time
+	// wakeMu orders Wake against the loop parking in a read: armed while
+	// the loop may be parked, woken when Wake interrupted that read by
+	// moving the deadline to the past.
+	wakeMu sync.Mutex
+	armed  bool
+	woken  bool
+	// pushesOut: the writer holds pushes taken from the outbox.
+	pushesOut bool
 }
 
 func (rc *respConn) RemoteAddr() string { return rc.nc.RemoteAddr().String() }
@@ -45,6 +58,49 @@ func (rc *respConn) Kill() {
 	_ = rc.nc.Close()
 }
 func (rc *respConn) QueryBuf() int { return rc.rd.Buffered() }
+
+// Wake interrupts the loop's read, if it is parked in one, so it writes the
+// pushes queued meanwhile.
+func (rc *respConn) Wake() {
+	rc.wakeMu.Lock()
+	if rc.armed && !rc.woken {
+		rc.woken = true
+		_ = rc.nc.SetReadDeadline(time.Unix(1, 0))
+	}
+	rc.wakeMu.Unlock()
+}
+
+// arm lets Wake interrupt the next read; it reports false when pushes are
+// already queued, so the loop writes them instead of reading. A push
+// queues before it wakes, and the loop arms before it looks: one of the
+// two sees the other.
+func (rc *respConn) arm() bool {
+	rc.wakeMu.Lock()
+	rc.armed = true
+	rc.wakeMu.Unlock()
+	if rc.c.outbox.n.Load() > 0 {
+		if rc.disarm() {
+			_ = rc.nc.SetReadDeadline(rc.deadline)
+		}
+		return false
+	}
+	return true
+}
+
+// disarm ends what arm began and reports whether Wake interrupted the read.
+func (rc *respConn) disarm() bool {
+	rc.wakeMu.Lock()
+	woken := rc.woken
+	rc.armed, rc.woken = false, false
+	rc.wakeMu.Unlock()
+	return woken
+}
+
+// setDeadline sets the socket's read deadline (zero: none).
+func (rc *respConn) setDeadline(t time.Time) {
+	rc.deadline = t
+	_ = rc.nc.SetReadDeadline(t)
+}
 
 // FD is the socket's file descriptor, -1 when it has none (closed, or not
 // a socket).
@@ -117,6 +173,10 @@ func (rc *respConn) flush() bool {
 		}
 	}
 	rc.s.Stats.NetOutput.Add(int64(n))
+	if rc.pushesOut && err == nil {
+		rc.pushesOut = false
+		c.PushesWritten()
+	}
 	c.W.Reset()
 	c.W.Release() // do not keep a huge reply buffer per idle client
 	return err == nil
@@ -143,7 +203,6 @@ func (s *Server) serveConn(nc net.Conn, id int64, unauthed bool) {
 		_ = nc.Close()
 	}()
 	rc.rd.SetLimits(s.readerLimits(c))
-	deadline := false // a read deadline is set
 	for {
 		if rc.warmLeft <= 0 && rc.rd.Buffered() > 0 {
 			rc.warmLeft = rc.warm()
@@ -162,6 +221,9 @@ func (s *Server) serveConn(nc net.Conn, id int64, unauthed bool) {
 		}
 		if args == nil {
 			rc.warmLeft, rc.batchRun = 0, 0
+			if c.TakePushes(c.W) > 0 {
+				rc.pushesOut = true
+			}
 			if !rc.flush() {
 				return
 			}
@@ -176,19 +238,29 @@ func (s *Server) serveConn(nc net.Conn, id int64, unauthed bool) {
 			case cfg.AuthTimeout > 0 && s.preAuth(c):
 				// From the connection's start, not per read: dripping bytes
 				// must not keep an unauthenticated socket.
-				_ = nc.SetReadDeadline(unauthSince.Add(time.Duration(cfg.AuthTimeout) * time.Second))
-				deadline = true
+				rc.setDeadline(unauthSince.Add(time.Duration(cfg.AuthTimeout) * time.Second))
 			case cfg.Timeout > 0:
-				_ = nc.SetReadDeadline(time.Now().Add(time.Duration(cfg.Timeout) * time.Second))
-				deadline = true
-			case deadline:
-				_ = nc.SetReadDeadline(time.Time{})
-				deadline = false
+				rc.setDeadline(time.Now().Add(time.Duration(cfg.Timeout) * time.Second))
+			case !rc.deadline.IsZero():
+				rc.setDeadline(time.Time{})
+			}
+			if !rc.arm() {
+				continue // pushes came: written before the read
 			}
 			before := rc.rd.Buffered()
 			t, yielded := s.pacer.beforeRead(&rc.pacing)
 			err := rc.rd.Fill()
 			s.pacer.afterRead(&rc.pacing, t, yielded)
+			if rc.disarm() {
+				// Woken for pushes: the deadline moved to the past for
+				// that is put back; what was read is kept either way.
+				_ = nc.SetReadDeadline(rc.deadline)
+				var ne interface{ Timeout() bool }
+				if err == nil || errors.As(err, &ne) && ne.Timeout() {
+					s.Stats.NetInput.Add(int64(rc.rd.Buffered() - before))
+					continue
+				}
+			}
 			if err != nil {
 				if errors.Is(err, resp.ErrQueryBufLimit) {
 					s.Log.Warn("closing client that reached max query buffer length", "addr", c.Addr, "id", c.ID)
@@ -202,6 +274,10 @@ func (s *Server) serveConn(nc net.Conn, id int64, unauthed bool) {
 			continue
 		}
 		rc.warmLeft--
+		if c.outbox.n.Load() > 0 && c.TakePushes(c.W) > 0 {
+			// Pushes queued before this command go out before its reply.
+			rc.pushesOut = true
+		}
 		w := s.Exec(rc.ctx, c, args)
 		if rc.batchRun++; rc.batchRun%yieldCommands == 0 && !c.Tx.Active() {
 			// A pipeline of thousands of commands (a MULTI of 10k SETs
