@@ -152,7 +152,13 @@ var ErrServerClosed = errors.New("synap: server closed")
 // call Close when the other side is gone: Server.Close kills every session
 // (through Transport.Kill and Killed) and waits for each to be closed.
 func (s *Server) NewSession(surface tenant.Surface, tr Transport) (*Session, error) {
-	c := s.newSession(surface, tr, s.nextID.Add(1))
+	return s.NewSessionWithID(surface, tr, s.nextID.Add(1))
+}
+
+// NewSessionWithID is NewSession for a connection whose id was given at
+// accept (BeginConn), so ids follow accept order.
+func (s *Server) NewSessionWithID(surface tenant.Surface, tr Transport, id int64) (*Session, error) {
+	c := s.newSession(surface, tr, id)
 	if !s.register(c) {
 		c.Tx.End()
 		return nil, ErrServerClosed
@@ -204,6 +210,16 @@ func (c *Session) Close() {
 		s.wg.Done()
 	}
 }
+
+// IsKilled reports whether the session was killed (Kill).
+func (c *Session) IsKilled() bool { return c.killed.Load() }
+
+// ClosingAfterReply reports whether the session asked to be closed once
+// its replies are sent (QUIT, CLIENT KILL of itself, SHUTDOWN).
+func (c *Session) ClosingAfterReply() bool { return c.closeAfterReply.Load() }
+
+// HasPushes reports whether pushes are queued (TakePushes).
+func (c *Session) HasPushes() bool { return c.outbox.n.Load() > 0 }
 
 // Surface is where the session came in; permission checks use it.
 func (c *Session) Surface() tenant.Surface { return c.surface }

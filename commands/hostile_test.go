@@ -284,7 +284,7 @@ func hostileBlockedWriting() bool {
 	buf := make([]byte, 1<<20)
 	buf = buf[:runtime.Stack(buf, true)]
 	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "[IO wait") && strings.Contains(g, "commands.(*respConn).flush") {
+		if strings.Contains(g, "[IO wait") && strings.Contains(g, "synap/resp/server.(*conn).flush") {
 			return true
 		}
 	}

@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -38,9 +37,8 @@ type Server struct {
 	nextID      atomic.Int64
 
 	started   time.Time
-	pacer     *readPacer
 	lastSave  int64
-	ln        net.Listener
+	listeners []Listener
 	closing   atomic.Bool
 	connMu    sync.Mutex // orders registering connections against Close
 	done      chan struct{}
@@ -123,7 +121,6 @@ func NewServer(cfg Config, log *slog.Logger) *Server {
 		clients:     xsync.NewMapOf[int64, *Client](),
 		errorCounts: xsync.NewMapOf[string, *atomic.Int64](),
 		started:     time.Now(),
-		pacer:       newReadPacer(),
 		lastSave:    time.Now().Unix(),
 		done:        make(chan struct{}),
 		transient:   newTransientBudget(),
@@ -170,92 +167,79 @@ func (s *Server) Limits() resp.Limits {
 	return l
 }
 
-// ListenAndServe listens on the configured address and serves until Close.
-func (s *Server) ListenAndServe() error {
-	cfg := s.Config()
-	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Bind, strconv.Itoa(cfg.Port)))
-	if err != nil {
-		return err
+// Listener is a surface's listener (the RESP one is resp/server's): the
+// server closes it first when it shuts down, and reports its address.
+type Listener interface {
+	Addr() net.Addr
+	Close() error
+}
+
+// AddListener attaches l to the server; it reports false, and l must
+// stop, when the server is already closing.
+func (s *Server) AddListener(l Listener) bool {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	if s.closing.Load() {
+		return false
 	}
-	return s.Serve(ln)
+	s.listeners = append(s.listeners, l)
+	return true
 }
 
-// Serve accepts RESP connections on ln until Close.
-func (s *Server) Serve(ln net.Listener) error {
-	s.ln = ln
-	return s.accept()
-}
+// Closing reports whether Close has begun.
+func (s *Server) Closing() bool { return s.closing.Load() }
 
-// Start serves ln in the background; Addr is valid when it returns.
-func (s *Server) Start(ln net.Listener) {
-	s.ln = ln
-	go func() { _ = s.accept() }()
-}
-
-func (s *Server) accept() error {
-	ln := s.ln
-	s.Log.Info("serving RESP", "addr", ln.Addr().String())
-	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			if s.closing.Load() {
-				return nil
-			}
-			if errors.Is(err, net.ErrClosed) {
-				return err
-			}
-			// Out of file descriptors and the like pass: keep serving the
-			// clients already connected and try again shortly, as Redis does.
-			s.Log.Warn("accept failed; retrying", "err", err)
-			time.Sleep(50 * time.Millisecond)
-			continue
-		}
-		if s.clients.Size() >= s.Config().MaxClients {
-			s.Stats.RejectedConns.Add(1)
-			_, _ = nc.Write([]byte("-ERR max number of clients reached\r\n"))
-			_ = nc.Close()
-			continue
-		}
-		// Connections that have not authenticated are capped below
-		// maxclients, so idle sockets cannot lock every tenant out; counted
-		// here, where accepting is sequential, so the cap is exact.
-		unauthed := s.authRequired()
-		if unauthed {
-			if s.unauthed.Load() >= int64(s.maxUnauth()) {
-				s.Stats.RejectedConns.Add(1)
-				_, _ = nc.Write([]byte(errMaxUnauth))
-				_ = nc.Close()
-				continue
-			}
-			// One address may hold only a share of those places, so a
-			// single host refilling them cannot keep everyone else out.
-			if !s.unauthAddrs.take(throttleAddr(nc.RemoteAddr().String()), s.maxUnauthPerAddr()) {
-				s.Stats.RejectedConns.Add(1)
-				_, _ = nc.Write([]byte(errMaxUnauthAddr))
-				_ = nc.Close()
-				continue
-			}
-			s.unauthed.Add(1)
-		}
-		// Ids follow accept order, as Redis's do: assigned here, not in the
-		// connection's goroutine, where scheduling could reorder them.
-		id := s.nextID.Add(1)
-		// Close waits for every connection it let in: the wait group is
-		// only added to under connMu while Close has not begun.
-		s.connMu.Lock()
-		if s.closing.Load() {
-			s.connMu.Unlock()
-			_ = nc.Close()
-			return nil
-		}
-		s.wg.Add(1)
-		s.connMu.Unlock()
-		go func() {
-			defer s.wg.Done()
-			s.serveConn(nc, id, unauthed)
-		}()
+// Admit decides whether a connection just accepted from remote may be
+// served: under maxclients and, when clients must authenticate, under
+// unauthenticated-client-limit and the address's share of it. Counted as
+// it is called, so call it from the accept loop, in accept order. It
+// returns the protocol line refusing the connection ("" when admitted)
+// and whether the connection counts as waiting to authenticate (then
+// ReleaseUnauth must be called once it authenticated or closed).
+func (s *Server) Admit(remote string) (refusal string, unauthed bool) {
+	if s.clients.Size() >= s.Config().MaxClients {
+		s.Stats.RejectedConns.Add(1)
+		return "-ERR max number of clients reached\r\n", false
 	}
+	// Connections that have not authenticated are capped below
+	// maxclients, so idle sockets cannot lock every tenant out; counted
+	// here, where accepting is sequential, so the cap is exact.
+	if !s.authRequired() {
+		return "", false
+	}
+	if s.unauthed.Load() >= int64(s.maxUnauth()) {
+		s.Stats.RejectedConns.Add(1)
+		return errMaxUnauth, false
+	}
+	// One address may hold only a share of those places, so a single host
+	// refilling them cannot keep everyone else out.
+	if !s.unauthAddrs.take(throttleAddr(remote), s.maxUnauthPerAddr()) {
+		s.Stats.RejectedConns.Add(1)
+		return errMaxUnauthAddr, false
+	}
+	s.unauthed.Add(1)
+	return "", true
 }
+
+// BeginConn gives an admitted connection its id and counts it for Close,
+// which waits for EndConn; it reports false when the server is closing.
+func (s *Server) BeginConn() (id int64, ok bool) {
+	// Ids follow accept order, as Redis's do: assigned here, not in the
+	// connection's goroutine, where scheduling could reorder them.
+	id = s.nextID.Add(1)
+	// Close waits for every connection it let in: the wait group is only
+	// added to under connMu while Close has not begun.
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	if s.closing.Load() {
+		return 0, false
+	}
+	s.wg.Add(1)
+	return id, true
+}
+
+// EndConn is called when a connection BeginConn counted has ended.
+func (s *Server) EndConn() { s.wg.Done() }
 
 // register makes c known to Close: a connection registered after Close
 // killed the others would otherwise be waited for forever. It reports
@@ -272,12 +256,14 @@ func (s *Server) register(c *Client) bool {
 	return true
 }
 
-// Addr is the listening address.
+// Addr is the address of the first listener attached (AddListener).
 func (s *Server) Addr() net.Addr {
-	if s.ln == nil {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	if len(s.listeners) == 0 {
 		return nil
 	}
-	return s.ln.Addr()
+	return s.listeners[0].Addr()
 }
 
 // Close stops accepting, disconnects every client and stops the engine.
@@ -285,9 +271,10 @@ func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.connMu.Lock()
 		s.closing.Store(true)
+		ls := s.listeners
 		s.connMu.Unlock()
-		if s.ln != nil {
-			_ = s.ln.Close()
+		for _, l := range ls {
+			_ = l.Close()
 		}
 		s.clients.Range(func(_ int64, c *Client) bool {
 			c.Kill()
@@ -329,3 +316,7 @@ func Errorf(format string, a ...any) string { return fmt.Sprintf(format, a...) }
 func (s *Server) preAuth(c *Client) bool {
 	return !c.Authed && s.authRequired()
 }
+
+// PreAuth reports whether c is held to Redis's unauthenticated input
+// limits (and to auth-timeout): it must authenticate and has not.
+func (s *Server) PreAuth(c *Session) bool { return s.preAuth(c) }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -21,6 +22,15 @@ import (
 // In-process sessions: a server with no listener, sessions with no socket,
 // commands run through the one entry point (Exec, Call) and replies read
 // as values.
+
+// newClient is a RESP session that is neither served nor registered, in a
+// batch as a connection's loop has it after a read: tests drive it with
+// Exec and flushTenant, as the loop does.
+func (s *Server) newClient(nc net.Conn) *Client {
+	c := s.newSession(tenant.SurfaceRESP, LocalTransport{Remote: nc.RemoteAddr().String(), Local: nc.LocalAddr().String()}, 0)
+	c.BeginBatch(time.Now())
+	return c
+}
 
 // newLocal is a server that never listens, closed when the test ends.
 func newLocal(t testing.TB, opts ...func(*Config)) *Server {

@@ -22,6 +22,7 @@ import (
 	"synap/commands"
 	"synap/hivehub"
 	"synap/resp/resptest"
+	"synap/resp/server"
 )
 
 // TestMain lets a test run the real program in a child process: the test
@@ -280,7 +281,7 @@ func cliServe(t *testing.T) (*commands.Server, string, chan os.Signal, chan stru
 	}
 	sigs := make(chan os.Signal, 1)
 	returned := make(chan struct{})
-	srv.Start(ln)
+	server.Start(srv, ln)
 	go func() {
 		waitForStop(srv, sigs, nil, nil)
 		close(returned)

@@ -1,9 +1,10 @@
-package commands
+package server
 
 import (
 	"bytes"
 	"math"
 
+	"synap/commands"
 	"synap/engine"
 )
 
@@ -23,7 +24,7 @@ import (
 // Only the table's plain key positions are used: commands that need a
 // KeysFn are skipped, so nothing command-specific runs outside the
 // dispatcher's recover, and warming allocates nothing.
-func (rc *respConn) warm() int {
+func (rc *conn) warm() int {
 	s, c := rc.s, rc.c
 	if c.NS == nil {
 		return 0
@@ -35,7 +36,7 @@ func (rc *respConn) warm() int {
 	keys := rc.warmKeys[:0]
 	n := rc.rd.Ahead(engine.MaxWarm, func(args [][]byte) {
 		cmd, errText := s.Table.Resolve(args)
-		if errText != "" || cmd == nil || cmd.KeysFn != nil || cmd.Flags&FlagKeyspace != 0 {
+		if errText != "" || cmd == nil || cmd.KeysFn != nil || cmd.Flags&commands.FlagKeyspace != 0 {
 			return
 		}
 		rc.warmIdx = cmd.KeyIndexes(rc.warmIdx[:0], args)

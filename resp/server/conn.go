@@ -1,26 +1,27 @@
-package commands
+package server
 
 import (
 	"context"
 	"errors"
 	"io"
-	"math"
 	"net"
 	"sync"
 	"syscall"
 	"time"
 
+	"synap/commands"
 	"synap/resp"
 	"synap/sched"
 	"synap/tenant"
 )
 
-// respConn is one RESP connection: it owns the socket, its reader and raw
+// conn is one RESP connection: it owns the socket, its reader and raw
 // I/O, flushing, the idle and auth timeouts, read pacing and warming, and
 // holds the session its commands run on. It is the session's Transport.
-type respConn struct {
-	s   *Server
-	c   *Session
+type conn struct {
+	l   *Listener
+	s   *commands.Server
+	c   *commands.Session
 	nc  net.Conn
 	out io.Writer // nc, or raw system calls on its socket (rawio_linux.go)
 	rd  *resp.Reader
@@ -51,17 +52,17 @@ type respConn struct {
 	pushesOut bool
 }
 
-func (rc *respConn) RemoteAddr() string { return rc.nc.RemoteAddr().String() }
-func (rc *respConn) LocalAddr() string  { return rc.nc.LocalAddr().String() }
-func (rc *respConn) Kill() {
+func (rc *conn) RemoteAddr() string { return rc.nc.RemoteAddr().String() }
+func (rc *conn) LocalAddr() string  { return rc.nc.LocalAddr().String() }
+func (rc *conn) Kill() {
 	rc.cancel()
 	_ = rc.nc.Close()
 }
-func (rc *respConn) QueryBuf() int { return rc.rd.Buffered() }
+func (rc *conn) QueryBuf() int { return rc.rd.Buffered() }
 
 // Wake interrupts the loop's read, if it is parked in one, so it writes the
 // pushes queued meanwhile.
-func (rc *respConn) Wake() {
+func (rc *conn) Wake() {
 	rc.wakeMu.Lock()
 	if rc.armed && !rc.woken {
 		rc.woken = true
@@ -74,11 +75,11 @@ func (rc *respConn) Wake() {
 // already queued, so the loop writes them instead of reading. A push
 // queues before it wakes, and the loop arms before it looks: one of the
 // two sees the other.
-func (rc *respConn) arm() bool {
+func (rc *conn) arm() bool {
 	rc.wakeMu.Lock()
 	rc.armed = true
 	rc.wakeMu.Unlock()
-	if rc.c.outbox.n.Load() > 0 {
+	if rc.c.HasPushes() {
 		if rc.disarm() {
 			_ = rc.nc.SetReadDeadline(rc.deadline)
 		}
@@ -88,7 +89,7 @@ func (rc *respConn) arm() bool {
 }
 
 // disarm ends what arm began and reports whether Wake interrupted the read.
-func (rc *respConn) disarm() bool {
+func (rc *conn) disarm() bool {
 	rc.wakeMu.Lock()
 	woken := rc.woken
 	rc.armed, rc.woken = false, false
@@ -97,14 +98,14 @@ func (rc *respConn) disarm() bool {
 }
 
 // setDeadline sets the socket's read deadline (zero: none).
-func (rc *respConn) setDeadline(t time.Time) {
+func (rc *conn) setDeadline(t time.Time) {
 	rc.deadline = t
 	_ = rc.nc.SetReadDeadline(t)
 }
 
 // FD is the socket's file descriptor, -1 when it has none (closed, or not
 // a socket).
-func (rc *respConn) FD() int64 {
+func (rc *conn) FD() int64 {
 	sc, ok := rc.nc.(syscall.Conn)
 	if !ok {
 		return -1
@@ -120,24 +121,6 @@ func (rc *respConn) FD() int64 {
 	return fd
 }
 
-// newRESPConn builds a connection over nc and its session, not registered.
-func (s *Server) newRESPConn(nc net.Conn, id int64) *respConn {
-	rw := newRawIO(nc)
-	rc := &respConn{s: s, nc: nc, out: rw, rd: resp.NewReader(rw, s.Limits())}
-	rc.ctx, rc.cancel = context.WithCancel(context.Background())
-	rc.c = s.newSession(tenant.SurfaceRESP, rc, id)
-	return rc
-}
-
-// newClient is a RESP session over nc that is not served nor registered,
-// in a batch as the connection's loop has it after a read (tests drive it
-// with Exec and flushTenant, as the loop does).
-func (s *Server) newClient(nc net.Conn) *Client {
-	c := s.newRESPConn(nc, 0).c
-	c.BeginBatch(time.Now())
-	return c
-}
-
 const flushAbove = 64 << 10 // flush mid-pipeline once this much reply is pending
 
 // yieldCommands is how many commands of one pipeline run between two
@@ -150,7 +133,7 @@ const flushStep = 256 << 10
 
 // flush sends the pending replies, after the batch's counters: the core
 // adds them before any reply leaves (EndBatch).
-func (rc *respConn) flush() bool {
+func (rc *conn) flush() bool {
 	c := rc.c
 	c.FlushCounters()
 	if c.W.Len() == 0 {
@@ -182,32 +165,38 @@ func (rc *respConn) flush() bool {
 	return err == nil
 }
 
-func (s *Server) serveConn(nc net.Conn, id int64, unauthed bool) {
-	rc := s.newRESPConn(nc, id)
-	c := rc.c
-	unauthSince := c.Created // auth-timeout runs from here
+// serve runs the connection admitted with id until it ends; unauthed: it
+// holds a place among those waiting to authenticate (Server.Admit).
+func (l *Listener) serve(nc net.Conn, id int64, unauthed bool) {
+	s := l.srv
+	rw := newRawIO(nc)
+	rc := &conn{l: l, s: s, nc: nc, out: rw, rd: resp.NewReader(rw, s.Limits())}
+	rc.ctx, rc.cancel = context.WithCancel(context.Background())
+	remote := nc.RemoteAddr().String()
 	defer func() {
 		if unauthed {
-			s.releaseUnauth(nc)
+			s.ReleaseUnauth(remote)
 		}
 	}()
-	if !s.register(c) {
+	c, err := s.NewSessionWithID(tenant.SurfaceRESP, rc, id)
+	if err != nil {
+		rc.cancel()
 		_ = nc.Close()
-		c.Tx.End()
 		return
 	}
-	s.Stats.Connections.Add(1)
+	rc.c = c
+	unauthSince := c.Created // auth-timeout runs from here
 	defer func() {
 		rc.cancel()
 		c.Close()
 		_ = nc.Close()
 	}()
-	rc.rd.SetLimits(s.readerLimits(c))
+	rc.rd.SetLimits(s.ReaderLimits(c))
 	for {
 		if rc.warmLeft <= 0 && rc.rd.Buffered() > 0 {
 			rc.warmLeft = rc.warm()
 		}
-		args, err := rc.rd.Next(s.preAuth(c))
+		args, err := rc.rd.Next(s.PreAuth(c))
 		if err != nil {
 			var pe *resp.ProtocolError
 			if errors.As(err, &pe) {
@@ -227,15 +216,15 @@ func (s *Server) serveConn(nc net.Conn, id int64, unauthed bool) {
 			if !rc.flush() {
 				return
 			}
-			if c.closeAfterReply.Load() {
+			if c.ClosingAfterReply() {
 				return
 			}
 			// AUTH, re-AUTH and a plan or setting changed live all take
 			// effect here, before more input is buffered.
-			rc.rd.SetLimits(s.readerLimits(c))
+			rc.rd.SetLimits(s.ReaderLimits(c))
 			cfg := s.Config()
 			switch {
-			case cfg.AuthTimeout > 0 && s.preAuth(c):
+			case cfg.AuthTimeout > 0 && s.PreAuth(c):
 				// From the connection's start, not per read: dripping bytes
 				// must not keep an unauthenticated socket.
 				rc.setDeadline(unauthSince.Add(time.Duration(cfg.AuthTimeout) * time.Second))
@@ -248,9 +237,9 @@ func (s *Server) serveConn(nc net.Conn, id int64, unauthed bool) {
 				continue // pushes came: written before the read
 			}
 			before := rc.rd.Buffered()
-			t, yielded := s.pacer.beforeRead(&rc.pacing)
+			t, yielded := l.pacer.beforeRead(&rc.pacing)
 			err := rc.rd.Fill()
-			s.pacer.afterRead(&rc.pacing, t, yielded)
+			l.pacer.afterRead(&rc.pacing, t, yielded)
 			if rc.disarm() {
 				// Woken for pushes: the deadline moved to the past for
 				// that is put back; what was read is kept either way.
@@ -264,7 +253,7 @@ func (s *Server) serveConn(nc net.Conn, id int64, unauthed bool) {
 			if err != nil {
 				if errors.Is(err, resp.ErrQueryBufLimit) {
 					s.Log.Warn("closing client that reached max query buffer length", "addr", c.Addr, "id", c.ID)
-				} else if !errors.Is(err, io.EOF) && !c.killed.Load() && !s.closing.Load() {
+				} else if !errors.Is(err, io.EOF) && !c.IsKilled() && !s.Closing() {
 					s.Log.Debug("client read", "addr", c.Addr, "err", err)
 				}
 				return
@@ -274,7 +263,7 @@ func (s *Server) serveConn(nc net.Conn, id int64, unauthed bool) {
 			continue
 		}
 		rc.warmLeft--
-		if c.outbox.n.Load() > 0 && c.TakePushes(c.W) > 0 {
+		if c.HasPushes() && c.TakePushes(c.W) > 0 {
 			// Pushes queued before this command go out before its reply.
 			rc.pushesOut = true
 		}
@@ -287,20 +276,19 @@ func (s *Server) serveConn(nc net.Conn, id int64, unauthed bool) {
 		}
 		switch {
 		case unauthed && c.Authed:
-			s.releaseUnauth(nc) // room for the next client to authenticate
+			s.ReleaseUnauth(remote) // room for the next client to authenticate
 			unauthed = false
-		case !unauthed && s.preAuth(c):
+		case !unauthed && s.PreAuth(c):
 			// Unauthenticated again (RESET, a key found revoked): counted
 			// as waiting once more, with auth-timeout from now, not from
 			// when the connection was opened (long past for a pooled one).
-			s.unauthed.Add(1)
-			s.unauthAddrs.take(throttleAddr(nc.RemoteAddr().String()), math.MaxInt)
+			s.RetakeUnauth(remote)
 			unauthed, unauthSince = true, time.Now()
 		}
 		if w != nil && !rc.waitBlocked(w) {
 			return
 		}
-		if c.closeAfterReply.Load() {
+		if c.ClosingAfterReply() {
 			rc.flush()
 			return
 		}
@@ -340,7 +328,7 @@ const (
 // while reading its socket, so a client that hangs up (or is killed) is
 // released at once and never served; it reports whether to keep serving.
 // What was read meanwhile stays buffered for the loop.
-func (rc *respConn) waitBlocked(w *Waiter) bool {
+func (rc *conn) waitBlocked(w *commands.Waiter) bool {
 	if rc.c.W.Len() > 0 && !rc.flush() {
 		w.Cancel()
 		return false
