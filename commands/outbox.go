@@ -47,7 +47,7 @@ func newOutbox() *outbox {
 func (s *Server) pushLimit(c *Session) OutputBufferLimit {
 	cfg := s.Config()
 	l := cfg.OutputBufferLimits.PubSub
-	if c.T != nil {
+	if c.tenantOf() != nil { // under mu: AUTH may be rebinding it
 		if t := cfg.TenantOutputBufferLimit; t > 0 && (l.Hard == 0 || t < l.Hard) {
 			l.Hard = t
 		}
@@ -61,7 +61,11 @@ func (s *Server) pushLimit(c *Session) OutputBufferLimit {
 // queue passes c's output buffer limit, c is disconnected (Kill) and Push
 // returns false, as it does for every push after that.
 func (c *Session) Push(encode func(w *resp.Writer)) bool {
-	w := resp.Writer{Proto: c.Proto()}
+	// Read under mu: HELLO may be switching it on the session's goroutine.
+	c.mu.Lock()
+	proto := c.W.Proto
+	c.mu.Unlock()
+	w := resp.Writer{Proto: proto}
 	encode(&w)
 	frame := w.Buf
 	lim := c.srv.pushLimit(c)

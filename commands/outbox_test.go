@@ -242,3 +242,26 @@ func TestOutboxSocketless(t *testing.T) {
 		t.Errorf("pushes %s, want %s", strings.Join(got, " "), want)
 	}
 }
+
+// Pushing from another goroutine while the session switches protocol
+// (HELLO) or is rebound (AUTH) reads both under the session's lock: run
+// with -race.
+func TestOutboxPushRacesSessionChanges(t *testing.T) {
+	f := localCluster(t)
+	s := localSession(t, f.srv, tenant.SurfaceWebSocket, "ws")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 200; i++ {
+			s.Push(pushMessage("c", "x"))
+		}
+	}()
+	for i := 0; i < 50; i++ {
+		call(t, f.srv, s, "HELLO", strconv.Itoa(2+i%2))
+		call(t, f.srv, s, "AUTH", clusterSecret([]string{"alice-rw", "bob-rw"}[i%2]))
+		var w resp.Writer
+		s.TakePushes(&w)
+		s.PushesWritten()
+	}
+	<-done
+}
