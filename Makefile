@@ -26,11 +26,11 @@ vet:
 	$(GO) vet ./...
 
 # The server reads and writes sockets with raw system calls, except under
-# the race detector (see commands/rawio_other.go): the packages that talk
+# the race detector (see resp/server/rawio_other.go): the packages that talk
 # to a real server run once more without -race so that path is tested too.
 unit:
 	$(GO) test -race -count=1 ./...
-	$(GO) test -count=1 ./commands ./compat
+	$(GO) test -count=1 ./commands ./resp/server ./compat
 
 # Every fuzz target for FUZZTIME executions each: make fuzz FUZZTIME=20000000x
 fuzz:

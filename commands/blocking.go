@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -222,25 +223,33 @@ func (s *Server) serveWaiter(tx *engine.Tx, w *waiter, ready []byte) bool {
 	return served
 }
 
-// waitBlocked parks c's goroutine until its blocked command is served,
-// times out, or the client goes away; it reports whether to keep serving
-// the connection. While parked, the socket is still read, so a client that
-// hangs up (or is killed) is released at once and never served.
-func (s *Server) waitBlocked(c *Client) bool {
-	w := c.blocked
+// Waiter is a blocked command: Exec returns it when the command found
+// nothing to serve and must wait. The caller waits on it (Wait) or
+// withdraws it (Cancel) before the session runs anything else.
+type Waiter = waiter
+
+// ErrKilled is Wait's error when the session was killed while waiting.
+var ErrKilled = errors.New("synap: session killed")
+
+// Wait parks the caller until the blocked command is served, times out,
+// or is ended because its access key no longer allows it; its reply is
+// then in the session's writer and Wait returns nil. When ctx is done or
+// the session is killed first, the command is withdrawn with nothing
+// popped and no reply, and Wait returns why. A caller that flushes
+// replies should do so before waiting: from here until Wait returns, only
+// a server serving the waiter writes into the session.
+func (w *waiter) Wait(ctx context.Context) error {
+	c := w.c
+	s := c.srv
 	defer func() {
 		c.blocked = nil
 		c.parked.Store(false)
 	}()
-	if c.W.Len() > 0 && !c.flush() {
-		s.cancelWait(w)
-		return false
-	}
 	// Taken before the first check, so a directory change after that
 	// check closes this channel.
 	changed := s.keyChanges(w)
-	// Now the goroutine parks: from here on only a server may write into
-	// c, under w.mu. A change that came while parking was skipped by
+	// Now the caller parks: from here on only a server may write into c,
+	// under w.mu. A change that came while parking was skipped by
 	// serveReady (the waiter was not servable yet), so try once now.
 	w.mu.Lock()
 	w.state.Store(waitWaiting)
@@ -252,51 +261,29 @@ func (s *Server) waitBlocked(c *Client) bool {
 		defer t.Stop()
 		timer = t.C
 	}
-	_ = c.nc.SetReadDeadline(time.Time{})
-	readErr := make(chan error, 1)
-	go func() {
-		for {
-			if err := c.rd.Fill(); err != nil {
-				readErr <- err
-				return
-			}
-		}
-	}()
-	// stopReading ends the reader goroutine before the connection's own
-	// loop uses the reader again; what it read stays buffered.
-	stopReading := func() error {
-		_ = c.nc.SetReadDeadline(time.Unix(1, 0))
-		err := <-readErr
-		_ = c.nc.SetReadDeadline(time.Time{})
-		var ne interface{ Timeout() bool }
-		if errors.As(err, &ne) && ne.Timeout() {
-			return nil
-		}
-		return err
-	}
 	for {
 		expiry, stopExpiry := keyExpiry(w)
+		var why error
 		select {
 		case <-w.done:
 			stopExpiry()
 			if msg := w.ended(); msg != "" {
 				s.endBlocked(c, w, msg)
 			}
-			return stopReading() == nil
+			return nil
 		case <-timer:
 			stopExpiry()
 			if s.cancelWait(w) {
 				x := &Ctx{S: s, C: c, Cmd: w.cmd, Args: w.args, W: c.W, Tx: c.Tx}
 				w.onTimeout(x)
-			} else if msg := w.ended(); msg != "" {
-				s.endBlocked(c, w, msg)
+			} else {
+				w.settled()
 			}
-			return stopReading() == nil
-		case <-readErr:
-			// The peer hung up, was killed, or the server is closing.
-			stopExpiry()
-			s.cancelWait(w)
-			return false
+			return nil
+		case <-ctx.Done():
+			why = ctx.Err()
+		case <-c.killedCh:
+			why = ErrKilled
 		case <-changed:
 			// The directory moved: the key may have been revoked, moved or
 			// reduced. Ended now rather than at the next push, which may
@@ -307,7 +294,37 @@ func (s *Server) waitBlocked(c *Client) bool {
 			s.reauthorise(w)
 		}
 		stopExpiry()
+		if why != nil {
+			if s.cancelWait(w) || !w.settled() {
+				return why
+			}
+			return nil // served or ended just before: its reply is not lost
+		}
 	}
+}
+
+// settled finishes a waiter that cancelWait found no longer waiting: a
+// served one's reply is complete once done closes; an ended one gets its
+// error. It reports whether there is a reply.
+func (w *waiter) settled() bool {
+	if w.state.Load() == waitServed {
+		<-w.done
+		return true
+	}
+	if msg := w.ended(); msg != "" {
+		w.c.srv.endBlocked(w.c, w, msg)
+		return true
+	}
+	return false
+}
+
+// Cancel withdraws a blocked command its caller will not wait for: nothing
+// is popped and it gets no reply.
+func (w *waiter) Cancel() {
+	c := w.c
+	c.srv.cancelWait(w)
+	c.blocked = nil
+	c.parked.Store(false)
 }
 
 // cancelWait withdraws w unless it was served meanwhile; it reports whether
@@ -375,7 +392,7 @@ func (s *Server) authorise(w *waiter) string {
 	if p == nil || p.Operator {
 		return ""
 	}
-	np, gen, msg := s.revalidate(p, w.accessKey, w.dirGen.Load(), time.Now())
+	np, gen, msg := s.revalidate(context.Background(), w.c.surface, p, w.accessKey, w.dirGen.Load(), time.Now())
 	if msg != "" {
 		return msg
 	}

@@ -1,19 +1,18 @@
 package commands
 
 import (
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
 	"encoding/binary"
-	"io"
-	"net"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"synap/engine"
 	"synap/resp"
-	"synap/sched"
 	"synap/tenant"
 )
 
@@ -24,21 +23,25 @@ const (
 	ReplySkip
 )
 
-// Client is one connection's state.
+// Client is one client's session, apart from how it is reached: who it is
+// (principal, tenant, surface), where it works (database or tenant
+// namespace), its transaction, reply mode and protocol, and the counters it
+// gathers. It can be created without a socket (NewSession): the RESP
+// connection holds one, and so can an HTTP request or a script. What the
+// core needs of the other side is its Transport.
 type Client struct {
 	ID      int64
 	Addr    string
 	LAddr   string
 	Created time.Time
 
-	srv *Server
-	nc  net.Conn
-	out io.Writer // nc, or raw system calls on its socket (rawio_linux.go)
-	rd  *resp.Reader
-	W   *resp.Writer
-	Tx  *engine.Tx
+	srv     *Server
+	tr      Transport
+	surface tenant.Surface
+	W       *resp.Writer
+	Tx      *engine.Tx
 
-	// Set by the connection's own goroutine; read by CLIENT LIST under mu.
+	// Set by the session's own goroutine; read by CLIENT LIST under mu.
 	mu      sync.Mutex
 	name    string
 	libName string
@@ -48,7 +51,7 @@ type Client struct {
 	DB     int
 	NS     *engine.Namespace
 	Authed bool
-	// In cluster mode: who the connection's access key belongs to (P), the
+	// In cluster mode: who the session's access key belongs to (P), the
 	// tenant's live state (T, nil for the operator), and what is needed to
 	// re-check the key when the directory changes.
 	P         *tenant.Principal
@@ -73,9 +76,23 @@ type Client struct {
 	tenantID atomic.Int64
 	// clock is the time of the current command: read once per batch of
 	// input and then once per command, never more.
-	clock           time.Time
+	clock time.Time
+	// inBatch is set while the transport feeds a batch of input (BeginBatch
+	// to EndBatch): the clock and counters are then the batch's, not taken
+	// and flushed per command.
+	inBatch bool
+	// cmdCtx is the context of the command running, for directory calls.
+	cmdCtx          context.Context
 	closeAfterReply atomic.Bool
 	killed          atomic.Bool
+	// killedCh is closed by Kill: a session waiting without a socket (an
+	// HTTP request parked in BLPOP) is told through it.
+	killedCh chan struct{}
+	// outbox holds pushes from other goroutines (outbox.go).
+	outbox *outbox
+	// registered: counted in the server's wait group until Close.
+	registered bool
+	closed     bool
 	// Transactions and blocking (multi.go, blocking.go).
 	multi      *multiState
 	inExec     bool
@@ -89,16 +106,129 @@ type Client struct {
 	keyIdx []int
 	keyBuf [][]byte
 	ctx    Ctx
-
-	pacing   pacing
-	warmLeft int // buffered commands whose keys were already warmed
-	// batchRun counts the commands run since the last read, for the yield
-	// every yieldCommands of a long pipeline.
-	batchRun int
-	warmSkip int // reads to go before warm looks ahead again
-	warmIdx  []int
-	warmKeys [][]byte
 }
+
+// Session is the name surfaces know a Client by: a session of any surface,
+// with or without a socket.
+type Session = Client
+
+// Transport is what the core needs of the other side of a session: where
+// it is, how to end it, and what it holds for it. The RESP connection
+// implements it over its socket; a socketless session may use LocalTransport.
+type Transport interface {
+	// RemoteAddr and LocalAddr are CLIENT LIST's addr and laddr.
+	RemoteAddr() string
+	LocalAddr() string
+	// Kill ends the transport (CLIENT KILL, shutdown): whoever serves the
+	// session notices and closes it. It must not block.
+	Kill()
+	// QueryBuf is the input received and not yet run.
+	QueryBuf() int
+	// FD is the socket's descriptor, -1 when there is none.
+	FD() int64
+	// Wake tells the owner that pushes are queued (Session.Push): one
+	// parked in a read is woken to write them. It must not block.
+	Wake()
+}
+
+// LocalTransport is the transport of a session with no socket behind it:
+// an in-process caller, a script. Its Kill only marks the session killed.
+type LocalTransport struct {
+	Remote, Local string
+}
+
+func (t LocalTransport) RemoteAddr() string { return t.Remote }
+func (t LocalTransport) LocalAddr() string  { return t.Local }
+func (LocalTransport) Kill()                {}
+func (LocalTransport) QueryBuf() int        { return 0 }
+func (LocalTransport) FD() int64            { return -1 }
+func (LocalTransport) Wake()                {}
+
+// ErrServerClosed is returned by NewSession once the server is closing.
+var ErrServerClosed = errors.New("synap: server closed")
+
+// NewSession creates a session of surface reached through tr and lists it
+// among the server's clients. Its owner runs commands with Exec and must
+// call Close when the other side is gone: Server.Close kills every session
+// (through Transport.Kill and Killed) and waits for each to be closed.
+func (s *Server) NewSession(surface tenant.Surface, tr Transport) (*Session, error) {
+	return s.NewSessionWithID(surface, tr, s.nextID.Add(1))
+}
+
+// NewSessionWithID is NewSession for a connection whose id was given at
+// accept (BeginConn), so ids follow accept order.
+func (s *Server) NewSessionWithID(surface tenant.Surface, tr Transport, id int64) (*Session, error) {
+	c := s.newSession(surface, tr, id)
+	if !s.register(c) {
+		c.Tx.End()
+		return nil, ErrServerClosed
+	}
+	s.Stats.Connections.Add(1)
+	return c, nil
+}
+
+func (s *Server) newSession(surface tenant.Surface, tr Transport, id int64) *Session {
+	c := &Session{
+		ID:       id,
+		srv:      s,
+		tr:       tr,
+		surface:  surface,
+		W:        resp.NewWriter(),
+		Tx:       s.Eng.NewTx(),
+		Created:  time.Now(),
+		NS:       s.DBs[0],
+		killedCh: make(chan struct{}),
+		outbox:   newOutbox(),
+		// As Redis: a session opened while no password is set stays
+		// authenticated if one is set later.
+		Authed: !s.authRequired(),
+	}
+	c.Addr = tr.RemoteAddr()
+	c.LAddr = tr.LocalAddr()
+	c.clock = c.Created
+	c.touch()
+	return c
+}
+
+// Close ends the session: its counters are added, its transaction and
+// watches dropped, and it leaves the client list. Call it once, from the
+// goroutine that runs its commands.
+func (c *Session) Close() {
+	if c.closed {
+		return
+	}
+	c.closed = true
+	s := c.srv
+	c.flushTenant()
+	s.endTx(c)
+	if c.T != nil {
+		c.T.Connections.Add(-1)
+	}
+	s.clients.Delete(c.ID)
+	c.Tx.End()
+	if c.registered {
+		s.wg.Done()
+	}
+}
+
+// IsKilled reports whether the session was killed (Kill).
+func (c *Session) IsKilled() bool { return c.killed.Load() }
+
+// ClosingAfterReply reports whether the session asked to be closed once
+// its replies are sent (QUIT, CLIENT KILL of itself, SHUTDOWN).
+func (c *Session) ClosingAfterReply() bool { return c.closeAfterReply.Load() }
+
+// HasPushes reports whether pushes are queued (TakePushes).
+func (c *Session) HasPushes() bool { return c.outbox.n.Load() > 0 }
+
+// Surface is where the session came in; permission checks use it.
+func (c *Session) Surface() tenant.Surface { return c.surface }
+
+// Transport is the other side of the session.
+func (c *Session) Transport() Transport { return c.tr }
+
+// Killed is closed once the session has been killed (CLIENT KILL, shutdown).
+func (c *Session) Killed() <-chan struct{} { return c.killedCh }
 
 type tenantPending struct {
 	cmd          *Command // the command counted in cmdN
@@ -201,10 +331,12 @@ func (c *Client) Proto() int { return c.W.Proto }
 // Server is the server the client is connected to.
 func (c *Client) Server() *Server { return c.srv }
 
-// Kill disconnects the client; its goroutine notices on its next read or write.
+// Kill disconnects the session: its transport is ended, and its goroutine
+// notices on its next read or write, or while it waits (Killed).
 func (c *Client) Kill() {
 	if c.killed.CompareAndSwap(false, true) {
-		_ = c.nc.Close()
+		close(c.killedCh)
+		c.tr.Kill()
 	}
 }
 
@@ -257,37 +389,7 @@ func (c *Client) setFlag(f *bool, on bool) {
 }
 
 // QueryBuf is the number of bytes read but not yet executed.
-func (c *Client) QueryBuf() int { return c.rd.Buffered() }
-
-// flushStep is the most of a reply written by one system call.
-const flushStep = 256 << 10
-
-func (c *Client) flush() bool {
-	c.flushStats()
-	if c.W.Len() == 0 {
-		return true
-	}
-	// A reply of many MB goes out in steps with a chance to yield between
-	// them: one write system call of it copies for ms, and the goroutine
-	// cannot be preempted inside the kernel.
-	buf, n := c.W.Buf, 0
-	var err error
-	for len(buf) > 0 && err == nil {
-		if n > 0 {
-			sched.Maybe()
-		}
-		var m int
-		m, err = c.out.Write(buf[:min(len(buf), flushStep)])
-		n, buf = n+m, buf[m:]
-		if m == 0 && err == nil {
-			err = io.ErrShortWrite
-		}
-	}
-	c.srv.Stats.NetOutput.Add(int64(n))
-	c.W.Reset()
-	c.W.Release() // do not keep a huge reply buffer per idle client
-	return err == nil
-}
+func (c *Client) QueryBuf() int { return c.tr.QueryBuf() }
 
 // Tenants' view of client ids. Ids follow accept order over the whole
 // server, so in cluster mode a tenant comparing the ids of its own

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"synap/tenant"
-	"syscall"
 	"time"
 )
 
@@ -267,23 +266,8 @@ func clientWriteLine(b *strings.Builder, x *Ctx, c *Client, now time.Time) {
 	b.WriteByte('\n')
 }
 
-// clientFD is the socket's file descriptor, -1 when it has none (closed, or
-// not a socket).
-func clientFD(c *Client) int64 {
-	sc, ok := c.nc.(syscall.Conn)
-	if !ok {
-		return -1
-	}
-	raw, err := sc.SyscallConn()
-	if err != nil {
-		return -1
-	}
-	fd := int64(-1)
-	if raw.Control(func(f uintptr) { fd = int64(f) }) != nil {
-		return -1
-	}
-	return fd
-}
+// clientFD is the session's socket descriptor, -1 when it has none.
+func clientFD(c *Client) int64 { return c.tr.FD() }
 
 // clientKillArgs are CLIENT KILL's filters; a zero field matches any client.
 type clientKillArgs struct {

@@ -18,9 +18,9 @@ func NoPermErr(keyID, command string) string {
 	return fmt.Sprintf(errNoPerm, keyID, command)
 }
 
-// SurfaceErr refuses a key restricted to other surfaces.
-func SurfaceErr(keyID string) string {
-	return fmt.Sprintf(errSurface, keyID)
+// SurfaceErr refuses a key restricted to other surfaces than surface.
+func SurfaceErr(keyID string, surface tenant.Surface) string {
+	return fmt.Sprintf(errSurface, keyID, surface.String())
 }
 
 // authRequired reports whether connections must authenticate.
@@ -48,7 +48,7 @@ func (s *Server) authCluster(c *Client, key []byte) string {
 	if s.Dir == nil {
 		return ErrControlPlane
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
+	ctx, cancel := context.WithTimeout(c.context(), resolveTimeout)
 	defer cancel()
 	gen := s.Dir.Generation() // before the answer: a change after it is seen
 	p, err := s.Dir.Resolve(ctx, string(key))
@@ -58,13 +58,13 @@ func (s *Server) authCluster(c *Client, key []byte) string {
 	case err != nil:
 		s.Log.Error("access key lookup failed", "addr", c.Addr, "err", err)
 		return ErrControlPlane
-	case !p.AllowsSurface(tenant.SurfaceRESP):
+	case !p.AllowsSurface(c.surface):
 		s.Tenants.Get(p.UserID).Rejected(tenant.RejectSurface)
-		return SurfaceErr(p.KeyID)
+		return SurfaceErr(p.KeyID, c.surface)
 	}
 	t := s.Tenants.Get(p.UserID)
 	if c.T != t {
-		s.refreshLimits(t, p)
+		s.refreshLimits(ctx, t, p)
 		if lim := t.Limits().MaxConnections; lim > 0 {
 			if n := t.Connections.Load(); n >= lim {
 				t.Rejected(tenant.RejectConnections)
@@ -92,7 +92,7 @@ func (s *Server) bind(c *Client, p *tenant.Principal, key string, gen uint64) {
 	if !p.Operator {
 		t = s.Tenants.Get(p.UserID)
 		ns = s.Eng.Namespace(p.Namespace())
-		s.refreshLimits(t, p)
+		s.refreshLimits(c.context(), t, p)
 	}
 	c.flushTenant() // counts so far belong to the tenant bound until now
 	old := c.T
@@ -115,8 +115,8 @@ func (s *Server) bind(c *Client, p *tenant.Principal, key string, gen uint64) {
 
 // refreshLimits loads the tenant's limits from the directory. When it
 // cannot answer, the plan's defaults apply rather than no limits at all.
-func (s *Server) refreshLimits(t *tenant.Tenant, p *tenant.Principal) {
-	ctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
+func (s *Server) refreshLimits(ctx context.Context, t *tenant.Tenant, p *tenant.Principal) {
+	ctx, cancel := context.WithTimeout(ctx, resolveTimeout)
 	defer cancel()
 	l, err := s.Dir.Limits(ctx, p.UserID)
 	if err != nil {
@@ -155,7 +155,7 @@ func (s *Server) recheck(c *Client) string {
 	if p.Operator || s.Dir == nil {
 		return ""
 	}
-	np, gen, msg := s.revalidate(p, c.accessKey, c.dirGen, c.clock)
+	np, gen, msg := s.revalidate(c.context(), c.surface, p, c.accessKey, c.dirGen, c.clock)
 	if msg != "" {
 		if msg == resp.ErrWrongPass {
 			s.Log.Info("access key no longer valid; connection unbound", "addr", c.Addr, "key_id", p.KeyID)
@@ -182,7 +182,7 @@ func (s *Server) recheck(c *Client) string {
 // goroutine serves them. It returns the principal now (p itself when
 // nothing changed), the generation it is valid for, or the error text.
 // It may call the directory: never call it while holding shard locks.
-func (s *Server) revalidate(p *tenant.Principal, key string, gen uint64, now time.Time) (*tenant.Principal, uint64, string) {
+func (s *Server) revalidate(ctx context.Context, surface tenant.Surface, p *tenant.Principal, key string, gen uint64, now time.Time) (*tenant.Principal, uint64, string) {
 	if p.Operator || s.Dir == nil {
 		return p, gen, ""
 	}
@@ -193,7 +193,7 @@ func (s *Server) revalidate(p *tenant.Principal, key string, gen uint64, now tim
 	if cur == gen {
 		return p, gen, ""
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
+	ctx, cancel := context.WithTimeout(ctx, resolveTimeout)
 	defer cancel()
 	np, err := s.Dir.Resolve(ctx, key)
 	switch {
@@ -203,8 +203,8 @@ func (s *Server) revalidate(p *tenant.Principal, key string, gen uint64, now tim
 		// An outage keeps keys already validated working, and the holder
 		// does not ask again until the directory moves on.
 		return p, cur, ""
-	case !np.AllowsSurface(tenant.SurfaceRESP):
-		return nil, cur, SurfaceErr(np.KeyID)
+	case !np.AllowsSurface(surface):
+		return nil, cur, SurfaceErr(np.KeyID, surface)
 	}
 	return np, cur, ""
 }

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"fmt"
 	"runtime/debug"
 	"strings"
@@ -109,12 +110,61 @@ func (t *Table) Resolve(args [][]byte) (*Command, string) {
 	return cmd, ""
 }
 
-// Exec runs one command for client c and writes its reply.
-func (s *Server) Exec(c *Client, args [][]byte) {
-	if c.clock.IsZero() {
+// Exec is the one entry point every surface runs commands through: it runs
+// args on session c and writes the reply into c.W, in the session's
+// protocol. ctx carries cancellation to what the command asks of the
+// directory (AUTH, HELLO AUTH, a key re-checked); nil means none. Outside
+// a batch (BeginBatch) the clock is read for the command and the session's
+// counters are added to the tenant's and the server's when it returns.
+// When the command blocked (BLPOP found nothing), Exec returns its waiter:
+// the caller must Wait on it or Cancel it before anything else runs on c.
+func (s *Server) Exec(ctx context.Context, c *Session, args [][]byte) *Waiter {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	c.cmdCtx = ctx
+	if !c.inBatch {
 		c.clock = time.Now()
 		c.touch()
 	}
+	s.exec(c, args)
+	c.cmdCtx = nil
+	if !c.inBatch {
+		c.flushTenant()
+	}
+	return c.blocked
+}
+
+// BeginBatch starts a batch of input that arrived at now: commands take
+// their clock from it (one clock read per batch, then the monotonic time
+// each command ran), and counters are gathered until FlushCounters. A
+// transport that pipelines (RESP) uses it; one command at a time needs not.
+func (c *Session) BeginBatch(now time.Time) {
+	c.inBatch = true
+	c.clock = now
+	c.touch()
+}
+
+// FlushCounters adds what the session gathered to its tenant's and the
+// server's counters. A transport calls it before sending replies, so no
+// client sees a reply before the counts that go with it.
+func (c *Session) FlushCounters() { c.flushTenant() }
+
+// EndBatch flushes the counters and returns to one clock read per command.
+func (c *Session) EndBatch() {
+	c.flushTenant()
+	c.inBatch = false
+}
+
+// context is the context of the command running on c, for directory calls.
+func (c *Session) context() context.Context {
+	if c.cmdCtx == nil {
+		return context.Background()
+	}
+	return c.cmdCtx
+}
+
+func (s *Server) exec(c *Session, args [][]byte) {
 	mark := c.W.Len()
 	if lim := s.replyLimit(c); lim > 0 {
 		// From here the writer drops what passes the bound (call replaces

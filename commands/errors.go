@@ -49,7 +49,7 @@ const (
 	ErrControlPlane  = "ERR control plane unavailable, try again later"
 	errSelectCluster = "ERR SELECT is not allowed in cluster mode"
 	errNoPerm        = "NOPERM User %s has no permissions to run the '%s' command"
-	errSurface       = "NOPERM User %s may not use the resp surface"
+	errSurface       = "NOPERM User %s may not use the %s surface"
 	errAuthThrottled = "ERR too many failed AUTH attempts from this address, retry in %d ms"
 	// errBlockedKeyMoved ends a parked client whose key moved to another
 	// tenant (a key revoked or stripped of a permission gets WRONGPASS or

@@ -105,7 +105,7 @@ func fuzzClient(t *testing.T) *resptest.Client {
 		if err != nil {
 			panic(err)
 		}
-		srv.Start(ln)
+		ServeRESP(srv, ln)
 		fuzzAddr = ln.Addr().String()
 	})
 	if fuzzConn == nil {

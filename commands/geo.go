@@ -262,13 +262,7 @@ func cmdGeoAdd(x *Ctx) {
 func geoWriteCoord(w *resp.Writer, f float64) {
 	var tmp [48]byte
 	b := geohash.AppendCoord(tmp[:0], f)
-	if w.Proto >= 3 {
-		w.Buf = append(w.Buf, ',')
-		w.Buf = append(w.Buf, b...)
-		w.Buf = append(w.Buf, '\r', '\n')
-		return
-	}
-	w.Bulk(b)
+	w.DoubleText(b)
 }
 
 func geoWritePoint(w *resp.Writer, lon, lat float64) {

@@ -30,6 +30,11 @@ func newTestServer(opts ...func(*Config)) *Server {
 	return NewServer(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 }
 
+// ServeRESP serves srv on ln with the RESP listener of package resp/server,
+// which imports this package: set by listener_test.go, an external test
+// file, which may import it.
+var ServeRESP func(srv *Server, ln net.Listener)
+
 // serveTest serves srv on a loopback port until the test ends.
 func serveTest(t testing.TB, srv *Server) {
 	t.Helper()
@@ -37,7 +42,7 @@ func serveTest(t testing.TB, srv *Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Start(ln)
+	ServeRESP(srv, ln)
 	t.Cleanup(func() { _ = srv.Close() })
 }
 

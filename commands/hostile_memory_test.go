@@ -64,7 +64,7 @@ func TestHostileConnectionAcceptedDuringClose(t *testing.T) {
 	server, peer := net.Pipe()
 	defer peer.Close()
 	ln := &closingListener{closed: make(chan struct{}), late: server}
-	srv.Start(ln)
+	ServeRESP(srv, ln)
 	closed := make(chan struct{})
 	go func() {
 		_ = srv.Close()
@@ -567,7 +567,7 @@ func hostilePanicChild(which string) {
 	if err != nil {
 		panic(err)
 	}
-	srv.Start(ln)
+	ServeRESP(srv, ln)
 	c, err := resptest.Dial(ln.Addr().String())
 	if err != nil {
 		panic(err)

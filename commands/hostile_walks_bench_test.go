@@ -28,7 +28,7 @@ func serverWatching(b *testing.B, watched bool) *Server {
 	srv := newTestServer()
 	if watched {
 		w := benchClient(b, srv)
-		srv.Exec(w, [][]byte{[]byte("WATCH"), []byte("elsewhere")})
+		srv.Exec(nil, w, [][]byte{[]byte("WATCH"), []byte("elsewhere")})
 	}
 	return srv
 }
@@ -54,7 +54,7 @@ func BenchmarkWriteWithWatchedKeyElsewhere(b *testing.B) {
 				i := 0
 				for pb.Next() {
 					args[1] = keys[i%len(keys)]
-					srv.Exec(c, args)
+					srv.Exec(nil, c, args)
 					i++
 					if i%16 == 0 {
 						c.flushTenant()

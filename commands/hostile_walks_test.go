@@ -326,9 +326,9 @@ func TestHostileStatsBatchedPerConnection(t *testing.T) {
 	defer z.Close()
 	c := srv.newClient(a)
 	for range 3 {
-		srv.Exec(c, [][]byte{[]byte("SET"), []byte("k"), []byte("v")})
+		srv.Exec(nil, c, [][]byte{[]byte("SET"), []byte("k"), []byte("v")})
 	}
-	srv.Exec(c, [][]byte{[]byte("GET"), []byte("k")})
+	srv.Exec(nil, c, [][]byte{[]byte("GET"), []byte("k")})
 	set := srv.Table.Lookup([]byte("set"))
 	if n := srv.Stats.Commands.Load(); n != 0 {
 		t.Fatalf("total commands before the batch ended: %d, want 0 (no shared write per command)", n)

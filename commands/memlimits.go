@@ -3,7 +3,6 @@ package commands
 import (
 	"fmt"
 	"math"
-	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -100,6 +99,9 @@ func (x *Ctx) Transient(n int64) (release func(), ok bool) {
 
 // TransientInUse is the transient memory held by running commands.
 func (s *Server) TransientInUse() int64 { return s.transient.used.Load() }
+
+// ReaderLimits are the input limits for c's next command (readerLimits).
+func (s *Server) ReaderLimits(c *Session) resp.Limits { return s.readerLimits(c) }
 
 // readerLimits are the input limits for c's next command. Before AUTH (when
 // it is required) the whole command buffered is small; a tenant's follow
@@ -254,11 +256,19 @@ func init() {
 // which many clients connect at once still gets room.
 func (s *Server) maxUnauthPerAddr() int { return max(2, s.maxUnauth()/16) }
 
-// releaseUnauth gives back the places of a connection that authenticated
-// or closed.
-func (s *Server) releaseUnauth(nc net.Conn) {
+// ReleaseUnauth gives back the places Admit took for a connection from
+// remote that authenticated or closed.
+func (s *Server) ReleaseUnauth(remote string) {
 	s.unauthed.Add(-1)
-	s.unauthAddrs.give(throttleAddr(nc.RemoteAddr().String()))
+	s.unauthAddrs.give(throttleAddr(remote))
+}
+
+// RetakeUnauth counts a connection from remote as waiting to authenticate
+// once more (RESET, a key found revoked), past the per-address share: it
+// holds its place already.
+func (s *Server) RetakeUnauth(remote string) {
+	s.unauthed.Add(1)
+	s.unauthAddrs.take(throttleAddr(remote), math.MaxInt)
 }
 
 // addrCounts counts connections per address. It holds only addresses with

@@ -1,11 +1,8 @@
 package commands
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"math"
 	"net"
 	"runtime/metrics"
 	"strconv"
@@ -17,7 +14,6 @@ import (
 
 	"synap/engine"
 	"synap/resp"
-	"synap/sched"
 	"synap/tenant"
 )
 
@@ -40,9 +36,8 @@ type Server struct {
 	nextID      atomic.Int64
 
 	started   time.Time
-	pacer     *readPacer
 	lastSave  int64
-	ln        net.Listener
+	listeners []Listener
 	closing   atomic.Bool
 	connMu    sync.Mutex // orders registering connections against Close
 	done      chan struct{}
@@ -125,7 +120,6 @@ func NewServer(cfg Config, log *slog.Logger) *Server {
 		clients:     xsync.NewMapOf[int64, *Client](),
 		errorCounts: xsync.NewMapOf[string, *atomic.Int64](),
 		started:     time.Now(),
-		pacer:       newReadPacer(),
 		lastSave:    time.Now().Unix(),
 		done:        make(chan struct{}),
 		transient:   newTransientBudget(),
@@ -172,92 +166,79 @@ func (s *Server) Limits() resp.Limits {
 	return l
 }
 
-// ListenAndServe listens on the configured address and serves until Close.
-func (s *Server) ListenAndServe() error {
-	cfg := s.Config()
-	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Bind, strconv.Itoa(cfg.Port)))
-	if err != nil {
-		return err
+// Listener is a surface's listener (the RESP one is resp/server's): the
+// server closes it first when it shuts down, and reports its address.
+type Listener interface {
+	Addr() net.Addr
+	Close() error
+}
+
+// AddListener attaches l to the server; it reports false, and l must
+// stop, when the server is already closing.
+func (s *Server) AddListener(l Listener) bool {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	if s.closing.Load() {
+		return false
 	}
-	return s.Serve(ln)
+	s.listeners = append(s.listeners, l)
+	return true
 }
 
-// Serve accepts RESP connections on ln until Close.
-func (s *Server) Serve(ln net.Listener) error {
-	s.ln = ln
-	return s.accept()
-}
+// Closing reports whether Close has begun.
+func (s *Server) Closing() bool { return s.closing.Load() }
 
-// Start serves ln in the background; Addr is valid when it returns.
-func (s *Server) Start(ln net.Listener) {
-	s.ln = ln
-	go func() { _ = s.accept() }()
-}
-
-func (s *Server) accept() error {
-	ln := s.ln
-	s.Log.Info("serving RESP", "addr", ln.Addr().String())
-	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			if s.closing.Load() {
-				return nil
-			}
-			if errors.Is(err, net.ErrClosed) {
-				return err
-			}
-			// Out of file descriptors and the like pass: keep serving the
-			// clients already connected and try again shortly, as Redis does.
-			s.Log.Warn("accept failed; retrying", "err", err)
-			time.Sleep(50 * time.Millisecond)
-			continue
-		}
-		if s.clients.Size() >= s.Config().MaxClients {
-			s.Stats.RejectedConns.Add(1)
-			_, _ = nc.Write([]byte(errMaxClients))
-			_ = nc.Close()
-			continue
-		}
-		// Connections that have not authenticated are capped below
-		// maxclients, so idle sockets cannot lock every tenant out; counted
-		// here, where accepting is sequential, so the cap is exact.
-		unauthed := s.authRequired()
-		if unauthed {
-			if s.unauthed.Load() >= int64(s.maxUnauth()) {
-				s.Stats.RejectedConns.Add(1)
-				_, _ = nc.Write([]byte(errMaxUnauth))
-				_ = nc.Close()
-				continue
-			}
-			// One address may hold only a share of those places, so a
-			// single host refilling them cannot keep everyone else out.
-			if !s.unauthAddrs.take(throttleAddr(nc.RemoteAddr().String()), s.maxUnauthPerAddr()) {
-				s.Stats.RejectedConns.Add(1)
-				_, _ = nc.Write([]byte(errMaxUnauthAddr))
-				_ = nc.Close()
-				continue
-			}
-			s.unauthed.Add(1)
-		}
-		// Ids follow accept order, as Redis's do: assigned here, not in the
-		// connection's goroutine, where scheduling could reorder them.
-		id := s.nextID.Add(1)
-		// Close waits for every connection it let in: the wait group is
-		// only added to under connMu while Close has not begun.
-		s.connMu.Lock()
-		if s.closing.Load() {
-			s.connMu.Unlock()
-			_ = nc.Close()
-			return nil
-		}
-		s.wg.Add(1)
-		s.connMu.Unlock()
-		go func() {
-			defer s.wg.Done()
-			s.serveConn(nc, id, unauthed)
-		}()
+// Admit decides whether a connection just accepted from remote may be
+// served: under maxclients and, when clients must authenticate, under
+// unauthenticated-client-limit and the address's share of it. Counted as
+// it is called, so call it from the accept loop, in accept order. It
+// returns the protocol line refusing the connection ("" when admitted)
+// and whether the connection counts as waiting to authenticate (then
+// ReleaseUnauth must be called once it authenticated or closed).
+func (s *Server) Admit(remote string) (refusal string, unauthed bool) {
+	if s.clients.Size() >= s.Config().MaxClients {
+		s.Stats.RejectedConns.Add(1)
+		return errMaxClients, false
 	}
+	// Connections that have not authenticated are capped below
+	// maxclients, so idle sockets cannot lock every tenant out; counted
+	// here, where accepting is sequential, so the cap is exact.
+	if !s.authRequired() {
+		return "", false
+	}
+	if s.unauthed.Load() >= int64(s.maxUnauth()) {
+		s.Stats.RejectedConns.Add(1)
+		return errMaxUnauth, false
+	}
+	// One address may hold only a share of those places, so a single host
+	// refilling them cannot keep everyone else out.
+	if !s.unauthAddrs.take(throttleAddr(remote), s.maxUnauthPerAddr()) {
+		s.Stats.RejectedConns.Add(1)
+		return errMaxUnauthAddr, false
+	}
+	s.unauthed.Add(1)
+	return "", true
 }
+
+// BeginConn gives an admitted connection its id and counts it for Close,
+// which waits for EndConn; it reports false when the server is closing.
+func (s *Server) BeginConn() (id int64, ok bool) {
+	// Ids follow accept order, as Redis's do: assigned here, not in the
+	// connection's goroutine, where scheduling could reorder them.
+	id = s.nextID.Add(1)
+	// Close waits for every connection it let in: the wait group is only
+	// added to under connMu while Close has not begun.
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	if s.closing.Load() {
+		return 0, false
+	}
+	s.wg.Add(1)
+	return id, true
+}
+
+// EndConn is called when a connection BeginConn counted has ended.
+func (s *Server) EndConn() { s.wg.Done() }
 
 // register makes c known to Close: a connection registered after Close
 // killed the others would otherwise be waited for forever. It reports
@@ -268,16 +249,20 @@ func (s *Server) register(c *Client) bool {
 	if s.closing.Load() {
 		return false
 	}
+	s.wg.Add(1)
+	c.registered = true
 	s.clients.Store(c.ID, c)
 	return true
 }
 
-// Addr is the listening address.
+// Addr is the address of the first listener attached (AddListener).
 func (s *Server) Addr() net.Addr {
-	if s.ln == nil {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	if len(s.listeners) == 0 {
 		return nil
 	}
-	return s.ln.Addr()
+	return s.listeners[0].Addr()
 }
 
 // Close stops accepting, disconnects every client and stops the engine.
@@ -285,9 +270,10 @@ func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.connMu.Lock()
 		s.closing.Store(true)
+		ls := s.listeners
 		s.connMu.Unlock()
-		if s.ln != nil {
-			_ = s.ln.Close()
+		for _, l := range ls {
+			_ = l.Close()
 		}
 		s.clients.Range(func(_ int64, c *Client) bool {
 			c.Kill()
@@ -322,186 +308,14 @@ func (s *Server) StartTime() time.Time { return s.started }
 // LastSave is the unix time of the last successful save (start time: nothing persists yet).
 func (s *Server) LastSave() int64 { return s.lastSave }
 
-const flushAbove = 64 << 10 // flush mid-pipeline once this much reply is pending
-
-// yieldCommands is how many commands of one pipeline run between two
-// chances to yield (sched.Maybe); pipelines of redis-benchmark's size
-// (16) never reach it.
-const yieldCommands = 64
-
-func (s *Server) serveConn(nc net.Conn, id int64, unauthed bool) {
-	c := s.newClient(nc)
-	c.ID = id
-	unauthSince := c.Created // auth-timeout runs from here
-	defer func() {
-		if unauthed {
-			s.releaseUnauth(nc)
-		}
-	}()
-	if !s.register(c) {
-		_ = nc.Close()
-		c.Tx.End()
-		return
-	}
-	s.Stats.Connections.Add(1)
-	defer func() {
-		c.flushTenant()
-		s.endTx(c)
-		if c.T != nil {
-			c.T.Connections.Add(-1)
-		}
-		s.clients.Delete(c.ID)
-		c.Tx.End()
-		_ = nc.Close()
-	}()
-	c.rd.SetLimits(s.readerLimits(c))
-	deadline := false // a read deadline is set
-	for {
-		if c.warmLeft <= 0 && c.rd.Buffered() > 0 {
-			c.warmLeft = s.warm(c)
-		}
-		args, err := c.rd.Next(s.preAuth(c))
-		if err != nil {
-			var pe *resp.ProtocolError
-			if errors.As(err, &pe) {
-				s.Stats.ProtocolErrors.Add(1)
-				s.Log.Warn("protocol error, closing client", "addr", c.Addr, "id", c.ID, "err", pe.Msg)
-				c.W.Error(pe.Msg)
-				c.flush()
-				lingerClose(nc)
-			}
-			return
-		}
-		if args == nil {
-			c.warmLeft, c.batchRun = 0, 0
-			c.flushTenant()
-			if c.W.Len() > 0 && !c.flush() {
-				return
-			}
-			if c.closeAfterReply.Load() {
-				return
-			}
-			// AUTH, re-AUTH and a plan or setting changed live all take
-			// effect here, before more input is buffered.
-			c.rd.SetLimits(s.readerLimits(c))
-			cfg := s.Config()
-			switch {
-			case cfg.AuthTimeout > 0 && s.preAuth(c):
-				// From the connection's start, not per read: dripping bytes
-				// must not keep an unauthenticated socket.
-				_ = nc.SetReadDeadline(unauthSince.Add(time.Duration(cfg.AuthTimeout) * time.Second))
-				deadline = true
-			case cfg.Timeout > 0:
-				_ = nc.SetReadDeadline(time.Now().Add(time.Duration(cfg.Timeout) * time.Second))
-				deadline = true
-			case deadline:
-				_ = nc.SetReadDeadline(time.Time{})
-				deadline = false
-			}
-			before := c.rd.Buffered()
-			t, yielded := s.pacer.beforeRead(&c.pacing)
-			err := c.rd.Fill()
-			s.pacer.afterRead(&c.pacing, t, yielded)
-			if err != nil {
-				if errors.Is(err, resp.ErrQueryBufLimit) {
-					s.Log.Warn("closing client that reached max query buffer length", "addr", c.Addr, "id", c.ID)
-				} else if !errors.Is(err, io.EOF) && !c.killed.Load() && !s.closing.Load() {
-					s.Log.Debug("client read", "addr", c.Addr, "err", err)
-				}
-				return
-			}
-			s.Stats.NetInput.Add(int64(c.rd.Buffered() - before))
-			c.clock = time.Now()
-			c.touch()
-			continue
-		}
-		c.warmLeft--
-		s.Exec(c, args)
-		if c.batchRun++; c.batchRun%yieldCommands == 0 && !c.Tx.Active() {
-			// A pipeline of thousands of commands (a MULTI of 10k SETs
-			// being queued) is one long run on the processor: other
-			// connections get it between commands, where nothing is locked.
-			sched.Maybe()
-		}
-		switch {
-		case unauthed && c.Authed:
-			s.releaseUnauth(nc) // room for the next client to authenticate
-			unauthed = false
-		case !unauthed && s.preAuth(c):
-			// Unauthenticated again (RESET, a key found revoked): counted
-			// as waiting once more, with auth-timeout from now, not from
-			// when the connection was opened (long past for a pooled one).
-			s.unauthed.Add(1)
-			s.unauthAddrs.take(throttleAddr(nc.RemoteAddr().String()), math.MaxInt)
-			unauthed, unauthSince = true, time.Now()
-		}
-		if c.blocked != nil && !s.waitBlocked(c) {
-			return
-		}
-		if c.closeAfterReply.Load() {
-			c.flushTenant()
-			c.flush()
-			return
-		}
-		if c.W.Len() >= flushAbove {
-			c.flushTenant()
-			if !c.flush() {
-				return
-			}
-		}
-	}
-}
-
-// lingerClose lets a client that is still sending the frame refused with a
-// protocol error read that error. Closing a socket with unread input makes
-// the kernel answer with a reset, which the client sees instead of the
-// reply, often on the write it is still in. So the reply is followed by a
-// FIN, and what the client goes on sending is read and dropped, up to
-// lingerBytes or lingerTime, whichever comes first: a bounded cost for a
-// clear error.
-func lingerClose(nc net.Conn) {
-	tc, ok := nc.(*net.TCPConn)
-	if !ok {
-		return
-	}
-	if tc.CloseWrite() != nil {
-		return
-	}
-	_ = tc.SetReadDeadline(time.Now().Add(lingerTime))
-	_, _ = io.CopyN(io.Discard, tc, lingerBytes)
-}
-
-const (
-	lingerBytes = 2 << 20
-	lingerTime  = 200 * time.Millisecond
-)
+// Errorf formats an error reply text.
+func Errorf(format string, a ...any) string { return fmt.Sprintf(format, a...) }
 
 // preAuth reports whether Redis's unauthenticated input limits apply.
 func (s *Server) preAuth(c *Client) bool {
 	return !c.Authed && s.authRequired()
 }
 
-func (s *Server) newClient(nc net.Conn) *Client {
-	rw := newRawIO(nc)
-	c := &Client{
-		srv:     s,
-		nc:      nc,
-		out:     rw,
-		rd:      resp.NewReader(rw, s.Limits()),
-		W:       resp.NewWriter(),
-		Tx:      s.Eng.NewTx(),
-		Created: time.Now(),
-		NS:      s.DBs[0],
-		// As Redis: a connection opened while no password is set stays
-		// authenticated if one is set later.
-		Authed: !s.authRequired(),
-	}
-	c.Addr = nc.RemoteAddr().String()
-	c.LAddr = nc.LocalAddr().String()
-	c.clock = c.Created
-	c.touch()
-	return c
-}
-
-// Errorf formats an error reply text.
-func Errorf(format string, a ...any) string { return fmt.Sprintf(format, a...) }
+// PreAuth reports whether c is held to Redis's unauthenticated input
+// limits (and to auth-timeout): it must authenticate and has not.
+func (s *Server) PreAuth(c *Session) bool { return s.preAuth(c) }

@@ -794,11 +794,11 @@ func TestStringsHotPathAllocs(t *testing.T) {
 		{"SET overwrite with options", exec("SET", "key:000001", "yyy", "XX", "GET")},
 		{"INCR", exec("INCR", "counter:000001")},
 	} {
-		srv.Exec(c, exec("SET", "key:000001", "abc"))
-		srv.Exec(c, exec("SET", "counter:000001", "1"))
+		srv.Exec(nil, c, exec("SET", "key:000001", "abc"))
+		srv.Exec(nil, c, exec("SET", "counter:000001", "1"))
 		c.W.Reset()
 		allocs := testing.AllocsPerRun(100, func() {
-			srv.Exec(c, tc.args)
+			srv.Exec(nil, c, tc.args)
 			c.W.Reset()
 		})
 		if allocs != 0 {

@@ -491,13 +491,8 @@ func zsetWriteScore(w *resp.Writer, s float64) {
 		w.Double(s)
 		return
 	}
-	if w.Proto >= 3 {
-		w.Buf = append(w.Buf, ',')
-		w.Buf = strconv.AppendInt(w.Buf, int64(s), 10)
-		w.Buf = append(w.Buf, '\r', '\n')
-		return
-	}
-	w.BulkInt(int64(s))
+	var tmp [24]byte
+	w.DoubleText(strconv.AppendInt(tmp[:0], int64(s), 10))
 }
 
 // zsetListpackScore formats a score as a listpack stores it, which is what

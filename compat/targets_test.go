@@ -19,6 +19,7 @@ import (
 
 	"synap/commands"
 	"synap/resp/resptest"
+	"synap/resp/server"
 )
 
 type serverKind int
@@ -100,7 +101,7 @@ func startSynap(t *testing.T, requirepass string) *commands.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Start(ln)
+	server.Start(srv, ln)
 	t.Cleanup(func() { _ = srv.Close() })
 	return srv
 }
@@ -157,7 +158,7 @@ func startSynapCluster(t *testing.T) *commands.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Start(ln)
+	server.Start(srv, ln)
 	t.Cleanup(func() { _ = srv.Close() })
 	return srv
 }

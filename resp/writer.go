@@ -317,6 +317,21 @@ func (w *Writer) Double(f float64) {
 	w.Buf = redcon.AppendBulk(w.Buf, b)
 }
 
+// DoubleText is Double for a value already formatted as Redis formats it
+// (a handler's fast path for integral scores, a coordinate's own format).
+func (w *Writer) DoubleText(b []byte) {
+	if w.limit != 0 && !w.room(len(b)+headerRoom) {
+		return
+	}
+	if w.Proto >= 3 {
+		w.Buf = append(w.Buf, ',')
+		w.Buf = append(w.Buf, b...)
+		w.Buf = append(w.Buf, '\r', '\n')
+		return
+	}
+	w.Buf = redcon.AppendBulk(w.Buf, b)
+}
+
 // Verbatim is a RESP3 verbatim string ("txt" format), a bulk string in RESP2.
 // Redis uses it for INFO, CLIENT INFO and CLIENT LIST.
 func (w *Writer) Verbatim(s string) {

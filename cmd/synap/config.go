@@ -41,7 +41,7 @@ type serveCmd struct {
 	Maxmemory              size   `default:"0" env:"SYNAP_MAXMEMORY" help:"Refuse writes once the heap exceeds this (units: kb, mb, gb; 0: no limit)."`
 	Threads                int    `default:"0" env:"SYNAP_THREADS" help:"OS threads running Go code (GOMAXPROCS); 0: one fewer than the CPUs, at least 1."`
 
-	ClientOutputBufferLimit    string `default:"${client_output_buffer_limit}" env:"SYNAP_CLIENT_OUTPUT_BUFFER_LIMIT" help:"Redis's classes: normal <hard> <soft> <secs> ... A reply over the normal hard limit is replaced by an error (0: no limit)."`
+	ClientOutputBufferLimit    string `default:"${client_output_buffer_limit}" env:"SYNAP_CLIENT_OUTPUT_BUFFER_LIMIT" help:"Redis's classes: normal <hard> <soft> <secs> ... A reply over the normal hard limit is replaced by an error (0: no limit); a client whose queued pushes pass the pubsub hard limit, or its soft limit for longer than its seconds, is disconnected."`
 	TenantOutputBufferLimit    size   `default:"${tenant_output_buffer_limit}" env:"SYNAP_TENANT_OUTPUT_BUFFER_LIMIT" help:"Largest reply (and MULTI queue) of a tenant's connection in cluster mode (units: kb, mb, gb; at least 16kb)."`
 	TransientMemoryLimit       size   `default:"${transient_memory_limit}" env:"SYNAP_TRANSIENT_MEMORY_LIMIT" help:"Transient memory (LCS tables, SORT buffers) of all running commands together; a tenant may hold a quarter (at least 1mb)."`
 	AuthTimeout                int    `default:"${auth_timeout}" env:"SYNAP_AUTH_TIMEOUT" help:"Seconds a connection has to authenticate when a password or cluster mode requires it (0: no limit)."`

@@ -16,6 +16,7 @@ import (
 
 	"synap/commands"
 	"synap/hivehub"
+	"synap/resp/server"
 	"synap/tenant"
 	"synap/tenant/tenantsfile"
 )
@@ -164,7 +165,7 @@ func serve(set settings, stderr io.Writer) int {
 	defer signal.Stop(sigs)
 	log.Info("synap starting", "version", commands.Version, "pid", os.Getpid(), "shards", srv.Eng.Shards(),
 		"databases", cfg.Databases, "threads", threads, "cluster-mode", cfg.ClusterMode)
-	srv.Start(ln)
+	server.Start(srv, ln)
 	waitForStop(srv, sigs, hups, reload)
 	if stopReports != nil {
 		stopReports()

@@ -21,6 +21,7 @@ import (
 
 	"synap/commands"
 	"synap/resp/resptest"
+	"synap/resp/server"
 	"synap/tenant/tenantsfile"
 )
 
@@ -280,7 +281,7 @@ func cliServe(t *testing.T) (*commands.Server, string, chan os.Signal, chan stru
 	}
 	sigs := make(chan os.Signal, 1)
 	returned := make(chan struct{})
-	srv.Start(ln)
+	server.Start(srv, ln)
 	go func() {
 		waitForStop(srv, sigs, nil, nil)
 		close(returned)

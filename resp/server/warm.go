@@ -1,9 +1,10 @@
-package commands
+package server
 
 import (
 	"bytes"
 	"math"
 
+	"synap/commands"
 	"synap/engine"
 )
 
@@ -23,22 +24,23 @@ import (
 // Only the table's plain key positions are used: commands that need a
 // KeysFn are skipped, so nothing command-specific runs outside the
 // dispatcher's recover, and warming allocates nothing.
-func (s *Server) warm(c *Client) int {
+func (rc *conn) warm() int {
+	s, c := rc.s, rc.c
 	if c.NS == nil {
 		return 0
 	}
-	if c.warmSkip > 0 {
-		c.warmSkip--
+	if rc.warmSkip > 0 {
+		rc.warmSkip--
 		return math.MaxInt // until the next read
 	}
-	keys := c.warmKeys[:0]
-	n := c.rd.Ahead(engine.MaxWarm, func(args [][]byte) {
+	keys := rc.warmKeys[:0]
+	n := rc.rd.Ahead(engine.MaxWarm, func(args [][]byte) {
 		cmd, errText := s.Table.Resolve(args)
-		if errText != "" || cmd == nil || cmd.KeysFn != nil || cmd.Flags&FlagKeyspace != 0 {
+		if errText != "" || cmd == nil || cmd.KeysFn != nil || cmd.Flags&commands.FlagKeyspace != 0 {
 			return
 		}
-		c.warmIdx = cmd.KeyIndexes(c.warmIdx[:0], args)
-		for _, i := range c.warmIdx {
+		rc.warmIdx = cmd.KeyIndexes(rc.warmIdx[:0], args)
+		for _, i := range rc.warmIdx {
 			if len(keys) < engine.MaxWarm {
 				keys = append(keys, args[i])
 			}
@@ -47,10 +49,10 @@ func (s *Server) warm(c *Client) int {
 	if n > 1 && manyKeys(keys) {
 		c.Tx.Warm(c.NS, keys)
 	} else if n == 1 || len(keys) > 1 {
-		c.warmSkip = warmSkip
+		rc.warmSkip = warmSkip
 	}
 	clear(keys) // they alias the read buffer
-	c.warmKeys = keys[:0]
+	rc.warmKeys = keys[:0]
 	return n
 }
 

@@ -1,6 +1,6 @@
 //go:build linux && !race
 
-package commands
+package server
 
 import (
 	"io"

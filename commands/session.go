@@ -1,0 +1,32 @@
+package commands
+
+import (
+	"context"
+
+	"synap/resp"
+)
+
+// Call runs args on c (Exec), waits for a blocked command until it is
+// served, times out, or ctx ends (Wait), and returns the reply decoded:
+// for callers that need a reply as a value rather than bytes, such as an
+// HTTP surface or a test. It consumes what c.W holds. A reply switched
+// off (CLIENT REPLY OFF) is the zero Value. When ctx ends or c is killed
+// while the command waits, nothing was popped and the error says why.
+func (s *Server) Call(ctx context.Context, c *Session, args ...[]byte) (resp.Value, error) {
+	if w := s.Exec(ctx, c, args); w != nil {
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		if err := w.Wait(ctx); err != nil {
+			c.W.Reset()
+			return resp.Value{}, err
+		}
+	}
+	c.FlushCounters()
+	defer c.W.Reset()
+	if c.W.Len() == 0 {
+		return resp.Value{}, nil
+	}
+	v, _, err := resp.ParseValue(c.W.Buf)
+	return v, err
+}

@@ -1,0 +1,360 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"syscall"
+	"time"
+
+	"synap/commands"
+	"synap/resp"
+	"synap/sched"
+	"synap/tenant"
+)
+
+// conn is one RESP connection: it owns the socket, its reader and raw
+// I/O, flushing, the idle and auth timeouts, read pacing and warming, and
+// holds the session its commands run on. It is the session's Transport.
+type conn struct {
+	l   *Listener
+	s   *commands.Server
+	c   *commands.Session
+	nc  net.Conn
+	out io.Writer // nc, or raw system calls on its socket (rawio_linux.go)
+	rd  *resp.Reader
+	// ctx is cancelled when the connection is killed or ends: a directory
+	// lookup for it (AUTH) is abandoned.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	pacing   pacing
+	warmLeft int // buffered commands whose keys were already warmed
+	// batchRun counts the commands run since the last read, for the yield
+	// every yieldCommands of a long pipeline.
+	batchRun int
+	warmSkip int // reads to go before warm looks ahead again
+	warmIdx  []int
+	warmKeys [][]byte
+
+	// deadline is the read deadline the loop set (zero: none), restored
+	// after a wake.
+	deadline time.Time
+	// wakeMu orders Wake against the loop parking in a read: armed while
+	// the loop may be parked, woken when Wake interrupted that read by
+	// moving the deadline to the past.
+	wakeMu sync.Mutex
+	armed  bool
+	woken  bool
+	// pushesOut: the writer holds pushes taken from the outbox.
+	pushesOut bool
+}
+
+func (rc *conn) RemoteAddr() string { return rc.nc.RemoteAddr().String() }
+func (rc *conn) LocalAddr() string  { return rc.nc.LocalAddr().String() }
+func (rc *conn) Kill() {
+	rc.cancel()
+	_ = rc.nc.Close()
+}
+func (rc *conn) QueryBuf() int { return rc.rd.Buffered() }
+
+// Wake interrupts the loop's read, if it is parked in one, so it writes the
+// pushes queued meanwhile.
+func (rc *conn) Wake() {
+	rc.wakeMu.Lock()
+	if rc.armed && !rc.woken {
+		rc.woken = true
+		_ = rc.nc.SetReadDeadline(time.Unix(1, 0))
+	}
+	rc.wakeMu.Unlock()
+}
+
+// arm lets Wake interrupt the next read; it reports false when pushes are
+// already queued, so the loop writes them instead of reading. A push
+// queues before it wakes, and the loop arms before it looks: one of the
+// two sees the other.
+func (rc *conn) arm() bool {
+	rc.wakeMu.Lock()
+	rc.armed = true
+	rc.wakeMu.Unlock()
+	if rc.c.HasPushes() {
+		if rc.disarm() {
+			_ = rc.nc.SetReadDeadline(rc.deadline)
+		}
+		return false
+	}
+	return true
+}
+
+// disarm ends what arm began and reports whether Wake interrupted the read.
+func (rc *conn) disarm() bool {
+	rc.wakeMu.Lock()
+	woken := rc.woken
+	rc.armed, rc.woken = false, false
+	rc.wakeMu.Unlock()
+	return woken
+}
+
+// setDeadline sets the socket's read deadline (zero: none).
+func (rc *conn) setDeadline(t time.Time) {
+	rc.deadline = t
+	_ = rc.nc.SetReadDeadline(t)
+}
+
+// FD is the socket's file descriptor, -1 when it has none (closed, or not
+// a socket).
+func (rc *conn) FD() int64 {
+	sc, ok := rc.nc.(syscall.Conn)
+	if !ok {
+		return -1
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return -1
+	}
+	fd := int64(-1)
+	if raw.Control(func(f uintptr) { fd = int64(f) }) != nil {
+		return -1
+	}
+	return fd
+}
+
+const flushAbove = 64 << 10 // flush mid-pipeline once this much reply is pending
+
+// yieldCommands is how many commands of one pipeline run between two
+// chances to yield (sched.Maybe); pipelines of redis-benchmark's size
+// (16) never reach it.
+const yieldCommands = 64
+
+// flushStep is the most of a reply written by one system call.
+const flushStep = 256 << 10
+
+// flush sends the pending replies, after the batch's counters: the core
+// adds them before any reply leaves (EndBatch).
+func (rc *conn) flush() bool {
+	c := rc.c
+	c.FlushCounters()
+	if c.W.Len() == 0 {
+		return true
+	}
+	// A reply of many MB goes out in steps with a chance to yield between
+	// them: one write system call of it copies for ms, and the goroutine
+	// cannot be preempted inside the kernel.
+	buf, n := c.W.Buf, 0
+	var err error
+	for len(buf) > 0 && err == nil {
+		if n > 0 {
+			sched.Maybe()
+		}
+		var m int
+		m, err = rc.out.Write(buf[:min(len(buf), flushStep)])
+		n, buf = n+m, buf[m:]
+		if m == 0 && err == nil {
+			err = io.ErrShortWrite
+		}
+	}
+	rc.s.Stats.NetOutput.Add(int64(n))
+	if rc.pushesOut && err == nil {
+		rc.pushesOut = false
+		c.PushesWritten()
+	}
+	c.W.Reset()
+	c.W.Release() // do not keep a huge reply buffer per idle client
+	return err == nil
+}
+
+// serve runs the connection admitted with id until it ends; unauthed: it
+// holds a place among those waiting to authenticate (Server.Admit).
+func (l *Listener) serve(nc net.Conn, id int64, unauthed bool) {
+	s := l.srv
+	rw := newRawIO(nc)
+	rc := &conn{l: l, s: s, nc: nc, out: rw, rd: resp.NewReader(rw, s.Limits())}
+	rc.ctx, rc.cancel = context.WithCancel(context.Background())
+	remote := nc.RemoteAddr().String()
+	defer func() {
+		if unauthed {
+			s.ReleaseUnauth(remote)
+		}
+	}()
+	c, err := s.NewSessionWithID(tenant.SurfaceRESP, rc, id)
+	if err != nil {
+		rc.cancel()
+		_ = nc.Close()
+		return
+	}
+	rc.c = c
+	unauthSince := c.Created // auth-timeout runs from here
+	defer func() {
+		rc.cancel()
+		c.Close()
+		_ = nc.Close()
+	}()
+	rc.rd.SetLimits(s.ReaderLimits(c))
+	for {
+		if rc.warmLeft <= 0 && rc.rd.Buffered() > 0 {
+			rc.warmLeft = rc.warm()
+		}
+		args, err := rc.rd.Next(s.PreAuth(c))
+		if err != nil {
+			var pe *resp.ProtocolError
+			if errors.As(err, &pe) {
+				s.Stats.ProtocolErrors.Add(1)
+				s.Log.Warn("protocol error, closing client", "addr", c.Addr, "id", c.ID, "err", pe.Msg)
+				c.W.Error(pe.Msg)
+				rc.flush()
+				lingerClose(nc)
+			}
+			return
+		}
+		if args == nil {
+			rc.warmLeft, rc.batchRun = 0, 0
+			if c.TakePushes(c.W) > 0 {
+				rc.pushesOut = true
+			}
+			if !rc.flush() {
+				return
+			}
+			if c.ClosingAfterReply() {
+				return
+			}
+			// AUTH, re-AUTH and a plan or setting changed live all take
+			// effect here, before more input is buffered.
+			rc.rd.SetLimits(s.ReaderLimits(c))
+			cfg := s.Config()
+			switch {
+			case cfg.AuthTimeout > 0 && s.PreAuth(c):
+				// From the connection's start, not per read: dripping bytes
+				// must not keep an unauthenticated socket.
+				rc.setDeadline(unauthSince.Add(time.Duration(cfg.AuthTimeout) * time.Second))
+			case cfg.Timeout > 0:
+				rc.setDeadline(time.Now().Add(time.Duration(cfg.Timeout) * time.Second))
+			case !rc.deadline.IsZero():
+				rc.setDeadline(time.Time{})
+			}
+			if !rc.arm() {
+				continue // pushes came: written before the read
+			}
+			before := rc.rd.Buffered()
+			t, yielded := l.pacer.beforeRead(&rc.pacing)
+			err := rc.rd.Fill()
+			l.pacer.afterRead(&rc.pacing, t, yielded)
+			if rc.disarm() {
+				// Woken for pushes: the deadline moved to the past for
+				// that is put back; what was read is kept either way.
+				_ = nc.SetReadDeadline(rc.deadline)
+				var ne interface{ Timeout() bool }
+				if err == nil || errors.As(err, &ne) && ne.Timeout() {
+					s.Stats.NetInput.Add(int64(rc.rd.Buffered() - before))
+					continue
+				}
+			}
+			if err != nil {
+				if errors.Is(err, resp.ErrQueryBufLimit) {
+					s.Log.Warn("closing client that reached max query buffer length", "addr", c.Addr, "id", c.ID)
+				} else if !errors.Is(err, io.EOF) && !c.IsKilled() && !s.Closing() {
+					s.Log.Debug("client read", "addr", c.Addr, "err", err)
+				}
+				return
+			}
+			s.Stats.NetInput.Add(int64(rc.rd.Buffered() - before))
+			c.BeginBatch(time.Now())
+			continue
+		}
+		rc.warmLeft--
+		if c.HasPushes() && c.TakePushes(c.W) > 0 {
+			// Pushes queued before this command go out before its reply.
+			rc.pushesOut = true
+		}
+		w := s.Exec(rc.ctx, c, args)
+		if rc.batchRun++; rc.batchRun%yieldCommands == 0 && !c.Tx.Active() {
+			// A pipeline of thousands of commands (a MULTI of 10k SETs
+			// being queued) is one long run on the processor: other
+			// connections get it between commands, where nothing is locked.
+			sched.Maybe()
+		}
+		switch {
+		case unauthed && c.Authed:
+			s.ReleaseUnauth(remote) // room for the next client to authenticate
+			unauthed = false
+		case !unauthed && s.PreAuth(c):
+			// Unauthenticated again (RESET, a key found revoked): counted
+			// as waiting once more, with auth-timeout from now, not from
+			// when the connection was opened (long past for a pooled one).
+			s.RetakeUnauth(remote)
+			unauthed, unauthSince = true, time.Now()
+		}
+		if w != nil && !rc.waitBlocked(w) {
+			return
+		}
+		if c.ClosingAfterReply() {
+			rc.flush()
+			return
+		}
+		if c.W.Len() >= flushAbove {
+			if !rc.flush() {
+				return
+			}
+		}
+	}
+}
+
+// lingerClose lets a client that is still sending the frame refused with a
+// protocol error read that error. Closing a socket with unread input makes
+// the kernel answer with a reset, which the client sees instead of the
+// reply, often on the write it is still in. So the reply is followed by a
+// FIN, and what the client goes on sending is read and dropped, up to
+// lingerBytes or lingerTime, whichever comes first: a bounded cost for a
+// clear error.
+func lingerClose(nc net.Conn) {
+	tc, ok := nc.(*net.TCPConn)
+	if !ok {
+		return
+	}
+	if tc.CloseWrite() != nil {
+		return
+	}
+	_ = tc.SetReadDeadline(time.Now().Add(lingerTime))
+	_, _ = io.CopyN(io.Discard, tc, lingerBytes)
+}
+
+const (
+	lingerBytes = 2 << 20
+	lingerTime  = 200 * time.Millisecond
+)
+
+// waitBlocked waits for the blocked command w of the connection's session
+// while reading its socket, so a client that hangs up (or is killed) is
+// released at once and never served; it reports whether to keep serving.
+// What was read meanwhile stays buffered for the loop.
+func (rc *conn) waitBlocked(w *commands.Waiter) bool {
+	if rc.c.W.Len() > 0 && !rc.flush() {
+		w.Cancel()
+		return false
+	}
+	nc := rc.nc
+	_ = nc.SetReadDeadline(time.Time{})
+	readErr := make(chan error, 1)
+	gone, hangUp := context.WithCancel(context.Background())
+	defer hangUp()
+	go func() {
+		for {
+			if err := rc.rd.Fill(); err != nil {
+				readErr <- err
+				hangUp()
+				return
+			}
+		}
+	}()
+	err := w.Wait(gone)
+	// The reader goroutine ends before the loop uses the reader again.
+	_ = nc.SetReadDeadline(time.Unix(1, 0))
+	rerr := <-readErr
+	_ = nc.SetReadDeadline(time.Time{})
+	if err != nil {
+		return false // the peer hung up, was killed, or the server is closing
+	}
+	var ne interface{ Timeout() bool }
+	return errors.As(rerr, &ne) && ne.Timeout()
+}
