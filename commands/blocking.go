@@ -202,6 +202,7 @@ func (s *Server) serveWaiter(tx *engine.Tx, w *waiter, ready []byte) bool {
 				return
 			}
 			served = w.serve(x)
+			s.propagate(x, mark)
 		}()
 		if served {
 			w.state.Store(waitServed)

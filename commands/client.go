@@ -98,6 +98,9 @@ type Client struct {
 	warmSkip int // reads to go before warm looks ahead again
 	warmIdx  []int
 	warmKeys [][]byte
+
+	// execRecorded: the running EXEC's MULTI record was sent (propagate.go).
+	execRecorded bool
 }
 
 type tenantPending struct {

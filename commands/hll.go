@@ -38,6 +38,10 @@ func init() {
 		hll("pfdebug", 3, FlagWrite|FlagDenyOOM|FlagAdmin, 2, 2, []string{"write", "hyperloglog", "admin", "slow", "dangerous"},
 			"N/A", "Inspects the internals of a HyperLogLog (registers, encoding).", cmdPFDebug),
 	)
+	// How each write reaches the write hook (propagate.go).
+	setPropagation(map[string]Propagation{
+		"pfadd": Verbatim, "pfdebug": Verbatim, "pfmerge": Verbatim,
+	})
 }
 
 const (

@@ -1,0 +1,238 @@
+package commands
+
+import (
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"synap/engine"
+)
+
+// The write hook: every write as executed, once, in an order another
+// process can replay (persistence, replication and keyspace notifications
+// consume it). A record is emitted while the command still holds its shard
+// locks, with a sequence number taken there too, so two writes that touch
+// a common key are numbered in the order they ran; writes to disjoint
+// shards run in parallel and may be numbered either way, which replays to
+// the same data. Each row of the table says how its write is recorded
+// (Command.Propagate, set next to the rows in the family files): verbatim,
+// or rewritten so that replay is deterministic (propagate_rewrites.go).
+
+// Keyspace names where a record applies, by a name another process
+// understands: never a namespace id, which is per process.
+type Keyspace struct {
+	// Tenant is the tenant id in cluster mode; "" in standalone mode and
+	// for the operator's keyspace.
+	Tenant string
+	// DB is the database number in standalone mode (0 for a tenant).
+	DB int
+}
+
+// Record is one write as executed.
+type Record struct {
+	// Seq orders the records: consecutive from 1, taken under the shard
+	// locks of the write. Records may reach the hook out of order (writes
+	// on different shards run on different goroutines); a consumer that
+	// has every Seq up to n has the whole stream up to n.
+	Seq      uint64
+	Keyspace Keyspace
+	// Time is the clock the write ran under (unix ms). A replay pins the
+	// engine's clock to it (engine.PinClock), so a key alive for the write
+	// is alive for its replay.
+	Time int64
+	// Args is the command to replay, owned by the record.
+	Args [][]byte
+}
+
+// WriteHook receives every write as executed. Write is called on the
+// command's goroutine with the command's shard locks held, concurrently
+// for writes on different shards: it must be fast and must not block
+// (persistence will copy the record into a batch and return).
+type WriteHook interface {
+	Write(r Record)
+}
+
+// writeHook is the installed hook and its sequence.
+type writeHook struct {
+	h   WriteHook
+	seq atomic.Uint64
+}
+
+// SetWriteHook installs h (nil removes it). Install it before serving:
+// writes already running when it changes may or may not be recorded.
+func (s *Server) SetWriteHook(h WriteHook) {
+	if h == nil {
+		s.writes.Store(nil)
+		s.Eng.TrackWrites(false, nil)
+		return
+	}
+	wh := &writeHook{h: h}
+	s.writes.Store(wh)
+	s.Eng.TrackWrites(true, func(ns *engine.Namespace, key []byte, at int64) {
+		// Redis propagates a reclaimed key as a DEL: a replica or a log
+		// must not depend on its own clock to lose it.
+		wh.emit(ns, at, [][]byte{[]byte("DEL"), key})
+	})
+}
+
+// Propagation records one executed write: it emits the records that
+// replay it (none when it changed nothing, which propagate has settled
+// before calling it).
+type Propagation func(p *prop)
+
+// prop is what a row's Propagation sees of one executed write.
+type prop struct {
+	x *Ctx
+	// reply is what the command wrote, nil when it was dropped (over the
+	// reply bound): a rewrite that reads it must fall back to the data.
+	reply []byte
+	// w is what the command changed (the keys, when at most 64).
+	w   engine.Writes
+	out [][][]byte
+}
+
+// emit adds a record to replay.
+func (p *prop) emit(args ...[]byte) { p.out = append(p.out, args) }
+
+// propagate hands the write x just ran to the write hook, under its locks.
+// mark is where its reply starts in the writer (-1: unknown).
+func (s *Server) propagate(x *Ctx, mark int) {
+	wh := s.writes.Load()
+	if wh == nil {
+		return
+	}
+	w := x.Tx.TakeWrites()
+	if w.N == 0 {
+		return // nothing changed: a DEL of a missing key, a SET NX that lost
+	}
+	p := prop{x: x, w: w}
+	if !x.W.Over() && mark >= 0 && mark <= x.W.Len() {
+		p.reply = x.W.Buf[mark:]
+	}
+	fn := x.Cmd.Propagate
+	if fn == nil {
+		fn = Verbatim // TestPropagateDecisions keeps every write row decided
+	}
+	fn(&p)
+	p.capTTLs()
+	if len(p.out) == 0 {
+		return
+	}
+	ns := x.Tx.NS()
+	if c := x.C; c != nil && c.inExec && !c.execRecorded {
+		c.execRecorded = true
+		wh.emit(ns, x.Tx.Now, [][]byte{[]byte("MULTI")})
+	}
+	for _, args := range p.out {
+		wh.emit(ns, x.Tx.Now, args)
+	}
+}
+
+// recordHeld hands x's write to the hook before the handler lets go of
+// locks it took itself (SORT ... STORE in a walk); what it recorded is
+// then not recorded again when the handler returns.
+func (x *Ctx) recordHeld() { x.S.propagate(x, -1) }
+
+// propagateExec closes the MULTI record of an EXEC that wrote, still under
+// the transaction's locks.
+func (s *Server) propagateExec(c *Client) {
+	if !c.execRecorded {
+		return
+	}
+	c.execRecorded = false
+	if wh := s.writes.Load(); wh != nil {
+		wh.emit(c.Tx.NS(), c.Tx.Now, [][]byte{[]byte("EXEC")})
+	}
+}
+
+// capTTLs pins the deadline a tenant's TTL cap gave the keys a write
+// changed: a replay later would cap from its own time, giving them another
+// deadline (or none, for a write that creates a key without a TTL).
+func (p *prop) capTTLs() {
+	ns := p.x.Tx.NS()
+	if ns.MaxTTL() == 0 || len(p.out) == 0 || !p.x.Tx.Active() {
+		return // a walk (FLUSHDB) holds nothing now, and left no key behind
+	}
+	seen := map[string]bool{}
+	check := func(ns *engine.Namespace, key []byte) {
+		if seen[string(key)] || ns != p.x.Tx.NS() {
+			return
+		}
+		seen[string(key)] = true
+		if en := p.x.Tx.Peek(key); en != nil && en.ExpireAt() != 0 {
+			p.emit([]byte("PEXPIREAT"), key, strconv.AppendInt(nil, en.ExpireAt(), 10))
+		}
+	}
+	if !p.w.More {
+		for _, t := range p.w.Keys {
+			check(t.NS, t.Key)
+		}
+		return
+	}
+	for _, i := range p.x.Cmd.KeyIndexes(nil, p.x.Args) {
+		check(ns, p.x.Args[i])
+	}
+}
+
+// emit numbers and delivers one record.
+func (wh *writeHook) emit(ns *engine.Namespace, at int64, args [][]byte) {
+	n := 0
+	for _, a := range args {
+		n += len(a)
+	}
+	// One allocation for the record's bytes: args alias the read buffer
+	// and storage, which move on once the locks are let go.
+	buf := make([]byte, 0, n)
+	own := make([][]byte, len(args))
+	for i, a := range args {
+		buf = append(buf, a...)
+		own[i] = buf[len(buf)-len(a):]
+	}
+	wh.h.Write(Record{Seq: wh.seq.Add(1), Keyspace: keyspaceOf(ns), Time: at, Args: own})
+}
+
+// keyspaceOf names a namespace as records name it: "" and "dbN" are
+// standalone databases, "user:{id}:" a tenant's (tenant.Principal.Namespace).
+func keyspaceOf(ns *engine.Namespace) Keyspace {
+	name := ns.Name
+	if id, ok := strings.CutPrefix(name, "user:"); ok {
+		return Keyspace{Tenant: strings.TrimSuffix(id, ":")}
+	}
+	if db, ok := strings.CutPrefix(name, "db"); ok {
+		n, _ := strconv.Atoi(db)
+		return Keyspace{DB: n}
+	}
+	return Keyspace{}
+}
+
+// setPropagation gives the family's write rows their Propagation; a name
+// that is not a registered row is a bug in the family file.
+func setPropagation(rows map[string]Propagation) {
+	for name, fn := range rows {
+		c := registeredRow(name)
+		if c == nil {
+			panic("commands: propagation for unknown command " + name)
+		}
+		c.Propagate = fn
+	}
+}
+
+// registeredRow finds a registered row by name ("parent|sub" for a
+// subcommand).
+func registeredRow(name string) *Command {
+	parent, sub, isSub := strings.Cut(name, "|")
+	for _, c := range registry {
+		if c.Name != parent {
+			continue
+		}
+		if !isSub {
+			return c
+		}
+		for _, s := range c.Subs {
+			if s.Name == sub || s.Name == name {
+				return s
+			}
+		}
+	}
+	return nil
+}
