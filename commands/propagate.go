@@ -89,6 +89,9 @@ type prop struct {
 	// w is what the command changed (the keys, when at most 64).
 	w   engine.Writes
 	out [][][]byte
+	// deadlines: the records carry the deadline of every key the write
+	// left, so a tenant's TTL cap needs no record of its own.
+	deadlines bool
 }
 
 // emit adds a record to replay.
@@ -150,7 +153,7 @@ func (s *Server) propagateExec(c *Client) {
 // deadline (or none, for a write that creates a key without a TTL).
 func (p *prop) capTTLs() {
 	ns := p.x.Tx.NS()
-	if ns.MaxTTL() == 0 || len(p.out) == 0 || !p.x.Tx.Active() {
+	if ns.MaxTTL() == 0 || len(p.out) == 0 || p.deadlines || !p.x.Tx.Active() {
 		return // a walk (FLUSHDB) holds nothing now, and left no key behind
 	}
 	seen := map[string]bool{}

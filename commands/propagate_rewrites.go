@@ -36,6 +36,7 @@ func Verbatim(p *prop) { p.emit(p.x.Args...) }
 // TTL cap replay to the same deadline. A SET whose deadline had passed
 // removed the key: DEL.
 func propStringState(p *prop) {
+	p.deadlines = true
 	key := p.x.Args[1]
 	en := p.x.Tx.Peek(key)
 	if en == nil || en.Kind != engine.KindString {
@@ -53,6 +54,7 @@ func propStringState(p *prop) {
 // EXPIREAT, PEXPIREAT, GETEX) as the deadline it left: PEXPIREAT key
 // deadline, PERSIST key, or DEL key when a deadline in the past removed it.
 func propTTLState(p *prop) {
+	p.deadlines = true
 	key := p.x.Args[1]
 	en := p.x.Tx.Peek(key)
 	switch {
