@@ -99,8 +99,9 @@ type Client struct {
 	warmIdx  []int
 	warmKeys [][]byte
 
-	// execRecorded: the running EXEC's MULTI record was sent (propagate.go).
-	execRecorded bool
+	// execRecords are the running EXEC's writes for the write hook, sent
+	// together when it ends (propagate.go).
+	execRecords []Record
 }
 
 type tenantPending struct {

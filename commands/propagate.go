@@ -122,9 +122,14 @@ func (s *Server) propagate(x *Ctx, mark int) {
 		return
 	}
 	ns := x.Tx.NS()
-	if c := x.C; c != nil && c.inExec && !c.execRecorded {
-		c.execRecorded = true
-		wh.emit(ns, x.Tx.Now, [][]byte{[]byte("MULTI")})
+	if c := x.C; c != nil && c.inExec {
+		// Numbered at EXEC's end, together: a transaction is one block of
+		// the sequence, so a consumer needs no other way to tell whose
+		// MULTI an EXEC closes.
+		for _, args := range p.out {
+			c.execRecords = append(c.execRecords, record(ns, x.Tx.Now, args))
+		}
+		return
 	}
 	for _, args := range p.out {
 		wh.emit(ns, x.Tx.Now, args)
@@ -136,16 +141,28 @@ func (s *Server) propagate(x *Ctx, mark int) {
 // then not recorded again when the handler returns.
 func (x *Ctx) recordHeld() { x.S.propagate(x, -1) }
 
-// propagateExec closes the MULTI record of an EXEC that wrote, still under
-// the transaction's locks.
+// propagateExec delivers the writes of an EXEC as MULTI, the writes, EXEC,
+// with consecutive sequence numbers, still under the transaction's locks.
 func (s *Server) propagateExec(c *Client) {
-	if !c.execRecorded {
+	recs := c.execRecords
+	if len(recs) == 0 {
 		return
 	}
-	c.execRecorded = false
-	if wh := s.writes.Load(); wh != nil {
-		wh.emit(c.Tx.NS(), c.Tx.Now, [][]byte{[]byte("EXEC")})
+	c.execRecords = nil
+	wh := s.writes.Load()
+	if wh == nil {
+		return
 	}
+	first, last := recs[0], recs[len(recs)-1]
+	n := uint64(len(recs)) + 2
+	seq := wh.seq.Add(n) - n + 1
+	wh.h.Write(Record{Seq: seq, Keyspace: first.Keyspace, Time: first.Time, Args: [][]byte{[]byte("MULTI")}})
+	for _, r := range recs {
+		seq++
+		r.Seq = seq
+		wh.h.Write(r)
+	}
+	wh.h.Write(Record{Seq: seq + 1, Keyspace: last.Keyspace, Time: last.Time, Args: [][]byte{[]byte("EXEC")}})
 }
 
 // capTTLs pins the deadline a tenant's TTL cap gave the keys a write
@@ -179,19 +196,25 @@ func (p *prop) capTTLs() {
 
 // emit numbers and delivers one record.
 func (wh *writeHook) emit(ns *engine.Namespace, at int64, args [][]byte) {
+	r := record(ns, at, args)
+	r.Seq = wh.seq.Add(1)
+	wh.h.Write(r)
+}
+
+// record builds a record that owns its arguments: args alias the read
+// buffer and storage, which move on once the locks are let go.
+func record(ns *engine.Namespace, at int64, args [][]byte) Record {
 	n := 0
 	for _, a := range args {
 		n += len(a)
 	}
-	// One allocation for the record's bytes: args alias the read buffer
-	// and storage, which move on once the locks are let go.
-	buf := make([]byte, 0, n)
+	buf := make([]byte, 0, n) // one allocation for the bytes
 	own := make([][]byte, len(args))
 	for i, a := range args {
 		buf = append(buf, a...)
 		own[i] = buf[len(buf)-len(a):]
 	}
-	wh.h.Write(Record{Seq: wh.seq.Add(1), Keyspace: keyspaceOf(ns), Time: at, Args: own})
+	return Record{Keyspace: keyspaceOf(ns), Time: at, Args: own}
 }
 
 // keyspaceOf names a namespace as records name it: "" and "dbN" are
