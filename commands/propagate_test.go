@@ -333,3 +333,34 @@ func TestPropagateTenantTTLCap(t *testing.T) {
 		t.Fatalf("records\n got %q\nwant %q", got, want)
 	}
 }
+
+// TestPropagateSPopReplyDropped: SPOP whose reply passed the reply bound
+// still popped; its members are unknown, so the record is the set left.
+func TestPropagateSPopReplyDropped(t *testing.T) {
+	srv := startServer(t, func(c *Config) { c.OutputBufferLimits.Normal.Hard = 300 })
+	rec := &recorder{}
+	srv.SetWriteHook(rec)
+	c := dial(t, srv)
+	args := []string{"SADD", "s"}
+	for i := range 100 {
+		args = append(args, fmt.Sprintf("member-%03d", i))
+	}
+	c.Do(args...)
+	rec.take()
+	if got := c.Do("SPOP", "s", "60"); !strings.HasPrefix(got, "-") {
+		t.Fatalf("SPOP reply not dropped: %.80s", got)
+	}
+	got := rec.lines()
+	if len(got) != 2 || got[0] != "DEL s" || !strings.HasPrefix(got[1], "SADD s ") {
+		t.Fatalf("records %.200q", got)
+	}
+	left := strings.Fields(strings.TrimPrefix(got[1], "SADD s "))
+	if n := c.Do("SCARD", "s"); n != ":40" || len(left) != 40 {
+		t.Fatalf("SCARD %s, %d members recorded", n, len(left))
+	}
+	for _, m := range left {
+		if got := c.Do("SISMEMBER", "s", m); got != ":1" {
+			t.Fatalf("recorded member %s is not in the set", m)
+		}
+	}
+}
