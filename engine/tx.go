@@ -463,8 +463,8 @@ func (tx *Tx) remove(sh *shard, id uint64, en *Entry) {
 }
 
 // unlink removes en without counting it as the transaction's write: the
-// caller reclaims an expired key, which the write hook hears of through
-// OnExpire.
+// caller reclaims an expired key, which the write hook hears of as an
+// expiry (TrackWrites).
 func (tx *Tx) unlink(sh *shard, id uint64, en *Entry) {
 	sh.unlink(id, en)
 	tx.e.changed(tx.ns, unsafeBytes(en.key))

@@ -1,15 +1,12 @@
 package engine
 
-import (
-	"sync/atomic"
-	"time"
-)
+import "time"
 
 // Writes is what a transaction changed since the write hook last took it
 // (TakeWrites): how many changes, and, while the engine tracks writes
 // (TrackWrites), the keys they touched. Reclaiming an expired key is not
-// counted: it is reported through OnExpire instead, as a deletion of its
-// own, so a command that only found its key expired changed nothing.
+// counted: it is reported to TrackWrites' expired instead, as a deletion
+// of its own, so a command that only found its key expired changed nothing.
 type Writes struct {
 	N    int
 	Keys []Touch
@@ -50,7 +47,8 @@ func (e *Engine) TrackWrites(track bool, expired func(ns *Namespace, key []byte,
 
 // TakeWrites returns what the transaction changed since the last call (or
 // since its locks were taken) and starts counting again. The keys alias
-// storage and arguments: valid while the locks are held.
+// storage and arguments, and the list is reused: use them before the
+// transaction's next change, under its locks.
 func (tx *Tx) TakeWrites() Writes {
 	w := *tx.w
 	tx.w.N, tx.w.Keys, tx.w.More = 0, tx.w.Keys[:0], false
@@ -75,9 +73,6 @@ func (e *Engine) expired(ns *Namespace, key []byte, at int64) {
 		h.onExpire(ns, key, at)
 	}
 }
-
-// hooksPtr keeps the field's type next to its use.
-type hooksPtr = atomic.Pointer[hooks]
 
 // PinClock makes every transaction begun from now on, and active expiry,
 // see at (unix ms) as the time; 0 unpins. Replaying recorded writes pins
