@@ -63,15 +63,19 @@ type writeHook struct {
 func (s *Server) SetWriteHook(h WriteHook) {
 	if h == nil {
 		s.writes.Store(nil)
-		s.Eng.TrackWrites(false, nil)
+		s.Eng.SetWriteHooks(nil)
 		return
 	}
 	wh := &writeHook{h: h}
 	s.writes.Store(wh)
-	s.Eng.TrackWrites(true, func(ns *engine.Namespace, key []byte, at int64) {
+	s.Eng.SetWriteHooks(&engine.WriteHooks{
+		Track: true,
 		// Redis propagates a reclaimed key as a DEL: a replica or a log
 		// must not depend on its own clock to lose it.
-		wh.emit(ns, at, [][]byte{[]byte("DEL"), key})
+		Expired: func(ns *engine.Namespace, key []byte, at int64) {
+			wh.emit(ns, at, [][]byte{[]byte("DEL"), key})
+		},
+		Reserve: func() uint64 { return wh.seq.Add(1) },
 	})
 }
 
@@ -105,7 +109,7 @@ func (s *Server) propagate(x *Ctx, mark int) {
 		return
 	}
 	w := x.Tx.TakeWrites()
-	if w.N == 0 {
+	if w.N == 0 && w.Seq == 0 {
 		return // nothing changed: a DEL of a missing key, a SET NX that lost
 	}
 	p := prop{x: x, w: w}
@@ -118,6 +122,18 @@ func (s *Server) propagate(x *Ctx, mark int) {
 	}
 	fn(&p)
 	p.capTTLs()
+	if w.Seq != 0 {
+		// A flush walk took its place as it began (engine.WriteHooks.Reserve);
+		// the place must be filled even if it found nothing to remove, or
+		// the sequence would have a gap.
+		if len(p.out) == 0 {
+			p.emit(x.Args...)
+		}
+		r := record(x.Tx.NS(), x.Tx.Now, p.out[0])
+		r.Seq = w.Seq
+		wh.h.Write(r)
+		p.out = p.out[1:]
+	}
 	if len(p.out) == 0 {
 		return
 	}

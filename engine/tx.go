@@ -279,7 +279,7 @@ func (tx *Tx) Active() bool { return tx.n > 0 }
 // End releases every lock.
 func (tx *Tx) End() {
 	tx.walking = false
-	tx.w.N, tx.w.Keys, tx.w.More = 0, tx.w.Keys[:0], false
+	tx.w.N, tx.w.Keys, tx.w.More, tx.w.Seq = 0, tx.w.Keys[:0], false, 0
 	if tx.n == 0 {
 		tx.Now, tx.changed = 0, false
 		return
@@ -464,7 +464,7 @@ func (tx *Tx) remove(sh *shard, id uint64, en *Entry) {
 
 // unlink removes en without counting it as the transaction's write: the
 // caller reclaims an expired key, which the write hook hears of as an
-// expiry (TrackWrites).
+// expiry (WriteHooks.Expired).
 func (tx *Tx) unlink(sh *shard, id uint64, en *Entry) {
 	sh.unlink(id, en)
 	tx.e.changed(tx.ns, unsafeBytes(en.key))
@@ -693,6 +693,7 @@ func (tx *Tx) RandomKey() []byte {
 // key written meanwhile may survive.
 func (tx *Tx) Flush() int {
 	tx.mustWrite()
+	tx.reserve()
 	var doomed []*Entry
 	var ids []uint64
 	removed := 0

@@ -3,16 +3,19 @@ package engine
 import "time"
 
 // Writes is what a transaction changed since the write hook last took it
-// (TakeWrites): how many changes, and, while the engine tracks writes
-// (TrackWrites), the keys they touched. Reclaiming an expired key is not
-// counted: it is reported to TrackWrites' expired instead, as a deletion
-// of its own, so a command that only found its key expired changed nothing.
+// (TakeWrites): how many changes, and, when the hooks track them, the keys
+// they touched. Reclaiming an expired key is not counted: it is reported
+// to WriteHooks.Expired instead, as a deletion of its own, so a command
+// that only found its key expired changed nothing.
 type Writes struct {
 	N    int
 	Keys []Touch
 	// More is set when the transaction changed more keys than Keys keeps
 	// (maxTouched): a FLUSHDB must not grow a list as long as the keyspace.
 	More bool
+	// Seq is the sequence number a flush walk reserved as it began
+	// (WriteHooks.Reserve), 0 when none: its record takes that place.
+	Seq uint64
 }
 
 // maxTouched bounds Writes.Keys.
@@ -25,25 +28,27 @@ type Touch struct {
 	Key []byte
 }
 
-// hooks holds what the write hook asked of the engine; nil fields cost a
-// load of this pointer per change.
-type hooks struct {
-	track    bool
-	onExpire func(ns *Namespace, key []byte, at int64)
+// WriteHooks is what the write hook asks of the engine. Its functions run
+// under the shard lock of the key concerned (or, Reserve, under none), so
+// they must not take shard locks.
+type WriteHooks struct {
+	// Track makes transactions remember the keys they change (Writes.Keys).
+	Track bool
+	// Expired is told about every key reclaimed by its TTL, lazily by a
+	// command or by active expiry, with the time it was judged expired.
+	Expired func(ns *Namespace, key []byte, at int64)
+	// Reserve gives a flush that walks the keyspace (FLUSHDB, FLUSHALL
+	// outside EXEC) its place in the order of writes as it begins, before
+	// it removes anything: a write that races the walk then replays after
+	// the flush, whether it landed in a shard flushed already (it survives,
+	// as in the original) or in one not flushed yet (the original removed
+	// it; a replay keeps it). Numbered at its end instead, the flush would
+	// remove on replay writes that survived it.
+	Reserve func() uint64
 }
 
-// TrackWrites makes transactions remember the keys they change, for a
-// write hook that needs them; expired is told about every key reclaimed by
-// its TTL, lazily by a command or by active expiry, with the time the
-// engine judged it expired, under the key's shard lock (so it must not
-// take shard locks). false, nil turns both off.
-func (e *Engine) TrackWrites(track bool, expired func(ns *Namespace, key []byte, at int64)) {
-	if !track && expired == nil {
-		e.hooks.Store(nil)
-		return
-	}
-	e.hooks.Store(&hooks{track: track, onExpire: expired})
-}
+// SetWriteHooks installs h (nil: none). Set it before serving.
+func (e *Engine) SetWriteHooks(h *WriteHooks) { e.hooks.Store(h) }
 
 // TakeWrites returns what the transaction changed since the last call (or
 // since its locks were taken) and starts counting again. The keys alias
@@ -51,14 +56,22 @@ func (e *Engine) TrackWrites(track bool, expired func(ns *Namespace, key []byte,
 // transaction's next change, under its locks.
 func (tx *Tx) TakeWrites() Writes {
 	w := *tx.w
-	tx.w.N, tx.w.Keys, tx.w.More = 0, tx.w.Keys[:0], false
+	tx.w.N, tx.w.Keys, tx.w.More, tx.w.Seq = 0, tx.w.Keys[:0], false, 0
 	return w
+}
+
+// reserve takes the flush's place in the order of writes, once per
+// transaction (a FLUSHALL flushes several namespaces).
+func (tx *Tx) reserve() {
+	if h := tx.e.hooks.Load(); h != nil && h.Reserve != nil && tx.walking && tx.w.Seq == 0 {
+		tx.w.Seq = h.Reserve()
+	}
 }
 
 // wrote counts one change to key in the transaction's namespace.
 func (tx *Tx) wrote(key []byte) {
 	tx.w.N++
-	if h := tx.e.hooks.Load(); h != nil && h.track {
+	if h := tx.e.hooks.Load(); h != nil && h.Track {
 		if len(tx.w.Keys) < maxTouched {
 			tx.w.Keys = append(tx.w.Keys, Touch{tx.ns, key})
 		} else {
@@ -69,8 +82,8 @@ func (tx *Tx) wrote(key []byte) {
 
 // expired tells the hook that key of ns was reclaimed by its TTL at time at.
 func (e *Engine) expired(ns *Namespace, key []byte, at int64) {
-	if h := e.hooks.Load(); h != nil && h.onExpire != nil {
-		h.onExpire(ns, key, at)
+	if h := e.hooks.Load(); h != nil && h.Expired != nil {
+		h.Expired(ns, key, at)
 	}
 }
 

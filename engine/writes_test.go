@@ -45,9 +45,9 @@ func TestWritesCountWhatChanged(t *testing.T) {
 			e := engineNew(t, 4)
 			ns := e.Namespace("")
 			var expired []string
-			e.TrackWrites(true, func(ns *Namespace, key []byte, at int64) {
+			e.SetWriteHooks(&WriteHooks{Track: true, Expired: func(ns *Namespace, key []byte, at int64) {
 				expired = append(expired, fmt.Sprintf("%s@%d", key, at))
-			})
+			}})
 			tx := e.NewTx()
 			tx.Now = now
 			tx.BeginAll(ns, true)
@@ -85,7 +85,7 @@ func TestWritesCountWhatChanged(t *testing.T) {
 func TestWritesKeysBounded(t *testing.T) {
 	e := engineNew(t, 4)
 	ns := e.Namespace("")
-	e.TrackWrites(true, nil)
+	e.SetWriteHooks(&WriteHooks{Track: true})
 	engineWrite(e, ns, func(tx *Tx) {
 		for i := range 1000 {
 			tx.Put(fmt.Appendf(nil, "k%d", i), NewString([]byte("v")))
@@ -96,7 +96,7 @@ func TestWritesKeysBounded(t *testing.T) {
 		}
 	})
 	// Untracked, nothing is kept: the count alone.
-	e.TrackWrites(false, nil)
+	e.SetWriteHooks(nil)
 	engineWrite(e, ns, func(tx *Tx) {
 		tx.Put([]byte("x"), NewString([]byte("v")))
 		if w := tx.TakeWrites(); w.N != 1 || len(w.Keys) != 0 {
@@ -112,9 +112,9 @@ func TestPinClock(t *testing.T) {
 	ns := e.Namespace("")
 	const then = int64(1_000_000)
 	var expired []string
-	e.TrackWrites(false, func(_ *Namespace, key []byte, at int64) {
+	e.SetWriteHooks(&WriteHooks{Expired: func(_ *Namespace, key []byte, at int64) {
 		expired = append(expired, fmt.Sprintf("%s@%d", key, at))
-	})
+	}})
 	e.PinClock(then)
 	engineWrite(e, ns, func(tx *Tx) {
 		if tx.Now != then {
@@ -137,6 +137,31 @@ func TestPinClock(t *testing.T) {
 	engineWrite(e, ns, func(tx *Tx) {
 		if tx.Now <= then+10 {
 			t.Fatalf("unpinned Now %d", tx.Now)
+		}
+	})
+}
+
+// TestWritesReserveForFlushWalk: a flush that walks takes its place in the
+// order of writes once, as it begins (a FLUSHALL flushes several
+// namespaces); one under a lock set of every shard (EXEC) needs none.
+func TestWritesReserveForFlushWalk(t *testing.T) {
+	e := engineNew(t, 4)
+	a, b := e.Namespace("a"), e.Namespace("b")
+	var seq uint64
+	e.SetWriteHooks(&WriteHooks{Reserve: func() uint64 { seq++; return seq }})
+	engineWrite(e, a, func(tx *Tx) { tx.Put([]byte("k"), NewString([]byte("v"))) })
+	tx := e.NewTx()
+	tx.BeginWalk(a, true)
+	tx.Flush()
+	tx.In(b).Flush()
+	if w := tx.TakeWrites(); w.Seq != 1 || w.N != 1 {
+		t.Fatalf("walk: %+v", w)
+	}
+	tx.End()
+	engineWrite(e, a, func(tx *Tx) {
+		tx.Flush()
+		if w := tx.TakeWrites(); w.Seq != 0 {
+			t.Fatalf("under every lock: reserved %d", w.Seq)
 		}
 	})
 }
