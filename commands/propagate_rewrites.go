@@ -178,13 +178,19 @@ func propBlockingMove(name string) Propagation {
 	}
 }
 
-// propSortStore records SORT ... STORE as the list it stored: its BY and
-// GET lookups read other keys without holding them, so replaying it could
-// read other values.
+// propSortStore records SORT ... STORE with BY or GET lookups as the list
+// it stored: the lookups read other keys without holding them, so
+// replaying it could read other values. Without lookups it depends only
+// on its source, which it held with the destination: verbatim, which
+// costs no copy of the list.
 func propSortStore(p *prop) {
 	o, errText := sortParseArgs(p.x.Args, false)
 	if errText != "" || !o.hasStore {
 		return // a SORT without STORE changed no data (an encoding at most)
+	}
+	if !sortLooksUp(&o) {
+		Verbatim(p)
+		return
 	}
 	if !p.changed(o.store) {
 		return // it stopped before the destination (a quota, a source's encoding)
