@@ -31,9 +31,10 @@ type Keyspace struct {
 // Record is one write as executed.
 type Record struct {
 	// Seq orders the records: consecutive from 1, taken under the shard
-	// locks of the write. Records may reach the hook out of order (writes
-	// on different shards run on different goroutines); a consumer that
-	// has every Seq up to n has the whole stream up to n.
+	// locks of the write (by a flush that walks the keyspace, as it
+	// begins). Records may reach the hook out of order (writes on
+	// different shards run on different goroutines); a consumer that has
+	// every Seq up to n has the whole stream up to n.
 	Seq      uint64
 	Keyspace Keyspace
 	// Time is the clock the write ran under (unix ms). A replay pins the
@@ -45,9 +46,10 @@ type Record struct {
 }
 
 // WriteHook receives every write as executed. Write is called on the
-// command's goroutine with the command's shard locks held, concurrently
-// for writes on different shards: it must be fast and must not block
-// (persistence will copy the record into a batch and return).
+// command's goroutine with the command's shard locks held (a flush that
+// walks holds none when it ends), concurrently for writes on different
+// shards: it must be fast and must not block (persistence will copy the
+// record into a batch and return).
 type WriteHook interface {
 	Write(r Record)
 }
