@@ -279,7 +279,9 @@ func (tx *Tx) Active() bool { return tx.n > 0 }
 // End releases every lock.
 func (tx *Tx) End() {
 	tx.walking = false
-	tx.w.N, tx.w.Keys, tx.w.More, tx.w.Seq = 0, tx.w.Keys[:0], false, 0
+	if tx.w.N != 0 || tx.w.Seq != 0 {
+		tx.w.N, tx.w.Keys, tx.w.More, tx.w.Seq = 0, tx.w.Keys[:0], false, 0
+	}
 	if tx.n == 0 {
 		tx.Now, tx.changed = 0, false
 		return

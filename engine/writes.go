@@ -68,15 +68,21 @@ func (tx *Tx) reserve() {
 	}
 }
 
-// wrote counts one change to key in the transaction's namespace.
+// wrote counts one change to key in the transaction's namespace. It is
+// small enough to be inlined on every write path.
 func (tx *Tx) wrote(key []byte) {
 	tx.w.N++
 	if h := tx.e.hooks.Load(); h != nil && h.Track {
-		if len(tx.w.Keys) < maxTouched {
-			tx.w.Keys = append(tx.w.Keys, Touch{tx.ns, key})
-		} else {
-			tx.w.More = true
-		}
+		tx.track(key)
+	}
+}
+
+// track keeps key among the transaction's changed keys, up to maxTouched.
+func (tx *Tx) track(key []byte) {
+	if len(tx.w.Keys) < maxTouched {
+		tx.w.Keys = append(tx.w.Keys, Touch{tx.ns, key})
+	} else {
+		tx.w.More = true
 	}
 }
 
