@@ -3,6 +3,7 @@ package commands
 import (
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"synap/engine"
@@ -41,7 +42,10 @@ type Record struct {
 	// engine's clock to it (engine.PinClock), so a key alive for the write
 	// is alive for its replay.
 	Time int64
-	// Args is the command to replay, owned by the record.
+	// Args is the command to replay. It is valid only during Write: it
+	// aliases the connection's read buffer and storage, so a consumer
+	// copies what it keeps (into its own batch, which costs no allocation
+	// per record).
 	Args [][]byte
 }
 
@@ -112,13 +116,22 @@ func (s *Server) propagate(x *Ctx, mark int) {
 	}
 }
 
+// props recycles the rewrites' state: one per write would be garbage.
+var props = sync.Pool{New: func() any { return new(prop) }}
+
 // record is propagate with a hook installed.
 func (s *Server) record(wh *writeHook, x *Ctx, mark int) {
 	w := x.Tx.TakeWrites()
 	if w.N == 0 && w.Seq == 0 {
 		return // nothing changed: a DEL of a missing key, a SET NX that lost
 	}
-	p := prop{x: x, w: w}
+	p := props.Get().(*prop)
+	*p = prop{x: x, w: w, out: p.out[:0]}
+	defer func() {
+		clear(p.out)
+		*p = prop{out: p.out[:0]}
+		props.Put(p)
+	}()
 	if !x.W.Over() && mark >= 0 && mark <= x.W.Len() {
 		p.reply = x.W.Buf[mark:]
 	}
@@ -126,7 +139,7 @@ func (s *Server) record(wh *writeHook, x *Ctx, mark int) {
 	if fn == nil {
 		fn = Verbatim // TestPropagateDecisions keeps every write row decided
 	}
-	fn(&p)
+	fn(p)
 	p.capTTLs()
 	if w.Seq != 0 {
 		// A flush walk took its place as it began (engine.WriteHooks.Reserve);
@@ -135,9 +148,7 @@ func (s *Server) record(wh *writeHook, x *Ctx, mark int) {
 		if len(p.out) == 0 {
 			p.emit(x.Args...)
 		}
-		r := record(x.Tx.NS(), x.Tx.Now, p.out[0])
-		r.Seq = w.Seq
-		wh.h.Write(r)
+		wh.h.Write(Record{Seq: w.Seq, Keyspace: keyspaceOf(x.Tx.NS()), Time: x.Tx.Now, Args: p.out[0]})
 		p.out = p.out[1:]
 	}
 	if len(p.out) == 0 {
@@ -149,7 +160,7 @@ func (s *Server) record(wh *writeHook, x *Ctx, mark int) {
 		// the sequence, so a consumer needs no other way to tell whose
 		// MULTI an EXEC closes.
 		for _, args := range p.out {
-			c.execRecords = append(c.execRecords, record(ns, x.Tx.Now, args))
+			c.execRecords = append(c.execRecords, owned(ns, x.Tx.Now, args))
 		}
 		return
 	}
@@ -218,14 +229,13 @@ func (p *prop) capTTLs() {
 
 // emit numbers and delivers one record.
 func (wh *writeHook) emit(ns *engine.Namespace, at int64, args [][]byte) {
-	r := record(ns, at, args)
-	r.Seq = wh.seq.Add(1)
-	wh.h.Write(r)
+	wh.h.Write(Record{Seq: wh.seq.Add(1), Keyspace: keyspaceOf(ns), Time: at, Args: args})
 }
 
-// record builds a record that owns its arguments: args alias the read
-// buffer and storage, which move on once the locks are let go.
-func record(ns *engine.Namespace, at int64, args [][]byte) Record {
+// owned is a record that owns its arguments, for an EXEC's writes, which
+// are delivered when it ends: by then the commands' arguments and the
+// values they read have moved on.
+func owned(ns *engine.Namespace, at int64, args [][]byte) Record {
 	n := 0
 	for _, a := range args {
 		n += len(a)

@@ -19,6 +19,11 @@ type recorder struct {
 }
 
 func (r *recorder) Write(rec Record) {
+	args := make([][]byte, len(rec.Args))
+	for i, a := range rec.Args {
+		args[i] = append([]byte(nil), a...) // valid only during Write
+	}
+	rec.Args = args
 	r.mu.Lock()
 	r.recs = append(r.recs, rec)
 	r.mu.Unlock()
