@@ -141,30 +141,27 @@ func (s *Server) record(wh *writeHook, x *Ctx, mark int) {
 	}
 	fn(p)
 	p.capTTLs()
+	ns, out := x.Tx.NS(), p.out
 	if w.Seq != 0 {
 		// A flush walk took its place as it began (engine.WriteHooks.Reserve);
 		// the place must be filled even if it found nothing to remove, or
 		// the sequence would have a gap.
-		if len(p.out) == 0 {
-			p.emit(x.Args...)
+		args := x.Args
+		if len(out) > 0 {
+			args, out = out[0], out[1:]
 		}
-		wh.h.Write(Record{Seq: w.Seq, Keyspace: keyspaceOf(x.Tx.NS()), Time: x.Tx.Now, Args: p.out[0]})
-		p.out = p.out[1:]
+		wh.h.Write(Record{Seq: w.Seq, Keyspace: keyspaceOf(ns), Time: x.Tx.Now, Args: args})
 	}
-	if len(p.out) == 0 {
-		return
-	}
-	ns := x.Tx.NS()
 	if c := x.C; c != nil && c.inExec {
 		// Numbered at EXEC's end, together: a transaction is one block of
 		// the sequence, so a consumer needs no other way to tell whose
 		// MULTI an EXEC closes.
-		for _, args := range p.out {
+		for _, args := range out {
 			c.execRecords = append(c.execRecords, owned(ns, x.Tx.Now, args))
 		}
 		return
 	}
-	for _, args := range p.out {
+	for _, args := range out {
 		wh.emit(ns, x.Tx.Now, args)
 	}
 }
