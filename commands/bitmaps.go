@@ -38,6 +38,10 @@ func init() {
 		bm("bitfield_ro", -2, FlagReadOnly|FlagFast, rd, "6.0.0", "O(1) for each operation",
 			"Reads integers of any width at any bit offset of a string.", cmdBitFieldRO),
 	)
+	// How each write reaches the write hook (propagate.go).
+	setPropagation(map[string]Propagation{
+		"bitfield": Verbatim, "bitop": Verbatim, "setbit": Verbatim,
+	})
 }
 
 // bitOffset parses a bit offset: a non-negative integer whose byte lies

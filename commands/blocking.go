@@ -199,6 +199,7 @@ func (s *Server) serveWaiter(tx *engine.Tx, w *waiter, ready []byte) bool {
 				return
 			}
 			served = w.serve(x)
+			s.propagate(x, mark)
 		}()
 		if served {
 			w.state.Store(waitServed)

@@ -106,6 +106,10 @@ type Client struct {
 	keyIdx []int
 	keyBuf [][]byte
 	ctx    Ctx
+
+	// execRecords are the running EXEC's writes for the write hook, sent
+	// together when it ends (propagate.go).
+	execRecords []Record
 }
 
 // Session is the name surfaces know a Client by: a session of any surface,

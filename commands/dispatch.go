@@ -355,6 +355,7 @@ func (s *Server) call(c *Client, x *Ctx, cmd *Command, args [][]byte, lock bool)
 		// nothing exclusively (EXEC's queued commands included).
 		c.W.NoYield = c.Tx.Active() && c.Tx.Writable()
 		cmd.Run(x)
+		s.propagate(x, mark)
 		if c.W.Over() {
 			x.replyDropped(mark)
 		}

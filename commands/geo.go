@@ -69,6 +69,10 @@ func init() {
 		one("georadiusbymember_ro", -5, FlagReadOnly, rd, "3.2.10", searchCost,
 			"Finds the points of a geo set within a radius of one of its members.", search(geoByMember|geoNoStore)),
 	)
+	// How each write reaches the write hook (propagate.go).
+	setPropagation(map[string]Propagation{
+		"geoadd": Verbatim, "georadius": Verbatim, "georadiusbymember": Verbatim, "geosearchstore": Verbatim,
+	})
 }
 
 // geoRadiusKeys finds the keys of GEORADIUS (options from index from):

@@ -54,6 +54,11 @@ func init() {
 		one("hscan", -3, ro, rdSlow, "2.8.0", "O(1) per call, O(N) for a full pass over N fields",
 			"Walks the fields and values of a hash in batches, resuming from a cursor.", cmdHScan),
 	)
+	// How each write reaches the write hook (propagate.go).
+	setPropagation(map[string]Propagation{
+		"hdel": Verbatim, "hincrby": Verbatim, "hincrbyfloat": propHIncrByFloat, "hmset": Verbatim,
+		"hset": Verbatim, "hsetnx": Verbatim,
+	})
 }
 
 // hashRead looks key up for a reading command (counting a keyspace hit or

@@ -33,6 +33,10 @@ func init() {
 		hll("pfdebug", 3, FlagWrite|FlagDenyOOM|FlagAdmin, 2, 2, []string{"write", "hyperloglog", "admin", "slow", "dangerous"},
 			"N/A", "Inspects the internals of a HyperLogLog (registers, encoding).", cmdPFDebug),
 	)
+	// How each write reaches the write hook (propagate.go).
+	setPropagation(map[string]Propagation{
+		"pfadd": Verbatim, "pfdebug": Verbatim, "pfmerge": Verbatim,
+	})
 }
 
 // hllLookup checks an existing entry is a HyperLogLog, replying Redis's

@@ -110,6 +110,12 @@ func init() {
 					Summary: "Lists the OBJECT subcommands.", Run: cmdObjectHelp},
 			}},
 	)
+	// How each write reaches the write hook (propagate.go).
+	setPropagation(map[string]Propagation{
+		"copy": Verbatim, "del": Verbatim, "expire": propTTLState, "expireat": propTTLState, "flushall": Verbatim,
+		"flushdb": Verbatim, "move": Verbatim, "persist": Verbatim, "pexpire": propTTLState,
+		"pexpireat": propTTLState, "rename": Verbatim, "renamenx": Verbatim, "unlink": Verbatim,
+	})
 }
 
 // lookupNoTouch looks key up without changing its access time; like Redis's

@@ -90,6 +90,14 @@ func init() {
 			"Moves the tail element of a list to the head of another, waiting for the source to have one.", cmdBRPopLPush))),
 		reveals(blmpop),
 	)
+	// How each write reaches the write hook (propagate.go).
+	setPropagation(map[string]Propagation{
+		"blmove": propBlockingMove("LMOVE"), "blmpop": propBlockingMPop("LMPOP"), "blpop": propBlockingPop("LPOP"),
+		"brpop": propBlockingPop("RPOP"), "brpoplpush": propBlockingMove("RPOPLPUSH"), "linsert": Verbatim,
+		"lmove": Verbatim, "lmpop": Verbatim, "lpop": Verbatim, "lpush": Verbatim, "lpushx": Verbatim,
+		"lrem": Verbatim, "lset": Verbatim, "ltrim": Verbatim, "rpop": Verbatim, "rpoplpush": Verbatim,
+		"rpush": Verbatim, "rpushx": Verbatim,
+	})
 }
 
 // listRead looks key up for a reading command (counting a keyspace hit or

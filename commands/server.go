@@ -60,6 +60,7 @@ type Server struct {
 	// unauthAddrs counts them per address, for maxUnauthPerAddr.
 	unauthAddrs addrCounts
 
+	writes       atomic.Pointer[writeHook] // SetWriteHook (propagate.go); nil: nothing listens
 	reportOnce   sync.Once
 	reportPrefix string
 	reportSeq    atomic.Int64

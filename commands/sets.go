@@ -80,6 +80,11 @@ func init() {
 		one("sscan", -3, FlagReadOnly, rdSlow, "2.8.0", "O(1) per call, O(N) for a full pass",
 			"Walks the members of a set in batches, resuming from a cursor.", cmdSScan),
 	)
+	// How each write reaches the write hook (propagate.go).
+	setPropagation(map[string]Propagation{
+		"sadd": Verbatim, "sdiffstore": Verbatim, "sinterstore": Verbatim, "smove": Verbatim, "spop": propSPop,
+		"srem": Verbatim, "sunionstore": Verbatim,
+	})
 }
 
 // setsNumkeysKeys finds SINTERCARD's keys: numkeys of them after the count.

@@ -44,6 +44,10 @@ func init() {
 			Summary: "Orders the elements of a list, set or sorted set and returns them, without STORE.",
 			Run:     func(x *Ctx) { sortCommand(x, true) }},
 	)
+	// How each write reaches the write hook (propagate.go).
+	setPropagation(map[string]Propagation{
+		"sort": propSortStore,
+	})
 }
 
 // sortKeys finds SORT's keys as Redis's sortGetKeys does: the sorted key,
@@ -191,6 +195,7 @@ func sortCommand(x *Ctx, readonly bool) {
 		return
 	}
 	defer x.Tx.UnlockKeys()
+	defer x.recordHeld() // under the destination's lock
 	defer func() {
 		for _, release := range o.releases {
 			release()

@@ -69,6 +69,13 @@ func init() {
 		one("incrbyfloat", 3, rwOOM|FlagFast, wr, "2.6.0", "Adds a decimal number to the number stored in a key.", cmdIncrByFloat),
 		lcs,
 	)
+	// How each write reaches the write hook (propagate.go).
+	setPropagation(map[string]Propagation{
+		"append": Verbatim, "decr": Verbatim, "decrby": Verbatim, "getdel": Verbatim, "getex": propTTLState,
+		"getset": Verbatim, "incr": Verbatim, "incrby": Verbatim, "incrbyfloat": propIncrByFloat, "mset": Verbatim,
+		"msetnx": Verbatim, "psetex": propStringState, "set": propStringState, "setex": propStringState,
+		"setnx": Verbatim, "setrange": Verbatim,
+	})
 }
 
 // Options of SET and GETEX, as bits.

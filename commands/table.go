@@ -91,6 +91,10 @@ type Command struct {
 	// row says otherwise with Never, Acknowledges, OptionAt or a function of
 	// its arguments.
 	Reveals func(args [][]byte) bool
+	// Propagate is how an executed write reaches the write hook: Verbatim,
+	// or a rewrite that makes its replay deterministic (propagate.go). Every
+	// write row sets it, next to the row in its family file.
+	Propagate Propagation
 	// Docs for COMMAND DOCS.
 	Group, Summary, Since, Complexity string
 
@@ -134,7 +138,7 @@ func NewTable() *Table {
 func clone(c *Command) *Command {
 	cp := &Command{
 		Name: c.Name, Arity: c.Arity, Flags: c.Flags, FirstKey: c.FirstKey, LastKey: c.LastKey, Step: c.Step,
-		KeysFn: c.KeysFn, ACL: c.ACL, Need: c.Need, Reveals: c.Reveals, Group: c.Group, Summary: c.Summary, Since: c.Since,
+		KeysFn: c.KeysFn, ACL: c.ACL, Need: c.Need, Reveals: c.Reveals, Propagate: c.Propagate, Group: c.Group, Summary: c.Summary, Since: c.Since,
 		Complexity: c.Complexity, Run: c.Run, stats: &cmdStats{},
 	}
 	for _, s := range c.Subs {

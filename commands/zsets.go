@@ -134,6 +134,14 @@ func init() {
 			"O(K)+O(M*log(N)): K keys looked at, M members popped",
 			"ZMPOP that waits for a member when every given sorted set is empty.", cmdBZMPop)),
 	)
+	// How each write reaches the write hook (propagate.go).
+	setPropagation(map[string]Propagation{
+		"bzmpop": propBlockingMPop("ZMPOP"), "bzpopmax": propBlockingPop("ZPOPMAX"),
+		"bzpopmin": propBlockingPop("ZPOPMIN"), "zadd": Verbatim, "zdiffstore": Verbatim, "zincrby": Verbatim,
+		"zinterstore": Verbatim, "zmpop": Verbatim, "zpopmax": Verbatim, "zpopmin": Verbatim,
+		"zrangestore": Verbatim, "zrem": Verbatim, "zremrangebylex": Verbatim, "zremrangebyrank": Verbatim,
+		"zremrangebyscore": Verbatim, "zunionstore": Verbatim,
+	})
 }
 
 // zsetNumkeys reads a numkeys argument at args[i] and returns how many keys

@@ -155,6 +155,8 @@ type Engine struct {
 	// call. It is written only when a wait starts or ends.
 	interest atomic.Int64
 	notify   func(ns *Namespace, key []byte, shard int)
+	hooks    atomic.Pointer[WriteHooks] // the write hook's requests (engine/writes.go)
+	pinned   atomic.Int64               // PinClock: unix ms every transaction sees, 0 when none
 
 	walkHook atomic.Pointer[func(holding bool)] // tests: run between a walk's lock holds
 

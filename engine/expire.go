@@ -26,7 +26,7 @@ func (e *Engine) activeExpire() {
 		for more := true; more && time.Now().Before(deadline); {
 			more = false
 			for i := range e.shards {
-				if e.expireShard(&e.shards[i], time.Now().UnixMilli()) {
+				if e.expireShard(&e.shards[i], e.now()) {
 					more = true
 				}
 			}
@@ -37,7 +37,7 @@ func (e *Engine) activeExpire() {
 // ReclaimExpired runs one full pass immediately (tests, DEBUG).
 func (e *Engine) ReclaimExpired() {
 	for i := range e.shards {
-		for e.expireShard(&e.shards[i], time.Now().UnixMilli()) {
+		for e.expireShard(&e.shards[i], e.now()) {
 		}
 	}
 }
@@ -61,6 +61,7 @@ func (e *Engine) expireShard(sh *shard, now int64) bool {
 		ns.bytes.Add(-en.size)
 		e.expiredKeys.Add(1)
 		e.changed(ns, unsafeBytes(en.key))
+		e.expired(ns, unsafeBytes(en.key), now)
 	}
 	return true
 }

@@ -37,6 +37,9 @@ type Tx struct {
 	// point lock sets. walkWrite is the mode the walk was begun with.
 	walking   bool
 	walkWrite bool
+	// w is what the transaction changed, for the write hook; views made
+	// by In share it, so their changes are the transaction's.
+	w *Writes
 }
 
 // capAt applies the namespace's TTL cap to the expiry a write sets or
@@ -51,7 +54,7 @@ func (tx *Tx) capAt(at int64) int64 {
 }
 
 // NewTx returns an idle transaction for one connection.
-func (e *Engine) NewTx() *Tx { return &Tx{e: e} }
+func (e *Engine) NewTx() *Tx { return &Tx{e: e, w: &Writes{}} }
 
 // Engine is the engine the transaction works on.
 func (tx *Tx) Engine() *Engine { return tx.e }
@@ -231,6 +234,10 @@ func (tx *Tx) visitThen(i int, h uint32, fn func(id uint64, head *Entry) bool, a
 }
 
 func (tx *Tx) clock() {
+	if at := tx.e.pinned.Load(); at != 0 {
+		tx.Now = at // replaying: the time the record was made
+		return
+	}
 	if tx.Now == 0 {
 		tx.Now = time.Now().UnixMilli()
 	}
@@ -272,6 +279,9 @@ func (tx *Tx) Active() bool { return tx.n > 0 }
 // End releases every lock.
 func (tx *Tx) End() {
 	tx.walking = false
+	if tx.w.N != 0 || tx.w.Seq != 0 {
+		tx.w.N, tx.w.Keys, tx.w.More, tx.w.Seq = 0, tx.w.Keys[:0], false, 0
+	}
 	if tx.n == 0 {
 		tx.Now, tx.changed = 0, false
 		return
@@ -376,8 +386,9 @@ func (tx *Tx) Peek(key []byte) *Entry {
 	}
 	if !tx.live(en) {
 		if tx.write {
-			tx.remove(sh, id, en)
+			tx.unlink(sh, id, en)
 			tx.e.expiredKeys.Add(1)
+			tx.e.expired(tx.ns, unsafeBytes(en.key), tx.Now)
 		}
 		return nil
 	}
@@ -406,6 +417,7 @@ func (tx *Tx) PutExpire(key []byte, en *Entry, at int64) *Entry {
 		tx.ns.bytes.Add(old.size - oldSize)
 		tx.setExpire(sh, id, old, at)
 		tx.e.changed(tx.ns, key)
+		tx.wrote(key)
 		return old
 	}
 	en.key = string(key)
@@ -418,6 +430,7 @@ func (tx *Tx) PutExpire(key []byte, en *Entry, at int64) *Entry {
 func (tx *Tx) insert(sh *shard, id uint64, en *Entry, at int64) {
 	sh.insert(id, en)
 	tx.e.changed(tx.ns, unsafeBytes(en.key))
+	tx.wrote(unsafeBytes(en.key))
 	tx.ns.keys.Add(1)
 	if at != 0 {
 		en.exp = at
@@ -436,15 +449,25 @@ func (tx *Tx) Delete(key []byte) bool {
 	if en == nil {
 		return false
 	}
-	live := tx.live(en)
-	tx.remove(sh, id, en)
-	if !live {
+	if !tx.live(en) {
+		tx.unlink(sh, id, en)
 		tx.e.expiredKeys.Add(1)
+		tx.e.expired(tx.ns, unsafeBytes(en.key), tx.Now)
+		return false
 	}
-	return live
+	tx.remove(sh, id, en)
+	return true
 }
 
 func (tx *Tx) remove(sh *shard, id uint64, en *Entry) {
+	tx.unlink(sh, id, en)
+	tx.wrote(unsafeBytes(en.key))
+}
+
+// unlink removes en without counting it as the transaction's write: the
+// caller reclaims an expired key, which the write hook hears of as an
+// expiry (WriteHooks.Expired).
+func (tx *Tx) unlink(sh *shard, id uint64, en *Entry) {
 	sh.unlink(id, en)
 	tx.e.changed(tx.ns, unsafeBytes(en.key))
 	if en.exp != 0 {
@@ -473,6 +496,7 @@ func (tx *Tx) setExpire(sh *shard, id uint64, en *Entry, at int64) {
 		return
 	}
 	tx.e.changed(tx.ns, unsafeBytes(en.key))
+	tx.wrote(unsafeBytes(en.key))
 	if en.exp != 0 {
 		sh.expires.Delete(expItem{en.exp, id, en})
 		tx.ns.expires.Add(-1)
@@ -496,6 +520,7 @@ func (tx *Tx) setExpire(sh *shard, id uint64, en *Entry, at int64) {
 // waiting on the key (WATCH, blocked clients) that it changed.
 func (tx *Tx) Updated(key []byte, en *Entry) {
 	tx.e.changed(tx.ns, key)
+	tx.wrote(key)
 	size := en.accounted(len(key))
 	if size == en.size {
 		return // the common overwrite of a same-size value: no shared counter to touch
@@ -670,6 +695,7 @@ func (tx *Tx) RandomKey() []byte {
 // key written meanwhile may survive.
 func (tx *Tx) Flush() int {
 	tx.mustWrite()
+	tx.reserve()
 	var doomed []*Entry
 	var ids []uint64
 	removed := 0
