@@ -1,0 +1,171 @@
+package engine
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// iterMatch is the iterative matcher the segment matcher replaced: on a
+// mismatch it retries from the latest star, one byte further. It was
+// checked against redis-server (compat/glob_differential_test.go) and the
+// recursive matcher before it, and is kept here as the reference.
+func iterMatch(pattern, s []byte, nocase bool) bool {
+	if len(s) == 0 {
+		// Redis's loop runs only while both have bytes left.
+		return len(pattern) == 0
+	}
+	p := pattern
+	pi, si := 0, 0
+	star, from := -1, 0 // where the pattern resumes after the last star, and where s does
+	for si < len(s) {
+		if pi < len(p) {
+			switch p[pi] {
+			case '*':
+				for pi < len(p) && p[pi] == '*' {
+					pi++
+				}
+				if pi == len(p) {
+					return true // a trailing star takes whatever is left
+				}
+				star, from = pi, si
+				continue
+			case '?':
+				pi++
+				si++
+				continue
+			case '[':
+				if next, ok := matchClass(p, pi, s[si], nocase); ok {
+					pi = next
+					si++
+					continue
+				}
+			case '\\':
+				q := pi
+				if pi+1 < len(p) {
+					q = pi + 1 // a trailing backslash is itself
+				}
+				if eqc(p[q], s[si], nocase) {
+					pi = q + 1
+					si++
+					continue
+				}
+			default:
+				if eqc(p[pi], s[si], nocase) {
+					pi++
+					si++
+					continue
+				}
+			}
+		}
+		if star < 0 {
+			return false
+		}
+		// Let the last star take one more byte and retry what follows it.
+		from++
+		pi, si = star, from
+	}
+	for pi < len(p) && p[pi] == '*' {
+		pi++
+	}
+	return pi == len(p)
+}
+
+// globAlphabet is small so that random patterns and names meet often;
+// it holds every byte with a meaning in a pattern, letters of both cases
+// and a byte above 0x7f.
+const globAlphabet = "ab*?[]^-\\Ax\xf0"
+
+func randGlobString(r *rand.Rand, max int) []byte {
+	b := make([]byte, r.IntN(max+1))
+	for i := range b {
+		b[i] = globAlphabet[r.IntN(len(globAlphabet))]
+	}
+	return b
+}
+
+// The segment matcher decides exactly as the iterative one on random
+// patterns and names, with and without nocase.
+func TestGlobSegmentsAgreeWithIterative(t *testing.T) {
+	r := rand.New(rand.NewPCG(10, 9))
+	for n := 0; n < 400000; n++ {
+		p := randGlobString(r, 12)
+		s := randGlobString(r, 14)
+		if r.IntN(3) == 0 {
+			// Names built from the pattern's own bytes match more often.
+			s = append(bytes.ReplaceAll(bytes.ReplaceAll(p, []byte("*"), []byte("ab")), []byte("?"), []byte("x")), s[:r.IntN(len(s)+1)]...)
+		}
+		nocase := r.IntN(4) == 0
+		if got, want := Match(p, s, nocase), iterMatch(p, s, nocase); got != want {
+			t.Fatalf("Match(%q, %q, nocase=%v) = %v, the iterative matcher says %v", p, s, nocase, got, want)
+		}
+	}
+}
+
+// One Glob matches many names (KEYS, SCAN): nothing of one match may leak
+// into the next.
+func TestGlobReusedAcrossNames(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for n := 0; n < 3000; n++ {
+		p := randGlobString(r, 10)
+		g := NewGlob(p, n%2 == 0)
+		g.Yielding = true
+		for m := 0; m < 30; m++ {
+			s := randGlobString(r, 12)
+			if got, want := g.Match(s), iterMatch(p, s, n%2 == 0); got != want {
+				t.Fatalf("Glob(%q).Match(%q) = %v, want %v", p, s, got, want)
+			}
+		}
+	}
+}
+
+// FuzzGlobSegmentsAgainstIterative extends the random comparison to what
+// the fuzzer finds.
+func FuzzGlobSegmentsAgainstIterative(f *testing.F) {
+	for _, seed := range [][2]string{
+		{"*", "abc"}, {"a*b", "axb"}, {"[a-c]?", "bz"}, {"[^x]*", "yy"}, {"\\*a", "*a"},
+		{"[a-]b", "ab"}, {"*a*a*b", "aaaaaab"}, {"h[ae]llo*", "hello world"}, {"[", "a"}, {"a\\", "a\\"},
+		{"*ab\\*c*d?e*", "xxab*cyydze"}, {"*[a*b]*", "x*y"}, {"a*a", "a"}, {"*\\", "x\\"},
+	} {
+		f.Add(seed[0], seed[1], false)
+		f.Add(seed[0], strings.ToUpper(seed[1]), true)
+	}
+	f.Fuzz(func(t *testing.T, pattern, s string, nocase bool) {
+		if got, want := Match([]byte(pattern), []byte(s), nocase), iterMatch([]byte(pattern), []byte(s), nocase); got != want {
+			t.Fatalf("Match(%q, %q, %v) = %v, the iterative matcher says %v", pattern, s, nocase, got, want)
+		}
+	})
+}
+
+// The shapes a reviewer used to hold a shard for seconds: long literal
+// runs between stars against long names. They are decided right, and in
+// about the name's length (BenchmarkGlobSegmentsHostile shows the time;
+// here the decisions).
+func TestGlobSegmentsHostileShapes(t *testing.T) {
+	member := bytes.Repeat([]byte("a"), 80<<10)
+	cases := []struct {
+		pattern []byte
+		want    bool
+	}{
+		{append([]byte("*"), append(bytes.Repeat([]byte("a"), 40<<10), 'b', '*')...), false},
+		{append([]byte("*"), append(bytes.Repeat([]byte("a"), 40<<10), '*')...), true},
+		{[]byte(strings.Repeat("*a", 20<<10) + "*b"), false},
+		{[]byte(strings.Repeat("*a", 20<<10) + "*"), true},
+		{[]byte(strings.Repeat("*aa?", 10<<10) + "*b"), false},
+		{[]byte(strings.Repeat("*\\a", 20<<10) + "*"), true},
+	}
+	for i, c := range cases {
+		if got := Match(c.pattern, member, false); got != c.want {
+			t.Errorf("case %d: got %v, want %v", i, got, c.want)
+		}
+	}
+}
+
+func BenchmarkGlobSegmentsHostile(b *testing.B) {
+	member := bytes.Repeat([]byte("a"), 80<<10)
+	pattern := append([]byte("*"), append(bytes.Repeat([]byte("a"), 40<<10), 'b', '*')...)
+	for range b.N {
+		Match(pattern, member, false)
+	}
+}
