@@ -15,7 +15,7 @@ import "synap/engine"
 func matchUnlocked(x *Ctx, pattern []byte) *engine.Glob {
 	g := engine.NewGlob(pattern, false)
 	if x.C != nil && !x.C.inExec && x.Tx == x.C.Tx {
-		x.Tx.End()
+		x.Tx.Release()
 		g.Yielding = true
 	}
 	return g
