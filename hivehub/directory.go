@@ -16,6 +16,8 @@ var (
 	ErrUnavailable = errors.New("hivehub: control plane unavailable")
 	// ErrUnknownTenant: no such user.
 	ErrUnknownTenant = errors.New("hivehub: unknown tenant")
+	// ErrNotCached: ResolveCached cannot answer without a call.
+	ErrNotCached = errors.New("hivehub: access key not in the cache")
 )
 
 // Directory is where cluster mode learns who a key belongs to and what the
@@ -25,6 +27,11 @@ type Directory interface {
 	Resolve(ctx context.Context, accessKey string) (*tenant.Principal, error)
 	// Limits returns a tenant's limits, plan defaults filled in.
 	Limits(ctx context.Context, userID string) (tenant.Limits, error)
+	// ResolveCached answers Resolve from memory alone, for callers that
+	// must not wait on (or pay for) a control-plane call: a throttled
+	// address, another tenant's goroutine. It returns ErrNotCached when
+	// only a call could answer.
+	ResolveCached(accessKey string) (*tenant.Principal, error)
 	// Generation moves whenever an earlier answer may no longer hold (a file
 	// reload, a cache expiry); holders of principals re-resolve when it does.
 	Generation() uint64

@@ -323,6 +323,11 @@ func (d *FileDirectory) Resolve(_ context.Context, accessKey string) (*tenant.Pr
 	return p, nil
 }
 
+// ResolveCached implements Directory: the whole file is in memory.
+func (d *FileDirectory) ResolveCached(accessKey string) (*tenant.Principal, error) {
+	return d.Resolve(context.Background(), accessKey)
+}
+
 // Limits implements Directory.
 func (d *FileDirectory) Limits(_ context.Context, userID string) (tenant.Limits, error) {
 	l, ok := d.snap.Load().limits[userID]
