@@ -165,8 +165,15 @@ func (s *Server) serveReady(c *Client) {
 // first when known, and reports whether it was served (or is no longer
 // waiting).
 func (s *Server) serveWaiter(tx *engine.Tx, w *waiter, ready []byte) bool {
-	// Before any lock: re-checking the key may ask the directory.
-	if msg := s.authorise(w); msg != "" {
+	// Before any lock: re-checking the key may ask the directory, which
+	// only the waiter's own goroutine may wait for (waitauth.go).
+	msg, ok := "", true
+	if tx == w.c.Tx {
+		msg = s.authorise(w)
+	} else if msg, ok = s.authoriseCached(w); !ok {
+		return false
+	}
+	if msg != "" {
 		s.endWaiter(w, msg)
 		return true
 	}
@@ -307,6 +314,8 @@ func (s *Server) waitBlocked(c *Client) bool {
 			// never come.
 			changed = s.keyChanges(w)
 			s.reauthorise(w)
+			// A push meanwhile may have left w parked until this re-check.
+			s.serveWaiter(c.Tx, w, nil)
 		case <-expiry:
 			s.reauthorise(w)
 		}
