@@ -9,6 +9,7 @@ import (
 	"net"
 	"runtime/metrics"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -366,6 +367,12 @@ func (s *Server) serveConn(nc net.Conn, id int64, unauthed bool) {
 			var pe *resp.ProtocolError
 			if errors.As(err, &pe) {
 				s.Stats.ProtocolErrors.Add(1)
+				if c.T != nil && strings.HasPrefix(pe.Msg, "QUOTA ") {
+					// Refused from its headers (resp.ErrPayloadTooBig): the
+					// tenant's statistics count it like a payload refused
+					// after reading.
+					c.T.Rejected(tenant.RejectPayload)
+				}
 				s.Log.Warn("protocol error, closing client", "addr", c.Addr, "id", c.ID, "err", pe.Msg)
 				c.W.Error(pe.Msg)
 				c.flush()
