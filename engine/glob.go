@@ -34,6 +34,8 @@ type Glob struct {
 	// Set it only where the caller holds no lock another connection needs.
 	Yielding bool
 	steps    int
+	checked  int       // atoms verify has compared, for find's budget
+	bits     *bitState // bitFind's tables, made on first use
 
 	star       bool // the pattern has a star outside classes and escapes
 	head, tail seg  // the segments before the first star and after the last
@@ -174,33 +176,50 @@ func (g *Glob) Match(s []byte) bool {
 	return true
 }
 
-// find returns where sg matches first in w, or -1.
+// find's budget of checked atoms before it turns to bitFind: linear in the
+// window. Vars so tests can make every search past the first check
+// bit-parallel.
+var findPerByte, findSlack = 2, 256
+
+// find returns where sg matches first in w, or -1. Checking sg at each
+// place its literal run occurs (or at every place, without one) is
+// linear in practice; a segment whose checks fail late again and again
+// (a run that occurs everywhere, classes and ? only) would make it
+// len(sg) x len(w). Past a linear budget of checked atoms the rest of w
+// is searched bit-parallel instead (bitFind), len(w) x len(sg)/64.
 func (g *Glob) find(sg *seg, w []byte) int {
 	last := len(w) - sg.n // the last place sg can start
 	if last < 0 {
 		return -1
 	}
-	if sg.litN == 0 {
-		for j := 0; j <= last; j++ {
-			if g.verify(sg, w[j:j+sg.n]) {
+	budget := g.checked + findPerByte*len(w) + findSlack
+	var lit []byte
+	if sg.litN > 0 {
+		lit = g.literal(sg)
+	}
+	for j := 0; j <= last; j++ {
+		if lit != nil {
+			// The run can only be where a match would put it.
+			area := w[j+sg.off : last+sg.off+sg.litN]
+			k := bytes.Index(area, lit)
+			if k < 0 {
+				g.count(len(area))
+				return -1
+			}
+			g.count(k + len(lit))
+			j += k
+			if sg.litN == sg.n {
 				return j
 			}
 		}
-		return -1
-	}
-	lit := g.literal(sg)
-	for j := 0; j <= last; j++ {
-		// The run can only be where a match would put it.
-		area := w[j+sg.off : last+sg.off+sg.litN]
-		k := bytes.Index(area, lit)
-		if k < 0 {
-			g.count(len(area))
-			return -1
-		}
-		g.count(k + len(lit))
-		j += k
-		if sg.litN == sg.n || g.verify(sg, w[j:j+sg.n]) {
+		if g.verify(sg, w[j:j+sg.n]) {
 			return j
+		}
+		if g.checked > budget {
+			if at := g.bitFind(sg, w[j+1:]); at >= 0 {
+				return j + 1 + at
+			}
+			return -1
 		}
 	}
 	return -1
@@ -230,15 +249,13 @@ func (g *Glob) verify(sg *seg, t []byte) bool {
 		if si&(yieldSteps-1) == yieldSteps-1 {
 			g.count(yieldSteps)
 		}
+		ok := true
 		switch p[pi] {
 		case '?':
 			pi++
 		case '[':
-			next, ok := matchClass(p, pi, c, nocase)
-			if !ok {
-				g.count(si + next - pi)
-				return false
-			}
+			var next int
+			next, ok = matchClass(p, pi, c, nocase)
 			g.steps += next - pi
 			pi = next
 		case '\\':
@@ -246,19 +263,19 @@ func (g *Glob) verify(sg *seg, t []byte) bool {
 			if pi+1 < len(p) {
 				q = pi + 1 // a trailing backslash is itself
 			}
-			if !eqc(p[q], c, nocase) {
-				g.count(si)
-				return false
-			}
+			ok = eqc(p[q], c, nocase)
 			pi = q + 1
 		default:
-			if !eqc(p[pi], c, nocase) {
-				g.count(si)
-				return false
-			}
+			ok = eqc(p[pi], c, nocase)
 			pi++
 		}
+		if !ok {
+			g.checked += si + 1
+			g.count(si & (yieldSteps - 1))
+			return false
+		}
 	}
+	g.checked += len(t)
 	g.count(len(t) & (yieldSteps - 1))
 	return true
 }

@@ -139,6 +139,26 @@ func TestGlobSegmentsAgreeWithIterative(t *testing.T) {
 	}
 }
 
+// The same with find turning to bitFind after its first failed check,
+// and blocks of a few atoms: the fallback is exact wherever it starts.
+func TestGlobSegmentsAgreeWithIterativeBitParallel(t *testing.T) {
+	defer func(a, b, c int) { findPerByte, findSlack, bitBlock = a, b, c }(findPerByte, findSlack, bitBlock)
+	findPerByte, findSlack = 0, 0
+	r := rand.New(rand.NewPCG(11, 12))
+	for n := 0; n < 200000; n++ {
+		bitBlock = []int{1, 3, 4096}[n%3]
+		p := randGlobString(r, 12)
+		nocase := r.IntN(4) == 0
+		s := randGlobString(r, 14)
+		if r.IntN(2) == 0 {
+			s = nameFor(r, p, nocase)
+		}
+		if got, want := Match(p, s, nocase), iterMatch(p, s, nocase); got != want {
+			t.Fatalf("Match(%q, %q, nocase=%v) with block %d = %v, the iterative matcher says %v", p, s, nocase, bitBlock, got, want)
+		}
+	}
+}
+
 // One Glob matches many names (KEYS, SCAN): nothing of one match may leak
 // into the next.
 func TestGlobReusedAcrossNames(t *testing.T) {
@@ -204,6 +224,107 @@ func TestGlobSegmentsHostileShapes(t *testing.T) {
 func BenchmarkGlobSegmentsHostile(b *testing.B) {
 	member := bytes.Repeat([]byte("a"), 80<<10)
 	pattern := append([]byte("*"), append(bytes.Repeat([]byte("a"), 40<<10), 'b', '*')...)
+	for range b.N {
+		Match(pattern, member, false)
+	}
+}
+
+// bitFind, the bit-parallel search find falls back to, finds the same
+// leftmost place as checking every place in turn, for segments cut into
+// one block or many.
+func TestGlobBitFindAgreesWithChecking(t *testing.T) {
+	defer func(b int) { bitBlock = b }(bitBlock)
+	r := rand.New(rand.NewPCG(7, 8))
+	for n := 0; n < 60000; n++ {
+		bitBlock = []int{1, 2, 3, 5, 64, 4096}[n%6]
+		var p []byte
+		for len(p) < 1+r.IntN(14) {
+			if c := globAlphabet[r.IntN(len(globAlphabet))]; c != '*' {
+				p = append(p, c)
+			}
+		}
+		nocase := r.IntN(3) == 0
+		g := NewGlob(p, nocase) // no star: the head is the whole pattern
+		sg := g.head
+		w := randGlobString(r, 20)
+		if r.IntN(2) == 0 {
+			w = append(randGlobString(r, 4), append(nameFor(r, p, nocase), randGlobString(r, 4)...)...)
+		}
+		want := -1
+		for j := 0; j+sg.n <= len(w); j++ {
+			if g.verify(&sg, w[j:j+sg.n]) {
+				want = j
+				break
+			}
+		}
+		if got := g.bitFind(&sg, w); got != want {
+			t.Fatalf("bitFind(%q in %q, nocase=%v, block %d) = %d, checking finds %d", p, w, nocase, bitBlock, got, want)
+		}
+	}
+}
+
+// Segments longer than a word (state carried across words, blocks of
+// several words) over names where they match somewhere in the middle.
+func TestGlobBitFindLongSegments(t *testing.T) {
+	defer func(b int) { bitBlock = b }(bitBlock)
+	r := rand.New(rand.NewPCG(5, 6))
+	for n := 0; n < 3000; n++ {
+		bitBlock = []int{64, 100, 4096}[n%3]
+		p := make([]byte, 60+r.IntN(200))
+		for i := range p {
+			p[i] = "ab??[a]"[r.IntN(7)]
+		}
+		g := NewGlob(p, false)
+		sg := g.head
+		w := make([]byte, sg.n+r.IntN(300))
+		for i := range w {
+			w[i] = "ab"[r.IntN(2)]
+		}
+		if r.IntN(2) == 0 {
+			at := r.IntN(len(w) - sg.n + 1)
+			copy(w[at:], nameFor(r, p, false))
+		}
+		want := -1
+		for j := 0; j+sg.n <= len(w); j++ {
+			if g.verify(&sg, w[j:j+sg.n]) {
+				want = j
+				break
+			}
+		}
+		if got := g.bitFind(&sg, w); got != want {
+			t.Fatalf("bitFind(%q in %q, block %d) = %d, checking finds %d", p, w, bitBlock, got, want)
+		}
+	}
+}
+
+// The shapes that defeat the literal search (classes and ? only, or a run
+// that occurs everywhere with the mismatch at the segment's end) switch to
+// bitFind and are decided right.
+func TestGlobSegmentsNoUsefulLiteral(t *testing.T) {
+	member := bytes.Repeat([]byte("a"), 60<<10)
+	cases := []struct {
+		pattern string
+		want    bool
+	}{
+		{"*" + strings.Repeat("[ab]", 10<<10) + "[b]*", false},
+		{"*" + strings.Repeat("a", 100) + strings.Repeat("?", 20<<10) + "[b]*", false},
+		{"*" + strings.Repeat("a", 100) + strings.Repeat("?", 20<<10) + "[a]*", true},
+		{"x*" + strings.Repeat("?", 20<<10) + "*", false},
+		{"*" + strings.Repeat("[^b]", 5000) + "*a", true},
+	}
+	for i, c := range cases {
+		if got := Match([]byte(c.pattern), member, false); got != c.want {
+			t.Errorf("case %d: got %v, want %v", i, got, c.want)
+		}
+		if got := iterMatch([]byte(c.pattern[:min(len(c.pattern), 300)]), member[:2000], false); got != Match([]byte(c.pattern[:min(len(c.pattern), 300)]), member[:2000], false) {
+			t.Errorf("case %d, cut: the matchers disagree", i)
+		}
+	}
+}
+
+func BenchmarkGlobSegmentsLateMismatch(b *testing.B) {
+	member := bytes.Repeat([]byte("a"), 60<<10)
+	pattern := []byte("*" + strings.Repeat("a", 100) + strings.Repeat("?", 20<<10) + "[b]*")
 	for range b.N {
 		Match(pattern, member, false)
 	}
