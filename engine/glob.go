@@ -25,8 +25,8 @@ import (
 // Glob made with Yielding lets other connections run every so many steps,
 // so that time is the caller's own.
 //
-// A Glob holds no state but the pattern's outline and a step counter; it is
-// used by one goroutine.
+// A Glob holds the pattern's outline, counters and the scratch of its
+// searches, reused from name to name; it is used by one goroutine.
 type Glob struct {
 	p      []byte
 	nocase bool
@@ -41,7 +41,11 @@ type Glob struct {
 	head, tail seg  // the segments before the first star and after the last
 	midFrom    int  // the pattern between them, from after the first run of stars
 	midTo      int  // to the last run of stars
-	lit        []byte
+	// midN is how many bytes the segments between match: a name shorter
+	// than the whole pattern's fixed bytes is refused before any segment
+	// between is read again (a huge one would cost its length per name).
+	midN int
+	lit  []byte
 }
 
 // seg is a star-free stretch of the pattern, p[from:to], matching n bytes;
@@ -85,6 +89,8 @@ func (g *Glob) outline() {
 		sg, j := g.parseSeg(i)
 		if j == len(g.p) && sg.to == j {
 			g.tail, g.midTo = sg, sg.from
+		} else {
+			g.midN += sg.n
 		}
 		i = j
 	}
@@ -156,7 +162,7 @@ func (g *Glob) Match(s []byte) bool {
 	if !g.star {
 		return g.head.n == len(s) && g.verify(&g.head, s)
 	}
-	if g.head.n+g.tail.n > len(s) {
+	if g.head.n+g.midN+g.tail.n > len(s) {
 		return false
 	}
 	if !g.verify(&g.head, s[:g.head.n]) || !g.verify(&g.tail, s[len(s)-g.tail.n:]) {
