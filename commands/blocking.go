@@ -56,6 +56,7 @@ type waiter struct {
 	accessKey string
 	p         atomic.Pointer[tenant.Principal]
 	dirGen    atomic.Uint64
+	skipped   atomic.Bool // a push left it parked for its own re-check (waitauth.go)
 }
 
 const (
@@ -170,7 +171,7 @@ func (s *Server) serveWaiter(tx *engine.Tx, w *waiter, ready []byte) bool {
 	msg, ok := "", true
 	if tx == w.c.Tx {
 		msg = s.authorise(w)
-	} else if msg, ok = s.authoriseCached(w); !ok {
+	} else if msg, ok = s.authoriseElsewhere(w); !ok {
 		return false
 	}
 	if msg != "" {
@@ -314,8 +315,9 @@ func (s *Server) waitBlocked(c *Client) bool {
 			// never come.
 			changed = s.keyChanges(w)
 			s.reauthorise(w)
-			// A push meanwhile may have left w parked until this re-check.
-			s.serveWaiter(c.Tx, w, nil)
+			if w.skipped.Swap(false) {
+				s.serveWaiter(c.Tx, w, nil) // a push waited for this re-check
+			}
 		case <-expiry:
 			s.reauthorise(w)
 		}

@@ -9,14 +9,31 @@ import (
 	"synap/tenant"
 )
 
-// authoriseCached is authorise for a goroutine other than the waiter's own
-// (the connection whose write readied the key): it answers from what the
-// directory holds in memory and never waits for a control-plane call,
-// which could take up to resolveTimeout of that connection's time (often
-// another tenant's command) for someone else's key. ok is false when only
-// a call could answer: the waiter is then left parked, and its own
-// goroutine, which re-checks whenever the directory generation moves,
-// asks the directory and serves it (waitBlocked).
+// authoriseElsewhere is authorise for a goroutine other than the waiter's
+// own (the connection whose write readied the key): it answers from what
+// the directory holds in memory (authoriseCached) and never waits for a
+// control-plane call, which could take up to resolveTimeout of that
+// connection's time (often another tenant's command) for someone else's
+// key. ok is false when only a call could answer: the waiter is left
+// parked, marked skipped, and its own goroutine, which re-checks whenever
+// the directory generation moves (the move that made this answer
+// necessary is still to be seen by it), asks the directory and then
+// serves it (waitBlocked). Its own goroutine may have re-checked just
+// before skipped was set, and looked at it already: the second look here
+// then finds the key re-checked and serves.
+func (s *Server) authoriseElsewhere(w *waiter) (msg string, ok bool) {
+	if msg, ok = s.authoriseCached(w); ok {
+		return msg, true
+	}
+	w.skipped.Store(true)
+	if msg, ok = s.authoriseCached(w); ok {
+		w.skipped.Store(false)
+	}
+	return msg, ok
+}
+
+// authoriseCached is authorise answered from the directory's memory alone;
+// ok is false when only a directory call could answer.
 func (s *Server) authoriseCached(w *waiter) (msg string, ok bool) {
 	p := w.p.Load()
 	if p == nil || p.Operator || s.Dir == nil {
