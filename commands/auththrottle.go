@@ -65,7 +65,7 @@ func (s *Server) resolveThrottled(c *Client, key []byte) (p *tenant.Principal, r
 // failed too often; it tells when to try again.
 func authThrottledErr(wait time.Duration) string {
 	ms := (wait + time.Millisecond - 1) / time.Millisecond
-	return fmt.Sprintf("ERR too many failed AUTH attempts from this address, retry in %d ms", ms)
+	return fmt.Sprintf(errAuthThrottled, ms)
 }
 
 type authThrottle struct {

@@ -40,8 +40,6 @@ func init() {
 	)
 }
 
-const errBitOffset = "ERR bit offset is not an integer or out of range"
-
 // bitOffset parses a bit offset: a non-negative integer whose byte lies
 // below proto-max-bulk-len. With hash, "#n" means the n-th field of width
 // bits; the multiplication wraps as Redis's does, so a huge n is refused.
@@ -118,7 +116,7 @@ func cmdSetBit(x *Ctx) {
 	}
 	on, ok := ParseInt(x.Args[3])
 	if !ok || on&^1 != 0 {
-		x.Error("ERR bit is not an integer or out of range")
+		x.Error(errBitValue)
 		return
 	}
 	en, dirty, ok := bitWritable(x, key, off>>3+1)
@@ -292,7 +290,7 @@ func cmdBitPos(x *Ctx) {
 		return
 	}
 	if want != 0 && want != 1 {
-		x.Error("ERR The bit argument must be 1 or 0.")
+		x.Error(errBitArg)
 		return
 	}
 	en, ok := strLookup(x, x.Args[1])
@@ -356,7 +354,7 @@ func cmdBitOp(x *Ctx) {
 		return
 	}
 	if op == '~' && len(x.Args) != 4 {
-		x.Error("ERR BITOP NOT must be called with a single source key.")
+		x.Error(errBitOpNot)
 		return
 	}
 	srcs := make([][]byte, 0, len(x.Args)-3)
@@ -434,8 +432,6 @@ type bfOp struct {
 	writeUntil uint64 // the last bit a write touches
 }
 
-const errBitFieldType = "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is."
-
 // parseBitField parses BITFIELD's operations; writes is whether any
 // operation changes the string.
 func parseBitField(x *Ctx) (ops []bfOp, writes, ok bool) {
@@ -460,7 +456,7 @@ func parseBitField(x *Ctx) (ops []bfOp, writes, ok bool) {
 			case strEq(ow, "fail"):
 				overflow = bfFail
 			default:
-				x.Error("ERR Invalid OVERFLOW type specified")
+				x.Error(errBitFieldOverflow)
 				return nil, false, false
 			}
 			continue
@@ -602,7 +598,7 @@ func bitField(x *Ctx, readOnly bool) {
 		}
 	} else {
 		if readOnly {
-			x.Error("ERR BITFIELD_RO only supports the GET subcommand")
+			x.Error(errBitFieldRO)
 			return
 		}
 		var last uint64

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"sync"
@@ -58,11 +59,6 @@ type waiter struct {
 	dirGen    atomic.Uint64
 	skipped   atomic.Bool // a push left it parked for its own re-check (waitauth.go)
 }
-
-const (
-	errTimeoutFloat    = "ERR timeout is not a float or out of range"
-	errTimeoutNegative = "ERR timeout is negative"
-)
 
 // ParseTimeout parses a blocking timeout in seconds (fractions allowed),
 // rounded up to whole milliseconds as Redis does. It replies the error
@@ -199,7 +195,7 @@ func (s *Server) serveWaiter(tx *engine.Tx, w *waiter, ready []byte) bool {
 				if r := recover(); r != nil {
 					s.recovered(r, w.cmd.Name)
 					w.c.W.Truncate(mark)
-					x.Error("ERR internal error while running '" + w.cmd.Name + "'")
+					x.Error(fmt.Sprintf(errInternal, w.cmd.Name))
 					served = true
 				}
 			}()
@@ -379,10 +375,6 @@ func firstOfKind(x *Ctx, keys [][]byte, kind engine.Kind, blocked bool) (key []b
 	}
 	return nil, nil, false
 }
-
-// Errors ending a parked client whose key changed (besides WRONGPASS and
-// NOPERM, which keep Redis's texts).
-const errBlockedKeyMoved = "ERR blocked command ended because the access key now belongs to another tenant"
 
 // authorise reports why w may no longer be served, or "": its access key
 // was revoked, disabled or expired, now belongs to another tenant, or no

@@ -13,17 +13,6 @@ import (
 // The CLIENT family: the caller's own connection state, and the list of all
 // connections for the operator.
 
-const (
-	errClientUnknownType = "ERR Unknown client type '%s'"
-	errClientInvalidID   = "ERR Invalid client ID"
-	errClientKillID      = "ERR client-id should be greater than 0"
-	errClientNoSuch      = "ERR No such client"
-	errClientNoUser      = "ERR No such user '%s'"
-	errClientMaxAge      = "ERR maxage is not an integer or out of range"
-	errClientSetinfoOpt  = "ERR Unrecognized option '%s'"
-	errClientSetinfoVal  = "ERR %s cannot contain spaces, newlines or special characters."
-)
-
 func init() {
 	const connFlags = FlagNoScript | FlagLoading | FlagStale
 	conn := func(name string, arity int, since, summary, complexity string, run func(*Ctx)) *Command {

@@ -9,25 +9,18 @@ import (
 	"sync"
 	"time"
 
-	"synap/hivehub"
 	"synap/resp"
 	"synap/tenant"
 )
 
-// Error texts of cluster mode (README, "Cluster mode").
-const (
-	ErrControlPlane  = "ERR control plane unavailable, try again later"
-	errSelectCluster = "ERR SELECT is not allowed in cluster mode"
-)
-
 // NoPermErr is Redis's ACL text, naming the access key's id.
 func NoPermErr(keyID, command string) string {
-	return "NOPERM User " + keyID + " has no permissions to run the '" + command + "' command"
+	return fmt.Sprintf(errNoPerm, keyID, command)
 }
 
 // SurfaceErr refuses a key restricted to other surfaces.
 func SurfaceErr(keyID string) string {
-	return "NOPERM User " + keyID + " may not use the resp surface"
+	return fmt.Sprintf(errSurface, keyID)
 }
 
 // authRequired reports whether connections must authenticate.
@@ -56,7 +49,7 @@ func (s *Server) authCluster(c *Client, key []byte) string {
 		return refused
 	}
 	switch {
-	case errors.Is(err, hivehub.ErrUnknownKey):
+	case errors.Is(err, tenant.ErrUnknownKey):
 		return resp.ErrWrongPass
 	case err != nil:
 		s.Log.Error("access key lookup failed", "addr", c.Addr, "err", err)
@@ -71,7 +64,7 @@ func (s *Server) authCluster(c *Client, key []byte) string {
 		if lim := t.Limits().MaxConnections; lim > 0 {
 			if n := t.Connections.Load(); n >= lim {
 				t.Rejected(tenant.RejectConnections)
-				return fmt.Sprintf("QUOTA connection limit reached: %d of %d connections", n, lim)
+				return fmt.Sprintf(errQuotaConnections, n, lim)
 			}
 		}
 	}
@@ -200,7 +193,7 @@ func (s *Server) revalidate(p *tenant.Principal, key string, gen uint64, now tim
 	defer cancel()
 	np, err := s.Dir.Resolve(ctx, key)
 	switch {
-	case errors.Is(err, hivehub.ErrUnknownKey):
+	case errors.Is(err, tenant.ErrUnknownKey):
 		return nil, cur, resp.ErrWrongPass
 	case err != nil:
 		// An outage keeps keys already validated working, and the holder

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"synap/hivehub"
 	"synap/resp/resptest"
 	"synap/tenant"
+	"synap/tenant/tenantsfile"
 )
 
 // The cluster fixture: two tenants whose keys share names, and keys with
@@ -69,7 +69,7 @@ func clusterFile(keys []clusterKey) string {
 			if k.user != user {
 				continue
 			}
-			b.WriteString("      - key_id: " + k.id + "\n        secret_sha256: " + hivehub.HashKey(clusterSecret(k.id)) + "\n")
+			b.WriteString("      - key_id: " + k.id + "\n        secret_sha256: " + tenantsfile.HashKey(clusterSecret(k.id)) + "\n")
 			b.WriteString("        permissions: [" + k.perms + "]\n")
 			if k.surfaces != "" {
 				b.WriteString("        surfaces: [" + k.surfaces + "]\n")
@@ -88,7 +88,7 @@ func clusterFile(keys []clusterKey) string {
 
 type clusterFixture struct {
 	srv  *Server
-	dir  *hivehub.FileDirectory
+	dir  *tenantsfile.Directory
 	path string
 }
 
@@ -104,7 +104,7 @@ func startClusterWith(t testing.TB, keys []clusterKey, opts ...func(*Server)) *c
 	if err := os.WriteFile(path, []byte(clusterFile(keys)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	dir, err := hivehub.OpenFile(path, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	dir, err := tenantsfile.Open(path, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,13 +10,6 @@ import (
 // The COMMAND family: everything it says is generated from the table, so a
 // command added to a family shows up here without further work.
 
-const (
-	errGetKeysInvalidCmd  = "ERR Invalid command specified"
-	errGetKeysNoKeys      = "ERR The command has no key arguments"
-	errGetKeysArity       = "ERR Invalid number of arguments specified for command"
-	errGetKeysInvalidArgs = "ERR Invalid arguments specified for command"
-)
-
 func init() {
 	sub := func(name string, arity int, since, summary, complexity string, run func(*Ctx)) *Command {
 		return &Command{Name: name, Arity: arity, Flags: FlagLoading | FlagStale, ACL: []string{"slow", "connection"},

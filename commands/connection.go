@@ -3,17 +3,23 @@ package commands
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"fmt"
 	"strconv"
 	"strings"
 
 	"synap/resp"
 )
 
-// Version is Synap's own version; RedisVersion is the Redis API level it
-// reports to clients that branch on it.
+// Version is Synap's own version; RedisVersion is the Redis level it
+// reports to clients that branch on it (HELLO, INFO). It is 7.0.15 because
+// that is what Synap is measured against: the encodings OBJECT ENCODING
+// reports, the DUMP format and every differential test follow Debian's
+// redis-server 7.0.15. A few 7.2 additions (CLIENT SETINFO, CLIENT
+// NO-TOUCH, ZRANK WITHSCORE) are accepted as extensions; where 7.0 and 7.2
+// answer the same command differently, Synap answers as 7.0.
 var (
 	Version      = "0.1.0-dev"
-	RedisVersion = "7.2.0"
+	RedisVersion = "7.0.15"
 )
 
 const connFlags = FlagNoScript | FlagLoading | FlagStale | FlagFast | FlagNoAuth | FlagAllowBusy
@@ -79,7 +85,6 @@ func cmdReset(x *Ctx) {
 	c.Select(0)
 	c.SetProto(2)
 	c.ReplyMode, c.skipNext = ReplyOn, false
-	c.SetNoEvict(false)
 	c.SetNoTouch(false)
 	c.SetName("")
 	switch {
@@ -90,8 +95,6 @@ func cmdReset(x *Ctx) {
 	}
 	x.W.Simple("RESET")
 }
-
-const errAuthNoPass = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
 
 // authenticate checks a username and password against requirepass and
 // binds the client on success. It returns the error text to reply, or "".
@@ -146,8 +149,6 @@ func cmdAuth(x *Ctx) {
 	x.W.OK()
 }
 
-const errHelloNoAuth = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"
-
 func cmdHello(x *Ctx) {
 	proto := x.C.W.Proto
 	var user, pass, name []byte
@@ -156,11 +157,11 @@ func cmdHello(x *Ctx) {
 	if len(args) > 0 {
 		v, err := strconv.ParseInt(string(args[0]), 10, 64)
 		if err != nil {
-			x.Error("ERR Protocol version is not an integer or out of range")
+			x.Error(errHelloProto)
 			return
 		}
 		if v < 2 || v > 3 {
-			x.Error("NOPROTO unsupported protocol version")
+			x.Error(errNoProto)
 			return
 		}
 		proto = int(v)
@@ -176,7 +177,7 @@ func cmdHello(x *Ctx) {
 			name, hasName = args[i+1], true
 			i++
 		default:
-			x.Error("ERR Syntax error in HELLO option '" + clip(args[i], 128) + "'")
+			x.Error(fmt.Sprintf(errHelloOption, clip(args[i], 128)))
 			return
 		}
 	}
@@ -218,9 +219,6 @@ func cmdHello(x *Ctx) {
 	w.BulkString("modules")
 	w.Array(0)
 }
-
-// ErrClientName is Redis's text for a name with spaces or control characters.
-const ErrClientName = "ERR Client names cannot contain spaces, newlines or special characters."
 
 func validClientName(b []byte) bool {
 	for _, c := range b {

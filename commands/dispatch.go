@@ -44,15 +44,12 @@ func (x *Ctx) SyntaxError() { x.Error(resp.ErrSyntax) }
 
 // ArityErr is Redis's text for a wrong argument count.
 func ArityErr(name string) string {
-	return "ERR wrong number of arguments for '" + name + "' command"
+	return fmt.Sprintf(errArity, name)
 }
 
 // UnknownCommandErr is Redis's text for a command not in the table.
 func UnknownCommandErr(args [][]byte) string {
 	var b strings.Builder
-	b.WriteString("ERR unknown command '")
-	b.WriteString(clip(args[0], 128))
-	b.WriteString("', with args beginning with: ")
 	n := 0
 	for _, a := range args[1:] {
 		if n >= 128 {
@@ -62,7 +59,7 @@ func UnknownCommandErr(args [][]byte) string {
 		b.WriteString("'" + s + "' ")
 		n += len(s) + 3
 	}
-	return sanitize(b.String())
+	return sanitize(fmt.Sprintf(errUnknownCommand, clip(args[0], 128), b.String()))
 }
 
 func clip(b []byte, n int) string {
@@ -82,7 +79,7 @@ func sanitize(s string) string {
 
 // UnknownSubcommandErr is Redis's text for an unknown subcommand.
 func UnknownSubcommandErr(parent string, sub []byte) string {
-	return sanitize("ERR unknown subcommand '" + clip(sub, 128) + "'. Try " + strings.ToUpper(parent) + " HELP.")
+	return sanitize(fmt.Sprintf(errUnknownSubcommand, clip(sub, 128), strings.ToUpper(parent)))
 }
 
 // Resolve finds the table row for args: the command, or its subcommand when
@@ -197,15 +194,15 @@ func overLimits(c *Client, t *tenant.Tenant, cmd *Command, args [][]byte) (strin
 		payload += int64(len(a))
 	}
 	if l.MaxPayloadBytes > 0 && payload > l.MaxPayloadBytes {
-		return fmt.Sprintf("QUOTA payload of %d bytes exceeds the limit of %d bytes", payload, l.MaxPayloadBytes), tenant.RejectPayload
+		return fmt.Sprintf(errQuotaPayload, payload, l.MaxPayloadBytes), tenant.RejectPayload
 	}
 	if ok, retry := t.AllowUnder(l, c.clock); !ok {
 		ms := (retry + time.Millisecond - 1) / time.Millisecond
-		return fmt.Sprintf("RATELIMIT too many requests: limit %d/s, retry in %d ms", l.RequestsPerSecond, ms), tenant.RejectRateLimit
+		return fmt.Sprintf(errRateLimit, l.RequestsPerSecond, ms), tenant.RejectRateLimit
 	}
 	if l.MonthlyOperations > 0 {
 		if used := t.Ops(c.clock) + c.pend.ops; used >= l.MonthlyOperations {
-			return fmt.Sprintf("QUOTA monthly operations quota exceeded: used %d of %d", used, l.MonthlyOperations), tenant.RejectQuota
+			return fmt.Sprintf(errQuotaOps, used, l.MonthlyOperations), tenant.RejectQuota
 		}
 	}
 	if cmd.Flags&FlagDenyOOM != 0 {
@@ -215,8 +212,6 @@ func overLimits(c *Client, t *tenant.Tenant, cmd *Command, args [][]byte) (strin
 	}
 	return "", 0
 }
-
-const errOOM = "OOM command not allowed when used memory > 'maxmemory'."
 
 func (s *Server) overMaxMemory() bool {
 	limit := s.Config().MaxMemory
@@ -294,7 +289,7 @@ func (s *Server) call(c *Client, x *Ctx, cmd *Command, args [][]byte, lock bool)
 			if r := recover(); r != nil {
 				s.recovered(r, cmd.Name)
 				c.W.Truncate(mark)
-				x.Error("ERR internal error while running '" + cmd.Name + "'")
+				x.Error(fmt.Sprintf(errInternal, cmd.Name))
 			}
 			if lock {
 				c.Tx.End()

@@ -1,30 +1,19 @@
 package commands
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
 
+	"synap/commands/geohash"
 	"synap/engine"
 	"synap/resp"
 )
 
 // The geo family: points stored in sorted sets whose scores are geohashes
-// (see geohash.go), so TYPE says zset and every sorted-set command works on
+// (package geohash), so TYPE says zset and every sorted-set command works on
 // them.
-
-// Redis's error texts for the geo commands.
-const (
-	errGeoMember   = "ERR could not decode requested zset member"
-	errGeoUnit     = "ERR unsupported unit provided. please use M, KM, FT, MI"
-	errGeoRadius   = "ERR need numeric radius"
-	errGeoNegative = "ERR radius cannot be negative"
-	errGeoWidth    = "ERR need numeric width"
-	errGeoHeight   = "ERR need numeric height"
-	errGeoBoxSign  = "ERR height or width cannot be negative"
-	errGeoCount    = "ERR COUNT must be > 0"
-	errGeoAny      = "ERR the ANY argument requires COUNT argument"
-)
 
 // Kinds of search command, as Redis's georadiusGeneric tells them apart.
 const (
@@ -117,12 +106,8 @@ func geoLonLat(x *Ctx, lonArg, latArg []byte) (lon, lat float64, ok bool) {
 		x.Error(resp.ErrNotFloat)
 		return 0, 0, false
 	}
-	if lon < geoLonMin || lon > geoLonMax || lat < geoLatMin || lat > geoLatMax {
-		b := []byte("ERR invalid longitude,latitude pair ")
-		b = geoAppendPrintf(b, lon)
-		b = append(b, ',')
-		b = geoAppendPrintf(b, lat)
-		x.Error(string(b))
+	if lon < geohash.LonMin || lon > geohash.LonMax || lat < geohash.LatMin || lat > geohash.LatMax {
+		x.Error(fmt.Sprintf(errGeoPair, geoAppendPrintf(nil, lon), geoAppendPrintf(nil, lat)))
 		return 0, 0, false
 	}
 	return lon, lat, true
@@ -181,7 +166,7 @@ func geoMemberPoint(x *Ctx, z *engine.ZSet, member []byte) (lon, lat float64, ok
 		x.Error(errGeoMember)
 		return 0, 0, false
 	}
-	lon, lat = geoPoint(score)
+	lon, lat = geohash.Point(score)
 	return lon, lat, true
 }
 
@@ -219,7 +204,7 @@ options:
 		if !ok {
 			return a, false
 		}
-		a.scores[j] = geoScore(lon, lat)
+		a.scores[j] = geohash.Score(lon, lat)
 	}
 	return a, true
 }
@@ -276,7 +261,7 @@ func cmdGeoAdd(x *Ctx) {
 // RESP2, in Redis's human format either way.
 func geoWriteCoord(w *resp.Writer, f float64) {
 	var tmp [48]byte
-	b := geoAppendCoord(tmp[:0], f)
+	b := geohash.AppendCoord(tmp[:0], f)
 	if w.Proto >= 3 {
 		w.Buf = append(w.Buf, ',')
 		w.Buf = append(w.Buf, b...)
@@ -294,7 +279,7 @@ func geoWritePoint(w *resp.Writer, lon, lat float64) {
 
 func geoWriteDistance(w *resp.Writer, d float64) {
 	var tmp [48]byte
-	w.Bulk(geoAppendDistance(tmp[:0], d))
+	w.Bulk(geohash.AppendDistance(tmp[:0], d))
 }
 
 func cmdGeoPos(x *Ctx) {
@@ -312,7 +297,7 @@ func cmdGeoPos(x *Ctx) {
 			x.W.NullArray()
 			continue
 		}
-		lon, lat := geoPoint(score)
+		lon, lat := geohash.Point(score)
 		geoWritePoint(x.W, lon, lat)
 	}
 }
@@ -333,7 +318,7 @@ func cmdGeoHash(x *Ctx) {
 			x.W.Null()
 			continue
 		}
-		x.W.Bulk(geoAppendHash(tmp[:0], score))
+		x.W.Bulk(geohash.AppendHash(tmp[:0], score))
 	}
 }
 
@@ -363,14 +348,14 @@ func cmdGeoDist(x *Ctx) {
 		x.W.Null()
 		return
 	}
-	lon1, lat1 := geoPoint(s1)
-	lon2, lat2 := geoPoint(s2)
-	geoWriteDistance(x.W, geoDistance(lon1, lat1, lon2, lat2)/conv)
+	lon1, lat1 := geohash.Point(s1)
+	lon2, lat2 := geohash.Point(s2)
+	geoWriteDistance(x.W, geohash.Distance(lon1, lat1, lon2, lat2)/conv)
 }
 
 // geoQuery is a parsed search.
 type geoQuery struct {
-	shape     geoShape
+	shape     geohash.Shape
 	store     []byte // destination key, nil when none
 	storeDist bool
 	withDist  bool
@@ -392,19 +377,19 @@ func geoParseSearch(x *Ctx, z *engine.ZSet, kind int) (q geoQuery, ok bool) {
 	switch {
 	case kind&geoByCoords != 0:
 		base = 6
-		if q.shape.lon, q.shape.lat, ok = geoLonLat(x, args[2], args[3]); !ok {
+		if q.shape.Lon, q.shape.Lat, ok = geoLonLat(x, args[2], args[3]); !ok {
 			return q, false
 		}
-		if q.shape.radius, q.shape.conv, ok = geoDistanceArg(x, args[4], args[5]); !ok {
+		if q.shape.Radius, q.shape.Conv, ok = geoDistanceArg(x, args[4], args[5]); !ok {
 			return q, false
 		}
 	case kind&geoByMember != 0:
 		base = 5
 		if z != nil {
-			if q.shape.lon, q.shape.lat, ok = geoMemberPoint(x, z, args[2]); !ok {
+			if q.shape.Lon, q.shape.Lat, ok = geoMemberPoint(x, z, args[2]); !ok {
 				return q, false
 			}
-			if q.shape.radius, q.shape.conv, ok = geoDistanceArg(x, args[3], args[4]); !ok {
+			if q.shape.Radius, q.shape.Conv, ok = geoDistanceArg(x, args[3], args[4]); !ok {
 				return q, false
 			}
 		}
@@ -450,27 +435,27 @@ func geoParseSearch(x *Ctx, z *engine.ZSet, kind int) (q geoQuery, ok bool) {
 			i++
 			fromMember = true
 			if z != nil {
-				if q.shape.lon, q.shape.lat, ok = geoMemberPoint(x, z, args[i]); !ok {
+				if q.shape.Lon, q.shape.Lat, ok = geoMemberPoint(x, z, args[i]); !ok {
 					return q, false
 				}
 			}
 		case strEq(a, "fromlonlat") && left >= 2 && search && !fromMember:
-			if q.shape.lon, q.shape.lat, ok = geoLonLat(x, args[i+1], args[i+2]); !ok {
+			if q.shape.Lon, q.shape.Lat, ok = geoLonLat(x, args[i+1], args[i+2]); !ok {
 				return q, false
 			}
 			fromLonLat = true
 			i += 2
 		case strEq(a, "byradius") && left >= 2 && search && !byBox:
-			if q.shape.radius, q.shape.conv, ok = geoDistanceArg(x, args[i+1], args[i+2]); !ok {
+			if q.shape.Radius, q.shape.Conv, ok = geoDistanceArg(x, args[i+1], args[i+2]); !ok {
 				return q, false
 			}
-			q.shape.box, byRadius = false, true
+			q.shape.Box, byRadius = false, true
 			i += 2
 		case strEq(a, "bybox") && left >= 3 && search && !byRadius:
-			if q.shape.width, q.shape.height, q.shape.conv, ok = geoBoxArg(x, args[i+1:i+4]); !ok {
+			if q.shape.Width, q.shape.Height, q.shape.Conv, ok = geoBoxArg(x, args[i+1:i+4]); !ok {
 				return q, false
 			}
-			q.shape.box, byBox = true, true
+			q.shape.Box, byBox = true, true
 			i += 3
 		default:
 			x.SyntaxError()
@@ -480,16 +465,16 @@ func geoParseSearch(x *Ctx, z *engine.ZSet, kind int) (q geoQuery, ok bool) {
 	switch {
 	case q.store != nil && (q.withDist || q.withHash || q.withCoord):
 		if kind&geoStoreCmd != 0 {
-			x.Error("ERR GEOSEARCHSTORE is not compatible with WITHDIST, WITHHASH and WITHCOORD options")
+			x.Error(errGeoSearchStoreWith)
 		} else {
-			x.Error("ERR STORE option in GEORADIUS is not compatible with WITHDIST, WITHHASH and WITHCOORD options")
+			x.Error(errGeoRadiusStoreWith)
 		}
 		return q, false
 	case search && !fromMember && !fromLonLat:
-		x.Error(sanitize("ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for " + string(args[0])))
+		x.Error(sanitize(fmt.Sprintf(errGeoFrom, args[0])))
 		return q, false
 	case search && !byRadius && !byBox:
-		x.Error(sanitize("ERR exactly one of BYRADIUS and BYBOX can be specified for " + string(args[0])))
+		x.Error(sanitize(fmt.Sprintf(errGeoBy, args[0])))
 		return q, false
 	case q.any && q.count == 0:
 		x.Error(errGeoAny)
@@ -532,17 +517,17 @@ type geoHit struct {
 
 // geoFind collects the points of z inside the shape, cell by cell in
 // Redis's order, stopping after limit points when limit > 0.
-func geoFind(z *engine.ZSet, s *geoShape, limit int64) []geoHit {
+func geoFind(z *engine.ZSet, s *geohash.Shape, limit int64) []geoHit {
 	var hits []geoHit
-	for _, cell := range geoCells(s) {
+	for _, cell := range geohash.Cells(s) {
 		if limit > 0 && int64(len(hits)) >= limit {
 			break
 		}
-		lo, hi := geoScoreRange(cell)
+		lo, hi := geohash.ScoreRange(cell)
 		from, to := z.ScoreSpan(engine.ScoreRange{Min: float64(lo), Max: float64(hi), MaxEx: true})
 		z.Range(from, to, false, func(member string, score float64) bool {
-			lon, lat := geoPoint(score)
-			if d, in := s.contains(lon, lat); in {
+			lon, lat := geohash.Point(score)
+			if d, in := s.Contains(lon, lat); in {
 				hits = append(hits, geoHit{member: member, score: score, dist: d, lon: lon, lat: lat})
 			}
 			return limit == 0 || int64(len(hits)) < limit
@@ -601,7 +586,7 @@ func geoSearch(x *Ctx, kind int) {
 	}
 	hits = hits[:n]
 	for i := range hits {
-		hits[i].dist /= q.shape.conv
+		hits[i].dist /= q.shape.Conv
 	}
 	if q.store != nil {
 		geoStore(x, q, hits)

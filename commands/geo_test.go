@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"synap/commands/geohash"
 	"synap/engine"
+	"synap/resp/resptest"
 	"synap/tenant"
 )
 
@@ -300,8 +302,8 @@ func geoRandomQueries(rng *rand.Rand) [][]string {
 	for _, c := range centers {
 		spread := []float64{0.01, 0.1, 1, 5, 30}[rng.IntN(5)]
 		for k := 20 + rng.IntN(60); k > 0; k-- {
-			lon := f(clamp(c[0]+rng.NormFloat64()*spread, geoLonMin, geoLonMax))
-			lat := f(clamp(c[1]+rng.NormFloat64()*spread, geoLatMin, geoLatMax))
+			lon := f(clamp(c[0]+rng.NormFloat64()*spread, geohash.LonMin, geohash.LonMax))
+			lat := f(clamp(c[1]+rng.NormFloat64()*spread, geohash.LatMin, geohash.LatMax))
 			for d := rng.IntN(4); d >= 0; d-- {
 				m := "m" + strconv.Itoa(len(members))
 				members = append(members, m)
@@ -315,7 +317,7 @@ func geoRandomQueries(rng *rand.Rand) [][]string {
 	}{{"m", 1}, {"km", 1000}, {"mi", 1609.34}, {"ft", 0.3048}}
 	for q := 0; q < 300; q++ {
 		c := centers[rng.IntN(len(centers))]
-		lon := f(clamp(c[0]+rng.NormFloat64(), geoLonMin, geoLonMax))
+		lon := f(clamp(c[0]+rng.NormFloat64(), geohash.LonMin, geohash.LonMax))
 		lat := f(clamp(c[1]+rng.NormFloat64(), -85, 85))
 		u := units[rng.IntN(len(units))]
 		size := func() string { return strconv.FormatFloat(math.Pow(10, 1+rng.Float64()*6.3)/u.conv, 'g', 6, 64) }
@@ -366,7 +368,7 @@ func geoRandomQueries(rng *rand.Rand) [][]string {
 
 // Random workloads give exactly the replies redis-server gives.
 func TestGeoSearchMatchesRedis(t *testing.T) {
-	r := geoRedis(t)
+	r := resptest.StartRedis(t)
 	srv := startServer(t)
 	s := dial(t, srv)
 	for seed := uint64(1); seed <= 4; seed++ {
@@ -448,7 +450,7 @@ func TestGeoAccounting(t *testing.T) {
 // The table rows say what redis-server's COMMAND INFO says: arity, flags,
 // key positions, ACL categories.
 func TestGeoCommandInfoMatchesRedis(t *testing.T) {
-	r := geoRedis(t)
+	r := resptest.StartRedis(t)
 	srv := startServer(t)
 	s := dial(t, srv)
 	for _, name := range []string{"geoadd", "geopos", "geodist", "geohash", "geosearch", "geosearchstore",
@@ -501,8 +503,8 @@ func init() {
 	}
 	isolationSeeders = append(isolationSeeders, func(tx *engine.Tx, user string) {
 		z := engine.NewZSet(0, 0)
-		z.Set([]byte(user+"-palermo"), geoScore(13.361389, 38.115556))
-		z.Set([]byte(user+"-catania"), geoScore(15.087269, 37.502669))
+		z.Set([]byte(user+"-palermo"), geohash.Score(13.361389, 38.115556))
+		z.Set([]byte(user+"-catania"), geohash.Score(15.087269, 37.502669))
 		tx.Put([]byte("geo1"), engine.NewObject(engine.KindZSet, z))
 	})
 	permissionModel["geoadd"] = tenant.NeedWrite
@@ -518,9 +520,9 @@ func BenchmarkGeoFind(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	z := engine.NewZSet(0, 0)
 	for i := 0; i < 200000; i++ {
-		z.Set([]byte("p"+strconv.Itoa(i)), geoScore(rng.Float64()*20-10, 40+rng.Float64()*10))
+		z.Set([]byte("p"+strconv.Itoa(i)), geohash.Score(rng.Float64()*20-10, 40+rng.Float64()*10))
 	}
-	s := geoShape{lon: 0, lat: 45, radius: 200, conv: 1000}
+	s := geohash.Shape{Lon: 0, Lat: 45, Radius: 200, Conv: 1000}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		geoFind(z, &s, 0)

@@ -88,6 +88,9 @@ func exactConn(t *testing.T) *resptest.Client {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = c.Close() })
+	if err := resptest.CheckRedisAt(c); err != nil {
+		t.Fatal(err)
+	}
 	if got := c.Do("FLUSHALL"); got != "+OK" {
 		t.Fatalf("FLUSHALL: %s", got)
 	}

@@ -12,16 +12,6 @@ import (
 
 // The hash family: fields and values under one key (engine.Hash).
 
-// Redis's error texts of this family.
-const (
-	errHashNotInt    = "ERR hash value is not an integer"
-	errHashNotFloat  = "ERR hash value is not a float"
-	errHashIncrNaN   = "ERR value is NaN or Infinity"
-	errHashResultNaN = "ERR increment would produce NaN or Infinity"
-	errHashRandRange = "ERR value is out of range"
-	errHashRandLong  = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
-)
-
 func init() {
 	rd := []string{"read", "hash", "fast"}
 	rdSlow := []string{"read", "hash", "slow"}

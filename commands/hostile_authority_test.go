@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"synap/hivehub"
 	"synap/resp/resptest"
 	"synap/tenant"
 )
@@ -22,7 +21,7 @@ const wrongPass = "-WRONGPASS invalid username-password pair or user is disabled
 // countingDir counts the directory's Resolve calls: a throttled or refused
 // AUTH must not reach it.
 type countingDir struct {
-	hivehub.Directory
+	tenant.Directory
 	resolves atomic.Int64
 }
 

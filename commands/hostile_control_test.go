@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"synap/hivehub"
 	"synap/tenant"
+	"synap/tenant/tenantsfile"
 )
 
 // monthlyTenants has one tenant, dora, whose only limit is 10 operations a
@@ -20,7 +20,7 @@ import (
 func monthlyTenants() string {
 	return "tenants:\n  - user_id: dora\n    plan: pro\n" +
 		"    limits: {storage_limit_bytes: -1, monthly_operations_limit: 10, max_keys: -1, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1, max_payload_bytes: -1}\n" +
-		"    keys:\n      - key_id: dora-rw\n        secret_sha256: " + hivehub.HashKey("dora-secret") + "\n        permissions: [read, write]\n" +
+		"    keys:\n      - key_id: dora-rw\n        secret_sha256: " + tenantsfile.HashKey("dora-secret") + "\n        permissions: [read, write]\n" +
 		"tenant_count: 1\n"
 }
 
@@ -34,7 +34,7 @@ type monthlyRun struct {
 
 func startMonthlyRun(t *testing.T, tenantsPath, usagePath string) *monthlyRun {
 	t.Helper()
-	dir, err := hivehub.OpenFile(tenantsPath, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	dir, err := tenantsfile.Open(tenantsPath, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,11 +239,11 @@ func TestHostileControlPlaneHiveHubMonthlyOpsUsed(t *testing.T) {
 
 // quotaDir answers Quota with a fixed figure.
 type quotaDir struct {
-	hivehub.Directory
-	q hivehub.Quota
+	tenant.Directory
+	q tenant.Quota
 }
 
-func (d *quotaDir) Quota(context.Context, string) (hivehub.Quota, error) { return d.q, nil }
+func (d *quotaDir) Quota(context.Context, string) (tenant.Quota, error) { return d.q, nil }
 
 // Just after midnight on the 1st, HiveHub's cached answer still holds last
 // month's operations: taking it would refuse a tenant its new month.
@@ -251,7 +251,7 @@ func TestHostileControlPlaneStaleMonthlyOpsUsed(t *testing.T) {
 	now := time.Now().UTC()
 	lastMonth := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).Add(-time.Second)
 	srv := newTestServer(func(c *Config) { c.ClusterMode = true })
-	dir := &quotaDir{q: hivehub.Quota{MonthlyOperationsUsed: 99, Fetched: lastMonth}}
+	dir := &quotaDir{q: tenant.Quota{MonthlyOperationsUsed: 99, Fetched: lastMonth}}
 	srv.Dir = dir
 	dora := srv.Tenants.Get("dora")
 	srv.seedFromControlPlane(context.Background(), dora)

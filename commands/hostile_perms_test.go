@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"synap/commands/geohash"
+	"synap/commands/hyperloglog"
 	"synap/engine"
 	"synap/resp/resptest"
 	"synap/tenant"
@@ -80,15 +82,15 @@ func permsSeed(srv *Server, w permsWorld) {
 	z.Set([]byte(secret), 3)
 	tx.Put([]byte("z"), engine.NewObject(engine.KindZSet, z))
 	g := engine.NewZSet(0, 0)
-	g.Set([]byte(m1), geoScore(lon, lat))
-	g.Set([]byte(secret), geoScore(lon+0.5, lat))
+	g.Set([]byte(m1), geohash.Score(lon, lat))
+	g.Set([]byte(secret), geohash.Score(lon+0.5, lat))
 	tx.Put([]byte("g"), engine.NewObject(engine.KindZSet, g))
-	hll := hllNew()
+	hll := hyperloglog.New()
 	for _, e := range []string{m1, secret} {
-		idx, count := hllPattern([]byte(e))
-		hll, _ = hllSet(hll, idx, count)
+		idx, count := hyperloglog.Pattern([]byte(e))
+		hll, _ = hyperloglog.Set(hll, idx, count)
 	}
-	hllInvalidate(hll)
+	hyperloglog.Invalidate(hll)
 	tx.Put([]byte("hll"), &engine.Entry{Kind: engine.KindString, Str: hll, Raw: true})
 }
 

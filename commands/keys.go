@@ -14,16 +14,6 @@ import (
 
 // The generic keyspace family: commands that act on keys whatever their type.
 
-// Redis's error texts for the cases resp/errors.go does not list.
-const (
-	errExpireGTLT    = "ERR GT and LT options at the same time are not compatible"
-	errInvalidCursor = "ERR invalid cursor"
-	errIntRange      = "ERR value is out of range, value must between -2147483648 and 2147483647"
-	errMoveCluster   = "ERR MOVE is not allowed in cluster mode"
-	errCopyCluster   = "ERR Copying to another database is not allowed in cluster mode"
-	errFreqNoLFU     = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
-)
-
 const (
 	scanDefaultCount   = 10
 	keysGroup          = "generic"
@@ -195,7 +185,7 @@ func parseExpireCmd(x *Ctx, unit int64, relative bool) (expireCmdArgs, bool) {
 		case "lt":
 			a.lt = true
 		default:
-			x.Error(sanitize("ERR Unsupported option " + string(opt)))
+			x.Error(sanitize(fmt.Sprintf(errUnsupportedOption, opt)))
 			return a, false
 		}
 	}

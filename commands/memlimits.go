@@ -21,21 +21,6 @@ import (
 // tenant's plan), and, before it authenticates, a small input buffer, a
 // deadline and a cap on how many such connections there are.
 
-const (
-	// errReplyTooBig replaces a reply that would pass the bound. The
-	// command did run: a write's effects stay, as under Redis, which
-	// closes such a client instead.
-	errReplyTooBig = "ERR reply exceeds the output buffer limit of %d bytes; the command ran, its reply was dropped"
-
-	errTransientServer = "ERR Insufficient memory, transient memory for '%s' needs %d bytes while %d of transient-memory-limit %d are in use; try again later"
-	errTransientTenant = "ERR Insufficient memory, transient memory for '%s' needs %d bytes while this tenant's commands hold %d of the %d it may (a quarter of transient-memory-limit); try again later"
-
-	errQueueTooBigTenant = "ERR MULTI queue exceeds %d bytes, this connection's limit for queued commands"
-
-	errMaxUnauth     = "-ERR max number of unauthenticated clients reached\r\n"
-	errMaxUnauthAddr = "-ERR max number of unauthenticated clients from this address reached\r\n"
-)
-
 // replyLimit is the bound of one reply to c (an EXEC's replies together):
 // client-output-buffer-limit's normal hard limit, and for a tenant never
 // more than tenant-output-buffer-limit. 0 means unbounded.

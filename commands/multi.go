@@ -41,20 +41,6 @@ func init() {
 	)
 }
 
-const (
-	errMultiNested    = "ERR MULTI calls can not be nested"
-	errExecNoMulti    = "ERR EXEC without MULTI"
-	errDiscardNoMulti = "ERR DISCARD without MULTI"
-	errWatchInMulti   = "ERR WATCH inside MULTI is not allowed"
-	errExecAbort      = "EXECABORT Transaction discarded because of previous errors."
-	errNotInMulti     = "ERR Command not allowed inside a transaction"
-	// In cluster mode nothing inside MULTI may change who the connection
-	// is: the queued commands were admitted for the identity at MULTI.
-	errAuthInMulti  = "ERR AUTH inside MULTI is not allowed in cluster mode"
-	errHelloInMulti = "ERR HELLO inside MULTI is not allowed in cluster mode"
-	errTxKeyMoved   = "EXECABORT Transaction discarded because the access key now belongs to another tenant."
-)
-
 // walkInMultiErr refuses, in a tenant's transaction, a command that would
 // make EXEC hold every shard (holdsEveryShard): the shards are shared by
 // every tenant, and EXEC would hold them for a walk as long as the
@@ -62,11 +48,9 @@ const (
 func walkInMultiErr(cmd string) string {
 	name := strings.ToUpper(cmd)
 	if cmd == "sort" || cmd == "sort_ro" {
-		return "ERR " + name + " with BY or GET patterns inside MULTI is not allowed in cluster mode: " +
-			"EXEC would lock every tenant's keys while it looks them up; send it outside MULTI, or use BY nosort and GET #"
+		return fmt.Sprintf(errSortPatternsInMulti, name)
 	}
-	return "ERR " + name + " inside MULTI is not allowed in cluster mode: " +
-		"EXEC would lock every tenant's keys while it walks yours; send it outside MULTI"
+	return fmt.Sprintf(errWalkInMulti, name)
 }
 
 // holdsEveryShard reports whether cmd, run inside EXEC, needs every shard
@@ -95,11 +79,6 @@ type multiState struct {
 	t *tenant.Tenant
 }
 
-// errQueueTooBig refuses a command that would take the queued arguments of
-// one transaction past client-query-buffer-limit: the queue is unparsed
-// input kept for later, and one client must not grow it without bound.
-const errQueueTooBig = "ERR MULTI queue exceeds client-query-buffer-limit"
-
 type queuedCmd struct {
 	cmd  *Command
 	args [][]byte
@@ -119,8 +98,6 @@ type watched struct {
 // for the whole run, and every other tenant waits for them: 10k SETs held
 // them ~10 ms, 1,000 hold them about 1 ms, within the noise of a request.
 const maxTenantMulti = 1000
-
-var errMultiTooLong = fmt.Sprintf("ERR MULTI of a tenant holds at most %d commands: EXEC runs them under every lock they need, which other tenants wait for; split the transaction", maxTenantMulti)
 
 // queue handles a command sent inside MULTI: the checks that would refuse
 // it now refuse it (and doom the transaction, as Redis does); otherwise it
@@ -326,7 +303,7 @@ func (s *Server) authoriseExec(c *Client, m *multiState) string {
 		used, n := t.Ops(c.clock)+c.pend.ops, int64(len(m.queue))
 		if used+n+1 > lim {
 			t.Rejected(tenant.RejectQuota)
-			return fmt.Sprintf("QUOTA monthly operations quota exceeded: used %d of %d, the transaction needs %d operations", used, lim, n+1)
+			return fmt.Sprintf(errQuotaOpsTx, used, lim, n+1)
 		}
 	}
 	return ""

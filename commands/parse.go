@@ -115,12 +115,6 @@ func (x *Ctx) Read(key []byte) *engine.Entry {
 // Lower returns b as a lower-case string, for option names.
 func Lower(b []byte) string { return strings.ToLower(string(b)) }
 
-// errRandTooBig refuses HRANDFIELD, SRANDMEMBER and ZRANDMEMBER counts whose
-// reply (repeats allowed, so the count alone decides its size) would pass
-// proto-max-bulk-len: Redis builds any such reply and can run out of
-// memory doing it; a shared server must not.
-const errRandTooBig = "ERR count is too large: the reply would exceed proto-max-bulk-len"
-
 // randReplyTooBig reports, and replies errRandTooBig, when n picks of about
 // per bytes each would pass proto-max-bulk-len.
 func randReplyTooBig(x *Ctx, n int64, per float64) bool {

@@ -3,8 +3,10 @@ package commands
 import (
 	"bytes"
 	"fmt"
+	"strings"
 
 	"synap/engine"
+	"synap/resp"
 	"synap/tenant"
 )
 
@@ -69,7 +71,7 @@ func argsGrowth(cmd *Command, args [][]byte) int64 {
 func storageExceeded(ns *engine.Namespace, l tenant.Limits, add int64) string {
 	if lim := l.StorageBytes; lim > 0 {
 		if used := ns.Bytes(); used >= lim || used+add > lim {
-			return fmt.Sprintf("QUOTA storage quota exceeded: used %d of %d bytes", used, lim)
+			return fmt.Sprintf(errQuotaStorage, used, lim)
 		}
 	}
 	return ""
@@ -132,7 +134,7 @@ func (x *Ctx) KeyAllowed(tx *engine.Tx, key []byte) bool {
 	}
 	if n := tx.NS().Keys(); n >= lim {
 		t.Rejected(tenant.RejectQuota)
-		x.Error(fmt.Sprintf("QUOTA key quota exceeded: %d of %d keys", n, lim))
+		x.Error(fmt.Sprintf(errQuotaKeys, n, lim))
 		return false
 	}
 	return true
@@ -217,9 +219,9 @@ func (x *Ctx) overQuota() bool {
 	ns := x.Tx.NS()
 	msg := ""
 	if n := ns.Keys(); l.MaxKeys > 0 && created > 0 && n+created > l.MaxKeys {
-		msg = fmt.Sprintf("QUOTA key quota exceeded: %d of %d keys", n, l.MaxKeys)
+		msg = fmt.Sprintf(errQuotaKeys, n, l.MaxKeys)
 		if n < l.MaxKeys {
-			msg = fmt.Sprintf("QUOTA key quota exceeded: %d of %d keys, the command would create %d", n, l.MaxKeys, created)
+			msg = fmt.Sprintf(errQuotaKeysCreate, n, l.MaxKeys, created)
 		}
 	} else {
 		per := engine.KeyCharge + collectionCharge[x.Cmd.Group]
@@ -269,3 +271,7 @@ func (x *Ctx) newKeys(idx []int) int64 {
 	}
 	return n
 }
+
+// payloadTooBigLead is the fixed start of resp.ErrPayloadTooBig, which
+// tells a payload refused from its headers among protocol errors.
+var payloadTooBigLead = resp.ErrPayloadTooBig[:strings.IndexByte(resp.ErrPayloadTooBig, '%')]

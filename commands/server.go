@@ -17,7 +17,6 @@ import (
 	"github.com/puzpuzpuz/xsync/v3"
 
 	"synap/engine"
-	"synap/hivehub"
 	"synap/resp"
 	"synap/sched"
 	"synap/tenant"
@@ -30,7 +29,7 @@ type Server struct {
 	DBs   []*engine.Namespace
 	Log   *slog.Logger
 	// Dir resolves access keys in cluster mode; set before serving.
-	Dir hivehub.Directory
+	Dir tenant.Directory
 	// Tenants holds per-tenant state and statistics in cluster mode.
 	Tenants *tenant.Registry
 
@@ -216,7 +215,7 @@ func (s *Server) accept() error {
 		}
 		if s.clients.Size() >= s.Config().MaxClients {
 			s.Stats.RejectedConns.Add(1)
-			_, _ = nc.Write([]byte("-ERR max number of clients reached\r\n"))
+			_, _ = nc.Write([]byte(errMaxClients))
 			_ = nc.Close()
 			continue
 		}
@@ -367,10 +366,9 @@ func (s *Server) serveConn(nc net.Conn, id int64, unauthed bool) {
 			var pe *resp.ProtocolError
 			if errors.As(err, &pe) {
 				s.Stats.ProtocolErrors.Add(1)
-				if c.T != nil && strings.HasPrefix(pe.Msg, "QUOTA ") {
-					// Refused from its headers (resp.ErrPayloadTooBig): the
-					// tenant's statistics count it like a payload refused
-					// after reading.
+				if c.T != nil && strings.HasPrefix(pe.Msg, payloadTooBigLead) {
+					// Refused from its headers: the tenant's statistics
+					// count it like a payload refused after reading.
 					c.T.Rejected(tenant.RejectPayload)
 				}
 				s.Log.Warn("protocol error, closing client", "addr", c.Addr, "id", c.ID, "err", pe.Msg)

@@ -25,14 +25,6 @@ import (
 
 // The server family: INFO, CONFIG, TIME, LASTSAVE and SHUTDOWN.
 
-const (
-	errConfigUnknown   = "ERR Unknown option or number of arguments for CONFIG SET - '%s'"
-	errConfigFailed    = "ERR CONFIG SET failed (possibly related to argument '%s') - %s"
-	errConfigImmutable = "can't set immutable config"
-	errConfigDuplicate = "duplicate parameter"
-	errShutdownNone    = "ERR No shutdown in progress."
-)
-
 func init() {
 	const adminFlags = FlagAdmin | FlagNoScript | FlagLoading | FlagStale
 	adminACL := []string{"admin", "slow", "dangerous"}

@@ -14,17 +14,6 @@ import (
 
 // The set family: SADD and friends over engine.Set.
 
-// Redis's error texts for the set commands.
-const (
-	errSetsPositive   = "ERR value is out of range, must be positive"
-	errSetsRandRange  = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
-	errSetsNumkeys    = "ERR numkeys should be greater than 0"
-	errSetsTooManyKey = "ERR Number of keys can't be greater than number of args"
-	errSetsLimit      = "ERR LIMIT can't be negative"
-	// Redis has no limit here: it builds any reply asked for, however
-	// large. Synap refuses a repeated-members reply it could not hold.
-)
-
 // setsSpopMoveMul is Redis's SPOP_MOVE_STRATEGY_MUL: SPOP with a count
 // rebuilds the set from its survivors once they are at most count/5.
 const setsSpopMoveMul = 5

@@ -20,8 +20,6 @@ import (
 // clamping, a BY pattern without '*' that disables sorting for good, ties
 // broken by the element, strtod's idea of a number.
 
-const errSortScore = "ERR One or more scores can't be converted into double"
-
 func init() {
 	acl := func(rw string) []string { return []string{rw, "set", "sortedset", "list", "slow", "dangerous"} }
 	const complexity = "O(N+M*log(M)) for N elements to sort and M returned; O(N) when not sorting"
@@ -396,7 +394,7 @@ func sortStoreResult(x *Ctx, o *sortOpts, items []sortItem) {
 		}
 		if !fits {
 			x.C.T.Rejected(tenant.RejectQuota)
-			x.Error(fmt.Sprintf("QUOTA storage quota exceeded: used %d of %d bytes", x.Tx.NS().Bytes(), limit))
+			x.Error(fmt.Sprintf(errQuotaStorage, x.Tx.NS().Bytes(), limit))
 			return
 		}
 	}

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"fmt"
 	"math"
 	"math/big"
 	"strconv"
@@ -170,7 +171,7 @@ func strExpireAt(x *Ctx, flags int, arg []byte) (int64, bool) {
 	return v, true
 }
 
-func strExpireErr(x *Ctx) string { return "ERR invalid expire time in '" + x.Cmd.Name + "' command" }
+func strExpireErr(x *Ctx) string { return fmt.Sprintf(resp.ErrInvalidExpire, x.Cmd.Name) }
 
 // strLookup reads key for a command that reads it and replies WRONGTYPE when
 // it holds another kind. ok is false when the reply is already written.
@@ -393,7 +394,7 @@ func cmdGetEX(x *Ctx) {
 func strFits(x *Ctx, size, add int64) bool {
 	total := size + add
 	if total < size || total > x.S.Config().ProtoMaxBulkLen {
-		x.Error("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
+		x.Error(errStringTooBig)
 		return false
 	}
 	return true
@@ -472,7 +473,7 @@ func cmdSetRange(x *Ctx) {
 		return
 	}
 	if off < 0 {
-		x.Error("ERR offset is out of range")
+		x.Error(errOffsetRange)
 		return
 	}
 	en, ok := strWriteLookup(x, key)
@@ -535,7 +536,7 @@ func cmdDecrBy(x *Ctx) {
 		return
 	}
 	if by == math.MinInt64 {
-		x.Error("ERR decrement would overflow")
+		x.Error(errDecrOverflow)
 		return
 	}
 	strIncr(x, -by)
@@ -596,12 +597,12 @@ func cmdIncrByFloat(x *Ctx) {
 		return
 	}
 	if a.IsInf() || b.IsInf() {
-		x.Error("ERR increment would produce NaN or Infinity")
+		x.Error(errIncrNaN)
 		return
 	}
 	sum := new(big.Float).SetPrec(64).Add(a, b)
 	if sum.Sign() != 0 && sum.MantExp(nil) > strLDMaxExp {
-		x.Error("ERR increment would produce NaN or Infinity")
+		x.Error(errIncrNaN)
 		return
 	}
 	text := strFormatLongDouble(sum)
@@ -736,7 +737,7 @@ func parseLCS(x *Ctx) (a lcsArgs, ok bool) {
 		}
 	}
 	if a.getIdx && a.getLen {
-		x.Error("ERR If you want both the length and indexes, please just use IDX.")
+		x.Error(errLCSLenIdx)
 		return a, false
 	}
 	return a, true
@@ -746,7 +747,7 @@ func cmdLCS(x *Ctx) {
 	// Redis checks the keys' types before it looks at the options.
 	ea, eb := x.Read(x.Args[1]), x.Read(x.Args[2])
 	if (ea != nil && ea.Kind != engine.KindString) || (eb != nil && eb.Kind != engine.KindString) {
-		x.Error("ERR The specified keys must contain string values")
+		x.Error(errLCSNotString)
 		return
 	}
 	opts, ok := parseLCS(x)
@@ -763,7 +764,7 @@ func cmdLCS(x *Ctx) {
 	// The table is transient memory, bounded like Redis bounds it.
 	cells := uint64(len(a)+1) * uint64(len(b)+1)
 	if cells*4 > uint64(x.S.Config().ProtoMaxBulkLen) {
-		x.Error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len")
+		x.Error(errLCSTooBig)
 		return
 	}
 	// Concurrent LCSs must not sum past the server's transient budget.

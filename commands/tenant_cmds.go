@@ -38,7 +38,7 @@ func cmdTenantInfo(x *Ctx) {
 		t = x.S.Tenants.Lookup(string(x.Args[2]))
 	}
 	if t == nil {
-		x.Error("ERR no such tenant")
+		x.Error(errNoSuchTenant)
 		return
 	}
 	var b serverInfoBuf

@@ -15,7 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"synap/hivehub"
 	"synap/tenant"
 )
 
@@ -283,9 +282,7 @@ func parseUsage(raw []byte) (usageFile, error) {
 // those operations. A directory without the figure (a tenants file) or one
 // that cannot answer now leaves the count as it is; the next sight asks again.
 func (s *Server) seedFromControlPlane(ctx context.Context, t *tenant.Tenant) {
-	src, ok := s.Dir.(interface {
-		Quota(context.Context, string) (hivehub.Quota, error)
-	})
+	src, ok := s.Dir.(tenant.QuotaSource)
 	now := time.Now()
 	if !ok || !t.NeedsHubSeed(now) {
 		return

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"time"
 
-	"synap/hivehub"
 	"synap/resp"
 	"synap/tenant"
 )
@@ -48,7 +47,7 @@ func (s *Server) authoriseCached(w *waiter) (msg string, ok bool) {
 	}
 	np, err := s.Dir.ResolveCached(w.accessKey)
 	switch {
-	case errors.Is(err, hivehub.ErrUnknownKey):
+	case errors.Is(err, tenant.ErrUnknownKey):
 		return resp.ErrWrongPass, true
 	case err != nil:
 		return "", false

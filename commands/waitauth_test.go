@@ -11,13 +11,14 @@ import (
 
 	"synap/hivehub"
 	"synap/resp/resptest"
+	"synap/tenant"
 )
 
 // stepGenDir is HiveHub's client with a generation the test moves by
 // hand: the client's own moves with time, and each move makes parked
 // clients re-check, which would keep their keys fresh in the cache.
 type stepGenDir struct {
-	hivehub.Directory
+	tenant.Directory
 	gen atomic.Uint64
 }
 

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -12,30 +13,8 @@ import (
 
 // The sorted-set family: ZADD and friends over engine.ZSet.
 
-// Redis's error texts for the sorted-set commands.
-const (
-	errZsetNaN           = "ERR resulting score is not a number (NaN)"
-	errZsetXXNX          = "ERR XX and NX options at the same time are not compatible"
-	errZsetGTLTNX        = "ERR GT, LT, and/or NX options at the same time are not compatible"
-	errZsetIncrPair      = "ERR INCR option supports a single increment-element pair"
-	errZsetMinMaxFloat   = "ERR min or max is not a float"
-	errZsetMinMaxLex     = "ERR min or max not valid string range item"
-	errZsetLimitRank     = "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
-	errZsetScoresLex     = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
-	errZsetWeight        = "ERR weight value is not a float"
-	errZsetPositive      = "ERR value is out of range, must be positive"
-	errZsetLimitNegative = "ERR LIMIT can't be negative"
-	errZsetCount         = "ERR count should be greater than 0"
-	errZsetNumkeys       = "ERR numkeys should be greater than 0"
-	errZsetOutOfRange    = "ERR value is out of range"
-	errZsetRandRange     = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
-	// Redis has no limit here: it builds any reply asked for, however
-	// large. Synap refuses a repeated-members reply it could not hold (as
-	// SRANDMEMBER does).
-)
-
 func zsetNoKeysErr(name string) string {
-	return "ERR at least 1 input key is needed for '" + name + "' command"
+	return fmt.Sprintf(errZsetNoKeys, name)
 }
 
 func init() {

@@ -3,12 +3,13 @@ package compat
 import (
 	"context"
 	"math/rand/v2"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
+
+	"synap/resp/resptest"
 )
 
 // TestGlobDifferential matches thousands of random glob patterns against
@@ -17,9 +18,7 @@ import (
 // drawn from the bytes the glob gives meaning to, so classes, ranges,
 // negation, escapes, unterminated classes and runs of stars all come up.
 func TestGlobDifferential(t *testing.T) {
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Skip("redis-server is not on PATH")
-	}
+	resptest.NeedRedisServer(t)
 	ctx := context.Background()
 	r := redis.NewClient(&redis.Options{Addr: startRedis(t).addr, Protocol: 2})
 	s := redis.NewClient(&redis.Options{Addr: startSynap(t, "").Addr().String(), Protocol: 2})

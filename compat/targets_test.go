@@ -10,7 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"synap/hivehub"
+	"synap/tenant/tenantsfile"
 	"sync"
 	"testing"
 	"time"
@@ -138,12 +138,12 @@ func startSynapCluster(t *testing.T) *commands.Server {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "tenants.yaml")
 	body := "tenants:\n  - user_id: compat\n    plan: pro\n    keys:\n      - key_id: compat-admin\n" +
-		"        secret_sha256: " + hivehub.HashKey(clusterTenantKey) + "\n        permissions: [admin]\ntenant_count: 1\n"
+		"        secret_sha256: " + tenantsfile.HashKey(clusterTenantKey) + "\n        permissions: [admin]\ntenant_count: 1\n"
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	dir, err := hivehub.OpenFile(path, log)
+	dir, err := tenantsfile.Open(path, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,8 +165,12 @@ func startSynapCluster(t *testing.T) *commands.Server {
 // startRedisTargets starts the real redis-servers of the suite, or returns
 // why it cannot.
 func startRedisTargets(t *testing.T) ([]*target, string) {
-	if _, missing := resptest.RedisServer(); missing != "" {
+	path, missing := resptest.RedisServer()
+	if missing != "" {
 		return nil, missing + ": the Redis targets that prove each expectation cannot run"
+	}
+	if err := resptest.CheckRedisServer(path); err != nil {
+		t.Fatal(err)
 	}
 	main, auth := startRedis(t), startRedis(t, "--requirepass", compatPassword)
 	spawn := func(t *testing.T) (string, <-chan struct{}) {

@@ -1,3 +1,7 @@
+// Package hivehub is Synap's client of HiveHub, the control plane: it
+// resolves access keys and tenants' quotas over HTTP as a tenant.Directory
+// (cached, single-flight, with outage grace) and sends usage reports; and a
+// fake HiveHub with fault injection for tests and `synap hivehub-dev`.
 package hivehub
 
 import (
@@ -53,18 +57,7 @@ var errServiceKey = errors.New("HiveHub refused the service key (HTTP 401/403); 
 
 var errNotFound = errors.New("not found")
 
-// Quota is a tenant's quota as HiveHub reports it.
-type Quota struct {
-	Plan                  string
-	Limits                tenant.Limits // plan defaults filled in
-	StorageUsedBytes      int64
-	MonthlyOperationsUsed int64
-	// Fetched is when HiveHub gave the figures: a cached answer fetched
-	// before a month rolled over holds the previous month's operations.
-	Fetched time.Time
-}
-
-// Client is the Directory backed by HiveHub's HTTP API.
+// Client is the tenant.Directory backed by HiveHub's HTTP API.
 //
 // Caching: a positive answer younger than PositiveTTL/2 is served as is;
 // between PositiveTTL/2 and PositiveTTL it is served and refreshed in the
@@ -88,7 +81,7 @@ type Client struct {
 	born time.Time
 
 	keys   *cache[[32]byte, *tenant.Principal]
-	quotas *cache[string, Quota]
+	quotas *cache[string, tenant.Quota]
 
 	changes atomic.Uint64
 	// failing is set when a call ended without an answer, cleared by an
@@ -135,7 +128,7 @@ func NewClient(o Options) (*Client, error) {
 		opt: o, base: strings.TrimRight(o.BaseURL, "/"), hc: hc, log: o.Logger, now: time.Now,
 		tick:   max(o.PositiveTTL/4, time.Millisecond),
 		keys:   newCache[[32]byte](o.MaxEntries, samePrincipal),
-		quotas: newCache[string](o.MaxEntries, func(a, b Quota) bool { return a.Plan == b.Plan && a.Limits == b.Limits }),
+		quotas: newCache[string](o.MaxEntries, func(a, b tenant.Quota) bool { return a.Plan == b.Plan && a.Limits == b.Limits }),
 	}
 	c.born = c.now()
 	return c, nil
@@ -149,7 +142,7 @@ func (c *Client) Generation() uint64 {
 // Resolve implements Directory.
 func (c *Client) Resolve(ctx context.Context, accessKey string) (*tenant.Principal, error) {
 	if accessKey == "" || len(accessKey) > maxKeyLen {
-		return nil, ErrUnknownKey
+		return nil, tenant.ErrUnknownKey
 	}
 	p, err := lookup(ctx, c, c.keys, sha256.Sum256([]byte(accessKey)), func(ctx context.Context) (*tenant.Principal, error) {
 		return c.validate(ctx, accessKey)
@@ -158,23 +151,23 @@ func (c *Client) Resolve(ctx context.Context, accessKey string) (*tenant.Princip
 		return nil, err
 	}
 	if p.Expired(c.now()) {
-		return nil, ErrUnknownKey
+		return nil, tenant.ErrUnknownKey
 	}
 	return p, nil
 }
 
-// ResolveCached implements Directory: the answer Resolve would give from
+// ResolveCached implements tenant.Directory: the answer Resolve would give from
 // the cache without waiting on HiveHub, and without starting a refresh
 // either (the next Resolve of the key does). A positive answer counts while
 // it is younger than PositiveTTL, or within GracePeriod past that while
 // HiveHub is failing; a negative one while younger than NegativeTTL.
 func (c *Client) ResolveCached(accessKey string) (*tenant.Principal, error) {
 	if accessKey == "" || len(accessKey) > maxKeyLen {
-		return nil, ErrUnknownKey
+		return nil, tenant.ErrUnknownKey
 	}
 	e, ok := c.keys.get(sha256.Sum256([]byte(accessKey)))
 	if !ok {
-		return nil, ErrNotCached
+		return nil, tenant.ErrNotCached
 	}
 	now := c.now()
 	age := now.Sub(e.stored)
@@ -185,11 +178,11 @@ func (c *Client) ResolveCached(accessKey string) (*tenant.Principal, error) {
 		}
 	case age < c.opt.PositiveTTL || c.failing.Load() && age < c.opt.PositiveTTL+c.opt.GracePeriod:
 		if e.val.Expired(now) {
-			return nil, ErrUnknownKey
+			return nil, tenant.ErrUnknownKey
 		}
 		return e.val, nil
 	}
-	return nil, ErrNotCached
+	return nil, tenant.ErrNotCached
 }
 
 // Limits implements Directory.
@@ -199,11 +192,11 @@ func (c *Client) Limits(ctx context.Context, userID string) (tenant.Limits, erro
 }
 
 // Quota is a tenant's limits and usage as last fetched (cached like Limits).
-func (c *Client) Quota(ctx context.Context, userID string) (Quota, error) {
+func (c *Client) Quota(ctx context.Context, userID string) (tenant.Quota, error) {
 	if !tenant.ValidUserID(userID) {
-		return Quota{}, ErrUnknownTenant
+		return tenant.Quota{}, tenant.ErrUnknownTenant
 	}
-	return lookup(ctx, c, c.quotas, userID, func(ctx context.Context) (Quota, error) {
+	return lookup(ctx, c, c.quotas, userID, func(ctx context.Context) (tenant.Quota, error) {
 		return c.fetchQuota(ctx, userID)
 	})
 }
@@ -221,10 +214,10 @@ func (c *Client) ReportUsage(ctx context.Context, userID, reportID string, ops, 
 	_, err := c.attempt(ctx, http.MethodPost, "/api/v1/synap/users/"+url.PathEscape(userID)+"/usage", body, nil)
 	switch {
 	case errors.Is(err, errNotFound):
-		return ErrUnknownTenant
+		return tenant.ErrUnknownTenant
 	case err != nil:
 		c.logFailure("usage report", err)
-		return fmt.Errorf("%w: usage report: %v", ErrUnavailable, err)
+		return fmt.Errorf("%w: usage report: %v", tenant.ErrUnavailable, err)
 	}
 	return nil
 }
@@ -261,11 +254,11 @@ func (c *Client) validate(ctx context.Context, key string) (*tenant.Principal, e
 	})
 	switch {
 	case errors.Is(err, errNotFound):
-		return nil, ErrUnknownKey
+		return nil, tenant.ErrUnknownKey
 	case err != nil:
 		return nil, err
 	case p == nil || p.Expired(c.now()):
-		return nil, ErrUnknownKey
+		return nil, tenant.ErrUnknownKey
 	}
 	return p, nil
 }
@@ -347,8 +340,8 @@ type quotaAnswer struct {
 	MaxTTLSeconds int64 `json:"max_ttl_seconds"`
 }
 
-func (c *Client) fetchQuota(ctx context.Context, userID string) (Quota, error) {
-	var q Quota
+func (c *Client) fetchQuota(ctx context.Context, userID string) (tenant.Quota, error) {
+	var q tenant.Quota
 	err := c.call(ctx, http.MethodGet, "/api/v1/synap/users/"+url.PathEscape(userID)+"/quota", nil, func(raw []byte) error {
 		var a quotaAnswer
 		if err := decodeStrict(raw, &a); err != nil {
@@ -376,12 +369,12 @@ func (c *Client) fetchQuota(ctx context.Context, userID string) (Quota, error) {
 		if plan == "" {
 			plan = "free"
 		}
-		q = Quota{Plan: plan, Limits: l.WithDefaults(plan), StorageUsedBytes: a.StorageUsedBytes,
+		q = tenant.Quota{Plan: plan, Limits: l.WithDefaults(plan), StorageUsedBytes: a.StorageUsedBytes,
 			MonthlyOperationsUsed: a.MonthlyOperationsUsed, Fetched: c.now()}
 		return nil
 	})
 	if errors.Is(err, errNotFound) {
-		return Quota{}, ErrUnknownTenant
+		return tenant.Quota{}, tenant.ErrUnknownTenant
 	}
 	return q, err
 }
@@ -490,7 +483,7 @@ func (e *every) ok(now time.Time, d time.Duration) bool {
 
 // definitive errors are answers, cached negatively; any other is an outage.
 func definitive(err error) bool {
-	return errors.Is(err, ErrUnknownKey) || errors.Is(err, ErrUnknownTenant)
+	return errors.Is(err, tenant.ErrUnknownKey) || errors.Is(err, tenant.ErrUnknownTenant)
 }
 
 // lookup answers from ca or from fetch, with the freshness, grace and
@@ -531,7 +524,7 @@ func lookup[K comparable, V any](ctx context.Context, c *Client, ca *cache[K, V]
 		c.warnGrace(old.stored)
 		return old.val, nil
 	}
-	return zero, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	return zero, fmt.Errorf("%w: %v", tenant.ErrUnavailable, err)
 }
 
 func (c *Client) warnGrace(stored time.Time) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"synap/tenant"
+	"synap/tenant/tenantsfile"
 )
 
 const (
@@ -33,18 +35,18 @@ func hubTenants(aliceStorage int64, aliceRW string) string {
       rate_limit: {requests_per_second: 10, burst: -1}
     keys:
 ` + aliceRW + `      - key_id: alice-old
-        secret_sha256: ` + HashKey("old-secret") + `
+        secret_sha256: ` + tenantsfile.HashKey("old-secret") + `
         permissions: [read]
         expires_at: "2001-01-01T00:00:00Z"
       - key_id: alice-off
-        secret_sha256: ` + HashKey("off-secret") + `
+        secret_sha256: ` + tenantsfile.HashKey("off-secret") + `
         permissions: [admin]
         disabled: true
   - user_id: bob
     plan: pro
     keys:
       - key_id: bob-admin
-        secret_sha256: ` + HashKey("bob-secret") + `
+        secret_sha256: ` + tenantsfile.HashKey("bob-secret") + `
         permissions: [admin]
         expires_at: "2999-01-02T03:04:05Z"
 `
@@ -57,7 +59,7 @@ const hubAliceRW = `      - key_id: alice-rw
 `
 
 func hubAliceKey(perms string) string {
-	return strings.Replace(strings.Replace(hubAliceRW, "%H%", HashKey("alice-secret"), 1), "[read, write]", perms, 1)
+	return strings.Replace(strings.Replace(hubAliceRW, "%H%", tenantsfile.HashKey("alice-secret"), 1), "[read, write]", perms, 1)
 }
 
 // hubClock is a clock the test moves by hand.
@@ -153,14 +155,14 @@ func TestClientResolve(t *testing.T) {
 	}
 	// unknown (404), expired (valid but past expires_at), disabled (valid: false)
 	for _, key := range []string{"nobody", "old-secret", "off-secret"} {
-		if _, err := e.c.Resolve(hubCtx, key); !errors.Is(err, ErrUnknownKey) {
-			t.Errorf("Resolve(%q) = %v, want ErrUnknownKey", key, err)
+		if _, err := e.c.Resolve(hubCtx, key); !errors.Is(err, tenant.ErrUnknownKey) {
+			t.Errorf("Resolve(%q) = %v, want tenant.ErrUnknownKey", key, err)
 		}
 	}
 	before := e.calls(hubValidate)
 	for _, key := range []string{"", strings.Repeat("k", 5000)} {
-		if _, err := e.c.Resolve(hubCtx, key); !errors.Is(err, ErrUnknownKey) {
-			t.Errorf("Resolve(%.10q) = %v, want ErrUnknownKey", key, err)
+		if _, err := e.c.Resolve(hubCtx, key); !errors.Is(err, tenant.ErrUnknownKey) {
+			t.Errorf("Resolve(%.10q) = %v, want tenant.ErrUnknownKey", key, err)
 		}
 	}
 	if n := e.calls(hubValidate); n != before {
@@ -243,8 +245,8 @@ func TestClientCallerGivesUp(t *testing.T) {
 		done <- err
 	}()
 	hubEventually(t, "the call to start", func() bool { return e.calls(hubValidate) == 1 })
-	if _, err := e.c.Resolve(ctx, "alice-secret"); !errors.Is(err, ErrUnavailable) {
-		t.Fatalf("impatient caller: %v, want ErrUnavailable", err)
+	if _, err := e.c.Resolve(ctx, "alice-secret"); !errors.Is(err, tenant.ErrUnavailable) {
+		t.Fatalf("impatient caller: %v, want tenant.ErrUnavailable", err)
 	}
 	// The shared call goes on for the patient caller.
 	if err := <-done; err != nil {
@@ -258,8 +260,8 @@ func TestClientCallerGivesUp(t *testing.T) {
 func TestClientNegativeCache(t *testing.T) {
 	e := hubSetup(t, Options{NegativeTTL: 5 * time.Second})
 	for range 3 {
-		if _, err := e.c.Resolve(hubCtx, "new-secret"); !errors.Is(err, ErrUnknownKey) {
-			t.Fatalf("%v, want ErrUnknownKey", err)
+		if _, err := e.c.Resolve(hubCtx, "new-secret"); !errors.Is(err, tenant.ErrUnknownKey) {
+			t.Fatalf("%v, want tenant.ErrUnknownKey", err)
 		}
 	}
 	if n := e.calls(hubValidate); n != 1 {
@@ -267,10 +269,10 @@ func TestClientNegativeCache(t *testing.T) {
 	}
 	// The key is created; it works once the negative answer expires.
 	e.fake.SetTenants([]byte(hubTenants(1000, hubAliceKey("[read, write]")+`      - key_id: alice-new
-        secret_sha256: `+HashKey("new-secret")+"\n")))
+        secret_sha256: `+tenantsfile.HashKey("new-secret")+"\n")))
 	e.clock.advance(4 * time.Second)
-	if _, err := e.c.Resolve(hubCtx, "new-secret"); !errors.Is(err, ErrUnknownKey) {
-		t.Fatalf("within the negative TTL: %v, want ErrUnknownKey", err)
+	if _, err := e.c.Resolve(hubCtx, "new-secret"); !errors.Is(err, tenant.ErrUnknownKey) {
+		t.Fatalf("within the negative TTL: %v, want tenant.ErrUnknownKey", err)
 	}
 	e.clock.advance(2 * time.Second)
 	if p, err := e.c.Resolve(hubCtx, "new-secret"); err != nil || p.KeyID != "alice-new" {
@@ -298,18 +300,18 @@ func TestClientOutageGrace(t *testing.T) {
 			t.Fatalf("known quota during outage: %+v %v", l, err)
 		}
 	}
-	if _, err := e.c.Resolve(hubCtx, "bob-secret"); !errors.Is(err, ErrUnavailable) {
-		t.Fatalf("unvalidated key during outage: %v, want ErrUnavailable", err)
+	if _, err := e.c.Resolve(hubCtx, "bob-secret"); !errors.Is(err, tenant.ErrUnavailable) {
+		t.Fatalf("unvalidated key during outage: %v, want tenant.ErrUnavailable", err)
 	}
-	if _, err := e.c.Limits(hubCtx, "bob"); !errors.Is(err, ErrUnavailable) {
-		t.Fatalf("unfetched quota during outage: %v, want ErrUnavailable", err)
+	if _, err := e.c.Limits(hubCtx, "bob"); !errors.Is(err, tenant.ErrUnavailable) {
+		t.Fatalf("unfetched quota during outage: %v, want tenant.ErrUnavailable", err)
 	}
 	if !strings.Contains(e.log.String(), "serving access keys and quotas validated earlier") {
 		t.Errorf("no grace warning in the log:\n%s", e.log)
 	}
 	e.clock.advance(3 * time.Minute) // past the grace period
-	if _, err := e.c.Resolve(hubCtx, "alice-secret"); !errors.Is(err, ErrUnavailable) {
-		t.Fatalf("after grace: %v, want ErrUnavailable", err)
+	if _, err := e.c.Resolve(hubCtx, "alice-secret"); !errors.Is(err, tenant.ErrUnavailable) {
+		t.Fatalf("after grace: %v, want tenant.ErrUnavailable", err)
 	}
 	if err := e.fake.SetDown(false); err != nil {
 		t.Fatal(err)
@@ -322,12 +324,12 @@ func TestClientOutageGrace(t *testing.T) {
 func TestClientServiceKeyRejected(t *testing.T) {
 	e := hubSetup(t, Options{ServiceKey: "wrong"})
 	for range 3 {
-		if _, err := e.c.Resolve(hubCtx, "alice-secret"); !errors.Is(err, ErrUnavailable) {
-			t.Fatalf("%v, want ErrUnavailable", err)
+		if _, err := e.c.Resolve(hubCtx, "alice-secret"); !errors.Is(err, tenant.ErrUnavailable) {
+			t.Fatalf("%v, want tenant.ErrUnavailable", err)
 		}
 	}
-	if _, err := e.c.Limits(hubCtx, "alice"); !errors.Is(err, ErrUnavailable) {
-		t.Fatalf("limits: %v, want ErrUnavailable", err)
+	if _, err := e.c.Limits(hubCtx, "alice"); !errors.Is(err, tenant.ErrUnavailable) {
+		t.Fatalf("limits: %v, want tenant.ErrUnavailable", err)
 	}
 	if n := e.calls(hubValidate); n != 3 {
 		t.Errorf("calls = %d, want 3: a 401 is not retried nor cached", n)
@@ -344,15 +346,15 @@ func TestClientServiceKeyRejected(t *testing.T) {
 func TestClientRetries(t *testing.T) {
 	e := hubSetup(t, Options{Retries: 2})
 	e.fake.SetStatus(500)
-	if _, err := e.c.Resolve(hubCtx, "alice-secret"); !errors.Is(err, ErrUnavailable) {
-		t.Fatalf("%v, want ErrUnavailable", err)
+	if _, err := e.c.Resolve(hubCtx, "alice-secret"); !errors.Is(err, tenant.ErrUnavailable) {
+		t.Fatalf("%v, want tenant.ErrUnavailable", err)
 	}
 	if n := e.calls(hubValidate); n != 3 {
 		t.Fatalf("calls = %d, want 1 + 2 retries", n)
 	}
 	// Known failing: one attempt per lookup until HiveHub answers again.
-	if _, err := e.c.Resolve(hubCtx, "bob-secret"); !errors.Is(err, ErrUnavailable) {
-		t.Fatalf("%v, want ErrUnavailable", err)
+	if _, err := e.c.Resolve(hubCtx, "bob-secret"); !errors.Is(err, tenant.ErrUnavailable) {
+		t.Fatalf("%v, want tenant.ErrUnavailable", err)
 	}
 	if n := e.calls(hubValidate); n != 4 {
 		t.Fatalf("calls = %d, want 4", n)
@@ -362,8 +364,8 @@ func TestClientRetries(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.fake.SetStatus(503)
-	if _, err := e.c.Resolve(hubCtx, "bob-secret"); !errors.Is(err, ErrUnavailable) {
-		t.Fatalf("%v, want ErrUnavailable", err)
+	if _, err := e.c.Resolve(hubCtx, "bob-secret"); !errors.Is(err, tenant.ErrUnavailable) {
+		t.Fatalf("%v, want tenant.ErrUnavailable", err)
 	}
 	if n := e.calls(hubValidate); n != 8 {
 		t.Fatalf("calls = %d, want 8 (retries again after a success)", n)
@@ -412,8 +414,8 @@ func wantMalformed(t *testing.T, body string) {
 	t.Helper()
 	e := hubSetup(t, Options{Retries: -1})
 	e.fake.SetBody(body)
-	if p, err := e.c.Resolve(hubCtx, "alice-secret"); !errors.Is(err, ErrUnavailable) {
-		t.Fatalf("Resolve = %+v %v, want ErrUnavailable", p, err)
+	if p, err := e.c.Resolve(hubCtx, "alice-secret"); !errors.Is(err, tenant.ErrUnavailable) {
+		t.Fatalf("Resolve = %+v %v, want tenant.ErrUnavailable", p, err)
 	}
 	if !strings.Contains(e.log.String(), "malformed answer") {
 		t.Errorf("not logged as malformed:\n%s", e.log)
@@ -423,8 +425,8 @@ func wantMalformed(t *testing.T, body string) {
 func TestClientEndlessBody(t *testing.T) {
 	e := hubSetup(t, Options{})
 	e.fake.SetEndlessBody(`{"valid": true, "user_id": "`)
-	if _, err := e.c.Resolve(hubCtx, "alice-secret"); !errors.Is(err, ErrUnavailable) {
-		t.Fatalf("%v, want ErrUnavailable", err)
+	if _, err := e.c.Resolve(hubCtx, "alice-secret"); !errors.Is(err, tenant.ErrUnavailable) {
+		t.Fatalf("%v, want tenant.ErrUnavailable", err)
 	}
 	if n := e.calls(hubValidate); n != 3 {
 		t.Fatalf("calls = %d, want 3", n)
@@ -434,8 +436,8 @@ func TestClientEndlessBody(t *testing.T) {
 func TestClientTimeout(t *testing.T) {
 	e := hubSetup(t, Options{Timeout: 50 * time.Millisecond, Retries: 1})
 	e.fake.SetLatency(time.Minute)
-	if _, err := e.c.Resolve(hubCtx, "alice-secret"); !errors.Is(err, ErrUnavailable) {
-		t.Fatalf("%v, want ErrUnavailable", err)
+	if _, err := e.c.Resolve(hubCtx, "alice-secret"); !errors.Is(err, tenant.ErrUnavailable) {
+		t.Fatalf("%v, want tenant.ErrUnavailable", err)
 	}
 	if n := e.calls(hubValidate); n != 2 {
 		t.Fatalf("calls = %d, want 2", n)
@@ -464,16 +466,16 @@ func TestClientLimits(t *testing.T) {
 		t.Fatalf("alice's quota fetched %d times, want 1", n)
 	}
 	for range 2 {
-		if _, err := e.c.Limits(hubCtx, "carol"); !errors.Is(err, ErrUnknownTenant) {
-			t.Fatalf("carol: %v, want ErrUnknownTenant", err)
+		if _, err := e.c.Limits(hubCtx, "carol"); !errors.Is(err, tenant.ErrUnknownTenant) {
+			t.Fatalf("carol: %v, want tenant.ErrUnknownTenant", err)
 		}
 	}
 	if n := e.calls("/api/v1/synap/users/carol/quota"); n != 1 {
 		t.Fatalf("carol's quota fetched %d times, want 1 (negative cache)", n)
 	}
 	for _, id := range []string{"a:b", "*", "../alice", ""} {
-		if _, err := e.c.Limits(hubCtx, id); !errors.Is(err, ErrUnknownTenant) {
-			t.Errorf("Limits(%q) = %v, want ErrUnknownTenant", id, err)
+		if _, err := e.c.Limits(hubCtx, id); !errors.Is(err, tenant.ErrUnknownTenant) {
+			t.Errorf("Limits(%q) = %v, want tenant.ErrUnknownTenant", id, err)
 		}
 	}
 	q, err := e.c.Quota(hubCtx, "alice")
@@ -527,8 +529,8 @@ func TestClientLimitsAnswers(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			e := hubSetup(t, Options{Retries: -1})
 			e.fake.SetBody(body)
-			if l, err := e.c.Limits(hubCtx, "alice"); !errors.Is(err, ErrUnavailable) {
-				t.Fatalf("Limits = %+v %v, want ErrUnavailable", l, err)
+			if l, err := e.c.Limits(hubCtx, "alice"); !errors.Is(err, tenant.ErrUnavailable) {
+				t.Fatalf("Limits = %+v %v, want tenant.ErrUnavailable", l, err)
 			}
 		})
 	}
@@ -544,7 +546,7 @@ func TestClientLimitsChangeAfterTTL(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fake.Close()
-	c, err := NewClient(Options{BaseURL: fake.URL(), ServiceKey: hubServiceKey, PositiveTTL: 20 * time.Millisecond, Logger: quietLog()})
+	c, err := NewClient(Options{BaseURL: fake.URL(), ServiceKey: hubServiceKey, PositiveTTL: 20 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -584,8 +586,8 @@ func TestClientGeneration(t *testing.T) {
 	// Revoking alice's key moves the generation once the refresh sees it.
 	e.fake.SetTenants([]byte(hubTenants(1000, "")))
 	g1 := e.c.Generation()
-	if _, err := e.c.Resolve(hubCtx, "alice-secret"); !errors.Is(err, ErrUnknownKey) {
-		t.Fatalf("revoked key: %v, want ErrUnknownKey", err)
+	if _, err := e.c.Resolve(hubCtx, "alice-secret"); !errors.Is(err, tenant.ErrUnknownKey) {
+		t.Fatalf("revoked key: %v, want tenant.ErrUnknownKey", err)
 	}
 	if g := e.c.Generation(); g != g1+1 || e.c.changes.Load() != 1 {
 		t.Fatalf("generation %d (changes %d), want %d", g, e.c.changes.Load(), g1+1)
@@ -598,7 +600,7 @@ func TestClientCacheBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 10 {
-		if _, err := e.c.Resolve(hubCtx, "guess-"+strconv.Itoa(i)); !errors.Is(err, ErrUnknownKey) {
+		if _, err := e.c.Resolve(hubCtx, "guess-"+strconv.Itoa(i)); !errors.Is(err, tenant.ErrUnknownKey) {
 			t.Fatal(err)
 		}
 	}
@@ -613,7 +615,7 @@ func TestClientCacheBounded(t *testing.T) {
 	if n := e.calls(hubValidate); n != before {
 		t.Fatalf("the valid key was evicted")
 	}
-	if _, err := e.c.Resolve(hubCtx, "guess-0"); !errors.Is(err, ErrUnknownKey) || e.calls(hubValidate) != before+1 {
+	if _, err := e.c.Resolve(hubCtx, "guess-0"); !errors.Is(err, tenant.ErrUnknownKey) || e.calls(hubValidate) != before+1 {
 		t.Fatalf("the oldest unknown key was not evicted: %v", err)
 	}
 }
@@ -632,12 +634,12 @@ func TestClientReportUsage(t *testing.T) {
 	if err != nil || q.MonthlyOperationsUsed != 12 || q.StorageUsedBytes != 80 {
 		t.Fatalf("quota after reports = %+v %v", q, err)
 	}
-	if err := e.c.ReportUsage(hubCtx, "carol", "r-c", 1, 1); !errors.Is(err, ErrUnknownTenant) {
-		t.Fatalf("unknown tenant: %v, want ErrUnknownTenant", err)
+	if err := e.c.ReportUsage(hubCtx, "carol", "r-c", 1, 1); !errors.Is(err, tenant.ErrUnknownTenant) {
+		t.Fatalf("unknown tenant: %v, want tenant.ErrUnknownTenant", err)
 	}
 	e.fake.SetStatus(500)
-	if err := e.c.ReportUsage(hubCtx, "alice", "r-a", 1, 1); !errors.Is(err, ErrUnavailable) {
-		t.Fatalf("HiveHub failing: %v, want ErrUnavailable", err)
+	if err := e.c.ReportUsage(hubCtx, "alice", "r-a", 1, 1); !errors.Is(err, tenant.ErrUnavailable) {
+		t.Fatalf("HiveHub failing: %v, want tenant.ErrUnavailable", err)
 	}
 	if n := e.calls("/api/v1/synap/users/alice/usage"); n != 3 {
 		t.Fatalf("usage calls = %d, want 3 (no retry of a report)", n)
@@ -659,5 +661,5 @@ func TestClientOptions(t *testing.T) {
 		o.GracePeriod != 5*time.Minute || o.MaxEntries != 100_000 || c.base != "https://h.example/base" {
 		t.Fatalf("defaults = %+v base %q", o, c.base)
 	}
-	var _ Directory = c
+	var _ tenant.Directory = c
 }

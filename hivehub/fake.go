@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"synap/tenant"
+	"synap/tenant/tenantsfile"
 )
 
 // FakeServer is a stand-in for HiveHub's Synap API, serving the tenants and
@@ -49,9 +50,9 @@ type UsageTotals struct {
 }
 
 type fakeData struct {
-	snap     *fileSnapshot
+	snap     *tenantsfile.Contents
 	disabled map[[32]byte]bool
-	tenants  map[string]FileTenant
+	tenants  map[string]tenantsfile.Tenant
 }
 
 // NewFake makes a fake HiveHub serving the tenants file content. Calls must
@@ -70,18 +71,18 @@ func NewFake(tenantsFile []byte, serviceKey string) (*FakeServer, error) {
 
 // SetTenants replaces the tenants and keys served.
 func (f *FakeServer) SetTenants(tenantsFile []byte) error {
-	snap, err := parseTenants(tenantsFile)
+	snap, err := tenantsfile.Parse(tenantsFile)
 	if err != nil {
 		return err
 	}
 	// The snapshot has the plan defaults filled in and disabled keys left
 	// out; HiveHub reports limits as set and disabled keys as invalid, so
 	// the file is read once more as written.
-	var raw TenantsFile
+	var raw tenantsfile.File
 	if err := yaml.Unmarshal(tenantsFile, &raw); err != nil {
 		return err
 	}
-	d := &fakeData{snap: snap, disabled: map[[32]byte]bool{}, tenants: map[string]FileTenant{}}
+	d := &fakeData{snap: snap, disabled: map[[32]byte]bool{}, tenants: map[string]tenantsfile.Tenant{}}
 	for _, t := range raw.Tenants {
 		d.tenants[t.UserID] = t
 		for _, k := range t.Keys {
@@ -100,15 +101,15 @@ func (f *FakeServer) SetTenants(tenantsFile []byte) error {
 }
 
 // ReloadTenants is SetTenants for a file re-read while serving: as in
-// FileDirectory, a file without its tenant_count trailer, or with a wrong
+// tenantsfile.Directory, a file without its tenant_count trailer, or with a wrong
 // one, is refused, so a half-written file cannot revoke every key.
 func (f *FakeServer) ReloadTenants(tenantsFile []byte) error {
-	snap, err := parseTenants(tenantsFile)
+	snap, err := tenantsfile.Parse(tenantsFile)
 	if err != nil {
 		return err
 	}
-	if snap.legacy {
-		return errNoTrailer(len(snap.limits))
+	if err := snap.Reloadable(); err != nil {
+		return err
 	}
 	return f.SetTenants(tenantsFile)
 }
@@ -289,7 +290,7 @@ func (f *FakeServer) validate(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	d := f.data
 	f.mu.Unlock()
-	p, ok := d.snap.keys[h]
+	p, ok := d.snap.Principal(h)
 	switch {
 	case d.disabled[h]:
 		fakeJSON(w, http.StatusOK, map[string]any{"valid": false})

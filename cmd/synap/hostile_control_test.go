@@ -6,8 +6,8 @@ import (
 	"syscall"
 	"testing"
 
-	"synap/hivehub"
 	"synap/resp/resptest"
+	"synap/tenant/tenantsfile"
 )
 
 // The binary keeps each tenant's monthly operations in --usage-file across
@@ -18,7 +18,7 @@ func TestCLIMonthlyOpsSurviveRestart(t *testing.T) {
 	dir := t.TempDir()
 	tenants, usage := filepath.Join(dir, "tenants.yaml"), filepath.Join(dir, "usage.json")
 	cliWriteFile(t, tenants, fmt.Sprintf("tenants:\n  - user_id: dora\n    plan: pro\n    limits: {monthly_operations_limit: 8}\n"+
-		"    keys:\n      - key_id: dora-rw\n        secret_sha256: %s\n        permissions: [read, write]\ntenant_count: 1\n", hivehub.HashKey(secret)))
+		"    keys:\n      - key_id: dora-rw\n        secret_sha256: %s\n        permissions: [read, write]\ntenant_count: 1\n", tenantsfile.HashKey(secret)))
 	args := []string{"--port", "0", "--cluster-mode", "--tenants-file", tenants, "--admin-key", cliAdminKey, "--usage-file", usage}
 
 	run := func(sets int, last string) {

@@ -8,7 +8,7 @@ import (
 	"io"
 	"strings"
 
-	"synap/hivehub"
+	"synap/tenant/tenantsfile"
 )
 
 type keysCmd struct {
@@ -46,7 +46,7 @@ func (c *keysHashCmd) Run(stdin io.Reader, stdout io.Writer) error {
 	if secret == "" {
 		return errors.New("the secret is empty")
 	}
-	_, err := fmt.Fprintln(stdout, hivehub.HashKey(secret))
+	_, err := fmt.Fprintln(stdout, tenantsfile.HashKey(secret))
 	return err
 }
 
@@ -60,6 +60,6 @@ func newAccessKey() string {
 
 func (keysNewCmd) Run(stdout io.Writer) error {
 	key := newAccessKey()
-	_, err := fmt.Fprintf(stdout, "%s\n%s\n", key, hivehub.HashKey(key))
+	_, err := fmt.Fprintf(stdout, "%s\n%s\n", key, tenantsfile.HashKey(key))
 	return err
 }

@@ -17,6 +17,7 @@ import (
 	"synap/commands"
 	"synap/hivehub"
 	"synap/tenant"
+	"synap/tenant/tenantsfile"
 )
 
 func main() {
@@ -49,12 +50,12 @@ func serve(set settings, stderr io.Writer) int {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(log)
 
-	var file *hivehub.FileDirectory
+	var file *tenantsfile.Directory
 	var client *hivehub.Client
 	switch {
 	case cfg.ClusterMode && cfg.TenantsFile != "":
 		var err error
-		if file, err = hivehub.OpenFile(cfg.TenantsFile, log); err != nil {
+		if file, err = tenantsfile.Open(cfg.TenantsFile, log); err != nil {
 			fmt.Fprintln(stderr, "synap: cannot load the tenants file:", err)
 			return 1
 		}

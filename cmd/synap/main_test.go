@@ -20,8 +20,8 @@ import (
 	"time"
 
 	"synap/commands"
-	"synap/hivehub"
 	"synap/resp/resptest"
+	"synap/tenant/tenantsfile"
 )
 
 // TestMain lets a test run the real program in a child process: the test
@@ -348,7 +348,7 @@ func cliTenants(secrets ...string) string {
 	b.WriteString("tenants:\n")
 	for i, s := range secrets {
 		fmt.Fprintf(&b, "  - user_id: tenant%d\n    keys:\n      - key_id: key%d\n        secret_sha256: %s\n        permissions: [read, write]\n",
-			i, i, hivehub.HashKey(s))
+			i, i, tenantsfile.HashKey(s))
 	}
 	fmt.Fprintf(&b, "tenant_count: %d\n", len(secrets))
 	return b.String()

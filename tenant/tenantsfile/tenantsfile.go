@@ -1,4 +1,8 @@
-package hivehub
+// Package tenantsfile is the tenants file as a tenant.Directory: tenants,
+// their plans and limits, and the SHA-256 of their access keys in one YAML
+// (or JSON) file, reloaded when it changes and on SIGHUP, for cluster mode
+// without HiveHub. The fake HiveHub serves the same format.
+package tenantsfile
 
 import (
 	"bytes"
@@ -21,10 +25,10 @@ import (
 	"synap/tenant"
 )
 
-// TenantsFile is the on-disk shape of a tenants file (YAML or JSON). Field
+// File is the on-disk shape of a tenants file (YAML or JSON). Field
 // names follow HiveHub's so one vocabulary serves both directories.
-type TenantsFile struct {
-	Tenants []FileTenant `yaml:"tenants" json:"tenants"`
+type File struct {
+	Tenants []Tenant `yaml:"tenants" json:"tenants"`
 	// TenantCount, the file's last key, marks it complete: a file cut short
 	// anywhere loses it, and a count that differs from the tenants listed
 	// shows one cut at a tenant boundary. `tenants: []` then
@@ -35,33 +39,33 @@ type TenantsFile struct {
 // CountKey is the trailer that marks a tenants file complete.
 const CountKey = "tenant_count"
 
-// FileTenant is one tenant of a tenants file.
-type FileTenant struct {
-	UserID string     `yaml:"user_id" json:"user_id"`
-	Plan   string     `yaml:"plan" json:"plan"`
-	Limits FileLimits `yaml:"limits" json:"limits"`
-	Keys   []FileKey  `yaml:"keys" json:"keys"`
+// Tenant is one tenant of a tenants file.
+type Tenant struct {
+	UserID string `yaml:"user_id" json:"user_id"`
+	Plan   string `yaml:"plan" json:"plan"`
+	Limits Limits `yaml:"limits" json:"limits"`
+	Keys   []Key  `yaml:"keys" json:"keys"`
 }
 
-// FileLimits are a tenant's limits; absent or 0 means the plan default, -1 unlimited.
-type FileLimits struct {
-	StorageLimitBytes      int64         `yaml:"storage_limit_bytes" json:"storage_limit_bytes"`
-	MonthlyOperationsLimit int64         `yaml:"monthly_operations_limit" json:"monthly_operations_limit"`
-	MaxKeys                int64         `yaml:"max_keys" json:"max_keys"`
-	RateLimit              FileRateLimit `yaml:"rate_limit" json:"rate_limit"`
-	MaxConnections         int64         `yaml:"max_connections" json:"max_connections"`
-	MaxPayloadBytes        int64         `yaml:"max_payload_bytes" json:"max_payload_bytes"`
-	MaxTTLSeconds          int64         `yaml:"max_ttl_seconds" json:"max_ttl_seconds"`
+// Limits are a tenant's limits; absent or 0 means the plan default, -1 unlimited.
+type Limits struct {
+	StorageLimitBytes      int64     `yaml:"storage_limit_bytes" json:"storage_limit_bytes"`
+	MonthlyOperationsLimit int64     `yaml:"monthly_operations_limit" json:"monthly_operations_limit"`
+	MaxKeys                int64     `yaml:"max_keys" json:"max_keys"`
+	RateLimit              RateLimit `yaml:"rate_limit" json:"rate_limit"`
+	MaxConnections         int64     `yaml:"max_connections" json:"max_connections"`
+	MaxPayloadBytes        int64     `yaml:"max_payload_bytes" json:"max_payload_bytes"`
+	MaxTTLSeconds          int64     `yaml:"max_ttl_seconds" json:"max_ttl_seconds"`
 }
 
-// FileRateLimit is a token bucket.
-type FileRateLimit struct {
+// RateLimit is a token bucket.
+type RateLimit struct {
 	RequestsPerSecond int64 `yaml:"requests_per_second" json:"requests_per_second"`
 	Burst             int64 `yaml:"burst" json:"burst"`
 }
 
-// FileKey is one access key. Only the SHA-256 of the secret is stored.
-type FileKey struct {
+// Key is one access key. Only the SHA-256 of the secret is stored.
+type Key struct {
 	KeyID        string   `yaml:"key_id" json:"key_id"`
 	SecretSHA256 string   `yaml:"secret_sha256" json:"secret_sha256"`
 	Permissions  []string `yaml:"permissions" json:"permissions"`
@@ -76,7 +80,10 @@ func HashKey(secret string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-type fileSnapshot struct {
+// Contents is a parsed, validated tenants file: principals by the SHA-256
+// of their key (disabled keys left out) and limits by tenant (plan defaults
+// filled in).
+type Contents struct {
 	keys   map[[32]byte]*tenant.Principal
 	limits map[string]tenant.Limits
 	// legacy: the file has no tenant_count trailer, so nothing tells a
@@ -84,13 +91,13 @@ type fileSnapshot struct {
 	legacy bool
 }
 
-// FileDirectory serves a tenants file, reloading it when it changes (polled)
+// Directory serves a tenants file, reloading it when it changes (polled)
 // and on Reload (SIGHUP). A file that fails to load leaves the previous
 // directory in force.
-type FileDirectory struct {
+type Directory struct {
 	path string
 	log  *slog.Logger
-	snap atomic.Pointer[fileSnapshot]
+	snap atomic.Pointer[Contents]
 	gen  atomic.Uint64
 
 	mu   sync.Mutex
@@ -118,12 +125,12 @@ func stampOf(st os.FileInfo) fileStamp {
 // PollInterval is how often the file is checked for changes.
 const PollInterval = 250 * time.Millisecond
 
-// OpenFile loads path and starts watching it. The first load must succeed.
-func OpenFile(path string, log *slog.Logger) (*FileDirectory, error) {
+// Open loads path and starts watching it. The first load must succeed.
+func Open(path string, log *slog.Logger) (*Directory, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	d := &FileDirectory{path: path, log: log, stop: make(chan struct{})}
+	d := &Directory{path: path, log: log, stop: make(chan struct{})}
 	if err := d.Reload(); err != nil {
 		return nil, err
 	}
@@ -132,9 +139,9 @@ func OpenFile(path string, log *slog.Logger) (*FileDirectory, error) {
 }
 
 // Close stops watching the file.
-func (d *FileDirectory) Close() { d.once.Do(func() { close(d.stop) }) }
+func (d *Directory) Close() { d.once.Do(func() { close(d.stop) }) }
 
-func (d *FileDirectory) watch() {
+func (d *Directory) watch() {
 	t := time.NewTicker(PollInterval)
 	defer t.Stop()
 	for {
@@ -159,7 +166,7 @@ func (d *FileDirectory) watch() {
 }
 
 // Reload reads the file now. On error the directory in force is kept.
-func (d *FileDirectory) Reload() error {
+func (d *Directory) Reload() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	st, err := os.Stat(d.path)
@@ -173,7 +180,7 @@ func (d *FileDirectory) Reload() error {
 	if err != nil {
 		return err
 	}
-	snap, err := parseTenants(raw)
+	snap, err := Parse(raw)
 	if err != nil {
 		return fmt.Errorf("%s: %w", d.path, err)
 	}
@@ -192,6 +199,23 @@ func (d *FileDirectory) Reload() error {
 	return nil
 }
 
+// Principal returns the principal of the key whose SHA-256 is sum, also
+// an expired one; false when no enabled key has that hash.
+func (c *Contents) Principal(sum [32]byte) (*tenant.Principal, bool) {
+	p, ok := c.keys[sum]
+	return p, ok
+}
+
+// Reloadable returns why c must not replace a directory already serving
+// (a file without its tenant_count trailer cannot be told from one caught
+// half-written), or nil.
+func (c *Contents) Reloadable() error {
+	if c.legacy {
+		return errNoTrailer(len(c.limits))
+	}
+	return nil
+}
+
 func errNoTrailer(n int) error {
 	return fmt.Errorf("no %s trailer, so a half-written file cannot be told from a complete one: end the file with the line `%s: %d` (the number of tenants listed)", CountKey, CountKey, n)
 }
@@ -199,7 +223,7 @@ func errNoTrailer(n int) error {
 // checkComplete verifies the trailer: tenant_count must be the file's last
 // top-level key and equal the number of tenants listed. It reports whether
 // the file has one at all (files from before the trailer have none).
-func checkComplete(raw []byte, f *TenantsFile) (bool, error) {
+func checkComplete(raw []byte, f *File) (bool, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(raw, &doc); err != nil {
 		return false, err
@@ -230,9 +254,9 @@ func checkComplete(raw []byte, f *TenantsFile) (bool, error) {
 	return true, nil
 }
 
-// parseTenants validates a tenants file's content.
-func parseTenants(raw []byte) (*fileSnapshot, error) {
-	var f TenantsFile
+// Parse validates a tenants file's content.
+func Parse(raw []byte) (*Contents, error) {
+	var f File
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil && !(errors.Is(err, io.EOF) && len(bytes.TrimSpace(raw)) == 0) {
@@ -242,7 +266,7 @@ func parseTenants(raw []byte) (*fileSnapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	snap := &fileSnapshot{keys: map[[32]byte]*tenant.Principal{}, limits: map[string]tenant.Limits{}, legacy: !trailer}
+	snap := &Contents{keys: map[[32]byte]*tenant.Principal{}, limits: map[string]tenant.Limits{}, legacy: !trailer}
 	keyIDs := map[string]bool{}
 	for i, t := range f.Tenants {
 		if !tenant.ValidUserID(t.UserID) {
@@ -314,28 +338,30 @@ func parseTenants(raw []byte) (*fileSnapshot, error) {
 	return snap, nil
 }
 
-// Resolve implements Directory.
-func (d *FileDirectory) Resolve(_ context.Context, accessKey string) (*tenant.Principal, error) {
+var _ tenant.Directory = (*Directory)(nil)
+
+// Resolve implements tenant.Directory.
+func (d *Directory) Resolve(_ context.Context, accessKey string) (*tenant.Principal, error) {
 	p, ok := d.snap.Load().keys[sha256.Sum256([]byte(accessKey))]
 	if !ok || p.Expired(time.Now()) {
-		return nil, ErrUnknownKey
+		return nil, tenant.ErrUnknownKey
 	}
 	return p, nil
 }
 
-// ResolveCached implements Directory: the whole file is in memory.
-func (d *FileDirectory) ResolveCached(accessKey string) (*tenant.Principal, error) {
+// ResolveCached implements tenant.Directory: the whole file is in memory.
+func (d *Directory) ResolveCached(accessKey string) (*tenant.Principal, error) {
 	return d.Resolve(context.Background(), accessKey)
 }
 
-// Limits implements Directory.
-func (d *FileDirectory) Limits(_ context.Context, userID string) (tenant.Limits, error) {
+// Limits implements tenant.Directory.
+func (d *Directory) Limits(_ context.Context, userID string) (tenant.Limits, error) {
 	l, ok := d.snap.Load().limits[userID]
 	if !ok {
-		return tenant.Limits{}, ErrUnknownTenant
+		return tenant.Limits{}, tenant.ErrUnknownTenant
 	}
 	return l, nil
 }
 
-// Generation implements Directory.
-func (d *FileDirectory) Generation() uint64 { return d.gen.Load() }
+// Generation implements tenant.Directory.
+func (d *Directory) Generation() uint64 { return d.gen.Load() }

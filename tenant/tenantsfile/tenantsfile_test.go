@@ -1,4 +1,4 @@
-package hivehub
+package tenantsfile
 
 import (
 	"context"
@@ -42,7 +42,7 @@ func tenantsYAML(secretHash string, extra string) string {
 
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-func TestFileDirectoryResolveAndLimits(t *testing.T) {
+func TestDirectoryResolveAndLimits(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tenants.yaml")
 	writeFile(t, path, tenantsYAML(HashKey("alice-secret"), `      - key_id: alice-old
         secret_sha256: `+HashKey("old-secret")+`
@@ -53,7 +53,7 @@ func TestFileDirectoryResolveAndLimits(t *testing.T) {
         permissions: [admin]
         disabled: true
 `))
-	d, err := OpenFile(path, quietLog())
+	d, err := Open(path, quietLog())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,8 +68,8 @@ func TestFileDirectoryResolveAndLimits(t *testing.T) {
 		t.Fatalf("principal = %+v", p)
 	}
 	for _, bad := range []string{"", "alice-secre", "alice-secret ", "old-secret", "off-secret", strings.Repeat("x", 1<<20)} {
-		if _, err := d.Resolve(ctx, bad); !errors.Is(err, ErrUnknownKey) {
-			t.Errorf("Resolve(%.20q) = %v, want ErrUnknownKey", bad, err)
+		if _, err := d.Resolve(ctx, bad); !errors.Is(err, tenant.ErrUnknownKey) {
+			t.Errorf("Resolve(%.20q) = %v, want tenant.ErrUnknownKey", bad, err)
 		}
 	}
 	l, err := d.Limits(ctx, "alice")
@@ -80,12 +80,12 @@ func TestFileDirectoryResolveAndLimits(t *testing.T) {
 	if l.StorageBytes != 1000 || l.RequestsPerSecond != 10 || l.Burst != tenant.Unlimited || l.MaxConnections != free.MaxConnections {
 		t.Fatalf("limits = %+v", l)
 	}
-	if _, err := d.Limits(ctx, "bob"); !errors.Is(err, ErrUnknownTenant) {
+	if _, err := d.Limits(ctx, "bob"); !errors.Is(err, tenant.ErrUnknownTenant) {
 		t.Fatalf("Limits(bob) = %v", err)
 	}
 }
 
-func TestFileDirectoryRejectsBadFiles(t *testing.T) {
+func TestDirectoryRejectsBadFiles(t *testing.T) {
 	good := HashKey("k")
 	cases := map[string]string{
 		"unknown field":      "tenants:\n  - user_id: a\n    colour: red\n",
@@ -102,20 +102,20 @@ func TestFileDirectoryRejectsBadFiles(t *testing.T) {
 		"shared secret":      "tenants:\n  - user_id: a\n    keys: [{key_id: k, secret_sha256: " + good + "}, {key_id: j, secret_sha256: " + good + "}]\n",
 	}
 	for name, body := range cases {
-		if _, err := parseTenants([]byte(body)); err == nil {
+		if _, err := Parse([]byte(body)); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
 	// JSON is YAML too.
-	if _, err := parseTenants([]byte(`{"tenants":[{"user_id":"a","keys":[{"key_id":"k","secret_sha256":"` + good + `"}]}]}`)); err != nil {
+	if _, err := Parse([]byte(`{"tenants":[{"user_id":"a","keys":[{"key_id":"k","secret_sha256":"` + good + `"}]}]}`)); err != nil {
 		t.Errorf("json: %v", err)
 	}
 }
 
-func TestFileDirectoryReload(t *testing.T) {
+func TestDirectoryReload(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tenants.yaml")
 	writeFile(t, path, tenantsYAML(HashKey("first"), ""))
-	d, err := OpenFile(path, quietLog())
+	d, err := Open(path, quietLog())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestFileDirectoryReload(t *testing.T) {
 	// Rotate: the old key is revoked, a new one added; the watcher must notice.
 	writeFile(t, path, tenantsYAML(HashKey("second"), ""))
 	waitFor(t, func() bool { _, err := d.Resolve(ctx, "second"); return err == nil })
-	if _, err := d.Resolve(ctx, "first"); !errors.Is(err, ErrUnknownKey) {
+	if _, err := d.Resolve(ctx, "first"); !errors.Is(err, tenant.ErrUnknownKey) {
 		t.Fatalf("revoked key still resolves: %v", err)
 	}
 	if d.Generation() == gen {
