@@ -213,6 +213,7 @@ func (g *Glob) find(sg *seg, w []byte) int {
 				return -1
 			}
 			g.count(k + len(lit))
+			g.checked += len(lit) // each find compares the run whole
 			j += k
 			if sg.litN == sg.n {
 				return j
@@ -262,7 +263,10 @@ func (g *Glob) verify(sg *seg, t []byte) bool {
 		case '[':
 			var next int
 			next, ok = matchClass(p, pi, c, nocase)
+			// A class costs its length each time: a long one counts as
+			// that many atoms toward find's budget.
 			g.steps += next - pi
+			g.checked += next - pi
 			pi = next
 		case '\\':
 			q := pi

@@ -311,6 +311,12 @@ func TestGlobSegmentsNoUsefulLiteral(t *testing.T) {
 		{"*" + strings.Repeat("a", 100) + strings.Repeat("?", 20<<10) + "[a]*", true},
 		{"x*" + strings.Repeat("?", 20<<10) + "*", false},
 		{"*" + strings.Repeat("[^b]", 5000) + "*a", true},
+		// A long class checked at every place the literal before it is.
+		{"*a[" + strings.Repeat("bcd", 13<<10) + "]*", false},
+		{"*a[" + strings.Repeat("bcd", 13<<10) + "a]*", true},
+		// A long run found everywhere, the mismatch before it.
+		{"*[b]" + strings.Repeat("a", 20<<10) + "*", false},
+		{"*[a]" + strings.Repeat("a", 20<<10) + "*", true},
 	}
 	for i, c := range cases {
 		if got := Match([]byte(c.pattern), member, false); got != c.want {
