@@ -187,6 +187,10 @@ func (g *Glob) Match(s []byte) bool {
 // bit-parallel.
 var findPerByte, findSlack = 2, 256
 
+// bitMinWindow is the least window bitFind is used for: its tables cost
+// 256 steps an atom to build, more than checking a short window in turn.
+var bitMinWindow = 256
+
 // find returns where sg matches first in w, or -1. Checking sg at each
 // place its literal run occurs (or at every place, without one) is
 // linear in practice; a segment whose checks fail late again and again
@@ -222,7 +226,7 @@ func (g *Glob) find(sg *seg, w []byte) int {
 		if g.verify(sg, w[j:j+sg.n]) {
 			return j
 		}
-		if g.checked > budget {
+		if g.checked > budget && len(w)-j > bitMinWindow {
 			if at := g.bitFind(sg, w[j+1:]); at >= 0 {
 				return j + 1 + at
 			}

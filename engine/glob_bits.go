@@ -14,6 +14,9 @@ type bitState struct {
 	masks []uint64 // byte c's words are masks[c*kw : c*kw+kw]
 	kw    int
 	cand  []uint64
+	// built is 1 + where the segment whose only block the masks hold
+	// starts (0: none): KEYS reuses them from name to name.
+	built int
 }
 
 // bitFind returns where sg matches first in w, or -1, by Shift-And: each
@@ -46,15 +49,20 @@ func (g *Glob) bitFind(sg *seg, w []byte) int {
 	for off := 0; off < sg.n; off += bitBlock {
 		k := min(bitBlock, sg.n-off)
 		kw := (k + 63) / 64
-		if len(b.masks) < 256*kw {
-			b.masks = make([]uint64, 256*kw)
+		if one := k == sg.n; !one || b.built != sg.from+1 {
+			if len(b.masks) < 256*kw {
+				b.masks = make([]uint64, 256*kw)
+			}
+			b.kw, b.built = kw, 0
+			clear(b.masks[:256*kw])
+			for a := 0; a < k; a++ {
+				pi = g.setAtom(pi, a)
+			}
+			g.count(256*kw + pi - sg.from)
+			if one {
+				b.built = sg.from + 1
+			}
 		}
-		b.kw = kw
-		clear(b.masks[:256*kw])
-		for a := 0; a < k; a++ {
-			pi = g.setAtom(pi, a)
-		}
-		g.count(256 * kw)
 		var d [64]uint64
 		top, topBit := (k-1)/64, uint((k-1)%64)
 		for e, c := range w[off : last+off+k] {
@@ -156,15 +164,17 @@ scan:
 				start, stop = stop, start
 			}
 			if nocase {
-				lo, hi := lower(start), lower(stop)
-				for c := range 256 {
-					if lc := lower(byte(c)); lc >= lo && lc <= hi {
-						add(byte(c))
-					}
+				// c matches when lower(c) is in the lowered range: a
+				// byte other than A-Z by itself, A-Z by its lower case.
+				m := rangeSet(lower(start), lower(stop))
+				m[1] = m[1]&^upperAZ | (m[1]&lowerAZ)>>32
+				for j := range set {
+					set[j] |= m[j]
 				}
 			} else {
-				for c := int(start); c <= int(stop); c++ {
-					add(byte(c))
+				m := rangeSet(start, stop)
+				for j := range set {
+					set[j] |= m[j]
 				}
 			}
 			i += 2
@@ -182,4 +192,31 @@ scan:
 		}
 	}
 	return set, end
+}
+
+// The letters' bits in the second word of a byte set: A-Z are 65-90,
+// a-z 97-122, 32 bits higher.
+const (
+	upperAZ = (uint64(1)<<26 - 1) << ('A' - 64)
+	lowerAZ = upperAZ << 32
+)
+
+// rangeSet is the byte set [lo, hi] (empty when lo > hi), a word at a time.
+func rangeSet(lo, hi byte) (set [4]uint64) {
+	if lo > hi {
+		return set
+	}
+	for j := range set {
+		from, to := max(int(lo), j*64), min(int(hi), j*64+63)
+		if from > to {
+			continue
+		}
+		n := uint(to - from + 1)
+		w := ^uint64(0)
+		if n < 64 {
+			w = uint64(1)<<n - 1
+		}
+		set[j] = w << uint(from-j*64)
+	}
+	return set
 }

@@ -142,8 +142,8 @@ func TestGlobSegmentsAgreeWithIterative(t *testing.T) {
 // The same with find turning to bitFind after its first failed check,
 // and blocks of a few atoms: the fallback is exact wherever it starts.
 func TestGlobSegmentsAgreeWithIterativeBitParallel(t *testing.T) {
-	defer func(a, b, c int) { findPerByte, findSlack, bitBlock = a, b, c }(findPerByte, findSlack, bitBlock)
-	findPerByte, findSlack = 0, 0
+	defer func(a, b, c, d int) { findPerByte, findSlack, bitBlock, bitMinWindow = a, b, c, d }(findPerByte, findSlack, bitBlock, bitMinWindow)
+	findPerByte, findSlack, bitMinWindow = 0, 0, 0
 	r := rand.New(rand.NewPCG(11, 12))
 	for n := 0; n < 200000; n++ {
 		bitBlock = []int{1, 3, 4096}[n%3]
@@ -155,6 +155,16 @@ func TestGlobSegmentsAgreeWithIterativeBitParallel(t *testing.T) {
 		}
 		if got, want := Match(p, s, nocase), iterMatch(p, s, nocase); got != want {
 			t.Fatalf("Match(%q, %q, nocase=%v) with block %d = %v, the iterative matcher says %v", p, s, nocase, bitBlock, got, want)
+		}
+		// One Glob over several names reuses its tables.
+		if n%50 == 0 {
+			g := NewGlob(p, nocase)
+			for range 20 {
+				s := nameFor(r, p, nocase)
+				if got, want := g.Match(s), iterMatch(p, s, nocase); got != want {
+					t.Fatalf("Glob(%q).Match(%q) reused, nocase=%v, block %d = %v, want %v", p, s, nocase, bitBlock, got, want)
+				}
+			}
 		}
 	}
 }
@@ -333,5 +343,32 @@ func BenchmarkGlobSegmentsLateMismatch(b *testing.B) {
 	pattern := []byte("*" + strings.Repeat("a", 100) + strings.Repeat("?", 20<<10) + "[b]*")
 	for range b.N {
 		Match(pattern, member, false)
+	}
+}
+
+// classSet, which bitFind builds its tables from, holds exactly the bytes
+// matchClass accepts, ranges and nocase included.
+func TestGlobClassSetAgreesWithMatchClass(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	alphabet := "ab-^]\\AZaz0[\x00\xff@`{"
+	for n := 0; n < 20000; n++ {
+		p := []byte{'['}
+		for range r.IntN(10) {
+			p = append(p, alphabet[r.IntN(len(alphabet))])
+		}
+		if r.IntN(2) == 0 {
+			p = append(p, byte(r.IntN(256)), '-', byte(r.IntN(256)))
+		}
+		if r.IntN(3) > 0 {
+			p = append(p, ']')
+		}
+		nocase := n%2 == 0
+		set, end := classSet(p, 0, nocase)
+		for c := range 256 {
+			next, ok := matchClass(p, 0, byte(c), nocase)
+			if in := set[c>>6]>>(c&63)&1 != 0; in != ok || end != next {
+				t.Fatalf("class %q, byte %#x, nocase=%v: set says %v (end %d), matchClass %v (end %d)", p, c, nocase, in, end, ok, next)
+			}
+		}
 	}
 }
