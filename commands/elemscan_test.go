@@ -1,8 +1,10 @@
 package commands
 
 import (
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // HSCAN, SSCAN and ZSCAN MATCH take their candidates under the key's
@@ -12,9 +14,9 @@ import (
 // under the lock: the hook never ran, and a write to that shard waited
 // for the whole match (seconds for these sizes).
 func TestHostileElemScanMatchLetsOthersThrough(t *testing.T) {
-	long := strings.Repeat("a", 80<<10)
+	long := strings.Repeat("a", 40<<10)
 	hit := "m-" + strings.Repeat("a", 40<<10) + "b"
-	pattern := "*" + strings.Repeat("a", 40<<10) + "b*"
+	pattern := "*" + strings.Repeat("a", 20<<10) + "b*"
 	cases := []struct {
 		name, key string
 		fill      [][]string
@@ -92,4 +94,50 @@ func TestElemScanMatchEachEncoding(t *testing.T) {
 		{cmd: "HSCAN hb 0 MATCH x*", want: "+QUEUED"},
 		{cmd: "EXEC", want: `[["0" ["1" "10" "11"]] ["0" ["` + big + `" "vb"]]]`},
 	})
+}
+
+// Bob's SETs, one at a time to a key in every shard (alice's hash's shard
+// included), while alice runs HSCAN MATCH with a 20 KB pattern over a
+// 40 KB field (go test -run X -bench NeighbourDuringElemScan -benchtime 3x
+// ./commands). Before, the match ran under the hash's shard lock, for
+// seconds.
+func BenchmarkNeighbourDuringElemScanMatch(b *testing.B) {
+	f := startCluster(b)
+	alice, bob := f.as(b, "alice-admin"), f.as(b, "bob-rw")
+	long := strings.Repeat("a", 40<<10)
+	if got := alice.Do("HSET", "h", long, "v"); got != ":1" {
+		b.Fatal(got)
+	}
+	pattern := "*" + strings.Repeat("a", 20<<10) + "b*"
+	keys := keysPerShard(f.srv, "bob")
+	stop, done := make(chan struct{}), make(chan struct{})
+	var lat []time.Duration
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			t0 := time.Now()
+			bob.Do("SET", keys[i%len(keys)], "v")
+			lat = append(lat, time.Since(t0))
+		}
+	}()
+	b.ResetTimer()
+	for range b.N {
+		if got := alice.Do("HSCAN", "h", "0", "MATCH", pattern, "COUNT", "100"); got != `["0" []]` {
+			b.Fatal(got)
+		}
+	}
+	b.StopTimer()
+	close(stop)
+	<-done
+	slices.Sort(lat)
+	if len(lat) > 0 {
+		b.ReportMetric(float64(lat[len(lat)-1].Microseconds()), "bob-max-us")
+		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "bob-p99-us")
+		b.ReportMetric(float64(len(lat)), "bob-sets")
+	}
 }
