@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -370,5 +371,30 @@ func TestGlobClassSetAgreesWithMatchClass(t *testing.T) {
 				t.Fatalf("class %q, byte %#x, nocase=%v: set says %v (end %d), matchClass %v (end %d)", p, c, nocase, in, end, ok, next)
 			}
 		}
+	}
+}
+
+func BenchmarkGlobSegmentsClasses(b *testing.B) {
+	member := bytes.Repeat([]byte("a"), 80<<10)
+	pattern := []byte("*" + strings.Repeat("[ab]", 10<<10) + "[b]*")
+	for range b.N {
+		Match(pattern, member, false)
+	}
+}
+
+// The same shapes through the matcher replaced, for comparison (seconds
+// each: go test -run X -bench GlobIterative -benchtime 1x ./engine).
+func BenchmarkGlobIterativeShapes(b *testing.B) {
+	member := bytes.Repeat([]byte("a"), 80<<10)
+	for _, p := range []string{
+		"*" + strings.Repeat("a", 40<<10) + "b*",
+		"*" + strings.Repeat("[ab]", 10<<10) + "[b]*",
+		"*" + strings.Repeat("a", 100) + strings.Repeat("?", 40<<10) + "[b]*",
+	} {
+		b.Run(strconv.Itoa(len(p)), func(b *testing.B) {
+			for range b.N {
+				iterMatch([]byte(p), member, false)
+			}
+		})
 	}
 }
