@@ -20,10 +20,11 @@ import (
 // segment is looked for with bytes.Index on its longest run of literal
 // bytes, and checked whole only where that run occurs, so the usual hostile
 // shapes (long literal runs, many stars) cost about the name's length. The
-// worst case (segments of ? and classes only, or runs that occur
-// everywhere) stays len(pattern) x len(name) steps, with no allocation: a
-// Glob made with Yielding lets other connections run every so many steps,
-// so that time is the caller's own.
+// shapes that defeat that (segments of ? and classes only, or runs that
+// occur everywhere) go bit-parallel past a linear budget (bitFind): about
+// len(name) x len(pattern)/64 word steps. A Glob made with Yielding lets
+// other connections run every so many steps, so a long match costs the
+// caller's time, not theirs.
 //
 // A Glob holds the pattern's outline, counters and the scratch of its
 // searches, reused from name to name; it is used by one goroutine.
@@ -34,7 +35,7 @@ type Glob struct {
 	// Set it only where the caller holds no lock another connection needs.
 	Yielding bool
 	steps    int
-	checked  int       // atoms verify has compared, for find's budget
+	checked  int       // work of checking places (atoms, class bytes), for find's budget
 	bits     *bitState // bitFind's tables, made on first use
 
 	star       bool // the pattern has a star outside classes and escapes
