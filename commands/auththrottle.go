@@ -1,10 +1,13 @@
 package commands
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"sync"
 	"time"
+
+	"synap/tenant"
 )
 
 // authority is the server-wide state of who may act: the per-address
@@ -34,6 +37,29 @@ const (
 	authThrottleEntries = 10000 // addresses remembered at most
 	authThrottleSample  = 16    // entries looked at to make room for a new one
 )
+
+// resolveThrottled resolves an AUTH's key under the address throttle. A
+// throttled address is refused before the directory is asked, since with
+// HiveHub every distinct guess would be a call; but clients behind one NAT
+// or proxy share an address, and refusing them all would let one guesser
+// lock out an office. So a throttled address still gets the answer the
+// directory holds in memory for a key known valid (the tenants file, or
+// HiveHub's cached positive answers): that costs no call and admits no
+// guess that the directory would refuse. A key not in memory, or known
+// wrong, is refused with the throttle's error, the same text for both.
+// The throttled refusal is returned as refused.
+func (s *Server) resolveThrottled(c *Client, key []byte) (p *tenant.Principal, refused string, err error) {
+	if wait := s.authz.throttle.wait(throttleAddr(c.Addr), time.Now()); wait > 0 {
+		if p, err = s.Dir.ResolveCached(string(key)); err != nil {
+			return nil, authThrottledErr(wait), nil
+		}
+		return p, "", nil
+	}
+	ctx, cancel := context.WithTimeout(c.context(), resolveTimeout)
+	defer cancel()
+	p, err = s.Dir.Resolve(ctx, string(key))
+	return p, "", err
+}
 
 // authThrottledErr is the reply to an AUTH refused because its address
 // failed too often; it tells when to try again.

@@ -58,6 +58,7 @@ type waiter struct {
 	accessKey string
 	p         atomic.Pointer[tenant.Principal]
 	dirGen    atomic.Uint64
+	skipped   atomic.Bool // a push left it parked for its own re-check (waitauth.go)
 }
 
 // ParseTimeout parses a blocking timeout in seconds (fractions allowed),
@@ -162,8 +163,15 @@ func (s *Server) serveReady(c *Client) {
 // first when known, and reports whether it was served (or is no longer
 // waiting).
 func (s *Server) serveWaiter(tx *engine.Tx, w *waiter, ready []byte) bool {
-	// Before any lock: re-checking the key may ask the directory.
-	if msg := s.authorise(w); msg != "" {
+	// Before any lock: re-checking the key may ask the directory, which
+	// only the waiter's own goroutine may wait for (waitauth.go).
+	msg, ok := "", true
+	if tx == w.c.Tx {
+		msg = s.authorise(w)
+	} else if msg, ok = s.authoriseElsewhere(w); !ok {
+		return false
+	}
+	if msg != "" {
 		s.endWaiter(w, msg)
 		return true
 	}
@@ -291,6 +299,9 @@ func (w *waiter) Wait(ctx context.Context) error {
 			// never come.
 			changed = s.keyChanges(w)
 			s.reauthorise(w)
+			if w.skipped.Swap(false) {
+				s.serveWaiter(c.Tx, w, nil) // a push waited for this re-check
+			}
 		case <-expiry:
 			s.reauthorise(w)
 		}

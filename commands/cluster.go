@@ -40,18 +40,16 @@ func (s *Server) authCluster(c *Client, key []byte) string {
 		s.bind(c, &tenant.Principal{Operator: true, KeyID: "operator"}, "", 0)
 		return ""
 	}
-	// A throttled address is refused before the directory is asked: with
-	// HiveHub every distinct guess would be a call.
-	if wait := s.authz.throttle.wait(throttleAddr(c.Addr), time.Now()); wait > 0 {
-		return authThrottledErr(wait)
-	}
 	if s.Dir == nil {
 		return ErrControlPlane
 	}
 	ctx, cancel := context.WithTimeout(c.context(), resolveTimeout)
 	defer cancel()
 	gen := s.Dir.Generation() // before the answer: a change after it is seen
-	p, err := s.Dir.Resolve(ctx, string(key))
+	p, refused, err := s.resolveThrottled(c, key)
+	if refused != "" {
+		return refused
+	}
 	switch {
 	case errors.Is(err, tenant.ErrUnknownKey):
 		return resp.ErrWrongPass

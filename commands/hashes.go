@@ -527,17 +527,22 @@ func cmdHScan(x *Ctx) {
 		}
 		return
 	}
-	// Positions, not strings: a large batch stays out of the collector's way.
-	var hits []int32
+	// The candidates' fields and values, taken under the lock and matched
+	// after it (see matchUnlocked).
+	cand := make([]string, 0, 2*(hi-lo))
 	for i := lo; i < hi; i++ {
-		if f, _ := h.At(i); engine.Match(pattern, engine.View(f), false) {
-			hits = append(hits, int32(i))
+		f, v := h.At(i)
+		cand = append(cand, f, v)
+	}
+	g := matchUnlocked(x, pattern)
+	hits := cand[:0]
+	for i := 0; i < len(cand); i += 2 {
+		if g.Match(engine.View(cand[i])) {
+			hits = append(hits, cand[i], cand[i+1])
 		}
 	}
-	x.W.Array(2 * len(hits))
-	for _, i := range hits {
-		f, v := h.At(int(i))
-		x.W.BulkString(f)
-		x.W.BulkString(v)
+	x.W.Array(len(hits))
+	for _, s := range hits {
+		x.W.BulkString(s)
 	}
 }

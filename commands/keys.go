@@ -452,9 +452,13 @@ func cmdKeys(x *Ctx) {
 	// at the end: collected first, 1M names were 24 MB of pointers (and
 	// its doublings) for the GC to allocate and scan.
 	start, n := x.W.Len(), 0
+	g := engine.NewGlob(pattern, false)
 	x.Tx.EachKeyBatch(func(keys [][]byte) bool {
+		// Under a walk nothing is held here, and a long match may yield;
+		// inside EXEC the transaction holds every shard.
+		g.Yielding = !x.Tx.Active()
 		for _, k := range keys {
-			if all || engine.Match(pattern, k, false) {
+			if all || g.Match(k) {
 				x.W.Bulk(k)
 				n++
 			}
@@ -596,10 +600,12 @@ func cmdScan(x *Ctx) {
 		out = append(out, k)
 	})
 	if a.match {
-		// After the walk, under no lock: the names stay valid.
+		// After the walk, under no lock (but EXEC's): the names stay valid.
+		g := engine.NewGlob(a.pattern, false)
+		g.Yielding = !x.Tx.Active()
 		kept := out[:0]
 		for _, k := range out {
-			if engine.Match(a.pattern, k, false) {
+			if g.Match(k) {
 				kept = append(kept, k)
 			}
 		}

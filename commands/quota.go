@@ -3,8 +3,10 @@ package commands
 import (
 	"bytes"
 	"fmt"
+	"strings"
 
 	"synap/engine"
+	"synap/resp"
 	"synap/tenant"
 )
 
@@ -268,4 +270,18 @@ func (x *Ctx) newKeys(idx []int) int64 {
 		}
 	}
 	return n
+}
+
+// payloadTooBigLead is the fixed start of resp.ErrPayloadTooBig, which
+// tells a payload refused from its headers among protocol errors.
+var payloadTooBigLead = resp.ErrPayloadTooBig[:strings.IndexByte(resp.ErrPayloadTooBig, '%')]
+
+// CountProtocolError counts a protocol error that closes c's connection;
+// one refused from its headers for the tenant's payload limit also counts
+// in the tenant's statistics, like a payload refused after reading.
+func (s *Server) CountProtocolError(c *Session, msg string) {
+	s.Stats.ProtocolErrors.Add(1)
+	if c.T != nil && strings.HasPrefix(msg, payloadTooBigLead) {
+		c.T.Rejected(tenant.RejectPayload)
+	}
 }

@@ -714,23 +714,44 @@ func cmdSScan(x *Ctx) {
 	if !ok {
 		return
 	}
-	// The reply's length comes first: gather the matches. An intset's
-	// members are formatted into a reused buffer, so they are copied.
+	// The reply's length comes first: gather the candidates. An intset's
+	// members are formatted into a reused buffer, so they are copied (an
+	// intset is small); a hashtable's are stored strings, never changed in
+	// place, and stay valid after the lock is let go.
 	var arena []byte
 	var ends []int
+	var views [][]byte
+	intset := s.Encoding() == "intset"
 	next := s.Scan(cursor, count, func(m []byte) {
-		if pattern == nil || engine.Match(pattern, m, false) {
+		if intset {
 			arena = append(arena, m...)
 			ends = append(ends, len(arena))
+		} else {
+			views = append(views, m)
 		}
 	})
+	if intset {
+		start := 0
+		for _, end := range ends {
+			views = append(views, arena[start:end])
+			start = end
+		}
+	}
+	if pattern != nil {
+		g := matchUnlocked(x, pattern)
+		kept := views[:0]
+		for _, m := range views {
+			if g.Match(m) {
+				kept = append(kept, m)
+			}
+		}
+		views = kept
+	}
 	x.W.Array(2)
 	var tmp [20]byte
 	x.W.Bulk(strconv.AppendUint(tmp[:0], next, 10))
-	x.W.Array(len(ends))
-	start := 0
-	for _, end := range ends {
-		x.W.Bulk(arena[start:end])
-		start = end
+	x.W.Array(len(views))
+	for _, m := range views {
+		x.W.Bulk(m)
 	}
 }

@@ -500,11 +500,15 @@ func cmdSetRange(x *Ctx) {
 		return
 	}
 	end := int(off) + len(val)
-	have := 0
-	if en != nil {
-		have = len(en.Str)
-	}
-	if en == nil && !x.StoreAllowed(x.Tx, key, int64(end)) || !x.GrowthAllowed(int64(end-have)) {
+	// A new key accounts its name and charges besides its bytes; a live
+	// one grows by the bytes added. (For a new key, checking end bytes
+	// of growth too was redundant: the key's own growth is larger, and
+	// the quota check is monotonic in it.)
+	if en == nil {
+		if !x.StoreAllowed(x.Tx, key, int64(end)) {
+			return
+		}
+	} else if !x.GrowthAllowed(int64(end - len(en.Str))) {
 		return
 	}
 	if en == nil {

@@ -1631,11 +1631,11 @@ func cmdZScan(x *Ctx) {
 		m string
 		s float64
 	}
+	// Candidates first, matched after the lock is let go (matchUnlocked):
+	// stored members are never changed in place.
 	var hits []hit
 	keep := func(m string, s float64) {
-		if pattern == nil || engine.Match(pattern, engine.View(m), false) {
-			hits = append(hits, hit{m, s})
-		}
+		hits = append(hits, hit{m, s})
 	}
 	var next uint64
 	small := z.Encoding() == "listpack"
@@ -1647,6 +1647,16 @@ func cmdZScan(x *Ctx) {
 		})
 	} else {
 		next = z.Scan(cursor, count, keep)
+	}
+	if pattern != nil {
+		g := matchUnlocked(x, pattern)
+		kept := hits[:0]
+		for _, h := range hits {
+			if g.Match(engine.View(h.m)) {
+				kept = append(kept, h)
+			}
+		}
+		hits = kept
 	}
 	var buf [32]byte
 	x.W.Array(2)

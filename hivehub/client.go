@@ -156,6 +156,35 @@ func (c *Client) Resolve(ctx context.Context, accessKey string) (*tenant.Princip
 	return p, nil
 }
 
+// ResolveCached implements tenant.Directory: the answer Resolve would give from
+// the cache without waiting on HiveHub, and without starting a refresh
+// either (the next Resolve of the key does). A positive answer counts while
+// it is younger than PositiveTTL, or within GracePeriod past that while
+// HiveHub is failing; a negative one while younger than NegativeTTL.
+func (c *Client) ResolveCached(accessKey string) (*tenant.Principal, error) {
+	if accessKey == "" || len(accessKey) > maxKeyLen {
+		return nil, tenant.ErrUnknownKey
+	}
+	e, ok := c.keys.get(sha256.Sum256([]byte(accessKey)))
+	if !ok {
+		return nil, tenant.ErrNotCached
+	}
+	now := c.now()
+	age := now.Sub(e.stored)
+	switch {
+	case e.err != nil:
+		if age < c.opt.NegativeTTL {
+			return nil, e.err
+		}
+	case age < c.opt.PositiveTTL || c.failing.Load() && age < c.opt.PositiveTTL+c.opt.GracePeriod:
+		if e.val.Expired(now) {
+			return nil, tenant.ErrUnknownKey
+		}
+		return e.val, nil
+	}
+	return nil, tenant.ErrNotCached
+}
+
 // Limits implements Directory.
 func (c *Client) Limits(ctx context.Context, userID string) (tenant.Limits, error) {
 	q, err := c.Quota(ctx, userID)

@@ -17,6 +17,11 @@ type Directory interface {
 	// Limits returns a tenant's limits, plan defaults filled in, or
 	// ErrUnknownTenant.
 	Limits(ctx context.Context, userID string) (Limits, error)
+	// ResolveCached answers Resolve from memory alone, for callers that
+	// must not wait on (or pay for) a control-plane call: a throttled
+	// address, another connection's goroutine. It returns ErrNotCached
+	// when only a call could answer.
+	ResolveCached(accessKey string) (*Principal, error)
 	// Generation moves whenever an earlier answer may no longer hold (a file
 	// reload, a cache expiry); holders of principals re-resolve when it does.
 	Generation() uint64

@@ -12,4 +12,6 @@ var (
 	ErrUnavailable = errors.New("directory: control plane unavailable")
 	// ErrUnknownTenant: no such user.
 	ErrUnknownTenant = errors.New("directory: unknown tenant")
+	// ErrNotCached: ResolveCached cannot answer without a call.
+	ErrNotCached = errors.New("directory: access key not in memory")
 )

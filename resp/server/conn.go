@@ -200,7 +200,7 @@ func (l *Listener) serve(nc net.Conn, id int64, unauthed bool) {
 		if err != nil {
 			var pe *resp.ProtocolError
 			if errors.As(err, &pe) {
-				s.Stats.ProtocolErrors.Add(1)
+				s.CountProtocolError(c, pe.Msg)
 				s.Log.Warn("protocol error, closing client", "addr", c.Addr, "id", c.ID, "err", pe.Msg)
 				c.W.Error(pe.Msg)
 				rc.flush()

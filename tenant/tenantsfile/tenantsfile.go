@@ -349,6 +349,11 @@ func (d *Directory) Resolve(_ context.Context, accessKey string) (*tenant.Princi
 	return p, nil
 }
 
+// ResolveCached implements tenant.Directory: the whole file is in memory.
+func (d *Directory) ResolveCached(accessKey string) (*tenant.Principal, error) {
+	return d.Resolve(context.Background(), accessKey)
+}
+
 // Limits implements tenant.Directory.
 func (d *Directory) Limits(_ context.Context, userID string) (tenant.Limits, error) {
 	l, ok := d.snap.Load().limits[userID]
