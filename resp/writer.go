@@ -302,19 +302,8 @@ func (w *Writer) Bool(v bool) {
 
 // Double is a RESP3 double, or in RESP2 the bulk string Redis would send.
 func (w *Writer) Double(f float64) {
-	if w.limit != 0 && !w.room(headerRoom) {
-		return
-	}
-
 	var tmp [32]byte
-	b := AppendFloat(tmp[:0], f)
-	if w.Proto >= 3 {
-		w.Buf = append(w.Buf, ',')
-		w.Buf = append(w.Buf, b...)
-		w.Buf = append(w.Buf, '\r', '\n')
-		return
-	}
-	w.Buf = redcon.AppendBulk(w.Buf, b)
+	w.DoubleText(AppendFloat(tmp[:0], f))
 }
 
 // DoubleText is Double for a value already formatted as Redis formats it
