@@ -61,6 +61,11 @@ func NewString(v []byte) *Entry {
 // NewObject returns an entry of the given kind.
 func NewObject(k Kind, o Object) *Entry { return &Entry{Kind: k, Obj: o} }
 
+// Accounted is what the entry counts in its namespace's bytes: its key,
+// its value and their charges (MEMORY USAGE reports it, so the per-key
+// figures add up to the namespace's exactly).
+func (e *Entry) Accounted() int64 { return e.size }
+
 // ExpireAt is the absolute expiry in unix ms, 0 when the key is persistent.
 func (e *Entry) ExpireAt() int64 { return e.exp }
 
