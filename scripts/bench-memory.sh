@@ -2,18 +2,23 @@
 # Memory side by side: each row loads the same data (scripts/memload, through
 # redis-cli --pipe) into a fresh redis-server (--save "" --appendonly no) and
 # a fresh Synap (in memory; cluster mode for the tenants row, with a tenants
-# file from scripts/gentenants), lets the process settle (until its RSS
-# moved less than 1% in 3 s, at most MEM_SETTLE_MAX seconds) and reads VmRSS
-# from /proc/<pid>/status. The table goes to .bench/memory.md and stdout.
+# file from scripts/gentenants), lets the process settle (at least
+# MEM_SETTLE_MIN seconds, as both return freed memory lazily: jemalloc's
+# dirty pages decay over 10 s, Synap releases its spare heap once idle; then
+# until its RSS moved less than 1% in 3 s, at most MEM_SETTLE_MAX seconds)
+# and reads VmRSS from /proc/<pid>/status. The table goes to
+# .bench/memory.md and stdout.
 #
 # Environment:
 #   MEM_ROWS        rows (default "strings ttl hashes lists sets zsets tenants")
+#   MEM_SETTLE_MIN  shortest settle per server, seconds (default 8)
 #   MEM_SETTLE_MAX  longest settle per server, seconds (default 15)
 #   SYNAP_ARGS      extra arguments for synap serve (compare settings)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ROWS=${MEM_ROWS:-strings ttl hashes lists sets zsets tenants}
+SETTLE_MIN=${MEM_SETTLE_MIN:-8}
 SETTLE_MAX=${MEM_SETTLE_MAX:-15}
 ADMIN=bench-operator-key-0123456789
 
@@ -88,7 +93,7 @@ settle() { # prints the settled RSS in kB
 			stable=0
 		fi
 		last=$now
-		[ "$stable" -ge 3 ] && break
+		[ "$stable" -ge 3 ] && [ "$i" -ge "$SETTLE_MIN" ] && break
 	done
 	echo "$last"
 }
