@@ -65,6 +65,10 @@ type Hash struct {
 
 func (h *Hash) packed() bool { return !h.unpacked }
 
+// Packed reports whether the fields are still packed (hashPackMax), which
+// decides the charges the hash accounts.
+func (h *Hash) Packed() bool { return h.packed() }
+
 // pkView is the string of n bytes at pk[off:], sharing them.
 func pkView(pk []byte, off, n int) string {
 	if n == 0 {

@@ -58,3 +58,41 @@ func TestHashPackedKeepsWhatItHandedOut(t *testing.T) {
 		}
 	}
 }
+
+// A packed hash's charges cover the heap it holds, whatever its field
+// count and content lengths: measured right after each growth of the
+// packed bytes (fields from 1 to 32) and for lengths up to
+// HashMaxListpackValue, with the key's own charge covering the entry.
+func TestChargesCoverPackedHashes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fills a few hundred MB of heap")
+	}
+	const keys = 1 << 12
+	e := engineNew(t, 256)
+	for _, fields := range []int{1, 2, 3, 4, 5, 7, 9, 12, 17, 23, 28, hashPackMax} {
+		for _, l := range []int{0, 1, 8, 17, 33, 64} {
+			ml := max(l, 6)
+			ns := e.Namespace(fmt.Sprintf("packed/%d/%d", fields, l))
+			before := liveHeap()
+			engineWrite(e, ns, func(tx *Tx) {
+				for k := range keys {
+					h := NewHash()
+					for i := range fields {
+						h.Set(chargeMember(i, ml), chargeMember(k, l)[:l])
+					}
+					if !h.packed() {
+						t.Fatalf("%d fields of %d bytes: not packed", fields, l)
+					}
+					tx.Put(chargeMember(k, 16), NewObject(KindHash, h))
+				}
+			})
+			heap := liveHeap() - before
+			if heap > ns.Bytes() {
+				t.Errorf("%d fields of %d bytes: %.1f bytes of heap per key, %.1f accounted",
+					fields, l, float64(heap)/keys, float64(ns.Bytes())/keys)
+			}
+			t.Logf("%2d fields %2d bytes: heap %7.1f, accounted %7.1f per key", fields, l, float64(heap)/keys, float64(ns.Bytes())/keys)
+			engineWrite(e, ns, func(tx *Tx) { tx.Flush() })
+		}
+	}
+}
