@@ -64,9 +64,18 @@ func (s *Server) usedMemory() int64 {
 		metrics.Read(sample)
 		used = int64(sample[0].Value.Uint64())
 	}
+	s.notePeak(used)
+	return used
+}
+
+// notePeak raises the peak to used if it is more, and returns the peak.
+func (s *Server) notePeak(used int64) int64 {
 	for {
 		p := s.mem.peak.Load()
-		if used <= p || s.mem.peak.CompareAndSwap(p, used) {
+		if used <= p {
+			return p
+		}
+		if s.mem.peak.CompareAndSwap(p, used) {
 			return used
 		}
 	}
@@ -161,15 +170,21 @@ func memSlack(live, held uint64) bool {
 	return held > live && held-live > max(memSlackMin, live/8)
 }
 
-// applyLimit sets the runtime's soft memory limit from maxmemory (0: none).
+// applyLimit sets the runtime's soft memory limit from maxmemory, and
+// lifts the one it set when maxmemory goes back to 0. A server that never
+// had maxmemory leaves the process's limit alone (tests run several
+// servers in one process).
 func (m *memTuner) applyLimit(maxmemory int64) {
-	limit := int64(math.MaxInt64)
-	if maxmemory > 0 {
-		limit = maxmemory + maxmemory/memLimitHeadroom
-	}
-	if m.s.mem.limitSet.Load() != limit {
-		debug.SetMemoryLimit(limit)
-		m.s.mem.limitSet.Store(limit)
+	set := m.s.mem.limitSet.Load() // 0: none set by this server
+	switch {
+	case maxmemory > 0:
+		if limit := maxmemory + maxmemory/memLimitHeadroom; limit != set {
+			debug.SetMemoryLimit(limit)
+			m.s.mem.limitSet.Store(limit)
+		}
+	case set != 0:
+		debug.SetMemoryLimit(math.MaxInt64)
+		m.s.mem.limitSet.Store(0)
 	}
 }
 

@@ -283,8 +283,8 @@ func infoMemory(x *Ctx, b *serverInfoBuf) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	used := int64(ms.HeapAlloc)
-	peak := x.S.usedMemory()
-	peak = max(x.S.mem.peak.Load(), peak, used)
+	x.S.usedMemory()
+	peak := x.S.notePeak(used)
 	b.int("used_memory", used)
 	b.str("used_memory_human", bytesToHuman(used))
 	rss := serverRSS()
