@@ -108,7 +108,6 @@ var memTuneMetrics = []string{
 	"/gc/heap/live:bytes",
 	"/memory/classes/heap/objects:bytes",
 	"/memory/classes/heap/free:bytes",
-	"/memory/classes/heap/unused:bytes",
 }
 
 // memTuner carries the tuner's state from tick to tick.
@@ -149,14 +148,17 @@ func (m *memTuner) tick() {
 	}
 	metrics.Read(m.samples)
 	v := func(i int) uint64 { return m.samples[i].Value.Uint64() }
-	allocs, live, objects, free, unused := v(0), v(1), v(2), v(3), v(4)
+	allocs, live, objects, free := v(0), v(1), v(2), v(3)
 	if allocs-m.allocs < memIdleAllocs {
 		m.idleTicks++
 	} else {
 		m.idleTicks = 0
 	}
 	m.allocs = allocs
-	if m.idleTicks >= 2 && memSlack(live, objects+free+unused) {
+	// Only what a collection can give back counts: garbage among the
+	// objects and free spans. Right after a release both are nearly zero,
+	// so an idle server is not collected again until it allocates.
+	if m.idleTicks >= 2 && memSlack(live, objects+free) {
 		s.releaseMemory()
 		metrics.Read(m.samples)
 		m.allocs = v(0)
