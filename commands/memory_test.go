@@ -94,6 +94,12 @@ func TestMemoryUsageAddsUpToTheAccounting(t *testing.T) {
 	}
 }
 
+// doctorReply reports whether got is one of MEMORY DOCTOR's reports, which
+// depend on the process's heap and RSS at the time (the test binary's).
+func doctorReply(got string) bool {
+	return strings.HasPrefix(got, `"Hi Sam, `) || strings.HasPrefix(got, `"Sam, I detected a few issues`)
+}
+
 func TestMemoryStatsAndInfoFields(t *testing.T) {
 	c := dial(t, startServer(t))
 	c.Do("SET", "k", "v")
@@ -115,7 +121,7 @@ func TestMemoryStatsAndInfoFields(t *testing.T) {
 	if used <= 0 || peak < used {
 		t.Errorf("used_memory %d, used_memory_peak %d", used, peak)
 	}
-	if got := c.Do("MEMORY", "DOCTOR"); !strings.HasPrefix(got, `"Hi Sam`) {
+	if got := c.Do("MEMORY", "DOCTOR"); !doctorReply(got) {
 		t.Errorf("MEMORY DOCTOR: %s", got)
 	}
 }
@@ -183,7 +189,7 @@ func TestMemoryTenantSeesItsOwnFigures(t *testing.T) {
 	if _, om := serverInfo(t, op, "memory"); om["used_memory_rss"] == "" {
 		t.Errorf("the operator's INFO memory lacks the process's RSS")
 	}
-	if got := op.Do("MEMORY", "DOCTOR"); !strings.HasPrefix(got, `"Hi Sam`) {
+	if got := op.Do("MEMORY", "DOCTOR"); !doctorReply(got) {
 		t.Errorf("operator MEMORY DOCTOR: %s", got)
 	}
 }
