@@ -36,7 +36,11 @@ func recount(srv *Server, ns *engine.Namespace) (keys, bytes, trackedKeys, track
 			case *engine.Set:
 				bytes += engine.SetCharge + int64(o.Len())*engine.SetMemberCharge
 			case *engine.Hash:
-				bytes += engine.HashCharge + int64(o.Len())*engine.HashFieldCharge
+				if o.Packed() {
+					bytes += engine.HashPackedCharge + int64(o.Len())*engine.HashPackedFieldCharge
+				} else {
+					bytes += engine.HashCharge + int64(o.Len())*engine.HashFieldCharge
+				}
 			case *engine.ZSet:
 				bytes += engine.ZSetCharge + int64(o.Len())*engine.ZSetMemberCharge
 			}

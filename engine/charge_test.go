@@ -167,10 +167,15 @@ func TestChargesAccountEachType(t *testing.T) {
 		h.Set([]byte("f"), []byte("vv"))
 		h.Set([]byte("g"), nil)
 		en = tx.Put([]byte("h"), NewObject(KindHash, h))
-		want("hash of 2", KeyCharge+HashCharge+1+4+2*HashFieldCharge)
+		want("packed hash of 2", KeyCharge+HashPackedCharge+1+4+2*HashPackedFieldCharge)
 		h.Delete([]byte("f"))
 		tx.Updated([]byte("h"), en)
-		want("hash of 1", KeyCharge+HashCharge+1+1+HashFieldCharge)
+		want("packed hash of 1", KeyCharge+HashPackedCharge+1+1+HashPackedFieldCharge)
+		for i := range hashPackMax {
+			h.Set([]byte(fmt.Sprintf("f%02d", i)), []byte("v"))
+		}
+		tx.Updated([]byte("h"), en)
+		want("hash of 33", KeyCharge+HashCharge+1+1+hashPackMax*4+(hashPackMax+1)*HashFieldCharge)
 		tx.Delete([]byte("h"))
 
 		z := NewZSet(0, 0)

@@ -61,6 +61,11 @@ func NewString(v []byte) *Entry {
 // NewObject returns an entry of the given kind.
 func NewObject(k Kind, o Object) *Entry { return &Entry{Kind: k, Obj: o} }
 
+// Accounted is what the entry counts in its namespace's bytes: its key,
+// its value and their charges (MEMORY USAGE reports it, so the per-key
+// figures add up to the namespace's exactly).
+func (e *Entry) Accounted() int64 { return e.size }
+
 // ExpireAt is the absolute expiry in unix ms, 0 when the key is persistent.
 func (e *Entry) ExpireAt() int64 { return e.exp }
 
@@ -99,6 +104,15 @@ const (
 	SetCharge  = 256
 	HashCharge = 256
 	ZSetCharge = 160
+
+	// A packed hash (hashPackMax) holds its fields in one byte slice: a
+	// length byte before each field and value, and room grown by a
+	// quarter, then rounded to a size class. Measured per key beyond the
+	// key's charge and the content (TestChargesCoverPackedHashes), 1 to 32
+	// fields of up to 64 bytes: the header and slack up to 160 bytes for
+	// 3 fields and 800 for 32. Charged per key and per field:
+	HashPackedCharge      = 96
+	HashPackedFieldCharge = 48
 )
 
 func (e *Entry) valueSize() int64 {
@@ -113,6 +127,9 @@ func (e *Entry) valueSize() int64 {
 	case *Set:
 		return SetCharge + o.Size() + int64(o.Len())*SetMemberCharge
 	case *Hash:
+		if o.packed() {
+			return HashPackedCharge + o.Size() + int64(o.Len())*HashPackedFieldCharge
+		}
 		return HashCharge + o.Size() + int64(o.Len())*HashFieldCharge
 	case *ZSet:
 		return ZSetCharge + o.Size() + int64(o.Len())*ZSetMemberCharge
