@@ -66,7 +66,10 @@ port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 echo "bench: building synap" >&2
 go build -o "$work/synap" ./cmd/synap
 
-# Synap picks a free port itself (--port 0) and logs it.
+# Synap picks a free port itself (--port 0) and logs it. The log is emptied
+# here, not only by the background job's redirection, which may happen after
+# the first read below and let it find the port of an earlier run.
+: >"$work/synap.log"
 "$work/synap" serve --bind 127.0.0.1 --port 0 --loglevel info 2>"$work/synap.log" &
 synap_pid=$!
 synap_port=""
