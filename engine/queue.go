@@ -1,7 +1,11 @@
 package engine
 
 import (
+	"cmp"
 	"container/heap"
+	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 )
 
@@ -400,3 +404,32 @@ func (q *Queue) TakeDead(max int) []*QueueMsg {
 
 // FormatID is how a message id is shown and given back.
 func FormatID(id uint64) string { return strconv.FormatUint(id, 10) }
+
+// Dump renders the whole state (settings, counters, every message in its
+// state and order), for tests that compare a queue with its replay.
+func (q *Queue) Dump() string {
+	var b []byte
+	b = fmt.Appendf(b, "cfg=%+v stats=%+v next=%d n=%d size=%d", q.Config, q.Stats, q.next, q.n, q.size)
+	msg := func(tag string, m *QueueMsg) {
+		b = fmt.Appendf(b, " %s{%d %q p%d d%d %q dl%d due%d}", tag, m.ID, m.Payload, m.Priority, m.Deliveries, m.Consumer, m.Deadline, m.Due)
+	}
+	for p := range q.ready {
+		f := &q.ready[p]
+		for _, m := range f.items[f.head:] {
+			msg("ready", m)
+		}
+	}
+	delayed := slices.Clone(q.delay)
+	slices.SortFunc(delayed, func(a, b heapItem) int { return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.id, b.id)) })
+	for _, it := range delayed {
+		msg("delayed", it.m)
+	}
+	ids := slices.Sorted(maps.Keys(q.flight))
+	for _, id := range ids {
+		msg("flight", q.flight[id])
+	}
+	for _, m := range q.dead {
+		msg("dead", m)
+	}
+	return string(b)
+}
