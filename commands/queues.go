@@ -48,7 +48,6 @@ func init() {
 	// The dead-letter queue is created with its queue when absent, so it is
 	// a key of the command.
 	qcreate.FirstKey, qcreate.LastKey, qcreate.Step, qcreate.KeysFn = 0, 0, 0, qcreateKeys
-	qcreate.Reveals = Never
 	qpublish := one("qpublish", -3, FlagWrite|FlagDenyOOM|FlagFast, wr, "O(log N) where N is the number of delayed messages",
 		"Adds a message to a queue, with a priority and an optional delay.", cmdQPublish)
 	qpublish.Reveals = Acknowledges
@@ -58,9 +57,7 @@ func init() {
 		"O(M) where M is the number of messages delivered", "Takes messages from a queue, highest priority first, waiting for one when asked.", cmdQConsume)
 	qconsume.Need = tenant.NeedRead
 	qack := one("qack", -3, FlagWrite|FlagFast, wr, "O(1) per id", "Acknowledges delivered messages, removing them from the queue.", cmdQAck)
-	qack.Reveals = Acknowledges
 	qnack := one("qnack", -3, FlagWrite|FlagFast, wr, "O(1)", "Gives a delivered message back: delivered again, or dead-lettered.", cmdQNack)
-	qnack.Reveals = Acknowledges
 	qpurge := one("qpurge", 2, FlagWrite, []string{"write", "queue", "slow"}, "O(N) where N is the number of messages removed",
 		"Removes the ready and delayed messages of a queue.", cmdQPurge)
 	qpurge.Need = tenant.NeedDelete
@@ -72,7 +69,6 @@ func init() {
 	qreap := one("qreap", -2, FlagWrite, []string{"write", "queue", "fast"}, "O(M) where M is the number of messages whose time came",
 		"Applies what time did to a queue (due delays, passed deadlines) and moves its dead messages to its dead-letter queue.", cmdQReap)
 	qreap.LastKey = 2
-	qreap.Reveals = Acknowledges
 	qlist := &Command{Name: "qlist", Arity: -1, Flags: FlagReadOnly | FlagKeyspace, ACL: []string{"read", "queue", "slow", "keyspace"},
 		Group: "queue", Since: "0.1.0", Complexity: "O(N) where N is the number of keys", Summary: "Lists the queues.", Run: cmdQList}
 	// QSTATS and QPEEK report the queue as time left it, so they apply it

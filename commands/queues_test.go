@@ -26,6 +26,17 @@ func init() {
 	} {
 		permissionModel[k] = v
 	}
+	// Probes of a key without read: the worlds hold no queue, so these
+	// show that the refusals and the no-such-queue errors tell nothing; the
+	// replies of a real queue are covered by TestQueuesPermissions.
+	for k, v := range map[string][][]string{
+		"qcreate": {{"qcreate", "s"}, {"qcreate", "qx", "DLQ", "kx"}}, "qpublish": {{"qpublish", "s", "x"}},
+		"qack": {{"qack", "s", "1-1"}}, "qnack": {{"qnack", "kx", "1-1"}}, "qpurge": {{"qpurge", "s"}},
+		"qdelete": {{"qdelete", "s"}}, "qreap": {{"qreap", "kx"}},
+	} {
+		permsProbes[k] = v
+	}
+	permsAcknowledging = append(permsAcknowledging, "qpublish", "qdelete", "qpurge")
 	isolationOwnView["qpeek q1 COUNT 10"] = func(r string) bool {
 		return r == `[["id" "1-0" "payload" "alice-m1" "priority" :0 "deliveries" :0] ["id" "2-0" "payload" "alice-m2" "priority" :0 "deliveries" :0]]`
 	}
