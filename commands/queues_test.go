@@ -1,11 +1,14 @@
 package commands
 
 import (
+	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -297,4 +300,328 @@ func TestQueuesDeadLetterQueueFull(t *testing.T) {
 		{cmd: "QACK dlq 1-1", want: ":1"},
 	})
 	waitFor(t, c, `[["id" "2-0" "payload" "b" "priority" :0 "deliveries" :0]]`, "QPEEK", "dlq", "COUNT", "5")
+}
+
+// Concurrent producers and consumers, some of which die holding what they
+// took (they never ack, and their connection goes): every message is acked
+// exactly once in the end, none is lost, and no consumer ever holds a
+// message another consumer holds at the same time (at-least-once, with no
+// duplicate while acks are in time).
+func TestQueuesConcurrentNoLossNoDuplicates(t *testing.T) {
+	srv := startServer(t)
+	admin := dial(t, srv)
+	runSteps(t, admin, []step{{cmd: "QCREATE q ACKDEADLINE 300", want: "+OK"}})
+	const producers, perProducer, consumers = 4, 250, 4
+	total := producers * perProducer
+	var wg sync.WaitGroup
+	for p := range producers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := resptest.Dial(srv.Addr().String())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer c.Close()
+			for i := range perProducer {
+				if got := c.Do("QPUBLISH", "q", fmt.Sprintf("p%d-%d", p, i), "PRIORITY", strconv.Itoa(i%3)); !strings.HasPrefix(got, `"`) {
+					t.Errorf("QPUBLISH: %s", got)
+					return
+				}
+			}
+		}()
+	}
+	var mu sync.Mutex
+	acked := map[string]int{}    // payload → acks that counted
+	holding := map[string]bool{} // payloads held by some consumer now
+	dup := 0
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for w := range consumers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(w), 7))
+			name := fmt.Sprintf("c%d", w)
+			c, err := resptest.Dial(srv.Addr().String())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer func() { c.Close() }()
+			for ctx.Err() == nil {
+				mu.Lock()
+				done := len(acked) == total
+				mu.Unlock()
+				if done {
+					return
+				}
+				reply := c.Do("QCONSUME", "q", name, "COUNT", "5", "BLOCK", "50")
+				ids, pls := receipts(reply), payloads(reply)
+				mu.Lock()
+				for _, p := range pls {
+					if holding[p] {
+						dup++
+					}
+					holding[p] = true
+				}
+				mu.Unlock()
+				if len(ids) > 0 && r.IntN(20) == 0 {
+					// This consumer dies holding what it took: the
+					// deadline gives it back to the others.
+					mu.Lock()
+					for _, p := range pls {
+						delete(holding, p) // released when its deadline passes, before anyone can get it
+					}
+					mu.Unlock()
+					c.Close()
+					if c, err = resptest.Dial(srv.Addr().String()); err != nil {
+						t.Error(err)
+						return
+					}
+					continue
+				}
+				for i, id := range ids {
+					mu.Lock()
+					delete(holding, pls[i])
+					mu.Unlock()
+					if r.IntN(10) == 0 {
+						c.Do("QNACK", "q", id) // given back: delivered again
+						continue
+					}
+					if got := c.Do("QACK", "q", id); got == ":1" {
+						mu.Lock()
+						acked[pls[i]]++
+						mu.Unlock()
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		t.Fatalf("timed out with %d of %d acked", len(acked), total)
+	}
+	if dup != 0 {
+		t.Errorf("%d deliveries of a message another consumer held", dup)
+	}
+	for p := range producers {
+		for i := range perProducer {
+			if n := acked[fmt.Sprintf("p%d-%d", p, i)]; n != 1 {
+				t.Errorf("message p%d-%d acked %d times", p, i, n)
+			}
+		}
+	}
+	got := admin.Do("QSTATS", "q")
+	if !strings.HasPrefix(got, `["depth" :0 "ready" :0 "delayed" :0 "in_flight" :0 "dead_pending" :0 "published" :1000 `) ||
+		!strings.Contains(got, `"acked" :1000 `) {
+		t.Errorf("QSTATS at the end: %s", got)
+	}
+}
+
+// A blocked QCONSUME is served by a QPUBLISH from another connection, and
+// by a delayed message becoming due with nobody touching the queue.
+func TestQueuesBlockingConsume(t *testing.T) {
+	srv := startServer(t)
+	a, b := dial(t, srv), dial(t, srv)
+	runSteps(t, a, []step{{cmd: "QCREATE q", want: "+OK"}})
+	done := make(chan string, 1)
+	go func() { done <- b.Do("QCONSUME", "q", "c", "BLOCK", "0") }()
+	waitParked(t, srv, 1)
+	runSteps(t, a, []step{{cmd: "QPUBLISH q hello PRIORITY 1", want: `"1"`}})
+	if got := <-done; got != `[["id" "1-1" "payload" "hello" "priority" :1 "deliveries" :1]]` {
+		t.Fatalf("woken by QPUBLISH: %s", got)
+	}
+	runSteps(t, a, []step{{cmd: "QPUBLISH q later DELAY 150", want: `"2"`}})
+	go func() { done <- b.Do("QCONSUME", "q", "c", "BLOCK", "5000") }()
+	if got := <-done; got != `[["id" "2-1" "payload" "later" "priority" :0 "deliveries" :1]]` {
+		t.Fatalf("woken by a delayed message: %s", got)
+	}
+	// A deadline passing wakes a waiter too: the message is ready again.
+	runSteps(t, a, []step{{cmd: "QDELETE q", want: ":1"}, {cmd: "QCREATE q ACKDEADLINE 100", want: "+OK"},
+		{cmd: "QPUBLISH q x", want: `"1"`}, {cmd: "QCONSUME q dies", want: `[["id" "1-1" "payload" "x" "priority" :0 "deliveries" :1]]`}})
+	go func() { done <- b.Do("QCONSUME", "q", "c", "BLOCK", "5000") }()
+	if got := <-done; got != `[["id" "1-2" "payload" "x" "priority" :0 "deliveries" :2]]` {
+		t.Fatalf("woken by a deadline: %s", got)
+	}
+	// A queue deleted under a waiter ends its wait with the error.
+	go func() { done <- b.Do("QCONSUME", "q", "c", "BLOCK", "0") }()
+	waitParked(t, srv, 1)
+	runSteps(t, a, []step{{cmd: "QDELETE q", want: ":1"}})
+	if got := <-done; got != "-ERR no such queue 'q'" {
+		t.Fatalf("queue deleted under a waiter: %s", got)
+	}
+}
+
+// In cluster mode queues are per tenant: the same names are different
+// queues, QLIST lists only the caller's, and nothing of one tenant's
+// messages reaches another.
+func TestQueuesTenantIsolation(t *testing.T) {
+	f := startCluster(t)
+	alice, bob := f.as(t, "alice-rw"), f.as(t, "bob-rw")
+	runSteps(t, alice, []step{
+		{cmd: "QCREATE jobs DLQ dead", want: "+OK"},
+		{cmd: "QPUBLISH jobs alice-secret", want: `"1"`},
+	})
+	runSteps(t, bob, []step{
+		{cmd: "QLIST", want: `[]`},
+		{cmd: "QCONSUME jobs c", want: "-ERR no such queue 'jobs'"},
+		{cmd: "QSTATS jobs", want: "-ERR no such queue 'jobs'"},
+		{cmd: "QCREATE jobs", want: "+OK"},
+		{cmd: "QPUBLISH jobs bob-job", want: `"1"`},
+		{cmd: "QCONSUME jobs c", want: `[["id" "1-1" "payload" "bob-job" "priority" :0 "deliveries" :1]]`},
+		{cmd: "QACK jobs 1-1", want: ":1"},
+		{cmd: "QLIST", want: `["jobs"]`},
+	})
+	runSteps(t, alice, []step{
+		{cmd: "QACK jobs 1-1", want: ":0"},
+		{cmd: "QLIST", want: `["dead" "jobs"]`},
+		{cmd: "QCONSUME jobs c", want: `[["id" "1-1" "payload" "alice-secret" "priority" :0 "deliveries" :1]]`},
+	})
+	// The sweeper works in each tenant's keyspace: alice's dead letters go
+	// to alice's dead, never to a queue of bob's named alike.
+	runSteps(t, bob, []step{{cmd: "QCREATE dead", want: "+OK"}})
+	runSteps(t, alice, []step{
+		{cmd: "QDELETE jobs", want: ":1"},
+		{cmd: "QCREATE jobs ACKDEADLINE 10 MAXRETRIES 1 DLQ dead", want: "+OK"},
+		{cmd: "QPUBLISH jobs alice-poison", want: `"1"`},
+		{cmd: "QCONSUME jobs c", want: `[["id" "1-1" "payload" "alice-poison" "priority" :0 "deliveries" :1]]`},
+	})
+	waitFor(t, alice, `[["id" "1-0" "payload" "alice-poison" "priority" :0 "deliveries" :0]]`, "QPEEK", "dead")
+	runSteps(t, bob, []step{{cmd: "QPEEK dead", want: `[]`}})
+}
+
+// What each permission allows (docs/QUEUES.md, "Permissions"): a read-only
+// key consumes and inspects but cannot publish or ack; a write-only key
+// publishes; acks need read and write; a delete key deletes and purges.
+func TestQueuesPermissions(t *testing.T) {
+	f := startCluster(t)
+	rw := f.as(t, "alice-rw")
+	runSteps(t, rw, []step{{cmd: "QCREATE q", want: "+OK"}, {cmd: "QPUBLISH q m1", want: `"1"`}, {cmd: "QPUBLISH q m2", want: `"2"`}})
+	ro, w, del := f.as(t, "alice-ro"), f.as(t, "alice-w"), f.as(t, "alice-del")
+	runSteps(t, ro, []step{
+		{cmd: "QPUBLISH q x", want: "-NOPERM User alice-ro has no permissions to run the 'qpublish' command"},
+		{cmd: "QCONSUME q c", want: `[["id" "1-1" "payload" "m1" "priority" :0 "deliveries" :1]]`},
+		{cmd: "QPEEK q", want: `[["id" "2-0" "payload" "m2" "priority" :0 "deliveries" :0]]`},
+		{cmd: "QLIST", want: `["q"]`},
+		{cmd: "QACK q 1-1", want: "-NOPERM User alice-ro has no permissions to run the 'qack' command"},
+		{cmd: "QDELETE q", want: "-NOPERM User alice-ro has no permissions to run the 'qdelete' command"},
+	})
+	runSteps(t, w, []step{
+		{cmd: "QPUBLISH q m3", want: `"3"`},
+		{cmd: "QCONSUME q c", want: "-NOPERM User alice-w has no permissions to run the 'qconsume' command"},
+		{cmd: "QPEEK q", want: "-NOPERM User alice-w has no permissions to run the 'qpeek' command"},
+		{cmd: "QACK q 1-1", want: "-NOPERM User alice-w has no permissions to run the 'qack' command"},
+		{cmd: "QCREATE q2", want: "-NOPERM User alice-w has no permissions to run the 'qcreate' command"},
+		{cmd: "QPURGE q", want: "-NOPERM User alice-w has no permissions to run the 'qpurge' command"},
+	})
+	runSteps(t, rw, []step{{cmd: "QACK q 1-1", want: ":1"}})
+	runSteps(t, del, []step{
+		{cmd: "QPURGE q", want: ":2"},
+		{cmd: "QDELETE q", want: ":1"},
+	})
+}
+
+// Queues count in the tenant's storage quota, each message at its payload
+// plus engine.QueueMsgCharge; at the quota publishing is refused while
+// consuming and acking (which free storage) still work.
+func TestQueuesStorageQuota(t *testing.T) {
+	setCarolLimits(t, "{storage_limit_bytes: 4000, monthly_operations_limit: -1, max_keys: -1, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1, max_payload_bytes: -1}")
+	f := startCluster(t)
+	c := f.as(t, "carol-rw")
+	runSteps(t, c, []step{{cmd: "QCREATE q", want: "+OK"}})
+	ns := f.srv.Eng.Namespace((&tenant.Principal{UserID: "carol"}).Namespace())
+	base := ns.Bytes()
+	if want := int64(1) + engine.KeyCharge + engine.QueueCharge; base != want {
+		t.Fatalf("an empty queue accounts %d bytes, want %d", base, want)
+	}
+	payload := strings.Repeat("x", 100)
+	n := 0
+	var refused string
+	for ; n < 100; n++ {
+		if got := c.Do("QPUBLISH", "q", payload); !strings.HasPrefix(got, `"`) {
+			refused = got
+			break
+		}
+		if got, want := ns.Bytes(), base+int64(n+1)*(100+engine.QueueMsgCharge); got != want {
+			t.Fatalf("after %d messages the namespace accounts %d bytes, want %d", n+1, got, want)
+		}
+	}
+	if want := (4000 - base) / (100 + engine.QueueMsgCharge); int64(n) != want {
+		t.Errorf("published %d messages before the quota, want %d", n, want)
+	}
+	if !strings.HasPrefix(refused, "-QUOTA storage quota exceeded: used ") {
+		t.Fatalf("over the quota: %s", refused)
+	}
+	reply := c.Do("QCONSUME", "q", "c")
+	ids := receipts(reply)
+	if len(ids) != 1 {
+		t.Fatalf("QCONSUME at the quota: %s", reply)
+	}
+	runSteps(t, c, []step{{cmd: "QACK q " + ids[0], want: ":1"}})
+	if got := c.Do("QPUBLISH", "q", payload); !strings.HasPrefix(got, `"`) {
+		t.Errorf("after an ack freed room: %s", got)
+	}
+}
+
+// The write hook lets a replay rebuild the same queues, in-flight
+// deliveries, deadlines, dead letters and counters included: the records
+// of a workload (publishes, delays, consumes, blocked consumes served,
+// acks, nacks, deadlines passing and dead-lettering by the sweeper) are
+// replayed into an empty server at their times, and every queue's whole
+// state compares equal.
+func TestQueuesReplayRebuildsState(t *testing.T) {
+	src, dst := startServer(t), startServer(t)
+	rec := &recorder{}
+	src.SetWriteHook(rec)
+	a, b := dial(t, src), dial(t, src)
+	runSteps(t, a, []step{
+		{cmd: "QCREATE q ACKDEADLINE 40 MAXRETRIES 2 DLQ dlq MAXDEPTH 100", want: "+OK"},
+		{cmd: "QCREATE other", want: "+OK"},
+	})
+	done := make(chan string, 1)
+	go func() { done <- b.Do("QCONSUME", "other", "w", "COUNT", "3", "BLOCK", "0") }()
+	waitParked(t, src, 1)
+	r := rand.New(rand.NewPCG(3, 4))
+	var held []string
+	for i := range 200 {
+		switch r.IntN(6) {
+		case 0, 1:
+			a.Do("QPUBLISH", "q", fmt.Sprintf("m%d", i), "PRIORITY", strconv.Itoa(r.IntN(10)))
+		case 2:
+			a.Do("QPUBLISH", "q", fmt.Sprintf("d%d", i), "DELAY", strconv.Itoa(r.IntN(60)))
+		case 3:
+			held = append(held, receipts(a.Do("QCONSUME", "q", "c"+strconv.Itoa(r.IntN(3)), "COUNT", "2"))...)
+		case 4:
+			if len(held) > 0 {
+				j := r.IntN(len(held))
+				if r.IntN(2) == 0 {
+					a.Do("QACK", "q", held[j])
+				} else {
+					a.Do("QNACK", "q", held[j], []string{"REQUEUE", "DROP"}[r.IntN(2)])
+				}
+				held = append(held[:j], held[j+1:]...)
+			}
+		case 5:
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	a.Do("QPUBLISH", "other", "wake")
+	if got := <-done; !strings.Contains(got, `"wake"`) {
+		t.Fatalf("blocked consumer: %s", got)
+	}
+	time.Sleep(300 * time.Millisecond) // deadlines pass, the sweeper dead-letters
+	a.Do("QSTATS", "q")
+	recs := rec.take()
+	at := engine.NowMs()
+	conn := dial(t, dst)
+	replay(t, dst, recs, func(Keyspace) *resptest.Client { return conn })
+	want, got := dumpData(src, at), dumpData(dst, at)
+	if !maps.Equal(want, got) {
+		compareData(t, want, got)
+	}
+	if !strings.Contains(want["\x00dlq"], "ready{") {
+		t.Errorf("the workload dead-lettered nothing, so the test proves less than it says: %s", want["\x00dlq"])
+	}
 }
