@@ -14,14 +14,17 @@ const QueuePriorities = 10
 
 // QueueMsgCharge is what each message held by a queue costs beyond its
 // payload (and its consumer's name while in flight): the message record,
-// its slot in a priority FIFO (doubled at the worst moment), its in-flight
-// map slot and deadline heap item. Measured as the live heap after a GC
-// (TestQueueChargeCoversHeap) with payloads of 0 to 128 bytes: 170-226
-// bytes per message at the worst moment. QueueCharge is the queue's own
-// structure (header, ten FIFO headers, the in-flight map's first group).
+// its slot in a priority FIFO, and while delayed or in flight its heap
+// item and in-flight map slot, at the worst moment (each just after it
+// doubled). Measured as the live heap after a GC (TestQueueChargeCoversHeap,
+// Go 1.26 amd64), payloads of 0 to 128 bytes, beyond the payload: ready
+// 106-122 bytes, delayed 121-137, in flight 153-169. QueueCharge is the
+// queue's own structure (header, ten FIFO headers, the in-flight map and
+// heaps), measured with one message per queue: 560-600 bytes beyond the
+// key's and the message's charges.
 const (
-	QueueMsgCharge = 256
-	QueueCharge    = 512
+	QueueMsgCharge = 192
+	QueueCharge    = 640
 )
 
 // QueueMsg is one message of a queue.
@@ -37,6 +40,7 @@ type QueueMsg struct {
 	// Due is when a delayed message becomes ready (unix ms), 0 when it is.
 	Due   int64
 	state uint8
+	at    int // index in the in-flight heap
 }
 
 const (
@@ -74,7 +78,9 @@ type Queue struct {
 	ready  [QueuePriorities]fifo
 	delay  msgHeap // by Due
 	flight map[uint64]*QueueMsg
-	dl     msgHeap // in-flight messages by Deadline; stale items skipped
+	// flightPeak is the most messages in flight since flight was made.
+	flightPeak int
+	dl     flightHeap
 	dead   []*QueueMsg
 	n      int64 // every message held, whatever its state
 	size   int64
@@ -97,6 +103,11 @@ func (f *fifo) pop() *QueueMsg {
 	f.items[f.head] = nil
 	f.head++
 	if f.head == len(f.items) {
+		// Drained: a large backing array goes, so a queue that once held
+		// many messages does not keep their slots unaccounted.
+		if cap(f.items) > 1024 {
+			f.items = nil
+		}
 		f.items, f.head = f.items[:0], 0
 	} else if f.head >= 1024 && f.head*2 >= len(f.items) {
 		// Reclaim the consumed front so a long-lived queue's slice does
@@ -127,6 +138,7 @@ type heapItem struct {
 	m  *QueueMsg
 }
 
+// msgHeap orders delayed messages by when they are due.
 type msgHeap []heapItem
 
 func (h msgHeap) Len() int { return len(h) }
@@ -141,6 +153,33 @@ func (h *msgHeap) Pop() any {
 	old[len(old)-1] = heapItem{}
 	*h = old[:len(old)-1]
 	return it
+}
+
+// flightHeap orders in-flight messages by deadline; each message knows its
+// place (QueueMsg.at), so an ack or nack removes it at once rather than
+// leaving an item that would keep the message alive until its deadline.
+type flightHeap []*QueueMsg
+
+func (h flightHeap) Len() int { return len(h) }
+func (h flightHeap) Less(i, j int) bool {
+	return h[i].Deadline < h[j].Deadline || h[i].Deadline == h[j].Deadline && h[i].ID < h[j].ID
+}
+func (h flightHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].at, h[j].at = i, j
+}
+func (h *flightHeap) Push(x any) {
+	m := x.(*QueueMsg)
+	m.at = len(*h)
+	*h = append(*h, m)
+}
+func (h *flightHeap) Pop() any {
+	old := *h
+	m := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	m.at = -1
+	return m
 }
 
 // Size is the bytes the queue holds, its charges included.
@@ -171,12 +210,10 @@ func (q *Queue) Clone() Object {
 	for _, it := range q.delay {
 		heap.Push(&c.delay, heapItem{it.at, it.id, cp(it.m)})
 	}
-	for _, it := range q.dl {
-		if m := it.m; m.state == msgInFlight && m.Deadline == it.at {
-			d := cp(m)
-			c.flight[d.ID] = d
-			heap.Push(&c.dl, heapItem{it.at, it.id, d})
-		}
+	for _, m := range q.dl {
+		d := cp(m)
+		c.flight[d.ID] = d
+		heap.Push(&c.dl, d)
 	}
 	for _, m := range q.dead {
 		c.dead = append(c.dead, cp(m))
@@ -224,12 +261,8 @@ func (q *Queue) Advance(now int64) bool {
 		q.ready[m.Priority].push(m)
 		changed = true
 	}
-	for len(q.dl) > 0 && q.dl[0].at <= now {
-		it := heap.Pop(&q.dl).(heapItem)
-		m := it.m
-		if m.state != msgInFlight || m.Deadline != it.at {
-			continue // acked, nacked or redelivered since
-		}
+	for len(q.dl) > 0 && q.dl[0].Deadline <= now {
+		m := q.dl[0]
 		q.release(m)
 		q.expire(m)
 		changed = true
@@ -239,7 +272,14 @@ func (q *Queue) Advance(now int64) bool {
 
 // release takes an in-flight message back from its consumer.
 func (q *Queue) release(m *QueueMsg) {
+	heap.Remove(&q.dl, m.at)
 	delete(q.flight, m.ID)
+	if len(q.flight) == 0 && q.flightPeak > 1024 {
+		// Go maps never shrink: once nothing is in flight, a map grown
+		// for many messages is replaced, so its buckets are not held
+		// unaccounted.
+		q.flight, q.flightPeak = map[uint64]*QueueMsg{}, 0
+	}
 	q.size -= int64(len(m.Consumer))
 	m.Consumer, m.Deadline = "", 0
 }
@@ -278,17 +318,8 @@ func (q *Queue) NextEvent() (at int64, dead bool) {
 	if len(q.delay) > 0 {
 		at = q.delay[0].at
 	}
-	// Skip stale deadline items so the time reported is a real one; they
-	// are dropped here rather than piling up.
-	for len(q.dl) > 0 {
-		it := q.dl[0]
-		if it.m.state == msgInFlight && it.m.Deadline == it.at {
-			if at == 0 || it.at < at {
-				at = it.at
-			}
-			break
-		}
-		heap.Pop(&q.dl)
+	if len(q.dl) > 0 && (at == 0 || q.dl[0].Deadline < at) {
+		at = q.dl[0].Deadline
 	}
 	return at, len(q.dead) > 0
 }
@@ -309,7 +340,8 @@ func (q *Queue) Consume(consumer string, count int, now int64) []*QueueMsg {
 			m.state, m.Consumer, m.Deadline = msgInFlight, consumer, now+q.Config.AckDeadline
 			q.size += int64(len(consumer))
 			q.flight[m.ID] = m
-			heap.Push(&q.dl, heapItem{m.Deadline, m.ID, m})
+			q.flightPeak = max(q.flightPeak, len(q.flight))
+			heap.Push(&q.dl, m)
 			out = append(out, m)
 		}
 	}
@@ -332,7 +364,6 @@ func (q *Queue) Held(id uint64) *QueueMsg { return q.flight[id] }
 // Ack removes an in-flight message for good.
 func (q *Queue) Ack(m *QueueMsg) {
 	q.release(m)
-	m.state = msgDead + 1 // gone: stale deadline items skip it
 	q.drop(m)
 	q.Stats.Acked++
 }
