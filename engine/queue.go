@@ -80,10 +80,10 @@ type Queue struct {
 	flight map[uint64]*QueueMsg
 	// flightPeak is the most messages in flight since flight was made.
 	flightPeak int
-	dl     flightHeap
-	dead   []*QueueMsg
-	n      int64 // every message held, whatever its state
-	size   int64
+	dl         flightHeap
+	dead       []*QueueMsg
+	n          int64 // every message held, whatever its state
+	size       int64
 }
 
 // NewQueue returns an empty queue.
