@@ -209,6 +209,15 @@ func cmdQCreate(x *Ctx) {
 			return
 		}
 	}
+	// The key and arguments were checked before the handler; the queues'
+	// own structures are what they do not show.
+	grow := int64(engine.QueueCharge)
+	if makeDLQ {
+		grow *= 2
+	}
+	if !x.GrowthAllowed(grow) {
+		return
+	}
 	x.Tx.Put(name, engine.NewObject(engine.KindQueue, engine.NewQueue(cfg)))
 	if makeDLQ {
 		x.Tx.Put(dlq, engine.NewObject(engine.KindQueue, engine.NewQueue(engine.QueueConfig{AckDeadline: queueDefaultAckDeadline})))
