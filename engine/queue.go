@@ -249,19 +249,30 @@ func (q *Queue) Publish(payload []byte, prio uint8, due, now int64) uint64 {
 	return m.ID
 }
 
+// QueueAdvanceBatch bounds the messages one Advance moves, so a command
+// (which holds its shard's lock meanwhile) never pays for a million
+// messages falling due together; NextEvent then still reports a time that
+// has come, and the sweeper goes on with the rest.
+const QueueAdvanceBatch = 4096
+
 // Advance applies what time has done by now: delayed messages that are due
 // become ready; in-flight messages past their deadline are ready again, or
-// dead once they were delivered MaxRetries times. It reports whether
-// anything changed. Work is bounded by what is due.
+// dead once they were delivered MaxRetries times; at most
+// QueueAdvanceBatch of them, earliest first. It reports whether anything
+// changed. The same state and clock always give the same result, which
+// replay relies on.
 func (q *Queue) Advance(now int64) bool {
 	changed := false
-	for len(q.delay) > 0 && q.delay[0].at <= now {
+	budget := QueueAdvanceBatch
+	for len(q.delay) > 0 && q.delay[0].at <= now && budget > 0 {
+		budget--
 		m := heap.Pop(&q.delay).(heapItem).m
 		m.Due, m.state = 0, msgReady
 		q.ready[m.Priority].push(m)
 		changed = true
 	}
-	for len(q.dl) > 0 && q.dl[0].Deadline <= now {
+	for len(q.dl) > 0 && q.dl[0].Deadline <= now && budget > 0 {
+		budget--
 		m := q.dl[0]
 		q.release(m)
 		q.expire(m)

@@ -116,3 +116,29 @@ func TestQueueAccounting(t *testing.T) {
 		check("purged")
 	})
 }
+
+// One Advance moves at most QueueAdvanceBatch messages, earliest first, and
+// NextEvent still reports a time that has come while more are due.
+func TestQueueAdvanceBounded(t *testing.T) {
+	q := NewQueue(QueueConfig{AckDeadline: 10})
+	n := QueueAdvanceBatch*2 + 5
+	for i := range n {
+		q.Publish([]byte("m"), 0, 100+int64(i%3), 0)
+	}
+	for round, want := range []int64{QueueAdvanceBatch, 2 * QueueAdvanceBatch, int64(n)} {
+		if !q.Advance(200) {
+			t.Fatalf("round %d: nothing changed", round)
+		}
+		ready, delayed, _, _ := q.Counts()
+		if ready != want || delayed != int64(n)-want {
+			t.Fatalf("round %d: %d ready, %d delayed; want %d ready", round, ready, delayed, want)
+		}
+		at, _ := q.NextEvent()
+		if more := want < int64(n); more != (at != 0 && at <= 200) {
+			t.Fatalf("round %d: next event %d with %d still delayed", round, at, delayed)
+		}
+	}
+	if q.Advance(200) {
+		t.Fatal("an Advance with nothing due changed something")
+	}
+}
