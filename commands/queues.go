@@ -112,7 +112,7 @@ func propQConsume(p *prop) {
 func queueGet(x *Ctx, key []byte) (*engine.Queue, *engine.Entry) {
 	en := x.Tx.Get(key)
 	if en == nil {
-		x.Error(fmt.Sprintf(errQueueNone, key))
+		x.Error(queueErr(errQueueNone, key))
 		return nil, nil
 	}
 	if en.Kind != engine.KindQueue {
@@ -124,6 +124,12 @@ func queueGet(x *Ctx, key []byte) (*engine.Queue, *engine.Entry) {
 		x.Tx.Updated(key, en)
 	}
 	return q, en
+}
+
+// queueErr fills a name into an error text as the other errors do: cut
+// to 128 bytes and kept on one line.
+func queueErr(text string, name []byte) string {
+	return sanitize(fmt.Sprintf(text, clip(name, 128)))
 }
 
 // queueDone accounts a change and tells the sweeper when the queue next
@@ -194,7 +200,7 @@ func cmdQCreate(x *Ctx) {
 		if en.Kind != engine.KindQueue {
 			x.Error(resp.ErrWrongType)
 		} else {
-			x.Error(fmt.Sprintf(errQueueExists, name))
+			x.Error(queueErr(errQueueExists, name))
 		}
 		return
 	}

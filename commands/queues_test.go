@@ -625,3 +625,18 @@ func TestQueuesReplayRebuildsState(t *testing.T) {
 		t.Errorf("the workload dead-lettered nothing, so the test proves less than it says: %s", want["\x00dlq"])
 	}
 }
+
+// A queue name in an error is cut to 128 bytes and kept on one line, so a
+// hostile name cannot forge a reply or grow an error without bound.
+func TestQueuesErrorNames(t *testing.T) {
+	srv := startServer(t)
+	c := dial(t, srv)
+	long := strings.Repeat("n", 1000)
+	runSteps(t, c, []step{
+		{args: []string{"QSTATS", "a\r\n+OK"}, want: "-ERR no such queue 'a  +OK'"},
+		{args: []string{"QPUBLISH", long, "x"}, want: "-ERR no such queue '" + long[:128] + "'"},
+		{args: []string{"QCREATE", long}, want: "+OK"},
+		{args: []string{"QCREATE", long}, want: "-ERR queue '" + long[:128] + "' already exists"},
+		{cmd: "PING", want: "+PONG"},
+	})
+}
