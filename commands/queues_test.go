@@ -640,3 +640,55 @@ func TestQueuesErrorNames(t *testing.T) {
 		{cmd: "PING", want: "+PONG"},
 	})
 }
+
+// A consume whose reply passes the reply bound is answered with the
+// reply-size error; the messages it took are not lost: they come back when
+// their deadline passes, and a smaller COUNT gets them.
+func TestQueuesConsumeOverReplyBound(t *testing.T) {
+	srv := startServer(t, func(c *Config) { c.OutputBufferLimits.Normal.Hard = 4096 })
+	c := dial(t, srv)
+	runSteps(t, c, []step{{cmd: "QCREATE q ACKDEADLINE 50", want: "+OK"}})
+	big := strings.Repeat("x", 1000)
+	for range 10 {
+		qdo(c, "QPUBLISH", "q", big)
+	}
+	if got := c.Do("QCONSUME", "q", "c", "COUNT", "10"); !strings.HasPrefix(got, "-ERR reply") {
+		t.Fatalf("QCONSUME of 10 KB under a 4 KB bound: %.80s", got)
+	}
+	time.Sleep(80 * time.Millisecond)
+	got := 0
+	for got < 10 {
+		reply := c.Do("QCONSUME", "q", "c", "COUNT", "2")
+		ids := receipts(reply)
+		if len(ids) == 0 {
+			t.Fatalf("after %d messages: %.80s", got, reply)
+		}
+		if !strings.Contains(reply, `"deliveries" :2`) {
+			t.Errorf("a message taken by the dropped reply should be on its second delivery: %.200s", reply)
+		}
+		if n := c.Do(append([]string{"QACK", "q"}, ids...)...); n != ":"+strconv.Itoa(len(ids)) {
+			t.Fatalf("QACK: %s", n)
+		}
+		got += len(ids)
+	}
+}
+
+// Inside MULTI a BLOCK times out at once; a queue renamed keeps its
+// messages and deliveries.
+func TestQueuesMultiAndRename(t *testing.T) {
+	srv := startServer(t)
+	c := dial(t, srv)
+	runSteps(t, c, []step{
+		{cmd: "QCREATE q", want: "+OK"},
+		{cmd: "MULTI", want: "+OK"},
+		{cmd: "QCONSUME q c BLOCK 0", want: "+QUEUED"},
+		{cmd: "QPUBLISH q a", want: "+QUEUED"},
+		{cmd: "QCONSUME q c BLOCK 0", want: "+QUEUED"},
+		{cmd: "EXEC", want: `[nil-array "1" [["id" "1-1" "payload" "a" "priority" :0 "deliveries" :1]]]`},
+		{cmd: "RENAME q r", want: "+OK"},
+		{cmd: "QACK r 1-1", want: ":1"},
+		{cmd: "COPY r s", want: ":1"},
+		{cmd: "QPUBLISH s b", want: `"2"`},
+		{cmd: "QSTATS r", want: `["depth" :0 "ready" :0 "delayed" :0 "in_flight" :0 "dead_pending" :0 "published" :1 "delivered" :1 "redelivered" :0 "acked" :1 "nacked" :0 "dead_lettered" :0 "dropped" :0 "max_depth" :0 "ack_deadline_ms" :30000 "max_retries" :0 "dlq" nil]`},
+	})
+}
