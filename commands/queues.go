@@ -120,8 +120,13 @@ func queueGet(x *Ctx, key []byte) (*engine.Queue, *engine.Entry) {
 		return nil, nil
 	}
 	q := en.Obj.(*engine.Queue)
-	if x.Tx.Writable() && q.Advance(x.Tx.Now) {
-		x.Tx.Updated(key, en)
+	if x.Tx.Writable() {
+		if q.Advance(x.Tx.Now) {
+			x.Tx.Updated(key, en)
+		}
+		// Also for a queue renamed or copied, which the sweeper knew
+		// under another name or not at all.
+		queueSchedule(x, key, q)
 	}
 	return q, en
 }
@@ -140,13 +145,19 @@ func queueDone(x *Ctx, key []byte, en *engine.Entry, q *engine.Queue) {
 }
 
 func queueSchedule(x *Ctx, key []byte, q *engine.Queue) {
+	now := x.Tx.Now
 	at, dead := q.NextEvent()
 	if dead {
-		at = x.Tx.Now
+		at = now
 	}
-	if at != 0 {
-		sweeperOf(x.S).schedule(x.Tx.NS(), string(key), q.Config.DLQ, at)
+	if at == 0 || q.SweepAt > now && q.SweepAt <= at && q.SweepAs == string(key) {
+		return // nothing to do, or asked for already and still pending
 	}
+	if q.SweepAs != string(key) {
+		q.SweepAs = string(key)
+	}
+	q.SweepAt = at
+	sweeperOf(x.S).schedule(x.Tx.NS(), q.SweepAs, q.Config.DLQ, at)
 }
 
 // parseMs parses a count of milliseconds in [lo, queueMaxMs].

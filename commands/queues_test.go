@@ -692,3 +692,18 @@ func TestQueuesMultiAndRename(t *testing.T) {
 		{cmd: "QSTATS r", want: `["depth" :0 "ready" :0 "delayed" :0 "in_flight" :0 "dead_pending" :0 "published" :1 "delivered" :1 "redelivered" :0 "acked" :1 "nacked" :0 "dead_lettered" :0 "dropped" :0 "max_depth" :0 "ack_deadline_ms" :30000 "max_retries" :0 "dlq" nil]`},
 	})
 }
+
+// A queue renamed while it holds a delivery is still advanced by the
+// sweeper under its new name: a consumer waiting on it gets the message
+// back when the deadline passes.
+func TestQueuesRenamedQueueSwept(t *testing.T) {
+	srv := startServer(t)
+	a, b := dial(t, srv), dial(t, srv)
+	runSteps(t, a, []step{
+		{cmd: "QCREATE q ACKDEADLINE 100", want: "+OK"},
+		{cmd: "QPUBLISH q x", want: `"1"`},
+		{cmd: "QCONSUME q dies", want: `[["id" "1-1" "payload" "x" "priority" :0 "deliveries" :1]]`},
+		{cmd: "RENAME q r", want: "+OK"},
+	})
+	runSteps(t, b, []step{{cmd: "QCONSUME r c BLOCK 5000", want: `[["id" "1-2" "payload" "x" "priority" :0 "deliveries" :2]]`}})
+}

@@ -74,6 +74,12 @@ type QueueStats struct {
 type Queue struct {
 	Config QueueConfig
 	Stats  QueueStats
+	// SweepAt and SweepAs are when and under which key the queue last
+	// asked the sweeper to advance it (commands/queues.go): a command
+	// finding that request still pending and no later than needed skips
+	// the sweeper's shared lock. Not part of the state: Clone leaves them.
+	SweepAt int64
+	SweepAs string
 	next   uint64
 	ready  [QueuePriorities]fifo
 	delay  msgHeap // by Due
