@@ -80,10 +80,10 @@ type Queue struct {
 	// the sweeper's shared lock. Not part of the state: Clone leaves them.
 	SweepAt int64
 	SweepAs string
-	next   uint64
-	ready  [QueuePriorities]fifo
-	delay  msgHeap // by Due
-	flight map[uint64]*QueueMsg
+	next    uint64
+	ready   [QueuePriorities]fifo
+	delay   msgHeap // by Due
+	flight  map[uint64]*QueueMsg
 	// flightPeak is the most messages in flight since flight was made.
 	flightPeak int
 	dl         flightHeap
