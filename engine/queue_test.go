@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -140,5 +141,85 @@ func TestQueueAdvanceBounded(t *testing.T) {
 	}
 	if q.Advance(200) {
 		t.Fatal("an Advance with nothing due changed something")
+	}
+}
+
+// queueRecount is the queue's content summed from its messages, to check
+// the counters every operation keeps.
+func queueRecount(q *Queue) (n, size int64) {
+	add := func(m *QueueMsg) {
+		n++
+		size += int64(len(m.Payload) + len(m.Consumer))
+	}
+	for p := range q.ready {
+		for _, m := range q.ready[p].items[q.ready[p].head:] {
+			add(m)
+		}
+	}
+	for _, it := range q.delay {
+		add(it.m)
+	}
+	for _, m := range q.flight {
+		add(m)
+	}
+	for _, m := range q.dead {
+		add(m)
+	}
+	return n, size
+}
+
+// Random operations keep the queue's counts and size equal to a recount,
+// the in-flight map and heap in step, and every message in one state.
+func TestQueueRandomOperationsKeepCounts(t *testing.T) {
+	for seed := range uint64(20) {
+		r := rand.New(rand.NewPCG(seed, 11))
+		q := NewQueue(QueueConfig{AckDeadline: 5, MaxRetries: int64(r.IntN(3)), DLQ: []string{"", "d"}[r.IntN(2)]})
+		now := int64(1000)
+		var held []*QueueMsg
+		for step := range 2000 {
+			now += int64(r.IntN(3))
+			switch op := r.IntN(10); {
+			case op < 4:
+				q.Publish(make([]byte, r.IntN(20)), uint8(r.IntN(10)), now+int64(r.IntN(4)-1), now)
+			case op < 6:
+				q.Advance(now)
+				held = append(held, q.Consume(fmt.Sprintf("c%d", r.IntN(3)), 1+r.IntN(3), now)...)
+			case op < 8 && len(held) > 0:
+				i := r.IntN(len(held))
+				m := held[i]
+				held = append(held[:i], held[i+1:]...)
+				q.Advance(now)
+				if q.Held(m.ID) != m {
+					continue // its deadline passed meanwhile
+				}
+				switch r.IntN(3) {
+				case 0:
+					q.Ack(m)
+				case 1:
+					q.Nack(m, true)
+				default:
+					q.Nack(m, false)
+				}
+			case op == 8:
+				q.TakeDead(r.IntN(3))
+			default:
+				if r.IntN(20) == 0 {
+					q.Purge()
+				} else {
+					q.Advance(now)
+				}
+			}
+			n, size := queueRecount(q)
+			ready, delayed, inFlight, dead := q.Counts()
+			if n != q.n || size != q.size || ready+delayed+inFlight+dead != n || int(inFlight) != len(q.dl) {
+				t.Fatalf("seed %d step %d: n %d (recount %d), size %d (recount %d), states %d+%d+%d+%d, heap %d",
+					seed, step, q.n, n, q.size, size, ready, delayed, inFlight, dead, len(q.dl))
+			}
+			for i, m := range q.dl {
+				if m.at != i || q.flight[m.ID] != m {
+					t.Fatalf("seed %d step %d: in-flight heap out of step at %d", seed, step, i)
+				}
+			}
+		}
 	}
 }
