@@ -51,8 +51,9 @@ func init() {
 	qpublish := one("qpublish", -3, FlagWrite|FlagDenyOOM|FlagFast, wr, "O(log N) where N is the number of delayed messages",
 		"Adds a message to a queue, with a priority and an optional delay.", cmdQPublish)
 	qpublish.Reveals = Acknowledges
-	// Consuming changes the queue (the message is held), but what a
-	// consumer needs is read: a reader that cannot consume cannot read.
+	// Consuming changes the queue (the message becomes held), but a
+	// consumer is a reader: it needs read, and a write-only key, which
+	// may feed a queue, cannot take messages out of it.
 	qconsume := one("qconsume", -3, FlagWrite|FlagBlocking, []string{"write", "queue", "slow", "blocking"},
 		"O(M) where M is the number of messages delivered", "Takes messages from a queue, highest priority first, waiting for one when asked.", cmdQConsume)
 	qconsume.Need = tenant.NeedRead
