@@ -213,20 +213,20 @@ func TestQueuesRedeliveryAfterDeadline(t *testing.T) {
 	srv := startServer(t)
 	c := dial(t, srv)
 	runSteps(t, c, []step{
-		{cmd: "QCREATE q ACKDEADLINE 50", want: "+OK"},
+		{cmd: "QCREATE q ACKDEADLINE 300", want: "+OK"},
 		{cmd: "QPUBLISH q a", want: `"1"`},
 		{cmd: "QPUBLISH q b", want: `"2"`},
 		{cmd: "QCONSUME q slow COUNT 2", want: `[["id" "1-1" "payload" "a" "priority" :0 "deliveries" :1] ["id" "2-1" "payload" "b" "priority" :0 "deliveries" :1]]`},
 		{cmd: "QACK q 2-1", want: ":1"},
 		{cmd: "QCONSUME q fast", want: `[]`},
 	})
-	time.Sleep(80 * time.Millisecond)
+	time.Sleep(400 * time.Millisecond)
 	runSteps(t, c, []step{
 		{cmd: "QCONSUME q fast", want: `[["id" "1-2" "payload" "a" "priority" :0 "deliveries" :2]]`},
 		{cmd: "QACK q 1-1", want: ":0"}, // the slow consumer, too late
 		{cmd: "QNACK q 1-1", want: ":0"},
 		{cmd: "QACK q 1-2", want: ":1"},
-		{cmd: "QSTATS q", want: `["depth" :0 "ready" :0 "delayed" :0 "in_flight" :0 "dead_pending" :0 "published" :2 "delivered" :3 "redelivered" :1 "acked" :2 "nacked" :0 "dead_lettered" :0 "dropped" :0 "max_depth" :0 "ack_deadline_ms" :50 "max_retries" :0 "dlq" nil]`},
+		{cmd: "QSTATS q", want: `["depth" :0 "ready" :0 "delayed" :0 "in_flight" :0 "dead_pending" :0 "published" :2 "delivered" :3 "redelivered" :1 "acked" :2 "nacked" :0 "dead_lettered" :0 "dropped" :0 "max_depth" :0 "ack_deadline_ms" :300 "max_retries" :0 "dlq" nil]`},
 	})
 }
 
@@ -310,7 +310,11 @@ func TestQueuesDeadLetterQueueFull(t *testing.T) {
 func TestQueuesConcurrentNoLossNoDuplicates(t *testing.T) {
 	srv := startServer(t)
 	admin := dial(t, srv)
-	runSteps(t, admin, []step{{cmd: "QCREATE q ACKDEADLINE 300", want: "+OK"}})
+	// The deadline is long enough that no consumer of this loaded test
+	// machine stalls past it between taking and acking: one that did
+	// would rightly see its message delivered to another, which the
+	// duplicate count below would take for a fault.
+	runSteps(t, admin, []step{{cmd: "QCREATE q ACKDEADLINE 2000", want: "+OK"}})
 	const producers, perProducer, consumers = 4, 250, 4
 	total := producers * perProducer
 	var wg sync.WaitGroup
@@ -647,7 +651,7 @@ func TestQueuesErrorNames(t *testing.T) {
 func TestQueuesConsumeOverReplyBound(t *testing.T) {
 	srv := startServer(t, func(c *Config) { c.OutputBufferLimits.Normal.Hard = 4096 })
 	c := dial(t, srv)
-	runSteps(t, c, []step{{cmd: "QCREATE q ACKDEADLINE 50", want: "+OK"}})
+	runSteps(t, c, []step{{cmd: "QCREATE q ACKDEADLINE 300", want: "+OK"}})
 	big := strings.Repeat("x", 1000)
 	for range 10 {
 		qdo(c, "QPUBLISH", "q", big)
@@ -655,7 +659,7 @@ func TestQueuesConsumeOverReplyBound(t *testing.T) {
 	if got := c.Do("QCONSUME", "q", "c", "COUNT", "10"); !strings.HasPrefix(got, "-ERR reply") {
 		t.Fatalf("QCONSUME of 10 KB under a 4 KB bound: %.80s", got)
 	}
-	time.Sleep(80 * time.Millisecond)
+	time.Sleep(400 * time.Millisecond)
 	got := 0
 	for got < 10 {
 		reply := c.Do("QCONSUME", "q", "c", "COUNT", "2")
