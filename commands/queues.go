@@ -358,27 +358,36 @@ func qconsumeOnce(x *Ctx, a qconsumeArgs) bool {
 		x.W.Array(0)
 		return true
 	}
-	msgs := q.Consume(string(x.Args[2]), a.count, x.Tx.Now)
+	// Written as taken, and no more taken once the reply is over its
+	// bound (it is then replaced by the reply-size error; what was taken
+	// comes back at its deadline): no list of the messages is built.
+	consumer := string(x.Args[2])
+	w, mark, n := x.W, x.W.Len(), 0
+	for n < a.count && !w.Over() {
+		m := q.Consume(consumer, x.Tx.Now)
+		if m == nil {
+			break
+		}
+		queueWriteMsg(w, m)
+		n++
+	}
+	w.InsertArray(mark, n)
 	queueDone(x, key, en, q)
-	queueWriteMsgs(x.W, msgs)
 	return true
 }
 
-// queueWriteMsgs replies with messages as maps: id (the delivery's
+// queueWriteMsg replies with a message as a map: id (the delivery's
 // receipt, "<message>-<delivery>"), payload, priority, deliveries.
-func queueWriteMsgs(w *resp.Writer, msgs []*engine.QueueMsg) {
-	w.Array(len(msgs))
-	for _, m := range msgs {
-		w.Map(4)
-		w.BulkString("id")
-		w.BulkString(receipt(m))
-		w.BulkString("payload")
-		w.Bulk(m.Payload)
-		w.BulkString("priority")
-		w.Int(int64(m.Priority))
-		w.BulkString("deliveries")
-		w.Int(m.Deliveries)
-	}
+func queueWriteMsg(w *resp.Writer, m *engine.QueueMsg) {
+	w.Map(4)
+	w.BulkString("id")
+	w.BulkString(receipt(m))
+	w.BulkString("payload")
+	w.Bulk(m.Payload)
+	w.BulkString("priority")
+	w.Int(int64(m.Priority))
+	w.BulkString("deliveries")
+	w.Int(m.Deliveries)
 }
 
 // receipt names one delivery of a message: a consumer whose deadline
@@ -613,7 +622,16 @@ func cmdQPeek(x *Ctx) {
 	if q == nil {
 		return
 	}
-	queueWriteMsgs(x.W, q.Peek(count))
+	w, mark, n := x.W, x.W.Len(), 0
+	q.EachReady(func(m *engine.QueueMsg) bool {
+		if n == count || w.Over() {
+			return false
+		}
+		queueWriteMsg(w, m)
+		n++
+		return true
+	})
+	w.InsertArray(mark, n)
 }
 
 // cmdQList lists the caller's queues (of its namespace only: the walk is

@@ -341,28 +341,28 @@ func (q *Queue) NextEvent() (at int64, dead bool) {
 	return at, len(q.dead) > 0
 }
 
-// Consume hands up to count ready messages to consumer, highest priority
-// first, each held until now+AckDeadline.
-func (q *Queue) Consume(consumer string, count int, now int64) []*QueueMsg {
-	var out []*QueueMsg
-	for p := QueuePriorities - 1; p >= 0 && len(out) < count; p-- {
+// Consume hands the next ready message to consumer, highest priority
+// first, held until now+AckDeadline; nil when none is ready.
+func (q *Queue) Consume(consumer string, now int64) *QueueMsg {
+	for p := QueuePriorities - 1; p >= 0; p-- {
 		f := &q.ready[p]
-		for f.len() > 0 && len(out) < count {
-			m := f.pop()
-			m.Deliveries++
-			if m.Deliveries > 1 {
-				q.Stats.Redelivered++
-			}
-			q.Stats.Delivered++
-			m.state, m.Consumer, m.Deadline = msgInFlight, consumer, now+q.Config.AckDeadline
-			q.size += int64(len(consumer))
-			q.flight[m.ID] = m
-			q.flightPeak = max(q.flightPeak, len(q.flight))
-			heap.Push(&q.dl, m)
-			out = append(out, m)
+		if f.len() == 0 {
+			continue
 		}
+		m := f.pop()
+		m.Deliveries++
+		if m.Deliveries > 1 {
+			q.Stats.Redelivered++
+		}
+		q.Stats.Delivered++
+		m.state, m.Consumer, m.Deadline = msgInFlight, consumer, now+q.Config.AckDeadline
+		q.size += int64(len(consumer))
+		q.flight[m.ID] = m
+		q.flightPeak = max(q.flightPeak, len(q.flight))
+		heap.Push(&q.dl, m)
+		return m
 	}
-	return out
+	return nil
 }
 
 // HasReady reports whether a consumer would get a message now.
@@ -397,19 +397,17 @@ func (q *Queue) Nack(m *QueueMsg, requeue bool) {
 	q.kill(m)
 }
 
-// Peek returns up to count ready messages in delivery order, unchanged.
-func (q *Queue) Peek(count int) []*QueueMsg {
-	var out []*QueueMsg
-	for p := QueuePriorities - 1; p >= 0 && len(out) < count; p-- {
+// EachReady calls fn with the ready messages in delivery order, unchanged,
+// until it returns false.
+func (q *Queue) EachReady(fn func(m *QueueMsg) bool) {
+	for p := QueuePriorities - 1; p >= 0; p-- {
 		f := &q.ready[p]
 		for _, m := range f.items[f.head:] {
-			if len(out) == count {
-				break
+			if !fn(m) {
+				return
 			}
-			out = append(out, m)
 		}
 	}
-	return out
 }
 
 // Purge removes the messages that are ready or delayed (in-flight ones stay

@@ -40,7 +40,7 @@ func TestQueueChargeCoversHeap(t *testing.T) {
 				}
 				if state == "in flight" {
 					// The consumer's name is accounted per message held.
-					q.Consume("consumer-1", n, tx.Now)
+					consumeN(q, "consumer-1", n, tx.Now)
 				}
 				tx.Put([]byte("q"), NewObject(KindQueue, q))
 			})
@@ -82,7 +82,7 @@ func TestQueueAccounting(t *testing.T) {
 			t.Errorf("two messages: size %d, want %d", got, want)
 		}
 		check("published")
-		m := q.Consume("c", 5, 100)
+		m := consumeN(q, "c", 5, 100)
 		if len(m) != 1 || string(m[0].Payload) != "hello" {
 			t.Fatalf("consumed %v", m)
 		}
@@ -99,7 +99,7 @@ func TestQueueAccounting(t *testing.T) {
 		if c.Dump() != q.Dump() || c.Size() != q.Size() {
 			t.Errorf("clone differs:\n%s\n%s", c.Dump(), q.Dump())
 		}
-		m = q.Consume("c", 5, 300)
+		consumeN(q, "c", 5, 300)
 		q.Advance(400) // second delivery of "hello" spent its retries
 		if r, d, f, dead := q.Counts(); r != 1 || d != 0 || f != 0 || dead != 1 {
 			t.Errorf("after retries: ready %d delayed %d in flight %d dead %d", r, d, f, dead)
@@ -183,7 +183,7 @@ func TestQueueRandomOperationsKeepCounts(t *testing.T) {
 				q.Publish(make([]byte, r.IntN(20)), uint8(r.IntN(10)), now+int64(r.IntN(4)-1), now)
 			case op < 6:
 				q.Advance(now)
-				held = append(held, q.Consume(fmt.Sprintf("c%d", r.IntN(3)), 1+r.IntN(3), now)...)
+				held = append(held, consumeN(q, fmt.Sprintf("c%d", r.IntN(3)), 1+r.IntN(3), now)...)
 			case op < 8 && len(held) > 0:
 				i := r.IntN(len(held))
 				m := held[i]
@@ -222,4 +222,17 @@ func TestQueueRandomOperationsKeepCounts(t *testing.T) {
 			}
 		}
 	}
+}
+
+// consumeN takes up to n messages, as QCONSUME COUNT n does.
+func consumeN(q *Queue, consumer string, n int, now int64) []*QueueMsg {
+	var out []*QueueMsg
+	for range n {
+		m := q.Consume(consumer, now)
+		if m == nil {
+			break
+		}
+		out = append(out, m)
+	}
+	return out
 }
