@@ -41,6 +41,7 @@ bench:
 	scripts/bench-cluster.sh
 	scripts/bench-noisy.sh
 	scripts/bench-memory.sh
+	scripts/bench-queues.sh
 
 # Only the memory section: RSS of the same data in redis-server and Synap.
 bench-memory:

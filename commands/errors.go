@@ -249,3 +249,16 @@ const (
 	errConfigDuplicate    = "duplicate parameter"
 	errShutdownNone       = "ERR No shutdown in progress."
 )
+
+// Queues (docs/QUEUES.md).
+const (
+	errQueueNone     = "ERR no such queue '%s'"
+	errQueueExists   = "ERR queue '%s' already exists"
+	errQueueFull     = "QUEUEFULL queue holds %d messages, its MAXDEPTH is %d"
+	errQueuePriority = "ERR PRIORITY must be an integer from 0 to 9"
+	errQueueOption   = "ERR %s is not an integer or out of range"
+	errQueueCount    = "ERR COUNT must be a positive integer"
+	errQueueConsumer = "ERR consumer name must be 1 to 256 bytes"
+	errQueueReceipt  = "ERR invalid message id, expected <message>-<delivery> as QCONSUME gave it"
+	errQueueDLQSelf  = "ERR a queue cannot be its own dead-letter queue"
+)

@@ -78,6 +78,9 @@ func permissionRevealsModel(name string, args []string) bool {
 		return args[2] == ""
 	case "setrange":
 		return args[3] == ""
+	// Queues: a producer's id and a delete's count (docs/QUEUES.md).
+	case "qpublish", "qdelete", "qpurge":
+		return false
 	}
 	return true
 }

@@ -14,9 +14,10 @@ const (
 	KindZSet
 	KindHash
 	KindStream
+	KindQueue
 )
 
-var kindNames = [...]string{"none", "string", "list", "set", "zset", "hash", "stream"}
+var kindNames = [...]string{"none", "string", "list", "set", "zset", "hash", "stream", "queue"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
