@@ -99,6 +99,17 @@ const (
 	SetCharge  = 256
 	HashCharge = 256
 	ZSetCharge = 160
+
+	// A stream (engine/stream.go): the key's structure, each entry (its
+	// slot in a node, its field slice and buffer), each field or value
+	// (a slice header and rounding), each pending entry (shared by the
+	// group's and the consumer's trees), each consumer and group.
+	StreamCharge         = 256
+	StreamEntryCharge    = 96
+	StreamElemCharge     = 32
+	StreamPendingCharge  = 112
+	StreamConsumerCharge = 384
+	StreamGroupCharge    = 512
 )
 
 func (e *Entry) valueSize() int64 {
@@ -116,6 +127,10 @@ func (e *Entry) valueSize() int64 {
 		return HashCharge + o.Size() + int64(o.Len())*HashFieldCharge
 	case *ZSet:
 		return ZSetCharge + o.Size() + int64(o.Len())*ZSetMemberCharge
+	case *Stream:
+		return StreamCharge + o.Size() + int64(o.Len())*StreamEntryCharge + int64(o.Elems())*StreamElemCharge +
+			int64(o.Pending())*StreamPendingCharge + int64(o.ConsumerCount())*StreamConsumerCharge +
+			int64(o.GroupCount())*StreamGroupCharge
 	default:
 		return o.Size()
 	}
