@@ -265,7 +265,7 @@ const (
 	errStreamStartID          = "ERR invalid start ID for the interval"
 	errStreamEndID            = "ERR invalid end ID for the interval"
 	errStreamTimeoutInt       = "ERR timeout is not an integer or out of range"
-	errStreamUnbalanced       = "ERR Unbalanced '%s' list of streams: for each stream key an ID or '%c' must be specified."
+	errStreamUnbalanced       = "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified."
 	errStreamGroupXRead       = "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead."
 	errStreamNoackXRead       = "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead."
 	errStreamMissingGroup     = "ERR Missing GROUP option for XREADGROUP"

@@ -127,7 +127,7 @@ var xgroupHelp = []string{
 	"SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
 	"    Set the current group ID and entries_read counter.",
 	"HELP",
-	"    Print this help.",
+	"    Prints this help.",
 }
 
 var xinfoHelp = []string{
@@ -139,7 +139,7 @@ var xinfoHelp = []string{
 	"STREAM <key> [FULL [COUNT <count>]",
 	"    Show information about the stream.",
 	"HELP",
-	"    Print this help.",
+	"    Prints this help.",
 }
 
 // xreadBlockedCount bounds what a blocked read is served at once when it
@@ -760,11 +760,8 @@ func parseXRead(x *Ctx, isGroup bool) (a xreadArgs, ok bool) {
 		case strEq(o, "streams") && more > 0:
 			streamsArg = i + 1
 			if (len(args)-streamsArg)%2 != 0 {
-				sym := byte('$')
-				if isGroup {
-					sym = '>'
-				}
-				x.Error(fmt.Sprintf(errStreamUnbalanced, x.Cmd.Name, sym))
+				// Redis 7.0 names XREAD and '$' for XREADGROUP too.
+				x.Error(errStreamUnbalanced)
 				return a, false
 			}
 			i = len(args)
@@ -942,7 +939,8 @@ func xreadServe(x *Ctx, a *xreadArgs, isGroup, blocked bool, ready []byte) bool 
 				continue
 			}
 			if gt != engine.MaxStreamID {
-				hits = append(hits, hit{i, s, g, gt, true, nil})
+				from, _ := gt.Next()
+				hits = append(hits, hit{i, s, g, from, true, nil})
 				continue
 			}
 			if s.Len() > 0 && g.LastID.Less(lastLive(s)) {
@@ -1774,17 +1772,17 @@ func writeEntriesReadLag(x *Ctx, s *engine.Stream, g *engine.StreamGroup) {
 func cmdXInfoStream(x *Ctx) {
 	full, count := false, int64(xinfoFullCount)
 	args := x.Args
+	s, ok := xinfoStream(x, args[2])
+	if !ok {
+		return
+	}
 	if len(args) > 3 {
-		if len(args) > 6 || !strEq(args[3], "full") {
-			x.Error(resp.ErrSyntax)
+		if len(args) > 6 || len(args) == 5 || !strEq(args[3], "full") || (len(args) == 6 && !strEq(args[4], "count")) {
+			x.Error(fmt.Sprintf(errStreamSubSyntax, args[1], "XINFO"))
 			return
 		}
 		full = true
-		if len(args) > 4 {
-			if len(args) != 6 || !strEq(args[4], "count") {
-				x.Error(resp.ErrSyntax)
-				return
-			}
+		if len(args) == 6 {
 			n, ok := ParseInt(args[5])
 			if !ok {
 				x.Error(resp.ErrNotInteger)
@@ -1792,10 +1790,6 @@ func cmdXInfoStream(x *Ctx) {
 			}
 			count = max(n, 0)
 		}
-	}
-	s, ok := xinfoStream(x, args[2])
-	if !ok {
-		return
 	}
 	if full {
 		x.W.Map(9)
