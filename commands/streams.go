@@ -94,7 +94,8 @@ func init() {
 		// A claim hands out the claimed entries.
 		withReveals(row("xclaim", -6, rw|FlagFast, wrFast, "5.0.0", "O(log N) for each id", "Gives pending entries to another consumer.", cmdXClaim), Always),
 		withReveals(row("xautoclaim", -6, rw|FlagFast, wrFast, "6.2.0", "O(1) per entry claimed", "Gives idle pending entries to another consumer.", cmdXAutoClaim), Always),
-		withReveals(row("xsetid", -3, rwOOM|FlagFast, wrFast, "5.0.0", "O(1)", "Sets a stream's last id and counters.", cmdXSetID), Never),
+		// XSETID's error tells the stream's last id: it needs read.
+		row("xsetid", -3, rwOOM|FlagFast, wrFast, "5.0.0", "O(1)", "Sets a stream's last id and counters.", cmdXSetID),
 		xgroup, xinfo,
 	)
 	setPropagation(map[string]Propagation{
