@@ -72,11 +72,15 @@ func TestAccountingMatchesRecount(t *testing.T) {
 		func() []string { return []string{"XADD", key(), "*", "f", val(), "g", val()} },
 		func() []string { return []string{"XTRIM", key(), "MAXLEN", strconv.Itoa(rng.IntN(4))} },
 		func() []string { return []string{"XDEL", key(), "0-1", strconv.FormatInt(time.Now().UnixMilli(), 10)} },
-		func() []string { return []string{"XGROUP", "CREATE", key(), "g" + strconv.Itoa(rng.IntN(3)), "0", "MKSTREAM"} },
+		func() []string {
+			return []string{"XGROUP", "CREATE", key(), "g" + strconv.Itoa(rng.IntN(3)), "0", "MKSTREAM"}
+		},
 		func() []string {
 			return []string{"XREADGROUP", "GROUP", "g" + strconv.Itoa(rng.IntN(3)), val(), "COUNT", "2", "STREAMS", key(), ">"}
 		},
-		func() []string { return []string{"XAUTOCLAIM", key(), "g" + strconv.Itoa(rng.IntN(3)), val(), "0", "0"} },
+		func() []string {
+			return []string{"XAUTOCLAIM", key(), "g" + strconv.Itoa(rng.IntN(3)), val(), "0", "0"}
+		},
 		func() []string { return []string{"XGROUP", "DESTROY", key(), "g" + strconv.Itoa(rng.IntN(3))} },
 		func() []string { return []string{"SET", key(), val(), "PX", strconv.Itoa(1 + rng.IntN(3))} },
 		func() []string { return []string{"SET", key(), val(), "KEEPTTL", "GET"} },
