@@ -40,6 +40,7 @@ bench:
 	scripts/bench.sh
 	scripts/bench-cluster.sh
 	scripts/bench-noisy.sh
+	scripts/bench-streams.sh
 
 # Only the noisy-neighbour benchmark (cluster mode, tenant A attacks B).
 bench-noisy:

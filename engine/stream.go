@@ -259,11 +259,7 @@ func (s *Stream) lastEntryID() StreamID {
 // Add appends an entry; id must be greater than LastID (the caller checks).
 func (s *Stream) Add(id StreamID, fields [][]byte) {
 	fields = copyFields(fields)
-	var last *streamNode
-	s.nodes.Reverse(func(nd *streamNode) bool {
-		last = nd
-		return false
-	})
+	last, _ := s.nodes.Max()
 	if last != nil {
 		if last.lpBytes+int(fieldsSize(fields)) >= streamNodeMaxBytes || len(last.entries) >= streamNodeMaxEntries {
 			last = nil
@@ -559,8 +555,11 @@ func (g *StreamGroup) GetPending(id StreamID) *StreamPending {
 const lpHeaderBytes = 6 + 1 // total bytes and count, then the end byte
 
 func lpStrBytes(b []byte) int {
-	if v, err := strconv.ParseInt(string(b), 10, 64); err == nil && len(b) <= 20 && strconv.FormatInt(v, 10) == string(b) {
-		return lpIntBytes(v)
+	// lpStringToInt64 takes Redis's strict integers (string2ll's rules).
+	if len(b) <= 20 {
+		if v, ok := ParseInt(b); ok {
+			return lpIntBytes(v)
+		}
 	}
 	n := len(b)
 	var enc int
