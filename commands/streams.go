@@ -287,6 +287,7 @@ func streamRange(x *Ctx, s *engine.Stream, start, end engine.StreamID, count int
 		return 0
 	}
 	var entries []*engine.StreamEntry
+	budget, size := x.W.Limit(), int64(0)
 	visit := func(e *engine.StreamEntry) bool {
 		if (!rev && end.Less(e.ID)) || (rev && e.ID.Less(start)) {
 			return false
@@ -295,6 +296,9 @@ func streamRange(x *Ctx, s *engine.Stream, start, end engine.StreamID, count int
 		n++
 		if n&1023 == 0 {
 			sched.Maybe()
+		}
+		if size += entryBytes(e); budget > 0 && size > budget {
+			return false // the reply is past the client's bound: no need to gather more
 		}
 		return count == 0 || n < count
 	}
@@ -311,6 +315,15 @@ func streamRange(x *Ctx, s *engine.Stream, start, end engine.StreamID, count int
 		}
 	}
 	return len(entries)
+}
+
+// entryBytes is about what an entry costs in a reply.
+func entryBytes(e *engine.StreamEntry) int64 {
+	n := int64(48)
+	for _, f := range e.Fields {
+		n += int64(len(f)) + 16
+	}
+	return n
 }
 
 // ---- XADD, XTRIM ----
@@ -945,7 +958,7 @@ func xreadServe(x *Ctx, a *xreadArgs, isGroup, blocked bool, ready []byte) bool 
 				continue
 			}
 			if s.Len() > 0 && g.LastID.Less(lastLive(s)) {
-				hits = append(hits, hit{i, s, g, g.LastID, false, streamAfter(s, g.LastID, a.count)})
+				hits = append(hits, hit{i, s, g, g.LastID, false, streamAfter(x, s, g.LastID, a.count)})
 			}
 		} else if s.Len() > 0 && gt.Less(lastLive(s)) {
 			hits = append(hits, hit{i, s, nil, gt, false, nil})
@@ -1008,10 +1021,14 @@ func xreadServe(x *Ctx, a *xreadArgs, isGroup, blocked bool, ready []byte) bool 
 // deleted entry as [id, nil]; each one delivered again counts a delivery.
 func xreadHistory(x *Ctx, s *engine.Stream, c *engine.StreamConsumer, start engine.StreamID, count int64) {
 	var out []*engine.StreamPending
+	budget := x.W.Limit()
 	c.PEL.Ascend(&engine.StreamPending{ID: start}, func(p *engine.StreamPending) bool {
 		out = append(out, p)
 		if len(out)&1023 == 0 {
 			sched.Maybe()
+		}
+		if budget > 0 && int64(len(out))*64 > budget {
+			return false
 		}
 		return count == 0 || int64(len(out)) < count
 	})
@@ -1031,16 +1048,23 @@ func xreadHistory(x *Ctx, s *engine.Stream, c *engine.StreamConsumer, start engi
 }
 
 // streamAfter lists the entries after id, at most count (0: all).
-func streamAfter(s *engine.Stream, id engine.StreamID, count int64) []*engine.StreamEntry {
+// A group read past the client's output bound stops there: what it did
+// not gather is not delivered (the client gets the bound's error for the
+// rest, which stays pending).
+func streamAfter(x *Ctx, s *engine.Stream, id engine.StreamID, count int64) []*engine.StreamEntry {
 	start, ok := id.Next()
 	if !ok {
 		return nil
 	}
 	var out []*engine.StreamEntry
+	budget, size := x.W.Limit(), int64(0)
 	s.Ascend(start, func(e *engine.StreamEntry) bool {
 		out = append(out, e)
 		if len(out)&1023 == 0 {
 			sched.Maybe()
+		}
+		if size += entryBytes(e); budget > 0 && size > budget {
+			return false
 		}
 		return count == 0 || int64(len(out)) < count
 	})
@@ -1424,7 +1448,7 @@ func cmdXPending(x *Ctx) {
 	}
 	now := x.Tx.Now
 	var out []*engine.StreamPending
-	steps := 0
+	steps, budget := 0, x.W.Limit()
 	pel.Ascend(&engine.StreamPending{ID: start}, func(p *engine.StreamPending) bool {
 		if count == 0 || end.Less(p.ID) {
 			return false
@@ -1437,7 +1461,7 @@ func cmdXPending(x *Ctx) {
 		}
 		out = append(out, p)
 		count--
-		return true
+		return budget == 0 || int64(len(out))*64 <= budget
 	})
 	x.W.Array(len(out))
 	for _, p := range out {
@@ -1624,7 +1648,11 @@ func cmdXAutoClaim(x *Ctx) {
 	cursor := start
 	next := engine.StreamID{}
 	changed := false
+	steps, budget := 0, x.W.Limit()
 	for {
+		if steps++; steps&1023 == 0 {
+			sched.Maybe()
+		}
 		if attempts == 0 || count == 0 {
 			// Redis's cursor is the entry after the last one visited.
 			if p := pelFrom(g, cursor); p != nil {
@@ -1666,6 +1694,9 @@ func cmdXAutoClaim(x *Ctx) {
 		changed = true
 		claimedIDs = append(claimedIDs, e)
 		count--
+		if budget > 0 && int64(len(claimedIDs))*64 > budget {
+			count = 0 // past the client's output bound: the cursor resumes here
+		}
 	}
 	x.W.Array(3)
 	writeID(x, next)
@@ -1838,7 +1869,7 @@ func cmdXInfoStream(x *Ctx) {
 		x.W.BulkString("pel-count")
 		x.W.Int(int64(g.PEL.Len()))
 		x.W.BulkString("pending")
-		pend := firstPending(g.PEL, count)
+		pend := firstPending(g.PEL, count, x.W.Limit())
 		x.W.Array(len(pend))
 		for _, p := range pend {
 			x.W.Array(4)
@@ -1859,7 +1890,7 @@ func cmdXInfoStream(x *Ctx) {
 			x.W.BulkString("pel-count")
 			x.W.Int(int64(c.PEL.Len()))
 			x.W.BulkString("pending")
-			cp := firstPending(c.PEL, count)
+			cp := firstPending(c.PEL, count, x.W.Limit())
 			x.W.Array(len(cp))
 			for _, p := range cp {
 				x.W.Array(3)
@@ -1874,12 +1905,15 @@ func cmdXInfoStream(x *Ctx) {
 
 func firstPending(pel interface {
 	Scan(func(*engine.StreamPending) bool)
-}, count int64) []*engine.StreamPending {
+}, count, budget int64) []*engine.StreamPending {
 	var out []*engine.StreamPending
 	pel.Scan(func(p *engine.StreamPending) bool {
 		out = append(out, p)
 		if len(out)&1023 == 0 {
 			sched.Maybe()
+		}
+		if budget > 0 && int64(len(out))*64 > budget {
+			return false
 		}
 		return count == 0 || int64(len(out)) < count
 	})
