@@ -677,10 +677,8 @@ func cmdXSetID(x *Ctx) {
 		x.Error(resp.ErrNoSuchKey)
 		return
 	}
-	if id.Less(s.LastID) {
-		x.Error(errStreamSetIDSmall)
-		return
-	}
+	// Only the last live entry bounds the new last id: Redis lets XSETID
+	// move it back over deleted ones.
 	if s.Len() > 0 && id.Less(lastLive(s)) {
 		x.Error(errStreamSetIDSmall)
 		return
@@ -693,7 +691,7 @@ func cmdXSetID(x *Ctx) {
 	if added != -1 {
 		s.EntriesAdded = added
 	}
-	if maxDelGiven {
+	if maxDelGiven && !maxDel.IsZero() {
 		s.MaxDeletedID = maxDel
 	}
 	x.Tx.Updated(key, en)

@@ -87,6 +87,9 @@ var streamScripts = map[string][]streamStep{
 		sc("XGROUP DESTROY nokey grp"), sc("XGROUP CREATE nokey grp 0"), sc("XGROUP FOO g grp"),
 		sc("XGROUP CREATE g"), sc("XGROUP DESTROY g grp extra"), sc("XINFO GROUPS g"), sc("XGROUP HELP"),
 		sc("XINFO HELP"), sc("XINFO FOO"),
+		sc("XGROUP CREATE g cg 0"), sc("XREADGROUP GROUP cg z COUNT 1 STREAMS g >"), sc("COPY g g2"),
+		sc("XINFO GROUPS g2"), sc("XPENDING g2 cg"), sc("XRANGE g2 - +"), sc("RENAME g2 g3"), sc("XLEN g3"),
+		sc("SCAN 0 TYPE stream"),
 	},
 	"claim": {
 		sc("XADD c 1-1 a 1"), sc("XADD c 2-1 b 2"), sc("XADD c 3-1 c 3"), sc("XGROUP CREATE c g 0"),
@@ -106,6 +109,9 @@ var streamScripts = map[string][]streamStep{
 		sc("XSETID c 2-1"), sc("XSETID c 9-9"), sc("XSETID c 10-0 ENTRIESADDED 1"), sc("XSETID c 10-0 ENTRIESADDED 9 MAXDELETEDID 11-0"),
 		sc("XSETID c 10-0 ENTRIESADDED 9 MAXDELETEDID 9-0"), sc("XSETID c 10-0 ENTRIESADDED -1"), sc("XSETID nokey 1-1"),
 		sc("XSETID c bad"), sc("XSETID c 11-0 FOO"), sc("XINFO STREAM c"),
+		sc("XSETID c 3-5"), sc("XINFO STREAM c"), sc("XSETID c 3-1"), sc("XSETID c 12-0 MAXDELETEDID 0-0"), sc("XINFO STREAM c"),
+		sc("XADD e 5-1 a 1"), sc("XDEL e 5-1"), sc("XSETID e 1-0"), sc("XSETID e 5-1"), sc("XSETID e 6-0 ENTRIESADDED 0"),
+		sc("XINFO STREAM e"), sc("XADD e 5-2 a 1"), sc("XADD e 7-0 a 1"),
 	},
 	"xread": {
 		sc("XADD x 1-1 a 1"), sc("XADD x 2-1 b 2"), sc("XADD y 5-1 c 3"),
