@@ -1856,7 +1856,6 @@ func cmdXInfoStream(x *Ctx) {
 	x.W.BulkString("groups")
 	gs := s.Groups()
 	x.W.Array(len(gs))
-	now := x.Tx.Now
 	for _, g := range gs {
 		x.W.Map(7)
 		x.W.BulkString("name")
@@ -1897,7 +1896,6 @@ func cmdXInfoStream(x *Ctx) {
 				x.W.Int(p.DeliveryCount)
 			}
 		}
-		_ = now
 	}
 }
 

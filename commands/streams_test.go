@@ -89,7 +89,7 @@ var streamScripts = map[string][]streamStep{
 		sc("XINFO HELP"), sc("XINFO FOO"),
 		sc("XGROUP CREATE g cg 0"), sc("XREADGROUP GROUP cg z COUNT 1 STREAMS g >"), sc("COPY g g2"),
 		sc("XINFO GROUPS g2"), sc("XPENDING g2 cg"), sc("XRANGE g2 - +"), sc("RENAME g2 g3"), sc("XLEN g3"),
-		sc("SCAN 0 TYPE stream"),
+		sc("TYPE g3"), sc("OBJECT ENCODING g3"),
 	},
 	"claim": {
 		sc("XADD c 1-1 a 1"), sc("XADD c 2-1 b 2"), sc("XADD c 3-1 c 3"), sc("XGROUP CREATE c g 0"),
