@@ -317,14 +317,21 @@ func streamRange(x *Ctx, s *engine.Stream, start, end engine.StreamID, count int
 	return len(entries)
 }
 
-// entryBytes is about what an entry costs in a reply.
+// entryBytes is at least what an entry takes in a reply ("*2", its id's
+// bulk, "*n", each field's bulk): a walk that stops once these pass the
+// client's output bound stops only where the reply is over the bound for
+// sure, so the client gets the bound's error, never a shortened reply.
 func entryBytes(e *engine.StreamEntry) int64 {
-	n := int64(48)
+	n := int64(16)
 	for _, f := range e.Fields {
-		n += int64(len(f)) + 16
+		n += int64(len(f)) + 5
 	}
 	return n
 }
+
+// pendingReplyMin is at least what one pending entry takes in a reply
+// (its id's bulk alone is 9 bytes or more), for the same purpose.
+const pendingReplyMin = 8
 
 // ---- XADD, XTRIM ----
 
@@ -1025,7 +1032,7 @@ func xreadHistory(x *Ctx, s *engine.Stream, c *engine.StreamConsumer, start engi
 		if len(out)&1023 == 0 {
 			sched.Maybe()
 		}
-		if budget > 0 && int64(len(out))*64 > budget {
+		if budget > 0 && int64(len(out))*pendingReplyMin > budget {
 			return false
 		}
 		return count == 0 || int64(len(out)) < count
@@ -1459,7 +1466,7 @@ func cmdXPending(x *Ctx) {
 		}
 		out = append(out, p)
 		count--
-		return budget == 0 || int64(len(out))*64 <= budget
+		return budget == 0 || int64(len(out))*pendingReplyMin <= budget
 	})
 	x.W.Array(len(out))
 	for _, p := range out {
@@ -1692,7 +1699,7 @@ func cmdXAutoClaim(x *Ctx) {
 		changed = true
 		claimedIDs = append(claimedIDs, e)
 		count--
-		if budget > 0 && int64(len(claimedIDs))*64 > budget {
+		if budget > 0 && int64(len(claimedIDs))*pendingReplyMin > budget {
 			count = 0 // past the client's output bound: the cursor resumes here
 		}
 	}
@@ -1908,7 +1915,7 @@ func firstPending(pel interface {
 		if len(out)&1023 == 0 {
 			sched.Maybe()
 		}
-		if budget > 0 && int64(len(out))*64 > budget {
+		if budget > 0 && int64(len(out))*pendingReplyMin > budget {
 			return false
 		}
 		return count == 0 || int64(len(out)) < count

@@ -72,3 +72,41 @@ func TestStreamsQuota(t *testing.T) {
 		t.Errorf("after DEL: %d bytes", got)
 	}
 }
+
+// A read past the client's output bound is answered with the bound's
+// error, and the walk stops there instead of gathering the whole stream:
+// a group read delivers only what it gathered, the rest stays new for the
+// group.
+func TestStreamsReadsStopAtTheOutputBound(t *testing.T) {
+	srv := startServer(t)
+	c := dial(t, srv)
+	runSteps(t, c, []step{{args: []string{"CONFIG", "SET", "client-output-buffer-limit", "normal 64kb 0 0"}, want: "+OK"}})
+	const n = 5000
+	val := strings.Repeat("v", 100)
+	for i := 1; i <= n; i++ {
+		c.Send(string(encodeCmd("XADD", "s", strconv.Itoa(i)+"-1", "f", val)))
+	}
+	for i := 1; i <= n; i++ {
+		if got := c.Read(); got != `"`+strconv.Itoa(i)+`-1"` {
+			t.Fatalf("XADD %d: %s", i, got)
+		}
+	}
+	tooBig := "-" + fmt.Sprintf(errReplyTooBig, 65536)
+	runSteps(t, c, []step{
+		{cmd: "XRANGE s - +", want: tooBig},
+		{cmd: "XREVRANGE s + -", want: tooBig},
+		{cmd: "XREAD STREAMS s 0", want: tooBig},
+		{cmd: "XINFO STREAM s FULL COUNT 0", want: tooBig},
+		{cmd: "XGROUP CREATE s g 0", want: "+OK"},
+		{cmd: "XREADGROUP GROUP g c STREAMS s >", want: tooBig},
+	})
+	p := c.Do("XPENDING", "s", "g")
+	var pending int
+	if _, err := fmt.Sscanf(p, "[:%d", &pending); err != nil || pending == 0 || pending >= n/2 {
+		t.Fatalf("XPENDING after a group read past the bound: %s (want some, far from %d)", p, n)
+	}
+	// What was not gathered is still new for the group.
+	if got := c.Do("XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", "s", ">"); got != fmt.Sprintf(`[["s" [["%d-1" ["f" "%s"]]]]]`, pending+1, val) {
+		t.Errorf("next group read: %.200s", got)
+	}
+}
