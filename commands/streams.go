@@ -963,7 +963,7 @@ func xreadServe(x *Ctx, a *xreadArgs, isGroup, blocked bool, ready []byte) bool 
 				continue
 			}
 			if s.Len() > 0 && g.LastID.Less(lastLive(s)) {
-				hits = append(hits, hit{i, s, g, g.LastID, false, streamAfter(x, s, g.LastID, a.count)})
+				hits = append(hits, hit{i, s, g, g.LastID, false, streamAfter(s, g.LastID, a.count)})
 			}
 		} else if s.Len() > 0 && gt.Less(lastLive(s)) {
 			hits = append(hits, hit{i, s, nil, gt, false, nil})
@@ -1025,15 +1025,13 @@ func xreadServe(x *Ctx, a *xreadArgs, isGroup, blocked bool, ready []byte) bool 
 // xreadHistory replies the consumer's pending entries from start on: a
 // deleted entry as [id, nil]; each one delivered again counts a delivery.
 func xreadHistory(x *Ctx, s *engine.Stream, c *engine.StreamConsumer, start engine.StreamID, count int64) {
+	// Delivery counts change, so it walks as far as COUNT says whatever the
+	// output bound (see streamAfter); the consumer's list is quota-bounded.
 	var out []*engine.StreamPending
-	budget := x.W.Limit()
 	c.PEL.Ascend(&engine.StreamPending{ID: start}, func(p *engine.StreamPending) bool {
 		out = append(out, p)
 		if len(out)&1023 == 0 {
 			sched.Maybe()
-		}
-		if budget > 0 && int64(len(out))*pendingReplyMin > budget {
-			return false
 		}
 		return count == 0 || int64(len(out)) < count
 	})
@@ -1053,23 +1051,22 @@ func xreadHistory(x *Ctx, s *engine.Stream, c *engine.StreamConsumer, start engi
 }
 
 // streamAfter lists the entries after id, at most count (0: all).
-// A group read past the client's output bound stops there: what it did
-// not gather is not delivered (the client gets the bound's error for the
-// rest, which stays pending).
-func streamAfter(x *Ctx, s *engine.Stream, id engine.StreamID, count int64) []*engine.StreamEntry {
+// Unlike a plain read it does not stop at the client's output bound: what
+// a group read delivers must depend only on the stream, the group and
+// COUNT, so that its record replays the same (a reply past the bound is
+// still dropped, the entries stay pending, as when Redis disconnects such
+// a client). It is bounded anyway: each entry delivered becomes a pending
+// entry, held to the tenant's storage quota before anything is delivered.
+func streamAfter(s *engine.Stream, id engine.StreamID, count int64) []*engine.StreamEntry {
 	start, ok := id.Next()
 	if !ok {
 		return nil
 	}
 	var out []*engine.StreamEntry
-	budget, size := x.W.Limit(), int64(0)
 	s.Ascend(start, func(e *engine.StreamEntry) bool {
 		out = append(out, e)
 		if len(out)&1023 == 0 {
 			sched.Maybe()
-		}
-		if size += entryBytes(e); budget > 0 && size > budget {
-			return false
 		}
 		return count == 0 || int64(len(out)) < count
 	})
@@ -1653,7 +1650,9 @@ func cmdXAutoClaim(x *Ctx) {
 	cursor := start
 	next := engine.StreamID{}
 	changed := false
-	steps, budget := 0, x.W.Limit()
+	// It claims as COUNT says whatever the output bound, so that its
+	// record replays the same; COUNT x 10 bounds the visits.
+	steps := 0
 	for {
 		if steps++; steps&1023 == 0 {
 			sched.Maybe()
@@ -1699,9 +1698,6 @@ func cmdXAutoClaim(x *Ctx) {
 		changed = true
 		claimedIDs = append(claimedIDs, e)
 		count--
-		if budget > 0 && int64(len(claimedIDs))*pendingReplyMin > budget {
-			count = 0 // past the client's output bound: the cursor resumes here
-		}
 	}
 	x.W.Array(3)
 	writeID(x, next)
