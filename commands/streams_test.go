@@ -219,6 +219,20 @@ func streamRandomOps(rng *rand.Rand) [][]string {
 			out = append(out, []string{"XACK", "s", "g" + strconv.Itoa(rng.IntN(3)), fmt.Sprintf("%d-0", 1+rng.Uint64N(ms)), fmt.Sprintf("%d-1", 1+rng.Uint64N(ms))})
 		case r == 18:
 			out = append(out, []string{"XINFO", "STREAM", "s"}, []string{"XINFO", "GROUPS", "s"})
+			switch rng.IntN(5) {
+			case 0:
+				out = append(out, []string{"XAUTOCLAIM", "s", "g" + strconv.Itoa(rng.IntN(3)), "c" + strconv.Itoa(rng.IntN(3)), "0", "0", "COUNT", strconv.Itoa(1 + rng.IntN(20)), "JUSTID"})
+			case 1:
+				out = append(out, []string{"XCLAIM", "s", "g" + strconv.Itoa(rng.IntN(3)), "c" + strconv.Itoa(rng.IntN(3)), "0",
+					fmt.Sprintf("%d-0", 1+rng.Uint64N(ms)), fmt.Sprintf("%d-1", 1+rng.Uint64N(ms)), "JUSTID"})
+			case 2:
+				out = append(out, []string{"XGROUP", "SETID", "s", "g" + strconv.Itoa(rng.IntN(3)), strconv.FormatUint(rng.Uint64N(ms+1), 10)})
+			case 3:
+				out = append(out, []string{"XGROUP", "DELCONSUMER", "s", "g" + strconv.Itoa(rng.IntN(3)), "c" + strconv.Itoa(rng.IntN(3))})
+			default:
+				out = append(out, []string{"XREADGROUP", "GROUP", "g" + strconv.Itoa(rng.IntN(3)), "c" + strconv.Itoa(rng.IntN(3)), "COUNT", "5", "STREAMS", "s", "0"},
+					[]string{"XPENDING", "s", "g" + strconv.Itoa(rng.IntN(3))})
+			}
 		default:
 			out = append(out, []string{"XREVRANGE", "s", "+", "-", "COUNT", strconv.Itoa(rng.IntN(5))}, []string{"XLEN", "s"})
 		}
@@ -233,7 +247,7 @@ func TestStreamsRandomMatchRedis(t *testing.T) {
 	r := resptest.StartRedis(t)
 	srv := startServer(t)
 	s := dial(t, srv)
-	for seed := uint64(1); seed <= 6; seed++ {
+	for seed := uint64(1); seed <= 10; seed++ {
 		r.Do("FLUSHALL")
 		s.Do("FLUSHALL")
 		bad := 0
