@@ -42,6 +42,7 @@ bench:
 	scripts/bench-noisy.sh
 	scripts/bench-memory.sh
 	scripts/bench-queues.sh
+	scripts/bench-streams.sh
 
 # Only the memory section: RSS of the same data in redis-server and Synap.
 bench-memory:

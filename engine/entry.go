@@ -114,6 +114,21 @@ const (
 	// 3 fields and 800 for 32. Charged per key and per field:
 	HashPackedCharge      = 96
 	HashPackedFieldCharge = 48
+
+	// A stream (engine/stream.go): the key's structure, each entry (its
+	// slot in a node, its field slice and buffer), each field or value
+	// (a slice header and rounding), each pending entry (shared by the
+	// group's and the consumer's trees), each consumer and group (a map
+	// slot, its trees). Measured as above, beyond content of 0-128 bytes:
+	// an entry of one pair 147-247, of three pairs 243-403, a pending
+	// entry with its entry 216-232, a consumer 165-181, a group 245-261,
+	// a one-entry stream with its key 585-704.
+	StreamCharge         = 256
+	StreamEntryCharge    = 96
+	StreamElemCharge     = 32
+	StreamPendingCharge  = 112
+	StreamConsumerCharge = 256
+	StreamGroupCharge    = 384
 )
 
 func (e *Entry) valueSize() int64 {
@@ -134,6 +149,10 @@ func (e *Entry) valueSize() int64 {
 		return HashCharge + o.Size() + int64(o.Len())*HashFieldCharge
 	case *ZSet:
 		return ZSetCharge + o.Size() + int64(o.Len())*ZSetMemberCharge
+	case *Stream:
+		return StreamCharge + o.Size() + int64(o.Len())*StreamEntryCharge + int64(o.Elems())*StreamElemCharge +
+			int64(o.Pending())*StreamPendingCharge + int64(o.ConsumerCount())*StreamConsumerCharge +
+			int64(o.GroupCount())*StreamGroupCharge
 	default:
 		return o.Size()
 	}
