@@ -184,3 +184,5 @@ func ctxTimeout(d time.Duration) context.Context {
 }
 
 func timeAfter(ms int) <-chan time.Time { return time.After(time.Duration(ms) * time.Millisecond) }
+
+func timeNow() time.Time { return time.Now() }
