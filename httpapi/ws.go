@@ -95,7 +95,9 @@ func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
 	if ws.c == nil {
 		c, code, msg := ws.frameAuth(r)
 		if c == nil {
-			_ = conn.Close(code, clipReason(msg))
+			if code != 0 {
+				_ = conn.Close(code, clipReason(msg))
+			}
 			return
 		}
 		defer c.Close()
@@ -121,12 +123,19 @@ func clipReason(s string) string {
 
 // frameAuth waits WSAuthTimeout for {"auth": key} and opens the session.
 func (ws *wsConn) frameAuth(r *http.Request) (*commands.Session, websocket.StatusCode, string) {
-	ctx, cancel := context.WithTimeout(ws.ctx, ws.a.opts.WSAuthTimeout)
-	defer cancel()
-	typ, data, err := ws.conn.Read(ctx)
+	// Not a Read deadline: coder/websocket drops the socket when a Read's
+	// context ends, and the client would not learn why.
+	timer := time.AfterFunc(ws.a.opts.WSAuthTimeout, func() {
+		_ = ws.conn.Close(websocket.StatusPolicyViolation, "NOAUTH Authentication required.")
+	})
+	typ, data, err := ws.conn.Read(ws.ctx)
+	if !timer.Stop() {
+		return nil, 0, "" // closed by the timer
+	}
 	if err != nil {
 		return nil, websocket.StatusPolicyViolation, "NOAUTH Authentication required."
 	}
+	ctx := ws.ctx
 	var f wsFrame
 	if typ != websocket.MessageText || json.Unmarshal(data, &f, json.RejectUnknownMembers(true)) != nil || f.Auth == nil {
 		return nil, websocket.StatusPolicyViolation, "NOAUTH Authentication required."
