@@ -69,6 +69,9 @@ func tenantsFile() string {
 	return b.String()
 }
 
+// nextLog, when set, receives the log of the next server start makes.
+var nextLog io.Writer
+
 type fixture struct {
 	srv  *commands.Server
 	api  *API
@@ -89,7 +92,11 @@ func start(t testing.TB, opts ...fixtureOpt) *fixture {
 	for _, fn := range opts {
 		fn(&cfg, &o)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var sink io.Writer = io.Discard
+	if nextLog != nil {
+		sink, nextLog = nextLog, nil
+	}
+	log := slog.New(slog.NewTextHandler(sink, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv := commands.NewServer(cfg, log)
 	if cfg.ClusterMode {
 		path := filepath.Join(t.TempDir(), "tenants.yaml")
