@@ -180,7 +180,11 @@ func serve(set settings, stderr io.Writer) int {
 		"databases", cfg.Databases, "threads", threads, "cluster-mode", cfg.ClusterMode)
 	var api *httpapi.API
 	if httpLn != nil {
-		api = httpapi.New(srv, set.HTTP.Options)
+		opts := set.HTTP.Options
+		if client != nil {
+			opts.HubStats = client.Stats
+		}
+		api = httpapi.New(srv, opts)
 		log.Info("serving HTTP", "addr", httpLn.Addr().String())
 		go func() {
 			if err := api.Serve(httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
