@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"synap/commands"
 	"synap/resp/resptest"
@@ -285,5 +286,19 @@ func TestRESTBlocking(t *testing.T) {
 			return
 		case <-timeAfter(50):
 		}
+	}
+}
+
+// A blocking command may wait longer than the read timeout, which bounds
+// only how long the request takes to arrive.
+func TestRESTBlockingOutlivesReadTimeout(t *testing.T) {
+	f := start(t, func(_ *commands.Config, o *Options) { o.ReadTimeout = 200 * time.Millisecond })
+	got := f.cmd(t, "", "BLPOP", "q", "0.6")
+	if got.status != 200 || got.body != `{"result":null}` {
+		t.Fatalf("BLPOP 0.6 s with a 200 ms read timeout: %d %s", got.status, got.body)
+	}
+	got = f.post(t, "/pipeline", "", [][]any{{"BLPOP", "q", "0.6"}, {"PING"}})
+	if got.status != 200 || got.body != `[{"result":null},{"result":"PONG"}]` {
+		t.Fatalf("pipelined BLPOP: %d %s", got.status, got.body)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -43,6 +44,8 @@ type wsConn struct {
 	out    chan []byte
 	ctx    context.Context
 	cancel context.CancelFunc
+	// stalled: the reader waits for the session to take a frame.
+	stalled atomic.Bool
 }
 
 func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
@@ -162,7 +165,7 @@ func (ws *wsConn) send(b []byte) bool {
 // order on this goroutine, which also takes the session's pushes (the
 // outbox wants them taken by the goroutine that runs its commands).
 func (ws *wsConn) run() {
-	frames := make(chan []byte, 64)
+	frames := make(chan []byte, 1)
 	readErr := make(chan error, 1)
 	go func() {
 		for {
@@ -176,6 +179,16 @@ func (ws *wsConn) run() {
 			}
 			select {
 			case frames <- data:
+				continue
+			default:
+			}
+			// The session is busy (a blocked command): stop reading, so
+			// a flood of frames is held by TCP, not by this process.
+			// Pongs are not read meanwhile, so the writer does not ping.
+			ws.stalled.Store(true)
+			select {
+			case frames <- data:
+				ws.stalled.Store(false)
 			case <-ws.ctx.Done():
 				return
 			}
@@ -337,6 +350,9 @@ func (ws *wsConn) writer(done chan struct{}) {
 				return
 			}
 		case <-ping.C:
+			if ws.stalled.Load() {
+				continue
+			}
 			ctx, cancel := context.WithTimeout(ws.ctx, ws.a.opts.WriteTimeout)
 			err := ws.conn.Ping(ctx)
 			cancel()

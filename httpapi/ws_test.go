@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -317,5 +318,27 @@ func TestWSLimits(t *testing.T) {
 	var ce websocket.CloseError
 	if !errors.As(err, &ce) || ce.Code != websocket.StatusMessageTooBig {
 		t.Errorf("message over WSMaxMessage: %v", err)
+	}
+}
+
+// Frames sent without waiting are all answered, in order, also those sent
+// while a command before them is blocked.
+func TestWSPipelinedFrames(t *testing.T) {
+	f := start(t)
+	c, _, err := dialWS(t, f, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wsSend(t, c, `{"id":"b","cmd":["BLPOP","q","0.3"]}`)
+	for i := 1; i <= 200; i++ {
+		wsSend(t, c, `{"id":`+strconv.Itoa(i)+`,"cmd":["INCR","n"]}`)
+	}
+	if got := wsRead(t, c); got != `{"id":"b","result":null}` {
+		t.Fatalf("BLPOP: %s", got)
+	}
+	for i := 1; i <= 200; i++ {
+		if got, want := wsRead(t, c), `{"id":`+strconv.Itoa(i)+`,"result":`+strconv.Itoa(i)+`}`; got != want {
+			t.Fatalf("frame %d: %s, want %s", i, got, want)
+		}
 	}
 }
