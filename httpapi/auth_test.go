@@ -203,3 +203,21 @@ func TestStatusOf(t *testing.T) {
 		t.Errorf("retryAfter 1001 ms = %d", got)
 	}
 }
+
+// A body is read only once its request is authenticated, and a tenant's
+// is bounded by its plan's payload limit (plus room for the JSON).
+func TestHTTPBodyAfterAuth(t *testing.T) {
+	f := start(t, cluster)
+	big := []byte(strings.Repeat("x", 9<<20))
+	if got := f.do(t, "POST", "/set/k", "", big); got.status != 401 {
+		t.Errorf("anonymous 9 MB body: %d %s", got.status, got.body)
+	}
+	got := f.do(t, "POST", "/set/k", secret("carol-rw"), big[:100<<10])
+	if got.status != 413 || got.body != `{"error":"`+errBodyTooLarge+`"}` {
+		t.Errorf("100 KB body of a tenant with 2000-byte payloads: %d %s", got.status, got.body)
+	}
+	got = f.do(t, "POST", "/set/k", secret("carol-rw"), big[:10<<10])
+	if got.status != 413 || got.body != `{"error":"QUOTA payload of 10241 bytes exceeds the limit of 2000 bytes"}` {
+		t.Errorf("10 KB body of a tenant with 2000-byte payloads: %d %s", got.status, got.body)
+	}
+}

@@ -45,8 +45,8 @@ var testLimits = map[string]string{
 	"alice": "{storage_limit_bytes: -1, monthly_operations_limit: -1, max_keys: -1, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1, max_payload_bytes: -1}",
 	"bob":   "{storage_limit_bytes: -1, monthly_operations_limit: -1, max_keys: -1, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1, max_payload_bytes: -1}",
 	// carol's limits are small, to be reached: 1 request a second after
-	// a burst of 5, 300 bytes of storage.
-	"carol": "{storage_limit_bytes: 300, monthly_operations_limit: -1, max_keys: -1, rate_limit: {requests_per_second: 1, burst: 5}, max_connections: -1, max_payload_bytes: -1}",
+	// a burst of 5, 300 bytes of storage, payloads of 2000 bytes.
+	"carol": "{storage_limit_bytes: 300, monthly_operations_limit: -1, max_keys: -1, rate_limit: {requests_per_second: 1, burst: 5}, max_connections: -1, max_payload_bytes: 2000}",
 }
 
 func tenantsFile() string {

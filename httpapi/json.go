@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-json-experiment/json/jsontext"
 
+	"synap/commands"
 	"synap/resp"
 )
 
@@ -69,9 +70,18 @@ func parseCommand(d *jsontext.Decoder) ([][]byte, error) {
 	}
 }
 
-// readBody reads r's body within the limit; the error is the reply.
-func (a *API) readBody(w http.ResponseWriter, r *http.Request) ([]byte, int, string) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.opts.MaxBodyBytes))
+// readBody reads r's body within the limit; the error is the reply. It is
+// read only once the request is authenticated, so an anonymous client
+// cannot make the server hold bodies, and a tenant's body is bounded by
+// its plan's payload limit too (with room for the JSON around it).
+func (a *API) readBody(w http.ResponseWriter, r *http.Request, c *commands.Session) ([]byte, int, string) {
+	limit := a.opts.MaxBodyBytes
+	if c.T != nil {
+		if p := c.T.Limits().MaxPayloadBytes; p > 0 && p+64<<10 < limit {
+			limit = p + 64<<10
+		}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var mb *http.MaxBytesError
 		if errors.As(err, &mb) {

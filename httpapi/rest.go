@@ -19,7 +19,13 @@ func wantsBase64(r *http.Request) bool {
 
 // serveJSONCommand is POST / with a JSON array command.
 func (a *API) serveJSONCommand(w http.ResponseWriter, r *http.Request) {
-	body, status, msg := a.readBody(w, r)
+	c, ctx, cancel, ok := a.session(w, r, tenant.SurfaceREST)
+	if !ok {
+		return
+	}
+	defer cancel()
+	defer c.Close()
+	body, status, msg := a.readBody(w, r, c)
 	if msg != "" {
 		writeError(w, status, msg)
 		return
@@ -29,13 +35,19 @@ func (a *API) serveJSONCommand(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	a.runOne(w, r, args)
+	a.runOne(ctx, w, r, c, args)
 }
 
 // servePathCommand is GET|POST /{command}/{arg}/...: each segment is
 // percent-decoded on its own, so %2F is a slash inside an argument; query
 // parameters follow as arguments (?EX=10 adds EX 10), then a POST body.
 func (a *API) servePathCommand(w http.ResponseWriter, r *http.Request, segs []string) {
+	c, ctx, cancel, ok := a.session(w, r, tenant.SurfaceREST)
+	if !ok {
+		return
+	}
+	defer cancel()
+	defer c.Close()
 	if len(segs) > 1 && segs[len(segs)-1] == "" {
 		segs = segs[:len(segs)-1] // a trailing slash
 	}
@@ -67,7 +79,7 @@ func (a *API) servePathCommand(w http.ResponseWriter, r *http.Request, segs []st
 		}
 	}
 	if r.Method == http.MethodPost {
-		body, status, msg := a.readBody(w, r)
+		body, status, msg := a.readBody(w, r, c)
 		if msg != "" {
 			writeError(w, status, msg)
 			return
@@ -76,19 +88,13 @@ func (a *API) servePathCommand(w http.ResponseWriter, r *http.Request, segs []st
 			args = append(args, body)
 		}
 	}
-	a.runOne(w, r, args)
+	a.runOne(ctx, w, r, c, args)
 }
 
 // errEnded answers a command whose request ended while it waited.
 const errEnded = "ERR the request ended before the command completed"
 
-func (a *API) runOne(w http.ResponseWriter, r *http.Request, args [][]byte) {
-	c, ctx, cancel, ok := a.session(w, r, tenant.SurfaceREST)
-	if !ok {
-		return
-	}
-	defer cancel()
-	defer c.Close()
+func (a *API) runOne(ctx context.Context, w http.ResponseWriter, r *http.Request, c *commands.Session, args [][]byte) {
 	v, err := a.srv.Call(ctx, c, args...)
 	rateHeaders(w, c)
 	if err != nil {
@@ -120,7 +126,13 @@ const flushEvery = 64 << 10
 // atomic; a command refused while queuing aborts all of them, as EXEC
 // answers EXECABORT).
 func (a *API) servePipeline(w http.ResponseWriter, r *http.Request, atomic bool) {
-	body, status, msg := a.readBody(w, r)
+	c, ctx, cancel, ok := a.session(w, r, tenant.SurfaceREST)
+	if !ok {
+		return
+	}
+	defer cancel()
+	defer c.Close()
+	body, status, msg := a.readBody(w, r, c)
 	if msg != "" {
 		writeError(w, status, msg)
 		return
@@ -130,12 +142,6 @@ func (a *API) servePipeline(w http.ResponseWriter, r *http.Request, atomic bool)
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	c, ctx, cancel, ok := a.session(w, r, tenant.SurfaceREST)
-	if !ok {
-		return
-	}
-	defer cancel()
-	defer c.Close()
 	enc := encoder{b64: wantsBase64(r)}
 	if atomic {
 		a.multiExec(ctx, w, c, enc, cmds)
