@@ -46,6 +46,11 @@ type wsConn struct {
 	cancel context.CancelFunc
 	// stalled: the reader waits for the session to take a frame.
 	stalled atomic.Bool
+	// queued is the bytes in out; maxQueued bounds it (0: only the frame
+	// count does), so a few large replies to a client that does not read
+	// cannot pile up either.
+	queued    atomic.Int64
+	maxQueued int64
 }
 
 func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
@@ -81,6 +86,7 @@ func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
 		}
 		defer release()
 		ws.c = c
+		ws.maxQueued = a.sendQueueBytes(c)
 	}
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Time{})
@@ -111,6 +117,7 @@ func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
 		}
 		defer release()
 		ws.c = c
+		ws.maxQueued = a.sendQueueBytes(c)
 		ws.send([]byte(`{"auth":"ok"}`))
 	}
 	ws.run()
@@ -152,6 +159,10 @@ func (ws *wsConn) frameAuth(r *http.Request) (*commands.Session, websocket.Statu
 
 // send queues a frame; a full queue ends the connection (slow reader).
 func (ws *wsConn) send(b []byte) bool {
+	if n := ws.queued.Add(int64(len(b))); ws.maxQueued > 0 && n > ws.maxQueued {
+		ws.cancel()
+		return false
+	}
 	select {
 	case ws.out <- b:
 		return true
@@ -345,6 +356,7 @@ func (ws *wsConn) writer(done chan struct{}) {
 			ctx, cancel := context.WithTimeout(ws.ctx, ws.a.opts.WriteTimeout)
 			err := ws.conn.Write(ctx, websocket.MessageText, b)
 			cancel()
+			ws.queued.Add(-int64(len(b)))
 			if err != nil {
 				ws.cancel()
 				return
@@ -362,4 +374,15 @@ func (ws *wsConn) writer(done chan struct{}) {
 			}
 		}
 	}
+}
+
+// sendQueueBytes bounds a WebSocket's queued frames in bytes: a tenant's
+// by tenant-output-buffer-limit, others by the pubsub class's hard limit
+// (0: by the frame count alone), as a RESP client's pushes are.
+func (a *API) sendQueueBytes(c *commands.Session) int64 {
+	cfg := a.srv.Config()
+	if c.T != nil && cfg.TenantOutputBufferLimit > 0 {
+		return cfg.TenantOutputBufferLimit
+	}
+	return cfg.OutputBufferLimits.PubSub.Hard
 }

@@ -342,3 +342,50 @@ func TestWSPipelinedFrames(t *testing.T) {
 		}
 	}
 }
+
+// Large replies to a client that does not read are bounded in bytes too:
+// the socket is closed once its queue passes the tenant's output limit,
+// long before the write timeout.
+func TestWSSendQueueBytes(t *testing.T) {
+	f := start(t, cluster, func(c *commands.Config, o *Options) {
+		c.TenantOutputBufferLimit = 64 << 10
+		o.WriteTimeout = time.Minute
+		o.WSSendQueue = 1 << 20 // so that only the byte bound can act
+	})
+	alice := secret("alice-rw")
+	f.do(t, "POST", "/set/big", alice, []byte(strings.Repeat("x", 30<<10)))
+	c, _, err := dialWS(t, f, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := wsSession(t, f.srv, tenant.SurfaceWebSocket)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for i := 0; i < 2000; i++ {
+		if c.Write(ctx, websocket.MessageText, []byte(`{"cmd":["GET","big"]}`)) != nil {
+			break
+		}
+		select {
+		case <-s.Killed():
+		default:
+		}
+		if !sessionOpen(f.srv, s) {
+			return
+		}
+	}
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if !sessionOpen(f.srv, s) {
+			return
+		}
+	}
+	t.Fatal("a WebSocket that never reads kept its session while 60 MB of replies were asked for")
+}
+
+func sessionOpen(srv *commands.Server, s *commands.Session) bool {
+	for _, c := range srv.Clients() {
+		if c == s {
+			return true
+		}
+	}
+	return false
+}
