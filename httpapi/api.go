@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"synap/commands"
@@ -54,6 +55,10 @@ type Options struct {
 	CORSOrigins []string
 	// MCP serves /mcp once authenticated; nil answers 501.
 	MCP http.Handler
+	// MaxConns bounds the open HTTP connections (0: the server's
+	// maxclients); one past it is closed at once. WebSockets leave the
+	// count when upgraded: MaxStreamsPerTenant bounds them.
+	MaxConns int
 	// HubStats, when set, adds the control plane's calls and cache hits to
 	// /metrics.
 	HubStats func() map[string]int64
@@ -109,6 +114,9 @@ type API struct {
 	streams  map[string]int // open WebSockets and SSE streams by tenant
 
 	httpSrv *http.Server
+	// conns counts open HTTP connections (connState); rejected those
+	// closed at accept for being past MaxConns.
+	conns, rejected atomic.Int64
 }
 
 // New builds the HTTP surface of srv.
@@ -130,11 +138,31 @@ func (a *API) Serve(ln net.Listener) error {
 		MaxHeaderBytes:    64 << 10,
 		// The server logs go to the process's log without URLs: a
 		// request's path may hold keys and values.
-		ErrorLog: slog.NewLogLogger(a.srv.Log.Handler(), slog.LevelDebug),
+		ErrorLog:  slog.NewLogLogger(a.srv.Log.Handler(), slog.LevelDebug),
+		ConnState: a.connState,
 	}
 	// ReadTimeout bounds the request body; WebSockets and SSE clear the
 	// deadlines for their connection (http.ResponseController).
 	return a.httpSrv.Serve(ln)
+}
+
+// connState keeps the count of open connections and closes one past
+// MaxConns as soon as it is accepted: before its request is read, so an
+// idle flood costs a socket and this check.
+func (a *API) connState(c net.Conn, st http.ConnState) {
+	switch st {
+	case http.StateNew:
+		limit := int64(a.opts.MaxConns)
+		if limit <= 0 {
+			limit = int64(a.srv.Config().MaxClients)
+		}
+		if a.conns.Add(1) > limit && limit > 0 {
+			a.rejected.Add(1)
+			_ = c.Close()
+		}
+	case http.StateHijacked, http.StateClosed:
+		a.conns.Add(-1)
+	}
 }
 
 // Shutdown stops accepting and closes idle connections; sessions still

@@ -109,3 +109,50 @@ func TestHTTPNoSecretsInLogs(t *testing.T) {
 		}
 	}
 }
+
+// Connections past MaxConns are closed as soon as they are accepted; a
+// place freed is usable again.
+func TestHTTPMaxConns(t *testing.T) {
+	f := start(t, func(_ *commands.Config, o *Options) { o.MaxConns = 2 })
+	addr := strings.TrimPrefix(f.url, "http://")
+	var held []net.Conn
+	for i := 0; i < 2; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	// Make sure the server has accepted both before the third arrives.
+	for deadline := time.Now().Add(5 * time.Second); f.api.conns.Load() < 2; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections counted", f.api.conns.Load())
+		}
+	}
+	third, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = third.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, _ = third.Write([]byte("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"))
+	b, err := io.ReadAll(third)
+	third.Close()
+	if ne, ok := err.(net.Error); (ok && ne.Timeout()) || len(b) > 0 {
+		t.Fatalf("a third connection past MaxConns 2 was served: %q %v", b, err)
+	}
+	held[0].Close()
+	for deadline := time.Now().Add(5 * time.Second); f.api.conns.Load() > 1; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections counted after one closed", f.api.conns.Load())
+		}
+	}
+	req, _ := net.Dial("tcp", addr)
+	defer req.Close()
+	_, _ = req.Write([]byte("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
+	_ = req.SetReadDeadline(time.Now().Add(10 * time.Second))
+	b, _ = io.ReadAll(req)
+	if !strings.HasPrefix(string(b), "HTTP/1.1 200") {
+		t.Fatalf("after a place was freed: %q", b)
+	}
+	held[1].Close()
+}

@@ -55,6 +55,8 @@ var (
 	descNetOut         = prometheus.NewDesc("synap_net_output_bytes_total", "Bytes written to RESP clients.", nil, nil)
 	descConnsTotal     = prometheus.NewDesc("synap_sessions_opened_total", "Sessions opened since start (RESP connections and HTTP requests).", nil, nil)
 	descConnsRefused   = prometheus.NewDesc("synap_connections_rejected_total", "Connections refused at accept.", nil, nil)
+	descHTTPConns      = prometheus.NewDesc("synap_http_connections", "Open HTTP connections (WebSockets leave the count once upgraded).", nil, nil)
+	descHTTPRefused    = prometheus.NewDesc("synap_http_connections_rejected_total", "HTTP connections closed at accept for being past the limit.", nil, nil)
 	descHub            = prometheus.NewDesc("synap_hivehub", "The control plane client's counters (calls, cache hits...).", []string{"counter"}, nil)
 )
 
@@ -63,7 +65,7 @@ type collector struct{ a *API }
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descTenantCommands, descTenantRejected, descTenantKeys, descTenantBytes,
 		descTenantConns, descTenantHits, descTenantMisses, descSessions, descCommands, descRejected, descFailed,
-		descNetIn, descNetOut, descConnsTotal, descConnsRefused, descHub} {
+		descNetIn, descNetOut, descConnsTotal, descConnsRefused, descHTTPConns, descHTTPRefused, descHub} {
 		ch <- d
 	}
 }
@@ -84,6 +86,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descNetOut, st.NetOutput.Load())
 	counter(descConnsTotal, st.Connections.Load())
 	counter(descConnsRefused, st.RejectedConns.Load())
+	gauge(descHTTPConns, c.a.conns.Load())
+	counter(descHTTPRefused, c.a.rejected.Load())
 	bySurface := map[tenant.Surface]int64{tenant.SurfaceRESP: 0, tenant.SurfaceREST: 0, tenant.SurfaceWebSocket: 0, tenant.SurfaceMCP: 0}
 	for _, cl := range srv.Clients() {
 		bySurface[cl.Surface()]++

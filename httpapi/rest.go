@@ -163,6 +163,9 @@ func (a *API) servePipeline(w http.ResponseWriter, r *http.Request, atomic bool)
 		return err == nil
 	}
 	for i, args := range cmds {
+		if ctx.Err() != nil {
+			return // the client is gone: the rest of its commands do not run
+		}
 		if i > 0 {
 			out = append(out, ',')
 		}

@@ -73,7 +73,7 @@ func (a *API) serveSSE(w http.ResponseWriter, r *http.Request, seg string) {
 		}
 		return rc.Flush() == nil
 	}
-	if !write(sseEvent(nil, v, b64)) {
+	if v.Kind != 0 && !write(sseEvent(nil, v, b64)) {
 		return
 	}
 	keepalive := time.NewTicker(a.opts.WSPingInterval)
