@@ -75,6 +75,7 @@ type serveCmd struct {
 	HTTPWSPingInterval      time.Duration `name:"http-ws-ping-interval" default:"30s" env:"SYNAP_HTTP_WS_PING_INTERVAL" help:"How often WebSockets are pinged (and SSE streams sent a keepalive)."`
 	HTTPWSSendQueue         int           `name:"http-ws-send-queue" default:"256" env:"SYNAP_HTTP_WS_SEND_QUEUE" help:"Frames queued for one WebSocket; a client that falls further behind is disconnected."`
 	HTTPMaxStreamsPerTenant int           `name:"http-max-streams-per-tenant" default:"32" env:"SYNAP_HTTP_MAX_STREAMS_PER_TENANT" help:"Open WebSockets and SSE streams of one tenant together (standalone: of all clients)."`
+	HTTPMaxConnections      int           `name:"http-max-connections" default:"0" env:"SYNAP_HTTP_MAX_CONNECTIONS" help:"Open HTTP connections at once; one more is closed when accepted (0: maxclients)."`
 	HTTPAllowedOrigins      string        `name:"http-allowed-origins" env:"SYNAP_HTTP_ALLOWED_ORIGINS" placeholder:"LIST" help:"Comma-separated browser Origins accepted on /ws, /subscribe and /mcp (* for any); the server's own origin and non-browser clients are always accepted."`
 	HTTPCORSOrigins         string        `name:"http-cors-origins" env:"SYNAP_HTTP_CORS_ORIGINS" placeholder:"LIST" help:"Comma-separated Origins whose pages may call the REST API (CORS; * for any; empty: off)."`
 
@@ -429,6 +430,9 @@ func (s *serveCmd) config() (settings, error) {
 			return settings{}, fmt.Errorf("%s must be at least 1, got %d", n.name, n.v)
 		}
 	}
+	if s.HTTPMaxConnections < 0 {
+		return settings{}, fmt.Errorf("http-max-connections must not be negative (0: maxclients), got %d", s.HTTPMaxConnections)
+	}
 	return settings{
 		HTTP: httpSettings{Bind: s.HTTPBind, Port: int(s.HTTPPort), Options: httpapi.Options{
 			MaxBodyBytes:        int64(s.HTTPMaxBody),
@@ -441,6 +445,7 @@ func (s *serveCmd) config() (settings, error) {
 			WSPingInterval:      s.HTTPWSPingInterval,
 			WSSendQueue:         s.HTTPWSSendQueue,
 			MaxStreamsPerTenant: s.HTTPMaxStreamsPerTenant,
+			MaxConns:            s.HTTPMaxConnections,
 			AllowedOrigins:      splitList(s.HTTPAllowedOrigins),
 			CORSOrigins:         splitList(s.HTTPCORSOrigins),
 		}},
