@@ -115,6 +115,19 @@ func TestHTTPIsolation(t *testing.T) {
 		{path: "/pipeline", key: bob, body: [][]any{{"DEL", "k"}, {"GET", "k"}}, status: 200, want: `[{"result":1},{"result":null}]`},
 		{method: "GET", path: "/get/k", key: alice, status: 200, want: `{"result":"alice"}`},
 	})
+	// Over WebSocket too.
+	ws, _, err := dialWS(t, f, bob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wsSend(t, ws, `{"id":1,"cmd":["GET","k"]}`)
+	if got := wsRead(t, ws); got != `{"id":1,"result":null}` {
+		t.Errorf("bob over WebSocket: %s", got)
+	}
+	wsSend(t, ws, `{"id":2,"cmd":["KEYS","*"]}`)
+	if got := wsRead(t, ws); got != `{"id":2,"result":[]}` {
+		t.Errorf("bob's KEYS over WebSocket: %s", got)
+	}
 	// The same tenant over RESP sees what REST wrote; the other does not.
 	c, err := resptest.Dial(f.resp)
 	if err != nil {

@@ -35,6 +35,8 @@ var testKeys = []testKey{
 	{"alice-w", "alice", "write", ""},
 	{"alice-mcp", "alice", "read, write", "mcp"},
 	{"alice-rest", "alice", "read, write", "rest"},
+	{"alice-del", "alice", "delete", ""},
+	{"alice-admin", "alice", "admin", ""},
 	{"bob-rw", "bob", "read, write, delete", ""},
 	{"carol-rw", "carol", "read, write, delete", ""},
 }
