@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+
 	"synap/commands"
 	"synap/resp/server"
 	"synap/tenant/tenantsfile"
@@ -195,3 +197,11 @@ func ctxTimeout(d time.Duration) context.Context {
 func timeAfter(ms int) <-chan time.Time { return time.After(time.Duration(ms) * time.Millisecond) }
 
 func timeNow() time.Time { return time.Now() }
+
+func ctxWithTimeout() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), 5*time.Second)
+}
+
+func dialURL(ctx context.Context, url string) (*websocket.Conn, *http.Response, error) {
+	return websocket.Dial(ctx, url, nil)
+}
