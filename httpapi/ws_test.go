@@ -389,3 +389,58 @@ func sessionOpen(srv *commands.Server, s *commands.Session) bool {
 	}
 	return false
 }
+
+// Pings keep an idle socket whose client answers them; one that never
+// answers (it never reads) is closed once a ping goes unanswered.
+func TestWSPing(t *testing.T) {
+	f := start(t, func(_ *commands.Config, o *Options) {
+		o.WSPingInterval = 100 * time.Millisecond
+		o.WriteTimeout = time.Second
+	})
+	live, _, err := dialWS(t, f, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Reading answers pings (the client library replies with pongs).
+	replies := make(chan string, 16)
+	go func() {
+		for {
+			_, b, err := live.Read(context.Background())
+			if err != nil {
+				close(replies)
+				return
+			}
+			replies <- string(b)
+		}
+	}()
+	time.Sleep(1500 * time.Millisecond) // many ping intervals, more than a write timeout
+	wsSend(t, live, `{"id":1,"cmd":["PING"]}`)
+	if got := <-replies; got != `{"id":1,"result":"PONG"}` {
+		t.Fatalf("an idle socket that answers pings: %q", got)
+	}
+	liveSession := wsSession(t, f.srv, tenant.SurfaceWebSocket)
+	mute, _, err := dialWS(t, f, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = mute // never read: pings go unanswered
+	var s *commands.Session
+	for deadline := time.Now().Add(5 * time.Second); s == nil && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		for _, c := range f.srv.Clients() {
+			if c.Surface() == tenant.SurfaceWebSocket && c != liveSession {
+				s = c
+			}
+		}
+	}
+	if s == nil {
+		t.Fatal("no session for the second socket")
+	}
+	for deadline := time.Now().Add(10 * time.Second); sessionOpen(f.srv, s); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("a socket that never answers pings is still open")
+		}
+	}
+	if !sessionOpen(f.srv, liveSession) {
+		t.Fatal("the socket that answers pings was closed too")
+	}
+}
