@@ -53,8 +53,11 @@ type Options struct {
 	// CORSOrigins are the Origins REST responses allow by CORS headers;
 	// empty: no CORS headers (off).
 	CORSOrigins []string
-	// MCP serves /mcp once authenticated; nil answers 501.
-	MCP http.Handler
+	// MCP builds the handler of /mcp (package httpapi/mcp) from the
+	// authenticator it must use; the router checks Origin and that the
+	// key allows the mcp surface before the handler sees a request. Nil:
+	// /mcp answers 501.
+	MCP func(auth Authenticator) http.Handler
 	// MaxConns bounds the open HTTP connections (0: the server's
 	// maxclients); one past it is closed at once. WebSockets leave the
 	// count when upgraded: MaxStreamsPerTenant bounds them.
@@ -114,6 +117,7 @@ type API struct {
 	streams  map[string]int // open WebSockets and SSE streams by tenant
 
 	httpSrv *http.Server
+	mcp     http.Handler
 	// conns counts open HTTP connections (connState); rejected those
 	// closed at accept for being past MaxConns.
 	conns, rejected atomic.Int64
@@ -124,8 +128,15 @@ func New(srv *commands.Server, opts Options) *API {
 	opts.fill()
 	a := &API{srv: srv, opts: opts, streams: map[string]int{}}
 	a.metrics = newMetrics(a)
+	if opts.MCP != nil {
+		a.mcp = opts.MCP(a.AuthenticateMCP)
+	}
 	return a
 }
+
+// Authenticator gives the MCP handler the principal and a session of the
+// mcp surface for a request's Bearer key; the handler closes the session.
+type Authenticator func(r *http.Request) (*tenant.Principal, *commands.Session, error)
 
 // Serve serves HTTP on ln until Shutdown; it returns http.ErrServerClosed
 // then.
@@ -600,11 +611,11 @@ func (a *API) serveMCP(w http.ResponseWriter, r *http.Request) {
 	}
 	c.Close()
 	cancel()
-	if a.opts.MCP == nil {
+	if a.mcp == nil {
 		writeError(w, http.StatusNotImplemented, "ERR MCP is not available in this build")
 		return
 	}
-	a.opts.MCP.ServeHTTP(w, r)
+	a.mcp.ServeHTTP(w, r)
 }
 
 // AuthenticateMCP is the authenticator the MCP handler is given: the

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -232,5 +233,49 @@ func TestHTTPBodyAfterAuth(t *testing.T) {
 	got = f.do(t, "POST", "/set/k", secret("carol-rw"), big[:10<<10])
 	if got.status != 413 || got.body != `{"error":"QUOTA payload of 10241 bytes exceeds the limit of 2000 bytes"}` {
 		t.Errorf("10 KB body of a tenant with 2000-byte payloads: %d %s", got.status, got.body)
+	}
+}
+
+// The MCP handler is mounted behind the router's checks and gets an
+// authenticator that binds a session of the mcp surface to the key.
+func TestMCPMount(t *testing.T) {
+	var seen []string
+	f := start(t, cluster, func(_ *commands.Config, o *Options) {
+		o.AllowedOrigins = []string{"https://agent.example"}
+		o.MCP = func(auth Authenticator) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				p, c, err := auth(r)
+				if err != nil {
+					http.Error(w, err.Error(), 401)
+					return
+				}
+				defer c.Close()
+				seen = append(seen, p.KeyID+" "+c.Surface().String())
+				w.WriteHeader(200)
+			})
+		}
+	})
+	mcpKey := secret("alice-mcp")
+	for _, tc := range []struct {
+		key, origin string
+		status      int
+	}{
+		{mcpKey, "", 200},
+		{mcpKey, "https://agent.example", 200},
+		{mcpKey, "https://evil.example", 403},
+		{secret("alice-rest"), "", 403},
+		{"", "", 401},
+		{"nope", "", 401},
+	} {
+		var hdr []string
+		if tc.origin != "" {
+			hdr = append(hdr, "Origin: "+tc.origin)
+		}
+		if got := f.do(t, "POST", "/mcp", tc.key, []byte("{}"), hdr...); got.status != tc.status {
+			t.Errorf("key %q origin %q: %d %s, want %d", tc.key, tc.origin, got.status, got.body, tc.status)
+		}
+	}
+	if strings.Join(seen, ",") != "alice-mcp mcp,alice-mcp mcp" {
+		t.Errorf("the handler saw %q", seen)
 	}
 }
