@@ -9,6 +9,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -121,6 +122,9 @@ type API struct {
 	// conns counts open HTTP connections (connState); rejected those
 	// closed at accept for being past MaxConns.
 	conns, rejected atomic.Int64
+	// bytesIn and bytesOut are request and response body bytes (REST and
+	// SSE; a WebSocket's frames are not counted).
+	bytesIn, bytesOut atomic.Int64
 }
 
 // New builds the HTTP surface of srv.
@@ -195,8 +199,12 @@ func (a *API) Handler() http.Handler {
 func (a *API) route(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rw := &statusWriter{ResponseWriter: w, status: 200}
+	body := &countingBody{ReadCloser: r.Body}
+	r.Body = body
 	name := a.dispatch(rw, r)
 	a.metrics.observe(name, rw.status, time.Since(start))
+	a.bytesIn.Add(body.n)
+	a.bytesOut.Add(rw.n)
 }
 
 // dispatch serves r and names its route for the metrics.
@@ -370,6 +378,7 @@ type statusWriter struct {
 	http.ResponseWriter
 	status int
 	wrote  bool
+	n      int64 // body bytes written
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -381,7 +390,21 @@ func (w *statusWriter) WriteHeader(code int) {
 
 func (w *statusWriter) Write(b []byte) (int, error) {
 	w.wrote = true
-	return w.ResponseWriter.Write(b)
+	n, err := w.ResponseWriter.Write(b)
+	w.n += int64(n)
+	return n, err
+}
+
+// countingBody counts the request body bytes a handler read.
+type countingBody struct {
+	io.ReadCloser
+	n int64
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n += int64(n)
+	return n, err
 }
 
 func (w *statusWriter) Flush() {

@@ -69,7 +69,7 @@ func TestHTTPAuthCluster(t *testing.T) {
 	m := f.do(t, "GET", "/metrics", adminKey, nil)
 	for _, want := range []string{`synap_tenant_commands_total{tenant="alice"}`, `synap_tenant_keys{tenant="alice"} 1`,
 		`synap_tenant_rejections_total{reason="noperm",tenant="alice"}`, `synap_tenant_rejections_total{reason="surface",tenant="alice"}`,
-		`synap_sessions{surface="resp"}`, `synap_http_request_duration_seconds_bucket{code="200",route="command"`} {
+		`synap_sessions{surface="resp"}`, `synap_http_body_bytes_total{direction="out"}`, `synap_http_connections `, `synap_http_request_duration_seconds_bucket{code="200",route="command"`} {
 		if m.status != 200 || !strings.Contains(m.body, want) {
 			t.Errorf("/metrics (%d) lacks %s", m.status, want)
 		}

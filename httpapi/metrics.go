@@ -57,6 +57,7 @@ var (
 	descConnsRefused   = prometheus.NewDesc("synap_connections_rejected_total", "Connections refused at accept.", nil, nil)
 	descHTTPConns      = prometheus.NewDesc("synap_http_connections", "Open HTTP connections (WebSockets leave the count once upgraded).", nil, nil)
 	descHTTPRefused    = prometheus.NewDesc("synap_http_connections_rejected_total", "HTTP connections closed at accept for being past the limit.", nil, nil)
+	descHTTPBytes      = prometheus.NewDesc("synap_http_body_bytes_total", "HTTP request bodies read and response bodies written (REST and SSE).", []string{"direction"}, nil)
 	descHub            = prometheus.NewDesc("synap_hivehub", "The control plane client's counters (calls, cache hits...).", []string{"counter"}, nil)
 )
 
@@ -65,7 +66,7 @@ type collector struct{ a *API }
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descTenantCommands, descTenantRejected, descTenantKeys, descTenantBytes,
 		descTenantConns, descTenantHits, descTenantMisses, descSessions, descCommands, descRejected, descFailed,
-		descNetIn, descNetOut, descConnsTotal, descConnsRefused, descHTTPConns, descHTTPRefused, descHub} {
+		descNetIn, descNetOut, descConnsTotal, descConnsRefused, descHTTPConns, descHTTPRefused, descHTTPBytes, descHub} {
 		ch <- d
 	}
 }
@@ -88,6 +89,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descConnsRefused, st.RejectedConns.Load())
 	gauge(descHTTPConns, c.a.conns.Load())
 	counter(descHTTPRefused, c.a.rejected.Load())
+	counter(descHTTPBytes, c.a.bytesIn.Load(), "in")
+	counter(descHTTPBytes, c.a.bytesOut.Load(), "out")
 	bySurface := map[tenant.Surface]int64{tenant.SurfaceRESP: 0, tenant.SurfaceREST: 0, tenant.SurfaceWebSocket: 0, tenant.SurfaceMCP: 0}
 	for _, cl := range srv.Clients() {
 		bySurface[cl.Surface()]++

@@ -121,3 +121,25 @@ func TestSSECloseFreesStream(t *testing.T) {
 	defer closeFn()
 	readEvent(t, r)
 }
+
+// An SSE client that never reads: the stream ends (a write passes its
+// deadline or the session's push queue passes its limit) and the
+// publisher is never held up.
+func TestSSENeverReads(t *testing.T) {
+	fakeSubscribe(t)
+	f := start(t, func(_ *commands.Config, o *Options) { o.WriteTimeout = 300 * time.Millisecond })
+	req, _ := http.NewRequest("GET", f.url+"/subscribe/ch", nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close() // never read
+	s := wsSession(t, f.srv, tenant.SurfaceREST)
+	payload := strings.Repeat("x", 64<<10)
+	for deadline := time.Now().Add(20 * time.Second); sessionOpen(f.srv, s); {
+		s.Push(pushMessage("ch", payload))
+		if time.Now().After(deadline) {
+			t.Fatal("an SSE stream that is never read stays open")
+		}
+	}
+}
