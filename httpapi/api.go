@@ -255,11 +255,11 @@ func (a *API) dispatch(w *statusWriter, r *http.Request) string {
 	case first == "mcp" && len(segs) == 1:
 		a.serveMCP(w, r)
 		return "mcp"
-	case first == "subscribe" && len(segs) == 2 && segs[1] != "":
+	case (first == "subscribe" || first == "psubscribe") && len(segs) == 2 && segs[1] != "":
 		if methods(w, r, http.MethodGet) {
-			a.serveSSE(w, r, segs[1])
+			a.serveSSE(w, r, strings.ToUpper(first), segs[1])
 		}
-		return "subscribe"
+		return first
 	case first == "pipeline" && len(segs) == 1:
 		if methods(w, r, http.MethodPost) {
 			a.servePipeline(w, r, false)

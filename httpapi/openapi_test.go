@@ -25,7 +25,7 @@ func TestOpenAPI(t *testing.T) {
 	}
 	for path, methods := range map[string][]string{
 		"/": {"post"}, "/{command}/{args}": {"get", "post"}, "/pipeline": {"post"}, "/multi-exec": {"post"},
-		"/subscribe/{channel}": {"get"}, "/ws": {"get"}, "/mcp": {"post"}, "/health": {"get"},
+		"/subscribe/{channel}": {"get"}, "/psubscribe/{pattern}": {"get"}, "/ws": {"get"}, "/mcp": {"post"}, "/health": {"get"},
 		"/metrics": {"get"}, "/openapi.json": {"get"},
 	} {
 		for _, m := range methods {

@@ -164,6 +164,7 @@ func TestRESTRoutesAndMethods(t *testing.T) {
 		{"POST", "/metrics", 405, "GET"},
 		{"POST", "/ws", 405, "GET"},
 		{"POST", "/subscribe/ch", 405, "GET"},
+		{"POST", "/psubscribe/ch*", 405, "GET"},
 		{"GET", "//get/k", 404, ""},
 	} {
 		got := f.do(t, tc.method, tc.path, "", nil)

@@ -14,17 +14,18 @@ import (
 	"synap/tenant"
 )
 
-// subscribe runs SUBSCRIBE channel on c for an SSE stream; tests replace
-// it while the pub/sub hub is not merged.
-var subscribe = func(ctx context.Context, srv *commands.Server, c *commands.Session, channel []byte) (resp.Value, error) {
-	return srv.Call(ctx, c, []byte("SUBSCRIBE"), channel)
+// subscribe runs SUBSCRIBE channel (or PSUBSCRIBE pattern) on c for an SSE
+// stream; tests replace it while the pub/sub hub is not merged.
+var subscribe = func(ctx context.Context, srv *commands.Server, c *commands.Session, cmd string, channel []byte) (resp.Value, error) {
+	return srv.Call(ctx, c, []byte(cmd), channel)
 }
 
-// serveSSE is GET /subscribe/{channel}: the session subscribes, then every
+// serveSSE is GET /subscribe/{channel} and GET /psubscribe/{pattern}: the
+// session subscribes, then every
 // push it receives is an event, in Upstash's form "data: kind,channel,
 // payload" (its fields base64 with Upstash-Encoding: base64). The session's
 // outbox bounds what waits for a slow reader, as for RESP.
-func (a *API) serveSSE(w http.ResponseWriter, r *http.Request, seg string) {
+func (a *API) serveSSE(w http.ResponseWriter, r *http.Request, cmd, seg string) {
 	if !a.originAllowed(r) {
 		writeError(w, http.StatusForbidden, "ERR origin not allowed")
 		return
@@ -46,7 +47,7 @@ func (a *API) serveSSE(w http.ResponseWriter, r *http.Request, seg string) {
 		return
 	}
 	defer release()
-	v, err := subscribe(ctx, a.srv, c, []byte(channel))
+	v, err := subscribe(ctx, a.srv, c, cmd, []byte(channel))
 	if err != nil {
 		writeError(w, http.StatusServiceUnavailable, errEnded)
 		return

@@ -19,9 +19,9 @@ import (
 func fakeSubscribe(t *testing.T) {
 	old := subscribe
 	t.Cleanup(func() { subscribe = old })
-	subscribe = func(_ context.Context, _ *commands.Server, _ *commands.Session, channel []byte) (resp.Value, error) {
+	subscribe = func(_ context.Context, _ *commands.Server, _ *commands.Session, cmd string, channel []byte) (resp.Value, error) {
 		return resp.Value{Kind: resp.KindArray, Elems: []resp.Value{
-			{Kind: resp.KindBulk, Str: []byte("subscribe")}, {Kind: resp.KindBulk, Str: channel}, {Kind: resp.KindInt, Int: 1}}}, nil
+			{Kind: resp.KindBulk, Str: []byte(strings.ToLower(cmd))}, {Kind: resp.KindBulk, Str: channel}, {Kind: resp.KindInt, Int: 1}}}, nil
 	}
 }
 
@@ -92,6 +92,11 @@ func TestSSESubscribe(t *testing.T) {
 	defer close2()
 	if got := readEvent(t, r2); got != "data: c3Vic2NyaWJl,Ymlu,1" {
 		t.Fatalf("base64 confirmation: %s", got)
+	}
+	r3, close3 := openSSE(t, f, "/psubscribe/news.*")
+	defer close3()
+	if got := readEvent(t, r3); got != "data: psubscribe,news.*,1" {
+		t.Fatalf("psubscribe confirmation: %s", got)
 	}
 }
 
