@@ -122,6 +122,8 @@ type API struct {
 	// conns counts open HTTP connections (connState); rejected those
 	// closed at accept for being past MaxConns.
 	conns, rejected atomic.Int64
+	// pendingAuth counts WebSockets waiting for their auth frame.
+	pendingAuth atomic.Int64
 	// bytesIn and bytesOut are request and response body bytes (REST and
 	// SSE; a WebSocket's frames are not counted).
 	bytesIn, bytesOut atomic.Int64

@@ -88,6 +88,23 @@ func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
 		ws.c = c
 		ws.maxQueued = a.sendQueueBytes(c)
 	}
+	pending := false
+	if ws.c == nil {
+		// Sockets waiting for their auth frame are capped like RESP
+		// connections waiting to AUTH: once upgraded they leave the
+		// HTTP connection count, and each may wait WSAuthTimeout.
+		if n := a.pendingAuth.Add(1); n > int64(a.maxPendingAuth()) {
+			a.pendingAuth.Add(-1)
+			writeError(w, http.StatusServiceUnavailable, "ERR max number of unauthenticated clients reached")
+			return
+		}
+		pending = true
+		defer func() {
+			if pending { // the frame never came
+				a.pendingAuth.Add(-1)
+			}
+		}()
+	}
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Time{})
 	_ = rc.SetWriteDeadline(time.Time{})
@@ -103,6 +120,10 @@ func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
 	defer conn.CloseNow()
 	if ws.c == nil {
 		c, code, msg := ws.frameAuth(r)
+		if c != nil {
+			pending = false
+			a.pendingAuth.Add(-1)
+		}
 		if c == nil {
 			if code != 0 {
 				_ = conn.Close(code, clipReason(msg))
@@ -385,4 +406,14 @@ func (a *API) sendQueueBytes(c *commands.Session) int64 {
 		return cfg.TenantOutputBufferLimit
 	}
 	return cfg.OutputBufferLimits.PubSub.Hard
+}
+
+// maxPendingAuth is how many WebSockets may wait for their auth frame at
+// once: unauthenticated-client-limit, or half of maxclients, as for RESP.
+func (a *API) maxPendingAuth() int {
+	cfg := a.srv.Config()
+	if cfg.MaxUnauthClients > 0 {
+		return cfg.MaxUnauthClients
+	}
+	return max(1, cfg.MaxClients/2)
 }

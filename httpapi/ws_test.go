@@ -444,3 +444,35 @@ func TestWSPing(t *testing.T) {
 		t.Fatal("the socket that answers pings was closed too")
 	}
 }
+
+// Sockets waiting for their auth frame are capped like RESP connections
+// waiting to AUTH; a place is freed when one authenticates or gives up.
+func TestWSPendingAuthCap(t *testing.T) {
+	f := start(t, cluster, func(c *commands.Config, o *Options) {
+		c.MaxUnauthClients = 2
+		o.WSAuthTimeout = 10 * time.Second
+	})
+	var waiting []*websocket.Conn
+	for i := 0; i < 2; i++ {
+		c, _, err := dialWS(t, f, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		waiting = append(waiting, c)
+	}
+	if _, res, err := dialWS(t, f, ""); err == nil || res == nil || res.StatusCode != 503 {
+		t.Fatalf("a third socket waiting to authenticate: %v %v", err, res)
+	}
+	wsSend(t, waiting[0], `{"auth":"`+secret("alice-rw")+`"}`)
+	if got := wsRead(t, waiting[0]); got != `{"auth":"ok"}` {
+		t.Fatal(got)
+	}
+	c, _, err := dialWS(t, f, "")
+	if err != nil {
+		t.Fatalf("after one authenticated: %v", err)
+	}
+	wsSend(t, c, `{"auth":"`+secret("bob-rw")+`"}`)
+	if got := wsRead(t, c); got != `{"auth":"ok"}` {
+		t.Fatal(got)
+	}
+}
