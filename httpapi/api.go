@@ -229,6 +229,10 @@ func (a *API) dispatch(w *statusWriter, r *http.Request) string {
 		w.WriteHeader(http.StatusNoContent)
 		return "cors"
 	}
+	if !(len(segs) == 1 && (first == "health" || first == "openapi.json")) && a.crossSite(r) {
+		writeError(w, http.StatusForbidden, "ERR origin not allowed")
+		return "bad"
+	}
 	switch {
 	case first == "health" && len(segs) == 1:
 		if !methods(w, r, http.MethodGet, http.MethodHead) {
@@ -369,6 +373,25 @@ func (a *API) originAllowed(r *http.Request) bool {
 		return true
 	}
 	if u, ok := strings.CutPrefix(origin, "https://"); ok && strings.EqualFold(u, r.Host) {
+		return true
+	}
+	return false
+}
+
+// crossSite reports a request a browser sent on behalf of a page that is
+// not allowed here: one with a foreign Origin (neither this server's, nor
+// in http-allowed-origins or http-cors-origins), or one without Origin
+// that the browser marks as coming from another site (an <img> or a link
+// doing GET /set/k/v). A page must not run commands through a visitor's
+// browser, which matters most in standalone mode without a password,
+// where no Bearer key stands in its way. Clients that are not browsers
+// send neither header.
+func (a *API) crossSite(r *http.Request) bool {
+	if origin := r.Header.Get("Origin"); origin != "" {
+		return !a.originAllowed(r) && !originIn(origin, a.opts.CORSOrigins)
+	}
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "cross-site", "same-site":
 		return true
 	}
 	return false

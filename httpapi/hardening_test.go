@@ -51,10 +51,10 @@ func TestHTTPSlowClients(t *testing.T) {
 func TestHTTPCORS(t *testing.T) {
 	off := start(t)
 	got := off.do(t, "GET", "/get/k", "", nil, "Origin: https://app.example")
-	if h := got.header.Get("Access-Control-Allow-Origin"); h != "" {
-		t.Errorf("CORS off, yet Access-Control-Allow-Origin %q", h)
+	if h := got.header.Get("Access-Control-Allow-Origin"); h != "" || got.status != 403 {
+		t.Errorf("CORS off: %d, Access-Control-Allow-Origin %q", got.status, h)
 	}
-	if got := off.do(t, "OPTIONS", "/get/k", "", nil, "Origin: https://app.example"); got.status != 405 {
+	if got := off.do(t, "OPTIONS", "/get/k", "", nil, "Origin: https://app.example"); got.status != 403 || got.header.Get("Access-Control-Allow-Origin") != "" {
 		t.Errorf("CORS off: OPTIONS answered %d", got.status)
 	}
 	on := start(t, func(_ *commands.Config, o *Options) { o.CORSOrigins = []string{"https://app.example"} })
@@ -155,4 +155,44 @@ func TestHTTPMaxConns(t *testing.T) {
 		t.Fatalf("after a place was freed: %q", b)
 	}
 	held[1].Close()
+}
+
+// A page on another site cannot run commands through a visitor's browser
+// (standalone without a password has no key to stop it): a foreign Origin
+// or a cross-site fetch without one is refused on every data route.
+func TestHTTPCrossSite(t *testing.T) {
+	f := start(t, func(_ *commands.Config, o *Options) { o.CORSOrigins = []string{"https://app.example"} })
+	for _, tc := range []struct {
+		method, path string
+		hdr          []string
+		status       int
+	}{
+		{"POST", "/", []string{"Origin: https://evil.example"}, 403},
+		{"GET", "/set/k/v", []string{"Origin: https://evil.example"}, 403},
+		{"POST", "/pipeline", []string{"Origin: null"}, 403},
+		{"GET", "/set/k/v", []string{"Sec-Fetch-Site: cross-site"}, 403},
+		{"GET", "/set/k/v", []string{"Sec-Fetch-Site: same-site"}, 403},
+		{"GET", "/metrics", []string{"Origin: https://evil.example"}, 403},
+		{"GET", "/health", []string{"Origin: https://evil.example"}, 200},
+		{"GET", "/get/k", []string{"Origin: https://app.example"}, 200},
+		{"GET", "/get/k", []string{"Origin: " + f.url}, 200},
+		{"GET", "/get/k", []string{"Sec-Fetch-Site: same-origin"}, 200},
+		{"GET", "/get/k", []string{"Sec-Fetch-Site: none"}, 200},
+		{"GET", "/get/k", nil, 200},
+	} {
+		var body []byte
+		if tc.method == "POST" {
+			body = []byte(`["SET","k","v"]`)
+			if tc.path == "/pipeline" {
+				body = []byte(`[["SET","k","v"]]`)
+			}
+		}
+		got := f.do(t, tc.method, tc.path, "", body, tc.hdr...)
+		if got.status != tc.status {
+			t.Errorf("%s %s %v: %d %s, want %d", tc.method, tc.path, tc.hdr, got.status, got.body, tc.status)
+		}
+	}
+	if got := f.cmd(t, "", "EXISTS", "k"); got.body != `{"result":0}` {
+		t.Errorf("a cross-site request wrote: %s", got.body)
+	}
 }
