@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"synap/commands"
+	"synap/resp"
 	"synap/tenant"
 )
 
@@ -680,4 +681,29 @@ func (a *API) AuthenticateMCP(r *http.Request) (*tenant.Principal, *commands.Ses
 		return nil, nil, err
 	}
 	return c.P, c, nil
+}
+
+// call is Server.Call for a reply of several values: SUBSCRIBE a b answers
+// one confirmation per channel, which Call would cut to the first. One
+// value is returned as it is; several as an array of them.
+func (a *API) call(ctx context.Context, c *commands.Session, args [][]byte) (resp.Value, error) {
+	if w := a.srv.Exec(ctx, c, args); w != nil {
+		if err := w.Wait(ctx); err != nil {
+			c.W.Reset()
+			return resp.Value{}, err
+		}
+	}
+	c.FlushCounters()
+	defer c.W.Reset()
+	if c.W.Len() == 0 {
+		return resp.Value{}, nil
+	}
+	vals, err := resp.ParseValues(c.W.Buf)
+	if err != nil || len(vals) == 0 {
+		return resp.Value{}, err
+	}
+	if len(vals) == 1 {
+		return vals[0], nil
+	}
+	return resp.Value{Kind: resp.KindArray, Elems: vals}, nil
 }

@@ -95,7 +95,7 @@ func (a *API) servePathCommand(w http.ResponseWriter, r *http.Request, segs []st
 const errEnded = "ERR the request ended before the command completed"
 
 func (a *API) runOne(ctx context.Context, w http.ResponseWriter, r *http.Request, c *commands.Session, args [][]byte) {
-	v, err := a.srv.Call(ctx, c, args...)
+	v, err := a.call(ctx, c, args)
 	rateHeaders(w, c)
 	if err != nil {
 		writeError(w, http.StatusServiceUnavailable, errEnded)
@@ -169,7 +169,7 @@ func (a *API) servePipeline(w http.ResponseWriter, r *http.Request, atomic bool)
 		if i > 0 {
 			out = append(out, ',')
 		}
-		v, err := a.srv.Call(ctx, c, args...)
+		v, err := a.call(ctx, c, args)
 		if err != nil {
 			out, _ = errorBody(out, errEnded)
 		} else {
@@ -207,7 +207,7 @@ func (a *API) multiExec(ctx context.Context, w http.ResponseWriter, c *commands.
 	// dooms the transaction; its text is more useful than EXECABORT's.
 	var first string
 	for _, args := range cmds {
-		v, err := a.srv.Call(ctx, c, args...)
+		v, err := a.call(ctx, c, args)
 		if err != nil {
 			fail(errEnded)
 			return

@@ -335,7 +335,7 @@ func (ws *wsConn) frame(data []byte) bool {
 	}
 	// A blocked command waits here: frames sent meanwhile wait in the
 	// reader, as pipelined commands wait behind a blocked RESP client.
-	v, err := ws.a.srv.Call(ws.ctx, ws.c, args...)
+	v, err := ws.a.call(ws.ctx, ws.c, args)
 	if err != nil {
 		return false
 	}
