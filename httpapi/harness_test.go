@@ -205,3 +205,13 @@ func ctxWithTimeout() (context.Context, context.CancelFunc) {
 func dialURL(ctx context.Context, url string) (*websocket.Conn, *http.Response, error) {
 	return websocket.Dial(ctx, url, nil)
 }
+
+func wsReadNoFatal(c *websocket.Conn) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, b, err := c.Read(ctx)
+	if err != nil {
+		return err.Error()
+	}
+	return string(b)
+}
