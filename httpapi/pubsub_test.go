@@ -91,3 +91,34 @@ func TestWSWithStreams(t *testing.T) {
 		}
 	}
 }
+
+// QCONSUME BLOCK over a WebSocket, served by QPUBLISH over REST.
+func TestWSWithQueues(t *testing.T) {
+	f := start(t, cluster)
+	needCommands(t, f, "QCREATE", "QPUBLISH", "QCONSUME")
+	alice := secret("alice-rw")
+	if got := f.cmd(t, alice, "QCREATE", "jobs"); got.status != 200 {
+		t.Fatalf("QCREATE: %d %s", got.status, got.body)
+	}
+	c, _, err := dialWS(t, f, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wsSend(t, c, `{"id":"q","cmd":["QCONSUME","jobs","w1","BLOCK","0"]}`)
+	got := make(chan string, 1)
+	go func() { got <- wsReadNoFatal(c) }()
+	// Another tenant's queue of the same name is another queue.
+	f.cmd(t, secret("bob-rw"), "QCREATE", "jobs")
+	f.cmd(t, secret("bob-rw"), "QPUBLISH", "jobs", "bob's")
+	for {
+		f.cmd(t, alice, "QPUBLISH", "jobs", "job-1")
+		select {
+		case g := <-got:
+			if !strings.HasPrefix(g, `{"id":"q","result":[`) || !strings.Contains(g, `"job-1"`) || strings.Contains(g, "bob") {
+				t.Fatalf("QCONSUME BLOCK over /ws: %s", g)
+			}
+			return
+		case <-timeAfter(50): // the QCONSUME may not be parked yet
+		}
+	}
+}
