@@ -141,9 +141,13 @@ func New(srv *commands.Server, opts Options) *API {
 	return a
 }
 
-// Authenticator gives the MCP handler the principal and a session of the
-// mcp surface for a request's Bearer key; the handler closes the session.
-type Authenticator func(r *http.Request) (*tenant.Principal, *commands.Session, error)
+// Authenticator tells the MCP handler who is behind a request: the
+// principal of its Bearer key, checked on the mcp surface. Nil with a nil
+// error: standalone mode, where there is no principal (no password, or the
+// right one). The error's text is the refusal's (statusOf maps it). Its
+// shape is package httpapi/mcp's Authenticator, so one converts to the
+// other.
+type Authenticator func(r *http.Request) (*tenant.Principal, error)
 
 // Serve serves HTTP on ln until Shutdown; it returns http.ErrServerClosed
 // then.
@@ -667,20 +671,21 @@ func (a *API) serveMCP(w http.ResponseWriter, r *http.Request) {
 	a.mcp.ServeHTTP(w, r)
 }
 
-// AuthenticateMCP is the authenticator the MCP handler is given: the
-// session of r's key on the mcp surface, which the caller must Close.
-// Killing it (CLIENT KILL, shutdown) closes Killed, which the caller
-// watches.
-func (a *API) AuthenticateMCP(r *http.Request) (*tenant.Principal, *commands.Session, error) {
+// AuthenticateMCP is the Authenticator the MCP handler is built with. The
+// key is checked by AUTH on a session of the mcp surface, as every route's
+// is, and that session is closed again: the MCP handler keeps sessions of
+// its own.
+func (a *API) AuthenticateMCP(r *http.Request) (*tenant.Principal, error) {
 	key, err := bearer(r)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	c, err := a.open(r.Context(), func() {}, r, tenant.SurfaceMCP, key, nil)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return c.P, c, nil
+	defer c.Close()
+	return c.P, nil
 }
 
 // call is Server.Call for a reply of several values: SUBSCRIBE a b answers
