@@ -135,6 +135,18 @@ func New(srv *commands.Server, opts Options) *API {
 	opts.fill()
 	a := &API{srv: srv, opts: opts, streams: map[string]int{}}
 	a.metrics = newMetrics(a)
+	// Built here, not in Serve: Shutdown may run on another goroutine.
+	a.httpSrv = &http.Server{
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: a.opts.ReadHeaderTimeout,
+		ReadTimeout:       a.opts.ReadTimeout,
+		IdleTimeout:       a.opts.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		// The server logs go to the process's log without URLs: a
+		// request's path may hold keys and values.
+		ErrorLog:  slog.NewLogLogger(srv.Log.Handler(), slog.LevelDebug),
+		ConnState: a.connState,
+	}
 	if opts.MCP != nil {
 		a.mcp = opts.MCP(a.AuthenticateMCP)
 	}
@@ -152,20 +164,15 @@ type Authenticator func(r *http.Request) (*tenant.Principal, error)
 // Serve serves HTTP on ln until Shutdown; it returns http.ErrServerClosed
 // then.
 func (a *API) Serve(ln net.Listener) error {
-	a.httpSrv = &http.Server{
-		Handler:           a.Handler(),
-		ReadHeaderTimeout: a.opts.ReadHeaderTimeout,
-		ReadTimeout:       a.opts.ReadTimeout,
-		IdleTimeout:       a.opts.IdleTimeout,
-		MaxHeaderBytes:    64 << 10,
-		// The server logs go to the process's log without URLs: a
-		// request's path may hold keys and values.
-		ErrorLog:  slog.NewLogLogger(a.srv.Log.Handler(), slog.LevelDebug),
-		ConnState: a.connState,
-	}
 	// ReadTimeout bounds the request body; WebSockets and SSE clear the
 	// deadlines for their connection (http.ResponseController).
 	return a.httpSrv.Serve(ln)
+}
+
+// Shutdown stops accepting and closes idle connections; sessions still
+// open are killed by commands.Server.Close.
+func (a *API) Shutdown(ctx context.Context) error {
+	return a.httpSrv.Shutdown(ctx)
 }
 
 // connState keeps the count of open connections and closes one past
@@ -185,15 +192,6 @@ func (a *API) connState(c net.Conn, st http.ConnState) {
 	case http.StateHijacked, http.StateClosed:
 		a.conns.Add(-1)
 	}
-}
-
-// Shutdown stops accepting and closes idle connections; sessions still
-// open are killed by commands.Server.Close.
-func (a *API) Shutdown(ctx context.Context) error {
-	if a.httpSrv == nil {
-		return nil
-	}
-	return a.httpSrv.Shutdown(ctx)
 }
 
 // Handler is the router. It routes on the raw path's first segment and
