@@ -6,7 +6,7 @@ BIN      := bin/synap
 # exceeded" at the deadline under CPU load (golang/go#75804, fixed in 1.27).
 FUZZTIME ?= 3000000x
 
-.PHONY: build run test fmt-check vet unit fuzz bench bench-noisy bench-memory clean
+.PHONY: build run test fmt-check vet unit fuzz bench bench-noisy bench-memory bench-http clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/synap
@@ -43,10 +43,15 @@ bench:
 	scripts/bench-memory.sh
 	scripts/bench-queues.sh
 	scripts/bench-streams.sh
+	scripts/bench-http.sh
 
 # Only the memory section: RSS of the same data in redis-server and Synap.
 bench-memory:
 	scripts/bench-memory.sh
+
+# Only REST beside RESP (GET/SET, p50/p99).
+bench-http:
+	scripts/bench-http.sh
 
 # Only the noisy-neighbour benchmark (cluster mode, tenant A attacks B).
 bench-noisy:

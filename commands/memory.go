@@ -117,6 +117,19 @@ type memTuner struct {
 	allocs    uint64
 	idleTicks int
 	envLimit  bool
+	// overhead is the live heap beyond the namespaces' accounted bytes at
+	// the last release.
+	overhead uint64
+}
+
+// dataBytes is what every namespace accounts, an upper bound of the heap
+// its data takes.
+func (m *memTuner) dataBytes() uint64 {
+	var data uint64
+	for _, ns := range m.s.Eng.Namespaces() {
+		data += uint64(max(ns.Bytes(), 0))
+	}
+	return data
 }
 
 func (s *Server) tuneMemory() {
@@ -149,6 +162,16 @@ func (m *memTuner) tick() {
 	metrics.Read(m.samples)
 	v := func(i int) uint64 { return m.samples[i].Value.Uint64() }
 	allocs, live, objects, free := v(0), v(1), v(2), v(3)
+	// The last collection's live figure knows nothing of data deleted
+	// since (a FLUSHALL on a quiet server is followed by no collection at
+	// all). What the namespaces account is at least what their data takes
+	// on the heap (the charges are measured upper bounds), so with the
+	// runtime's own share added it bounds the live heap from above too.
+	// The runtime's own share (buffers, tables, statistics) is learned at
+	// each release: without it an idle server whose share passed the
+	// guess would be collected again and again.
+	data := m.dataBytes()
+	live = min(live, data+max(m.overhead, memSlackMin))
 	if allocs-m.allocs < memIdleAllocs {
 		m.idleTicks++
 	} else {
@@ -163,6 +186,10 @@ func (m *memTuner) tick() {
 		metrics.Read(m.samples)
 		m.allocs = v(0)
 		m.idleTicks = 0
+		// Right after a full collection the live figure is exact.
+		if live, data := v(1), m.dataBytes(); live > data {
+			m.overhead = live - data
+		}
 	}
 }
 

@@ -90,6 +90,20 @@ type Client struct {
 	failing atomic.Bool
 
 	authLog, downLog, graceLog every
+
+	// Counters for the HTTP surface's /metrics (Stats).
+	nCalls, nCallErrors, nHits, nMisses, nGrace atomic.Int64
+}
+
+// Stats are the client's counters since start: HTTP calls to HiveHub and
+// those that got no answer (a 404 is one), lookups answered from the cache, ones that had to
+// wait for HiveHub, and ones served from the outage grace.
+func (c *Client) Stats() map[string]int64 {
+	return map[string]int64{
+		"calls_total": c.nCalls.Load(), "call_errors_total": c.nCallErrors.Load(),
+		"cache_hits_total": c.nHits.Load(), "cache_misses_total": c.nMisses.Load(),
+		"grace_served_total": c.nGrace.Load(),
+	}
 }
 
 // NewClient makes a HiveHub client.
@@ -406,6 +420,13 @@ func (c *Client) call(ctx context.Context, method, path string, in any, decode f
 }
 
 func (c *Client) attempt(ctx context.Context, method, path string, in any, decode func([]byte) error) (retry bool, err error) {
+	c.nCalls.Add(1)
+	defer func() {
+		// A 404 is an answer (an unknown key), not a failed call.
+		if err != nil && !errors.Is(err, errNotFound) {
+			c.nCallErrors.Add(1)
+		}
+	}()
 	ctx, cancel := context.WithTimeout(ctx, c.opt.Timeout)
 	defer cancel()
 	var body io.Reader
@@ -497,19 +518,24 @@ func lookup[K comparable, V any](ctx context.Context, c *Client, ca *cache[K, V]
 		switch {
 		case old.err != nil:
 			if age < c.opt.NegativeTTL {
+				c.nHits.Add(1)
 				return zero, old.err
 			}
 		case age < c.opt.PositiveTTL/2:
+			c.nHits.Add(1)
 			return old.val, nil
 		case age < c.opt.PositiveTTL:
+			c.nHits.Add(1)
 			start(c, ca, k, fetch)
 			return old.val, nil
 		case c.failing.Load() && age < c.opt.PositiveTTL+c.opt.GracePeriod:
+			c.nGrace.Add(1)
 			start(c, ca, k, fetch)
 			c.warnGrace(old.stored)
 			return old.val, nil
 		}
 	}
+	c.nMisses.Add(1)
 	f := start(c, ca, k, fetch)
 	var err error
 	select {

@@ -663,3 +663,18 @@ func TestClientOptions(t *testing.T) {
 	}
 	var _ tenant.Directory = c
 }
+
+// Stats counts calls, cache hits and misses for /metrics.
+func TestClientStats(t *testing.T) {
+	e := hubSetup(t, Options{})
+	ctx := context.Background()
+	for i := 0; i < 2; i++ {
+		if _, err := e.c.Resolve(ctx, "unknown-key"); err == nil {
+			t.Fatal("an unknown key resolved")
+		}
+	}
+	st := e.c.Stats()
+	if st["calls_total"] != 1 || st["cache_misses_total"] != 1 || st["cache_hits_total"] != 1 || st["call_errors_total"] != 0 {
+		t.Errorf("stats after a miss (HiveHub's 404) and a cached negative answer: %v", st)
+	}
+}

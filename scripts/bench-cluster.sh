@@ -38,7 +38,7 @@ start() {
 	local name=$1
 	shift
 	: >"$work/$name.log" # emptied before the job starts: see bench.sh
-	"$work/synap" serve --port 0 "$@" 2>"$work/$name.log" &
+	"$work/synap" serve --port 0 --http-port off "$@" 2>"$work/$name.log" &
 	pids+=($!)
 	for _ in $(seq 100); do
 		PORT=$(sed -n 's/.*msg="serving RESP" addr=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/$name.log" | head -n1)

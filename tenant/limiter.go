@@ -209,3 +209,27 @@ type opsCounter struct {
 	pending  *Report
 	inFlight int64 // operations in pending
 }
+
+// RateRemaining is how many whole tokens the bucket holds at now under l,
+// for the HTTP surface's X-RateLimit-Remaining; it spends none.
+func (t *Tenant) RateRemaining(l Limits, now time.Time) int64 {
+	rps := l.RequestsPerSecond
+	if rps <= 0 {
+		return 0
+	}
+	burst := float64(l.Burst)
+	if l.Burst <= 0 {
+		burst = float64(rps)
+	}
+	b := &t.rate
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.last.IsZero() {
+		return int64(burst)
+	}
+	tokens := b.tokens
+	if dt := now.Sub(b.last); dt > 0 {
+		tokens = math.Min(burst, tokens+dt.Seconds()*float64(rps))
+	}
+	return int64(tokens)
+}

@@ -20,6 +20,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"synap/commands"
+	"synap/httpapi"
 )
 
 // serveCmd holds every setting of commands.Config. Each one is a flag, a
@@ -61,6 +62,23 @@ type serveCmd struct {
 	HivehubUsageFile      string        `name:"hivehub-usage-file" type:"path" env:"SYNAP_HIVEHUB_USAGE_FILE" placeholder:"FILE" help:"Former name of usage-file."`
 	UsageFile             string        `name:"usage-file" type:"path" env:"SYNAP_USAGE_FILE" placeholder:"FILE" help:"Cluster mode: where each tenant's monthly operations count (and usage HiveHub has not accepted) is kept across restarts."`
 
+	// The HTTP surface (package httpapi, docs/HTTP.md).
+	HTTPBind                string        `name:"http-bind" default:"127.0.0.1" env:"SYNAP_HTTP_BIND" help:"Address the HTTP surface (REST, WebSocket, MCP, /health, /metrics) listens on."`
+	HTTPPort                httpPort      `name:"http-port" default:"15500" env:"SYNAP_HTTP_PORT" help:"HTTP port (0: any free port; off: no HTTP surface)."`
+	HTTPMaxBody             size          `name:"http-max-body" default:"8mb" env:"SYNAP_HTTP_MAX_BODY" help:"Largest HTTP request body (units: kb, mb, gb); larger gets 413."`
+	HTTPReadHeaderTimeout   time.Duration `name:"http-read-header-timeout" default:"5s" env:"SYNAP_HTTP_READ_HEADER_TIMEOUT" help:"Time a client has to send a request's headers."`
+	HTTPReadTimeout         time.Duration `name:"http-read-timeout" default:"30s" env:"SYNAP_HTTP_READ_TIMEOUT" help:"Time a client has to send a whole request, body included."`
+	HTTPWriteTimeout        time.Duration `name:"http-write-timeout" default:"30s" env:"SYNAP_HTTP_WRITE_TIMEOUT" help:"Time one reply, event or WebSocket frame may take to be written; a client that stops reading is dropped."`
+	HTTPIdleTimeout         time.Duration `name:"http-idle-timeout" default:"120s" env:"SYNAP_HTTP_IDLE_TIMEOUT" help:"How long a kept-alive HTTP connection may wait for its next request."`
+	HTTPWSMaxMessage        size          `name:"http-ws-max-message" default:"1mb" env:"SYNAP_HTTP_WS_MAX_MESSAGE" help:"Largest WebSocket message a client may send (units: kb, mb, gb)."`
+	HTTPWSAuthTimeout       time.Duration `name:"http-ws-auth-timeout" default:"5s" env:"SYNAP_HTTP_WS_AUTH_TIMEOUT" help:"Time a WebSocket without an Authorization header has to send its {\"auth\": key} frame."`
+	HTTPWSPingInterval      time.Duration `name:"http-ws-ping-interval" default:"30s" env:"SYNAP_HTTP_WS_PING_INTERVAL" help:"How often WebSockets are pinged (and SSE streams sent a keepalive)."`
+	HTTPWSSendQueue         int           `name:"http-ws-send-queue" default:"256" env:"SYNAP_HTTP_WS_SEND_QUEUE" help:"Frames queued for one WebSocket; a client that falls further behind is disconnected."`
+	HTTPMaxStreamsPerTenant int           `name:"http-max-streams-per-tenant" default:"32" env:"SYNAP_HTTP_MAX_STREAMS_PER_TENANT" help:"Open WebSockets and SSE streams of one tenant together (standalone: of all clients)."`
+	HTTPMaxConnections      int           `name:"http-max-connections" default:"0" env:"SYNAP_HTTP_MAX_CONNECTIONS" help:"Open HTTP connections at once; one more is closed when accepted (0: maxclients)."`
+	HTTPAllowedOrigins      string        `name:"http-allowed-origins" env:"SYNAP_HTTP_ALLOWED_ORIGINS" placeholder:"LIST" help:"Comma-separated browser Origins accepted on /ws, /subscribe and /mcp (* for any); the server's own origin and non-browser clients are always accepted."`
+	HTTPCORSOrigins         string        `name:"http-cors-origins" env:"SYNAP_HTTP_CORS_ORIGINS" placeholder:"LIST" help:"Comma-separated Origins whose pages may call the REST API (CORS; * for any; empty: off)."`
+
 	DebugPprof string `name:"debug-pprof" env:"SYNAP_DEBUG_PPROF" placeholder:"ADDR" help:"Serve Go's net/http/pprof (profiles, execution traces) on this loopback address, e.g. 127.0.0.1:6060 (empty: off)."`
 }
 
@@ -77,6 +95,25 @@ type settings struct {
 	HiveHub hubSettings
 	// DebugPprof is the loopback address of the profiling listener, or "".
 	DebugPprof string
+	HTTP       httpSettings
+}
+
+// httpSettings are the HTTP surface's listener and its httpapi.Options.
+type httpSettings struct {
+	Bind    string
+	Port    int // -1: off
+	Options httpapi.Options
+}
+
+// splitList reads a comma-separated setting.
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 type cli struct {
@@ -245,6 +282,11 @@ func scalarText(v any, t reflect.Type) (string, error) {
 		if n, ok := integer(v); ok {
 			return n, nil
 		}
+		if t == reflect.TypeOf(httpPort(0)) {
+			if s, ok := v.(string); ok {
+				return s, nil // "off"
+			}
+		}
 		if t != reflect.TypeOf(size(0)) {
 			return "", fmt.Errorf("want an integer, got %s", describe(v))
 		}
@@ -368,7 +410,45 @@ func (s *serveCmd) config() (settings, error) {
 			return settings{}, err
 		}
 	}
+
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"http-read-header-timeout", s.HTTPReadHeaderTimeout}, {"http-read-timeout", s.HTTPReadTimeout},
+		{"http-write-timeout", s.HTTPWriteTimeout}, {"http-idle-timeout", s.HTTPIdleTimeout},
+		{"http-ws-auth-timeout", s.HTTPWSAuthTimeout}, {"http-ws-ping-interval", s.HTTPWSPingInterval}} {
+		if d.v <= 0 {
+			return settings{}, fmt.Errorf("%s must be longer than 0s, got %s", d.name, d.v)
+		}
+	}
+	for _, n := range []struct {
+		name string
+		v    int64
+	}{{"http-max-body", int64(s.HTTPMaxBody)}, {"http-ws-max-message", int64(s.HTTPWSMaxMessage)},
+		{"http-ws-send-queue", int64(s.HTTPWSSendQueue)}, {"http-max-streams-per-tenant", int64(s.HTTPMaxStreamsPerTenant)}} {
+		if n.v <= 0 {
+			return settings{}, fmt.Errorf("%s must be at least 1, got %d", n.name, n.v)
+		}
+	}
+	if s.HTTPMaxConnections < 0 {
+		return settings{}, fmt.Errorf("http-max-connections must not be negative (0: maxclients), got %d", s.HTTPMaxConnections)
+	}
 	return settings{
+		HTTP: httpSettings{Bind: s.HTTPBind, Port: int(s.HTTPPort), Options: httpapi.Options{
+			MaxBodyBytes:        int64(s.HTTPMaxBody),
+			ReadHeaderTimeout:   s.HTTPReadHeaderTimeout,
+			ReadTimeout:         s.HTTPReadTimeout,
+			WriteTimeout:        s.HTTPWriteTimeout,
+			IdleTimeout:         s.HTTPIdleTimeout,
+			WSMaxMessage:        int64(s.HTTPWSMaxMessage),
+			WSAuthTimeout:       s.HTTPWSAuthTimeout,
+			WSPingInterval:      s.HTTPWSPingInterval,
+			WSSendQueue:         s.HTTPWSSendQueue,
+			MaxStreamsPerTenant: s.HTTPMaxStreamsPerTenant,
+			MaxConns:            s.HTTPMaxConnections,
+			AllowedOrigins:      splitList(s.HTTPAllowedOrigins),
+			CORSOrigins:         splitList(s.HTTPCORSOrigins),
+		}},
 		DebugPprof: s.DebugPprof,
 		Config: commands.Config{
 			Bind:                    s.Bind,
@@ -458,6 +538,28 @@ func parseLevel(s string) (slog.Level, error) {
 		return slog.LevelError, nil
 	}
 	return 0, fmt.Errorf("loglevel must be debug, info, warn or error, got %q", s)
+}
+
+// httpPort is http-port: a port, 0 for any free one, or off (also -1,
+// which a command line can only pass as --http-port=-1).
+type httpPort int
+
+func (p *httpPort) Decode(ctx *kong.DecodeContext) error {
+	var text string
+	if err := ctx.Scan.PopValueInto("port", &text); err != nil {
+		return err
+	}
+	text = strings.TrimSpace(text)
+	if strings.EqualFold(text, "off") {
+		*p = -1
+		return nil
+	}
+	n, err := strconv.Atoi(text)
+	if err != nil || n < -1 || n > 65535 {
+		return fmt.Errorf("http-port must be off, 0 (any free port) or a port up to 65535, got %q", text)
+	}
+	*p = httpPort(n)
+	return nil
 }
 
 // size is a byte count that accepts Redis's units: k/m/g are powers of

@@ -3,11 +3,13 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"synap/commands"
+	"synap/httpapi"
 )
 
 var settingEnvs = []string{
@@ -51,7 +53,11 @@ func cliDefaults() settings {
 	return settings{Config: commands.DefaultConfig(), HiveHub: hubSettings{
 		CacheTTL: 30 * time.Second, NegativeTTL: 5 * time.Second, Timeout: 2 * time.Second,
 		Grace: 5 * time.Minute, ReportInterval: time.Minute,
-	}}
+	}, HTTP: httpSettings{Bind: "127.0.0.1", Port: 15500, Options: httpapi.Options{
+		MaxBodyBytes: 8 << 20, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, WSMaxMessage: 1 << 20,
+		WSAuthTimeout: 5 * time.Second, WSPingInterval: 30 * time.Second, WSSendQueue: 256, MaxStreamsPerTenant: 32,
+	}}}
 }
 
 func TestCLIPrecedence(t *testing.T) {
@@ -287,7 +293,7 @@ func TestCLIPrecedence(t *testing.T) {
 			if err != nil {
 				t.Fatalf("parseArgs(%q): %v", args, err)
 			}
-			if got != tc.want {
+			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("parseArgs(%q):\n got %+v\nwant %+v", args, got, tc.want)
 			}
 		})
@@ -305,11 +311,11 @@ func TestCLIBadInput(t *testing.T) {
 	}{
 		{
 			name: "unknown key", fileName: "c.yaml", file: "port: 1\nprot: 2\n",
-			want: `config file <file>: unknown key "prot" (known keys: bind, port, requirepass, databases, shards, maxclients, timeout, proto-max-bulk-len, client-query-buffer-limit, loglevel, maxmemory, threads, client-output-buffer-limit, tenant-output-buffer-limit, transient-memory-limit, auth-timeout, unauthenticated-client-limit, cluster-mode, tenants-file, admin-key, hivehub-url, hivehub-service-key, hivehub-cache-ttl, hivehub-negative-ttl, hivehub-timeout, hivehub-grace, hivehub-report-interval, hivehub-usage-file, usage-file, debug-pprof)`,
+			want: `config file <file>: unknown key "prot" (known keys: bind, port, requirepass, databases, shards, maxclients, timeout, proto-max-bulk-len, client-query-buffer-limit, loglevel, maxmemory, threads, client-output-buffer-limit, tenant-output-buffer-limit, transient-memory-limit, auth-timeout, unauthenticated-client-limit, cluster-mode, tenants-file, admin-key, hivehub-url, hivehub-service-key, hivehub-cache-ttl, hivehub-negative-ttl, hivehub-timeout, hivehub-grace, hivehub-report-interval, hivehub-usage-file, usage-file, http-bind, http-port, http-max-body, http-read-header-timeout, http-read-timeout, http-write-timeout, http-idle-timeout, http-ws-max-message, http-ws-auth-timeout, http-ws-ping-interval, http-ws-send-queue, http-max-streams-per-tenant, http-max-connections, http-allowed-origins, http-cors-origins, debug-pprof)`,
 		},
 		{
 			name: "unknown key in json", fileName: "c.json", file: `{"appendfsync": "always"}`,
-			want: `config file <file>: unknown key "appendfsync" (known keys: bind, port, requirepass, databases, shards, maxclients, timeout, proto-max-bulk-len, client-query-buffer-limit, loglevel, maxmemory, threads, client-output-buffer-limit, tenant-output-buffer-limit, transient-memory-limit, auth-timeout, unauthenticated-client-limit, cluster-mode, tenants-file, admin-key, hivehub-url, hivehub-service-key, hivehub-cache-ttl, hivehub-negative-ttl, hivehub-timeout, hivehub-grace, hivehub-report-interval, hivehub-usage-file, usage-file, debug-pprof)`,
+			want: `config file <file>: unknown key "appendfsync" (known keys: bind, port, requirepass, databases, shards, maxclients, timeout, proto-max-bulk-len, client-query-buffer-limit, loglevel, maxmemory, threads, client-output-buffer-limit, tenant-output-buffer-limit, transient-memory-limit, auth-timeout, unauthenticated-client-limit, cluster-mode, tenants-file, admin-key, hivehub-url, hivehub-service-key, hivehub-cache-ttl, hivehub-negative-ttl, hivehub-timeout, hivehub-grace, hivehub-report-interval, hivehub-usage-file, usage-file, http-bind, http-port, http-max-body, http-read-header-timeout, http-read-timeout, http-write-timeout, http-idle-timeout, http-ws-max-message, http-ws-auth-timeout, http-ws-ping-interval, http-ws-send-queue, http-max-streams-per-tenant, http-max-connections, http-allowed-origins, http-cors-origins, debug-pprof)`,
 		},
 		{
 			name: "string for an integer", fileName: "c.yaml", file: "port: \"7000\"\n",

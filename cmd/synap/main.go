@@ -3,10 +3,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"runtime"
@@ -16,6 +18,7 @@ import (
 
 	"synap/commands"
 	"synap/hivehub"
+	"synap/httpapi"
 	"synap/resp/server"
 	"synap/tenant"
 	"synap/tenant/tenantsfile"
@@ -102,6 +105,16 @@ func serve(set settings, stderr io.Writer) int {
 			return 1
 		}
 	}
+	var httpLn net.Listener
+	if set.HTTP.Port >= 0 {
+		// Opened before anything serves, so a port in use stops the start
+		// with a clear error instead of a server without its HTTP surface.
+		if httpLn, err = net.Listen("tcp", net.JoinHostPort(set.HTTP.Bind, strconv.Itoa(set.HTTP.Port))); err != nil {
+			log.Error("cannot listen for HTTP", "err", err)
+			_ = ln.Close()
+			return 1
+		}
+	}
 	srv := commands.NewServer(cfg, log)
 	var hups chan os.Signal
 	var reload func()
@@ -165,8 +178,29 @@ func serve(set settings, stderr io.Writer) int {
 	defer signal.Stop(sigs)
 	log.Info("synap starting", "version", commands.Version, "pid", os.Getpid(), "shards", srv.Eng.Shards(),
 		"databases", cfg.Databases, "threads", threads, "cluster-mode", cfg.ClusterMode)
+	var api *httpapi.API
+	if httpLn != nil {
+		opts := set.HTTP.Options
+		if client != nil {
+			opts.HubStats = client.Stats
+		}
+		api = httpapi.New(srv, opts)
+		log.Info("serving HTTP", "addr", httpLn.Addr().String())
+		go func() {
+			if err := api.Serve(httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("HTTP surface stopped", "err", err)
+			}
+		}()
+	}
+	// After HTTP, so a log that says "serving RESP" has said all it will
+	// about HTTP.
 	server.Start(srv, ln)
 	waitForStop(srv, sigs, hups, reload)
+	if api != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_ = api.Shutdown(ctx)
+		cancel()
+	}
 	if stopReports != nil {
 		stopReports()
 	}

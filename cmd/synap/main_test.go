@@ -142,7 +142,9 @@ func cliSpawn(t *testing.T, args ...string) (*exec.Cmd, *cliLog, *bytes.Buffer) 
 // cliCleanEnv is the child's environment: no SYNAP_* from the developer's
 // shell, and no race-detector pause at exit (it waits a second by default).
 func cliCleanEnv() []string {
-	env := []string{"GORACE=atexit_sleep_ms=0"}
+	// SYNAP_HTTP_PORT=0: children of parallel tests must not all want the
+	// default HTTP port; a test that means one sets it again after this.
+	env := []string{"GORACE=atexit_sleep_ms=0", "SYNAP_HTTP_PORT=0"}
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "SYNAP_") && !strings.HasPrefix(kv, "GORACE=") {
 			env = append(env, kv)

@@ -45,7 +45,7 @@ func (s *server) start() error {
 	}
 	// exec keeps the pid: the process we sample and signal is synap itself.
 	script := fmt.Sprintf(`ulimit -v %d && exec "$0" "$@"`, s.vmemKiB)
-	s.cmd = exec.Command("/bin/sh", append([]string{"-c", script, s.bin, "serve"}, s.args...)...)
+	s.cmd = exec.Command("/bin/sh", append([]string{"-c", script, s.bin, "serve", "--http-port", "off"}, s.args...)...)
 	// gctrace has the Go runtime log one line per GC cycle: the table
 	// reports the collections of each window from them.
 	godebug := "gctrace=1"
