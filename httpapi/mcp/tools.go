@@ -479,18 +479,24 @@ func (h *handler) addCommandTool(s *session) {
 }
 
 // connectionBound reports whether a command works on the connection's own
-// state, which an MCP session, spread over many HTTP requests, does not
-// have as a client expects: (re)authentication (no_auth: AUTH, HELLO),
-// transactions (MULTI, EXEC, WATCH), and what Redis keeps out of scripts
-// for the same reason (noscript: SUBSCRIBE, MONITOR, CLIENT REPLY...),
-// blocking reads apart, which a tool call can wait for (Options.MaxBlock).
+// state, which an MCP session, spread over many HTTP requests and mapped to
+// JSON per call, does not have as a client expects: (re)authentication
+// (no_auth: AUTH, HELLO, RESET, QUIT), transactions (MULTI, EXEC, WATCH),
+// subscriptions (pubsub rows Redis keeps out of scripts: SUBSCRIBE and
+// the like), and the few rows that switch what the connection receives.
 func connectionBound(c *commands.Command) bool {
 	f := c.Flags
-	if f&(commands.FlagNoAuth|commands.FlagTxControl) != 0 {
+	switch {
+	case f&(commands.FlagNoAuth|commands.FlagTxControl) != 0:
+		return true
+	case f&commands.FlagPubSub != 0 && f&commands.FlagNoScript != 0:
 		return true
 	}
-	if c.Name == "select" {
-		return true // a tenant has one database; standalone sessions stay on 0
-	}
-	return f&commands.FlagNoScript != 0 && f&commands.FlagBlocking == 0
+	return slices.Contains(connectionRows, c.Name)
 }
+
+// connectionRows change what the connection receives or where it points:
+// SELECT (a tenant has one database; a standalone session stays on 0),
+// MONITOR, and replies switched off or tracking pushes, which a tool call
+// would never see.
+var connectionRows = []string{"select", "monitor", "client|reply", "client|tracking"}
