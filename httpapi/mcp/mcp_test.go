@@ -3,6 +3,7 @@ package mcp_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -71,8 +72,9 @@ func tenantsFile() string {
 }
 
 type fixture struct {
-	srv *commands.Server
-	url string
+	srv  *commands.Server
+	url  string
+	path string // the tenants file
 }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -118,7 +120,9 @@ func newCluster(t *testing.T, opts mcp.Options) *fixture {
 	cfg.ClusterMode, cfg.TenantsFile, cfg.AdminKey = true, path, adminKey
 	srv := commands.NewServer(cfg, quiet)
 	srv.Dir = dir
-	return serve(t, srv, opts)
+	f := serve(t, srv, opts)
+	f.path = path
+	return f
 }
 
 func serve(t *testing.T, srv *commands.Server, opts mcp.Options) *fixture {
@@ -803,4 +807,82 @@ func eventually(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("never: %s", what)
 		}
 	}
+}
+
+// What a hostile client can make the server hold: sessions (bounded
+// server-wide), sessions that never initialize (closed with their
+// request), bodies (bounded), idle sessions (closed after the timeout).
+func TestHostileSessions(t *testing.T) {
+	f := newCluster(t, mcp.Options{MaxSessions: 2, MaxBodyBytes: 1 << 10, SessionTimeout: 200 * time.Millisecond})
+	base := f.srv.ClientCount()
+	auth := map[string]string{"Authorization": "Bearer " + secret("alice-rw")}
+
+	// Requests that open no session leave nothing behind.
+	for _, body := range []string{listBody, getBody, `{"jsonrpc":"2.0","id":1,"method":"initialize"`, `[]`, `not json`} {
+		if res, b := f.post(t, body, auth); res.StatusCode == http.StatusOK && strings.Contains(b, `"result"`) {
+			t.Errorf("%s without a session: %d %s", body, res.StatusCode, b)
+		}
+	}
+	eventually(t, "sessions that never initialized closed", func() bool { return f.srv.ClientCount() == base })
+
+	// A body over the limit is refused before it is read whole.
+	big := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"pad":"` + strings.Repeat("x", 2<<10) + `"}}`
+	if res, _ := f.post(t, big, auth); res.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("2 KB body over a 1 KB limit: %d", res.StatusCode)
+	}
+
+	// Server-wide bound, whoever asks.
+	f.open(t, "alice-rw")
+	f.open(t, "bob-rw")
+	res, body := f.post(t, initBody, map[string]string{"Authorization": "Bearer " + secret("carol-rw")})
+	if res.StatusCode != http.StatusServiceUnavailable || strings.TrimSpace(body) != `{"error":"ERR max number of MCP sessions reached"}` {
+		t.Errorf("3rd session with MaxSessions 2: %d %s", res.StatusCode, body)
+	}
+	// Idle sessions are closed, and their places and connections freed.
+	eventually(t, "idle sessions closed", func() bool { return f.srv.ClientCount() == base })
+	f.open(t, "carol-rw")
+}
+
+// Calls on one session run one at a time on its commands.Session, however
+// many the client sends at once.
+func TestConcurrentCalls(t *testing.T) {
+	f := newCluster(t, mcp.Options{})
+	cs := f.connect(t, "alice-rw")
+	const n = 32
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			res, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: "incrby", Arguments: map[string]any{"key": "n", "increment": 1}})
+			if err == nil && res.IsError {
+				err = errors.New(res.Content[0].(*sdk.TextContent).Text)
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	run(t, cs, []step{{"get", map[string]any{"key": "n"}, `"32"`}})
+}
+
+// A key revoked while its session is open is refused on the next request.
+func TestRevokedKey(t *testing.T) {
+	f := newCluster(t, mcp.Options{})
+	id := f.open(t, "bob-rw")
+	h := map[string]string{"Authorization": "Bearer " + secret("bob-rw"), "Mcp-Session-Id": id, "Mcp-Protocol-Version": "2025-06-18"}
+	if res, body := f.post(t, getBody, h); res.StatusCode != http.StatusOK {
+		t.Fatalf("before revocation: %d %s", res.StatusCode, body)
+	}
+	old := keys
+	t.Cleanup(func() { keys = old })
+	keys = slices.DeleteFunc(slices.Clone(keys), func(k key) bool { return k.id == "bob-rw" })
+	if err := os.WriteFile(f.path, []byte(tenantsFile()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the revoked key refused", func() bool {
+		res, body := f.post(t, getBody, h)
+		return res.StatusCode == http.StatusUnauthorized && strings.TrimSpace(body) == `{"error":"WRONGPASS invalid username-password pair or user is disabled."}`
+	})
 }

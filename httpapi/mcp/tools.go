@@ -87,7 +87,7 @@ func (h *handler) newServer(s *session) *sdk.Server {
 	return srv
 }
 
-var errBusy = errors.New("ERR the MCP session is closed")
+var errClosed = errors.New("ERR the MCP session is closed")
 
 // run executes args on the session's commands.Session through the one
 // entry point, one call at a time. A RESP error reply becomes the tool's
@@ -117,11 +117,11 @@ func (s *session) acquire(ctx context.Context) error {
 	case s.turn <- struct{}{}:
 		if s.cs.IsKilled() {
 			<-s.turn
-			return errBusy
+			return errClosed
 		}
 		return nil
 	case <-s.cs.Killed():
-		return errBusy
+		return errClosed
 	case <-ctx.Done():
 		return ctx.Err()
 	}
