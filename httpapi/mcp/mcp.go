@@ -21,6 +21,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
@@ -130,21 +131,32 @@ type handler struct {
 	cache *sdk.SchemaCache
 
 	mu       sync.Mutex
-	sessions map[string]*session
-	perTen   map[string]int // open sessions per tenant id
+	sessions map[string]*session // by id, once complete
+	held     int                 // sessions counted against MaxSessions
+	perTen   map[string]int      // the same per tenant id
 }
 
 // session is one MCP session: its commands.Session and who opened it.
 type session struct {
-	id    string
-	owner string // identity() of the key that opened it
-	ten   string // tenant id, "" for the operator or anonymous
-	cs    *commands.Session
-	srv   *sdk.Server
+	id       string
+	owner    string      // identity() of the key that opened it
+	ten      string      // tenant id, "" for the operator or anonymous
+	deleting atomic.Bool // a DELETE is closing it
+	// counted: its place is held in handler.held and perTen (under handler.mu).
+	counted bool
+	cs      *commands.Session
+	srv     *sdk.Server
 	// turn serialises tool calls: a commands.Session runs one command at a
-	// time, and MCP clients may send calls concurrently.
-	turn chan struct{}
+	// time, and MCP clients may send calls concurrently. waiting counts the
+	// calls queued for it (at most maxWaiting: each holds a request).
+	turn    chan struct{}
+	waiting atomic.Int32
+	closed  chan struct{}
 }
+
+// maxWaiting bounds the tool calls of one session waiting behind the one
+// running (a blocked BLPOP, say): more are refused rather than parked.
+const maxWaiting = 16
 
 type serverKey struct{}
 
@@ -195,6 +207,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusForbidden, errSessionOwner)
 			return
 		}
+		if s != nil && r.Method == http.MethodDelete {
+			// The SDK's close waits for calls in flight: a blocked one
+			// must be withdrawn first, or it would hold the DELETE for
+			// up to MaxBlock. The SDK closes the session itself.
+			s.deleting.Store(true)
+			s.cs.Kill()
+		}
 		h.sdk.ServeHTTP(w, r)
 		return
 	}
@@ -223,13 +242,13 @@ func (h *handler) originAllowed(o string) bool {
 // tenant's max_connections), and an MCP server with the tools that key may
 // run. The SDK closes it again unless the request initializes it.
 func (h *handler) open(r *http.Request, p *tenant.Principal) (*session, int, string) {
-	s := &session{owner: identity(p), turn: make(chan struct{}, 1)}
+	s := &session{owner: identity(p), turn: make(chan struct{}, 1), closed: make(chan struct{})}
 	if p != nil && !p.Operator {
 		s.ten = p.UserID
 	}
 	h.mu.Lock()
 	switch {
-	case len(h.sessions) >= h.opts.MaxSessions:
+	case h.held >= h.opts.MaxSessions:
 		h.mu.Unlock()
 		return nil, http.StatusServiceUnavailable, errTooMany
 	case s.ten != "" && h.perTen[s.ten] >= h.opts.MaxTenantSessions:
@@ -237,8 +256,9 @@ func (h *handler) open(r *http.Request, p *tenant.Principal) (*session, int, str
 		return nil, http.StatusTooManyRequests, fmt.Sprintf(errTenantTooMany, h.opts.MaxTenantSessions)
 	}
 	s.id = newSessionID()
-	h.sessions[s.id] = s
+	h.held++
 	h.perTen[s.ten]++
+	s.counted = true
 	h.mu.Unlock()
 
 	cs, err := h.srv.NewSession(tenant.SurfaceMCP, transport{remote: r.RemoteAddr, local: localAddr(r)})
@@ -261,6 +281,11 @@ func (h *handler) open(r *http.Request, p *tenant.Principal) (*session, int, str
 	}
 	cs.SetProto(3) // maps, doubles and nulls reach JSON as what they are
 	s.srv = h.newServer(s)
+	// Listed only once complete: the id reaches the client in this
+	// request's reply, and a request naming it may come any time after.
+	h.mu.Lock()
+	h.sessions[s.id] = s
+	h.mu.Unlock()
 	return s, 0, ""
 }
 
@@ -283,16 +308,22 @@ func (h *handler) watch(s *session) {
 		select {
 		case <-done:
 		case <-s.cs.Killed():
-			_ = ss.Close()
+			if !s.deleting.Load() {
+				_ = ss.Close()
+			}
 			<-done
 		}
 		h.end(s)
 	}()
 }
 
-// end closes s's commands.Session once no tool call runs on it.
+// end closes s's commands.Session: calls waiting for their turn are
+// refused, and a blocked one is withdrawn (Kill ends its wait, nothing
+// popped) so the session closes at once.
 func (h *handler) end(s *session) {
 	h.forget(s)
+	close(s.closed)
+	s.cs.Kill()
 	s.turn <- struct{}{}
 	s.cs.Close()
 }
@@ -302,6 +333,10 @@ func (h *handler) forget(s *session) {
 	defer h.mu.Unlock()
 	if h.sessions[s.id] == s {
 		delete(h.sessions, s.id)
+	}
+	if s.counted {
+		s.counted = false
+		h.held--
 		if h.perTen[s.ten]--; h.perTen[s.ten] <= 0 {
 			delete(h.perTen, s.ten)
 		}

@@ -886,3 +886,92 @@ func TestRevokedKey(t *testing.T) {
 		return res.StatusCode == http.StatusUnauthorized && strings.TrimSpace(body) == `{"error":"WRONGPASS invalid username-password pair or user is disabled."}`
 	})
 }
+
+// Calls queued behind a blocked one are bounded: past 16 waiting, a call
+// is refused at once instead of holding a request open.
+func TestQueuedCallsBounded(t *testing.T) {
+	f := newCluster(t, mcp.Options{MaxBlock: time.Minute})
+	cs := f.connect(t, "alice-rw")
+	other := f.connect(t, "alice-rw")
+	blocked := make(chan string, 1)
+	go func() { blocked <- call(t, cs, "command", cmd("BLPOP", "wake", "0")) }()
+	eventually(t, "BLPOP blocked", func() bool {
+		return strings.Contains(call(t, other, "command", cmd("CLIENT", "LIST")), "cmd=blpop")
+	})
+	const n = 40
+	results := make(chan string, n)
+	for range n {
+		go func() { results <- call(t, cs, "get", map[string]any{"key": "k"}) }()
+	}
+	refused := 0
+	for refused < n-16 {
+		got := <-results
+		if got != "error: ERR too many tool calls waiting on this MCP session (16)" {
+			t.Fatalf("a call while BLPOP blocks the session: %s", got)
+		}
+		refused++
+	}
+	run(t, other, []step{{"rpush", map[string]any{"key": "wake", "values": []string{"x"}}, `1`}})
+	if got := <-blocked; got != `["wake","x"]` {
+		t.Errorf("BLPOP = %s", got)
+	}
+	for range 16 {
+		if got := <-results; got != `null` {
+			t.Errorf("a queued call = %s", got)
+		}
+	}
+}
+
+// A blocked call ends without waiting for MaxBlock, and without popping
+// anything, when the client cancels it or ends the session.
+func TestEndWhileBlocked(t *testing.T) {
+	f := newCluster(t, mcp.Options{MaxBlock: 10 * time.Minute})
+	other := f.connect(t, "alice-rw")
+	blpopBlocked := func() {
+		t.Helper()
+		eventually(t, "BLPOP blocked", func() bool {
+			return strings.Contains(call(t, other, "command", cmd("CLIENT", "LIST")), "cmd=blpop")
+		})
+	}
+
+	// Cancelled by the client (notifications/cancelled): the session goes on.
+	cs := f.connect(t, "alice-rw")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := cs.CallTool(ctx, &sdk.CallToolParams{Name: "command", Arguments: cmd("BLPOP", "wake", "0")})
+		done <- err
+	}()
+	blpopBlocked()
+	cancel()
+	if err := <-done; err == nil {
+		t.Error("a cancelled BLPOP returned no error")
+	}
+	run(t, cs, []step{{"get", map[string]any{"key": "k"}, `null`}})
+
+	// The session ended (DELETE) while its call blocks.
+	base := f.srv.ClientCount()
+	id := f.open(t, "alice-rw")
+	h := map[string]string{"Authorization": "Bearer " + secret("alice-rw"), "Mcp-Session-Id": id, "Mcp-Protocol-Version": "2025-06-18"}
+	posted := make(chan struct{})
+	go func() {
+		defer close(posted)
+		f.post(t, `{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"command","arguments":{"args":["BLPOP","wake","0"]}}}`, h)
+	}()
+	blpopBlocked()
+	req, _ := http.NewRequest(http.MethodDelete, f.url, nil)
+	for k, v := range h {
+		req.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	<-posted
+	eventually(t, "the ended session's client closed", func() bool { return f.srv.ClientCount() == base })
+	run(t, other, []step{
+		{"rpush", map[string]any{"key": "wake", "values": []string{"x"}}, `1`},
+		{"llen", map[string]any{"key": "wake"}, `1`},
+	})
+}

@@ -87,7 +87,10 @@ func (h *handler) newServer(s *session) *sdk.Server {
 	return srv
 }
 
-var errClosed = errors.New("ERR the MCP session is closed")
+var (
+	errClosed       = errors.New("ERR the MCP session is closed")
+	errTooManyCalls = fmt.Errorf("ERR too many tool calls waiting on this MCP session (%d)", maxWaiting)
+)
 
 // run executes args on the session's commands.Session through the one
 // entry point, one call at a time. A RESP error reply becomes the tool's
@@ -113,13 +116,31 @@ func (h *handler) run(ctx context.Context, s *session, args []string) (any, erro
 }
 
 func (s *session) acquire(ctx context.Context) error {
+	if s.waiting.Add(1) > maxWaiting {
+		s.waiting.Add(-1)
+		return errTooManyCalls
+	}
+	defer s.waiting.Add(-1)
+	select {
+	case <-s.closed:
+		return errClosed
+	default:
+	}
 	select {
 	case s.turn <- struct{}{}:
+		select {
+		case <-s.closed:
+			<-s.turn
+			return errClosed
+		default:
+		}
 		if s.cs.IsKilled() {
 			<-s.turn
 			return errClosed
 		}
 		return nil
+	case <-s.closed:
+		return errClosed
 	case <-s.cs.Killed():
 		return errClosed
 	case <-ctx.Done():
