@@ -40,6 +40,7 @@ var keys = []key{
 	{"alice-resp", "alice", "read, write", "resp, rest"},
 	{"bob-rw", "bob", "read, write, delete", ""},
 	{"carol-rw", "carol", "read, write, delete", ""},
+	{"dave-rw", "dave", "read, write, delete", ""},
 }
 
 func secret(id string) string { return id + "-secret" }
@@ -49,12 +50,14 @@ var limits = map[string]string{
 	"bob":   "{storage_limit_bytes: -1, monthly_operations_limit: -1, max_keys: -1, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1, max_payload_bytes: -1}",
 	// carol may hold two connections: MCP sessions count as connections.
 	"carol": "{storage_limit_bytes: -1, monthly_operations_limit: -1, max_keys: -1, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: 2, max_payload_bytes: -1}",
+	// dave's quotas are small enough to reach.
+	"dave": "{storage_limit_bytes: 1000, monthly_operations_limit: 6, max_keys: -1, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1, max_payload_bytes: 300}",
 }
 
 func tenantsFile() string {
 	var b strings.Builder
 	b.WriteString("tenants:\n")
-	for _, user := range []string{"alice", "bob", "carol"} {
+	for _, user := range []string{"alice", "bob", "carol", "dave"} {
 		b.WriteString("  - user_id: " + user + "\n    plan: pro\n    limits: " + limits[user] + "\n    keys:\n")
 		for _, k := range keys {
 			if k.user != user {
@@ -67,7 +70,7 @@ func tenantsFile() string {
 			}
 		}
 	}
-	b.WriteString("tenant_count: 3\n")
+	b.WriteString("tenant_count: 4\n")
 	return b.String()
 }
 
@@ -99,6 +102,9 @@ func authenticator(srv *commands.Server) mcp.Authenticator {
 		k := strings.TrimPrefix(h, "Bearer ")
 		if srv.Config().AdminKey != "" && k == srv.Config().AdminKey {
 			return &tenant.Principal{Operator: true, KeyID: "operator"}, nil
+		}
+		if !srv.Config().ClusterMode {
+			return nil, nil // the password is AUTH's to check
 		}
 		return srv.Dir.Resolve(r.Context(), k)
 	}
@@ -974,4 +980,40 @@ func TestEndWhileBlocked(t *testing.T) {
 		{"rpush", map[string]any{"key": "wake", "values": []string{"x"}}, `1`},
 		{"llen", map[string]any{"key": "wake"}, `1`},
 	})
+}
+
+// Quotas answer through MCP with RESP's texts, as tool errors.
+func TestQuotas(t *testing.T) {
+	f := newCluster(t, mcp.Options{})
+	cs := f.connect(t, "dave-rw")
+	run(t, cs, []step{
+		{"set", map[string]any{"key": "big", "value": strings.Repeat("x", 400)}, `error: QUOTA payload of 403 bytes exceeds the limit of 300 bytes`},
+		{"set", map[string]any{"key": "a", "value": strings.Repeat("x", 90)}, `"OK"`},
+		// Storage: the write that would overshoot is refused.
+		{"rpush", map[string]any{"key": "l", "values": []string{strings.Repeat("y", 90), strings.Repeat("y", 90), strings.Repeat("y", 90)}}, `error: QUOTA storage quota exceeded: used 283 of 1000 bytes`},
+		// Monthly operations: every command counts, refused ones too.
+		{"get", map[string]any{"key": "a"}, `"` + strings.Repeat("x", 90) + `"`},
+		{"get", map[string]any{"key": "a"}, `"` + strings.Repeat("x", 90) + `"`},
+		{"get", map[string]any{"key": "a"}, `error: QUOTA monthly operations quota exceeded: used 6 of 6`},
+	})
+}
+
+// Standalone with requirepass: the Bearer token is the password.
+func TestStandalonePassword(t *testing.T) {
+	cfg := commands.DefaultConfig()
+	cfg.Shards = 16
+	cfg.RequirePass = "pw"
+	f := serve(t, commands.NewServer(cfg, quiet), mcp.Options{})
+	res, body := f.post(t, initBody, map[string]string{"Authorization": "Bearer wrong"})
+	if res.StatusCode != http.StatusUnauthorized || strings.TrimSpace(body) != `{"error":"WRONGPASS invalid username-password pair or user is disabled."}` {
+		t.Errorf("wrong password: %d %s", res.StatusCode, body)
+	}
+	res, body = f.post(t, initBody, nil)
+	if res.StatusCode != http.StatusUnauthorized || strings.TrimSpace(body) != `{"error":"NOAUTH Authentication required."}` {
+		t.Errorf("no password: %d %s", res.StatusCode, body)
+	}
+	res, _ = f.post(t, initBody, map[string]string{"Authorization": "Bearer pw"})
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("right password: %d", res.StatusCode)
+	}
 }
