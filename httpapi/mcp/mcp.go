@@ -9,9 +9,8 @@
 package mcp
 
 import (
+	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -74,6 +73,7 @@ const (
 // {"error": "<text>"} like the other HTTP routes.
 const (
 	errOrigin        = "origin not allowed"
+	errBodyTooLarge  = "ERR request body too large"
 	errSessionOwner  = "NOPERM this MCP session belongs to another access key"
 	errTooMany       = "ERR max number of MCP sessions reached"
 	errTenantTooMany = "ERR max number of MCP sessions for this tenant reached (%d)"
@@ -105,13 +105,14 @@ func Handler(srv *commands.Server, auth Authenticator, opts Options) http.Handle
 		opts:     opts,
 		sessions: map[string]*session{},
 		perTen:   map[string]int{},
+		servers:  map[uint64]*sdk.Server{},
 		cache:    sdk.NewSchemaCache(),
 	}
 	// The SDK asks for a server on every request (for its protocol
-	// versions); only a request that opens a session gets its own, with the
-	// tools its key may run. The rest get this one, which has no tools.
+	// versions); a request that opens a session gets the one with the tools
+	// its key may run. The rest get this one, which has no tools.
 	h.base = sdk.NewServer(impl, &sdk.ServerOptions{SchemaCache: h.cache})
-	h.sdk = sdk.NewStreamableHTTPHandler(h.serverFor, &sdk.StreamableHTTPOptions{
+	h.sdk = sdk.NewStreamableHTTPHandler(h.requestServer, &sdk.StreamableHTTPOptions{
 		SessionTimeout:      opts.SessionTimeout,
 		MaxRequestBodyBytes: opts.MaxBodyBytes,
 		Logger:              opts.Logger,
@@ -130,22 +131,28 @@ type handler struct {
 
 	cache *sdk.SchemaCache
 
+	// servers are the SDK servers by the set of tools they offer (a bit per
+	// entry of tools): sessions whose keys may run the same tools share one,
+	// since building a server (schemas checked per tool) costs milliseconds.
+	smu     sync.Mutex
+	servers map[uint64]*sdk.Server
+
 	mu       sync.Mutex
-	sessions map[string]*session // by id, once complete
+	sessions map[string]*session // by the SDK's session id, once it has one
 	held     int                 // sessions counted against MaxSessions
 	perTen   map[string]int      // the same per tenant id
 }
 
 // session is one MCP session: its commands.Session and who opened it.
 type session struct {
-	id       string
+	id       string      // the SDK's Mcp-Session-Id, once it gave one
 	owner    string      // identity() of the key that opened it
 	ten      string      // tenant id, "" for the operator or anonymous
 	deleting atomic.Bool // a DELETE is closing it
 	// counted: its place is held in handler.held and perTen (under handler.mu).
 	counted bool
 	cs      *commands.Session
-	srv     *sdk.Server
+	srv     *sdk.Server // shared with the sessions offered the same tools
 	// turn serialises tool calls: a commands.Session runs one command at a
 	// time, and MCP clients may send calls concurrently. waiting counts the
 	// calls queued for it (at most maxWaiting: each holds a request).
@@ -160,7 +167,7 @@ const maxWaiting = 16
 
 type serverKey struct{}
 
-func (h *handler) serverFor(r *http.Request) *sdk.Server {
+func (h *handler) requestServer(r *http.Request) *sdk.Server {
 	if s, ok := r.Context().Value(serverKey{}).(*sdk.Server); ok {
 		return s
 	}
@@ -221,13 +228,90 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.sdk.ServeHTTP(w, r) // the SDK refuses GET/DELETE without a session
 		return
 	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes))
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, errBodyTooLarge)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if !isInitialize(body) {
+		// Anything else without a session (a client probing for the
+		// sessionless protocol, junk) is the SDK's to refuse: it gets no
+		// commands.Session, which would count as one of the tenant's
+		// connections while it lasted.
+		h.sdk.ServeHTTP(w, r)
+		return
+	}
 	s, status, msg := h.open(r, p)
 	if s == nil {
 		writeError(w, status, msg)
 		return
 	}
-	h.sdk.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), serverKey{}, s.srv)))
+	iw := &idWriter{ResponseWriter: w, h: h, s: s}
+	h.sdk.ServeHTTP(iw, r.WithContext(context.WithValue(r.Context(), serverKey{}, s.srv)))
 	h.watch(s)
+}
+
+// idWriter lists a new session under the id the SDK gives it as the SDK
+// starts its reply: before the client can learn the id, so no request
+// naming it escapes the owner check.
+type idWriter struct {
+	http.ResponseWriter
+	h    *handler
+	s    *session
+	done bool
+}
+
+func (w *idWriter) listed() {
+	if w.done {
+		return
+	}
+	w.done = true
+	if id := w.Header().Get("Mcp-Session-Id"); id != "" {
+		w.h.mu.Lock()
+		w.s.id = id
+		w.h.sessions[id] = w.s
+		w.h.mu.Unlock()
+	}
+}
+
+func (w *idWriter) WriteHeader(code int) {
+	w.listed()
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *idWriter) Write(b []byte) (int, error) {
+	w.listed()
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *idWriter) Flush() {
+	w.listed()
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *idWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// sessionOf is the session a tool call belongs to.
+func (h *handler) sessionOf(ss *sdk.ServerSession) *session {
+	if ss == nil {
+		return nil
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.sessions[ss.ID()]
+}
+
+// isInitialize reports whether body is an initialize request, the only one
+// that opens a session.
+func isInitialize(body []byte) bool {
+	var m struct {
+		Method string `json:"method"`
+	}
+	return json.Unmarshal(body, &m) == nil && m.Method == "initialize"
 }
 
 func (h *handler) originAllowed(o string) bool {
@@ -255,7 +339,6 @@ func (h *handler) open(r *http.Request, p *tenant.Principal) (*session, int, str
 		h.mu.Unlock()
 		return nil, http.StatusTooManyRequests, fmt.Sprintf(errTenantTooMany, h.opts.MaxTenantSessions)
 	}
-	s.id = newSessionID()
 	h.held++
 	h.perTen[s.ten]++
 	s.counted = true
@@ -280,12 +363,7 @@ func (h *handler) open(r *http.Request, p *tenant.Principal) (*session, int, str
 		}
 	}
 	cs.SetProto(3) // maps, doubles and nulls reach JSON as what they are
-	s.srv = h.newServer(s)
-	// Listed only once complete: the id reaches the client in this
-	// request's reply, and a request naming it may come any time after.
-	h.mu.Lock()
-	h.sessions[s.id] = s
-	h.mu.Unlock()
+	s.srv = h.serverFor(cs.P)
 	return s, 0, ""
 }
 
@@ -295,8 +373,12 @@ func (h *handler) open(r *http.Request, p *tenant.Principal) (*session, int, str
 // shutdown, which waits for every session to close).
 func (h *handler) watch(s *session) {
 	var ss *sdk.ServerSession
-	for x := range s.srv.Sessions() {
-		ss = x
+	if s.id != "" {
+		for x := range s.srv.Sessions() {
+			if x.ID() == s.id {
+				ss = x
+			}
+		}
 	}
 	if ss == nil {
 		h.end(s)
@@ -341,12 +423,6 @@ func (h *handler) forget(s *session) {
 			delete(h.perTen, s.ten)
 		}
 	}
-}
-
-func newSessionID() string {
-	var b [18]byte
-	_, _ = rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 // transport is what the core needs of an MCP session's other side: there

@@ -27,18 +27,18 @@ type Reply struct {
 type tool struct {
 	name, desc string
 	sample     []string
-	add        func(h *handler, s *session, t *sdk.Tool)
+	add        func(h *handler, srv *sdk.Server, t *sdk.Tool)
 }
 
 // def declares a tool whose input is In and whose command line build makes.
 func def[In any](name, desc string, sample []string, build func(In) ([]string, error)) tool {
-	return tool{name: name, desc: desc, sample: sample, add: func(h *handler, s *session, t *sdk.Tool) {
-		sdk.AddTool(s.srv, t, func(ctx context.Context, _ *sdk.CallToolRequest, in In) (*sdk.CallToolResult, Reply, error) {
+	return tool{name: name, desc: desc, sample: sample, add: func(h *handler, srv *sdk.Server, t *sdk.Tool) {
+		sdk.AddTool(srv, t, func(ctx context.Context, req *sdk.CallToolRequest, in In) (*sdk.CallToolResult, Reply, error) {
 			args, err := build(in)
 			if err != nil {
 				return nil, Reply{}, err
 			}
-			v, err := h.run(ctx, s, args)
+			v, err := h.run(ctx, h.sessionOf(req.Session), args)
 			return nil, Reply{Result: v}, err
 		})
 	}}
@@ -59,31 +59,55 @@ func (t *tool) needs(tab *commands.Table) (ns []tenant.Need, ok bool) {
 	return ns, true
 }
 
-// newServer is the MCP server of one session: the tools its key may run.
-func (h *handler) newServer(s *session) *sdk.Server {
+func init() {
+	if len(tools) > 64 {
+		panic("httpapi/mcp: more tools than a uint64 set holds")
+	}
+}
+
+// offered is the set of tools a key may run, a bit per entry of tools:
+// those whose command the table has and whose needs p allows (nil: no
+// authentication, every tool).
+func (h *handler) offered(p *tenant.Principal) uint64 {
+	var set uint64
+	for i := range tools {
+		ns, ok := tools[i].needs(h.srv.Table)
+		if ok && (p == nil || !slices.ContainsFunc(ns, func(n tenant.Need) bool { return !p.Allows(n) })) {
+			set |= 1 << i
+		}
+	}
+	return set
+}
+
+// serverFor is the SDK server offering the tools p may run, built once
+// per set of tools.
+func (h *handler) serverFor(p *tenant.Principal) *sdk.Server {
+	set := h.offered(p)
+	h.smu.Lock()
+	defer h.smu.Unlock()
+	if srv := h.servers[set]; srv != nil {
+		return srv
+	}
 	srv := sdk.NewServer(impl, &sdk.ServerOptions{
 		SchemaCache:  h.cache,
-		GetSessionID: func() string { return s.id },
 		Capabilities: &sdk.ServerCapabilities{Tools: &sdk.ToolCapabilities{}},
 		Instructions: "Synap is a Redis-compatible store. Tools run one command each on your tenant's keys; " +
 			"errors are Redis's texts. The command tool runs any other command.",
 	})
-	s.srv = srv
-	p := s.cs.P
 	for i := range tools {
-		t := &tools[i]
-		ns, ok := t.needs(h.srv.Table)
-		if !ok || (p != nil && slices.ContainsFunc(ns, func(n tenant.Need) bool { return !p.Allows(n) })) {
+		if set&(1<<i) == 0 {
 			continue
 		}
+		t := &tools[i]
+		ns, _ := t.needs(h.srv.Table)
 		readOnly := !slices.ContainsFunc(ns, func(n tenant.Need) bool { return n != tenant.NeedRead && n != tenant.NeedNone })
 		destructive := slices.Contains(ns, tenant.NeedDelete) || slices.Contains(ns, tenant.NeedAdmin)
-		st := &sdk.Tool{Name: t.name, Description: t.desc, Annotations: &sdk.ToolAnnotations{
+		t.add(h, srv, &sdk.Tool{Name: t.name, Description: t.desc, Annotations: &sdk.ToolAnnotations{
 			ReadOnlyHint: readOnly, DestructiveHint: &destructive, OpenWorldHint: new(bool),
-		}}
-		t.add(h, s, st)
+		}})
 	}
-	h.addCommandTool(s)
+	h.addCommandTool(srv)
+	h.servers[set] = srv
 	return srv
 }
 
@@ -97,6 +121,9 @@ var (
 // error with its text; a blocking command still waiting after MaxBlock
 // answers null, as its own timeout would.
 func (h *handler) run(ctx context.Context, s *session, args []string) (any, error) {
+	if s == nil {
+		return nil, errClosed
+	}
 	if err := s.acquire(ctx); err != nil {
 		return nil, err
 	}
@@ -482,19 +509,19 @@ var tools = []tool{
 // key, and the dispatcher refuses what the key may not do with RESP's
 // NOPERM. Commands that change or need the connection itself are refused
 // (connectionBound).
-func (h *handler) addCommandTool(s *session) {
-	sdk.AddTool(s.srv, &sdk.Tool{
+func (h *handler) addCommandTool(srv *sdk.Server) {
+	sdk.AddTool(srv, &sdk.Tool{
 		Name: "command",
 		Description: "Run any Synap/Redis command, e.g. {\"args\": [\"GETRANGE\", \"k\", \"0\", \"3\"]}. " +
 			"Commands that change the connection (AUTH, HELLO, SELECT, MULTI, SUBSCRIBE, CLIENT REPLY...) are refused.",
-	}, func(ctx context.Context, _ *sdk.CallToolRequest, in commandIn) (*sdk.CallToolResult, Reply, error) {
+	}, func(ctx context.Context, req *sdk.CallToolRequest, in commandIn) (*sdk.CallToolResult, Reply, error) {
 		if len(in.Args) == 0 {
 			return nil, Reply{}, errors.New("ERR empty command")
 		}
 		if cmd, _ := h.srv.Table.Resolve(bargs(in.Args)); cmd != nil && connectionBound(cmd) {
 			return nil, Reply{}, fmt.Errorf("ERR '%s' cannot be run through MCP: it works on the connection, and MCP has none", cmd.Name)
 		}
-		v, err := h.run(ctx, s, in.Args)
+		v, err := h.run(ctx, h.sessionOf(req.Session), in.Args)
 		return nil, Reply{Result: v}, err
 	})
 }
