@@ -470,6 +470,9 @@ func TestToolErrors(t *testing.T) {
 		{"command", cmd("BLPOP", "empty", "0.01"), `null`},
 		{"get", map[string]any{"key": "s"}, `"v"`},
 	})
+	if f.has("subscribe") { // the pub/sub family is built alongside
+		run(t, rw, []step{{"command", cmd("SUBSCRIBE", "c"), `error: ERR 'subscribe' cannot be run through MCP: it works on the connection, and MCP has none`}})
+	}
 	// Wrong JSON types are refused by the input schema before any command.
 	res, err := rw.CallTool(context.Background(), &sdk.CallToolParams{Name: "get", Arguments: map[string]any{"key": 5}})
 	if err != nil || !res.IsError {

@@ -545,6 +545,8 @@ func connectionBound(c *commands.Command) bool {
 
 // connectionRows change what the connection receives or where it points:
 // SELECT (a tenant has one database; a standalone session stays on 0),
-// MONITOR, and replies switched off or tracking pushes, which a tool call
-// would never see.
-var connectionRows = []string{"select", "monitor", "client|reply", "client|tracking"}
+// MONITOR, replies switched off, and pushes (tracking, subscriptions:
+// named too, so a pubsub row flagged otherwise cannot slip through), which
+// a tool call would never see.
+var connectionRows = []string{"select", "monitor", "client|reply", "client|tracking",
+	"subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe"}
