@@ -6,7 +6,7 @@ BIN      := bin/synap
 # exceeded" at the deadline under CPU load (golang/go#75804, fixed in 1.27).
 FUZZTIME ?= 3000000x
 
-.PHONY: build run test fmt-check vet unit fuzz bench bench-noisy clean
+.PHONY: build run test fmt-check vet unit fuzz bench bench-noisy bench-memory clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/synap
@@ -40,6 +40,13 @@ bench:
 	scripts/bench.sh
 	scripts/bench-cluster.sh
 	scripts/bench-noisy.sh
+	scripts/bench-memory.sh
+	scripts/bench-queues.sh
+	scripts/bench-streams.sh
+
+# Only the memory section: RSS of the same data in redis-server and Synap.
+bench-memory:
+	scripts/bench-memory.sh
 
 # Only the noisy-neighbour benchmark (cluster mode, tenant A attacks B).
 bench-noisy:

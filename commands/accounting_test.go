@@ -36,9 +36,17 @@ func recount(srv *Server, ns *engine.Namespace) (keys, bytes, trackedKeys, track
 			case *engine.Set:
 				bytes += engine.SetCharge + int64(o.Len())*engine.SetMemberCharge
 			case *engine.Hash:
-				bytes += engine.HashCharge + int64(o.Len())*engine.HashFieldCharge
+				if o.Packed() {
+					bytes += engine.HashPackedCharge + int64(o.Len())*engine.HashPackedFieldCharge
+				} else {
+					bytes += engine.HashCharge + int64(o.Len())*engine.HashFieldCharge
+				}
 			case *engine.ZSet:
 				bytes += engine.ZSetCharge + int64(o.Len())*engine.ZSetMemberCharge
+			case *engine.Stream:
+				bytes += engine.StreamCharge + int64(o.Len())*engine.StreamEntryCharge + int64(o.Elems())*engine.StreamElemCharge +
+					int64(o.Pending())*engine.StreamPendingCharge + int64(o.ConsumerCount())*engine.StreamConsumerCharge +
+					int64(o.GroupCount())*engine.StreamGroupCharge
 			}
 		}
 		return true
@@ -64,6 +72,20 @@ func TestAccountingMatchesRecount(t *testing.T) {
 	}
 	gens := []func() []string{
 		func() []string { return []string{"SET", key(), val()} },
+		func() []string { return []string{"XADD", key(), "MAXLEN", "~", "5", "*", val(), val()} },
+		func() []string { return []string{"XADD", key(), "*", "f", val(), "g", val()} },
+		func() []string { return []string{"XTRIM", key(), "MAXLEN", strconv.Itoa(rng.IntN(4))} },
+		func() []string { return []string{"XDEL", key(), "0-1", strconv.FormatInt(time.Now().UnixMilli(), 10)} },
+		func() []string {
+			return []string{"XGROUP", "CREATE", key(), "g" + strconv.Itoa(rng.IntN(3)), "0", "MKSTREAM"}
+		},
+		func() []string {
+			return []string{"XREADGROUP", "GROUP", "g" + strconv.Itoa(rng.IntN(3)), val(), "COUNT", "2", "STREAMS", key(), ">"}
+		},
+		func() []string {
+			return []string{"XAUTOCLAIM", key(), "g" + strconv.Itoa(rng.IntN(3)), val(), "0", "0"}
+		},
+		func() []string { return []string{"XGROUP", "DESTROY", key(), "g" + strconv.Itoa(rng.IntN(3))} },
 		func() []string { return []string{"SET", key(), val(), "PX", strconv.Itoa(1 + rng.IntN(3))} },
 		func() []string { return []string{"SET", key(), val(), "KEEPTTL", "GET"} },
 		func() []string { return []string{"APPEND", key(), val()} },

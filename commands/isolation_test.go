@@ -74,6 +74,16 @@ var isolationExamples = map[string][][]string{
 	"object|idletime": {{"object", "idletime", "k1"}},
 	"object|freq":     {{"object", "freq", "k1"}},
 	"object|help":     {{"object", "help"}},
+	// MEMORY USAGE looks its key up in the caller's namespace; STATS gives
+	// the caller's own accounted bytes; DOCTOR, MALLOC-STATS and PURGE
+	// concern the process, so they are the operator's.
+	"memory":              {{"memory"}},
+	"memory|usage":        {{"memory", "usage", "k1"}, {"memory", "usage", "user:bob:k1", "SAMPLES", "0"}},
+	"memory|stats":        {{"memory", "stats"}},
+	"memory|doctor":       {{"memory", "doctor"}},
+	"memory|malloc-stats": {{"memory", "malloc-stats"}},
+	"memory|purge":        {{"memory", "purge"}},
+	"memory|help":         {{"memory", "help"}},
 
 	// Keyspace-wide commands walk, count or clear only the caller's
 	// namespace (the engine's trees are keyed by namespace id). They also

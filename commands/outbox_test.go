@@ -265,3 +265,33 @@ func TestOutboxPushRacesSessionChanges(t *testing.T) {
 	}
 	<-done
 }
+
+// A client parked in a blocking command still gets its pushes, before the
+// command's reply.
+func TestOutboxPushesWhileBlocked(t *testing.T) {
+	srv := startServer(t)
+	c, other := dial(t, srv), dial(t, srv)
+	c.Do("HELLO", "3")
+	s := sessionOf(t, srv, c)
+	if err := c.Send(string(resptest.Encode("BLPOP", "q", "0"))); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); !s.parked.Load(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("BLPOP never blocked")
+		}
+	}
+	s.Push(pushMessage("news", "while blocked"))
+	if got := readValue(t, c).String(); got != `>["message" "news" "while blocked"]` {
+		t.Fatalf("push while blocked = %s", got)
+	}
+	if got := other.Do("RPUSH", "q", "x"); got != ":1" {
+		t.Fatalf("RPUSH = %s", got)
+	}
+	if got := readValue(t, c).String(); got != `["q" "x"]` {
+		t.Errorf("BLPOP = %s", got)
+	}
+	if got := c.Do("PING"); got != "+PONG" {
+		t.Errorf("PING after = %s", got)
+	}
+}

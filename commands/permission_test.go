@@ -74,10 +74,17 @@ func permissionRevealsModel(name string, args []string) bool {
 		return len(args) > 3
 	case "lrem":
 		return args[2] != "0"
+	// Streams: XADD answers the id it added, the others a count or +OK of
+	// what they settle (README.md, "Streams").
+	case "xadd", "xack", "xdel", "xtrim", "xgroup|create", "xgroup|setid", "xgroup|destroy", "xgroup|createconsumer", "xgroup|delconsumer":
+		return false
 	case "append":
 		return args[2] == ""
 	case "setrange":
 		return args[3] == ""
+	// Queues: a producer's id and a delete's count (docs/QUEUES.md).
+	case "qpublish", "qdelete", "qpurge":
+		return false
 	}
 	return true
 }

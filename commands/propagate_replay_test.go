@@ -251,6 +251,10 @@ func renderValue(en *engine.Entry) string {
 			parts = append(parts, strconv.Quote(m)+"="+strconv.FormatFloat(s, 'g', -1, 64))
 			return true
 		})
+	case *engine.Stream:
+		return renderStream(o)
+	case interface{ Dump() string }: // queues render their whole state
+		return o.Dump()
 	default:
 		return fmt.Sprintf("%T", o)
 	}

@@ -49,7 +49,10 @@ var growthRules = map[string]struct{ perArg, fixed int64 }{
 	"zadd":    {perArg: engine.ZSetMemberCharge / 2}, // score member
 	"zincrby": {fixed: engine.ZSetMemberCharge + 8},
 	"geoadd":  {perArg: engine.ZSetMemberCharge / 3}, // longitude latitude member
-	"incr":    {fixed: engine.MaxIntLen}, "decr": {fixed: engine.MaxIntLen},
+	// An entry's charge, and each field's and value's.
+	"xadd":          {perArg: engine.StreamElemCharge, fixed: engine.StreamEntryCharge},
+	"xgroup|create": {fixed: engine.StreamGroupCharge}, "xgroup|createconsumer": {fixed: engine.StreamConsumerCharge},
+	"incr": {fixed: engine.MaxIntLen}, "decr": {fixed: engine.MaxIntLen},
 	"incrby": {fixed: engine.MaxIntLen}, "decrby": {fixed: engine.MaxIntLen},
 }
 
@@ -172,7 +175,7 @@ var createRules = map[string]createRule{
 // the command that creates it (LPUSH makes a list...).
 var collectionCharge = map[string]int64{
 	"list": engine.ListCharge, "set": engine.SetCharge, "hash": engine.HashCharge,
-	"sorted-set": engine.ZSetCharge, "geo": engine.ZSetCharge,
+	"sorted-set": engine.ZSetCharge, "geo": engine.ZSetCharge, "stream": engine.StreamCharge,
 }
 
 // overQuota applies the quotas under the command's locks, where what

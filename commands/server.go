@@ -51,6 +51,7 @@ type Server struct {
 	// heapBytes is the live heap, sampled every memorySampleEvery: reading
 	// it costs too much to do per command, and maxmemory needs no more.
 	heapBytes atomic.Int64
+	mem       memState // peak, runtime memory limit (memory.go)
 	authLog   authLogLimiter
 	authz     authority // AUTH throttle, parked clients' key watch
 
@@ -136,6 +137,7 @@ func NewServer(cfg Config, log *slog.Logger) *Server {
 	s.Tenants = tenant.NewRegistry(s.Table.Count())
 	s.cfg.Store(&cfg)
 	go s.sampleMemory()
+	go s.tuneMemory()
 	return s
 }
 

@@ -122,13 +122,16 @@ type serverInfoSection struct {
 	aliases []string
 	// tenant: a tenant's INFO includes the section (about itself only).
 	tenant bool
-	write  func(x *Ctx, b *serverInfoBuf)
+	// tenantRead: only for a key that may read, as the section counts what
+	// the tenant stores.
+	tenantRead bool
+	write      func(x *Ctx, b *serverInfoBuf)
 }
 
 var serverInfoSections = []serverInfoSection{
 	{name: "server", title: "Server", dflt: true, tenant: true, write: infoServer},
 	{name: "clients", title: "Clients", dflt: true, tenant: true, write: infoClients},
-	{name: "memory", title: "Memory", dflt: true, write: infoMemory},
+	{name: "memory", title: "Memory", dflt: true, tenant: true, tenantRead: true, write: infoMemory},
 	{name: "persistence", title: "Persistence", dflt: true, write: infoPersistence},
 	{name: "stats", title: "Stats", dflt: true, write: infoStats},
 	{name: "replication", title: "Replication", dflt: true, write: infoReplication},
@@ -187,6 +190,9 @@ func cmdInfo(x *Ctx) {
 		// A tenant sees only sections about itself: server-wide figures
 		// (memory, stats, errors) would tell it about other tenants.
 		if !want[s.name] || (x.C.T != nil && !s.tenant) || (s.name == "tenant" && x.C.T == nil) {
+			continue
+		}
+		if x.C.T != nil && s.tenantRead && (x.C.P == nil || !x.C.P.Allows(tenant.NeedRead)) {
 			continue
 		}
 		if b.Len() > 0 {
@@ -262,9 +268,15 @@ func infoClients(x *Ctx, b *serverInfoBuf) {
 }
 
 func infoMemory(x *Ctx, b *serverInfoBuf) {
+	if x.C.T != nil {
+		infoTenantMemory(x, b)
+		return
+	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	used := int64(ms.HeapAlloc)
+	x.S.usedMemory()
+	peak := x.S.notePeak(used)
 	b.int("used_memory", used)
 	b.str("used_memory_human", bytesToHuman(used))
 	rss := serverRSS()
@@ -276,6 +288,10 @@ func infoMemory(x *Ctx, b *serverInfoBuf) {
 	for _, db := range x.S.DBs {
 		dataset += db.Bytes()
 	}
+	b.int("used_memory_peak", peak)
+	b.str("used_memory_peak_human", bytesToHuman(peak))
+	b.str("used_memory_peak_perc", strconv.FormatFloat(percent(used, peak), 'f', 2, 64)+"%")
+	b.int("used_memory_startup", x.S.mem.startup.Load())
 	b.int("used_memory_dataset", dataset)
 	if total := serverTotalMemory(); total > 0 {
 		b.int("total_system_memory", total)
@@ -291,6 +307,26 @@ func infoMemory(x *Ctx, b *serverInfoBuf) {
 	b.int("go_heap_sys", int64(ms.HeapSys))
 	b.int("go_heap_objects", int64(ms.HeapObjects))
 	b.int("go_gc_cycles", int64(ms.NumGC))
+}
+
+// infoTenantMemory is a tenant's memory section: its own accounted bytes
+// as used_memory and its storage quota as maxmemory, so redis-cli and
+// exporters read a tenant's use as they read a server's. What describes
+// the process (RSS, fragmentation, the heap) is the operator's.
+func infoTenantMemory(x *Ctx, b *serverInfoBuf) {
+	ns := x.C.NS
+	used := ns.Bytes()
+	peak := max(ns.NotePeak(), used)
+	limit := max(x.C.T.Limits().StorageBytes, 0)
+	b.int("used_memory", used)
+	b.str("used_memory_human", bytesToHuman(used))
+	b.int("used_memory_peak", peak)
+	b.str("used_memory_peak_human", bytesToHuman(peak))
+	b.str("used_memory_peak_perc", strconv.FormatFloat(percent(used, peak), 'f', 2, 64)+"%")
+	b.int("used_memory_dataset", used)
+	b.int("maxmemory", limit)
+	b.str("maxmemory_human", bytesToHuman(limit))
+	b.str("maxmemory_policy", "noeviction")
 }
 
 func infoPersistence(x *Ctx, b *serverInfoBuf) {

@@ -474,3 +474,53 @@ func sessionFuzzRows() []*Command {
 	}
 	return out
 }
+
+// stallDir is a directory whose lookups answer only when their context
+// ends, and report how it ended.
+type stallDir struct{ ended chan error }
+
+func (d stallDir) Resolve(ctx context.Context, _ string) (*tenant.Principal, error) {
+	<-ctx.Done()
+	d.ended <- ctx.Err()
+	return nil, ctx.Err()
+}
+func (d stallDir) Limits(context.Context, string) (tenant.Limits, error) { return tenant.Limits{}, nil }
+func (d stallDir) Generation() uint64                                    { return 1 }
+func (d stallDir) ResolveCached(string) (*tenant.Principal, error) {
+	return nil, tenant.ErrNotCached
+}
+
+// The caller's context reaches the directory: an AUTH whose request is
+// cancelled abandons its lookup then, not after the lookup's own timeout.
+func TestSessionContextReachesDirectory(t *testing.T) {
+	srv := newLocal(t, func(c *Config) { c.ClusterMode, c.AdminKey = true, clusterAdminKey })
+	dir := stallDir{ended: make(chan error, 1)}
+	srv.Dir = dir
+	c := localSession(t, srv, tenant.SurfaceREST, "a")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := callAsync(ctx, srv, c, "AUTH", "some-key")
+	cancel()
+	if err := <-dir.ended; !errors.Is(err, context.Canceled) {
+		t.Fatalf("the lookup ended with %v, want context.Canceled", err)
+	}
+	if r := <-done; r.err != nil || r.reply != "-"+ErrControlPlane {
+		t.Fatalf("AUTH = %s, %v; want -%s", r.reply, r.err, ErrControlPlane)
+	}
+}
+
+// An HTTP caller waits for a blocking command until its own deadline:
+// then nothing is popped, and the session goes on.
+func TestSessionBlockingDeadline(t *testing.T) {
+	srv := newLocal(t)
+	a := localSession(t, srv, tenant.SurfaceREST, "a")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	if _, err := srv.Call(ctx, a, bargs([]string{"BLPOP", "q", "0"})...); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("BLPOP past the caller's deadline: %v", err)
+	}
+	sessionSteps(t, srv, a, []step{
+		{cmd: "RPUSH q x", want: ":1"},
+		{cmd: "LLEN q", want: ":1"},
+		{cmd: "BLPOP q 0", want: `["q" "x"]`},
+	})
+}

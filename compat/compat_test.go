@@ -60,6 +60,7 @@ var groups = []struct {
 	{"geo", &geoCases},
 	{"transactions", &txCases},
 	{"sort", &sortCases},
+	{"streams", &streamCases},
 }
 
 func TestCompat(t *testing.T) {

@@ -70,6 +70,53 @@ func TestChargesCoverHeap(t *testing.T) {
 				}
 				tx.Put(key, NewObject(KindZSet, z))
 			}},
+			{"stream entries", func(tx *Tx, key []byte) {
+				s := NewStream()
+				for i := range n {
+					s.Add(StreamID{Ms: uint64(i + 1)}, [][]byte{chargeMember(i, ml), chargeMember(i, l)[:l]})
+				}
+				tx.Put(key, NewObject(KindStream, s))
+			}},
+			{"stream entries of 3 pairs", func(tx *Tx, key []byte) {
+				s := NewStream()
+				for i := range n {
+					v := chargeMember(i, l)[:l]
+					s.Add(StreamID{Ms: uint64(i + 1)}, [][]byte{[]byte("a"), v, []byte("b"), v, []byte("c"), v})
+				}
+				tx.Put(key, NewObject(KindStream, s))
+			}},
+			{"stream pending entries", func(tx *Tx, key []byte) {
+				s := NewStream()
+				g := s.CreateGroup("g", StreamID{}, 0)
+				c := s.CreateConsumer(g, "c", 0)
+				for i := range n {
+					s.Add(StreamID{Ms: uint64(i + 1)}, [][]byte{nil, chargeMember(i, l)[:l]})
+					s.AddPending(g, c, StreamID{Ms: uint64(i + 1)}, 0, 1)
+				}
+				tx.Put(key, NewObject(KindStream, s))
+			}},
+			{"stream consumers", func(tx *Tx, key []byte) {
+				s := NewStream()
+				g := s.CreateGroup("g", StreamID{}, 0)
+				for i := range n {
+					s.CreateConsumer(g, string(chargeMember(i, ml)), 0)
+				}
+				tx.Put(key, NewObject(KindStream, s))
+			}},
+			{"stream groups", func(tx *Tx, key []byte) {
+				s := NewStream()
+				for i := range n {
+					s.CreateGroup(string(chargeMember(i, ml)), StreamID{}, 0)
+				}
+				tx.Put(key, NewObject(KindStream, s))
+			}},
+			{"one-entry streams", func(tx *Tx, _ []byte) {
+				for i := range n {
+					s := NewStream()
+					s.Add(StreamID{Ms: 1}, [][]byte{[]byte("f"), chargeMember(i, l)[:l]})
+					tx.Put(chargeMember(i, ml), NewObject(KindStream, s))
+				}
+			}},
 			{"string keys", func(tx *Tx, _ []byte) {
 				for i := range n {
 					tx.SetString(chargeMember(i, ml), chargeMember(i, l)[:l], 0)
@@ -167,10 +214,15 @@ func TestChargesAccountEachType(t *testing.T) {
 		h.Set([]byte("f"), []byte("vv"))
 		h.Set([]byte("g"), nil)
 		en = tx.Put([]byte("h"), NewObject(KindHash, h))
-		want("hash of 2", KeyCharge+HashCharge+1+4+2*HashFieldCharge)
+		want("packed hash of 2", KeyCharge+HashPackedCharge+1+4+2*HashPackedFieldCharge)
 		h.Delete([]byte("f"))
 		tx.Updated([]byte("h"), en)
-		want("hash of 1", KeyCharge+HashCharge+1+1+HashFieldCharge)
+		want("packed hash of 1", KeyCharge+HashPackedCharge+1+1+HashPackedFieldCharge)
+		for i := range hashPackMax {
+			h.Set([]byte(fmt.Sprintf("f%02d", i)), []byte("v"))
+		}
+		tx.Updated([]byte("h"), en)
+		want("hash of 33", KeyCharge+HashCharge+1+1+hashPackMax*4+(hashPackMax+1)*HashFieldCharge)
 		tx.Delete([]byte("h"))
 
 		z := NewZSet(0, 0)

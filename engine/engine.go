@@ -116,6 +116,24 @@ type Namespace struct {
 	// that creates it or sets, keeps or removes its TTL, in ms (a tenant
 	// plan's max_ttl_seconds).
 	maxTTL atomic.Int64
+	// peak is the most bytes seen by NotePeak: sampled, not tracked per
+	// write, so a write pays nothing for it.
+	peak atomic.Int64
+}
+
+// NotePeak records the current bytes as the peak if they are more, and
+// returns the peak (INFO's used_memory_peak of a tenant).
+func (ns *Namespace) NotePeak() int64 {
+	cur := ns.bytes.Load()
+	for {
+		p := ns.peak.Load()
+		if cur <= p {
+			return p
+		}
+		if ns.peak.CompareAndSwap(p, cur) {
+			return cur
+		}
+	}
 }
 
 // SetMaxTTL sets the namespace's TTL cap in ms (0: none). It is called

@@ -14,9 +14,10 @@ const (
 	KindZSet
 	KindHash
 	KindStream
+	KindQueue
 )
 
-var kindNames = [...]string{"none", "string", "list", "set", "zset", "hash", "stream"}
+var kindNames = [...]string{"none", "string", "list", "set", "zset", "hash", "stream", "queue"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -61,6 +62,11 @@ func NewString(v []byte) *Entry {
 // NewObject returns an entry of the given kind.
 func NewObject(k Kind, o Object) *Entry { return &Entry{Kind: k, Obj: o} }
 
+// Accounted is what the entry counts in its namespace's bytes: its key,
+// its value and their charges (MEMORY USAGE reports it, so the per-key
+// figures add up to the namespace's exactly).
+func (e *Entry) Accounted() int64 { return e.size }
+
 // ExpireAt is the absolute expiry in unix ms, 0 when the key is persistent.
 func (e *Entry) ExpireAt() int64 { return e.exp }
 
@@ -99,6 +105,30 @@ const (
 	SetCharge  = 256
 	HashCharge = 256
 	ZSetCharge = 160
+
+	// A packed hash (hashPackMax) holds its fields in one byte slice: a
+	// length byte before each field and value, and room grown by a
+	// quarter, then rounded to a size class. Measured per key beyond the
+	// key's charge and the content (TestChargesCoverPackedHashes), 1 to 32
+	// fields of up to 64 bytes: the header and slack up to 160 bytes for
+	// 3 fields and 800 for 32. Charged per key and per field:
+	HashPackedCharge      = 96
+	HashPackedFieldCharge = 48
+
+	// A stream (engine/stream.go): the key's structure, each entry (its
+	// slot in a node, its field slice and buffer), each field or value
+	// (a slice header and rounding), each pending entry (shared by the
+	// group's and the consumer's trees), each consumer and group (a map
+	// slot, its trees). Measured as above, beyond content of 0-128 bytes:
+	// an entry of one pair 147-247, of three pairs 243-403, a pending
+	// entry with its entry 216-232, a consumer 165-181, a group 245-261,
+	// a one-entry stream with its key 585-704.
+	StreamCharge         = 256
+	StreamEntryCharge    = 96
+	StreamElemCharge     = 32
+	StreamPendingCharge  = 112
+	StreamConsumerCharge = 256
+	StreamGroupCharge    = 384
 )
 
 func (e *Entry) valueSize() int64 {
@@ -113,9 +143,16 @@ func (e *Entry) valueSize() int64 {
 	case *Set:
 		return SetCharge + o.Size() + int64(o.Len())*SetMemberCharge
 	case *Hash:
+		if o.packed() {
+			return HashPackedCharge + o.Size() + int64(o.Len())*HashPackedFieldCharge
+		}
 		return HashCharge + o.Size() + int64(o.Len())*HashFieldCharge
 	case *ZSet:
 		return ZSetCharge + o.Size() + int64(o.Len())*ZSetMemberCharge
+	case *Stream:
+		return StreamCharge + o.Size() + int64(o.Len())*StreamEntryCharge + int64(o.Elems())*StreamElemCharge +
+			int64(o.Pending())*StreamPendingCharge + int64(o.ConsumerCount())*StreamConsumerCharge +
+			int64(o.GroupCount())*StreamGroupCharge
 	default:
 		return o.Size()
 	}

@@ -3,6 +3,7 @@ package engine
 import (
 	"maps"
 	"slices"
+	"unsafe"
 )
 
 // Redis 7.0.15's defaults of hash-max-listpack-entries and
@@ -21,6 +22,15 @@ const hashIndexMin = 16
 
 type hashEntry struct{ field, value string }
 
+// hashPackMax is the number of fields up to which a small hash keeps them
+// packed in one byte slice, each as a length byte and the field's bytes,
+// then a length byte and the value's: about what a Redis listpack costs,
+// where a slice of string pairs costs 32 bytes a field plus one or two
+// allocations. Lookups then walk the bytes, which for so few short fields
+// is as quick as comparing strings. Past it (or past HashMaxListpackValue
+// bytes in a field or value) the hash unpacks into entries for good.
+const hashPackMax = 32
+
 // Hash is the value of a hash key (KindHash). Fields have positions
 // 0..Len()-1, the order HGETALL replies in.
 //
@@ -38,18 +48,88 @@ type hashEntry struct{ field, value string }
 // lock is released. A Hash is not safe for concurrent use: it lives under
 // its key's shard lock, and its reading methods never modify it, so
 // concurrent readers under a shared lock are fine.
+//
+// While packed (see hashPackMax) the fields live in pk, which is never
+// written below its length once a field or value was read from it: the
+// strings handed out view it. Adding a field appends past the length;
+// replacing or removing one builds a new slice.
 type Hash struct {
-	entries []hashEntry
-	index   map[string]int32 // field to position; nil while small
-	size    int64            // sum of the lengths of fields and values
-	table   bool             // "hashtable" encoding
+	entries  []hashEntry
+	index    map[string]int32 // field to position; nil while small
+	size     int64            // sum of the lengths of fields and values
+	table    bool             // "hashtable" encoding
+	unpacked bool             // fields are in entries, no longer in pk
+	pn       int32            // fields in pk
+	pk       []byte
+}
+
+func (h *Hash) packed() bool { return !h.unpacked }
+
+// Packed reports whether the fields are still packed (hashPackMax), which
+// decides the charges the hash accounts.
+func (h *Hash) Packed() bool { return h.packed() }
+
+// pkView is the string of n bytes at pk[off:], sharing them.
+func pkView(pk []byte, off, n int) string {
+	if n == 0 {
+		return ""
+	}
+	return unsafe.String(&pk[off], n)
+}
+
+// pkNext reads the pair at off and returns its field and value offsets
+// and lengths and the offset of the next pair.
+func pkNext(pk []byte, off int) (fo, fl, vo, vl, next int) {
+	fl = int(pk[off])
+	fo = off + 1
+	vl = int(pk[fo+fl])
+	vo = fo + fl + 1
+	return fo, fl, vo, vl, vo + vl
+}
+
+// pkFind returns the offset of field's pair and of the pair after it, or -1.
+func (h *Hash) pkFind(field []byte) (at, next int) {
+	for off := 0; off < len(h.pk); {
+		fo, fl, _, _, nx := pkNext(h.pk, off)
+		if fl == len(field) && string(h.pk[fo:fo+fl]) == string(field) {
+			return off, nx
+		}
+		off = nx
+	}
+	return -1, -1
+}
+
+func pkAppend(b, field, value []byte) []byte {
+	b = append(b, byte(len(field)))
+	b = append(b, field...)
+	b = append(b, byte(len(value)))
+	return append(b, value...)
+}
+
+// unpack moves the packed fields into entries, keeping their order.
+func (h *Hash) unpack() {
+	h.entries = make([]hashEntry, 0, max(int(h.pn)+1, 2*int(h.pn)))
+	for off := 0; off < len(h.pk); {
+		fo, fl, vo, vl, nx := pkNext(h.pk, off)
+		h.entries = append(h.entries, hashEntry{pkView(h.pk, fo, fl), pkView(h.pk, vo, vl)})
+		off = nx
+	}
+	h.pk, h.pn, h.unpacked = nil, 0, true
+	if len(h.entries) > hashIndexMin {
+		h.buildIndex()
+	}
 }
 
 // NewHash returns an empty hash.
 func NewHash() *Hash { return &Hash{} }
 
 // Len is the number of fields (HLEN).
-func (h *Hash) Len() int { return len(h.entries) }
+func (h *Hash) Len() int {
+	if h.packed() {
+		return int(h.pn)
+	}
+	return len(h.entries)
+}
 
 // Size is the bytes accounted: the lengths of every field and value.
 func (h *Hash) Size() int64 { return h.size }
@@ -57,9 +137,10 @@ func (h *Hash) Size() int64 { return h.size }
 // ComputeSize recounts Size from the content.
 func (h *Hash) ComputeSize() int64 {
 	var n int64
-	for _, e := range h.entries {
-		n += int64(len(e.field) + len(e.value))
-	}
+	h.Each(func(f, v string) bool {
+		n += int64(len(f) + len(v))
+		return true
+	})
 	return n
 }
 
@@ -73,7 +154,10 @@ func (h *Hash) Encoding() string {
 
 // Clone returns an independent copy with the same encoding and order.
 func (h *Hash) Clone() Object {
-	c := &Hash{entries: slices.Clone(h.entries), size: h.size, table: h.table}
+	if h.packed() {
+		return &Hash{size: h.size, pn: h.pn, pk: slices.Clip(slices.Clone(h.pk))}
+	}
+	c := &Hash{entries: slices.Clone(h.entries), size: h.size, table: h.table, unpacked: true}
 	if h.index != nil {
 		c.index = maps.Clone(h.index)
 	}
@@ -97,6 +181,13 @@ func (h *Hash) find(field []byte) int {
 
 // Get returns the value of field (HGET; SORT's BY and GET key->field).
 func (h *Hash) Get(field []byte) (value string, ok bool) {
+	if h.packed() {
+		if at, _ := h.pkFind(field); at >= 0 {
+			_, _, vo, vl, _ := pkNext(h.pk, at)
+			return pkView(h.pk, vo, vl), true
+		}
+		return "", false
+	}
 	if i := h.find(field); i >= 0 {
 		return h.entries[i].value, true
 	}
@@ -104,16 +195,43 @@ func (h *Hash) Get(field []byte) (value string, ok bool) {
 }
 
 // Has reports whether field exists (HEXISTS).
-func (h *Hash) Has(field []byte) bool { return h.find(field) >= 0 }
+func (h *Hash) Has(field []byte) bool {
+	if h.packed() {
+		at, _ := h.pkFind(field)
+		return at >= 0
+	}
+	return h.find(field) >= 0
+}
 
 // At returns the field and value at position i, 0 <= i < Len().
 func (h *Hash) At(i int) (field, value string) {
+	if h.packed() {
+		if i < 0 || i >= int(h.pn) {
+			panic("engine: hash position out of range")
+		}
+		off := 0
+		for ; i > 0; i-- {
+			_, _, _, _, off = pkNext(h.pk, off)
+		}
+		fo, fl, vo, vl, _ := pkNext(h.pk, off)
+		return pkView(h.pk, fo, fl), pkView(h.pk, vo, vl)
+	}
 	e := h.entries[i]
 	return e.field, e.value
 }
 
 // Each calls fn for every field in position order until fn returns false.
 func (h *Hash) Each(fn func(field, value string) bool) {
+	if h.packed() {
+		for off := 0; off < len(h.pk); {
+			fo, fl, vo, vl, nx := pkNext(h.pk, off)
+			if !fn(pkView(h.pk, fo, fl), pkView(h.pk, vo, vl)) {
+				return
+			}
+			off = nx
+		}
+		return
+	}
 	for _, e := range h.entries {
 		if !fn(e.field, e.value) {
 			return
@@ -125,6 +243,16 @@ func (h *Hash) Each(fn func(field, value string) bool) {
 // field is new. It converts to "hashtable" as Redis does: a field or value
 // longer than HashMaxListpackValue, or more than HashMaxListpackEntries fields.
 func (h *Hash) Set(field, value []byte) (created bool) {
+	if h.packed() {
+		if len(field) <= HashMaxListpackValue && len(value) <= HashMaxListpackValue {
+			created = h.pkSet(field, value)
+			if h.pn > hashPackMax {
+				h.unpack()
+			}
+			return created
+		}
+		h.unpack()
+	}
 	if !h.table && (len(field) > HashMaxListpackValue || len(value) > HashMaxListpackValue) {
 		h.convert()
 	}
@@ -149,8 +277,39 @@ func (h *Hash) Set(field, value []byte) (created bool) {
 	return true
 }
 
+// pkSet is Set on a packed hash; past hashPackMax fields the caller unpacks.
+func (h *Hash) pkSet(field, value []byte) (created bool) {
+	at, next := h.pkFind(field)
+	if at < 0 {
+		need := len(h.pk) + 2 + len(field) + len(value)
+		if need > cap(h.pk) {
+			// Grow by a quarter: a small hash is usually built once, and
+			// doubling would leave up to half the slice unused.
+			nb := make([]byte, len(h.pk), need+need/4)
+			copy(nb, h.pk)
+			h.pk = nb
+		}
+		h.pk = pkAppend(h.pk, field, value)
+		h.pn++
+		h.size += int64(len(field) + len(value))
+		return true
+	}
+	_, _, _, vl, _ := pkNext(h.pk, at)
+	// Values already handed out view the old bytes: build a new slice.
+	nb := make([]byte, 0, len(h.pk)-vl+len(value))
+	nb = append(nb, h.pk[:at]...)
+	nb = pkAppend(nb, field, value)
+	nb = append(nb, h.pk[next:]...)
+	h.pk = nb
+	h.size += int64(len(value) - vl)
+	return false
+}
+
 // convert switches to the "hashtable" encoding for good.
 func (h *Hash) convert() {
+	if h.packed() {
+		h.unpack()
+	}
 	h.table = true
 	if h.index == nil {
 		h.buildIndex()
@@ -167,6 +326,22 @@ func (h *Hash) buildIndex() {
 // Delete removes field and reports whether it existed. The caller deletes
 // the key when the hash becomes empty, as Redis never keeps one.
 func (h *Hash) Delete(field []byte) bool {
+	if h.packed() {
+		at, next := h.pkFind(field)
+		if at < 0 {
+			return false
+		}
+		h.size -= int64(next - at - 2)
+		h.pn--
+		if h.pn == 0 {
+			h.pk = nil
+			return true
+		}
+		nb := make([]byte, 0, len(h.pk)-(next-at))
+		nb = append(nb, h.pk[:at]...)
+		h.pk = append(nb, h.pk[next:]...)
+		return true
+	}
 	i := h.find(field)
 	if i < 0 {
 		return false
@@ -211,6 +386,10 @@ func (h *Hash) Delete(field []byte) bool {
 // only if others were removed.
 func (h *Hash) Scan(cursor uint64, count int, fn func(field, value string)) uint64 {
 	lo, hi, next := h.ScanRange(cursor, count)
+	if h.packed() {
+		h.Each(func(f, v string) bool { fn(f, v); return true })
+		return next
+	}
 	for i := lo; i < hi; i++ {
 		e := h.entries[i]
 		fn(e.field, e.value)
@@ -222,7 +401,7 @@ func (h *Hash) Scan(cursor uint64, count int, fn func(field, value string)) uint
 // with At) and continues from next. It lets a large reply be written
 // without collecting the fields first.
 func (h *Hash) ScanRange(cursor uint64, count int) (lo, hi int, next uint64) {
-	n := uint64(len(h.entries))
+	n := uint64(h.Len())
 	if !h.table {
 		return 0, int(n), 0
 	}

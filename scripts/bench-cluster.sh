@@ -37,6 +37,7 @@ go run ./scripts/gentenants -tenants "$TENANTS" -file "$work/many.yaml" -keys "$
 start() {
 	local name=$1
 	shift
+	: >"$work/$name.log" # emptied before the job starts: see bench.sh
 	"$work/synap" serve --port 0 "$@" 2>"$work/$name.log" &
 	pids+=($!)
 	for _ in $(seq 100); do

@@ -9,7 +9,8 @@
 #   BENCH_ROUNDS   alternating rounds (default 3)
 #   BENCH_CLIENTS  concurrent clients (default 50)
 #   BENCH_TESTS    workloads (default "set get incr mset lpush lpop hset sadd zadd
-#                  zrange100"); zrange100 is ZRANGE 0 99 over a 100-member sorted set
+#                  zrange100 xadd"); zrange100 is ZRANGE 0 99 over a 100-member sorted set,
+#                  xadd is XADD to one stream kept near 100k entries (MAXLEN ~)
 #   BENCH_PIPELINES pipeline depths (default "1 16")
 set -euo pipefail
 
@@ -18,7 +19,7 @@ cd "$(dirname "$0")/.."
 N=${BENCH_N:-200000}
 ROUNDS=${BENCH_ROUNDS:-3}
 CLIENTS=${BENCH_CLIENTS:-50}
-TESTS=${BENCH_TESTS:-set get incr mset lpush lpop hset sadd zadd zrange100}
+TESTS=${BENCH_TESTS:-set get incr mset lpush lpop hset sadd zadd zrange100 xadd}
 PIPELINES=${BENCH_PIPELINES:-1 16}
 KEYSPACE=100000
 
@@ -66,7 +67,10 @@ port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 echo "bench: building synap" >&2
 go build -o "$work/synap" ./cmd/synap
 
-# Synap picks a free port itself (--port 0) and logs it.
+# Synap picks a free port itself (--port 0) and logs it. The log is emptied
+# here, not only by the background job's redirection, which may happen after
+# the first read below and let it find the port of an earlier run.
+: >"$work/synap.log"
 "$work/synap" serve --bind 127.0.0.1 --port 0 --loglevel info 2>"$work/synap.log" &
 synap_pid=$!
 synap_port=""
@@ -112,6 +116,7 @@ supported() {
 	hset) reply=$(redis-cli -h 127.0.0.1 -p "$synap_port" HSET bench:probe:h f 1 2>&1) ;;
 	sadd) reply=$(redis-cli -h 127.0.0.1 -p "$synap_port" SADD bench:probe:s 1 2>&1) ;;
 	zadd | zrange100) reply=$(redis-cli -h 127.0.0.1 -p "$synap_port" ZADD bench:probe:z 1 m 2>&1) ;;
+	xadd) reply=$(redis-cli -h 127.0.0.1 -p "$synap_port" XADD bench:probe:x '*' f v 2>&1) ;;
 	*) return 0 ;;
 	esac
 	case $reply in
@@ -140,6 +145,7 @@ run() {
 	local server=$1 port=$2 test=$3 pipeline=$4 round=$5 out
 	local what=(-t "$test")
 	[ "$test" = zrange100 ] && what=(ZRANGE bench:z 0 99)
+	[ "$test" = xadd ] && what=(XADD bench:x MAXLEN '~' 100000 '*' field value)
 	out=$(redis-benchmark -h 127.0.0.1 -p "$port" -c "$CLIENTS" -P "$pipeline" -r "$KEYSPACE" \
 		-n "$(requests "$test" "$pipeline")" --csv "${what[@]}" 2>&1) ||
 		die "redis-benchmark against $server failed: $out"

@@ -260,13 +260,13 @@ func (f *fixture) has(name string) bool { return f.srv.Table.Lookup([]byte(name)
 // Every tool, its command and the permissions it needs, as a user reads
 // them in docs/MCP.md: the lists a key sees are checked against these.
 var (
-	readTools   = []string{"dbsize", "exists", "get", "hget", "hgetall", "llen", "lrange", "mget", "scan", "sismember", "smembers", "ttl", "type", "xlen", "xrange", "zrange", "zscore"}
+	readTools   = []string{"dbsize", "exists", "get", "hget", "hgetall", "llen", "lrange", "mget", "qconsume", "qstats", "scan", "sismember", "smembers", "ttl", "type", "xlen", "xrange", "zrange", "zscore"}
 	writeOnly   = []string{"expire", "hdel", "hset", "lpush", "publish", "qpublish", "rpush", "sadd", "set", "srem", "xadd", "zadd", "zrem"} // acknowledge, never reveal
-	writeReveal = []string{"incrby", "lpop", "qack", "qconsume", "rpop"}
+	writeReveal = []string{"incrby", "lpop", "qack", "qcreate", "rpop"}
 	deleteTools = []string{"del"}
 	adminTools  = []string{"flushdb"}
 	toolCommand = map[string]string{"xlen": "xlen", "xrange": "xrange", "xadd": "xadd", "publish": "publish",
-		"qpublish": "qpublish", "qconsume": "qconsume", "qack": "qack"}
+		"qpublish": "qpublish", "qconsume": "qconsume", "qack": "qack", "qcreate": "qcreate", "qstats": "qstats"}
 )
 
 func (f *fixture) offered(lists ...[]string) []string {
@@ -426,10 +426,21 @@ func TestToolCallsStreamsQueuesPubSub(t *testing.T) {
 		t.Log("XADD is not in the table yet: stream tools untested")
 	}
 	if f.has("qpublish") {
-		got := call(t, cs, "qpublish", map[string]any{"queue": "q", "payload": "hello"})
-		if strings.HasPrefix(got, "error") {
-			t.Errorf("qpublish = %s", got)
-		}
+		run(t, cs, []step{
+			{"qpublish", map[string]any{"queue": "q", "payload": "hello"}, `error: ERR no such queue 'q'`},
+			{"qcreate", map[string]any{"queue": "q", "maxdepth": 10}, `"OK"`},
+			{"qcreate", map[string]any{"queue": "q"}, `error: ERR queue 'q' already exists`},
+			{"qpublish", map[string]any{"queue": "q", "payload": "hello", "priority": 12}, `error: ERR PRIORITY must be an integer from 0 to 9`},
+		})
+		run(t, cs, []step{
+			{"qpublish", map[string]any{"queue": "q", "payload": "hello", "priority": 5}, `"1"`},
+			// RESP3 maps: each message an object.
+			{"qconsume", map[string]any{"queue": "q", "consumer": "agent"}, `[{"deliveries":1,"id":"1-1","payload":"hello","priority":5}]`},
+			{"qack", map[string]any{"queue": "q", "ids": []string{"1-1"}}, `1`},
+			{"qack", map[string]any{"queue": "q", "ids": []string{"1-1"}}, `0`},
+			{"qconsume", map[string]any{"queue": "q", "consumer": "agent"}, `[]`},
+			{"qstats", map[string]any{"queue": "q"}, `{"ack_deadline_ms":30000,"acked":1,"dead_lettered":0,"dead_pending":0,"delayed":0,"delivered":1,"depth":0,"dlq":null,"dropped":0,"in_flight":0,"max_depth":10,"max_retries":0,"nacked":0,"published":1,"ready":0,"redelivered":0}`},
+		})
 	} else {
 		t.Log("QPUBLISH is not in the table yet: queue tools untested")
 	}
@@ -517,9 +528,24 @@ func TestTenantIsolation(t *testing.T) {
 		{"del", map[string]any{"keys": []string{"secret"}}, `0`},
 		{"set", map[string]any{"key": "secret", "value": "bob's"}, `"OK"`},
 	})
+	if f.has("qcreate") && f.has("xadd") {
+		run(t, alice, []step{
+			{"qcreate", map[string]any{"queue": "jobs"}, `"OK"`},
+			{"qpublish", map[string]any{"queue": "jobs", "payload": "alice's job"}, `"1"`},
+			{"xadd", map[string]any{"key": "events", "id": "1-1", "fields": map[string]string{"f": "v"}}, `"1-1"`},
+		})
+		run(t, bob, []step{
+			{"qconsume", map[string]any{"queue": "jobs", "consumer": "thief"}, `error: ERR no such queue 'jobs'`},
+			{"qpublish", map[string]any{"queue": "jobs", "payload": "x"}, `error: ERR no such queue 'jobs'`},
+			{"command", cmd("QLIST"), `[]`},
+			{"xlen", map[string]any{"key": "events"}, `0`},
+			{"xrange", map[string]any{"key": "events"}, `[]`},
+		})
+		run(t, alice, []step{{"qconsume", map[string]any{"queue": "jobs", "consumer": "a"}, `[{"deliveries":1,"id":"1-1","payload":"alice's job","priority":0}]`}})
+	}
 	run(t, alice, []step{
 		{"get", map[string]any{"key": "secret"}, `"alice's"`},
-		{"dbsize", nil, `2`},
+		{"exists", map[string]any{"keys": []string{"secret", "h"}}, `2`},
 		{"scan", map[string]any{"match": "sec*"}, `["0",["secret"]]`},
 	})
 }

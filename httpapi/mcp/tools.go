@@ -266,6 +266,16 @@ type (
 		End   string `json:"end,omitempty" jsonschema:"last id (default + : the newest)"`
 		Count int64  `json:"count,omitempty" jsonschema:"at most this many entries"`
 	}
+	queueIn struct {
+		Queue string `json:"queue" jsonschema:"the queue"`
+	}
+	qcreateIn struct {
+		Queue         string `json:"queue" jsonschema:"the queue"`
+		MaxDepth      int64  `json:"maxdepth,omitempty" jsonschema:"at most this many messages held"`
+		AckDeadlineMS int64  `json:"ackdeadline_ms,omitempty" jsonschema:"a consumed message not acknowledged within this many milliseconds is delivered again"`
+		MaxRetries    int64  `json:"maxretries,omitempty" jsonschema:"deliveries before a message goes to the dead-letter queue"`
+		DLQ           string `json:"dlq,omitempty" jsonschema:"the dead-letter queue"`
+	}
 	qpublishIn struct {
 		Queue    string `json:"queue" jsonschema:"the queue"`
 		Payload  string `json:"payload" jsonschema:"the message"`
@@ -476,6 +486,25 @@ var tools = []tool{
 	def("xlen", "XLEN: how many entries a stream holds.", []string{"XLEN", "k"}, one("XLEN")),
 
 	// Queues.
+	def("qcreate", "QCREATE: create a Synap queue, with optional limits (max depth, ack deadline, retries before the dead-letter queue).",
+		[]string{"QCREATE", "q"}, func(in qcreateIn) ([]string, error) {
+			args := []string{"QCREATE", in.Queue}
+			if in.MaxDepth != 0 {
+				args = append(args, "MAXDEPTH", i64(in.MaxDepth))
+			}
+			if in.AckDeadlineMS != 0 {
+				args = append(args, "ACKDEADLINE", i64(in.AckDeadlineMS))
+			}
+			if in.MaxRetries != 0 {
+				args = append(args, "MAXRETRIES", i64(in.MaxRetries))
+			}
+			if in.DLQ != "" {
+				args = append(args, "DLQ", in.DLQ)
+			}
+			return args, nil
+		}),
+	def("qstats", "QSTATS: a queue's counts (ready, delayed, in flight, dead) and settings.", []string{"QSTATS", "q"},
+		func(in queueIn) ([]string, error) { return []string{"QSTATS", in.Queue}, nil }),
 	def("qpublish", "QPUBLISH: put a message on a Synap queue, with a priority (0-9) and a delay; returns its id.",
 		[]string{"QPUBLISH", "q", "m"}, func(in qpublishIn) ([]string, error) {
 			args := []string{"QPUBLISH", in.Queue, in.Payload}

@@ -347,7 +347,13 @@ func (rc *conn) waitBlocked(w *commands.Waiter) bool {
 			}
 		}
 	}()
+	// Pushes that come while the command waits go out as they come; its
+	// reply, written after the wait, follows them.
+	stopPushing, pushed := make(chan struct{}), make(chan struct{})
+	go rc.pushWhileWaiting(stopPushing, pushed, hangUp)
 	err := w.Wait(gone)
+	close(stopPushing)
+	<-pushed
 	// The reader goroutine ends before the loop uses the reader again.
 	_ = nc.SetReadDeadline(time.Unix(1, 0))
 	rerr := <-readErr
@@ -357,4 +363,31 @@ func (rc *conn) waitBlocked(w *commands.Waiter) bool {
 	}
 	var ne interface{ Timeout() bool }
 	return errors.As(rerr, &ne) && ne.Timeout()
+}
+
+// pushWhileWaiting writes the session's pushes while its goroutine waits
+// for a blocked command, until stop; it hangs up the wait when the socket
+// fails. Nothing else writes to the socket meanwhile: the blocked
+// command's reply goes into the session's writer, sent after the wait.
+func (rc *conn) pushWhileWaiting(stop <-chan struct{}, done chan<- struct{}, hangUp func()) {
+	defer close(done)
+	var w resp.Writer
+	for {
+		select {
+		case <-stop:
+			return
+		case <-rc.c.PushReady():
+		}
+		if rc.c.TakePushes(&w) == 0 {
+			continue
+		}
+		n, err := rc.out.Write(w.Buf)
+		rc.s.Stats.NetOutput.Add(int64(n))
+		w.Reset()
+		if err != nil {
+			hangUp()
+			return
+		}
+		rc.c.PushesWritten()
+	}
 }

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Streams against redis-server side by side: XADD, and XREADGROUP COUNT n
+# + XACK by consumers of one group draining a pre-filled stream. Builds
+# Synap from this checkout and runs scripts/streambench (its flags may be
+# passed on). Environment: STREAMS_N messages per workload and round
+# (default 200000), BENCH_CLIENTS (default 50), BENCH_ROUNDS (default 3).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v redis-server >/dev/null || { echo "bench-streams: redis-server not found (Debian: apt-get install redis-server)" >&2; exit 1; }
+mkdir -p .bench
+echo "bench-streams: building synap and the benchmark" >&2
+go build -o .bench/synap ./cmd/synap
+go build -o .bench/streambench ./scripts/streambench
+exec .bench/streambench -synap .bench/synap -n "${STREAMS_N:-200000}" \
+	-clients "${BENCH_CLIENTS:-50}" -rounds "${BENCH_ROUNDS:-3}" "$@"
