@@ -35,6 +35,21 @@ func TestCLIHTTP(t *testing.T) {
 	if strings.TrimSpace(string(b)) != `{"result":"OK"}` {
 		t.Fatalf("/set/k/v: %s", b)
 	}
+	// The binary mounts MCP: an initialize opens a session (the SDK's
+	// Mcp-Session-Id header) rather than answering 501.
+	init := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`
+	req, _ := http.NewRequest("POST", "http://"+m[1]+"/mcp", strings.NewReader(init))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || res.Header.Get("Mcp-Session-Id") == "" || !strings.Contains(string(b), `"serverInfo"`) {
+		t.Fatalf("/mcp initialize: %d %q %s", res.StatusCode, res.Header.Get("Mcp-Session-Id"), b)
+	}
 
 	_, _, off := cliStartLog(t, "--port", "0", "--http-port", "off")
 	if strings.Contains(off.all(), "serving HTTP") {

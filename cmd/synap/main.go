@@ -19,6 +19,7 @@ import (
 	"synap/commands"
 	"synap/hivehub"
 	"synap/httpapi"
+	"synap/httpapi/mcp"
 	"synap/resp/server"
 	"synap/tenant"
 	"synap/tenant/tenantsfile"
@@ -183,6 +184,9 @@ func serve(set settings, stderr io.Writer) int {
 		opts := set.HTTP.Options
 		if client != nil {
 			opts.HubStats = client.Stats
+		}
+		opts.MCP = func(auth httpapi.Authenticator) http.Handler {
+			return mcp.Handler(srv, mcp.Authenticator(auth), mcp.Options{AllowedOrigins: opts.AllowedOrigins, Logger: log})
 		}
 		api = httpapi.New(srv, opts)
 		log.Info("serving HTTP", "addr", httpLn.Addr().String())
