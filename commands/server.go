@@ -13,6 +13,7 @@ import (
 	"github.com/puzpuzpuz/xsync/v3"
 
 	"synap/engine"
+	"synap/pubsub"
 	"synap/resp"
 	"synap/tenant"
 )
@@ -27,6 +28,9 @@ type Server struct {
 	Dir tenant.Directory
 	// Tenants holds per-tenant state and statistics in cluster mode.
 	Tenants *tenant.Registry
+	// Hub is the pub/sub hub every surface subscribes and publishes
+	// through (pubsub.go).
+	Hub *pubsub.Hub
 
 	cfgMu sync.Mutex
 	cfg   atomic.Pointer[Config]
@@ -118,6 +122,7 @@ func NewServer(cfg Config, log *slog.Logger) *Server {
 		Table:       NewTable(),
 		Eng:         engine.New(cfg.Shards),
 		Log:         log,
+		Hub:         pubsub.New(),
 		clients:     xsync.NewMapOf[int64, *Client](),
 		errorCounts: xsync.NewMapOf[string, *atomic.Int64](),
 		started:     time.Now(),
