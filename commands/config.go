@@ -51,6 +51,9 @@ type Config struct {
 	// are not bound, as in Redis.
 	PubSubMaxPerClient int
 	PubSubMaxPerTenant int
+	// NotifyKeyspaceEvents is notify-keyspace-events as class flags
+	// (notify.go); 0: none.
+	NotifyKeyspaceEvents int
 }
 
 // AutoThreads is the default GOMAXPROCS: one core fewer than the machine

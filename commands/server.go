@@ -65,6 +65,7 @@ type Server struct {
 	unauthAddrs addrCounts
 
 	writes       atomic.Pointer[writeHook] // SetWriteHook (propagate.go); nil: nothing listens
+	notif        notifier                  // keyspace notifications (notify.go)
 	reportOnce   sync.Once
 	reportPrefix string
 	reportSeq    atomic.Int64
@@ -140,6 +141,7 @@ func NewServer(cfg Config, log *slog.Logger) *Server {
 	}
 	s.Tenants = tenant.NewRegistry(s.Table.Count())
 	s.cfg.Store(&cfg)
+	s.applyNotify()
 	go s.sampleMemory()
 	return s
 }
@@ -156,6 +158,7 @@ func (s *Server) UpdateConfig(fn func(c *Config) error) error {
 		return err
 	}
 	s.cfg.Store(&next)
+	s.applyNotify()
 	return nil
 }
 

@@ -325,6 +325,10 @@ func (h *Hub) Publish(scopeName string, k Kind, channel, payload []byte, self Re
 	return n
 }
 
+// Active reports whether scope has any subscriber: a publisher with
+// something costly to prepare (a keyspace event's copy) asks first.
+func (h *Hub) Active(scopeName string) bool { return h.scope(scopeName) != nil }
+
 // Channels lists scope's channels of kind k (Channel or Shard) that have a
 // subscriber, those matching pattern when it is not nil, sorted.
 func (h *Hub) Channels(scopeName string, k Kind, pattern []byte) []string {
