@@ -2,6 +2,7 @@ package commands
 
 import (
 	"bytes"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -96,6 +97,16 @@ func parseNotifyFlags(v []byte) (flags int, ok bool) {
 		}
 	}
 	return flags, true
+}
+
+// ParseNotifyKeyspaceEvents reads a notify-keyspace-events value (the
+// binary's setting) into the classes Config holds.
+func ParseNotifyKeyspaceEvents(v string) (int, error) {
+	flags, ok := parseNotifyFlags([]byte(v))
+	if !ok {
+		return 0, fmt.Errorf("notify-keyspace-events %q: %s", v, errNotifyClass)
+	}
+	return flags, nil
 }
 
 // notifyFlagsString is the value as CONFIG GET shows it: "A" for all the

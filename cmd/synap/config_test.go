@@ -305,11 +305,11 @@ func TestCLIBadInput(t *testing.T) {
 	}{
 		{
 			name: "unknown key", fileName: "c.yaml", file: "port: 1\nprot: 2\n",
-			want: `config file <file>: unknown key "prot" (known keys: bind, port, requirepass, databases, shards, maxclients, timeout, proto-max-bulk-len, client-query-buffer-limit, loglevel, maxmemory, threads, client-output-buffer-limit, tenant-output-buffer-limit, transient-memory-limit, auth-timeout, unauthenticated-client-limit, cluster-mode, tenants-file, admin-key, hivehub-url, hivehub-service-key, hivehub-cache-ttl, hivehub-negative-ttl, hivehub-timeout, hivehub-grace, hivehub-report-interval, hivehub-usage-file, usage-file, debug-pprof)`,
+			want: `config file <file>: unknown key "prot" (known keys: bind, port, requirepass, databases, shards, maxclients, timeout, proto-max-bulk-len, client-query-buffer-limit, loglevel, maxmemory, threads, client-output-buffer-limit, tenant-output-buffer-limit, transient-memory-limit, auth-timeout, unauthenticated-client-limit, notify-keyspace-events, pubsub-max-subscriptions-per-client, pubsub-max-subscriptions-per-tenant, cluster-mode, tenants-file, admin-key, hivehub-url, hivehub-service-key, hivehub-cache-ttl, hivehub-negative-ttl, hivehub-timeout, hivehub-grace, hivehub-report-interval, hivehub-usage-file, usage-file, debug-pprof)`,
 		},
 		{
 			name: "unknown key in json", fileName: "c.json", file: `{"appendfsync": "always"}`,
-			want: `config file <file>: unknown key "appendfsync" (known keys: bind, port, requirepass, databases, shards, maxclients, timeout, proto-max-bulk-len, client-query-buffer-limit, loglevel, maxmemory, threads, client-output-buffer-limit, tenant-output-buffer-limit, transient-memory-limit, auth-timeout, unauthenticated-client-limit, cluster-mode, tenants-file, admin-key, hivehub-url, hivehub-service-key, hivehub-cache-ttl, hivehub-negative-ttl, hivehub-timeout, hivehub-grace, hivehub-report-interval, hivehub-usage-file, usage-file, debug-pprof)`,
+			want: `config file <file>: unknown key "appendfsync" (known keys: bind, port, requirepass, databases, shards, maxclients, timeout, proto-max-bulk-len, client-query-buffer-limit, loglevel, maxmemory, threads, client-output-buffer-limit, tenant-output-buffer-limit, transient-memory-limit, auth-timeout, unauthenticated-client-limit, notify-keyspace-events, pubsub-max-subscriptions-per-client, pubsub-max-subscriptions-per-tenant, cluster-mode, tenants-file, admin-key, hivehub-url, hivehub-service-key, hivehub-cache-ttl, hivehub-negative-ttl, hivehub-timeout, hivehub-grace, hivehub-report-interval, hivehub-usage-file, usage-file, debug-pprof)`,
 		},
 		{
 			name: "string for an integer", fileName: "c.yaml", file: "port: \"7000\"\n",
