@@ -37,7 +37,7 @@ func TestCLIPubSubSettings(t *testing.T) {
 	}
 
 	for args, msg := range map[string]string{
-		"--notify-keyspace-events=KQ":             `notify-keyspace-events "KQ": Invalid event class character. Use 'Ag$lshzxeKEtmdn'.`,
+		"--notify-keyspace-events=KQ":              `notify-keyspace-events "KQ": Invalid event class character. Use 'Ag$lshzxeKEtmdn'.`,
 		"--pubsub-max-subscriptions-per-client=-1": "must not be negative",
 	} {
 		cliEnv(t, nil)
