@@ -67,7 +67,13 @@ func (c *Session) Push(encode func(w *resp.Writer)) bool {
 	c.mu.Unlock()
 	w := resp.Writer{Proto: proto}
 	encode(&w)
-	frame := w.Buf
+	return c.pushFrame(w.Buf)
+}
+
+// pushFrame queues frame, already encoded for c's protocol. The outbox
+// only reads it, so one frame may be queued for many sessions (a message
+// fanned out to subscribers of one protocol is encoded once).
+func (c *Session) pushFrame(frame []byte) bool {
 	lim := c.srv.pushLimit(c)
 	ob := c.outbox
 	ob.mu.Lock()

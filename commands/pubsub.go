@@ -151,7 +151,19 @@ func (c *Session) Deliver(m *pubsub.Message, inline bool) bool {
 		encodeMessage(c.W, m)
 		return true
 	}
-	return c.Push(func(w *resp.Writer) { encodeMessage(w, m) })
+	c.mu.Lock() // HELLO may be switching it
+	proto := c.W.Proto
+	c.mu.Unlock()
+	i := 0
+	if proto >= 3 {
+		i = 1
+	}
+	if m.Encoded[i] == nil {
+		w := resp.Writer{Proto: proto}
+		encodeMessage(&w, m)
+		m.Encoded[i] = w.Buf
+	}
+	return c.pushFrame(m.Encoded[i])
 }
 
 func encodeMessage(w *resp.Writer, m *pubsub.Message) {

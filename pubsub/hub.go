@@ -42,6 +42,10 @@ type Message struct {
 	Kind             Kind
 	Pattern, Channel []byte
 	Payload          []byte
+	// Encoded is the receivers' cache of the message encoded once per
+	// wire protocol (index 0: RESP2, 1: RESP3) for a whole fan-out; the
+	// hub clears it whenever it changes the message.
+	Encoded [2][]byte
 }
 
 // Receiver is a subscriber as the hub sees it. Deliver queues m and reports
@@ -316,6 +320,7 @@ func (h *Hub) Publish(scopeName string, k Kind, channel, payload []byte, self Re
 			continue
 		}
 		m.Pattern = []byte(pat)
+		m.Encoded = [2][]byte{}
 		for sub := range set {
 			if sub.r.Deliver(&m, sub.r == self) {
 				n++
