@@ -71,13 +71,13 @@ func init() {
 			}},
 	)
 	serverParams = append(serverParams,
-		serverParam{name: "pubsub-max-subscriptions-per-client", get: func(_ *Server, c *Config) string { return strconv.Itoa(c.PubSubMaxPerClient) },
+		serverParam{name: "pubsub-subscriptions-per-client", get: func(_ *Server, c *Config) string { return strconv.Itoa(c.PubSubMaxPerClient) },
 			set: func(c *Config, v []byte) string {
 				n, msg := configInt(v, 0, math.MaxInt32)
 				c.PubSubMaxPerClient = int(n)
 				return msg
 			}},
-		serverParam{name: "pubsub-max-subscriptions-per-tenant", get: func(_ *Server, c *Config) string { return strconv.Itoa(c.PubSubMaxPerTenant) },
+		serverParam{name: "pubsub-subscriptions-per-tenant", get: func(_ *Server, c *Config) string { return strconv.Itoa(c.PubSubMaxPerTenant) },
 			set: func(c *Config, v []byte) string {
 				n, msg := configInt(v, 0, math.MaxInt32)
 				c.PubSubMaxPerTenant = int(n)

@@ -47,9 +47,9 @@ type serveCmd struct {
 	AuthTimeout                int    `default:"${auth_timeout}" env:"SYNAP_AUTH_TIMEOUT" help:"Seconds a connection has to authenticate when a password or cluster mode requires it (0: no limit)."`
 	UnauthenticatedClientLimit int    `default:"0" env:"SYNAP_UNAUTHENTICATED_CLIENT_LIMIT" help:"Connections waiting to authenticate at once (0: half of maxclients; never all of them)."`
 
-	NotifyKeyspaceEvents            string `env:"SYNAP_NOTIFY_KEYSPACE_EVENTS" placeholder:"CLASSES" help:"Keyspace notifications, Redis's classes: K E g $ l s h z x e t m d n A (empty: none)."`
-	PubsubMaxSubscriptionsPerClient int    `default:"10000" env:"SYNAP_PUBSUB_MAX_SUBSCRIPTIONS_PER_CLIENT" help:"Channels, patterns and shard channels one tenant connection may subscribe (0: no limit)."`
-	PubsubMaxSubscriptionsPerTenant int    `default:"100000" env:"SYNAP_PUBSUB_MAX_SUBSCRIPTIONS_PER_TENANT" help:"Channels, patterns and shard channels all of a tenant's connections may subscribe together (0: no limit)."`
+	NotifyKeyspaceEvents         string `env:"SYNAP_NOTIFY_KEYSPACE_EVENTS" placeholder:"CLASSES" help:"Keyspace notifications, Redis's classes: K E g $ l s h z x e t m d n A (empty: none)."`
+	PubsubSubscriptionsPerClient int    `default:"10000" env:"SYNAP_PUBSUB_SUBSCRIPTIONS_PER_CLIENT" help:"Channels, patterns and shard channels one tenant connection may subscribe (0: no limit)."`
+	PubsubSubscriptionsPerTenant int    `default:"100000" env:"SYNAP_PUBSUB_SUBSCRIPTIONS_PER_TENANT" help:"Channels, patterns and shard channels all of a tenant's connections may subscribe together (0: no limit)."`
 
 	ClusterMode bool   `env:"SYNAP_CLUSTER_MODE" help:"Admit only holders of access keys, each bound to its tenant's keyspace."`
 	TenantsFile string `type:"path" env:"SYNAP_TENANTS_FILE" placeholder:"FILE" help:"Tenants and their access keys for cluster mode (YAML or JSON)."`
@@ -359,8 +359,8 @@ func (s *serveCmd) config() (settings, error) {
 	if err != nil {
 		return settings{}, err
 	}
-	if s.PubsubMaxSubscriptionsPerClient < 0 || s.PubsubMaxSubscriptionsPerTenant < 0 {
-		return settings{}, errors.New("pubsub-max-subscriptions-per-client and -per-tenant must not be negative")
+	if s.PubsubSubscriptionsPerClient < 0 || s.PubsubSubscriptionsPerTenant < 0 {
+		return settings{}, errors.New("pubsub-subscriptions-per-client and -per-tenant must not be negative")
 	}
 	if s.ClusterMode {
 		if err := s.checkCluster(); err != nil {
@@ -403,8 +403,8 @@ func (s *serveCmd) config() (settings, error) {
 			TenantsFile:             s.TenantsFile,
 			AdminKey:                s.AdminKey,
 			NotifyKeyspaceEvents:    notify,
-			PubSubMaxPerClient:      s.PubsubMaxSubscriptionsPerClient,
-			PubSubMaxPerTenant:      s.PubsubMaxSubscriptionsPerTenant,
+			PubSubMaxPerClient:      s.PubsubSubscriptionsPerClient,
+			PubSubMaxPerTenant:      s.PubsubSubscriptionsPerTenant,
 		},
 		HiveHub: hubSettings{
 			URL:            s.HivehubURL,

@@ -8,7 +8,7 @@ import (
 // The pub/sub settings come from flags, SYNAP_* variables and the config
 // file like every other setting, with the same precedence.
 func TestCLIPubSubSettings(t *testing.T) {
-	envs := []string{"SYNAP_NOTIFY_KEYSPACE_EVENTS", "SYNAP_PUBSUB_MAX_SUBSCRIPTIONS_PER_CLIENT", "SYNAP_PUBSUB_MAX_SUBSCRIPTIONS_PER_TENANT"}
+	envs := []string{"SYNAP_NOTIFY_KEYSPACE_EVENTS", "SYNAP_PUBSUB_SUBSCRIPTIONS_PER_CLIENT", "SYNAP_PUBSUB_SUBSCRIPTIONS_PER_TENANT"}
 	settingEnvs = append(settingEnvs, envs...)
 
 	cliEnv(t, nil)
@@ -20,9 +20,9 @@ func TestCLIPubSubSettings(t *testing.T) {
 		t.Errorf("defaults: %+v", got.Config)
 	}
 
-	file := cliFile(t, "synap.yaml", "notify-keyspace-events: Kx\npubsub-max-subscriptions-per-client: 5\npubsub-max-subscriptions-per-tenant: 50\n")
-	cliEnv(t, map[string]string{"SYNAP_PUBSUB_MAX_SUBSCRIPTIONS_PER_CLIENT": "7"})
-	_, fromFile, err := parseArgs([]string{"--config", file, "--pubsub-max-subscriptions-per-tenant", "70"})
+	file := cliFile(t, "synap.yaml", "notify-keyspace-events: Kx\npubsub-subscriptions-per-client: 5\npubsub-subscriptions-per-tenant: 50\n")
+	cliEnv(t, map[string]string{"SYNAP_PUBSUB_SUBSCRIPTIONS_PER_CLIENT": "7"})
+	_, fromFile, err := parseArgs([]string{"--config", file, "--pubsub-subscriptions-per-tenant", "70"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,8 +37,8 @@ func TestCLIPubSubSettings(t *testing.T) {
 	}
 
 	for args, msg := range map[string]string{
-		"--notify-keyspace-events=KQ":              `notify-keyspace-events "KQ": Invalid event class character. Use 'Ag$lshzxeKEtmdn'.`,
-		"--pubsub-max-subscriptions-per-client=-1": "must not be negative",
+		"--notify-keyspace-events=KQ":          `notify-keyspace-events "KQ": Invalid event class character. Use 'Ag$lshzxeKEtmdn'.`,
+		"--pubsub-subscriptions-per-client=-1": "must not be negative",
 	} {
 		cliEnv(t, nil)
 		if _, _, err := parseArgs([]string{args}); err == nil || !strings.Contains(err.Error(), msg) {
