@@ -92,8 +92,10 @@ type Client struct {
 	// outbox holds pushes from other goroutines (outbox.go).
 	outbox *outbox
 	// ps is the session's subscriptions in the pub/sub hub, nil until its
-	// first SUBSCRIBE (pubsub.go).
-	ps *pubsub.Sub
+	// first SUBSCRIBE, and psAuth the identity they were made under, for
+	// publishers to re-check (pubsub.go).
+	ps     *pubsub.Sub
+	psAuth listenerAuth
 	// registered: counted in the server's wait group until Close.
 	registered bool
 	closed     bool

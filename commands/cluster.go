@@ -111,6 +111,7 @@ func (s *Server) bind(c *Client, p *tenant.Principal, key string, gen uint64) {
 		c.dropSubscriptions()
 	}
 	c.NS, c.accessKey, c.Authed, c.authFails, c.dirGen = ns, key, true, 0, gen
+	c.noteListener()
 }
 
 // refreshLimits loads the tenant's limits from the directory. When it

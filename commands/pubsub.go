@@ -1,9 +1,12 @@
 package commands
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
+	"sync/atomic"
+	"time"
 
 	"synap/pubsub"
 	"synap/resp"
@@ -147,6 +150,10 @@ func (c *Session) Deliver(m *pubsub.Message, inline bool) bool {
 	if c.killed.Load() {
 		return false
 	}
+	if !inline && !c.listenerValid() {
+		c.Kill()
+		return false
+	}
 	if inline {
 		encodeMessage(c.W, m)
 		return true
@@ -215,6 +222,7 @@ func subscribe(x *Ctx, k pubsub.Kind, verb string) {
 	if c.ps == nil {
 		c.ps = x.S.Hub.NewSub(c)
 	}
+	c.noteListener()
 	scope := c.pubsubScope()
 	lim := x.S.subLimits(c)
 	for _, name := range x.Args[1:] {
@@ -325,4 +333,59 @@ func cmdPubsubHelp(x *Ctx) {
 	for _, l := range pubsubHelpLines {
 		x.W.Simple(l)
 	}
+}
+
+// listenerAuth is the identity a session's subscriptions were made under,
+// readable by publishers on other goroutines. A subscriber that only
+// listens sends no command, so the dispatcher never re-checks its key:
+// the publishers do, from the directory's memory, before delivering.
+type listenerAuth struct {
+	p   atomic.Pointer[tenant.Principal]
+	key atomic.Pointer[string]
+	gen atomic.Uint64
+}
+
+// noteListener records c's identity for its subscriptions (SUBSCRIBE,
+// and AUTH or a re-check that keeps them).
+func (c *Session) noteListener() {
+	if c.ps == nil {
+		return
+	}
+	key := c.accessKey
+	c.psAuth.key.Store(&key)
+	c.psAuth.gen.Store(c.dirGen)
+	c.psAuth.p.Store(c.P)
+}
+
+// listenerValid reports whether c's key still holds for listening to its
+// tenant's channels: not expired, and, once the directory moved, still
+// known to it (from its memory, never a call), for the same tenant, with
+// read and c's surface. When only a call could tell, delivery goes on:
+// the answer comes with the session's next command.
+func (c *Session) listenerValid() bool {
+	a := &c.psAuth
+	p := a.p.Load()
+	s := c.srv
+	if p == nil || p.Operator || s.Dir == nil {
+		return true
+	}
+	if p.Expired(time.Now()) {
+		return false
+	}
+	cur := s.Dir.Generation()
+	if cur == a.gen.Load() {
+		return true
+	}
+	np, err := s.Dir.ResolveCached(*a.key.Load())
+	switch {
+	case errors.Is(err, tenant.ErrUnknownKey):
+		return false
+	case err != nil:
+		return true
+	case np.UserID != p.UserID || !np.Allows(tenant.NeedRead) || !np.AllowsSurface(c.surface):
+		return false
+	}
+	a.p.Store(np)
+	a.gen.Store(cur)
+	return true
 }

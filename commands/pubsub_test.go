@@ -358,3 +358,34 @@ func init() {
 	permsProbes["publish"] = [][]string{{"publish", "s", "x"}}
 	permsProbes["spublish"] = [][]string{{"spublish", "s", "x"}}
 }
+
+// A subscriber whose key is revoked while it only listens (no command for
+// the dispatcher to re-check) is cut off by the next publish: it is not
+// counted and its connection is closed.
+func TestPubSubRevokedListenerCutOff(t *testing.T) {
+	f := startCluster(t)
+	sub := f.as(t, "alice-rw")
+	if got := sub.Do("SUBSCRIBE", "news"); got != `["subscribe" "news" :1]` {
+		t.Fatal(got)
+	}
+	pubW := f.as(t, "alice-w")
+	if got := pubW.Do("PUBLISH", "news", "before"); got != ":1" {
+		t.Fatalf("PUBLISH before revocation = %s", got)
+	}
+	if got := readPush(t, sub); got != `["message" "news" "before"]` {
+		t.Fatalf("push = %s", got)
+	}
+	var kept []clusterKey
+	for _, k := range clusterKeys {
+		if k.id != "alice-rw" {
+			kept = append(kept, k)
+		}
+	}
+	f.rewrite(t, kept)
+	if got := pubW.Do("PUBLISH", "news", "after"); got != ":0" {
+		t.Errorf("PUBLISH after revocation = %s, want :0", got)
+	}
+	if got := sub.Read(); !strings.HasPrefix(got, "ERROR:") {
+		t.Errorf("the revoked subscriber read %s, want its connection closed", got)
+	}
+}
