@@ -194,6 +194,10 @@ func clientWriteLine(b *strings.Builder, x *Ctx, c *Client, now time.Time) {
 		cmd = "NULL"
 	}
 	flags := make([]byte, 0, 4)
+	sub, psub, ssub := c.subCounts()
+	if sub+psub+ssub > 0 {
+		flags = append(flags, 'P')
+	}
 	queued := c.multiLen.Load() - 1 // -1: not in MULTI
 	if queued >= 0 {
 		flags = append(flags, 'x')
@@ -242,7 +246,6 @@ func clientWriteLine(b *strings.Builder, x *Ctx, c *Client, now time.Time) {
 	num("idle", int64(c.Idle()/time.Second))
 	field("flags", string(flags))
 	num("db", int64(db))
-	sub, psub, ssub := c.subCounts()
 	num("sub", sub)
 	num("psub", psub)
 	num("ssub", ssub)

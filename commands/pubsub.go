@@ -136,7 +136,9 @@ func (c *Session) dropSubscriptions() {
 // subCounts are CLIENT LIST's sub, psub and ssub of c, read from any
 // goroutine.
 func (c *Session) subCounts() (sub, psub, ssub int64) {
+	c.mu.Lock()
 	ps := c.ps
+	c.mu.Unlock()
 	if ps == nil {
 		return 0, 0, 0
 	}
@@ -220,7 +222,10 @@ func cmdSSubscribe(x *Ctx) { subscribe(x, pubsub.Shard, "ssubscribe") }
 func subscribe(x *Ctx, k pubsub.Kind, verb string) {
 	c := x.C
 	if c.ps == nil {
-		c.ps = x.S.Hub.NewSub(c)
+		ps := x.S.Hub.NewSub(c)
+		c.mu.Lock() // CLIENT LIST of other sessions reads it
+		c.ps = ps
+		c.mu.Unlock()
 	}
 	c.noteListener()
 	scope := c.pubsubScope()

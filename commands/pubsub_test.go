@@ -301,7 +301,7 @@ func TestPubSubClientListAndInfo(t *testing.T) {
 		c.Do(cmd...)
 	}
 	got := other.Do("CLIENT", "LIST")
-	if !strings.Contains(got, "sub=2 psub=1 ssub=1 ") {
+	if !strings.Contains(got, "flags=P ") || !strings.Contains(got, "sub=2 psub=1 ssub=1 ") {
 		t.Errorf("CLIENT LIST lacks sub=2 psub=1 ssub=1: %s", got)
 	}
 	info := other.Do("INFO", "stats")
