@@ -362,6 +362,11 @@ func (s *Server) notifyWrite(x *Ctx) {
 	if w.N == 0 || (len(w.Keys) == 0 && !w.More) {
 		return
 	}
+	if s.writes.Load() == nil {
+		// Nobody else takes them: inside EXEC the next queued command
+		// would otherwise see this one's keys as its own changes.
+		defer x.Tx.TakeWrites()
+	}
 	e := eventWrite{s: s, x: x, w: w, fl: int(s.notif.flags.Load())}
 	ns := x.Tx.NS()
 	name := x.Cmd.Name

@@ -148,3 +148,24 @@ func TestNotifyExpiryStormBounded(t *testing.T) {
 	}
 	t.Logf("events dropped by the full queue: %d", srv.NotifyDropped())
 }
+
+// Inside EXEC each queued command raises the events of its own changes
+// only: a SET NX that lost after a SET of the same key raises nothing.
+func TestNotifyInsideExec(t *testing.T) {
+	srv := startServer(t)
+	c, sub := dial(t, srv), dial(t, srv)
+	c.Do("CONFIG", "SET", "notify-keyspace-events", "E$g")
+	sub.Do("PSUBSCRIBE", "__keyevent@0__:*")
+	for _, cmd := range [][]string{{"MULTI"}, {"SET", "a", "1"}, {"SET", "a", "2", "NX"}, {"DEL", "a", "b"}, {"DEL", "a"}, {"EXEC"}} {
+		c.Do(cmd...)
+	}
+	for _, want := range []string{
+		`["pmessage" "__keyevent@0__:*" "__keyevent@0__:set" "a"]`,
+		`["pmessage" "__keyevent@0__:*" "__keyevent@0__:del" "a"]`,
+	} {
+		if got := readPush(t, sub); got != want {
+			t.Errorf("event %s, want %s", got, want)
+		}
+	}
+	quiet(t, sub, "the subscriber")
+}
