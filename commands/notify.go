@@ -33,9 +33,9 @@ import (
 // one bounded FIFO queue that a single goroutine drains into the hub. A
 // write, or an expiry pass holding a shard lock, therefore never waits on
 // subscribers or on a tenant's patterns; a storm of expiries fills the
-// queue, and past notifyQueueLen events or notifyQueueBytes bytes new
-// events are dropped and counted (INFO stats keyspace_events_dropped)
-// rather than stall anything. The price is that an event reaches its
+// queue, and past notifyQueueLen events or notifyQueueBytes bytes (a
+// quarter of each for one tenant) new events are dropped and counted
+// (Server.NotifyDropped) rather than stall anything. The price is that an event reaches its
 // subscribers shortly after the write's reply, not before it.
 
 // Notification classes, as notify-keyspace-events spells them.
@@ -156,7 +156,16 @@ type notifier struct {
 	ch      chan keyEvent
 	bytes   atomic.Int64
 	dropped atomic.Int64
+	// perScope counts each tenant scope's queued events and bytes: one
+	// tenant writing fast with a listener may hold at most a quarter of
+	// the queue, so it cannot make every other tenant's events drop.
+	perScope sync.Map // scope → *scopeQueued
 }
+
+type scopeQueued struct{ n, bytes atomic.Int64 }
+
+// scopeShare is the part of the queue one tenant scope may hold.
+const scopeShare = 4
 
 func init() {
 	serverParams = append(serverParams,
@@ -241,17 +250,39 @@ func (s *Server) queueEvent(ns *engine.Namespace, name string, key []byte) {
 	}
 	n := &s.notif
 	size := int64(len(key) + len(name) + 64)
+	var sq *scopeQueued
+	if scope != "" {
+		v, ok := n.perScope.Load(scope)
+		if !ok {
+			v, _ = n.perScope.LoadOrStore(scope, new(scopeQueued))
+		}
+		sq = v.(*scopeQueued)
+		queued, queuedBytes := sq.n.Add(1), sq.bytes.Add(size)
+		if queued > notifyQueueLen/scopeShare || queuedBytes > notifyQueueBytes/scopeShare {
+			n.unqueued(sq, size)
+			return
+		}
+	}
 	if n.bytes.Add(size) > notifyQueueBytes {
 		n.bytes.Add(-size)
-		n.dropped.Add(1)
+		n.unqueued(sq, size)
 		return
 	}
 	select {
 	case n.ch <- keyEvent{scope: scope, db: db, name: name, key: bytes.Clone(key)}:
 	default:
 		n.bytes.Add(-size)
-		n.dropped.Add(1)
+		n.unqueued(sq, size)
 	}
+}
+
+// unqueued gives back what a dropped event took of its scope's share.
+func (n *notifier) unqueued(sq *scopeQueued, size int64) {
+	if sq != nil {
+		sq.n.Add(-1)
+		sq.bytes.Add(-size)
+	}
+	n.dropped.Add(1)
 }
 
 // drainNotifications publishes queued events in order until the server
@@ -264,7 +295,15 @@ func (s *Server) drainNotifications() {
 		case <-s.done:
 			return
 		case ev := <-n.ch:
-			n.bytes.Add(-int64(len(ev.key) + len(ev.name) + 64))
+			size := int64(len(ev.key) + len(ev.name) + 64)
+			n.bytes.Add(-size)
+			if ev.scope != "" {
+				if v, ok := n.perScope.Load(ev.scope); ok {
+					sq := v.(*scopeQueued)
+					sq.n.Add(-1)
+					sq.bytes.Add(-size)
+				}
+			}
 			flags := int(n.flags.Load())
 			db := strconv.Itoa(ev.db)
 			if flags&notifyKeyspace != 0 {

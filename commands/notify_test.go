@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"synap/pubsub"
 	"synap/resp/resptest"
 )
 
@@ -169,3 +170,38 @@ func TestNotifyInsideExec(t *testing.T) {
 	}
 	quiet(t, sub, "the subscriber")
 }
+
+// One tenant whose events pile up (its writes outrun the queue's drain)
+// holds at most a quarter of the queue: another tenant's events are still
+// taken.
+func TestNotifyQueueShareBounded(t *testing.T) {
+	srv := newLocal(t)
+	n := &srv.notif
+	n.ch = make(chan keyEvent, notifyQueueLen) // no drain: the queue only fills
+	for _, scope := range []string{"user:a:", "user:b:"} {
+		if err := srv.Hub.NewSub(nopReceiver{}).Subscribe(scope, pubsub.Pattern, "*", pubsub.Limits{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b := srv.Eng.Namespace("user:a:"), srv.Eng.Namespace("user:b:")
+	for i := 0; i < notifyQueueLen; i++ {
+		srv.queueEvent(a, "set", []byte("k"))
+	}
+	if got := len(n.ch); got != notifyQueueLen/scopeShare {
+		t.Errorf("tenant a queued %d events, want its share %d", got, notifyQueueLen/scopeShare)
+	}
+	before := len(n.ch)
+	for i := 0; i < 100; i++ {
+		srv.queueEvent(b, "set", []byte("k"))
+	}
+	if got := len(n.ch) - before; got != 100 {
+		t.Errorf("tenant b queued %d of 100 events beside a's", got)
+	}
+	if got := srv.NotifyDropped(); got != notifyQueueLen-notifyQueueLen/scopeShare {
+		t.Errorf("dropped %d", got)
+	}
+}
+
+type nopReceiver struct{}
+
+func (nopReceiver) Deliver(*pubsub.Message, bool) bool { return true }
