@@ -39,6 +39,7 @@ fuzz:
 bench:
 	scripts/bench.sh
 	scripts/bench-cluster.sh
+	scripts/bench-pubsub.sh
 	scripts/bench-noisy.sh
 	scripts/bench-memory.sh
 	scripts/bench-queues.sh

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"synap/engine"
+	"synap/pubsub"
 	"synap/resp"
 	"synap/tenant"
 )
@@ -90,6 +91,11 @@ type Client struct {
 	killedCh chan struct{}
 	// outbox holds pushes from other goroutines (outbox.go).
 	outbox *outbox
+	// ps is the session's subscriptions in the pub/sub hub, nil until its
+	// first SUBSCRIBE, and psAuth the identity they were made under, for
+	// publishers to re-check (pubsub.go).
+	ps     *pubsub.Sub
+	psAuth listenerAuth
 	// registered: counted in the server's wait group until Close.
 	registered bool
 	closed     bool
@@ -205,6 +211,7 @@ func (c *Session) Close() {
 	s := c.srv
 	c.flushTenant()
 	s.endTx(c)
+	c.dropSubscriptions()
 	if c.T != nil {
 		c.T.Connections.Add(-1)
 	}

@@ -194,6 +194,10 @@ func clientWriteLine(b *strings.Builder, x *Ctx, c *Client, now time.Time) {
 		cmd = "NULL"
 	}
 	flags := make([]byte, 0, 4)
+	sub, psub, ssub := c.subCounts()
+	if sub+psub+ssub > 0 {
+		flags = append(flags, 'P')
+	}
 	queued := c.multiLen.Load() - 1 // -1: not in MULTI
 	if queued >= 0 {
 		flags = append(flags, 'x')
@@ -242,9 +246,9 @@ func clientWriteLine(b *strings.Builder, x *Ctx, c *Client, now time.Time) {
 	num("idle", int64(c.Idle()/time.Second))
 	field("flags", string(flags))
 	num("db", int64(db))
-	num("sub", 0)
-	num("psub", 0)
-	num("ssub", 0)
+	num("sub", sub)
+	num("psub", psub)
+	num("ssub", ssub)
 	num("multi", queued)
 	num("qbuf", int64(qbuf))
 	num("qbuf-free", 0)

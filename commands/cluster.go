@@ -105,10 +105,13 @@ func (s *Server) bind(c *Client, p *tenant.Principal, key string, gen uint64) {
 			t.Connections.Add(1)
 		}
 		// Keys watched in the old tenant's keyspace would tell this
-		// identity whether they changed.
+		// identity whether they changed; its channels would go on
+		// delivering the old tenant's messages.
 		s.unwatch(c)
+		c.dropSubscriptions()
 	}
 	c.NS, c.accessKey, c.Authed, c.authFails, c.dirGen = ns, key, true, 0, gen
+	c.noteListener()
 }
 
 // refreshLimits loads the tenant's limits from the directory. When it
@@ -134,6 +137,7 @@ func (s *Server) refreshLimits(ctx context.Context, t *tenant.Tenant, p *tenant.
 func (s *Server) unbind(c *Client) {
 	c.flushTenant()
 	s.unwatch(c)
+	c.dropSubscriptions()
 	if c.T != nil {
 		c.T.Connections.Add(-1)
 	}

@@ -44,6 +44,16 @@ type Config struct {
 	TenantsFile string
 	// AdminKey is the operator's secret for server-wide commands.
 	AdminKey string
+
+	// Pub/sub (pubsub.go): what one tenant's connection, and one tenant
+	// as a whole, may subscribe (channels, patterns and shard channels
+	// together); 0 means no bound. Standalone clients and the operator
+	// are not bound, as in Redis.
+	PubSubMaxPerClient int
+	PubSubMaxPerTenant int
+	// NotifyKeyspaceEvents is notify-keyspace-events as class flags
+	// (notify.go); 0: none.
+	NotifyKeyspaceEvents int
 }
 
 // AutoThreads is the default GOMAXPROCS: one core fewer than the machine
@@ -68,6 +78,8 @@ func DefaultConfig() Config {
 		TenantOutputBufferLimit: 32 << 20,
 		TransientMemoryLimit:    1 << 30,
 		AuthTimeout:             10,
+		PubSubMaxPerClient:      10000,
+		PubSubMaxPerTenant:      100000,
 	}
 }
 

@@ -26,7 +26,7 @@ const connFlags = FlagNoScript | FlagLoading | FlagStale | FlagFast | FlagNoAuth
 
 func init() {
 	register(
-		&Command{Name: "ping", Arity: -1, Flags: FlagFast, ACL: []string{"fast", "connection"},
+		&Command{Name: "ping", Arity: -1, Flags: FlagFast | FlagPubSubContext, ACL: []string{"fast", "connection"},
 			Group: "connection", Since: "1.0.0", Summary: "Returns the server's liveliness response.", Run: cmdPing},
 		&Command{Name: "echo", Arity: 2, Flags: FlagLoading | FlagStale | FlagFast, ACL: []string{"fast", "connection"},
 			Group: "connection", Since: "1.0.0", Summary: "Returns the given string.", Run: cmdEcho},
@@ -36,14 +36,29 @@ func init() {
 			Group: "connection", Since: "6.0.0", Summary: "Handshakes with the Redis server.", Run: cmdHello},
 		&Command{Name: "select", Arity: 2, Flags: FlagLoading | FlagStale | FlagFast, ACL: []string{"fast", "connection"},
 			Group: "connection", Since: "1.0.0", Summary: "Changes the selected database.", Run: cmdSelect},
-		&Command{Name: "quit", Arity: -1, Flags: connFlags | FlagTxControl, ACL: []string{"fast", "connection"},
+		&Command{Name: "quit", Arity: -1, Flags: connFlags | FlagTxControl | FlagPubSubContext, ACL: []string{"fast", "connection"},
 			Group: "connection", Since: "1.0.0", Summary: "Closes the connection.", Run: cmdQuit},
-		&Command{Name: "reset", Arity: 1, Flags: connFlags | FlagTxControl, ACL: []string{"fast", "connection"},
+		&Command{Name: "reset", Arity: 1, Flags: connFlags | FlagTxControl | FlagPubSubContext, ACL: []string{"fast", "connection"},
 			Group: "connection", Since: "6.2.0", Summary: "Resets the connection.", Run: cmdReset},
 	)
 }
 
 func cmdPing(x *Ctx) {
+	if x.C.W.Proto == 2 && x.C.subscribed() {
+		// Subscribed RESP2 clients read every reply as a message array.
+		if len(x.Args) > 2 {
+			x.ArityError()
+			return
+		}
+		x.W.Array(2)
+		x.W.BulkString("pong")
+		if len(x.Args) == 2 {
+			x.W.Bulk(x.Args[1])
+		} else {
+			x.W.BulkString("")
+		}
+		return
+	}
 	switch len(x.Args) {
 	case 1:
 		x.W.Simple("PONG")
@@ -82,6 +97,7 @@ func cmdSelect(x *Ctx) {
 func cmdReset(x *Ctx) {
 	c := x.C
 	x.S.endTx(c)
+	c.dropSubscriptions()
 	c.Select(0)
 	c.SetProto(2)
 	c.ReplyMode, c.skipNext = ReplyOn, false

@@ -184,6 +184,8 @@ func (s *Server) exec(c *Session, args [][]byte) {
 		// replied
 	case cmd.Flags&FlagDenyOOM != 0 && s.overMaxMemory():
 		s.reject(c, cmd, errOOM)
+	case cmd.Flags&FlagPubSubContext == 0 && c.W.Proto == 2 && c.subscribed():
+		s.reject(c, cmd, fmt.Sprintf(errSubscribedContext, cmd.Name))
 	default:
 		s.run(c, cmd, args)
 	}

@@ -304,3 +304,13 @@ const (
 	errStreamAutoClaimMinIdle = "ERR Invalid min-idle-time argument for XAUTOCLAIM"
 	errStreamAutoClaimCount   = "ERR COUNT must be > 0"
 )
+
+// Pub/sub.
+const (
+	errPubsubSubArgs     = "ERR unknown subcommand or wrong number of arguments for '%s'. Try PUBSUB HELP."
+	errNotifyClass       = "Invalid event class character. Use 'Ag$lshzxeKEtmdn'."
+	errSubscribedContext = "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+	errSubLimitClient    = "ERR subscription limit reached: a connection may hold %d channels and patterns (pubsub-subscriptions-per-client)"
+	errSubLimitTenant    = "ERR subscription limit reached: a tenant may hold %d channels and patterns (pubsub-subscriptions-per-tenant)"
+	errSubLimitBytes     = "ERR subscription limit reached: a tenant's channel and pattern names may take %d bytes"
+)

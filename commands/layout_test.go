@@ -70,6 +70,7 @@ func TestLayoutDependencies(t *testing.T) {
 		{"synap/hivehub", []string{"synap/commands", "synap/engine", "synap/resp"}},
 		{"synap/resp", []string{"synap/commands", "synap/tenant", "synap/engine"}},
 		{"synap/engine", []string{"synap/commands", "synap/tenant", "synap/resp", "synap/hivehub"}},
+		{"synap/pubsub", []string{"synap/commands", "synap/resp", "synap/tenant", "synap/hivehub"}},
 		{"synap/commands/geohash", []string{"synap/"}},
 		{"synap/commands/hyperloglog", []string{"synap/"}},
 	} {

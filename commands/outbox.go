@@ -67,7 +67,13 @@ func (c *Session) Push(encode func(w *resp.Writer)) bool {
 	c.mu.Unlock()
 	w := resp.Writer{Proto: proto}
 	encode(&w)
-	frame := w.Buf
+	return c.pushFrame(w.Buf)
+}
+
+// pushFrame queues frame, already encoded for c's protocol. The outbox
+// only reads it, so one frame may be queued for many sessions (a message
+// fanned out to subscribers of one protocol is encoded once).
+func (c *Session) pushFrame(frame []byte) bool {
 	lim := c.srv.pushLimit(c)
 	ob := c.outbox
 	ob.mu.Lock()
@@ -75,6 +81,11 @@ func (c *Session) Push(encode func(w *resp.Writer)) bool {
 		ob.mu.Unlock()
 		return false
 	}
+	// Only the push that finds the queue empty wakes the owner: one
+	// queued before it has woken it already, and the owner takes the
+	// whole queue. A fan-out to a busy subscriber then costs no wake per
+	// message.
+	wake := len(ob.frames) == 0
 	ob.frames = append(ob.frames, frame)
 	ob.bytes += int64(len(frame))
 	ob.n.Add(1)
@@ -101,6 +112,9 @@ func (c *Session) Push(encode func(w *resp.Writer)) bool {
 		c.srv.Log.Warn("client closed for overcoming of output buffer limits", "addr", c.Addr, "id", c.ID, "class", "pubsub")
 		c.Kill()
 		return false
+	}
+	if !wake {
+		return true
 	}
 	select {
 	case ob.ready <- struct{}{}:

@@ -69,20 +69,12 @@ type writeHook struct {
 func (s *Server) SetWriteHook(h WriteHook) {
 	if h == nil {
 		s.writes.Store(nil)
-		s.Eng.SetWriteHooks(nil)
+		s.installEngineHooks()
 		return
 	}
-	wh := &writeHook{h: h}
-	s.writes.Store(wh)
-	s.Eng.SetWriteHooks(&engine.WriteHooks{
-		Track: true,
-		// Redis propagates a reclaimed key as a DEL: a replica or a log
-		// must not depend on its own clock to lose it.
-		Expired: func(ns *engine.Namespace, key []byte, at int64) {
-			wh.emit(ns, at, [][]byte{[]byte("DEL"), key})
-		},
-		Reserve: func() uint64 { return wh.seq.Add(1) },
-	})
+	s.writes.Store(&writeHook{h: h})
+	// Shared with keyspace notifications (notify.go).
+	s.installEngineHooks()
 }
 
 // Propagation records one executed write: it emits the records that
@@ -111,6 +103,9 @@ func (p *prop) emit(args ...[]byte) { p.out = append(p.out, args) }
 // mark is where its reply starts in the writer (-1: unknown). It is small
 // enough to be inlined: with no hook, a command pays one load.
 func (s *Server) propagate(x *Ctx, mark int) {
+	if s.notif.flags.Load() != 0 {
+		s.notifyWrite(x) // first: record takes the changed keys
+	}
 	if wh := s.writes.Load(); wh != nil {
 		s.record(wh, x, mark)
 	}

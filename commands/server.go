@@ -13,6 +13,7 @@ import (
 	"github.com/puzpuzpuz/xsync/v3"
 
 	"synap/engine"
+	"synap/pubsub"
 	"synap/resp"
 	"synap/tenant"
 )
@@ -27,6 +28,9 @@ type Server struct {
 	Dir tenant.Directory
 	// Tenants holds per-tenant state and statistics in cluster mode.
 	Tenants *tenant.Registry
+	// Hub is the pub/sub hub every surface subscribes and publishes
+	// through (pubsub.go).
+	Hub *pubsub.Hub
 
 	cfgMu sync.Mutex
 	cfg   atomic.Pointer[Config]
@@ -62,6 +66,7 @@ type Server struct {
 	unauthAddrs addrCounts
 
 	writes       atomic.Pointer[writeHook] // SetWriteHook (propagate.go); nil: nothing listens
+	notif        notifier                  // keyspace notifications (notify.go)
 	reportOnce   sync.Once
 	reportPrefix string
 	reportSeq    atomic.Int64
@@ -119,6 +124,7 @@ func NewServer(cfg Config, log *slog.Logger) *Server {
 		Table:       NewTable(),
 		Eng:         engine.New(cfg.Shards),
 		Log:         log,
+		Hub:         pubsub.New(),
 		clients:     xsync.NewMapOf[int64, *Client](),
 		errorCounts: xsync.NewMapOf[string, *atomic.Int64](),
 		started:     time.Now(),
@@ -136,6 +142,7 @@ func NewServer(cfg Config, log *slog.Logger) *Server {
 	}
 	s.Tenants = tenant.NewRegistry(s.Table.Count())
 	s.cfg.Store(&cfg)
+	s.applyNotify()
 	go s.sampleMemory()
 	go s.tuneMemory()
 	return s
@@ -153,6 +160,7 @@ func (s *Server) UpdateConfig(fn func(c *Config) error) error {
 		return err
 	}
 	s.cfg.Store(&next)
+	s.applyNotify()
 	return nil
 }
 

@@ -350,6 +350,10 @@ func infoStats(x *Ctx, b *serverInfoBuf) {
 	b.int("evicted_keys", 0)
 	b.int("keyspace_hits", st.KeyspaceHits.Load())
 	b.int("keyspace_misses", st.KeyspaceMisses.Load())
+	channels, patterns, shards := x.S.Hub.Counts("", true)
+	b.int("pubsub_channels", int64(channels))
+	b.int("pubsub_patterns", int64(patterns))
+	b.int("pubsubshard_channels", int64(shards))
 	b.int("total_error_replies", st.ErrorReplies.Load())
 }
 

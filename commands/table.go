@@ -38,6 +38,10 @@ const (
 	// FlagTxControl is Synap's own: the command runs at once inside MULTI
 	// instead of being queued (MULTI, EXEC, DISCARD, WATCH, QUIT, RESET).
 	FlagTxControl
+	// FlagPubSubContext is Synap's own: the command may run while a RESP2
+	// session is subscribed (the (P|S)(UN)SUBSCRIBE family, PING, QUIT,
+	// RESET); any other is refused there, as in Redis (pubsub.go).
+	FlagPubSubContext
 )
 
 var flagNames = []struct {

@@ -60,6 +60,11 @@ func (tx *Tx) TakeWrites() Writes {
 	return w
 }
 
+// Changed is what the transaction changed since the last TakeWrites,
+// without taking it: keyspace notifications read it before the write hook
+// takes it. The keys alias storage, as TakeWrites's do.
+func (tx *Tx) Changed() Writes { return *tx.w }
+
 // reserve takes the flush's place in the order of writes, once per
 // transaction (a FLUSHALL flushes several namespaces).
 func (tx *Tx) reserve() {

@@ -48,6 +48,10 @@ type serveCmd struct {
 	AuthTimeout                int    `default:"${auth_timeout}" env:"SYNAP_AUTH_TIMEOUT" help:"Seconds a connection has to authenticate when a password or cluster mode requires it (0: no limit)."`
 	UnauthenticatedClientLimit int    `default:"0" env:"SYNAP_UNAUTHENTICATED_CLIENT_LIMIT" help:"Connections waiting to authenticate at once (0: half of maxclients; never all of them)."`
 
+	NotifyKeyspaceEvents         string `env:"SYNAP_NOTIFY_KEYSPACE_EVENTS" placeholder:"CLASSES" help:"Keyspace notifications, Redis's classes: K E g $ l s h z x e t m d n A (empty: none)."`
+	PubsubSubscriptionsPerClient int    `default:"10000" env:"SYNAP_PUBSUB_SUBSCRIPTIONS_PER_CLIENT" help:"Channels, patterns and shard channels one tenant connection may subscribe (0: no limit)."`
+	PubsubSubscriptionsPerTenant int    `default:"100000" env:"SYNAP_PUBSUB_SUBSCRIPTIONS_PER_TENANT" help:"Channels, patterns and shard channels all of a tenant's connections may subscribe together (0: no limit)."`
+
 	ClusterMode bool   `env:"SYNAP_CLUSTER_MODE" help:"Admit only holders of access keys, each bound to its tenant's keyspace."`
 	TenantsFile string `type:"path" env:"SYNAP_TENANTS_FILE" placeholder:"FILE" help:"Tenants and their access keys for cluster mode (YAML or JSON)."`
 	AdminKey    string `env:"SYNAP_ADMIN_KEY" placeholder:"KEY" help:"Operator key for server-wide commands in cluster mode (at least 16 bytes)."`
@@ -393,6 +397,13 @@ func (s *serveCmd) config() (settings, error) {
 	if err != nil {
 		return settings{}, err
 	}
+	notify, err := commands.ParseNotifyKeyspaceEvents(s.NotifyKeyspaceEvents)
+	if err != nil {
+		return settings{}, err
+	}
+	if s.PubsubSubscriptionsPerClient < 0 || s.PubsubSubscriptionsPerTenant < 0 {
+		return settings{}, errors.New("pubsub-subscriptions-per-client and -per-tenant must not be negative")
+	}
 	if s.ClusterMode {
 		if err := s.checkCluster(); err != nil {
 			return settings{}, err
@@ -471,6 +482,9 @@ func (s *serveCmd) config() (settings, error) {
 			ClusterMode:             s.ClusterMode,
 			TenantsFile:             s.TenantsFile,
 			AdminKey:                s.AdminKey,
+			NotifyKeyspaceEvents:    notify,
+			PubSubMaxPerClient:      s.PubsubSubscriptionsPerClient,
+			PubSubMaxPerTenant:      s.PubsubSubscriptionsPerTenant,
 		},
 		HiveHub: hubSettings{
 			URL:            s.HivehubURL,

@@ -1,0 +1,113 @@
+package compat
+
+import (
+	"strings"
+	"testing"
+
+	"synap/resp/resptest"
+)
+
+// notifyCommands are run by one connection while another listens to every
+// keyspace and keyevent channel; Synap must raise the same events, with
+// the same channel names and payloads, in the same order, as redis-server.
+var notifyCommands = [][]string{
+	{"SET", "s", "v"}, {"SET", "s", "v2", "EX", "100"}, {"SET", "s", "v3", "KEEPTTL"}, {"SETNX", "s", "x"},
+	{"SETNX", "s2", "x"}, {"MSET", "a", "1", "b", "2"}, {"APPEND", "a", "x"}, {"SETRANGE", "a", "0", "z"},
+	{"INCR", "n"}, {"INCRBY", "n", "5"}, {"DECR", "n"}, {"DECRBY", "n", "2"}, {"INCRBYFLOAT", "n", "1.5"},
+	{"GETSET", "a", "g"}, {"GETDEL", "a"}, {"GETEX", "b", "EX", "100"}, {"GETEX", "b", "PERSIST"},
+	{"SETEX", "e", "100", "v"}, {"PSETEX", "e", "100000", "v"},
+	{"EXPIRE", "b", "100"}, {"PERSIST", "b"}, {"PEXPIRE", "b", "100000"}, {"EXPIRE", "b", "0"},
+	{"DEL", "s", "nosuch", "s2"}, {"SET", "r", "1"}, {"RENAME", "r", "r2"}, {"RENAMENX", "r2", "r3"},
+	{"COPY", "r3", "r4"}, {"UNLINK", "r3", "r4"},
+	{"LPUSH", "l", "a", "b"}, {"RPUSH", "l", "c"}, {"LPUSHX", "nol", "a"}, {"LINSERT", "l", "BEFORE", "a", "x"},
+	{"LSET", "l", "0", "y"}, {"LREM", "l", "0", "x"}, {"LTRIM", "l", "0", "10"}, {"LPOP", "l"}, {"RPOP", "l"},
+	{"RPOPLPUSH", "l", "l2"}, {"LMOVE", "l", "l2", "LEFT", "RIGHT"}, {"LPOP", "l2", "5"},
+	{"HSET", "h", "f", "1", "g", "2"}, {"HSETNX", "h", "f", "3"}, {"HINCRBY", "h", "f", "1"},
+	{"HINCRBYFLOAT", "h", "f", "1.5"}, {"HDEL", "h", "f", "g"},
+	{"SADD", "st", "a", "b", "c"}, {"SREM", "st", "a"}, {"SMOVE", "st", "st2", "b"}, {"SPOP", "st"},
+	{"SADD", "st", "1", "2"}, {"SADD", "st3", "2", "3"}, {"SINTERSTORE", "dst", "st", "st3"}, {"SUNIONSTORE", "dst", "st", "st3"},
+	{"SDIFFSTORE", "dst", "st", "st"},
+	{"ZADD", "z", "1", "a", "2", "b", "3", "c"}, {"ZADD", "z", "INCR", "1", "a"}, {"ZINCRBY", "z", "1", "a"},
+	{"ZREM", "z", "a"}, {"ZPOPMIN", "z"}, {"ZPOPMAX", "z"}, {"ZADD", "z", "1", "a", "2", "b"},
+	{"ZREMRANGEBYSCORE", "z", "1", "1"}, {"ZREMRANGEBYRANK", "z", "0", "0"},
+	{"ZADD", "z", "1", "a", "2", "b"}, {"ZRANGESTORE", "z2", "z", "0", "-1"}, {"ZUNIONSTORE", "z3", "2", "z", "z2"},
+}
+
+func TestNotifyDifferential(t *testing.T) {
+	resptest.NeedRedisServer(t)
+	for _, proto := range []string{"2", "3"} {
+		t.Run("resp"+proto, func(t *testing.T) {
+			want := notifyTranscript(t, startRedis(t).addr, proto, -1)
+			got := notifyTranscript(t, startSynap(t, "").Addr().String(), proto, len(want))
+			for i := range want {
+				if i >= len(got) || got[i] != want[i] {
+					g := "<missing>"
+					if i < len(got) {
+						g = got[i]
+					}
+					t.Fatalf("event %d:\n synap %s\n redis %s", i, g, want[i])
+				}
+			}
+			if len(got) > len(want) {
+				t.Fatalf("synap raised more events: %q", got[len(want):])
+			}
+		})
+	}
+}
+
+// notifyTranscript runs notifyCommands on addr and returns the events a
+// subscriber saw, with the command that raised them. With n < 0 it reads
+// until a sync message published after the commands (redis-server, where
+// events come before the reply); otherwise n events, then checks that
+// nothing else arrives.
+func notifyTranscript(t *testing.T, addr, proto string, n int) []string {
+	t.Helper()
+	sub, err := resptest.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	w, err := resptest.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	sub.Do("HELLO", proto)
+	if got := w.Do("CONFIG", "SET", "notify-keyspace-events", "KEA"); got != "+OK" {
+		t.Fatalf("CONFIG SET = %s", got)
+	}
+	if got := w.Do("CONFIG", "GET", "notify-keyspace-events"); !strings.Contains(got, `"AKE"`) {
+		t.Errorf("CONFIG GET notify-keyspace-events = %s", got)
+	}
+	sub.Do("PSUBSCRIBE", "__key*__:*")
+	sub.Do("SUBSCRIBE", "sync")
+	for _, c := range notifyCommands {
+		if got := w.Do(c...); strings.HasPrefix(got, "-") {
+			t.Fatalf("%q = %s", c, got)
+		}
+	}
+	var out []string
+	if n < 0 {
+		w.Do("PUBLISH", "sync", "end")
+		for {
+			got := sub.Read()
+			if strings.Contains(got, `"sync"`) || strings.HasPrefix(got, "ERROR") {
+				break
+			}
+			out = append(out, got)
+		}
+		return out
+	}
+	for len(out) < n {
+		got := sub.Read()
+		if strings.HasPrefix(got, "ERROR") {
+			break
+		}
+		out = append(out, got)
+	}
+	w.Do("PUBLISH", "sync", "end")
+	if got := sub.Read(); !strings.Contains(got, `"sync"`) {
+		out = append(out, got)
+	}
+	return out
+}
