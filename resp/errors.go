@@ -33,7 +33,13 @@ const (
 
 // ProtocolError is a malformed or oversized request. The connection that
 // sent it is answered with Msg and closed; nothing of it is executed.
-type ProtocolError struct{ Msg string }
+type ProtocolError struct {
+	Msg string
+	// Unread is how many bytes the refused frame still announces beyond
+	// what has been read (0 when unknown or none): a server deciding
+	// whether to drain the rest before closing needs it.
+	Unread int64
+}
 
 func (e *ProtocolError) Error() string { return e.Msg }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 )
 
 // ErrQueryBufLimit means a client buffered more than MaxQueryBuf bytes of
@@ -149,16 +150,16 @@ func (rd *Reader) multibulk(preAuth bool) ([][]byte, bool, error) {
 		hdr, next, ok := rd.line(0)
 		if !ok {
 			if rd.w-rd.r > rd.lim.MaxInlineLen {
-				return nil, false, &ProtocolError{ProtoTooBigMbulk}
+				return nil, false, &ProtocolError{Msg: ProtoTooBigMbulk}
 			}
 			return nil, false, nil
 		}
 		n, ok := parseLen(hdr[1:])
 		if !ok || n > rd.lim.MaxMultibulkLen {
-			return nil, false, &ProtocolError{ProtoInvalidMbulk}
+			return nil, false, &ProtocolError{Msg: ProtoInvalidMbulk}
 		}
 		if preAuth && n > rd.lim.PreAuthMaxArgs {
-			return nil, false, &ProtocolError{ProtoUnauthMbulk}
+			return nil, false, &ProtocolError{Msg: ProtoUnauthMbulk}
 		}
 		if n <= 0 {
 			rd.r += next
@@ -171,23 +172,34 @@ func (rd *Reader) multibulk(preAuth bool) ([][]byte, bool, error) {
 		hdr, next, ok := rd.line(rd.pos)
 		if !ok {
 			if rd.w-rd.r-rd.pos > rd.lim.MaxInlineLen {
-				return nil, false, &ProtocolError{ProtoTooBigBulk}
+				return nil, false, &ProtocolError{Msg: ProtoTooBigBulk}
 			}
 			return nil, false, nil
 		}
 		// Like Redis, the type byte is judged only once the line is complete.
 		if c := rd.buf[rd.r+rd.pos]; c != '$' {
-			return nil, false, &ProtocolError{ProtoExpectedDollar(c)}
+			return nil, false, &ProtocolError{Msg: ProtoExpectedDollar(c)}
 		}
 		n, ok := parseLen(hdr[1:])
+		// What the refused argument still has to arrive: its bytes and
+		// CRLF beyond those already buffered.
+		unread := func() int64 {
+			switch {
+			case n < 0:
+				return 0
+			case n > math.MaxInt64-2:
+				return math.MaxInt64 // its CRLF would not fit: as good as endless
+			}
+			return max(n+2-int64(rd.w-rd.r-next), 0)
+		}
 		if !ok || n < 0 || n > rd.lim.MaxBulkLen {
-			return nil, false, &ProtocolError{ProtoInvalidBulk}
+			return nil, false, &ProtocolError{Msg: ProtoInvalidBulk, Unread: unread()}
 		}
 		if preAuth && n > rd.lim.PreAuthMaxBulkLen {
-			return nil, false, &ProtocolError{ProtoUnauthBulk}
+			return nil, false, &ProtocolError{Msg: ProtoUnauthBulk, Unread: unread()}
 		}
 		if p := rd.lim.PayloadLimit; p > 0 && len(rd.offs) > 0 && rd.announced+n > p+PayloadSlack {
-			return nil, false, &ProtocolError{fmt.Sprintf(ErrPayloadTooBig, rd.announced+n, p)}
+			return nil, false, &ProtocolError{Msg: fmt.Sprintf(ErrPayloadTooBig, rd.announced+n, p), Unread: unread()}
 		}
 		end := next + int(n)
 		if rd.r+end+2 > rd.w {
@@ -216,12 +228,12 @@ func (rd *Reader) inline() ([][]byte, bool, error) {
 	nl := bytes.IndexByte(b, '\n')
 	if nl < 0 {
 		if len(b) > rd.lim.MaxInlineLen {
-			return nil, false, &ProtocolError{ProtoTooBigInline}
+			return nil, false, &ProtocolError{Msg: ProtoTooBigInline}
 		}
 		return nil, false, nil
 	}
 	if nl > rd.lim.MaxInlineLen {
-		return nil, false, &ProtocolError{ProtoTooBigInline}
+		return nil, false, &ProtocolError{Msg: ProtoTooBigInline}
 	}
 	line := b[:nl]
 	if len(line) > 0 && line[len(line)-1] == '\r' {
@@ -229,7 +241,7 @@ func (rd *Reader) inline() ([][]byte, bool, error) {
 	}
 	args, ok := SplitArgs(line)
 	if !ok {
-		return nil, false, &ProtocolError{ProtoUnbalancedQuote}
+		return nil, false, &ProtocolError{Msg: ProtoUnbalancedQuote}
 	}
 	rd.r += nl + 1
 	return args, true, nil

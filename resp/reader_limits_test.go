@@ -9,19 +9,8 @@ import (
 	"testing/iotest"
 )
 
-// readAll runs Next and Fill until a command, an error or the input's end.
-func readOne(rd *Reader) ([][]byte, error) {
-	for i := 0; i < 1<<20; i++ {
-		args, err := rd.Next(false)
-		if err != nil || args != nil {
-			return args, err
-		}
-		if err := rd.Fill(); err != nil {
-			return nil, err
-		}
-	}
-	return nil, errors.New("no progress")
-}
+// readOne runs Next and Fill until a command, an error or the input's end.
+func readOne(rd *Reader) ([][]byte, error) { return readOneAuth(rd, false) }
 
 // A tenant's command announcing far more than its payload limit is
 // refused from its headers, before its bytes are buffered.
