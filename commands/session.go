@@ -27,6 +27,14 @@ func (s *Server) Call(ctx context.Context, c *Session, args ...[]byte) (resp.Val
 	if c.W.Len() == 0 {
 		return resp.Value{}, nil
 	}
-	v, _, err := resp.ParseValue(c.W.Buf)
-	return v, err
+	// SUBSCRIBE a b answers one confirmation per channel: several values
+	// come back as an array of them, one as it is.
+	vals, err := resp.ParseValues(c.W.Buf)
+	if err != nil || len(vals) == 0 {
+		return resp.Value{}, err
+	}
+	if len(vals) == 1 {
+		return vals[0], nil
+	}
+	return resp.Value{Kind: resp.KindArray, Elems: vals}, nil
 }

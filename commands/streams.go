@@ -615,8 +615,15 @@ func cmdXDel(x *Ctx) {
 		x.W.Int(0)
 		return
 	}
-	ids := make([]engine.StreamID, 0, len(x.Args)-2)
-	for _, b := range x.Args[2:] {
+	streamEachID(x, key, en, x.Args[2:], s.Delete)
+}
+
+// streamEachID applies op to each id of args (all parsed first: one bad id
+// refuses the command before anything changes), replies with how many op
+// reported done, and marks the key updated if any was.
+func streamEachID(x *Ctx, key []byte, en *engine.Entry, args [][]byte, op func(engine.StreamID) bool) {
+	ids := make([]engine.StreamID, 0, len(args))
+	for _, b := range args {
 		id, ok := streamIDArg(x, b)
 		if !ok {
 			return
@@ -625,7 +632,7 @@ func cmdXDel(x *Ctx) {
 	}
 	n := 0
 	for _, id := range ids {
-		if s.Delete(id) {
+		if op(id) {
 			n++
 		}
 	}
@@ -1318,24 +1325,7 @@ func cmdXAck(x *Ctx) {
 		x.W.Int(0)
 		return
 	}
-	ids := make([]engine.StreamID, 0, len(x.Args)-3)
-	for _, b := range x.Args[3:] {
-		id, ok := streamIDArg(x, b)
-		if !ok {
-			return
-		}
-		ids = append(ids, id)
-	}
-	n := 0
-	for _, id := range ids {
-		if s.Ack(g, id) {
-			n++
-		}
-	}
-	if n > 0 {
-		x.Tx.Updated(key, en)
-	}
-	x.W.Int(int64(n))
+	streamEachID(x, key, en, x.Args[3:], func(id engine.StreamID) bool { return s.Ack(g, id) })
 }
 
 // groupOf finds key's group for XPENDING, XCLAIM and XAUTOCLAIM, replying

@@ -686,27 +686,8 @@ func (a *API) AuthenticateMCP(r *http.Request) (*tenant.Principal, error) {
 	return c.P, nil
 }
 
-// call is Server.Call for a reply of several values: SUBSCRIBE a b answers
-// one confirmation per channel, which Call would cut to the first. One
-// value is returned as it is; several as an array of them.
+// call runs args on c through the entry point (Server.Call: a reply of
+// several values, as SUBSCRIBE a b gives, is an array of them).
 func (a *API) call(ctx context.Context, c *commands.Session, args [][]byte) (resp.Value, error) {
-	if w := a.srv.Exec(ctx, c, args); w != nil {
-		if err := w.Wait(ctx); err != nil {
-			c.W.Reset()
-			return resp.Value{}, err
-		}
-	}
-	c.FlushCounters()
-	defer c.W.Reset()
-	if c.W.Len() == 0 {
-		return resp.Value{}, nil
-	}
-	vals, err := resp.ParseValues(c.W.Buf)
-	if err != nil || len(vals) == 0 {
-		return resp.Value{}, err
-	}
-	if len(vals) == 1 {
-		return vals[0], nil
-	}
-	return resp.Value{Kind: resp.KindArray, Elems: vals}, nil
+	return a.srv.Call(ctx, c, args...)
 }

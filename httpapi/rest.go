@@ -17,19 +17,31 @@ func wantsBase64(r *http.Request) bool {
 	return strings.EqualFold(strings.TrimSpace(r.Header.Get("Upstash-Encoding")), "base64")
 }
 
+// sessionWithBody opens the request's REST session and reads its body
+// (after authentication, within the tenant's bounds); on failure it has
+// replied. done ends the session and its context.
+func (a *API) sessionWithBody(w http.ResponseWriter, r *http.Request) (c *commands.Session, ctx context.Context, body []byte, done func(), ok bool) {
+	c, ctx, cancel, ok := a.session(w, r, tenant.SurfaceREST)
+	if !ok {
+		return nil, nil, nil, nil, false
+	}
+	body, status, msg := a.readBody(w, r, c)
+	if msg != "" {
+		cancel()
+		c.Close()
+		writeError(w, status, msg)
+		return nil, nil, nil, nil, false
+	}
+	return c, ctx, body, func() { c.Close(); cancel() }, true
+}
+
 // serveJSONCommand is POST / with a JSON array command.
 func (a *API) serveJSONCommand(w http.ResponseWriter, r *http.Request) {
-	c, ctx, cancel, ok := a.session(w, r, tenant.SurfaceREST)
+	c, ctx, body, done, ok := a.sessionWithBody(w, r)
 	if !ok {
 		return
 	}
-	defer cancel()
-	defer c.Close()
-	body, status, msg := a.readBody(w, r, c)
-	if msg != "" {
-		writeError(w, status, msg)
-		return
-	}
+	defer done()
 	args, err := parseOne(body)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
@@ -126,17 +138,11 @@ const flushEvery = 64 << 10
 // atomic; a command refused while queuing aborts all of them, as EXEC
 // answers EXECABORT).
 func (a *API) servePipeline(w http.ResponseWriter, r *http.Request, atomic bool) {
-	c, ctx, cancel, ok := a.session(w, r, tenant.SurfaceREST)
+	c, ctx, body, done, ok := a.sessionWithBody(w, r)
 	if !ok {
 		return
 	}
-	defer cancel()
-	defer c.Close()
-	body, status, msg := a.readBody(w, r, c)
-	if msg != "" {
-		writeError(w, status, msg)
-		return
-	}
+	defer done()
 	cmds, err := parseMany(body)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
