@@ -1,0 +1,136 @@
+package commands
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"synap/rdb"
+	"synap/resp/resptest"
+)
+
+func init() {
+	// A payload is bytes of the caller's own making: RESTORE writes only the
+	// caller's namespace, DUMP reads only its own keys.
+	isolationExamples["dump"] = [][]string{{"dump", "k1"}, {"dump", "user:bob:k1"}, {"dump", "k9"}}
+	isolationExamples["restore"] = [][]string{
+		{"restore", "k9", "0", string(rdb.DumpString([]byte("alice-9")))},
+		{"restore", "k1", "0", string(rdb.DumpString([]byte("alice-r"))), "REPLACE"},
+		{"restore", "k2", "0", string(rdb.DumpString([]byte("alice-r")))},
+	}
+}
+
+// dumpValues are strings in each of Redis's string encodings: integers of
+// each width, raw, and long repetitive strings Redis sends LZF-compressed.
+var dumpValues = []string{
+	"", "x", "0", "-1", "127", "-128", "300", "-40000", "2147483647", "-2147483648", "2147483648",
+	"12345678901", "007", "3.14", "hello world",
+	strings.Repeat("abc", 30), strings.Repeat("synap-", 5000), strings.Repeat("z", 1<<20),
+}
+
+func goRedis(t *testing.T, addr string) *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2})
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// TestDumpRestoreDifferential moves every value from redis-server to Synap
+// and back and checks the value and its TTL on each side.
+func TestDumpRestoreDifferential(t *testing.T) {
+	ctx := context.Background()
+	rc := resptest.StartRedis(t)
+	red := goRedis(t, rc.Conn.RemoteAddr().String())
+	syn := goRedis(t, startServer(t).Addr().String())
+	for i, v := range dumpValues {
+		if err := red.Set(ctx, "src", v, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		p, err := red.Dump(ctx, "src").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := syn.Restore(ctx, "k", 0, p).Err(); err != nil {
+			t.Fatalf("value %d: Synap RESTORE of Redis's payload: %v", i, err)
+		}
+		if got, _ := syn.Get(ctx, "k").Result(); got != v {
+			t.Fatalf("value %d: Synap holds %d bytes, want %d", i, len(got), len(v))
+		}
+		back, err := syn.Dump(ctx, "k").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := red.RestoreReplace(ctx, "back", 0, back).Err(); err != nil {
+			t.Fatalf("value %d: Redis RESTORE of Synap's payload: %v", i, err)
+		}
+		if got, _ := red.Get(ctx, "back").Result(); got != v {
+			t.Fatalf("value %d: Redis holds %d bytes back, want %d", i, len(got), len(v))
+		}
+		syn.Del(ctx, "k")
+	}
+	// A TTL restored relative and absolute.
+	p, _ := red.Dump(ctx, "src").Result()
+	if err := syn.Restore(ctx, "ttl", 100*1e9, p).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if ms := syn.PTTL(ctx, "ttl").Val().Milliseconds(); ms <= 90000 || ms > 100000 {
+		t.Fatalf("PTTL %d", ms)
+	}
+	if got := syn.Do(ctx, "RESTORE", "abs", "4102444800000", p, "ABSTTL").Val(); got != "OK" {
+		t.Fatalf("ABSTTL: %v", got)
+	}
+	if got := syn.PExpireTime(ctx, "abs").Val().Milliseconds(); got != 4102444800000 {
+		t.Fatalf("PEXPIRETIME %d", got)
+	}
+}
+
+// TestRestoreErrors compares every error reply with redis-server's.
+func TestRestoreErrors(t *testing.T) {
+	good := string(rdb.DumpString([]byte("v")))
+	bad := []byte(good)
+	bad[2] ^= 0xff
+	huge := []byte{0, 0x81, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 10, 0}
+	huge = append(huge, make([]byte, 8)...)
+	seal := sealed
+	cases := [][]string{
+		{"RESTORE", "k", "0", good},
+		{"RESTORE", "k", "0", good},
+		{"RESTORE", "k", "0", good, "REPLACE"},
+		{"RESTORE", "k", "-1", good, "REPLACE"},
+		{"RESTORE", "k", "x", good, "REPLACE"},
+		{"RESTORE", "k", "0", string(bad), "REPLACE"},
+		{"RESTORE", "k", "0", "short", "REPLACE"},
+		{"RESTORE", "k", "0", seal(huge[:10]), "REPLACE"},
+		{"RESTORE", "k", "0", seal([]byte{0, 20, 'a'}), "REPLACE"},
+		{"RESTORE", "k", "0", seal([]byte{0, 0xc3, 2, 0x80, 0xff, 0xff, 0xff, 0xff, 0, 'a'}), "REPLACE"},
+		{"RESTORE", "k", "0", good, "REPLACE", "IDLETIME", "-1"},
+		{"RESTORE", "k", "0", good, "REPLACE", "FREQ", "256"},
+		{"RESTORE", "k", "0", good, "REPLACE", "FREQ", "1", "IDLETIME", "1"},
+		{"RESTORE", "k", "0", good, "REPLACE", "IDLETIME", "5", "FREQ", "2"},
+		{"RESTORE", "k", "0", good, "REPLACE", "IDLETIME", "10"},
+		{"RESTORE", "k", "0", good, "BOGUS"},
+		{"RESTORE", "k", "1", good, "REPLACE", "ABSTTL"},
+		{"EXISTS", "k"},
+		{"RESTORE", "k"},
+		{"DUMP", "nokey"},
+	}
+	rc := resptest.StartRedis(t)
+	sc := dial(t, startServer(t))
+	for _, c := range cases {
+		want, got := rc.Do(c...), sc.Do(c...)
+		if got != want {
+			t.Errorf("%.60q: Synap %s, Redis %s", c, got, want)
+		}
+	}
+}
+
+func sealed(body []byte) string {
+	b := append([]byte(nil), body...)
+	b = append(b, rdb.Version, 0)
+	sum := rdb.Checksum(b)
+	for i := 0; i < 8; i++ {
+		b = append(b, byte(sum>>(8*i)))
+	}
+	return string(b)
+}
