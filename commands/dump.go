@@ -2,6 +2,7 @@ package commands
 
 import (
 	"errors"
+	"strconv"
 
 	"synap/engine"
 	"synap/rdb"
@@ -9,9 +10,9 @@ import (
 )
 
 // DUMP and RESTORE move values to and from redis-server in its own
-// serialization format (package rdb). Strings are supported both ways;
-// other types are refused with an error rather than dumped in a form Redis
-// could misread.
+// serialization format (package rdb): strings, lists, sets, hashes and
+// sorted sets both ways. Streams and Synap's own types are refused with an
+// error rather than dumped in a form Redis could misread.
 
 // errDumpType is DUMP's reply for a type the codec does not write yet.
 const errDumpType = "ERR DUMP of this type is not supported yet"
@@ -35,9 +36,7 @@ func init() {
 			return true
 		}}
 	register(dump, restore)
-	// The hook sees the value restored with an absolute deadline, as SET
-	// key value PXAT, so a replay does not depend on when it runs.
-	setPropagation(map[string]Propagation{"restore": propStringState})
+	setPropagation(map[string]Propagation{"restore": propRestore})
 }
 
 func cmdDump(x *Ctx) {
@@ -46,11 +45,105 @@ func cmdDump(x *Ctx) {
 		x.W.Null()
 		return
 	}
-	if en.Kind != engine.KindString {
+	p := dumpEntry(en)
+	if p == nil {
 		x.Error(errDumpType)
 		return
 	}
-	x.W.Bulk(rdb.DumpString(en.Str))
+	x.W.Bulk(p)
+}
+
+// dumpEntry serializes en, nil for a type the codec does not write.
+func dumpEntry(en *engine.Entry) []byte {
+	switch en.Kind {
+	case engine.KindString:
+		return rdb.DumpString(en.Str)
+	case engine.KindList:
+		l := en.Obj.(*engine.List)
+		items := make([][]byte, 0, l.Len())
+		l.Range(0, l.Len()-1, func(_ int, v []byte) bool { items = append(items, v); return true })
+		return rdb.DumpList(items)
+	case engine.KindSet:
+		s := en.Obj.(*engine.Set)
+		items := make([][]byte, 0, s.Len())
+		s.Each(func(m []byte) bool { items = append(items, append([]byte(nil), m...)); return true })
+		return rdb.DumpSet(items)
+	case engine.KindHash:
+		h := en.Obj.(*engine.Hash)
+		pairs := make([][]byte, 0, 2*h.Len())
+		h.Each(func(f, v string) bool { pairs = append(pairs, []byte(f), []byte(v)); return true })
+		return rdb.DumpHash(pairs)
+	case engine.KindZSet:
+		z := en.Obj.(*engine.ZSet)
+		members, scores := make([][]byte, 0, z.Len()), make([]float64, 0, z.Len())
+		z.Each(func(m string, s float64) bool {
+			members, scores = append(members, []byte(m)), append(scores, s)
+			return true
+		})
+		return rdb.DumpZSet(members, scores)
+	}
+	return nil
+}
+
+// restoredEntry builds the keyspace entry of a decoded value, nil when it
+// is an empty collection (Redis refuses those as bad data).
+func restoredEntry(v rdb.Value) *engine.Entry {
+	switch v.Type {
+	case rdb.TypeString:
+		return engine.NewString(v.Str)
+	case rdb.TypeList:
+		if len(v.Items) == 0 {
+			return nil
+		}
+		return engine.NewObject(engine.KindList, engine.NewListOf(v.Items))
+	case rdb.TypeSet:
+		if len(v.Items) == 0 {
+			return nil
+		}
+		s := engine.NewSet()
+		for _, m := range v.Items {
+			s.Add(m)
+		}
+		return engine.NewObject(engine.KindSet, s)
+	case rdb.TypeHash:
+		if len(v.Items) == 0 {
+			return nil
+		}
+		h := engine.NewHash()
+		for i := 0; i+1 < len(v.Items); i += 2 {
+			h.Set(v.Items[i], v.Items[i+1])
+		}
+		return engine.NewObject(engine.KindHash, h)
+	case rdb.TypeZSet2:
+		if len(v.Items) == 0 {
+			return nil
+		}
+		longest := 0
+		for _, m := range v.Items {
+			longest = max(longest, len(m))
+		}
+		z := engine.NewZSet(len(v.Items), longest)
+		for i, m := range v.Items {
+			z.Set(m, v.Scores[i])
+		}
+		return engine.NewObject(engine.KindZSet, z)
+	}
+	return nil
+}
+
+// propRestore records a RESTORE as RESTORE key deadline payload ABSTTL
+// REPLACE, so a replay does not depend on when it runs, or as DEL when the
+// key did not survive (a deadline already past).
+func propRestore(p *prop) {
+	p.deadlines = true
+	key := p.x.Args[1]
+	en := p.x.Tx.Peek(key)
+	if en == nil {
+		p.emit(bDel, key)
+		return
+	}
+	p.emit([]byte("RESTORE"), key, strconv.AppendInt(nil, en.ExpireAt(), 10), p.x.Args[3],
+		[]byte("ABSTTL"), []byte("REPLACE"))
 }
 
 func cmdRestore(x *Ctx) {
@@ -104,6 +197,12 @@ func cmdRestore(x *Ctx) {
 		return
 	}
 	v, err := rdb.Decode(x.Args[3])
+	var en *engine.Entry
+	if err == nil {
+		if en = restoredEntry(v); en == nil {
+			err = rdb.ErrFormat
+		}
+	}
 	if err != nil {
 		if errors.Is(err, rdb.ErrChecksum) {
 			x.Error("ERR DUMP payload version or checksum are wrong")
@@ -124,7 +223,6 @@ func cmdRestore(x *Ctx) {
 		x.W.OK()
 		return
 	}
-	// The decoded value may alias the payload, which the request owns.
-	x.Tx.SetString(key, append([]byte(nil), v.Str...), at)
+	x.Tx.PutExpire(key, en, at)
 	x.W.OK()
 }

@@ -272,7 +272,11 @@ func lzfDecompress(in []byte, ulen uint64) ([]byte, error) {
 // Value is a decoded object.
 type Value struct {
 	Type byte
-	Str  []byte
+	Str  []byte // TypeString
+	// Items are a list's or set's elements, a hash's fields and values
+	// alternating, or a sorted set's members (with Scores).
+	Items  [][]byte
+	Scores []float64
 }
 
 // Decode verifies a payload and decodes the object it holds.
@@ -297,5 +301,9 @@ func Decode(p []byte) (Value, error) {
 		}
 		return Value{Type: t, Str: s}, nil
 	}
-	return Value{}, ErrUnsupported
+	v, err := r.decodeCollection(t)
+	if err != nil || r.Rest() != 0 {
+		return Value{}, ErrFormat
+	}
+	return v, nil
 }
