@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -212,5 +213,32 @@ func TestDumpRestoreCollectionsDifferential(t *testing.T) {
 		if got := read(red, c.read, "back"); got != want {
 			t.Fatalf("%s: Redis holds %.200s back, want %.200s", c.name, got, want)
 		}
+	}
+}
+
+// TestPropagateRestore: the hook records RESTORE with its deadline made
+// absolute (a relative TTL would move on replay) and REPLACE, and a RESTORE
+// whose deadline is past as DEL.
+func TestPropagateRestore(t *testing.T) {
+	srv, rec := startRecorded(t)
+	c := dial(t, srv)
+	p := string(rdb.DumpList([][]byte{[]byte("a"), []byte("b")}))
+	if got := c.Do("RESTORE", "l", "10000", p); got != "+OK" {
+		t.Fatalf("RESTORE: %s", got)
+	}
+	if got := c.Do("RESTORE", "l", "1000", p, "ABSTTL", "REPLACE"); got != "+OK" {
+		t.Fatalf("RESTORE past: %s", got)
+	}
+	if got := c.Do("RESTORE", "l", "0", "garbage"); got != "-ERR DUMP payload version or checksum are wrong" {
+		t.Fatalf("RESTORE garbage: %s", got)
+	}
+	recs := rec.take()
+	var got []string
+	for _, r := range recs {
+		got = append(got, string(joinArgs(r.Args)))
+	}
+	want := []string{"RESTORE l " + strconv.FormatInt(pinnedAt+10000, 10) + " " + p + " ABSTTL REPLACE", "DEL l"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("records %q, want %q", got, want)
 	}
 }

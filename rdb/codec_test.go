@@ -62,9 +62,12 @@ func TestLZF(t *testing.T) {
 func FuzzDecode(f *testing.F) {
 	f.Add(DumpString([]byte("hello")))
 	f.Add(DumpString([]byte("12345")))
+	f.Add(DumpList([][]byte{[]byte("a"), []byte("7")}))
+	f.Add(DumpZSet([][]byte{[]byte("m")}, []float64{2}))
+	f.Add(seal([]byte{TypeHashListpack, 12, 12, 0, 0, 0, 2, 0, 0x81, 'f', 2, 0x01, 2, 0xff}))
 	f.Fuzz(func(t *testing.T, p []byte) {
 		v, err := Decode(p)
-		if err == nil && len(v.Str) > 100*len(p) {
+		if err == nil && (len(v.Str) > 100*len(p) || len(v.Items) > len(p)) {
 			t.Fatalf("decoded %d bytes from %d", len(v.Str), len(p))
 		}
 		// A payload whose checksum is right must still never panic.
@@ -72,4 +75,41 @@ func FuzzDecode(f *testing.F) {
 			_, _ = Decode(seal(append([]byte(nil), p...)))
 		}
 	})
+}
+
+func TestCollectionRoundTrip(t *testing.T) {
+	items := [][]byte{[]byte("a"), []byte("12"), []byte("")}
+	for _, p := range [][]byte{DumpList(items), DumpSet(items), DumpHash(items[:2])} {
+		v, err := Decode(p)
+		if err != nil || len(v.Items) != len(items) && len(v.Items) != 2 {
+			t.Fatalf("%v %q", err, v.Items)
+		}
+	}
+	v, err := Decode(DumpZSet(items[:2], []float64{1.5, -2}))
+	if err != nil || string(v.Items[1]) != "12" || v.Scores[1] != -2 {
+		t.Fatalf("%v %+v", err, v)
+	}
+}
+
+// TestHostileCollections: counts that claim more elements than the payload
+// holds are refused before anything is sized by them.
+func TestHostileCollections(t *testing.T) {
+	for name, body := range map[string][]byte{
+		"list count":         {TypeList, 0x80, 0xff, 0xff, 0xff, 0xff, 1, 'a'},
+		"set count 2^64":     {TypeSet, 0x81, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+		"hash odd":           {TypeHash, 1, 1, 'f'},
+		"zset short score":   {TypeZSet2, 1, 1, 'm', 0, 0},
+		"intset bad width":   {TypeSetIntset, 8, 3, 0, 0, 0, 0, 0, 0, 0},
+		"intset count":       {TypeSetIntset, 8, 2, 0, 0, 0, 0xff, 0xff, 0, 0},
+		"listpack size":      {TypeHashListpack, 7, 0xff, 0, 0, 0, 0, 0, 0xff},
+		"listpack overrun":   {TypeHashListpack, 9, 9, 0, 0, 0, 2, 0, 0xbf, 0, 0xff},
+		"quicklist nodes":    {TypeListQuicklist, 0x80, 0xff, 0xff, 0xff, 0xff},
+		"quicklist kind":     {TypeListQuicklist, 1, 9, 1, 'a'},
+		"quicklist empty lp": {TypeListQuicklist, 1, 2, 7, 7, 0, 0, 0, 0, 0, 0xff},
+		"zset nan":           {TypeZSet2, 1, 1, 'm', 1, 0, 0, 0, 0, 0, 0xf8, 0x7f},
+	} {
+		if _, err := Decode(seal(append([]byte(nil), body...))); !errors.Is(err, ErrFormat) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
 }
