@@ -14,9 +14,6 @@ import (
 // sorted sets both ways. Streams and Synap's own types are refused with an
 // error rather than dumped in a form Redis could misread.
 
-// errDumpType is DUMP's reply for a type the codec does not write yet.
-const errDumpType = "ERR DUMP of this type is not supported yet"
-
 func init() {
 	dump := &Command{Name: "dump", Arity: 2, Flags: FlagReadOnly, FirstKey: 1, LastKey: 1, Step: 1,
 		ACL: []string{"keyspace", "read", "slow"}, Group: "generic", Since: "2.6.0",
@@ -162,7 +159,7 @@ func cmdRestore(x *Ctx) {
 				return
 			}
 			if v < 0 {
-				x.Error("ERR Invalid IDLETIME value, must be >= 0")
+				x.Error(errRestoreIdle)
 				return
 			}
 			idle = true
@@ -173,7 +170,7 @@ func cmdRestore(x *Ctx) {
 				return
 			}
 			if v < 0 || v > 255 {
-				x.Error("ERR Invalid FREQ value, must be >= 0 and <= 255")
+				x.Error(errRestoreFreq)
 				return
 			}
 			freq = true
@@ -185,7 +182,7 @@ func cmdRestore(x *Ctx) {
 	}
 	old := x.Tx.Get(key)
 	if !replace && old != nil {
-		x.Error("BUSYKEY Target key name already exists.")
+		x.Error(errBusyKey)
 		return
 	}
 	ttl, ok := x.IntArg(2)
@@ -193,7 +190,7 @@ func cmdRestore(x *Ctx) {
 		return
 	}
 	if ttl < 0 {
-		x.Error("ERR Invalid TTL value, must be >= 0")
+		x.Error(errRestoreTTL)
 		return
 	}
 	v, err := rdb.Decode(x.Args[3])
@@ -205,9 +202,9 @@ func cmdRestore(x *Ctx) {
 	}
 	if err != nil {
 		if errors.Is(err, rdb.ErrChecksum) {
-			x.Error("ERR DUMP payload version or checksum are wrong")
+			x.Error(errDumpChecksum)
 		} else {
-			x.Error("ERR Bad data format")
+			x.Error(errBadDataFormat)
 		}
 		return
 	}
