@@ -220,6 +220,11 @@ func cmdRestore(x *Ctx) {
 		x.W.OK()
 		return
 	}
+	// The payload's bytes were checked at dispatch, but a few bytes can
+	// decode to many elements, each charged: the value itself is checked.
+	if !x.StoreAllowed(x.Tx, key, en.ValueSize()) {
+		return
+	}
 	x.Tx.PutExpire(key, en, at)
 	x.W.OK()
 }

@@ -242,3 +242,28 @@ func TestPropagateRestore(t *testing.T) {
 		t.Fatalf("records %q, want %q", got, want)
 	}
 }
+
+// TestHostileRestoreQuota: a small payload that expands to many elements is
+// held to the tenant's storage quota like RPUSH of the same elements, and
+// RESTORE reaches only the caller's namespace.
+func TestHostileRestoreQuota(t *testing.T) {
+	_, c, ns := quotaCarol(t, "storage_limit_bytes: 1048576, max_keys: -1")
+	items := make([][]byte, 20000)
+	for i := range items {
+		items[i] = []byte{}
+	}
+	used := ns.Bytes()
+	want := fmt.Sprintf("-QUOTA storage quota exceeded: used %d of 1048576 bytes", used)
+	if got := c.Do("RESTORE", "l", "0", string(rdb.DumpList(items))); got != want {
+		t.Fatalf("RESTORE of 20000 elements: %s, want %s", got, want)
+	}
+	if got := c.Do("EXISTS", "l"); got != ":0" || ns.Bytes() != used {
+		t.Fatalf("after a refused RESTORE: EXISTS %s, %d bytes (want %d)", got, ns.Bytes(), used)
+	}
+	if got := c.Do("RESTORE", "l", "0", string(rdb.DumpList(items[:100]))); got != "+OK" {
+		t.Fatalf("RESTORE of 100 elements: %s", got)
+	}
+	if got := c.Do("LLEN", "l"); got != ":100" {
+		t.Fatalf("LLEN %s", got)
+	}
+}
