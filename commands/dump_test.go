@@ -23,6 +23,10 @@ func init() {
 		{"restore", "k1", "0", string(rdb.DumpString([]byte("alice-r"))), "REPLACE"},
 		{"restore", "k2", "0", string(rdb.DumpString([]byte("alice-r")))},
 	}
+	// With REPLACE the reply is OK whatever was stored; without it BUSYKEY
+	// would tell, so that form needs read too.
+	p := string(rdb.DumpString([]byte("v")))
+	permsProbes["restore"] = [][]string{{"restore", "s", "0", p, "replace"}, {"restore", "kx", "0", p}, {"restore", "s", "0", p}}
 }
 
 // dumpValues are strings in each of Redis's string encodings: integers of
