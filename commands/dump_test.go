@@ -3,10 +3,15 @@ package commands
 import (
 	"context"
 	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -269,5 +274,83 @@ func TestHostileRestoreQuota(t *testing.T) {
 	}
 	if got := c.Do("LLEN", "l"); got != ":100" {
 		t.Fatalf("LLEN %s", got)
+	}
+}
+
+// TestRDBFileFromRedis parses the file redis-server writes on SAVE: every
+// key of every type and database, with its deadline.
+func TestRDBFileFromRedis(t *testing.T) {
+	ctx := context.Background()
+	bin := resptest.NeedRedisServer(t)
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	_ = ln.Close()
+	cmd := exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	red := goRedis(t, "127.0.0.1:"+port)
+	for i := 0; red.Ping(ctx).Err() != nil; i++ {
+		if i == 200 {
+			t.Fatal("redis-server did not answer")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	red.Set(ctx, "s", "hello", 0)
+	red.Set(ctx, "n", "12345", 0)
+	red.Set(ctx, "big", strings.Repeat("ab", 1000), 0)
+	red.PExpireAt(ctx, "s", time.UnixMilli(4102444800123))
+	red.RPush(ctx, "l", "a", "1", strings.Repeat("x", 9000))
+	red.SAdd(ctx, "st", "1", "2", "3")
+	red.HSet(ctx, "h", "f", "v")
+	red.ZAdd(ctx, "z", redis.Z{Score: 1.5, Member: "m"})
+	pipe := red.Pipeline()
+	pipe.Do(ctx, "SELECT", "3")
+	pipe.Set(ctx, "in3", "x", 0)
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := red.Save(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "dump.rdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	err = rdb.ReadFile(b, func(r rdb.Record) error {
+		v := r.Value
+		got[fmt.Sprintf("%d/%s", r.DB, r.Key)] = fmt.Sprintf("%d %d %.20s %q %v", v.Type, r.ExpireAt, v.Str, v.Items, v.Scores)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"0/s":   `0 4102444800123 hello [] []`,
+		"0/n":   `0 0 12345 [] []`,
+		"0/big": `0 0 abababababababababab [] []`,
+		"0/l":   fmt.Sprintf(`1 0  ["a" "1" %q] []`, strings.Repeat("x", 9000)),
+		"0/st":  `2 0  ["1" "2" "3"] []`,
+		"0/h":   `4 0  ["f" "v"] []`,
+		"0/z":   `5 0  ["m"] [1.5]`,
+		"3/in3": `0 0 x [] []`,
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s: got %.120s, want %.120s", k, got[k], w)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d keys, want %d", len(got), len(want))
+	}
+	b[20] ^= 1
+	if err := rdb.ReadFile(b, func(rdb.Record) error { t.Fatal("a damaged file handed out a key"); return nil }); err == nil {
+		t.Fatal("a damaged file parsed")
 	}
 }
