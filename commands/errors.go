@@ -314,3 +314,16 @@ const (
 	errSubLimitTenant    = "ERR subscription limit reached: a tenant may hold %d channels and patterns (pubsub-subscriptions-per-tenant)"
 	errSubLimitBytes     = "ERR subscription limit reached: a tenant's channel and pattern names may take %d bytes"
 )
+
+// DUMP and RESTORE.
+const (
+	errBusyKey       = "BUSYKEY Target key name already exists."
+	errRestoreTTL    = "ERR Invalid TTL value, must be >= 0"
+	errRestoreIdle   = "ERR Invalid IDLETIME value, must be >= 0"
+	errRestoreFreq   = "ERR Invalid FREQ value, must be >= 0 and <= 255"
+	errDumpChecksum  = "ERR DUMP payload version or checksum are wrong"
+	errBadDataFormat = "ERR Bad data format"
+	// errDumpType answers DUMP of a stream or of Synap's own types, which
+	// the codec does not write: a payload Redis would misread is worse.
+	errDumpType = "ERR DUMP of this type is not supported yet"
+)

@@ -73,6 +73,7 @@ func TestLayoutDependencies(t *testing.T) {
 		{"synap/pubsub", []string{"synap/commands", "synap/resp", "synap/tenant", "synap/hivehub"}},
 		{"synap/commands/geohash", []string{"synap/"}},
 		{"synap/commands/hyperloglog", []string{"synap/"}},
+		{"synap/rdb", []string{"synap/"}},
 	} {
 		for _, dep := range moduleImports(t, root, tc.pkg) {
 			for _, f := range tc.forbid {

@@ -123,6 +123,7 @@ func splitList(s string) []string {
 type cli struct {
 	Serve      serveCmd         `cmd:"" default:"withargs" help:"Run the server (the default command)."`
 	Keys       keysCmd          `cmd:"" help:"Make and hash access keys for a tenants file."`
+	Import     importCmd        `cmd:"" help:"Load an RDB file (redis-server SAVE) into a running server, one RESTORE per key."`
 	HivehubDev hivehubDevCmd    `cmd:"" name:"hivehub-dev" help:"Run a stand-in HiveHub serving a tenants file, to try cluster mode with HiveHub locally."`
 	Version    kong.VersionFlag `help:"Print the version and exit."`
 }

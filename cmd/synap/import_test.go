@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"synap/resp/resptest"
+)
+
+// TestCLIImport loads the file redis-server writes on SAVE into a running
+// Synap and reads every key back, its deadline included.
+func TestCLIImport(t *testing.T) {
+	ctx := context.Background()
+	bin := resptest.NeedRedisServer(t)
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	_ = ln.Close()
+	rs := exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no")
+	if err := rs.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rs.Process.Kill(); _ = rs.Wait() })
+	red := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + port, Protocol: 2})
+	defer red.Close()
+	for i := 0; red.Ping(ctx).Err() != nil; i++ {
+		if i == 200 {
+			t.Fatal("redis-server did not answer")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	red.Set(ctx, "s", strings.Repeat("ab", 500), 0)
+	red.PExpireAt(ctx, "s", time.UnixMilli(4102444800123))
+	red.RPush(ctx, "l", "a", "1")
+	red.SAdd(ctx, "st", "x")
+	red.HSet(ctx, "h", "f", "v")
+	red.ZAdd(ctx, "z", redis.Z{Score: 2.5, Member: "m"})
+	if err := red.Save(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+
+	_, addr, _ := cliStart(t, "--port", "0")
+	out, err := cliCommand(t, "import", filepath.Join(dir, "dump.rdb"), "--addr", addr).CombinedOutput()
+	if err != nil || string(out) != "imported 5 keys\n" {
+		t.Fatalf("synap import: %v: %s", err, out)
+	}
+	syn := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2})
+	defer syn.Close()
+	if v := syn.Get(ctx, "s").Val(); v != strings.Repeat("ab", 500) {
+		t.Errorf("s: %.40q", v)
+	}
+	if at := syn.PExpireTime(ctx, "s").Val().Milliseconds(); at != 4102444800123 {
+		t.Errorf("s expires at %d", at)
+	}
+	if v := syn.LRange(ctx, "l", 0, -1).Val(); strings.Join(v, ",") != "a,1" {
+		t.Errorf("l: %q", v)
+	}
+	if v := syn.SMembers(ctx, "st").Val(); len(v) != 1 || v[0] != "x" {
+		t.Errorf("st: %q", v)
+	}
+	if v := syn.HGet(ctx, "h", "f").Val(); v != "v" {
+		t.Errorf("h: %q", v)
+	}
+	if v := syn.ZScore(ctx, "z", "m").Val(); v != 2.5 {
+		t.Errorf("z: %v", v)
+	}
+	// A file that is not an RDB file is refused and adds nothing.
+	bad := filepath.Join(t.TempDir(), "bad.rdb")
+	if err := os.WriteFile(bad, []byte("REDIS0010garbage-garbage-garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err = cliCommand(t, "import", bad, "--addr", addr).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "rdb: bad file (0 keys imported before)") {
+		t.Fatalf("import of a damaged file: %v: %s", err, out)
+	}
+}

@@ -1,0 +1,230 @@
+package commands
+
+import (
+	"errors"
+	"strconv"
+
+	"synap/engine"
+	"synap/rdb"
+	"synap/resp"
+)
+
+// DUMP and RESTORE move values to and from redis-server in its own
+// serialization format (package rdb): strings, lists, sets, hashes and
+// sorted sets both ways. Streams and Synap's own types are refused with an
+// error rather than dumped in a form Redis could misread.
+
+func init() {
+	dump := &Command{Name: "dump", Arity: 2, Flags: FlagReadOnly, FirstKey: 1, LastKey: 1, Step: 1,
+		ACL: []string{"keyspace", "read", "slow"}, Group: "generic", Since: "2.6.0",
+		Complexity: "O(1) to access the key and O(N*M) to serialize it",
+		Summary:    "Returns a serialized representation of a key's value.", Run: cmdDump}
+	restore := &Command{Name: "restore", Arity: -4, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: 1, Step: 1,
+		ACL: []string{"keyspace", "write", "slow", "dangerous"}, Group: "generic", Since: "2.6.0",
+		Complexity: "O(1) to create the new key and O(N*M) to reconstruct the serialized value",
+		Summary:    "Creates a key from a value serialized by DUMP.", Run: cmdRestore,
+		// Without REPLACE, BUSYKEY tells whether the key existed.
+		Reveals: func(args [][]byte) bool {
+			for _, a := range args[4:] {
+				if strEq(a, "replace") {
+					return false
+				}
+			}
+			return true
+		}}
+	register(dump, restore)
+	setPropagation(map[string]Propagation{"restore": propRestore})
+}
+
+func cmdDump(x *Ctx) {
+	en := x.Read(x.Args[1])
+	if en == nil {
+		x.W.Null()
+		return
+	}
+	p := dumpEntry(en)
+	if p == nil {
+		x.Error(errDumpType)
+		return
+	}
+	x.W.Bulk(p)
+}
+
+// dumpEntry serializes en, nil for a type the codec does not write.
+func dumpEntry(en *engine.Entry) []byte {
+	switch en.Kind {
+	case engine.KindString:
+		return rdb.DumpString(en.Str)
+	case engine.KindList:
+		l := en.Obj.(*engine.List)
+		items := make([][]byte, 0, l.Len())
+		l.Range(0, l.Len()-1, func(_ int, v []byte) bool { items = append(items, v); return true })
+		return rdb.DumpList(items)
+	case engine.KindSet:
+		s := en.Obj.(*engine.Set)
+		items := make([][]byte, 0, s.Len())
+		s.Each(func(m []byte) bool { items = append(items, append([]byte(nil), m...)); return true })
+		return rdb.DumpSet(items)
+	case engine.KindHash:
+		h := en.Obj.(*engine.Hash)
+		pairs := make([][]byte, 0, 2*h.Len())
+		h.Each(func(f, v string) bool { pairs = append(pairs, []byte(f), []byte(v)); return true })
+		return rdb.DumpHash(pairs)
+	case engine.KindZSet:
+		z := en.Obj.(*engine.ZSet)
+		members, scores := make([][]byte, 0, z.Len()), make([]float64, 0, z.Len())
+		z.Each(func(m string, s float64) bool {
+			members, scores = append(members, []byte(m)), append(scores, s)
+			return true
+		})
+		return rdb.DumpZSet(members, scores)
+	}
+	return nil
+}
+
+// restoredEntry builds the keyspace entry of a decoded value, nil when it
+// is an empty collection (Redis refuses those as bad data).
+func restoredEntry(v rdb.Value) *engine.Entry {
+	switch v.Type {
+	case rdb.TypeString:
+		return engine.NewString(v.Str)
+	case rdb.TypeList:
+		if len(v.Items) == 0 {
+			return nil
+		}
+		return engine.NewObject(engine.KindList, engine.NewListOf(v.Items))
+	case rdb.TypeSet:
+		if len(v.Items) == 0 {
+			return nil
+		}
+		s := engine.NewSet()
+		for _, m := range v.Items {
+			s.Add(m)
+		}
+		return engine.NewObject(engine.KindSet, s)
+	case rdb.TypeHash:
+		if len(v.Items) == 0 {
+			return nil
+		}
+		h := engine.NewHash()
+		for i := 0; i+1 < len(v.Items); i += 2 {
+			h.Set(v.Items[i], v.Items[i+1])
+		}
+		return engine.NewObject(engine.KindHash, h)
+	case rdb.TypeZSet2:
+		if len(v.Items) == 0 {
+			return nil
+		}
+		longest := 0
+		for _, m := range v.Items {
+			longest = max(longest, len(m))
+		}
+		z := engine.NewZSet(len(v.Items), longest)
+		for i, m := range v.Items {
+			z.Set(m, v.Scores[i])
+		}
+		return engine.NewObject(engine.KindZSet, z)
+	}
+	return nil
+}
+
+// propRestore records a RESTORE as RESTORE key deadline payload ABSTTL
+// REPLACE, so a replay does not depend on when it runs, or as DEL when the
+// key did not survive (a deadline already past).
+func propRestore(p *prop) {
+	p.deadlines = true
+	key := p.x.Args[1]
+	en := p.x.Tx.Peek(key)
+	if en == nil {
+		p.emit(bDel, key)
+		return
+	}
+	p.emit([]byte("RESTORE"), key, strconv.AppendInt(nil, en.ExpireAt(), 10), p.x.Args[3],
+		[]byte("ABSTTL"), []byte("REPLACE"))
+}
+
+func cmdRestore(x *Ctx) {
+	key := x.Args[1]
+	var replace, absTTL, idle, freq bool
+	for j := 4; j < len(x.Args); j++ {
+		more := len(x.Args) - j - 1
+		switch {
+		case strEq(x.Args[j], "replace"):
+			replace = true
+		case strEq(x.Args[j], "absttl"):
+			absTTL = true
+		case strEq(x.Args[j], "idletime") && more >= 1 && !freq:
+			v, ok := x.IntArg(j + 1)
+			if !ok {
+				return
+			}
+			if v < 0 {
+				x.Error(errRestoreIdle)
+				return
+			}
+			idle = true
+			j++
+		case strEq(x.Args[j], "freq") && more >= 1 && !idle:
+			v, ok := x.IntArg(j + 1)
+			if !ok {
+				return
+			}
+			if v < 0 || v > 255 {
+				x.Error(errRestoreFreq)
+				return
+			}
+			freq = true
+			j++
+		default:
+			x.Error(resp.ErrSyntax)
+			return
+		}
+	}
+	old := x.Tx.Get(key)
+	if !replace && old != nil {
+		x.Error(errBusyKey)
+		return
+	}
+	ttl, ok := x.IntArg(2)
+	if !ok {
+		return
+	}
+	if ttl < 0 {
+		x.Error(errRestoreTTL)
+		return
+	}
+	v, err := rdb.Decode(x.Args[3])
+	var en *engine.Entry
+	if err == nil {
+		if en = restoredEntry(v); en == nil {
+			err = rdb.ErrFormat
+		}
+	}
+	if err != nil {
+		if errors.Is(err, rdb.ErrChecksum) {
+			x.Error(errDumpChecksum)
+		} else {
+			x.Error(errBadDataFormat)
+		}
+		return
+	}
+	at := ttl
+	if ttl != 0 && !absTTL {
+		at = x.Tx.Now + ttl
+	}
+	if at != 0 && at <= x.Tx.Now {
+		// Already expired: Redis replies OK and leaves no key.
+		if old != nil {
+			x.Tx.Delete(key)
+		}
+		x.W.OK()
+		return
+	}
+	// The payload's bytes were checked at dispatch, but a few bytes can
+	// decode to many elements, each charged: the value itself is checked.
+	if !x.StoreAllowed(x.Tx, key, en.ValueSize()) {
+		return
+	}
+	x.Tx.PutExpire(key, en, at)
+	x.W.OK()
+}

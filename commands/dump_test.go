@@ -1,0 +1,356 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"synap/rdb"
+	"synap/resp/resptest"
+)
+
+func init() {
+	// A payload is bytes of the caller's own making: RESTORE writes only the
+	// caller's namespace, DUMP reads only its own keys.
+	isolationExamples["dump"] = [][]string{{"dump", "k1"}, {"dump", "user:bob:k1"}, {"dump", "k9"}}
+	isolationExamples["restore"] = [][]string{
+		{"restore", "k9", "0", string(rdb.DumpString([]byte("alice-9")))},
+		{"restore", "k1", "0", string(rdb.DumpString([]byte("alice-r"))), "REPLACE"},
+		{"restore", "k2", "0", string(rdb.DumpString([]byte("alice-r")))},
+	}
+	// With REPLACE the reply is OK whatever was stored; without it BUSYKEY
+	// would tell, so that form needs read too.
+	p := string(rdb.DumpString([]byte("v")))
+	permsProbes["restore"] = [][]string{{"restore", "s", "0", p, "replace"}, {"restore", "kx", "0", p}, {"restore", "s", "0", p}}
+}
+
+// dumpValues are strings in each of Redis's string encodings: integers of
+// each width, raw, and long repetitive strings Redis sends LZF-compressed.
+var dumpValues = []string{
+	"", "x", "0", "-1", "127", "-128", "300", "-40000", "2147483647", "-2147483648", "2147483648",
+	"12345678901", "007", "3.14", "hello world",
+	strings.Repeat("abc", 30), strings.Repeat("synap-", 5000), strings.Repeat("z", 1<<20),
+}
+
+func goRedis(t *testing.T, addr string) *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2})
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// TestDumpRestoreDifferential moves every value from redis-server to Synap
+// and back and checks the value and its TTL on each side.
+func TestDumpRestoreDifferential(t *testing.T) {
+	ctx := context.Background()
+	rc := resptest.StartRedis(t)
+	red := goRedis(t, rc.Conn.RemoteAddr().String())
+	syn := goRedis(t, startServer(t).Addr().String())
+	for i, v := range dumpValues {
+		if err := red.Set(ctx, "src", v, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		p, err := red.Dump(ctx, "src").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := syn.Restore(ctx, "k", 0, p).Err(); err != nil {
+			t.Fatalf("value %d: Synap RESTORE of Redis's payload: %v", i, err)
+		}
+		if got, _ := syn.Get(ctx, "k").Result(); got != v {
+			t.Fatalf("value %d: Synap holds %d bytes, want %d", i, len(got), len(v))
+		}
+		back, err := syn.Dump(ctx, "k").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := red.RestoreReplace(ctx, "back", 0, back).Err(); err != nil {
+			t.Fatalf("value %d: Redis RESTORE of Synap's payload: %v", i, err)
+		}
+		if got, _ := red.Get(ctx, "back").Result(); got != v {
+			t.Fatalf("value %d: Redis holds %d bytes back, want %d", i, len(got), len(v))
+		}
+		syn.Del(ctx, "k")
+	}
+	// A TTL restored relative and absolute.
+	p, _ := red.Dump(ctx, "src").Result()
+	if err := syn.Restore(ctx, "ttl", 100*1e9, p).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if ms := syn.PTTL(ctx, "ttl").Val().Milliseconds(); ms <= 90000 || ms > 100000 {
+		t.Fatalf("PTTL %d", ms)
+	}
+	if got := syn.Do(ctx, "RESTORE", "abs", "4102444800000", p, "ABSTTL").Val(); got != "OK" {
+		t.Fatalf("ABSTTL: %v", got)
+	}
+	if got := syn.PExpireTime(ctx, "abs").Val().Milliseconds(); got != 4102444800000 {
+		t.Fatalf("PEXPIRETIME %d", got)
+	}
+}
+
+// TestRestoreErrors compares every error reply with redis-server's.
+func TestRestoreErrors(t *testing.T) {
+	good := string(rdb.DumpString([]byte("v")))
+	bad := []byte(good)
+	bad[2] ^= 0xff
+	huge := []byte{0, 0x81, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 10, 0}
+	huge = append(huge, make([]byte, 8)...)
+	seal := sealed
+	cases := [][]string{
+		{"RESTORE", "k", "0", good},
+		{"RESTORE", "k", "0", good},
+		{"RESTORE", "k", "0", good, "REPLACE"},
+		{"RESTORE", "k", "-1", good, "REPLACE"},
+		{"RESTORE", "k", "x", good, "REPLACE"},
+		{"RESTORE", "k", "0", string(bad), "REPLACE"},
+		{"RESTORE", "k", "0", "short", "REPLACE"},
+		{"RESTORE", "k", "0", seal(huge[:10]), "REPLACE"},
+		{"RESTORE", "k", "0", seal([]byte{0, 20, 'a'}), "REPLACE"},
+		{"RESTORE", "k", "0", seal([]byte{0, 0xc3, 2, 0x80, 0xff, 0xff, 0xff, 0xff, 0, 'a'}), "REPLACE"},
+		{"RESTORE", "k", "0", good, "REPLACE", "IDLETIME", "-1"},
+		{"RESTORE", "k", "0", good, "REPLACE", "FREQ", "256"},
+		{"RESTORE", "k", "0", good, "REPLACE", "FREQ", "1", "IDLETIME", "1"},
+		{"RESTORE", "k", "0", good, "REPLACE", "IDLETIME", "5", "FREQ", "2"},
+		{"RESTORE", "k", "0", good, "REPLACE", "IDLETIME", "10"},
+		{"RESTORE", "k", "0", good, "BOGUS"},
+		{"RESTORE", "k", "1", good, "REPLACE", "ABSTTL"},
+		{"EXISTS", "k"},
+		{"RESTORE", "k"},
+		{"DUMP", "nokey"},
+	}
+	rc := resptest.StartRedis(t)
+	sc := dial(t, startServer(t))
+	for _, c := range cases {
+		want, got := rc.Do(c...), sc.Do(c...)
+		if got != want {
+			t.Errorf("%.60q: Synap %s, Redis %s", c, got, want)
+		}
+	}
+}
+
+func sealed(body []byte) string {
+	b := append([]byte(nil), body...)
+	b = append(b, rdb.Version, 0)
+	sum := rdb.Checksum(b)
+	for i := 0; i < 8; i++ {
+		b = append(b, byte(sum>>(8*i)))
+	}
+	return string(b)
+}
+
+// TestDumpRestoreCollectionsDifferential builds each collection in each
+// encoding Redis 7.0 chooses (listpack, quicklist with plain nodes, intset,
+// hashtable, skiplist), moves it to Synap and back, and compares the
+// contents on all three keys.
+func TestDumpRestoreCollectionsDifferential(t *testing.T) {
+	ctx := context.Background()
+	rc := resptest.StartRedis(t)
+	red := goRedis(t, rc.Conn.RemoteAddr().String())
+	syn := goRedis(t, startServer(t).Addr().String())
+	many := func(n int, f func(i int) []any) []any {
+		var out []any
+		for i := range n {
+			out = append(out, f(i)...)
+		}
+		return out
+	}
+	cases := []struct {
+		name, read, enc string
+		build           []any
+	}{
+		{"list-small", "lrange", "quicklist", []any{"RPUSH", "a", "1", "-5", "300", "70000", "-3000000000", "9223372036854775807", "hello", strings.Repeat("m", 100), strings.Repeat("n", 5000)}},
+		{"list-large", "lrange", "quicklist", many(2000, func(i int) []any { return []any{strconv.Itoa(i * 37)} })},
+		{"list-plain", "lrange", "quicklist", []any{"RPUSH", "x", strings.Repeat("big", 4000), "y"}},
+		{"set-intset", "sort", "intset", []any{"SADD", "1", "2", "-3", "70000", "5000000000", "-9223372036854775808"}},
+		{"set-hashtable", "sort", "hashtable", many(300, func(i int) []any { return []any{"m" + strconv.Itoa(i)} })},
+		{"hash-listpack", "hgetall", "listpack", []any{"HSET", "f", "v", "n", "12", "neg", "-7000", "e", ""}},
+		{"hash-hashtable", "hgetall", "hashtable", many(600, func(i int) []any { return []any{"f" + strconv.Itoa(i), strconv.Itoa(i)} })},
+		{"hash-longvalue", "hgetall", "hashtable", []any{"HSET", "f", strings.Repeat("v", 100)}},
+		{"zset-listpack", "zrange", "listpack", []any{"ZADD", "1.5", "a", "-2", "b", "inf", "c", "-inf", "d", "3", "e", "0.1", "f"}},
+		{"zset-skiplist", "zrange", "skiplist", many(300, func(i int) []any { return []any{strconv.Itoa(i) + ".25", "m" + strconv.Itoa(i)} })},
+	}
+	read := func(c *redis.Client, how, key string) string {
+		var r *redis.Cmd
+		switch how {
+		case "lrange":
+			r = c.Do(ctx, "LRANGE", key, 0, -1)
+		case "sort":
+			r = c.Do(ctx, "SORT", key, "ALPHA")
+		case "hgetall":
+			m, err := c.HGetAll(ctx, key).Result()
+			return fmt.Sprint(m, err)
+		case "zrange":
+			r = c.Do(ctx, "ZRANGE", key, 0, -1, "WITHSCORES")
+		}
+		v, err := r.Result()
+		return fmt.Sprint(v, err)
+	}
+	for _, c := range cases {
+		build := c.build
+		if build[0] == "RPUSH" || build[0] == "SADD" || build[0] == "HSET" || build[0] == "ZADD" {
+			build = build[1:]
+		}
+		cmd := map[string]string{"lrange": "RPUSH", "sort": "SADD", "hgetall": "HSET", "zrange": "ZADD"}[c.read]
+		red.Del(ctx, "src")
+		if err := red.Do(ctx, append([]any{cmd, "src"}, build...)...).Err(); err != nil {
+			t.Fatal(c.name, err)
+		}
+		if enc := red.ObjectEncoding(ctx, "src").Val(); enc != c.enc {
+			t.Fatalf("%s: Redis encodes it as %s, the case wants %s", c.name, enc, c.enc)
+		}
+		want := read(red, c.read, "src")
+		p := red.Dump(ctx, "src").Val()
+		if err := syn.RestoreReplace(ctx, "k", 0, p).Err(); err != nil {
+			t.Fatalf("%s: Synap RESTORE: %v", c.name, err)
+		}
+		if got := read(syn, c.read, "k"); got != want {
+			t.Fatalf("%s: Synap holds %.200s, want %.200s", c.name, got, want)
+		}
+		back := syn.Dump(ctx, "k").Val()
+		if err := red.RestoreReplace(ctx, "back", 0, back).Err(); err != nil {
+			t.Fatalf("%s: Redis RESTORE of Synap's payload: %v", c.name, err)
+		}
+		if got := read(red, c.read, "back"); got != want {
+			t.Fatalf("%s: Redis holds %.200s back, want %.200s", c.name, got, want)
+		}
+	}
+}
+
+// TestPropagateRestore: the hook records RESTORE with its deadline made
+// absolute (a relative TTL would move on replay) and REPLACE, and a RESTORE
+// whose deadline is past as DEL.
+func TestPropagateRestore(t *testing.T) {
+	srv, rec := startRecorded(t)
+	c := dial(t, srv)
+	p := string(rdb.DumpList([][]byte{[]byte("a"), []byte("b")}))
+	if got := c.Do("RESTORE", "l", "10000", p); got != "+OK" {
+		t.Fatalf("RESTORE: %s", got)
+	}
+	if got := c.Do("RESTORE", "l", "1000", p, "ABSTTL", "REPLACE"); got != "+OK" {
+		t.Fatalf("RESTORE past: %s", got)
+	}
+	if got := c.Do("RESTORE", "l", "0", "garbage"); got != "-ERR DUMP payload version or checksum are wrong" {
+		t.Fatalf("RESTORE garbage: %s", got)
+	}
+	recs := rec.take()
+	var got []string
+	for _, r := range recs {
+		got = append(got, string(joinArgs(r.Args)))
+	}
+	want := []string{"RESTORE l " + strconv.FormatInt(pinnedAt+10000, 10) + " " + p + " ABSTTL REPLACE", "DEL l"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("records %q, want %q", got, want)
+	}
+}
+
+// TestHostileRestoreQuota: a small payload that expands to many elements is
+// held to the tenant's storage quota like RPUSH of the same elements, and
+// RESTORE reaches only the caller's namespace.
+func TestHostileRestoreQuota(t *testing.T) {
+	_, c, ns := quotaCarol(t, "storage_limit_bytes: 1048576, max_keys: -1")
+	items := make([][]byte, 20000)
+	for i := range items {
+		items[i] = []byte{}
+	}
+	used := ns.Bytes()
+	want := fmt.Sprintf("-QUOTA storage quota exceeded: used %d of 1048576 bytes", used)
+	if got := c.Do("RESTORE", "l", "0", string(rdb.DumpList(items))); got != want {
+		t.Fatalf("RESTORE of 20000 elements: %s, want %s", got, want)
+	}
+	if got := c.Do("EXISTS", "l"); got != ":0" || ns.Bytes() != used {
+		t.Fatalf("after a refused RESTORE: EXISTS %s, %d bytes (want %d)", got, ns.Bytes(), used)
+	}
+	if got := c.Do("RESTORE", "l", "0", string(rdb.DumpList(items[:100]))); got != "+OK" {
+		t.Fatalf("RESTORE of 100 elements: %s", got)
+	}
+	if got := c.Do("LLEN", "l"); got != ":100" {
+		t.Fatalf("LLEN %s", got)
+	}
+}
+
+// TestRDBFileFromRedis parses the file redis-server writes on SAVE: every
+// key of every type and database, with its deadline.
+func TestRDBFileFromRedis(t *testing.T) {
+	ctx := context.Background()
+	bin := resptest.NeedRedisServer(t)
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	_ = ln.Close()
+	cmd := exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	red := goRedis(t, "127.0.0.1:"+port)
+	for i := 0; red.Ping(ctx).Err() != nil; i++ {
+		if i == 200 {
+			t.Fatal("redis-server did not answer")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	red.Set(ctx, "s", "hello", 0)
+	red.Set(ctx, "n", "12345", 0)
+	red.Set(ctx, "big", strings.Repeat("ab", 1000), 0)
+	red.PExpireAt(ctx, "s", time.UnixMilli(4102444800123))
+	red.RPush(ctx, "l", "a", "1", strings.Repeat("x", 9000))
+	red.SAdd(ctx, "st", "1", "2", "3")
+	red.HSet(ctx, "h", "f", "v")
+	red.ZAdd(ctx, "z", redis.Z{Score: 1.5, Member: "m"})
+	pipe := red.Pipeline()
+	pipe.Do(ctx, "SELECT", "3")
+	pipe.Set(ctx, "in3", "x", 0)
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := red.Save(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "dump.rdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	err = rdb.ReadFile(b, func(r rdb.Record) error {
+		v := r.Value
+		got[fmt.Sprintf("%d/%s", r.DB, r.Key)] = fmt.Sprintf("%d %d %.20s %q %v", v.Type, r.ExpireAt, v.Str, v.Items, v.Scores)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"0/s":   `0 4102444800123 hello [] []`,
+		"0/n":   `0 0 12345 [] []`,
+		"0/big": `0 0 abababababababababab [] []`,
+		"0/l":   fmt.Sprintf(`1 0  ["a" "1" %q] []`, strings.Repeat("x", 9000)),
+		"0/st":  `2 0  ["1" "2" "3"] []`,
+		"0/h":   `4 0  ["f" "v"] []`,
+		"0/z":   `5 0  ["m"] [1.5]`,
+		"3/in3": `0 0 x [] []`,
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s: got %.120s, want %.120s", k, got[k], w)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d keys, want %d", len(got), len(want))
+	}
+	b[20] ^= 1
+	if err := rdb.ReadFile(b, func(rdb.Record) error { t.Fatal("a damaged file handed out a key"); return nil }); err == nil {
+		t.Fatal("a damaged file parsed")
+	}
+}
