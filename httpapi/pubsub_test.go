@@ -7,15 +7,14 @@ import (
 	"synap/resp/resptest"
 )
 
-// End to end with the real pub/sub hub and streams, once they are merged
-// (the "pubsub" and "streams" work of the same round): each test skips
-// while its commands are not in the table, and runs by itself after.
+// End to end with the real pub/sub hub, streams and queues: a test fails
+// if a command it needs has left the table, rather than skipping.
 
 func needCommands(t *testing.T, f *fixture, names ...string) {
 	t.Helper()
 	for _, n := range names {
 		if f.srv.Table.Lookup([]byte(n)) == nil {
-			t.Skipf("%s is not in the command table yet", n)
+			t.Fatalf("%s is not in the command table", n)
 		}
 	}
 }
