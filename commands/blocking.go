@@ -183,6 +183,11 @@ func (s *Server) serveWaiter(tx *engine.Tx, w *waiter, ready []byte) bool {
 	tx.Begin(w.ns, keys, true)
 	w.mu.Lock()
 	served := false
+	// servedHere: this goroutine moved w to served, so it alone closes
+	// done. Two writers can try to serve one waiter at once (serveReady on
+	// two connections); the second sees it served and must not close done
+	// again, which a check-then-close did not prevent.
+	servedHere := false
 	if w.c.killed.Load() {
 		// CLIENT KILL answers at once, before the parked goroutine notices
 		// its socket closed: a push meanwhile must not go to a dead client.
@@ -211,6 +216,7 @@ func (s *Server) serveWaiter(tx *engine.Tx, w *waiter, ready []byte) bool {
 		}()
 		if served {
 			w.state.Store(waitServed)
+			servedHere = true
 		}
 	} else {
 		served = true
@@ -221,13 +227,9 @@ func (s *Server) serveWaiter(tx *engine.Tx, w *waiter, ready []byte) bool {
 	if gone {
 		s.waits.unblock(w)
 	}
-	if served && w.state.Load() == waitServed {
+	if servedHere {
 		s.waits.unblock(w)
-		select {
-		case <-w.done:
-		default:
-			close(w.done)
-		}
+		close(w.done)
 	}
 	return served
 }
