@@ -2,7 +2,6 @@ package commands
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -35,25 +34,5 @@ func TestAccessKeysDocumented(t *testing.T) {
 	}
 	for _, c := range srv.Table.All() {
 		walk(c)
-	}
-}
-
-// The repository is self-contained: nothing in it cites a design file that
-// is not in it.
-func TestNoDesignFileCited(t *testing.T) {
-	docs, err := filepath.Glob("../docs/*.md")
-	if err != nil || len(docs) == 0 {
-		t.Fatalf("docs: %v", err)
-	}
-	for _, path := range append(docs, "../README.md") {
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, cite := range []string{"DESIGN.md", "../shared", "design card"} {
-			if strings.Contains(string(raw), cite) {
-				t.Errorf("%s cites %q, which is not in the repository", path, cite)
-			}
-		}
 	}
 }
