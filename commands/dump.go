@@ -193,7 +193,26 @@ func cmdRestore(x *Ctx) {
 		x.Error(errRestoreTTL)
 		return
 	}
-	v, err := rdb.Decode(x.Args[3])
+	// Compressed strings claim their sizes: they may expand to no more
+	// than the caller could store (a tenant's storage left; otherwise
+	// proto-max-bulk-len, the most one string may hold), so a few payload
+	// bytes cannot make the server allocate what it would then refuse.
+	expand := uint64(max(x.S.Config().ProtoMaxBulkLen, 0))
+	if t := x.C.T; t != nil {
+		if lim := t.Limits().StorageBytes; lim > 0 {
+			expand = min(expand, uint64(max(lim-x.Tx.NS().Bytes(), 0)))
+		}
+	}
+	v, err := rdb.DecodeWithin(x.Args[3], expand)
+	if errors.Is(err, rdb.ErrTooLarge) {
+		// The refusal the value itself would get: the storage quota's,
+		// or for a string past proto-max-bulk-len Redis's load error.
+		if x.C.T != nil && !x.GrowthAllowed(int64(expand)+1) {
+			return
+		}
+		x.Error(errBadDataFormat)
+		return
+	}
 	var en *engine.Entry
 	if err == nil {
 		if en = restoredEntry(v); en == nil {

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"net"
 	"os"
@@ -352,5 +353,24 @@ func TestRDBFileFromRedis(t *testing.T) {
 	b[20] ^= 1
 	if err := rdb.ReadFile(b, func(rdb.Record) error { t.Fatal("a damaged file handed out a key"); return nil }); err == nil {
 		t.Fatal("a damaged file parsed")
+	}
+}
+
+// A compressed string claims its size: a tenant's RESTORE of a few KB
+// claiming more than its storage left is refused with the quota's text
+// before anything is decompressed, whatever the compressed bytes hold.
+func TestHostileRestoreLZFClaim(t *testing.T) {
+	_, c, ns := quotaCarol(t, "storage_limit_bytes: 1048576, max_keys: -1")
+	in := make([]byte, 24<<10) // not even valid LZF: the claim alone decides
+	body := []byte{rdb.TypeString, 0xC3}
+	body = rdb.AppendLen(body, uint64(len(in)))
+	body = rdb.AppendLen(body, uint64(len(in))*88) // 2 MB, past the 1 MB quota
+	body = append(body, in...)
+	body = binary.LittleEndian.AppendUint16(body, rdb.Version)
+	payload := binary.LittleEndian.AppendUint64(body, rdb.Checksum(body))
+	used := ns.Bytes()
+	want := fmt.Sprintf("-QUOTA storage quota exceeded: used %d of 1048576 bytes", used)
+	if got := c.Do("RESTORE", "s", "0", string(payload)); got != want {
+		t.Fatalf("RESTORE claiming 2 MB: %s, want %s", got, want)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/crc64"
+	"math"
 	"strconv"
 )
 
@@ -24,6 +25,9 @@ var (
 	ErrChecksum = errors.New("DUMP payload version or checksum are wrong")
 	// ErrFormat is a payload whose body does not decode.
 	ErrFormat = errors.New("Bad data format")
+	// ErrTooLarge: the payload's compressed strings expand past the bound
+	// the caller set (DecodeWithin).
+	ErrTooLarge = errors.New("payload expands past the bound")
 )
 
 // ErrUnsupported is a payload of a type Synap cannot restore yet; Redis's
@@ -104,10 +108,15 @@ func AppendLen(b []byte, n uint64) []byte {
 // allocate more than a small multiple of its own size.
 type Reader struct {
 	b []byte
+	// expand is what LZF strings may still decompress to, in total: a
+	// payload claims its sizes, and a few bytes must not make the server
+	// allocate what the caller would refuse to store anyway.
+	expand   uint64
+	tooLarge bool // a string passed expand: said apart from bad data
 }
 
-// NewReader reads b.
-func NewReader(b []byte) *Reader { return &Reader{b: b} }
+// NewReader reads b, with no bound on decompression but LZF's own ratio.
+func NewReader(b []byte) *Reader { return &Reader{b: b, expand: math.MaxUint64} }
 
 // Rest is the count of unread bytes.
 func (r *Reader) Rest() int { return len(r.b) }
@@ -213,6 +222,11 @@ func (r *Reader) String() ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
+		if ulen > r.expand {
+			r.tooLarge = true
+			return nil, ErrTooLarge
+		}
+		r.expand -= ulen
 		return lzfDecompress(in, ulen)
 	}
 	return nil, ErrFormat
@@ -280,12 +294,26 @@ type Value struct {
 }
 
 // Decode verifies a payload and decodes the object it holds.
-func Decode(p []byte) (Value, error) {
+func Decode(p []byte) (Value, error) { return DecodeWithin(p, math.MaxUint64) }
+
+// DecodeWithin is Decode with its compressed strings expanding to at most
+// maxExpand bytes in total (ErrTooLarge past it).
+func DecodeWithin(p []byte, maxExpand uint64) (Value, error) {
 	body, err := Verify(p)
 	if err != nil {
 		return Value{}, err
 	}
 	r := NewReader(body)
+	r.expand = maxExpand
+	v, err := r.value()
+	if r.tooLarge {
+		return Value{}, ErrTooLarge
+	}
+	return v, err
+}
+
+// value decodes the object r holds: a type byte and its encoding.
+func (r *Reader) value() (Value, error) {
 	t, err := r.Byte()
 	if err != nil {
 		return Value{}, ErrFormat
