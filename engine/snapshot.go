@@ -66,6 +66,7 @@ type snapShard struct {
 	side     []byte              // pre-images not handed out yet
 	finished bool
 	keys     int64 // entries encoded (walk and pre-images)
+	pre      int64 // entries encoded by writers (pre-images)
 }
 
 // snapBatch is how many chains the walk encodes under one hold of a
@@ -166,6 +167,19 @@ func (s *Snapshot) Keys() int64 {
 	return n
 }
 
+// Preimaged is how many of the entries encoded were encoded by writers
+// ahead of the walk.
+func (s *Snapshot) Preimaged() int64 {
+	var n int64
+	for i := range s.shards {
+		sh := &s.e.shards[i]
+		sh.mu.RLock()
+		n += s.shards[i].pre
+		sh.mu.RUnlock()
+	}
+	return n
+}
+
 // Err reports a write that escaped the protocol; the snapshot must then
 // not be used.
 func (s *Snapshot) Err() error {
@@ -208,6 +222,7 @@ func (e *Engine) preimage(i int, id uint64) {
 		}
 		ss.side = s.enc(ss.side, ns, en)
 		ss.keys++
+		ss.pre++
 	}
 }
 

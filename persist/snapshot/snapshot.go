@@ -54,6 +54,9 @@ type Stats struct {
 	Bytes   int64         // the file's size
 	Took    time.Duration // how long Write or Load took
 	Created time.Time     // the cut
+	// Preimaged (Write) is how many keys writers captured ahead of the
+	// walk, as they were at the cut, before changing them.
+	Preimaged int64
 }
 
 // Write takes a point-in-time snapshot of every keyspace (standalone DBs
@@ -152,7 +155,7 @@ func Write(ctx context.Context, srv *commands.Server, path string, cut func(seq 
 	if err := snap.Err(); err != nil {
 		return st, err
 	}
-	st.Keys = snap.Keys()
+	st.Keys, st.Preimaged = snap.Keys(), snap.Preimaged()
 	end := []byte{blockEnd}
 	end = binary.AppendUvarint(end, uint64(st.Keys))
 	end = binary.AppendUvarint(end, uint64(blocks))
