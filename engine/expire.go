@@ -56,6 +56,7 @@ func (e *Engine) expireShard(i int, now int64) bool {
 		e.preimage(i, it.id) // a snapshot running keeps the key as it was at its cut
 		sh.expires.Delete(it)
 		en := it.en
+		e.snapCheck(i, it.id)
 		sh.unlink(it.id, en)
 		ns := byID[uint32(it.id>>32)]
 		ns.expires.Add(-1)
