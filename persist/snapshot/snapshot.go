@@ -434,8 +434,8 @@ func Load(srv *commands.Server, path string) (st Stats, err error) {
 			if r.err != nil {
 				return st, loadError(path, off+int64(at), "key record: %v", r.err)
 			}
-			if rec.at != 0 && rec.at <= now {
-				continue // expired while the server was down
+			if rec.en == nil || rec.at != 0 && rec.at <= now {
+				continue // an empty aggregate, or expired while the server was down
 			}
 			ns := nss[rec.ns]
 			key[0] = rec.key
@@ -443,7 +443,7 @@ func Load(srv *commands.Server, path string) (st Stats, err error) {
 			tx.Begin(ns, key[:], true)
 			if tx.Exists(rec.key) {
 				tx.End()
-				return st, loadError(path, off+int64(at), "key %q of keyspace %+v appears twice", rec.key, h.table[rec.ns])
+				return st, loadError(path, off+int64(at), "key %q of %s appears twice", rec.key, keyspaceName(h.table[rec.ns]))
 			}
 			tx.PutExpire(rec.key, rec.en, rec.at)
 			tx.End()
@@ -455,6 +455,14 @@ func Load(srv *commands.Server, path string) (st Stats, err error) {
 	}
 	st.Took = time.Since(start)
 	return st, nil
+}
+
+// keyspaceName names a keyspace in an error.
+func keyspaceName(ks commands.Keyspace) string {
+	if ks.Tenant != "" {
+		return fmt.Sprintf("tenant %q", ks.Tenant)
+	}
+	return fmt.Sprintf("database %d", ks.DB)
 }
 
 // emptyAll removes every key again after a load failed part way.
