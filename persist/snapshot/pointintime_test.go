@@ -128,7 +128,7 @@ func TestPointInTimeUnderLoad(t *testing.T) {
 					return
 				}
 				f := "fill:" + strconv.Itoa(r.IntN(filler))
-				switch r.IntN(6) {
+				switch r.IntN(11) {
 				case 0:
 					call(t, src, wc, "INCR", "ctr:"+strconv.Itoa(r.IntN(8)))
 				case 1:
@@ -141,6 +141,22 @@ func TestPointInTimeUnderLoad(t *testing.T) {
 					call(t, src, wc, "RPUSH", "list:"+strconv.Itoa(r.IntN(8)), f)
 				case 5:
 					call(t, src, wc, "PEXPIRE", f, strconv.Itoa(1+r.IntN(30)))
+				case 6:
+					call(t, src, wc, "HSET", "hash:"+strconv.Itoa(r.IntN(8)), "f"+strconv.Itoa(r.IntN(50)), amt)
+				case 7:
+					call(t, src, wc, "ZINCRBY", "zset:"+strconv.Itoa(r.IntN(8)), amt, "m"+strconv.Itoa(r.IntN(20)))
+				case 8:
+					s := "stream:" + strconv.Itoa(r.IntN(4))
+					call(t, src, wc, "XADD", s, "*", "v", amt)
+					call(t, src, wc, "XGROUP", "CREATE", s, "g", "0")
+					call(t, src, wc, "XREADGROUP", "GROUP", "g", "c"+strconv.Itoa(w), "COUNT", "1", "STREAMS", s, ">")
+				case 9:
+					q := "queue:" + strconv.Itoa(r.IntN(4))
+					call(t, src, wc, "QCREATE", q)
+					call(t, src, wc, "QPUBLISH", q, amt, "PRIORITY", strconv.Itoa(r.IntN(10)))
+					call(t, src, wc, "QCONSUME", q, "c"+strconv.Itoa(w))
+				case 10:
+					call(t, src, wc, "SADD", "set:"+strconv.Itoa(r.IntN(8)), f)
 				}
 				ops.Add(1)
 			}
