@@ -67,6 +67,16 @@ func TestExpiredKeysDroppedOnLoad(t *testing.T) {
 	if want, got := call(t, src, c, "PEXPIRETIME", "long"), call(t, dst, d, "PEXPIRETIME", "long"); want != got {
 		t.Errorf("PEXPIRETIME long: loaded %s, was %s", got, want)
 	}
+	// Expiry is judged by the engine's clock: a recovery that pins it to
+	// the cut (a log follows, whose records may still write the key)
+	// loads the key that was alive then.
+	pinned := newServer(t)
+	pinned.Eng.PinClock(st.Created.UnixMilli())
+	ld, err = Load(pinned, path)
+	pinned.Eng.PinClock(0)
+	if err != nil || ld.Keys != 3 {
+		t.Errorf("under a clock pinned to the cut: loaded %d keys (%v), want 3", ld.Keys, err)
+	}
 }
 
 // A server that holds keys is refused: a load replaces nothing.

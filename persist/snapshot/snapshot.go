@@ -373,7 +373,8 @@ func verify(path string) (header, error) {
 }
 
 // Load reads path into srv (which must hold no keys), skipping keys whose
-// deadline has passed, and returns the sequence the file covers. Errors
+// deadline has passed (by the engine's clock: the wall clock, or the time
+// a recovery pinned), and returns the sequence the file covers. Errors
 // say what is wrong and where (offset); a file of a newer format version
 // is refused: "snapshot <path>: format version N is newer than this build
 // (M)". The whole file is verified (checksums, order, completeness) before
@@ -414,7 +415,7 @@ func Load(srv *commands.Server, path string) (st Stats, err error) {
 		return st, err
 	}
 	tx := srv.Eng.NewTx()
-	now := time.Now().UnixMilli()
+	now := srv.Eng.Clock() // pinned by recovery when a log follows
 	var key [1][]byte
 	for {
 		p, off, err := f.next()
