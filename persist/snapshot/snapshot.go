@@ -16,6 +16,7 @@ import (
 
 	"synap/commands"
 	"synap/engine"
+	"synap/sched"
 )
 
 // The file:
@@ -142,6 +143,9 @@ func Write(ctx context.Context, srv *commands.Server, path string, cut func(seq 
 				return st, err
 			}
 			buf, done = snap.Next(i, buf)
+			// Background work: the connections waiting for the
+			// processor go first (as a keyspace walk lets them).
+			sched.Maybe()
 			if len(buf) >= blockTarget {
 				if err := flush(); err != nil {
 					return st, err
