@@ -87,6 +87,15 @@ func replay(t *testing.T, dst *commands.Server, recs []commands.Record) {
 // The loaded snapshot keeps the sum, and equals the replay of exactly
 // the records up to the cut's sequence.
 func TestPointInTimeUnderLoad(t *testing.T) {
+	t.Run("pre-images written with their shard", pointInTimeUnderLoad)
+	t.Run("pre-images drained ahead of the walk", func(t *testing.T) {
+		defer func(n int64) { maxPending = n }(maxPending)
+		maxPending = 0
+		pointInTimeUnderLoad(t)
+	})
+}
+
+func pointInTimeUnderLoad(t *testing.T) {
 	const (
 		accounts = 64
 		filler   = 40000

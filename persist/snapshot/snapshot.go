@@ -46,6 +46,10 @@ const (
 	blockTarget = 256 << 10
 )
 
+// maxPending is how many bytes of pre-images may wait in the shards' side
+// buffers before the serializer drains them all (a variable for tests).
+var maxPending int64 = 4 << 20
+
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // Stats describes a snapshot written or loaded.
@@ -146,6 +150,18 @@ func Write(ctx context.Context, srv *commands.Server, path string, cut func(seq 
 			// Background work: the connections waiting for the
 			// processor go first (as a keyspace walk lets them).
 			sched.Maybe()
+			if snap.Pending() > maxPending {
+				// Writers ran ahead of the walk: their pre-images go
+				// out now rather than wait for their shards' turn.
+				for j := range snap.Shards() {
+					buf = snap.Drain(j, buf)
+					if len(buf) >= blockTarget {
+						if err := flush(); err != nil {
+							return st, err
+						}
+					}
+				}
+			}
 			if len(buf) >= blockTarget {
 				if err := flush(); err != nil {
 					return st, err
