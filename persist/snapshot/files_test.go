@@ -233,20 +233,26 @@ func TestBadRecords(t *testing.T) {
 		records []byte
 		want    string // "" : loads, with keys
 		keys    int64
+		n       uint64 // the end block's record count; 0: 1
 	}{
-		{"a string", good, "", 1},
-		{"an empty list", cat(rec(2, "l", 0), good), "", 1},
-		{"an unknown kind", cat(good, rec(99, "x")), "key record: unknown kind 99 (at offset " + strconv.Itoa(first+len(good)) + ")", 0},
-		{"a count past the block", rec(2, "l", 200, 1), "count 200 cannot fit", 0},
-		{"a length past the block", rec(1, "s", 0, 100, 'a'), "length 100 past the end of the block", 0},
-		{"a set member twice", rec(3, "s", 1, 2, 1, 'a', 1, 'a'), "set members repeat", 0},
-		{"an intset of words", rec(3, "s", 0, 1, 1, 'a'), "do not fit its encoding", 0},
-		{"a NaN score", rec(4, "z", 0, 1, 1, 'm', 0, 0, 0, 0, 0, 0, 0xf8, 0x7f), "NaN score", 0},
-		{"a namespace not in the table", append([]byte{1, 9}, good[2:]...), "namespace 9 is not in the header's table", 0},
-		{"a key twice", cat(good, good), `key "k" of database 0 appears twice`, 0},
+		{"a string", good, "", 1, 0},
+		{"an empty list", cat(rec(2, "l", 0), good), "", 1, 2},
+		{"a record the end block does not count", cat(good, rec(1, "k2", 0, 1, 'v')), "2 key records, the end block counts 1", 0, 0},
+		{"an unknown kind", cat(good, rec(99, "x")), "key record: unknown kind 99 (at offset " + strconv.Itoa(first+len(good)) + ")", 0, 0},
+		{"a count past the block", rec(2, "l", 200, 1), "count 200 cannot fit", 0, 0},
+		{"a length past the block", rec(1, "s", 0, 100, 'a'), "length 100 past the end of the block", 0, 0},
+		{"a set member twice", rec(3, "s", 1, 2, 1, 'a', 1, 'a'), "set members repeat", 0, 0},
+		{"an intset of words", rec(3, "s", 0, 1, 1, 'a'), "do not fit its encoding", 0, 0},
+		{"a NaN score", rec(4, "z", 0, 1, 1, 'm', 0, 0, 0, 0, 0, 0, 0xf8, 0x7f), "NaN score", 0, 0},
+		{"a namespace not in the table", append([]byte{1, 9}, good[2:]...), "namespace 9 is not in the header's table", 0, 0},
+		{"a key twice", cat(good, good), `key "k" of database 0 appears twice`, 0, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if err := os.WriteFile(path, wrap(c.records), 0o644); err != nil {
+			n := c.n
+			if n == 0 {
+				n = 1
+			}
+			if err := os.WriteFile(path, wrap(c.records, n), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			dst := newServer(t)

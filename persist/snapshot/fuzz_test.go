@@ -86,7 +86,7 @@ func allocated() uint64 {
 
 // wrap makes a whole, checksummed file around a data block's records, so
 // the fuzzer reaches the decoder past the checksums.
-func wrap(records []byte) []byte {
+func wrap(records []byte, n uint64) []byte {
 	var out []byte
 	block := func(p []byte) {
 		var h [8]byte
@@ -100,7 +100,8 @@ func wrap(records []byte) []byte {
 	block(hdr)
 	data := append([]byte{blockData}, records...)
 	block(data)
-	end := []byte{blockEnd, 0, 1}
+	end := binary.AppendUvarint([]byte{blockEnd}, n)
+	end = append(end, 1)
 	end = binary.AppendUvarint(end, uint64(len(data)))
 	block(end)
 	return out
@@ -129,14 +130,14 @@ func FuzzLoadRecords(f *testing.F) {
 	tx := src.Eng.NewTx()
 	tx.BeginAll(src.DBs[0], false)
 	tx.Each(func(_ []byte, en *engine.Entry) bool {
-		f.Add(encodeEntry(nil, 0, en))
+		f.Add(encodeEntry(nil, 0, en), uint8(1))
 		return true
 	})
 	tx.End()
 	dst := newServer(f)
 	path := filepath.Join(f.TempDir(), "in.snap")
-	f.Fuzz(func(t *testing.T, records []byte) {
-		data := wrap(records)
+	f.Fuzz(func(t *testing.T, records []byte, n uint8) {
+		data := wrap(records, uint64(n))
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -310,6 +310,7 @@ type header struct {
 	seq     uint64
 	keys    uint64
 	table   []commands.Keyspace
+	written uint64 // the end block's count of key records
 }
 
 func parseHeader(path string, p []byte, off int64) (header, error) {
@@ -377,7 +378,7 @@ func verify(path string) (header, error) {
 			return h, loadError(path, off, "unknown block type %#x", p[0])
 		}
 		r := &reader{b: p, off: 1}
-		r.uvarint()
+		h.written = r.uvarint()
 		wantBlocks, wantBytes := r.uvarint(), r.uvarint()
 		if r.err != nil || r.left() != 0 {
 			return h, loadError(path, off, "end block malformed")
@@ -437,6 +438,7 @@ func Load(srv *commands.Server, path string) (st Stats, err error) {
 	tx := srv.Eng.NewTx()
 	now := srv.Eng.Clock() // pinned by recovery when a log follows
 	var key [1][]byte
+	var records uint64
 	for {
 		p, off, err := f.next()
 		if err != nil {
@@ -449,6 +451,7 @@ func Load(srv *commands.Server, path string) (st Stats, err error) {
 		for r.left() > 0 {
 			at := r.off
 			rec := r.decodeEntry()
+			records++
 			if r.err == nil && rec.ns >= uint64(len(nss)) {
 				r.fail("namespace %d is not in the header's table", rec.ns)
 			}
@@ -473,6 +476,9 @@ func Load(srv *commands.Server, path string) (st Stats, err error) {
 			}
 			st.Keys++
 		}
+	}
+	if records != h.written {
+		return st, loadError(path, f.off, "%d key records, the end block counts %d", records, h.written)
 	}
 	st.Took = time.Since(start)
 	return st, nil
