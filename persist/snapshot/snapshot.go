@@ -70,6 +70,8 @@ type Stats struct {
 // valid. cut, if not nil, runs at the cut instant, while every shard is
 // locked, with the write hook's sequence at that instant (the log rotates
 // there: records <= seq are in the snapshot, records > seq are not).
+// cut must not take shard locks; Write must not be called by a goroutine
+// holding any (a command inside EXEC): the cut takes them all.
 func Write(ctx context.Context, srv *commands.Server, path string, cut func(seq uint64)) (st Stats, err error) {
 	start := time.Now()
 	tmp := path + ".tmp"
