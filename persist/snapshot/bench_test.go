@@ -96,6 +96,13 @@ func BenchmarkSnapshotUnderLoad(b *testing.B) {
 		b.ReportMetric(pct(baseLat, 1), "set-max-us-idle")
 		b.ReportMetric(float64(len(baseLat))/time.Second.Seconds(), "sets/s-idle")
 		b.ReportMetric(float64(len(snapLat))/took.Seconds(), "sets/s-snap")
-		b.Logf("%d keys written in %v (%d bytes, %d pre-images)", st.Keys, took, st.Bytes, st.Preimaged)
+		dst := newServer(b, func(c *commands.Config) { c.Shards = 64 })
+		ld, err := Load(dst, path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(ld.Took.Seconds(), "load-s")
+		b.Logf("%d keys written in %v (%d bytes, %d pre-images), loaded in %v", st.Keys, took, st.Bytes, st.Preimaged, ld.Took)
+		_ = dst.Close()
 	}
 }

@@ -295,7 +295,12 @@ type record struct {
 	ns  uint64
 	key []byte // aliases the block
 	at  int64
-	en  *engine.Entry
+	en  *engine.Entry // other kinds; nil for a string or an empty aggregate
+	// A string is stored from the block by Tx.SetString (key, entry and
+	// value in one allocation, as a SET stores it).
+	str   []byte // aliases the block
+	isStr bool
+	raw   bool
 }
 
 // decodeEntry decodes the next record. Values are copied out of the block.
@@ -321,10 +326,7 @@ func (r *reader) decodeEntry() (rec record) {
 		if flags&^strRaw != 0 {
 			r.fail("unknown string flags %#x", flags)
 		}
-		if r.err == nil {
-			rec.en = engine.NewString(v)
-			rec.en.Raw = flags&strRaw != 0
-		}
+		rec.str, rec.isStr, rec.raw = v, r.err == nil, flags&strRaw != 0
 	case engine.KindList:
 		n := r.count(1)
 		vals := make([][]byte, 0, n)

@@ -460,7 +460,7 @@ func Load(srv *commands.Server, path string) (st Stats, err error) {
 			if r.err != nil {
 				return st, loadError(path, off+int64(at), "key record: %v", r.err)
 			}
-			if rec.en == nil || rec.at != 0 && rec.at <= now {
+			if rec.en == nil && !rec.isStr || rec.at != 0 && rec.at <= now {
 				continue // an empty aggregate, or expired while the server was down
 			}
 			ns := nss[rec.ns]
@@ -470,6 +470,12 @@ func Load(srv *commands.Server, path string) (st Stats, err error) {
 			if tx.Exists(rec.key) {
 				tx.End()
 				return st, loadError(path, off+int64(at), "key %q of %s appears twice", rec.key, keyspaceName(h.table[rec.ns]))
+			}
+			if rec.isStr {
+				tx.SetString(rec.key, rec.str, rec.at).Raw = rec.raw
+				tx.End()
+				st.Keys++
+				continue
 			}
 			tx.PutExpire(rec.key, rec.en, rec.at)
 			tx.End()
