@@ -69,6 +69,13 @@ func (tx *Tx) Changed() Writes { return *tx.w }
 // transaction (a FLUSHALL flushes several namespaces).
 func (tx *Tx) reserve() {
 	if h := tx.e.hooks.Load(); h != nil && h.Reserve != nil && tx.walking && tx.w.Seq == 0 {
+		// A snapshot's cut waits until this flush ends (Tx.End): cut
+		// inside it, the snapshot would hold keys of the shards not yet
+		// flushed while its sequence says the flush is in it.
+		if !tx.gated {
+			tx.e.flushGate.RLock()
+			tx.gated = true
+		}
 		tx.w.Seq = h.Reserve()
 	}
 }
@@ -105,6 +112,11 @@ func (e *Engine) expired(ns *Namespace, key []byte, at int64) {
 // the wall clock says, and keys that expired while the log was not
 // applied go when the clock is unpinned.
 func (e *Engine) PinClock(at int64) { e.pinned.Store(at) }
+
+// Clock is the time transactions see: the pinned clock, else the wall
+// clock (unix ms). A snapshot loaded before a log is replayed reads it, so
+// a key the log writes to later is not dropped as expired first.
+func (e *Engine) Clock() int64 { return e.now() }
 
 // now is the clock active expiry uses.
 func (e *Engine) now() int64 {
