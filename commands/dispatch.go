@@ -259,7 +259,10 @@ func overLimits(c *Client, t *tenant.Tenant, cmd *Command, args [][]byte) (strin
 		}
 	}
 	if cmd.Flags&FlagDenyOOM != 0 {
-		if msg := overStorage(c, l, payload); msg != "" && !c.srv.tenantEvicts(c, l, cmd, args) {
+		if l.EvictionPolicy != "" {
+			c.srv.tenantEvicts(c, l, cmd, args) // a plan that evicts makes room first
+		}
+		if msg := overStorage(c, l, payload); msg != "" {
 			return msg, tenant.RejectQuota
 		}
 	}

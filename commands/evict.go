@@ -177,21 +177,24 @@ func (s *Server) sampleDataset() {
 	s.dataset.sampled.Store(n)
 }
 
-// tenantEvicts is a tenant's storage quota under an evicting plan: keys
-// of its own keyspace are evicted until the write's growth (its
-// arguments, their element charges, a new key's) fits under the quota.
-// It reports whether the write now fits; false leaves the quota's refusal
-// to the usual check.
-func (s *Server) tenantEvicts(c *Client, l tenant.Limits, cmd *Command, args [][]byte) bool {
+// tenantEvicts is a tenant's storage quota under a plan that evicts:
+// keys of its own keyspace are evicted until what the write may add fits
+// under the quota (its arguments, their element charges, and each key it
+// names counted as new, with a TTL and its collection's charge: the
+// quota's check under the locks must not refuse it for want of room the
+// eviction could have made). Without anything left to evict the usual
+// checks refuse it.
+func (s *Server) tenantEvicts(c *Client, l tenant.Limits, cmd *Command, args [][]byte) {
 	p := planPolicy(l)
 	lim := l.StorageBytes
 	if !p.Evicts() || lim <= 0 {
-		return false
+		return
 	}
-	need := argsGrowth(cmd, args) + engine.KeyCharge + engine.TTLCharge
+	keys := int64(len(cmd.KeyIndexes(nil, args)))
+	need := argsGrowth(cmd, args) + keys*(engine.KeyCharge+engine.TTLCharge+collectionCharge[cmd.Group])
 	if need > lim {
-		return false
+		return // nothing evicted could make room
 	}
 	ns := c.NS
-	return s.evictUntil([]*engine.Namespace{ns}, p, func() bool { return ns.Bytes()+need <= lim })
+	s.evictUntil([]*engine.Namespace{ns}, p, func() bool { return ns.Bytes()+need <= lim })
 }

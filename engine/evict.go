@@ -411,7 +411,10 @@ func (e *Engine) evictKey(ns *Namespace, key string, p Policy) (int64, bool) {
 	sh := &e.shards[e.shardOf(h)]
 	id := treeID(ns.ID, h)
 	sh.mu.Lock()
-	defer sh.mu.Unlock()
+	defer func() {
+		sh.mu.Unlock()
+		e.runWalkHook(false) // tests: nothing is held here
+	}()
 	en := sh.find(id, kb)
 	if en == nil || (p.Volatile() && en.exp == 0) {
 		return 0, false
