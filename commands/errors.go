@@ -22,6 +22,7 @@ const (
 	// before anything changed (any other panic stops the server).
 	errInternal = "ERR internal error while running '%s'"
 	errOOM      = "OOM command not allowed when used memory > 'maxmemory'."
+	errExecOOM  = "EXECABORT Transaction discarded because of: " + errOOM
 )
 
 // Raw replies written to a connection refused at accept, before it runs a

@@ -110,6 +110,15 @@ const maxSamples = 64
 // tenant's writes never take another's keys; with nothing left there to
 // evict it is refused.
 func (s *Server) outOfMemory(c *Client, args [][]byte) bool {
+	need := int64(0)
+	for _, a := range args[1:] {
+		need += int64(len(a))
+	}
+	return s.outOfMemoryFor(c, need)
+}
+
+// outOfMemoryFor is outOfMemory for a write of need bytes.
+func (s *Server) outOfMemoryFor(c *Client, need int64) bool {
 	cfg := s.Config()
 	limit := cfg.MaxMemory
 	if limit <= 0 {
@@ -118,10 +127,6 @@ func (s *Server) outOfMemory(c *Client, args [][]byte) bool {
 	p := cfg.MaxMemoryPolicy
 	if !p.Evicts() {
 		return s.heapBytes.Load() > limit
-	}
-	need := int64(0)
-	for _, a := range args[1:] {
-		need += int64(len(a))
 	}
 	if need > limit {
 		return true
@@ -197,4 +202,23 @@ func (s *Server) tenantEvicts(c *Client, l tenant.Limits, cmd *Command, args [][
 	}
 	ns := c.NS
 	s.evictUntil([]*engine.Namespace{ns}, p, func() bool { return ns.Bytes()+need <= lim })
+}
+
+// execOutOfMemory is EXEC's maxmemory check, before it takes its locks:
+// a transaction with a command that may grow data evicts first (room for
+// all the queued arguments), or is discarded as Redis discards it.
+func (s *Server) execOutOfMemory(c *Client, m *multiState) bool {
+	if s.Config().MaxMemory <= 0 {
+		return false
+	}
+	need, grows := int64(0), false
+	for _, q := range m.queue {
+		if q.cmd != nil && q.cmd.Flags&FlagDenyOOM != 0 {
+			grows = true
+		}
+		for _, a := range q.args[1:] {
+			need += int64(len(a))
+		}
+	}
+	return grows && s.outOfMemoryFor(c, need)
 }

@@ -376,3 +376,41 @@ func TestEvictLFUCounter(t *testing.T) {
 	srv.Eng.SkewClock(30)
 	mustDo(t, c, ":30", "OBJECT", "IDLETIME", "j")
 }
+
+// EXEC of a transaction that may grow data checks maxmemory before it
+// runs anything, as Redis does: discarded when out of memory.
+func TestEvictExecDifferential(t *testing.T) {
+	run := func(c, other *resptest.Client) []string {
+		out := []string{c.Do("MULTI"), c.Do("SET", "a", "b")}
+		other.Do("CONFIG", "SET", "maxmemory", "1")
+		out = append(out, c.Do("EXEC"), c.Do("GET", "a"))
+		other.Do("CONFIG", "SET", "maxmemory", "0")
+		return out
+	}
+	rc := resptest.StartRedis(t)
+	ro, err := resptest.Dial(rc.Conn.RemoteAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	srv := startServer(t)
+	want, got := run(rc, ro), run(dial(t, srv), dial(t, srv))
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("Synap %q, Redis %q", got, want)
+	}
+}
+
+// Under an evicting policy EXEC makes room first and runs.
+func TestEvictBeforeExec(t *testing.T) {
+	srv := startServer(t)
+	c := dial(t, srv)
+	mustDo(t, c, "+OK", "CONFIG", "SET", "maxmemory-policy", "allkeys-lru")
+	fill(t, c, "k", 100)
+	mustDo(t, c, "+OK", "MULTI")
+	mustDo(t, c, "+QUEUED", "SET", "x", strings.Repeat("x", 2000))
+	setMaxMemory(t, srv, dial(t, srv), 0) // set after queueing: EXEC must evict
+	mustDo(t, c, `[+OK]`, "EXEC")
+	if got := infoInt(t, c, "stats", "evicted_keys"); got < 5 {
+		t.Fatalf("evicted_keys %d before EXEC's write", got)
+	}
+}

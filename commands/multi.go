@@ -244,6 +244,11 @@ func cmdExec(x *Ctx) {
 		}
 		denied = deniedAtExec(c, m)
 	}
+	if s.execOutOfMemory(c, m) {
+		s.endTx(c)
+		x.Error(errExecOOM)
+		return
+	}
 	s.lockExec(c, m, denied)
 	defer c.Tx.End()
 	if c.watchDirty.Load() || c.watchExpired() {
