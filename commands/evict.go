@@ -72,7 +72,9 @@ func planPolicy(l tenant.Limits) engine.Policy {
 // applyTenantPolicy makes the tenant's keyspace track its keys as its
 // plan's policy ranks them (LFU or LRU), or as the server's when the plan
 // names none. Called per command, it writes only when that changed.
-func applyTenantPolicy(c *Client, l tenant.Limits) { c.NS.SetTracking(planPolicy(l)) }
+func applyTenantPolicy(c *Client, l tenant.Limits) {
+	c.srv.Eng.SetNamespaceTracking(c.NS, planPolicy(l))
+}
 
 // evictBetweenYields is how many keys one command evicts between
 // yields to the connections waiting for the processor: it holds no lock

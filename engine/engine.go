@@ -188,6 +188,7 @@ type Engine struct {
 	evictedKeys  atomic.Int64  // removed by eviction, for INFO stats
 	evictedBytes atomic.Int64  // what they accounted
 	tracking     atomic.Uint32 // how lru words are kept by default (evict.go)
+	ownTracking  atomic.Bool   // some namespace has a policy of its own
 	lfu          lfuParams
 	skew         atomic.Uint32 // SkewClock: seconds added to the clock
 	clock        atomic.Uint32

@@ -102,10 +102,10 @@ func (e *Engine) SetTracking(lfu bool) {
 	e.tracking.Store(m)
 }
 
-// SetTracking gives the namespace a policy of its own (a tenant's plan)
-// for how its keys' lru words are kept; NoEviction follows the engine's.
-// It is called per command, so it writes only when the policy changed.
-func (ns *Namespace) SetTracking(p Policy) {
+// SetNamespaceTracking gives ns a policy of its own (a tenant's plan) for
+// how its keys' lru words are kept; NoEviction follows the engine's. It
+// is called per command, so it writes only when the policy changed.
+func (e *Engine) SetNamespaceTracking(ns *Namespace, p Policy) {
 	m := trackDefault
 	if p.Evicts() {
 		m = trackLRU
@@ -114,6 +114,9 @@ func (ns *Namespace) SetTracking(p Policy) {
 		}
 	}
 	if ns.tracking.Load() != m {
+		if m != trackDefault {
+			e.ownTracking.Store(true)
+		}
 		ns.tracking.Store(m)
 	}
 }
@@ -122,7 +125,10 @@ func (ns *Namespace) SetTracking(p Policy) {
 func (e *Engine) TracksLFU(ns *Namespace) bool { return e.trackingOf(ns) == trackLFU }
 
 func (e *Engine) trackingOf(ns *Namespace) uint32 {
-	if ns != nil {
+	// Until a namespace has a policy of its own (standalone servers never
+	// do), a read touches no namespace's line, which writes keep hot with
+	// their counters.
+	if ns != nil && e.ownTracking.Load() {
 		if m := ns.tracking.Load(); m != trackDefault {
 			return m
 		}
