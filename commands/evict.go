@@ -65,7 +65,7 @@ func planPolicy(l tenant.Limits) engine.Policy {
 	if l.EvictionPolicy == "" {
 		return engine.NoEviction
 	}
-	p, _ := ParseEvictionPolicy(l.EvictionPolicy)
+	p, _ := engine.ParsePolicy(l.EvictionPolicy) // checked, lower case, when the plan was read
 	return p
 }
 

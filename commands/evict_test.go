@@ -414,3 +414,27 @@ func TestEvictBeforeExec(t *testing.T) {
 		t.Fatalf("evicted_keys %d before EXEC's write", got)
 	}
 }
+
+// Past exactDatasetNamespaces keyspaces the dataset is the sum taken by
+// the sampler, lowered at once by what each eviction frees.
+func TestEvictDatasetSampledPastManyNamespaces(t *testing.T) {
+	srv := startServer(t)
+	c := dial(t, srv)
+	fill(t, c, "k", 50)
+	for i := range exactDatasetNamespaces + 1 {
+		srv.Eng.Namespace(fmt.Sprintf("extra%d", i))
+	}
+	mustDo(t, c, "+OK", "CONFIG", "SET", "maxmemory", "100mb")
+	srv.sampleDataset()
+	var sum int64
+	for _, ns := range srv.Eng.Namespaces() {
+		sum += ns.Bytes()
+	}
+	if got := srv.datasetBytes(); got != sum {
+		t.Fatalf("dataset %d, namespaces sum to %d", got, sum)
+	}
+	freed, ok := srv.Eng.Evict(srv.DBs, engine.AllKeysLRU, 5)
+	if !ok || srv.datasetBytes() != sum-freed {
+		t.Fatalf("after evicting %d bytes: dataset %d, want %d", freed, srv.datasetBytes(), sum-freed)
+	}
+}
