@@ -438,3 +438,30 @@ func TestEvictDatasetSampledPastManyNamespaces(t *testing.T) {
 		t.Fatalf("after evicting %d bytes: dataset %d, want %d", freed, srv.datasetBytes(), sum-freed)
 	}
 }
+
+// A client blocked on a key that is evicted sees what it sees when the key
+// is deleted: XREADGROUP waiting on a stream whose group goes with it.
+func TestEvictBlockedClientSeesIt(t *testing.T) {
+	run := func(remove func(t *testing.T, srv *Server, c *resptest.Client)) string {
+		srv := startServer(t)
+		c, reader, admin := dial(t, srv), dial(t, srv), dial(t, srv)
+		mustDo(t, c, `"1-1"`, "XADD", "s", "1-1", "f", "v")
+		mustDo(t, c, "+OK", "XGROUP", "CREATE", "s", "g", "$")
+		mustDo(t, c, ":1", "EXPIRE", "s", "100")
+		blockingSend(t, reader, "XREADGROUP", "GROUP", "g", "alice", "BLOCK", "0", "STREAMS", "s", ">")
+		blockingAwait(t, admin, 1)
+		remove(t, srv, c)
+		mustDo(t, c, `"2-1"`, "XADD", "s", "2-1", "f", "v")
+		return reader.Read()
+	}
+	deleted := run(func(t *testing.T, _ *Server, c *resptest.Client) { mustDo(t, c, ":1", "DEL", "s") })
+	evicted := run(func(t *testing.T, srv *Server, c *resptest.Client) {
+		mustDo(t, c, "+OK", "CONFIG", "SET", "maxmemory-policy", "volatile-ttl")
+		setMaxMemory(t, srv, c, 0)
+		mustDo(t, c, "+OK", "SET", "k", "v")
+		mustDo(t, c, ":0", "EXISTS", "s")
+	})
+	if evicted != deleted || evicted != "-"+errStreamGroupGone {
+		t.Fatalf("blocked reader after eviction: %s; after DEL: %s", evicted, deleted)
+	}
+}
