@@ -465,3 +465,56 @@ func TestEvictBlockedClientSeesIt(t *testing.T) {
 		t.Fatalf("blocked reader after eviction: %s; after DEL: %s", evicted, deleted)
 	}
 }
+
+// Writers evicting at once, and readers counting accesses under LFU: no
+// write is refused while there is something to evict, the dataset ends
+// under the limit, and every key written is either there or counted as
+// evicted.
+func TestEvictConcurrentWriters(t *testing.T) {
+	srv := startServer(t)
+	c := dial(t, srv)
+	mustDo(t, c, "+OK", "CONFIG", "SET", "maxmemory-policy", "allkeys-lfu")
+	mustDo(t, c, "+OK", "CONFIG", "SET", "maxmemory", "100000")
+	const writers, each = 4, 400
+	errs := make(chan string, writers+1)
+	done := make(chan struct{})
+	r := dial(t, srv)
+	go func() {
+		for {
+			select {
+			case <-done:
+				errs <- ""
+				return
+			default:
+				r.Do("GET", "w0:1")
+			}
+		}
+	}()
+	for w := range writers {
+		wc := dial(t, srv)
+		go func() {
+			v := strings.Repeat("v", 100)
+			for i := range each {
+				if got := wc.Do("SET", fmt.Sprintf("w%d:%d", w, i), v); got != "+OK" {
+					errs <- got
+					return
+				}
+			}
+			errs <- ""
+		}()
+	}
+	for range writers {
+		if e := <-errs; e != "" {
+			t.Fatalf("a write: %s", e)
+		}
+	}
+	close(done)
+	<-errs
+	if used := srv.datasetBytes(); used > 100000+writers*400 {
+		t.Fatalf("dataset %d over 100000", used)
+	}
+	n, _ := strconv.Atoi(strings.TrimPrefix(c.Do("DBSIZE"), ":"))
+	if got := infoInt(t, c, "stats", "evicted_keys"); got != int64(writers*each-n) {
+		t.Fatalf("evicted_keys %d, written %d, DBSIZE %d", got, writers*each, n)
+	}
+}
