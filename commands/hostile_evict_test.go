@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"synap/resp/resptest"
 	"synap/tenant"
 )
 
@@ -150,5 +151,39 @@ func TestHostileEvictHoldsNoLockBetweenKeys(t *testing.T) {
 	}
 	if got := present(t, bob, "b", 200); got != 200 {
 		t.Fatalf("bob has %d of 200 keys", got)
+	}
+}
+
+// What a tenant's evictions tell: the evicted event reaches only that
+// tenant's subscribers, and the write hook records DEL in its keyspace.
+func TestHostileEvictEventsStayWithTheTenant(t *testing.T) {
+	f, carol, _ := quotaCarol(t, "storage_limit_bytes: 5000, max_keys: -1, eviction_policy: allkeys-lru")
+	rec := &recorder{}
+	f.srv.SetWriteHook(rec)
+	op := f.as(t, "operator")
+	mustDo(t, op, "+OK", "CONFIG", "SET", "notify-keyspace-events", "Ee")
+	aliceSub, carolSub := f.as(t, "alice-rw"), f.as(t, "carol-rw")
+	for _, c := range []*resptest.Client{aliceSub, carolSub} {
+		mustDo(t, c, `["subscribe" "__keyevent@0__:evicted" :1]`, "SUBSCRIBE", "__keyevent@0__:evicted")
+	}
+	v := strings.Repeat("v", 100)
+	for i := range 40 {
+		mustDo(t, carol, "+OK", "SET", fmt.Sprintf("k:%d", i), v)
+	}
+	if got := readPush(t, carolSub); !strings.HasPrefix(got, `["message" "__keyevent@0__:evicted" "k:`) {
+		t.Fatalf("carol heard %s", got)
+	}
+	quiet(t, aliceSub, "alice")
+	dels := 0
+	for _, r := range rec.take() {
+		if string(r.Args[0]) == "DEL" {
+			dels++
+			if r.Keyspace.Tenant != "carol" {
+				t.Fatalf("an eviction recorded in keyspace %+v", r.Keyspace)
+			}
+		}
+	}
+	if int64(dels) != infoInt(t, carol, "tenant", "evicted_keys") || dels == 0 {
+		t.Fatalf("%d DEL records for %d evictions", dels, infoInt(t, carol, "tenant", "evicted_keys"))
 	}
 }
