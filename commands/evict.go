@@ -197,12 +197,43 @@ func (s *Server) tenantEvicts(c *Client, l tenant.Limits, cmd *Command, args [][
 	if !p.Evicts() || lim <= 0 {
 		return
 	}
-	keys := int64(len(cmd.KeyIndexes(nil, args)))
-	need := argsGrowth(cmd, args) + keys*(engine.KeyCharge+engine.TTLCharge+collectionCharge[cmd.Group])
+	need := evictNeed(cmd, args)
 	if need > lim {
 		return // nothing evicted could make room
 	}
 	ns := c.NS
+	s.evictUntil([]*engine.Namespace{ns}, p, func() bool { return ns.Bytes()+need <= lim })
+}
+
+// evictNeed is what a write may add to a tenant's storage at most, as
+// tenantEvicts makes room for it.
+func evictNeed(cmd *Command, args [][]byte) int64 {
+	keys := int64(len(cmd.KeyIndexes(nil, args)))
+	return argsGrowth(cmd, args) + keys*(engine.KeyCharge+engine.TTLCharge+collectionCharge[cmd.Group])
+}
+
+// tenantEvictsExec is tenantEvicts for EXEC, before it locks: room for
+// every queued write at once, since the quota is checked again for each
+// under the transaction's locks, where nothing can be evicted.
+func (s *Server) tenantEvictsExec(c *Client, m *multiState) {
+	if c.T == nil {
+		return
+	}
+	l := c.T.Limits()
+	p := planPolicy(l)
+	if !p.Evicts() || l.StorageBytes <= 0 {
+		return
+	}
+	need := int64(0)
+	for _, q := range m.queue {
+		if q.cmd != nil && q.cmd.Flags&FlagDenyOOM != 0 {
+			need += evictNeed(q.cmd, q.args)
+		}
+	}
+	if need == 0 || need > l.StorageBytes {
+		return
+	}
+	ns, lim := c.NS, l.StorageBytes
 	s.evictUntil([]*engine.Namespace{ns}, p, func() bool { return ns.Bytes()+need <= lim })
 }
 

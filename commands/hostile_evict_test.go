@@ -187,3 +187,21 @@ func TestHostileEvictEventsStayWithTheTenant(t *testing.T) {
 		t.Fatalf("%d DEL records for %d evictions", dels, infoInt(t, carol, "tenant", "evicted_keys"))
 	}
 }
+
+// A transaction of a tenant whose plan evicts gets room for all of its
+// writes before EXEC locks, where the quota is checked again.
+func TestHostileEvictTenantExec(t *testing.T) {
+	_, carol, ns := quotaCarol(t, "storage_limit_bytes: 5000, max_keys: -1, eviction_policy: allkeys-lru")
+	v := strings.Repeat("v", 100)
+	for i := range 40 {
+		mustDo(t, carol, "+OK", "SET", fmt.Sprintf("k:%d", i), v)
+	}
+	mustDo(t, carol, "+OK", "MULTI")
+	for i := range 5 {
+		mustDo(t, carol, "+QUEUED", "SET", fmt.Sprintf("tx:%d", i), v)
+	}
+	mustDo(t, carol, "[+OK +OK +OK +OK +OK]", "EXEC")
+	if got := present(t, carol, "tx", 5); got != 5 || ns.Bytes() > 5000 {
+		t.Fatalf("%d of the transaction's keys, %d bytes", got, ns.Bytes())
+	}
+}

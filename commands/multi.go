@@ -244,6 +244,7 @@ func cmdExec(x *Ctx) {
 		}
 		denied = deniedAtExec(c, m)
 	}
+	s.tenantEvictsExec(c, m)
 	if s.execOutOfMemory(c, m) {
 		s.endTx(c)
 		x.Error(errExecOOM)
