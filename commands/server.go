@@ -71,6 +71,7 @@ type Server struct {
 	reportPrefix string
 	reportSeq    atomic.Int64
 	usage        usageState
+	dataset      datasetSample // evict.go
 }
 
 const memorySampleEvery = 100 * time.Millisecond
@@ -84,6 +85,7 @@ func (s *Server) sampleMemory() {
 		if sample[0].Value.Kind() == metrics.KindUint64 {
 			s.heapBytes.Store(int64(sample[0].Value.Uint64()))
 		}
+		s.sampleDataset()
 		select {
 		case <-s.done:
 			return
@@ -143,6 +145,7 @@ func NewServer(cfg Config, log *slog.Logger) *Server {
 	s.Tenants = tenant.NewRegistry(s.Table.Count())
 	s.cfg.Store(&cfg)
 	s.applyNotify()
+	s.applyEviction()
 	go s.sampleMemory()
 	go s.tuneMemory()
 	return s
@@ -161,6 +164,7 @@ func (s *Server) UpdateConfig(fn func(c *Config) error) error {
 	}
 	s.cfg.Store(&next)
 	s.applyNotify()
+	s.applyEviction()
 	return nil
 }
 
