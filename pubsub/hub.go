@@ -36,16 +36,59 @@ const (
 )
 
 // Message is one delivery. Pattern is set for a pattern subscription's
-// copy (pmessage). The slices alias the publisher's arguments: a receiver
-// encodes them before Deliver returns and keeps nothing.
+// copy (pmessage). The slices alias the publisher's arguments, and the
+// message and its frames are reused by the next publish: a receiver copies
+// what it needs before Deliver returns and keeps nothing.
 type Message struct {
 	Kind             Kind
 	Pattern, Channel []byte
 	Payload          []byte
-	// Encoded is the receivers' cache of the message encoded once per
-	// wire protocol (index 0: RESP2, 1: RESP3) for a whole fan-out; the
-	// hub clears it whenever it changes the message.
-	Encoded [2][]byte
+	// frames caches the message encoded once per wire protocol (index 0:
+	// RESP2, 1: RESP3) for a whole fan-out (Frame); the hub clears it
+	// whenever it changes the message. bufs keeps their memory from one
+	// publish to the next, so a steady stream of publishes encodes without
+	// allocating.
+	frames [2][]byte
+	bufs   [2][]byte
+}
+
+// Frame is m encoded for protocol slot i (0: RESP2, 1: RESP3) by encode,
+// which appends it to dst; the first receiver of a fan-out that asks
+// encodes it, the others copy the same bytes. The frame is valid until
+// Deliver returns.
+func (m *Message) Frame(i int, encode func(dst []byte, m *Message) []byte) []byte {
+	if m.frames[i] == nil {
+		m.frames[i] = encode(m.bufs[i][:0], m)
+		m.bufs[i] = m.frames[i]
+	}
+	return m.frames[i]
+}
+
+// keepFrameBuf is the largest frame buffer kept for the next publish: a
+// single huge payload must not leave its buffer behind in the pool.
+const keepFrameBuf = 64 << 10
+
+// messages recycles Publish's messages: each one escapes to the heap
+// (receivers are interfaces), and most of its cost is the frames.
+var messages = sync.Pool{New: func() any { return new(Message) }}
+
+func getMessage(k Kind, channel, payload []byte) *Message {
+	m := messages.Get().(*Message)
+	m.Kind, m.Channel, m.Payload = k, channel, payload
+	return m
+}
+
+// putMessage drops m's references to the publisher's arguments and its
+// frames, and gives it back.
+func putMessage(m *Message) {
+	m.Pattern, m.Channel, m.Payload = nil, nil, nil
+	m.frames = [2][]byte{}
+	for i, b := range m.bufs {
+		if cap(b) > keepFrameBuf {
+			m.bufs[i] = nil
+		}
+	}
+	messages.Put(m)
 }
 
 // Receiver is a subscriber as the hub sees it. Deliver queues m and reports
@@ -305,9 +348,10 @@ func (h *Hub) Publish(scopeName string, k Kind, channel, payload []byte, self Re
 	n := 0
 	sc.mu.RLock()
 	defer sc.mu.RUnlock()
-	m := Message{Kind: k, Channel: channel, Payload: payload}
+	m := getMessage(k, channel, payload)
+	defer putMessage(m)
 	for sub := range sc.names[k][string(channel)] {
-		if sub.r.Deliver(&m, sub.r == self) {
+		if sub.r.Deliver(m, sub.r == self) {
 			n++
 		}
 	}
@@ -320,9 +364,9 @@ func (h *Hub) Publish(scopeName string, k Kind, channel, payload []byte, self Re
 			continue
 		}
 		m.Pattern = []byte(pat)
-		m.Encoded = [2][]byte{}
+		m.frames = [2][]byte{}
 		for sub := range set {
-			if sub.r.Deliver(&m, sub.r == self) {
+			if sub.r.Deliver(m, sub.r == self) {
 				n++
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -247,6 +248,7 @@ func (l *Listener) serve(nc net.Conn, id int64, unauthed bool) {
 				var ne interface{ Timeout() bool }
 				if err == nil || errors.As(err, &ne) && ne.Timeout() {
 					s.Stats.NetInput.Add(int64(rc.rd.Buffered() - before))
+					runtime.Gosched()
 					continue
 				}
 			}
