@@ -77,7 +77,9 @@ func TestPubSubDeliveryQueuedInOrderAcrossOneTake(t *testing.T) {
 			p := deliveryPayload(i)
 			return []string{fmt.Sprintf("%q", []string{"message", "news", p}), fmt.Sprintf("%q", []string{"pmessage", "n*", "news", p})}
 		}},
-		{r3, func(i int) []string { return []string{">" + fmt.Sprintf("%q", []string{"message", "news", deliveryPayload(i)})} }},
+		{r3, func(i int) []string {
+			return []string{">" + fmt.Sprintf("%q", []string{"message", "news", deliveryPayload(i)})}
+		}},
 		{p3, func(i int) []string {
 			return []string{">" + fmt.Sprintf("%q", []string{"pmessage", "ne?s", "news", deliveryPayload(i)})}
 		}},
