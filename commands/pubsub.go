@@ -286,11 +286,24 @@ func unsubscribe(x *Ctx, k pubsub.Kind, verb string) {
 }
 
 func cmdPublish(x *Ctx) {
-	x.W.Int(int64(x.S.Hub.Publish(x.C.pubsubScope(), pubsub.Channel, x.Args[1], x.Args[2], x.C)))
+	n := x.S.Hub.Publish(x.C.pubsubScope(), pubsub.Channel, x.Args[1], x.Args[2], x.C)
+	x.C.delivered = x.C.delivered || n > 0
+	x.W.Int(int64(n))
 }
 
 func cmdSPublish(x *Ctx) {
-	x.W.Int(int64(x.S.Hub.Publish(x.C.pubsubScope(), pubsub.Shard, x.Args[1], x.Args[2], x.C)))
+	n := x.S.Hub.Publish(x.C.pubsubScope(), pubsub.Shard, x.Args[1], x.Args[2], x.C)
+	x.C.delivered = x.C.delivered || n > 0
+	x.W.Int(int64(n))
+}
+
+// TookDelivered reports whether c published to a subscriber since it was
+// last asked: its connection lets the subscribers it woke write before it
+// writes its own replies.
+func (c *Session) TookDelivered() bool {
+	d := c.delivered
+	c.delivered = false
+	return d
 }
 
 func pubsubChannels(x *Ctx, k pubsub.Kind) {

@@ -281,3 +281,31 @@ func TestPubSubDeliveryPipelinedOverTCP(t *testing.T) {
 		}
 	}
 }
+
+// A session learns whether its PUBLISHes reached anyone since it last
+// asked: its connection then lets the subscribers write first.
+func TestPubSubTookDelivered(t *testing.T) {
+	srv := newLocal(t)
+	pub := localSession(t, srv, tenant.SurfaceREST, "pub")
+	sub := localSession(t, srv, tenant.SurfaceWebSocket, "sub")
+	call(t, srv, sub, "SSUBSCRIBE", "s")
+	call(t, srv, sub, "SUBSCRIBE", "news")
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"PUBLISH", "nobody", "x"}, false},
+		{[]string{"PUBLISH", "news", "x"}, true},
+		{[]string{"PING"}, false},
+		{[]string{"SPUBLISH", "s", "x"}, true},
+		{[]string{"SPUBLISH", "news", "x"}, false},
+	} {
+		call(t, srv, pub, tc.args...)
+		if got := pub.TookDelivered(); got != tc.want {
+			t.Errorf("%q: TookDelivered = %v, want %v", tc.args, got, tc.want)
+		}
+	}
+	if pub.TookDelivered() {
+		t.Error("TookDelivered did not clear")
+	}
+}
