@@ -127,14 +127,69 @@ type Hub struct {
 // New returns an empty hub.
 func New() *Hub { return &Hub{scopes: map[string]*scope{}} }
 
-type subSet map[*Sub]struct{}
+// subSet is one name's subscribers. Publish walks it as a slice: ranging
+// over a map cost a tenth of a publish to one subscriber, in starting the
+// iteration alone. pos finds a subscriber in a big set in O(1) for its
+// removal; a small set is searched instead, and needs no map.
+type subSet struct {
+	subs []*Sub
+	pos  map[*Sub]int // nil while len(subs) <= smallSet
+}
+
+// smallSet is the most subscribers a set searches linearly.
+const smallSet = 16
+
+func (set *subSet) add(s *Sub) {
+	if set.pos != nil {
+		set.pos[s] = len(set.subs)
+	}
+	set.subs = append(set.subs, s)
+	if set.pos == nil && len(set.subs) > smallSet {
+		set.pos = make(map[*Sub]int, len(set.subs))
+		for i, x := range set.subs {
+			set.pos[x] = i
+		}
+	}
+}
+
+// remove takes s out of set (moving the last subscriber into its place);
+// it reports whether set is now empty.
+func (set *subSet) remove(s *Sub) bool {
+	i := -1
+	if set.pos != nil {
+		if at, ok := set.pos[s]; ok {
+			i = at
+			delete(set.pos, s)
+		}
+	} else {
+		for j, x := range set.subs {
+			if x == s {
+				i = j
+				break
+			}
+		}
+	}
+	if i < 0 {
+		return len(set.subs) == 0
+	}
+	last := len(set.subs) - 1
+	if i != last {
+		set.subs[i] = set.subs[last]
+		if set.pos != nil {
+			set.pos[set.subs[i]] = i
+		}
+	}
+	set.subs[last] = nil
+	set.subs = set.subs[:last]
+	return len(set.subs) == 0
+}
 
 type scope struct {
 	name string
 	mu   sync.RWMutex
 	// by kind: name → subscribers. Patterns are matched with engine.Match,
 	// Redis's glob.
-	names [kinds]map[string]subSet
+	names [kinds]map[string]*subSet
 	// n and bytes are the scope's subscriptions and what they are charged
 	// (Limits.PerScope, ScopeBytes).
 	n     int
@@ -228,15 +283,15 @@ func (s *Sub) Subscribe(scopeName string, k Kind, name string, lim Limits) error
 	}
 	m := sc.names[k]
 	if m == nil {
-		m = map[string]subSet{}
+		m = map[string]*subSet{}
 		sc.names[k] = m
 	}
 	set := m[name]
 	if set == nil {
-		set = subSet{}
+		set = &subSet{}
 		m[name] = set
 	}
-	set[s] = struct{}{}
+	set.add(s)
 	sc.n++
 	sc.bytes += cost
 	sc.mu.Unlock()
@@ -256,11 +311,8 @@ func (s *Sub) Unsubscribe(k Kind, name string) bool {
 	}
 	sc := s.sc
 	sc.mu.Lock()
-	if set := sc.names[k][name]; set != nil {
-		delete(set, s)
-		if len(set) == 0 {
-			delete(sc.names[k], name)
-		}
+	if set := sc.names[k][name]; set != nil && set.remove(s) {
+		delete(sc.names[k], name)
 	}
 	sc.n--
 	sc.bytes -= int64(len(name)) + nameCost
@@ -281,11 +333,8 @@ func (s *Sub) UnsubscribeAll() {
 	sc.mu.Lock()
 	for k := Kind(0); k < kinds; k++ {
 		for name := range s.index[k] {
-			if set := sc.names[k][name]; set != nil {
-				delete(set, s)
-				if len(set) == 0 {
-					delete(sc.names[k], name)
-				}
+			if set := sc.names[k][name]; set != nil && set.remove(s) {
+				delete(sc.names[k], name)
 			}
 			sc.n--
 			sc.bytes -= int64(len(name)) + nameCost
@@ -350,12 +399,14 @@ func (h *Hub) Publish(scopeName string, k Kind, channel, payload []byte, self Re
 	defer sc.mu.RUnlock()
 	m := getMessage(k, channel, payload)
 	defer putMessage(m)
-	for sub := range sc.names[k][string(channel)] {
-		if sub.r.Deliver(m, sub.r == self) {
-			n++
+	if set := sc.names[k][string(channel)]; set != nil {
+		for _, sub := range set.subs {
+			if sub.r.Deliver(m, sub.r == self) {
+				n++
+			}
 		}
 	}
-	if k != Channel {
+	if k != Channel || len(sc.names[Pattern]) == 0 {
 		return n
 	}
 	m.Kind = Pattern
@@ -365,7 +416,7 @@ func (h *Hub) Publish(scopeName string, k Kind, channel, payload []byte, self Re
 		}
 		m.Pattern = []byte(pat)
 		m.frames = [2][]byte{}
-		for sub := range set {
+		for _, sub := range set.subs {
 			if sub.r.Deliver(m, sub.r == self) {
 				n++
 			}
@@ -405,7 +456,10 @@ func (h *Hub) NumSub(scopeName string, k Kind, channel string) int {
 	}
 	sc.mu.RLock()
 	defer sc.mu.RUnlock()
-	return len(sc.names[k][channel])
+	if set := sc.names[k][channel]; set != nil {
+		return len(set.subs)
+	}
+	return 0
 }
 
 // NumPat is how many distinct patterns scope's subscribers hold.
