@@ -43,7 +43,7 @@ func main() {
 	fmt.Fprintf(os.Stderr, "streambench: synap %s, redis %s, %d clients, %d messages, %d rounds\n", synapAddr, redisAddr, *clients, *n, *rounds)
 
 	// cpu is µs of server CPU per message (0: not known).
-	type result struct{ rate, p50, p99, cpu float64 }
+	type result struct{ rate, p50, p99, cpu, reads, writes float64 }
 	res := map[string][]result{}
 	type server struct {
 		name, addr string
@@ -71,12 +71,15 @@ func main() {
 					rate, msgs, lat = benchConsume(s.addr, *clients, *count)
 				}
 				cost := procstat.Take(s.pid).Sub(before)
-				r := result{rate, pct(lat, 50), pct(lat, 99), 0}
+				r := result{rate: rate, p50: pct(lat, 50), p99: pct(lat, 99)}
 				if cost.OK && msgs > 0 {
 					r.cpu = float64(cost.CPU.Microseconds()) / float64(msgs)
+					r.reads = float64(cost.Reads) / float64(msgs)
+					r.writes = float64(cost.Writes) / float64(msgs)
 				}
 				res[w+"|"+s.name] = append(res[w+"|"+s.name], r)
-				fmt.Fprintf(os.Stderr, "streambench: round %d %s %s: %.0f msg/s, p50 %.3f ms, p99 %.3f ms, %.2f µs CPU/msg\n", round+1, w, s.name, r.rate, r.p50, r.p99, r.cpu)
+				fmt.Fprintf(os.Stderr, "streambench: round %d %s %s: %.0f msg/s, p50 %.3f ms, p99 %.3f ms, %.2f µs CPU/msg, %.2f reads and %.2f writes/msg\n",
+					round+1, w, s.name, r.rate, r.p50, r.p99, r.cpu, r.reads, r.writes)
 			}
 		}
 	}
