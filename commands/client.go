@@ -86,6 +86,8 @@ type Client struct {
 	cmdCtx          context.Context
 	closeAfterReply atomic.Bool
 	killed          atomic.Bool
+	// delivered: a PUBLISH of the current batch reached a subscriber.
+	delivered bool
 	// killedCh is closed by Kill: a session waiting without a socket (an
 	// HTTP request parked in BLPOP) is told through it.
 	killedCh chan struct{}

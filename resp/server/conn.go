@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -210,6 +211,15 @@ func (l *Listener) serve(nc net.Conn, id int64, unauthed bool) {
 		}
 		if args == nil {
 			rc.warmLeft, rc.batchRun = 0, 0
+			if c.TookDelivered() {
+				// This batch's PUBLISHes woke subscribers: they write
+				// before its replies go out, as Redis writes a subscriber
+				// before the publishers it served. Written after, a
+				// subscriber's messages waited behind every publisher's
+				// reply, and its p99 delivery latency with 50 subscribers
+				// was 65-77 ms against Redis's 11-18.
+				runtime.Gosched()
+			}
 			if c.TakePushes(c.W) > 0 {
 				rc.pushesOut = true
 			}
@@ -247,6 +257,13 @@ func (l *Listener) serve(nc net.Conn, id int64, unauthed bool) {
 				var ne interface{ Timeout() bool }
 				if err == nil || errors.As(err, &ne) && ne.Timeout() {
 					s.Stats.NetInput.Add(int64(rc.rd.Buffered() - before))
+					// Woken by the first push of a publisher's batch:
+					// the connections already runnable (other publishers)
+					// go first and queue theirs, and one write carries
+					// them all. Writing at once sent a publisher's 16
+					// messages per system call, a third of the CPU of
+					// PUBLISH to one subscriber.
+					runtime.Gosched()
 					continue
 				}
 			}

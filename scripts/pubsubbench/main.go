@@ -8,6 +8,11 @@
 // Publishers keep at most -window messages ahead of the slowest
 // subscriber, so neither server's output buffers grow to its pubsub
 // limit: what is measured is the rate both can sustain.
+//
+// Beside the rates it reports each server's CPU time per delivered message
+// and its write system calls per 1,000 messages (from /proc, on Linux):
+// on a machine shared with other work the rates swing with the load, the
+// cost per message much less.
 package main
 
 import (
@@ -24,6 +29,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"synap/scripts/procstat"
 )
 
 func main() {
@@ -37,9 +44,9 @@ func main() {
 	payload := flag.Int("payload", 64, "payload bytes")
 	flag.Parse()
 
-	synapAddr, stopSynap := start(*synapBin, "serve", "--bind", "127.0.0.1", "--loglevel", "warn")
+	synapAddr, synapPid, stopSynap := start(*synapBin, "serve", "--bind", "127.0.0.1", "--loglevel", "warn")
 	defer stopSynap()
-	redisAddr, stopRedis := start("redis-server", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	redisAddr, redisPid, stopRedis := start("redis-server", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
 	defer stopRedis()
 
 	type key struct {
@@ -48,6 +55,8 @@ func main() {
 	}
 	rates := map[key][]float64{}
 	p99s := map[key][]float64{}
+	cpus := map[key][]float64{}   // µs of server CPU per delivered message
+	writes := map[key][]float64{} // server write calls per 1,000 messages
 	var counts []int
 	for _, f := range strings.Fields(*subsList) {
 		n, err := strconv.Atoi(f)
@@ -64,18 +73,28 @@ func main() {
 			}
 			for _, server := range order {
 				addr := map[string]string{"synap": synapAddr, "redis": redisAddr}[server]
-				rate, p99 := run(addr, n, *pubs, *pipeline, *window, *payload, *dur)
-				fmt.Fprintf(os.Stderr, "pubsubbench: round %d, %d subscribers, %s: %.0f msg/s, p99 %.2f ms\n", r+1, n, server, rate, p99)
-				rates[key{n, server}] = append(rates[key{n, server}], rate)
-				p99s[key{n, server}] = append(p99s[key{n, server}], p99)
+				pid := map[string]int{"synap": synapPid, "redis": redisPid}[server]
+				rate, p99, got, cost := run(addr, pid, n, *pubs, *pipeline, *window, *payload, *dur)
+				k := key{n, server}
+				rates[k] = append(rates[k], rate)
+				p99s[k] = append(p99s[k], p99)
+				line := fmt.Sprintf("pubsubbench: round %d, %d subscribers, %s: %.0f msg/s, p99 %.2f ms", r+1, n, server, rate, p99)
+				if cost.OK && got > 0 {
+					cpus[k] = append(cpus[k], float64(cost.CPU.Microseconds())/float64(got))
+					writes[k] = append(writes[k], float64(cost.Writes)*1000/float64(got))
+					line += fmt.Sprintf(", %.2f µs CPU/msg, %.1f writes/1k msg", cpus[k][len(cpus[k])-1], writes[k][len(writes[k])-1])
+				}
+				fmt.Fprintln(os.Stderr, line)
 			}
 		}
 	}
-	fmt.Println("workload | synap msg/s | redis msg/s | ratio | synap p99 ms | redis p99 ms")
+	fmt.Println("workload | synap msg/s | redis msg/s | ratio | synap p99 ms | redis p99 ms | synap/redis µs CPU per msg | synap/redis writes per 1k msg")
 	for _, n := range counts {
 		s, rd := median(rates[key{n, "synap"}]), median(rates[key{n, "redis"}])
-		fmt.Printf("PUBLISH to %d subscriber(s) | %.0f | %.0f | %.2f | %.2f | %.2f\n", n, s, rd, s/rd,
-			median(p99s[key{n, "synap"}]), median(p99s[key{n, "redis"}]))
+		fmt.Printf("PUBLISH to %d subscriber(s) | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f/%.2f | %.1f/%.1f\n", n, s, rd, s/rd,
+			median(p99s[key{n, "synap"}]), median(p99s[key{n, "redis"}]),
+			median(cpus[key{n, "synap"}]), median(cpus[key{n, "redis"}]),
+			median(writes[key{n, "synap"}]), median(writes[key{n, "redis"}]))
 	}
 }
 
@@ -91,8 +110,9 @@ func median(v []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-// start runs a server on a free port and waits until it answers.
-func start(bin string, args ...string) (string, func()) {
+// start runs a server on a free port and waits until it answers; it
+// returns the address, the process id and how to stop it.
+func start(bin string, args ...string) (string, int, func()) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		log.Fatal(err)
@@ -116,7 +136,7 @@ func start(bin string, args ...string) (string, func()) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	return addr, func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
+	return addr, cmd.Process.Pid, func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
 }
 
 func command(args ...string) []byte {
@@ -170,9 +190,10 @@ func ioReadFull(r *bufio.Reader, b []byte) (int, error) {
 	return n, nil
 }
 
-// run measures one server with n subscribers; it returns messages
-// delivered per second and the p99 delivery latency in ms.
-func run(addr string, n, pubs, pipeline, window, payloadLen int, dur time.Duration) (float64, float64) {
+// run measures one server (process pid) with n subscribers; it returns
+// messages delivered per second, the p99 delivery latency in ms, the
+// messages delivered and what the server spent meanwhile.
+func run(addr string, pid, n, pubs, pipeline, window, payloadLen int, dur time.Duration) (float64, float64, int64, procstat.Sample) {
 	channel := "bench:" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	var delivered atomic.Int64
 	minSeen := make([]atomic.Int64, n)
@@ -233,6 +254,7 @@ func run(addr string, n, pubs, pipeline, window, payloadLen int, dur time.Durati
 	var pwg sync.WaitGroup
 	pad := strings.Repeat("x", max(0, payloadLen-19))
 	begin := time.Now()
+	before := procstat.Take(pid)
 	for p := 0; p < pubs; p++ {
 		pwg.Add(1)
 		go func() {
@@ -267,6 +289,7 @@ func run(addr string, n, pubs, pipeline, window, payloadLen int, dur time.Durati
 	pwg.Wait()
 	elapsed := time.Since(begin)
 	got := delivered.Load()
+	cost := procstat.Take(pid).Sub(before)
 	stop.Store(true)
 	wg.Wait()
 	sort.Float64s(lat)
@@ -274,5 +297,5 @@ func run(addr string, n, pubs, pipeline, window, payloadLen int, dur time.Durati
 	if len(lat) > 0 {
 		p99 = lat[len(lat)*99/100]
 	}
-	return float64(got) / elapsed.Seconds(), p99
+	return float64(got) / elapsed.Seconds(), p99, got, cost
 }

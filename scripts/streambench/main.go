@@ -3,7 +3,9 @@
 // XADD (one entry per call) and XREADGROUP COUNT n + XACK of what was read
 // (consumers of one group draining a pre-filled stream). It prints messages
 // per second, the p99 of a call (XADD) or of a read-and-ack cycle, and the
-// ratio to Redis. scripts/bench-streams.sh builds and runs it.
+// ratio to Redis, and each server's CPU time per message (from /proc, on
+// Linux), which a machine busy with other work disturbs far less than the
+// rates. scripts/bench-streams.sh builds and runs it.
 package main
 
 import (
@@ -16,10 +18,12 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"synap/resp"
+	"synap/scripts/procstat"
 )
 
 func main() {
@@ -28,36 +32,54 @@ func main() {
 	n := flag.Int("n", 200000, "messages per workload and round")
 	count := flag.Int("count", 10, "XREADGROUP COUNT")
 	rounds := flag.Int("rounds", 3, "alternating rounds")
+	only := flag.String("workloads", "xadd xreadgroup+xack", "the workloads to run")
 	flag.Parse()
+	workloads := strings.Fields(*only)
 
-	synapAddr, stopSynap := startSynap(*synapBin)
+	synapAddr, synapPid, stopSynap := startSynap(*synapBin)
 	defer stopSynap()
-	redisAddr, stopRedis := startRedis()
+	redisAddr, redisPid, stopRedis := startRedis()
 	defer stopRedis()
 	fmt.Fprintf(os.Stderr, "streambench: synap %s, redis %s, %d clients, %d messages, %d rounds\n", synapAddr, redisAddr, *clients, *n, *rounds)
 
-	type result struct{ rate, p50, p99 float64 }
+	// cpu is µs of server CPU per message (0: not known).
+	type result struct{ rate, p50, p99, cpu, reads, writes float64 }
 	res := map[string][]result{}
-	servers := []struct{ name, addr string }{{"synap", synapAddr}, {"redis", redisAddr}}
+	type server struct {
+		name, addr string
+		pid        int
+	}
+	servers := []server{{"synap", synapAddr, synapPid}, {"redis", redisAddr, redisPid}}
 	for round := 0; round < *rounds; round++ {
 		order := servers
 		if round%2 == 1 {
-			order = []struct{ name, addr string }{servers[1], servers[0]}
+			order = []server{servers[1], servers[0]}
 		}
-		for _, w := range []string{"xadd", "xreadgroup+xack"} {
+		for _, w := range workloads {
 			for _, s := range order {
 				flush(s.addr)
 				var rate float64
+				var msgs int
 				var lat []time.Duration
+				var before procstat.Sample
 				if w == "xadd" {
-					rate, lat = benchXAdd(s.addr, *clients, *n)
+					before = procstat.Take(s.pid)
+					rate, msgs, lat = benchXAdd(s.addr, *clients, *n)
 				} else {
 					fill(s.addr, *n)
-					rate, lat = benchConsume(s.addr, *clients, *count)
+					before = procstat.Take(s.pid)
+					rate, msgs, lat = benchConsume(s.addr, *clients, *count)
 				}
-				r := result{rate, pct(lat, 50), pct(lat, 99)}
+				cost := procstat.Take(s.pid).Sub(before)
+				r := result{rate: rate, p50: pct(lat, 50), p99: pct(lat, 99)}
+				if cost.OK && msgs > 0 {
+					r.cpu = float64(cost.CPU.Microseconds()) / float64(msgs)
+					r.reads = float64(cost.Reads) / float64(msgs)
+					r.writes = float64(cost.Writes) / float64(msgs)
+				}
 				res[w+"|"+s.name] = append(res[w+"|"+s.name], r)
-				fmt.Fprintf(os.Stderr, "streambench: round %d %s %s: %.0f msg/s, p50 %.3f ms, p99 %.3f ms\n", round+1, w, s.name, r.rate, r.p50, r.p99)
+				fmt.Fprintf(os.Stderr, "streambench: round %d %s %s: %.0f msg/s, p50 %.3f ms, p99 %.3f ms, %.2f µs CPU/msg, %.2f reads and %.2f writes/msg\n",
+					round+1, w, s.name, r.rate, r.p50, r.p99, r.cpu, r.reads, r.writes)
 			}
 		}
 	}
@@ -69,12 +91,13 @@ func main() {
 		slices.Sort(v)
 		return v[len(v)/2]
 	}
-	fmt.Println("workload | synap msg/s | redis msg/s | ratio | synap p50/p99 ms | redis p50/p99 ms")
-	for _, w := range []string{"xadd", "xreadgroup+xack"} {
+	fmt.Println("workload | synap msg/s | redis msg/s | ratio | synap p50/p99 ms | redis p50/p99 ms | synap/redis µs CPU per msg")
+	for _, w := range workloads {
 		s, r := med(w+"|synap", func(r result) float64 { return r.rate }), med(w+"|redis", func(r result) float64 { return r.rate })
-		fmt.Printf("%s | %.0f | %.0f | %.2f | %.3f/%.3f | %.3f/%.3f\n", w, s, r, s/r,
+		fmt.Printf("%s | %.0f | %.0f | %.2f | %.3f/%.3f | %.3f/%.3f | %.2f/%.2f\n", w, s, r, s/r,
 			med(w+"|synap", func(r result) float64 { return r.p50 }), med(w+"|synap", func(r result) float64 { return r.p99 }),
-			med(w+"|redis", func(r result) float64 { return r.p50 }), med(w+"|redis", func(r result) float64 { return r.p99 }))
+			med(w+"|redis", func(r result) float64 { return r.p50 }), med(w+"|redis", func(r result) float64 { return r.p99 }),
+			med(w+"|synap", func(r result) float64 { return r.cpu }), med(w+"|redis", func(r result) float64 { return r.cpu }))
 	}
 }
 
@@ -128,7 +151,7 @@ func flush(addr string) {
 	c.do("FLUSHALL")
 }
 
-func benchXAdd(addr string, clients, n int) (float64, []time.Duration) {
+func benchXAdd(addr string, clients, n int) (float64, int, []time.Duration) {
 	var wg sync.WaitGroup
 	lats := make([][]time.Duration, clients)
 	start := time.Now()
@@ -147,7 +170,7 @@ func benchXAdd(addr string, clients, n int) (float64, []time.Duration) {
 	}
 	wg.Wait()
 	el := time.Since(start)
-	return float64(n/clients*clients) / el.Seconds(), slices.Concat(lats...)
+	return float64(n/clients*clients) / el.Seconds(), n / clients * clients, slices.Concat(lats...)
 }
 
 // fill adds n entries in pipelined batches and creates the group.
@@ -173,7 +196,7 @@ func fill(addr string, n int) {
 
 // benchConsume drains bench:q with clients consumers: XREADGROUP COUNT
 // count, then XACK of the ids read, until a read finds nothing.
-func benchConsume(addr string, clients, count int) (float64, []time.Duration) {
+func benchConsume(addr string, clients, count int) (float64, int, []time.Duration) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	total := 0
@@ -214,10 +237,10 @@ func benchConsume(addr string, clients, count int) (float64, []time.Duration) {
 		}()
 	}
 	wg.Wait()
-	return float64(total) / time.Since(start).Seconds(), slices.Concat(lats...)
+	return float64(total) / time.Since(start).Seconds(), total, slices.Concat(lats...)
 }
 
-func startSynap(bin string) (string, func()) {
+func startSynap(bin string) (string, int, func()) {
 	cmd := exec.Command(bin, "serve", "--bind", "127.0.0.1", "--port", "0", "--loglevel", "info")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -242,10 +265,10 @@ func startSynap(bin string) (string, func()) {
 		for sc.Scan() {
 		}
 	}()
-	return addr, func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
+	return addr, cmd.Process.Pid, func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
 }
 
-func startRedis() (string, func()) {
+func startRedis() (string, int, func()) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		die("%v", err)
@@ -260,12 +283,12 @@ func startRedis() (string, func()) {
 	for range 100 {
 		if c, err := net.Dial("tcp", addr); err == nil {
 			_ = c.Close()
-			return addr, func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
+			return addr, cmd.Process.Pid, func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	die("redis-server did not start")
-	return "", nil
+	return "", 0, nil
 }
 
 func die(f string, a ...any) {
