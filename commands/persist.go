@@ -132,7 +132,7 @@ func misconf(err error) string {
 	if errors.As(err, &r) {
 		return r.Refusal()
 	}
-	return "MISCONF Errors writing to the AOF file: " + err.Error()
+	return fmt.Sprintf(errMisconf, err.Error())
 }
 
 // writeRefusal is the error a write is refused with, "" when the log can
@@ -219,7 +219,7 @@ func errText(err error) string {
 	if code, _, ok := strings.Cut(t, " "); ok && code == strings.ToUpper(code) && len(code) > 2 {
 		return t
 	}
-	return "ERR " + t
+	return fmt.Sprintf(errPersist, t)
 }
 
 // infoPersistenceFields is INFO persistence without persistence: a server
