@@ -144,7 +144,10 @@ func cliSpawn(t *testing.T, args ...string) (*exec.Cmd, *cliLog, *bytes.Buffer) 
 func cliCleanEnv() []string {
 	// SYNAP_HTTP_PORT=0: children of parallel tests must not all want the
 	// default HTTP port; a test that means one sets it again after this.
-	env := []string{"GORACE=atexit_sleep_ms=0", "SYNAP_HTTP_PORT=0"}
+	// SYNAP_APPENDONLY=no and SYNAP_SAVE="": a pure cache, so no child
+	// writes into the repository's ./data; a test of persistence sets
+	// SYNAP_DIR and turns them on again after this.
+	env := []string{"GORACE=atexit_sleep_ms=0", "SYNAP_HTTP_PORT=0", "SYNAP_APPENDONLY=no", "SYNAP_SAVE="}
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "SYNAP_") && !strings.HasPrefix(kv, "GORACE=") {
 			env = append(env, kv)
