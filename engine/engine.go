@@ -178,6 +178,12 @@ type Engine struct {
 
 	walkHook atomic.Pointer[func(holding bool)] // tests: run between a walk's lock holds
 
+	// snap is the running snapshot, nil when none (engine/snapshot.go);
+	// flushGate keeps a snapshot's cut out of a flush walk that has
+	// taken its place in the order of writes (Tx.reserve to Tx.End).
+	snap      atomic.Pointer[Snapshot]
+	flushGate sync.RWMutex
+
 	expiredKeys atomic.Int64 // reclaimed by TTL, for INFO stats
 	clock       atomic.Uint32
 	start       time.Time

@@ -26,7 +26,7 @@ func (e *Engine) activeExpire() {
 		for more := true; more && time.Now().Before(deadline); {
 			more = false
 			for i := range e.shards {
-				if e.expireShard(&e.shards[i], e.now()) {
+				if e.expireShard(i, e.now()) {
 					more = true
 				}
 			}
@@ -37,13 +37,14 @@ func (e *Engine) activeExpire() {
 // ReclaimExpired runs one full pass immediately (tests, DEBUG).
 func (e *Engine) ReclaimExpired() {
 	for i := range e.shards {
-		for e.expireShard(&e.shards[i], e.now()) {
+		for e.expireShard(i, e.now()) {
 		}
 	}
 }
 
 // expireShard reclaims up to expirePerShard keys and reports whether more are due.
-func (e *Engine) expireShard(sh *shard, now int64) bool {
+func (e *Engine) expireShard(i int, now int64) bool {
+	sh := &e.shards[i]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	byID := *e.byID.Load()
@@ -52,8 +53,10 @@ func (e *Engine) expireShard(sh *shard, now int64) bool {
 		if !ok || it.at > now {
 			return false
 		}
+		e.preimage(i, it.id) // a snapshot running keeps the key as it was at its cut
 		sh.expires.Delete(it)
 		en := it.en
+		e.snapCheck(i, it.id)
 		sh.unlink(it.id, en)
 		ns := byID[uint32(it.id>>32)]
 		ns.expires.Add(-1)

@@ -40,6 +40,9 @@ type Tx struct {
 	// w is what the transaction changed, for the write hook; views made
 	// by In share it, so their changes are the transaction's.
 	w *Writes
+	// gated: a flush walk holding the engine's flushGate (shared) from
+	// its reserved place in the order of writes until End.
+	gated bool
 }
 
 // capAt applies the namespace's TTL cap to the expiry a write sets or
@@ -202,6 +205,7 @@ func (tx *Tx) visitThen(i int, h uint32, fn func(id uint64, head *Entry) bool, a
 		var last uint64
 		tx.set[i>>6] |= 1 << (i & 63)
 		tx.lock(i)
+		snap := tx.write && tx.e.snap.Load() != nil
 		tx.e.shards[i].items.Ascend(from, func(id uint64, head *Entry) bool {
 			if uint32(id>>32) != ns {
 				return false
@@ -212,6 +216,9 @@ func (tx *Tx) visitThen(i int, h uint32, fn func(id uint64, head *Entry) bool, a
 			}
 			n++
 			last = id
+			if snap {
+				tx.e.preimage(i, id) // the caller may change what it is handed
+			}
 			stopped = !fn(id, head)
 			return !stopped
 		})
@@ -279,6 +286,10 @@ func (tx *Tx) Active() bool { return tx.n > 0 }
 // End releases every lock.
 func (tx *Tx) End() {
 	tx.walking = false
+	if tx.gated {
+		tx.gated = false
+		tx.e.flushGate.RUnlock()
+	}
 	if tx.w.N != 0 || tx.w.Seq != 0 {
 		tx.w.N, tx.w.Keys, tx.w.More, tx.w.Seq = 0, tx.w.Keys[:0], false, 0
 	}
@@ -346,10 +357,14 @@ func (tx *Tx) locate(key []byte) (*shard, uint64) {
 	if !tx.holds(i) {
 		tx.fail("engine: key outside the command's lock set")
 	}
+	id := treeID(tx.ns.ID, h)
 	if tx.write {
 		tx.changed = true // what is found may be changed by the caller
+		if tx.e.snap.Load() != nil {
+			tx.e.preimage(i, id) // before the caller may change it
+		}
 	}
-	return &tx.e.shards[i], treeID(tx.ns.ID, h)
+	return &tx.e.shards[i], id
 }
 
 func (tx *Tx) mustWrite() {
@@ -411,6 +426,7 @@ func (tx *Tx) PutExpire(key []byte, en *Entry, at int64) *Entry {
 	if old := sh.find(id, key); old != nil {
 		// Overwrite in place: the tree and any collision chain keep pointing
 		// at the same entry, so an overwrite allocates nothing for the key.
+		tx.snapCheckID(sh, id)
 		oldSize := old.size
 		old.Kind, old.Str, old.Obj, old.lru, old.Raw = en.Kind, en.Str, en.Obj, en.lru, en.Raw
 		old.size = old.accounted(len(key))
@@ -428,6 +444,7 @@ func (tx *Tx) PutExpire(key []byte, en *Entry, at int64) *Entry {
 }
 
 func (tx *Tx) insert(sh *shard, id uint64, en *Entry, at int64) {
+	tx.snapCheckID(sh, id)
 	sh.insert(id, en)
 	tx.e.changed(tx.ns, unsafeBytes(en.key))
 	tx.wrote(unsafeBytes(en.key))
@@ -468,6 +485,7 @@ func (tx *Tx) remove(sh *shard, id uint64, en *Entry) {
 // caller reclaims an expired key, which the write hook hears of as an
 // expiry (WriteHooks.Expired).
 func (tx *Tx) unlink(sh *shard, id uint64, en *Entry) {
+	tx.snapCheckID(sh, id)
 	sh.unlink(id, en)
 	tx.e.changed(tx.ns, unsafeBytes(en.key))
 	if en.exp != 0 {
@@ -495,6 +513,7 @@ func (tx *Tx) setExpire(sh *shard, id uint64, en *Entry, at int64) {
 	if en.exp == at {
 		return
 	}
+	tx.snapCheckID(sh, id)
 	tx.e.changed(tx.ns, unsafeBytes(en.key))
 	tx.wrote(unsafeBytes(en.key))
 	if en.exp != 0 {
@@ -519,6 +538,7 @@ func (tx *Tx) setExpire(sh *shard, id uint64, en *Entry, at int64) {
 // Updated re-accounts en after its value changed in place, and tells those
 // waiting on the key (WATCH, blocked clients) that it changed.
 func (tx *Tx) Updated(key []byte, en *Entry) {
+	tx.snapCheckKey(key)
 	tx.e.changed(tx.ns, key)
 	tx.wrote(key)
 	size := en.accounted(len(key))
@@ -536,9 +556,13 @@ func (tx *Tx) walk(i int, h uint32, fn func(id uint64, head *Entry) bool) {
 		tx.changed = true
 	}
 	ns := tx.ns.ID
+	snap := tx.write && tx.e.snap.Load() != nil
 	tx.e.shards[i].items.Ascend(treeID(ns, h), func(id uint64, head *Entry) bool {
 		if uint32(id>>32) != ns {
 			return false
+		}
+		if snap {
+			tx.e.preimage(i, id) // the caller may change what it is handed
 		}
 		return fn(id, head)
 	})

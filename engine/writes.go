@@ -69,6 +69,13 @@ func (tx *Tx) Changed() Writes { return *tx.w }
 // transaction (a FLUSHALL flushes several namespaces).
 func (tx *Tx) reserve() {
 	if h := tx.e.hooks.Load(); h != nil && h.Reserve != nil && tx.walking && tx.w.Seq == 0 {
+		// A snapshot's cut waits until this flush ends (Tx.End): cut
+		// inside it, the snapshot would hold keys of the shards not yet
+		// flushed while its sequence says the flush is in it.
+		if !tx.gated {
+			tx.e.flushGate.RLock()
+			tx.gated = true
+		}
 		tx.w.Seq = h.Reserve()
 	}
 }
