@@ -113,6 +113,11 @@ func (e *Engine) expired(ns *Namespace, key []byte, at int64) {
 // applied go when the clock is unpinned.
 func (e *Engine) PinClock(at int64) { e.pinned.Store(at) }
 
+// Clock is the time transactions see: the pinned clock, else the wall
+// clock (unix ms). A snapshot loaded before a log is replayed reads it, so
+// a key the log writes to later is not dropped as expired first.
+func (e *Engine) Clock() int64 { return e.now() }
+
 // now is the clock active expiry uses.
 func (e *Engine) now() int64 {
 	if at := e.pinned.Load(); at != 0 {

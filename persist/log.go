@@ -148,13 +148,38 @@ func (l *Log) kick() {
 // Rotate makes the records appended from now on go to a new generation and
 // returns it. It is the snapshot's cut: called with every shard locked, so
 // every record before it is in an older generation and none after it.
-func (l *Log) Rotate() uint64 {
+func (l *Log) Rotate() (gen, pos uint64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.sealed = append(l.sealed, segment{gen: l.gen, data: l.buf, end: l.pos})
 	l.buf = nil
 	l.gen++
-	return l.gen
+	l.kick()
+	return l.gen, l.pos
+}
+
+// WaitWritten waits, at most d, until the records up to position pos are
+// written to their files.
+func (l *Log) WaitWritten(pos uint64, d time.Duration) bool {
+	deadline := time.After(d)
+	for {
+		l.dmu.Lock()
+		ok, ch := l.written >= pos, l.progress
+		l.dmu.Unlock()
+		if ok {
+			return true
+		}
+		select {
+		case <-ch:
+		case <-deadline:
+			return false
+		case <-l.done:
+			l.dmu.Lock()
+			ok := l.written >= pos
+			l.dmu.Unlock()
+			return ok
+		}
+	}
 }
 
 // Gen is the generation new records go to.
@@ -300,7 +325,9 @@ func (l *Log) writer() {
 func (l *Log) round(final bool) {
 	l.mu.Lock()
 	for _, s := range l.sealed {
-		l.push(s)
+		if len(s.data) > 0 { // a rotation with nothing appended since the last
+			l.push(s)
+		}
 	}
 	l.sealed = nil
 	if len(l.buf) > 0 {

@@ -53,6 +53,14 @@ type Manager struct {
 	lastBGSaveTry  atomic.Int64
 
 	saveMu sync.Mutex // one snapshot at a time
+	bgMu   sync.Mutex // held while a background snapshot runs
+	// scheduled: BGSAVE SCHEDULE (or BGREWRITEAOF) came while a snapshot
+	// ran; it starts when that one ends.
+	scheduled        atomic.Bool
+	scheduledRewrite atomic.Bool
+	// rewriteBase is the snapshot and log size after the last rewrite
+	// (or at start), what auto-aof-rewrite-percentage grows from.
+	rewriteBase atomic.Int64
 	stop   chan struct{}
 	done   chan struct{}
 	closed atomic.Bool
@@ -93,11 +101,8 @@ func Open(srv *commands.Server, opts Options) (*Manager, error) {
 		return nil, err
 	}
 	srv.SetPersistence(m)
-	if opts.AppendOnly {
-		srv.SetWriteHookFrom(hook{m}, m.Recovered.Last)
-	} else {
-		srv.SetWriteHookFrom(hook{m}, m.Recovered.Last) // counts changes for the save points
-	}
+	// With appendonly no the hook still counts changes, for the save points.
+	srv.SetWriteHookFrom(hook{m}, m.Recovered.Last)
 	go m.cron()
 	return m, nil
 }
@@ -180,6 +185,7 @@ func (m *Manager) recover() error {
 		"snapshot", found, "log_records", rp.Applied, "log_files", len(files), "dir", m.opts.Dir)
 	if m.opts.AppendOnly {
 		m.aof = NewLog(m.opts.Dir, m.opts.AppendFilename, nextGen, m.opts.AppendFsync, existing, m.log)
+		m.rewriteBase.Store(m.aof.Size() + m.baseSize.Load())
 	}
 	return nil
 }
@@ -200,6 +206,13 @@ func (m *Manager) cron() {
 			if p, err := ParseFsync(cfg.AppendFsync); err == nil && p != m.aof.Policy() {
 				m.aof.SetPolicy(p)
 				m.log.Info("appendfsync changed", "appendfsync", p.String())
+			}
+		}
+		if !m.saving.Load() {
+			if m.scheduledRewrite.Swap(false) {
+				m.background(true)
+			} else if m.scheduled.Swap(false) {
+				m.background(false)
 			}
 		}
 		m.savePoints(cfg)
@@ -256,19 +269,20 @@ func (m *Manager) Close(mode int) error {
 	<-m.done
 	m.waitSaves()
 	var errs []error
-	if m.aof != nil {
-		if err := m.aof.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("the log: %w", err))
-		}
-	}
 	save := mode == commands.ShutdownSave
 	if mode == commands.ShutdownDefault {
 		pts, _ := commands.ParseSavePoints(m.srv.Config().Save)
 		save = len(pts) > 0
 	}
 	if save {
-		if err := m.Save(); err != nil {
+		// Before the log closes: the snapshot's cut rotates it.
+		if err := m.snapshot(context.Background(), false); err != nil {
 			errs = append(errs, fmt.Errorf("the final snapshot: %w", err))
+		}
+	}
+	if m.aof != nil {
+		if err := m.aof.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("the log: %w", err))
 		}
 	}
 	_ = m.lock.Close()

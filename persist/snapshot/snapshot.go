@@ -412,7 +412,7 @@ func Load(srv *commands.Server, path string) (st Stats, err error) {
 		return st, err
 	}
 	tx := srv.Eng.NewTx()
-	now := time.Now().UnixMilli()
+	now := srv.Eng.Clock() // pinned by recovery when a log follows
 	var key [1][]byte
 	for {
 		p, off, err := f.next()
