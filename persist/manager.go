@@ -61,10 +61,10 @@ type Manager struct {
 	// rewriteBase is the snapshot and log size after the last rewrite
 	// (or at start), what auto-aof-rewrite-percentage grows from.
 	rewriteBase atomic.Int64
-	stop   chan struct{}
-	done   chan struct{}
-	closed atomic.Bool
-	wg     sync.WaitGroup
+	stop        chan struct{}
+	done        chan struct{}
+	closed      atomic.Bool
+	wg          sync.WaitGroup
 
 	// Recovered is what recovery found.
 	Recovered Recovery
