@@ -97,6 +97,7 @@ type Log struct {
 	size         atomic.Int64 // bytes of every log file
 	lastSyncNano atomic.Int64 // when the last fsync ended
 	delayedSync  atomic.Int64 // fsyncs that took longer than two seconds (aof_delayed_fsync)
+	syncs        atomic.Int64 // fsyncs done
 	lastWriteOK  atomic.Bool
 	fileSizes    map[uint64]int64 // writer-owned, under fileMu
 }
@@ -473,6 +474,7 @@ func (l *Log) fsync() error {
 	}
 	start := time.Now()
 	err := l.f.Sync()
+	l.syncs.Add(1)
 	if time.Since(start) > 2*time.Second {
 		l.delayedSync.Add(1)
 	}
