@@ -144,6 +144,12 @@ func (m *Manager) recover() error {
 		}
 		files = nil
 	}
+	if !found && len(files) > 0 && files[0].gen > 1 {
+		// Generations before the first are deleted only once a snapshot
+		// covers them: without it, every write they held is missing.
+		return fmt.Errorf("the log starts at %s, but the snapshot %s that holds the writes before it is missing: "+
+			"restore that file (or move the log files away to start empty)", files[0].path, m.snapPath())
+	}
 	rp := newReplayer(m.srv, after, m.log)
 	for _, f := range files {
 		res, err := scanFile(f.path, func(r commands.Record) error {
