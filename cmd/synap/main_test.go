@@ -29,6 +29,15 @@ import (
 // binary re-executes itself with SYNAP_TEST_RUN_MAIN=1 and becomes synap.
 func TestMain(m *testing.M) {
 	if os.Getenv("SYNAP_TEST_RUN_MAIN") == "1" {
+		if n := os.Getenv("SYNAP_TEST_FSIZE"); n != "" {
+			// A full disk, for the persistence tests: writes past n bytes
+			// fail with EFBIG (Go ignores SIGXFSZ, so it does not kill).
+			var lim uint64
+			fmt.Sscan(n, &lim)
+			if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: lim, Max: lim}); err != nil {
+				panic(err)
+			}
+		}
 		main()
 		return
 	}
