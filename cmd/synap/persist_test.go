@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -218,8 +217,10 @@ func crashRounds(t *testing.T, fsync string, rounds int, mustHave func(ack, kill
 			}()
 		}
 		// A rewrite now and then: the kill may land in one.
-		stopRewrites := make(chan struct{})
+		stopRewrites, rewritesDone := make(chan struct{}), make(chan struct{})
+		rr := rand.New(rand.NewPCG(seed, uint64(round*100+99)))
 		go func() {
+			defer close(rewritesDone)
 			c, err := resptest.Dial(addr)
 			if err != nil {
 				return
@@ -229,7 +230,7 @@ func crashRounds(t *testing.T, fsync string, rounds int, mustHave func(ack, kill
 				select {
 				case <-stopRewrites:
 					return
-				case <-time.After(time.Duration(50+r.IntN(200)) * time.Millisecond):
+				case <-time.After(time.Duration(50+rr.IntN(200)) * time.Millisecond):
 				}
 				if strings.HasPrefix(c.Do("BGREWRITEAOF"), "ERROR") {
 					return
@@ -241,6 +242,7 @@ func crashRounds(t *testing.T, fsync string, rounds int, mustHave func(ack, kill
 		sigkill(t, cmd)
 		close(stopRewrites)
 		wg.Wait()
+		<-rewritesDone
 
 		cmd, addr, log := persistStart(t, env)
 		c := dialT(t, addr)
@@ -416,5 +418,3 @@ func TestPersistTenants(t *testing.T) {
 		t.Errorf("eve after the restart: %s", got)
 	}
 }
-
-var _ = bufio.NewReader
