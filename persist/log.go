@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -324,6 +325,12 @@ func (l *Log) writer() {
 // round writes what was appended (after whatever a failure left queued),
 // and fsyncs it with appendfsync always, or when closing.
 func (l *Log) round(final bool) {
+	if l.Policy() == FsyncAlways && !final {
+		// Woken by the first record of a burst: the connections that are
+		// ready to run append theirs first, so one fsync answers them all
+		// (Redis fsyncs once per event-loop pass for the same reason).
+		runtime.Gosched()
+	}
 	l.mu.Lock()
 	for _, s := range l.sealed {
 		if len(s.data) > 0 { // a rotation with nothing appended since the last
@@ -473,7 +480,8 @@ func (l *Log) fsync() error {
 		return nil
 	}
 	start := time.Now()
-	err := l.f.Sync()
+	// fdatasync, as Redis: the data and the size, not the timestamps.
+	err := syscall.Fdatasync(int(l.f.Fd()))
 	l.syncs.Add(1)
 	if time.Since(start) > 2*time.Second {
 		l.delayedSync.Add(1)
