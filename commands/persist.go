@@ -145,7 +145,7 @@ func (s *Server) writeRefusal(c *Session) string {
 }
 
 func init() {
-	const flags = FlagAdmin | FlagNoScript
+	const flags = FlagAdmin | FlagNoScript | FlagNoAsyncLoading
 	acl := []string{"admin", "slow", "dangerous"}
 	register(
 		&Command{Name: "save", Arity: 1, Flags: flags | FlagNoMulti, ACL: acl, Group: "server", Since: "1.0.0",
