@@ -159,6 +159,9 @@ func (m *Manager) recover() error {
 		if err != nil {
 			return fmt.Errorf("cannot recover from %s: %w", f.path, err)
 		}
+		if rp.Err != nil {
+			return rp.Err
+		}
 		if res.Bad != nil {
 			return res.Bad
 		}

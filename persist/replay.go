@@ -3,6 +3,7 @@ package persist
 import (
 	"container/heap"
 	"context"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -35,6 +36,8 @@ type replayer struct {
 
 	Applied, Failed, Dropped int
 	Last                     uint64
+	// Err stops recovery: a record the server as configured cannot hold.
+	Err error
 }
 
 func newReplayer(srv *commands.Server, after uint64, log *slog.Logger) *replayer {
@@ -48,6 +51,12 @@ func (r *replayer) add(rec commands.Record) {
 		r.Last = rec.Seq
 	}
 	if rec.Seq <= r.after {
+		return
+	}
+	if ks := rec.Keyspace; ks.Tenant == "" && (ks.DB < 0 || ks.DB >= len(r.srv.DBs)) {
+		if r.Err == nil {
+			r.Err = fmt.Errorf("the log holds writes to database %d but databases is %d: start with --databases %d or more", ks.DB, len(r.srv.DBs), ks.DB+1)
+		}
 		return
 	}
 	heap.Push(&r.h, own(rec))
