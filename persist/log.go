@@ -325,10 +325,11 @@ func (l *Log) writer() {
 // round writes what was appended (after whatever a failure left queued),
 // and fsyncs it with appendfsync always, or when closing.
 func (l *Log) round(final bool) {
-	if l.Policy() == FsyncAlways && !final {
+	if !final {
 		// Woken by the first record of a burst: the connections that are
-		// ready to run append theirs first, so one fsync answers them all
-		// (Redis fsyncs once per event-loop pass for the same reason).
+		// ready to run append theirs first, so one write (and with always
+		// one fsync) takes them all, as Redis writes and fsyncs once per
+		// pass of its event loop.
 		runtime.Gosched()
 	}
 	l.mu.Lock()
