@@ -87,7 +87,9 @@ func (s *Server) ReplaySession(ks Keyspace) *Session {
 	c.Authed = true
 	c.replay = true
 	if ks.Tenant != "" {
-		c.NS = s.Eng.Namespace("user:" + ks.Tenant + ":")
+		if ns, err := s.NamespaceOf(ks); err == nil {
+			c.NS = ns // the tenant's keyspace, as its own commands would bind
+		}
 	} else if ks.DB > 0 && ks.DB < len(s.DBs) {
 		c.Select(ks.DB)
 	}

@@ -480,3 +480,51 @@ func TestRecoverRefusesTooFewDatabases(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestManagerLiveSettings: CONFIG SET appendfsync reaches the log, a save
+// point takes a snapshot once its changes and seconds are reached, and
+// the log is rewritten once it grows past auto-aof-rewrite-*.
+func TestManagerLiveSettings(t *testing.T) {
+	dir := t.TempDir()
+	srv, m := mustStart(t, dir)
+	c := newClient(t, srv)
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); !ok(); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s did not happen", what)
+			}
+		}
+	}
+	if got := c.do("CONFIG", "SET", "appendfsync", "always"); got != "+OK" {
+		t.Fatal(got)
+	}
+	waitFor("appendfsync always", func() bool { return m.Log().Policy() == FsyncAlways })
+
+	before := m.LastSave()
+	c.do("CONFIG", "SET", "save", "1 2")
+	c.do("SET", "a", "1")
+	time.Sleep(1100 * time.Millisecond) // one write is not two: no snapshot
+	if _, err := os.Stat(filepath.Join(dir, "dump.snap")); err == nil {
+		t.Fatal("a snapshot before the save point's changes")
+	}
+	c.do("SET", "b", "1")
+	waitFor("the save point's snapshot", func() bool {
+		_, err := os.Stat(filepath.Join(dir, "dump.snap"))
+		return err == nil && m.LastSave() >= before && !m.saving.Load()
+	})
+	if got := c.do("INFO", "persistence"); !strings.Contains(got, `rdb_changes_since_last_save:0`) {
+		t.Errorf("INFO after the snapshot: %s", got)
+	}
+	c.do("CONFIG", "SET", "save", "")
+
+	rewrites := m.rewrites.Load()
+	c.do("CONFIG", "SET", "auto-aof-rewrite-min-size", "1kb", "auto-aof-rewrite-percentage", "10")
+	for i := range 100 {
+		c.do("SET", "k"+strconv.Itoa(i), strings.Repeat("x", 100))
+	}
+	waitFor("the automatic rewrite", func() bool { return m.rewrites.Load() > rewrites && !m.saving.Load() })
+	if got := c.do("INFO", "persistence"); !strings.Contains(got, `aof_rewrites:`) || !strings.Contains(got, `aof_last_bgrewrite_status:ok`) {
+		t.Errorf("INFO after the rewrite: %s", got)
+	}
+}
