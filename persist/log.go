@@ -147,6 +147,12 @@ func (l *Log) kick() {
 	}
 }
 
+func (l *Log) appended() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.pos
+}
+
 // Rotate makes the records appended from now on go to a new generation and
 // returns it. It is the snapshot's cut: called with every shard locked, so
 // every record before it is in an older generation and none after it.
@@ -329,8 +335,15 @@ func (l *Log) round(final bool) {
 		// Woken by the first record of a burst: the connections that are
 		// ready to run append theirs first, so one write (and with always
 		// one fsync) takes them all, as Redis writes and fsyncs once per
-		// pass of its event loop.
-		runtime.Gosched()
+		// pass of its event loop. With always, while a pass still brought
+		// records, another is worth it: an fsync costs far more.
+		for range 4 {
+			before := l.appended()
+			runtime.Gosched()
+			if l.Policy() != FsyncAlways || l.appended() == before {
+				break
+			}
+		}
 	}
 	l.mu.Lock()
 	for _, s := range l.sealed {

@@ -65,14 +65,23 @@ wait_ping() {
 	return 1
 }
 
-# start_synap DIR FSYNC; start_redis DIR FSYNC: each on a fresh port.
+# start_synap DIR FSYNC: on a free port it picks itself (--port 0) and logs.
 start_synap() {
-	synap_port=$(free_port)
-	"$work/synap" serve --bind 127.0.0.1 --port "$synap_port" --http-port off --dir "$1" \
+	local seen i
+	seen=$(grep -c 'msg="serving RESP"' "$1.log" 2>/dev/null || true)
+	"$work/synap" serve --bind 127.0.0.1 --port 0 --http-port off --dir "$1" \
 		--appendonly yes --appendfsync "$2" --save "" 2>>"$1.log" &
 	synap_pid=$!
+	synap_port=""
+	for ((i = 0; i < 60000; i++)); do
+		synap_port=$(sed -n 's/.*msg="serving RESP" addr=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$1.log" | sed -n "$((${seen:-0} + 1))p")
+		[ -n "$synap_port" ] && break
+		kill -0 "$synap_pid" 2>/dev/null || die "synap did not start: $(cat "$1.log")"
+		sleep 0.01
+	done
 	wait_ping "$synap_port" "$synap_pid" || die "synap did not start: $(cat "$1.log")"
 }
+# start_redis DIR FSYNC: on a random free port (redis-server has no port 0).
 start_redis() {
 	redis_port=$(free_port)
 	mkdir -p "$1"
