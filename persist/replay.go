@@ -36,12 +36,14 @@ type replayer struct {
 
 	Applied, Failed, Dropped int
 	Last                     uint64
+	// applied is the sequence number applied last.
+	applied uint64
 	// Err stops recovery: a record the server as configured cannot hold.
 	Err error
 }
 
 func newReplayer(srv *commands.Server, after uint64, log *slog.Logger) *replayer {
-	return &replayer{srv: srv, log: log, after: after, Last: after,
+	return &replayer{srv: srv, log: log, after: after, Last: after, applied: after,
 		sessions: map[string]*commands.Session{}, dbs: map[*commands.Session]int{}}
 }
 
@@ -59,8 +61,19 @@ func (r *replayer) add(rec commands.Record) {
 		}
 		return
 	}
+	if r.h.Len() == 0 && rec.Seq == r.applied+1 {
+		// In order, as nearly every record is: applied straight from the
+		// reader's buffer, with no copy and no heap.
+		r.apply(rec)
+		return
+	}
 	heap.Push(&r.h, own(rec))
 	if r.h.Len() > replayWindow {
+		// A number that never comes (its writer was killed before it
+		// appended): the window holds far more than any reordering.
+		r.apply(heap.Pop(&r.h).(commands.Record))
+	}
+	for r.h.Len() > 0 && r.h[0].Seq == r.applied+1 {
 		r.apply(heap.Pop(&r.h).(commands.Record))
 	}
 }
@@ -102,6 +115,7 @@ func (r *replayer) discard() {
 }
 
 func (r *replayer) apply(rec commands.Record) {
+	r.applied = rec.Seq
 	if r.inMulti && rec.Seq != r.multiNext {
 		r.discard()
 	}

@@ -68,7 +68,8 @@ wait_ping() {
 # start_synap DIR FSYNC: on a free port it picks itself (--port 0) and logs.
 start_synap() {
 	local seen i
-	seen=$(grep -c 'msg="serving RESP"' "$1.log" 2>/dev/null || true)
+	: >>"$1.log"
+	seen=$(grep -c 'msg="serving RESP"' "$1.log" || true)
 	"$work/synap" serve --bind 127.0.0.1 --port 0 --http-port off --dir "$1" \
 		--appendonly yes --appendfsync "$2" --save "" 2>>"$1.log" &
 	synap_pid=$!
