@@ -84,12 +84,17 @@ start_synap() {
 }
 # start_redis DIR FSYNC: on a random free port (redis-server has no port 0).
 start_redis() {
-	redis_port=$(free_port)
+	local try
 	mkdir -p "$1"
-	redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$PWD/$1" --appendonly yes \
-		--appendfsync "$2" --save "" --daemonize no --logfile "$PWD/$1.log" &
-	redis_pid=$!
-	wait_ping "$redis_port" "$redis_pid" || die "redis-server did not start: $(cat "$1.log")"
+	for ((try = 0; try < 10; try++)); do
+		redis_port=$(free_port)
+		redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$PWD/$1" --appendonly yes \
+			--appendfsync "$2" --save "" --daemonize no --logfile "$PWD/$1.log" &
+		redis_pid=$!
+		wait_ping "$redis_port" "$redis_pid" && return 0
+		wait "$redis_pid" 2>/dev/null || true # lost the port to another process: try another
+	done
+	die "redis-server did not start: $(tail -n 3 "$1.log")"
 }
 
 echo "bench-persist: building synap" >&2
