@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+
+	"synap/tenant"
 )
 
 // Persistence: what the commands need of package persist (the append-only
@@ -86,6 +88,11 @@ func (s *Server) ReplaySession(ks Keyspace) *Session {
 	c := s.newSession(0, LocalTransport{Remote: "recovery", Local: "recovery"}, 0)
 	c.Authed = true
 	c.replay = true
+	if ks.Tenant == "" && s.Config().ClusterMode {
+		// Cluster mode's own keyspace is the operator's: its FLUSHALL
+		// cleared every tenant, and must again when replayed.
+		c.P = &tenant.Principal{Operator: true, KeyID: "recovery"}
+	}
 	if ks.Tenant != "" {
 		if ns, err := s.NamespaceOf(ks); err == nil {
 			c.NS = ns // the tenant's keyspace, as its own commands would bind
