@@ -74,6 +74,7 @@ func TestLayoutDependencies(t *testing.T) {
 		{"synap/commands/geohash", []string{"synap/"}},
 		{"synap/commands/hyperloglog", []string{"synap/"}},
 		{"synap/rdb", []string{"synap/"}},
+		{"synap/persist/snapshot", []string{"synap/hivehub", "synap/tenant/tenantsfile", "synap/cmd/", "synap/resp/server"}},
 	} {
 		for _, dep := range moduleImports(t, root, tc.pkg) {
 			for _, f := range tc.forbid {

@@ -176,13 +176,13 @@ type Engine struct {
 	hooks    atomic.Pointer[WriteHooks] // the write hook's requests (engine/writes.go)
 	pinned   atomic.Int64               // PinClock: unix ms every transaction sees, 0 when none
 
-	walkHook atomic.Pointer[func(holding bool)] // tests: run between a walk's lock holds
-
 	// snap is the running snapshot, nil when none (engine/snapshot.go);
 	// flushGate keeps a snapshot's cut out of a flush walk that has
 	// taken its place in the order of writes (Tx.reserve to Tx.End).
 	snap      atomic.Pointer[Snapshot]
 	flushGate sync.RWMutex
+
+	walkHook atomic.Pointer[func(holding bool)] // tests: run between a walk's lock holds
 
 	expiredKeys atomic.Int64 // reclaimed by TTL, for INFO stats
 	clock       atomic.Uint32

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // Point-in-time snapshots without fork and without stalling writers.
@@ -56,6 +57,8 @@ type Snapshot struct {
 	shards []snapShard
 	errMu  sync.Mutex
 	err    error
+	// pending is the bytes waiting in side buffers, over every shard.
+	pending atomic.Int64
 }
 
 // snapShard is a snapshot's progress in one shard, guarded by the shard's
@@ -115,8 +118,7 @@ func (s *Snapshot) Next(i int, dst []byte) ([]byte, bool) {
 	ss := &s.shards[i]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	dst = append(dst, ss.side...)
-	ss.side = recycle(ss.side)
+	dst = s.takeSide(ss, dst)
 	if ss.finished {
 		return dst, true
 	}
@@ -144,6 +146,31 @@ func (s *Snapshot) Next(i int, dst []byte) ([]byte, bool) {
 		ss.finished, ss.done = true, nil
 	}
 	return dst, !more
+}
+
+// takeSide appends a shard's pre-images to dst and empties its side
+// buffer; the caller holds the shard's lock.
+func (s *Snapshot) takeSide(ss *snapShard, dst []byte) []byte {
+	if len(ss.side) == 0 {
+		return dst
+	}
+	dst = append(dst, ss.side...)
+	s.pending.Add(-int64(len(ss.side)))
+	ss.side = recycle(ss.side)
+	return dst
+}
+
+// Pending is the bytes of pre-images waiting in side buffers.
+func (s *Snapshot) Pending() int64 { return s.pending.Load() }
+
+// Drain appends the pre-images shard i holds to dst, without walking:
+// the serializer empties every shard's side buffer when they hold much,
+// so they never wait for the walk to reach their shard.
+func (s *Snapshot) Drain(i int, dst []byte) []byte {
+	sh := &s.e.shards[i]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return s.takeSide(&s.shards[i], dst)
 }
 
 // recycle empties a side buffer, keeping a small one for reuse.
@@ -215,6 +242,7 @@ func (e *Engine) preimage(i int, id uint64) {
 		return
 	}
 	ss.done[id] = struct{}{}
+	before := len(ss.side)
 	var ns *Namespace
 	for en := e.shards[i].index.get(id); en != nil; en = en.next {
 		if ns == nil {
@@ -223,6 +251,9 @@ func (e *Engine) preimage(i int, id uint64) {
 		ss.side = s.enc(ss.side, ns, en)
 		ss.keys++
 		ss.pre++
+	}
+	if n := len(ss.side) - before; n > 0 {
+		s.pending.Add(int64(n))
 	}
 }
 

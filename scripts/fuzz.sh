@@ -10,9 +10,10 @@ cd "$(dirname "$0")/.."
 FUZZTIME=${FUZZTIME:-3000000x}
 
 # Targets that build a whole server for every input (a crash then reproduces
-# from its minimised input alone) run about a hundred times slower than the
+# from its minimised input alone), or load a snapshot file into one with
+# the allocation measured, run about a hundred times slower than the
 # parsers: they get a tenth of the budget, so `make test` stays in its time.
-slow_targets=" FuzzSession "
+slow_targets=" FuzzSession FuzzLoad FuzzLoadRecords "
 budget() { # NAME: the -fuzztime for the target
 	local n=${FUZZTIME%x}
 	if [[ "$slow_targets" == *" $1 "* && "$FUZZTIME" == *x && "$n" =~ ^[0-9]+$ ]]; then

@@ -295,10 +295,18 @@ type record struct {
 	ns  uint64
 	key []byte // aliases the block
 	at  int64
-	en  *engine.Entry
+	en  *engine.Entry // other kinds; nil for a string or an empty aggregate
+	// A string is stored from the block by Tx.SetString (key, entry and
+	// value in one allocation, as a SET stores it).
+	str   []byte // aliases the block
+	isStr bool
+	raw   bool
 }
 
 // decodeEntry decodes the next record. Values are copied out of the block.
+// An empty list, set, hash or sorted set (which Redis never keeps, nor
+// does Synap) decodes to no entry rather than an error: a snapshot that
+// caught one must still load.
 func (r *reader) decodeEntry() (rec record) {
 	kind := engine.Kind(r.byte())
 	rec.ns = r.uvarint()
@@ -318,20 +326,14 @@ func (r *reader) decodeEntry() (rec record) {
 		if flags&^strRaw != 0 {
 			r.fail("unknown string flags %#x", flags)
 		}
-		if r.err == nil {
-			rec.en = engine.NewString(v)
-			rec.en.Raw = flags&strRaw != 0
-		}
+		rec.str, rec.isStr, rec.raw = v, r.err == nil, flags&strRaw != 0
 	case engine.KindList:
 		n := r.count(1)
 		vals := make([][]byte, 0, n)
 		for range n {
 			vals = append(vals, r.bytes())
 		}
-		if n == 0 {
-			r.fail("empty list")
-		}
-		if r.err == nil {
+		if r.err == nil && n > 0 {
 			rec.en = engine.NewObject(kind, engine.NewListOf(vals))
 		}
 	case engine.KindSet:
@@ -341,10 +343,10 @@ func (r *reader) decodeEntry() (rec record) {
 		for range n {
 			vals = append(vals, r.bytes())
 		}
-		if n == 0 || enc > setHashtable {
-			r.fail("empty set or unknown set encoding %d", enc)
+		if enc > setHashtable {
+			r.fail("unknown set encoding %d", enc)
 		}
-		if r.err == nil {
+		if r.err == nil && n > 0 {
 			s, ok := engine.SetFromMembers(vals, enc == setHashtable)
 			if !ok {
 				r.fail("set members repeat or do not fit its encoding")
@@ -359,10 +361,10 @@ func (r *reader) decodeEntry() (rec record) {
 		for range 2 * n {
 			vals = append(vals, r.bytes())
 		}
-		if n == 0 || enc > hashHashtable {
-			r.fail("empty hash or unknown hash encoding %d", enc)
+		if enc > hashHashtable {
+			r.fail("unknown hash encoding %d", enc)
 		}
-		if r.err == nil {
+		if r.err == nil && n > 0 {
 			h, ok := engine.HashFromFields(vals, enc != hashPacked, enc == hashHashtable)
 			if !ok {
 				r.fail("hash fields repeat or do not fit its encoding")
@@ -373,8 +375,8 @@ func (r *reader) decodeEntry() (rec record) {
 	case engine.KindZSet:
 		enc := r.byte()
 		n := r.count(9)
-		if n == 0 || enc > zsetSkiplist {
-			r.fail("empty sorted set or unknown encoding %d", enc)
+		if enc > zsetSkiplist {
+			r.fail("unknown sorted set encoding %d", enc)
 			return rec
 		}
 		z := engine.ZSetWithEncoding(enc == zsetSkiplist)
@@ -397,7 +399,9 @@ func (r *reader) decodeEntry() (rec record) {
 				return rec
 			}
 		}
-		rec.en = engine.NewObject(kind, z)
+		if n > 0 {
+			rec.en = engine.NewObject(kind, z)
+		}
 	case engine.KindStream:
 		if s := r.decodeStream(); r.err == nil {
 			rec.en = engine.NewObject(kind, s)
@@ -494,7 +498,7 @@ func (r *reader) decodeStream() *engine.Stream {
 		last = e.ID
 		return false
 	})
-	if s.LastID.Less(last) || s.EntriesAdded < int64(s.Len()) {
+	if s.LastID.Less(last) || s.EntriesAdded < int64(s.Len()) || s.EntriesAdded < 0 {
 		r.fail("stream counters behind its entries")
 		return nil
 	}

@@ -67,6 +67,16 @@ func TestExpiredKeysDroppedOnLoad(t *testing.T) {
 	if want, got := call(t, src, c, "PEXPIRETIME", "long"), call(t, dst, d, "PEXPIRETIME", "long"); want != got {
 		t.Errorf("PEXPIRETIME long: loaded %s, was %s", got, want)
 	}
+	// Expiry is judged by the engine's clock: a recovery that pins it to
+	// the cut (a log follows, whose records may still write the key)
+	// loads the key that was alive then.
+	pinned := newServer(t)
+	pinned.Eng.PinClock(st.Created.UnixMilli())
+	ld, err = Load(pinned, path)
+	pinned.Eng.PinClock(0)
+	if err != nil || ld.Keys != 3 {
+		t.Errorf("under a clock pinned to the cut: loaded %d keys (%v), want 3", ld.Keys, err)
+	}
 }
 
 // A server that holds keys is refused: a load replaces nothing.
@@ -193,5 +203,70 @@ func TestInterruptedWriteKeepsOldFile(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(path); string(b) == string(good) {
 		t.Error("a successful write left the old file")
+	}
+}
+
+// Records that no value can be in are refused with where they start; an
+// empty aggregate (never kept, but harmless) is skipped, so a snapshot
+// that caught one still loads.
+func TestBadRecords(t *testing.T) {
+	str := func(s string) []byte { return append([]byte{byte(len(s))}, s...) }
+	rec := func(kind byte, key string, rest ...byte) []byte {
+		b := append([]byte{kind, 0}, str(key)...)
+		return append(append(b, 0), rest...) // no deadline
+	}
+	good := rec(1, "k", append([]byte{0}, str("v")...)...)
+	cat := func(bs ...[]byte) []byte {
+		var out []byte
+		for _, b := range bs {
+			out = append(out, b...)
+		}
+		return out
+	}
+	path := filepath.Join(t.TempDir(), "bad.snap")
+	// The data block's records start at offset 12 (magic, version) + 8
+	// (the header block's frame) + 16 (the header) + 8 (the data block's
+	// frame) + 1 (its type).
+	const first = 12 + 8 + 16 + 8 + 1
+	for _, c := range []struct {
+		name    string
+		records []byte
+		want    string // "" : loads, with keys
+		keys    int64
+		n       uint64 // the end block's record count; 0: 1
+	}{
+		{"a string", good, "", 1, 0},
+		{"an empty list", cat(rec(2, "l", 0), good), "", 1, 2},
+		{"a record the end block does not count", cat(good, rec(1, "k2", 0, 1, 'v')), "2 key records, the end block counts 1", 0, 0},
+		{"an unknown kind", cat(good, rec(99, "x")), "key record: unknown kind 99 (at offset " + strconv.Itoa(first+len(good)) + ")", 0, 0},
+		{"a count past the block", rec(2, "l", 200, 1), "count 200 cannot fit", 0, 0},
+		{"a length past the block", rec(1, "s", 0, 100, 'a'), "length 100 past the end of the block", 0, 0},
+		{"a set member twice", rec(3, "s", 1, 2, 1, 'a', 1, 'a'), "set members repeat", 0, 0},
+		{"an intset of words", rec(3, "s", 0, 1, 1, 'a'), "do not fit its encoding", 0, 0},
+		{"a NaN score", rec(4, "z", 0, 1, 1, 'm', 0, 0, 0, 0, 0, 0, 0xf8, 0x7f), "NaN score", 0, 0},
+		{"a namespace not in the table", append([]byte{1, 9}, good[2:]...), "namespace 9 is not in the header's table", 0, 0},
+		{"a key twice", cat(good, good), `key "k" of database 0 appears twice`, 0, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			n := c.n
+			if n == 0 {
+				n = 1
+			}
+			if err := os.WriteFile(path, wrap(c.records, n), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			dst := newServer(t)
+			st, err := Load(dst, path)
+			switch {
+			case c.want == "" && err != nil:
+				t.Fatalf("Load: %v", err)
+			case c.want == "" && st.Keys != c.keys:
+				t.Errorf("loaded %d keys, want %d", st.Keys, c.keys)
+			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+				t.Fatalf("Load: %v\nwant an error containing %q", err, c.want)
+			case c.want != "" && dst.DBs[0].Keys() != 0:
+				t.Errorf("a refused load left %d keys", dst.DBs[0].Keys())
+			}
+		})
 	}
 }

@@ -56,13 +56,29 @@ func (r *recorder) upTo(t *testing.T, seq uint64) []commands.Record {
 	return out
 }
 
-// replay applies standalone records in order into dst, the clock pinned
-// to each record's time.
-func replay(t *testing.T, dst *commands.Server, recs []commands.Record) {
+// replay applies records in order into dst, the clock pinned to each
+// record's time: standalone ones on one session, a tenant's on its own
+// (conns, by tenant id).
+func replay(t *testing.T, dst *commands.Server, recs []commands.Record, conns map[string]*commands.Session) {
 	t.Helper()
 	c := session(t, dst)
 	db := 0
 	for _, rec := range recs {
+		if rec.Keyspace.Tenant != "" {
+			tc := conns[rec.Keyspace.Tenant]
+			if tc == nil {
+				t.Fatalf("a record for tenant %q", rec.Keyspace.Tenant)
+			}
+			dst.Eng.PinClock(rec.Time)
+			args := make([]string, len(rec.Args))
+			for i, a := range rec.Args {
+				args[i] = string(a)
+			}
+			if got := call(t, dst, tc, args...); strings.HasPrefix(got, "ERROR") || strings.HasPrefix(got, "-") {
+				t.Fatalf("replaying %q (seq %d): %s", args, rec.Seq, got)
+			}
+			continue
+		}
 		if rec.Keyspace.DB != db {
 			do(t, dst, c, "SELECT", strconv.Itoa(rec.Keyspace.DB))
 			db = rec.Keyspace.DB
@@ -87,6 +103,15 @@ func replay(t *testing.T, dst *commands.Server, recs []commands.Record) {
 // The loaded snapshot keeps the sum, and equals the replay of exactly
 // the records up to the cut's sequence.
 func TestPointInTimeUnderLoad(t *testing.T) {
+	t.Run("pre-images written with their shard", pointInTimeUnderLoad)
+	t.Run("pre-images drained ahead of the walk", func(t *testing.T) {
+		defer func(n int64) { maxPending = n }(maxPending)
+		maxPending = 0
+		pointInTimeUnderLoad(t)
+	})
+}
+
+func pointInTimeUnderLoad(t *testing.T) {
 	const (
 		accounts = 64
 		filler   = 40000
@@ -128,7 +153,7 @@ func TestPointInTimeUnderLoad(t *testing.T) {
 					return
 				}
 				f := "fill:" + strconv.Itoa(r.IntN(filler))
-				switch r.IntN(6) {
+				switch r.IntN(11) {
 				case 0:
 					call(t, src, wc, "INCR", "ctr:"+strconv.Itoa(r.IntN(8)))
 				case 1:
@@ -141,6 +166,22 @@ func TestPointInTimeUnderLoad(t *testing.T) {
 					call(t, src, wc, "RPUSH", "list:"+strconv.Itoa(r.IntN(8)), f)
 				case 5:
 					call(t, src, wc, "PEXPIRE", f, strconv.Itoa(1+r.IntN(30)))
+				case 6:
+					call(t, src, wc, "HSET", "hash:"+strconv.Itoa(r.IntN(8)), "f"+strconv.Itoa(r.IntN(50)), amt)
+				case 7:
+					call(t, src, wc, "ZINCRBY", "zset:"+strconv.Itoa(r.IntN(8)), amt, "m"+strconv.Itoa(r.IntN(20)))
+				case 8:
+					s := "stream:" + strconv.Itoa(r.IntN(4))
+					call(t, src, wc, "XADD", s, "*", "v", amt)
+					call(t, src, wc, "XGROUP", "CREATE", s, "g", "0")
+					call(t, src, wc, "XREADGROUP", "GROUP", "g", "c"+strconv.Itoa(w), "COUNT", "1", "STREAMS", s, ">")
+				case 9:
+					q := "queue:" + strconv.Itoa(r.IntN(4))
+					call(t, src, wc, "QCREATE", q)
+					call(t, src, wc, "QPUBLISH", q, amt, "PRIORITY", strconv.Itoa(r.IntN(10)))
+					call(t, src, wc, "QCONSUME", q, "c"+strconv.Itoa(w))
+				case 10:
+					call(t, src, wc, "SADD", "set:"+strconv.Itoa(r.IntN(8)), f)
 				}
 				ops.Add(1)
 			}
@@ -194,8 +235,75 @@ func TestPointInTimeUnderLoad(t *testing.T) {
 	}
 
 	want := newServer(t)
-	replay(t, want, rec.upTo(t, cutSeq))
+	replay(t, want, rec.upTo(t, cutSeq), nil)
 	at := time.Now().UnixMilli()
 	compareData(t, dumpData(want, at), dumpData(loaded, at))
 	t.Logf("%d keys (%d pre-images), %d records up to the cut, %d ops by then, %d after; write took %v", st.Keys, st.Preimaged, cutSeq, opsDuring, ops.Load()-opsDuring, st.Took)
+}
+
+// Two tenants transfer within their own keyspaces while Write runs: each
+// tenant's sum holds in the snapshot, and both keyspaces equal the
+// replay of the records up to the cut, each in its own keyspace.
+func TestPointInTimeTenants(t *testing.T) {
+	src, conns := newCluster(t)
+	rec := &recorder{}
+	src.SetWriteHook(rec)
+	const accounts = 32
+	for _, u := range []string{"alice", "bob"} {
+		for i := range accounts {
+			do(t, src, conns[u], "SET", "acct:"+strconv.Itoa(i), "100")
+		}
+		args := []string{"MSET"}
+		for i := range 5000 {
+			args = append(args, "fill:"+strconv.Itoa(i), u)
+		}
+		do(t, src, conns[u], args...)
+	}
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for w, u := range []string{"alice", "bob", "alice", "bob"} {
+		c := session(t, src)
+		do(t, src, c, "AUTH", u+"-secret-0123456789")
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(w), 3))
+			for !stop.Load() {
+				a, b := strconv.Itoa(r.IntN(accounts)), strconv.Itoa(r.IntN(accounts))
+				call(t, src, c, "MULTI")
+				call(t, src, c, "DECRBY", "acct:"+a, "3")
+				call(t, src, c, "INCRBY", "acct:"+b, "3")
+				call(t, src, c, "EXEC")
+				call(t, src, c, "APPEND", "fill:"+strconv.Itoa(r.IntN(5000)), "+")
+			}
+		}()
+	}
+	time.Sleep(20 * time.Millisecond)
+	path := filepath.Join(t.TempDir(), "dump.snap")
+	var cutSeq uint64
+	st, err := Write(context.Background(), src, path, func(seq uint64) { cutSeq = seq })
+	stop.Store(true)
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, lconns := newCluster(t)
+	if _, err := Load(loaded, path); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"alice", "bob"} {
+		sum := 0
+		for i := range accounts {
+			v, _ := strconv.Atoi(strings.Trim(call(t, loaded, lconns[u], "GET", "acct:"+strconv.Itoa(i)), `"`))
+			sum += v
+		}
+		if sum != accounts*100 {
+			t.Errorf("%s's accounts sum to %d in the snapshot, want %d", u, sum, accounts*100)
+		}
+	}
+	want, wconns := newCluster(t)
+	replay(t, want, rec.upTo(t, cutSeq), wconns)
+	at := time.Now().UnixMilli()
+	compareData(t, dumpData(want, at), dumpData(loaded, at))
+	t.Logf("%d keys (%d pre-images), %d records up to the cut", st.Keys, st.Preimaged, cutSeq)
 }

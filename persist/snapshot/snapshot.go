@@ -16,6 +16,7 @@ import (
 
 	"synap/commands"
 	"synap/engine"
+	"synap/sched"
 )
 
 // The file:
@@ -45,6 +46,10 @@ const (
 	blockTarget = 256 << 10
 )
 
+// maxPending is how many bytes of pre-images may wait in the shards' side
+// buffers before the serializer drains them all (a variable for tests).
+var maxPending int64 = 4 << 20
+
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // Stats describes a snapshot written or loaded.
@@ -65,6 +70,8 @@ type Stats struct {
 // valid. cut, if not nil, runs at the cut instant, while every shard is
 // locked, with the write hook's sequence at that instant (the log rotates
 // there: records <= seq are in the snapshot, records > seq are not).
+// cut must not take shard locks; Write must not be called by a goroutine
+// holding any (a command inside EXEC): the cut takes them all.
 func Write(ctx context.Context, srv *commands.Server, path string, cut func(seq uint64)) (st Stats, err error) {
 	start := time.Now()
 	tmp := path + ".tmp"
@@ -142,6 +149,21 @@ func Write(ctx context.Context, srv *commands.Server, path string, cut func(seq 
 				return st, err
 			}
 			buf, done = snap.Next(i, buf)
+			// Background work: the connections waiting for the
+			// processor go first (as a keyspace walk lets them).
+			sched.Maybe()
+			if snap.Pending() > maxPending {
+				// Writers ran ahead of the walk: their pre-images go
+				// out now rather than wait for their shards' turn.
+				for j := range snap.Shards() {
+					buf = snap.Drain(j, buf)
+					if len(buf) >= blockTarget {
+						if err := flush(); err != nil {
+							return st, err
+						}
+					}
+				}
+			}
 			if len(buf) >= blockTarget {
 				if err := flush(); err != nil {
 					return st, err
@@ -265,7 +287,9 @@ func open(path string) (*file, *os.File, error) {
 		_ = fh.Close()
 		return nil, nil, fmt.Errorf("snapshot %s: %w", path, err)
 	}
-	f := &file{path: path, r: bufio.NewReaderSize(fh, 1<<20), size: info.Size()}
+	// A small file gets a small buffer: what Load allocates stays a small
+	// multiple of the file whatever it holds (FuzzLoad).
+	f := &file{path: path, r: bufio.NewReaderSize(fh, int(min(1<<20, info.Size()+16))), size: info.Size()}
 	var pre [12]byte
 	if _, err := io.ReadFull(f.r, pre[:]); err != nil || string(pre[:8]) != magic {
 		_ = fh.Close()
@@ -288,6 +312,7 @@ type header struct {
 	seq     uint64
 	keys    uint64
 	table   []commands.Keyspace
+	written uint64 // the end block's count of key records
 }
 
 func parseHeader(path string, p []byte, off int64) (header, error) {
@@ -355,7 +380,7 @@ func verify(path string) (header, error) {
 			return h, loadError(path, off, "unknown block type %#x", p[0])
 		}
 		r := &reader{b: p, off: 1}
-		r.uvarint()
+		h.written = r.uvarint()
 		wantBlocks, wantBytes := r.uvarint(), r.uvarint()
 		if r.err != nil || r.left() != 0 {
 			return h, loadError(path, off, "end block malformed")
@@ -371,7 +396,8 @@ func verify(path string) (header, error) {
 }
 
 // Load reads path into srv (which must hold no keys), skipping keys whose
-// deadline has passed, and returns the sequence the file covers. Errors
+// deadline has passed (by the engine's clock: the wall clock, or the time
+// a recovery pinned), and returns the sequence the file covers. Errors
 // say what is wrong and where (offset); a file of a newer format version
 // is refused: "snapshot <path>: format version N is newer than this build
 // (M)". The whole file is verified (checksums, order, completeness) before
@@ -414,6 +440,7 @@ func Load(srv *commands.Server, path string) (st Stats, err error) {
 	tx := srv.Eng.NewTx()
 	now := srv.Eng.Clock() // pinned by recovery when a log follows
 	var key [1][]byte
+	var records uint64
 	for {
 		p, off, err := f.next()
 		if err != nil {
@@ -426,14 +453,15 @@ func Load(srv *commands.Server, path string) (st Stats, err error) {
 		for r.left() > 0 {
 			at := r.off
 			rec := r.decodeEntry()
+			records++
 			if r.err == nil && rec.ns >= uint64(len(nss)) {
 				r.fail("namespace %d is not in the header's table", rec.ns)
 			}
 			if r.err != nil {
 				return st, loadError(path, off+int64(at), "key record: %v", r.err)
 			}
-			if rec.at != 0 && rec.at <= now {
-				continue // expired while the server was down
+			if rec.en == nil && !rec.isStr || rec.at != 0 && rec.at <= now {
+				continue // an empty aggregate, or expired while the server was down
 			}
 			ns := nss[rec.ns]
 			key[0] = rec.key
@@ -441,7 +469,13 @@ func Load(srv *commands.Server, path string) (st Stats, err error) {
 			tx.Begin(ns, key[:], true)
 			if tx.Exists(rec.key) {
 				tx.End()
-				return st, loadError(path, off+int64(at), "key %q of keyspace %+v appears twice", rec.key, h.table[rec.ns])
+				return st, loadError(path, off+int64(at), "key %q of %s appears twice", rec.key, keyspaceName(h.table[rec.ns]))
+			}
+			if rec.isStr {
+				tx.SetString(rec.key, rec.str, rec.at).Raw = rec.raw
+				tx.End()
+				st.Keys++
+				continue
 			}
 			tx.PutExpire(rec.key, rec.en, rec.at)
 			tx.End()
@@ -451,8 +485,19 @@ func Load(srv *commands.Server, path string) (st Stats, err error) {
 			st.Keys++
 		}
 	}
+	if records != h.written {
+		return st, loadError(path, f.off, "%d key records, the end block counts %d", records, h.written)
+	}
 	st.Took = time.Since(start)
 	return st, nil
+}
+
+// keyspaceName names a keyspace in an error.
+func keyspaceName(ks commands.Keyspace) string {
+	if ks.Tenant != "" {
+		return fmt.Sprintf("tenant %q", ks.Tenant)
+	}
+	return fmt.Sprintf("database %d", ks.DB)
 }
 
 // emptyAll removes every key again after a load failed part way.
