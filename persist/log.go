@@ -99,8 +99,11 @@ type Log struct {
 	lastSyncNano atomic.Int64 // when the last fsync ended
 	delayedSync  atomic.Int64 // fsyncs that took longer than two seconds (aof_delayed_fsync)
 	syncs        atomic.Int64 // fsyncs done
-	lastWriteOK  atomic.Bool
-	fileSizes    map[uint64]int64 // writer-owned, under fileMu
+	// backlog is the bytes appended and not yet written to a file: what a
+	// disk that does not keep up leaves in memory (Manager.Refusal bounds it).
+	backlog     atomic.Int64
+	lastWriteOK atomic.Bool
+	fileSizes   map[uint64]int64 // writer-owned, under fileMu
 }
 
 // NewLog opens the log for appending at generation gen (a new file is
@@ -134,8 +137,10 @@ func (l *Log) Policy() Fsync { return Fsync(l.policy.Load()) }
 // Write is the write hook: it copies r into the batch and returns.
 func (l *Log) Write(r commands.Record) {
 	l.mu.Lock()
+	n := len(l.buf)
 	l.buf = appendRecord(l.buf, &r)
 	l.pos++
+	l.backlog.Add(int64(len(l.buf) - n))
 	l.mu.Unlock()
 	l.kick()
 }
@@ -203,6 +208,9 @@ func (l *Log) Err() error {
 	defer l.dmu.Unlock()
 	return l.err
 }
+
+// Backlog is the bytes appended and not yet written (aof_buffer_length).
+func (l *Log) Backlog() int64 { return l.backlog.Load() }
 
 // Size is the bytes of every log file.
 func (l *Log) Size() int64 { return l.size.Load() }
@@ -372,6 +380,7 @@ func (l *Log) round(final bool) {
 			return
 		}
 		written = s.end
+		l.backlog.Add(-int64(len(s.data)))
 		l.queue = l.queue[1:]
 		if len(l.queue) == 0 && cap(s.data) <= 4<<20 {
 			l.mu.Lock()

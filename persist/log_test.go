@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"synap/commands"
 )
@@ -258,5 +259,46 @@ func TestLogRotate(t *testing.T) {
 	files, _ := listLogs(dir, "appendonly.aof")
 	if len(files) != 2 || filepath.Base(files[1].path) != "appendonly.aof.2" {
 		t.Fatalf("files: %+v", files)
+	}
+}
+
+// TestBacklogBounded: when the disk does not keep up (here an fsync held
+// back with appendfsync always), what waits in memory is counted and,
+// past MaxBacklog, writes are refused with MISCONF until it drains.
+func TestBacklogBounded(t *testing.T) {
+	dir := t.TempDir()
+	srv, m, err := startManagedOpts(t, dir, Options{MaxBacklog: 4 << 10, AppendFsync: FsyncAlways})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := m.Log()
+	c := newClient(t, srv)
+	c.do("SET", "first", "1") // the file is open: the writer's next fsync takes fileMu
+	l.fileMu.Lock()
+	for i := range 100 {
+		l.Write(rec(uint64(1000+i), commands.Keyspace{}, "SET", "k", strings.Repeat("v", 100)))
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for m.Refusal() == "" {
+		if time.Now().After(deadline) {
+			l.fileMu.Unlock()
+			t.Fatalf("backlog %d bytes and no refusal", l.Backlog())
+		}
+		// The writer takes one batch and blocks in its fsync; the rest
+		// stays in memory.
+		l.Write(rec(2000, commands.Keyspace{}, "SET", "k", strings.Repeat("v", 100)))
+		time.Sleep(time.Millisecond)
+	}
+	if got := c.do("SET", "x", "1"); !strings.HasPrefix(got, "-MISCONF Errors writing to the AOF file: the disk is not keeping up (") {
+		t.Errorf("a write past the backlog: %s", got)
+	}
+	l.fileMu.Unlock()
+	for deadline := time.Now().Add(5 * time.Second); m.Refusal() != ""; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("still refused with %d bytes waiting", l.Backlog())
+		}
+	}
+	if got := c.do("SET", "x", "1"); got != "+OK" {
+		t.Fatalf("once drained: %s", got)
 	}
 }

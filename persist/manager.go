@@ -23,6 +23,10 @@ type Options struct {
 	AppendFilename string
 	DBFilename     string
 	Log            *slog.Logger
+	// MaxBacklog bounds the log's bytes not yet written: past it writes
+	// are refused (MISCONF) until the disk catches up, so a disk that
+	// stalls cannot make the server buffer without end. 0: 512 MiB.
+	MaxBacklog int64
 }
 
 // Manager runs persistence for one server: it holds the directory's lock,
@@ -236,7 +240,17 @@ func (m *Manager) Refusal() string {
 	if err := m.aof.Err(); err != nil {
 		return refusal(err)
 	}
+	if b := m.aof.Backlog(); b > m.maxBacklog() {
+		return fmt.Sprintf("MISCONF Errors writing to the AOF file: the disk is not keeping up (%d bytes waiting to be written)", b)
+	}
 	return ""
+}
+
+func (m *Manager) maxBacklog() int64 {
+	if m.opts.MaxBacklog > 0 {
+		return m.opts.MaxBacklog
+	}
+	return 512 << 20
 }
 
 func refusal(err error) string { return "MISCONF Errors writing to the AOF file: " + Reason(err) }
@@ -352,6 +366,7 @@ func (m *Manager) Info() []commands.InfoField {
 			info("aof_current_size", l.Size()+m.baseSize.Load()),
 			info("aof_base_size", m.baseSize.Load()),
 			info("aof_pending_rewrite", 0),
+			info("aof_buffer_length", l.Backlog()),
 			info("aof_delayed_fsync", l.DelayedFsyncs()),
 			info("aof_fsync_lag_ms", l.FsyncLag().Milliseconds()),
 			info("aof_last_fsync_status", okErr(l.Err() == nil)),

@@ -21,13 +21,24 @@ import (
 // startManaged builds a server and opens persistence on dir.
 func startManaged(t *testing.T, dir string, appendonly bool, fsync Fsync) (*commands.Server, *Manager, error) {
 	t.Helper()
+	if !appendonly {
+		return startManagedOpts(t, dir, Options{AppendFsync: fsync, AppendFilename: "-"})
+	}
+	return startManagedOpts(t, dir, Options{AppendFsync: fsync})
+}
+
+// startManagedOpts is startManaged with options (the log on unless
+// AppendFilename is "-").
+func startManagedOpts(t *testing.T, dir string, o Options) (*commands.Server, *Manager, error) {
+	t.Helper()
+	o.Dir, o.AppendOnly, o.DBFilename, o.Log = dir, o.AppendFilename != "-", "dump.snap", quietLog()
+	o.AppendFilename = "appendonly.aof"
 	cfg := commands.DefaultConfig()
 	cfg.Shards = 16
-	cfg.Dir, cfg.AppendOnly, cfg.AppendFsync = dir, appendonly, fsync.String()
+	cfg.Dir, cfg.AppendOnly, cfg.AppendFsync = dir, o.AppendOnly, o.AppendFsync.String()
 	cfg.Save = ""
 	srv := commands.NewServer(cfg, quietLog())
-	m, err := Open(srv, Options{Dir: dir, AppendOnly: appendonly, AppendFsync: fsync,
-		AppendFilename: "appendonly.aof", DBFilename: "dump.snap", Log: quietLog()})
+	m, err := Open(srv, o)
 	if err != nil {
 		_ = srv.Close()
 		return nil, nil, err
