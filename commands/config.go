@@ -1,5 +1,7 @@
 package commands
 
+import "synap/engine"
+
 // Config is the server's settings. The CLI fills it from flags, environment
 // and config file; CONFIG GET/SET read and change the live copy.
 type Config struct {
@@ -19,6 +21,13 @@ type Config struct {
 	// MaxMemory refuses commands flagged denyoom once the heap exceeds it
 	// (Redis's noeviction policy); 0 means no limit.
 	MaxMemory int64
+	// Eviction (evict.go): the maxmemory policy, how many keys it samples
+	// per eviction, and the LFU counter's log factor and decay period in
+	// minutes.
+	MaxMemoryPolicy  engine.Policy
+	MaxMemorySamples int
+	LFULogFactor     int
+	LFUDecayTime     int
 
 	// OutputBufferLimits is client-output-buffer-limit. Only the normal
 	// class's hard limit applies (per reply, see replyLimit); the rest is
@@ -92,6 +101,9 @@ func DefaultConfig() Config {
 		OutputBufferLimits:      DefaultOutputBufferLimits(),
 		TenantOutputBufferLimit: 32 << 20,
 		TransientMemoryLimit:    1 << 30,
+		MaxMemorySamples:        5,
+		LFULogFactor:            10,
+		LFUDecayTime:            1,
 		AuthTimeout:             10,
 		PubSubMaxPerClient:      10000,
 		PubSubMaxPerTenant:      100000,

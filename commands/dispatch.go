@@ -188,7 +188,7 @@ func (s *Server) exec(c *Session, args [][]byte) {
 		s.reject(c, cmd, resp.ErrNoAuth)
 	case c.P != nil && s.refusedByKey(c, cmd, args):
 		// replied
-	case cmd.Flags&FlagDenyOOM != 0 && !c.replay && s.overMaxMemory():
+	case cmd.Flags&FlagDenyOOM != 0 && !c.replay && s.outOfMemory(c, args):
 		s.reject(c, cmd, errOOM)
 	case cmd.Flags&FlagWrite != 0 && s.writeRefusal(c) != "":
 		s.reject(c, cmd, s.writeRefusal(c))
@@ -234,6 +234,7 @@ func (s *Server) refusedByKey(c *Client, cmd *Command, args [][]byte) bool {
 	}
 	if t := c.T; t != nil {
 		applyTTLCap(c, t)
+		applyTenantPolicy(c, t.Limits())
 		if msg, why := overLimits(c, t, cmd, args); msg != "" {
 			t.Rejected(why)
 			s.reject(c, cmd, msg)
@@ -266,16 +267,14 @@ func overLimits(c *Client, t *tenant.Tenant, cmd *Command, args [][]byte) (strin
 		}
 	}
 	if cmd.Flags&FlagDenyOOM != 0 {
+		if l.EvictionPolicy != "" {
+			c.srv.tenantEvicts(c, l, cmd, args) // a plan that evicts makes room first
+		}
 		if msg := overStorage(c, l, payload); msg != "" {
 			return msg, tenant.RejectQuota
 		}
 	}
 	return "", 0
-}
-
-func (s *Server) overMaxMemory() bool {
-	limit := s.Config().MaxMemory
-	return limit > 0 && s.heapBytes.Load() > limit
 }
 
 func (s *Server) reject(c *Client, cmd *Command, msg string) {

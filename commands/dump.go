@@ -146,6 +146,7 @@ func propRestore(p *prop) {
 func cmdRestore(x *Ctx) {
 	key := x.Args[1]
 	var replace, absTTL, idle, freq bool
+	idleSecs, freqVal := int64(-1), int64(-1)
 	for j := 4; j < len(x.Args); j++ {
 		more := len(x.Args) - j - 1
 		switch {
@@ -162,7 +163,7 @@ func cmdRestore(x *Ctx) {
 				x.Error(errRestoreIdle)
 				return
 			}
-			idle = true
+			idle, idleSecs = true, v
 			j++
 		case strEq(x.Args[j], "freq") && more >= 1 && !idle:
 			v, ok := x.IntArg(j + 1)
@@ -173,7 +174,7 @@ func cmdRestore(x *Ctx) {
 				x.Error(errRestoreFreq)
 				return
 			}
-			freq = true
+			freq, freqVal = true, v
 			j++
 		default:
 			x.Error(resp.ErrSyntax)
@@ -244,6 +245,8 @@ func cmdRestore(x *Ctx) {
 	if !x.StoreAllowed(x.Tx, key, en.ValueSize()) {
 		return
 	}
-	x.Tx.PutExpire(key, en, at)
+	stored := x.Tx.PutExpire(key, en, at)
+	// As Redis's objectSetLRUOrLFU: the one the namespace tracks applies.
+	x.S.Eng.SetAccess(x.Tx.NS(), stored, idleSecs, freqVal)
 	x.W.OK()
 }

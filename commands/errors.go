@@ -22,6 +22,7 @@ const (
 	// before anything changed (any other panic stops the server).
 	errInternal = "ERR internal error while running '%s'"
 	errOOM      = "OOM command not allowed when used memory > 'maxmemory'."
+	errExecOOM  = "EXECABORT Transaction discarded because of: " + errOOM
 )
 
 // Raw replies written to a connection refused at accept, before it runs a
@@ -125,6 +126,7 @@ const (
 	errIntRange          = "ERR value is out of range, value must between -2147483648 and 2147483647"
 	errMoveCluster       = "ERR MOVE is not allowed in cluster mode"
 	errCopyCluster       = "ERR Copying to another database is not allowed in cluster mode"
+	errIdleLFU           = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
 	errFreqNoLFU         = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
 	errUnsupportedOption = "ERR Unsupported option %s"
 	errSortScore         = "ERR One or more scores can't be converted into double"

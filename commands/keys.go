@@ -723,16 +723,26 @@ func cmdObjectIdletime(x *Ctx) {
 		x.W.Null()
 		return
 	}
+	if x.S.Eng.TracksLFU(x.Tx.NS()) {
+		x.Error(errIdleLFU)
+		return
+	}
 	x.W.Int(x.S.Eng.IdleSeconds(en))
 }
 
 func cmdObjectFreq(x *Ctx) {
-	if lookupNoTouch(x, x.Args[2]) == nil {
+	en := lookupNoTouch(x, x.Args[2])
+	if en == nil {
 		x.W.Null()
 		return
 	}
-	// Synap tracks no access frequency: it has no LFU eviction policy.
-	x.Error(errFreqNoLFU)
+	// The keyspace's policy decides: the server's maxmemory-policy, or a
+	// tenant plan's eviction_policy.
+	if !x.S.Eng.TracksLFU(x.Tx.NS()) {
+		x.Error(errFreqNoLFU)
+		return
+	}
+	x.W.Int(x.S.Eng.Freq(en))
 }
 
 var objectHelpLines = []string{

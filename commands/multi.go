@@ -121,7 +121,7 @@ func (s *Server) queue(c *Client, cmd *Command, args [][]byte, errText string) {
 		s.reject(c, cmd, walkInMultiErr(cmd.Name))
 	case cmd.Flags&FlagNoMulti != 0:
 		s.reject(c, cmd, errNotInMulti)
-	case cmd.Flags&FlagDenyOOM != 0 && s.overMaxMemory():
+	case cmd.Flags&FlagDenyOOM != 0 && s.outOfMemory(c, args):
 		s.reject(c, cmd, errOOM)
 	case c.multi.bytes+argBytes(args) > queueLimit:
 		s.reject(c, cmd, queueTooBig(queueLimit, tenantQueue))
@@ -243,6 +243,12 @@ func cmdExec(x *Ctx) {
 			return
 		}
 		denied = deniedAtExec(c, m)
+	}
+	s.tenantEvictsExec(c, m)
+	if s.execOutOfMemory(c, m) {
+		s.endTx(c)
+		x.Error(errExecOOM)
+		return
 	}
 	s.lockExec(c, m, denied)
 	defer c.Tx.End()

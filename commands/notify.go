@@ -222,6 +222,16 @@ func (s *Server) installEngineHooks() {
 				s.queueEvent(ns, "expired", key)
 			}
 		},
+		Evicted: func(ns *engine.Namespace, key []byte, at int64) {
+			if wh != nil {
+				// As Redis propagates it: a replica or a log keeps no
+				// policy state of its own to evict the same key.
+				wh.emit(ns, at, [][]byte{[]byte("DEL"), key})
+			}
+			if int(s.notif.flags.Load())&notifyEvicted != 0 {
+				s.queueEvent(ns, "evicted", key)
+			}
+		},
 	}
 	if wh != nil {
 		h.Reserve = func() uint64 { return wh.seq.Add(1) }

@@ -71,6 +71,7 @@ type Server struct {
 	reportPrefix string
 	reportSeq    atomic.Int64
 	usage        usageState
+	dataset      datasetSample // evict.go
 
 	// Persistence (persist.go): the manager, nil for none, and what the
 	// last SHUTDOWN asked of it.
@@ -89,6 +90,7 @@ func (s *Server) sampleMemory() {
 		if sample[0].Value.Kind() == metrics.KindUint64 {
 			s.heapBytes.Store(int64(sample[0].Value.Uint64()))
 		}
+		s.sampleDataset()
 		select {
 		case <-s.done:
 			return
@@ -148,6 +150,7 @@ func NewServer(cfg Config, log *slog.Logger) *Server {
 	s.Tenants = tenant.NewRegistry(s.Table.Count())
 	s.cfg.Store(&cfg)
 	s.applyNotify()
+	s.applyEviction()
 	go s.sampleMemory()
 	go s.tuneMemory()
 	return s
@@ -166,6 +169,7 @@ func (s *Server) UpdateConfig(fn func(c *Config) error) error {
 	}
 	s.cfg.Store(&next)
 	s.applyNotify()
+	s.applyEviction()
 	return nil
 }
 

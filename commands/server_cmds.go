@@ -307,7 +307,7 @@ func infoMemory(x *Ctx, b *serverInfoBuf) {
 	}
 	b.int("maxmemory", x.S.Config().MaxMemory)
 	b.str("maxmemory_human", bytesToHuman(x.S.Config().MaxMemory))
-	b.str("maxmemory_policy", "noeviction")
+	b.str("maxmemory_policy", x.S.Config().MaxMemoryPolicy.String())
 	if rss > 0 && used > 0 {
 		b.str("mem_fragmentation_ratio", strconv.FormatFloat(float64(rss)/float64(used), 'f', 2, 64))
 	}
@@ -334,7 +334,7 @@ func infoTenantMemory(x *Ctx, b *serverInfoBuf) {
 	b.int("used_memory_dataset", used)
 	b.int("maxmemory", limit)
 	b.str("maxmemory_human", bytesToHuman(limit))
-	b.str("maxmemory_policy", "noeviction")
+	b.str("maxmemory_policy", planPolicy(x.C.T.Limits()).String())
 }
 
 func infoPersistence(x *Ctx, b *serverInfoBuf) {
@@ -351,7 +351,7 @@ func infoStats(x *Ctx, b *serverInfoBuf) {
 	b.int("total_net_output_bytes", st.NetOutput.Load())
 	b.int("rejected_connections", st.RejectedConns.Load())
 	b.int("expired_keys", x.S.Eng.ExpiredKeys())
-	b.int("evicted_keys", 0)
+	b.int("evicted_keys", x.S.Eng.EvictedKeys())
 	b.int("keyspace_hits", st.KeyspaceHits.Load())
 	b.int("keyspace_misses", st.KeyspaceMisses.Load())
 	channels, patterns, shards := x.S.Hub.Counts("", true)
@@ -617,15 +617,13 @@ var serverParams = []serverParam{
 			c.MaxMemory, msg = configMemory(v, 0)
 			return msg
 		}},
-	{name: "maxmemory-policy", get: func(*Server, *Config) string { return "noeviction" },
-		set: func(_ *Config, v []byte) string {
+	{name: "maxmemory-policy", get: func(_ *Server, c *Config) string { return c.MaxMemoryPolicy.String() },
+		set: func(c *Config, v []byte) string {
 			norm, msg := serverParsePolicy(v)
-			switch {
-			case msg != "":
+			if msg != "" {
 				return msg
-			case norm != "noeviction":
-				return "Synap never evicts keys: only noeviction is supported"
 			}
+			c.MaxMemoryPolicy, _ = engine.ParsePolicy(norm)
 			return ""
 		}},
 }

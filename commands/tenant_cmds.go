@@ -71,6 +71,7 @@ func writeTenant(s *Server, t *tenant.Tenant, data bool, b *serverInfoBuf) {
 		b.int("keys", ns.Keys())
 		b.int("expires", ns.Expires())
 		b.int("bytes", ns.Bytes())
+		b.int("evicted_keys", ns.Evicted())
 		b.int("keyspace_hits", t.Hits.Load())
 		b.int("keyspace_misses", t.Misses.Load())
 	}

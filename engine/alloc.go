@@ -114,7 +114,7 @@ func (tx *Tx) SetStringCap(key, val []byte, at int64, vcap int) *Entry {
 			old.Str = append(make([]byte, 0, len(val)), val...)
 		}
 		old.Kind, old.Obj, old.Raw = KindString, nil, false
-		old.lru = tx.e.clock.Load()
+		tx.rewritten(old)
 		tx.Updated(key, old)
 		tx.setExpire(sh, id, old, at)
 		return old
@@ -124,7 +124,7 @@ func (tx *Tx) SetStringCap(key, val []byte, at int64, vcap int) *Entry {
 		en = NewString(val)
 		en.key = string(key)
 	}
-	en.lru = tx.e.clock.Load()
+	en.lru = tx.e.initialLRU(tx.ns)
 	en.size = en.accounted(len(key))
 	tx.insert(sh, id, en, at)
 	return en

@@ -119,6 +119,12 @@ type Namespace struct {
 	// peak is the most bytes seen by NotePeak: sampled, not tracked per
 	// write, so a write pays nothing for it.
 	peak atomic.Int64
+	// tracking is how its keys' lru words are kept when its policy is its
+	// own (a tenant's plan); evicted counts its keys eviction removed;
+	// pool is its eviction candidates (engine/evict.go).
+	tracking atomic.Uint32
+	evicted  atomic.Int64
+	pool     evictPool
 }
 
 // NotePeak records the current bytes as the peak if they are more, and
@@ -184,11 +190,17 @@ type Engine struct {
 
 	walkHook atomic.Pointer[func(holding bool)] // tests: run between a walk's lock holds
 
-	expiredKeys atomic.Int64 // reclaimed by TTL, for INFO stats
-	clock       atomic.Uint32
-	start       time.Time
-	stop        chan struct{}
-	stopOnce    sync.Once
+	expiredKeys  atomic.Int64  // reclaimed by TTL, for INFO stats
+	evictedKeys  atomic.Int64  // removed by eviction, for INFO stats
+	evictedBytes atomic.Int64  // what they accounted
+	tracking     atomic.Uint32 // how lru words are kept by default (evict.go)
+	ownTracking  atomic.Bool   // some namespace has a policy of its own
+	lfu          lfuParams
+	skew         atomic.Uint32 // SkewClock: seconds added to the clock
+	clock        atomic.Uint32
+	start        time.Time
+	stop         chan struct{}
+	stopOnce     sync.Once
 }
 
 // New returns an engine with n shards (rounded up to a power of two, at most
@@ -215,6 +227,8 @@ func New(n int) *Engine {
 	for i := range e.shards {
 		e.shards[i].expires = btree.NewBTreeGOptions(expLess, btree.Options{NoLocks: true})
 	}
+	e.lfu.logFactor.Store(10)
+	e.lfu.decay.Store(1)
 	empty := []*Namespace{}
 	e.byID.Store(&empty)
 	go e.activeExpire()
@@ -304,7 +318,9 @@ func NowMs() int64 { return time.Now().UnixMilli() }
 
 // tick advances the coarse clock used for access times; reading it costs a
 // load instead of a time.Now per lookup.
-func (e *Engine) tick() { e.clock.Store(uint32(time.Since(e.start) / time.Second)) }
+func (e *Engine) tick() {
+	e.clock.Store(uint32(time.Since(e.start)/time.Second) + e.skew.Load())
+}
 
 // IdleSeconds is how long ago an entry was last accessed.
 func (e *Engine) IdleSeconds(en *Entry) int64 {
@@ -321,7 +337,10 @@ func (e *Engine) IdleSeconds(en *Entry) int64 {
 func View(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // ResetStats zeroes the engine's counters (CONFIG RESETSTAT).
-func (e *Engine) ResetStats() { e.expiredKeys.Store(0) }
+func (e *Engine) ResetStats() {
+	e.expiredKeys.Store(0)
+	e.evictedKeys.Store(0)
+}
 
 // Interest is the number of keys someone listens to (tests).
 func (e *Engine) Interest() int64 { return e.interest.Load() }

@@ -47,7 +47,7 @@ type Entry struct {
 	Obj  Object // other kinds
 	exp  int64  // absolute unix ms; 0: no expiry
 	size int64  // bytes of key and value accounted in the namespace
-	lru  uint32 // engine clock seconds at the last access (OBJECT IDLETIME); atomic
+	lru  uint32 // last access (clock seconds) or LFU minutes<<8|counter, see evict.go; atomic
 	Kind Kind
 	// Raw marks a string grown in place (APPEND, SETRANGE): Redis then
 	// reports its encoding as "raw" whatever its length.

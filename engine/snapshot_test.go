@@ -93,6 +93,12 @@ func snapshotKeepsTheCut(t *testing.T, hash func([]byte) uint32) {
 	// Active expiry.
 	time.Sleep(60 * time.Millisecond)
 	e.ReclaimExpired()
+	// Eviction takes keys under its own lock, outside any transaction.
+	for range 20 {
+		if _, ok := e.Evict([]*Namespace{b}, AllKeysRandom, 5); !ok {
+			t.Fatal("nothing evicted")
+		}
+	}
 	// Point writes of every kind through locate.
 	engineWrite(e, a, func(tx *Tx) {
 		tx.Put(keys[1], NewString([]byte("overwritten")))

@@ -377,6 +377,10 @@ func (tx *Tx) mustWrite() {
 func (tx *Tx) live(en *Entry) bool { return en.exp == 0 || en.exp > tx.Now }
 
 func (tx *Tx) touch(en *Entry) {
+	if tx.e.trackingOf(tx.ns) == trackLFU {
+		tx.e.touchLFU(en)
+		return
+	}
 	if c := tx.e.clock.Load(); atomic.LoadUint32(&en.lru) != c {
 		atomic.StoreUint32(&en.lru, c)
 	}
@@ -422,13 +426,13 @@ func (tx *Tx) PutExpire(key []byte, en *Entry, at int64) *Entry {
 	tx.mustWrite()
 	at = tx.capAt(at)
 	sh, id := tx.locate(key)
-	en.lru = tx.e.clock.Load()
 	if old := sh.find(id, key); old != nil {
 		// Overwrite in place: the tree and any collision chain keep pointing
 		// at the same entry, so an overwrite allocates nothing for the key.
 		tx.snapCheckID(sh, id)
 		oldSize := old.size
-		old.Kind, old.Str, old.Obj, old.lru, old.Raw = en.Kind, en.Str, en.Obj, en.lru, en.Raw
+		old.Kind, old.Str, old.Obj, old.Raw = en.Kind, en.Str, en.Obj, en.Raw
+		tx.rewritten(old)
 		old.size = old.accounted(len(key))
 		tx.ns.bytes.Add(old.size - oldSize)
 		tx.setExpire(sh, id, old, at)
@@ -436,11 +440,20 @@ func (tx *Tx) PutExpire(key []byte, en *Entry, at int64) *Entry {
 		tx.wrote(key)
 		return old
 	}
+	en.lru = tx.e.initialLRU(tx.ns)
 	en.key = string(key)
 	en.exp = 0
 	en.size = en.accounted(len(key))
 	tx.insert(sh, id, en, at)
 	return en
+}
+
+// rewritten is the access an overwrite makes: a new access time, while an
+// access counter is kept, as Redis keeps it across an overwrite.
+func (tx *Tx) rewritten(en *Entry) {
+	if tx.e.trackingOf(tx.ns) != trackLFU {
+		en.lru = tx.e.clock.Load()
+	}
 }
 
 func (tx *Tx) insert(sh *shard, id uint64, en *Entry, at int64) {

@@ -37,6 +37,9 @@ type WriteHooks struct {
 	// Expired is told about every key reclaimed by its TTL, lazily by a
 	// command or by active expiry, with the time it was judged expired.
 	Expired func(ns *Namespace, key []byte, at int64)
+	// Evicted is told about every key eviction removed (Engine.Evict),
+	// with the time it was removed.
+	Evicted func(ns *Namespace, key []byte, at int64)
 	// Reserve gives a flush that walks the keyspace (FLUSHDB, FLUSHALL
 	// outside EXEC) its place in the order of writes as it begins, before
 	// it removes anything: a write that races the walk then replays after

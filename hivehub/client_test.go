@@ -503,6 +503,7 @@ func TestClientLimitsAnswers(t *testing.T) {
 			return l
 		}()},
 		"max_ttl_seconds if set": {quota(`, "max_ttl_seconds": 60`), func() tenant.Limits { l := pro; l.MaxTTLSeconds = 60; return l }()},
+		"eviction_policy if set": {quota(`, "eviction_policy": "allkeys-lfu"`), func() tenant.Limits { l := pro; l.EvictionPolicy = "allkeys-lfu"; return l }()},
 	}
 	for name, tc := range ok {
 		t.Run(name, func(t *testing.T) {
@@ -524,6 +525,7 @@ func TestClientLimitsAnswers(t *testing.T) {
 		"no user_id":            `{"plan": "pro"}`,
 		"rate_limit a number":   quota(`, "rate_limit": 5`),
 		"malformed JSON":        `{"user_id": "alice",`,
+		"unknown eviction":      quota(`, "eviction_policy": "lru"`),
 	}
 	for name, body := range bad {
 		t.Run(name, func(t *testing.T) {

@@ -13,6 +13,28 @@ type Limits struct {
 	MaxConnections    int64
 	MaxPayloadBytes   int64
 	MaxTTLSeconds     int64
+	// EvictionPolicy, when it names one of Redis's evicting policies
+	// (allkeys-lru...), makes a write that would pass StorageBytes evict
+	// keys of the tenant's own keyspace instead of being refused; ""
+	// or "noeviction" refuses (EvictionPolicies).
+	EvictionPolicy string
+}
+
+// EvictionPolicies are the values a plan's eviction_policy may take.
+var EvictionPolicies = []string{"noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random",
+	"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"}
+
+// ValidEvictionPolicy reports whether p is "" or one of EvictionPolicies.
+func ValidEvictionPolicy(p string) bool {
+	if p == "" {
+		return true
+	}
+	for _, v := range EvictionPolicies {
+		if v == p {
+			return true
+		}
+	}
+	return false
 }
 
 // PlanDefaults are used when a limit is missing or zero (README, the

@@ -39,7 +39,11 @@ type serveCmd struct {
 	ProtoMaxBulkLen        size   `default:"${proto_max_bulk_len}" env:"SYNAP_PROTO_MAX_BULK_LEN" help:"Largest single argument (units: kb, mb, gb)."`
 	ClientQueryBufferLimit size   `default:"${client_query_buffer_limit}" env:"SYNAP_CLIENT_QUERY_BUFFER_LIMIT" help:"Most unparsed input held per client (units: kb, mb, gb)."`
 	Loglevel               string `default:"${loglevel}" env:"SYNAP_LOGLEVEL" help:"Log level: debug, info, warn or error (Redis's verbose, notice and warning also work)."`
-	Maxmemory              size   `default:"0" env:"SYNAP_MAXMEMORY" help:"Refuse writes once the heap exceeds this (units: kb, mb, gb; 0: no limit)."`
+	Maxmemory              size   `default:"0" env:"SYNAP_MAXMEMORY" help:"Memory limit (units: kb, mb, gb; 0: no limit): with noeviction writes are refused once the heap exceeds it; an evicting policy evicts keys to keep the dataset under it."`
+	MaxmemoryPolicy        string `default:"noeviction" env:"SYNAP_MAXMEMORY_POLICY" help:"What maxmemory does: noeviction, allkeys-lru, allkeys-lfu, allkeys-random, volatile-lru, volatile-lfu, volatile-random or volatile-ttl (docs/EVICTION.md)."`
+	MaxmemorySamples       int    `default:"5" env:"SYNAP_MAXMEMORY_SAMPLES" help:"Keys sampled per eviction (at least 1; past 64 counts as 64)."`
+	LfuLogFactor           int    `default:"10" env:"SYNAP_LFU_LOG_FACTOR" help:"LFU counter's logarithm factor: higher needs more accesses per step (0 or more)."`
+	LfuDecayTime           int    `default:"1" env:"SYNAP_LFU_DECAY_TIME" help:"Minutes after which an idle key's LFU counter drops by one (0: never)."`
 	Threads                int    `default:"0" env:"SYNAP_THREADS" help:"OS threads running Go code (GOMAXPROCS); 0: one fewer than the CPUs, at least 1."`
 
 	ClientOutputBufferLimit    string `default:"${client_output_buffer_limit}" env:"SYNAP_CLIENT_OUTPUT_BUFFER_LIMIT" help:"Redis's classes: normal <hard> <soft> <secs> ... A reply over the normal hard limit is replaced by an error (0: no limit); a client whose queued pushes pass the pubsub hard limit, or its soft limit for longer than its seconds, is disconnected."`
@@ -425,6 +429,14 @@ func (s *serveCmd) config() (settings, error) {
 	if err != nil {
 		return settings{}, err
 	}
+	policy, ok := commands.ParseEvictionPolicy(s.MaxmemoryPolicy)
+	if !ok {
+		return settings{}, fmt.Errorf("maxmemory-policy %q: must be one of noeviction, allkeys-lru, allkeys-lfu, allkeys-random, volatile-lru, volatile-lfu, volatile-random, volatile-ttl", s.MaxmemoryPolicy)
+	}
+	if s.MaxmemorySamples < 1 || s.LfuLogFactor < 0 || s.LfuDecayTime < 0 {
+		return settings{}, fmt.Errorf("maxmemory-samples must be at least 1 and lfu-log-factor, lfu-decay-time not negative, got %d, %d, %d",
+			s.MaxmemorySamples, s.LfuLogFactor, s.LfuDecayTime)
+	}
 	if s.PubsubSubscriptionsPerClient < 0 || s.PubsubSubscriptionsPerTenant < 0 {
 		return settings{}, errors.New("pubsub-subscriptions-per-client and -per-tenant must not be negative")
 	}
@@ -501,6 +513,10 @@ func (s *serveCmd) config() (settings, error) {
 			LogLevel:                strings.ToLower(level.String()),
 			Threads:                 s.Threads,
 			MaxMemory:               int64(s.Maxmemory),
+			MaxMemoryPolicy:         policy,
+			MaxMemorySamples:        s.MaxmemorySamples,
+			LFULogFactor:            s.LfuLogFactor,
+			LFUDecayTime:            s.LfuDecayTime,
 			OutputBufferLimits:      obl,
 			TenantOutputBufferLimit: int64(s.TenantOutputBufferLimit),
 			TransientMemoryLimit:    int64(s.TransientMemoryLimit),

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"synap/commands"
+	"synap/engine"
 	"synap/httpapi"
 )
 
@@ -16,6 +17,7 @@ var settingEnvs = []string{
 	"SYNAP_CONFIG", "SYNAP_BIND", "SYNAP_PORT", "SYNAP_REQUIREPASS", "SYNAP_DATABASES",
 	"SYNAP_SHARDS", "SYNAP_MAXCLIENTS", "SYNAP_TIMEOUT", "SYNAP_PROTO_MAX_BULK_LEN",
 	"SYNAP_CLIENT_QUERY_BUFFER_LIMIT", "SYNAP_LOGLEVEL", "SYNAP_MAXMEMORY", "SYNAP_THREADS",
+	"SYNAP_MAXMEMORY_POLICY", "SYNAP_MAXMEMORY_SAMPLES", "SYNAP_LFU_LOG_FACTOR", "SYNAP_LFU_DECAY_TIME",
 	"SYNAP_CLUSTER_MODE", "SYNAP_TENANTS_FILE", "SYNAP_ADMIN_KEY",
 	"SYNAP_HIVEHUB_URL", "SYNAP_HIVEHUB_SERVICE_KEY", "SYNAP_HIVEHUB_CACHE_TTL", "SYNAP_HIVEHUB_NEGATIVE_TTL",
 	"SYNAP_HIVEHUB_TIMEOUT", "SYNAP_HIVEHUB_GRACE", "SYNAP_HIVEHUB_REPORT_INTERVAL",
@@ -77,6 +79,22 @@ func TestCLIPrecedence(t *testing.T) {
 	}{
 		{name: "defaults", want: def},
 		{name: "explicit serve command", args: []string{"serve"}, want: def},
+		{
+			name:     "eviction settings from file, env and flags",
+			fileName: "synap.yaml",
+			file:     "maxmemory: 100mb\nmaxmemory-policy: allkeys-lfu\nlfu-decay-time: 5\nlfu-log-factor: 20\n",
+			env:      map[string]string{"SYNAP_MAXMEMORY_SAMPLES": "10"},
+			args:     []string{"--lfu-log-factor", "3"},
+			want: with(func(c *settings) {
+				c.MaxMemory, c.MaxMemoryPolicy, c.MaxMemorySamples = 100<<20, engine.AllKeysLFU, 10
+				c.LFULogFactor, c.LFUDecayTime = 3, 5
+			}),
+		},
+		{
+			name: "eviction policy in any case from env",
+			env:  map[string]string{"SYNAP_MAXMEMORY_POLICY": "Volatile-TTL"},
+			want: with(func(c *settings) { c.MaxMemoryPolicy = engine.VolatileTTL }),
+		},
 		{
 			name:     "file over defaults",
 			fileName: "synap.yaml",
@@ -311,11 +329,19 @@ func TestCLIBadInput(t *testing.T) {
 	}{
 		{
 			name: "unknown key", fileName: "c.yaml", file: "port: 1\nprot: 2\n",
-			want: `config file <file>: unknown key "prot" (known keys: bind, port, requirepass, databases, shards, maxclients, timeout, proto-max-bulk-len, client-query-buffer-limit, loglevel, maxmemory, threads, client-output-buffer-limit, tenant-output-buffer-limit, transient-memory-limit, auth-timeout, unauthenticated-client-limit, notify-keyspace-events, pubsub-subscriptions-per-client, pubsub-subscriptions-per-tenant, cluster-mode, tenants-file, admin-key, hivehub-url, hivehub-service-key, hivehub-cache-ttl, hivehub-negative-ttl, hivehub-timeout, hivehub-grace, hivehub-report-interval, hivehub-usage-file, usage-file, http-bind, http-port, http-max-body, http-read-header-timeout, http-read-timeout, http-write-timeout, http-idle-timeout, http-ws-max-message, http-ws-auth-timeout, http-ws-ping-interval, http-ws-send-queue, http-max-streams-per-tenant, http-max-connections, http-allowed-origins, http-cors-origins, dir, appendonly, appendfsync, appendfilename, dbfilename, save, auto-aof-rewrite-percentage, auto-aof-rewrite-min-size, debug-pprof)`,
+			want: `config file <file>: unknown key "prot" (known keys: bind, port, requirepass, databases, shards, maxclients, timeout, proto-max-bulk-len, client-query-buffer-limit, loglevel, maxmemory, maxmemory-policy, maxmemory-samples, lfu-log-factor, lfu-decay-time, threads, client-output-buffer-limit, tenant-output-buffer-limit, transient-memory-limit, auth-timeout, unauthenticated-client-limit, notify-keyspace-events, pubsub-subscriptions-per-client, pubsub-subscriptions-per-tenant, cluster-mode, tenants-file, admin-key, hivehub-url, hivehub-service-key, hivehub-cache-ttl, hivehub-negative-ttl, hivehub-timeout, hivehub-grace, hivehub-report-interval, hivehub-usage-file, usage-file, http-bind, http-port, http-max-body, http-read-header-timeout, http-read-timeout, http-write-timeout, http-idle-timeout, http-ws-max-message, http-ws-auth-timeout, http-ws-ping-interval, http-ws-send-queue, http-max-streams-per-tenant, http-max-connections, http-allowed-origins, http-cors-origins, dir, appendonly, appendfsync, appendfilename, dbfilename, save, auto-aof-rewrite-percentage, auto-aof-rewrite-min-size, debug-pprof)`,
 		},
 		{
 			name: "unknown key in json", fileName: "c.json", file: `{"rdbcompression": "yes"}`,
-			want: `config file <file>: unknown key "rdbcompression" (known keys: bind, port, requirepass, databases, shards, maxclients, timeout, proto-max-bulk-len, client-query-buffer-limit, loglevel, maxmemory, threads, client-output-buffer-limit, tenant-output-buffer-limit, transient-memory-limit, auth-timeout, unauthenticated-client-limit, notify-keyspace-events, pubsub-subscriptions-per-client, pubsub-subscriptions-per-tenant, cluster-mode, tenants-file, admin-key, hivehub-url, hivehub-service-key, hivehub-cache-ttl, hivehub-negative-ttl, hivehub-timeout, hivehub-grace, hivehub-report-interval, hivehub-usage-file, usage-file, http-bind, http-port, http-max-body, http-read-header-timeout, http-read-timeout, http-write-timeout, http-idle-timeout, http-ws-max-message, http-ws-auth-timeout, http-ws-ping-interval, http-ws-send-queue, http-max-streams-per-tenant, http-max-connections, http-allowed-origins, http-cors-origins, dir, appendonly, appendfsync, appendfilename, dbfilename, save, auto-aof-rewrite-percentage, auto-aof-rewrite-min-size, debug-pprof)`,
+			want: `config file <file>: unknown key "rdbcompression" (known keys: bind, port, requirepass, databases, shards, maxclients, timeout, proto-max-bulk-len, client-query-buffer-limit, loglevel, maxmemory, maxmemory-policy, maxmemory-samples, lfu-log-factor, lfu-decay-time, threads, client-output-buffer-limit, tenant-output-buffer-limit, transient-memory-limit, auth-timeout, unauthenticated-client-limit, notify-keyspace-events, pubsub-subscriptions-per-client, pubsub-subscriptions-per-tenant, cluster-mode, tenants-file, admin-key, hivehub-url, hivehub-service-key, hivehub-cache-ttl, hivehub-negative-ttl, hivehub-timeout, hivehub-grace, hivehub-report-interval, hivehub-usage-file, usage-file, http-bind, http-port, http-max-body, http-read-header-timeout, http-read-timeout, http-write-timeout, http-idle-timeout, http-ws-max-message, http-ws-auth-timeout, http-ws-ping-interval, http-ws-send-queue, http-max-streams-per-tenant, http-max-connections, http-allowed-origins, http-cors-origins, dir, appendonly, appendfsync, appendfilename, dbfilename, save, auto-aof-rewrite-percentage, auto-aof-rewrite-min-size, debug-pprof)`,
+		},
+		{
+			name: "unknown eviction policy", args: []string{"--maxmemory-policy", "lru"},
+			want: `maxmemory-policy "lru": must be one of noeviction, allkeys-lru, allkeys-lfu, allkeys-random, volatile-lru, volatile-lfu, volatile-random, volatile-ttl`,
+		},
+		{
+			name: "no samples", env: map[string]string{"SYNAP_MAXMEMORY_SAMPLES": "0"},
+			want: `maxmemory-samples must be at least 1 and lfu-log-factor, lfu-decay-time not negative, got 0, 10, 1`,
 		},
 		{
 			name: "string for an integer", fileName: "c.yaml", file: "port: \"7000\"\n",

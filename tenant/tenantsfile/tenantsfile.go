@@ -56,6 +56,9 @@ type Limits struct {
 	MaxConnections         int64     `yaml:"max_connections" json:"max_connections"`
 	MaxPayloadBytes        int64     `yaml:"max_payload_bytes" json:"max_payload_bytes"`
 	MaxTTLSeconds          int64     `yaml:"max_ttl_seconds" json:"max_ttl_seconds"`
+	// EvictionPolicy: "" or noeviction refuses a write past the storage
+	// quota; one of Redis's evicting policies evicts the tenant's own keys.
+	EvictionPolicy string `yaml:"eviction_policy" json:"eviction_policy,omitempty"`
 }
 
 // RateLimit is a token bucket.
@@ -288,10 +291,15 @@ func Parse(raw []byte) (*Contents, error) {
 				return nil, fmt.Errorf("tenant %q: %s is %d (use -1 for unlimited)", t.UserID, name, v)
 			}
 		}
+		if !tenant.ValidEvictionPolicy(l.EvictionPolicy) {
+			return nil, fmt.Errorf("tenant %q: eviction_policy %q is not one of %s", t.UserID, l.EvictionPolicy,
+				strings.Join(tenant.EvictionPolicies, ", "))
+		}
 		snap.limits[t.UserID] = tenant.Limits{
 			StorageBytes: l.StorageLimitBytes, MonthlyOperations: l.MonthlyOperationsLimit, MaxKeys: l.MaxKeys,
 			RequestsPerSecond: l.RateLimit.RequestsPerSecond, Burst: l.RateLimit.Burst,
 			MaxConnections: l.MaxConnections, MaxPayloadBytes: l.MaxPayloadBytes, MaxTTLSeconds: l.MaxTTLSeconds,
+			EvictionPolicy: l.EvictionPolicy,
 		}.WithDefaults(plan)
 		for _, k := range t.Keys {
 			if k.KeyID == "" || keyIDs[k.KeyID] {

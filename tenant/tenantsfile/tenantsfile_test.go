@@ -98,6 +98,8 @@ func TestDirectoryRejectsBadFiles(t *testing.T) {
 		"bad expiry":         "tenants:\n  - user_id: a\n    keys: [{key_id: k, secret_sha256: " + good + ", expires_at: tomorrow}]\n",
 		"negative limit":     "tenants:\n  - user_id: a\n    limits: {max_keys: -5}\n",
 		"wrong type":         "tenants:\n  - user_id: a\n    limits: {max_keys: lots}\n",
+		"unknown eviction":   "tenants:\n  - user_id: a\n    limits: {eviction_policy: lru}\n",
+		"eviction in caps":   "tenants:\n  - user_id: a\n    limits: {eviction_policy: ALLKEYS-LRU}\n",
 		"duplicate key id":   "tenants:\n  - user_id: a\n    keys: [{key_id: k, secret_sha256: " + good + "}, {key_id: k, secret_sha256: " + HashKey("j") + "}]\n",
 		"shared secret":      "tenants:\n  - user_id: a\n    keys: [{key_id: k, secret_sha256: " + good + "}, {key_id: j, secret_sha256: " + good + "}]\n",
 	}
@@ -105,6 +107,14 @@ func TestDirectoryRejectsBadFiles(t *testing.T) {
 		if _, err := Parse([]byte(body)); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+	// A plan that evicts.
+	c, err := Parse([]byte("tenants:\n  - user_id: a\n    limits: {eviction_policy: volatile-ttl}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := c.limits["a"]; l.EvictionPolicy != "volatile-ttl" {
+		t.Errorf("eviction_policy: %+v", l)
 	}
 	// JSON is YAML too.
 	if _, err := Parse([]byte(`{"tenants":[{"user_id":"a","keys":[{"key_id":"k","secret_sha256":"` + good + `"}]}]}`)); err != nil {
