@@ -6,14 +6,16 @@ BIN      := bin/synap
 # exceeded" at the deadline under CPU load (golang/go#75804, fixed in 1.27).
 FUZZTIME ?= 3000000x
 
-.PHONY: build run test fmt-check vet unit fuzz bench bench-noisy bench-memory bench-http clean
+.PHONY: build run test fmt-check vet unit fuzz bench bench-noisy bench-memory bench-http bench-persist clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/synap
 
-# Standalone, in memory, on Redis's usual address.
+# Standalone on Redis's usual address, its data (append-only log,
+# snapshots) in .data/ of the checkout (ignored by git). A pure cache:
+# make run ARGS='--appendonly no --save ""'
 run: build
-	./$(BIN) serve --bind 127.0.0.1 --port 6379
+	./$(BIN) serve --bind 127.0.0.1 --port 6379 --dir .data $(ARGS)
 
 test: fmt-check vet unit
 	FUZZTIME=300000x scripts/fuzz.sh
@@ -45,6 +47,17 @@ bench:
 	scripts/bench-queues.sh
 	scripts/bench-streams.sh
 	scripts/bench-http.sh
+	scripts/bench-persist.sh
+
+# The sections above compare Synap and redis-server in memory, both with
+# persistence off (bench-persist.sh turns it on for both itself).
+bench bench-noisy bench-memory bench-http: export SYNAP_APPENDONLY = no
+bench bench-noisy bench-memory bench-http: export SYNAP_SAVE =
+
+# Only persistence: SET/LPUSH with the log on against redis-server with
+# appendonly yes, and start-up time for 1M keys.
+bench-persist:
+	scripts/bench-persist.sh
 
 # Only the memory section: RSS of the same data in redis-server and Synap.
 bench-memory:

@@ -63,6 +63,21 @@ type Config struct {
 	// NotifyKeyspaceEvents is notify-keyspace-events as class flags
 	// (notify.go); 0: none.
 	NotifyKeyspaceEvents int
+
+	// Persistence (package persist, docs/PERSISTENCE.md), by Redis's
+	// names. They apply only once a manager runs them (SetPersistence):
+	// a server built without one keeps nothing, and says so in CONFIG GET.
+	Dir            string
+	AppendOnly     bool
+	AppendFsync    string // always, everysec or no
+	AppendFilename string
+	DBFilename     string
+	// Save is Redis's save points, "<seconds> <changes> ..." ("": none).
+	Save                     string
+	AutoAOFRewritePercentage int
+	AutoAOFRewriteMinSize    int64
+	// persistOn: a manager runs the settings above.
+	persistOn bool
 }
 
 // AutoThreads is the default GOMAXPROCS: one core fewer than the machine
@@ -92,6 +107,15 @@ func DefaultConfig() Config {
 		AuthTimeout:             10,
 		PubSubMaxPerClient:      10000,
 		PubSubMaxPerTenant:      100000,
+
+		Dir:                      "./data",
+		AppendOnly:               true,
+		AppendFsync:              "everysec",
+		AppendFilename:           "appendonly.aof",
+		DBFilename:               "dump.snap",
+		Save:                     "3600 1 300 100 60 10000",
+		AutoAOFRewritePercentage: 100,
+		AutoAOFRewriteMinSize:    64 << 20,
 	}
 }
 

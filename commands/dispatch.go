@@ -127,10 +127,16 @@ func (s *Server) Exec(ctx context.Context, c *Session, args [][]byte) *Waiter {
 		c.clock = time.Now()
 		c.touch()
 	}
+	mark := c.W.Len()
 	s.exec(c, args)
 	c.cmdCtx = nil
 	if !c.inBatch {
 		c.flushTenant()
+		if c.unsynced && c.blocked == nil {
+			// One command at a time (HTTP, MCP): its reply waits for its
+			// records here; a transport that batches waits once per batch.
+			s.awaitExec(ctx, c, mark)
+		}
 	}
 	return c.blocked
 }
@@ -182,8 +188,10 @@ func (s *Server) exec(c *Session, args [][]byte) {
 		s.reject(c, cmd, resp.ErrNoAuth)
 	case c.P != nil && s.refusedByKey(c, cmd, args):
 		// replied
-	case cmd.Flags&FlagDenyOOM != 0 && s.outOfMemory(c, args):
+	case cmd.Flags&FlagDenyOOM != 0 && !c.replay && s.outOfMemory(c, args):
 		s.reject(c, cmd, errOOM)
+	case cmd.Flags&FlagWrite != 0 && s.writeRefusal(c) != "":
+		s.reject(c, cmd, s.writeRefusal(c))
 	case cmd.Flags&FlagPubSubContext == 0 && c.W.Proto == 2 && c.subscribed():
 		s.reject(c, cmd, fmt.Sprintf(errSubscribedContext, cmd.Name))
 	default:

@@ -252,6 +252,12 @@ const (
 	errShutdownNone       = "ERR No shutdown in progress."
 )
 
+// Persistence (persist.go): a failure the manager describes without a code.
+const (
+	errPersist = "ERR %s"
+	errMisconf = "MISCONF Errors writing to the AOF file: %s"
+)
+
 // Queues (docs/QUEUES.md).
 const (
 	errQueueNone     = "ERR no such queue '%s'"

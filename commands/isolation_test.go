@@ -154,6 +154,11 @@ var isolationExamples = map[string][][]string{
 	"info":     {{"info"}, {"info", "everything"}, {"info", "keyspace"}, {"info", "clients"}, {"info", "commandstats"}, {"info", "stats", "memory", "errorstats"}},
 	"time":     {{"time"}},
 	"lastsave": {{"lastsave"}},
+
+	// Persistence: operator only (a snapshot holds every tenant's data).
+	"save":         {{"save"}},
+	"bgsave":       {{"bgsave"}},
+	"bgrewriteaof": {{"bgrewriteaof"}},
 }
 
 // isolationThrowaway are the rows whose examples end or rebind the

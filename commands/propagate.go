@@ -120,6 +120,11 @@ func (s *Server) record(wh *writeHook, x *Ctx, mark int) {
 	if w.N == 0 && w.Seq == 0 {
 		return // nothing changed: a DEL of a missing key, a SET NX that lost
 	}
+	if x.C != nil {
+		// The reply waits for these records to be durable (AwaitDurable);
+		// a served waiter's session is marked before it is woken.
+		x.C.unsynced = true
+	}
 	p := props.Get().(*prop)
 	*p = prop{x: x, w: w, out: p.out[:0]}
 	defer func() {
@@ -174,6 +179,7 @@ func (s *Server) propagateExec(c *Client) {
 		return
 	}
 	c.execRecords = nil
+	c.unsynced = true
 	wh := s.writes.Load()
 	if wh == nil {
 		return

@@ -72,6 +72,11 @@ type Server struct {
 	reportSeq    atomic.Int64
 	usage        usageState
 	dataset      datasetSample // evict.go
+
+	// Persistence (persist.go): the manager, nil for none, and what the
+	// last SHUTDOWN asked of it.
+	persist      Persistence
+	shutdownMode shutdownState
 }
 
 const memorySampleEvery = 100 * time.Millisecond
@@ -321,7 +326,12 @@ func (s *Server) ClientCount() int { return s.clients.Size() }
 func (s *Server) StartTime() time.Time { return s.started }
 
 // LastSave is the unix time of the last successful save (start time: nothing persists yet).
-func (s *Server) LastSave() int64 { return s.lastSave }
+func (s *Server) LastSave() int64 {
+	if p := s.persist; p != nil {
+		return p.LastSave()
+	}
+	return s.lastSave
+}
 
 // Errorf formats an error reply text.
 func Errorf(format string, a ...any) string { return fmt.Sprintf(format, a...) }

@@ -105,6 +105,14 @@ func cmdShutdown(x *Ctx) {
 		x.Error(errShutdownNone) // a shutdown here never waits, so none can be in progress
 		return
 	}
+	for _, a := range x.Args[1:] {
+		switch Lower(a) {
+		case "save":
+			x.S.shutdownMode.Store(ShutdownSave)
+		case "nosave":
+			x.S.shutdownMode.Store(ShutdownNoSave)
+		}
+	}
 	// Redis answers a successful SHUTDOWN by closing the connection.
 	x.S.Log.Warn("SHUTDOWN requested, closing", "addr", x.C.Addr, "id", x.C.ID)
 	x.C.CloseAfterReply()
@@ -330,13 +338,9 @@ func infoTenantMemory(x *Ctx, b *serverInfoBuf) {
 }
 
 func infoPersistence(x *Ctx, b *serverInfoBuf) {
-	b.int("loading", 0)
-	b.int("async_loading", 0)
-	b.int("rdb_bgsave_in_progress", 0)
-	b.int("rdb_last_save_time", x.S.LastSave())
-	b.str("rdb_last_bgsave_status", "ok")
-	b.int("aof_enabled", 0)
-	b.int("aof_rewrite_in_progress", 0)
+	for _, f := range infoPersistenceFields(x.S) {
+		b.str(f.Name, f.Value)
+	}
 }
 
 func infoStats(x *Ctx, b *serverInfoBuf) {
@@ -607,9 +611,6 @@ var serverParams = []serverParam{
 			}
 			return "argument(s) must be one of the following: debug, verbose, notice, warning"
 		}},
-	// Read-only answers for parameters clients and tools ask about.
-	serverFixedParam("save", "", serverParseSave),
-	serverFixedParam("appendonly", "no", serverParseYesNo),
 	{name: "maxmemory", get: func(_ *Server, c *Config) string { return strconv.FormatInt(c.MaxMemory, 10) },
 		set: func(c *Config, v []byte) string {
 			var msg string

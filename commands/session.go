@@ -21,6 +21,9 @@ func (s *Server) Call(ctx context.Context, c *Session, args ...[]byte) (resp.Val
 			c.W.Reset()
 			return resp.Value{}, err
 		}
+		if c.unsynced && !c.inBatch {
+			s.awaitExec(ctx, c, 0)
+		}
 	}
 	c.FlushCounters()
 	defer c.W.Reset()

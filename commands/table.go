@@ -42,6 +42,9 @@ const (
 	// session is subscribed (the (P|S)(UN)SUBSCRIBE family, PING, QUIT,
 	// RESET); any other is refused there, as in Redis (pubsub.go).
 	FlagPubSubContext
+	// FlagNoAsyncLoading is Redis's no_async_loading (SAVE, BGSAVE,
+	// BGREWRITEAOF): not run while a replica loads in the background.
+	FlagNoAsyncLoading
 )
 
 var flagNames = []struct {
@@ -53,7 +56,7 @@ var flagNames = []struct {
 	{FlagBlocking, "blocking"}, {FlagLoading, "loading"}, {FlagStale, "stale"},
 	{FlagSkipMonitor, "skip_monitor"}, {FlagSkipSlowlog, "skip_slowlog"},
 	{FlagFast, "fast"}, {FlagNoAuth, "no_auth"}, {FlagMayReplicate, "may_replicate"},
-	{FlagNoMulti, "no_multi"}, {FlagAllowBusy, "allow_busy"},
+	{FlagNoMulti, "no_multi"}, {FlagAllowBusy, "allow_busy"}, {FlagNoAsyncLoading, "no_async_loading"},
 }
 
 // Names lists the Redis flag names set in f.

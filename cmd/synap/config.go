@@ -87,6 +87,16 @@ type serveCmd struct {
 	HTTPAllowedOrigins      string        `name:"http-allowed-origins" env:"SYNAP_HTTP_ALLOWED_ORIGINS" placeholder:"LIST" help:"Comma-separated browser Origins accepted on /ws, /subscribe and /mcp (* for any); the server's own origin and non-browser clients are always accepted."`
 	HTTPCORSOrigins         string        `name:"http-cors-origins" env:"SYNAP_HTTP_CORS_ORIGINS" placeholder:"LIST" help:"Comma-separated Origins whose pages may call the REST API (CORS; * for any; empty: off)."`
 
+	// Persistence (package persist, docs/PERSISTENCE.md), by Redis's names.
+	Dir                      string `name:"dir" default:"${dir}" env:"SYNAP_DIR" placeholder:"DIR" help:"Data directory: the append-only log, snapshots, the lock file (and in cluster mode the usage file)."`
+	Appendonly               yesNo  `name:"appendonly" default:"${appendonly}" env:"SYNAP_APPENDONLY" placeholder:"yes|no" help:"Log every write to the append-only log (no: only snapshots, if save points are set; with save \"\" too, a pure cache that keeps nothing)."`
+	Appendfsync              string `name:"appendfsync" default:"${appendfsync}" env:"SYNAP_APPENDFSYNC" placeholder:"POLICY" help:"When the log reaches the disk: always (before each reply), everysec (once a second) or no (when the OS writes it)."`
+	Appendfilename           string `name:"appendfilename" default:"${appendfilename}" env:"SYNAP_APPENDFILENAME" placeholder:"NAME" help:"Base name of the log files in dir (NAME.1, NAME.2...)."`
+	Dbfilename               string `name:"dbfilename" default:"${dbfilename}" env:"SYNAP_DBFILENAME" placeholder:"NAME" help:"Snapshot file name in dir."`
+	Save                     string `name:"save" default:"${save}" env:"SYNAP_SAVE" placeholder:"POINTS" help:"Save points, Redis's \"<seconds> <changes> ...\": a snapshot once that many writes happened in that many seconds (\"\": none)."`
+	AutoAofRewritePercentage int    `name:"auto-aof-rewrite-percentage" default:"${auto_aof_rewrite_percentage}" env:"SYNAP_AUTO_AOF_REWRITE_PERCENTAGE" help:"Rewrite the log when it has grown by this percentage over its size after the last rewrite (0: never automatically)."`
+	AutoAofRewriteMinSize    size   `name:"auto-aof-rewrite-min-size" default:"${auto_aof_rewrite_min_size}" env:"SYNAP_AUTO_AOF_REWRITE_MIN_SIZE" help:"... and is at least this large (units: kb, mb, gb)."`
+
 	DebugPprof string `name:"debug-pprof" env:"SYNAP_DEBUG_PPROF" placeholder:"ADDR" help:"Serve Go's net/http/pprof (profiles, execution traces) on this loopback address, e.g. 127.0.0.1:6060 (empty: off)."`
 }
 
@@ -128,6 +138,7 @@ type cli struct {
 	Serve      serveCmd         `cmd:"" default:"withargs" help:"Run the server (the default command)."`
 	Keys       keysCmd          `cmd:"" help:"Make and hash access keys for a tenants file."`
 	Import     importCmd        `cmd:"" help:"Load an RDB file (redis-server SAVE) into a running server, one RESTORE per key."`
+	CheckLog   checkLogCmd      `cmd:"" name:"check-log" help:"Verify append-only log files record by record; --fix truncates one at its last good record."`
 	HivehubDev hivehubDevCmd    `cmd:"" name:"hivehub-dev" help:"Run a stand-in HiveHub serving a tenants file, to try cluster mode with HiveHub locally."`
 	Version    kong.VersionFlag `help:"Print the version and exit."`
 }
@@ -152,6 +163,15 @@ func defaultVars() kong.Vars {
 		"transient_memory_limit":     formatSize(d.TransientMemoryLimit),
 		"auth_timeout":               strconv.Itoa(d.AuthTimeout),
 		"dev_service_key":            devServiceKey,
+
+		"dir":                         d.Dir,
+		"appendonly":                  string(yesNoOf(d.AppendOnly)),
+		"appendfsync":                 d.AppendFsync,
+		"appendfilename":              d.AppendFilename,
+		"dbfilename":                  d.DBFilename,
+		"save":                        d.Save,
+		"auto_aof_rewrite_percentage": strconv.Itoa(d.AutoAOFRewritePercentage),
+		"auto_aof_rewrite_min_size":   formatSize(d.AutoAOFRewriteMinSize),
 	}
 }
 
@@ -285,6 +305,9 @@ func scalarText(v any, t reflect.Type) (string, error) {
 	case reflect.String:
 		if s, ok := v.(string); ok {
 			return s, nil
+		}
+		if b, ok := v.(bool); ok && t == reflect.TypeOf(yesNo("")) {
+			return string(yesNoOf(b)), nil // appendonly: true in JSON
 		}
 		return "", fmt.Errorf("want a string, got %s", describe(v))
 	case reflect.Int, reflect.Int64:
@@ -454,6 +477,9 @@ func (s *serveCmd) config() (settings, error) {
 			return settings{}, fmt.Errorf("%s must be at least 1, got %d", n.name, n.v)
 		}
 	}
+	if err := s.checkPersistence(); err != nil {
+		return settings{}, err
+	}
 	if s.HTTPMaxConnections < 0 {
 		return settings{}, fmt.Errorf("http-max-connections must not be negative (0: maxclients), got %d", s.HTTPMaxConnections)
 	}
@@ -502,6 +528,15 @@ func (s *serveCmd) config() (settings, error) {
 			NotifyKeyspaceEvents:    notify,
 			PubSubMaxPerClient:      s.PubsubSubscriptionsPerClient,
 			PubSubMaxPerTenant:      s.PubsubSubscriptionsPerTenant,
+
+			Dir:                      s.Dir,
+			AppendOnly:               s.Appendonly == "yes",
+			AppendFsync:              strings.ToLower(s.Appendfsync),
+			AppendFilename:           s.Appendfilename,
+			DBFilename:               s.Dbfilename,
+			Save:                     strings.Join(strings.Fields(s.Save), " "),
+			AutoAOFRewritePercentage: s.AutoAofRewritePercentage,
+			AutoAOFRewriteMinSize:    int64(s.AutoAofRewriteMinSize),
 		},
 		HiveHub: hubSettings{
 			URL:            s.HivehubURL,

@@ -329,11 +329,11 @@ func TestCLIBadInput(t *testing.T) {
 	}{
 		{
 			name: "unknown key", fileName: "c.yaml", file: "port: 1\nprot: 2\n",
-			want: `config file <file>: unknown key "prot" (known keys: bind, port, requirepass, databases, shards, maxclients, timeout, proto-max-bulk-len, client-query-buffer-limit, loglevel, maxmemory, maxmemory-policy, maxmemory-samples, lfu-log-factor, lfu-decay-time, threads, client-output-buffer-limit, tenant-output-buffer-limit, transient-memory-limit, auth-timeout, unauthenticated-client-limit, notify-keyspace-events, pubsub-subscriptions-per-client, pubsub-subscriptions-per-tenant, cluster-mode, tenants-file, admin-key, hivehub-url, hivehub-service-key, hivehub-cache-ttl, hivehub-negative-ttl, hivehub-timeout, hivehub-grace, hivehub-report-interval, hivehub-usage-file, usage-file, http-bind, http-port, http-max-body, http-read-header-timeout, http-read-timeout, http-write-timeout, http-idle-timeout, http-ws-max-message, http-ws-auth-timeout, http-ws-ping-interval, http-ws-send-queue, http-max-streams-per-tenant, http-max-connections, http-allowed-origins, http-cors-origins, debug-pprof)`,
+			want: `config file <file>: unknown key "prot" (known keys: bind, port, requirepass, databases, shards, maxclients, timeout, proto-max-bulk-len, client-query-buffer-limit, loglevel, maxmemory, maxmemory-policy, maxmemory-samples, lfu-log-factor, lfu-decay-time, threads, client-output-buffer-limit, tenant-output-buffer-limit, transient-memory-limit, auth-timeout, unauthenticated-client-limit, notify-keyspace-events, pubsub-subscriptions-per-client, pubsub-subscriptions-per-tenant, cluster-mode, tenants-file, admin-key, hivehub-url, hivehub-service-key, hivehub-cache-ttl, hivehub-negative-ttl, hivehub-timeout, hivehub-grace, hivehub-report-interval, hivehub-usage-file, usage-file, http-bind, http-port, http-max-body, http-read-header-timeout, http-read-timeout, http-write-timeout, http-idle-timeout, http-ws-max-message, http-ws-auth-timeout, http-ws-ping-interval, http-ws-send-queue, http-max-streams-per-tenant, http-max-connections, http-allowed-origins, http-cors-origins, dir, appendonly, appendfsync, appendfilename, dbfilename, save, auto-aof-rewrite-percentage, auto-aof-rewrite-min-size, debug-pprof)`,
 		},
 		{
-			name: "unknown key in json", fileName: "c.json", file: `{"appendfsync": "always"}`,
-			want: `config file <file>: unknown key "appendfsync" (known keys: bind, port, requirepass, databases, shards, maxclients, timeout, proto-max-bulk-len, client-query-buffer-limit, loglevel, maxmemory, maxmemory-policy, maxmemory-samples, lfu-log-factor, lfu-decay-time, threads, client-output-buffer-limit, tenant-output-buffer-limit, transient-memory-limit, auth-timeout, unauthenticated-client-limit, notify-keyspace-events, pubsub-subscriptions-per-client, pubsub-subscriptions-per-tenant, cluster-mode, tenants-file, admin-key, hivehub-url, hivehub-service-key, hivehub-cache-ttl, hivehub-negative-ttl, hivehub-timeout, hivehub-grace, hivehub-report-interval, hivehub-usage-file, usage-file, http-bind, http-port, http-max-body, http-read-header-timeout, http-read-timeout, http-write-timeout, http-idle-timeout, http-ws-max-message, http-ws-auth-timeout, http-ws-ping-interval, http-ws-send-queue, http-max-streams-per-tenant, http-max-connections, http-allowed-origins, http-cors-origins, debug-pprof)`,
+			name: "unknown key in json", fileName: "c.json", file: `{"rdbcompression": "yes"}`,
+			want: `config file <file>: unknown key "rdbcompression" (known keys: bind, port, requirepass, databases, shards, maxclients, timeout, proto-max-bulk-len, client-query-buffer-limit, loglevel, maxmemory, maxmemory-policy, maxmemory-samples, lfu-log-factor, lfu-decay-time, threads, client-output-buffer-limit, tenant-output-buffer-limit, transient-memory-limit, auth-timeout, unauthenticated-client-limit, notify-keyspace-events, pubsub-subscriptions-per-client, pubsub-subscriptions-per-tenant, cluster-mode, tenants-file, admin-key, hivehub-url, hivehub-service-key, hivehub-cache-ttl, hivehub-negative-ttl, hivehub-timeout, hivehub-grace, hivehub-report-interval, hivehub-usage-file, usage-file, http-bind, http-port, http-max-body, http-read-header-timeout, http-read-timeout, http-write-timeout, http-idle-timeout, http-ws-max-message, http-ws-auth-timeout, http-ws-ping-interval, http-ws-send-queue, http-max-streams-per-tenant, http-max-connections, http-allowed-origins, http-cors-origins, dir, appendonly, appendfsync, appendfilename, dbfilename, save, auto-aof-rewrite-percentage, auto-aof-rewrite-min-size, debug-pprof)`,
 		},
 		{
 			name: "unknown eviction policy", args: []string{"--maxmemory-policy", "lru"},
@@ -413,8 +413,8 @@ func TestCLIBadInput(t *testing.T) {
 			want: `--client-query-buffer-limit: want a size such as 1048576, 64kb, 512mb or 1gb, got "-5"`,
 		},
 		{
-			name: "unknown flag", args: []string{"--appendfsync", "always"},
-			want: "unknown flag --appendfsync",
+			name: "unknown flag", args: []string{"--rdbcompression", "yes"},
+			want: "unknown flag --rdbcompression",
 		},
 		{
 			name: "string for a boolean", fileName: "c.yaml", file: "cluster-mode: \"yes\"\n",

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"syscall"
@@ -20,6 +21,7 @@ import (
 	"synap/hivehub"
 	"synap/httpapi"
 	"synap/httpapi/mcp"
+	"synap/persist"
 	"synap/resp/server"
 	"synap/tenant"
 	"synap/tenant/tenantsfile"
@@ -117,6 +119,29 @@ func serve(set settings, stderr io.Writer) int {
 		}
 	}
 	srv := commands.NewServer(cfg, log)
+	// Recovery comes before anything is served: a client must never see
+	// the keyspace half loaded.
+	var mgr *persist.Manager
+	if persistOn(cfg) {
+		fsync, _ := persist.ParseFsync(cfg.AppendFsync)
+		mgr, err = persist.Open(srv, persist.Options{Dir: cfg.Dir, AppendOnly: cfg.AppendOnly, AppendFsync: fsync,
+			AppendFilename: cfg.AppendFilename, DBFilename: cfg.DBFilename, Log: log})
+		if err != nil {
+			fmt.Fprintln(stderr, "synap:", err)
+			_ = ln.Close()
+			if httpLn != nil {
+				_ = httpLn.Close()
+			}
+			return 1
+		}
+		if cfg.ClusterMode && hub.UsageFile == "" {
+			// Persistence is on: the tenants' monthly counts are kept with
+			// the data, as a restart must not hand out a fresh month.
+			hub.UsageFile = filepath.Join(cfg.Dir, usageFileName)
+		}
+	} else {
+		log.Info("persistence is off (appendonly no, save \"\"): a pure cache, nothing is kept across restarts")
+	}
 	var hups chan os.Signal
 	var reload func()
 	if cfg.ClusterMode {
@@ -207,6 +232,15 @@ func serve(set settings, stderr io.Writer) int {
 	}
 	if stopReports != nil {
 		stopReports()
+	}
+	if mgr != nil {
+		// After every client is gone and the usage is saved: the last
+		// writes are in the log and the final snapshot, and the lock is
+		// released last.
+		if err := mgr.Close(srv.ShutdownMode()); err != nil {
+			log.Error("persistence did not close cleanly", "err", err)
+			return 1
+		}
 	}
 	log.Info("synap stopped")
 	return 0

@@ -29,6 +29,15 @@ import (
 // binary re-executes itself with SYNAP_TEST_RUN_MAIN=1 and becomes synap.
 func TestMain(m *testing.M) {
 	if os.Getenv("SYNAP_TEST_RUN_MAIN") == "1" {
+		if n := os.Getenv("SYNAP_TEST_FSIZE"); n != "" {
+			// A full disk, for the persistence tests: writes past n bytes
+			// fail with EFBIG (Go ignores SIGXFSZ, so it does not kill).
+			var lim uint64
+			fmt.Sscan(n, &lim)
+			if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: lim, Max: lim}); err != nil {
+				panic(err)
+			}
+		}
 		main()
 		return
 	}
@@ -144,7 +153,10 @@ func cliSpawn(t *testing.T, args ...string) (*exec.Cmd, *cliLog, *bytes.Buffer) 
 func cliCleanEnv() []string {
 	// SYNAP_HTTP_PORT=0: children of parallel tests must not all want the
 	// default HTTP port; a test that means one sets it again after this.
-	env := []string{"GORACE=atexit_sleep_ms=0", "SYNAP_HTTP_PORT=0"}
+	// SYNAP_APPENDONLY=no and SYNAP_SAVE="": a pure cache, so no child
+	// writes into the repository's ./data; a test of persistence sets
+	// SYNAP_DIR and turns them on again after this.
+	env := []string{"GORACE=atexit_sleep_ms=0", "SYNAP_HTTP_PORT=0", "SYNAP_APPENDONLY=no", "SYNAP_SAVE="}
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "SYNAP_") && !strings.HasPrefix(kv, "GORACE=") {
 			env = append(env, kv)

@@ -140,6 +140,15 @@ func (rc *conn) flush() bool {
 	if c.W.Len() == 0 {
 		return true
 	}
+	// appendfsync always: the replies of the batch's writes wait here for
+	// their records to be on disk, one wait (one group-committed fsync)
+	// for the whole pipeline. A record that cannot be made durable must
+	// not be answered as a success: the connection is closed instead.
+	if err := rc.s.AwaitDurable(rc.ctx, c); err != nil {
+		rc.s.Log.Warn("closing client: its writes could not be made durable", "addr", c.Addr, "id", c.ID, "err", err)
+		c.W.Reset()
+		return false
+	}
 	// A reply of many MB goes out in steps with a chance to yield between
 	// them: one write system call of it copies for ms, and the goroutine
 	// cannot be preempted inside the kernel.

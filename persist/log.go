@@ -1,0 +1,650 @@
+package persist
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unicode"
+
+	"synap/commands"
+)
+
+// Fsync is appendfsync.
+type Fsync int32
+
+const (
+	FsyncEverysec Fsync = iota
+	FsyncAlways
+	FsyncNo
+)
+
+// ParseFsync reads Redis's appendfsync values.
+func ParseFsync(s string) (Fsync, error) {
+	switch strings.ToLower(s) {
+	case "everysec":
+		return FsyncEverysec, nil
+	case "always":
+		return FsyncAlways, nil
+	case "no":
+		return FsyncNo, nil
+	}
+	return 0, fmt.Errorf("appendfsync must be always, everysec or no, got %q", s)
+}
+
+func (f Fsync) String() string {
+	return [...]string{"everysec", "always", "no"}[f]
+}
+
+// segment is encoded records bound for one file generation; end is the
+// log position (records appended) after its last record.
+type segment struct {
+	gen  uint64
+	data []byte
+	end  uint64
+}
+
+// Log is the append-only log. The write hook (Write) only encodes the
+// record into an in-memory batch under a short lock and wakes the writer:
+// a command never waits on the disk there. One writer goroutine writes the
+// batches; with appendfsync always it fsyncs after each write, so every
+// record that arrived while the previous fsync ran shares the next one
+// (group commit); with everysec another goroutine fsyncs once a second.
+type Log struct {
+	dir, base string
+	log       *slog.Logger
+	policy    atomic.Int32
+
+	mu     sync.Mutex
+	buf    []byte
+	spare  []byte
+	pos    uint64    // records appended so far
+	gen    uint64    // the generation buf belongs to
+	sealed []segment // batches of earlier generations (Rotate), written first
+
+	wake chan struct{}
+	stop chan struct{}
+	done chan struct{}
+
+	// What reached the file (writer goroutine): queue holds what a failed
+	// write left, retried before anything newer.
+	queue   []segment
+	f       *os.File
+	fileGen uint64
+	fileMu  sync.Mutex // f against the everysec syncer
+	broken  bool       // a failed write could not be undone: next write opens a new generation
+
+	dmu      sync.Mutex
+	written  uint64 // positions handed to the OS
+	synced   uint64 // positions fsynced
+	progress chan struct{}
+	err      error // the last write or fsync failed: writes are refused
+	errAt    time.Time
+	// errInWrite: err came from a write (only writing the queue whole
+	// clears it), not an fsync.
+	errInWrite bool
+
+	// Figures for INFO persistence.
+	size         atomic.Int64 // bytes of every log file
+	lastSyncNano atomic.Int64 // when the last fsync ended
+	delayedSync  atomic.Int64 // fsyncs that took longer than two seconds (aof_delayed_fsync)
+	syncs        atomic.Int64 // fsyncs done
+	// backlog is the bytes appended and not yet written to a file: what a
+	// disk that does not keep up leaves in memory (Manager.Refusal bounds it).
+	backlog     atomic.Int64
+	lastWriteOK atomic.Bool
+	fileSizes   map[uint64]int64 // writer-owned, under fileMu
+}
+
+// NewLog opens the log for appending at generation gen (a new file is
+// created with the first write). size is the bytes the existing log files
+// hold, for INFO.
+func NewLog(dir, base string, gen uint64, policy Fsync, existing map[uint64]int64, log *slog.Logger) *Log {
+	l := &Log{dir: dir, base: base, log: log, gen: gen, wake: make(chan struct{}, 1),
+		stop: make(chan struct{}), done: make(chan struct{}), progress: make(chan struct{}),
+		fileSizes: map[uint64]int64{}}
+	for g, n := range existing {
+		l.fileSizes[g] = n
+		l.size.Add(n)
+	}
+	l.policy.Store(int32(policy))
+	l.lastWriteOK.Store(true)
+	l.lastSyncNano.Store(time.Now().UnixNano())
+	go l.writer()
+	go l.syncer()
+	return l
+}
+
+// SetPolicy changes appendfsync live (CONFIG SET).
+func (l *Log) SetPolicy(p Fsync) {
+	l.policy.Store(int32(p))
+	l.kick()
+}
+
+// Policy is the appendfsync in force.
+func (l *Log) Policy() Fsync { return Fsync(l.policy.Load()) }
+
+// Write is the write hook: it copies r into the batch and returns.
+func (l *Log) Write(r commands.Record) {
+	l.mu.Lock()
+	n := len(l.buf)
+	l.buf = appendRecord(l.buf, &r)
+	l.pos++
+	l.backlog.Add(int64(len(l.buf) - n))
+	l.mu.Unlock()
+	l.kick()
+}
+
+func (l *Log) kick() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (l *Log) appended() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.pos
+}
+
+// Rotate makes the records appended from now on go to a new generation and
+// returns it. It is the snapshot's cut: called with every shard locked, so
+// every record before it is in an older generation and none after it.
+func (l *Log) Rotate() (gen, pos uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sealed = append(l.sealed, segment{gen: l.gen, data: l.buf, end: l.pos})
+	l.buf = nil
+	l.gen++
+	l.kick()
+	return l.gen, l.pos
+}
+
+// WaitWritten waits, at most d, until the records up to position pos are
+// written to their files.
+func (l *Log) WaitWritten(pos uint64, d time.Duration) bool {
+	deadline := time.After(d)
+	for {
+		l.dmu.Lock()
+		ok, ch := l.written >= pos, l.progress
+		l.dmu.Unlock()
+		if ok {
+			return true
+		}
+		select {
+		case <-ch:
+		case <-deadline:
+			return false
+		case <-l.done:
+			l.dmu.Lock()
+			ok := l.written >= pos
+			l.dmu.Unlock()
+			return ok
+		}
+	}
+}
+
+// Gen is the generation new records go to.
+func (l *Log) Gen() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.gen
+}
+
+// Err is why writing failed, nil while the log is healthy.
+func (l *Log) Err() error {
+	l.dmu.Lock()
+	defer l.dmu.Unlock()
+	return l.err
+}
+
+// Backlog is the bytes appended and not yet written (aof_buffer_length).
+func (l *Log) Backlog() int64 { return l.backlog.Load() }
+
+// Size is the bytes of every log file.
+func (l *Log) Size() int64 { return l.size.Load() }
+
+// FsyncLag is how long since the last fsync ended while something written
+// is not synced yet (0: nothing waits).
+func (l *Log) FsyncLag() time.Duration {
+	l.dmu.Lock()
+	pending := l.written > l.synced
+	l.dmu.Unlock()
+	if !pending {
+		return 0
+	}
+	return time.Since(time.Unix(0, l.lastSyncNano.Load()))
+}
+
+// DelayedFsyncs counts fsyncs that took over two seconds.
+func (l *Log) DelayedFsyncs() int64 { return l.delayedSync.Load() }
+
+// LastWriteOK reports whether the last write to the file succeeded.
+func (l *Log) LastWriteOK() bool { return l.lastWriteOK.Load() }
+
+// ErrNotDurable is returned to a reply whose records could not be made
+// durable (appendfsync always).
+var ErrNotDurable = errors.New("the write could not be made durable")
+
+// Sync waits until every record appended so far is on disk, with
+// appendfsync always; otherwise it returns at once. It fails when writing
+// or fsyncing fails before they are, or when ctx ends.
+func (l *Log) Sync(ctx context.Context) error {
+	if l.Policy() != FsyncAlways {
+		return nil
+	}
+	l.mu.Lock()
+	target := l.pos
+	l.mu.Unlock()
+	for {
+		l.dmu.Lock()
+		if l.synced >= target {
+			l.dmu.Unlock()
+			return nil
+		}
+		if l.err != nil {
+			err := l.err
+			l.dmu.Unlock()
+			return err
+		}
+		ch := l.progress
+		l.dmu.Unlock()
+		l.kick()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-l.done:
+			l.dmu.Lock()
+			ok := l.synced >= target
+			l.dmu.Unlock()
+			if ok {
+				return nil
+			}
+			return ErrNotDurable
+		}
+	}
+}
+
+// advance records progress and wakes the waiters. err is a failure (of a
+// write when inWrite); full says everything queued is written, which
+// clears any failure; a good fsync alone clears only an fsync's failure.
+func (l *Log) advance(written, synced uint64, err error, inWrite, full bool) {
+	l.dmu.Lock()
+	if written > l.written {
+		l.written = written
+	}
+	if synced > l.synced {
+		l.synced = synced
+	}
+	switch {
+	case err != nil:
+		if l.err == nil {
+			l.log.Error("cannot write the append-only log: writes are refused until it can (MISCONF)", "err", err)
+		}
+		l.err, l.errAt, l.errInWrite = err, time.Now(), inWrite
+		l.lastWriteOK.Store(false)
+	case l.err != nil && (full || !l.errInWrite):
+		l.log.Warn("the append-only log is writable again: writes accepted", "failed_for", time.Since(l.errAt).Round(time.Millisecond).String())
+		l.err = nil
+		l.lastWriteOK.Store(true)
+	}
+	close(l.progress)
+	l.progress = make(chan struct{})
+	l.dmu.Unlock()
+}
+
+// writer writes batches until Close.
+func (l *Log) writer() {
+	defer close(l.done)
+	retry := time.NewTicker(100 * time.Millisecond)
+	defer retry.Stop()
+	for {
+		select {
+		case <-l.wake:
+		case <-retry.C:
+			if len(l.queue) == 0 {
+				if l.Err() != nil {
+					// An fsync failed with nothing queued: only another
+					// fsync can clear it, and no write comes to try.
+					l.syncNow(true)
+				}
+				continue
+			}
+		case <-l.stop:
+			l.round(true)
+			l.fileMu.Lock()
+			if l.f != nil {
+				_ = l.f.Close()
+				l.f = nil
+			}
+			l.fileMu.Unlock()
+			return
+		}
+		l.round(false)
+	}
+}
+
+// round writes what was appended (after whatever a failure left queued),
+// and fsyncs it with appendfsync always, or when closing.
+func (l *Log) round(final bool) {
+	if !final {
+		// Woken by the first record of a burst: the connections that are
+		// ready to run append theirs first, so one write (and with always
+		// one fsync) takes them all, as Redis writes and fsyncs once per
+		// pass of its event loop. With always, while a pass still brought
+		// records, another is worth it: an fsync costs far more.
+		for range 4 {
+			before := l.appended()
+			runtime.Gosched()
+			if l.Policy() != FsyncAlways || l.appended() == before {
+				break
+			}
+		}
+	}
+	l.mu.Lock()
+	for _, s := range l.sealed {
+		if len(s.data) > 0 { // a rotation with nothing appended since the last
+			l.push(s)
+		}
+	}
+	l.sealed = nil
+	if len(l.buf) > 0 {
+		l.push(segment{gen: l.gen, data: l.buf, end: l.pos})
+		l.buf, l.spare = l.spare[:0], nil
+	}
+	l.mu.Unlock()
+	if len(l.queue) == 0 {
+		if final {
+			l.syncNow(true)
+		}
+		return
+	}
+	policy := l.Policy()
+	var written uint64
+	for len(l.queue) > 0 {
+		s := l.queue[0]
+		if err := l.writeSegment(s); err != nil {
+			l.advance(written, 0, err, true, false)
+			return
+		}
+		written = s.end
+		l.backlog.Add(-int64(len(s.data)))
+		l.queue = l.queue[1:]
+		if len(l.queue) == 0 && cap(s.data) <= 4<<20 {
+			l.mu.Lock()
+			l.spare = s.data[:0] // reused: steady load allocates no batches
+			l.mu.Unlock()
+		}
+	}
+	l.queue = nil
+	if policy == FsyncAlways || final {
+		if err := l.fsync(); err != nil {
+			l.advance(written, 0, err, false, false)
+			return
+		}
+		l.advance(written, written, nil, false, true)
+		return
+	}
+	l.advance(written, 0, nil, false, true)
+}
+
+func (l *Log) push(s segment) {
+	if n := len(l.queue); n > 0 && l.queue[n-1].gen == s.gen {
+		q := &l.queue[n-1]
+		q.data = append(q.data, s.data...)
+		q.end = s.end
+		return
+	}
+	l.queue = append(l.queue, s)
+}
+
+// writeSegment writes s to its generation's file; a failed write is undone
+// (the file cut back) so a retry never leaves half a record in the middle.
+func (l *Log) writeSegment(s segment) error {
+	if err := l.openGen(s.gen); err != nil {
+		return err
+	}
+	before := l.fileSizes[l.fileGen]
+	n, err := l.f.Write(s.data)
+	if err != nil {
+		if n > 0 {
+			if terr := l.f.Truncate(before); terr != nil {
+				l.log.Error("cannot undo a partial write to the append-only log; continuing in a new file", "err", terr)
+				l.fileSizes[l.fileGen] = before + int64(n)
+				l.size.Add(int64(n))
+				l.broken = true
+			}
+		}
+		return err
+	}
+	l.fileSizes[l.fileGen] = before + int64(n)
+	l.size.Add(int64(n))
+	return nil
+}
+
+// openGen makes f the file of generation gen, creating it with its header.
+func (l *Log) openGen(gen uint64) error {
+	if l.broken {
+		l.broken = false
+		l.mu.Lock()
+		if l.gen == gen {
+			l.gen++
+		}
+		l.mu.Unlock()
+		for i := range l.queue {
+			if l.queue[i].gen == gen {
+				l.queue[i].gen = gen + 1
+			}
+		}
+		gen++
+	}
+	if l.f != nil && l.fileGen == gen {
+		return nil
+	}
+	if l.f != nil {
+		// The older generation is complete: on disk before the newer one
+		// begins, so a newer file never stands on an older one's loss.
+		if err := l.fsync(); err != nil {
+			return err
+		}
+		l.fileMu.Lock()
+		_ = l.f.Close()
+		l.f = nil
+		l.fileMu.Unlock()
+	}
+	path := LogPath(l.dir, l.base, gen)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		_ = f.Close()
+		return err
+	}
+	if st.Size() == 0 {
+		if _, err := f.Write(fileHeader()); err != nil {
+			_ = f.Truncate(0)
+			_ = f.Close()
+			return err
+		}
+		if err := syncDir(l.dir); err != nil {
+			_ = f.Close()
+			return err
+		}
+		l.size.Add(int64(headerSize))
+		l.fileSizes[gen] = int64(headerSize)
+	} else {
+		l.fileSizes[gen] = st.Size()
+	}
+	l.fileMu.Lock()
+	l.f, l.fileGen = f, gen
+	l.fileMu.Unlock()
+	return nil
+}
+
+// fsync syncs the open file, timing it for INFO.
+func (l *Log) fsync() error {
+	l.fileMu.Lock()
+	defer l.fileMu.Unlock()
+	if l.f == nil {
+		return nil
+	}
+	start := time.Now()
+	// fdatasync, as Redis: the data and the size, not the timestamps.
+	err := syscall.Fdatasync(int(l.f.Fd()))
+	l.syncs.Add(1)
+	if time.Since(start) > 2*time.Second {
+		l.delayedSync.Add(1)
+	}
+	if err == nil {
+		l.lastSyncNano.Store(time.Now().UnixNano())
+	}
+	return err
+}
+
+// syncNow fsyncs what was written (Close, everysec); full: nothing is
+// queued (the writer's own goroutine calls it).
+func (l *Log) syncNow(full bool) {
+	l.dmu.Lock()
+	target := l.written
+	l.dmu.Unlock()
+	if err := l.fsync(); err != nil {
+		l.advance(0, 0, err, false, false)
+		return
+	}
+	l.advance(0, target, nil, false, full)
+}
+
+// syncer fsyncs once a second under appendfsync everysec, off the writer's
+// path: writes go on while the disk syncs.
+func (l *Log) syncer() {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.done:
+			return
+		case <-t.C:
+		}
+		if l.Policy() != FsyncEverysec {
+			continue
+		}
+		l.dmu.Lock()
+		pending := l.written > l.synced
+		l.dmu.Unlock()
+		if pending {
+			l.syncNow(false)
+		}
+	}
+}
+
+// Close writes and fsyncs what is appended and stops the writer.
+func (l *Log) Close() error {
+	select {
+	case <-l.stop:
+	default:
+		close(l.stop)
+	}
+	<-l.done
+	return l.Err()
+}
+
+// DropBefore deletes the files of generations older than gen (a rewrite's
+// snapshot covers them) and returns how many it deleted.
+func (l *Log) DropBefore(gen uint64) (int, error) {
+	files, err := listLogs(l.dir, l.base)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, f := range files {
+		if f.gen >= gen {
+			continue
+		}
+		if err := os.Remove(f.path); err != nil {
+			return n, err
+		}
+		l.size.Add(-f.size)
+		n++
+	}
+	return n, syncDir(l.dir)
+}
+
+// LogPath is the file of generation gen: <appendfilename>.<gen> in dir.
+func LogPath(dir, base string, gen uint64) string {
+	return filepath.Join(dir, base+"."+strconv.FormatUint(gen, 10))
+}
+
+// logFile is one log file found in the directory.
+type logFile struct {
+	gen  uint64
+	path string
+	size int64
+}
+
+// listLogs finds the log files of base in dir, in generation order.
+func listLogs(dir, base string) ([]logFile, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []logFile
+	for _, e := range ents {
+		rest, ok := strings.CutPrefix(e.Name(), base+".")
+		if !ok || e.IsDir() {
+			continue
+		}
+		g, err := strconv.ParseUint(rest, 10, 64)
+		if err != nil {
+			continue // base.tmp and the like
+		}
+		info, err := e.Info()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, logFile{gen: g, path: filepath.Join(dir, e.Name()), size: info.Size()})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].gen < out[j].gen })
+	return out, nil
+}
+
+// syncDir makes a file created or renamed in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
+		return err
+	}
+	return nil
+}
+
+// Reason is an error as Redis words it after "Errors writing to the AOF
+// file: " (strerror: "No space left on device").
+func Reason(err error) string {
+	var errno syscall.Errno
+	msg := err.Error()
+	if errors.As(err, &errno) {
+		msg = errno.Error()
+	}
+	r := []rune(msg)
+	if len(r) > 0 {
+		r[0] = unicode.ToUpper(r[0])
+	}
+	return string(r)
+}

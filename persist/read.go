@@ -1,0 +1,211 @@
+package persist
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+
+	"synap/commands"
+)
+
+// CorruptError is a bad record that is not the log's torn tail: recovery
+// stops rather than serve without the writes after it.
+type CorruptError struct {
+	File   string
+	Offset int64
+	Reason string
+}
+
+func (e *CorruptError) Error() string {
+	return fmt.Sprintf("log file %s is corrupt at offset %d (%s); the records after it cannot be trusted. "+
+		"`synap check-log --fix %s` truncates the file at the last good record (the writes after it are lost)",
+		e.File, e.Offset, e.Reason, e.File)
+}
+
+// scanResult is what scanning one file found.
+type scanResult struct {
+	Records int
+	// Good is the offset after the last whole record.
+	Good int64
+	Size int64
+	// Torn: the bytes after Good are a record cut short by a crash (or
+	// the zeros a file system leaves after one), not corruption.
+	Torn bool
+	// Bad is set when a record that is not the tail is corrupt.
+	Bad *CorruptError
+}
+
+// scanFile reads the records of the log file at path, calling fn for each
+// (the record's arguments are valid during the call only). It stops at the
+// first bad record and classifies it: a tail that runs to the end of the
+// file, or is all zeros, is torn; anything else is corruption. A header
+// from a newer format version is an error (ErrNewerFormat).
+func scanFile(path string, fn func(r commands.Record) error) (scanResult, error) {
+	var res scanResult
+	f, err := os.Open(path)
+	if err != nil {
+		return res, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return res, err
+	}
+	res.Size = st.Size()
+	br := bufio.NewReaderSize(f, 1<<20)
+	h := make([]byte, headerSize)
+	if n, err := io.ReadFull(br, h); err != nil {
+		if allZero(h[:n]) {
+			// Created, then the crash came before the header was on disk.
+			res.Torn = res.Size > 0
+			return res, nil
+		}
+		if string(h[:min(n, len(magic))]) == magic[:min(n, len(magic))] {
+			res.Torn = true
+			return res, nil
+		}
+		return res, fmt.Errorf("log file %s: not a Synap log file (bad magic)", path)
+	}
+	if err := checkHeader(h); err != nil {
+		return res, fmt.Errorf("log file %s: %w", path, err)
+	}
+	off := int64(headerSize)
+	res.Good = off
+	var hdr [recHeader]byte
+	var payload []byte
+	bad := func(reason string, end int64) (scanResult, error) {
+		// A record that runs to the end of the file (or beyond) is the
+		// one a crash interrupted; so is a tail of zeros.
+		if end >= res.Size || tailZero(path, off) {
+			res.Torn = true
+			return res, nil
+		}
+		res.Bad = &CorruptError{File: path, Offset: off, Reason: reason}
+		return res, nil
+	}
+	for {
+		n, err := io.ReadFull(br, hdr[:])
+		if err == io.EOF {
+			return res, nil
+		}
+		if err != nil {
+			_ = n
+			return bad("record header cut short", res.Size)
+		}
+		l := int64(binary.LittleEndian.Uint32(hdr[:]))
+		sum := binary.LittleEndian.Uint32(hdr[4:])
+		end := off + recHeader + l
+		if l < 16 {
+			return bad(fmt.Sprintf("record length %d too short", l), end)
+		}
+		if end > res.Size {
+			return bad("record cut short", end)
+		}
+		if int64(cap(payload)) < l {
+			payload = make([]byte, l)
+		}
+		payload = payload[:l]
+		if _, err := io.ReadFull(br, payload); err != nil {
+			return bad("record cut short", res.Size)
+		}
+		if crc32.Checksum(payload, castagnoli) != sum {
+			return bad("checksum mismatch", end)
+		}
+		r, err := decodePayload(payload)
+		if err != nil {
+			return bad(err.Error(), end)
+		}
+		if fn != nil {
+			if err := fn(r); err != nil {
+				return res, err
+			}
+		}
+		res.Records++
+		off = end
+		res.Good = off
+	}
+}
+
+// tailZero reports whether the file holds only zeros from off on.
+func tailZero(path string, off int64) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		return false
+	}
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := f.Read(buf)
+		if !allZero(buf[:n]) {
+			return false
+		}
+		if err != nil {
+			return errors.Is(err, io.EOF)
+		}
+	}
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// CheckResult is what CheckLog found in one file.
+type CheckResult struct {
+	Records   int
+	Good      int64
+	Size      int64
+	Torn      bool
+	Corrupt   *CorruptError
+	Truncated bool
+}
+
+// CheckLog verifies every record of the log file at path; with fix it
+// truncates the file after the last good record when the rest is torn or
+// corrupt (synap check-log --fix).
+func CheckLog(path string, fix bool) (CheckResult, error) {
+	res, err := scanFile(path, nil)
+	out := CheckResult{Records: res.Records, Good: res.Good, Size: res.Size, Torn: res.Torn, Corrupt: res.Bad}
+	if err != nil {
+		return out, err
+	}
+	if fix && (res.Torn || res.Bad != nil) {
+		if err := truncateAt(path, res.Good); err != nil {
+			return out, err
+		}
+		out.Truncated = true
+	}
+	return out, nil
+}
+
+// truncateAt cuts the file to size and makes that durable. A file cut
+// before its header is given a header again, so it stays a log file.
+func truncateAt(path string, size int64) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if size < int64(headerSize) {
+		if err := f.Truncate(0); err != nil {
+			return err
+		}
+		if _, err := f.WriteAt(fileHeader(), 0); err != nil {
+			return err
+		}
+	} else if err := f.Truncate(size); err != nil {
+		return err
+	}
+	return f.Sync()
+}
