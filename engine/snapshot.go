@@ -494,13 +494,21 @@ func QueueFromState(st QueueState) (*Queue, bool) {
 		m.state = msgDelayed
 		heap.Push(&q.delay, heapItem{m.Due, m.ID, m})
 	}
+	// In flight stays in flight until its deadline, as after a replay of
+	// the log: a consumer that finished a message while the server was
+	// down can still ack it, and one that did not gets it again when the
+	// deadline passes (the sweeper is told, commands.LoadedQueue).
 	for _, m := range st.InFlight {
-		if !add(m) {
+		consumer, deadline := m.Consumer, m.Deadline
+		if !add(m) || deadline <= 0 {
 			return nil, false
 		}
-		m.Due = 0
-		q.expire(m)
+		m.Due, m.state, m.Consumer, m.Deadline = 0, msgInFlight, consumer, deadline
+		q.size += int64(len(consumer))
+		q.flight[m.ID] = m
+		heap.Push(&q.dl, m)
 	}
+	q.flightPeak = len(q.flight)
 	for _, m := range st.Dead {
 		if !add(m) {
 			return nil, false

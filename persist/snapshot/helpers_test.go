@@ -148,9 +148,8 @@ func renderValue(en *engine.Entry) string {
 	case *engine.Stream:
 		return renderStream(o)
 	case *engine.Queue:
-		// What a load keeps: in-flight messages come back as a passed
-		// deadline brings them back (QueueFromState); the codec must
-		// give exactly that state.
+		// What a load keeps (QueueFromState); the codec must give
+		// exactly that state.
 		q, ok := engine.QueueFromState(o.Clone().(*engine.Queue).State())
 		if !ok {
 			return "unrebuildable queue " + o.Dump()
