@@ -74,8 +74,11 @@ func newCluster(t testing.TB) (*commands.Server, map[string]*commands.Session) {
 	path := filepath.Join(t.TempDir(), "tenants.yaml")
 	var b strings.Builder
 	b.WriteString("tenants:\n")
+	// No rate limit: the tests replay whole workloads through these
+	// sessions as fast as they can (recovery's own replay sessions are
+	// exempt from a tenant's limits; these are ordinary clients).
 	for _, u := range []string{"alice", "bob"} {
-		fmt.Fprintf(&b, "  - user_id: %s\n    plan: pro\n    keys:\n      - key_id: %s-rw\n        secret_sha256: %s\n        permissions: [read, write, delete, admin]\n",
+		fmt.Fprintf(&b, "  - user_id: %s\n    plan: pro\n    limits:\n      rate_limit:\n        requests_per_second: -1\n    keys:\n      - key_id: %s-rw\n        secret_sha256: %s\n        permissions: [read, write, delete, admin]\n",
 			u, u, tenantsfile.HashKey(u+"-secret-0123456789"))
 	}
 	b.WriteString("tenant_count: 2\n")
