@@ -136,6 +136,10 @@ func TestScanTornAndCorrupt(t *testing.T) {
 			d[o[2]] ^= 0x08
 			return d
 		}, 2, false, true},
+		{"length's high byte flipped in the middle: runs past the end", func(d []byte, o []int64) []byte {
+			d[o[1]+3] ^= 0x10
+			return d
+		}, 1, false, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -77,10 +77,14 @@ func scanFile(path string, fn func(r commands.Record) error) (scanResult, error)
 	res.Good = off
 	var hdr [recHeader]byte
 	var payload []byte
+	var lastSeq uint64 // of the last whole record: where a later one's would be
 	bad := func(reason string, end int64) (scanResult, error) {
 		// A record that runs to the end of the file (or beyond) is the
-		// one a crash interrupted; so is a tail of zeros.
-		if end >= res.Size || tailZero(path, off) {
+		// one a crash interrupted; so is a tail of zeros. But a length
+		// field corrupted in the middle also makes a record run past the
+		// end: if a whole record starts anywhere after this one, the bytes
+		// here are not a torn tail, and the writes after them were logged.
+		if (end >= res.Size || tailZero(path, off)) && !recordAfter(f, off+1, res.Size, lastSeq) {
 			res.Torn = true
 			return res, nil
 		}
@@ -125,9 +129,67 @@ func scanFile(path string, fn func(r commands.Record) error) (scanResult, error)
 			}
 		}
 		res.Records++
+		lastSeq = r.Seq
 		off = end
 		res.Good = off
 	}
+}
+
+// recordAfter reports whether a whole record (plausible length, checksum,
+// payload that decodes, a sequence number near near) starts anywhere in
+// f from from on. Only a candidate whose length fits in the file and
+// whose sequence number is near the last good record's has its checksum
+// computed, so scanning a torn tail costs about one read of it.
+func recordAfter(f *os.File, from, size int64, near uint64) bool {
+	const probe = recHeader + 8 // length, checksum, seq
+	buf := make([]byte, 1<<20)
+	var payload []byte
+	for start := from; start+recHeader+16 <= size; {
+		n, err := f.ReadAt(buf, start)
+		if n < probe {
+			return false
+		}
+		_ = err // io.EOF at the end of the file: n says what was read
+		chunk := buf[:n]
+		for i := 0; i+probe <= len(chunk); i++ {
+			l := int64(binary.LittleEndian.Uint32(chunk[i:]))
+			at := start + int64(i)
+			if l < 16 || at+recHeader+l > size {
+				continue
+			}
+			if !plausibleSeq(binary.LittleEndian.Uint64(chunk[i+recHeader:]), near) {
+				continue
+			}
+			if int64(cap(payload)) < l {
+				payload = make([]byte, l)
+			}
+			payload = payload[:l]
+			if _, err := f.ReadAt(payload, at+recHeader); err != nil {
+				continue
+			}
+			if crc32.Checksum(payload, castagnoli) != binary.LittleEndian.Uint32(chunk[i+4:]) {
+				continue
+			}
+			if _, err := decodePayload(payload); err == nil {
+				return true
+			}
+		}
+		start += int64(len(chunk) - probe + 1)
+	}
+	return false
+}
+
+// plausibleSeq: a record after near in the same file carries a number a
+// little below it (writers on other shards append slightly out of order)
+// or above it.
+func plausibleSeq(seq, near uint64) bool {
+	if seq == 0 {
+		return false
+	}
+	if seq < near {
+		return near-seq <= replayWindow
+	}
+	return seq-near < 1<<40
 }
 
 // tailZero reports whether the file holds only zeros from off on.
