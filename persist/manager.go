@@ -155,7 +155,12 @@ func (m *Manager) recover() error {
 			"restore that file (or move the log files away to start empty)", files[0].path, m.snapPath())
 	}
 	rp := newReplayer(m.srv, after, m.log)
-	for _, f := range files {
+	// covered: every write numbered up to it is in the snapshot or the
+	// files read so far. A file whose history starts after it (its
+	// header's base) stands on writes nobody has: a deleted or older
+	// snapshot, or a deleted file.
+	covered := after
+	for i, f := range files {
 		res, err := scanFile(f.path, func(r commands.Record) error {
 			rp.add(r)
 			return nil
@@ -169,16 +174,31 @@ func (m *Manager) recover() error {
 		if res.Bad != nil {
 			return res.Bad
 		}
+		if base, ok := res.base(); ok && base > covered {
+			return &GapError{File: f.path, Base: base, Covered: covered, First: i == 0, Snapshot: m.snapPath(), Found: found}
+		}
 		if res.Torn {
+			// A crash tears only the file being written: the last. The
+			// writer fsyncs a generation before it opens the next, so an
+			// older one cut short lost writes that were acknowledged,
+			// unless the next file's header says a failed write was left
+			// there (the writer went on in a new file).
+			if i < len(files)-1 && !brokenAt(files[i+1], f.gen, res.Good) {
+				return &CorruptError{File: f.path, Offset: res.Good, Reason: fmt.Sprintf(
+					"a record cut short, but %s follows it: a crash cannot tear a file the server had finished, so writes are missing", files[i+1].path)}
+			}
 			m.log.Warn("the log's last record was cut short (a crash while it was written, so never acknowledged): truncating the file at the last whole record",
 				"file", f.path, "offset", res.Good, "dropped_bytes", res.Size-res.Good)
 			if err := truncateAt(f.path, res.Good); err != nil {
 				return fmt.Errorf("cannot truncate the torn log file %s: %w", f.path, err)
 			}
 			m.Recovered.Truncated = append(m.Recovered.Truncated, f.path)
-			f.size = max(res.Good, int64(headerSize))
+			f.size = res.Good
 		}
-		existing[f.gen] = f.size
+		covered = max(covered, res.MaxSeq)
+		if f.size >= int64(headerSizeV1) {
+			existing[f.gen] = f.size
+		}
 		nextGen = f.gen + 1
 	}
 	rp.finish()
@@ -198,6 +218,7 @@ func (m *Manager) recover() error {
 		"snapshot", found, "log_records", rp.Applied, "log_files", len(files), "dir", m.opts.Dir)
 	if m.opts.AppendOnly {
 		m.aof = NewLog(m.opts.Dir, m.opts.AppendFilename, nextGen, m.opts.AppendFsync, existing, m.log)
+		m.aof.StartAfter(m.Recovered.Last)
 		m.rewriteBase.Store(m.aof.Size() + m.baseSize.Load())
 	}
 	return nil

@@ -1,7 +1,10 @@
 package persist
 
 import (
+	"context"
+	"errors"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -51,4 +54,215 @@ func TestRecoverLengthCorruptInTheMiddle(t *testing.T) {
 			}
 		})
 	}
+}
+
+// restart closes m (no final snapshot) and starts again on dir.
+func restart(t *testing.T, dir string, m *Manager) (*commands.Server, *Manager) {
+	t.Helper()
+	_ = m.Close(commands.ShutdownNoSave)
+	return mustStart(t, dir)
+}
+
+// TestRecoverRefusesMissingHistory (review finding 2): every log file
+// says which write its history starts after; a snapshot deleted or
+// replaced by an older one, or a log file deleted, leaves writes missing
+// before a file, and start-up stops naming the file and what to do
+// instead of replaying the newer writes onto an older state.
+func TestRecoverRefusesMissingHistory(t *testing.T) {
+	snap := func(dir string) string { return filepath.Join(dir, "dump.snap") }
+	for _, tc := range []struct {
+		name   string
+		damage func(t *testing.T, dir string)
+		want   []string
+	}{
+		{"snapshot deleted after a restart", func(t *testing.T, dir string) {
+			srv, m := mustStart(t, dir)
+			newClient(t, srv).do("SET", "a", "1")
+			if err := m.snapshot(context.Background(), true); err != nil {
+				t.Fatal(err)
+			}
+			srv, m = restart(t, dir, m) // no log file: the next run starts at generation 1 again
+			newClient(t, srv).do("SET", "b", "1")
+			_ = m.Close(commands.ShutdownNoSave)
+			_ = os.Remove(snap(dir))
+		}, []string{"appendonly.aof.1 continues the history after write 1, but the snapshot ", "dump.snap that holds the writes before it is missing: writes 1 to 1 are missing"}},
+		{"an older snapshot put back", func(t *testing.T, dir string) {
+			srv, m := mustStart(t, dir)
+			c := newClient(t, srv)
+			c.do("SET", "a", "1")
+			_ = m.Save()
+			old, _ := os.ReadFile(snap(dir))
+			c.do("SET", "b", "1")
+			_ = m.Save()
+			c.do("SET", "c", "1")
+			_ = m.Close(commands.ShutdownNoSave)
+			_ = os.WriteFile(snap(dir), old, 0o644)
+		}, []string{"appendonly.aof.3 continues the history after write 2, but the snapshot ", "holds the writes up to 1 only (an older snapshot?): writes 2 to 2 are missing"}},
+		{"a log file deleted in the middle", func(t *testing.T, dir string) {
+			srv, m := mustStart(t, dir)
+			newClient(t, srv).do("SET", "a", "1")
+			srv, m = restart(t, dir, m)
+			newClient(t, srv).do("SET", "b", "1")
+			srv, m = restart(t, dir, m)
+			newClient(t, srv).do("SET", "c", "1")
+			_ = m.Close(commands.ShutdownNoSave)
+			_ = os.Remove(LogPath(dir, "appendonly.aof", 2))
+		}, []string{"appendonly.aof.3 continues the history after write 2, but the snapshot and the log files before it hold the writes up to 1 only: writes 2 to 2 are missing"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			tc.damage(t, dir)
+			srv, _, err := startManaged(t, dir, true, FsyncEverysec)
+			if err == nil {
+				c := newClient(t, srv)
+				t.Fatalf("start-up went on with MGET a b c = %s", c.do("MGET", "a", "b", "c"))
+			}
+			var ge *GapError
+			if !errors.As(err, &ge) {
+				t.Fatalf("got %v", err)
+			}
+			for _, w := range append(tc.want, "Put back the snapshot or log file that holds them; or, to start without them, move ") {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("%q does not say %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// TestRecoverKeepsHistoryAcrossRestarts: the checks of
+// TestRecoverRefusesMissingHistory accept what the server writes itself:
+// restarts, snapshots, restarts with no write in between.
+func TestRecoverKeepsHistoryAcrossRestarts(t *testing.T) {
+	dir := t.TempDir()
+	srv, m := mustStart(t, dir)
+	newClient(t, srv).do("SET", "a", "1")
+	srv, m = restart(t, dir, m)
+	newClient(t, srv).do("SET", "b", "1")
+	if err := m.Save(); err != nil {
+		t.Fatal(err)
+	}
+	srv, m = restart(t, dir, m)
+	srv, m = restart(t, dir, m)
+	newClient(t, srv).do("SET", "c", "1")
+	if err := m.Save(); err != nil {
+		t.Fatal(err)
+	}
+	newClient(t, srv).do("SET", "d", "1")
+	srv, _ = restart(t, dir, m)
+	if got := newClient(t, srv).do("MGET", "a", "b", "c", "d"); got != `["1" "1" "1" "1"]` {
+		t.Fatalf("got %s", got)
+	}
+}
+
+// v1File rewrites a log file written by this build as the first build
+// with a log wrote it (a 16-byte header with no base).
+func v1File(t *testing.T, path string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := append([]byte(magic), 1, 0, 0, 0, 0, 0, 0, 0)
+	_ = os.WriteFile(path, append(out, data[headerSize:]...), 0o644)
+}
+
+// TestRecoverReadsVersion1Files: files of the previous log format (no base
+// in the header) are still read; where their history starts is taken
+// from their first record, so a missing snapshot is found there too.
+func TestRecoverReadsVersion1Files(t *testing.T) {
+	ks := commands.Keyspace{}
+	dir := t.TempDir()
+	v1File(t, writeLog(t, dir, 1, FsyncNo, rec(1, ks, "RPUSH", "l", "a"), rec(2, ks, "RPUSH", "l", "b")))
+	srv, m := mustStart(t, dir)
+	c := newClient(t, srv)
+	c.do("RPUSH", "l", "c")
+	srv, _ = restart(t, dir, m)
+	if got := newClient(t, srv).do("LRANGE", "l", "0", "-1"); got != `["a" "b" "c"]` {
+		t.Fatalf("got %s", got)
+	}
+
+	dir = t.TempDir()
+	v1File(t, writeLog(t, dir, 1, FsyncNo, rec(3, ks, "RPUSH", "l", "c")))
+	_, _, err := startManaged(t, dir, true, FsyncEverysec)
+	var ge *GapError
+	if !errors.As(err, &ge) || ge.Base != 2 {
+		t.Fatalf("a version 1 file starting at write 3 with no snapshot: %v", err)
+	}
+}
+
+// TestRecoverTornOnlyAtTheEnd (review findings 6 and 11): a crash tears
+// only the file being written. A record cut short at the end of an older
+// file, which the writer fsynced before it opened the next, is writes
+// missing: start-up stops. An all-zero last file (created, then the crash,
+// on a file system that leaves zeros) holds no record and is removed.
+func TestRecoverTornOnlyAtTheEnd(t *testing.T) {
+	ks := commands.Keyspace{}
+	t.Run("older generation cut short", func(t *testing.T) {
+		dir := t.TempDir()
+		p1 := writeLog(t, dir, 1, FsyncNo, rec(1, ks, "RPUSH", "l", "a"), rec(2, ks, "RPUSH", "l", "b"), rec(3, ks, "RPUSH", "l", "c"))
+		writeLog(t, dir, 2, FsyncNo, rec(4, ks, "RPUSH", "l", "d"))
+		data, _ := os.ReadFile(p1)
+		_ = os.WriteFile(p1, data[:len(data)-3], 0o644)
+		_, _, err := startManaged(t, dir, true, FsyncEverysec)
+		var ce *CorruptError
+		if !errors.As(err, &ce) || ce.File != p1 || !strings.Contains(err.Error(), "a crash cannot tear a file the server had finished") {
+			t.Fatalf("got %v", err)
+		}
+		if st, _ := os.Stat(p1); st.Size() != int64(len(data)-3) {
+			t.Fatal("the file was truncated")
+		}
+	})
+	t.Run("all-zero last file", func(t *testing.T) {
+		dir := t.TempDir()
+		writeLog(t, dir, 1, FsyncNo, rec(1, ks, "SET", "a", "1"))
+		p2 := LogPath(dir, "appendonly.aof", 2)
+		_ = os.WriteFile(p2, make([]byte, 4096), 0o644)
+		srv, m, err := startManaged(t, dir, true, FsyncEverysec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := newClient(t, srv).do("SET", "b", "2"); got != "+OK" {
+			t.Fatal(got)
+		}
+		if _, err := os.Stat(p2); err == nil {
+			t.Errorf("the all-zero file is still there")
+		}
+		srv, _ = restart(t, dir, m)
+		if got := newClient(t, srv).do("MGET", "a", "b"); got != `["1" "2"]` {
+			t.Fatalf("got %s", got)
+		}
+	})
+	t.Run("all-zero older file", func(t *testing.T) {
+		dir := t.TempDir()
+		_ = os.WriteFile(LogPath(dir, "appendonly.aof", 1), make([]byte, 4096), 0o644)
+		writeLog(t, dir, 2, FsyncNo, rec(1, ks, "SET", "a", "1"))
+		if _, _, err := startManaged(t, dir, true, FsyncEverysec); err == nil {
+			t.Fatal("an all-zero file followed by another accepted")
+		}
+	})
+	t.Run("a failed write the writer could not undo", func(t *testing.T) {
+		// The writer's broken path: a write to generation 1 failed after
+		// part of it reached the file and could not be cut back; the log
+		// went on in generation 2 with those records again, and its header
+		// says where generation 1's good data ends.
+		dir := t.TempDir()
+		p1 := writeLog(t, dir, 1, FsyncNo, rec(1, ks, "RPUSH", "l", "a"), rec(2, ks, "RPUSH", "l", "b"))
+		good, _ := os.ReadFile(p1)
+		r3 := rec(3, ks, "RPUSH", "l", "c")
+		r4 := rec(4, ks, "RPUSH", "l", "d")
+		part := appendRecord(nil, &r3)
+		_ = os.WriteFile(p1, append(good, part[:len(part)-5]...), 0o644)
+		f2 := fileHeader(0, int64(len(good)))
+		f2 = appendRecord(f2, &r3)
+		f2 = appendRecord(f2, &r4)
+		_ = os.WriteFile(LogPath(dir, "appendonly.aof", 2), f2, 0o644)
+		srv, _, err := startManaged(t, dir, true, FsyncEverysec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := newClient(t, srv).do("LRANGE", "l", "0", "-1"); got != `["a" "b" "c" "d"]` {
+			t.Fatalf("got %s", got)
+		}
+	})
 }
