@@ -211,6 +211,9 @@ func (m *Manager) recover() error {
 		m.Recovered.Keys += ns.Keys()
 	}
 	m.Recovered.Duration = time.Since(start)
+	if rp.Duplicates > 0 {
+		m.log.Warn("recovery: records logged twice (a failed write written again) were applied once", "duplicates", rp.Duplicates)
+	}
 	if rp.Failed > 0 {
 		m.log.Warn("recovery: some records were refused when replayed", "refused", rp.Failed)
 	}

@@ -266,3 +266,24 @@ func TestRecoverTornOnlyAtTheEnd(t *testing.T) {
 		}
 	})
 }
+
+// TestRecoverAppliesEachWriteOnce (review finding 10): a seq found twice
+// (the writer's broken path writes a failed batch again in the next file)
+// is applied once, whether it comes in order or held for reordering.
+func TestRecoverAppliesEachWriteOnce(t *testing.T) {
+	ks := commands.Keyspace{}
+	dir := t.TempDir()
+	writeLog(t, dir, 1, FsyncNo, rec(1, ks, "RPUSH", "l", "a"), rec(3, ks, "RPUSH", "l", "c"), rec(2, ks, "RPUSH", "l", "b"))
+	writeLog(t, dir, 2, FsyncNo, rec(2, ks, "RPUSH", "l", "b"), rec(3, ks, "RPUSH", "l", "c"), rec(5, ks, "RPUSH", "l", "e"),
+		rec(5, ks, "RPUSH", "l", "e"), rec(4, ks, "RPUSH", "l", "d"))
+	srv, m, err := startManaged(t, dir, true, FsyncEverysec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := newClient(t, srv).do("LRANGE", "l", "0", "-1"); got != `["a" "b" "c" "d" "e"]` {
+		t.Errorf("got %s", got)
+	}
+	if m.Recovered.Records != 5 {
+		t.Errorf("%d records applied, want 5", m.Recovered.Records)
+	}
+}
