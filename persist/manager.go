@@ -141,9 +141,24 @@ func (m *Manager) recover() error {
 	}
 	nextGen := uint64(1)
 	existing := map[uint64]int64{}
+	// stale is the highest write numbered in log files not loaded
+	// (appendonly no): new writes are numbered after it, so a snapshot
+	// taken from now on covers every record of those files, and turning
+	// appendonly on again never replays them on top of it.
+	var stale uint64
 	if !m.opts.AppendOnly {
+		for _, f := range files {
+			res, err := scanFile(f.path, nil)
+			if err != nil {
+				return fmt.Errorf("cannot read the log file %s (appendonly is no, but new writes are numbered after the ones it holds): %w", f.path, err)
+			}
+			if b, ok := res.base(); ok {
+				stale = max(stale, b)
+			}
+			stale = max(stale, res.MaxSeq)
+		}
 		if len(files) > 0 {
-			m.log.Warn("appendonly is no: the log files in the data directory are not loaded (they are older than any snapshot taken from now on; remove them before turning appendonly on again)",
+			m.log.Warn("appendonly is no: the log files in the data directory are not loaded (the next snapshot supersedes them: turning appendonly on again after it does not replay them)",
 				"dir", m.opts.Dir, "files", len(files))
 		}
 		files = nil
@@ -204,9 +219,7 @@ func (m *Manager) recover() error {
 	rp.finish()
 	m.Recovered.Records = rp.Applied
 	m.Recovered.Last = rp.Last
-	if snapSeq > m.Recovered.Last {
-		m.Recovered.Last = snapSeq
-	}
+	m.Recovered.Last = max(m.Recovered.Last, snapSeq, stale)
 	for _, ns := range m.srv.Eng.Namespaces() {
 		m.Recovered.Keys += ns.Keys()
 	}

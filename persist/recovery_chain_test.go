@@ -287,3 +287,42 @@ func TestRecoverAppliesEachWriteOnce(t *testing.T) {
 		t.Errorf("%d records applied, want 5", m.Recovered.Records)
 	}
 }
+
+// TestRecoverAppendonlyOffThenOn (review finding 3): a run with appendonly
+// no ignores the log files, and its snapshot holds its own writes; with
+// appendonly on again, the old files must not be replayed on top of that
+// snapshot. The run with the log off numbers its writes after every
+// record of the files, so its snapshot covers them.
+func TestRecoverAppendonlyOffThenOn(t *testing.T) {
+	dir := t.TempDir()
+	srv, m := mustStart(t, dir)
+	c := newClient(t, srv)
+	for i := range 5 {
+		c.do("RPUSH", "l", "run1-"+strconv.Itoa(i))
+	}
+	_ = m.Close(commands.ShutdownNoSave)
+	srv2, m2, err := startManaged(t, dir, false, FsyncEverysec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2 := newClient(t, srv2)
+	c2.do("SET", "x", "run2")
+	c2.do("SET", "y", "run2")
+	if err := m2.Save(); err != nil {
+		t.Fatal(err)
+	}
+	_ = m2.Close(commands.ShutdownNoSave)
+	srv3, m3, err := startManaged(t, dir, true, FsyncEverysec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c3 := newClient(t, srv3)
+	if got := c3.do("MGET", "x", "y") + " " + c3.do("LRANGE", "l", "0", "-1"); got != `["run2" "run2"] []` {
+		t.Fatalf("run 3 holds %s, want run 2's snapshot alone", got)
+	}
+	c3.do("SET", "z", "run3")
+	srv4, _ := restart(t, dir, m3)
+	if got := newClient(t, srv4).do("MGET", "x", "z"); got != `["run2" "run3"]` {
+		t.Fatalf("run 4 holds %s", got)
+	}
+}
