@@ -126,6 +126,10 @@ func (m *Manager) recover() error {
 	start := time.Now()
 	m.loading.Store(true)
 	defer m.loading.Store(false)
+	// The snapshot's load pins the clock and the replay keeps it pinned
+	// (each record at its own time) until it ends; on every path out,
+	// the wall clock again.
+	defer m.srv.Eng.PinClock(0)
 	var after uint64
 	snapSeq, snapKeys, found, err := m.loadSnapshot()
 	if err != nil {

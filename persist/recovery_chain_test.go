@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"synap/commands"
 )
@@ -324,5 +325,42 @@ func TestRecoverAppendonlyOffThenOn(t *testing.T) {
 	srv4, _ := restart(t, dir, m3)
 	if got := newClient(t, srv4).do("MGET", "x", "z"); got != `["run2" "run3"]` {
 		t.Fatalf("run 4 holds %s", got)
+	}
+}
+
+// TestRecoverClockPinnedUntilReplay (review S1): from the snapshot's load
+// to the log's first record, the clock stays pinned before every deadline:
+// unpinned in between, active expiry could reclaim, by the wall clock, a
+// key whose time passed while the server was down but which a later
+// record (an acknowledged PERSIST) keeps.
+func TestRecoverClockPinnedUntilReplay(t *testing.T) {
+	dir := t.TempDir()
+	srv, m := mustStart(t, dir)
+	newClient(t, srv).do("SET", "k", "v", "PX", "100")
+	if err := m.Save(); err != nil {
+		t.Fatal(err)
+	}
+	newClient(t, srv).do("PERSIST", "k")
+	_ = m.Close(commands.ShutdownNoSave)
+	time.Sleep(150 * time.Millisecond)
+
+	cfg := commands.DefaultConfig()
+	cfg.Shards, cfg.Save = 16, ""
+	srv2 := commands.NewServer(cfg, quietLog())
+	t.Cleanup(func() { _ = srv2.Close() })
+	m2 := &Manager{srv: srv2, opts: Options{Dir: dir, AppendOnly: true, DBFilename: "dump.snap"}, log: quietLog()}
+	if _, _, found, err := m2.loadSnapshot(); err != nil || !found {
+		t.Fatalf("load: %v %v", found, err)
+	}
+	if now := srv2.Eng.Clock(); now > time.Now().Add(-time.Hour).UnixMilli() {
+		t.Fatalf("after the snapshot's load, before the replay, the clock is the wall clock (%d): k can expire before its PERSIST is replayed", now)
+	}
+
+	srv3, _ := mustStart(t, dir)
+	if got := newClient(t, srv3).do("GET", "k"); got != `"v"` {
+		t.Fatalf("GET k after recovery: %s", got)
+	}
+	if now := srv3.Eng.Clock(); now < time.Now().Add(-time.Minute).UnixMilli() {
+		t.Fatalf("the clock is still pinned after recovery: %d", now)
 	}
 }

@@ -40,7 +40,7 @@ type replayer struct {
 	// the writer's broken path writes a failed batch again in the next
 	// file, and a write must not be applied twice.
 	Duplicates int
-	Last                     uint64
+	Last       uint64
 	// applied is the sequence number applied last.
 	applied uint64
 	// Err stops recovery: a record the server as configured cannot hold.

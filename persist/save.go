@@ -39,9 +39,10 @@ func (m *Manager) loadSnapshot() (seq uint64, keys int64, found bool, err error)
 	if m.opts.AppendOnly {
 		// The log replays after it under each record's clock: a key alive
 		// at the cut must be there for the records that write to it, and
-		// goes, if its time has passed, once the clock is unpinned.
+		// goes, if its time has passed, once the clock is unpinned, when
+		// the replay ends (recover): unpinned in between, active expiry
+		// could reclaim under the wall clock a key a later record writes.
 		m.srv.Eng.PinClock(1)
-		defer m.srv.Eng.PinClock(0)
 	}
 	st, err := snapshot.Load(m.srv, path)
 	if err != nil {
