@@ -337,6 +337,15 @@ type CheckResult struct {
 // truncates the file after the last good record when the rest is torn or
 // corrupt (synap check-log --fix).
 func CheckLog(path string, fix bool) (CheckResult, error) {
+	if fix {
+		// A server using the directory appends to its newest file: cut
+		// under it, the file would end in the middle of what it writes.
+		unlock, err := lockForRepair(filepath.Dir(path))
+		if err != nil {
+			return CheckResult{}, err
+		}
+		defer unlock()
+	}
 	res, err := scanFile(path, nil)
 	out := CheckResult{Records: res.Records, Good: res.Good, Size: res.Size, Torn: res.Torn, Corrupt: res.Bad}
 	if err != nil {

@@ -364,3 +364,31 @@ func TestRecoverClockPinnedUntilReplay(t *testing.T) {
 		t.Fatalf("the clock is still pinned after recovery: %d", now)
 	}
 }
+
+// TestCheckLogFixRefusesLiveDirectory (review S2): check-log --fix does
+// not truncate a file under a running server (it holds synap.lock); it
+// does once the server is gone.
+func TestCheckLogFixRefusesLiveDirectory(t *testing.T) {
+	dir := t.TempDir()
+	srv, m := mustStart(t, dir)
+	newClient(t, srv).do("SET", "a", "1")
+	if !m.Log().WaitWritten(1, 5*time.Second) {
+		t.Fatal("not written")
+	}
+	path := LogPath(dir, "appendonly.aof", 1)
+	f, _ := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	_, _ = f.Write([]byte{1, 2, 3}) // a tail a check would call torn
+	_ = f.Close()
+	before, _ := os.Stat(path)
+	_, err := CheckLog(path, true)
+	if err == nil || !strings.Contains(err.Error(), "a synap server (pid "+strconv.Itoa(os.Getpid())+") is using the data directory "+dir+": stop it before repairing its log files") {
+		t.Fatalf("got %v", err)
+	}
+	if st, _ := os.Stat(path); st.Size() != before.Size() {
+		t.Fatalf("the live file was changed")
+	}
+	_ = m.Close(commands.ShutdownNoSave)
+	if res, err := CheckLog(path, true); err != nil || !res.Truncated {
+		t.Fatalf("with the server gone: %+v %v", res, err)
+	}
+}
