@@ -392,3 +392,58 @@ func TestCheckLogFixRefusesLiveDirectory(t *testing.T) {
 		t.Fatalf("with the server gone: %+v %v", res, err)
 	}
 }
+
+// headerOf reads a log file's header.
+func headerOf(t *testing.T, path string) logHeader {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh, err := checkHeader(data)
+	if err == nil {
+		err = lh.parseRest(data)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lh
+}
+
+// TestLogHeaderBase: the log writes each file's base, where its history
+// starts: the recovered last write for the first file, the cut for a
+// rotation, and after a failed write it could not undo, the broken file's
+// base and where its good data ends.
+func TestLogHeaderBase(t *testing.T) {
+	ks := commands.Keyspace{}
+	dir := t.TempDir()
+	l := NewLog(dir, "appendonly.aof", 1, FsyncNo, nil, quietLog())
+	l.StartAfter(7)
+	l.Write(rec(8, ks, "SET", "a", "1"))
+	l.Write(rec(9, ks, "SET", "a", "1"))
+	l.Rotate()
+	l.Write(rec(10, ks, "SET", "a", "1"))
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if b := headerOf(t, LogPath(dir, "appendonly.aof", 1)); b.base != 7 || b.prevGood != 0 || b.version != FormatVersion {
+		t.Errorf("generation 1: %+v", b)
+	}
+	if b := headerOf(t, LogPath(dir, "appendonly.aof", 2)); b.base != 9 || b.prevGood != 0 {
+		t.Errorf("generation 2: %+v", b)
+	}
+
+	dir = t.TempDir()
+	l = NewLog(dir, "appendonly.aof", 1, FsyncNo, nil, quietLog())
+	l.StartAfter(5)
+	// As writeSegment leaves it when a partial write cannot be cut back
+	// (set before the first Write, which hands it to the writer).
+	l.broken, l.brokenAt = true, 100
+	l.Write(rec(6, ks, "SET", "a", "1"))
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if b := headerOf(t, LogPath(dir, "appendonly.aof", 2)); b.base != 5 || b.prevGood != 100 {
+		t.Errorf("after the broken file: %+v", b)
+	}
+}
