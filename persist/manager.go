@@ -167,12 +167,6 @@ func (m *Manager) recover() error {
 		}
 		files = nil
 	}
-	if !found && len(files) > 0 && files[0].gen > 1 {
-		// Generations before the first are deleted only once a snapshot
-		// covers them: without it, every write they held is missing.
-		return fmt.Errorf("the log starts at %s, but the snapshot %s that holds the writes before it is missing: "+
-			"restore that file (or move the log files away to start empty)", files[0].path, m.snapPath())
-	}
 	rp := newReplayer(m.srv, after, m.log)
 	// covered: every write numbered up to it is in the snapshot or the
 	// files read so far. A file whose history starts after it (its

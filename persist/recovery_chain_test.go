@@ -234,6 +234,21 @@ func TestRecoverTornOnlyAtTheEnd(t *testing.T) {
 			t.Fatalf("got %s", got)
 		}
 	})
+	t.Run("all-zero only file, then restarts", func(t *testing.T) {
+		// The first run crashed as it created generation 1: the next run
+		// removes it and goes on in generation 2, which, with no snapshot,
+		// is a whole history (its base says it starts at the beginning).
+		dir := t.TempDir()
+		_ = os.WriteFile(LogPath(dir, "appendonly.aof", 1), make([]byte, 4096), 0o644)
+		srv, m := mustStart(t, dir)
+		newClient(t, srv).do("SET", "a", "1")
+		srv, m = restart(t, dir, m)
+		newClient(t, srv).do("SET", "b", "1")
+		srv, _ = restart(t, dir, m)
+		if got := newClient(t, srv).do("MGET", "a", "b"); got != `["1" "1"]` {
+			t.Fatalf("got %s", got)
+		}
+	})
 	t.Run("all-zero older file", func(t *testing.T) {
 		dir := t.TempDir()
 		_ = os.WriteFile(LogPath(dir, "appendonly.aof", 1), make([]byte, 4096), 0o644)
