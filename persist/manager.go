@@ -154,7 +154,9 @@ func (m *Manager) recover() error {
 		for _, f := range files {
 			res, err := scanFile(f.path, nil)
 			if err != nil {
-				return fmt.Errorf("cannot read the log file %s (appendonly is no, but new writes are numbered after the ones it holds): %w", f.path, err)
+				// Not loaded either way; with appendonly on again, the same
+				// error stops start-up before anything is replayed.
+				m.log.Warn("appendonly is no: a log file in the data directory cannot be read", "file", f.path, "err", err)
 			}
 			if b, ok := res.base(); ok {
 				stale = max(stale, b)

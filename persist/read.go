@@ -331,6 +331,8 @@ type CheckResult struct {
 	Torn      bool
 	Corrupt   *CorruptError
 	Truncated bool
+	// Removed: truncated before its header was whole, the file is gone.
+	Removed bool
 }
 
 // CheckLog verifies every record of the log file at path; with fix it
@@ -355,7 +357,7 @@ func CheckLog(path string, fix bool) (CheckResult, error) {
 		if err := truncateAt(path, res.Good); err != nil {
 			return out, err
 		}
-		out.Truncated = true
+		out.Truncated, out.Removed = true, res.Good < int64(headerSizeV1)
 	}
 	return out, nil
 }
