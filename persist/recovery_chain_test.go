@@ -82,11 +82,11 @@ func TestRecoverRefusesMissingHistory(t *testing.T) {
 			if err := m.snapshot(context.Background(), true); err != nil {
 				t.Fatal(err)
 			}
-			srv, m = restart(t, dir, m) // no log file: the next run starts at generation 1 again
+			srv, m = restart(t, dir, m) // (before ensureGen, no log file was left: the next run began at generation 1 again)
 			newClient(t, srv).do("SET", "b", "1")
 			_ = m.Close(commands.ShutdownNoSave)
 			_ = os.Remove(snap(dir))
-		}, []string{"appendonly.aof.1 continues the history after write 1, but the snapshot ", "dump.snap that holds the writes before it is missing: writes 1 to 1 are missing"}},
+		}, []string{"appendonly.aof.2 continues the history after write 1, but the snapshot ", "dump.snap that holds the writes before it is missing: writes 1 to 1 are missing"}},
 		{"an older snapshot put back", func(t *testing.T, dir string) {
 			srv, m := mustStart(t, dir)
 			c := newClient(t, srv)
@@ -461,4 +461,43 @@ func TestLogHeaderBase(t *testing.T) {
 	if b := headerOf(t, LogPath(dir, "appendonly.aof", 2)); b.base != 5 || b.prevGood != 100 {
 		t.Errorf("after the broken file: %+v", b)
 	}
+}
+
+// TestRecoverGenerationsNeverReused: a snapshot leaves the file of the
+// generation the log continues in, even with nothing written to it yet,
+// so the next run numbers its files after it, and a snapshot deleted with
+// no write since is found too (review finding 2).
+func TestRecoverGenerationsNeverReused(t *testing.T) {
+	dir := t.TempDir()
+	srv, m := mustStart(t, dir)
+	newClient(t, srv).do("SET", "a", "1")
+	if err := m.Save(); err != nil {
+		t.Fatal(err)
+	}
+	srv, m = restart(t, dir, m)
+	newClient(t, srv).do("SET", "b", "1")
+	_ = m.Close(commands.ShutdownNoSave)
+	files, _ := listLogs(dir, "appendonly.aof")
+	var gens []uint64
+	for _, f := range files {
+		gens = append(gens, f.gen)
+	}
+	if len(gens) != 2 || gens[0] != 2 || gens[1] != 3 {
+		t.Fatalf("generations %v, want [2 3]", gens)
+	}
+	srv, m = mustStart(t, dir)
+	if got := newClient(t, srv).do("MGET", "a", "b"); got != `["1" "1"]` {
+		t.Fatalf("got %s", got)
+	}
+
+	// SHUTDOWN SAVE with no write after it: no record in any log file, and
+	// the snapshot deleted.
+	_ = m.Close(commands.ShutdownSave)
+	_ = os.Remove(filepath.Join(dir, "dump.snap"))
+	srv, _, err := startManaged(t, dir, true, FsyncEverysec)
+	var ge *GapError
+	if !errors.As(err, &ge) {
+		t.Fatalf("snapshot deleted, log files with no record: start-up went on (%v)", err)
+	}
+	_ = srv
 }
