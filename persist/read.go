@@ -239,9 +239,14 @@ func scanFile(path string, fn func(r commands.Record) error) (scanResult, error)
 // payload that decodes, a sequence number near near) starts anywhere in
 // f from from on. Only a candidate whose length fits in the file and
 // whose sequence number is near the last good record's has its checksum
-// computed, so scanning a torn tail costs about one read of it.
+// computed, so scanning a torn tail costs about one read of it. A torn
+// value a tenant wrote could be crafted to hold many such candidates, each
+// costing a checksum over the rest of the file: past a budget of bytes
+// checksummed, the answer is yes (start-up stops and check-log --fix
+// decides, rather than a restart spending hours here).
 func recordAfter(f *os.File, from, size int64, near uint64) bool {
 	const probe = recHeader + 8 // length, checksum, seq
+	budget := 4*(size-from) + checkBudget
 	buf := make([]byte, 1<<20)
 	var payload []byte
 	for start := from; start+recHeader+16 <= size; {
@@ -259,6 +264,9 @@ func recordAfter(f *os.File, from, size int64, near uint64) bool {
 			}
 			if !plausibleSeq(binary.LittleEndian.Uint64(chunk[i+recHeader:]), near) {
 				continue
+			}
+			if budget -= l; budget < 0 {
+				return true
 			}
 			if int64(cap(payload)) < l {
 				payload = make([]byte, l)
@@ -278,6 +286,10 @@ func recordAfter(f *os.File, from, size int64, near uint64) bool {
 	}
 	return false
 }
+
+// checkBudget is what recordAfter may checksum beyond four times the
+// bytes it scans (a variable for tests).
+var checkBudget int64 = 64 << 20
 
 // plausibleSeq: a record after near in the same file carries a number a
 // little below it (writers on other shards append slightly out of order)
