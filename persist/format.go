@@ -16,18 +16,28 @@ import (
 	"synap/commands"
 )
 
-// The log's file format. A file starts with a header: the magic, then the
-// format version (uint32, little-endian), then four reserved bytes. Records
-// follow, each: payload length (uint32), CRC32C of the payload (uint32),
-// then the payload: seq (uint64), time (int64, unix ms), the keyspace
-// (tenant id as a uvarint length and bytes, database number as a uvarint)
-// and the command (argument count, then each argument as a uvarint length
-// and bytes). Little-endian throughout. Every record is checked on its own,
-// so a torn tail is found at the exact record it tore.
+// The log's file format. A file starts with a header: the magic, the
+// format version (uint32), the CRC32C of the rest of the header (uint32),
+// the base (uint64: the sequence number the file starts after; every write
+// numbered up to it is in the snapshot or the files before this one) and
+// the previous generation's good size (uint64: 0, or where the previous
+// file's good data ends when a failed write there could not be undone and
+// the log went on in this file). Records follow, each: payload length
+// (uint32), CRC32C of the payload (uint32), then the payload: seq
+// (uint64), time (int64, unix ms), the keyspace (tenant id as a uvarint
+// length and bytes, database number as a uvarint) and the command
+// (argument count, then each argument as a uvarint length and bytes).
+// Little-endian throughout. Every record is checked on its own, so a torn
+// tail is found at the exact record it tore.
+//
+// Version 1 (the first build with a log) had a 16-byte header: the magic,
+// the version and four reserved bytes; it is still read (its base is
+// taken from its first record).
 const (
 	magic         = "SYNAPLOG"
-	FormatVersion = 1
-	headerSize    = len(magic) + 8
+	FormatVersion = 2
+	headerSizeV1  = len(magic) + 8
+	headerSize    = headerSizeV1 + 16
 	recHeader     = 8
 	// maxRecord bounds a payload read back: a corrupt length must not make
 	// recovery allocate gigabytes. Larger than any write a client can send
@@ -38,28 +48,63 @@ const (
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// fileHeader is the header every log file starts with.
-func fileHeader() []byte {
+// logHeader is a log file's header as read.
+type logHeader struct {
+	version uint32
+	size    int    // bytes: where the records start
+	base    uint64 // version 2: the seq the file starts after
+	// prevGood (version 2): the previous generation's good data ends at
+	// this offset (0: the previous file is whole).
+	prevGood int64
+}
+
+// fileHeader is the header a new log file starts with.
+func fileHeader(base uint64, prevGood int64) []byte {
 	h := make([]byte, headerSize)
 	copy(h, magic)
 	binary.LittleEndian.PutUint32(h[len(magic):], FormatVersion)
+	binary.LittleEndian.PutUint64(h[headerSizeV1:], base)
+	binary.LittleEndian.PutUint64(h[headerSizeV1+8:], uint64(prevGood))
+	binary.LittleEndian.PutUint32(h[len(magic)+4:], crc32.Checksum(h[headerSizeV1:], castagnoli))
 	return h
 }
 
 // ErrNewerFormat is returned for a file written by a newer Synap.
 var ErrNewerFormat = errors.New("newer format version")
 
-// checkHeader validates a file header.
-func checkHeader(h []byte) error {
-	if len(h) < headerSize || string(h[:len(magic)]) != magic {
-		return errors.New("not a Synap log file (bad magic)")
+// checkHeader validates the first headerSizeV1 bytes of a file (the
+// magic and the version) and says how long the header is.
+func checkHeader(h []byte) (logHeader, error) {
+	var lh logHeader
+	if len(h) < headerSizeV1 || string(h[:len(magic)]) != magic {
+		return lh, errors.New("not a Synap log file (bad magic)")
 	}
-	v := binary.LittleEndian.Uint32(h[len(magic):])
-	if v > FormatVersion {
-		return fmt.Errorf("%w: written in format version %d, this build reads up to %d: run a newer synap", ErrNewerFormat, v, FormatVersion)
+	lh.version = binary.LittleEndian.Uint32(h[len(magic):])
+	switch {
+	case lh.version > FormatVersion:
+		return lh, fmt.Errorf("%w: written in format version %d, this build reads up to %d: run a newer synap", ErrNewerFormat, lh.version, FormatVersion)
+	case lh.version == 0:
+		return lh, errors.New("bad format version 0")
+	case lh.version == 1:
+		lh.size = headerSizeV1
+	default:
+		lh.size = headerSize
 	}
-	if v == 0 {
-		return errors.New("bad format version 0")
+	return lh, nil
+}
+
+// parseRest reads the rest of a version 2 header (h is the whole header).
+func (lh *logHeader) parseRest(h []byte) error {
+	if lh.version < 2 {
+		return nil
+	}
+	if crc32.Checksum(h[headerSizeV1:headerSize], castagnoli) != binary.LittleEndian.Uint32(h[len(magic)+4:]) {
+		return errors.New("header checksum mismatch")
+	}
+	lh.base = binary.LittleEndian.Uint64(h[headerSizeV1:])
+	lh.prevGood = int64(binary.LittleEndian.Uint64(h[headerSizeV1+8:]))
+	if lh.prevGood < 0 {
+		return errors.New("bad header")
 	}
 	return nil
 }

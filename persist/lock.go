@@ -43,3 +43,26 @@ func lockDir(dir string) (*os.File, error) {
 	}
 	return f, nil
 }
+
+// lockForRepair takes dir's lock for a repair of its files (check-log
+// --fix), refusing while a server holds it. A directory with no lock file
+// has had no server: nothing to take.
+func lockForRepair(dir string) (unlock func(), err error) {
+	path := filepath.Join(dir, LockName)
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return func() {}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot open the lock of the data directory %s: %w", dir, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		_ = f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			pid, _ := os.ReadFile(path)
+			return nil, fmt.Errorf("a synap server (pid %s) is using the data directory %s: stop it before repairing its log files", string(pid), dir)
+		}
+		return nil, fmt.Errorf("cannot lock the data directory %s: %w", dir, err)
+	}
+	return func() { _ = f.Close() }, nil
+}

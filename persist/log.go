@@ -71,6 +71,11 @@ type Log struct {
 	pos    uint64    // records appended so far
 	gen    uint64    // the generation buf belongs to
 	sealed []segment // batches of earlier generations (Rotate), written first
+	// maxSeq is the highest seq appended; bases[g] is the seq generation
+	// g starts after (its file's header), for recovery to check that no
+	// writes are missing between a snapshot and the files, or between files.
+	maxSeq uint64
+	bases  map[uint64]uint64
 
 	wake chan struct{}
 	stop chan struct{}
@@ -83,6 +88,11 @@ type Log struct {
 	fileGen uint64
 	fileMu  sync.Mutex // f against the everysec syncer
 	broken  bool       // a failed write could not be undone: next write opens a new generation
+	// brokenAt is where the broken file's good data ends; prevGood[g]
+	// tells generation g's header, so recovery knows the bytes after it in
+	// the previous file are that failed write, not writes missing.
+	brokenAt int64
+	prevGood map[uint64]int64
 
 	dmu      sync.Mutex
 	written  uint64 // positions handed to the OS
@@ -112,7 +122,7 @@ type Log struct {
 func NewLog(dir, base string, gen uint64, policy Fsync, existing map[uint64]int64, log *slog.Logger) *Log {
 	l := &Log{dir: dir, base: base, log: log, gen: gen, wake: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{}), progress: make(chan struct{}),
-		fileSizes: map[uint64]int64{}}
+		fileSizes: map[uint64]int64{}, bases: map[uint64]uint64{}, prevGood: map[uint64]int64{}}
 	for g, n := range existing {
 		l.fileSizes[g] = n
 		l.size.Add(n)
@@ -140,6 +150,7 @@ func (l *Log) Write(r commands.Record) {
 	n := len(l.buf)
 	l.buf = appendRecord(l.buf, &r)
 	l.pos++
+	l.maxSeq = max(l.maxSeq, r.Seq)
 	l.backlog.Add(int64(len(l.buf) - n))
 	l.mu.Unlock()
 	l.kick()
@@ -167,8 +178,26 @@ func (l *Log) Rotate() (gen, pos uint64) {
 	l.sealed = append(l.sealed, segment{gen: l.gen, data: l.buf, end: l.pos})
 	l.buf = nil
 	l.gen++
+	// The cut: every write numbered up to it was appended before.
+	l.bases[l.gen] = l.maxSeq
 	l.kick()
 	return l.gen, l.pos
+}
+
+// StartAfter tells the log that the generation it opens with continues
+// the history after write seq (what recovery found). Call it before the
+// first Write.
+func (l *Log) StartAfter(seq uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.maxSeq = max(l.maxSeq, seq)
+	l.bases[l.gen] = seq
+}
+
+func (l *Log) baseOf(gen uint64) uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.bases[gen]
 }
 
 // WaitWritten waits, at most d, until the records up to position pos are
@@ -424,7 +453,7 @@ func (l *Log) writeSegment(s segment) error {
 				l.log.Error("cannot undo a partial write to the append-only log; continuing in a new file", "err", terr)
 				l.fileSizes[l.fileGen] = before + int64(n)
 				l.size.Add(int64(n))
-				l.broken = true
+				l.broken, l.brokenAt = true, before
 			}
 		}
 		return err
@@ -442,7 +471,13 @@ func (l *Log) openGen(gen uint64) error {
 		if l.gen == gen {
 			l.gen++
 		}
+		// The next file continues from where the broken one's good data
+		// ends: the records of the failed write are written again there.
+		if b, ok := l.bases[gen+1]; !ok || l.bases[gen] < b {
+			l.bases[gen+1] = l.bases[gen]
+		}
 		l.mu.Unlock()
+		l.prevGood[gen+1] = l.brokenAt
 		for i := range l.queue {
 			if l.queue[i].gen == gen {
 				l.queue[i].gen = gen + 1
@@ -475,7 +510,7 @@ func (l *Log) openGen(gen uint64) error {
 		return err
 	}
 	if st.Size() == 0 {
-		if _, err := f.Write(fileHeader()); err != nil {
+		if _, err := f.Write(fileHeader(l.baseOf(gen), l.prevGood[gen])); err != nil {
 			_ = f.Truncate(0)
 			_ = f.Close()
 			return err

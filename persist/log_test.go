@@ -136,6 +136,10 @@ func TestScanTornAndCorrupt(t *testing.T) {
 			d[o[2]] ^= 0x08
 			return d
 		}, 2, false, true},
+		{"length's high byte flipped in the middle: runs past the end", func(d []byte, o []int64) []byte {
+			d[o[1]+3] ^= 0x10
+			return d
+		}, 1, false, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -183,7 +187,7 @@ func TestScanRefusesNewerVersionAndForeignFiles(t *testing.T) {
 	binary.LittleEndian.PutUint32(data[len(magic):], FormatVersion+1)
 	_ = os.WriteFile(path, data, 0o644)
 	_, err := scanFile(path, nil)
-	if !errors.Is(err, ErrNewerFormat) || !strings.Contains(err.Error(), "format version 2, this build reads up to 1") {
+	if !errors.Is(err, ErrNewerFormat) || !strings.Contains(err.Error(), fmt.Sprintf("format version %d, this build reads up to %d", FormatVersion+1, FormatVersion)) {
 		t.Fatalf("newer version: got %v", err)
 	}
 	_ = os.WriteFile(path, []byte("*1\r\n$4\r\nPING\r\n(a Redis AOF)"), 0o644)

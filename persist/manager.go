@@ -126,6 +126,10 @@ func (m *Manager) recover() error {
 	start := time.Now()
 	m.loading.Store(true)
 	defer m.loading.Store(false)
+	// The snapshot's load pins the clock and the replay keeps it pinned
+	// (each record at its own time) until it ends; on every path out,
+	// the wall clock again.
+	defer m.srv.Eng.PinClock(0)
 	var after uint64
 	snapSeq, snapKeys, found, err := m.loadSnapshot()
 	if err != nil {
@@ -141,21 +145,37 @@ func (m *Manager) recover() error {
 	}
 	nextGen := uint64(1)
 	existing := map[uint64]int64{}
+	// stale is the highest write numbered in log files not loaded
+	// (appendonly no): new writes are numbered after it, so a snapshot
+	// taken from now on covers every record of those files, and turning
+	// appendonly on again never replays them on top of it.
+	var stale uint64
 	if !m.opts.AppendOnly {
+		for _, f := range files {
+			res, err := scanFile(f.path, nil)
+			if err != nil {
+				// Not loaded either way; with appendonly on again, the same
+				// error stops start-up before anything is replayed.
+				m.log.Warn("appendonly is no: a log file in the data directory cannot be read", "file", f.path, "err", err)
+			}
+			if b, ok := res.base(); ok {
+				stale = max(stale, b)
+			}
+			stale = max(stale, res.MaxSeq)
+		}
 		if len(files) > 0 {
-			m.log.Warn("appendonly is no: the log files in the data directory are not loaded (they are older than any snapshot taken from now on; remove them before turning appendonly on again)",
+			m.log.Warn("appendonly is no: the log files in the data directory are not loaded (the next snapshot supersedes them: turning appendonly on again after it does not replay them)",
 				"dir", m.opts.Dir, "files", len(files))
 		}
 		files = nil
 	}
-	if !found && len(files) > 0 && files[0].gen > 1 {
-		// Generations before the first are deleted only once a snapshot
-		// covers them: without it, every write they held is missing.
-		return fmt.Errorf("the log starts at %s, but the snapshot %s that holds the writes before it is missing: "+
-			"restore that file (or move the log files away to start empty)", files[0].path, m.snapPath())
-	}
 	rp := newReplayer(m.srv, after, m.log)
-	for _, f := range files {
+	// covered: every write numbered up to it is in the snapshot or the
+	// files read so far. A file whose history starts after it (its
+	// header's base) stands on writes nobody has: a deleted or older
+	// snapshot, or a deleted file.
+	covered := after
+	for i, f := range files {
 		res, err := scanFile(f.path, func(r commands.Record) error {
 			rp.add(r)
 			return nil
@@ -169,28 +189,44 @@ func (m *Manager) recover() error {
 		if res.Bad != nil {
 			return res.Bad
 		}
+		if base, ok := res.base(); ok && base > covered {
+			return &GapError{File: f.path, Base: base, Covered: covered, First: i == 0, Snapshot: m.snapPath(), Found: found}
+		}
 		if res.Torn {
+			// A crash tears only the file being written: the last. The
+			// writer fsyncs a generation before it opens the next, so an
+			// older one cut short lost writes that were acknowledged,
+			// unless the next file's header says a failed write was left
+			// there (the writer went on in a new file).
+			if i < len(files)-1 && !brokenAt(files[i+1], f.gen, res.Good) {
+				return &CorruptError{File: f.path, Offset: res.Good, Reason: fmt.Sprintf(
+					"a record cut short, but %s follows it: a crash cannot tear a file the server had finished, so writes are missing", files[i+1].path)}
+			}
 			m.log.Warn("the log's last record was cut short (a crash while it was written, so never acknowledged): truncating the file at the last whole record",
 				"file", f.path, "offset", res.Good, "dropped_bytes", res.Size-res.Good)
 			if err := truncateAt(f.path, res.Good); err != nil {
 				return fmt.Errorf("cannot truncate the torn log file %s: %w", f.path, err)
 			}
 			m.Recovered.Truncated = append(m.Recovered.Truncated, f.path)
-			f.size = max(res.Good, int64(headerSize))
+			f.size = res.Good
 		}
-		existing[f.gen] = f.size
+		covered = max(covered, res.MaxSeq)
+		if f.size >= int64(headerSizeV1) {
+			existing[f.gen] = f.size
+		}
 		nextGen = f.gen + 1
 	}
 	rp.finish()
 	m.Recovered.Records = rp.Applied
 	m.Recovered.Last = rp.Last
-	if snapSeq > m.Recovered.Last {
-		m.Recovered.Last = snapSeq
-	}
+	m.Recovered.Last = max(m.Recovered.Last, snapSeq, stale)
 	for _, ns := range m.srv.Eng.Namespaces() {
 		m.Recovered.Keys += ns.Keys()
 	}
 	m.Recovered.Duration = time.Since(start)
+	if rp.Duplicates > 0 {
+		m.log.Warn("recovery: records logged twice (a failed write written again) were applied once", "duplicates", rp.Duplicates)
+	}
 	if rp.Failed > 0 {
 		m.log.Warn("recovery: some records were refused when replayed", "refused", rp.Failed)
 	}
@@ -198,6 +234,7 @@ func (m *Manager) recover() error {
 		"snapshot", found, "log_records", rp.Applied, "log_files", len(files), "dir", m.opts.Dir)
 	if m.opts.AppendOnly {
 		m.aof = NewLog(m.opts.Dir, m.opts.AppendFilename, nextGen, m.opts.AppendFsync, existing, m.log)
+		m.aof.StartAfter(m.Recovered.Last)
 		m.rewriteBase.Store(m.aof.Size() + m.baseSize.Load())
 	}
 	return nil

@@ -26,6 +26,7 @@ type replayer struct {
 	log   *slog.Logger
 	after uint64 // records up to this seq are in the snapshot
 	h     recHeap
+	held  map[uint64]struct{} // the seqs in h
 
 	sessions map[string]*commands.Session
 	dbs      map[*commands.Session]int
@@ -35,7 +36,11 @@ type replayer struct {
 	multiNext uint64
 
 	Applied, Failed, Dropped int
-	Last                     uint64
+	// Duplicates counts records whose seq was already applied or held:
+	// the writer's broken path writes a failed batch again in the next
+	// file, and a write must not be applied twice.
+	Duplicates int
+	Last       uint64
 	// applied is the sequence number applied last.
 	applied uint64
 	// Err stops recovery: a record the server as configured cannot hold.
@@ -44,7 +49,7 @@ type replayer struct {
 
 func newReplayer(srv *commands.Server, after uint64, log *slog.Logger) *replayer {
 	return &replayer{srv: srv, log: log, after: after, Last: after, applied: after,
-		sessions: map[string]*commands.Session{}, dbs: map[*commands.Session]int{}}
+		sessions: map[string]*commands.Session{}, dbs: map[*commands.Session]int{}, held: map[uint64]struct{}{}}
 }
 
 // add takes a record (its arguments aliasing the reader's buffer).
@@ -53,6 +58,10 @@ func (r *replayer) add(rec commands.Record) {
 		r.Last = rec.Seq
 	}
 	if rec.Seq <= r.after {
+		return
+	}
+	if _, dup := r.held[rec.Seq]; dup || rec.Seq <= r.applied {
+		r.Duplicates++
 		return
 	}
 	if ks := rec.Keyspace; ks.Tenant == "" && (ks.DB < 0 || ks.DB >= len(r.srv.DBs)) {
@@ -68,20 +77,21 @@ func (r *replayer) add(rec commands.Record) {
 		return
 	}
 	heap.Push(&r.h, own(rec))
+	r.held[rec.Seq] = struct{}{}
 	if r.h.Len() > replayWindow {
 		// A number that never comes (its writer was killed before it
 		// appended): the window holds far more than any reordering.
-		r.apply(heap.Pop(&r.h).(commands.Record))
+		r.apply(r.pop())
 	}
 	for r.h.Len() > 0 && r.h[0].Seq == r.applied+1 {
-		r.apply(heap.Pop(&r.h).(commands.Record))
+		r.apply(r.pop())
 	}
 }
 
 // finish applies what is held and closes the sessions.
 func (r *replayer) finish() {
 	for r.h.Len() > 0 {
-		r.apply(heap.Pop(&r.h).(commands.Record))
+		r.apply(r.pop())
 	}
 	if r.inMulti {
 		r.discard()
@@ -90,6 +100,12 @@ func (r *replayer) finish() {
 	for _, s := range r.sessions {
 		s.Close()
 	}
+}
+
+func (r *replayer) pop() commands.Record {
+	rec := heap.Pop(&r.h).(commands.Record)
+	delete(r.held, rec.Seq)
+	return rec
 }
 
 func (r *replayer) session(ks commands.Keyspace) *commands.Session {

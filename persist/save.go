@@ -39,9 +39,10 @@ func (m *Manager) loadSnapshot() (seq uint64, keys int64, found bool, err error)
 	if m.opts.AppendOnly {
 		// The log replays after it under each record's clock: a key alive
 		// at the cut must be there for the records that write to it, and
-		// goes, if its time has passed, once the clock is unpinned.
+		// goes, if its time has passed, once the clock is unpinned, when
+		// the replay ends (recover): unpinned in between, active expiry
+		// could reclaim under the wall clock a key a later record writes.
 		m.srv.Eng.PinClock(1)
-		defer m.srv.Eng.PinClock(0)
 	}
 	st, err := snapshot.Load(m.srv, path)
 	if err != nil {
@@ -100,7 +101,9 @@ func (m *Manager) snapshot(ctx context.Context, rewrite bool) error {
 		// to them before the cut is in their files: otherwise the writer
 		// would create one again behind the deletion.
 		if m.aof.WaitWritten(pos, 10*time.Second) {
-			if dropped, err = m.aof.DropBefore(newGen); err != nil {
+			if err := m.ensureGen(newGen); err != nil {
+				m.log.Warn("cannot create the log file the snapshot continues in", "err", err)
+			} else if dropped, err = m.aof.DropBefore(newGen); err != nil {
 				m.log.Warn("cannot delete log files the snapshot covers", "err", err)
 			}
 		}
@@ -109,6 +112,47 @@ func (m *Manager) snapshot(ctx context.Context, rewrite bool) error {
 	m.log.Info("snapshot saved", "file", m.snapPath(), "keys", st.Keys, "bytes", st.Bytes,
 		"seconds", st.Took.Seconds(), "seq", st.Seq, "log_files_deleted", dropped)
 	return nil
+}
+
+// ensureGen makes sure the file of generation gen, the one the log
+// continues in after a snapshot, exists before the older files go, even
+// when nothing was written to it yet (its header alone). So the data
+// directory always holds a log file saying which write the history
+// continues after: a later run numbers its generations after it (a
+// number is never used twice), and a snapshot deleted or replaced by an
+// older one is found even with no write since.
+func (m *Manager) ensureGen(gen uint64) error {
+	path := LogPath(m.opts.Dir, m.opts.AppendFilename, gen)
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	// Written aside and linked into place: the writer, which may create
+	// the file at the same moment, finds either none or a whole header.
+	tmp := path + ".new"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(fileHeader(m.aof.baseOf(gen), 0))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Link(tmp, path)
+		if err == nil {
+			m.aof.size.Add(int64(headerSize))
+		} else if errors.Is(err, fs.ErrExist) {
+			err = nil
+		}
+	}
+	_ = os.Remove(tmp)
+	if err != nil {
+		return err
+	}
+	return syncDir(m.opts.Dir)
 }
 
 // background runs a snapshot on its own goroutine; it reports false when

@@ -97,6 +97,10 @@ func (c *checkLogCmd) Run(stdout io.Writer) error {
 			fmt.Fprintf(stdout, "%s: ok, %d records\n", f, res.Records)
 			continue
 		}
+		if res.Truncated && res.Removed {
+			fmt.Fprintf(stdout, "%s: removed (not even its header was whole: it held no record)\n", f)
+			continue
+		}
 		if res.Truncated {
 			fmt.Fprintf(stdout, "%s: truncated at offset %d\n", f, res.Good)
 			continue

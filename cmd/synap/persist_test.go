@@ -346,9 +346,14 @@ func TestPersistDamagedFiles(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "is using the data directory "+dir) {
 		t.Fatalf("a second server on the directory: %v\n%s", err, out)
 	}
+	path := persist.LogPath(dir, "appendonly.aof", 1)
+	// check-log --fix does not cut a file under the running server.
+	live := cliCommand(t, "check-log", "--fix", path)
+	if out, err := live.CombinedOutput(); err == nil || !strings.Contains(string(out), "is using the data directory "+dir+": stop it before repairing its log files") {
+		t.Fatalf("check-log --fix on a live directory: %v\n%s", err, out)
+	}
 	sigkill(t, cmd)
 
-	path := persist.LogPath(dir, "appendonly.aof", 1)
 	data, _ := os.ReadFile(path)
 	data[len(data)/2] ^= 0xff
 	_ = os.WriteFile(path, data, 0o644)
