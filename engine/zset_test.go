@@ -352,6 +352,9 @@ func zsetVerify(t *testing.T, step string, z *ZSet) int {
 		t.Helper()
 		t.Fatalf("%s: "+format, append([]any{step}, args...)...)
 	}
+	if !z.big {
+		return zsetVerifyPacked(t, step, z)
+	}
 	var leaves []*zLeaf
 	height := 0
 	// walk returns the number of items under x and checks that every key
@@ -1037,4 +1040,43 @@ func BenchmarkZSetSetBytes(b *testing.B) {
 	for b.Loop() {
 		z.Set(keys[rng.IntN(len(keys))], float64(rng.IntN(100000)))
 	}
+}
+
+// zsetVerifyPacked checks the packed form: items in strict order, none
+// with -0, as many as Len, no tree or index beside them, and what the
+// encoding allows. It returns -1, the packed form's "height".
+func zsetVerifyPacked(t *testing.T, step string, z *ZSet) int {
+	t.Helper()
+	if z.root != nil || z.leaf != nil || z.buckets != nil || z.old != nil {
+		t.Fatalf("%s: a packed set with a tree or an index", step)
+	}
+	if z.length > ZSetListpackEntries {
+		t.Fatalf("%s: %d members packed", step, z.length)
+	}
+	n, size := 0, int64(0)
+	var prevS float64
+	var prevM string
+	for off := 0; off < len(z.pk); n++ {
+		s, mo, ml, nx := z.pkAt(off)
+		m := z.pkMember(mo, ml)
+		if nx > len(z.pk) || ml > ZSetListpackValue {
+			t.Fatalf("%s: item at %d runs past the slice or is too long", step, off)
+		}
+		if math.Signbit(s) && s == 0 || math.IsNaN(s) {
+			t.Fatalf("%s: score %v packed", step, s)
+		}
+		if n > 0 && !(prevS < s || prevS == s && prevM < m) {
+			t.Fatalf("%s: order: %q %v before %q %v", step, prevM, prevS, m, s)
+		}
+		prevS, prevM = s, m
+		size += int64(ml) + 8
+		off = nx
+	}
+	if n != z.length || size != z.size {
+		t.Fatalf("%s: %d items of %d bytes packed, Len %d, Size %d", step, n, size, z.length, z.size)
+	}
+	if (z.length == 0) != (z.pk == nil) {
+		t.Fatalf("%s: %d members in %d bytes", step, z.length, len(z.pk))
+	}
+	return -1
 }
