@@ -275,3 +275,20 @@ func (z *ZSet) pkRange(lo, hi int, rev bool, fn func(member string, score float6
 // zView is member as a string sharing its bytes, for lookups and for the
 // packed form, which copies what it keeps.
 func zView(member []byte) string { return unsafe.String(unsafe.SliceData(member), len(member)) }
+
+// ExpandZSet converts the sorted set that en holds to "skiplist" for good,
+// as Redis 7.0's SORT does to a listpack set it reads, and re-accounts the
+// key for its new form's charges. The content does not change, so as in
+// Redis nobody waiting on the key is told and no write is counted.
+func (tx *Tx) ExpandZSet(en *Entry) {
+	z, ok := en.Obj.(*ZSet)
+	if !ok || z.big {
+		return
+	}
+	tx.mustWrite()
+	z.pkUnpack()
+	if size := en.accounted(len(en.key)); size != en.size {
+		tx.ns.bytes.Add(size - en.size)
+		en.size = size
+	}
+}

@@ -102,12 +102,35 @@ func zsetCheck(t *testing.T, step string, z *ZSet, m zsetModel, rng *rand.Rand) 
 	}
 }
 
+// zsetForms are the ways a set is held, for tests that run on each: packed
+// all along (never more than ZSetListpackEntries members), packed then
+// converted to the tree as it grows, and a tree from the start (a size hint
+// past the packing).
+var zsetForms = []struct {
+	name     string
+	keyspace int // members drawn from this many
+	new      func() *ZSet
+	packed   bool // stays packed throughout
+}{
+	{"packed", ZSetListpackEntries - 8, func() *ZSet { return NewZSet(0, 0) }, true},
+	{"converted", 300, func() *ZSet { return NewZSet(0, 0) }, false},
+	{"tree", ZSetListpackEntries - 8, func() *ZSet { return NewZSet(ZSetListpackEntries+1, 0) }, false},
+}
+
 func TestZSetMatchesModel(t *testing.T) {
+	for _, form := range zsetForms {
+		t.Run(form.name, func(t *testing.T) { testZSetMatchesModel(t, form.new(), form.keyspace, form.packed) })
+	}
+}
+
+func testZSetMatchesModel(t *testing.T, z *ZSet, keyspace int, packed bool) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	z := NewZSet(0, 0)
 	m := zsetModel{}
 	for step := 0; step < 4000; step++ {
-		member := "m" + strconv.Itoa(rng.IntN(300))
+		if z.Packed() != packed && (packed || z.Len() > ZSetListpackEntries) {
+			t.Fatalf("step %d: %d members, packed %v", step, z.Len(), z.Packed())
+		}
+		member := "m" + strconv.Itoa(rng.IntN(keyspace))
 		score := float64(rng.IntN(7) - 1)
 		if rng.IntN(10) == 0 {
 			score = math.Inf(rng.IntN(2)*2 - 1)
@@ -156,7 +179,12 @@ func TestZSetMatchesModel(t *testing.T) {
 }
 
 func TestZSetLexSpan(t *testing.T) {
-	z := NewZSet(0, 0)
+	for _, form := range zsetForms {
+		t.Run(form.name, func(t *testing.T) { testZSetLexSpan(t, form.new()) })
+	}
+}
+
+func testZSetLexSpan(t *testing.T, z *ZSet) {
 	for _, m := range []string{"a", "b", "c", "d", "e", "ee", "f"} {
 		z.Set([]byte(m), 0)
 	}
@@ -712,10 +740,11 @@ func TestZSetTreeModel(t *testing.T) {
 		}
 		return rng.NormFloat64()
 	}
-	for round := 0; round < 6; round++ {
+	for round := 0; round < 7; round++ {
 		z := NewZSet(0, 0)
+		// The last round stays packed: 3/4 of its keyspace at most.
 		// 50000: 37500 members at the peak make a tree of height 3.
-		keyspace := []int{300, 2500, 12000, 50000, 800, 5000}[round]
+		keyspace := []int{300, 2500, 12000, 50000, 800, 5000, ZSetListpackEntries}[round]
 		m := &zsetSorted{score: map[string]float64{}, lazy: keyspace > 10000}
 		ops, every := 0, max(400, keyspace/4)
 		check := func(step string, full bool) {
@@ -742,6 +771,9 @@ func TestZSetTreeModel(t *testing.T) {
 					break
 				}
 				mb := member(rng.IntN(keyspace))
+				if round == 6 && len(mb) > ZSetListpackValue {
+					mb = mb[:ZSetListpackValue] // stay packed
+				}
 				s := score(mode)
 				grow := m.n() < target
 				op := rng.IntN(20)
@@ -817,9 +849,12 @@ func TestZSetTreeModel(t *testing.T) {
 				}
 			}
 			check(fmt.Sprintf("round %d end of phase %d", round, phase), true)
+			if round == 6 && !z.Packed() {
+				t.Fatalf("round 6 phase %d: %d members, no longer packed", phase, z.Len())
+			}
 		}
 	}
-	for h := 0; h <= 3; h++ {
+	for h := -1; h <= 3; h++ { // -1: packed
 		if !heights[h] {
 			t.Errorf("never saw a tree of height %d (saw %v)", h, heights)
 		}
