@@ -292,3 +292,31 @@ func (tx *Tx) ExpandZSet(en *Entry) {
 		en.size = size
 	}
 }
+
+// Reserve makes room in a new, empty packed set for members members of
+// bytes bytes in all that are about to be added (a ZADD of many members),
+// so the slice is allocated once instead of growing by quarters, which
+// also leaves no garbage behind. A caller that may add fewer (repeated
+// members) calls Fit after.
+func (z *ZSet) Reserve(members, bytes int) {
+	if z.big || z.length > 0 || members > ZSetListpackEntries || bytes > members*ZSetListpackValue {
+		return
+	}
+	if n := bytes + members*pkHead; n > cap(z.pk) {
+		z.pk = make([]byte, 0, n)
+	}
+}
+
+// Fit gives back room a packed set does not use beyond the quarter it
+// grows by, so what Reserve made for repeated members is not held (the
+// charges count on that).
+func (z *ZSet) Fit() {
+	if z.big || cap(z.pk)-len(z.pk) <= len(z.pk)/4 {
+		return
+	}
+	if len(z.pk) == 0 {
+		z.pk = nil
+		return
+	}
+	z.pk = slices.Clip(slices.Clone(z.pk))
+}

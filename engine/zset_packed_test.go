@@ -213,3 +213,47 @@ func TestZSetPackedThresholds(t *testing.T) {
 		t.Errorf("emptied: %d members, %d bytes, %d packed", z.Len(), z.Size(), len(z.pk))
 	}
 }
+
+// Reserve allocates a ZADD's members at once; Fit gives back what repeated
+// members left unused, so a hostile ZADD of one member 128 times does not
+// keep 9 KB under a one-member charge.
+func TestZSetPackedReserveFit(t *testing.T) {
+	long := []byte(strings.Repeat("r", ZSetListpackValue))
+	for _, tc := range []struct {
+		name     string
+		members  [][]byte
+		keepsCap bool
+	}{
+		{"distinct", func() (ms [][]byte) {
+			for i := range ZSetListpackEntries {
+				ms = append(ms, chargeMember(i, 64))
+			}
+			return ms
+		}(), true},
+		{"repeated", func() (ms [][]byte) {
+			for range ZSetListpackEntries {
+				ms = append(ms, long)
+			}
+			return ms
+		}(), false},
+	} {
+		z := NewZSet(0, 0)
+		bytes := 0
+		for _, m := range tc.members {
+			bytes += len(m)
+		}
+		z.Reserve(len(tc.members), bytes)
+		reserved := cap(z.pk)
+		for i, m := range tc.members {
+			z.Set(m, float64(i))
+		}
+		if tc.keepsCap && cap(z.pk) != reserved {
+			t.Errorf("%s: the slice grew from %d to %d bytes: Reserve was short", tc.name, reserved, cap(z.pk))
+		}
+		z.Fit()
+		zsetVerify(t, tc.name, z)
+		if c, l := cap(z.pk), len(z.pk); c > l+l/4 {
+			t.Errorf("%s: %d bytes held for %d used after Fit", tc.name, c, l)
+		}
+	}
+}
