@@ -20,7 +20,7 @@ import (
 // Members handed out are views of pk, so pk is never written below its
 // length: adding a member at the end appends in place when there is room
 // (the bytes past the length were never handed out); any other change
-// builds a new slice, exact in size when it shrinks, so the slice never
+// builds a new slice with a quarter of room at most, so the slice never
 // holds much more than its content (the charges count on that).
 //
 // The form is kept exactly while !z.big: the first member past either
@@ -45,9 +45,14 @@ func (z *ZSet) pkMember(mo, ml int) string { return pkView(z.pk, mo, ml) }
 // pkFind returns the offset, the rank and the score of member's item, and
 // the offset after it; at is -1 when member is absent.
 func (z *ZSet) pkFind(member string) (at, next, rank int, score float64) {
-	for off := 0; off < len(z.pk); rank++ {
-		s, mo, ml, nx := z.pkAt(off)
-		if ml == len(member) && string(z.pk[mo:nx]) == member {
+	// Only the length byte is read until one matches: a lookup is this
+	// walk, and decoding every score would double it.
+	pk := z.pk
+	for off := 0; off < len(pk); rank++ {
+		ml := int(pk[off+8])
+		nx := off + pkHead + ml
+		if ml == len(member) && string(pk[off+pkHead:nx]) == member {
+			s, _, _, _ := z.pkAt(off)
 			return off, nx, rank, s
 		}
 		off = nx
@@ -123,14 +128,16 @@ func (z *ZSet) pkInsert(s float64, m string, a, b int) {
 	z.pk = nb
 }
 
-// pkCut removes the items at [a, b) into a new slice.
+// pkCut removes the items at [a, b) into a new slice, with the quarter of
+// room an addition grows by: a ZPOPMIN then ZADD at the end (a queue
+// made of a sorted set) allocates once, not twice.
 func (z *ZSet) pkCut(a, b int) {
 	n := len(z.pk) - (b - a)
 	if n == 0 {
 		z.pk = nil
 		return
 	}
-	nb := make([]byte, 0, n)
+	nb := make([]byte, 0, n+n/4)
 	nb = append(nb, z.pk[:a]...)
 	z.pk = append(nb, z.pk[b:]...)
 }

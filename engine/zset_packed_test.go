@@ -257,3 +257,59 @@ func TestZSetPackedReserveFit(t *testing.T) {
 		}
 	}
 }
+
+// The CPU cost of the packed form against the tree for a 100-member set,
+// the zsets memory row's shape: go test -run '^$' -bench ZSetSmall ./engine
+func BenchmarkZSetSmall(b *testing.B) {
+	for _, form := range []struct {
+		name string
+		new  func() *ZSet
+	}{
+		{"packed", func() *ZSet { return NewZSet(0, 0) }},
+		{"tree", func() *ZSet { return NewZSet(ZSetListpackEntries+1, 0) }},
+	} {
+		members := make([][]byte, 100)
+		for i := range members {
+			members[i] = []byte(fmt.Sprintf("member:%d", i))
+		}
+		fill := func() *ZSet {
+			z := form.new()
+			for i, m := range members {
+				z.Set(m, float64(i))
+			}
+			return z
+		}
+		b.Run(form.name+"/build100", func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				fill()
+			}
+		})
+		z := fill()
+		b.Run(form.name+"/score", func(b *testing.B) {
+			for i := range b.N {
+				z.Score(members[i%100])
+			}
+		})
+		b.Run(form.name+"/update", func(b *testing.B) {
+			b.ReportAllocs()
+			for i := range b.N {
+				z.Set(members[i%100], float64(i*7919%1000))
+			}
+		})
+		b.Run(form.name+"/range100", func(b *testing.B) {
+			n := 0
+			for range b.N {
+				z.Range(0, 100, false, func(string, float64) bool { n++; return true })
+			}
+		})
+		b.Run(form.name+"/popmin+add", func(b *testing.B) {
+			b.ReportAllocs()
+			for i := range b.N {
+				var m string
+				z.RemoveRange(0, 1, func(s string, _ float64) { m = s })
+				z.SetString(m, float64(1000+i))
+			}
+		})
+	}
+}
