@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/binary"
+	"hash/maphash"
 	"math"
 	"slices"
 	"unsafe"
@@ -11,9 +12,11 @@ import (
 // while the encoding is "listpack" (at most ZSetListpackEntries members of
 // at most ZSetListpackValue bytes) the members live in one byte slice, pk,
 // in the set's order (score, then member bytes), each as its score's 8
-// bytes (little-endian IEEE 754), a length byte and the member's bytes.
+// bytes (little-endian IEEE 754), a length byte, a tag byte (a byte of the
+// member's hash: a lookup compares members only where it matches) and the
+// member's bytes.
 // A tree leaf, entries and an index would cost about 100 bytes a member
-// beyond its content; this costs one, plus the slice's slack. Every
+// beyond its content; this costs two, plus the slice's slack. Every
 // operation walks the bytes, which for at most 128 short members is about
 // as quick as walking the tree.
 //
@@ -28,7 +31,10 @@ import (
 // converts a listpack to a skiplist and never back by itself. Compact, for
 // the destinations of ZUNIONSTORE and the like, packs a tree again.
 
-const pkHead = 9 // score bytes and length byte before each member
+const pkHead = 10 // score bytes, length byte and tag byte before each member
+
+// pkTag is the tag byte of member.
+func pkTag(member string) byte { return byte(maphash.String(zSeed, member)) }
 
 // pkAt reads the item at off: its score, the member's offset and length,
 // and the offset of the next item.
@@ -47,11 +53,11 @@ func (z *ZSet) pkMember(mo, ml int) string { return pkView(z.pk, mo, ml) }
 func (z *ZSet) pkFind(member string) (at, next, rank int, score float64) {
 	// Only the length byte is read until one matches: a lookup is this
 	// walk, and decoding every score would double it.
-	pk := z.pk
+	pk, tag := z.pk, pkTag(member)
 	for off := 0; off < len(pk); rank++ {
 		ml := int(pk[off+8])
 		nx := off + pkHead + ml
-		if ml == len(member) && string(pk[off+pkHead:nx]) == member {
+		if pk[off+9] == tag && ml == len(member) && string(pk[off+pkHead:nx]) == member {
 			s, _, _, _ := z.pkAt(off)
 			return off, nx, rank, s
 		}
@@ -85,7 +91,7 @@ func (z *ZSet) pkOffset(rank int) int {
 
 func pkItem(b []byte, s float64, m string) []byte {
 	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(s))
-	b = append(b, byte(len(m)))
+	b = append(b, byte(len(m)), pkTag(m))
 	return append(b, m...)
 }
 

@@ -1097,6 +1097,9 @@ func zsetVerifyPacked(t *testing.T, step string, z *ZSet) int {
 		if nx > len(z.pk) || ml > ZSetListpackValue {
 			t.Fatalf("%s: item at %d runs past the slice or is too long", step, off)
 		}
+		if z.pk[off+9] != pkTag(m) {
+			t.Fatalf("%s: %q has a wrong tag", step, m)
+		}
 		if math.Signbit(s) && s == 0 || math.IsNaN(s) {
 			t.Fatalf("%s: score %v packed", step, s)
 		}
