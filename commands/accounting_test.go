@@ -42,7 +42,11 @@ func recount(srv *Server, ns *engine.Namespace) (keys, bytes, trackedKeys, track
 					bytes += engine.HashCharge + int64(o.Len())*engine.HashFieldCharge
 				}
 			case *engine.ZSet:
-				bytes += engine.ZSetCharge + int64(o.Len())*engine.ZSetMemberCharge
+				if o.Packed() {
+					bytes += engine.ZSetPackedCharge + int64(o.Len())*engine.ZSetPackedMemberCharge
+				} else {
+					bytes += engine.ZSetCharge + int64(o.Len())*engine.ZSetMemberCharge
+				}
 			case *engine.Stream:
 				bytes += engine.StreamCharge + int64(o.Len())*engine.StreamEntryCharge + int64(o.Elems())*engine.StreamElemCharge +
 					int64(o.Pending())*engine.StreamPendingCharge + int64(o.ConsumerCount())*engine.StreamConsumerCharge +

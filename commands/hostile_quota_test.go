@@ -53,7 +53,9 @@ func TestHostileQuotaChargesEveryElement(t *testing.T) {
 		{quotaArgs(100, func(i int) []string { return []string{quotaMember(i, 3), ""} }, "HSET", "h"),
 			k + 1 + engine.HashCharge + 100*(3+engine.HashFieldCharge)},
 		{quotaArgs(100, func(i int) []string { return []string{"1", quotaMember(i, 2)} }, "ZADD", "z"),
-			k + 1 + engine.ZSetCharge + 100*(2+8+engine.ZSetMemberCharge)},
+			k + 1 + engine.ZSetPackedCharge + 100*(2+8+engine.ZSetPackedMemberCharge)},
+		{quotaArgs(200, func(i int) []string { return []string{"1", quotaMember(i, 3)} }, "ZADD", "zbig"),
+			k + 4 + engine.ZSetCharge + 200*(3+8+engine.ZSetMemberCharge)},
 	} {
 		before := ns.Bytes()
 		if got := c.Do(tc.args...); strings.HasPrefix(got, "-") {

@@ -217,8 +217,11 @@ func sortCommand(x *Ctx, readonly bool) {
 		x.Error(resp.ErrWrongType)
 		return
 	}
-	if z, ok := sortZSet(en); ok && !readonly && x.Tx.Writable() {
-		sortExpandZSet(z)
+	if _, ok := sortZSet(en); ok && !readonly && x.Tx.Writable() {
+		// What Redis 7.0's SORT does to a sorted set it reads: a listpack
+		// one becomes a skiplist for good, as OBJECT ENCODING then shows.
+		// SORT_RO cannot under its shared lock: there it stays a listpack.
+		x.Tx.ExpandZSet(en)
 	}
 	// A set has no order of its own worth storing: Redis sorts it
 	// alphabetically rather than store its hash table's order.
@@ -785,21 +788,6 @@ func sortZSet(en *engine.Entry) (*engine.ZSet, bool) {
 	}
 	z, ok := en.Obj.(*engine.ZSet)
 	return z, ok
-}
-
-// sortExpandZSet does what Redis 7.0's SORT does to a sorted set it reads:
-// it converts a listpack one to a skiplist for good, as OBJECT ENCODING
-// then shows. The engine has no call for that, so a member too long for a
-// listpack is added and removed: no member that long can be in a listpack
-// set, and content and size come back as they were. SORT_RO cannot do it
-// under its shared lock, so there it stays a listpack.
-func sortExpandZSet(z *engine.ZSet) {
-	if z.Encoding() != "listpack" {
-		return
-	}
-	long := make([]byte, engine.ZSetListpackValue+1)
-	z.Set(long, 0)
-	z.Remove(long)
 }
 
 // sortLen is the number of elements of a list, set or sorted set (0: none).

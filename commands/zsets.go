@@ -426,6 +426,7 @@ func zsetSaved(x *Ctx, key []byte, en *engine.Entry, z *engine.ZSet) {
 		x.Tx.Delete(key)
 		return
 	}
+	z.Fit()
 	x.Tx.Updated(key, en)
 }
 
@@ -608,6 +609,15 @@ func zaddRun(x *Ctx, a zaddArgs) {
 		}
 		// Like Redis, a new set's encoding follows its first member only.
 		z = engine.NewZSet(0, len(x.Args[a.first+1]))
+		if n := len(a.scores); n > 1 {
+			// Room for every member at once instead of growing as they
+			// come; zsetSaved gives back what repeated members left.
+			bytes := 0
+			for i := range n {
+				bytes += len(x.Args[a.first+2*i+1])
+			}
+			z.Reserve(n, bytes)
+		}
 		en = x.Tx.Put(key, engine.NewObject(engine.KindZSet, z))
 	}
 	added, updated, done := 0, 0, 0

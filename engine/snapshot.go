@@ -346,7 +346,9 @@ func (h *Hash) Unpacked() bool { return h.unpacked }
 // "skiplist" as members are added, as any set does).
 func ZSetWithEncoding(skiplist bool) *ZSet {
 	z := NewZSet(0, 0)
-	z.big = skiplist
+	if skiplist {
+		z.pkUnpack()
+	}
 	return z
 }
 

@@ -42,7 +42,11 @@ type ZSet struct {
 	leaf   *zLeaf
 	length int
 	size   int64
-	big    bool // "skiplist" encoding; false: "listpack"
+	big    bool // "skiplist" encoding; false: "listpack", packed in pk
+
+	// The members while "listpack" (zset_packed.go); the tree and the
+	// index are then unused.
+	pk []byte
 
 	// The member index: chained buckets, a power of two of them, scanned
 	// with Redis's reverse-binary cursor so ZSCAN sees every member present
@@ -172,8 +176,10 @@ func zHash(member []byte) uint64 { return maphash.Bytes(zSeed, member) }
 // zsetTypeCreate, a set created for more than ZSetListpackEntries members
 // or a member longer than ZSetListpackValue starts as "skiplist".
 func NewZSet(sizeHint, maxMemberLen int) *ZSet {
-	z := &ZSet{leaf: &zLeaf{}}
-	z.big = sizeHint > ZSetListpackEntries || maxMemberLen > ZSetListpackValue
+	z := &ZSet{}
+	if sizeHint > ZSetListpackEntries || maxMemberLen > ZSetListpackValue {
+		z.pkUnpack()
+	}
 	return z
 }
 
@@ -203,8 +209,10 @@ func (z *ZSet) Encoding() string {
 
 // Clone returns an independent copy with the same encoding.
 func (z *ZSet) Clone() Object {
-	c := NewZSet(0, 0)
-	c.big = z.big
+	if !z.big {
+		return z.pkClone()
+	}
+	c := &ZSet{big: true}
 	c.resize(z.length) // empty: allocates at once
 	ents := make([]*zEntry, 0, z.length)
 	z.walk(func(s float64, e *zEntry) bool {
@@ -235,21 +243,15 @@ func (z *ZSet) Compact() {
 		return
 	}
 	z.big = false
-	if z.length == 0 {
-		return
-	}
-	// -0 becomes 0: equal as scores, so the order stands (separators that
-	// still say -0 compare the same).
-	for l, _ := z.leafAt(0); l != nil; l = l.next {
-		for i, e := range l.e {
-			l.s[i] = z.stored(l.s[i])
-			e.score = l.s[i]
-		}
-	}
+	z.pack()
 }
 
 // Score returns member's score.
 func (z *ZSet) Score(member []byte) (float64, bool) {
+	if !z.big {
+		at, _, _, s := z.pkFind(zView(member))
+		return s, at >= 0
+	}
 	if e := z.lookup(member, zHash(member)); e != nil {
 		return e.score, true
 	}
@@ -259,6 +261,11 @@ func (z *ZSet) Score(member []byte) (float64, bool) {
 // Set adds member with score, or moves an existing member to score. It
 // reports whether member is new. score must not be NaN.
 func (z *ZSet) Set(member []byte, score float64) (added bool) {
+	if !z.big {
+		if added, ok := z.pkTrySet(zView(member), score); ok {
+			return added
+		}
+	}
 	h := zHash(member)
 	if e := z.lookup(member, h); e != nil {
 		if e.score != score {
@@ -274,9 +281,6 @@ func (z *ZSet) Set(member []byte, score float64) (added bool) {
 // add stores a new member; owned says member is a string no one will
 // change, which may be kept as it is.
 func (z *ZSet) add(member string, owned bool, score float64, h uint64) {
-	if !z.big && (z.length >= ZSetListpackEntries || len(member) > ZSetListpackValue) {
-		z.big = true
-	}
 	e := newEntry(member, owned, z.stored(score), h)
 	z.insert(e)
 	z.index(e)
@@ -286,6 +290,11 @@ func (z *ZSet) add(member string, owned bool, score float64, h uint64) {
 // SetString is Set for a member already held as a string (from another
 // ZSet's callbacks, say): a long one is shared, not copied.
 func (z *ZSet) SetString(member string, score float64) (added bool) {
+	if !z.big {
+		if added, ok := z.pkTrySet(member, score); ok {
+			return added
+		}
+	}
 	h := maphash.String(zSeed, member)
 	if e := z.lookup(View(member), h); e != nil {
 		if e.score != score {
@@ -299,6 +308,16 @@ func (z *ZSet) SetString(member string, score float64) (added bool) {
 
 // Remove deletes member; it reports whether it was there.
 func (z *ZSet) Remove(member []byte) bool {
+	if !z.big {
+		at, next, _, _ := z.pkFind(zView(member))
+		if at < 0 {
+			return false
+		}
+		z.pkCut(at, next)
+		z.length--
+		z.size -= int64(len(member)) + 8
+		return true
+	}
 	e := z.lookup(member, zHash(member))
 	if e == nil {
 		return false
@@ -312,6 +331,10 @@ func (z *ZSet) Remove(member []byte) bool {
 // Rank returns member's 0-based rank in ascending order, and its score.
 // The rank in descending order is Len()-1-rank.
 func (z *ZSet) Rank(member []byte) (rank int, score float64, ok bool) {
+	if !z.big {
+		at, _, rank, s := z.pkFind(zView(member))
+		return rank, s, at >= 0
+	}
 	e := z.lookup(member, zHash(member))
 	if e == nil {
 		return 0, 0, false
@@ -333,6 +356,10 @@ func (z *ZSet) Rank(member []byte) (rank int, score float64, ok bool) {
 
 // At returns the member at a 0-based rank (0 <= rank < Len()).
 func (z *ZSet) At(rank int) (member string, score float64) {
+	if !z.big {
+		s, mo, ml, _ := z.pkAt(z.pkOffset(rank))
+		return z.pkMember(mo, ml), s
+	}
 	l, i := z.leafAt(rank)
 	return l.e[i].member, l.s[i]
 }
@@ -343,6 +370,10 @@ func (z *ZSet) At(rank int) (member string, score float64) {
 func (z *ZSet) Range(lo, hi int, rev bool, fn func(member string, score float64) bool) {
 	lo, hi = max(lo, 0), min(hi, z.length)
 	if lo >= hi {
+		return
+	}
+	if !z.big {
+		z.pkRange(lo, hi, rev, fn)
 		return
 	}
 	if rev {
@@ -373,6 +404,10 @@ func (z *ZSet) Range(lo, hi int, rev bool, fn func(member string, score float64)
 
 // Each calls fn for every member in ascending order until fn returns false.
 func (z *ZSet) Each(fn func(member string, score float64) bool) {
+	if !z.big {
+		z.pkEach(0, z.length, fn)
+		return
+	}
 	z.walk(func(s float64, e *zEntry) bool { return fn(e.member, s) })
 }
 
@@ -397,6 +432,22 @@ func (z *ZSet) RemoveRange(lo, hi int, fn func(member string, score float64)) in
 	lo, hi = max(lo, 0), min(hi, z.length)
 	if lo >= hi {
 		return 0
+	}
+	if !z.big {
+		a := z.pkOffset(lo)
+		b := a
+		for range hi - lo {
+			s, mo, ml, nx := z.pkAt(b)
+			z.length--
+			z.size -= int64(ml) + 8
+			if fn != nil {
+				// The old slice stays as it is: the view stays valid.
+				fn(z.pkMember(mo, ml), s)
+			}
+			b = nx
+		}
+		z.pkCut(a, b)
+		return hi - lo
 	}
 	// Take the members out of the index first, walking the leaves, and
 	// join the leaves that survive on either side; then cut the tree.
@@ -466,8 +517,8 @@ func (z *ZSet) ScoreSpan(r ScoreRange) (lo, hi int) {
 	if r.Empty() {
 		return 0, 0
 	}
-	lo = z.countWhile(func(s float64, _ *zEntry) bool { return s < r.Min || r.MinEx && s == r.Min })
-	hi = z.countWhile(func(s float64, _ *zEntry) bool { return s < r.Max || !r.MaxEx && s == r.Max })
+	lo = z.countWhile(func(s float64, _ string) bool { return s < r.Min || r.MinEx && s == r.Min })
+	hi = z.countWhile(func(s float64, _ string) bool { return s < r.Max || !r.MaxEx && s == r.Max })
 	return lo, max(lo, hi)
 }
 
@@ -533,8 +584,8 @@ func (z *ZSet) LexSpan(r LexRange) (lo, hi int) {
 	if r.Empty() {
 		return 0, 0
 	}
-	lo = z.countWhile(func(_ float64, e *zEntry) bool { return r.belowMin(e.member) })
-	hi = z.countWhile(func(_ float64, e *zEntry) bool { return r.notAboveMax(e.member) })
+	lo = z.countWhile(func(_ float64, m string) bool { return r.belowMin(m) })
+	hi = z.countWhile(func(_ float64, m string) bool { return r.notAboveMax(m) })
 	return lo, max(lo, hi)
 }
 
@@ -546,6 +597,11 @@ func (z *ZSet) LexSpan(r LexRange) (lo, hi int) {
 // must not change during a call.
 func (z *ZSet) Scan(cursor uint64, count int, fn func(member string, score float64)) uint64 {
 	if z.length == 0 {
+		return 0
+	}
+	if !z.big {
+		// Whole, in one call, as Redis scans a listpack.
+		z.pkEach(0, z.length, func(m string, s float64) bool { fn(m, s); return true })
 		return 0
 	}
 	visited := 0
@@ -832,7 +888,10 @@ func (z *ZSet) leafAt(rank int) (*zLeaf, int) {
 
 // countWhile returns how many leading members (in order) satisfy before,
 // which must hold for a prefix of the order and then never again.
-func (z *ZSet) countWhile(before func(s float64, e *zEntry) bool) int {
+func (z *ZSet) countWhile(before func(s float64, m string) bool) int {
+	if !z.big {
+		return z.pkCountWhile(before)
+	}
 	r, l := 0, z.leaf
 	for x := z.root; x != nil; {
 		// The last child whose lower bound satisfies before: every key of
@@ -840,7 +899,7 @@ func (z *ZSet) countWhile(before func(s float64, e *zEntry) bool) int {
 		lo, hi := 1, x.n
 		for lo < hi {
 			h := int(uint(lo+hi) >> 1)
-			if before(x.s[h], x.e[h]) {
+			if before(x.s[h], x.e[h].member) {
 				lo = h + 1
 			} else {
 				hi = h
@@ -859,7 +918,7 @@ func (z *ZSet) countWhile(before func(s float64, e *zEntry) bool) int {
 	lo, hi := 0, len(l.s)
 	for lo < hi {
 		h := int(uint(lo+hi) >> 1)
-		if before(l.s[h], l.e[h]) {
+		if before(l.s[h], l.e[h].member) {
 			lo = h + 1
 		} else {
 			hi = h

@@ -102,12 +102,35 @@ func zsetCheck(t *testing.T, step string, z *ZSet, m zsetModel, rng *rand.Rand) 
 	}
 }
 
+// zsetForms are the ways a set is held, for tests that run on each: packed
+// all along (never more than ZSetListpackEntries members), packed then
+// converted to the tree as it grows, and a tree from the start (a size hint
+// past the packing).
+var zsetForms = []struct {
+	name     string
+	keyspace int // members drawn from this many
+	new      func() *ZSet
+	packed   bool // stays packed throughout
+}{
+	{"packed", ZSetListpackEntries - 8, func() *ZSet { return NewZSet(0, 0) }, true},
+	{"converted", 300, func() *ZSet { return NewZSet(0, 0) }, false},
+	{"tree", ZSetListpackEntries - 8, func() *ZSet { return NewZSet(ZSetListpackEntries+1, 0) }, false},
+}
+
 func TestZSetMatchesModel(t *testing.T) {
+	for _, form := range zsetForms {
+		t.Run(form.name, func(t *testing.T) { testZSetMatchesModel(t, form.new(), form.keyspace, form.packed) })
+	}
+}
+
+func testZSetMatchesModel(t *testing.T, z *ZSet, keyspace int, packed bool) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	z := NewZSet(0, 0)
 	m := zsetModel{}
 	for step := 0; step < 4000; step++ {
-		member := "m" + strconv.Itoa(rng.IntN(300))
+		if z.Packed() != packed && (packed || z.Len() > ZSetListpackEntries) {
+			t.Fatalf("step %d: %d members, packed %v", step, z.Len(), z.Packed())
+		}
+		member := "m" + strconv.Itoa(rng.IntN(keyspace))
 		score := float64(rng.IntN(7) - 1)
 		if rng.IntN(10) == 0 {
 			score = math.Inf(rng.IntN(2)*2 - 1)
@@ -156,7 +179,12 @@ func TestZSetMatchesModel(t *testing.T) {
 }
 
 func TestZSetLexSpan(t *testing.T) {
-	z := NewZSet(0, 0)
+	for _, form := range zsetForms {
+		t.Run(form.name, func(t *testing.T) { testZSetLexSpan(t, form.new()) })
+	}
+}
+
+func testZSetLexSpan(t *testing.T, z *ZSet) {
 	for _, m := range []string{"a", "b", "c", "d", "e", "ee", "f"} {
 		z.Set([]byte(m), 0)
 	}
@@ -351,6 +379,9 @@ func zsetVerify(t *testing.T, step string, z *ZSet) int {
 	fail := func(format string, args ...any) {
 		t.Helper()
 		t.Fatalf("%s: "+format, append([]any{step}, args...)...)
+	}
+	if !z.big {
+		return zsetVerifyPacked(t, step, z)
 	}
 	var leaves []*zLeaf
 	height := 0
@@ -709,10 +740,11 @@ func TestZSetTreeModel(t *testing.T) {
 		}
 		return rng.NormFloat64()
 	}
-	for round := 0; round < 6; round++ {
+	for round := 0; round < 7; round++ {
 		z := NewZSet(0, 0)
+		// The last round stays packed: 3/4 of its keyspace at most.
 		// 50000: 37500 members at the peak make a tree of height 3.
-		keyspace := []int{300, 2500, 12000, 50000, 800, 5000}[round]
+		keyspace := []int{300, 2500, 12000, 50000, 800, 5000, ZSetListpackEntries}[round]
 		m := &zsetSorted{score: map[string]float64{}, lazy: keyspace > 10000}
 		ops, every := 0, max(400, keyspace/4)
 		check := func(step string, full bool) {
@@ -739,6 +771,9 @@ func TestZSetTreeModel(t *testing.T) {
 					break
 				}
 				mb := member(rng.IntN(keyspace))
+				if round == 6 && len(mb) > ZSetListpackValue {
+					mb = mb[:ZSetListpackValue] // stay packed
+				}
 				s := score(mode)
 				grow := m.n() < target
 				op := rng.IntN(20)
@@ -814,9 +849,12 @@ func TestZSetTreeModel(t *testing.T) {
 				}
 			}
 			check(fmt.Sprintf("round %d end of phase %d", round, phase), true)
+			if round == 6 && !z.Packed() {
+				t.Fatalf("round 6 phase %d: %d members, no longer packed", phase, z.Len())
+			}
 		}
 	}
-	for h := 0; h <= 3; h++ {
+	for h := -1; h <= 3; h++ { // -1: packed
 		if !heights[h] {
 			t.Errorf("never saw a tree of height %d (saw %v)", h, heights)
 		}
@@ -1037,4 +1075,46 @@ func BenchmarkZSetSetBytes(b *testing.B) {
 	for b.Loop() {
 		z.Set(keys[rng.IntN(len(keys))], float64(rng.IntN(100000)))
 	}
+}
+
+// zsetVerifyPacked checks the packed form: items in strict order, none
+// with -0, as many as Len, no tree or index beside them, and what the
+// encoding allows. It returns -1, the packed form's "height".
+func zsetVerifyPacked(t *testing.T, step string, z *ZSet) int {
+	t.Helper()
+	if z.root != nil || z.leaf != nil || z.buckets != nil || z.old != nil {
+		t.Fatalf("%s: a packed set with a tree or an index", step)
+	}
+	if z.length > ZSetListpackEntries {
+		t.Fatalf("%s: %d members packed", step, z.length)
+	}
+	n, size := 0, int64(0)
+	var prevS float64
+	var prevM string
+	for off := 0; off < len(z.pk); n++ {
+		s, mo, ml, nx := z.pkAt(off)
+		m := z.pkMember(mo, ml)
+		if nx > len(z.pk) || ml > ZSetListpackValue {
+			t.Fatalf("%s: item at %d runs past the slice or is too long", step, off)
+		}
+		if z.pk[off+9] != pkTag(m) {
+			t.Fatalf("%s: %q has a wrong tag", step, m)
+		}
+		if math.Signbit(s) && s == 0 || math.IsNaN(s) {
+			t.Fatalf("%s: score %v packed", step, s)
+		}
+		if n > 0 && !(prevS < s || prevS == s && prevM < m) {
+			t.Fatalf("%s: order: %q %v before %q %v", step, prevM, prevS, m, s)
+		}
+		prevS, prevM = s, m
+		size += int64(ml) + 8
+		off = nx
+	}
+	if n != z.length || size != z.size {
+		t.Fatalf("%s: %d items of %d bytes packed, Len %d, Size %d", step, n, size, z.length, z.size)
+	}
+	if (z.length == 0) != (z.pk == nil) {
+		t.Fatalf("%s: %d members in %d bytes", step, z.length, len(z.pk))
+	}
+	return -1
 }
