@@ -53,6 +53,21 @@ func (s *Server) SetPersistence(p Persistence) {
 	})
 }
 
+// LiveSettings is implemented by a Persistence that takes settings
+// (appendfsync) from the configuration: it is called, under the
+// configuration's lock, in the order of the changes, before CONFIG SET
+// answers, so a write acknowledged after CONFIG SET appendfsync always
+// returned is held to always.
+type LiveSettings interface {
+	ApplyConfig(c *Config)
+}
+
+func (s *Server) applyPersist(c *Config) {
+	if p, ok := s.persist.(LiveSettings); ok {
+		p.ApplyConfig(c)
+	}
+}
+
 // Persist is the installed persistence, nil for none.
 func (s *Server) Persist() Persistence { return s.persist }
 

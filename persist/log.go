@@ -88,7 +88,8 @@ type Log struct {
 	written  uint64 // positions handed to the OS
 	synced   uint64 // positions fsynced
 	progress chan struct{}
-	err      error // the last write or fsync failed: writes are refused
+	waiting  atomic.Int32 // goroutines in Sync (tests watch it)
+	err      error        // the last write or fsync failed: writes are refused
 	errAt    time.Time
 	// errInWrite: err came from a write (only writing the queue whole
 	// clears it), not an fsync.
@@ -125,10 +126,24 @@ func NewLog(dir, base string, gen uint64, policy Fsync, existing map[uint64]int6
 	return l
 }
 
-// SetPolicy changes appendfsync live (CONFIG SET).
+// SetPolicy changes appendfsync live (CONFIG SET). Turning always on
+// makes the writer fsync what earlier policies left unsynced, so a reply
+// waiting from now on is not left waiting for a write that may never come;
+// turning it off releases the replies waiting in Sync.
 func (l *Log) SetPolicy(p Fsync) {
-	l.policy.Store(int32(p))
+	if Fsync(l.policy.Swap(int32(p))) == p {
+		return
+	}
 	l.kick()
+	l.dmu.Lock()
+	l.wakeWaiters()
+	l.dmu.Unlock()
+}
+
+// wakeWaiters wakes every goroutine waiting on progress; dmu held.
+func (l *Log) wakeWaiters() {
+	close(l.progress)
+	l.progress = make(chan struct{})
 }
 
 // Policy is the appendfsync in force.
@@ -238,8 +253,9 @@ func (l *Log) LastWriteOK() bool { return l.lastWriteOK.Load() }
 var ErrNotDurable = errors.New("the write could not be made durable")
 
 // Sync waits until every record appended so far is on disk, with
-// appendfsync always; otherwise it returns at once. It fails when writing
-// or fsyncing fails before they are, or when ctx ends.
+// appendfsync always; otherwise it returns at once, and a wait under
+// always ends as soon as the policy is changed away from it. It fails
+// when writing or fsyncing fails before they are, or when ctx ends.
 func (l *Log) Sync(ctx context.Context) error {
 	if l.Policy() != FsyncAlways {
 		return nil
@@ -247,9 +263,11 @@ func (l *Log) Sync(ctx context.Context) error {
 	l.mu.Lock()
 	target := l.pos
 	l.mu.Unlock()
+	l.waiting.Add(1)
+	defer l.waiting.Add(-1)
 	for {
 		l.dmu.Lock()
-		if l.synced >= target {
+		if l.synced >= target || l.Policy() != FsyncAlways {
 			l.dmu.Unlock()
 			return nil
 		}
@@ -300,8 +318,7 @@ func (l *Log) advance(written, synced uint64, err error, inWrite, full bool) {
 		l.err = nil
 		l.lastWriteOK.Store(true)
 	}
-	close(l.progress)
-	l.progress = make(chan struct{})
+	l.wakeWaiters()
 	l.dmu.Unlock()
 }
 
@@ -366,7 +383,10 @@ func (l *Log) round(final bool) {
 	}
 	l.mu.Unlock()
 	if len(l.queue) == 0 {
-		if final {
+		// Nothing new, but records written under an earlier policy may
+		// wait for an fsync (everysec -> always): without one here a reply
+		// would wait for the next write to bring it.
+		if final || (l.Policy() == FsyncAlways && l.unsynced()) {
 			l.syncNow(true)
 		}
 		return
@@ -513,6 +533,13 @@ func (l *Log) fsync() error {
 		l.lastSyncNano.Store(time.Now().UnixNano())
 	}
 	return err
+}
+
+// unsynced reports whether records were written and not fsynced.
+func (l *Log) unsynced() bool {
+	l.dmu.Lock()
+	defer l.dmu.Unlock()
+	return l.written > l.synced
 }
 
 // syncNow fsyncs what was written (Close, everysec); full: nothing is

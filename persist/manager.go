@@ -203,7 +203,8 @@ func (m *Manager) recover() error {
 	return nil
 }
 
-// cron applies live settings and the save points.
+// cron starts the save points' and scheduled snapshots (the live
+// settings are applied by ApplyConfig, as CONFIG SET changes them).
 func (m *Manager) cron() {
 	defer close(m.done)
 	t := time.NewTicker(100 * time.Millisecond)
@@ -215,12 +216,6 @@ func (m *Manager) cron() {
 		case <-t.C:
 		}
 		cfg := m.srv.Config()
-		if m.aof != nil {
-			if p, err := ParseFsync(cfg.AppendFsync); err == nil && p != m.aof.Policy() {
-				m.aof.SetPolicy(p)
-				m.log.Info("appendfsync changed", "appendfsync", p.String())
-			}
-		}
 		if !m.saving.Load() {
 			if m.scheduledRewrite.Swap(false) {
 				m.background(true)

@@ -1,0 +1,110 @@
+package persist
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"synap/commands"
+)
+
+// The log's write and sync path: what a reply waits for, and what a policy
+// change, a failed fsync or a large write does to the others waiting.
+
+// TestSyncAfterPolicySwitchToAlways: a record written under no or everysec
+// and not yet fsynced when the policy becomes always is fsynced for the
+// next waiter, without another write to bring the writer round. (Under no
+// nothing else would ever fsync it: the wait would never end.)
+func TestSyncAfterPolicySwitchToAlways(t *testing.T) {
+	for _, from := range []Fsync{FsyncNo, FsyncEverysec} {
+		t.Run(from.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			l := NewLog(dir, "appendonly.aof", 1, from, nil, quietLog())
+			defer l.Close()
+			l.Write(rec(1, commands.Keyspace{}, "SET", "a", "1"))
+			if !l.WaitWritten(1, 10*time.Second) {
+				t.Fatal("not written")
+			}
+			l.SetPolicy(FsyncAlways)
+			// The bound only keeps a failing test from hanging.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := l.Sync(ctx); err != nil {
+				t.Fatalf("Sync after %s -> always with a written, unsynced record: %v", from, err)
+			}
+			l.dmu.Lock()
+			synced := l.synced
+			l.dmu.Unlock()
+			if synced < 1 {
+				t.Fatalf("Sync returned with %d records fsynced", synced)
+			}
+		})
+	}
+}
+
+// TestSyncReleasedByAlwaysToNo: a reply waiting under always when the
+// policy becomes no is released (nothing would fsync for it any more).
+func TestSyncReleasedByAlwaysToNo(t *testing.T) {
+	dir := t.TempDir()
+	l := NewLog(dir, "appendonly.aof", 1, FsyncAlways, nil, quietLog())
+	defer l.Close()
+	l.Write(rec(1, commands.Keyspace{}, "SET", "a", "1"))
+	if err := l.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	l.fileMu.Lock() // the writer's next fsync blocks
+	l.Write(rec(2, commands.Keyspace{}, "SET", "b", "1"))
+	// The writer wrote record 2 (the backlog is empty) and waits in its
+	// fsync.
+	for l.Backlog() != 0 {
+		time.Sleep(time.Millisecond)
+	}
+	l.Write(rec(3, commands.Keyspace{}, "SET", "c", "1"))
+	res := make(chan error, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { res <- l.Sync(ctx) }()
+	for l.waiting.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	l.SetPolicy(FsyncNo)
+	select {
+	case err := <-res:
+		l.fileMu.Unlock()
+		if err != nil {
+			t.Fatalf("the waiting reply: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		l.fileMu.Unlock()
+		t.Fatal("a reply waiting under always is still waiting after appendfsync became no")
+	}
+}
+
+// TestConfigSetAppendfsyncAppliesAtOnce: once CONFIG SET appendfsync
+// always has answered, the next write's reply waits for its fsync (the
+// policy is not left to a periodic job to apply).
+func TestConfigSetAppendfsyncAppliesAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	srv, m := mustStart(t, dir)
+	c := newClient(t, srv)
+	c.do("SET", "warm", "1")
+	for i := range 20 {
+		if got := c.do("CONFIG", "SET", "appendfsync", "always"); got != "+OK" {
+			t.Fatal(got)
+		}
+		if got := c.do("SET", "k", "v"); got != "+OK" {
+			t.Fatal(got)
+		}
+		l := m.Log()
+		pos := l.appended()
+		l.dmu.Lock()
+		synced := l.synced
+		l.dmu.Unlock()
+		if synced < pos {
+			t.Fatalf("round %d: SET answered under appendfsync always with %d of %d records fsynced", i, synced, pos)
+		}
+		if got := c.do("CONFIG", "SET", "appendfsync", "everysec"); got != "+OK" {
+			t.Fatal(got)
+		}
+	}
+}
