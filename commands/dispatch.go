@@ -132,7 +132,7 @@ func (s *Server) Exec(ctx context.Context, c *Session, args [][]byte) *Waiter {
 	c.cmdCtx = nil
 	if !c.inBatch {
 		c.flushTenant()
-		if c.unsynced && c.blocked == nil {
+		if c.blocked == nil && s.persist != nil {
 			// One command at a time (HTTP, MCP): its reply waits for its
 			// records here; a transport that batches waits once per batch.
 			s.awaitExec(ctx, c, mark)

@@ -1,6 +1,14 @@
 package commands
 
-import "testing"
+import (
+	"context"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"synap/tenant"
+)
 
 // TestExecRefusedWhileWritesAre: while writes are refused (MISCONF), a
 // transaction holding a write is refused whole at EXEC with Redis 7.0's
@@ -48,4 +56,81 @@ func TestExecRefusedWhileWritesAre(t *testing.T) {
 		{cmd: "EXEC", want: "[+OK]"},
 		{cmd: "GET k", want: `"new"`},
 	})
+}
+
+// eventBeforeRecord is a write hook that notes, for each record, whether a
+// keyspace event of it was already on its way to a subscriber (queued, or
+// pushed to sub) when the record reached the hook.
+type eventBeforeRecord struct {
+	srv   *Server
+	sub   *Session
+	early atomic.Int32
+	recs  atomic.Int32
+}
+
+func (h *eventBeforeRecord) Write(Record) {
+	h.recs.Add(1)
+	if h.srv.notif.bytes.Load() > 0 || h.sub.HasPushes() {
+		h.early.Add(1)
+	}
+}
+
+// TestKeyspaceEventsAfterTheirRecords: a keyspace event is raised only
+// once its write's record is in the log (for a transaction, once EXEC's
+// records are): with appendfsync always a subscriber's push then waits
+// for that record to be durable like any reply, and never tells of a
+// write a crash could still lose.
+func TestKeyspaceEventsAfterTheirRecords(t *testing.T) {
+	srv := startServer(t)
+	sub, err := srv.NewSession(tenant.SurfaceRESP, LocalTransport{Remote: "sub", Local: "sub"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	h := &eventBeforeRecord{srv: srv, sub: sub}
+	srv.SetWriteHook(h)
+	c, err := srv.NewSession(tenant.SurfaceRESP, LocalTransport{Remote: "c", Local: "c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	do := func(s *Session, args ...string) string {
+		b := make([][]byte, len(args))
+		for i, a := range args {
+			b[i] = []byte(a)
+		}
+		v, err := srv.Call(context.Background(), s, b...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v.String()
+	}
+	do(c, "CONFIG", "SET", "notify-keyspace-events", "KA")
+	do(sub, "PSUBSCRIBE", "__keyspace@0__:*")
+	got, want := 0, 0
+	// events waits for the n events the last command raised, so that the
+	// hook sees only the next command's.
+	events := func(n int) {
+		want += n
+		for got < want {
+			got += sub.TakePushes(sub.W)
+			sub.W.Reset()
+			time.Sleep(time.Microsecond)
+		}
+	}
+	for i := range 200 {
+		k := "k" + strconv.Itoa(i)
+		do(c, "SET", k, "v")
+		events(1)
+		do(c, "RPUSH", "l"+k, "a", "b")
+		events(1)
+		do(c, "MULTI")
+		do(c, "SET", k, "w")
+		do(c, "INCR", "n"+k)
+		do(c, "EXEC")
+		events(2)
+	}
+	if n := h.early.Load(); n > 0 {
+		t.Fatalf("%d of %d records reached the log after their keyspace event was raised", n, h.recs.Load())
+	}
 }

@@ -272,6 +272,7 @@ func cmdExec(x *Ctx) {
 	x.W.Array(len(m.queue))
 	c.inExec = true
 	defer func() { c.inExec = false }()
+	defer s.flushExecEvents(c)
 	defer s.propagateExec(c)
 	var sub Ctx
 	for i, q := range m.queue {

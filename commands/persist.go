@@ -118,19 +118,18 @@ func (s *Server) ReplaySession(ks Keyspace) *Session {
 	return c
 }
 
-// AwaitDurable waits, when the session wrote since it last waited and the
-// log fsyncs every write (appendfsync always), until those writes are on
-// disk: a transport calls it before it sends replies, once per batch of
-// pipelined commands, so one fsync answers them all. An error means the
-// writes could not be made durable: their replies must not be sent as
-// successes.
+// AwaitDurable waits, when the log fsyncs every write (appendfsync
+// always), until every record it had received is on disk: a transport
+// calls it before it sends replies, once per batch of pipelined commands,
+// so one fsync answers them all. Every session waits, not only one that
+// wrote: a read, a refused SET NX or a push may show another client's
+// write, which must not be seen before it is durable (Redis answers every
+// client after the fsync of its event loop's pass). With nothing pending
+// it costs two atomic loads. An error means the records could not be made
+// durable: the replies must not be sent as successes.
 func (s *Server) AwaitDurable(ctx context.Context, c *Session) error {
-	if !c.unsynced {
-		return nil
-	}
-	c.unsynced = false
 	p := s.persist
-	if p == nil {
+	if p == nil || c.replay {
 		return nil
 	}
 	if ctx == nil {

@@ -292,10 +292,17 @@ func TestBacklogBounded(t *testing.T) {
 		l.Write(rec(2000, commands.Keyspace{}, "SET", "k", strings.Repeat("v", 100)))
 		time.Sleep(time.Millisecond)
 	}
-	if got := c.do("SET", "x", "1"); !strings.HasPrefix(got, "-MISCONF Errors writing to the AOF file: the disk is not keeping up (") {
-		t.Errorf("a write past the backlog: %s", got)
+	// With always the refusal, as every reply, waits for the records
+	// appended before it to be durable: it comes once the disk does.
+	refused := make(chan string, 1)
+	go func() { refused <- c.do("SET", "x", "1") }()
+	for l.waiting.Load() == 0 {
+		time.Sleep(time.Millisecond)
 	}
 	l.fileMu.Unlock()
+	if got := <-refused; !strings.HasPrefix(got, "-MISCONF Errors writing to the AOF file: the disk is not keeping up (") {
+		t.Errorf("a write past the backlog: %s", got)
+	}
 	for deadline := time.Now().Add(5 * time.Second); m.Refusal() != ""; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("still refused with %d bytes waiting", l.Backlog())

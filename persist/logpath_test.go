@@ -108,3 +108,58 @@ func TestConfigSetAppendfsyncAppliesAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestNoReplyBeforeObservedRecordsDurable: with appendfsync always, while
+// A's SET waits for its fsync (held back here, as a slow disk would), B's
+// GET of the key and B's SET NX on it (which would answer "not set") are
+// not answered either: no client acts on a write a crash could still
+// lose. Once the fsync is done, both answer as the write says.
+func TestNoReplyBeforeObservedRecordsDurable(t *testing.T) {
+	for _, cmd := range [][]string{{"GET", "k"}, {"SET", "k", "B", "NX"}, {"EXISTS", "k"}} {
+		t.Run(cmd[0], func(t *testing.T) {
+			dir := t.TempDir()
+			srv, m, err := startManagedOpts(t, dir, Options{AppendFsync: FsyncAlways})
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, b := newClient(t, srv), newClient(t, srv)
+			a.do("SET", "warm", "1") // the file is open
+			l := m.Log()
+			l.fileMu.Lock() // the writer's next fsync blocks
+			locked := true
+			defer func() {
+				if locked {
+					l.fileMu.Unlock()
+				}
+			}()
+			aDone := make(chan string, 1)
+			go func() { aDone <- a.do("SET", "k", "A") }()
+			for l.waiting.Load() < 1 { // A waits for its fsync
+				time.Sleep(time.Millisecond)
+			}
+			posA := l.appended()
+			bDone := make(chan string, 1)
+			go func() { bDone <- b.do(cmd...) }()
+			for l.waiting.Load() < 2 { // B waits too, or answered
+				select {
+				case got := <-bDone:
+					l.dmu.Lock()
+					synced := l.synced
+					l.dmu.Unlock()
+					t.Fatalf("%q answered %s while A's record (%d) was not fsynced (%d are)", cmd, got, posA, synced)
+				default:
+					time.Sleep(time.Millisecond)
+				}
+			}
+			l.fileMu.Unlock()
+			locked = false
+			if got := <-aDone; got != "+OK" {
+				t.Fatalf("A: %s", got)
+			}
+			want := map[string]string{"GET": `"A"`, "SET": "nil", "EXISTS": ":1"}[cmd[0]]
+			if got := <-bDone; got != want {
+				t.Fatalf("%q after the fsync: %s, want %s", cmd, got, want)
+			}
+		})
+	}
+}
