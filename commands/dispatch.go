@@ -190,8 +190,8 @@ func (s *Server) exec(c *Session, args [][]byte) {
 		// replied
 	case cmd.Flags&FlagDenyOOM != 0 && !c.replay && s.outOfMemory(c, args):
 		s.reject(c, cmd, errOOM)
-	case cmd.Flags&FlagWrite != 0 && s.writeRefusal(c) != "":
-		s.reject(c, cmd, s.writeRefusal(c))
+	case cmd.Flags&FlagWrite != 0 && s.refusedWrite(c, cmd):
+		// replied
 	case cmd.Flags&FlagPubSubContext == 0 && c.W.Proto == 2 && c.subscribed():
 		s.reject(c, cmd, fmt.Sprintf(errSubscribedContext, cmd.Name))
 	default:

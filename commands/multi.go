@@ -123,8 +123,8 @@ func (s *Server) queue(c *Client, cmd *Command, args [][]byte, errText string) {
 		s.reject(c, cmd, errNotInMulti)
 	case cmd.Flags&FlagDenyOOM != 0 && s.outOfMemory(c, args):
 		s.reject(c, cmd, errOOM)
-	case cmd.Flags&FlagWrite != 0 && s.writeRefusal(c) != "":
-		s.reject(c, cmd, s.writeRefusal(c))
+	case cmd.Flags&FlagWrite != 0 && s.refusedWrite(c, cmd):
+		// replied
 	case c.multi.bytes+argBytes(args) > queueLimit:
 		s.reject(c, cmd, queueTooBig(queueLimit, tenantQueue))
 	case c.T != nil && len(c.multi.queue) >= maxTenantMulti:

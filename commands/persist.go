@@ -167,6 +167,17 @@ func (s *Server) writeRefusal(c *Session) string {
 	return ""
 }
 
+// refusedWrite refuses the write cmd, and reports true, while writes are
+// refused; the refusal is read once, as it can lift at any moment.
+func (s *Server) refusedWrite(c *Session, cmd *Command) bool {
+	msg := s.writeRefusal(c)
+	if msg == "" {
+		return false
+	}
+	s.reject(c, cmd, msg)
+	return true
+}
+
 func init() {
 	const flags = FlagAdmin | FlagNoScript | FlagNoAsyncLoading
 	acl := []string{"admin", "slow", "dangerous"}

@@ -46,13 +46,37 @@ func (f Fsync) String() string {
 	return [...]string{"everysec", "always", "no"}[f]
 }
 
-// segment is encoded records bound for one file generation; end is the
-// log position (records appended) after its last record.
+// segment is encoded records bound for one file generation, in chunks
+// written in order; end is the log position (records appended) after its
+// last record.
 type segment struct {
 	gen  uint64
-	data []byte
+	data [][]byte
 	end  uint64
 }
+
+func (s *segment) size() (n int) {
+	for _, d := range s.data {
+		n += len(d)
+	}
+	return n
+}
+
+// A record larger than inlineMax is encoded into a buffer of its own
+// before the log's lock is taken, and only that buffer is added to the
+// batch under it: one tenant's 400 MiB SET would otherwise hold the lock,
+// which every writer of every tenant takes with its shard locks held, for
+// the whole copy. Smaller records are encoded straight into the batch's
+// current chunk, which is closed once it passes chunkMax, so that growing
+// it never copies more than that under the lock either.
+const (
+	inlineMax = 64 << 10
+	chunkMax  = 1 << 20
+)
+
+// testHookEncoded, when set (tests), runs after a record larger than
+// inlineMax is encoded and before it is added to the batch.
+var testHookEncoded func()
 
 // Log is the append-only log. The write hook (Write) only encodes the
 // record into an in-memory batch under a short lock and wakes the writer:
@@ -65,10 +89,11 @@ type Log struct {
 	log       *slog.Logger
 	policy    atomic.Int32
 
-	mu    sync.Mutex
-	buf   []byte
-	spare []byte
-	pos   uint64 // records appended so far
+	mu     sync.Mutex
+	chunks [][]byte // closed chunks of the current generation, before buf
+	buf    []byte   // the chunk records are appended to
+	spare  []byte
+	pos    uint64 // records appended so far
 	// posA and syncedA mirror pos and synced for Sync's check without a
 	// lock: every reply under always asks, and most find nothing pending.
 	posA, syncedA atomic.Uint64
@@ -82,6 +107,7 @@ type Log struct {
 	// What reached the file (writer goroutine): queue holds what a failed
 	// write left, retried before anything newer.
 	queue   []segment
+	reuse   []byte // the chunk last taken from buf: the next spare once written
 	f       *os.File
 	fileGen uint64
 	fileMu  sync.Mutex // f against the everysec syncer
@@ -154,7 +180,29 @@ func (l *Log) Policy() Fsync { return Fsync(l.policy.Load()) }
 
 // Write is the write hook: it copies r into the batch and returns.
 func (l *Log) Write(r commands.Record) {
+	if recordLen(&r) > inlineMax {
+		enc := appendRecord(nil, &r) // off the lock: only this writer waits for the copy
+		if testHookEncoded != nil {
+			testHookEncoded()
+		}
+		l.mu.Lock()
+		if len(l.buf) > 0 {
+			l.chunks = append(l.chunks, l.buf)
+			l.buf = nil
+		}
+		l.chunks = append(l.chunks, enc)
+		l.pos++
+		l.posA.Store(l.pos)
+		l.backlog.Add(int64(len(enc)))
+		l.mu.Unlock()
+		l.kick()
+		return
+	}
 	l.mu.Lock()
+	if len(l.buf) >= chunkMax {
+		l.chunks = append(l.chunks, l.buf)
+		l.buf = nil
+	}
 	n := len(l.buf)
 	l.buf = appendRecord(l.buf, &r)
 	l.pos++
@@ -162,6 +210,26 @@ func (l *Log) Write(r commands.Record) {
 	l.backlog.Add(int64(len(l.buf) - n))
 	l.mu.Unlock()
 	l.kick()
+}
+
+// recordLen is the encoded size of r (appendRecord's).
+func recordLen(r *commands.Record) int {
+	n := recHeader + 8 + 8 + uvarintLen(uint64(len(r.Keyspace.Tenant))) + len(r.Keyspace.Tenant) +
+		uvarintLen(uint64(r.Keyspace.DB)) + uvarintLen(uint64(len(r.Args)))
+	for _, a := range r.Args {
+		n += uvarintLen(uint64(len(a))) + len(a)
+	}
+	return n
+}
+
+// take hands the current generation's chunks to a segment; mu held.
+func (l *Log) take() [][]byte {
+	data := l.chunks
+	if len(l.buf) > 0 {
+		data = append(data, l.buf)
+	}
+	l.chunks, l.buf = nil, nil
+	return data
 }
 
 func (l *Log) kick() {
@@ -183,8 +251,7 @@ func (l *Log) appended() uint64 {
 func (l *Log) Rotate() (gen, pos uint64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.sealed = append(l.sealed, segment{gen: l.gen, data: l.buf, end: l.pos})
-	l.buf = nil
+	l.sealed = append(l.sealed, segment{gen: l.gen, data: l.take(), end: l.pos})
 	l.gen++
 	l.kick()
 	return l.gen, l.pos
@@ -383,8 +450,11 @@ func (l *Log) round(final bool) {
 		}
 	}
 	l.sealed = nil
-	if len(l.buf) > 0 {
-		l.push(segment{gen: l.gen, data: l.buf, end: l.pos})
+	if len(l.buf) > 0 || len(l.chunks) > 0 {
+		if len(l.buf) > 0 && cap(l.buf) <= 4<<20 {
+			l.reuse = l.buf
+		}
+		l.push(segment{gen: l.gen, data: l.take(), end: l.pos})
 		l.buf, l.spare = l.spare[:0], nil
 	}
 	l.mu.Unlock()
@@ -406,12 +476,13 @@ func (l *Log) round(final bool) {
 			return
 		}
 		written = s.end
-		l.backlog.Add(-int64(len(s.data)))
+		l.backlog.Add(-int64(s.size()))
 		l.queue = l.queue[1:]
-		if len(l.queue) == 0 && cap(s.data) <= 4<<20 {
+		if len(l.queue) == 0 && l.reuse != nil {
 			l.mu.Lock()
-			l.spare = s.data[:0] // reused: steady load allocates no batches
+			l.spare = l.reuse[:0] // reused: steady load allocates no batches
 			l.mu.Unlock()
+			l.reuse = nil
 		}
 	}
 	l.queue = nil
@@ -443,7 +514,16 @@ func (l *Log) writeSegment(s segment) error {
 		return err
 	}
 	before := l.fileSizes[l.fileGen]
-	n, err := l.f.Write(s.data)
+	var n int
+	var err error
+	for _, d := range s.data {
+		var m int
+		m, err = l.f.Write(d)
+		n += m
+		if err != nil {
+			break
+		}
+	}
 	if err != nil {
 		if n > 0 {
 			if terr := l.f.Truncate(before); terr != nil {

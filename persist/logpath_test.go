@@ -2,6 +2,7 @@ package persist
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -161,5 +162,57 @@ func TestNoReplyBeforeObservedRecordsDurable(t *testing.T) {
 				t.Fatalf("%q after the fsync: %s, want %s", cmd, got, want)
 			}
 		})
+	}
+}
+
+// TestLargeWriteDoesNotHoldTheLog: a hostile tenant's large write is
+// encoded off the log's lock. While its record is still being encoded
+// (held there by the test hook), a victim tenant's small write is
+// appended, written and fsynced; then the large one completes, and both
+// are in the file.
+func TestLargeWriteDoesNotHoldTheLog(t *testing.T) {
+	dir := t.TempDir()
+	l := NewLog(dir, "appendonly.aof", 1, FsyncAlways, nil, quietLog())
+	encoding, release := make(chan struct{}), make(chan struct{})
+	testHookEncoded = func() {
+		close(encoding)
+		<-release
+	}
+	defer func() { testHookEncoded = nil }()
+	big := make([]byte, 8<<20)
+	hostileDone := make(chan struct{})
+	go func() {
+		defer close(hostileDone)
+		l.Write(commands.Record{Seq: 1, Keyspace: commands.Keyspace{Tenant: "hostile"}, Args: [][]byte{[]byte("SET"), []byte("big"), big}})
+	}()
+	<-encoding
+	victimDone := make(chan error, 1)
+	go func() {
+		l.Write(rec(2, commands.Keyspace{Tenant: "victim"}, "SET", "k", "v"))
+		victimDone <- l.Sync(context.Background())
+	}()
+	// The bound only keeps a failing test from hanging.
+	select {
+	case err := <-victimDone:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		close(release)
+		t.Fatal("the victim's small write did not complete while the large record was being encoded")
+	}
+	select {
+	case <-hostileDone:
+		t.Fatal("the large write finished before its encoding was released")
+	default:
+	}
+	close(release)
+	<-hostileDone
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, res := readAll(t, LogPath(dir, "appendonly.aof", 1))
+	if len(got) != 2 || res.Bad != nil || res.Torn || !strings.Contains(got[0], `"victim"`) && !strings.Contains(got[0], "victim/") {
+		t.Fatalf("the file holds %d records (%+v), first %.60s", len(got), res, got)
 	}
 }
