@@ -74,6 +74,9 @@ const (
 	chunkMax  = 1 << 20
 )
 
+// testHookFsync, when set (tests), replaces the result of each fsync.
+var testHookFsync func(error) error
+
 // testHookEncoded, when set (tests), runs after a record larger than
 // inlineMax is encoded and before it is added to the batch.
 var testHookEncoded func()
@@ -123,6 +126,14 @@ type Log struct {
 	// errInWrite: err came from a write (only writing the queue whole
 	// clears it), not an fsync.
 	errInWrite bool
+	// ferr: an fsync failed. Linux may have dropped the dirty pages it
+	// failed for and reports the error once: a later fsync that succeeds
+	// says nothing of them ("fsyncgate"). So it stays, writes refused and
+	// synced frozen, until a snapshot whose cut is past every record that
+	// was appended when it failed (ferrAt) is in place (Covered).
+	ferr    error
+	ferrAt  uint64
+	healTry atomic.Int64 // unix seconds of the last snapshot asked for to heal it
 
 	// Figures for INFO persistence.
 	size         atomic.Int64 // bytes of every log file
@@ -288,10 +299,50 @@ func (l *Log) Gen() uint64 {
 	return l.gen
 }
 
+// Covered tells the log that a snapshot holding every record up to
+// position pos (its cut: Rotate) is in place: they are durable whatever
+// their fsyncs said, and a failed fsync whose records it covers no longer
+// refuses writes.
+func (l *Log) Covered(pos uint64) {
+	l.dmu.Lock()
+	defer l.dmu.Unlock()
+	if l.ferr != nil && pos >= l.ferrAt {
+		l.ferr = nil
+		if l.err != nil && !l.errInWrite {
+			l.log.Warn("a snapshot holds every record whose fsync failed: writes accepted again", "failed_for", time.Since(l.errAt).Round(time.Millisecond).String())
+			l.err = nil
+			l.lastWriteOK.Store(true)
+		}
+	}
+	if pos > l.synced && l.ferr == nil {
+		l.synced = pos
+		l.syncedA.Store(pos)
+	}
+	l.wakeWaiters()
+	l.kick() // records after the cut may wait for an fsync now counted
+}
+
+// HealDue reports whether an fsync failed, no snapshot covers it yet, and
+// none was asked for in the last 5 seconds: the manager then takes one.
+func (l *Log) HealDue() bool {
+	l.dmu.Lock()
+	failed := l.ferr != nil
+	l.dmu.Unlock()
+	now := time.Now().Unix()
+	if !failed || now-l.healTry.Load() < 5 {
+		return false
+	}
+	l.healTry.Store(now)
+	return true
+}
+
 // Err is why writing failed, nil while the log is healthy.
 func (l *Log) Err() error {
 	l.dmu.Lock()
 	defer l.dmu.Unlock()
+	if l.err == nil {
+		return l.ferr
+	}
 	return l.err
 }
 
@@ -369,13 +420,14 @@ func (l *Log) Sync(ctx context.Context) error {
 
 // advance records progress and wakes the waiters. err is a failure (of a
 // write when inWrite); full says everything queued is written, which
-// clears any failure; a good fsync alone clears only an fsync's failure.
+// clears a write's failure. An fsync's failure is not cleared here, and
+// from it on no fsync counts as making records durable (Covered).
 func (l *Log) advance(written, synced uint64, err error, inWrite, full bool) {
 	l.dmu.Lock()
 	if written > l.written {
 		l.written = written
 	}
-	if synced > l.synced {
+	if synced > l.synced && l.ferr == nil {
 		l.synced = synced
 		l.syncedA.Store(synced)
 	}
@@ -386,7 +438,10 @@ func (l *Log) advance(written, synced uint64, err error, inWrite, full bool) {
 		}
 		l.err, l.errAt, l.errInWrite = err, time.Now(), inWrite
 		l.lastWriteOK.Store(false)
-	case l.err != nil && (full || !l.errInWrite):
+	case l.err != nil && l.ferr != nil && full:
+		// The write went through; the fsync's failure stays (Covered).
+		l.err, l.errInWrite = l.ferr, false
+	case l.err != nil && l.ferr == nil && (full || !l.errInWrite):
 		l.log.Warn("the append-only log is writable again: writes accepted", "failed_for", time.Since(l.errAt).Round(time.Millisecond).String())
 		l.err = nil
 		l.lastWriteOK.Store(true)
@@ -405,11 +460,6 @@ func (l *Log) writer() {
 		case <-l.wake:
 		case <-retry.C:
 			if len(l.queue) == 0 {
-				if l.Err() != nil {
-					// An fsync failed with nothing queued: only another
-					// fsync can clear it, and no write comes to try.
-					l.syncNow(true)
-				}
 				continue
 			}
 		case <-l.stop:
@@ -611,6 +661,16 @@ func (l *Log) fsync() error {
 	start := time.Now()
 	// fdatasync, as Redis: the data and the size, not the timestamps.
 	err := syscall.Fdatasync(int(l.f.Fd()))
+	if testHookFsync != nil {
+		err = testHookFsync(err)
+	}
+	if err != nil {
+		l.dmu.Lock()
+		if l.ferr == nil {
+			l.ferr, l.ferrAt = err, l.posA.Load()
+		}
+		l.dmu.Unlock()
+	}
 	l.syncs.Add(1)
 	if time.Since(start) > 2*time.Second {
 		l.delayedSync.Add(1)

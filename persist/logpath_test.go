@@ -3,6 +3,8 @@ package persist
 import (
 	"context"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -214,5 +216,101 @@ func TestLargeWriteDoesNotHoldTheLog(t *testing.T) {
 	got, res := readAll(t, LogPath(dir, "appendonly.aof", 1))
 	if len(got) != 2 || res.Bad != nil || res.Torn || !strings.Contains(got[0], `"victim"`) && !strings.Contains(got[0], "victim/") {
 		t.Fatalf("the file holds %d records (%+v), first %.60s", len(got), res, got)
+	}
+}
+
+// failFsyncs makes the next n fsyncs of any log fail with EIO.
+func failFsyncs(t *testing.T, n int) {
+	var mu sync.Mutex
+	testHookFsync = func(err error) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if n > 0 {
+			n--
+			return syscall.EIO
+		}
+		return err
+	}
+	t.Cleanup(func() { testHookFsync = nil })
+}
+
+// TestFsyncFailureIsNotClearedByALaterFsync: once an fsync failed, a
+// later one that succeeds (Linux may have dropped the failed pages and
+// reports the error once) neither marks the records durable nor lifts the
+// refusal; a snapshot covering them does.
+func TestFsyncFailureIsNotClearedByALaterFsync(t *testing.T) {
+	dir := t.TempDir()
+	l := NewLog(dir, "appendonly.aof", 1, FsyncAlways, nil, quietLog())
+	defer l.Close()
+	failFsyncs(t, 1)
+	l.Write(rec(1, commands.Keyspace{}, "SET", "a", "1"))
+	if err := l.Sync(context.Background()); err == nil {
+		t.Fatal("Sync succeeded over a failed fsync")
+	}
+	// More records: the writer writes and fsyncs them, successfully now.
+	for i := range 5 {
+		l.Write(rec(uint64(2+i), commands.Keyspace{}, "SET", "b", "1"))
+		if !l.WaitWritten(uint64(2+i), 10*time.Second) {
+			t.Fatal("not written")
+		}
+	}
+	if l.Err() == nil {
+		t.Fatal("a later successful fsync cleared the failure")
+	}
+	l.dmu.Lock()
+	synced := l.synced
+	l.dmu.Unlock()
+	if synced != 0 {
+		t.Fatalf("records up to %d counted durable after their fsync failed", synced)
+	}
+	if err := l.Sync(context.Background()); err == nil {
+		t.Fatal("Sync succeeded over a failed fsync, after a later good one")
+	}
+	// A snapshot cut past them, in place: healed.
+	l.Covered(l.appended())
+	if l.Err() != nil {
+		t.Fatalf("still failing once a snapshot covers the records: %v", l.Err())
+	}
+	if err := l.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFsyncFailureHealedByARewrite: the manager refuses writes (MISCONF)
+// after a failed fsync, rewrites the log onto a snapshot by itself, and
+// then accepts writes again; a restart recovers every acknowledged write.
+func TestFsyncFailureHealedByARewrite(t *testing.T) {
+	dir := t.TempDir()
+	srv, m, err := startManagedOpts(t, dir, Options{AppendFsync: FsyncEverysec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, srv)
+	c.do("SET", "a", "1")
+	if !m.Log().WaitWritten(m.Log().appended(), 10*time.Second) {
+		t.Fatal("not written")
+	}
+	failFsyncs(t, 1)
+	if err := m.Log().fsync(); err == nil {
+		t.Fatal("no failure injected")
+	}
+	if got := c.do("SET", "b", "1"); got != "-MISCONF Errors writing to the AOF file: Input/output error" {
+		t.Fatalf("a write after a failed fsync: %s", got)
+	}
+	for deadline := time.Now().Add(20 * time.Second); m.Refusal() != ""; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("still refusing writes: %s", m.Refusal())
+		}
+	}
+	if got := c.do("SET", "c", "1"); got != "+OK" {
+		t.Fatalf("after the rewrite: %s", got)
+	}
+	if m.rewrites.Load() == 0 {
+		t.Fatal("healed without a rewrite")
+	}
+	_ = m.Close(commands.ShutdownNoSave)
+	srv2, _ := mustStart(t, dir)
+	if got := newClient(t, srv2).do("MGET", "a", "b", "c"); got != `["1" nil "1"]` {
+		t.Fatalf("after a restart: %s", got)
 	}
 }

@@ -216,6 +216,7 @@ func (m *Manager) cron() {
 		case <-t.C:
 		}
 		cfg := m.srv.Config()
+		m.healLog()
 		if !m.saving.Load() {
 			if m.scheduledRewrite.Swap(false) {
 				m.background(true)
