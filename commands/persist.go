@@ -317,6 +317,15 @@ func init() {
 				}
 				return "argument(s) must be one of the following: always, everysec, no"
 			}},
+		serverParam{name: "stop-writes-on-bgsave-error", get: func(_ *Server, c *Config) string {
+			return yesNo(c.StopWritesOnBgsaveError)
+		}, set: func(c *Config, v []byte) string {
+			norm, msg := serverParseYesNo(v)
+			if msg == "" {
+				c.StopWritesOnBgsaveError = norm == "yes"
+			}
+			return msg
+		}},
 		serverParam{name: "dir", get: func(_ *Server, c *Config) string { return absDir(c.Dir) },
 			set: func(*Config, []byte) string { return "can't set protected config" }},
 		serverParam{name: "dbfilename", get: func(_ *Server, c *Config) string { return c.DBFilename },

@@ -2,6 +2,9 @@ package persist
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -312,5 +315,63 @@ func TestFsyncFailureHealedByARewrite(t *testing.T) {
 	srv2, _ := mustStart(t, dir)
 	if got := newClient(t, srv2).do("MGET", "a", "b", "c"); got != `["1" nil "1"]` {
 		t.Fatalf("after a restart: %s", got)
+	}
+}
+
+// TestStopWritesOnBgsaveError: with save points set and the last snapshot
+// failed, writes get Redis 7.0's MISCONF text (reads go on) until a
+// snapshot succeeds; stop-writes-on-bgsave-error no, or no save points,
+// lift it.
+func TestStopWritesOnBgsaveError(t *testing.T) {
+	for _, appendonly := range []bool{false, true} {
+		t.Run(fmt.Sprintf("appendonly=%v", appendonly), func(t *testing.T) {
+			dir := t.TempDir()
+			srv, m, err := startManaged(t, dir, appendonly, FsyncEverysec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := newClient(t, srv)
+			c.do("CONFIG", "SET", "save", "3600 1")
+			c.do("SET", "k", "v")
+			// The snapshot's temporary file cannot be created.
+			if err := os.MkdirAll(filepath.Join(dir, "dump.snap.tmp", "x"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if got := c.do("SAVE"); !strings.HasPrefix(got, "-") {
+				t.Fatalf("SAVE with no way to write: %s", got)
+			}
+			steps := []struct {
+				args []string
+				want string
+			}{
+				{[]string{"SET", "k", "w"}, "-" + errBgsave},
+				{[]string{"GET", "k"}, `"v"`},
+				{[]string{"CONFIG", "GET", "stop-writes-on-bgsave-error"}, `["stop-writes-on-bgsave-error" "yes"]`},
+				{[]string{"CONFIG", "SET", "stop-writes-on-bgsave-error", "no"}, "+OK"},
+				{[]string{"SET", "k", "w"}, "+OK"},
+				{[]string{"CONFIG", "SET", "stop-writes-on-bgsave-error", "yes"}, "+OK"},
+				{[]string{"DEL", "k"}, "-" + errBgsave},
+				{[]string{"CONFIG", "SET", "save", ""}, "+OK"},
+				{[]string{"SET", "k", "x"}, "+OK"},
+				{[]string{"CONFIG", "SET", "save", "3600 1"}, "+OK"},
+				{[]string{"SET", "k", "y"}, "-" + errBgsave},
+			}
+			for _, s := range steps {
+				if got := c.do(s.args...); got != s.want {
+					t.Fatalf("%q: %s, want %s", s.args, got, s.want)
+				}
+			}
+			// The disk is back: the next snapshot succeeds and lifts it.
+			if err := os.RemoveAll(filepath.Join(dir, "dump.snap.tmp")); err != nil {
+				t.Fatal(err)
+			}
+			if got := c.do("SAVE"); got != "+OK" {
+				t.Fatal(got)
+			}
+			if got := c.do("SET", "k", "z"); got != "+OK" {
+				t.Fatalf("after a snapshot succeeded: %s", got)
+			}
+			_ = m
+		})
 	}
 }

@@ -230,6 +230,9 @@ func (m *Manager) cron() {
 
 // Refusal is the MISCONF error writes get while the log cannot be written.
 func (m *Manager) Refusal() string {
+	if msg := m.snapshotRefusal(); msg != "" {
+		return msg
+	}
 	if m.aof == nil {
 		return ""
 	}
