@@ -394,8 +394,11 @@ func (l *Log) Sync(ctx context.Context) error {
 			l.dmu.Unlock()
 			return nil
 		}
-		if l.err != nil {
+		if l.err != nil || l.ferr != nil {
 			err := l.err
+			if err == nil {
+				err = l.ferr
+			}
 			l.dmu.Unlock()
 			return err
 		}
