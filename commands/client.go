@@ -118,10 +118,11 @@ type Client struct {
 	// execRecords are the running EXEC's writes for the write hook, sent
 	// together when it ends (propagate.go).
 	execRecords []Record
-	// unsynced: the session wrote since it last waited for durability
-	// (AwaitDurable); replay: it applies recovered records (persist.go).
-	unsynced bool
-	replay   bool
+	// execEvents are the running EXEC's keyspace events, queued after its
+	// records (notify.go).
+	execEvents []heldEvent
+	// replay: it applies recovered records (persist.go).
+	replay bool
 }
 
 // Session is the name surfaces know a Client by: a session of any surface,

@@ -76,6 +76,10 @@ type Config struct {
 	Save                     string
 	AutoAOFRewritePercentage int
 	AutoAOFRewriteMinSize    int64
+	// StopWritesOnBgsaveError refuses writes (MISCONF) while the last
+	// snapshot failed and save points are set, as Redis's
+	// stop-writes-on-bgsave-error.
+	StopWritesOnBgsaveError bool
 	// persistOn: a manager runs the settings above.
 	persistOn bool
 }
@@ -116,6 +120,7 @@ func DefaultConfig() Config {
 		Save:                     "3600 1 300 100 60 10000",
 		AutoAOFRewritePercentage: 100,
 		AutoAOFRewriteMinSize:    64 << 20,
+		StopWritesOnBgsaveError:  true,
 	}
 }
 

@@ -132,7 +132,7 @@ func (s *Server) Exec(ctx context.Context, c *Session, args [][]byte) *Waiter {
 	c.cmdCtx = nil
 	if !c.inBatch {
 		c.flushTenant()
-		if c.unsynced && c.blocked == nil {
+		if c.blocked == nil && s.persist != nil {
 			// One command at a time (HTTP, MCP): its reply waits for its
 			// records here; a transport that batches waits once per batch.
 			s.awaitExec(ctx, c, mark)
@@ -190,8 +190,8 @@ func (s *Server) exec(c *Session, args [][]byte) {
 		// replied
 	case cmd.Flags&FlagDenyOOM != 0 && !c.replay && s.outOfMemory(c, args):
 		s.reject(c, cmd, errOOM)
-	case cmd.Flags&FlagWrite != 0 && s.writeRefusal(c) != "":
-		s.reject(c, cmd, s.writeRefusal(c))
+	case cmd.Flags&FlagWrite != 0 && s.refusedWrite(c, cmd):
+		// replied
 	case cmd.Flags&FlagPubSubContext == 0 && c.W.Proto == 2 && c.subscribed():
 		s.reject(c, cmd, fmt.Sprintf(errSubscribedContext, cmd.Name))
 	default:

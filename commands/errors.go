@@ -23,6 +23,9 @@ const (
 	errInternal = "ERR internal error while running '%s'"
 	errOOM      = "OOM command not allowed when used memory > 'maxmemory'."
 	errExecOOM  = "EXECABORT Transaction discarded because of: " + errOOM
+	// errExecBecause is EXEC refused for a reason that refuses its writes
+	// (MISCONF), as Redis words it.
+	errExecBecause = "EXECABORT Transaction discarded because of: %s"
 )
 
 // Raw replies written to a connection refused at accept, before it runs a

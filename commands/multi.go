@@ -123,6 +123,8 @@ func (s *Server) queue(c *Client, cmd *Command, args [][]byte, errText string) {
 		s.reject(c, cmd, errNotInMulti)
 	case cmd.Flags&FlagDenyOOM != 0 && s.outOfMemory(c, args):
 		s.reject(c, cmd, errOOM)
+	case cmd.Flags&FlagWrite != 0 && s.refusedWrite(c, cmd):
+		// replied
 	case c.multi.bytes+argBytes(args) > queueLimit:
 		s.reject(c, cmd, queueTooBig(queueLimit, tenantQueue))
 	case c.T != nil && len(c.multi.queue) >= maxTenantMulti:
@@ -228,6 +230,14 @@ func cmdExec(x *Ctx) {
 		x.Error(errExecNoMulti)
 		return
 	}
+	// Writes queued while the log was healthy must not run while it is
+	// refusing them (MISCONF): the whole transaction is refused, as Redis
+	// refuses an EXEC whose queue holds a write.
+	if msg := s.execRefusal(c, m); msg != "" {
+		s.endTx(c)
+		x.Error(fmt.Sprintf(errExecBecause, msg))
+		return
+	}
 	if m.aborted {
 		s.endTx(c)
 		x.Error(errExecAbort)
@@ -262,6 +272,7 @@ func cmdExec(x *Ctx) {
 	x.W.Array(len(m.queue))
 	c.inExec = true
 	defer func() { c.inExec = false }()
+	defer s.flushExecEvents(c)
 	defer s.propagateExec(c)
 	var sub Ctx
 	for i, q := range m.queue {
@@ -278,6 +289,17 @@ func cmdExec(x *Ctx) {
 		// against what is stored now.
 		s.call(c, &sub, q.cmd, q.args, false)
 	}
+}
+
+// execRefusal is the error writes are refused with when the transaction
+// holds one, "" otherwise.
+func (s *Server) execRefusal(c *Client, m *multiState) string {
+	for _, q := range m.queue {
+		if q.cmd.Flags&FlagWrite != 0 {
+			return s.writeRefusal(c)
+		}
+	}
+	return ""
 }
 
 // authoriseExec decides, for a cluster-mode connection, whether its

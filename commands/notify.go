@@ -390,10 +390,34 @@ func (e *eventWrite) changed(ns *engine.Namespace, key []byte) bool {
 }
 
 // raise queues event name of class on key when the class is enabled.
+// Inside EXEC, whose records reach the log only as it ends, the event is
+// held until they have (flushExecEvents).
 func (e *eventWrite) raise(class int, ns *engine.Namespace, name string, key []byte) {
-	if e.fl&class != 0 {
-		e.s.queueEvent(ns, name, key)
+	if e.fl&class == 0 {
+		return
 	}
+	if c := e.x.C; c != nil && c.inExec && e.s.writes.Load() != nil {
+		c.execEvents = append(c.execEvents, heldEvent{ns: ns, name: name, key: bytes.Clone(key)})
+		return
+	}
+	e.s.queueEvent(ns, name, key)
+}
+
+// heldEvent is a keyspace event raised inside EXEC, queued once the
+// transaction's records are in the log.
+type heldEvent struct {
+	ns   *engine.Namespace
+	name string
+	key  []byte
+}
+
+// flushExecEvents queues the events an EXEC raised, after its records.
+func (s *Server) flushExecEvents(c *Client) {
+	for _, ev := range c.execEvents {
+		s.queueEvent(ev.ns, ev.name, ev.key)
+	}
+	clear(c.execEvents)
+	c.execEvents = c.execEvents[:0]
 }
 
 // gone reports whether key no longer exists (the write emptied it).
@@ -405,16 +429,11 @@ func (e *eventWrite) gone(ns *engine.Namespace, key []byte) bool {
 	return tx.Peek(key) == nil
 }
 
-// notifyWrite raises the events of the write x just ran, under its locks.
-func (s *Server) notifyWrite(x *Ctx) {
-	w := x.Tx.Changed()
+// notifyWrite raises the events of the write x just ran, under its locks;
+// w is what it changed.
+func (s *Server) notifyWrite(x *Ctx, w engine.Writes) {
 	if w.N == 0 || (len(w.Keys) == 0 && !w.More) {
 		return
-	}
-	if s.writes.Load() == nil {
-		// Nobody else takes them: inside EXEC the next queued command
-		// would otherwise see this one's keys as its own changes.
-		defer x.Tx.TakeWrites()
 	}
 	e := eventWrite{s: s, x: x, w: w, fl: int(s.notif.flags.Load())}
 	ns := x.Tx.NS()

@@ -53,6 +53,21 @@ func (s *Server) SetPersistence(p Persistence) {
 	})
 }
 
+// LiveSettings is implemented by a Persistence that takes settings
+// (appendfsync) from the configuration: it is called, under the
+// configuration's lock, in the order of the changes, before CONFIG SET
+// answers, so a write acknowledged after CONFIG SET appendfsync always
+// returned is held to always.
+type LiveSettings interface {
+	ApplyConfig(c *Config)
+}
+
+func (s *Server) applyPersist(c *Config) {
+	if p, ok := s.persist.(LiveSettings); ok {
+		p.ApplyConfig(c)
+	}
+}
+
 // Persist is the installed persistence, nil for none.
 func (s *Server) Persist() Persistence { return s.persist }
 
@@ -103,19 +118,18 @@ func (s *Server) ReplaySession(ks Keyspace) *Session {
 	return c
 }
 
-// AwaitDurable waits, when the session wrote since it last waited and the
-// log fsyncs every write (appendfsync always), until those writes are on
-// disk: a transport calls it before it sends replies, once per batch of
-// pipelined commands, so one fsync answers them all. An error means the
-// writes could not be made durable: their replies must not be sent as
-// successes.
+// AwaitDurable waits, when the log fsyncs every write (appendfsync
+// always), until every record it had received is on disk: a transport
+// calls it before it sends replies, once per batch of pipelined commands,
+// so one fsync answers them all. Every session waits, not only one that
+// wrote: a read, a refused SET NX or a push may show another client's
+// write, which must not be seen before it is durable (Redis answers every
+// client after the fsync of its event loop's pass). With nothing pending
+// it costs two atomic loads. An error means the records could not be made
+// durable: the replies must not be sent as successes.
 func (s *Server) AwaitDurable(ctx context.Context, c *Session) error {
-	if !c.unsynced {
-		return nil
-	}
-	c.unsynced = false
 	p := s.persist
-	if p == nil {
+	if p == nil || c.replay {
 		return nil
 	}
 	if ctx == nil {
@@ -151,6 +165,17 @@ func (s *Server) writeRefusal(c *Session) string {
 		return p.Refusal()
 	}
 	return ""
+}
+
+// refusedWrite refuses the write cmd, and reports true, while writes are
+// refused; the refusal is read once, as it can lift at any moment.
+func (s *Server) refusedWrite(c *Session, cmd *Command) bool {
+	msg := s.writeRefusal(c)
+	if msg == "" {
+		return false
+	}
+	s.reject(c, cmd, msg)
+	return true
 }
 
 func init() {
@@ -292,6 +317,15 @@ func init() {
 				}
 				return "argument(s) must be one of the following: always, everysec, no"
 			}},
+		serverParam{name: "stop-writes-on-bgsave-error", get: func(_ *Server, c *Config) string {
+			return yesNo(c.StopWritesOnBgsaveError)
+		}, set: func(c *Config, v []byte) string {
+			norm, msg := serverParseYesNo(v)
+			if msg == "" {
+				c.StopWritesOnBgsaveError = norm == "yes"
+			}
+			return msg
+		}},
 		serverParam{name: "dir", get: func(_ *Server, c *Config) string { return absDir(c.Dir) },
 			set: func(*Config, []byte) string { return "can't set protected config" }},
 		serverParam{name: "dbfilename", get: func(_ *Server, c *Config) string { return c.DBFilename },

@@ -99,31 +99,36 @@ type prop struct {
 // emit adds a record to replay.
 func (p *prop) emit(args ...[]byte) { p.out = append(p.out, args) }
 
-// propagate hands the write x just ran to the write hook, under its locks.
-// mark is where its reply starts in the writer (-1: unknown). It is small
-// enough to be inlined: with no hook, a command pays one load.
+// propagate hands the write x just ran to the write hook, under its locks,
+// then raises its keyspace events: a subscriber is told of a write only
+// once its record is in the log, so with appendfsync always the push
+// waits for it to be durable as any reply does (AwaitDurable). mark is
+// where its reply starts in the writer (-1: unknown).
 func (s *Server) propagate(x *Ctx, mark int) {
-	if s.notif.flags.Load() != 0 {
-		s.notifyWrite(x) // first: record takes the changed keys
-	}
-	if wh := s.writes.Load(); wh != nil {
-		s.record(wh, x, mark)
+	notify := s.notif.flags.Load() != 0
+	wh := s.writes.Load()
+	switch {
+	case wh != nil:
+		w := s.record(wh, x, mark)
+		if notify {
+			s.notifyWrite(x, w)
+		}
+	case notify:
+		// Taken even so: inside EXEC the next queued command would
+		// otherwise see this one's keys as its own changes.
+		s.notifyWrite(x, x.Tx.TakeWrites())
 	}
 }
 
 // props recycles the rewrites' state: one per write would be garbage.
 var props = sync.Pool{New: func() any { return new(prop) }}
 
-// record is propagate with a hook installed.
-func (s *Server) record(wh *writeHook, x *Ctx, mark int) {
+// record is propagate with a hook installed; it returns what the write
+// changed (valid under its locks, until the transaction's next change).
+func (s *Server) record(wh *writeHook, x *Ctx, mark int) engine.Writes {
 	w := x.Tx.TakeWrites()
 	if w.N == 0 && w.Seq == 0 {
-		return // nothing changed: a DEL of a missing key, a SET NX that lost
-	}
-	if x.C != nil {
-		// The reply waits for these records to be durable (AwaitDurable);
-		// a served waiter's session is marked before it is woken.
-		x.C.unsynced = true
+		return w // nothing changed: a DEL of a missing key, a SET NX that lost
 	}
 	p := props.Get().(*prop)
 	*p = prop{x: x, w: w, out: p.out[:0]}
@@ -159,11 +164,12 @@ func (s *Server) record(wh *writeHook, x *Ctx, mark int) {
 		for _, args := range out {
 			c.execRecords = append(c.execRecords, owned(ns, x.Tx.Now, args))
 		}
-		return
+		return w
 	}
 	for _, args := range out {
 		wh.emit(ns, x.Tx.Now, args)
 	}
+	return w
 }
 
 // recordHeld hands x's write to the hook before the handler lets go of
@@ -179,7 +185,6 @@ func (s *Server) propagateExec(c *Client) {
 		return
 	}
 	c.execRecords = nil
-	c.unsynced = true
 	wh := s.writes.Load()
 	if wh == nil {
 		return

@@ -170,6 +170,7 @@ func (s *Server) UpdateConfig(fn func(c *Config) error) error {
 	s.cfg.Store(&next)
 	s.applyNotify()
 	s.applyEviction()
+	s.applyPersist(&next)
 	return nil
 }
 

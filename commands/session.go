@@ -21,7 +21,7 @@ func (s *Server) Call(ctx context.Context, c *Session, args ...[]byte) (resp.Val
 			c.W.Reset()
 			return resp.Value{}, err
 		}
-		if c.unsynced && !c.inBatch {
+		if !c.inBatch {
 			s.awaitExec(ctx, c, 0)
 		}
 	}

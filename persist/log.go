@@ -46,13 +46,40 @@ func (f Fsync) String() string {
 	return [...]string{"everysec", "always", "no"}[f]
 }
 
-// segment is encoded records bound for one file generation; end is the
-// log position (records appended) after its last record.
+// segment is encoded records bound for one file generation, in chunks
+// written in order; end is the log position (records appended) after its
+// last record.
 type segment struct {
 	gen  uint64
-	data []byte
+	data [][]byte
 	end  uint64
 }
+
+func (s *segment) size() (n int) {
+	for _, d := range s.data {
+		n += len(d)
+	}
+	return n
+}
+
+// A record larger than inlineMax is encoded into a buffer of its own
+// before the log's lock is taken, and only that buffer is added to the
+// batch under it: one tenant's 400 MiB SET would otherwise hold the lock,
+// which every writer of every tenant takes with its shard locks held, for
+// the whole copy. Smaller records are encoded straight into the batch's
+// current chunk, which is closed once it passes chunkMax, so that growing
+// it never copies more than that under the lock either.
+const (
+	inlineMax = 64 << 10
+	chunkMax  = 1 << 20
+)
+
+// testHookFsync, when set (tests), replaces the result of each fsync.
+var testHookFsync func(error) error
+
+// testHookEncoded, when set (tests), runs after a record larger than
+// inlineMax is encoded and before it is added to the batch.
+var testHookEncoded func()
 
 // Log is the append-only log. The write hook (Write) only encodes the
 // record into an in-memory batch under a short lock and wakes the writer:
@@ -66,11 +93,15 @@ type Log struct {
 	policy    atomic.Int32
 
 	mu     sync.Mutex
-	buf    []byte
+	chunks [][]byte // closed chunks of the current generation, before buf
+	buf    []byte   // the chunk records are appended to
 	spare  []byte
-	pos    uint64    // records appended so far
-	gen    uint64    // the generation buf belongs to
-	sealed []segment // batches of earlier generations (Rotate), written first
+	pos    uint64 // records appended so far
+	// posA and syncedA mirror pos and synced for Sync's check without a
+	// lock: every reply under always asks, and most find nothing pending.
+	posA, syncedA atomic.Uint64
+	gen           uint64    // the generation buf belongs to
+	sealed        []segment // batches of earlier generations (Rotate), written first
 	// maxSeq is the highest seq appended; bases[g] is the seq generation
 	// g starts after (its file's header), for recovery to check that no
 	// writes are missing between a snapshot and the files, or between files.
@@ -84,6 +115,7 @@ type Log struct {
 	// What reached the file (writer goroutine): queue holds what a failed
 	// write left, retried before anything newer.
 	queue   []segment
+	reuse   []byte // the chunk last taken from buf: the next spare once written
 	f       *os.File
 	fileGen uint64
 	fileMu  sync.Mutex // f against the everysec syncer
@@ -98,11 +130,20 @@ type Log struct {
 	written  uint64 // positions handed to the OS
 	synced   uint64 // positions fsynced
 	progress chan struct{}
-	err      error // the last write or fsync failed: writes are refused
+	waiting  atomic.Int32 // goroutines in Sync (tests watch it)
+	err      error        // the last write or fsync failed: writes are refused
 	errAt    time.Time
 	// errInWrite: err came from a write (only writing the queue whole
 	// clears it), not an fsync.
 	errInWrite bool
+	// ferr: an fsync failed. Linux may have dropped the dirty pages it
+	// failed for and reports the error once: a later fsync that succeeds
+	// says nothing of them ("fsyncgate"). So it stays, writes refused and
+	// synced frozen, until a snapshot whose cut is past every record that
+	// was appended when it failed (ferrAt) is in place (Covered).
+	ferr    error
+	ferrAt  uint64
+	healTry atomic.Int64 // unix seconds of the last snapshot asked for to heal it
 
 	// Figures for INFO persistence.
 	size         atomic.Int64 // bytes of every log file
@@ -135,10 +176,24 @@ func NewLog(dir, base string, gen uint64, policy Fsync, existing map[uint64]int6
 	return l
 }
 
-// SetPolicy changes appendfsync live (CONFIG SET).
+// SetPolicy changes appendfsync live (CONFIG SET). Turning always on
+// makes the writer fsync what earlier policies left unsynced, so a reply
+// waiting from now on is not left waiting for a write that may never come;
+// turning it off releases the replies waiting in Sync.
 func (l *Log) SetPolicy(p Fsync) {
-	l.policy.Store(int32(p))
+	if Fsync(l.policy.Swap(int32(p))) == p {
+		return
+	}
 	l.kick()
+	l.dmu.Lock()
+	l.wakeWaiters()
+	l.dmu.Unlock()
+}
+
+// wakeWaiters wakes every goroutine waiting on progress; dmu held.
+func (l *Log) wakeWaiters() {
+	close(l.progress)
+	l.progress = make(chan struct{})
 }
 
 // Policy is the appendfsync in force.
@@ -146,14 +201,58 @@ func (l *Log) Policy() Fsync { return Fsync(l.policy.Load()) }
 
 // Write is the write hook: it copies r into the batch and returns.
 func (l *Log) Write(r commands.Record) {
+	if recordLen(&r) > inlineMax {
+		enc := appendRecord(nil, &r) // off the lock: only this writer waits for the copy
+		if testHookEncoded != nil {
+			testHookEncoded()
+		}
+		l.mu.Lock()
+		if len(l.buf) > 0 {
+			l.chunks = append(l.chunks, l.buf)
+			l.buf = nil
+		}
+		l.chunks = append(l.chunks, enc)
+		l.pos++
+		l.maxSeq = max(l.maxSeq, r.Seq)
+		l.posA.Store(l.pos)
+		l.backlog.Add(int64(len(enc)))
+		l.mu.Unlock()
+		l.kick()
+		return
+	}
 	l.mu.Lock()
+	if len(l.buf) >= chunkMax {
+		l.chunks = append(l.chunks, l.buf)
+		l.buf = nil
+	}
 	n := len(l.buf)
 	l.buf = appendRecord(l.buf, &r)
 	l.pos++
 	l.maxSeq = max(l.maxSeq, r.Seq)
+	l.posA.Store(l.pos)
 	l.backlog.Add(int64(len(l.buf) - n))
 	l.mu.Unlock()
 	l.kick()
+}
+
+// recordLen is the encoded size of r (appendRecord's).
+func recordLen(r *commands.Record) int {
+	n := recHeader + 8 + 8 + uvarintLen(uint64(len(r.Keyspace.Tenant))) + len(r.Keyspace.Tenant) +
+		uvarintLen(uint64(r.Keyspace.DB)) + uvarintLen(uint64(len(r.Args)))
+	for _, a := range r.Args {
+		n += uvarintLen(uint64(len(a))) + len(a)
+	}
+	return n
+}
+
+// take hands the current generation's chunks to a segment; mu held.
+func (l *Log) take() [][]byte {
+	data := l.chunks
+	if len(l.buf) > 0 {
+		data = append(data, l.buf)
+	}
+	l.chunks, l.buf = nil, nil
+	return data
 }
 
 func (l *Log) kick() {
@@ -175,8 +274,7 @@ func (l *Log) appended() uint64 {
 func (l *Log) Rotate() (gen, pos uint64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.sealed = append(l.sealed, segment{gen: l.gen, data: l.buf, end: l.pos})
-	l.buf = nil
+	l.sealed = append(l.sealed, segment{gen: l.gen, data: l.take(), end: l.pos})
 	l.gen++
 	// The cut: every write numbered up to it was appended before.
 	l.bases[l.gen] = l.maxSeq
@@ -231,10 +329,50 @@ func (l *Log) Gen() uint64 {
 	return l.gen
 }
 
+// Covered tells the log that a snapshot holding every record up to
+// position pos (its cut: Rotate) is in place: they are durable whatever
+// their fsyncs said, and a failed fsync whose records it covers no longer
+// refuses writes.
+func (l *Log) Covered(pos uint64) {
+	l.dmu.Lock()
+	defer l.dmu.Unlock()
+	if l.ferr != nil && pos >= l.ferrAt {
+		l.ferr = nil
+		if l.err != nil && !l.errInWrite {
+			l.log.Warn("a snapshot holds every record whose fsync failed: writes accepted again", "failed_for", time.Since(l.errAt).Round(time.Millisecond).String())
+			l.err = nil
+			l.lastWriteOK.Store(true)
+		}
+	}
+	if pos > l.synced && l.ferr == nil {
+		l.synced = pos
+		l.syncedA.Store(pos)
+	}
+	l.wakeWaiters()
+	l.kick() // records after the cut may wait for an fsync now counted
+}
+
+// HealDue reports whether an fsync failed, no snapshot covers it yet, and
+// none was asked for in the last 5 seconds: the manager then takes one.
+func (l *Log) HealDue() bool {
+	l.dmu.Lock()
+	failed := l.ferr != nil
+	l.dmu.Unlock()
+	now := time.Now().Unix()
+	if !failed || now-l.healTry.Load() < 5 {
+		return false
+	}
+	l.healTry.Store(now)
+	return true
+}
+
 // Err is why writing failed, nil while the log is healthy.
 func (l *Log) Err() error {
 	l.dmu.Lock()
 	defer l.dmu.Unlock()
+	if l.err == nil {
+		return l.ferr
+	}
 	return l.err
 }
 
@@ -267,23 +405,30 @@ func (l *Log) LastWriteOK() bool { return l.lastWriteOK.Load() }
 var ErrNotDurable = errors.New("the write could not be made durable")
 
 // Sync waits until every record appended so far is on disk, with
-// appendfsync always; otherwise it returns at once. It fails when writing
-// or fsyncing fails before they are, or when ctx ends.
+// appendfsync always; otherwise it returns at once, and a wait under
+// always ends as soon as the policy is changed away from it. It fails
+// when writing or fsyncing fails before they are, or when ctx ends.
 func (l *Log) Sync(ctx context.Context) error {
 	if l.Policy() != FsyncAlways {
 		return nil
 	}
-	l.mu.Lock()
-	target := l.pos
-	l.mu.Unlock()
+	target := l.posA.Load()
+	if l.syncedA.Load() >= target {
+		return nil
+	}
+	l.waiting.Add(1)
+	defer l.waiting.Add(-1)
 	for {
 		l.dmu.Lock()
-		if l.synced >= target {
+		if l.synced >= target || l.Policy() != FsyncAlways {
 			l.dmu.Unlock()
 			return nil
 		}
-		if l.err != nil {
+		if l.err != nil || l.ferr != nil {
 			err := l.err
+			if err == nil {
+				err = l.ferr
+			}
 			l.dmu.Unlock()
 			return err
 		}
@@ -308,14 +453,16 @@ func (l *Log) Sync(ctx context.Context) error {
 
 // advance records progress and wakes the waiters. err is a failure (of a
 // write when inWrite); full says everything queued is written, which
-// clears any failure; a good fsync alone clears only an fsync's failure.
+// clears a write's failure. An fsync's failure is not cleared here, and
+// from it on no fsync counts as making records durable (Covered).
 func (l *Log) advance(written, synced uint64, err error, inWrite, full bool) {
 	l.dmu.Lock()
 	if written > l.written {
 		l.written = written
 	}
-	if synced > l.synced {
+	if synced > l.synced && l.ferr == nil {
 		l.synced = synced
+		l.syncedA.Store(synced)
 	}
 	switch {
 	case err != nil:
@@ -324,13 +471,15 @@ func (l *Log) advance(written, synced uint64, err error, inWrite, full bool) {
 		}
 		l.err, l.errAt, l.errInWrite = err, time.Now(), inWrite
 		l.lastWriteOK.Store(false)
-	case l.err != nil && (full || !l.errInWrite):
+	case l.err != nil && l.ferr != nil && full:
+		// The write went through; the fsync's failure stays (Covered).
+		l.err, l.errInWrite = l.ferr, false
+	case l.err != nil && l.ferr == nil && (full || !l.errInWrite):
 		l.log.Warn("the append-only log is writable again: writes accepted", "failed_for", time.Since(l.errAt).Round(time.Millisecond).String())
 		l.err = nil
 		l.lastWriteOK.Store(true)
 	}
-	close(l.progress)
-	l.progress = make(chan struct{})
+	l.wakeWaiters()
 	l.dmu.Unlock()
 }
 
@@ -344,11 +493,6 @@ func (l *Log) writer() {
 		case <-l.wake:
 		case <-retry.C:
 			if len(l.queue) == 0 {
-				if l.Err() != nil {
-					// An fsync failed with nothing queued: only another
-					// fsync can clear it, and no write comes to try.
-					l.syncNow(true)
-				}
 				continue
 			}
 		case <-l.stop:
@@ -389,13 +533,19 @@ func (l *Log) round(final bool) {
 		}
 	}
 	l.sealed = nil
-	if len(l.buf) > 0 {
-		l.push(segment{gen: l.gen, data: l.buf, end: l.pos})
+	if len(l.buf) > 0 || len(l.chunks) > 0 {
+		if len(l.buf) > 0 && cap(l.buf) <= 4<<20 {
+			l.reuse = l.buf
+		}
+		l.push(segment{gen: l.gen, data: l.take(), end: l.pos})
 		l.buf, l.spare = l.spare[:0], nil
 	}
 	l.mu.Unlock()
 	if len(l.queue) == 0 {
-		if final {
+		// Nothing new, but records written under an earlier policy may
+		// wait for an fsync (everysec -> always): without one here a reply
+		// would wait for the next write to bring it.
+		if final || (l.Policy() == FsyncAlways && l.unsynced()) {
 			l.syncNow(true)
 		}
 		return
@@ -409,12 +559,13 @@ func (l *Log) round(final bool) {
 			return
 		}
 		written = s.end
-		l.backlog.Add(-int64(len(s.data)))
+		l.backlog.Add(-int64(s.size()))
 		l.queue = l.queue[1:]
-		if len(l.queue) == 0 && cap(s.data) <= 4<<20 {
+		if len(l.queue) == 0 && l.reuse != nil {
 			l.mu.Lock()
-			l.spare = s.data[:0] // reused: steady load allocates no batches
+			l.spare = l.reuse[:0] // reused: steady load allocates no batches
 			l.mu.Unlock()
+			l.reuse = nil
 		}
 	}
 	l.queue = nil
@@ -446,7 +597,16 @@ func (l *Log) writeSegment(s segment) error {
 		return err
 	}
 	before := l.fileSizes[l.fileGen]
-	n, err := l.f.Write(s.data)
+	var n int
+	var err error
+	for _, d := range s.data {
+		var m int
+		m, err = l.f.Write(d)
+		n += m
+		if err != nil {
+			break
+		}
+	}
 	if err != nil {
 		if n > 0 {
 			if terr := l.f.Truncate(before); terr != nil {
@@ -540,6 +700,16 @@ func (l *Log) fsync() error {
 	start := time.Now()
 	// fdatasync, as Redis: the data and the size, not the timestamps.
 	err := syscall.Fdatasync(int(l.f.Fd()))
+	if testHookFsync != nil {
+		err = testHookFsync(err)
+	}
+	if err != nil {
+		l.dmu.Lock()
+		if l.ferr == nil {
+			l.ferr, l.ferrAt = err, l.posA.Load()
+		}
+		l.dmu.Unlock()
+	}
 	l.syncs.Add(1)
 	if time.Since(start) > 2*time.Second {
 		l.delayedSync.Add(1)
@@ -548,6 +718,13 @@ func (l *Log) fsync() error {
 		l.lastSyncNano.Store(time.Now().UnixNano())
 	}
 	return err
+}
+
+// unsynced reports whether records were written and not fsynced.
+func (l *Log) unsynced() bool {
+	l.dmu.Lock()
+	defer l.dmu.Unlock()
+	return l.written > l.synced
 }
 
 // syncNow fsyncs what was written (Close, everysec); full: nothing is

@@ -240,7 +240,8 @@ func (m *Manager) recover() error {
 	return nil
 }
 
-// cron applies live settings and the save points.
+// cron starts the save points' and scheduled snapshots (the live
+// settings are applied by ApplyConfig, as CONFIG SET changes them).
 func (m *Manager) cron() {
 	defer close(m.done)
 	t := time.NewTicker(100 * time.Millisecond)
@@ -252,12 +253,7 @@ func (m *Manager) cron() {
 		case <-t.C:
 		}
 		cfg := m.srv.Config()
-		if m.aof != nil {
-			if p, err := ParseFsync(cfg.AppendFsync); err == nil && p != m.aof.Policy() {
-				m.aof.SetPolicy(p)
-				m.log.Info("appendfsync changed", "appendfsync", p.String())
-			}
-		}
+		m.healLog()
 		if !m.saving.Load() {
 			if m.scheduledRewrite.Swap(false) {
 				m.background(true)
@@ -271,6 +267,9 @@ func (m *Manager) cron() {
 
 // Refusal is the MISCONF error writes get while the log cannot be written.
 func (m *Manager) Refusal() string {
+	if msg := m.snapshotRefusal(); msg != "" {
+		return msg
+	}
 	if m.aof == nil {
 		return ""
 	}

@@ -439,6 +439,10 @@ func TestLogHeaderBase(t *testing.T) {
 	l.Write(rec(9, ks, "SET", "a", "1"))
 	l.Rotate()
 	l.Write(rec(10, ks, "SET", "a", "1"))
+	// A record too large to encode under the lock counts as much.
+	l.Write(rec(11, ks, "SET", "a", strings.Repeat("v", inlineMax+1)))
+	l.Rotate()
+	l.Write(rec(12, ks, "SET", "a", "1"))
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -447,6 +451,9 @@ func TestLogHeaderBase(t *testing.T) {
 	}
 	if b := headerOf(t, LogPath(dir, "appendonly.aof", 2)); b.base != 9 || b.prevGood != 0 {
 		t.Errorf("generation 2: %+v", b)
+	}
+	if b := headerOf(t, LogPath(dir, "appendonly.aof", 3)); b.base != 11 {
+		t.Errorf("generation 3, after a large record: %+v", b)
 	}
 
 	dir = t.TempDir()

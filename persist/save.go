@@ -97,6 +97,7 @@ func (m *Manager) snapshot(ctx context.Context, rewrite bool) error {
 	m.baseSize.Store(st.Bytes)
 	dropped := 0
 	if m.aof != nil {
+		m.aof.Covered(pos) // the snapshot holds them: durable, whatever their fsyncs said
 		// The older generations are only deleted once what was appended
 		// to them before the cut is in their files: otherwise the writer
 		// would create one again behind the deletion.

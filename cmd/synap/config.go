@@ -96,6 +96,7 @@ type serveCmd struct {
 	Save                     string `name:"save" default:"${save}" env:"SYNAP_SAVE" placeholder:"POINTS" help:"Save points, Redis's \"<seconds> <changes> ...\": a snapshot once that many writes happened in that many seconds (\"\": none)."`
 	AutoAofRewritePercentage int    `name:"auto-aof-rewrite-percentage" default:"${auto_aof_rewrite_percentage}" env:"SYNAP_AUTO_AOF_REWRITE_PERCENTAGE" help:"Rewrite the log when it has grown by this percentage over its size after the last rewrite (0: never automatically)."`
 	AutoAofRewriteMinSize    size   `name:"auto-aof-rewrite-min-size" default:"${auto_aof_rewrite_min_size}" env:"SYNAP_AUTO_AOF_REWRITE_MIN_SIZE" help:"... and is at least this large (units: kb, mb, gb)."`
+	StopWritesOnBgsaveError  yesNo  `name:"stop-writes-on-bgsave-error" default:"${stop_writes_on_bgsave_error}" env:"SYNAP_STOP_WRITES_ON_BGSAVE_ERROR" placeholder:"yes|no" help:"Refuse writes (MISCONF) while the last snapshot failed and save points are set, until one succeeds."`
 
 	DebugPprof string `name:"debug-pprof" env:"SYNAP_DEBUG_PPROF" placeholder:"ADDR" help:"Serve Go's net/http/pprof (profiles, execution traces) on this loopback address, e.g. 127.0.0.1:6060 (empty: off)."`
 }
@@ -172,6 +173,7 @@ func defaultVars() kong.Vars {
 		"save":                        d.Save,
 		"auto_aof_rewrite_percentage": strconv.Itoa(d.AutoAOFRewritePercentage),
 		"auto_aof_rewrite_min_size":   formatSize(d.AutoAOFRewriteMinSize),
+		"stop_writes_on_bgsave_error": string(yesNoOf(d.StopWritesOnBgsaveError)),
 	}
 }
 
@@ -537,6 +539,7 @@ func (s *serveCmd) config() (settings, error) {
 			Save:                     strings.Join(strings.Fields(s.Save), " "),
 			AutoAOFRewritePercentage: s.AutoAofRewritePercentage,
 			AutoAOFRewriteMinSize:    int64(s.AutoAofRewriteMinSize),
+			StopWritesOnBgsaveError:  s.StopWritesOnBgsaveError == "yes",
 		},
 		HiveHub: hubSettings{
 			URL:            s.HivehubURL,

@@ -300,24 +300,24 @@ func TestPersistFullDisk(t *testing.T) {
 	if acked == 0 || acked >= 200 {
 		t.Fatalf("%d writes acknowledged under a 64 KiB limit", acked)
 	}
-	// The failed write's own connection gets the error or is closed; a new
-	// one is refused with Redis's MISCONF error, and may still read.
+	// With always no reply leaves while a record it could have observed
+	// (the failed SET's, which is in memory) is not on disk: the failed
+	// write's own connection and a new one's write or read are closed
+	// without a reply, never told OK or shown the failed value. (Redis
+	// exits in this case.)
 	c2 := dialT(t, addr)
-	const want = "-MISCONF Errors writing to the AOF file: File too large"
-	if got := c2.Do("SET", "x", "1"); got != want {
+	if got := c2.Do("SET", "x", "1"); !strings.HasPrefix(got, "ERROR") {
 		t.Fatalf("write while the log fails: %s (the failed one got %s)", got, refusal)
 	}
-	if got := c2.Do("GET", "k0"); got != strconv.Quote(val) {
+	c3 := dialT(t, addr)
+	if got := c3.Do("GET", "k0"); !strings.HasPrefix(got, "ERROR") {
 		t.Fatalf("read while the log fails: %.40s", got)
-	}
-	if got := c2.Do("INFO", "persistence"); !strings.Contains(got, "aof_last_write_status:err") {
-		t.Errorf("INFO persistence while failing: %s", got)
 	}
 	log.waitFor(t, regexp.MustCompile(`cannot write the append-only log.*File too large|file too large`))
 	sigkill(t, cmd)
 
 	_, addr, _ = persistStart(t, persistEnv(dir, "always"))
-	c3 := dialT(t, addr)
+	c3 = dialT(t, addr)
 	for i := range acked {
 		if got := c3.Do("EXISTS", "k"+strconv.Itoa(i)); got != ":1" {
 			t.Fatalf("k%d was acknowledged and is lost", i)
