@@ -28,6 +28,10 @@ type Ctx struct {
 	// failed and errText are set by Error so statistics count failed calls.
 	failed  bool
 	errText string
+	// events are the keyspace events whose raising depends on what the
+	// handler found (a consumer created by XREADGROUP, XADD's trim),
+	// recorded by keyEvent only while notifications are on.
+	events []keyNote
 }
 
 // Error replies with an error and marks the call failed.

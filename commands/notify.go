@@ -365,6 +365,28 @@ var commandEvents = map[string]eventSpec{
 	"zdiffstore": {notifyZset, "zdiffstore"}, "zrangestore": {notifyZset, "zrangestore"},
 	"geoadd": {notifyZset, "zadd"}, "georadius": {notifyZset, "georadiusstore"}, "georadiusbymember": {notifyZset, "georadiusstore"},
 	"geosearchstore": {notifyZset, "geosearchstore"}, "sort": {notifyList, "sortstore"},
+	"xtrim": {notifyStream, "xtrim"}, "xdel": {notifyStream, "xdel"}, "xsetid": {notifyStream, "xsetid"},
+	"xgroup|create": {notifyStream, "xgroup-create"}, "xgroup|setid": {notifyStream, "xgroup-setid"},
+	"xgroup|destroy": {notifyStream, "xgroup-destroy"}, "xgroup|createconsumer": {notifyStream, "xgroup-createconsumer"},
+	"xgroup|delconsumer": {notifyStream, "xgroup-delconsumer"},
+}
+
+// keyNote is an event whose raising depends on what the handler found
+// (see keyEvent).
+type keyNote struct {
+	name string
+	key  []byte
+}
+
+// keyEvent records a stream event that only the handler can tell
+// happened: XADD's MAXLEN or MINID trimmed entries, XREADGROUP, XCLAIM or
+// XAUTOCLAIM created their consumer. Redis raises these from inside the
+// command; the row alone cannot say. Nothing is kept while the class is
+// off: one atomic load.
+func (x *Ctx) keyEvent(name string, key []byte) {
+	if x.S.notif.flags.Load()&notifyStream != 0 {
+		x.events = append(x.events, keyNote{name, key})
+	}
 }
 
 // notifier state for one write: what the engine says changed.
@@ -527,11 +549,17 @@ func (s *Server) notifyWrite(x *Ctx) {
 	case "smove":
 		each(eventSpec{notifySet, "srem"}, keys[:1])
 		each(eventSpec{notifySet, "sadd"}, keys[1:])
+	case "xadd":
+		// "xadd" first, then the handler's "xtrim", as Redis sends them.
+		each(eventSpec{notifyStream, "xadd"}, keys)
 	default:
-		ev, ok := commandEvents[name]
-		if !ok {
-			return
+		if ev, ok := commandEvents[name]; ok {
+			each(ev, keys)
 		}
-		each(ev, keys)
+	}
+	for _, n := range x.events {
+		if e.changed(ns, n.key) {
+			e.raise(notifyStream, ns, n.name, n.key)
+		}
 	}
 }

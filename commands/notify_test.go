@@ -66,6 +66,36 @@ func TestNotifyTenantIsolation(t *testing.T) {
 			t.Errorf("bob heard %s, want %s", got, want)
 		}
 	}
+	// Stream events, among them those only the handler can tell (XADD's
+	// trim, a consumer XREADGROUP created), stay in the writer's tenant too,
+	// under its own names.
+	bob.Do("XADD", "bob-stream", "1-1", "f", "v")
+	alice.Do("XADD", "st", "1-1", "f", "v")
+	alice.Do("XADD", "st", "MAXLEN", "1", "2-1", "f", "v")
+	alice.Do("XGROUP", "CREATE", "st", "g", "0")
+	bob.Do("XGROUP", "CREATE", "bob-stream", "g", "0")
+	bob.Do("XREADGROUP", "GROUP", "g", "bob-c", "STREAMS", "bob-stream", ">")
+	alice.Do("XREADGROUP", "GROUP", "g", "c", "STREAMS", "st", ">")
+	for _, want := range []string{
+		`["pmessage" "*" "__keyspace@0__:st" "xadd"]`, `["pmessage" "*" "__keyevent@0__:xadd" "st"]`,
+		`["pmessage" "*" "__keyspace@0__:st" "xadd"]`, `["pmessage" "*" "__keyevent@0__:xadd" "st"]`,
+		`["pmessage" "*" "__keyspace@0__:st" "xtrim"]`, `["pmessage" "*" "__keyevent@0__:xtrim" "st"]`,
+		`["pmessage" "*" "__keyspace@0__:st" "xgroup-create"]`, `["pmessage" "*" "__keyevent@0__:xgroup-create" "st"]`,
+		`["pmessage" "*" "__keyspace@0__:st" "xgroup-createconsumer"]`, `["pmessage" "*" "__keyevent@0__:xgroup-createconsumer" "st"]`,
+	} {
+		if got := readPush(t, aliceSub); got != want {
+			t.Errorf("alice heard %s, want %s", got, want)
+		}
+	}
+	for _, want := range []string{
+		`["pmessage" "*" "__keyspace@0__:bob-stream" "xadd"]`, `["pmessage" "*" "__keyevent@0__:xadd" "bob-stream"]`,
+		`["pmessage" "*" "__keyspace@0__:bob-stream" "xgroup-create"]`, `["pmessage" "*" "__keyevent@0__:xgroup-create" "bob-stream"]`,
+		`["pmessage" "*" "__keyspace@0__:bob-stream" "xgroup-createconsumer"]`, `["pmessage" "*" "__keyevent@0__:xgroup-createconsumer" "bob-stream"]`,
+	} {
+		if got := readPush(t, bobSub); got != want {
+			t.Errorf("bob heard %s, want %s", got, want)
+		}
+	}
 	// The events are queued in order, so once alice's last is in nothing of
 	// bob's can still come; the operator heard none of either.
 	quiet(t, aliceSub, "alice")

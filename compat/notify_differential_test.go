@@ -31,6 +31,22 @@ var notifyCommands = [][]string{
 	{"ZREM", "z", "a"}, {"ZPOPMIN", "z"}, {"ZPOPMAX", "z"}, {"ZADD", "z", "1", "a", "2", "b"},
 	{"ZREMRANGEBYSCORE", "z", "1", "1"}, {"ZREMRANGEBYRANK", "z", "0", "0"},
 	{"ZADD", "z", "1", "a", "2", "b"}, {"ZRANGESTORE", "z2", "z", "0", "-1"}, {"ZUNIONSTORE", "z3", "2", "z", "z2"},
+	// Streams: XADD's trim raises "xtrim" after "xadd" only when it removed
+	// entries; XTRIM and XDEL that remove nothing raise nothing; a consumer
+	// created by XREADGROUP, XCLAIM or XAUTOCLAIM raises
+	// "xgroup-createconsumer", an existing one nothing.
+	{"XADD", "x", "1-1", "f", "v"}, {"XADD", "x", "2-1", "f", "v"}, {"XADD", "x", "MAXLEN", "1", "3-1", "f", "v"},
+	{"XADD", "x", "MAXLEN", "5", "4-1", "f", "v"}, {"XADD", "x", "MINID", "4-1", "4-2", "f", "v"},
+	{"XADD", "x", "MINID", "4-2", "4-3", "f", "v"}, {"XTRIM", "x", "MAXLEN", "2"}, {"XTRIM", "x", "MAXLEN", "2"},
+	{"XADD", "x", "5-1", "f", "v"}, {"XDEL", "x", "5-1", "9-9"}, {"XDEL", "x", "9-9"}, {"XSETID", "x", "9-9"},
+	{"XGROUP", "CREATE", "x", "g", "0"}, {"XGROUP", "CREATE", "xy", "g", "$", "MKSTREAM"},
+	{"XGROUP", "CREATECONSUMER", "x", "g", "c1"}, {"XGROUP", "CREATECONSUMER", "x", "g", "c1"},
+	{"XREADGROUP", "GROUP", "g", "c0", "STREAMS", "xy", ">"},
+	{"XREADGROUP", "GROUP", "g", "c2", "STREAMS", "x", "xy", ">", ">"}, {"XREADGROUP", "GROUP", "g", "c2", "STREAMS", "x", ">"},
+	{"XCLAIM", "x", "g", "c3", "0", "4-2"}, {"XCLAIM", "x", "g", "c5", "0", "7-7"}, {"XAUTOCLAIM", "x", "g", "c4", "0", "0"},
+	{"XGROUP", "DELCONSUMER", "x", "g", "c3"}, {"XGROUP", "DELCONSUMER", "x", "g", "nosuch"},
+	{"XGROUP", "SETID", "x", "g", "0"}, {"XGROUP", "DESTROY", "x", "g"}, {"XGROUP", "DESTROY", "x", "g"},
+	{"XADD", "x", "NOMKSTREAM", "10-1", "f", "v"}, {"XADD", "nox", "NOMKSTREAM", "10-1", "f", "v"},
 }
 
 func TestNotifyDifferential(t *testing.T) {
