@@ -395,6 +395,9 @@ type eventWrite struct {
 	x  *Ctx
 	w  engine.Writes
 	fl int
+	// announced marks the entries of w.Keys "new" was raised for (w.Keys
+	// holds at most 64).
+	announced uint64
 }
 
 // changed reports whether key of ns is among the write's changed keys
@@ -411,10 +414,34 @@ func (e *eventWrite) changed(ns *engine.Namespace, key []byte) bool {
 	return false
 }
 
-// raise queues event name of class on key when the class is enabled.
+// raise queues event name of class on key when the class is enabled,
+// after "new" when the write created key (Redis raises it as it adds the
+// key, before the command's own event on it).
 func (e *eventWrite) raise(class int, ns *engine.Namespace, name string, key []byte) {
+	if e.fl&notifyNew != 0 {
+		e.announce(ns, key, false)
+	}
 	if e.fl&class != 0 {
 		e.s.queueEvent(ns, name, key)
+	}
+}
+
+// announce raises "new" on key once, if the write created it: if the
+// first change the engine lists for it is its insertion (a key deleted
+// and written again by one command existed before it). always raises it
+// for a key the write replaced, which Redis deletes and adds again
+// (RENAME's and COPY's destination), where the engine overwrites in place.
+func (e *eventWrite) announce(ns *engine.Namespace, key []byte, always bool) {
+	for i, t := range e.w.Keys {
+		if t.NS != ns || !bytes.Equal(t.Key, key) {
+			continue
+		}
+		if !(t.New || always) || e.announced&(1<<i) != 0 {
+			return
+		}
+		e.announced |= 1 << i
+		e.s.queueEvent(ns, "new", key)
+		return
 	}
 }
 
@@ -508,10 +535,20 @@ func (s *Server) notifyWrite(x *Ctx) {
 		}
 	case "rename", "renamenx":
 		if e.changed(ns, x.Args[2]) {
+			if e.fl&notifyNew != 0 {
+				e.announce(ns, x.Args[2], true) // Redis adds the destination first
+			}
 			e.raise(notifyGeneric, ns, "rename_from", x.Args[1])
 			e.raise(notifyGeneric, ns, "rename_to", x.Args[2])
 		}
 	case "move":
+		if e.fl&notifyNew != 0 {
+			for _, t := range w.Keys {
+				if t.NS != ns {
+					e.announce(t.NS, t.Key, false) // Redis adds the key to the target first
+				}
+			}
+		}
 		for _, t := range w.Keys {
 			if t.NS == ns {
 				e.raise(notifyGeneric, t.NS, "move_from", t.Key)
@@ -549,6 +586,11 @@ func (s *Server) notifyWrite(x *Ctx) {
 	case "smove":
 		each(eventSpec{notifySet, "srem"}, keys[:1])
 		each(eventSpec{notifySet, "sadd"}, keys[1:])
+	case "copy":
+		if e.fl&notifyNew != 0 && len(keys) > 1 && e.changed(ns, x.Args[2]) {
+			e.announce(ns, x.Args[2], true)
+		}
+		each(commandEvents[name], keys)
 	case "xadd":
 		// "xadd" first, then the handler's "xtrim", as Redis sends them.
 		each(eventSpec{notifyStream, "xadd"}, keys)
@@ -560,6 +602,13 @@ func (s *Server) notifyWrite(x *Ctx) {
 	for _, n := range x.events {
 		if e.changed(ns, n.key) {
 			e.raise(notifyStream, ns, n.name, n.key)
+		}
+	}
+	if e.fl&notifyNew != 0 {
+		// Keys created by a command that raises no event of its own on
+		// them still raise "new".
+		for _, t := range w.Keys {
+			e.announce(t.NS, t.Key, false)
 		}
 	}
 }

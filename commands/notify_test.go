@@ -96,6 +96,30 @@ func TestNotifyTenantIsolation(t *testing.T) {
 			t.Errorf("bob heard %s, want %s", got, want)
 		}
 	}
+	// "new" (n, outside A) and "keymiss" (m) the same way.
+	if got := op.Do("CONFIG", "SET", "notify-keyspace-events", "KEnm"); got != "+OK" {
+		t.Fatal(got)
+	}
+	bob.Do("SET", "bob-new", "1")
+	bob.Do("GET", "bob-missing")
+	alice.Do("SET", "fresh", "v")
+	alice.Do("GET", "missing")
+	for _, want := range []string{
+		`["pmessage" "*" "__keyspace@0__:fresh" "new"]`, `["pmessage" "*" "__keyevent@0__:new" "fresh"]`,
+		`["pmessage" "*" "__keyspace@0__:missing" "keymiss"]`, `["pmessage" "*" "__keyevent@0__:keymiss" "missing"]`,
+	} {
+		if got := readPush(t, aliceSub); got != want {
+			t.Errorf("alice heard %s, want %s", got, want)
+		}
+	}
+	for _, want := range []string{
+		`["pmessage" "*" "__keyspace@0__:bob-new" "new"]`, `["pmessage" "*" "__keyevent@0__:new" "bob-new"]`,
+		`["pmessage" "*" "__keyspace@0__:bob-missing" "keymiss"]`, `["pmessage" "*" "__keyevent@0__:keymiss" "bob-missing"]`,
+	} {
+		if got := readPush(t, bobSub); got != want {
+			t.Errorf("bob heard %s, want %s", got, want)
+		}
+	}
 	// The events are queued in order, so once alice's last is in nothing of
 	// bob's can still come; the operator heard none of either.
 	quiet(t, aliceSub, "alice")
