@@ -32,6 +32,8 @@ type Ctx struct {
 	// handler found (a consumer created by XREADGROUP, XADD's trim),
 	// recorded by keyEvent only while notifications are on.
 	events []keyNote
+	// missChecked: keymiss events were raised for this command (notify.go).
+	missChecked bool
 }
 
 // Error replies with an error and marks the call failed.

@@ -454,8 +454,54 @@ func (e *eventWrite) gone(ns *engine.Namespace, key []byte) bool {
 	return tx.Peek(key) == nil
 }
 
+// notifyMiss raises "keymiss" on each key a read-only command named that
+// does not exist, under the command's locks: Redis raises it from
+// lookupKeyRead, which every read command's lookup goes through (not
+// OBJECT's and MEMORY USAGE's). A command refused before its lookup (a
+// syntax error) raises none.
+func (s *Server) notifyMiss(x *Ctx) {
+	switch x.Cmd.Name {
+	case "object|encoding", "object|freq", "object|idletime", "object|refcount", "memory|usage":
+		return
+	}
+	keys := x.Cmd.KeyIndexes(nil, x.Args)
+	if len(keys) == 0 {
+		return
+	}
+	if x.Tx.Walking() && !x.Tx.Active() {
+		// SORT_RO runs as a walk and has let go of its key: it is looked
+		// at under a short shared lock of its own.
+		named := make([][]byte, len(keys))
+		for j, i := range keys {
+			named[j] = x.Args[i]
+		}
+		x.Tx.LockKeys(named, false)
+		defer x.Tx.UnlockKeys()
+	}
+	rounds := 1
+	if x.Cmd.Name == "xread" {
+		rounds = 2 // Redis 7.0 looks each stream up to resolve its id, then to serve it
+	}
+	for r := 0; r < rounds; r++ {
+		for _, i := range keys {
+			if x.Tx.Peek(x.Args[i]) == nil {
+				s.queueEvent(x.Tx.NS(), "keymiss", x.Args[i])
+			}
+		}
+	}
+}
+
 // notifyWrite raises the events of the write x just ran, under its locks.
 func (s *Server) notifyWrite(x *Ctx) {
+	if x.Cmd.Flags&FlagReadOnly != 0 {
+		// SORT_RO comes here twice (recordHeld, then as any command).
+		if int(s.notif.flags.Load())&notifyKeyMiss != 0 && !x.failed && !x.missChecked &&
+			(x.Tx.Active() || x.Tx.Walking()) {
+			x.missChecked = true
+			s.notifyMiss(x)
+		}
+		return
+	}
 	w := x.Tx.Changed()
 	if w.N == 0 || (len(w.Keys) == 0 && !w.More) {
 		return

@@ -256,6 +256,37 @@ func TestNotifyQueueShareBounded(t *testing.T) {
 	}
 }
 
+// "keymiss" comes from a read command's lookup: none from a read refused
+// before it looks (a syntax error), from a write, or from OBJECT; one per
+// missing key inside EXEC too; "new" only for a key the write created.
+func TestNotifyKeyMissAndNew(t *testing.T) {
+	srv := startServer(t)
+	c, sub := dial(t, srv), dial(t, srv)
+	c.Do("CONFIG", "SET", "notify-keyspace-events", "Emn")
+	sub.Do("PSUBSCRIBE", "__keyevent@0__:*")
+	c.Do("LRANGE", "nokey", "a", "b")
+	c.Do("OBJECT", "ENCODING", "nokey")
+	c.Do("LPUSHX", "nokey", "v")
+	c.Do("SET", "k", "v")
+	c.Do("SET", "k", "w")
+	for _, cmd := range [][]string{{"MULTI"}, {"MGET", "k", "m1", "m2"}, {"SORT_RO", "m3"}, {"EXEC"}} {
+		c.Do(cmd...)
+	}
+	c.Do("SORT_RO", "m4")
+	for _, want := range []string{
+		`["pmessage" "__keyevent@0__:*" "__keyevent@0__:new" "k"]`,
+		`["pmessage" "__keyevent@0__:*" "__keyevent@0__:keymiss" "m1"]`,
+		`["pmessage" "__keyevent@0__:*" "__keyevent@0__:keymiss" "m2"]`,
+		`["pmessage" "__keyevent@0__:*" "__keyevent@0__:keymiss" "m3"]`,
+		`["pmessage" "__keyevent@0__:*" "__keyevent@0__:keymiss" "m4"]`,
+	} {
+		if got := readPush(t, sub); got != want {
+			t.Errorf("event %s, want %s", got, want)
+		}
+	}
+	quiet(t, sub, "the subscriber")
+}
+
 type nopReceiver struct{}
 
 func (nopReceiver) Deliver(*pubsub.Message, bool) bool { return true }
