@@ -491,6 +491,52 @@ func (s *Server) notifyMiss(x *Ctx) {
 	}
 }
 
+// notifyWriteMiss raises "keymiss" for the keys a write looks up as a read
+// does (Redis's lookupKeyRead in these commands: the key a GET-like write
+// returns, the sources of a store) and found missing, before the write's
+// own events. A key was missing if the write did not touch it and it is
+// missing now, or if its first change was its creation (GETSET, SET GET).
+// SORT ... STORE is left out: it has let go of its source by now.
+func (s *Server) notifyWriteMiss(x *Ctx, w engine.Writes) {
+	all := x.Cmd.KeyIndexes(nil, x.Args)
+	if len(all) == 0 {
+		return
+	}
+	var keys []int
+	switch x.Cmd.Name {
+	case "getdel", "getex", "getset", "copy", "georadius", "georadiusbymember":
+		keys = all[:1]
+	case "set":
+		for _, a := range x.Args[3:] {
+			if strings.EqualFold(string(a), "get") {
+				keys = all[:1]
+			}
+		}
+	case "sdiffstore", "sinterstore", "sunionstore", "zunionstore", "zinterstore", "zdiffstore",
+		"zrangestore", "bitop", "geosearchstore":
+		keys = all[1:]
+	case "pfmerge":
+		keys = all
+	}
+	ns := x.Tx.NS()
+	for _, i := range keys {
+		key := x.Args[i]
+		missing, touched := false, false
+		for _, t := range w.Keys {
+			if t.NS == ns && bytes.Equal(t.Key, key) {
+				missing, touched = t.New, true
+				break
+			}
+		}
+		if !touched && !w.More {
+			missing = x.Tx.Peek(key) == nil
+		}
+		if missing {
+			s.queueEvent(ns, "keymiss", key)
+		}
+	}
+}
+
 // notifyWrite raises the events of the write x just ran, under its locks.
 func (s *Server) notifyWrite(x *Ctx) {
 	if x.Cmd.Flags&FlagReadOnly != 0 {
@@ -503,6 +549,10 @@ func (s *Server) notifyWrite(x *Ctx) {
 		return
 	}
 	w := x.Tx.Changed()
+	if int(s.notif.flags.Load())&notifyKeyMiss != 0 && !x.failed && !x.missChecked {
+		x.missChecked = true
+		s.notifyWriteMiss(x, w)
+	}
 	if w.N == 0 || (len(w.Keys) == 0 && !w.More) {
 		return
 	}

@@ -68,6 +68,15 @@ var notifyMissCommands = [][]string{
 	{"SINTERCARD", "2", "m20", "m21"}, {"ZUNION", "2", "m22", "m23"}, {"LCS", "m24", "m25"}, {"SORT_RO", "m26"},
 	{"HGET", "m27", "f"}, {"GETRANGE", "m28", "0", "1"}, {"EXPIRETIME", "m29"}, {"PTTL", "m30"}, {"LRANGE", "m31", "0", "-1"},
 	{"ZSCORE", "m32", "a"}, {"SMEMBERS", "m33"}, {"HGETALL", "m34"}, {"XRANGE", "m35", "-", "+"}, {"GET", "here"},
+	// Writes that look keys up as a read does: before their own events.
+	{"GETDEL", "a1"}, {"GETEX", "a2"}, {"GETSET", "a3", "v"}, {"GETSET", "a3", "w"}, {"SET", "a4", "v", "GET"},
+	{"SET", "a4", "get", "GET"}, {"SET", "a4b", "get"}, {"SDIFFSTORE", "d1", "a5", "a6"}, {"ZUNIONSTORE", "d2", "2", "a7", "a8"},
+	{"ZINTERSTORE", "d3", "2", "a9", "a10"}, {"ZDIFFSTORE", "d4", "2", "a11", "a12"}, {"ZRANGESTORE", "d5", "a13", "0", "-1"},
+	{"BITOP", "AND", "d6", "a14", "a15"}, {"PFMERGE", "d7", "a16"}, {"COPY", "a17", "d8"},
+	{"GEOSEARCHSTORE", "d10", "a19", "FROMLONLAT", "0", "0", "BYRADIUS", "1", "km"},
+	{"GEORADIUS", "a20", "0", "0", "1", "km", "STORE", "d11"}, {"LMOVE", "a21", "d12", "LEFT", "LEFT"},
+	{"SMOVE", "a22", "d13", "x"}, {"INCR", "a24"}, {"LPOP", "a25"}, {"SADD", "s1", "x"}, {"SUNIONSTORE", "d14", "s1", "a26"},
+	{"GETDEL", "here"},
 }
 
 func TestNotifyDifferential(t *testing.T) {
@@ -75,7 +84,7 @@ func TestNotifyDifferential(t *testing.T) {
 	for _, run := range []struct {
 		flags, proto string
 		cmds         [][]string
-	}{{"KEA", "2", notifyCommands}, {"KEA", "3", notifyCommands}, {"KEAn", "2", notifyCommands}, {"KEAm", "2", notifyMissCommands}} {
+	}{{"KEA", "2", notifyCommands}, {"KEA", "3", notifyCommands}, {"KEAn", "2", notifyCommands}, {"KEAmn", "2", notifyMissCommands}} {
 		flags, proto, cmds := run.flags, run.proto, run.cmds
 		t.Run(flags+"/resp"+proto, func(t *testing.T) {
 			want := notifyTranscript(t, startRedis(t).addr, flags, proto, cmds, -1)
