@@ -498,25 +498,33 @@ func (s *Server) notifyMiss(x *Ctx) {
 // missing now, or if its first change was its creation (GETSET, SET GET).
 // SORT ... STORE is left out: it has let go of its source by now.
 func (s *Server) notifyWriteMiss(x *Ctx, w engine.Writes) {
-	all := x.Cmd.KeyIndexes(nil, x.Args)
-	if len(all) == 0 {
-		return
-	}
-	var keys []int
+	first := 0 // the keys from this one on are looked up as reads
 	switch x.Cmd.Name {
-	case "getdel", "getex", "getset", "copy", "georadius", "georadiusbymember":
-		keys = all[:1]
+	case "getdel", "getex", "getset", "copy", "georadius", "georadiusbymember", "pfmerge":
 	case "set":
+		get := false
 		for _, a := range x.Args[3:] {
-			if strings.EqualFold(string(a), "get") {
-				keys = all[:1]
-			}
+			get = get || strings.EqualFold(string(a), "get")
+		}
+		if !get {
+			return
 		}
 	case "sdiffstore", "sinterstore", "sunionstore", "zunionstore", "zinterstore", "zdiffstore",
 		"zrangestore", "bitop", "geosearchstore":
-		keys = all[1:]
-	case "pfmerge":
-		keys = all
+		first = 1
+	default:
+		return
+	}
+	keys := x.Cmd.KeyIndexes(nil, x.Args)
+	switch {
+	case first >= len(keys):
+		return
+	case x.Cmd.Name == "pfmerge":
+		keys = keys[first:]
+	case first == 0:
+		keys = keys[:1]
+	default:
+		keys = keys[first:]
 	}
 	ns := x.Tx.NS()
 	for _, i := range keys {
@@ -546,10 +554,9 @@ func (s *Server) notifyWrite(x *Ctx) {
 			x.missChecked = true
 			s.notifyMiss(x)
 		}
-		return
 	}
 	w := x.Tx.Changed()
-	if int(s.notif.flags.Load())&notifyKeyMiss != 0 && !x.failed && !x.missChecked {
+	if int(s.notif.flags.Load())&notifyKeyMiss != 0 && !x.failed && !x.missChecked && x.Cmd.Flags&FlagWrite != 0 {
 		x.missChecked = true
 		s.notifyWriteMiss(x, w)
 	}
