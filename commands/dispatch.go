@@ -28,6 +28,12 @@ type Ctx struct {
 	// failed and errText are set by Error so statistics count failed calls.
 	failed  bool
 	errText string
+	// events are the keyspace events whose raising depends on what the
+	// handler found (a consumer created by XREADGROUP, XADD's trim),
+	// recorded by keyEvent only while notifications are on.
+	events []keyNote
+	// missChecked: keymiss events were raised for this command (notify.go).
+	missChecked bool
 }
 
 // Error replies with an error and marks the call failed.

@@ -365,6 +365,28 @@ var commandEvents = map[string]eventSpec{
 	"zdiffstore": {notifyZset, "zdiffstore"}, "zrangestore": {notifyZset, "zrangestore"},
 	"geoadd": {notifyZset, "zadd"}, "georadius": {notifyZset, "georadiusstore"}, "georadiusbymember": {notifyZset, "georadiusstore"},
 	"geosearchstore": {notifyZset, "geosearchstore"}, "sort": {notifyList, "sortstore"},
+	"xtrim": {notifyStream, "xtrim"}, "xdel": {notifyStream, "xdel"}, "xsetid": {notifyStream, "xsetid"},
+	"xgroup|create": {notifyStream, "xgroup-create"}, "xgroup|setid": {notifyStream, "xgroup-setid"},
+	"xgroup|destroy": {notifyStream, "xgroup-destroy"}, "xgroup|createconsumer": {notifyStream, "xgroup-createconsumer"},
+	"xgroup|delconsumer": {notifyStream, "xgroup-delconsumer"},
+}
+
+// keyNote is an event whose raising depends on what the handler found
+// (see keyEvent).
+type keyNote struct {
+	name string
+	key  []byte
+}
+
+// keyEvent records a stream event that only the handler can tell
+// happened: XADD's MAXLEN or MINID trimmed entries, XREADGROUP, XCLAIM or
+// XAUTOCLAIM created their consumer. Redis raises these from inside the
+// command; the row alone cannot say. Nothing is kept while the class is
+// off: one atomic load.
+func (x *Ctx) keyEvent(name string, key []byte) {
+	if x.S.notif.flags.Load()&notifyStream != 0 {
+		x.events = append(x.events, keyNote{name, key})
+	}
 }
 
 // notifier state for one write: what the engine says changed.
@@ -373,6 +395,9 @@ type eventWrite struct {
 	x  *Ctx
 	w  engine.Writes
 	fl int
+	// announced marks the entries of w.Keys "new" was raised for (w.Keys
+	// holds at most 64).
+	announced uint64
 }
 
 // changed reports whether key of ns is among the write's changed keys
@@ -389,13 +414,21 @@ func (e *eventWrite) changed(ns *engine.Namespace, key []byte) bool {
 	return false
 }
 
-// raise queues event name of class on key when the class is enabled.
-// Inside EXEC, whose records reach the log only as it ends, the event is
-// held until they have (flushExecEvents).
+// raise queues event name of class on key when the class is enabled,
+// after "new" when the write created key (Redis raises it as it adds the
+// key, before the command's own event on it).
 func (e *eventWrite) raise(class int, ns *engine.Namespace, name string, key []byte) {
-	if e.fl&class == 0 {
-		return
+	if e.fl&notifyNew != 0 {
+		e.announce(ns, key, false)
 	}
+	if e.fl&class != 0 {
+		e.emit(ns, name, key)
+	}
+}
+
+// emit queues an event. Inside EXEC, whose records reach the log only as
+// it ends, the event is held until they have (flushExecEvents).
+func (e *eventWrite) emit(ns *engine.Namespace, name string, key []byte) {
 	if c := e.x.C; c != nil && c.inExec && e.s.writes.Load() != nil {
 		c.execEvents = append(c.execEvents, heldEvent{ns: ns, name: name, key: bytes.Clone(key)})
 		return
@@ -420,6 +453,25 @@ func (s *Server) flushExecEvents(c *Client) {
 	c.execEvents = c.execEvents[:0]
 }
 
+// announce raises "new" on key once, if the write created it: if the
+// first change the engine lists for it is its insertion (a key deleted
+// and written again by one command existed before it). always raises it
+// for a key the write replaced, which Redis deletes and adds again
+// (RENAME's and COPY's destination), where the engine overwrites in place.
+func (e *eventWrite) announce(ns *engine.Namespace, key []byte, always bool) {
+	for i, t := range e.w.Keys {
+		if t.NS != ns || !bytes.Equal(t.Key, key) {
+			continue
+		}
+		if !(t.New || always) || e.announced&(1<<i) != 0 {
+			return
+		}
+		e.announced |= 1 << i
+		e.emit(ns, "new", key)
+		return
+	}
+}
+
 // gone reports whether key no longer exists (the write emptied it).
 func (e *eventWrite) gone(ns *engine.Namespace, key []byte) bool {
 	tx := e.x.Tx
@@ -429,9 +481,112 @@ func (e *eventWrite) gone(ns *engine.Namespace, key []byte) bool {
 	return tx.Peek(key) == nil
 }
 
-// notifyWrite raises the events of the write x just ran, under its locks;
+// notifyMiss raises "keymiss" on each key a read-only command named that
+// does not exist, under the command's locks: Redis raises it from
+// lookupKeyRead, which every read command's lookup goes through (not
+// OBJECT's and MEMORY USAGE's). A command refused before its lookup (a
+// syntax error) raises none.
+func (s *Server) notifyMiss(x *Ctx) {
+	switch x.Cmd.Name {
+	case "object|encoding", "object|freq", "object|idletime", "object|refcount", "memory|usage":
+		return
+	}
+	keys := x.Cmd.KeyIndexes(nil, x.Args)
+	if len(keys) == 0 {
+		return
+	}
+	if x.Tx.Walking() && !x.Tx.Active() {
+		// SORT_RO runs as a walk and has let go of its key: it is looked
+		// at under a short shared lock of its own.
+		named := make([][]byte, len(keys))
+		for j, i := range keys {
+			named[j] = x.Args[i]
+		}
+		x.Tx.LockKeys(named, false)
+		defer x.Tx.UnlockKeys()
+	}
+	rounds := 1
+	if x.Cmd.Name == "xread" {
+		rounds = 2 // Redis 7.0 looks each stream up to resolve its id, then to serve it
+	}
+	for r := 0; r < rounds; r++ {
+		for _, i := range keys {
+			if x.Tx.Peek(x.Args[i]) == nil {
+				s.queueEvent(x.Tx.NS(), "keymiss", x.Args[i])
+			}
+		}
+	}
+}
+
+// notifyWriteMiss raises "keymiss" for the keys a write looks up as a read
+// does (Redis's lookupKeyRead in these commands: the key a GET-like write
+// returns, the sources of a store) and found missing, before the write's
+// own events. A key was missing if the write did not touch it and it is
+// missing now, or if its first change was its creation (GETSET, SET GET).
+// SORT ... STORE is left out: it has let go of its source by now.
+func (s *Server) notifyWriteMiss(x *Ctx, w engine.Writes) {
+	first := 0 // the keys from this one on are looked up as reads
+	switch x.Cmd.Name {
+	case "getdel", "getex", "getset", "copy", "georadius", "georadiusbymember", "pfmerge":
+	case "set":
+		get := false
+		for _, a := range x.Args[3:] {
+			get = get || strings.EqualFold(string(a), "get")
+		}
+		if !get {
+			return
+		}
+	case "sdiffstore", "sinterstore", "sunionstore", "zunionstore", "zinterstore", "zdiffstore",
+		"zrangestore", "bitop", "geosearchstore":
+		first = 1
+	default:
+		return
+	}
+	keys := x.Cmd.KeyIndexes(nil, x.Args)
+	switch {
+	case first >= len(keys):
+		return
+	case x.Cmd.Name == "pfmerge":
+		keys = keys[first:]
+	case first == 0:
+		keys = keys[:1]
+	default:
+		keys = keys[first:]
+	}
+	ns := x.Tx.NS()
+	for _, i := range keys {
+		key := x.Args[i]
+		missing, touched := false, false
+		for _, t := range w.Keys {
+			if t.NS == ns && bytes.Equal(t.Key, key) {
+				missing, touched = t.New, true
+				break
+			}
+		}
+		if !touched && !w.More {
+			missing = x.Tx.Peek(key) == nil
+		}
+		if missing {
+			s.queueEvent(ns, "keymiss", key)
+		}
+	}
+}
+
+// notifyWrite raises the events of the write x just ran, under its locks.
 // w is what it changed.
 func (s *Server) notifyWrite(x *Ctx, w engine.Writes) {
+	if x.Cmd.Flags&FlagReadOnly != 0 {
+		// SORT_RO comes here twice (recordHeld, then as any command).
+		if int(s.notif.flags.Load())&notifyKeyMiss != 0 && !x.failed && !x.missChecked &&
+			(x.Tx.Active() || x.Tx.Walking()) {
+			x.missChecked = true
+			s.notifyMiss(x)
+		}
+	}
+	if int(s.notif.flags.Load())&notifyKeyMiss != 0 && !x.failed && !x.missChecked && x.Cmd.Flags&FlagWrite != 0 {
+		x.missChecked = true
+		s.notifyWriteMiss(x, w)
+	}
 	if w.N == 0 || (len(w.Keys) == 0 && !w.More) {
 		return
 	}
@@ -505,10 +660,20 @@ func (s *Server) notifyWrite(x *Ctx, w engine.Writes) {
 		}
 	case "rename", "renamenx":
 		if e.changed(ns, x.Args[2]) {
+			if e.fl&notifyNew != 0 {
+				e.announce(ns, x.Args[2], true) // Redis adds the destination first
+			}
 			e.raise(notifyGeneric, ns, "rename_from", x.Args[1])
 			e.raise(notifyGeneric, ns, "rename_to", x.Args[2])
 		}
 	case "move":
+		if e.fl&notifyNew != 0 {
+			for _, t := range w.Keys {
+				if t.NS != ns {
+					e.announce(t.NS, t.Key, false) // Redis adds the key to the target first
+				}
+			}
+		}
 		for _, t := range w.Keys {
 			if t.NS == ns {
 				e.raise(notifyGeneric, t.NS, "move_from", t.Key)
@@ -546,11 +711,29 @@ func (s *Server) notifyWrite(x *Ctx, w engine.Writes) {
 	case "smove":
 		each(eventSpec{notifySet, "srem"}, keys[:1])
 		each(eventSpec{notifySet, "sadd"}, keys[1:])
-	default:
-		ev, ok := commandEvents[name]
-		if !ok {
-			return
+	case "copy":
+		if e.fl&notifyNew != 0 && len(keys) > 1 && e.changed(ns, x.Args[2]) {
+			e.announce(ns, x.Args[2], true)
 		}
-		each(ev, keys)
+		each(commandEvents[name], keys)
+	case "xadd":
+		// "xadd" first, then the handler's "xtrim", as Redis sends them.
+		each(eventSpec{notifyStream, "xadd"}, keys)
+	default:
+		if ev, ok := commandEvents[name]; ok {
+			each(ev, keys)
+		}
+	}
+	for _, n := range x.events {
+		if e.changed(ns, n.key) {
+			e.raise(notifyStream, ns, n.name, n.key)
+		}
+	}
+	if e.fl&notifyNew != 0 {
+		// Keys created by a command that raises no event of its own on
+		// them still raise "new".
+		for _, t := range w.Keys {
+			e.announce(t.NS, t.Key, false)
+		}
 	}
 }

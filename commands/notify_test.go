@@ -66,6 +66,60 @@ func TestNotifyTenantIsolation(t *testing.T) {
 			t.Errorf("bob heard %s, want %s", got, want)
 		}
 	}
+	// Stream events, among them those only the handler can tell (XADD's
+	// trim, a consumer XREADGROUP created), stay in the writer's tenant too,
+	// under its own names.
+	bob.Do("XADD", "bob-stream", "1-1", "f", "v")
+	alice.Do("XADD", "st", "1-1", "f", "v")
+	alice.Do("XADD", "st", "MAXLEN", "1", "2-1", "f", "v")
+	alice.Do("XGROUP", "CREATE", "st", "g", "0")
+	bob.Do("XGROUP", "CREATE", "bob-stream", "g", "0")
+	bob.Do("XREADGROUP", "GROUP", "g", "bob-c", "STREAMS", "bob-stream", ">")
+	alice.Do("XREADGROUP", "GROUP", "g", "c", "STREAMS", "st", ">")
+	for _, want := range []string{
+		`["pmessage" "*" "__keyspace@0__:st" "xadd"]`, `["pmessage" "*" "__keyevent@0__:xadd" "st"]`,
+		`["pmessage" "*" "__keyspace@0__:st" "xadd"]`, `["pmessage" "*" "__keyevent@0__:xadd" "st"]`,
+		`["pmessage" "*" "__keyspace@0__:st" "xtrim"]`, `["pmessage" "*" "__keyevent@0__:xtrim" "st"]`,
+		`["pmessage" "*" "__keyspace@0__:st" "xgroup-create"]`, `["pmessage" "*" "__keyevent@0__:xgroup-create" "st"]`,
+		`["pmessage" "*" "__keyspace@0__:st" "xgroup-createconsumer"]`, `["pmessage" "*" "__keyevent@0__:xgroup-createconsumer" "st"]`,
+	} {
+		if got := readPush(t, aliceSub); got != want {
+			t.Errorf("alice heard %s, want %s", got, want)
+		}
+	}
+	for _, want := range []string{
+		`["pmessage" "*" "__keyspace@0__:bob-stream" "xadd"]`, `["pmessage" "*" "__keyevent@0__:xadd" "bob-stream"]`,
+		`["pmessage" "*" "__keyspace@0__:bob-stream" "xgroup-create"]`, `["pmessage" "*" "__keyevent@0__:xgroup-create" "bob-stream"]`,
+		`["pmessage" "*" "__keyspace@0__:bob-stream" "xgroup-createconsumer"]`, `["pmessage" "*" "__keyevent@0__:xgroup-createconsumer" "bob-stream"]`,
+	} {
+		if got := readPush(t, bobSub); got != want {
+			t.Errorf("bob heard %s, want %s", got, want)
+		}
+	}
+	// "new" (n, outside A) and "keymiss" (m) the same way.
+	if got := op.Do("CONFIG", "SET", "notify-keyspace-events", "KEnm"); got != "+OK" {
+		t.Fatal(got)
+	}
+	bob.Do("SET", "bob-new", "1")
+	bob.Do("GET", "bob-missing")
+	alice.Do("SET", "fresh", "v")
+	alice.Do("GET", "missing")
+	for _, want := range []string{
+		`["pmessage" "*" "__keyspace@0__:fresh" "new"]`, `["pmessage" "*" "__keyevent@0__:new" "fresh"]`,
+		`["pmessage" "*" "__keyspace@0__:missing" "keymiss"]`, `["pmessage" "*" "__keyevent@0__:keymiss" "missing"]`,
+	} {
+		if got := readPush(t, aliceSub); got != want {
+			t.Errorf("alice heard %s, want %s", got, want)
+		}
+	}
+	for _, want := range []string{
+		`["pmessage" "*" "__keyspace@0__:bob-new" "new"]`, `["pmessage" "*" "__keyevent@0__:new" "bob-new"]`,
+		`["pmessage" "*" "__keyspace@0__:bob-missing" "keymiss"]`, `["pmessage" "*" "__keyevent@0__:keymiss" "bob-missing"]`,
+	} {
+		if got := readPush(t, bobSub); got != want {
+			t.Errorf("bob heard %s, want %s", got, want)
+		}
+	}
 	// The events are queued in order, so once alice's last is in nothing of
 	// bob's can still come; the operator heard none of either.
 	quiet(t, aliceSub, "alice")
@@ -200,6 +254,37 @@ func TestNotifyQueueShareBounded(t *testing.T) {
 	if got := srv.NotifyDropped(); got != notifyQueueLen-notifyQueueLen/scopeShare {
 		t.Errorf("dropped %d", got)
 	}
+}
+
+// "keymiss" comes from a read command's lookup: none from a read refused
+// before it looks (a syntax error), from a write, or from OBJECT; one per
+// missing key inside EXEC too; "new" only for a key the write created.
+func TestNotifyKeyMissAndNew(t *testing.T) {
+	srv := startServer(t)
+	c, sub := dial(t, srv), dial(t, srv)
+	c.Do("CONFIG", "SET", "notify-keyspace-events", "Emn")
+	sub.Do("PSUBSCRIBE", "__keyevent@0__:*")
+	c.Do("LRANGE", "nokey", "a", "b")
+	c.Do("OBJECT", "ENCODING", "nokey")
+	c.Do("LPUSHX", "nokey", "v")
+	c.Do("SET", "k", "v")
+	c.Do("SET", "k", "w")
+	for _, cmd := range [][]string{{"MULTI"}, {"MGET", "k", "m1", "m2"}, {"SORT_RO", "m3"}, {"EXEC"}} {
+		c.Do(cmd...)
+	}
+	c.Do("SORT_RO", "m4")
+	for _, want := range []string{
+		`["pmessage" "__keyevent@0__:*" "__keyevent@0__:new" "k"]`,
+		`["pmessage" "__keyevent@0__:*" "__keyevent@0__:keymiss" "m1"]`,
+		`["pmessage" "__keyevent@0__:*" "__keyevent@0__:keymiss" "m2"]`,
+		`["pmessage" "__keyevent@0__:*" "__keyevent@0__:keymiss" "m3"]`,
+		`["pmessage" "__keyevent@0__:*" "__keyevent@0__:keymiss" "m4"]`,
+	} {
+		if got := readPush(t, sub); got != want {
+			t.Errorf("event %s, want %s", got, want)
+		}
+	}
+	quiet(t, sub, "the subscriber")
 }
 
 type nopReceiver struct{}

@@ -513,7 +513,9 @@ func cmdXAdd(x *Ctx) {
 		en = x.Tx.Put(key, engine.NewObject(engine.KindStream, s))
 	}
 	writeID(x, id)
-	a.trim(s)
+	if a.trim(s) > 0 {
+		x.keyEvent("xtrim", key)
+	}
 	x.Tx.Updated(key, en)
 }
 
@@ -1017,6 +1019,7 @@ func xreadServe(x *Ctx, a *xreadArgs, isGroup, blocked bool, ready []byte) bool 
 		c := h.g.Consumer(a.consumer)
 		if c == nil {
 			c = h.s.CreateConsumer(h.g, string(a.consumer), now)
+			x.keyEvent("xgroup-createconsumer", key)
 		}
 		c.SeenTime = now
 		if h.hist {
@@ -1568,6 +1571,7 @@ func cmdXClaim(x *Ctx) {
 		if c == nil {
 			if c = g.Consumer(x.Args[3]); c == nil {
 				c = s.CreateConsumer(g, string(x.Args[3]), now)
+				x.keyEvent("xgroup-createconsumer", x.Args[1])
 			}
 			c.SeenTime = now
 		}
@@ -1678,6 +1682,7 @@ func cmdXAutoClaim(x *Ctx) {
 		}
 		if c = g.Consumer(x.Args[3]); c == nil {
 			c = s.CreateConsumer(g, string(x.Args[3]), now)
+			x.keyEvent("xgroup-createconsumer", x.Args[1])
 		}
 		c.SeenTime = now
 		s.MovePending(p, c)

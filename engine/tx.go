@@ -460,7 +460,7 @@ func (tx *Tx) insert(sh *shard, id uint64, en *Entry, at int64) {
 	tx.snapCheckID(sh, id)
 	sh.insert(id, en)
 	tx.e.changed(tx.ns, unsafeBytes(en.key))
-	tx.wrote(unsafeBytes(en.key))
+	tx.created(unsafeBytes(en.key))
 	tx.ns.keys.Add(1)
 	if at != 0 {
 		en.exp = at

@@ -26,6 +26,9 @@ const maxTouched = 64
 type Touch struct {
 	NS  *Namespace
 	Key []byte
+	// New is set when this change created the key (keyspace notifications
+	// raise "new" for it).
+	New bool
 }
 
 // WriteHooks is what the write hook asks of the engine. Its functions run
@@ -88,14 +91,22 @@ func (tx *Tx) reserve() {
 func (tx *Tx) wrote(key []byte) {
 	tx.w.N++
 	if h := tx.e.hooks.Load(); h != nil && h.Track {
-		tx.track(key)
+		tx.track(key, false)
+	}
+}
+
+// created is wrote for a change that inserted key.
+func (tx *Tx) created(key []byte) {
+	tx.w.N++
+	if h := tx.e.hooks.Load(); h != nil && h.Track {
+		tx.track(key, true)
 	}
 }
 
 // track keeps key among the transaction's changed keys, up to maxTouched.
-func (tx *Tx) track(key []byte) {
+func (tx *Tx) track(key []byte, isNew bool) {
 	if len(tx.w.Keys) < maxTouched {
-		tx.w.Keys = append(tx.w.Keys, Touch{tx.ns, key})
+		tx.w.Keys = append(tx.w.Keys, Touch{tx.ns, key, isNew})
 	} else {
 		tx.w.More = true
 	}
