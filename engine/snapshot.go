@@ -183,25 +183,20 @@ func recycle(b []byte) []byte {
 
 // Keys is how many entries the snapshot has encoded so far (expired ones
 // not reclaimed at the cut included).
-func (s *Snapshot) Keys() int64 {
-	var n int64
-	for i := range s.shards {
-		sh := &s.e.shards[i]
-		sh.mu.RLock()
-		n += s.shards[i].keys
-		sh.mu.RUnlock()
-	}
-	return n
-}
+func (s *Snapshot) Keys() int64 { return s.sum(func(ss *snapShard) int64 { return ss.keys }) }
 
 // Preimaged is how many of the entries encoded were encoded by writers
 // ahead of the walk.
-func (s *Snapshot) Preimaged() int64 {
+func (s *Snapshot) Preimaged() int64 { return s.sum(func(ss *snapShard) int64 { return ss.pre }) }
+
+// sum adds a per-shard count, each read under its shard's lock (writers
+// change them as they take pre-images).
+func (s *Snapshot) sum(count func(*snapShard) int64) int64 {
 	var n int64
 	for i := range s.shards {
 		sh := &s.e.shards[i]
 		sh.mu.RLock()
-		n += s.shards[i].pre
+		n += count(&s.shards[i])
 		sh.mu.RUnlock()
 	}
 	return n
