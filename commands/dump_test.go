@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -282,26 +280,9 @@ func TestHostileRestoreQuota(t *testing.T) {
 // key of every type and database, with its deadline.
 func TestRDBFileFromRedis(t *testing.T) {
 	ctx := context.Background()
-	bin := resptest.NeedRedisServer(t)
 	dir := t.TempDir()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	_ = ln.Close()
-	cmd := exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	red := goRedis(t, "127.0.0.1:"+port)
-	for i := 0; red.Ping(ctx).Err() != nil; i++ {
-		if i == 200 {
-			t.Fatal("redis-server did not answer")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	rc := resptest.StartRedis(t, "--dir", dir)
+	red := goRedis(t, rc.Conn.RemoteAddr().String())
 	red.Set(ctx, "s", "hello", 0)
 	red.Set(ctx, "n", "12345", 0)
 	red.Set(ctx, "big", strings.Repeat("ab", 1000), 0)

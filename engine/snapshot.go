@@ -225,15 +225,8 @@ func (s *Snapshot) End() {
 // snapshot has it already. The caller holds shard i's lock exclusively
 // and is about to (possibly) change the chain.
 func (e *Engine) preimage(i int, id uint64) {
-	s := e.snap.Load()
-	if s == nil {
-		return
-	}
-	ss := &s.shards[i]
-	if ss.finished || id < ss.next {
-		return
-	}
-	if _, ok := ss.done[id]; ok {
+	s, ss := e.uncaptured(i, id)
+	if ss == nil {
 		return
 	}
 	ss.done[id] = struct{}{}
@@ -252,18 +245,29 @@ func (e *Engine) preimage(i int, id uint64) {
 	}
 }
 
-// snapCheck verifies, while a snapshot runs, that a change to the chain
-// at id of shard i comes after that chain was captured.
-func (e *Engine) snapCheck(i int, id uint64) {
+// uncaptured returns the running snapshot and shard i's state in it when
+// the chain at id is neither walked nor pre-imaged yet; nil otherwise.
+// The caller holds shard i's lock.
+func (e *Engine) uncaptured(i int, id uint64) (*Snapshot, *snapShard) {
 	s := e.snap.Load()
 	if s == nil {
-		return
+		return nil, nil
 	}
 	ss := &s.shards[i]
 	if ss.finished || id < ss.next {
-		return
+		return nil, nil
 	}
 	if _, ok := ss.done[id]; ok {
+		return nil, nil
+	}
+	return s, ss
+}
+
+// snapCheck verifies, while a snapshot runs, that a change to the chain
+// at id of shard i comes after that chain was captured.
+func (e *Engine) snapCheck(i int, id uint64) {
+	s, ss := e.uncaptured(i, id)
+	if ss == nil {
 		return
 	}
 	s.errMu.Lock()

@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -20,27 +17,10 @@ import (
 // Synap and reads every key back, its deadline included.
 func TestCLIImport(t *testing.T) {
 	ctx := context.Background()
-	bin := resptest.NeedRedisServer(t)
 	dir := t.TempDir()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	_ = ln.Close()
-	rs := exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no")
-	if err := rs.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = rs.Process.Kill(); _ = rs.Wait() })
-	red := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + port, Protocol: 2})
+	rc := resptest.StartRedis(t, "--dir", dir)
+	red := redis.NewClient(&redis.Options{Addr: rc.Conn.RemoteAddr().String(), Protocol: 2})
 	defer red.Close()
-	for i := 0; red.Ping(ctx).Err() != nil; i++ {
-		if i == 200 {
-			t.Fatal("redis-server did not answer")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 	red.Set(ctx, "s", strings.Repeat("ab", 500), 0)
 	red.PExpireAt(ctx, "s", time.UnixMilli(4102444800123))
 	red.RPush(ctx, "l", "a", "1")

@@ -125,8 +125,14 @@ func cliStartLog(t *testing.T, args ...string) (*exec.Cmd, string, *cliLog) {
 // log; its stdout collects in the buffer, to be read once it has exited.
 func cliSpawn(t *testing.T, args ...string) (*exec.Cmd, *cliLog, *bytes.Buffer) {
 	t.Helper()
+	return cliSpawnEnv(t, nil, args...)
+}
+
+// cliSpawnEnv is cliSpawn with env added to the clean environment.
+func cliSpawnEnv(t *testing.T, env []string, args ...string) (*exec.Cmd, *cliLog, *bytes.Buffer) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(cliCleanEnv(), "SYNAP_TEST_RUN_MAIN=1")
+	cmd.Env = append(append(cliCleanEnv(), "SYNAP_TEST_RUN_MAIN=1"), env...)
 	stdout := &bytes.Buffer{}
 	cmd.Stdout = stdout
 	stderr, err := cmd.StderrPipe()

@@ -32,24 +32,7 @@ func persistEnv(dir, fsync string, extra ...string) []string {
 // persistSpawn runs synap with env added to the clean environment.
 func persistSpawn(t *testing.T, env []string, args ...string) (*exec.Cmd, *cliLog) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], append([]string{"--port", "0"}, args...)...)
-	cmd.Env = append(append(cliCleanEnv(), "SYNAP_TEST_RUN_MAIN=1"), env...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		}
-	})
-	log := &cliLog{}
-	log.cond = sync.NewCond(&log.mu)
-	go log.read(stderr)
+	cmd, log, _ := cliSpawnEnv(t, env, append([]string{"--port", "0"}, args...)...)
 	return cmd, log
 }
 

@@ -120,8 +120,9 @@ func SkipWithoutRedis(t testing.TB, why string) {
 
 // StartRedis starts a throwaway redis-server (no persistence) for the
 // test's lifetime and returns a client to it, or ends t as NeedRedisServer
-// does.
-func StartRedis(t testing.TB) *Client {
+// does. args are added to its command line (e.g. "--dir", dir for a test
+// that reads the file SAVE writes).
+func StartRedis(t testing.TB, args ...string) *Client {
 	t.Helper()
 	bin := NeedRedisServer(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -130,7 +131,7 @@ func StartRedis(t testing.TB) *Client {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	_ = ln.Close()
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	cmd := exec.Command(bin, append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"}, args...)...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
