@@ -375,3 +375,55 @@ func TestStopWritesOnBgsaveError(t *testing.T) {
 		})
 	}
 }
+
+// TestAlwaysGatherWaitsForTheLastBatchsWriters: under always, the writer
+// woken by the first record after an fsync waits (at most about an
+// fsync's time) until as many records as the last batch held have come,
+// so the clients that batch answered share the next fsync instead of the
+// first of them taking one alone and the others the one after.
+func TestAlwaysGatherWaitsForTheLastBatchsWriters(t *testing.T) {
+	testHookFsync = func(err error) error {
+		time.Sleep(100 * time.Millisecond)
+		return err
+	}
+	t.Cleanup(func() { testHookFsync = nil })
+	l := NewLog(t.TempDir(), "appendonly.aof", 1, FsyncAlways, nil, quietLog())
+	defer l.Close()
+	const batch = 6
+	// A first batch of `batch` records: held back until all are
+	// appended (the writer cannot take them while mu is held).
+	l.mu.Lock()
+	for i := range batch {
+		n := len(l.buf)
+		l.buf = appendRecord(l.buf, ptr(rec(uint64(i+1), commands.Keyspace{}, "SET", fmt.Sprint("a", i), "1")))
+		l.pos++
+		l.posA.Store(l.pos)
+		l.backlog.Add(int64(len(l.buf) - n))
+	}
+	l.mu.Unlock()
+	l.kick()
+	if err := l.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	l.mu.Lock()
+	last := l.lastBatch
+	l.mu.Unlock()
+	if last != batch {
+		t.Fatalf("the first batch held %d records, want %d", last, batch)
+	}
+	before := l.syncs.Load()
+	// The clients it answered come back one by one, well within an
+	// fsync's time of each other.
+	for i := range batch {
+		l.Write(rec(uint64(batch+i+1), commands.Keyspace{}, "SET", fmt.Sprint("b", i), "1"))
+		time.Sleep(2 * time.Millisecond)
+	}
+	if err := l.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := l.syncs.Load() - before; got != 1 {
+		t.Fatalf("%d fsyncs for %d records that came within the wait, want 1", got, batch)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
