@@ -682,6 +682,9 @@ type queueSweeper struct {
 	h    timerHeap
 	once sync.Once
 	kick chan struct{}
+	// pass is held for each pass over the due queues; tests hold it to
+	// keep a server's queues still while they compare its state.
+	pass sync.Mutex
 }
 
 const queueSweepBatch = 256
@@ -786,6 +789,7 @@ func (sw *queueSweeper) run() {
 		case <-tick.C:
 		case <-sw.kick:
 		}
+		sw.pass.Lock()
 		for _, d := range sw.due(engine.NowMs(), queueSweepBatch) {
 			args := [][]byte{[]byte("QREAP"), []byte(d.ref.name)}
 			if d.dlq != "" {
@@ -796,5 +800,6 @@ func (sw *queueSweeper) run() {
 			s.exec(c, args)
 			c.W.Reset()
 		}
+		sw.pass.Unlock()
 	}
 }
