@@ -20,9 +20,10 @@ import (
 
 // Persistence is the persistence manager as the commands see it.
 type Persistence interface {
-	// Refusal is the error writes are refused with while the log cannot be
-	// written ("MISCONF ..."), "" while it can.
-	Refusal() string
+	// Refusal is the error the writes of tenant ("" outside cluster mode
+	// and for the operator) are refused with while the log cannot take
+	// them ("MISCONF ..."), "" while it can.
+	Refusal(tenant string) string
 	// Sync waits until every record the log has received is durable, when
 	// appendfsync is always; otherwise it returns at once.
 	Sync(ctx context.Context) error
@@ -162,7 +163,7 @@ func misconf(err error) string {
 // take it.
 func (s *Server) writeRefusal(c *Session) string {
 	if p := s.persist; p != nil && !c.replay {
-		return p.Refusal()
+		return p.Refusal(keyspaceOf(c.NS).Tenant)
 	}
 	return ""
 }

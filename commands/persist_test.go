@@ -25,7 +25,7 @@ type fakeRefusal struct{}
 func (fakeRefusal) Error() string   { return "disk on fire" }
 func (fakeRefusal) Refusal() string { return "MISCONF Errors writing to the AOF file: Disk on fire" }
 
-func (f *fakePersist) Refusal() string {
+func (f *fakePersist) Refusal(string) string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.refuse

@@ -53,6 +53,8 @@ type segment struct {
 	gen  uint64
 	data [][]byte
 	end  uint64
+	// tenants is the bytes of data each tenant's records take.
+	tenants map[string]int64
 }
 
 func (s *segment) size() (n int) {
@@ -107,6 +109,12 @@ type Log struct {
 	// writes are missing between a snapshot and the files, or between files.
 	maxSeq uint64
 	bases  map[uint64]uint64
+	// A tenant's bytes appended and not yet written: in the batch being
+	// built (batchTenants), and in all (tenantBacklog), so that one
+	// tenant's writes cannot take the whole backlog bound and have every
+	// tenant's writes refused.
+	batchTenants  map[string]int64
+	tenantBacklog map[string]int64
 
 	wake chan struct{}
 	stop chan struct{}
@@ -222,6 +230,7 @@ func (l *Log) Write(r commands.Record) {
 			l.buf = nil
 		}
 		l.chunks = append(l.chunks, enc)
+		l.addTenant(r.Keyspace.Tenant, len(enc))
 		l.pos++
 		l.maxSeq = max(l.maxSeq, r.Seq)
 		l.posA.Store(l.pos)
@@ -238,6 +247,7 @@ func (l *Log) Write(r commands.Record) {
 	}
 	n := len(l.buf)
 	l.buf = appendRecord(l.buf, &r)
+	l.addTenant(r.Keyspace.Tenant, len(l.buf)-n)
 	l.pos++
 	l.maxSeq = max(l.maxSeq, r.Seq)
 	l.posA.Store(l.pos)
@@ -245,6 +255,56 @@ func (l *Log) Write(r commands.Record) {
 	l.signalGathered()
 	l.mu.Unlock()
 	l.kick()
+}
+
+// addTenant counts n bytes of tenant's in the batch; mu held.
+func (l *Log) addTenant(tenant string, n int) {
+	if tenant == "" {
+		return
+	}
+	if l.batchTenants == nil {
+		l.batchTenants = map[string]int64{}
+		if l.tenantBacklog == nil {
+			l.tenantBacklog = map[string]int64{}
+		}
+	}
+	l.batchTenants[tenant] += int64(n)
+	l.tenantBacklog[tenant] += int64(n)
+}
+
+// takeTenants hands the batch's tenant counts to its segment; mu held.
+func (l *Log) takeTenants() map[string]int64 {
+	t := l.batchTenants
+	l.batchTenants = nil
+	return t
+}
+
+// tenantsWritten takes a written segment's bytes off its tenants' backlogs.
+func (l *Log) tenantsWritten(tenants map[string]int64) {
+	if len(tenants) == 0 {
+		return
+	}
+	l.mu.Lock()
+	for t, n := range tenants {
+		if left := l.tenantBacklog[t] - n; left > 0 {
+			l.tenantBacklog[t] = left
+		} else {
+			delete(l.tenantBacklog, t)
+		}
+	}
+	l.mu.Unlock()
+}
+
+// TenantBacklog is the bytes of tenant's records not yet written to a
+// file, when the whole backlog is over floor (0 otherwise: no tenant's
+// share can be passed then, and a write asks without taking the lock).
+func (l *Log) TenantBacklog(tenant string, floor int64) int64 {
+	if tenant == "" || l.backlog.Load() <= floor {
+		return 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.tenantBacklog[tenant]
 }
 
 // signalGathered wakes the writer waiting for a batch once it is as large
@@ -298,7 +358,7 @@ func (l *Log) appended() uint64 {
 func (l *Log) Rotate() (gen, pos uint64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.sealed = append(l.sealed, segment{gen: l.gen, data: l.take(), end: l.pos})
+	l.sealed = append(l.sealed, segment{gen: l.gen, data: l.take(), end: l.pos, tenants: l.takeTenants()})
 	l.gen++
 	// The cut: every write numbered up to it was appended before.
 	l.bases[l.gen] = l.maxSeq
@@ -565,7 +625,7 @@ func (l *Log) round(final bool) {
 		if len(l.buf) > 0 && cap(l.buf) <= 4<<20 {
 			l.reuse = l.buf
 		}
-		l.push(segment{gen: l.gen, data: l.take(), end: l.pos})
+		l.push(segment{gen: l.gen, data: l.take(), end: l.pos, tenants: l.takeTenants()})
 		l.buf, l.spare = l.spare[:0], nil
 	}
 	l.lastBatch, l.taken = l.pos-l.taken, l.pos
@@ -589,6 +649,7 @@ func (l *Log) round(final bool) {
 		}
 		written = s.end
 		l.backlog.Add(-int64(s.size()))
+		l.tenantsWritten(s.tenants)
 		l.queue = l.queue[1:]
 		if len(l.queue) == 0 && l.reuse != nil {
 			l.mu.Lock()
@@ -648,6 +709,13 @@ func (l *Log) push(s segment) {
 		q := &l.queue[n-1]
 		q.data = append(q.data, s.data...)
 		q.end = s.end
+		if q.tenants == nil {
+			q.tenants = s.tenants
+		} else {
+			for t, n := range s.tenants {
+				q.tenants[t] += n
+			}
+		}
 		return
 	}
 	l.queue = append(l.queue, s)

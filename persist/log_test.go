@@ -297,12 +297,12 @@ func TestBacklogBounded(t *testing.T) {
 		// is written is one the writer can no longer lift.
 		l.Write(rec(2000, commands.Keyspace{}, "SET", "k", strings.Repeat("v", 100)))
 		time.Sleep(time.Millisecond)
-		if m.Refusal() == "" {
+		if m.Refusal("") == "" {
 			continue
 		}
 		b := l.Backlog()
 		time.Sleep(50 * time.Millisecond)
-		if m.Refusal() != "" && l.Backlog() == b {
+		if m.Refusal("") != "" && l.Backlog() == b {
 			break
 		}
 	}
@@ -317,12 +317,59 @@ func TestBacklogBounded(t *testing.T) {
 	if got := <-refused; !strings.HasPrefix(got, "-MISCONF Errors writing to the AOF file: the disk is not keeping up (") {
 		t.Errorf("a write past the backlog: %s", got)
 	}
-	for deadline := time.Now().Add(5 * time.Second); m.Refusal() != ""; time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(5 * time.Second); m.Refusal("") != ""; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("still refused with %d bytes waiting", l.Backlog())
 		}
 	}
 	if got := c.do("SET", "x", "1"); got != "+OK" {
 		t.Fatalf("once drained: %s", got)
+	}
+}
+
+// TestTenantBacklogShare: one tenant's records waiting to be written may
+// take a quarter of the backlog bound; past it that tenant's writes are
+// refused and every other tenant's (and the operator's) still go in. The
+// refusal lifts once the disk has taken them.
+func TestTenantBacklogShare(t *testing.T) {
+	dir := t.TempDir()
+	srv, m, err := startManagedOpts(t, dir, Options{MaxBacklog: 16 << 10, AppendFsync: FsyncAlways})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := m.Log()
+	c := newClient(t, srv)
+	c.do("SET", "first", "1") // the file is open: the writer's next fsync takes fileMu
+	l.fileMu.Lock()
+	hog := commands.Keyspace{Tenant: "hog"}
+	for i := 0; m.Refusal("hog") == ""; i++ {
+		if i > 1000 {
+			l.fileMu.Unlock()
+			t.Fatalf("tenant backlog %d bytes (all %d) and no refusal", l.TenantBacklog("hog", 0), l.Backlog())
+		}
+		l.Write(rec(uint64(1000+i), hog, "SET", "k", strings.Repeat("v", 200)))
+		time.Sleep(100 * time.Microsecond)
+	}
+	got := m.Refusal("hog")
+	others := []string{m.Refusal("quiet"), m.Refusal("")}
+	b := l.Backlog()
+	l.fileMu.Unlock()
+	if !strings.HasPrefix(got, "MISCONF Errors writing to the AOF file: the disk is not keeping up with this tenant's writes (") ||
+		!strings.HasSuffix(got, "over the tenant's share of 4096)") {
+		t.Errorf("the tenant past its share: %q", got)
+	}
+	if b > 16<<10 {
+		t.Errorf("the whole backlog passed its bound (%d bytes) before the tenant's share refused it", b)
+	}
+	if others[0] != "" || others[1] != "" {
+		t.Errorf("another tenant and the operator refused while only one tenant is over its share: %q, %q", others[0], others[1])
+	}
+	for deadline := time.Now().Add(5 * time.Second); m.Refusal("hog") != ""; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("still refused with %d bytes of the tenant's waiting", l.TenantBacklog("hog", 0))
+		}
+	}
+	if n := l.TenantBacklog("hog", -1); n != 0 {
+		t.Errorf("%d bytes of the tenant's still counted once all is written", n)
 	}
 }

@@ -300,9 +300,9 @@ func TestFsyncFailureHealedByARewrite(t *testing.T) {
 	if got := c.do("SET", "b", "1"); got != "-MISCONF Errors writing to the AOF file: Input/output error" {
 		t.Fatalf("a write after a failed fsync: %s", got)
 	}
-	for deadline := time.Now().Add(20 * time.Second); m.Refusal() != ""; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(20 * time.Second); m.Refusal("") != ""; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("still refusing writes: %s", m.Refusal())
+			t.Fatalf("still refusing writes: %s", m.Refusal(""))
 		}
 	}
 	if got := c.do("SET", "c", "1"); got != "+OK" {

@@ -266,7 +266,7 @@ func (m *Manager) cron() {
 }
 
 // Refusal is the MISCONF error writes get while the log cannot be written.
-func (m *Manager) Refusal() string {
+func (m *Manager) Refusal(tenant string) string {
 	if msg := m.snapshotRefusal(); msg != "" {
 		return msg
 	}
@@ -276,11 +276,22 @@ func (m *Manager) Refusal() string {
 	if err := m.aof.Err(); err != nil {
 		return refusal(err)
 	}
-	if b := m.aof.Backlog(); b > m.maxBacklog() {
+	max := m.maxBacklog()
+	if b := m.aof.Backlog(); b > max {
 		return fmt.Sprintf("MISCONF Errors writing to the AOF file: the disk is not keeping up (%d bytes waiting to be written)", b)
+	}
+	share := max / tenantBacklogShare
+	if b := m.aof.TenantBacklog(tenant, share); b > share {
+		return fmt.Sprintf("MISCONF Errors writing to the AOF file: the disk is not keeping up with this tenant's writes (%d bytes of them waiting to be written, over the tenant's share of %d)", b, share)
 	}
 	return ""
 }
+
+// tenantBacklogShare: a tenant's records may take at most this fraction
+// of the bytes waiting to be written; past it only that tenant's writes
+// are refused, so one tenant writing faster than the disk cannot have
+// every tenant's writes refused by filling the whole bound.
+const tenantBacklogShare = 4
 
 func (m *Manager) maxBacklog() int64 {
 	if m.opts.MaxBacklog > 0 {
