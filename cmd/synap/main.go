@@ -224,6 +224,9 @@ func serve(set settings, stderr io.Writer) int {
 	// After HTTP, so a log that says "serving RESP" has said all it will
 	// about HTTP.
 	server.Start(srv, ln)
+	// Start-up's code (recovery, the libraries' initialisation) leaves the
+	// resident set; what serving uses comes back from the file as it runs.
+	log.Debug("released the executable's start-up pages", "bytes", releaseStartupPages())
 	waitForStop(srv, sigs, hups, reload)
 	if api != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
