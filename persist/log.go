@@ -837,8 +837,7 @@ func (l *Log) fsync() error {
 		return nil
 	}
 	start := time.Now()
-	// fdatasync, as Redis: the data and the size, not the timestamps.
-	err := syscall.Fdatasync(int(l.f.Fd()))
+	err := datasync(l.f)
 	if testHookFsync != nil {
 		err = testHookFsync(err)
 	}
