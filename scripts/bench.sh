@@ -12,6 +12,12 @@
 #                  zrange100 xadd"); zrange100 is ZRANGE 0 99 over a 100-member sorted set,
 #                  xadd is XADD to one stream kept near 100k entries (MAXLEN ~)
 #   BENCH_PIPELINES pipeline depths (default "1 16")
+#   BENCH_OVERWRITE 1: load 1M keys (key:%012d, 16-byte values) into both
+#                  servers first, and run every measured test while a second
+#                  redis-benchmark (BENCH_OVERWRITE_CLIENTS clients, default
+#                  10, unpipelined) keeps overwriting them (SET -r 1000000):
+#                  the latency with the collector (Synap) or the allocator
+#                  (Redis) under pressure. Both servers are treated the same.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -22,6 +28,8 @@ CLIENTS=${BENCH_CLIENTS:-50}
 TESTS=${BENCH_TESTS:-set get incr mset lpush lpop hset sadd zadd zrange100 xadd}
 PIPELINES=${BENCH_PIPELINES:-1 16}
 KEYSPACE=100000
+OVERWRITE=${BENCH_OVERWRITE:-0}
+OVERWRITE_CLIENTS=${BENCH_OVERWRITE_CLIENTS:-10}
 
 die() { echo "bench: $*" >&2; exit 1; }
 
@@ -35,10 +43,11 @@ mkdir -p "$work"
 results=$(mktemp "$work/results.XXXXXX")
 synap_pid=""
 redis_pid=""
+writer_pid=""
 
 cleanup() {
 	local pid
-	for pid in "$synap_pid" "$redis_pid"; do
+	for pid in "$writer_pid" "$synap_pid" "$redis_pid"; do
 		if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
 			kill "$pid" 2>/dev/null || true
 			wait "$pid" 2>/dev/null || true
@@ -103,6 +112,8 @@ done
 echo "bench: synap $(git describe --always --dirty 2>/dev/null || echo) on :$synap_port," \
 	"redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p') on :$redis_port;" \
 	"$CLIENTS clients, keyspace $KEYSPACE, $ROUNDS rounds, $(nproc) cores" >&2
+[ "$OVERWRITE" = 1 ] && echo "bench: under overwrite: 1M keys loaded," \
+	"$OVERWRITE_CLIENTS clients overwriting them beside every measured test" >&2
 
 # A workload Synap does not implement yet would measure error replies: skip it.
 supported() {
@@ -140,15 +151,40 @@ seed() {
 	redis-cli -h 127.0.0.1 -p "$1" ZADD bench:z "${args[@]}" >/dev/null
 }
 
+# load PORT: the 1M keys the overwriting writer (BENCH_OVERWRITE) rewrites,
+# named as redis-benchmark -r names them.
+load() {
+	awk 'BEGIN { for (i = 0; i < 1000000; i++) printf "*3\r\n$3\r\nSET\r\n$16\r\nkey:%012d\r\n$16\r\n%016d\r\n", i, i }' |
+		redis-cli -h 127.0.0.1 -p "$1" --pipe >/dev/null || die "loading 1M keys on port $1 failed"
+}
+
+# writer_start PORT / writer_stop: the overwriting redis-benchmark beside
+# the measured one.
+writer_start() {
+	redis-benchmark -h 127.0.0.1 -p "$1" -c "$OVERWRITE_CLIENTS" -r 1000000 -d 16 -n 1000000000 \
+		-t set -q >/dev/null 2>&1 &
+	writer_pid=$!
+	sleep 0.5 # connected and writing before the measured test starts
+}
+writer_stop() {
+	if [ -n "$writer_pid" ]; then
+		kill "$writer_pid" 2>/dev/null || true
+		wait "$writer_pid" 2>/dev/null || true
+		writer_pid=""
+	fi
+}
+
 # run SERVER PORT TEST PIPELINE ROUND: one redis-benchmark test into $results.
 run() {
 	local server=$1 port=$2 test=$3 pipeline=$4 round=$5 out
+	[ "$OVERWRITE" = 1 ] && writer_start "$port"
 	local what=(-t "$test")
 	[ "$test" = zrange100 ] && what=(ZRANGE bench:z 0 99)
 	[ "$test" = xadd ] && what=(XADD bench:x MAXLEN '~' 100000 '*' field value)
 	out=$(redis-benchmark -h 127.0.0.1 -p "$port" -c "$CLIENTS" -P "$pipeline" -r "$KEYSPACE" \
 		-n "$(requests "$test" "$pipeline")" --csv "${what[@]}" 2>&1) ||
 		die "redis-benchmark against $server failed: $out"
+	writer_stop
 	# CSV: "test","rps","avg","min","p50","p95","p99","max"
 	local row
 	row=$(printf '%s\n' "$out" | awk -F, '$1 != "\"test\"" && NF >= 8 { gsub(/"/, ""); split($0, f, ","); print f[2], f[5], f[7]; exit }')
@@ -167,6 +203,11 @@ done
 
 seed "$synap_port"
 seed "$redis_port"
+if [ "$OVERWRITE" = 1 ]; then
+	echo "bench: loading 1M keys into each server" >&2
+	load "$synap_port"
+	load "$redis_port"
+fi
 
 for ((round = 1; round <= ROUNDS; round++)); do
 	for pipeline in $PIPELINES; do
