@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Benchmarks Synap against a real redis-server started side by side in the
 # same run: redis-benchmark alternates between the two servers workload by
-# workload, for BENCH_ROUNDS rounds, and the table shows the median of each.
+# workload, for BENCH_ROUNDS rounds, and the table shows the median of each:
+# throughput, p50/p99 latency, and how long each server's threads waited
+# for a CPU during the test (runnable, not running: Linux schedstat). On
+# shared cores that wait, not the server, makes most of the p99: compare
+# tails only between rows whose waits are alike.
 #
 # Environment:
 #   BENCH_N        requests per unpipelined test (default 200000; pipelined
@@ -174,10 +178,25 @@ writer_stop() {
 	fi
 }
 
+# waited PID: the ms the process's threads have spent runnable but waiting
+# for a CPU (Linux schedstat; 0 where it is missing). On shared cores this
+# is what decides the tails: a server that waited as long as it ran had
+# p99s of 5-17 ms in runs where its p50 was 1 ms.
+waited() {
+	local f sum=0 run wait rest
+	for f in /proc/"$1"/task/*/schedstat; do
+		read -r run wait rest <"$f" 2>/dev/null || continue
+		sum=$((sum + wait))
+	done
+	echo $((sum / 1000000))
+}
+
 # run SERVER PORT TEST PIPELINE ROUND: one redis-benchmark test into $results.
 run() {
-	local server=$1 port=$2 test=$3 pipeline=$4 round=$5 out
+	local server=$1 port=$2 test=$3 pipeline=$4 round=$5 out pid=$synap_pid w0
+	[ "$server" = redis ] && pid=$redis_pid
 	[ "$OVERWRITE" = 1 ] && writer_start "$port"
+	w0=$(waited "$pid")
 	local what=(-t "$test")
 	[ "$test" = zrange100 ] && what=(ZRANGE bench:z 0 99)
 	[ "$test" = xadd ] && what=(XADD bench:x MAXLEN '~' 100000 '*' field value)
@@ -189,6 +208,7 @@ run() {
 	local row
 	row=$(printf '%s\n' "$out" | awk -F, '$1 != "\"test\"" && NF >= 8 { gsub(/"/, ""); split($0, f, ","); print f[2], f[5], f[7]; exit }')
 	[ -n "$row" ] || die "unexpected redis-benchmark output against $server: $out"
+	row="$row $(($(waited "$pid") - w0))"
 	echo "$test $pipeline $server $round $row" >>"$results"
 	echo "bench: round $round $test -P $pipeline $server: $row" >&2
 }
@@ -234,16 +254,17 @@ median() {
 }
 
 {
-	echo "workload|pipeline|synap ops/s|redis ops/s|ratio|synap p50/p99 ms|redis p50/p99 ms"
+	echo "workload|pipeline|synap ops/s|redis ops/s|ratio|synap p50/p99 ms|redis p50/p99 ms|cpu wait ms s/r"
 	for pipeline in $PIPELINES; do
 		for test in "${workloads[@]}"; do
 			s_rps=$(median "$test" "$pipeline" synap 5)
 			r_rps=$(median "$test" "$pipeline" redis 5)
 			ratio=$(awk -v a="$s_rps" -v b="$r_rps" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
-			printf '%s|%s|%.0f|%.0f|%s|%s/%s|%s/%s\n' "$(echo "$test" | tr a-z A-Z)" "$pipeline" \
+			printf '%s|%s|%.0f|%.0f|%s|%s/%s|%s/%s|%s/%s\n' "$(echo "$test" | tr a-z A-Z)" "$pipeline" \
 				"$s_rps" "$r_rps" "$ratio" \
 				"$(median "$test" "$pipeline" synap 6)" "$(median "$test" "$pipeline" synap 7)" \
-				"$(median "$test" "$pipeline" redis 6)" "$(median "$test" "$pipeline" redis 7)"
+				"$(median "$test" "$pipeline" redis 6)" "$(median "$test" "$pipeline" redis 7)" \
+				"$(median "$test" "$pipeline" synap 8)" "$(median "$test" "$pipeline" redis 8)"
 		done
 	done
 } | awk -F'|' '
