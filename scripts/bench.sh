@@ -16,6 +16,8 @@
 #                  zrange100 xadd"); zrange100 is ZRANGE 0 99 over a 100-member sorted set,
 #                  xadd is XADD to one stream kept near 100k entries (MAXLEN ~)
 #   BENCH_PIPELINES pipeline depths (default "1 16")
+#   SYNAP_ARGS     extra arguments for synap serve (compare settings, e.g.
+#                  "--threads 2")
 #   BENCH_OVERWRITE 1: load 1M keys (key:%012d, 16-byte values) into both
 #                  servers first, and run every measured test while a second
 #                  redis-benchmark (BENCH_OVERWRITE_CLIENTS clients, default
@@ -84,7 +86,7 @@ go build -o "$work/synap" ./cmd/synap
 # here, not only by the background job's redirection, which may happen after
 # the first read below and let it find the port of an earlier run.
 : >"$work/synap.log"
-"$work/synap" serve --bind 127.0.0.1 --port 0 --loglevel info 2>"$work/synap.log" &
+"$work/synap" serve --bind 127.0.0.1 --port 0 --loglevel info ${SYNAP_ARGS:-} 2>"$work/synap.log" &
 synap_pid=$!
 synap_port=""
 for ((i = 0; i < 100; i++)); do
