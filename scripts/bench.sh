@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Benchmarks Synap against a real redis-server started side by side in the
 # same run: redis-benchmark alternates between the two servers workload by
-# workload, for BENCH_ROUNDS rounds, and the table shows the median of each.
+# workload, for BENCH_ROUNDS rounds, and the table shows the median of each:
+# throughput, p50/p99 latency, and how long each server's threads waited
+# for a CPU during the test (runnable, not running: Linux schedstat). On
+# shared cores that wait, not the server, makes most of the p99: compare
+# tails only between rows whose waits are alike.
 #
 # Environment:
 #   BENCH_N        requests per unpipelined test (default 200000; pipelined
@@ -12,6 +16,14 @@
 #                  zrange100 xadd"); zrange100 is ZRANGE 0 99 over a 100-member sorted set,
 #                  xadd is XADD to one stream kept near 100k entries (MAXLEN ~)
 #   BENCH_PIPELINES pipeline depths (default "1 16")
+#   SYNAP_ARGS     extra arguments for synap serve (compare settings, e.g.
+#                  "--threads 2")
+#   BENCH_OVERWRITE 1: load 1M keys (key:%012d, 16-byte values) into both
+#                  servers first, and run every measured test while a second
+#                  redis-benchmark (BENCH_OVERWRITE_CLIENTS clients, default
+#                  10, unpipelined) keeps overwriting them (SET -r 1000000):
+#                  the latency with the collector (Synap) or the allocator
+#                  (Redis) under pressure. Both servers are treated the same.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -22,6 +34,8 @@ CLIENTS=${BENCH_CLIENTS:-50}
 TESTS=${BENCH_TESTS:-set get incr mset lpush lpop hset sadd zadd zrange100 xadd}
 PIPELINES=${BENCH_PIPELINES:-1 16}
 KEYSPACE=100000
+OVERWRITE=${BENCH_OVERWRITE:-0}
+OVERWRITE_CLIENTS=${BENCH_OVERWRITE_CLIENTS:-10}
 
 die() { echo "bench: $*" >&2; exit 1; }
 
@@ -35,10 +49,11 @@ mkdir -p "$work"
 results=$(mktemp "$work/results.XXXXXX")
 synap_pid=""
 redis_pid=""
+writer_pid=""
 
 cleanup() {
 	local pid
-	for pid in "$synap_pid" "$redis_pid"; do
+	for pid in "$writer_pid" "$synap_pid" "$redis_pid"; do
 		if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
 			kill "$pid" 2>/dev/null || true
 			wait "$pid" 2>/dev/null || true
@@ -71,7 +86,7 @@ go build -o "$work/synap" ./cmd/synap
 # here, not only by the background job's redirection, which may happen after
 # the first read below and let it find the port of an earlier run.
 : >"$work/synap.log"
-"$work/synap" serve --bind 127.0.0.1 --port 0 --loglevel info 2>"$work/synap.log" &
+"$work/synap" serve --bind 127.0.0.1 --port 0 --loglevel info ${SYNAP_ARGS:-} 2>"$work/synap.log" &
 synap_pid=$!
 synap_port=""
 for ((i = 0; i < 100; i++)); do
@@ -103,6 +118,8 @@ done
 echo "bench: synap $(git describe --always --dirty 2>/dev/null || echo) on :$synap_port," \
 	"redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p') on :$redis_port;" \
 	"$CLIENTS clients, keyspace $KEYSPACE, $ROUNDS rounds, $(nproc) cores" >&2
+[ "$OVERWRITE" = 1 ] && echo "bench: under overwrite: 1M keys loaded," \
+	"$OVERWRITE_CLIENTS clients overwriting them beside every measured test" >&2
 
 # A workload Synap does not implement yet would measure error replies: skip it.
 supported() {
@@ -140,19 +157,60 @@ seed() {
 	redis-cli -h 127.0.0.1 -p "$1" ZADD bench:z "${args[@]}" >/dev/null
 }
 
+# load PORT: the 1M keys the overwriting writer (BENCH_OVERWRITE) rewrites,
+# named as redis-benchmark -r names them.
+load() {
+	awk 'BEGIN { for (i = 0; i < 1000000; i++) printf "*3\r\n$3\r\nSET\r\n$16\r\nkey:%012d\r\n$16\r\n%016d\r\n", i, i }' |
+		redis-cli -h 127.0.0.1 -p "$1" --pipe >/dev/null || die "loading 1M keys on port $1 failed"
+}
+
+# writer_start PORT / writer_stop: the overwriting redis-benchmark beside
+# the measured one.
+writer_start() {
+	redis-benchmark -h 127.0.0.1 -p "$1" -c "$OVERWRITE_CLIENTS" -r 1000000 -d 16 -n 1000000000 \
+		-t set -q >/dev/null 2>&1 &
+	writer_pid=$!
+	sleep 0.5 # connected and writing before the measured test starts
+}
+writer_stop() {
+	if [ -n "$writer_pid" ]; then
+		kill "$writer_pid" 2>/dev/null || true
+		wait "$writer_pid" 2>/dev/null || true
+		writer_pid=""
+	fi
+}
+
+# waited PID: the ms the process's threads have spent runnable but waiting
+# for a CPU (Linux schedstat; 0 where it is missing). On shared cores this
+# is what decides the tails: a server that waited as long as it ran had
+# p99s of 5-17 ms in runs where its p50 was 1 ms.
+waited() {
+	local f sum=0 run wait rest
+	for f in /proc/"$1"/task/*/schedstat; do
+		read -r run wait rest <"$f" 2>/dev/null || continue
+		sum=$((sum + wait))
+	done
+	echo $((sum / 1000000))
+}
+
 # run SERVER PORT TEST PIPELINE ROUND: one redis-benchmark test into $results.
 run() {
-	local server=$1 port=$2 test=$3 pipeline=$4 round=$5 out
+	local server=$1 port=$2 test=$3 pipeline=$4 round=$5 out pid=$synap_pid w0
+	[ "$server" = redis ] && pid=$redis_pid
+	[ "$OVERWRITE" = 1 ] && writer_start "$port"
+	w0=$(waited "$pid")
 	local what=(-t "$test")
 	[ "$test" = zrange100 ] && what=(ZRANGE bench:z 0 99)
 	[ "$test" = xadd ] && what=(XADD bench:x MAXLEN '~' 100000 '*' field value)
 	out=$(redis-benchmark -h 127.0.0.1 -p "$port" -c "$CLIENTS" -P "$pipeline" -r "$KEYSPACE" \
 		-n "$(requests "$test" "$pipeline")" --csv "${what[@]}" 2>&1) ||
 		die "redis-benchmark against $server failed: $out"
+	writer_stop
 	# CSV: "test","rps","avg","min","p50","p95","p99","max"
 	local row
 	row=$(printf '%s\n' "$out" | awk -F, '$1 != "\"test\"" && NF >= 8 { gsub(/"/, ""); split($0, f, ","); print f[2], f[5], f[7]; exit }')
 	[ -n "$row" ] || die "unexpected redis-benchmark output against $server: $out"
+	row="$row $(($(waited "$pid") - w0))"
 	echo "$test $pipeline $server $round $row" >>"$results"
 	echo "bench: round $round $test -P $pipeline $server: $row" >&2
 }
@@ -167,6 +225,11 @@ done
 
 seed "$synap_port"
 seed "$redis_port"
+if [ "$OVERWRITE" = 1 ]; then
+	echo "bench: loading 1M keys into each server" >&2
+	load "$synap_port"
+	load "$redis_port"
+fi
 
 for ((round = 1; round <= ROUNDS; round++)); do
 	for pipeline in $PIPELINES; do
@@ -193,16 +256,17 @@ median() {
 }
 
 {
-	echo "workload|pipeline|synap ops/s|redis ops/s|ratio|synap p50/p99 ms|redis p50/p99 ms"
+	echo "workload|pipeline|synap ops/s|redis ops/s|ratio|synap p50/p99 ms|redis p50/p99 ms|cpu wait ms s/r"
 	for pipeline in $PIPELINES; do
 		for test in "${workloads[@]}"; do
 			s_rps=$(median "$test" "$pipeline" synap 5)
 			r_rps=$(median "$test" "$pipeline" redis 5)
 			ratio=$(awk -v a="$s_rps" -v b="$r_rps" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
-			printf '%s|%s|%.0f|%.0f|%s|%s/%s|%s/%s\n' "$(echo "$test" | tr a-z A-Z)" "$pipeline" \
+			printf '%s|%s|%.0f|%.0f|%s|%s/%s|%s/%s|%s/%s\n' "$(echo "$test" | tr a-z A-Z)" "$pipeline" \
 				"$s_rps" "$r_rps" "$ratio" \
 				"$(median "$test" "$pipeline" synap 6)" "$(median "$test" "$pipeline" synap 7)" \
-				"$(median "$test" "$pipeline" redis 6)" "$(median "$test" "$pipeline" redis 7)"
+				"$(median "$test" "$pipeline" redis 6)" "$(median "$test" "$pipeline" redis 7)" \
+				"$(median "$test" "$pipeline" synap 8)" "$(median "$test" "$pipeline" redis 8)"
 		done
 	done
 } | awk -F'|' '
