@@ -8,8 +8,10 @@ FUZZTIME ?= 3000000x
 
 .PHONY: build run test fmt-check vet unit fuzz bench bench-noisy bench-memory bench-http bench-persist clean
 
+# Static (no libc): the server needs nothing of C, and an idle process
+# maps 1.3 MB less.
 build:
-	$(GO) build -o $(BIN) ./cmd/synap
+	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/synap
 
 # Standalone on Redis's usual address, its data (append-only log,
 # snapshots) in .data/ of the checkout (ignored by git). A pure cache:

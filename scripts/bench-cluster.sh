@@ -29,7 +29,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-go build -o "$work/synap" ./cmd/synap
+CGO_ENABLED=0 go build -o "$work/synap" ./cmd/synap
 go run ./scripts/gentenants -tenants 1 -file "$work/one.yaml" -keys $((TENANTS * KEYS)) >"$work/fill-one.resp"
 go run ./scripts/gentenants -tenants "$TENANTS" -file "$work/many.yaml" -keys "$KEYS" >"$work/fill.resp"
 

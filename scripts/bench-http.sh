@@ -8,7 +8,7 @@ work=$(mktemp -d)
 pid=""
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-go build -o "$work/synap" ./cmd/synap
+CGO_ENABLED=0 go build -o "$work/synap" ./cmd/synap
 go build -o "$work/httpbench" ./scripts/httpbench
 "$work/synap" serve --bind 127.0.0.1 --port 0 --http-port 0 --loglevel info 2>"$work/synap.log" &
 pid=$!

@@ -17,7 +17,7 @@ command -v go >/dev/null || { echo "bench-noisy: go not found" >&2; exit 1; }
 work=.bench/noisy
 mkdir -p "$work"
 echo "bench-noisy: building synap and the benchmark" >&2
-go build -o "$work/synap" ./cmd/synap
+CGO_ENABLED=0 go build -o "$work/synap" ./cmd/synap
 go build -o "$work/noisy" ./scripts/noisy
 exec "$work/noisy" -synap "$work/synap" -dir "$work" -out .bench/noisy.md \
 	-window "${NOISY_WINDOW:-6s}" -rate "${NOISY_RATE:-2000}" \

@@ -98,7 +98,7 @@ start_redis() {
 }
 
 echo "bench-persist: building synap" >&2
-go build -o "$work/synap" ./cmd/synap
+CGO_ENABLED=0 go build -o "$work/synap" ./cmd/synap
 
 run() { # SERVER PORT TEST FSYNC ROUND
 	local n=$N out row

@@ -14,7 +14,7 @@ done
 work=.bench
 mkdir -p "$work"
 echo "bench-pubsub: building synap and the benchmark" >&2
-go build -o "$work/synap" ./cmd/synap
+CGO_ENABLED=0 go build -o "$work/synap" ./cmd/synap
 go build -o "$work/pubsubbench" ./scripts/pubsubbench
 "$work/pubsubbench" -synap "$work/synap" -rounds "${PUBSUB_ROUNDS:-3}" \
 	-duration "${PUBSUB_DURATION:-4s}" -subs "${PUBSUB_SUBS:-1 50}" "$@" | tee "$work/pubsub.md"

@@ -27,7 +27,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "bench-queues: building synap and the benchmark" >&2
-go build -o "$work/synap" ./cmd/synap
+CGO_ENABLED=0 go build -o "$work/synap" ./cmd/synap
 go build -o "$work/queuebench" ./scripts/queuebench
 
 "$work/synap" serve --bind 127.0.0.1 --port 0 --loglevel info 2>"$work/synap.log" &

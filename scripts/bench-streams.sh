@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 command -v redis-server >/dev/null || { echo "bench-streams: redis-server not found (Debian: apt-get install redis-server)" >&2; exit 1; }
 mkdir -p .bench
 echo "bench-streams: building synap and the benchmark" >&2
-go build -o .bench/synap ./cmd/synap
+CGO_ENABLED=0 go build -o .bench/synap ./cmd/synap
 go build -o .bench/streambench ./scripts/streambench
 exec .bench/streambench -synap .bench/synap -n "${STREAMS_N:-200000}" \
 	-clients "${BENCH_CLIENTS:-50}" -rounds "${BENCH_ROUNDS:-3}" "$@"

@@ -80,7 +80,7 @@ wait_ready() {
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 echo "bench: building synap" >&2
-go build -o "$work/synap" ./cmd/synap
+CGO_ENABLED=0 go build -o "$work/synap" ./cmd/synap
 
 # Synap picks a free port itself (--port 0) and logs it. The log is emptied
 # here, not only by the background job's redirection, which may happen after
