@@ -1,7 +1,5 @@
 package engine
 
-import "unsafe"
-
 // A new string key is allocated as one object holding the Entry, the key's
 // bytes and the value's bytes, in a few size classes. A lookup then reads the
 // entry, compares the key and returns the value from one or two neighbouring
@@ -9,38 +7,42 @@ import "unsafe"
 // costs one allocation instead of three. The key and value views are
 // interior pointers, which keep the whole object alive.
 //
-// The buffer sizes make Entry (88 bytes) plus buffer land exactly on Go's
-// size classes (112, 128, 144, 160, 192, 224, 256), so no class rounds up
-// into bytes nobody can use. A 20-byte key with a counter's 20 reserved
-// digits fills the 128-byte class: one aligned pair of cache lines.
+// The buffer sizes make Entry (80 bytes) plus buffer land exactly on Go's
+// size classes (96, 112, 128, 144, 160, 192, 224, 256), so no class rounds
+// up into bytes nobody can use. A 20-byte key with a counter's 20 reserved
+// digits fits the 128-byte class: one aligned pair of cache lines.
 type (
-	entry24 struct {
+	entry16 struct {
 		Entry
-		b [24]byte
+		b [16]byte
 	}
-	entry40 struct {
+	entry32 struct {
 		Entry
-		b [40]byte
+		b [32]byte
 	}
-	entry56 struct {
+	entry48 struct {
 		Entry
-		b [56]byte
+		b [48]byte
 	}
-	entry72 struct {
+	entry64 struct {
 		Entry
-		b [72]byte
+		b [64]byte
 	}
-	entry104 struct {
+	entry80 struct {
 		Entry
-		b [104]byte
+		b [80]byte
 	}
-	entry136 struct {
+	entry112 struct {
 		Entry
-		b [136]byte
+		b [112]byte
 	}
-	entry168 struct {
+	entry144 struct {
 		Entry
-		b [168]byte
+		b [144]byte
+	}
+	entry176 struct {
+		Entry
+		b [176]byte
 	}
 )
 
@@ -53,26 +55,29 @@ func newInline(key, val []byte, vcap int) *Entry {
 	var en *Entry
 	var buf []byte
 	switch {
-	case n <= 24:
-		o := new(entry24)
+	case n <= 16:
+		o := new(entry16)
 		en, buf = &o.Entry, o.b[:]
-	case n <= 40:
-		o := new(entry40)
+	case n <= 32:
+		o := new(entry32)
 		en, buf = &o.Entry, o.b[:]
-	case n <= 56:
-		o := new(entry56)
+	case n <= 48:
+		o := new(entry48)
 		en, buf = &o.Entry, o.b[:]
-	case n <= 72:
-		o := new(entry72)
+	case n <= 64:
+		o := new(entry64)
 		en, buf = &o.Entry, o.b[:]
-	case n <= 104:
-		o := new(entry104)
+	case n <= 80:
+		o := new(entry80)
 		en, buf = &o.Entry, o.b[:]
-	case n <= 136:
-		o := new(entry136)
+	case n <= 112:
+		o := new(entry112)
 		en, buf = &o.Entry, o.b[:]
-	case n <= 168:
-		o := new(entry168)
+	case n <= 144:
+		o := new(entry144)
+		en, buf = &o.Entry, o.b[:]
+	case n <= 176:
+		o := new(entry176)
 		en, buf = &o.Entry, o.b[:]
 	default:
 		return nil
@@ -80,7 +85,7 @@ func newInline(key, val []byte, vcap int) *Entry {
 	copy(buf, key)
 	copy(buf[len(key):], val)
 	if len(key) > 0 {
-		en.key = unsafe.String(&buf[0], len(key))
+		en.kp, en.klen = &buf[0], uint32(len(key))
 	}
 	en.Str = buf[len(key) : len(key)+len(val) : n]
 	en.Kind = KindString
@@ -122,10 +127,10 @@ func (tx *Tx) SetStringCap(key, val []byte, at int64, vcap int) *Entry {
 	en := newInline(key, val, vcap)
 	if en == nil {
 		en = NewString(val)
-		en.key = string(key)
+		en.setKey(string(key))
 	}
 	en.lru = tx.e.initialLRU(tx.ns)
-	en.size = en.accounted(len(key))
+	en.setSize(en.accounted(len(key)))
 	tx.insert(sh, id, en, at)
 	return en
 }

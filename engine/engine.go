@@ -28,22 +28,20 @@ const MaxShards = 1024
 
 func treeID(ns, h uint32) uint64 { return uint64(ns)<<32 | uint64(h) }
 
+// expItem is a deadline in a shard's expiry tree: it stands for every key
+// of the chain at id whose expiry is at (usually one). It holds no pointer,
+// so the tree's nodes are memory the collector never scans, and it is 16
+// bytes instead of 24; the keys are found through the index when it fires.
 type expItem struct {
 	at int64
 	id uint64
-	en *Entry
 }
 
 func expLess(a, b expItem) bool {
 	if a.at != b.at {
 		return a.at < b.at
 	}
-	if a.id != b.id {
-		return a.id < b.id
-	}
-	// Distinct keys with one deadline and one hash: any fixed order will
-	// do, and entries never move in memory.
-	return uintptr(unsafe.Pointer(a.en)) < uintptr(unsafe.Pointer(b.en))
+	return a.id < b.id
 }
 
 type shard struct {
@@ -61,11 +59,36 @@ type shard struct {
 func (sh *shard) find(id uint64, key []byte) *Entry {
 	en := sh.index.get(id)
 	for ; en != nil; en = en.next {
-		if en.key == string(key) {
+		if en.keyString() == string(key) {
 			return en
 		}
 	}
 	return nil
+}
+
+// addExpire records that the key en of the chain at id expires at en.exp.
+func (sh *shard) addExpire(id uint64, en *Entry) { sh.expires.Set(expItem{en.exp, id}) }
+
+// dropExpire removes en's deadline (en.exp, not 0) from the expiry tree,
+// unless another key of its chain shares the item.
+func (sh *shard) dropExpire(id uint64, en *Entry) {
+	for o := sh.index.get(id); o != nil; o = o.next {
+		if o != en && o.exp == en.exp {
+			return
+		}
+	}
+	sh.expires.Delete(expItem{en.exp, id})
+}
+
+// expiring appends to dst the keys of the chain at id that the expiry item
+// {at, id} stands for.
+func (sh *shard) expiring(dst []*Entry, it expItem) []*Entry {
+	for en := sh.index.get(it.id); en != nil; en = en.next {
+		if en.exp == it.at {
+			dst = append(dst, en)
+		}
+	}
+	return dst
 }
 
 func (sh *shard) insert(id uint64, en *Entry) {

@@ -3,6 +3,11 @@
 // expiry, and namespaces with exact key and byte counts.
 package engine
 
+import (
+	"math"
+	"unsafe"
+)
+
 // Kind is the type of a stored value, named as TYPE names it.
 type Kind uint8
 
@@ -41,17 +46,46 @@ type Object interface {
 // transaction that returned it holds the key's shard lock, and call
 // Tx.Updated after changing it in place.
 type Entry struct {
-	key  string // the key as the client wrote it
 	next *Entry // the next key of this namespace with the same 32-bit hash
 	Str  []byte // KindString
 	Obj  Object // other kinds
 	exp  int64  // absolute unix ms; 0: no expiry
-	size int64  // bytes of key and value accounted in the namespace
-	lru  uint32 // last access (clock seconds) or LFU minutes<<8|counter, see evict.go; atomic
-	Kind Kind
+	// kp and klen are the key as the client wrote it (keyString): a
+	// pointer and a 32-bit length instead of a string header, and the
+	// accounted size split over sizeLo and sizeHi, keep the entry at 80
+	// bytes, a size class smaller, so a string key with its inline key
+	// and value (alloc.go) lands a class lower too.
+	kp     *byte
+	lru    uint32 // last access (clock seconds) or LFU minutes<<8|counter, see evict.go; atomic
+	klen   uint32
+	sizeLo uint32 // with sizeHi: bytes of key and value accounted in the namespace (up to 1 TB)
+	sizeHi uint8
+	Kind   Kind
 	// Raw marks a string grown in place (APPEND, SETRANGE): Redis then
 	// reports its encoding as "raw" whatever its length.
 	Raw bool
+}
+
+// keyString is the entry's key. It aliases storage that is never changed
+// in place.
+func (e *Entry) keyString() string { return unsafe.String(e.kp, e.klen) }
+
+// setKey makes s the entry's key; s must not change afterwards.
+func (e *Entry) setKey(s string) {
+	if uint64(len(s)) > math.MaxUint32 {
+		panic("engine: key longer than 4 GB")
+	}
+	e.kp, e.klen = unsafe.StringData(s), uint32(len(s))
+}
+
+// size is what the entry accounts in its namespace's bytes.
+func (e *Entry) size() int64 { return int64(e.sizeHi)<<32 | int64(e.sizeLo) }
+
+func (e *Entry) setSize(n int64) {
+	if n < 0 || n >= 1<<40 {
+		panic("engine: accounted size out of range")
+	}
+	e.sizeLo, e.sizeHi = uint32(n), uint8(n>>32)
 }
 
 // NewString returns a string entry holding a copy of v.
@@ -65,7 +99,7 @@ func NewObject(k Kind, o Object) *Entry { return &Entry{Kind: k, Obj: o} }
 // Accounted is what the entry counts in its namespace's bytes: its key,
 // its value and their charges (MEMORY USAGE reports it, so the per-key
 // figures add up to the namespace's exactly).
-func (e *Entry) Accounted() int64 { return e.size }
+func (e *Entry) Accounted() int64 { return e.size() }
 
 // ExpireAt is the absolute expiry in unix ms, 0 when the key is persistent.
 func (e *Entry) ExpireAt() int64 { return e.exp }

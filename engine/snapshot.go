@@ -530,4 +530,4 @@ func (tx *Tx) snapCheckID(_ *shard, id uint64) {
 }
 
 // Key is the key the entry is stored under ("" for an entry not stored).
-func (e *Entry) Key() string { return e.key }
+func (e *Entry) Key() string { return e.keyString() }

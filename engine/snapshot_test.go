@@ -11,7 +11,7 @@ import (
 
 // snapEncode records a key as "namespace/key=value" lines.
 func snapEncode(dst []byte, ns *Namespace, en *Entry) []byte {
-	return fmt.Appendf(dst, "%s/%s=%s exp=%d\n", ns.Name, en.key, en.Str, en.exp)
+	return fmt.Appendf(dst, "%s/%s=%s exp=%d\n", ns.Name, en.keyString(), en.Str, en.exp)
 }
 
 // drain runs a snapshot's walk to its end and returns what it encoded.
@@ -177,7 +177,9 @@ func TestSnapshotCatchesAnEscapedWrite(t *testing.T) {
 		// Straight to the shard, as a write path that forgot locate would.
 		key := []byte("b")
 		h := e.hash(key)
-		tx.insert(&e.shards[0], treeID(ns.ID, h), &Entry{key: "b", Kind: KindString}, 0)
+		en := &Entry{Kind: KindString}
+		en.setKey("b")
+		tx.insert(&e.shards[0], treeID(ns.ID, h), en, 0)
 	})
 	drain(s)
 	if s.Err() == nil {

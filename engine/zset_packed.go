@@ -300,9 +300,9 @@ func (tx *Tx) ExpandZSet(en *Entry) {
 	}
 	tx.mustWrite()
 	z.pkUnpack()
-	if size := en.accounted(len(en.key)); size != en.size {
-		tx.ns.bytes.Add(size - en.size)
-		en.size = size
+	if size, old := en.accounted(int(en.klen)), en.size(); size != old {
+		tx.ns.bytes.Add(size - old)
+		en.setSize(size)
 	}
 }
 

@@ -69,7 +69,7 @@ start_redis() { # sets pid, PORT
 
 start_synap() { # ARGS...; sets pid, PORT
 	: >"$work/synap.log" # emptied before the job starts: see bench.sh
-	"$work/synap" serve --bind 127.0.0.1 --port 0 "$@" ${SYNAP_ARGS:-} 2>"$work/synap.log" &
+	"$work/synap" serve --bind 127.0.0.1 --port 0 --http-port 0 "$@" ${SYNAP_ARGS:-} 2>"$work/synap.log" &
 	pid=$!
 	for _ in $(seq 300); do
 		PORT=$(sed -n 's/.*msg="serving RESP" addr=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/synap.log" | head -n1)
