@@ -46,8 +46,12 @@ func expLess(a, b expItem) bool {
 
 type shard struct {
 	mu      sync.RWMutex
-	items   btree.Map[uint64, *Entry]
-	index   idTable                // the same heads as items, for point lookups
+	// items orders the shard's chain ids (SCAN, walks, snapshots); index
+	// maps them to their heads. The tree holds ids alone, 8 bytes a slot
+	// instead of 16 and no pointer for the collector to scan: a walk finds
+	// each head through the index, one probe per chain it visits.
+	items   btree.Set[uint64]
+	index   idTable                // the heads of the chains in items, for point lookups
 	expires *btree.BTreeG[expItem] // keys with a TTL, soonest first
 	// interest counts this shard's keys someone waits on (WATCH, blocked
 	// pops): a change elsewhere never looks at another shard's waiters.
@@ -91,6 +95,12 @@ func (sh *shard) expiring(dst []*Entry, it expItem) []*Entry {
 	return dst
 }
 
+// ascend calls fn for the chains from id from on, in id order, until fn
+// returns false. fn must not add or remove chains of the shard.
+func (sh *shard) ascend(from uint64, fn func(id uint64, head *Entry) bool) {
+	sh.items.Ascend(from, func(id uint64) bool { return fn(id, sh.index.get(id)) })
+}
+
 func (sh *shard) insert(id uint64, en *Entry) {
 	if head := sh.index.get(id); head != nil {
 		en.next = head.next
@@ -98,7 +108,7 @@ func (sh *shard) insert(id uint64, en *Entry) {
 		return
 	}
 	en.next = nil
-	sh.items.Set(id, en)
+	sh.items.Insert(id)
 	sh.index.set(id, en)
 }
 
@@ -109,7 +119,6 @@ func (sh *shard) unlink(id uint64, en *Entry) {
 	}
 	if head == en {
 		if en.next != nil {
-			sh.items.Set(id, en.next)
 			sh.index.set(id, en.next)
 		} else {
 			sh.items.Delete(id)

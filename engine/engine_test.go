@@ -62,7 +62,14 @@ func engineWant(t *testing.T, e *Engine, ns *Namespace, want engineCounts) {
 		sh := &e.shards[i]
 		sh.mu.RLock()
 		withTTL := int64(0)
-		sh.items.Scan(func(id uint64, head *Entry) bool {
+		if sh.items.Len() != sh.index.len() {
+			t.Errorf("shard %d: %d chains in the tree, %d in the index", i, sh.items.Len(), sh.index.len())
+		}
+		sh.items.Scan(func(id uint64) bool {
+			head := sh.index.get(id)
+			if head == nil {
+				t.Errorf("shard %d: chain %x in the tree is not in the index", i, id)
+			}
 			if uint32(id>>32) == ns.ID {
 				for en := head; en != nil; en = en.next {
 					if got := treeID(ns.ID, e.hash([]byte(en.keyString()))); got != id {

@@ -292,7 +292,7 @@ func (e *Engine) sample(ns *Namespace, n int, volatile bool, fn func(en *Entry))
 		}
 		sh := &e.shards[i]
 		sh.mu.RLock()
-		sh.items.Ascend(treeID(ns.ID, from), func(id uint64, head *Entry) bool {
+		sh.ascend(treeID(ns.ID, from), func(id uint64, head *Entry) bool {
 			if uint32(id>>32) != ns.ID {
 				return false
 			}

@@ -124,7 +124,7 @@ func (s *Snapshot) Next(i int, dst []byte) ([]byte, bool) {
 	}
 	byID := *s.e.byID.Load()
 	n, more := 0, false
-	sh.items.Ascend(ss.next, func(id uint64, head *Entry) bool {
+	sh.ascend(ss.next, func(id uint64, head *Entry) bool {
 		if n == snapBatch {
 			more = true
 			return false

@@ -206,7 +206,7 @@ func (tx *Tx) visitThen(i int, h uint32, fn func(id uint64, head *Entry) bool, a
 		tx.set[i>>6] |= 1 << (i & 63)
 		tx.lock(i)
 		snap := tx.write && tx.e.snap.Load() != nil
-		tx.e.shards[i].items.Ascend(from, func(id uint64, head *Entry) bool {
+		tx.e.shards[i].ascend(from, func(id uint64, head *Entry) bool {
 			if uint32(id>>32) != ns {
 				return false
 			}
@@ -571,7 +571,7 @@ func (tx *Tx) walk(i int, h uint32, fn func(id uint64, head *Entry) bool) {
 	}
 	ns := tx.ns.ID
 	snap := tx.write && tx.e.snap.Load() != nil
-	tx.e.shards[i].items.Ascend(treeID(ns, h), func(id uint64, head *Entry) bool {
+	tx.e.shards[i].ascend(treeID(ns, h), func(id uint64, head *Entry) bool {
 		if uint32(id>>32) != ns {
 			return false
 		}
