@@ -45,7 +45,7 @@ func expLess(a, b expItem) bool {
 }
 
 type shard struct {
-	mu      sync.RWMutex
+	mu sync.RWMutex
 	// items orders the shard's chain ids (SCAN, walks, snapshots); index
 	// maps them to their heads. The tree holds ids alone, 8 bytes a slot
 	// instead of 16 and no pointer for the collector to scan: a walk finds

@@ -111,8 +111,8 @@ func (e *Entry) ExpireAt() int64 { return e.exp }
 // member slice or a table just after it doubled. Content of 0 to 128 bytes
 // per key, value, field or member:
 //
-//	string key (Entry, tree slot, index slot, content rounding)  157-185 bytes
-//	TTL (deadline tree item)                                       38-42
+//	string key (Entry, tree slot, index slot, content rounding)  123-148 bytes
+//	TTL (deadline tree item)                                       24-25
 //	list element (ring slot, doubled ring, element rounding)       24-63
 //	set member (slice slot, map slot, string rounding)             54-87
 //	hash field (slice entry, map slot, two roundings)              72-120
@@ -123,8 +123,8 @@ func (e *Entry) ExpireAt() int64 { return e.exp }
 // bytes is counted at its length; the allocator rounds it up by at most a
 // quarter more (well under 1% from 1 MB on), which no fixed charge can cover.
 const (
-	KeyCharge        = 192
-	TTLCharge        = 48
+	KeyCharge        = 160
+	TTLCharge        = 32
 	ListElemCharge   = 64
 	SetMemberCharge  = 96
 	HashFieldCharge  = 128
