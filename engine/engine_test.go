@@ -129,7 +129,7 @@ func TestEngineAccountingAcrossNamespaces(t *testing.T) {
 		tx.Put([]byte("k2"), NewString([]byte("longer value")))  // 2+12
 		tx.PutExpire([]byte("k1"), NewString([]byte("hi")), far) // 2+2
 		en := tx.Get([]byte("obj"))
-		en.Obj.(*engineFake).n = 40
+		en.Obj().(*engineFake).n = 40
 		tx.Updated([]byte("obj"), en)
 		if tx.Delete([]byte("missing")) {
 			t.Error("Delete of a missing key reported a removal")

@@ -47,15 +47,20 @@ type Object interface {
 // Tx.Updated after changing it in place.
 type Entry struct {
 	next *Entry // the next key of this namespace with the same 32-bit hash
-	Str  []byte // KindString
-	Obj  Object // other kinds
-	exp  int64  // absolute unix ms; 0: no expiry
-	// kp and klen are the key as the client wrote it (keyString): a
-	// pointer and a 32-bit length instead of a string header, and the
-	// accounted size split over sizeLo and sizeHi, keep the entry at 80
-	// bytes, a size class smaller, so a string key with its inline key
-	// and value (alloc.go) lands a class lower too.
+	// v0 and v1 hold the value: a string's bytes (v0 nil, v1 the data,
+	// vlen and vcap its length and capacity) or an Object's two interface
+	// words. The union and the narrowed lengths keep the entry at 64 bytes
+	// instead of 88 (Str and Obj side by side, a key string header, a
+	// 64-bit size), so a short string key with its inline key and value
+	// takes the 96-byte size class instead of 128. Str, SetStr, Obj and
+	// SetObj are the ways in.
+	v0  unsafe.Pointer
+	v1  unsafe.Pointer
+	exp int64 // absolute unix ms; 0: no expiry
+	// kp and klen are the key as the client wrote it (keyString).
 	kp     *byte
+	vlen   uint32
+	vcap   uint32
 	lru    uint32 // last access (clock seconds) or LFU minutes<<8|counter, see evict.go; atomic
 	klen   uint32
 	sizeLo uint32 // with sizeHi: bytes of key and value accounted in the namespace (up to 1 TB)
@@ -64,6 +69,49 @@ type Entry struct {
 	// Raw marks a string grown in place (APPEND, SETRANGE): Redis then
 	// reports its encoding as "raw" whatever its length.
 	Raw bool
+}
+
+// iface is the layout of a non-empty interface value: a pointer to its
+// type table (static memory) and its data word.
+type iface struct{ tab, data unsafe.Pointer }
+
+// Str is a string entry's value, nil for another kind. Handlers may change
+// its bytes in place (SETRANGE, SETBIT) and store a new slice with SetStr.
+func (e *Entry) Str() []byte {
+	if e.v0 != nil {
+		return nil
+	}
+	return unsafe.Slice((*byte)(e.v1), e.vcap)[:e.vlen:e.vcap]
+}
+
+// SetStr makes b the entry's value (a string's), dropping any Object.
+func (e *Entry) SetStr(b []byte) {
+	if uint64(cap(b)) > math.MaxUint32 {
+		panic("engine: string value of 4 GB or more")
+	}
+	e.v0, e.v1, e.vlen, e.vcap = nil, unsafe.Pointer(unsafe.SliceData(b)), uint32(len(b)), uint32(cap(b))
+}
+
+// Obj is the value of a non-string entry, nil for a string.
+func (e *Entry) Obj() Object {
+	if e.v0 == nil {
+		return nil
+	}
+	w := iface{e.v0, e.v1}
+	return *(*Object)(unsafe.Pointer(&w))
+}
+
+// SetObj makes o the entry's value, dropping any string bytes; nil leaves
+// an empty string.
+func (e *Entry) SetObj(o Object) {
+	w := *(*iface)(unsafe.Pointer(&o))
+	e.v0, e.v1, e.vlen, e.vcap = w.tab, w.data, 0, 0
+}
+
+// setValue makes e's value src's (an overwrite in place).
+func (e *Entry) setValue(src *Entry) {
+	e.v0, e.v1, e.vlen, e.vcap = src.v0, src.v1, src.vlen, src.vcap
+	e.Kind, e.Raw = src.Kind, src.Raw
 }
 
 // keyString is the entry's key. It aliases storage that is never changed
@@ -90,11 +138,23 @@ func (e *Entry) setSize(n int64) {
 
 // NewString returns a string entry holding a copy of v.
 func NewString(v []byte) *Entry {
-	return &Entry{Kind: KindString, Str: append(make([]byte, 0, len(v)), v...)}
+	return StringEntry(append(make([]byte, 0, len(v)), v...), false)
+}
+
+// StringEntry returns a string entry holding v itself (not a copy), with
+// its encoding reported as "raw" when raw.
+func StringEntry(v []byte, raw bool) *Entry {
+	en := &Entry{Kind: KindString, Raw: raw}
+	en.SetStr(v)
+	return en
 }
 
 // NewObject returns an entry of the given kind.
-func NewObject(k Kind, o Object) *Entry { return &Entry{Kind: k, Obj: o} }
+func NewObject(k Kind, o Object) *Entry {
+	en := &Entry{Kind: k}
+	en.SetObj(o)
+	return en
+}
 
 // Accounted is what the entry counts in its namespace's bytes: its key,
 // its value and their charges (MEMORY USAGE reports it, so the per-key
@@ -111,7 +171,7 @@ func (e *Entry) ExpireAt() int64 { return e.exp }
 // member slice or a table just after it doubled. Content of 0 to 128 bytes
 // per key, value, field or member:
 //
-//	string key (Entry, tree slot, index slot, content rounding)  123-148 bytes
+//	string key (Entry, tree slot, index slot, content rounding)  107-138 bytes
 //	TTL (deadline tree item)                                       24-25
 //	list element (ring slot, doubled ring, element rounding)       24-63
 //	set member (slice slot, map slot, string rounding)             54-87
@@ -173,12 +233,13 @@ const (
 )
 
 func (e *Entry) valueSize() int64 {
-	switch o := e.Obj.(type) {
-	case nil:
+	if e.v0 == nil {
 		if e.Kind == KindString {
-			return int64(len(e.Str))
+			return int64(e.vlen)
 		}
 		return 0
+	}
+	switch o := e.Obj().(type) {
 	case *List:
 		return ListCharge + o.Size() + int64(o.Len())*ListElemCharge
 	case *Set:
@@ -216,9 +277,9 @@ func (e *Entry) accounted(keyLen int) int64 {
 func (e *Entry) Clone() *Entry {
 	c := &Entry{Kind: e.Kind, Raw: e.Raw} // COPY keeps "raw", as Redis's dupStringObject does
 	if e.Kind == KindString {
-		c.Str = append([]byte(nil), e.Str...)
-	} else if e.Obj != nil {
-		c.Obj = e.Obj.Clone()
+		c.SetStr(append([]byte(nil), e.Str()...))
+	} else if o := e.Obj(); o != nil {
+		c.SetObj(o.Clone())
 	}
 	return c
 }

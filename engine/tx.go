@@ -431,7 +431,7 @@ func (tx *Tx) PutExpire(key []byte, en *Entry, at int64) *Entry {
 		// at the same entry, so an overwrite allocates nothing for the key.
 		tx.snapCheckID(sh, id)
 		oldSize := old.size()
-		old.Kind, old.Str, old.Obj, old.Raw = en.Kind, en.Str, en.Obj, en.Raw
+		old.setValue(en)
 		tx.rewritten(old)
 		old.setSize(old.accounted(len(key)))
 		tx.ns.bytes.Add(old.size() - oldSize)

@@ -294,7 +294,7 @@ func zView(member []byte) string { return unsafe.String(unsafe.SliceData(member)
 // key for its new form's charges. The content does not change, so as in
 // Redis nobody waiting on the key is told and no write is counted.
 func (tx *Tx) ExpandZSet(en *Entry) {
-	z, ok := en.Obj.(*ZSet)
+	z, ok := en.Obj().(*ZSet)
 	if !ok || z.big {
 		return
 	}
