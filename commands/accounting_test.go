@@ -25,12 +25,12 @@ func recount(srv *Server, ns *engine.Namespace) (keys, bytes, trackedKeys, track
 			bytes += engine.TTLCharge
 		}
 		if en.Kind == engine.KindString {
-			bytes += int64(len(en.Str))
-		} else if en.Obj != nil {
+			bytes += int64(len(en.Str()))
+		} else if en.Obj() != nil {
 			// Size is a counter kept by every mutation; the recount walks
 			// the content, so a mutation that forgets to adjust it shows.
-			bytes += en.Obj.(interface{ ComputeSize() int64 }).ComputeSize()
-			switch o := en.Obj.(type) {
+			bytes += en.Obj().(interface{ ComputeSize() int64 }).ComputeSize()
+			switch o := en.Obj().(type) {
 			case *engine.List:
 				bytes += engine.ListCharge + int64(o.Len())*engine.ListElemCharge
 			case *engine.Set:

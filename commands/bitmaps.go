@@ -76,9 +76,9 @@ func bitWritable(x *Ctx, key []byte, size uint64) (en *engine.Entry, dirty, ok b
 		if !x.StoreAllowed(x.Tx, key, int64(size)) {
 			return nil, false, false
 		}
-		return x.Tx.Put(key, &engine.Entry{Kind: engine.KindString, Str: make([]byte, size), Raw: true}), true, true
+		return x.Tx.Put(key, engine.StringEntry(make([]byte, size), true)), true, true
 	}
-	n := uint64(len(en.Str))
+	n := uint64(len(en.Str()))
 	if size > n && !x.GrowthAllowed(int64(size-n)) {
 		return nil, false, false
 	}
@@ -86,12 +86,12 @@ func bitWritable(x *Ctx, key []byte, size uint64) (en *engine.Entry, dirty, ok b
 	if size <= n {
 		return en, false, true
 	}
-	if size > uint64(cap(en.Str)) {
-		en.Str = append(en.Str[:n:n], make([]byte, size-n)...)
+	if size > uint64(cap(en.Str())) {
+		en.SetStr(append(en.Str()[:n:n], make([]byte, size-n)...))
 	} else {
 		// The spare capacity may hold bytes of an older, longer value.
-		en.Str = en.Str[:size]
-		clear(en.Str[n:])
+		en.SetStr(en.Str()[:size])
+		clear(en.Str()[n:])
 	}
 	return en, true, true
 }
@@ -127,8 +127,8 @@ func cmdSetBit(x *Ctx) {
 	if !ok {
 		return
 	}
-	old := bitGet(en.Str, off)
-	bitSet(en.Str, off, byte(on))
+	old := bitGet(en.Str(), off)
+	bitSet(en.Str(), off, byte(on))
 	if dirty || old != byte(on) {
 		x.Tx.Updated(key, en)
 	}
@@ -146,7 +146,7 @@ func cmdGetBit(x *Ctx) {
 	case en == nil:
 		x.W.Int(0)
 	default:
-		x.W.Int(int64(bitGet(en.Str, off)))
+		x.W.Int(int64(bitGet(en.Str(), off)))
 	}
 }
 
@@ -221,7 +221,7 @@ func cmdBitCount(x *Ctx) {
 		x.W.Int(0) // Redis answers before it looks at the range
 		return
 	}
-	s := en.Str
+	s := en.Str()
 	from, to := uint64(0), uint64(len(s))*8-1
 	switch len(x.Args) {
 	case 2:
@@ -306,7 +306,7 @@ func cmdBitPos(x *Ctx) {
 		x.W.Int(-want)
 		return
 	}
-	s := en.Str
+	s := en.Str()
 	n := int64(len(s))
 	start, end, isBit, endGiven := int64(0), n-1, false, false
 	if len(x.Args) > 6 {
@@ -370,7 +370,7 @@ func cmdBitOp(x *Ctx) {
 		}
 		var s []byte
 		if en != nil {
-			s = en.Str
+			s = en.Str()
 		}
 		srcs = append(srcs, s)
 		size = max(size, len(s))
@@ -415,7 +415,7 @@ func cmdBitOp(x *Ctx) {
 			}
 		}
 	}
-	x.Tx.Put(dest, &engine.Entry{Kind: engine.KindString, Str: res, Raw: true})
+	x.Tx.Put(dest, engine.StringEntry(res, true))
 	x.W.Int(int64(size))
 }
 
@@ -615,7 +615,7 @@ func bitField(x *Ctx, readOnly bool) {
 	}
 	var s []byte
 	if en != nil {
-		s = en.Str
+		s = en.Str()
 	}
 	x.W.Array(len(ops))
 	for i := range ops {

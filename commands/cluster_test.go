@@ -47,7 +47,7 @@ var clusterKeys = []clusterKey{
 var clusterLimits = map[string]string{
 	"alice": "{storage_limit_bytes: -1, monthly_operations_limit: -1, max_keys: -1, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1, max_payload_bytes: -1}",
 	"bob":   "{storage_limit_bytes: -1, monthly_operations_limit: -1, max_keys: -1, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1, max_payload_bytes: -1}",
-	"carol": "{storage_limit_bytes: 676, monthly_operations_limit: 40, max_keys: 3, rate_limit: {requests_per_second: 1, burst: 20}, max_connections: 2, max_payload_bytes: 60}",
+	"carol": "{storage_limit_bytes: 580, monthly_operations_limit: 40, max_keys: 3, rate_limit: {requests_per_second: 1, burst: 20}, max_connections: 2, max_payload_bytes: 60}",
 }
 
 // setCarolLimits gives carol limits for the rest of the test: the tenants
@@ -402,13 +402,13 @@ func TestClusterQuotasAndRateLimit(t *testing.T) {
 	f := startCluster(t)
 	c := f.as(t, "carol-rw")
 	runSteps(t, c, []step{
-		// Each key counts its bytes and a charge of 192.
-		{cmd: "SET k1 " + strings.Repeat("a", 30), want: "+OK"}, // 224 bytes
-		{cmd: "SET k2 " + strings.Repeat("b", 30), want: "+OK"}, // 448
+		// Each key counts its bytes and a charge of 160.
+		{cmd: "SET k1 " + strings.Repeat("a", 30), want: "+OK"}, // 192 bytes
+		{cmd: "SET k2 " + strings.Repeat("b", 30), want: "+OK"}, // 384
 		// The payload alone would overshoot: refused before anything is stored.
-		{cmd: "SET k3 " + strings.Repeat("c", 40), want: "-QUOTA storage quota exceeded: used 448 of 676 bytes"},
-		{cmd: "SET k3 " + strings.Repeat("c", 30), want: "+OK"}, // 672
-		{cmd: "SET k4 xyzab", want: "-QUOTA storage quota exceeded: used 672 of 676 bytes"},
+		{cmd: "SET k3 " + strings.Repeat("c", 40), want: "-QUOTA storage quota exceeded: used 384 of 580 bytes"},
+		{cmd: "SET k3 " + strings.Repeat("c", 30), want: "+OK"}, // 576
+		{cmd: "SET k4 xyzab", want: "-QUOTA storage quota exceeded: used 576 of 580 bytes"},
 		// Reads and deletes keep working at the limit.
 		{cmd: "STRLEN k1", want: ":30"},
 		{cmd: "DEL k3", want: ":1"},
@@ -523,7 +523,7 @@ func TestClusterLimitsChangeLive(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		got := c.Do("SET", "b", "y")
-		if got == "-QUOTA storage quota exceeded: used 243 of 20 bytes" { // 1+50 bytes and the key's 192
+		if got == "-QUOTA storage quota exceeded: used 211 of 20 bytes" { // 1+50 bytes and the key's 160
 			break
 		}
 		if got != "+OK" || time.Now().After(deadline) {

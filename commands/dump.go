@@ -54,24 +54,24 @@ func cmdDump(x *Ctx) {
 func dumpEntry(en *engine.Entry) []byte {
 	switch en.Kind {
 	case engine.KindString:
-		return rdb.DumpString(en.Str)
+		return rdb.DumpString(en.Str())
 	case engine.KindList:
-		l := en.Obj.(*engine.List)
+		l := en.Obj().(*engine.List)
 		items := make([][]byte, 0, l.Len())
 		l.Range(0, l.Len()-1, func(_ int, v []byte) bool { items = append(items, v); return true })
 		return rdb.DumpList(items)
 	case engine.KindSet:
-		s := en.Obj.(*engine.Set)
+		s := en.Obj().(*engine.Set)
 		items := make([][]byte, 0, s.Len())
 		s.Each(func(m []byte) bool { items = append(items, append([]byte(nil), m...)); return true })
 		return rdb.DumpSet(items)
 	case engine.KindHash:
-		h := en.Obj.(*engine.Hash)
+		h := en.Obj().(*engine.Hash)
 		pairs := make([][]byte, 0, 2*h.Len())
 		h.Each(func(f, v string) bool { pairs = append(pairs, []byte(f), []byte(v)); return true })
 		return rdb.DumpHash(pairs)
 	case engine.KindZSet:
-		z := en.Obj.(*engine.ZSet)
+		z := en.Obj().(*engine.ZSet)
 		members, scores := make([][]byte, 0, z.Len()), make([]float64, 0, z.Len())
 		z.Each(func(m string, s float64) bool {
 			members, scores = append(members, []byte(m)), append(scores, s)

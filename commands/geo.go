@@ -234,7 +234,7 @@ func cmdGeoAdd(x *Ctx) {
 		// Like ZADD, a new set's encoding is chosen from its first member.
 		z = engine.NewZSet(0, len(x.Args[a.first+2]))
 	} else {
-		z = en.Obj.(*engine.ZSet)
+		z = en.Obj().(*engine.ZSet)
 	}
 	added, changed := 0, 0
 	for j, score := range a.scores {

@@ -219,7 +219,7 @@ func geoStored(t *testing.T, srv *Server, key string) (pairs []string, enc strin
 	if en == nil {
 		return nil, ""
 	}
-	z, ok := en.Obj.(*engine.ZSet)
+	z, ok := en.Obj().(*engine.ZSet)
 	if en.Kind != engine.KindZSet || !ok {
 		t.Fatalf("%s holds a %s", key, en.Kind)
 	}

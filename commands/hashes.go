@@ -188,7 +188,7 @@ func cmdHDel(x *Ctx) {
 		x.Error(resp.ErrWrongType)
 		return
 	}
-	h := en.Obj.(*engine.Hash)
+	h := en.Obj().(*engine.Hash)
 	var n int64
 	for _, f := range x.Args[2:] {
 		if h.Delete(f) {

@@ -640,7 +640,7 @@ func TestHashesAccounting(t *testing.T) {
 		tx := srv.Eng.NewTx()
 		tx.BeginAll(ns, false)
 		tx.Each(func(k []byte, en *engine.Entry) bool {
-			if h, ok := en.Obj.(*engine.Hash); ok {
+			if h, ok := en.Obj().(*engine.Hash); ok {
 				if h.Size() != h.ComputeSize() {
 					t.Errorf("step %d after %q: %s Size %d, ComputeSize %d", step, args, k, h.Size(), h.ComputeSize())
 				}

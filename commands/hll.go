@@ -47,7 +47,7 @@ func hllLookup(x *Ctx, en *engine.Entry) bool {
 		return true
 	case en.Kind != engine.KindString:
 		x.Error(resp.ErrWrongType)
-	case !hyperloglog.Valid(en.Str):
+	case !hyperloglog.Valid(en.Str()):
 		x.Error(errHLLType)
 	default:
 		return true
@@ -61,7 +61,7 @@ func hllLookup(x *Ctx, en *engine.Entry) bool {
 // place cannot be undone once its size is known. It replies and returns
 // false when there is no room.
 func hllRoomToGrow(x *Ctx, key []byte, en *engine.Entry) bool {
-	if en != nil && hyperloglog.Dense(en.Str) {
+	if en != nil && hyperloglog.Dense(en.Str()) {
 		return true
 	}
 	return x.StoreAllowed(x.Tx, key, hyperloglog.DenseSize)
@@ -72,10 +72,11 @@ func hllRoomToGrow(x *Ctx, key []byte, en *engine.Entry) bool {
 // encoding as raw.
 func hllStore(x *Ctx, key []byte, en *engine.Entry, s []byte) {
 	if en == nil {
-		x.Tx.Put(key, &engine.Entry{Kind: engine.KindString, Str: s, Raw: true})
+		x.Tx.Put(key, engine.StringEntry(s, true))
 		return
 	}
-	en.Str, en.Raw = s, true
+	en.SetStr(s)
+	en.Raw = true
 	x.Tx.Updated(key, en)
 }
 
@@ -93,7 +94,7 @@ func cmdPFAdd(x *Ctx) {
 	if updated {
 		s = hyperloglog.New()
 	} else {
-		s = en.Str
+		s = en.Str()
 	}
 	for _, ele := range x.Args[2:] {
 		idx, count := hyperloglog.Pattern(ele)
@@ -124,7 +125,7 @@ func cmdPFCount(x *Ctx) {
 			if !hllLookup(x, en) {
 				return
 			}
-			if en != nil && !hyperloglog.Max(&regs, en.Str) {
+			if en != nil && !hyperloglog.Max(&regs, en.Str()) {
 				x.Error(errHLLInvalid)
 				return
 			}
@@ -149,7 +150,7 @@ func cmdPFCount(x *Ctx) {
 	if write {
 		en.Raw = true
 	}
-	s := en.Str
+	s := en.Str()
 	card, cached := hyperloglog.Cached(s)
 	if !cached {
 		var ok bool
@@ -176,8 +177,8 @@ func cmdPFMerge(x *Ctx) {
 		if en == nil {
 			continue
 		}
-		dense = dense || hyperloglog.Dense(en.Str)
-		if !hyperloglog.Max(&regs, en.Str) {
+		dense = dense || hyperloglog.Dense(en.Str())
+		if !hyperloglog.Max(&regs, en.Str()) {
 			x.Error(errHLLInvalid)
 			return
 		}
@@ -191,7 +192,7 @@ func cmdPFMerge(x *Ctx) {
 	if en == nil {
 		s = hyperloglog.New()
 	} else {
-		s = en.Str
+		s = en.Str()
 	}
 	if dense {
 		var ok bool
@@ -221,7 +222,7 @@ func cmdPFDebug(x *Ctx) {
 		return
 	}
 	en.Raw = true
-	s := en.Str
+	s := en.Str()
 	switch {
 	case strEq(sub, "getreg"), strEq(sub, "todense"):
 		sparse := !hyperloglog.Dense(s)

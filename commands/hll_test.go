@@ -38,7 +38,7 @@ func hllSeed(tx *engine.Tx, user string) {
 			s, _ = hyperloglog.Set(s, idx, count)
 		}
 		hyperloglog.Invalidate(s)
-		tx.Put([]byte(key), &engine.Entry{Kind: engine.KindString, Str: s, Raw: true})
+		tx.Put([]byte(key), engine.StringEntry(s, true))
 	}
 }
 

@@ -92,7 +92,7 @@ func permsSeed(srv *Server, w permsWorld) {
 		hll, _ = hyperloglog.Set(hll, idx, count)
 	}
 	hyperloglog.Invalidate(hll)
-	tx.Put([]byte("hll"), &engine.Entry{Kind: engine.KindString, Str: hll, Raw: true})
+	tx.Put([]byte("hll"), engine.StringEntry(hll, true))
 	for _, seed := range permsSeeders {
 		seed(tx, w, secret, m1)
 	}

@@ -246,9 +246,9 @@ func isolationKeyspace(srv *Server, user string) string {
 		line := fmt.Sprintf("%q %s exp=%d", k, en.Kind, en.ExpireAt())
 		switch {
 		case en.Kind == engine.KindString:
-			line += " " + strconv.Quote(string(en.Str))
-		case en.Obj != nil:
-			line += fmt.Sprintf(" %s size=%d", en.Obj.Encoding(), en.Obj.Size())
+			line += " " + strconv.Quote(string(en.Str()))
+		case en.Obj() != nil:
+			line += fmt.Sprintf(" %s size=%d", en.Obj().Encoding(), en.Obj().Size())
 		}
 		lines = append(lines, line)
 		return true

@@ -676,7 +676,7 @@ func cmdFlushAll(x *Ctx) {
 
 // objectStringEncoding is what Redis would report for a string value.
 func objectStringEncoding(en *engine.Entry) string {
-	v := en.Str
+	v := en.Str()
 	if _, ok := ParseInt(v); ok && !en.Raw {
 		return "int"
 	}
@@ -693,8 +693,8 @@ func cmdObjectEncoding(x *Ctx) {
 		x.W.Null()
 	case en.Kind == engine.KindString:
 		x.W.BulkString(objectStringEncoding(en))
-	case en.Obj != nil:
-		x.W.BulkString(en.Obj.Encoding())
+	case en.Obj() != nil:
+		x.W.BulkString(en.Obj().Encoding())
 	default:
 		x.W.BulkString("unknown")
 	}
@@ -709,7 +709,7 @@ func cmdObjectRefcount(x *Ctx) {
 	// Redis shares the integers 0-9999 between keys and reports them as
 	// immortal; clients that inspect REFCOUNT see the same figure here.
 	if en.Kind == engine.KindString && objectStringEncoding(en) == "int" {
-		if v, _ := ParseInt(en.Str); v >= 0 && v < 10000 {
+		if v, _ := ParseInt(en.Str()); v >= 0 && v < 10000 {
 			x.W.Int(2147483647)
 			return
 		}

@@ -560,10 +560,10 @@ func TestKeysOtherKinds(t *testing.T) {
 		{cmd: "TYPE h", want: "+string"},
 	})
 	tx.Begin(srv.DBs[0], [][]byte{[]byte("h3")}, false)
-	h3 := tx.Get([]byte("h3")).Obj.(*keysFakeHash)
+	h3 := tx.Get([]byte("h3")).Obj().(*keysFakeHash)
 	tx.End()
 	tx.Begin(srv.DBs[4], [][]byte{[]byte("h")}, false)
-	h4 := tx.Get([]byte("h")).Obj.(*keysFakeHash)
+	h4 := tx.Get([]byte("h")).Obj().(*keysFakeHash)
 	tx.End()
 	if h3 == h4 {
 		t.Error("COPY shared the value instead of cloning it")

@@ -760,7 +760,7 @@ func listMpop(x *Ctx, a listMpopArgs, blocked bool) bool {
 	if en == nil {
 		return replied
 	}
-	l := en.Obj.(*engine.List)
+	l := en.Obj().(*engine.List)
 	n := int(min(a.count, int64(l.Len())))
 	x.W.Array(2)
 	x.W.Bulk(key)
@@ -799,7 +799,7 @@ func listBPopOnce(x *Ctx, left, blocked bool) bool {
 	if en == nil {
 		return replied
 	}
-	l := en.Obj.(*engine.List)
+	l := en.Obj().(*engine.List)
 	x.W.Array(2)
 	x.W.Bulk(key)
 	x.W.Bulk(listPop(l, left))
@@ -845,7 +845,7 @@ func listBMoveServe(x *Ctx, from, to bool) bool {
 	if en == nil || en.Kind != engine.KindList {
 		return false
 	}
-	listMoveFrom(x, src, x.Args[2], en.Obj.(*engine.List), en, from, to)
+	listMoveFrom(x, src, x.Args[2], en.Obj().(*engine.List), en, from, to)
 	return true
 }
 

@@ -453,7 +453,7 @@ func TestListsAccounting(t *testing.T) {
 		for _, k := range []string{"l", "m"} {
 			stringsTx(srv, k, false, func(tx *engine.Tx, key []byte) {
 				if en := tx.Peek(key); en != nil {
-					l := en.Obj.(*engine.List)
+					l := en.Obj().(*engine.List)
 					if l.Size() != l.ComputeSize() || l.Len() == 0 {
 						t.Fatalf("after %q: %s has Size %d, ComputeSize %d, Len %d", args, k, l.Size(), l.ComputeSize(), l.Len())
 					}
@@ -488,7 +488,7 @@ func TestListsLRangeMillion(t *testing.T) {
 	const n = 1_000_000
 	listsMillion(srv, "big", n)
 	var l *engine.List
-	stringsTx(srv, "big", false, func(tx *engine.Tx, k []byte) { l = tx.Peek(k).Obj.(*engine.List) })
+	stringsTx(srv, "big", false, func(tx *engine.Tx, k []byte) { l = tx.Peek(k).Obj().(*engine.List) })
 
 	w := resp.NewWriter()
 	start := time.Now()
@@ -527,7 +527,7 @@ func BenchmarkListsLRangeMillion(b *testing.B) {
 	srv := startServer(b)
 	listsMillion(srv, "big", 1_000_000)
 	var l *engine.List
-	stringsTx(srv, "big", false, func(tx *engine.Tx, k []byte) { l = tx.Peek(k).Obj.(*engine.List) })
+	stringsTx(srv, "big", false, func(tx *engine.Tx, k []byte) { l = tx.Peek(k).Obj().(*engine.List) })
 	w := resp.NewWriter()
 	b.ResetTimer()
 	for range b.N {

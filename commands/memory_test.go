@@ -15,14 +15,14 @@ import (
 func TestMemoryUsageReplies(t *testing.T) {
 	c := dial(t, startServer(t))
 	runSteps(t, c, []step{
-		// key + value + the per-key charge: 1 + 192 + 1.
+		// key + value + the per-key charge: 1 + 160 + 1.
 		{cmd: "SET k v", want: "+OK"},
-		{cmd: "MEMORY USAGE k", want: ":194"},
-		{cmd: "MEMORY USAGE k SAMPLES 0", want: ":194"},
-		{cmd: "MEMORY usage k samples 5", want: ":194"},
+		{cmd: "MEMORY USAGE k", want: ":162"},
+		{cmd: "MEMORY USAGE k SAMPLES 0", want: ":162"},
+		{cmd: "MEMORY usage k samples 5", want: ":162"},
 		// A TTL costs its deadline's charge.
 		{cmd: "EXPIRE k 100", want: ":1"},
-		{cmd: "MEMORY USAGE k", want: ":242"},
+		{cmd: "MEMORY USAGE k", want: ":194"},
 		{cmd: "MEMORY USAGE missing", want: "nil"},
 		{cmd: "MEMORY USAGE k SAMPLES -1", want: "-ERR syntax error"},
 		{cmd: "MEMORY USAGE k SAMPLES x", want: "-ERR value is not an integer or out of range"},
@@ -104,7 +104,7 @@ func TestMemoryStatsAndInfoFields(t *testing.T) {
 	c := dial(t, startServer(t))
 	c.Do("SET", "k", "v")
 	got := c.Do("MEMORY", "STATS")
-	for _, want := range []string{"peak.allocated", "total.allocated", "+keys.count :1 ", "+dataset.bytes :194 ", "+fragmentation "} {
+	for _, want := range []string{"peak.allocated", "total.allocated", "+keys.count :1 ", "+dataset.bytes :162 ", "+fragmentation "} {
 		if !strings.Contains(got, want) {
 			t.Errorf("MEMORY STATS lacks %q: %s", want, got)
 		}
@@ -172,8 +172,8 @@ func TestMemoryTenantSeesItsOwnFigures(t *testing.T) {
 	}
 
 	// carol's storage quota is her maxmemory.
-	if _, cm := serverInfo(t, f.as(t, "carol-rw"), "memory"); cm["maxmemory"] != "676" {
-		t.Errorf("carol's maxmemory %q, her storage_limit_bytes is 676", cm["maxmemory"])
+	if _, cm := serverInfo(t, f.as(t, "carol-rw"), "memory"); cm["maxmemory"] != "580" {
+		t.Errorf("carol's maxmemory %q, her storage_limit_bytes is 580", cm["maxmemory"])
 	}
 
 	blind := f.as(t, "alice-w")

@@ -25,7 +25,7 @@ func readAs[T engine.Object](x *Ctx, key []byte, kind engine.Kind) (obj T, ok bo
 		x.Error(resp.ErrWrongType)
 		return obj, false
 	}
-	return en.Obj.(T), true
+	return en.Obj().(T), true
 }
 
 // writeAs is readAs for commands that change the key (Redis counts no hit
@@ -39,7 +39,7 @@ func writeAs[T engine.Object](x *Ctx, key []byte, kind engine.Kind) (en *engine.
 		x.Error(resp.ErrWrongType)
 		return nil, obj, false
 	}
-	return en, en.Obj.(T), true
+	return en, en.Obj().(T), true
 }
 
 // ParseFloat parses a double argument as Redis's strtod-based parsing does:

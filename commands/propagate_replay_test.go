@@ -227,9 +227,9 @@ func dumpData(srv *Server, at int64) map[string]string {
 
 func renderValue(en *engine.Entry) string {
 	var parts []string
-	switch o := en.Obj.(type) {
+	switch o := en.Obj().(type) {
 	case nil:
-		return strconv.Quote(string(en.Str))
+		return strconv.Quote(string(en.Str()))
 	case *engine.List:
 		o.Range(0, o.Len()-1, func(_ int, v []byte) bool {
 			parts = append(parts, strconv.Quote(string(v)))

@@ -44,10 +44,10 @@ func propStringState(p *prop) {
 		return
 	}
 	if at := en.ExpireAt(); at != 0 {
-		p.emit(bSet, key, en.Str, bPXAT, strconv.AppendInt(nil, at, 10))
+		p.emit(bSet, key, en.Str(), bPXAT, strconv.AppendInt(nil, at, 10))
 		return
 	}
-	p.emit(bSet, key, en.Str)
+	p.emit(bSet, key, en.Str())
 }
 
 // propTTLState records a change of a key's deadline (EXPIRE, PEXPIRE,
@@ -72,7 +72,7 @@ func propTTLState(p *prop) {
 func propIncrByFloat(p *prop) {
 	key := p.x.Args[1]
 	if en := p.x.Tx.Peek(key); en != nil && en.Kind == engine.KindString {
-		p.emit(bSet, key, en.Str, bKeepTTL)
+		p.emit(bSet, key, en.Str(), bKeepTTL)
 	}
 }
 
@@ -83,7 +83,7 @@ func propHIncrByFloat(p *prop) {
 	if en == nil || en.Kind != engine.KindHash {
 		return
 	}
-	if v, ok := en.Obj.(*engine.Hash).Get(field); ok {
+	if v, ok := en.Obj().(*engine.Hash).Get(field); ok {
 		p.emit(bHSet, key, field, []byte(v))
 	}
 }
@@ -103,7 +103,7 @@ func propSPop(p *prop) {
 		p.emit(append([][]byte{bSRem, key}, members...)...)
 		return
 	}
-	s, ok := en.Obj.(*engine.Set)
+	s, ok := en.Obj().(*engine.Set)
 	if !ok {
 		return
 	}
@@ -201,7 +201,7 @@ func propSortStore(p *prop) {
 		return
 	}
 	args := [][]byte{bRPush, o.store}
-	l := en.Obj.(*engine.List)
+	l := en.Obj().(*engine.List)
 	l.Range(0, l.Len()-1, func(_ int, v []byte) bool {
 		args = append(args, v)
 		return true

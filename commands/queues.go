@@ -120,7 +120,7 @@ func queueGet(x *Ctx, key []byte) (*engine.Queue, *engine.Entry) {
 		x.Error(resp.ErrWrongType)
 		return nil, nil
 	}
-	q := en.Obj.(*engine.Queue)
+	q := en.Obj().(*engine.Queue)
 	if x.Tx.Writable() {
 		if q.Advance(x.Tx.Now) {
 			x.Tx.Updated(key, en)
@@ -552,7 +552,7 @@ func queueReap(x *Ctx, key []byte, en *engine.Entry, q *engine.Queue, dlqKey []b
 	if den == nil || den.Kind != engine.KindQueue {
 		return 0 // the dead wait in their queue until a DLQ exists again
 	}
-	dq := den.Obj.(*engine.Queue)
+	dq := den.Obj().(*engine.Queue)
 	dq.Advance(x.Tx.Now)
 	room := queueReapBatch
 	if dq.Config.MaxDepth > 0 {

@@ -690,7 +690,7 @@ func setsCheckSizes(t *testing.T, srv *Server, step int, args []string) {
 	tx.BeginAll(srv.DBs[0], false)
 	defer tx.End()
 	tx.Each(func(k []byte, en *engine.Entry) bool {
-		if s, ok := en.Obj.(*engine.Set); ok {
+		if s, ok := en.Obj().(*engine.Set); ok {
 			if s.Size() != s.ComputeSize() {
 				t.Fatalf("step %d after %q: set %s keeps size %d, recount %d", step, args, k, s.Size(), s.ComputeSize())
 			}

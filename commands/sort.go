@@ -663,7 +663,7 @@ func sortRead(x *Ctx, key, field []byte) ([]byte, bool) {
 	case en.Kind != engine.KindString:
 		return nil, false
 	}
-	return en.Str, true
+	return en.Str(), true
 }
 
 // sortStrtod reads a weight as C's strtod does in Redis's SORT: leading
@@ -786,7 +786,7 @@ func sortZSet(en *engine.Entry) (*engine.ZSet, bool) {
 	if en == nil {
 		return nil, false
 	}
-	z, ok := en.Obj.(*engine.ZSet)
+	z, ok := en.Obj().(*engine.ZSet)
 	return z, ok
 }
 
@@ -795,7 +795,7 @@ func sortLen(en *engine.Entry) int {
 	if en == nil {
 		return 0
 	}
-	switch o := en.Obj.(type) {
+	switch o := en.Obj().(type) {
 	case *engine.List:
 		return o.Len()
 	case *engine.ZSet:
@@ -811,7 +811,7 @@ func sortEachAll(en *engine.Entry, n int, load func(v []byte)) {
 	if en == nil {
 		return
 	}
-	switch o := en.Obj.(type) {
+	switch o := en.Obj().(type) {
 	case *engine.List:
 		o.Range(0, n-1, func(i int, v []byte) bool {
 			load(v)
@@ -838,7 +838,7 @@ func sortEachRange(en *engine.Entry, from, count int64, desc bool, load func(v [
 		load(v)
 		return true
 	}
-	switch o := en.Obj.(type) {
+	switch o := en.Obj().(type) {
 	case *engine.List:
 		if desc {
 			o.RangeRev(o.Len()-int(from+count), o.Len()-int(from)-1, add)
@@ -859,7 +859,7 @@ func sortEachRange(en *engine.Entry, from, count int64, desc bool, load func(v [
 
 // sortHashField reads field of a hash.
 func sortHashField(en *engine.Entry, field []byte) ([]byte, bool) {
-	h, ok := en.Obj.(*engine.Hash)
+	h, ok := en.Obj().(*engine.Hash)
 	if !ok {
 		return nil, false
 	}

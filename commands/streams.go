@@ -838,7 +838,7 @@ func resolveXReadIDs(x *Ctx, a *xreadArgs, isGroup bool) bool {
 		}
 		var s *engine.Stream
 		if en != nil {
-			s = en.Obj.(*engine.Stream)
+			s = en.Obj().(*engine.Stream)
 		}
 		if isGroup && (s == nil || s.Group(a.group) == nil) {
 			x.Error(fmt.Sprintf(errStreamNoGroupRead, key, a.group))
@@ -955,7 +955,7 @@ func xreadServe(x *Ctx, a *xreadArgs, isGroup, blocked bool, ready []byte) bool 
 		if en == nil || en.Kind != engine.KindStream {
 			continue
 		}
-		s := en.Obj.(*engine.Stream)
+		s := en.Obj().(*engine.Stream)
 		gt := a.ids[i]
 		var g *engine.StreamGroup
 		if isGroup {
@@ -1348,7 +1348,7 @@ func groupOf(x *Ctx, write bool) (*engine.Entry, *engine.Stream, *engine.StreamG
 	var s *engine.Stream
 	var g *engine.StreamGroup
 	if en != nil {
-		s = en.Obj.(*engine.Stream)
+		s = en.Obj().(*engine.Stream)
 		g = s.Group(name)
 	}
 	if g == nil {
@@ -1735,7 +1735,7 @@ func xinfoStream(x *Ctx, key []byte) (*engine.Stream, bool) {
 		x.Error(resp.ErrWrongType)
 		return nil, false
 	}
-	return en.Obj.(*engine.Stream), true
+	return en.Obj().(*engine.Stream), true
 }
 
 func cmdXInfoConsumers(x *Ctx) {
@@ -1950,7 +1950,7 @@ func propXAdd(p *prop) {
 	}
 	out := make([][]byte, len(args))
 	copy(out, args)
-	out[pos] = en.Obj.(*engine.Stream).LastID.Append(nil)
+	out[pos] = en.Obj().(*engine.Stream).LastID.Append(nil)
 	p.emit(out...)
 }
 

@@ -233,7 +233,7 @@ func cmdGet(x *Ctx) {
 	case en == nil:
 		x.W.Null()
 	default:
-		x.W.Bulk(en.Str)
+		x.W.Bulk(en.Str())
 	}
 }
 
@@ -265,7 +265,7 @@ func strSet(x *Ctx, flags int, key, val, expire []byte) {
 		if old == nil {
 			x.W.Null()
 		} else {
-			x.W.Bulk(old.Str)
+			x.W.Bulk(old.Str())
 		}
 	} else {
 		old = x.Tx.Get(key)
@@ -302,7 +302,7 @@ func cmdMGet(x *Ctx) {
 	x.W.Array(len(x.Args) - 1)
 	for _, key := range x.Args[1:] {
 		if en := x.Read(key); en != nil && en.Kind == engine.KindString {
-			x.W.Bulk(en.Str)
+			x.W.Bulk(en.Str())
 		} else {
 			x.W.Null()
 		}
@@ -349,7 +349,7 @@ func cmdGetSet(x *Ctx) {
 	if old == nil {
 		x.W.Null()
 	} else {
-		x.W.Bulk(old.Str)
+		x.W.Bulk(old.Str())
 	}
 	strStore(x, key, x.Args[2], old, 0)
 }
@@ -362,7 +362,7 @@ func cmdGetDel(x *Ctx) {
 	case en == nil:
 		x.W.Null()
 	default:
-		x.W.Bulk(en.Str)
+		x.W.Bulk(en.Str())
 		x.Tx.Delete(key)
 	}
 }
@@ -387,7 +387,7 @@ func cmdGetEX(x *Ctx) {
 			return
 		}
 	}
-	x.W.Bulk(en.Str)
+	x.W.Bulk(en.Str())
 	switch {
 	case expire != nil:
 		x.Tx.SetExpire(key, en, at) // a time already past removes the key
@@ -418,13 +418,13 @@ func cmdAppend(x *Ctx) {
 		x.W.Int(int64(len(val)))
 		return
 	}
-	if !strFits(x, int64(len(en.Str)), int64(len(val))) {
+	if !strFits(x, int64(len(en.Str())), int64(len(val))) {
 		return
 	}
-	en.Str = append(en.Str, val...)
+	en.SetStr(append(en.Str(), val...))
 	en.Raw = true
 	x.Tx.Updated(key, en)
-	x.W.Int(int64(len(en.Str)))
+	x.W.Int(int64(len(en.Str())))
 }
 
 func cmdStrlen(x *Ctx) {
@@ -432,7 +432,7 @@ func cmdStrlen(x *Ctx) {
 		if en == nil {
 			x.W.Int(0)
 		} else {
-			x.W.Int(int64(len(en.Str)))
+			x.W.Int(int64(len(en.Str())))
 		}
 	}
 }
@@ -454,7 +454,7 @@ func cmdGetRange(x *Ctx) {
 		x.W.Bulk(nil)
 		return
 	}
-	n := int64(len(en.Str))
+	n := int64(len(en.Str()))
 	if start < 0 && end < 0 && start > end {
 		x.W.Bulk(nil)
 		return
@@ -470,7 +470,7 @@ func cmdGetRange(x *Ctx) {
 		x.W.Bulk(nil)
 		return
 	}
-	x.W.Bulk(en.Str[start : end+1])
+	x.W.Bulk(en.Str()[start : end+1])
 }
 
 func cmdSetRange(x *Ctx) {
@@ -492,7 +492,7 @@ func cmdSetRange(x *Ctx) {
 		if en == nil {
 			x.W.Int(0)
 		} else {
-			x.W.Int(int64(len(en.Str)))
+			x.W.Int(int64(len(en.Str())))
 		}
 		return
 	}
@@ -508,24 +508,24 @@ func cmdSetRange(x *Ctx) {
 		if !x.StoreAllowed(x.Tx, key, int64(end)) {
 			return
 		}
-	} else if !x.GrowthAllowed(int64(end - len(en.Str))) {
+	} else if !x.GrowthAllowed(int64(end - len(en.Str()))) {
 		return
 	}
 	if en == nil {
-		en = x.Tx.Put(key, &engine.Entry{Kind: engine.KindString, Str: make([]byte, end)})
-	} else if n := len(en.Str); end > n {
-		if end > cap(en.Str) {
-			en.Str = append(en.Str[:n:n], make([]byte, end-n)...)
+		en = x.Tx.Put(key, engine.StringEntry(make([]byte, end), false))
+	} else if n := len(en.Str()); end > n {
+		if end > cap(en.Str()) {
+			en.SetStr(append(en.Str()[:n:n], make([]byte, end-n)...))
 		} else {
 			// The spare capacity may hold bytes of an older, longer value.
-			en.Str = en.Str[:end]
-			clear(en.Str[n:])
+			en.SetStr(en.Str()[:end])
+			clear(en.Str()[n:])
 		}
 	}
-	copy(en.Str[off:], val)
+	copy(en.Str()[off:], val)
 	en.Raw = true
 	x.Tx.Updated(key, en)
-	x.W.Int(int64(len(en.Str)))
+	x.W.Int(int64(len(en.Str())))
 }
 
 func cmdIncr(x *Ctx) { strIncr(x, 1) }
@@ -558,7 +558,7 @@ func strIncr(x *Ctx, by int64) {
 	}
 	var v int64
 	if en != nil {
-		if v, ok = ParseInt(en.Str); !ok {
+		if v, ok = ParseInt(en.Str()); !ok {
 			x.Error(resp.ErrNotInteger)
 			return
 		}
@@ -580,7 +580,7 @@ func strPutNumber(x *Ctx, key []byte, en *engine.Entry, text []byte) {
 		x.Tx.SetStringCap(key, text, 0, engine.MaxIntLen)
 		return
 	}
-	en.Str = append(en.Str[:0], text...)
+	en.SetStr(append(en.Str()[:0], text...))
 	en.Raw = false
 	x.Tx.Updated(key, en)
 }
@@ -593,7 +593,7 @@ func cmdIncrByFloat(x *Ctx) {
 	}
 	a := new(big.Float).SetPrec(64)
 	if en != nil {
-		if a, ok = strLongDouble(en.Str); !ok {
+		if a, ok = strLongDouble(en.Str()); !ok {
 			x.Error(resp.ErrNotFloat)
 			return
 		}
@@ -616,7 +616,7 @@ func cmdIncrByFloat(x *Ctx) {
 	// A few argument bytes can make a number of thousands of digits.
 	old := 0
 	if en != nil {
-		old = len(en.Str)
+		old = len(en.Str())
 	}
 	if !x.GrowthAllowed(int64(len(text) - old)) {
 		return
@@ -763,10 +763,10 @@ func cmdLCS(x *Ctx) {
 	}
 	var a, b []byte
 	if ea != nil {
-		a = ea.Str
+		a = ea.Str()
 	}
 	if eb != nil {
-		b = eb.Str
+		b = eb.Str()
 	}
 	// The table is transient memory, bounded like Redis bounds it.
 	cells := uint64(len(a)+1) * uint64(len(b)+1)

@@ -1180,7 +1180,7 @@ func zmpopServe(x *Ctx, a zmpopArgs, blocked bool) (served bool) {
 	}
 	x.W.Array(2)
 	x.W.Bulk(key)
-	zsetPop(x, key, en, en.Obj.(*engine.ZSet), a.max, a.count, zsetReply{w: x.W, scores: true, pairs: true})
+	zsetPop(x, key, en, en.Obj().(*engine.ZSet), a.max, a.count, zsetReply{w: x.W, scores: true, pairs: true})
 	return true
 }
 
@@ -1404,9 +1404,9 @@ func parseZSetOp(x *Ctx, op int, store, card bool) (a zsetOpArgs, ok bool) {
 		}
 		switch en.Kind {
 		case engine.KindZSet:
-			a.srcs[i].z = en.Obj.(*engine.ZSet)
+			a.srcs[i].z = en.Obj().(*engine.ZSet)
 		case engine.KindSet:
-			a.srcs[i].s = en.Obj.(*engine.Set)
+			a.srcs[i].s = en.Obj().(*engine.Set)
 		default:
 			x.Error(resp.ErrWrongType)
 			return a, false
@@ -1710,7 +1710,7 @@ func zsetBPopOnce(x *Ctx, max, blocked bool) bool {
 	if en == nil {
 		return replied
 	}
-	z := en.Obj.(*engine.ZSet)
+	z := en.Obj().(*engine.ZSet)
 	x.W.Array(3)
 	x.W.Bulk(key)
 	rank := 0

@@ -572,7 +572,7 @@ func TestZsetsModelAndAccounting(t *testing.T) {
 		}
 		stringsTx(srv, key, false, func(tx *engine.Tx, k []byte) {
 			if en := tx.Peek(k); en != nil {
-				z := en.Obj.(*engine.ZSet)
+				z := en.Obj().(*engine.ZSet)
 				if z.Size() != z.ComputeSize() {
 					t.Fatalf("step %d: Size %d, ComputeSize %d", step, z.Size(), z.ComputeSize())
 				}

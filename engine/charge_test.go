@@ -320,11 +320,11 @@ func TestChargesOverwriteDropsLargeBuffer(t *testing.T) {
 	engineWrite(e, ns, func(tx *Tx) {
 		tx.SetString([]byte("k"), make([]byte, 1<<20), 0)
 		en := tx.SetString([]byte("k"), make([]byte, 1<<19+1), 0)
-		if c := cap(en.Str); c > (1<<19+1)*5/4+32 {
+		if c := cap(en.Str()); c > (1<<19+1)*5/4+32 {
 			t.Errorf("a 512 KB value keeps a buffer of %d bytes", c)
 		}
 		en = tx.SetString([]byte("k"), make([]byte, 1<<19), 0)
-		if c := cap(en.Str); c != 1<<19+1 {
+		if c := cap(en.Str()); c != 1<<19+1 {
 			t.Errorf("a value of about the same size got a new buffer of %d bytes", c)
 		}
 	})

@@ -44,7 +44,7 @@ func TestEngineHashCollisions(t *testing.T) {
 	engineRead(e, a, func(tx *Tx) {
 		for k, v := range model {
 			en := tx.Get([]byte(k))
-			if en == nil || string(en.Str) != v {
+			if en == nil || string(en.Str()) != v {
 				t.Fatalf("%s: got %v, want %q", k, en, v)
 			}
 			bytes += int64(len(k)+len(v)) + KeyCharge
@@ -93,7 +93,7 @@ func TestEngineHashCollisions(t *testing.T) {
 	}
 	engineRead(e, a, func(tx *Tx) {
 		for k, v := range model {
-			if en := tx.Get([]byte(k)); en == nil || string(en.Str) != v {
+			if en := tx.Get([]byte(k)); en == nil || string(en.Str()) != v {
 				t.Fatalf("after reclaim %s: got %v, want %q", k, en, v)
 			}
 		}
@@ -101,7 +101,7 @@ func TestEngineHashCollisions(t *testing.T) {
 	engineWrite(e, a, func(tx *Tx) { tx.Flush() })
 	engineWant(t, e, a, engineCounts{})
 	engineRead(e, b, func(tx *Tx) {
-		if en := tx.Get([]byte("k1")); en == nil || string(en.Str) != "other" {
+		if en := tx.Get([]byte("k1")); en == nil || string(en.Str()) != "other" {
 			t.Fatalf("b lost its keys when a was flushed: %v", en)
 		}
 	})

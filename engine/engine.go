@@ -28,28 +28,30 @@ const MaxShards = 1024
 
 func treeID(ns, h uint32) uint64 { return uint64(ns)<<32 | uint64(h) }
 
+// expItem is a deadline in a shard's expiry tree: it stands for every key
+// of the chain at id whose expiry is at (usually one). It holds no pointer,
+// so the tree's nodes are memory the collector never scans, and it is 16
+// bytes instead of 24; the keys are found through the index when it fires.
 type expItem struct {
 	at int64
 	id uint64
-	en *Entry
 }
 
 func expLess(a, b expItem) bool {
 	if a.at != b.at {
 		return a.at < b.at
 	}
-	if a.id != b.id {
-		return a.id < b.id
-	}
-	// Distinct keys with one deadline and one hash: any fixed order will
-	// do, and entries never move in memory.
-	return uintptr(unsafe.Pointer(a.en)) < uintptr(unsafe.Pointer(b.en))
+	return a.id < b.id
 }
 
 type shard struct {
-	mu      sync.RWMutex
-	items   btree.Map[uint64, *Entry]
-	index   idTable                // the same heads as items, for point lookups
+	mu sync.RWMutex
+	// items orders the shard's chain ids (SCAN, walks, snapshots); index
+	// maps them to their heads. The tree holds ids alone, 8 bytes a slot
+	// instead of 16 and no pointer for the collector to scan: a walk finds
+	// each head through the index, one probe per chain it visits.
+	items   btree.Set[uint64]
+	index   idTable                // the heads of the chains in items, for point lookups
 	expires *btree.BTreeG[expItem] // keys with a TTL, soonest first
 	// interest counts this shard's keys someone waits on (WATCH, blocked
 	// pops): a change elsewhere never looks at another shard's waiters.
@@ -61,11 +63,42 @@ type shard struct {
 func (sh *shard) find(id uint64, key []byte) *Entry {
 	en := sh.index.get(id)
 	for ; en != nil; en = en.next {
-		if en.key == string(key) {
+		if en.keyString() == string(key) {
 			return en
 		}
 	}
 	return nil
+}
+
+// addExpire records that the key en of the chain at id expires at en.exp.
+func (sh *shard) addExpire(id uint64, en *Entry) { sh.expires.Set(expItem{en.exp, id}) }
+
+// dropExpire removes en's deadline (en.exp, not 0) from the expiry tree,
+// unless another key of its chain shares the item.
+func (sh *shard) dropExpire(id uint64, en *Entry) {
+	for o := sh.index.get(id); o != nil; o = o.next {
+		if o != en && o.exp == en.exp {
+			return
+		}
+	}
+	sh.expires.Delete(expItem{en.exp, id})
+}
+
+// expiring appends to dst the keys of the chain at id that the expiry item
+// {at, id} stands for.
+func (sh *shard) expiring(dst []*Entry, it expItem) []*Entry {
+	for en := sh.index.get(it.id); en != nil; en = en.next {
+		if en.exp == it.at {
+			dst = append(dst, en)
+		}
+	}
+	return dst
+}
+
+// ascend calls fn for the chains from id from on, in id order, until fn
+// returns false. fn must not add or remove chains of the shard.
+func (sh *shard) ascend(from uint64, fn func(id uint64, head *Entry) bool) {
+	sh.items.Ascend(from, func(id uint64) bool { return fn(id, sh.index.get(id)) })
 }
 
 func (sh *shard) insert(id uint64, en *Entry) {
@@ -75,7 +108,7 @@ func (sh *shard) insert(id uint64, en *Entry) {
 		return
 	}
 	en.next = nil
-	sh.items.Set(id, en)
+	sh.items.Insert(id)
 	sh.index.set(id, en)
 }
 
@@ -86,7 +119,6 @@ func (sh *shard) unlink(id uint64, en *Entry) {
 	}
 	if head == en {
 		if en.next != nil {
-			sh.items.Set(id, en.next)
 			sh.index.set(id, en.next)
 		} else {
 			sh.items.Delete(id)

@@ -3,6 +3,11 @@
 // expiry, and namespaces with exact key and byte counts.
 package engine
 
+import (
+	"math"
+	"unsafe"
+)
+
 // Kind is the type of a stored value, named as TYPE names it.
 type Kind uint8
 
@@ -41,31 +46,120 @@ type Object interface {
 // transaction that returned it holds the key's shard lock, and call
 // Tx.Updated after changing it in place.
 type Entry struct {
-	key  string // the key as the client wrote it
 	next *Entry // the next key of this namespace with the same 32-bit hash
-	Str  []byte // KindString
-	Obj  Object // other kinds
-	exp  int64  // absolute unix ms; 0: no expiry
-	size int64  // bytes of key and value accounted in the namespace
-	lru  uint32 // last access (clock seconds) or LFU minutes<<8|counter, see evict.go; atomic
-	Kind Kind
+	// v0 and v1 hold the value: a string's bytes (v0 nil, v1 the data,
+	// vlen and vcap its length and capacity) or an Object's two interface
+	// words. The union and the narrowed lengths keep the entry at 64 bytes
+	// instead of 88 (Str and Obj side by side, a key string header, a
+	// 64-bit size), so a short string key with its inline key and value
+	// takes the 96-byte size class instead of 128. Str, SetStr, Obj and
+	// SetObj are the ways in.
+	v0  unsafe.Pointer
+	v1  unsafe.Pointer
+	exp int64 // absolute unix ms; 0: no expiry
+	// kp and klen are the key as the client wrote it (keyString).
+	kp     *byte
+	vlen   uint32
+	vcap   uint32
+	lru    uint32 // last access (clock seconds) or LFU minutes<<8|counter, see evict.go; atomic
+	klen   uint32
+	sizeLo uint32 // with sizeHi: bytes of key and value accounted in the namespace (up to 1 TB)
+	sizeHi uint8
+	Kind   Kind
 	// Raw marks a string grown in place (APPEND, SETRANGE): Redis then
 	// reports its encoding as "raw" whatever its length.
 	Raw bool
 }
 
+// iface is the layout of a non-empty interface value: a pointer to its
+// type table (static memory) and its data word.
+type iface struct{ tab, data unsafe.Pointer }
+
+// Str is a string entry's value, nil for another kind. Handlers may change
+// its bytes in place (SETRANGE, SETBIT) and store a new slice with SetStr.
+func (e *Entry) Str() []byte {
+	if e.v0 != nil {
+		return nil
+	}
+	return unsafe.Slice((*byte)(e.v1), e.vcap)[:e.vlen:e.vcap]
+}
+
+// SetStr makes b the entry's value (a string's), dropping any Object.
+func (e *Entry) SetStr(b []byte) {
+	if uint64(cap(b)) > math.MaxUint32 {
+		panic("engine: string value of 4 GB or more")
+	}
+	e.v0, e.v1, e.vlen, e.vcap = nil, unsafe.Pointer(unsafe.SliceData(b)), uint32(len(b)), uint32(cap(b))
+}
+
+// Obj is the value of a non-string entry, nil for a string.
+func (e *Entry) Obj() Object {
+	if e.v0 == nil {
+		return nil
+	}
+	w := iface{e.v0, e.v1}
+	return *(*Object)(unsafe.Pointer(&w))
+}
+
+// SetObj makes o the entry's value, dropping any string bytes; nil leaves
+// an empty string.
+func (e *Entry) SetObj(o Object) {
+	w := *(*iface)(unsafe.Pointer(&o))
+	e.v0, e.v1, e.vlen, e.vcap = w.tab, w.data, 0, 0
+}
+
+// setValue makes e's value src's (an overwrite in place).
+func (e *Entry) setValue(src *Entry) {
+	e.v0, e.v1, e.vlen, e.vcap = src.v0, src.v1, src.vlen, src.vcap
+	e.Kind, e.Raw = src.Kind, src.Raw
+}
+
+// keyString is the entry's key. It aliases storage that is never changed
+// in place.
+func (e *Entry) keyString() string { return unsafe.String(e.kp, e.klen) }
+
+// setKey makes s the entry's key; s must not change afterwards.
+func (e *Entry) setKey(s string) {
+	if uint64(len(s)) > math.MaxUint32 {
+		panic("engine: key longer than 4 GB")
+	}
+	e.kp, e.klen = unsafe.StringData(s), uint32(len(s))
+}
+
+// size is what the entry accounts in its namespace's bytes.
+func (e *Entry) size() int64 { return int64(e.sizeHi)<<32 | int64(e.sizeLo) }
+
+func (e *Entry) setSize(n int64) {
+	if n < 0 || n >= 1<<40 {
+		panic("engine: accounted size out of range")
+	}
+	e.sizeLo, e.sizeHi = uint32(n), uint8(n>>32)
+}
+
 // NewString returns a string entry holding a copy of v.
 func NewString(v []byte) *Entry {
-	return &Entry{Kind: KindString, Str: append(make([]byte, 0, len(v)), v...)}
+	return StringEntry(append(make([]byte, 0, len(v)), v...), false)
+}
+
+// StringEntry returns a string entry holding v itself (not a copy), with
+// its encoding reported as "raw" when raw.
+func StringEntry(v []byte, raw bool) *Entry {
+	en := &Entry{Kind: KindString, Raw: raw}
+	en.SetStr(v)
+	return en
 }
 
 // NewObject returns an entry of the given kind.
-func NewObject(k Kind, o Object) *Entry { return &Entry{Kind: k, Obj: o} }
+func NewObject(k Kind, o Object) *Entry {
+	en := &Entry{Kind: k}
+	en.SetObj(o)
+	return en
+}
 
 // Accounted is what the entry counts in its namespace's bytes: its key,
 // its value and their charges (MEMORY USAGE reports it, so the per-key
 // figures add up to the namespace's exactly).
-func (e *Entry) Accounted() int64 { return e.size }
+func (e *Entry) Accounted() int64 { return e.size() }
 
 // ExpireAt is the absolute expiry in unix ms, 0 when the key is persistent.
 func (e *Entry) ExpireAt() int64 { return e.exp }
@@ -77,8 +171,8 @@ func (e *Entry) ExpireAt() int64 { return e.exp }
 // member slice or a table just after it doubled. Content of 0 to 128 bytes
 // per key, value, field or member:
 //
-//	string key (Entry, tree slot, index slot, content rounding)  157-185 bytes
-//	TTL (deadline tree item)                                       38-42
+//	string key (Entry, tree slot, index slot, content rounding)  107-138 bytes
+//	TTL (deadline tree item)                                       24-25
 //	list element (ring slot, doubled ring, element rounding)       24-63
 //	set member (slice slot, map slot, string rounding)             54-87
 //	hash field (slice entry, map slot, two roundings)              72-120
@@ -89,8 +183,8 @@ func (e *Entry) ExpireAt() int64 { return e.exp }
 // bytes is counted at its length; the allocator rounds it up by at most a
 // quarter more (well under 1% from 1 MB on), which no fixed charge can cover.
 const (
-	KeyCharge        = 192
-	TTLCharge        = 48
+	KeyCharge        = 160
+	TTLCharge        = 32
 	ListElemCharge   = 64
 	SetMemberCharge  = 96
 	HashFieldCharge  = 128
@@ -139,12 +233,13 @@ const (
 )
 
 func (e *Entry) valueSize() int64 {
-	switch o := e.Obj.(type) {
-	case nil:
+	if e.v0 == nil {
 		if e.Kind == KindString {
-			return int64(len(e.Str))
+			return int64(e.vlen)
 		}
 		return 0
+	}
+	switch o := e.Obj().(type) {
 	case *List:
 		return ListCharge + o.Size() + int64(o.Len())*ListElemCharge
 	case *Set:
@@ -182,9 +277,9 @@ func (e *Entry) accounted(keyLen int) int64 {
 func (e *Entry) Clone() *Entry {
 	c := &Entry{Kind: e.Kind, Raw: e.Raw} // COPY keeps "raw", as Redis's dupStringObject does
 	if e.Kind == KindString {
-		c.Str = append([]byte(nil), e.Str...)
-	} else if e.Obj != nil {
-		c.Obj = e.Obj.Clone()
+		c.SetStr(append([]byte(nil), e.Str()...))
+	} else if o := e.Obj(); o != nil {
+		c.SetObj(o.Clone())
 	}
 	return c
 }

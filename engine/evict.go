@@ -292,7 +292,7 @@ func (e *Engine) sample(ns *Namespace, n int, volatile bool, fn func(en *Entry))
 		}
 		sh := &e.shards[i]
 		sh.mu.RLock()
-		sh.items.Ascend(treeID(ns.ID, from), func(id uint64, head *Entry) bool {
+		sh.ascend(treeID(ns.ID, from), func(id uint64, head *Entry) bool {
 			if uint32(id>>32) != ns.ID {
 				return false
 			}
@@ -324,11 +324,14 @@ func (e *Engine) sampleExpires(ns *Namespace, n int, fn func(en *Entry)) {
 		sh.mu.RLock()
 		if l := sh.expires.Len(); l > 0 {
 			pivot, _ := sh.expires.GetAt(rand.IntN(l))
+			var due [4]*Entry
 			visit := func(it expItem) bool {
 				seen++
 				if uint32(it.id>>32) == ns.ID {
-					fn(it.en)
-					taken++
+					for _, en := range sh.expiring(due[:0], it) {
+						fn(en)
+						taken++
+					}
 				}
 				return taken < n && seen < n*sampleScan*4
 			}
@@ -365,12 +368,12 @@ func (e *Engine) Evict(nss []*Namespace, p Policy, samples int) (int64, bool) {
 			any = true
 			if p.random() {
 				e.sample(ns, 1, p.Volatile(), func(en *Entry) {
-					pick = append(pick, candidate{ns: ns, key: en.key})
+					pick = append(pick, candidate{ns: ns, key: en.keyString()})
 				})
 				continue
 			}
 			e.sample(ns, samples, p.Volatile(), func(en *Entry) {
-				pool.offer(candidate{ns: ns, key: en.key, score: e.score(p, en)})
+				pool.offer(candidate{ns: ns, key: en.keyString(), score: e.score(p, en)})
 			})
 		}
 		if !any {
@@ -431,18 +434,18 @@ func (e *Engine) evictKey(ns *Namespace, key string, p Policy) (int64, bool) {
 	sh.unlink(id, en)
 	e.changed(ns, kb)
 	if en.exp != 0 {
-		sh.expires.Delete(expItem{en.exp, id, en})
+		sh.dropExpire(id, en)
 		ns.expires.Add(-1)
 	}
 	ns.keys.Add(-1)
-	ns.bytes.Add(-en.size)
+	ns.bytes.Add(-en.size())
 	ns.evicted.Add(1)
 	e.evictedKeys.Add(1)
-	e.evictedBytes.Add(en.size)
+	e.evictedBytes.Add(en.size())
 	if hk := e.hooks.Load(); hk != nil && hk.Evicted != nil {
 		hk.Evicted(ns, kb, e.now())
 	}
-	return en.size, true
+	return en.size(), true
 }
 
 // EvictedKeys is how many keys eviction has removed.

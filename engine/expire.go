@@ -48,6 +48,7 @@ func (e *Engine) expireShard(i int, now int64) bool {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	byID := *e.byID.Load()
+	var due [4]*Entry
 	for n := 0; n < expirePerShard; n++ {
 		it, ok := sh.expires.Min()
 		if !ok || it.at > now {
@@ -55,16 +56,17 @@ func (e *Engine) expireShard(i int, now int64) bool {
 		}
 		e.preimage(i, it.id) // a snapshot running keeps the key as it was at its cut
 		sh.expires.Delete(it)
-		en := it.en
 		e.snapCheck(i, it.id)
-		sh.unlink(it.id, en)
 		ns := byID[uint32(it.id>>32)]
-		ns.expires.Add(-1)
-		ns.keys.Add(-1)
-		ns.bytes.Add(-en.size)
-		e.expiredKeys.Add(1)
-		e.changed(ns, unsafeBytes(en.key))
-		e.expired(ns, unsafeBytes(en.key), now)
+		for _, en := range sh.expiring(due[:0], it) {
+			sh.unlink(it.id, en)
+			ns.expires.Add(-1)
+			ns.keys.Add(-1)
+			ns.bytes.Add(-en.size())
+			e.expiredKeys.Add(1)
+			e.changed(ns, unsafeBytes(en.keyString()))
+			e.expired(ns, unsafeBytes(en.keyString()), now)
+		}
 	}
 	return true
 }

@@ -12,7 +12,7 @@ func (tx *Tx) Growth(key []byte, value int64) int64 {
 		n += TTLCharge // the cap gives every stored key a TTL
 	}
 	if old := tx.Peek(key); old != nil {
-		n -= old.size
+		n -= old.size()
 	}
 	return n
 }

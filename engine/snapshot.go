@@ -124,7 +124,7 @@ func (s *Snapshot) Next(i int, dst []byte) ([]byte, bool) {
 	}
 	byID := *s.e.byID.Load()
 	n, more := 0, false
-	sh.items.Ascend(ss.next, func(id uint64, head *Entry) bool {
+	sh.ascend(ss.next, func(id uint64, head *Entry) bool {
 		if n == snapBatch {
 			more = true
 			return false
@@ -530,4 +530,4 @@ func (tx *Tx) snapCheckID(_ *shard, id uint64) {
 }
 
 // Key is the key the entry is stored under ("" for an entry not stored).
-func (e *Entry) Key() string { return e.key }
+func (e *Entry) Key() string { return e.keyString() }

@@ -11,7 +11,7 @@ import (
 
 // snapEncode records a key as "namespace/key=value" lines.
 func snapEncode(dst []byte, ns *Namespace, en *Entry) []byte {
-	return fmt.Appendf(dst, "%s/%s=%s exp=%d\n", ns.Name, en.key, en.Str, en.exp)
+	return fmt.Appendf(dst, "%s/%s=%s exp=%d\n", ns.Name, en.keyString(), en.Str(), en.exp)
 }
 
 // drain runs a snapshot's walk to its end and returns what it encoded.
@@ -106,7 +106,7 @@ func snapshotKeepsTheCut(t *testing.T, hash func([]byte) uint32) {
 		tx.Put([]byte("created-after-cut"), NewString([]byte("new")))
 		tx.SetExpire(keys[3], tx.Get(keys[3]), tx.Now+100000)
 		en := tx.Get(keys[4])
-		en.Str = append(en.Str, "-appended"...)
+		en.SetStr(append(en.Str(), "-appended"...))
 		tx.Updated(keys[4], en)
 	})
 	// A view of another namespace (MOVE, COPY ... DB).
@@ -118,7 +118,7 @@ func snapshotKeepsTheCut(t *testing.T, hash func([]byte) uint32) {
 	tx.End()
 	engineWrite(e, a, func(tx *Tx) {
 		tx.Each(func(key []byte, en *Entry) bool {
-			en.Str = []byte("rewritten by a walk")
+			en.SetStr([]byte("rewritten by a walk"))
 			tx.Updated(key, en)
 			return true
 		})
@@ -177,7 +177,9 @@ func TestSnapshotCatchesAnEscapedWrite(t *testing.T) {
 		// Straight to the shard, as a write path that forgot locate would.
 		key := []byte("b")
 		h := e.hash(key)
-		tx.insert(&e.shards[0], treeID(ns.ID, h), &Entry{key: "b", Kind: KindString}, 0)
+		en := &Entry{Kind: KindString}
+		en.setKey("b")
+		tx.insert(&e.shards[0], treeID(ns.ID, h), en, 0)
 	})
 	drain(s)
 	if s.Err() == nil {

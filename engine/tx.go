@@ -206,7 +206,7 @@ func (tx *Tx) visitThen(i int, h uint32, fn func(id uint64, head *Entry) bool, a
 		tx.set[i>>6] |= 1 << (i & 63)
 		tx.lock(i)
 		snap := tx.write && tx.e.snap.Load() != nil
-		tx.e.shards[i].items.Ascend(from, func(id uint64, head *Entry) bool {
+		tx.e.shards[i].ascend(from, func(id uint64, head *Entry) bool {
 			if uint32(id>>32) != ns {
 				return false
 			}
@@ -407,7 +407,7 @@ func (tx *Tx) Peek(key []byte) *Entry {
 		if tx.write {
 			tx.unlink(sh, id, en)
 			tx.e.expiredKeys.Add(1)
-			tx.e.expired(tx.ns, unsafeBytes(en.key), tx.Now)
+			tx.e.expired(tx.ns, unsafeBytes(en.keyString()), tx.Now)
 		}
 		return nil
 	}
@@ -430,20 +430,20 @@ func (tx *Tx) PutExpire(key []byte, en *Entry, at int64) *Entry {
 		// Overwrite in place: the tree and any collision chain keep pointing
 		// at the same entry, so an overwrite allocates nothing for the key.
 		tx.snapCheckID(sh, id)
-		oldSize := old.size
-		old.Kind, old.Str, old.Obj, old.Raw = en.Kind, en.Str, en.Obj, en.Raw
+		oldSize := old.size()
+		old.setValue(en)
 		tx.rewritten(old)
-		old.size = old.accounted(len(key))
-		tx.ns.bytes.Add(old.size - oldSize)
+		old.setSize(old.accounted(len(key)))
+		tx.ns.bytes.Add(old.size() - oldSize)
 		tx.setExpire(sh, id, old, at)
 		tx.e.changed(tx.ns, key)
 		tx.wrote(key)
 		return old
 	}
 	en.lru = tx.e.initialLRU(tx.ns)
-	en.key = string(key)
+	en.setKey(string(key))
 	en.exp = 0
-	en.size = en.accounted(len(key))
+	en.setSize(en.accounted(len(key)))
 	tx.insert(sh, id, en, at)
 	return en
 }
@@ -459,16 +459,16 @@ func (tx *Tx) rewritten(en *Entry) {
 func (tx *Tx) insert(sh *shard, id uint64, en *Entry, at int64) {
 	tx.snapCheckID(sh, id)
 	sh.insert(id, en)
-	tx.e.changed(tx.ns, unsafeBytes(en.key))
-	tx.created(unsafeBytes(en.key))
+	tx.e.changed(tx.ns, unsafeBytes(en.keyString()))
+	tx.created(unsafeBytes(en.keyString()))
 	tx.ns.keys.Add(1)
 	if at != 0 {
 		en.exp = at
-		en.size += TTLCharge
-		sh.expires.Set(expItem{at, id, en})
+		en.setSize(en.size() + TTLCharge)
+		sh.addExpire(id, en)
 		tx.ns.expires.Add(1)
 	}
-	tx.ns.bytes.Add(en.size)
+	tx.ns.bytes.Add(en.size())
 }
 
 // Delete removes key; it reports whether a live value was removed.
@@ -482,7 +482,7 @@ func (tx *Tx) Delete(key []byte) bool {
 	if !tx.live(en) {
 		tx.unlink(sh, id, en)
 		tx.e.expiredKeys.Add(1)
-		tx.e.expired(tx.ns, unsafeBytes(en.key), tx.Now)
+		tx.e.expired(tx.ns, unsafeBytes(en.keyString()), tx.Now)
 		return false
 	}
 	tx.remove(sh, id, en)
@@ -491,7 +491,7 @@ func (tx *Tx) Delete(key []byte) bool {
 
 func (tx *Tx) remove(sh *shard, id uint64, en *Entry) {
 	tx.unlink(sh, id, en)
-	tx.wrote(unsafeBytes(en.key))
+	tx.wrote(unsafeBytes(en.keyString()))
 }
 
 // unlink removes en without counting it as the transaction's write: the
@@ -500,13 +500,13 @@ func (tx *Tx) remove(sh *shard, id uint64, en *Entry) {
 func (tx *Tx) unlink(sh *shard, id uint64, en *Entry) {
 	tx.snapCheckID(sh, id)
 	sh.unlink(id, en)
-	tx.e.changed(tx.ns, unsafeBytes(en.key))
+	tx.e.changed(tx.ns, unsafeBytes(en.keyString()))
 	if en.exp != 0 {
-		sh.expires.Delete(expItem{en.exp, id, en})
+		sh.dropExpire(id, en)
 		tx.ns.expires.Add(-1)
 	}
 	tx.ns.keys.Add(-1)
-	tx.ns.bytes.Add(-en.size)
+	tx.ns.bytes.Add(-en.size())
 }
 
 // SetExpire sets (at > 0) or clears (at == 0) the expiry of key, whose live
@@ -527,10 +527,10 @@ func (tx *Tx) setExpire(sh *shard, id uint64, en *Entry, at int64) {
 		return
 	}
 	tx.snapCheckID(sh, id)
-	tx.e.changed(tx.ns, unsafeBytes(en.key))
-	tx.wrote(unsafeBytes(en.key))
+	tx.e.changed(tx.ns, unsafeBytes(en.keyString()))
+	tx.wrote(unsafeBytes(en.keyString()))
 	if en.exp != 0 {
-		sh.expires.Delete(expItem{en.exp, id, en})
+		sh.dropExpire(id, en)
 		tx.ns.expires.Add(-1)
 	}
 	if (en.exp == 0) != (at == 0) {
@@ -538,12 +538,12 @@ func (tx *Tx) setExpire(sh *shard, id uint64, en *Entry, at int64) {
 		if at == 0 {
 			d = -d
 		}
-		en.size += d
+		en.setSize(en.size() + d)
 		tx.ns.bytes.Add(d)
 	}
 	en.exp = at
 	if at != 0 {
-		sh.expires.Set(expItem{at, id, en})
+		sh.addExpire(id, en)
 		tx.ns.expires.Add(1)
 	}
 }
@@ -555,11 +555,12 @@ func (tx *Tx) Updated(key []byte, en *Entry) {
 	tx.e.changed(tx.ns, key)
 	tx.wrote(key)
 	size := en.accounted(len(key))
-	if size == en.size {
+	old := en.size()
+	if size == old {
 		return // the common overwrite of a same-size value: no shared counter to touch
 	}
-	tx.ns.bytes.Add(size - en.size)
-	en.size = size
+	tx.ns.bytes.Add(size - old)
+	en.setSize(size)
 }
 
 // walk visits the namespace's chains in shard i from hash h on, in hash
@@ -570,7 +571,7 @@ func (tx *Tx) walk(i int, h uint32, fn func(id uint64, head *Entry) bool) {
 	}
 	ns := tx.ns.ID
 	snap := tx.write && tx.e.snap.Load() != nil
-	tx.e.shards[i].items.Ascend(treeID(ns, h), func(id uint64, head *Entry) bool {
+	tx.e.shards[i].ascend(treeID(ns, h), func(id uint64, head *Entry) bool {
 		if uint32(id>>32) != ns {
 			return false
 		}
@@ -593,7 +594,7 @@ func (tx *Tx) Each(fn func(key []byte, en *Entry) bool) {
 		tx.visit(i, 0, func(_ uint64, head *Entry) bool {
 			for en := head; en != nil && more; en = en.next {
 				if tx.live(en) {
-					more = fn(unsafeBytes(en.key), en)
+					more = fn(unsafeBytes(en.keyString()), en)
 				}
 			}
 			return more
@@ -631,7 +632,7 @@ func (tx *Tx) EachKeyBatch(fn func(keys [][]byte) bool) {
 				}
 				for en := head; en != nil; en = en.next {
 					if tx.live(en) {
-						batch = append(batch, unsafeBytes(en.key))
+						batch = append(batch, unsafeBytes(en.keyString()))
 					}
 				}
 				return true
@@ -655,7 +656,7 @@ func (tx *Tx) EachStored(fn func(key []byte, en *Entry) bool) {
 		more := true
 		tx.visit(i, 0, func(_ uint64, head *Entry) bool {
 			for en := head; en != nil && more; en = en.next {
-				more = fn(unsafeBytes(en.key), en)
+				more = fn(unsafeBytes(en.keyString()), en)
 			}
 			return more
 		})
@@ -686,7 +687,7 @@ func (tx *Tx) Scan(cursor uint64, count int, fn func(key []byte, en *Entry)) uin
 			for en := head; en != nil; en = en.next {
 				visited++
 				if tx.live(en) {
-					fn(unsafeBytes(en.key), en)
+					fn(unsafeBytes(en.keyString()), en)
 				}
 			}
 			return true
@@ -716,7 +717,7 @@ func (tx *Tx) RandomKey() []byte {
 		tx.visit(i, from, func(_ uint64, head *Entry) bool {
 			for en := head; en != nil; en = en.next {
 				if tx.live(en) {
-					found = []byte(en.key)
+					found = []byte(en.keyString())
 					return false
 				}
 			}

@@ -39,10 +39,10 @@ func (tx *Tx) Warm(ns *Namespace, keys [][]byte) {
 		sink += shards[i].index.touch(ids[i])
 	}
 	for i := range keys {
-		if en := shards[i].index.get(ids[i]); en != nil && len(en.key) > 0 {
+		if en := shards[i].index.get(ids[i]); en != nil && en.klen > 0 {
 			// The key's bytes: for most keys they share the entry's
 			// allocation, on its second cache line, with a short value.
-			sink += uint64(en.key[len(en.key)-1])
+			sink += uint64(en.keyString()[en.klen-1])
 		}
 	}
 	tx.sink += sink

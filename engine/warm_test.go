@@ -55,7 +55,7 @@ func TestWarmChangesNothing(t *testing.T) {
 			switch {
 			case i%3 == 0 && en != nil:
 				t.Fatalf("collide=%v: %s appeared", collide, k)
-			case i%3 != 0 && (en == nil || string(en.Str) != strconv.Itoa(i)):
+			case i%3 != 0 && (en == nil || string(en.Str()) != strconv.Itoa(i)):
 				t.Fatalf("collide=%v: %s = %v", collide, k, en)
 			}
 			tx.End()

@@ -294,15 +294,15 @@ func zView(member []byte) string { return unsafe.String(unsafe.SliceData(member)
 // key for its new form's charges. The content does not change, so as in
 // Redis nobody waiting on the key is told and no write is counted.
 func (tx *Tx) ExpandZSet(en *Entry) {
-	z, ok := en.Obj.(*ZSet)
+	z, ok := en.Obj().(*ZSet)
 	if !ok || z.big {
 		return
 	}
 	tx.mustWrite()
 	z.pkUnpack()
-	if size := en.accounted(len(en.key)); size != en.size {
-		tx.ns.bytes.Add(size - en.size)
-		en.size = size
+	if size, old := en.accounted(int(en.klen)), en.size(); size != old {
+		tx.ns.bytes.Add(size - old)
+		en.setSize(size)
 	}
 }
 

@@ -14,10 +14,16 @@
 #   MEM_SETTLE_MIN  shortest settle per server, seconds (default 8)
 #   MEM_SETTLE_MAX  longest settle per server, seconds (default 15)
 #   SYNAP_ARGS      extra arguments for synap serve (compare settings)
+#   MEM_PURGE       1: send MEMORY PURGE to each server once its load is in,
+#                   before the settle (jemalloc's purge for redis-server,
+#                   Synap's collection and release), so the rows compare the
+#                   data's layout without depending on when each server's
+#                   own lazy release happens to run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ROWS=${MEM_ROWS:-strings ttl hashes lists sets zsets tenants}
+PURGE=${MEM_PURGE:-0}
 SETTLE_MIN=${MEM_SETTLE_MIN:-8}
 SETTLE_MAX=${MEM_SETTLE_MAX:-15}
 ADMIN=bench-operator-key-0123456789
@@ -69,7 +75,13 @@ start_redis() { # sets pid, PORT
 
 start_synap() { # ARGS...; sets pid, PORT
 	: >"$work/synap.log" # emptied before the job starts: see bench.sh
-	"$work/synap" serve --bind 127.0.0.1 --port 0 "$@" ${SYNAP_ARGS:-} 2>"$work/synap.log" &
+	# In memory, as redis-server runs here, and in an empty directory of
+	# its own: persistence is on by default, and a server started in the
+	# checkout would log the load and load the last row's snapshot.
+	rm -rf "$work/data"
+	mkdir -p "$work/data"
+	"$work/synap" serve --bind 127.0.0.1 --port 0 --http-port 0 --dir "$work/data" --appendonly no --save "" \
+		"$@" ${SYNAP_ARGS:-} 2>"$work/synap.log" &
 	pid=$!
 	for _ in $(seq 300); do
 		PORT=$(sed -n 's/.*msg="serving RESP" addr=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/synap.log" | head -n1)
@@ -105,11 +117,16 @@ stop() {
 	pid=""
 }
 
+purge() { # [redis-cli auth arguments...]
+	[ "$PURGE" = 1 ] || return 0
+	redis-cli -p "$PORT" "$@" MEMORY PURGE >/dev/null
+}
+
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
 table=$work/../memory.md
 {
-	echo "# Memory: RSS after loading, redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p') vs Synap $(git describe --always --dirty 2>/dev/null || echo)"
+	echo "# Memory: RSS after loading$([ "$PURGE" = 1 ] && echo " and MEMORY PURGE"), redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p') vs Synap $(git describe --always --dirty 2>/dev/null || echo)"
 	echo
 	echo "| row | redis RSS MB | synap RSS MB | ratio |"
 	echo "|---|---:|---:|---:|"
@@ -121,6 +138,7 @@ for row in $ROWS; do
 	start_redis
 	"$work/memload" -row "$row" $redis_flag | redis-cli -p "$PORT" --pipe >"$work/pipe.log" ||
 		die "redis-server load of $row failed: $(cat "$work/pipe.log")"
+	purge
 	r=$(settle)
 	rkeys=$(redis-cli -p "$PORT" DBSIZE)
 	stop
@@ -132,6 +150,11 @@ for row in $ROWS; do
 	fi
 	"$work/memload" -row "$row" | redis-cli -p "$PORT" --pipe >"$work/pipe.log" ||
 		die "synap load of $row failed: $(cat "$work/pipe.log")"
+	if [ "$row" = tenants ]; then
+		purge --no-auth-warning -a "$ADMIN"
+	else
+		purge
+	fi
 	s=$(settle)
 	stop
 

@@ -56,14 +56,14 @@ func encodeEntry(dst []byte, ns uint32, en *engine.Entry) []byte {
 	dst = binary.AppendUvarint(dst, uint64(ns))
 	dst = appendString(dst, en.Key())
 	dst = binary.AppendVarint(dst, en.ExpireAt())
-	switch o := en.Obj.(type) {
+	switch o := en.Obj().(type) {
 	case nil:
 		flags := byte(0)
 		if en.Raw {
 			flags |= strRaw
 		}
 		dst = append(dst, flags)
-		dst = appendStr(dst, en.Str)
+		dst = appendStr(dst, en.Str())
 	case *engine.List:
 		dst = binary.AppendUvarint(dst, uint64(o.Len()))
 		o.Range(0, o.Len()-1, func(_ int, v []byte) bool {

@@ -124,9 +124,9 @@ func dumpData(srv *commands.Server, at int64) map[string]string {
 // what users see (HGETALL, SMEMBERS of a hashtable), in that order.
 func renderValue(en *engine.Entry) string {
 	var parts []string
-	switch o := en.Obj.(type) {
+	switch o := en.Obj().(type) {
 	case nil:
-		return fmt.Sprintf("raw=%v %q", en.Raw, en.Str)
+		return fmt.Sprintf("raw=%v %q", en.Raw, en.Str())
 	case *engine.List:
 		o.Range(0, o.Len()-1, func(_ int, v []byte) bool {
 			parts = append(parts, strconv.Quote(string(v)))
@@ -162,7 +162,7 @@ func renderValue(en *engine.Entry) string {
 		return fmt.Sprintf("%T", o)
 	}
 	enc := ""
-	if o, ok := en.Obj.(engine.Object); ok {
+	if o, ok := en.Obj().(engine.Object); ok {
 		enc = o.Encoding()
 	}
 	return enc + " [" + strings.Join(parts, " ") + "]"

@@ -479,7 +479,7 @@ func Load(srv *commands.Server, path string) (st Stats, err error) {
 			}
 			tx.PutExpire(rec.key, rec.en, rec.at)
 			tx.End()
-			if q, ok := rec.en.Obj.(*engine.Queue); ok {
+			if q, ok := rec.en.Obj().(*engine.Queue); ok {
 				srv.LoadedQueue(ns, string(rec.key), q)
 			}
 			st.Keys++
