@@ -593,7 +593,7 @@ var serverParams = []serverParam{
 	{name: "proto-max-bulk-len", get: func(s *Server, _ *Config) string { return strconv.FormatInt(s.Limits().MaxBulkLen, 10) },
 		set: func(c *Config, v []byte) string {
 			var msg string
-			c.ProtoMaxBulkLen, msg = configMemory(v, 1<<20)
+			c.ProtoMaxBulkLen, msg = configMemoryRange(v, 1<<20, engine.MaxLen)
 			return msg
 		}},
 	{name: "client-query-buffer-limit", get: func(s *Server, _ *Config) string { return strconv.FormatInt(s.Limits().MaxQueryBuf, 10) },
@@ -652,6 +652,11 @@ func configInt(v []byte, lo, hi int64) (int64, string) {
 // configMemory parses a memory parameter: digits with an optional unit (b,
 // k, kb, m, mb, g, gb in any case), at least lo bytes.
 func configMemory(v []byte, lo int64) (int64, string) {
+	return configMemoryRange(v, lo, math.MaxInt64)
+}
+
+// configMemoryRange is configMemory with an upper bound as well.
+func configMemoryRange(v []byte, lo, hi int64) (int64, string) {
 	s := string(v)
 	digits := len(s) - len(strings.TrimLeft(s, "0123456789"))
 	mul := uint64(0)
@@ -683,11 +688,11 @@ func configMemory(v []byte, lo int64) (int64, string) {
 			n = math.MaxUint64
 		}
 	}
-	rangeErr := fmt.Sprintf("argument must be between %d and %d inclusive", lo, int64(math.MaxInt64))
+	rangeErr := fmt.Sprintf("argument must be between %d and %d inclusive", lo, hi)
 	if n > math.MaxInt64/mul {
 		return 0, rangeErr
 	}
-	if total := int64(n * mul); total >= lo {
+	if total := int64(n * mul); total >= lo && total <= hi {
 		return total, ""
 	}
 	return 0, rangeErr

@@ -71,6 +71,10 @@ type Entry struct {
 	Raw bool
 }
 
+// MaxLen is the longest key or string value an entry holds (its lengths
+// are 32-bit); proto-max-bulk-len cannot be set above it.
+const MaxLen = math.MaxUint32
+
 // iface is the layout of a non-empty interface value: a pointer to its
 // type table (static memory) and its data word.
 type iface struct{ tab, data unsafe.Pointer }
@@ -87,6 +91,11 @@ func (e *Entry) Str() []byte {
 // SetStr makes b the entry's value (a string's), dropping any Object.
 func (e *Entry) SetStr(b []byte) {
 	if uint64(cap(b)) > math.MaxUint32 {
+		// append's growth can pass 4 GB for a value under it: the spare
+		// room is given up, not the value.
+		b = b[:len(b):len(b)]
+	}
+	if uint64(len(b)) > MaxLen {
 		panic("engine: string value of 4 GB or more")
 	}
 	e.v0, e.v1, e.vlen, e.vcap = nil, unsafe.Pointer(unsafe.SliceData(b)), uint32(len(b)), uint32(cap(b))

@@ -20,6 +20,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"synap/commands"
+	"synap/engine"
 	"synap/httpapi"
 )
 
@@ -383,7 +384,7 @@ func (s *serveCmd) config() (settings, error) {
 		{"maxclients", int64(s.Maxclients), 1, math.MaxInt32, false},
 		{"timeout", int64(s.Timeout), 0, math.MaxInt32, false},
 		{"threads", int64(s.Threads), 0, 4096, false},
-		{"proto-max-bulk-len", int64(s.ProtoMaxBulkLen), 1 << 20, math.MaxInt64, true},
+		{"proto-max-bulk-len", int64(s.ProtoMaxBulkLen), 1 << 20, engine.MaxLen, true},
 		{"client-query-buffer-limit", int64(s.ClientQueryBufferLimit), 1 << 20, math.MaxInt64, true},
 		{"transient-memory-limit", int64(s.TransientMemoryLimit), 1 << 20, math.MaxInt64, true},
 		{"auth-timeout", int64(s.AuthTimeout), 0, math.MaxInt32, false},

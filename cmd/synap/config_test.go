@@ -398,7 +398,11 @@ func TestCLIBadInput(t *testing.T) {
 		},
 		{
 			name: "bulk length below Redis's minimum", args: []string{"--proto-max-bulk-len", "1kb"},
-			want: "proto-max-bulk-len must be at least 1048576 bytes (1mb), got 1024",
+			want: "proto-max-bulk-len must be between 1048576 and 4294967295, got 1024",
+		},
+		{
+			name: "bulk length past what an entry holds", args: []string{"--proto-max-bulk-len", "4gb"},
+			want: "proto-max-bulk-len must be between 1048576 and 4294967295, got 4294967296",
 		},
 		{
 			name: "unknown log level", env: map[string]string{"SYNAP_LOGLEVEL": "loud"},
