@@ -7,6 +7,9 @@
 # bigger dataset costs. GET and SET, 50 clients, pipeline 1 and 16,
 # BENCH_ROUNDS alternating rounds, medians.
 set -euo pipefail
+# Synap in memory, as the redis-server it is compared with (persistence is
+# on by default: a log and snapshots in ./data).
+export SYNAP_APPENDONLY="${SYNAP_APPENDONLY:-no}" SYNAP_SAVE="${SYNAP_SAVE-}"
 cd "$(dirname "$0")/.."
 
 N=${BENCH_N:-200000}

@@ -3,6 +3,9 @@
 # generator (scripts/httpbench), 50 clients, unpipelined, with p50/p99.
 # Usage: scripts/bench-http.sh [DURATION]   (default 5s per workload)
 set -euo pipefail
+# Synap in memory, as the redis-server it is compared with (persistence is
+# on by default: a log and snapshots in ./data).
+export SYNAP_APPENDONLY="${SYNAP_APPENDONLY:-no}" SYNAP_SAVE="${SYNAP_SAVE-}"
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 pid=""

@@ -11,6 +11,9 @@
 #   NOISY_VMEM_MIB  the server's address-space limit, ulimit -v (default 4096)
 #   NOISY_KEYS      tenant A's keys for the walks (default 1000000)
 set -euo pipefail
+# Synap in memory, as the redis-server it is compared with (persistence is
+# on by default: a log and snapshots in ./data).
+export SYNAP_APPENDONLY="${SYNAP_APPENDONLY:-no}" SYNAP_SAVE="${SYNAP_SAVE-}"
 cd "$(dirname "$0")/.."
 
 command -v go >/dev/null || { echo "bench-noisy: go not found" >&2; exit 1; }

@@ -7,6 +7,9 @@
 # Environment: PUBSUB_ROUNDS (default 3), PUBSUB_DURATION per run (default 4s),
 # PUBSUB_SUBS subscriber counts (default "1 50"); extra arguments go to the tool.
 set -euo pipefail
+# Synap in memory, as the redis-server it is compared with (persistence is
+# on by default: a log and snapshots in ./data).
+export SYNAP_APPENDONLY="${SYNAP_APPENDONLY:-no}" SYNAP_SAVE="${SYNAP_SAVE-}"
 cd "$(dirname "$0")/.."
 for tool in redis-server go; do
 	command -v "$tool" >/dev/null || { echo "bench-pubsub: $tool not found" >&2; exit 1; }

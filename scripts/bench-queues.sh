@@ -8,6 +8,9 @@
 #   QBENCH_N        messages per run (default 100000)
 #   QBENCH_ROUNDS   alternating rounds, median shown (default 3)
 set -euo pipefail
+# Synap in memory, as the redis-server it is compared with (persistence is
+# on by default: a log and snapshots in ./data).
+export SYNAP_APPENDONLY="${SYNAP_APPENDONLY:-no}" SYNAP_SAVE="${SYNAP_SAVE-}"
 cd "$(dirname "$0")/.."
 
 for tool in redis-server redis-cli go; do

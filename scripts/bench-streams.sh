@@ -5,6 +5,9 @@
 # passed on). Environment: STREAMS_N messages per workload and round
 # (default 200000), BENCH_CLIENTS (default 50), BENCH_ROUNDS (default 3).
 set -euo pipefail
+# Synap in memory, as the redis-server it is compared with (persistence is
+# on by default: a log and snapshots in ./data).
+export SYNAP_APPENDONLY="${SYNAP_APPENDONLY:-no}" SYNAP_SAVE="${SYNAP_SAVE-}"
 cd "$(dirname "$0")/.."
 command -v redis-server >/dev/null || { echo "bench-streams: redis-server not found (Debian: apt-get install redis-server)" >&2; exit 1; }
 mkdir -p .bench

@@ -25,6 +25,9 @@
 #                  the latency with the collector (Synap) or the allocator
 #                  (Redis) under pressure. Both servers are treated the same.
 set -euo pipefail
+# Synap in memory, as the redis-server it is compared with (persistence is
+# on by default: a log and snapshots in ./data).
+export SYNAP_APPENDONLY="${SYNAP_APPENDONLY:-no}" SYNAP_SAVE="${SYNAP_SAVE-}"
 
 cd "$(dirname "$0")/.."
 
