@@ -298,11 +298,7 @@ func listPushCmd(x *Ctx, left, existing bool) {
 	x.W.Int(int64(l.Len()))
 }
 
-func listPushAll(l *engine.List, vals [][]byte, left bool) {
-	for _, v := range vals {
-		listPushOne(l, v, left)
-	}
-}
+func listPushAll(l *engine.List, vals [][]byte, left bool) { l.PushAll(vals, left) }
 
 func listPushOne(l *engine.List, v []byte, left bool) {
 	if left {

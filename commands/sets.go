@@ -177,12 +177,20 @@ func cmdSAdd(x *Ctx) {
 	fresh := s == nil
 	if fresh {
 		s = engine.NewSet()
+		n := 0
+		for _, m := range x.Args[2:] {
+			n += len(m)
+		}
+		s.Reserve(len(x.Args)-2, n)
 	}
 	added := int64(0)
 	for _, m := range x.Args[2:] {
 		if s.Add(m) {
 			added++
 		}
+	}
+	if fresh {
+		s.Fit()
 	}
 	switch {
 	case fresh:
@@ -716,22 +724,23 @@ func cmdSScan(x *Ctx) {
 		return
 	}
 	// The reply's length comes first: gather the candidates. An intset's
-	// members are formatted into a reused buffer, so they are copied (an
-	// intset is small); a hashtable's are stored strings, never changed in
-	// place, and stay valid after the lock is let go.
+	// members are formatted into a reused buffer and a packed set's are
+	// views of bytes a later change moves, so they are copied (both forms
+	// are small); a table's are stored strings, never changed in place,
+	// and stay valid after the lock is let go.
 	var arena []byte
 	var ends []int
 	var views [][]byte
-	intset := s.Encoding() == "intset"
+	compact := s.Packed()
 	next := s.Scan(cursor, count, func(m []byte) {
-		if intset {
+		if compact {
 			arena = append(arena, m...)
 			ends = append(ends, len(arena))
 		} else {
 			views = append(views, m)
 		}
 	})
-	if intset {
+	if compact {
 		start := 0
 		for _, end := range ends {
 			views = append(views, arena[start:end])

@@ -122,6 +122,18 @@ const (
 	ZSetPackedCharge       = 160
 	ZSetPackedMemberCharge = 40
 
+	// A packed list (list_packed.go) holds its elements in one byte
+	// slice, a length byte before each; a set in the intset (8 bytes a
+	// member) or packed form (set_packed.go, a length and a tag byte before
+	// each member) likewise. The slices grow by a quarter and are rebuilt
+	// once under two thirds full. Measured per key beyond the key's charge
+	// and the content (TestChargesCoverPackedLists, TestChargesCoverPackedSets),
+	// 1 to 128 elements of up to 64 bytes (an intset: up to 512 integers):
+	ListPackedCharge      = 96
+	ListPackedElemCharge  = 40
+	SetPackedCharge       = 128
+	SetPackedMemberCharge = 40
+
 	// A stream (engine/stream.go): the key's structure, each entry (its
 	// slot in a node, its field slice and buffer), each field or value
 	// (a slice header and rounding), each pending entry (shared by the
@@ -146,8 +158,14 @@ func (e *Entry) valueSize() int64 {
 		}
 		return 0
 	case *List:
+		if o.Packed() {
+			return ListPackedCharge + o.Size() + int64(o.Len())*ListPackedElemCharge
+		}
 		return ListCharge + o.Size() + int64(o.Len())*ListElemCharge
 	case *Set:
+		if o.Packed() {
+			return SetPackedCharge + o.Size() + int64(o.Len())*SetPackedMemberCharge
+		}
 		return SetCharge + o.Size() + int64(o.Len())*SetMemberCharge
 	case *Hash:
 		if o.packed() {

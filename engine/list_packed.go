@@ -242,3 +242,66 @@ func (l *List) pkRangeRev(start, stop int, fn func(i int, v []byte) bool) {
 		}
 	}
 }
+
+// PushAll adds copies of vals one after the other at the head (as LPUSH
+// does: the last ends up first) or at the tail. A packed list that stays
+// packed takes them all in one step, in a slice of exactly the size needed
+// (an RPUSH of many elements to a new list allocates once and leaves no
+// slack).
+func (l *List) PushAll(vals [][]byte, front bool) {
+	if !l.big && l.n+len(vals) <= ListPackEntries {
+		need := len(l.pk)
+		for _, v := range vals {
+			if len(v) > ListPackValue {
+				need = -1
+				break
+			}
+			need += 1 + len(v)
+		}
+		if need >= 0 {
+			l.pkPushAll(vals, need, front)
+			return
+		}
+	}
+	if l.big {
+		l.grow(len(vals))
+	}
+	for _, v := range vals {
+		if front {
+			l.PushFront(v)
+		} else {
+			l.PushBack(v)
+		}
+	}
+}
+
+func (l *List) pkPushAll(vals [][]byte, need int, front bool) {
+	var nb []byte
+	switch {
+	case front:
+		nb = make([]byte, 0, need)
+		for i := len(vals) - 1; i >= 0; i-- {
+			nb = append(nb, byte(len(vals[i])))
+			nb = append(nb, vals[i]...)
+		}
+		nb = append(nb, l.pk...)
+	case need > cap(l.pk):
+		nb = append(make([]byte, 0, need), l.pk...)
+	default:
+		nb = l.pk
+	}
+	if !front {
+		for _, v := range vals {
+			nb = append(nb, byte(len(v)))
+			nb = append(nb, v...)
+		}
+	}
+	for _, v := range vals {
+		l.size += int64(len(v))
+	}
+	l.n += len(vals)
+	if len(nb) == 0 {
+		nb = nil
+	}
+	l.pk = nb
+}

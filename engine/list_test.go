@@ -76,7 +76,7 @@ func listMatchesModel(t *testing.T, newList func() *List) {
 			}
 		}
 		for step := 0; step < 600; step++ {
-			op := rng.IntN(10)
+			op := rng.IntN(11)
 			if len(model) == 0 && op >= 2 {
 				op = rng.IntN(2)
 			}
@@ -157,6 +157,25 @@ func listMatchesModel(t *testing.T, newList func() *List) {
 					t.Fatalf("Find %q = %d, want %d", v, got, want)
 				}
 				desc = "Find"
+			case 10:
+				vals, front := make([][]byte, rng.IntN(6)), rng.IntN(2) == 0
+				for i := range vals {
+					vals[i] = val()
+				}
+				if rng.IntN(8) == 0 { // enough to pass ListPackEntries
+					for range ListPackEntries {
+						vals = append(vals, val())
+					}
+				}
+				l.PushAll(vals, front)
+				for _, v := range vals {
+					if front {
+						model = slices.Insert(model, 0, v)
+					} else {
+						model = append(model, v)
+					}
+				}
+				desc = fmt.Sprintf("PushAll of %d, front %v", len(vals), front)
 			case 9:
 				c := l.Clone().(*List)
 				listModel(t, "clone", c, model)

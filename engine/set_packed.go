@@ -124,7 +124,10 @@ func (s *Set) spFromInts() {
 	for _, v := range s.ints {
 		n += spHead + intLen(v)
 	}
-	s.pk = pkMake(n + spHead + SetPackValue)
+	if cap(s.pk) < n { // Reserve may have made room
+		s.pk = pkMake(n)
+	}
+	s.pk = s.pk[:0]
 	var buf [20]byte
 	for _, v := range s.ints {
 		m := strconv.AppendInt(buf[:0], v, 10)
@@ -179,4 +182,29 @@ func (s *Set) spScan(cursor uint64, count int, fn func(m []byte)) uint64 {
 		fn(s.spMember(int(at[i-lo])))
 	}
 	return uint64(lo)
+}
+
+// Reserve makes room in a new, empty set for members members of bytes
+// bytes in all that are about to be added (an SADD of many members), so a
+// packed set's slice is allocated once instead of growing by quarters. The
+// caller calls Fit after, as the members may repeat or turn out to be
+// integers (an intset).
+func (s *Set) Reserve(members, bytes int) {
+	if s.Len() > 0 || s.form == setTable || members > SetPackEntries || bytes > members*SetPackValue {
+		return
+	}
+	if n := bytes + members*spHead; n > cap(s.pk) {
+		s.pk = make([]byte, 0, n)
+	}
+}
+
+// Fit gives back room Reserve made that the set does not use beyond the
+// quarter it grows by (the charges count on that).
+func (s *Set) Fit() {
+	switch {
+	case s.form != setPacked || len(s.pk) == 0:
+		s.pk = nil
+	case cap(s.pk)-len(s.pk) > len(s.pk)/4:
+		s.pk = append(make([]byte, 0, len(s.pk)), s.pk...)
+	}
 }
