@@ -731,7 +731,7 @@ func cmdSScan(x *Ctx) {
 	var arena []byte
 	var ends []int
 	var views [][]byte
-	compact := s.Packed()
+	compact := s.Packed() || s.Encoding() == "intset"
 	next := s.Scan(cursor, count, func(m []byte) {
 		if compact {
 			arena = append(arena, m...)

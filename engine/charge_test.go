@@ -210,7 +210,7 @@ func TestChargesAccountEachType(t *testing.T) {
 		s := NewSet()
 		s.Add([]byte("1234567"))
 		en = tx.Put([]byte("s"), NewObject(KindSet, s))
-		want("intset of 1", KeyCharge+SetPackedCharge+1+7+SetPackedMemberCharge)
+		want("intset of 1 (charged as a table)", KeyCharge+SetCharge+1+7+SetMemberCharge)
 		s.Add([]byte("x"))
 		tx.Updated([]byte("s"), en)
 		want("packed set of 2", KeyCharge+SetPackedCharge+1+8+2*SetPackedMemberCharge)

@@ -98,11 +98,11 @@ const (
 
 	// A collection's own structure (its header, a small ring, a map's first
 	// group), charged once per key on top of KeyCharge; measured with one
-	// element per key, beyond the key and element charges: list 48-79,
-	// set 208-239, hash 176-212 (a map once a value is over 64 bytes), zset
-	// 96-127.
-	ListCharge = 96
-	SetCharge  = 256
+	// element per key, beyond the key and element charges: list 80-111,
+	// set 240-271 (both 32 more since they carry a packed form), hash
+	// 176-212 (a map once a value is over 64 bytes), zset 96-127.
+	ListCharge = 128
+	SetCharge  = 288
 	HashCharge = 256
 	ZSetCharge = 160
 
@@ -123,15 +123,17 @@ const (
 	ZSetPackedMemberCharge = 40
 
 	// A packed list (list_packed.go) holds its elements in one byte
-	// slice, a length byte before each; a set in the intset (8 bytes a
-	// member) or packed form (set_packed.go, a length and a tag byte before
-	// each member) likewise. The slices grow by a quarter and are rebuilt
-	// once under two thirds full. Measured per key beyond the key's charge
-	// and the content (TestChargesCoverPackedLists, TestChargesCoverPackedSets),
-	// 1 to 128 elements of up to 64 bytes (an intset: up to 512 integers):
+	// slice, a length byte before each; a packed set (set_packed.go) its
+	// members, a length and a tag byte before each. The slices grow by a
+	// quarter and are rebuilt once under two thirds full. Measured per key
+	// beyond the key's charge and the content (TestChargesCoverPackedLists,
+	// TestChargesCoverPackedSets), 1 to 128 elements of up to 64 bytes: the
+	// header and slack up to 64 bytes for one element and 38 more for each
+	// (a list), 80 and 39 (a set). An intset keeps the table's charges
+	// (it holds 8 to 16 bytes a member), so that outgrowing it costs none.
 	ListPackedCharge      = 96
 	ListPackedElemCharge  = 40
-	SetPackedCharge       = 128
+	SetPackedCharge       = 96
 	SetPackedMemberCharge = 40
 
 	// A stream (engine/stream.go): the key's structure, each entry (its

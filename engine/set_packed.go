@@ -50,9 +50,12 @@ var setSeed = maphash.MakeSeed()
 
 func spTag(m []byte) byte { return byte(maphash.Bytes(setSeed, m)) }
 
-// Packed reports whether the set is in one of the compact forms (intset or
-// packed), which decides the charges it accounts.
-func (s *Set) Packed() bool { return s.form != setTable }
+// Packed reports whether the members are in the packed form, which decides
+// the charges the set accounts. An intset is charged as a table: converting
+// one of up to SetMaxIntsetEntries members to the table then changes
+// nothing, where charging it as packed would let that one SADD pass a
+// tenant's quota by 28 KB.
+func (s *Set) Packed() bool { return s.form == setPacked }
 
 // spFind returns m's position, or -1.
 func (s *Set) spFind(m []byte) int {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Memory side by side: each row loads the same data (scripts/memload, through
 # redis-cli --pipe) into a fresh redis-server (--save "" --appendonly no) and
-# a fresh Synap (in memory; cluster mode for the tenants row, with a tenants
+# a fresh Synap (in memory, no persistence; cluster mode for the tenants row, with a tenants
 # file from scripts/gentenants), lets the process settle (at least
 # MEM_SETTLE_MIN seconds, as both return freed memory lazily: jemalloc's
 # dirty pages decay over 10 s, Synap releases its spare heap once idle; then
@@ -69,7 +69,10 @@ start_redis() { # sets pid, PORT
 
 start_synap() { # ARGS...; sets pid, PORT
 	: >"$work/synap.log" # emptied before the job starts: see bench.sh
-	"$work/synap" serve --bind 127.0.0.1 --port 0 "$@" ${SYNAP_ARGS:-} 2>"$work/synap.log" &
+	# Persistence off, as redis-server's: with it on, each row loaded the
+	# rows before it back from ./data.
+	"$work/synap" serve --bind 127.0.0.1 --port 0 --appendonly no --save "" --dir "$work/data" \
+		"$@" ${SYNAP_ARGS:-} 2>"$work/synap.log" &
 	pid=$!
 	for _ in $(seq 300); do
 		PORT=$(sed -n 's/.*msg="serving RESP" addr=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/synap.log" | head -n1)
