@@ -69,9 +69,9 @@ start_redis() { # sets pid, PORT
 
 start_synap() { # ARGS...; sets pid, PORT
 	: >"$work/synap.log" # emptied before the job starts: see bench.sh
-	# Persistence off, as redis-server's: with it on, each row loaded the
-	# rows before it back from ./data.
-	"$work/synap" serve --bind 127.0.0.1 --port 0 --appendonly no --save "" --dir "$work/data" \
+	# Persistence off, as redis-server's (with it on, each row loaded the
+	# rows before it back from ./data), and no HTTP port to collide on.
+	"$work/synap" serve --bind 127.0.0.1 --port 0 --http-port off --appendonly no --save "" --dir "$work/data" \
 		"$@" ${SYNAP_ARGS:-} 2>"$work/synap.log" &
 	pid=$!
 	for _ in $(seq 300); do
