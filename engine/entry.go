@@ -99,7 +99,7 @@ const (
 	// A collection's own structure (its header, a small ring, a map's first
 	// group), charged once per key on top of KeyCharge; measured with one
 	// element per key, beyond the key and element charges: list 80-111,
-	// set 240-271 (both 32 more since they carry a packed form), hash
+	// set 240-271 (both about 32 more since they carry a packed form), hash
 	// 176-212 (a map once a value is over 64 bytes), zset 96-127.
 	ListCharge = 128
 	SetCharge  = 288
@@ -128,9 +128,10 @@ const (
 	// quarter and are rebuilt once under two thirds full. Measured per key
 	// beyond the key's charge and the content (TestChargesCoverPackedLists,
 	// TestChargesCoverPackedSets), 1 to 128 elements of up to 64 bytes: the
-	// header and slack up to 64 bytes for one element and 38 more for each
-	// (a list), 80 and 39 (a set). An intset keeps the table's charges
-	// (it holds 8 to 16 bytes a member), so that outgrowing it costs none.
+	// header and slack take at most 96 bytes a key plus 38 an element (a
+	// list: 64 for a one-element list), 96 plus 39 a member (a set: 80 for
+	// one member). An intset keeps the table's charges (it holds 8 to 16
+	// bytes a member), so that outgrowing it costs nothing.
 	ListPackedCharge      = 96
 	ListPackedElemCharge  = 40
 	SetPackedCharge       = 96
