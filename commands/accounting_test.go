@@ -32,9 +32,17 @@ func recount(srv *Server, ns *engine.Namespace) (keys, bytes, trackedKeys, track
 			bytes += en.Obj().(interface{ ComputeSize() int64 }).ComputeSize()
 			switch o := en.Obj().(type) {
 			case *engine.List:
-				bytes += engine.ListCharge + int64(o.Len())*engine.ListElemCharge
+				if o.Packed() {
+					bytes += engine.ListPackedCharge + int64(o.Len())*engine.ListPackedElemCharge
+				} else {
+					bytes += engine.ListCharge + int64(o.Len())*engine.ListElemCharge
+				}
 			case *engine.Set:
-				bytes += engine.SetCharge + int64(o.Len())*engine.SetMemberCharge
+				if o.Packed() {
+					bytes += engine.SetPackedCharge + int64(o.Len())*engine.SetPackedMemberCharge
+				} else {
+					bytes += engine.SetCharge + int64(o.Len())*engine.SetMemberCharge
+				}
 			case *engine.Hash:
 				if o.Packed() {
 					bytes += engine.HashPackedCharge + int64(o.Len())*engine.HashPackedFieldCharge

@@ -8,7 +8,8 @@ import "synap/engine"
 // can cost len(pattern) x len(member) steps, and the key's shard is shared
 // by every tenant whose keys hash there: matching under its lock let one
 // tenant's HSCAN MATCH stall them all for seconds. The candidates stay
-// valid: stored fields, values and members are never changed in place.
+// valid: stored fields, values and members are never changed in place
+// (SSCAN copies an intset's and a packed set's, which are).
 //
 // Inside EXEC the locks are the transaction's, held for all its commands:
 // they are kept, and the match does not yield under them.

@@ -195,6 +195,10 @@ const listYieldEvery = 1 << 10
 // bulk strings, sizing the buffer once: LRANGE over a million elements
 // holds its key's shard lock only for a copy.
 func listWriteElems(w *resp.Writer, l *engine.List, start, stop int) {
+	if l.Packed() {
+		listWritePacked(w, l, start, stop)
+		return
+	}
 	a, b := l.Segments(start, stop)
 	// The exact size: Reserve refuses what passes the reply bound, and an
 	// estimate would refuse replies that fit.
@@ -227,6 +231,30 @@ func listWriteElems(w *resp.Writer, l *engine.List, start, stop int) {
 			buf = append(buf, '\r', '\n')
 		}
 	}
+	w.Buf = buf
+}
+
+// listWritePacked is listWriteElems for a packed list: at most
+// engine.ListPackEntries short elements, read in place.
+func listWritePacked(w *resp.Writer, l *engine.List, start, stop int) {
+	need := 1 + decimalLen(stop-start+1) + 2
+	l.Range(start, stop, func(_ int, v []byte) bool {
+		need += 1 + decimalLen(len(v)) + 2 + len(v) + 2
+		return true
+	})
+	if !w.Reserve(need) {
+		return
+	}
+	w.Array(stop - start + 1)
+	buf := w.Buf
+	l.Range(start, stop, func(_ int, v []byte) bool {
+		buf = append(buf, '$')
+		buf = strconv.AppendInt(buf, int64(len(v)), 10)
+		buf = append(buf, '\r', '\n')
+		buf = append(buf, v...)
+		buf = append(buf, '\r', '\n')
+		return true
+	})
 	w.Buf = buf
 }
 
@@ -270,11 +298,7 @@ func listPushCmd(x *Ctx, left, existing bool) {
 	x.W.Int(int64(l.Len()))
 }
 
-func listPushAll(l *engine.List, vals [][]byte, left bool) {
-	for _, v := range vals {
-		listPushOne(l, v, left)
-	}
-}
+func listPushAll(l *engine.List, vals [][]byte, left bool) { l.PushAll(vals, left) }
 
 func listPushOne(l *engine.List, v []byte, left bool) {
 	if left {

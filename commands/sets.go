@@ -165,10 +165,7 @@ func setsWriteAll(x *Ctx, s *engine.Set, asSet bool) {
 		x.W.Array(n)
 	}
 	setsGrow(x, s, n)
-	var buf [20]byte
-	for i := range n {
-		x.W.Bulk(s.Member(i, buf[:0]))
-	}
+	s.Each(func(m []byte) bool { x.W.Bulk(m); return true })
 }
 
 func cmdSAdd(x *Ctx) {
@@ -180,12 +177,20 @@ func cmdSAdd(x *Ctx) {
 	fresh := s == nil
 	if fresh {
 		s = engine.NewSet()
+		n := 0
+		for _, m := range x.Args[2:] {
+			n += len(m)
+		}
+		s.Reserve(len(x.Args)-2, n)
 	}
 	added := int64(0)
 	for _, m := range x.Args[2:] {
 		if s.Add(m) {
 			added++
 		}
+	}
+	if fresh {
+		s.Fit()
 	}
 	switch {
 	case fresh:
@@ -358,16 +363,16 @@ func setsPopCount(x *Ctx, key []byte, en *engine.Entry, s *engine.Set, count int
 	keep := setsSample(size, remaining)
 	slices.Sort(keep)
 	rebuilt := engine.NewSet()
-	k := 0
-	for i := range size {
-		m := s.Member(i, buf[:0])
-		if k < len(keep) && keep[k] == i {
+	i, k := -1, 0
+	s.Each(func(m []byte) bool {
+		if i++; k < len(keep) && keep[k] == i {
 			rebuilt.Add(m)
 			k++
-			continue
+		} else {
+			x.W.Bulk(m)
 		}
-		x.W.Bulk(m)
-	}
+		return true
+	})
 	s.ReplaceWith(rebuilt)
 	x.Tx.Updated(key, en)
 }
@@ -438,8 +443,9 @@ func cmdSRandMember(x *Ctx) {
 		}
 		x.W.Array(int(n))
 		setsGrow(x, s, int(n))
+		member := s.MemberFunc()
 		for range n {
-			x.W.Bulk(s.Member(rand.IntN(size), buf[:0]))
+			x.W.Bulk(member(rand.IntN(size), buf[:0]))
 		}
 	case a.count >= int64(size):
 		setsWriteAll(x, s, false)
@@ -447,8 +453,9 @@ func cmdSRandMember(x *Ctx) {
 		n := int(a.count)
 		x.W.Array(n)
 		setsGrow(x, s, n)
+		member := s.MemberFunc()
 		for _, i := range setsSample(size, n) {
-			x.W.Bulk(s.Member(i, buf[:0]))
+			x.W.Bulk(member(i, buf[:0]))
 		}
 	}
 }
@@ -510,19 +517,16 @@ func setsInter(sets []*engine.Set, fn func(small *engine.Set, i int, m []byte) b
 	sets = slices.Clone(sets)
 	sort.SliceStable(sets, func(i, j int) bool { return sets[i].Len() < sets[j].Len() })
 	small := sets[0]
-	var buf [20]byte
-next:
-	for i := range small.Len() {
-		m := small.Member(i, buf[:0])
+	i := -1
+	small.Each(func(m []byte) bool {
+		i++
 		for _, o := range sets[1:] {
 			if !o.Has(m) {
-				continue next
+				return true
 			}
 		}
-		if !fn(small, i, m) {
-			return
-		}
-	}
+		return fn(small, i, m)
+	})
 }
 
 func cmdSInter(x *Ctx) {
@@ -543,10 +547,15 @@ func cmdSInter(x *Ctx) {
 		return
 	}
 	setsGrow(x, small, len(hits))
-	var buf [20]byte
-	for _, i := range hits {
-		x.W.Bulk(small.Member(i, buf[:0]))
-	}
+	// hits ascend: one more walk in position order picks them.
+	i, next := -1, 0
+	small.Each(func(m []byte) bool {
+		if i++; i == hits[next] {
+			x.W.Bulk(m)
+			next++
+		}
+		return next < len(hits)
+	})
 }
 
 // parseSInterCard reads SINTERCARD's numkeys and LIMIT.
@@ -715,22 +724,23 @@ func cmdSScan(x *Ctx) {
 		return
 	}
 	// The reply's length comes first: gather the candidates. An intset's
-	// members are formatted into a reused buffer, so they are copied (an
-	// intset is small); a hashtable's are stored strings, never changed in
-	// place, and stay valid after the lock is let go.
+	// members are formatted into a reused buffer and a packed set's are
+	// views of bytes a later change moves, so they are copied (both forms
+	// are small); a table's are stored strings, never changed in place,
+	// and stay valid after the lock is let go.
 	var arena []byte
 	var ends []int
 	var views [][]byte
-	intset := s.Encoding() == "intset"
+	compact := s.Packed() || s.Encoding() == "intset"
 	next := s.Scan(cursor, count, func(m []byte) {
-		if intset {
+		if compact {
 			arena = append(arena, m...)
 			ends = append(ends, len(arena))
 		} else {
 			views = append(views, m)
 		}
 	})
-	if intset {
+	if compact {
 		start := 0
 		for _, end := range ends {
 			views = append(views, arena[start:end])

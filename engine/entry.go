@@ -201,11 +201,11 @@ const (
 
 	// A collection's own structure (its header, a small ring, a map's first
 	// group), charged once per key on top of KeyCharge; measured with one
-	// element per key, beyond the key and element charges: list 48-79,
-	// set 208-239, hash 176-212 (a map once a value is over 64 bytes), zset
-	// 96-127.
-	ListCharge = 96
-	SetCharge  = 256
+	// element per key, beyond the key and element charges: list 80-111,
+	// set 240-271 (both about 32 more since they carry a packed form), hash
+	// 176-212 (a map once a value is over 64 bytes), zset 96-127.
+	ListCharge = 128
+	SetCharge  = 288
 	HashCharge = 256
 	ZSetCharge = 160
 
@@ -224,6 +224,21 @@ const (
 	// (TestChargesCoverPackedZSets), 1 to 128 members of up to 64 bytes:
 	ZSetPackedCharge       = 160
 	ZSetPackedMemberCharge = 40
+
+	// A packed list (list_packed.go) holds its elements in one byte
+	// slice, a length byte before each; a packed set (set_packed.go) its
+	// members, a length and a tag byte before each. The slices grow by a
+	// quarter and are rebuilt once under two thirds full. Measured per key
+	// beyond the key's charge and the content (TestChargesCoverPackedLists,
+	// TestChargesCoverPackedSets), 1 to 128 elements of up to 64 bytes: the
+	// header and slack take at most 96 bytes a key plus 38 an element (a
+	// list: 64 for a one-element list), 96 plus 39 a member (a set: 80 for
+	// one member). An intset keeps the table's charges (it holds 8 to 16
+	// bytes a member), so that outgrowing it costs nothing.
+	ListPackedCharge      = 96
+	ListPackedElemCharge  = 40
+	SetPackedCharge       = 96
+	SetPackedMemberCharge = 40
 
 	// A stream (engine/stream.go): the key's structure, each entry (its
 	// slot in a node, its field slice and buffer), each field or value
@@ -250,8 +265,14 @@ func (e *Entry) valueSize() int64 {
 	}
 	switch o := e.Obj().(type) {
 	case *List:
+		if o.Packed() {
+			return ListPackedCharge + o.Size() + int64(o.Len())*ListPackedElemCharge
+		}
 		return ListCharge + o.Size() + int64(o.Len())*ListElemCharge
 	case *Set:
+		if o.Packed() {
+			return SetPackedCharge + o.Size() + int64(o.Len())*SetPackedMemberCharge
+		}
 		return SetCharge + o.Size() + int64(o.Len())*SetMemberCharge
 	case *Hash:
 		if o.packed() {

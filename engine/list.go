@@ -10,12 +10,17 @@ import "bytes"
 // Elements the list returns alias its storage: they stay valid until the
 // list changes, and must not be modified. Elements it stores are copies.
 //
+// A small list keeps its elements packed in one byte slice instead
+// (list_packed.go) until it passes ListPackEntries or ListPackValue.
+//
 // A List is not safe for concurrent use: it lives under its key's shard lock.
 type List struct {
 	ring [][]byte // len is 0 or a power of two
+	pk   []byte   // the packed form, while !big
 	head int      // ring index of position 0
 	n    int
 	size int64 // sum of the elements' lengths
+	big  bool  // the elements are in the ring, for good
 }
 
 // listMinRing is the smallest ring allocated; it keeps a short list in one
@@ -28,9 +33,22 @@ func NewList() *List { return &List{} }
 // NewListOf returns a list holding copies of vals in order (SORT ... STORE).
 func NewListOf(vals [][]byte) *List {
 	l := &List{}
-	l.grow(len(vals))
+	n, packs := 0, len(vals) <= ListPackEntries
+	for _, v := range vals {
+		n += 1 + len(v)
+		packs = packs && len(v) <= ListPackValue
+	}
+	if packs {
+		l.pk = make([]byte, 0, n)
+	} else {
+		l.big = true
+		l.grow(len(vals))
+	}
 	for _, v := range vals {
 		l.PushBack(v)
+	}
+	if n == 0 {
+		l.pk = nil
 	}
 	return l
 }
@@ -57,7 +75,14 @@ func (*List) Encoding() string { return "quicklist" }
 
 // Clone returns an independent copy.
 func (l *List) Clone() Object {
-	c := &List{}
+	if !l.big {
+		c := &List{n: l.n, size: l.size}
+		if len(l.pk) > 0 {
+			c.pk = append(make([]byte, 0, len(l.pk)), l.pk...)
+		}
+		return c
+	}
+	c := &List{big: true}
 	c.grow(l.n)
 	l.Range(0, l.n-1, func(_ int, v []byte) bool {
 		c.PushBack(v)
@@ -113,6 +138,15 @@ func listCopy(v []byte) []byte { return append(make([]byte, 0, len(v)), v...) }
 
 // PushFront adds a copy of v at the head (LPUSH).
 func (l *List) PushFront(v []byte) {
+	if !l.big {
+		if l.fitsPack(v) {
+			l.pkPushFront(v)
+			l.n++
+			l.size += int64(len(v))
+			return
+		}
+		l.unpack()
+	}
 	l.grow(1)
 	l.head = (l.head - 1) & (len(l.ring) - 1)
 	l.ring[l.head] = listCopy(v)
@@ -122,6 +156,15 @@ func (l *List) PushFront(v []byte) {
 
 // PushBack adds a copy of v at the tail (RPUSH).
 func (l *List) PushBack(v []byte) {
+	if !l.big {
+		if l.fitsPack(v) {
+			l.pkPushBack(v)
+			l.n++
+			l.size += int64(len(v))
+			return
+		}
+		l.unpack()
+	}
 	l.grow(1)
 	l.ring[l.slot(l.n)] = listCopy(v)
 	l.n++
@@ -131,6 +174,12 @@ func (l *List) PushBack(v []byte) {
 // PopFront removes and returns the head element; the list must not be empty.
 // The element is the caller's from then on.
 func (l *List) PopFront() []byte {
+	if !l.big {
+		v := l.pkTake(0)
+		l.n--
+		l.size -= int64(len(v))
+		return v
+	}
 	v := l.ring[l.head]
 	l.ring[l.head] = nil
 	l.head = (l.head + 1) & (len(l.ring) - 1)
@@ -142,6 +191,12 @@ func (l *List) PopFront() []byte {
 
 // PopBack removes and returns the tail element; the list must not be empty.
 func (l *List) PopBack() []byte {
+	if !l.big {
+		v := l.pkTake(l.pkOff(l.n - 1))
+		l.n--
+		l.size -= int64(len(v))
+		return v
+	}
 	i := l.slot(l.n - 1)
 	v := l.ring[i]
 	l.ring[i] = nil
@@ -152,10 +207,23 @@ func (l *List) PopBack() []byte {
 }
 
 // Index returns the element at position i, 0 ≤ i < Len.
-func (l *List) Index(i int) []byte { return l.ring[l.slot(i)] }
+func (l *List) Index(i int) []byte {
+	if !l.big {
+		return l.pkElem(l.pkOff(i))
+	}
+	return l.ring[l.slot(i)]
+}
 
 // Set replaces the element at position i with a copy of v.
 func (l *List) Set(i int, v []byte) {
+	if !l.big {
+		if len(v) <= ListPackValue {
+			l.size += int64(len(v)) - int64(len(l.Index(i)))
+			l.pkSet(i, v)
+			return
+		}
+		l.unpack()
+	}
 	s := l.slot(i)
 	l.size += int64(len(v)) - int64(len(l.ring[s]))
 	l.ring[s] = listCopy(v)
@@ -171,6 +239,15 @@ func (l *List) Insert(i int, v []byte) {
 	case l.n:
 		l.PushBack(v)
 		return
+	}
+	if !l.big {
+		if l.fitsPack(v) {
+			l.pkInsert(i, v)
+			l.n++
+			l.size += int64(len(v))
+			return
+		}
+		l.unpack()
 	}
 	l.grow(1)
 	if i < l.n-i {
@@ -190,6 +267,9 @@ func (l *List) Insert(i int, v []byte) {
 
 // Find returns the position of the first element equal to v, or -1.
 func (l *List) Find(v []byte) int {
+	if !l.big {
+		return l.pkFind(v)
+	}
 	for i := 0; i < l.n; i++ {
 		if bytes.Equal(l.ring[l.slot(i)], v) {
 			return i
@@ -203,6 +283,9 @@ func (l *List) Find(v []byte) int {
 // returns how many it removed (LREM). One pass moves each kept element at
 // most once.
 func (l *List) Remove(v []byte, limit int, fromTail bool) int {
+	if !l.big {
+		return l.pkRemove(v, limit, fromTail)
+	}
 	removed := 0
 	keep := func(e []byte) bool {
 		if (limit == 0 || removed < limit) && bytes.Equal(e, v) {
@@ -249,6 +332,10 @@ func (l *List) Remove(v []byte, limit int, fromTail bool) int {
 // satisfy 0 ≤ start ≤ stop+1 ≤ Len (stop = start-1 keeps none), and drops
 // the rest (LTRIM).
 func (l *List) Trim(start, stop int) {
+	if !l.big {
+		l.pkTrim(start, stop)
+		return
+	}
 	for j := stop + 1; j < l.n; j++ {
 		s := l.slot(j)
 		l.size -= int64(len(l.ring[s]))
@@ -267,6 +354,10 @@ func (l *List) Trim(start, stop int) {
 // Range calls fn with the position and element of each element from start
 // to stop inclusive (0 ≤ start, stop < Len), in order, until fn returns false.
 func (l *List) Range(start, stop int, fn func(i int, v []byte) bool) {
+	if !l.big {
+		l.pkRange(start, stop, fn)
+		return
+	}
 	for i := start; i <= stop; i++ {
 		if !fn(i, l.ring[l.slot(i)]) {
 			return
@@ -276,6 +367,12 @@ func (l *List) Range(start, stop int, fn func(i int, v []byte) bool) {
 
 // RangeRev is Range from stop down to start.
 func (l *List) RangeRev(start, stop int, fn func(i int, v []byte) bool) {
+	if !l.big {
+		if start <= stop {
+			l.pkRangeRev(start, stop, fn)
+		}
+		return
+	}
 	for i := stop; i >= start; i-- {
 		if !fn(i, l.ring[l.slot(i)]) {
 			return
@@ -285,10 +382,17 @@ func (l *List) RangeRev(start, stop int, fn func(i int, v []byte) bool) {
 
 // Segments returns the elements from start to stop inclusive as at most two
 // slices of the storage, in order: a range is read without a call per
-// element (LRANGE over a million elements).
+// element (LRANGE over a million elements). A packed list has no such
+// slices: its elements are gathered into new ones (callers read a packed
+// list with Range instead).
 func (l *List) Segments(start, stop int) (a, b [][]byte) {
 	if start > stop {
 		return nil, nil
+	}
+	if !l.big {
+		a = make([][]byte, 0, stop-start+1)
+		l.pkRange(start, stop, func(_ int, v []byte) bool { a = append(a, v); return true })
+		return a, nil
 	}
 	from, count := l.slot(start), stop-start+1
 	if from+count <= len(l.ring) {

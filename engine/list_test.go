@@ -32,16 +32,51 @@ func listModel(t *testing.T, step string, l *List, want [][]byte) {
 	}
 }
 
+// listForms are the two forms every list test runs on: packed (as a new
+// list starts) and the ring (as a list is once it outgrew the packing).
+var listForms = []struct {
+	name string
+	make func() *List
+}{
+	{"packed", NewList},
+	{"ring", func() *List { l := NewList(); l.unpack(); return l }},
+}
+
 // Random operations against a slice model, with a tiny ring so wrapping,
-// growing and shrinking all happen often.
+// growing and shrinking all happen often. A packed list also meets the
+// occasional element too long to stay packed, and grows past
+// ListPackEntries, so it converts in the middle of the run.
 func TestListMatchesModel(t *testing.T) {
+	for _, form := range listForms {
+		t.Run(form.name, func(t *testing.T) { listMatchesModel(t, form.make) })
+	}
+}
+
+func listMatchesModel(t *testing.T, newList func() *List) {
 	rng := rand.New(rand.NewPCG(3, 5))
-	for round := 0; round < 20; round++ {
-		l := NewList()
+	long := bytes.Repeat([]byte("L"), ListPackValue+1)
+	converted := 0
+	for round := 0; round < 40; round++ {
+		l := newList()
 		var model [][]byte
-		val := func() []byte { return []byte(fmt.Sprintf("v%d", rng.IntN(6))[:1+rng.IntN(2)]) }
+		val := func() []byte {
+			if rng.IntN(400) == 0 {
+				return long
+			}
+			if round%4 == 1 {
+				return bytes.Repeat([]byte{byte('a' + rng.IntN(3))}, rng.IntN(ListPackValue+1))
+			}
+			return []byte(fmt.Sprintf("v%d", rng.IntN(6))[:1+rng.IntN(2)])
+		}
+		if round%2 == 1 { // grow past the packing
+			for range ListPackEntries - 3 + rng.IntN(6) {
+				v := val()
+				l.PushBack(v)
+				model = append(model, v)
+			}
+		}
 		for step := 0; step < 600; step++ {
-			op := rng.IntN(10)
+			op := rng.IntN(11)
 			if len(model) == 0 && op >= 2 {
 				op = rng.IntN(2)
 			}
@@ -122,6 +157,25 @@ func TestListMatchesModel(t *testing.T) {
 					t.Fatalf("Find %q = %d, want %d", v, got, want)
 				}
 				desc = "Find"
+			case 10:
+				vals, front := make([][]byte, rng.IntN(6)), rng.IntN(2) == 0
+				for i := range vals {
+					vals[i] = val()
+				}
+				if rng.IntN(8) == 0 { // enough to pass ListPackEntries
+					for range ListPackEntries {
+						vals = append(vals, val())
+					}
+				}
+				l.PushAll(vals, front)
+				for _, v := range vals {
+					if front {
+						model = slices.Insert(model, 0, v)
+					} else {
+						model = append(model, v)
+					}
+				}
+				desc = fmt.Sprintf("PushAll of %d, front %v", len(vals), front)
 			case 9:
 				c := l.Clone().(*List)
 				listModel(t, "clone", c, model)
@@ -132,14 +186,34 @@ func TestListMatchesModel(t *testing.T) {
 				desc = "Clone"
 			}
 			listModel(t, desc, l, model)
+			if l.Packed() && (len(model) > ListPackEntries || slices.ContainsFunc(model, func(e []byte) bool { return len(e) > ListPackValue })) {
+				t.Fatalf("%s: still packed with %d elements", desc, len(model))
+			}
 		}
+		if !l.Packed() {
+			converted++
+		}
+	}
+	if converted == 0 {
+		t.Errorf("no list left the packed form")
 	}
 }
 
 // Stored elements are copies; returned ones stay valid until the list changes.
 func TestListCopiesInput(t *testing.T) {
+	for _, form := range listForms {
+		t.Run(form.name, func(t *testing.T) {
+			l := form.make()
+			l.PushBack([]byte("abc"))
+			l.PushBack([]byte("x"))
+			listCopiesInput(t, l)
+		})
+	}
+	listCopiesInput(t, NewListOf([][]byte{[]byte("abc"), []byte("x")}))
+}
+
+func listCopiesInput(t *testing.T, l *List) {
 	v := []byte("abc")
-	l := NewListOf([][]byte{v, []byte("x")})
 	l.PushBack(v)
 	l.Insert(1, v)
 	l.Set(3, v)

@@ -18,10 +18,14 @@ const SetMaxIntsetEntries = 512
 //     accepts: no '+', no leading zeros, no "-0") and there are at most
 //     SetMaxIntsetEntries of them;
 //   - "hashtable": otherwise. A set becomes one when a member does not fit
-//     the intset, and never goes back by itself.
+//     the intset, and never goes back by itself. While it has at most
+//     SetPackEntries members of at most SetPackValue bytes its members are
+//     packed in one byte slice (set_packed.go); past that they move into
+//     the table (a slice and a map) for good.
 //
 // Members have positions 0..Len()-1, the order SMEMBERS replies in:
-// ascending for an intset (as Redis), arrival order for a hashtable, where
+// ascending for an intset (as Redis), arrival order for a hashtable (packed
+// or not), where
 // removing a member moves the last one into its place. A hashtable is a
 // dense slice of members with a map from member to position, so a random
 // pick is one uniform index, and Scan, which walks positions from the top
@@ -31,10 +35,13 @@ const SetMaxIntsetEntries = 512
 //
 // A Set is not safe for concurrent use: it lives under its key's shard lock.
 type Set struct {
-	ints    []int64          // intset encoding, ascending; unused once index is set
-	members []string         // hashtable encoding
-	index   map[string]int32 // hashtable: member to its position in members
+	ints    []int64          // intset form, ascending
+	pk      []byte           // packed form
+	members []string         // table form
+	index   map[string]int32 // table form: member to its position in members
 	size    int64            // sum of the members' lengths
+	pn      int32            // members in pk
+	form    uint8            // setIntset, setPacked or setTable
 }
 
 // NewSet returns an empty set, an intset until a member needs otherwise.
@@ -42,8 +49,11 @@ func NewSet() *Set { return &Set{} }
 
 // Len is the number of members (SCARD).
 func (s *Set) Len() int {
-	if s.index == nil {
+	switch s.form {
+	case setIntset:
 		return len(s.ints)
+	case setPacked:
+		return int(s.pn)
 	}
 	return len(s.members)
 }
@@ -54,10 +64,14 @@ func (s *Set) Size() int64 { return s.size }
 // ComputeSize recounts Size from the members.
 func (s *Set) ComputeSize() int64 {
 	var n int64
-	if s.index == nil {
+	switch s.form {
+	case setIntset:
 		for _, v := range s.ints {
 			n += int64(intLen(v))
 		}
+		return n
+	case setPacked:
+		s.Each(func(m []byte) bool { n += int64(len(m)); return true })
 		return n
 	}
 	for _, m := range s.members {
@@ -68,7 +82,7 @@ func (s *Set) ComputeSize() int64 {
 
 // Encoding is what Redis 7.0 reports: "intset" or "hashtable".
 func (s *Set) Encoding() string {
-	if s.index == nil {
+	if s.form == setIntset {
 		return "intset"
 	}
 	return "hashtable"
@@ -76,9 +90,15 @@ func (s *Set) Encoding() string {
 
 // Clone returns an independent copy with the same encoding and order.
 func (s *Set) Clone() Object {
-	c := &Set{size: s.size}
-	if s.index == nil {
+	c := &Set{size: s.size, form: s.form, pn: s.pn}
+	switch s.form {
+	case setIntset:
 		c.ints = slices.Clone(s.ints)
+		return c
+	case setPacked:
+		if len(s.pk) > 0 {
+			c.pk = append(make([]byte, 0, len(s.pk)), s.pk...)
+		}
 		return c
 	}
 	c.members = slices.Clone(s.members) // strings are immutable: sharing their bytes is safe
@@ -88,13 +108,16 @@ func (s *Set) Clone() Object {
 
 // Has reports whether m is a member.
 func (s *Set) Has(m []byte) bool {
-	if s.index == nil {
+	switch s.form {
+	case setIntset:
 		v, ok := ParseInt(m)
 		if !ok {
 			return false
 		}
 		_, found := slices.BinarySearch(s.ints, v)
 		return found
+	case setPacked:
+		return s.spFind(m) >= 0
 	}
 	_, ok := s.index[string(m)]
 	return ok
@@ -102,7 +125,7 @@ func (s *Set) Has(m []byte) bool {
 
 // Add inserts m (copying it) and reports whether it was new.
 func (s *Set) Add(m []byte) bool {
-	if s.index == nil {
+	if s.form == setIntset {
 		v, isInt := ParseInt(m)
 		if isInt {
 			i, found := slices.BinarySearch(s.ints, v)
@@ -114,6 +137,20 @@ func (s *Set) Add(m []byte) bool {
 				s.size += int64(len(m))
 				return true
 			}
+		}
+		if len(s.ints) < SetPackEntries && len(m) <= SetPackValue {
+			s.spFromInts()
+		} else {
+			s.toHashtable()
+		}
+	}
+	if s.form == setPacked {
+		if s.spFind(m) >= 0 {
+			return false
+		}
+		if s.pn < SetPackEntries && len(m) <= SetPackValue {
+			s.spAppend(m)
+			return true
 		}
 		s.toHashtable()
 	}
@@ -127,21 +164,27 @@ func (s *Set) Add(m []byte) bool {
 	return true
 }
 
-// toHashtable converts an intset, keeping its ascending order.
+// toHashtable converts an intset or a packed set to the table form,
+// keeping the order.
 func (s *Set) toHashtable() {
-	s.members = make([]string, len(s.ints), len(s.ints)+1)
-	s.index = make(map[string]int32, len(s.ints)+1)
-	for i, v := range s.ints {
-		k := strconv.FormatInt(v, 10)
-		s.members[i] = k
-		s.index[k] = int32(i)
-	}
-	s.ints = nil
+	n := s.Len()
+	members := make([]string, 0, n+1)
+	index := make(map[string]int32, n+1)
+	s.Each(func(m []byte) bool {
+		k := string(m)
+		index[k] = int32(len(members))
+		members = append(members, k)
+		return true
+	})
+	s.members, s.index = members, index
+	s.ints, s.pk, s.pn = nil, nil, 0
+	s.form = setTable
 }
 
 // Remove deletes m and reports whether it was a member.
 func (s *Set) Remove(m []byte) bool {
-	if s.index == nil {
+	switch s.form {
+	case setIntset:
 		v, ok := ParseInt(m)
 		if !ok {
 			return false
@@ -151,6 +194,12 @@ func (s *Set) Remove(m []byte) bool {
 			s.RemoveAt(i)
 		}
 		return found
+	case setPacked:
+		i := s.spFind(m)
+		if i >= 0 {
+			s.spRemoveAt(i)
+		}
+		return i >= 0
 	}
 	i, ok := s.index[string(m)]
 	if ok {
@@ -162,9 +211,13 @@ func (s *Set) Remove(m []byte) bool {
 // RemoveAt deletes the member at position i. In a hashtable the last
 // member takes its place; an intset stays sorted.
 func (s *Set) RemoveAt(i int) {
-	if s.index == nil {
+	switch s.form {
+	case setIntset:
 		s.size -= int64(intLen(s.ints[i]))
 		s.ints = slices.Delete(s.ints, i, i+1)
+		return
+	case setPacked:
+		s.spRemoveAt(i)
 		return
 	}
 	m := s.members[i]
@@ -202,8 +255,11 @@ func (s *Set) shrink() {
 // hashtable it returns the stored bytes, which must not be modified and
 // stay valid while the set is unchanged.
 func (s *Set) Member(i int, buf []byte) []byte {
-	if s.index == nil {
+	switch s.form {
+	case setIntset:
 		return strconv.AppendInt(buf[:0], s.ints[i], 10)
+	case setPacked:
+		return s.spMember(s.spOff(i))
 	}
 	return unsafeBytes(s.members[i])
 }
@@ -212,6 +268,14 @@ func (s *Set) Member(i int, buf []byte) []byte {
 // false. The bytes passed are valid only during the call and must not be
 // modified.
 func (s *Set) Each(fn func(m []byte) bool) {
+	if s.form == setPacked {
+		for off := 0; off < len(s.pk); off += spHead + int(s.pk[off]) {
+			if !fn(s.spMember(off)) {
+				return
+			}
+		}
+		return
+	}
 	var buf [20]byte
 	for i := range s.Len() {
 		if !fn(s.Member(i, buf[:0])) {
@@ -226,9 +290,12 @@ func (s *Set) Each(fn func(m []byte) bool) {
 // positions, going down from the cursor. fn's bytes are valid only during
 // the call.
 func (s *Set) Scan(cursor uint64, count int, fn func(m []byte)) uint64 {
-	if s.index == nil {
+	switch s.form {
+	case setIntset:
 		s.Each(func(m []byte) bool { fn(m); return true })
 		return 0
+	case setPacked:
+		return s.spScan(cursor, count, fn)
 	}
 	hi := len(s.members)
 	if cursor != 0 && cursor < uint64(hi) {

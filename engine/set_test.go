@@ -4,8 +4,22 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 )
+
+// setForms are the forms every set test runs on: as NewSet starts (an
+// intset, packed at the first member that is not an integer), packed from
+// the start (as a snapshot loads a small "hashtable" set), and the table
+// from the start (as a set is once it outgrew the packing).
+var setForms = []struct {
+	name string
+	make func() *Set
+}{
+	{"built", NewSet},
+	{"packed", func() *Set { return &Set{form: setPacked} }},
+	{"table", func() *Set { s := NewSet(); s.toHashtable(); return s }},
+}
 
 // setMembers lists s's members in position order.
 func setMembers(s *Set) []string {
@@ -86,13 +100,24 @@ func TestSetIntsetEncoding(t *testing.T) {
 // Random operations against a map model: membership, length and the
 // byte count (Size against ComputeSize and the model) after every step.
 func TestSetModel(t *testing.T) {
+	for _, form := range setForms {
+		t.Run(form.name, func(t *testing.T) { setModel(t, form.make) })
+	}
+}
+
+func setModel(t *testing.T, newSet func() *Set) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for round := range 20 {
-		s := NewSet()
+	for round := range 30 {
+		s := newSet()
 		model := map[string]bool{}
 		modelSize := int64(0)
 		member := func() string {
 			switch {
+			case round%3 == 2 && rng.IntN(200) == 0:
+				return strings.Repeat("L", SetPackValue+1) // too long to stay packed
+			case round%3 == 2:
+				// Strings of many lengths, around SetPackEntries of them.
+				return strings.Repeat("s", rng.IntN(SetPackValue)) + strconv.Itoa(rng.IntN(SetPackEntries+20))
 			case round%2 == 0 && rng.IntN(100) == 0:
 				return "m" + strconv.Itoa(rng.IntN(50)) // an occasional non-integer
 			case round%2 == 0:
@@ -155,8 +180,14 @@ func TestSetModel(t *testing.T) {
 }
 
 func TestSetClone(t *testing.T) {
+	for _, form := range setForms {
+		t.Run(form.name, func(t *testing.T) { setClone(t, form.make) })
+	}
+}
+
+func setClone(t *testing.T, newSet func() *Set) {
 	for _, members := range [][]string{{"1", "2", "3"}, {"a", "b", "1"}} {
-		s := NewSet()
+		s := newSet()
 		for _, m := range members {
 			s.Add([]byte(m))
 		}
@@ -179,9 +210,27 @@ func TestSetClone(t *testing.T) {
 // added and removed between the calls (removals of other members, the set
 // growing and shrinking a lot, the slice being reallocated).
 func TestSetScanNeverMisses(t *testing.T) {
+	for _, form := range setForms {
+		t.Run(form.name, func(t *testing.T) { setScanNeverMisses(t, form.make) })
+	}
+
+	// An intset is returned whole at once, whatever the cursor.
+	s := NewSet()
+	for i := range 50 {
+		s.Add([]byte(strconv.Itoa(i)))
+	}
+	n := 0
+	if c := s.Scan(12345, 5, func([]byte) { n++ }); c != 0 || n != 50 {
+		t.Errorf("intset scan: cursor %d, %d members", c, n)
+	}
+}
+
+// Sets of up to 400 members: in the built and packed forms, some are packed
+// for the whole scan and some convert in the middle of it.
+func setScanNeverMisses(t *testing.T, newSet func() *Set) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for round := range 300 {
-		s := NewSet()
+		s := newSet()
 		next := 0
 		add := func() {
 			s.Add([]byte("m" + strconv.Itoa(next)))
@@ -225,21 +274,16 @@ func TestSetScanNeverMisses(t *testing.T) {
 			}
 		}
 	}
-
-	// An intset is returned whole at once, whatever the cursor.
-	s := NewSet()
-	for i := range 50 {
-		s.Add([]byte(strconv.Itoa(i)))
-	}
-	n := 0
-	if c := s.Scan(12345, 5, func([]byte) { n++ }); c != 0 || n != 50 {
-		t.Errorf("intset scan: cursor %d, %d members", c, n)
-	}
 }
 
 // Scan goes down from the top, count positions per call.
 func TestSetScanCursor(t *testing.T) {
-	s := NewSet()
+	for _, form := range setForms {
+		t.Run(form.name, func(t *testing.T) { setScanCursor(t, form.make()) })
+	}
+}
+
+func setScanCursor(t *testing.T, s *Set) {
 	for i := range 25 {
 		s.Add([]byte("m" + strconv.Itoa(i)))
 	}

@@ -295,21 +295,22 @@ func (tx *Tx) snapCheckKey(key []byte) {
 func SetFromMembers(members [][]byte, hashtable bool) (*Set, bool) {
 	s := NewSet()
 	if hashtable {
-		s.toHashtable()
+		// Packed while the members fit, as SADD would have left them.
+		s.form = setPacked
 	}
 	for _, m := range members {
 		if !s.Add(m) {
 			return nil, false
 		}
 	}
-	if !hashtable && s.index != nil {
+	if !hashtable && s.form != setIntset {
 		return nil, false
 	}
 	return s, true
 }
 
 // IsHashtable reports whether the set is "hashtable" (not "intset").
-func (s *Set) IsHashtable() bool { return s.index != nil }
+func (s *Set) IsHashtable() bool { return s.form != setIntset }
 
 // HashFromFields builds a hash from field-value pairs in order with the
 // given state: packed (small, as built), unpacked "listpack", or

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Memory side by side: each row loads the same data (scripts/memload, through
 # redis-cli --pipe) into a fresh redis-server (--save "" --appendonly no) and
-# a fresh Synap (in memory; cluster mode for the tenants row, with a tenants
+# a fresh Synap (in memory, no persistence; cluster mode for the tenants row, with a tenants
 # file from scripts/gentenants), lets the process settle (at least
 # MEM_SETTLE_MIN seconds, as both return freed memory lazily: jemalloc's
 # dirty pages decay over 10 s, Synap releases its spare heap once idle; then
