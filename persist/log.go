@@ -124,15 +124,7 @@ type Log struct {
 	stop chan struct{}
 	done chan struct{}
 
-	// Group commit under always (gather): gatherAt, when not 0, is the
-	// record count at which Write signals gathered. taken is pos when the
-	// writer last took a batch (mu); lastBatch is the writer's own.
-	gatherAt  uint64
-	gathered  chan struct{}
-	taken     uint64
-	lastBatch uint64
-	lastWrite time.Time    // writer's: when the last batch was taken, without always
-	lastFsync atomic.Int64 // nanoseconds
+	lastWrite time.Time // writer's: when the last batch was taken, without always
 
 	// What reached the file (writer goroutine): queue holds what a failed
 	// write left, retried before anything newer.
@@ -185,7 +177,6 @@ type Log struct {
 func NewLog(dir, base string, gen uint64, policy Fsync, existing map[uint64]int64, log *slog.Logger) *Log {
 	l := &Log{dir: dir, base: base, log: log, gen: gen, wake: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{}), progress: make(chan struct{}),
-		gathered:  make(chan struct{}, 1),
 		fileSizes: map[uint64]int64{}, bases: map[uint64]uint64{}, prevGood: map[uint64]int64{}}
 	for g, n := range existing {
 		l.fileSizes[g] = n
@@ -240,7 +231,6 @@ func (l *Log) Write(r commands.Record) {
 		l.maxSeq = max(l.maxSeq, r.Seq)
 		l.posA.Store(l.pos)
 		l.backlog.Add(int64(len(enc)))
-		l.signalGathered()
 		l.mu.Unlock()
 		l.kick()
 		return
@@ -257,7 +247,6 @@ func (l *Log) Write(r commands.Record) {
 	l.maxSeq = max(l.maxSeq, r.Seq)
 	l.posA.Store(l.pos)
 	l.backlog.Add(int64(len(l.buf) - n))
-	l.signalGathered()
 	l.mu.Unlock()
 	l.kick()
 }
@@ -310,18 +299,6 @@ func (l *Log) TenantBacklog(tenant string, floor int64) int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.tenantBacklog[tenant]
-}
-
-// signalGathered wakes the writer waiting for a batch once it is as large
-// as the last one; mu held.
-func (l *Log) signalGathered() {
-	if l.gatherAt != 0 && l.pos >= l.gatherAt {
-		l.gatherAt = 0
-		select {
-		case l.gathered <- struct{}{}:
-		default:
-		}
-	}
 }
 
 // recordLen is the encoded size of r (appendRecord's).
@@ -603,7 +580,18 @@ func (l *Log) writer() {
 func (l *Log) round(final bool) {
 	if !final {
 		if l.Policy() == FsyncAlways {
-			l.gather()
+			// Woken by the first record of a burst: the connections that
+			// are ready to run append theirs first, so one write and one
+			// fsync take them all, as Redis fsyncs once per pass of its
+			// event loop; while a pass still brought records, another is
+			// worth it: an fsync costs far more.
+			for range 4 {
+				before := l.appended()
+				runtime.Gosched()
+				if l.appended() == before {
+					break
+				}
+			}
 		} else {
 			// Without a reply waiting on it, a write need not follow each
 			// burst: at most one a millisecond, so that under load one
@@ -636,7 +624,6 @@ func (l *Log) round(final bool) {
 		l.push(segment{gen: l.gen, data: l.take(), end: l.pos, tenants: l.takeTenants()})
 		l.buf, l.spare = l.spare[:0], nil
 	}
-	l.lastBatch, l.taken = l.pos-l.taken, l.pos
 	l.mu.Unlock()
 	if len(l.queue) == 0 {
 		// Nothing new, but records written under an earlier policy may
@@ -676,40 +663,6 @@ func (l *Log) round(final bool) {
 		return
 	}
 	l.advance(written, 0, nil, false, true)
-}
-
-// gather waits, under always, until as many records were appended since
-// the last batch as that batch held, or for at most the last fsync's
-// duration. The clients the last fsync answered send their next writes
-// within about that time; fsyncing before they arrive would make them
-// wait for the next fsync whole, and an fsync costs the same for one
-// record as for fifty. A batch that comes short (clients that went idle)
-// lowers the next wait's target, so idle clients delay one batch at most.
-func (l *Log) gather() {
-	runtime.Gosched() // those ready to run append theirs first
-	l.mu.Lock()
-	want := l.taken + l.lastBatch
-	if l.lastBatch <= 1 || l.pos >= want {
-		l.mu.Unlock()
-		return
-	}
-	l.gatherAt = want
-	select {
-	case <-l.gathered:
-	default:
-	}
-	l.mu.Unlock()
-	wait := min(max(time.Duration(l.lastFsync.Load()), 100*time.Microsecond), 100*time.Millisecond)
-	t := time.NewTimer(wait)
-	select {
-	case <-l.gathered:
-	case <-t.C:
-	case <-l.stop:
-	}
-	t.Stop()
-	l.mu.Lock()
-	l.gatherAt = 0
-	l.mu.Unlock()
 }
 
 func (l *Log) push(s segment) {
@@ -849,9 +802,7 @@ func (l *Log) fsync() error {
 		l.dmu.Unlock()
 	}
 	l.syncs.Add(1)
-	took := time.Since(start)
-	l.lastFsync.Store(int64(took))
-	if took > 2*time.Second {
+	if time.Since(start) > 2*time.Second {
 		l.delayedSync.Add(1)
 	}
 	if err == nil {
