@@ -260,7 +260,7 @@ type tenantPending struct {
 func (c *Client) countCommand(cmd *Command, at time.Time) {
 	p := &c.pend
 	if p.cmd != cmd && p.cmdN > 0 {
-		c.T.Commands[p.cmd.Index].Add(p.cmdN)
+		c.T.Commands.Add(p.cmd.Index, p.cmdN)
 		p.cmdN = 0
 	}
 	p.cmd = cmd
@@ -281,7 +281,7 @@ func (c *Client) flushTenant() {
 	p, t := &c.pend, c.T
 	if t != nil {
 		if p.cmdN > 0 {
-			t.Commands[p.cmd.Index].Add(p.cmdN)
+			t.Commands.Add(p.cmd.Index, p.cmdN)
 		}
 		if p.ops > 0 {
 			t.CountOps(p.at, p.ops)

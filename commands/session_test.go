@@ -308,7 +308,7 @@ func TestSessionCounters(t *testing.T) {
 	})
 	al := f.srv.Tenants.Get("alice")
 	get, set := f.srv.Table.Lookup([]byte("get")), f.srv.Table.Lookup([]byte("set"))
-	if g, s := al.Commands[get.Index].Load(), al.Commands[set.Index].Load(); g != 2 || s != 1 {
+	if g, s := al.Commands.Load(get.Index), al.Commands.Load(set.Index); g != 2 || s != 1 {
 		t.Errorf("alice's counters: get %d set %d, want 2 and 1", g, s)
 	}
 	if h, m := al.Hits.Load(), al.Misses.Load(); h != 1 || m != 1 {
@@ -317,7 +317,7 @@ func TestSessionCounters(t *testing.T) {
 	if ops := al.Ops(time.Now()); ops != 4 {
 		t.Errorf("alice's operations = %d, want 4 (AUTH and three commands)", ops)
 	}
-	if bob := f.srv.Tenants.Get("bob"); bob.Commands[get.Index].Load() != 0 {
+	if bob := f.srv.Tenants.Get("bob"); bob.Commands.Load(get.Index) != 0 {
 		t.Error("bob was counted for alice's commands")
 	}
 }

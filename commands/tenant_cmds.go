@@ -75,11 +75,7 @@ func writeTenant(s *Server, t *tenant.Tenant, data bool, b *serverInfoBuf) {
 		b.int("keyspace_hits", t.Hits.Load())
 		b.int("keyspace_misses", t.Misses.Load())
 	}
-	var total int64
-	for i := range t.Commands {
-		total += t.Commands[i].Load()
-	}
-	b.int("total_commands_processed", total)
+	b.int("total_commands_processed", t.Commands.Total())
 	for i, name := range tenant.RejectNames() {
 		b.int("rejected_"+name, t.RejectedCount(tenant.Reject(i)))
 	}
@@ -90,8 +86,8 @@ func tenantCommandStats(s *Server, t *tenant.Tenant, b *serverInfoBuf) {
 	var walk func(cs []*Command)
 	walk = func(cs []*Command) {
 		for _, c := range cs {
-			if c.Index < len(t.Commands) {
-				if n := t.Commands[c.Index].Load(); n > 0 {
+			if c.Index < t.Commands.Len() {
+				if n := t.Commands.Load(c.Index); n > 0 {
 					b.str("cmdstat_"+c.Name, fmt.Sprintf("calls=%d", n))
 				}
 			}

@@ -100,11 +100,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if srv.Tenants != nil {
 		for _, t := range srv.Tenants.All() {
-			var n int64
-			for i := range t.Commands {
-				n += t.Commands[i].Load()
-			}
-			counter(descTenantCommands, n, t.UserID)
+			counter(descTenantCommands, t.Commands.Total(), t.UserID)
 			for i, reason := range tenant.RejectNames() {
 				counter(descTenantRejected, t.RejectedCount(tenant.Reject(i)), t.UserID, reason)
 			}
