@@ -101,6 +101,13 @@ func hashSetPairs(x *Ctx) (added int64, ok bool) {
 	if !ok {
 		return 0, false
 	}
+	if en == nil && len(x.Args) > 4 {
+		bytes := 0
+		for _, a := range x.Args[2:] {
+			bytes += len(a)
+		}
+		h.Reserve((len(x.Args)-2)/2, bytes)
+	}
 	for i := 2; i < len(x.Args); i += 2 {
 		if h.Set(x.Args[i], x.Args[i+1]) {
 			added++

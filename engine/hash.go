@@ -54,13 +54,19 @@ const hashPackMax = 32
 // strings handed out view it. Adding a field appends past the length;
 // replacing or removing one builds a new slice.
 type Hash struct {
-	entries  []hashEntry
-	index    map[string]int32 // field to position; nil while small
-	size     int64            // sum of the lengths of fields and values
-	table    bool             // "hashtable" encoding
-	unpacked bool             // fields are in entries, no longer in pk
-	pn       int32            // fields in pk
+	// The fields once unpacked, nil while packed: most hashes stay small,
+	// and the header a packed hash carries is 48 bytes instead of 80.
+	*hashTable
+	size     int64 // sum of the lengths of fields and values
+	table    bool  // "hashtable" encoding
+	unpacked bool  // fields are in entries, no longer in pk
+	pn       int32 // fields in pk
 	pk       []byte
+}
+
+type hashTable struct {
+	entries []hashEntry
+	index   map[string]int32 // field to position; nil while small
 }
 
 func (h *Hash) packed() bool { return !h.unpacked }
@@ -108,7 +114,7 @@ func pkAppend(b, field, value []byte) []byte {
 
 // unpack moves the packed fields into entries, keeping their order.
 func (h *Hash) unpack() {
-	h.entries = make([]hashEntry, 0, max(int(h.pn)+1, 2*int(h.pn)))
+	h.hashTable = &hashTable{entries: make([]hashEntry, 0, max(int(h.pn)+1, 2*int(h.pn)))}
 	for off := 0; off < len(h.pk); {
 		fo, fl, vo, vl, nx := pkNext(h.pk, off)
 		h.entries = append(h.entries, hashEntry{pkView(h.pk, fo, fl), pkView(h.pk, vo, vl)})
@@ -117,6 +123,20 @@ func (h *Hash) unpack() {
 	h.pk, h.pn, h.unpacked = nil, 0, true
 	if len(h.entries) > hashIndexMin {
 		h.buildIndex()
+	}
+}
+
+// Reserve makes room, in an empty packed hash, for fields whose fields
+// and values take bytes: an HSET of many pairs then fills one slice of the
+// size it needs instead of growing it a quarter at a time (each growth a
+// copy, the last one's slack kept). Nothing is reserved past what packing
+// holds; repeated fields leave at most what they would have taken.
+func (h *Hash) Reserve(fields, bytes int) {
+	if !h.packed() || h.pn > 0 || fields > hashPackMax || bytes > fields*2*HashMaxListpackValue {
+		return
+	}
+	if n := bytes + 2*fields; n > cap(h.pk) {
+		h.pk = make([]byte, 0, n)
 	}
 }
 
@@ -157,7 +177,7 @@ func (h *Hash) Clone() Object {
 	if h.packed() {
 		return &Hash{size: h.size, pn: h.pn, pk: slices.Clip(slices.Clone(h.pk))}
 	}
-	c := &Hash{entries: slices.Clone(h.entries), size: h.size, table: h.table, unpacked: true}
+	c := &Hash{hashTable: &hashTable{entries: slices.Clone(h.entries)}, size: h.size, table: h.table, unpacked: true}
 	if h.index != nil {
 		c.index = maps.Clone(h.index)
 	}

@@ -96,3 +96,29 @@ func TestChargesCoverPackedHashes(t *testing.T) {
 		}
 	}
 }
+
+// TestHashReserveFits: a new hash set with many pairs at once holds its
+// packed fields in a slice of exactly their size, and a reserve past what
+// packing holds (too many fields, a long value) reserves nothing.
+func TestHashReserveFits(t *testing.T) {
+	h := NewHash()
+	pairs := [][2]string{{"field1", "v1"}, {"field2", "value2"}, {"f3", "333"}}
+	bytes := 0
+	for _, p := range pairs {
+		bytes += len(p[0]) + len(p[1])
+	}
+	h.Reserve(len(pairs), bytes)
+	for _, p := range pairs {
+		h.Set([]byte(p[0]), []byte(p[1]))
+	}
+	if len(h.pk) != cap(h.pk) || len(h.pk) != bytes+2*len(pairs) {
+		t.Errorf("packed %d bytes in a slice of %d, want exactly %d", len(h.pk), cap(h.pk), bytes+2*len(pairs))
+	}
+	for _, tc := range []struct{ fields, bytes int }{{hashPackMax + 1, 10}, {2, 4*HashMaxListpackValue + 1}} {
+		g := NewHash()
+		g.Reserve(tc.fields, tc.bytes)
+		if cap(g.pk) != 0 {
+			t.Errorf("Reserve(%d, %d) made room for %d bytes past what packing holds", tc.fields, tc.bytes, cap(g.pk))
+		}
+	}
+}

@@ -26,7 +26,7 @@ func hashCheck(t *testing.T, h *Hash, when string) {
 	if got, want := h.Size(), h.ComputeSize(); got != want {
 		t.Fatalf("%s: Size %d, ComputeSize %d", when, got, want)
 	}
-	if h.index != nil {
+	if h.hashTable != nil && h.index != nil {
 		if len(h.index) != len(h.entries) {
 			t.Fatalf("%s: index has %d fields, hash %d", when, len(h.index), len(h.entries))
 		}
