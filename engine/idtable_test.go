@@ -57,15 +57,32 @@ func checkIDTable(t *testing.T, tab *idTable, model map[uint64]*Entry) {
 			t.Fatalf("get(%#x) = %p, want %p", id, got, en)
 		}
 	}
-	mask := uint64(len(tab.slots) - 1)
+	if n := len(tab.slots); n > idTableMin && (tab.len()*4 > n*3 || tab.len()*8 < n) {
+		t.Fatalf("%d ids in %d slots: outside 1/8 to 3/4 full", tab.len(), n)
+	}
 	for i, s := range tab.slots {
 		if s.en == nil {
 			continue
 		}
-		for j := tab.home(s.id); j != uint64(i); j = (j + 1) & mask {
+		for j := tab.home(s.id); j != uint64(i); j = tab.next(j) {
 			if tab.slots[j].en == nil {
 				t.Fatalf("id %#x at %d is cut off from its home by a free slot at %d", s.id, i, j)
 			}
+		}
+	}
+}
+
+// TestIDTableFill: whatever the number of ids, the table is 60% to 75%
+// full once past its first sizes (doubling left a million keys over 256
+// shards at 48%).
+func TestIDTableFill(t *testing.T) {
+	for _, n := range []int{100, 1000, 3906, 4000, 5000, 20000} {
+		var tab idTable
+		for i := range n {
+			tab.set(uint64(i)*0x100000001, &Entry{})
+		}
+		if fill := float64(n) / float64(len(tab.slots)); fill < 0.6 || fill > 0.75 {
+			t.Errorf("%d ids in %d slots: %.0f%% full", n, len(tab.slots), 100*fill)
 		}
 	}
 }
