@@ -348,3 +348,18 @@ func TestChargesOverwriteDropsLargeBuffer(t *testing.T) {
 		t.Errorf("accounted %d", got)
 	}
 }
+
+// heapChargeEngine is the engine a packed form's charge test fills and
+// measures. The tests fill a few hundred MB and are measured without the
+// race detector, which makes them ten times slower (make test runs them
+// in its plain pass: Makefile, unit).
+func heapChargeEngine(t *testing.T) *Engine {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("fills a few hundred MB of heap")
+	}
+	if raceDetector {
+		t.Skip("measured in the run without the race detector")
+	}
+	return engineNew(t, 256)
+}

@@ -13,14 +13,8 @@ import (
 // before it is rebuilt smaller), from 1 to ListPackEntries elements of up to
 // ListPackValue bytes, with the key's own charge covering the entry.
 func TestChargesCoverPackedLists(t *testing.T) {
-	if testing.Short() {
-		t.Skip("fills a few hundred MB of heap")
-	}
-	if raceDetector {
-		t.Skip("measured in the run without the race detector")
-	}
+	e := heapChargeEngine(t)
 	const keys = 1 << 12
-	e := engineNew(t, 256)
 	builds := []struct {
 		name string
 		fill func(l *List, n int, v func(i int) []byte)

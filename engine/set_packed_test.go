@@ -17,14 +17,8 @@ import (
 // (each insert may double the slice) are measured too, against the table's
 // charges they account.
 func TestChargesCoverPackedSets(t *testing.T) {
-	if testing.Short() {
-		t.Skip("fills a few hundred MB of heap")
-	}
-	if raceDetector {
-		t.Skip("measured in the run without the race detector")
-	}
+	e := heapChargeEngine(t)
 	const keys = 1 << 12
-	e := engineNew(t, 256)
 	type build struct {
 		name string
 		ln   int // member length, 0 for integers

@@ -269,12 +269,13 @@ func TestLogRotate(t *testing.T) {
 	}
 }
 
-// TestBacklogBounded: when the disk does not keep up (here an fsync held
-// back with appendfsync always), what waits in memory is counted and,
-// past MaxBacklog, writes are refused with MISCONF until it drains.
-func TestBacklogBounded(t *testing.T) {
-	dir := t.TempDir()
-	srv, m, err := startManagedOpts(t, dir, Options{MaxBacklog: 4 << 10, AppendFsync: FsyncAlways})
+// stalledDisk starts a managed server under appendfsync always with a
+// backlog bound of maxBacklog bytes, and holds the log's file lock so that
+// the writer's next fsync, and every write after it, waits: a disk that
+// does not keep up. The caller unlocks l.fileMu.
+func stalledDisk(t *testing.T, maxBacklog int64) (*Manager, *Log, *client) {
+	t.Helper()
+	srv, m, err := startManagedOpts(t, t.TempDir(), Options{MaxBacklog: maxBacklog, AppendFsync: FsyncAlways})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,6 +283,14 @@ func TestBacklogBounded(t *testing.T) {
 	c := newClient(t, srv)
 	c.do("SET", "first", "1") // the file is open: the writer's next fsync takes fileMu
 	l.fileMu.Lock()
+	return m, l, c
+}
+
+// TestBacklogBounded: when the disk does not keep up (here an fsync held
+// back with appendfsync always), what waits in memory is counted and,
+// past MaxBacklog, writes are refused with MISCONF until it drains.
+func TestBacklogBounded(t *testing.T) {
+	m, l, c := stalledDisk(t, 4<<10)
 	for i := range 100 {
 		l.Write(rec(uint64(1000+i), commands.Keyspace{}, "SET", "k", strings.Repeat("v", 100)))
 	}
@@ -332,15 +341,7 @@ func TestBacklogBounded(t *testing.T) {
 // refused and every other tenant's (and the operator's) still go in. The
 // refusal lifts once the disk has taken them.
 func TestTenantBacklogShare(t *testing.T) {
-	dir := t.TempDir()
-	srv, m, err := startManagedOpts(t, dir, Options{MaxBacklog: 16 << 10, AppendFsync: FsyncAlways})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := m.Log()
-	c := newClient(t, srv)
-	c.do("SET", "first", "1") // the file is open: the writer's next fsync takes fileMu
-	l.fileMu.Lock()
+	m, l, _ := stalledDisk(t, 16<<10)
 	hog := commands.Keyspace{Tenant: "hog"}
 	for i := 0; m.Refusal("hog") == ""; i++ {
 		if i > 1000 {
