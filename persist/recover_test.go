@@ -282,19 +282,31 @@ func TestRecoverTornTail(t *testing.T) {
 	}
 }
 
-// TestRecoverStopsAtCorruption: a bad record with good ones after it
-// stops start-up with the file, the offset and the repair command.
-func TestRecoverStopsAtCorruption(t *testing.T) {
-	dir := t.TempDir()
+// fiveSetsLogged writes SET k0..k4 through a server's log, closes it, and
+// returns its directory, the log file, its records' offsets and its bytes,
+// for a test to damage.
+func fiveSetsLogged(t *testing.T) (dir, path string, offs []int64, data []byte) {
+	t.Helper()
+	dir = t.TempDir()
 	srv, m := mustStart(t, dir)
 	c := newClient(t, srv)
 	for i := range 5 {
 		c.do("SET", "k"+strconv.Itoa(i), "v")
 	}
 	_ = m.Close(commands.ShutdownNoSave)
-	path := LogPath(dir, "appendonly.aof", 1)
-	offs := recordOffsets(t, path)
-	data, _ := os.ReadFile(path)
+	path = LogPath(dir, "appendonly.aof", 1)
+	offs = recordOffsets(t, path)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, path, offs, data
+}
+
+// TestRecoverStopsAtCorruption: a bad record with good ones after it
+// stops start-up with the file, the offset and the repair command.
+func TestRecoverStopsAtCorruption(t *testing.T) {
+	dir, path, offs, data := fiveSetsLogged(t)
 	data[offs[2]+20] ^= 0xff
 	_ = os.WriteFile(path, data, 0o644)
 	_, _, err := startManaged(t, dir, true, FsyncEverysec)

@@ -30,16 +30,7 @@ func TestRecoverLengthCorruptInTheMiddle(t *testing.T) {
 		{"low byte past the end", 1, 0x40},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			srv, m := mustStart(t, dir)
-			c := newClient(t, srv)
-			for i := range 5 {
-				c.do("SET", "k"+strconv.Itoa(i), "v")
-			}
-			_ = m.Close(commands.ShutdownNoSave)
-			path := LogPath(dir, "appendonly.aof", 1)
-			offs := recordOffsets(t, path)
-			data, _ := os.ReadFile(path)
+			dir, path, offs, data := fiveSetsLogged(t)
 			size := len(data)
 			data[offs[1]+int64(tc.at)] ^= tc.flip
 			_ = os.WriteFile(path, data, 0o644)
