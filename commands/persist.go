@@ -163,7 +163,7 @@ func misconf(err error) string {
 // take it.
 func (s *Server) writeRefusal(c *Session) string {
 	if p := s.persist; p != nil && !c.replay {
-		return p.Refusal(keyspaceOf(c.NS).Tenant)
+		return p.Refusal(tenantOf(c.NS))
 	}
 	return ""
 }

@@ -252,13 +252,21 @@ func owned(ns *engine.Namespace, at int64, args [][]byte) Record {
 	return Record{Keyspace: keyspaceOf(ns), Time: at, Args: own}
 }
 
+// tenantOf is the tenant id of a tenant's namespace, "" for any other.
+func tenantOf(ns *engine.Namespace) string {
+	if id, ok := strings.CutPrefix(ns.Name, "user:"); ok {
+		return strings.TrimSuffix(id, ":")
+	}
+	return ""
+}
+
 // keyspaceOf names a namespace as records name it: "" and "dbN" are
 // standalone databases, "user:{id}:" a tenant's (tenant.Principal.Namespace).
 func keyspaceOf(ns *engine.Namespace) Keyspace {
-	name := ns.Name
-	if id, ok := strings.CutPrefix(name, "user:"); ok {
-		return Keyspace{Tenant: strings.TrimSuffix(id, ":")}
+	if t := tenantOf(ns); t != "" {
+		return Keyspace{Tenant: t}
 	}
+	name := ns.Name
 	if db, ok := strings.CutPrefix(name, "db"); ok {
 		n, _ := strconv.Atoi(db)
 		return Keyspace{DB: n}
