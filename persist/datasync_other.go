@@ -4,7 +4,15 @@ package persist
 
 import "os"
 
-// datasync is File.Sync where there is no fdatasync (on macOS that is
+// syncer is File.Sync where there is no fdatasync (on macOS that is
 // fcntl F_FULLFSYNC, which Redis uses there too: plain fsync does not
 // reach the disk's platters).
-func datasync(f *os.File) error { return f.Sync() }
+type syncer struct{}
+
+func newSyncer() *syncer { return &syncer{} }
+
+func (*syncer) datasync(f *os.File) error { return f.Sync() }
+
+func (*syncer) write(f *os.File, d []byte, _ bool) (int, error) { return f.Write(d) }
+
+func (*syncer) close() {}

@@ -133,6 +133,7 @@ type Log struct {
 	f       *os.File
 	fileGen uint64
 	fileMu  sync.Mutex // f against the everysec syncer
+	fsyncer *syncer    // under fileMu
 	broken  bool       // a failed write could not be undone: next write opens a new generation
 	// brokenAt is where the broken file's good data ends; prevGood[g]
 	// tells generation g's header, so recovery knows the bytes after it in
@@ -176,7 +177,7 @@ type Log struct {
 // hold, for INFO.
 func NewLog(dir, base string, gen uint64, policy Fsync, existing map[uint64]int64, log *slog.Logger) *Log {
 	l := &Log{dir: dir, base: base, log: log, gen: gen, wake: make(chan struct{}, 1),
-		stop: make(chan struct{}), done: make(chan struct{}), progress: make(chan struct{}),
+		stop: make(chan struct{}), done: make(chan struct{}), progress: make(chan struct{}), fsyncer: newSyncer(),
 		fileSizes: map[uint64]int64{}, bases: map[uint64]uint64{}, prevGood: map[uint64]int64{}}
 	for g, n := range existing {
 		l.fileSizes[g] = n
@@ -568,6 +569,7 @@ func (l *Log) writer() {
 				_ = l.f.Close()
 				l.f = nil
 			}
+			l.fsyncer.close()
 			l.fileMu.Unlock()
 			return
 		}
@@ -691,9 +693,10 @@ func (l *Log) writeSegment(s segment) error {
 	before := l.fileSizes[l.fileGen]
 	var n int
 	var err error
+	small := l.Policy() == FsyncAlways
 	for _, d := range s.data {
 		var m int
-		m, err = l.f.Write(d)
+		m, err = l.fsyncer.write(l.f, d, small)
 		n += m
 		if err != nil {
 			break
@@ -790,7 +793,7 @@ func (l *Log) fsync() error {
 		return nil
 	}
 	start := time.Now()
-	err := datasync(l.f)
+	err := l.fsyncer.datasync(l.f)
 	if testHookFsync != nil {
 		err = testHookFsync(err)
 	}
