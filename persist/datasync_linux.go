@@ -94,12 +94,12 @@ func (s *syncer) datasync(f *os.File) error {
 		// futex wake and two thread switches) and keeps the runtime's
 		// monitor polling every 20 µs.
 		_, _, e := syscall.RawSyscall(syscall.SYS_IO_SUBMIT, s.ctx, 1, uintptr(unsafe.Pointer(&cbs[0])))
-		if e == syscall.EINTR || e == syscall.EAGAIN {
+		if e == syscall.EINTR {
 			continue
 		}
 		if e != 0 {
-			// Refused for this file (EINVAL): the plain call, which
-			// reports the disk's own errors.
+			// Refused for this file (EINVAL) or short of kernel resources
+			// (EAGAIN): the plain call, which reports the disk's own errors.
 			return syscall.Fdatasync(int(fd))
 		}
 		break
