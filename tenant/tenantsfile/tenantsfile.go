@@ -87,7 +87,7 @@ func HashKey(secret string) string {
 // of their key (disabled keys left out) and limits by tenant (plan defaults
 // filled in).
 type Contents struct {
-	keys   map[[32]byte]*tenant.Principal
+	keys map[[32]byte]*tenant.Principal
 	// limits point into one copy of each distinct value: a file gives
 	// thousands of tenants the same plan, and 80 bytes a tenant in the map
 	// were 2 MB for 10,000 of them.
