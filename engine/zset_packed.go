@@ -14,9 +14,10 @@ import (
 // in the set's order (score, then member bytes), each as a length byte, a
 // form byte, the score and the member's bytes. The form byte's low six
 // bits are a tag (six bits of the member's hash: a lookup compares members
-// only where it matches), its top two the score's width: a whole score
-// within 32 bits takes the 1, 2 or 4 bytes of its two's complement, any
-// other the 8 bytes of its IEEE 754 form (little-endian both). Scores are
+// only where it matches), its top two w the score's width, 1<<w bytes: a
+// whole score within 32 bits takes the 1, 2 or 4 bytes of its two's
+// complement, any other the 8 bytes of its IEEE 754 form (little-endian
+// both). Scores are
 // mostly whole and small, as Redis's listpack encodes them as integers:
 // 100 members of 9 bytes with scores 0-99 take 1.2 KB instead of 1.9.
 // A tree leaf, entries and an index would cost about 100 bytes a member
@@ -37,8 +38,11 @@ import (
 
 const pkTagMask = 0x3f
 
-// pkScoreLen is a score's bytes by the form byte's top two bits.
-var pkScoreLen = [4]int{8, 1, 2, 4}
+// pkScoreLen is a score's bytes by the form byte's top two bits: a shift,
+// not a table, as a lookup's walk computes it for every item.
+func pkScoreLen(w byte) int { return 1 << w }
+
+const pkFloat = 3 // the width of an 8-byte IEEE 754 score
 
 // pkTag is the tag of member (the form byte's low bits).
 func pkTag(member string) byte { return byte(maphash.String(zSeed, member)) & pkTagMask }
@@ -46,22 +50,22 @@ func pkTag(member string) byte { return byte(maphash.String(zSeed, member)) & pk
 // pkForm is the width (the form byte's top bits) a score is stored at.
 func pkForm(s float64) byte {
 	if s != math.Trunc(s) || s < math.MinInt32 || s > math.MaxInt32 || s == 0 && math.Signbit(s) {
-		return 0 // a fraction, an infinity, a large one, or -0 (kept as it is)
+		return pkFloat // a fraction, an infinity, a large one, or -0 (kept as it is)
 	}
 	switch i := int32(s); {
 	case i >= math.MinInt8 && i <= math.MaxInt8:
-		return 1
+		return 0
 	case i >= math.MinInt16 && i <= math.MaxInt16:
-		return 2
+		return 1
 	}
-	return 3
+	return 2
 }
 
 // pkItemLen is the bytes the item (s, m) takes.
-func pkItemLen(s float64, m string) int { return 2 + pkScoreLen[pkForm(s)] + len(m) }
+func pkItemLen(s float64, m string) int { return 2 + pkScoreLen(pkForm(s)) + len(m) }
 
 // zpkNext is the offset of the item after the one at off.
-func zpkNext(pk []byte, off int) int { return off + 2 + pkScoreLen[pk[off+1]>>6] + int(pk[off]) }
+func zpkNext(pk []byte, off int) int { return off + 2 + pkScoreLen(pk[off+1]>>6) + int(pk[off]) }
 
 // pkAt reads the item at off: its score, the member's offset and length,
 // and the offset of the next item.
@@ -71,13 +75,13 @@ func (z *ZSet) pkAt(off int) (s float64, mo, ml, next int) {
 	so := off + 2
 	switch pk[off+1] >> 6 {
 	case 0:
-		s, mo = math.Float64frombits(binary.LittleEndian.Uint64(pk[so:])), so+8
-	case 1:
 		s, mo = float64(int8(pk[so])), so+1
-	case 2:
+	case 1:
 		s, mo = float64(int16(binary.LittleEndian.Uint16(pk[so:]))), so+2
-	default:
+	case 2:
 		s, mo = float64(int32(binary.LittleEndian.Uint32(pk[so:]))), so+4
+	default:
+		s, mo = math.Float64frombits(binary.LittleEndian.Uint64(pk[so:])), so+8
 	}
 	return s, mo, ml, mo + ml
 }
@@ -93,7 +97,7 @@ func (z *ZSet) pkFind(member string) (at, next, rank int, score float64) {
 	pk, tag := z.pk, pkTag(member)
 	for off := 0; off < len(pk); rank++ {
 		ml, f := int(pk[off]), pk[off+1]
-		mo := off + 2 + pkScoreLen[f>>6]
+		mo := off + 2 + pkScoreLen(f>>6)
 		nx := mo + ml
 		if f&pkTagMask == tag && ml == len(member) && string(pk[mo:nx]) == member {
 			s, _, _, _ := z.pkAt(off)
@@ -132,13 +136,13 @@ func pkItem(b []byte, s float64, m string) []byte {
 	b = append(b, byte(len(m)), f<<6|pkTag(m))
 	switch f {
 	case 0:
-		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(s))
-	case 1:
 		b = append(b, byte(int8(s)))
-	case 2:
+	case 1:
 		b = binary.LittleEndian.AppendUint16(b, uint16(int16(s)))
-	default:
+	case 2:
 		b = binary.LittleEndian.AppendUint32(b, uint32(int32(s)))
+	default:
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(s))
 	}
 	return append(b, m...)
 }
@@ -366,7 +370,7 @@ func (z *ZSet) Reserve(scores []float64, bytes int) {
 	}
 	n := bytes
 	for _, s := range scores {
-		n += 2 + pkScoreLen[pkForm(z.stored(s))]
+		n += 2 + pkScoreLen(pkForm(z.stored(s)))
 	}
 	if n > cap(z.pk) {
 		z.pk = make([]byte, 0, n)

@@ -325,8 +325,8 @@ func TestZSetPackedScoreForms(t *testing.T) {
 	for i, s := range scores {
 		m := "m" + strconv.Itoa(i)
 		z.Set([]byte(m), s)
-		if at, _, _, _ := z.pkFind(m); at < 0 || pkScoreLen[z.pk[at+1]>>6] != width[i] {
-			t.Errorf("score %v: packed in %d bytes, want %d", s, pkScoreLen[z.pk[at+1]>>6], width[i])
+		if at, _, _, _ := z.pkFind(m); at < 0 || pkScoreLen(z.pk[at+1]>>6) != width[i] {
+			t.Errorf("score %v: packed in %d bytes, want %d", s, pkScoreLen(z.pk[at+1]>>6), width[i])
 		}
 		zsetVerify(t, "set "+m, z)
 	}
