@@ -105,3 +105,16 @@ func TestLimitsShared(t *testing.T) {
 		t.Errorf("%d limits interned, bound %d", n, limitsInternMax)
 	}
 }
+
+// The cost of counting a command batch on one tenant from many clients at
+// once: go test -run '^$' -bench CommandCounts ./tenant
+func BenchmarkCommandCountsParallel(b *testing.B) {
+	c := NewCommandCounts(240)
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			c.Add(17+i%2, 1)
+			i++
+		}
+	})
+}
