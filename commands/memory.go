@@ -54,6 +54,14 @@ type memState struct {
 	purges   atomic.Int64 // idle releases of memory to the OS (tests, INFO)
 }
 
+// ReleaseCodePages, when set (cmd/synap on Linux), drops the executable's
+// read-only pages from the resident set and returns the bytes of the
+// mappings it released. The kernel maps code back from the file as it
+// runs, 64 KB around each page first touched, so after a burst of traffic
+// 8-10 MB of code that ran once (loading, parsing, the commands of the
+// burst) stays resident for good; the idle rule below drops it again.
+var ReleaseCodePages func() int64
+
 // usedMemory is the server's used_memory: the heap its objects occupy,
 // garbage not yet collected included, as maxmemory measures it. It also
 // moves the peak.
@@ -124,12 +132,16 @@ var memTuneMetrics = []string{
 
 // memTuner carries the tuner's state from tick to tick.
 type memTuner struct {
-	s         *Server
-	samples   []metrics.Sample
-	allocs    uint64
-	commands  int64
-	idleTicks int
-	envLimit  bool
+	s           *Server
+	samples     []metrics.Sample
+	allocs      uint64
+	commands    int64
+	idleTicks   int
+	envLimit    bool
+	releaseCode func() int64 // ReleaseCodePages when the tuner started
+	// busy: a tick since the last release of the code pages was not idle,
+	// so the code it ran may be resident again.
+	busy bool
 	// overhead is the live heap beyond the namespaces' accounted bytes at
 	// the last release.
 	overhead uint64
@@ -147,7 +159,7 @@ func (m *memTuner) dataBytes() uint64 {
 
 func (s *Server) tuneMemory() {
 	s.mem.startup.Store(s.usedMemory())
-	m := &memTuner{s: s, envLimit: os.Getenv("GOMEMLIMIT") != ""}
+	m := &memTuner{s: s, envLimit: os.Getenv("GOMEMLIMIT") != "", releaseCode: ReleaseCodePages}
 	for _, name := range memTuneMetrics {
 		m.samples = append(m.samples, metrics.Sample{Name: name})
 	}
@@ -190,6 +202,7 @@ func (m *memTuner) tick() {
 		m.idleTicks++
 	} else {
 		m.idleTicks = 0
+		m.busy = true
 	}
 	m.allocs, m.commands = allocs, commands
 	// Only what a collection can give back counts: garbage among the
@@ -204,6 +217,13 @@ func (m *memTuner) tick() {
 		if live, data := v(1), m.dataBytes(); live > data {
 			m.overhead = live - data
 		}
+	}
+	// The code pages go once per idle period: a server with a trickle of
+	// commands (under memIdleCommands a second) keeps the few pages they
+	// run, instead of faulting them back every two seconds.
+	if m.idleTicks >= 2 && m.busy && m.releaseCode != nil {
+		m.busy = false
+		m.releaseCode()
 	}
 }
 

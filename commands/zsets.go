@@ -616,7 +616,7 @@ func zaddRun(x *Ctx, a zaddArgs) {
 			for i := range n {
 				bytes += len(x.Args[a.first+2*i+1])
 			}
-			z.Reserve(n, bytes)
+			z.Reserve(a.scores, bytes)
 		}
 		en = x.Tx.Put(key, engine.NewObject(engine.KindZSet, z))
 	}

@@ -26,7 +26,24 @@ import (
 // MaxShards bounds the shard count so a lock set fits a fixed bitset.
 const MaxShards = 1024
 
-func treeID(ns, h uint32) uint64 { return uint64(ns)<<32 | uint64(h) }
+// treeID is the tree id of hash h in namespace ns. The namespace's part is
+// its number times an odd constant (a bijection of 32-bit numbers), so
+// namespaces created one after another sit all over each shard's tree
+// rather than each at its right end: a load that fills tenant after tenant
+// (the memory benchmark's tenants row, a restore) then inserts at random
+// places, where the tree's leaves end about 70% full, instead of appending,
+// where the tree library splits a full leaf in half and never fills its
+// left half again (1M ids: 23 MB of tree instead of 13). A namespace's ids
+// stay contiguous and in hash order; nsOf gives the namespace back.
+func treeID(ns, h uint32) uint64 { return uint64(ns*nsMul)<<32 | uint64(h) }
+
+// nsOf is the namespace of a tree id.
+func nsOf(id uint64) uint32 { return uint32(id>>32) * nsMulInverse }
+
+const (
+	nsMul        = 0x9E3779B9 // odd: ns*nsMul is a bijection modulo 2^32
+	nsMulInverse = 0x144cbc89 // nsMul*nsMulInverse == 1 modulo 2^32
+)
 
 // expItem is a deadline in a shard's expiry tree: it stands for every key
 // of the chain at id whose expiry is at (usually one). It holds no pointer,

@@ -70,7 +70,7 @@ func engineWant(t *testing.T, e *Engine, ns *Namespace, want engineCounts) {
 			if head == nil {
 				t.Errorf("shard %d: chain %x in the tree is not in the index", i, id)
 			}
-			if uint32(id>>32) == ns.ID {
+			if nsOf(id) == ns.ID {
 				for en := head; en != nil; en = en.next {
 					if got := treeID(ns.ID, e.hash([]byte(en.keyString()))); got != id {
 						t.Errorf("key %q is chained under id %x, its own is %x", en.keyString(), id, got)
@@ -86,7 +86,7 @@ func engineWant(t *testing.T, e *Engine, ns *Namespace, want engineCounts) {
 		})
 		indexed := int64(0)
 		sh.expires.Scan(func(it expItem) bool {
-			if uint32(it.id>>32) == ns.ID {
+			if nsOf(it.id) == ns.ID {
 				due := sh.expiring(nil, it)
 				if len(due) == 0 {
 					t.Errorf("TTL index entry %x at %d matches no key", it.id, it.at)
@@ -558,5 +558,26 @@ func BenchmarkTxGetBatch(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// Tree ids give their namespace back, and consecutive namespaces do not
+// sit next to each other in the trees.
+func TestTreeIDNamespace(t *testing.T) {
+	if a, b := uint32(nsMul), uint32(nsMulInverse); a*b != 1 {
+		t.Fatal("nsMulInverse is not nsMul's inverse")
+	}
+	for _, ns := range []uint32{0, 1, 2, 15, 16, 1000, 1 << 20, 1<<32 - 1} {
+		for _, h := range []uint32{0, 1, 0x80000000, 1<<32 - 1} {
+			if got := nsOf(treeID(ns, h)); got != ns {
+				t.Errorf("nsOf(treeID(%d, %#x)) = %d", ns, h, got)
+			}
+		}
+	}
+	if treeID(0, 5) != 5 {
+		t.Error("namespace 0's ids are not its hashes")
+	}
+	if a, b := treeID(1, 0)>>32, treeID(2, 0)>>32; b == a+1 {
+		t.Error("consecutive namespaces are neighbours in the tree")
 	}
 }

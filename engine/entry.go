@@ -214,8 +214,10 @@ const (
 	// quarter, then rounded to a size class. Measured per key beyond the
 	// key's charge and the content (TestChargesCoverPackedHashes), 1 to 32
 	// fields of up to 64 bytes: the header and slack up to 160 bytes for
-	// 3 fields and 800 for 32. Charged per key and per field:
-	HashPackedCharge      = 96
+	// 3 fields and 800 for 32 with a 48-byte header; the header is 32 bytes
+	// since round 9, and the charge 16 less with it. Charged per key and
+	// per field:
+	HashPackedCharge      = 80
 	HashPackedFieldCharge = 48
 
 	// A packed sorted set (zset_packed.go) holds its members in one byte

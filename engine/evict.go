@@ -293,7 +293,7 @@ func (e *Engine) sample(ns *Namespace, n int, volatile bool, fn func(en *Entry))
 		sh := &e.shards[i]
 		sh.mu.RLock()
 		sh.ascend(treeID(ns.ID, from), func(id uint64, head *Entry) bool {
-			if uint32(id>>32) != ns.ID {
+			if nsOf(id) != ns.ID {
 				return false
 			}
 			for en := head; en != nil; en = en.next {
@@ -327,7 +327,7 @@ func (e *Engine) sampleExpires(ns *Namespace, n int, fn func(en *Entry)) {
 			var due [4]*Entry
 			visit := func(it expItem) bool {
 				seen++
-				if uint32(it.id>>32) == ns.ID {
+				if nsOf(it.id) == ns.ID {
 					for _, en := range sh.expiring(due[:0], it) {
 						fn(en)
 						taken++

@@ -57,7 +57,7 @@ func (e *Engine) expireShard(i int, now int64) bool {
 		e.preimage(i, it.id) // a snapshot running keeps the key as it was at its cut
 		sh.expires.Delete(it)
 		e.snapCheck(i, it.id)
-		ns := byID[uint32(it.id>>32)]
+		ns := byID[nsOf(it.id)]
 		for _, en := range sh.expiring(due[:0], it) {
 			sh.unlink(it.id, en)
 			ns.expires.Add(-1)

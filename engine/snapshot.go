@@ -135,7 +135,7 @@ func (s *Snapshot) Next(i int, dst []byte) ([]byte, bool) {
 			delete(ss.done, id)
 			return true
 		}
-		ns := byID[uint32(id>>32)]
+		ns := byID[nsOf(id)]
 		for en := head; en != nil; en = en.next {
 			dst = s.enc(dst, ns, en)
 			ss.keys++
@@ -234,7 +234,7 @@ func (e *Engine) preimage(i int, id uint64) {
 	var ns *Namespace
 	for en := e.shards[i].index.get(id); en != nil; en = en.next {
 		if ns == nil {
-			ns = (*e.byID.Load())[uint32(id>>32)]
+			ns = (*e.byID.Load())[nsOf(id)]
 		}
 		ss.side = s.enc(ss.side, ns, en)
 		ss.keys++

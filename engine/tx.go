@@ -207,7 +207,7 @@ func (tx *Tx) visitThen(i int, h uint32, fn func(id uint64, head *Entry) bool, a
 		tx.lock(i)
 		snap := tx.write && tx.e.snap.Load() != nil
 		tx.e.shards[i].ascend(from, func(id uint64, head *Entry) bool {
-			if uint32(id>>32) != ns {
+			if nsOf(id) != ns {
 				return false
 			}
 			if n == walkBatch {
@@ -572,7 +572,7 @@ func (tx *Tx) walk(i int, h uint32, fn func(id uint64, head *Entry) bool) {
 	ns := tx.ns.ID
 	snap := tx.write && tx.e.snap.Load() != nil
 	tx.e.shards[i].ascend(treeID(ns, h), func(id uint64, head *Entry) bool {
-		if uint32(id>>32) != ns {
+		if nsOf(id) != ns {
 			return false
 		}
 		if snap {

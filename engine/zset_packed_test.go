@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -236,10 +237,12 @@ func TestZSetPackedReserveFit(t *testing.T) {
 	} {
 		z := NewZSet(0, 0)
 		bytes := 0
-		for _, m := range tc.members {
+		var scores []float64
+		for i, m := range tc.members {
 			bytes += len(m)
+			scores = append(scores, float64(i))
 		}
-		z.Reserve(len(tc.members), bytes)
+		z.Reserve(scores, bytes)
 		reserved := cap(z.pk)
 		for i, m := range tc.members {
 			z.Set(m, float64(i))
@@ -308,5 +311,40 @@ func BenchmarkZSetSmall(b *testing.B) {
 				z.SetString(m, float64(1000+i))
 			}
 		})
+	}
+}
+
+// Whole scores within 32 bits are packed in 1, 2 or 4 bytes, any other in
+// 8; each reads back exactly, in order, at every width's edges.
+func TestZSetPackedScoreForms(t *testing.T) {
+	scores := []float64{0, 1, -1, 127, 128, -128, -129, 32767, 32768, -32768, -32769,
+		math.MaxInt32, math.MaxInt32 + 1, math.MinInt32, math.MinInt32 - 1, 0.5, -1.5, 1e300, -1e-300,
+		math.Inf(1), math.Inf(-1), 1 << 53, math.Nextafter(127, 128), math.SmallestNonzeroFloat64}
+	width := []int{1, 1, 1, 1, 2, 1, 2, 2, 4, 2, 4, 4, 8, 4, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8}
+	z := NewZSet(0, 0)
+	for i, s := range scores {
+		m := "m" + strconv.Itoa(i)
+		z.Set([]byte(m), s)
+		if at, _, _, _ := z.pkFind(m); at < 0 || pkScoreLen(z.pk[at+1]>>6) != width[i] {
+			t.Errorf("score %v: packed in %d bytes, want %d", s, pkScoreLen(z.pk[at+1]>>6), width[i])
+		}
+		zsetVerify(t, "set "+m, z)
+	}
+	for i, s := range scores {
+		if got, ok := z.Score([]byte("m" + strconv.Itoa(i))); !ok || got != s || math.Signbit(got) != math.Signbit(s) {
+			t.Errorf("m%d: score %v %v, want %v", i, got, ok, s)
+		}
+	}
+	// Moving a member between widths keeps the set exact.
+	for i := range scores {
+		m := []byte("m" + strconv.Itoa(i))
+		z.Set(m, scores[len(scores)-1-i])
+		zsetVerify(t, "moved "+string(m), z)
+		if got, _ := z.Score(m); got != scores[len(scores)-1-i] {
+			t.Fatalf("%s: %v after the move, want %v", m, got, scores[len(scores)-1-i])
+		}
+	}
+	if !z.Packed() {
+		t.Fatal("the set left the packed form")
 	}
 }

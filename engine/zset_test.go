@@ -1097,8 +1097,8 @@ func zsetVerifyPacked(t *testing.T, step string, z *ZSet) int {
 		if nx > len(z.pk) || ml > ZSetListpackValue {
 			t.Fatalf("%s: item at %d runs past the slice or is too long", step, off)
 		}
-		if z.pk[off+9] != pkTag(m) {
-			t.Fatalf("%s: %q has a wrong tag", step, m)
+		if z.pk[off+1]&pkTagMask != pkTag(m) || z.pk[off+1]>>6 != pkForm(s) || mo != off+2+pkScoreLen(pkForm(s)) {
+			t.Fatalf("%s: %q has a wrong tag or score form", step, m)
 		}
 		if math.Signbit(s) && s == 0 || math.IsNaN(s) {
 			t.Fatalf("%s: score %v packed", step, s)

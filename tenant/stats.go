@@ -36,7 +36,10 @@ type Tenant struct {
 	Misses      atomic.Int64
 	// Commands counts calls by the command's table index.
 	Commands CommandCounts
-	rejected [rejectCount]atomic.Int64
+	// rejected is allocated on the first refusal: most tenants are never
+	// refused, and 56 bytes of zeros took the tenant to the next size
+	// class.
+	rejected atomic.Pointer[[rejectCount]atomic.Int64]
 
 	limits atomic.Pointer[Limits]
 	rate   bucket
@@ -44,10 +47,24 @@ type Tenant struct {
 }
 
 // Rejected counts a refused command or connection.
-func (t *Tenant) Rejected(r Reject) { t.rejected[r].Add(1) }
+func (t *Tenant) Rejected(r Reject) {
+	c := t.rejected.Load()
+	if c == nil {
+		c = new([rejectCount]atomic.Int64)
+		if !t.rejected.CompareAndSwap(nil, c) {
+			c = t.rejected.Load()
+		}
+	}
+	c[r].Add(1)
+}
 
 // RejectedCount is how many were refused for r.
-func (t *Tenant) RejectedCount(r Reject) int64 { return t.rejected[r].Load() }
+func (t *Tenant) RejectedCount(r Reject) int64 {
+	if c := t.rejected.Load(); c != nil {
+		return c[r].Load()
+	}
+	return 0
+}
 
 // Limits are the tenant's limits in force.
 func (t *Tenant) Limits() Limits {
@@ -58,58 +75,103 @@ func (t *Tenant) Limits() Limits {
 }
 
 // SetLimits replaces the limits in force; every connection sees it on its next command.
-func (t *Tenant) SetLimits(l Limits) { t.limits.Store(&l) }
+func (t *Tenant) SetLimits(l Limits) {
+	if old := t.limits.Load(); old != nil && *old == l {
+		return // every AUTH refreshes them, mostly to the same
+	}
+	t.limits.Store(internLimits(l))
+}
+
+// limitsInterned shares one copy of each distinct Limits between the
+// tenants that have it: a plan gives thousands of tenants the same limits,
+// 80 bytes each. The copies are never written. The table is bounded (the
+// directory, not tenants, chooses limits, but a control plane giving each
+// tenant its own would otherwise grow it for the life of the process):
+// past limitsInternMax distinct values a tenant gets a copy of its own.
+var limitsInterned struct {
+	mu sync.Mutex
+	m  map[Limits]*Limits
+}
+
+const limitsInternMax = 1024
+
+func internLimits(l Limits) *Limits {
+	limitsInterned.mu.Lock()
+	defer limitsInterned.mu.Unlock()
+	if p := limitsInterned.m[l]; p != nil {
+		return p
+	}
+	p := &l
+	if limitsInterned.m == nil {
+		limitsInterned.m = map[Limits]*Limits{}
+	}
+	if len(limitsInterned.m) < limitsInternMax {
+		limitsInterned.m[l] = p
+	}
+	return p
+}
 
 // CommandCounts counts calls per command table row. A tenant runs a few
 // of the table's 240-odd commands, and a server holds thousands of
-// tenants: the counters come in blocks of commandBlock, each allocated on
-// its block's first call, so a tenant that ran SET and GET holds one or
-// two blocks (128 bytes each) and the block pointers, not 2 KB of zeros
-// (20 MB for 10,000 tenants).
+// tenants: only the rows called are kept, sorted by row, so a tenant that
+// ran AUTH and SET holds 32 bytes of counts (blocks of 16 counters
+// allocated on first use held 384; a full table, 2 KB: 20 MB for 10,000
+// tenants). Clients add their counts in batches (once per pipeline read),
+// so the lock is taken once per batch, not per command.
 type CommandCounts struct {
-	blocks []atomic.Pointer[[commandBlock]atomic.Int64]
-	n      int
+	mu   sync.Mutex
+	rows []commandCount
+	n    int
 }
 
-const commandBlock = 16
+type commandCount struct {
+	row   int32
+	calls int64
+}
 
 // NewCommandCounts makes counters for a table of n rows.
-func NewCommandCounts(n int) CommandCounts {
-	return CommandCounts{blocks: make([]atomic.Pointer[[commandBlock]atomic.Int64], (n+commandBlock-1)/commandBlock), n: n}
-}
+func NewCommandCounts(n int) CommandCounts { return CommandCounts{n: n} }
 
 // Len is the number of rows counted.
 func (c *CommandCounts) Len() int { return c.n }
 
+// find is the position of row i in c.rows, or where it would go.
+func (c *CommandCounts) find(i int) (int, bool) {
+	return sort.Find(len(c.rows), func(k int) int { return i - int(c.rows[k].row) })
+}
+
 // Add counts n calls of row i.
 func (c *CommandCounts) Add(i int, n int64) {
-	p := &c.blocks[i/commandBlock]
-	b := p.Load()
-	if b == nil {
-		b = new([commandBlock]atomic.Int64)
-		if !p.CompareAndSwap(nil, b) {
-			b = p.Load()
-		}
+	if i < 0 || i >= c.n {
+		panic("tenant: command row out of range")
 	}
-	b[i%commandBlock].Add(n)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k, ok := c.find(i)
+	if !ok {
+		c.rows = append(c.rows, commandCount{})
+		copy(c.rows[k+1:], c.rows[k:])
+		c.rows[k] = commandCount{row: int32(i)}
+	}
+	c.rows[k].calls += n
 }
 
 // Load is the calls of row i.
 func (c *CommandCounts) Load(i int) int64 {
-	if b := c.blocks[i/commandBlock].Load(); b != nil {
-		return b[i%commandBlock].Load()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if k, ok := c.find(i); ok {
+		return c.rows[k].calls
 	}
 	return 0
 }
 
 // Total is the calls of every row.
 func (c *CommandCounts) Total() (n int64) {
-	for i := range c.blocks {
-		if b := c.blocks[i].Load(); b != nil {
-			for j := range b {
-				n += b[j].Load()
-			}
-		}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range c.rows {
+		n += r.calls
 	}
 	return n
 }

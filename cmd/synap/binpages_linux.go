@@ -6,7 +6,14 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"synap/commands"
 )
+
+// The server's idle rule (commands/memory.go) releases the same pages again
+// once a burst of traffic is over: code that ran for the burst alone
+// (a load's parsing, commands seldom used) leaves the resident set.
+func init() { commands.ReleaseCodePages = releaseStartupPages }
 
 // releaseStartupPages hands back the pages of the executable's code and
 // read-only data that start-up touched: package initialisation, the

@@ -87,8 +87,11 @@ func HashKey(secret string) string {
 // of their key (disabled keys left out) and limits by tenant (plan defaults
 // filled in).
 type Contents struct {
-	keys   map[[32]byte]*tenant.Principal
-	limits map[string]tenant.Limits
+	keys map[[32]byte]*tenant.Principal
+	// limits point into one copy of each distinct value: a file gives
+	// thousands of tenants the same plan, and 80 bytes a tenant in the map
+	// were 2 MB for 10,000 of them.
+	limits map[string]*tenant.Limits
 	// legacy: the file has no tenant_count trailer, so nothing tells a
 	// complete file from a half-written one.
 	legacy bool
@@ -269,7 +272,8 @@ func Parse(raw []byte) (*Contents, error) {
 	if err != nil {
 		return nil, err
 	}
-	snap := &Contents{keys: map[[32]byte]*tenant.Principal{}, limits: map[string]tenant.Limits{}, legacy: !trailer}
+	snap := &Contents{keys: map[[32]byte]*tenant.Principal{}, limits: map[string]*tenant.Limits{}, legacy: !trailer}
+	distinct := map[tenant.Limits]*tenant.Limits{}
 	keyIDs := map[string]bool{}
 	for i, t := range f.Tenants {
 		if !tenant.ValidUserID(t.UserID) {
@@ -295,12 +299,16 @@ func Parse(raw []byte) (*Contents, error) {
 			return nil, fmt.Errorf("tenant %q: eviction_policy %q is not one of %s", t.UserID, l.EvictionPolicy,
 				strings.Join(tenant.EvictionPolicies, ", "))
 		}
-		snap.limits[t.UserID] = tenant.Limits{
+		lim := tenant.Limits{
 			StorageBytes: l.StorageLimitBytes, MonthlyOperations: l.MonthlyOperationsLimit, MaxKeys: l.MaxKeys,
 			RequestsPerSecond: l.RateLimit.RequestsPerSecond, Burst: l.RateLimit.Burst,
 			MaxConnections: l.MaxConnections, MaxPayloadBytes: l.MaxPayloadBytes, MaxTTLSeconds: l.MaxTTLSeconds,
 			EvictionPolicy: l.EvictionPolicy,
 		}.WithDefaults(plan)
+		if distinct[lim] == nil {
+			distinct[lim] = &lim
+		}
+		snap.limits[t.UserID] = distinct[lim]
 		for _, k := range t.Keys {
 			if k.KeyID == "" || keyIDs[k.KeyID] {
 				return nil, fmt.Errorf("tenant %q: key_id %q is empty or not unique", t.UserID, k.KeyID)
@@ -368,7 +376,7 @@ func (d *Directory) Limits(_ context.Context, userID string) (tenant.Limits, err
 	if !ok {
 		return tenant.Limits{}, tenant.ErrUnknownTenant
 	}
-	return l, nil
+	return *l, nil
 }
 
 // Generation implements tenant.Directory.

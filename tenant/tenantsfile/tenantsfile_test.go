@@ -167,3 +167,24 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestParseSharesEqualLimits: tenants with equal limits share one copy and
+// each tenant still reads its own.
+func TestParseSharesEqualLimits(t *testing.T) {
+	c, err := Parse([]byte("tenants:\n  - user_id: a\n    limits: {max_keys: 5}\n  - user_id: b\n    limits: {max_keys: 5}\n" +
+		"  - user_id: c\n    limits: {max_keys: 6}\n  - user_id: d\n    plan: pro\n    limits: {max_keys: 5}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.limits["a"] != c.limits["b"] {
+		t.Error("equal limits not shared")
+	}
+	for id, want := range map[string]int64{"a": 5, "b": 5, "c": 6, "d": 5} {
+		if got := c.limits[id].MaxKeys; got != want {
+			t.Errorf("%s: max_keys %d, want %d", id, got, want)
+		}
+	}
+	if *c.limits["d"] == *c.limits["a"] {
+		t.Errorf("plan pro's defaults lost: d %+v, a %+v", *c.limits["d"], *c.limits["a"])
+	}
+}
