@@ -227,7 +227,25 @@ func (w *Writer) InsertArray(at, n int) {
 		return
 	}
 	var h [headerRoom]byte
+	w.insert(at, redcon.AppendArray(h[:0], n))
+}
+
+// InsertBulkArray puts an array header of n elements, a bulk string and a
+// second array header of m elements at offset at: the frame of a SCAN
+// reply (its cursor, then the names), whose cursor and count are known
+// only once the names are written.
+func (w *Writer) InsertBulkArray(at, n int, bulk []byte, m int) {
+	if w.limit != 0 && !w.room(len(bulk)+2*headerRoom) {
+		return
+	}
+	var h [3 * headerRoom]byte
 	hdr := redcon.AppendArray(h[:0], n)
+	hdr = redcon.AppendBulk(hdr, bulk)
+	w.insert(at, redcon.AppendArray(hdr, m))
+}
+
+// insert puts hdr at offset at, before the bytes written from there.
+func (w *Writer) insert(at int, hdr []byte) {
 	end := len(w.Buf)
 	w.Buf = append(w.Buf, hdr...)
 	// Moved from the end down in steps: one copy of tens of MB is a few

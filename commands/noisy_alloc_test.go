@@ -1,0 +1,207 @@
+package commands
+
+import (
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// noisyClient is alice's admin connection without a socket peer: commands
+// run through Exec in-process and the reply is dropped after each, so
+// what is counted is what the command path itself allocates.
+func noisyClient(tb testing.TB) (*Server, *Client) {
+	tb.Helper()
+	f := startCluster(tb)
+	a, z := net.Pipe()
+	tb.Cleanup(func() { _ = a.Close(); _ = z.Close() })
+	c := f.srv.newClient(a)
+	noisyExec(f.srv, c, "AUTH", clusterSecret("alice-admin"))
+	if got := string(c.W.Buf); got != "+OK\r\n" {
+		tb.Fatalf("AUTH: %q", got)
+	}
+	c.W.Reset()
+	return f.srv, c
+}
+
+func noisyArgs(args ...string) [][]byte {
+	out := make([][]byte, len(args))
+	for i, a := range args {
+		out[i] = []byte(a)
+	}
+	return out
+}
+
+func noisyExec(srv *Server, c *Client, args ...string) {
+	srv.Exec(nil, c, noisyArgs(args...))
+}
+
+// noisyFill gives alice n strings key:<i>, a list "list" of n elements and
+// a list "sortme" of n/10 with its BY and GET keys.
+func noisyFill(srv *Server, c *Client, n int) {
+	for i := 0; i < n; i += 1000 {
+		mset := []string{"MSET"}
+		push := []string{"RPUSH", "list"}
+		for j := i; j < min(i+1000, n); j++ {
+			s := strconv.Itoa(j)
+			mset = append(mset, "key:"+s, "value-"+s)
+			push = append(push, s)
+		}
+		noisyExec(srv, c, mset...)
+		noisyExec(srv, c, push...)
+		c.W.Reset()
+	}
+	for i := 0; i < n/10; i += 1000 {
+		mset := []string{"MSET"}
+		push := []string{"RPUSH", "sortme"}
+		for j := i; j < min(i+1000, n/10); j++ {
+			s := strconv.Itoa(j)
+			mset = append(mset, "w_"+s, strconv.Itoa((j*7919)%n), "o_"+s, "object-"+s)
+			push = append(push, s)
+		}
+		noisyExec(srv, c, mset...)
+		noisyExec(srv, c, push...)
+		c.W.Reset()
+	}
+}
+
+// go test -run X -bench Noisy -benchmem ./commands: what each attack of
+// scripts/noisy makes the server allocate per command.
+func BenchmarkNoisyAttacks(b *testing.B) {
+	srv, c := noisyClient(b)
+	const n = 100_000
+	noisyFill(srv, c, n)
+	multi := [][][]byte{noisyArgs("MULTI")}
+	for i := 0; i < 10_000; i++ {
+		multi = append(multi, noisyArgs("SET", "m:"+strconv.Itoa(i), "v"))
+	}
+	multi = append(multi, noisyArgs("EXEC"))
+	for _, tc := range []struct {
+		name string
+		run  func()
+	}{
+		{"SCAN1000", func() {
+			cursor := "0"
+			for {
+				noisyExec(srv, c, "SCAN", cursor, "COUNT", "1000")
+				// the cursor is the first bulk of the reply
+				r := c.W.Buf
+				i := 4
+				for r[i] != '\n' {
+					i++
+				}
+				j := i + 1
+				for r[j] != '\r' {
+					j++
+				}
+				cursor = string(r[i+1 : j])
+				c.W.Reset()
+				if cursor == "0" {
+					return
+				}
+			}
+		}},
+		{"KEYS", func() { noisyExec(srv, c, "KEYS", "*") }},
+		{"SORT", func() { noisyExec(srv, c, "SORT", "sortme", "BY", "w_*", "GET", "o_*") }},
+		{"LRANGE", func() { noisyExec(srv, c, "LRANGE", "list", "0", "-1") }},
+		{"MULTI10k", func() {
+			for _, a := range multi {
+				srv.Exec(nil, c, a)
+			}
+		}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				tc.run()
+				c.W.Reset()
+			}
+		})
+	}
+}
+
+// noisyAllocs is what one run of args allocates on alice's connection,
+// its reply dropped after each run.
+func noisyAllocs(srv *Server, c *Client, args ...string) float64 {
+	a := noisyArgs(args...)
+	return testing.AllocsPerRun(20, func() {
+		srv.Exec(nil, c, a)
+		c.W.Reset()
+	})
+}
+
+// Issue 10 (noisy neighbours): a tenant cycling SCAN over a big keyspace
+// made every call collect its names in a slice (~70 KB of garbage for
+// COUNT 1000), and on a server holding millions of keys each GC cycle
+// that garbage paid for marks every tenant's heap on the one processor.
+// The names now go straight into the reply.
+func TestNoisyScanAllocations(t *testing.T) {
+	srv, c := noisyClient(t)
+	noisyFill(srv, c, 20_000)
+	for _, args := range [][]string{
+		{"SCAN", "0", "COUNT", "1000"},
+		{"SCAN", "0", "COUNT", "5000", "TYPE", "string"},
+		{"SCAN", "0", "COUNT", "5000", "MATCH", "key:1*"},
+	} {
+		// Before: 13 (COUNT 1000), 24 (TYPE), 21 (MATCH), growing with
+		// COUNT; now a few of the dispatch's and TYPE's copy of its argument.
+		if n := noisyAllocs(srv, c, args...); n > 6 {
+			t.Errorf("%v: %.0f allocations per call", args, n)
+		}
+	}
+}
+
+// A SCAN with MATCH writes the names it walks into the reply before it
+// filters them: a huge COUNT stops once they pass scanMatchChunk and
+// returns its cursor (COUNT is a hint), and the full cycle still finds
+// every matching key exactly once.
+func TestNoisyScanMatchHugeCount(t *testing.T) {
+	f := startCluster(t)
+	c := f.as(t, "alice-admin")
+	const n = 80_000 // ~1.5 MB of names
+	want := map[string]bool{}
+	for i := 0; i < n; i += 1000 {
+		mset := []string{"MSET"}
+		for j := i; j < i+1000; j++ {
+			k := "some-longer-key-name:" + strconv.Itoa(j)
+			mset = append(mset, k, "v")
+			if strings.HasSuffix(k, "7") {
+				want[k] = true
+			}
+		}
+		if got := c.Do(mset...); got != "+OK" {
+			t.Fatal(got)
+		}
+	}
+	seen := map[string]int{}
+	cursor, calls := "0", 0
+	for {
+		calls++
+		reply := c.Do("SCAN", cursor, "COUNT", "10000000", "MATCH", "*7")
+		head, rest, ok := strings.Cut(strings.TrimPrefix(reply, "["), " ")
+		if !ok || !strings.HasSuffix(rest, "]") {
+			t.Fatalf("SCAN reply %.200s", reply)
+		}
+		var err error
+		if cursor, err = strconv.Unquote(head); err != nil {
+			t.Fatalf("SCAN cursor in %.200s", reply)
+		}
+		for _, k := range commandStrings(t, rest[:len(rest)-1]) {
+			seen[k]++
+		}
+		if cursor == "0" {
+			break
+		}
+	}
+	if calls < 2 {
+		t.Errorf("one call of COUNT 10000000 MATCH walked all %d names; want it to stop past %d bytes", n, scanMatchChunk)
+	}
+	if len(seen) != len(want) {
+		t.Errorf("full SCAN found %d keys ending in 7, want %d", len(seen), len(want))
+	}
+	for k, times := range seen {
+		if !want[k] || times != 1 {
+			t.Errorf("%s found %d times (matching: %v)", k, times, want[k])
+		}
+	}
+}
