@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"synap/resp/resptest"
 )
 
 // noisyClient is alice's admin connection without a socket peer: commands
@@ -269,4 +271,105 @@ func TestNoisySortAllocations(t *testing.T) {
 		t.Errorf("SORT BY w_* DESC GET o_* GET # LIMIT 0 2 = %q, want %q", got, want)
 	}
 	c.W.Reset()
+}
+
+// go test -run X -bench NoisyWire -benchmem ./commands: the attacks of
+// scripts/noisy over a real connection, the reader and the socket writes
+// included: what the whole process allocates per attack (the client reads
+// into one fixed buffer).
+func BenchmarkNoisyWire(b *testing.B) {
+	f := startCluster(b)
+	srv := f.srv
+	a, z := net.Pipe()
+	b.Cleanup(func() { _ = a.Close(); _ = z.Close() })
+	c := srv.newClient(a)
+	noisyExec(srv, c, "AUTH", clusterSecret("alice-admin"))
+	c.W.Reset()
+	noisyFill(srv, c, 100_000)
+	cl := f.as(b, "alice-admin")
+	multi := multiOf(10_000)
+	for _, tc := range []struct {
+		name    string
+		payload []byte
+	}{
+		{"KEYS", resptest.Encode("KEYS", "*")},
+		{"SORT", resptest.Encode("SORT", "sortme", "BY", "w_*", "GET", "o_*")},
+		{"LRANGE", resptest.Encode("LRANGE", "list", "0", "-1")},
+		{"MULTI10k", multi},
+	} {
+		payload := append(tc.payload, resptest.Encode("PING")...)
+		buf := make([]byte, 64<<10)
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if _, err := cl.Conn.Write(payload); err != nil {
+					b.Fatal(err)
+				}
+				var tail []byte
+				for {
+					n, err := cl.Conn.Read(buf)
+					if err != nil {
+						b.Fatal(err)
+					}
+					tail = append(tail[:0], buf[max(0, n-7):n]...)
+					if string(tail) == "+PONG\r\n" {
+						break
+					}
+				}
+			}
+		})
+	}
+}
+
+func multiOf(n int) []byte {
+	p := resptest.Encode("MULTI")
+	for i := 0; i < n; i++ {
+		p = resptest.AppendCommand(p, "SET", "m:"+strconv.Itoa(i), "v")
+	}
+	return resptest.AppendCommand(p, "EXEC")
+}
+
+// A tenant's MULTI of 10k SETs, as scripts/noisy sends it: 1,000 are
+// queued and the rest refused (the 1,000-command bound). Each queued
+// command's arguments were copied in one allocation each, and one more
+// for their slice: 4,000 allocations per transaction. They are copied
+// into the transaction's blocks now; a refusal allocates nothing.
+func TestNoisyMultiAllocations(t *testing.T) {
+	srv, c := noisyClient(t)
+	cmds := [][][]byte{noisyArgs("MULTI")}
+	for i := 0; i < 10_000; i++ {
+		cmds = append(cmds, noisyArgs("SET", "m:"+strconv.Itoa(i), "v"))
+	}
+	cmds = append(cmds, noisyArgs("EXEC"))
+	run := func() {
+		for _, a := range cmds {
+			srv.Exec(nil, c, a)
+		}
+		c.W.Reset()
+	}
+	if n := testing.AllocsPerRun(5, run); n > 100 {
+		t.Errorf("MULTI of 10k SETs: %.0f allocations", n)
+	}
+	// The queued arguments are still the commands': a transaction within
+	// the bound runs them as sent.
+	noisyExec(srv, c, "MULTI")
+	for i := 0; i < 999; i++ { // and one big: the bound's 1,000
+		noisyExec(srv, c, "SET", "q:"+strconv.Itoa(i), strings.Repeat("x", i%300))
+	}
+	noisyExec(srv, c, "SET", "big", strings.Repeat("y", 40_000))
+	c.W.Reset()
+	noisyExec(srv, c, "EXEC")
+	c.W.Reset()
+	for _, i := range []int{0, 1, 299, 300, 777, 998} {
+		noisyExec(srv, c, "GET", "q:"+strconv.Itoa(i))
+		want := "$" + strconv.Itoa(i%300) + "\r\n" + strings.Repeat("x", i%300) + "\r\n"
+		if got := string(c.W.Buf); got != want {
+			t.Errorf("GET q:%d = %q, want %q", i, got, want)
+		}
+		c.W.Reset()
+	}
+	noisyExec(srv, c, "STRLEN", "big")
+	if got := string(c.W.Buf); got != ":40000\r\n" {
+		t.Errorf("STRLEN big = %q", got)
+	}
 }
