@@ -373,3 +373,26 @@ func TestNoisyMultiAllocations(t *testing.T) {
 		t.Errorf("STRLEN big = %q", got)
 	}
 }
+
+// go test -run X -bench NoisyRefusedArgument -benchmem ./commands: one
+// connection of tenant A sending a 100 MB argument past its payload limit
+// (refused from the header, the connection closed), as scripts/noisy's
+// 20 connections do over and over: what the whole process allocates per
+// connection.
+func BenchmarkNoisyRefusedArgument(b *testing.B) {
+	setCarolLimits(b, "{storage_limit_bytes: -1, monthly_operations_limit: -1, max_keys: -1, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1, max_payload_bytes: 16777216}")
+	f := startCluster(b)
+	chunk := make([]byte, 256<<10)
+	head := "*3\r\n$3\r\nSET\r\n$5\r\narg:1\r\n$104857600\r\n"
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		cl := f.as(b, "carol-rw")
+		_, _ = cl.Conn.Write([]byte(head))
+		for sent := 0; sent < 8<<20; sent += len(chunk) {
+			if _, err := cl.Conn.Write(chunk); err != nil {
+				break
+			}
+		}
+		_ = cl.Close()
+	}
+}

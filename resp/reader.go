@@ -3,9 +3,9 @@ package resp
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"math"
+	"strconv"
 )
 
 // ErrQueryBufLimit means a client buffered more than MaxQueryBuf bytes of
@@ -45,11 +45,32 @@ type Reader struct {
 
 	aheadOffs []int // Ahead's own parse state, kept for its capacity
 	aheadArgs [][]byte
+
+	// offs0 is offs's first backing array, part of the reader's own
+	// allocation: a connection refused at its first command (a tenant
+	// reconnecting to send arguments past its limit, over and over) costs
+	// no allocation for it.
+	offs0 [8]int
 }
 
 // NewReader returns a reader over src with the given limits.
 func NewReader(src io.Reader, lim Limits) *Reader {
-	return &Reader{src: src, lim: lim}
+	rd := &Reader{src: src, lim: lim}
+	rd.offs = rd.offs0[:0]
+	return rd
+}
+
+// payloadTooBig is ErrPayloadTooBig's text, formatted in one allocation:
+// a refusal that closes the connection is all some attackers get, over
+// and over.
+func payloadTooBig(n, limit int64) string {
+	const lead, mid, tail = "QUOTA payload of at least ", " bytes exceeds the limit of ", " bytes"
+	var b [len(lead) + len(mid) + len(tail) + 40]byte
+	m := append(b[:0], lead...)
+	m = strconv.AppendInt(m, n, 10)
+	m = append(m, mid...)
+	m = strconv.AppendInt(m, limit, 10)
+	return string(append(m, tail...))
 }
 
 // SetLimits changes the limits for commands not yet started.
@@ -199,7 +220,7 @@ func (rd *Reader) multibulk(preAuth bool) ([][]byte, bool, error) {
 			return nil, false, &ProtocolError{Msg: ProtoUnauthBulk, Unread: unread()}
 		}
 		if p := rd.lim.PayloadLimit; p > 0 && len(rd.offs) > 0 && rd.announced+n > p+PayloadSlack {
-			return nil, false, &ProtocolError{Msg: fmt.Sprintf(ErrPayloadTooBig, rd.announced+n, p), Unread: unread()}
+			return nil, false, &ProtocolError{Msg: payloadTooBig(rd.announced+n, p), Unread: unread()}
 		}
 		end := next + int(n)
 		if rd.r+end+2 > rd.w {
