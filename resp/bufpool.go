@@ -13,7 +13,15 @@ import (
 // processor from every other tenant's commands. Pooled buffers are freed by
 // the GC like any others if nobody asks for them again (sync.Pool keeps
 // them for at most two cycles), so an idle connection still holds nothing.
-const bigBuf = 1 << 20
+// From 64 KB on, not 1 MB: a buffer is released after each flush, so a
+// reply of hundreds of KB (SORT, LRANGE of a few thousand) grew from a
+// few KB by doubling through unpooled sizes every time, ~1 MB of garbage
+// for a KEYS of any size.
+const bigBuf = 64 << 10
+
+// growToPool is the size from which a growing reply buffer jumps to
+// bigBuf: past it, the doublings come from the pool.
+const growToPool = 16 << 10
 
 // bufPools[k] holds buffers whose capacity is in [2^k, 2^(k+1)).
 var bufPools [64]sync.Pool
@@ -24,9 +32,11 @@ func getBuf(n int) []byte {
 		return make([]byte, 0, n)
 	}
 	k := bits.Len(uint(n)) - 1
-	// The next class up always fits; n's own class fits when the buffer
-	// happens to be as big as n.
-	for _, c := range [2]int{k + 1, k} {
+	// n's own class first: it fits when the buffer is as big as n, always
+	// for the powers of two a growing reply asks for, and taking from the
+	// class up first left each doubling's own class unused, so the next
+	// reply's doublings missed the pool. The next class up always fits.
+	for _, c := range [2]int{k, k + 1} {
 		if c >= len(bufPools) {
 			continue
 		}

@@ -73,7 +73,11 @@ func (w *Writer) room(n int) bool {
 	if need := len(w.Buf) + n; need > cap(w.Buf) {
 		// Grow as append would, but never past the bound: doubling could
 		// otherwise reserve twice the bound for a reply that fills it.
-		nb := getBuf(min(max(2*cap(w.Buf), need), w.base+w.limit+headerRoom))[:len(w.Buf)]
+		size := max(2*cap(w.Buf), need)
+		if size > growToPool {
+			size = max(size, bigBuf)
+		}
+		nb := getBuf(min(size, w.base+w.limit+headerRoom))[:len(w.Buf)]
 		copy(nb, w.Buf)
 		putBuf(w.Buf)
 		w.Buf = nb
