@@ -12,11 +12,12 @@ import (
 // every GC cycle that garbage paid for marks the whole heap, stealing the
 // processor from every other tenant's commands. Pooled buffers are freed by
 // the GC like any others if nobody asks for them again (sync.Pool keeps
-// them for at most two cycles), so an idle connection still holds nothing.
-// From 64 KB on, not 1 MB: a buffer is released after each flush, so a
-// reply of hundreds of KB (SORT, LRANGE of a few thousand) grew from a
-// few KB by doubling through unpooled sizes every time, ~1 MB of garbage
-// for a KEYS of any size.
+// them for at most two cycles), so an idle connection still holds nothing
+// over releaseAbove. Pooled from 64 KB on, not 1 MB: a reply released
+// after its flush grows again from a few KB, and its doublings up to 1 MB
+// were unpooled, ~1 MB of garbage for a KEYS of any size. The reader's
+// big input buffers (a pipeline of thousands of commands) come from the
+// same pool.
 const bigBuf = 64 << 10
 
 // growToPool is the size from which a growing reply buffer jumps to
@@ -55,15 +56,24 @@ func putBuf(b []byte) {
 	if cap(b) < bigBuf {
 		return
 	}
-	b = b[:0]
-	bufPools[bits.Len(uint(cap(b)))-1].Put(&b)
+	// Boxed here, not by taking b's address: that would move b to the
+	// heap on every call, the small buffers' too.
+	p := new([]byte)
+	*p = b[:0]
+	bufPools[bits.Len(uint(cap(b)))-1].Put(p)
 }
 
+// releaseAbove is the least reply buffer Release hands back. Smaller ones
+// stay with their writer, as they did: released after every flush, a
+// connection replying 20 KB at a time (SCAN COUNT 1000) grew a new buffer
+// from nothing for each reply.
+const releaseAbove = 1 << 20
+
 // Release hands a big buffer back to the pool once its replies have been
-// written, so a connection does not keep it while idle; small buffers
-// stay with the writer.
+// written, so a connection does not keep it while idle; buffers under
+// releaseAbove stay with the writer.
 func (w *Writer) Release() {
-	if cap(w.Buf) >= bigBuf {
+	if cap(w.Buf) >= releaseAbove {
 		putBuf(w.Buf)
 		w.Buf, w.base = nil, 0
 	}

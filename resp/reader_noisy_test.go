@@ -3,7 +3,10 @@ package resp
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
+	"runtime"
+	"runtime/debug"
 	"testing"
 )
 
@@ -68,4 +71,73 @@ func TestPayloadTooBigText(t *testing.T) {
 			t.Errorf("payloadTooBig(%d, %d) = %q, want %q", c[0], c[1], got, want)
 		}
 	}
+}
+
+// A tenant pipelining a MULTI of 10k SETs (~300 KB) over and over: the
+// reader grew its buffer by doubling for each batch and dropped it once
+// the batch was read, ~1 MB of garbage per batch. Its big buffers now come
+// from the reply buffers' pool and go back to it.
+func TestReaderBigBatchRecycled(t *testing.T) {
+	if raceOn {
+		t.Skip("the race detector drops pooled buffers at random")
+	}
+	var batch []byte
+	for i := 0; i < 10_000; i++ {
+		batch = fmt.Appendf(batch, "*3\r\n$3\r\nSET\r\n$%d\r\nm:%d\r\n$1\r\nv\r\n", len(fmt.Sprint("m:", i)), i)
+	}
+	src := &batches{batch: batch}
+	rd := NewReader(src, DefaultLimits())
+	read := func() {
+		src.left = 1
+		for n := 0; n < 10_000; {
+			args, err := rd.Next(false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if args == nil {
+				if err := rd.Fill(); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			n++
+		}
+		if args, err := rd.Next(false); args != nil || err != nil {
+			t.Fatalf("left over: %q %v", args, err)
+		}
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	runtime.GC()
+	runtime.GC()
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	read()
+	const runs = 10
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range runs {
+		read()
+	}
+	runtime.ReadMemStats(&after)
+	// The first few KB of each batch's growth, and the pool's boxes.
+	if per := (after.TotalAlloc - before.TotalAlloc) / runs; per > 64<<10 {
+		t.Errorf("%d bytes allocated per batch of %d bytes", per, len(batch))
+	}
+}
+
+// batches sends one batch, in reads of at most 64 KB, left times.
+type batches struct {
+	batch []byte
+	left  int
+	off   int
+}
+
+func (b *batches) Read(p []byte) (int, error) {
+	if b.left == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), 64<<10)], b.batch[b.off:])
+	if b.off += n; b.off == len(b.batch) {
+		b.off, b.left = 0, b.left-1
+	}
+	return n, nil
 }
