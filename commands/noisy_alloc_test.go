@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"fmt"
 	"net"
 	"runtime"
 	"strconv"
@@ -394,5 +395,43 @@ func BenchmarkNoisyRefusedArgument(b *testing.B) {
 			}
 		}
 		_ = cl.Close()
+	}
+}
+
+// go test -run X -bench NoisyProMulti -benchmem ./commands: the MULTI
+// attack with limits like scripts/noisy's tenant A (a pro plan).
+func BenchmarkNoisyProMulti(b *testing.B) {
+	setCarolLimits(b, "{storage_limit_bytes: 1073741824, monthly_operations_limit: 1000000000, max_keys: 10000000, rate_limit: {requests_per_second: 100000, burst: 200000}, max_connections: 500, max_payload_bytes: 16777216}")
+	f := startCluster(b)
+	a, z := net.Pipe()
+	b.Cleanup(func() { _ = a.Close(); _ = z.Close() })
+	c := f.srv.newClient(a)
+	noisyExec(f.srv, c, "AUTH", clusterSecret("carol-rw"))
+	c.W.Reset()
+	multi := [][][]byte{noisyArgs("MULTI")}
+	for i := 0; i < 10_000; i++ {
+		multi = append(multi, noisyArgs("SET", "m:"+strconv.Itoa(i), "v"))
+	}
+	multi = append(multi, noisyArgs("EXEC"))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		for _, a := range multi {
+			f.srv.Exec(nil, c, a)
+		}
+		c.W.Reset()
+	}
+}
+
+// A tenant flooding past its rate limit is refused with the same text
+// over and over: it is formatted once, not per refused command (a MULTI
+// of 10k commands past the burst made 10k texts of garbage).
+func TestNoisyRateLimitTextReused(t *testing.T) {
+	for _, c := range [][2]int64{{100000, 1}, {1, 1000}, {100000, 1}, {5, 7}} {
+		if got, want := rateLimitText(c[0], c[1]), fmt.Sprintf(errRateLimit, c[0], c[1]); got != want {
+			t.Errorf("rateLimitText(%d, %d) = %q, want %q", c[0], c[1], got, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = rateLimitText(5, 7) }); n != 0 {
+		t.Errorf("%.0f allocations per repeated refusal", n)
 	}
 }
