@@ -33,20 +33,17 @@ func getBuf(n int) []byte {
 		return make([]byte, 0, n)
 	}
 	k := bits.Len(uint(n)) - 1
-	// n's own class first: it fits when the buffer is as big as n, always
-	// for the powers of two a growing reply asks for, and taking from the
-	// class up first left each doubling's own class unused, so the next
-	// reply's doublings missed the pool. The next class up always fits.
-	for _, c := range [2]int{k, k + 1} {
-		if c >= len(bufPools) {
-			continue
+	// n's own class only: it fits when the buffer is as big as n, always
+	// for the powers of two a growing reply asks for. The class up would
+	// always fit, but with up to twice what was asked for, which a
+	// writer's bound must not hold; and taking from it left each
+	// doubling's own class unused, so the next reply's doublings missed
+	// the pool.
+	if p, _ := bufPools[k].Get().(*[]byte); p != nil {
+		if cap(*p) >= n {
+			return (*p)[:0]
 		}
-		if p, _ := bufPools[c].Get().(*[]byte); p != nil {
-			if cap(*p) >= n {
-				return (*p)[:0]
-			}
-			bufPools[c].Put(p)
-		}
+		bufPools[k].Put(p)
 	}
 	return make([]byte, 0, n)
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"math"
-	"strconv"
 )
 
 // ErrQueryBufLimit means a client buffered more than MaxQueryBuf bytes of
@@ -58,19 +57,6 @@ func NewReader(src io.Reader, lim Limits) *Reader {
 	rd := &Reader{src: src, lim: lim}
 	rd.offs = rd.offs0[:0]
 	return rd
-}
-
-// payloadTooBig is ErrPayloadTooBig's text, formatted in one allocation:
-// a refusal that closes the connection is all some attackers get, over
-// and over.
-func payloadTooBig(n, limit int64) string {
-	const lead, mid, tail = "QUOTA payload of at least ", " bytes exceeds the limit of ", " bytes"
-	var b [len(lead) + len(mid) + len(tail) + 40]byte
-	m := append(b[:0], lead...)
-	m = strconv.AppendInt(m, n, 10)
-	m = append(m, mid...)
-	m = strconv.AppendInt(m, limit, 10)
-	return string(append(m, tail...))
 }
 
 // SetLimits changes the limits for commands not yet started.
