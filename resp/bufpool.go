@@ -27,23 +27,29 @@ const growToPool = 16 << 10
 // bufPools[k] holds buffers whose capacity is in [2^k, 2^(k+1)).
 var bufPools [64]sync.Pool
 
-// getBuf returns an empty buffer of capacity at least n.
-func getBuf(n int) []byte {
+// getBuf returns an empty buffer of capacity at least n and, when taken
+// from the pool, at most about most (pass n for exactly what is asked).
+func getBuf(n, most int) []byte {
 	if n < bigBuf {
 		return make([]byte, 0, n)
 	}
 	k := bits.Len(uint(n)) - 1
-	// n's own class only: it fits when the buffer is as big as n, always
-	// for the powers of two a growing reply asks for. The class up would
-	// always fit, but with up to twice what was asked for, which a
-	// writer's bound must not hold; and taking from it left each
-	// doubling's own class unused, so the next reply's doublings missed
-	// the pool.
-	if p, _ := bufPools[k].Get().(*[]byte); p != nil {
-		if cap(*p) >= n {
-			return (*p)[:0]
+	// n's own class first: it fits when the buffer is as big as n, always
+	// for the powers of two a growing reply asks for (taking from the class
+	// up first left each doubling's own class unused, so the next reply's
+	// doublings missed the pool). The class up always fits, but with up to
+	// twice what was asked for: only when the caller can hold that (a
+	// writer's bound must not be passed).
+	for _, c := range [2]int{k, k + 1} {
+		if c >= len(bufPools) || (c > k && 1<<c > most) {
+			break
 		}
-		bufPools[k].Put(p)
+		if p, _ := bufPools[c].Get().(*[]byte); p != nil {
+			if cap(*p) >= n && cap(*p) <= max(most, n) {
+				return (*p)[:0]
+			}
+			bufPools[c].Put(p)
+		}
 	}
 	return make([]byte, 0, n)
 }

@@ -77,7 +77,8 @@ func (w *Writer) room(n int) bool {
 		if size > growToPool {
 			size = max(size, bigBuf)
 		}
-		nb := getBuf(min(size, w.base+w.limit+headerRoom))[:len(w.Buf)]
+		most := w.base + w.limit + headerRoom
+		nb := getBuf(min(size, most), most)[:len(w.Buf)]
 		copy(nb, w.Buf)
 		putBuf(w.Buf)
 		w.Buf = nb
@@ -95,7 +96,7 @@ func (w *Writer) Reserve(n int) bool {
 		return false
 	}
 	if cap(w.Buf)-len(w.Buf) < n {
-		buf := getBuf(len(w.Buf) + n)[:len(w.Buf)]
+		buf := getBuf(len(w.Buf)+n, math.MaxInt)[:len(w.Buf)] // no bound here
 		copy(buf, w.Buf)
 		putBuf(w.Buf)
 		w.Buf = buf
@@ -112,7 +113,11 @@ func (w *Writer) Grow(n int) {
 		n = min(n, max(0, w.base+w.limit+headerRoom-len(w.Buf)))
 	}
 	if n > 0 && cap(w.Buf)-len(w.Buf) < n {
-		buf := getBuf(len(w.Buf) + n)[:len(w.Buf)]
+		most := math.MaxInt
+		if w.limit != 0 {
+			most = w.base + w.limit + headerRoom
+		}
+		buf := getBuf(len(w.Buf)+n, most)[:len(w.Buf)]
 		copy(buf, w.Buf)
 		putBuf(w.Buf)
 		w.Buf = buf
