@@ -250,6 +250,28 @@ func (s *Server) refusedByKey(c *Client, cmd *Command, args [][]byte) bool {
 	return false
 }
 
+// rateLimited is the last RATELIMIT text formatted, for rateLimitText.
+type rateLimited struct {
+	rps, ms int64
+	msg     string
+}
+
+var lastRateLimited atomic.Pointer[rateLimited]
+
+// rateLimitText is errRateLimit for a limit and a retry time. A tenant
+// flooding past its rate is refused thousands of times a second with the
+// same text (a MULTI of 10k commands over its burst: 10k refusals);
+// formatted anew each time, the refusals alone were ~36 bytes of garbage
+// per command, which paid for GC cycles every tenant waits through.
+func rateLimitText(rps, ms int64) string {
+	if r := lastRateLimited.Load(); r != nil && r.rps == rps && r.ms == ms {
+		return r.msg
+	}
+	r := &rateLimited{rps: rps, ms: ms, msg: fmt.Sprintf(errRateLimit, rps, ms)}
+	lastRateLimited.Store(r)
+	return r.msg
+}
+
 // overLimits applies the tenant's plan to one command: payload size, the
 // request rate shared by all its connections, the monthly operations, and
 // for commands that may grow data (denyoom) storage and key count. A write
@@ -264,8 +286,8 @@ func overLimits(c *Client, t *tenant.Tenant, cmd *Command, args [][]byte) (strin
 		return fmt.Sprintf(errQuotaPayload, payload, l.MaxPayloadBytes), tenant.RejectPayload
 	}
 	if ok, retry := t.AllowUnder(l, c.clock); !ok {
-		ms := (retry + time.Millisecond - 1) / time.Millisecond
-		return fmt.Sprintf(errRateLimit, l.RequestsPerSecond, ms), tenant.RejectRateLimit
+		ms := int64((retry + time.Millisecond - 1) / time.Millisecond)
+		return rateLimitText(l.RequestsPerSecond, ms), tenant.RejectRateLimit
 	}
 	if l.MonthlyOperations > 0 {
 		if used := t.Ops(c.clock) + c.pend.ops; used >= l.MonthlyOperations {

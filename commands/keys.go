@@ -561,8 +561,8 @@ func parseKeyScan(x *Ctx) (keyScanArgs, bool) {
 			x.SyntaxError()
 			return a, false
 		}
-		switch Lower(x.Args[i]) {
-		case "count":
+		switch opt := x.Args[i]; {
+		case strEq(opt, "count"):
 			n, ok := x.IntArg(i + 1)
 			if !ok {
 				return a, false
@@ -572,10 +572,10 @@ func parseKeyScan(x *Ctx) (keyScanArgs, bool) {
 				return a, false
 			}
 			a.count = int(min(n, math.MaxInt32))
-		case "match":
+		case strEq(opt, "match"):
 			a.pattern = x.Args[i+1]
 			a.match = !(len(a.pattern) == 1 && a.pattern[0] == '*')
-		case "type":
+		case strEq(opt, "type"):
 			// An unknown name is no error: it just matches nothing.
 			typ := string(x.Args[i+1])
 			a.typ = &typ
@@ -587,36 +587,72 @@ func parseKeyScan(x *Ctx) (keyScanArgs, bool) {
 	return a, true
 }
 
+// scanMatchChunk bounds the names one SCAN with MATCH gathers before they
+// are matched: they are written into the reply unfiltered (under the
+// shard's lock nothing costly runs) and filtered in place afterwards, so a
+// huge COUNT with a rare pattern stops early and returns its cursor, as
+// COUNT is only a hint, instead of filling the reply bound with names it
+// would drop.
+const scanMatchChunk = 1 << 20
+
+// cmdScan writes the names straight into the reply as the walk finds them
+// and puts the cursor and the count in front at the end: collected as a
+// slice first, each call of COUNT 1000 made ~70 KB of garbage, and a
+// tenant cycling SCAN over a big keyspace drove GC cycles that mark
+// every tenant's heap.
 func cmdScan(x *Ctx) {
 	a, ok := parseKeyScan(x)
 	if !ok {
 		return
 	}
-	var out [][]byte
-	next := x.Tx.Scan(a.cursor, a.count, func(k []byte, en *engine.Entry) {
-		if a.typ != nil && !strings.EqualFold(*a.typ, en.Kind.String()) {
-			return
+	w := x.W
+	start, n := w.Len(), 0
+	// The names are written under the shard's shared lock: no yield
+	// there, the walk yields between its holds.
+	noYield := w.NoYield
+	w.NoYield = true
+	next := x.Tx.ScanUntil(a.cursor, a.count, func(k []byte, en *engine.Entry) bool {
+		if a.typ == nil || strings.EqualFold(*a.typ, en.Kind.String()) {
+			w.Bulk(k)
+			n++
 		}
-		out = append(out, k)
+		return !w.Over() && (!a.match || w.Len()-start < scanMatchChunk)
 	})
-	if a.match {
-		// After the walk, under no lock (but EXEC's): the names stay valid.
+	w.NoYield = noYield
+	if a.match && !w.Over() {
+		// After the walk, under no lock (but EXEC's): the names are
+		// matched where they were written and the kept ones moved down.
 		g := engine.NewGlob(a.pattern, false)
 		g.Yielding = !x.Tx.Active()
-		kept := out[:0]
-		for _, k := range out {
-			if g.Match(k) {
-				kept = append(kept, k)
-			}
+		n = scanFilter(w, start, g)
+	}
+	var cur [20]byte
+	w.InsertBulkArray(start, 2, strconv.AppendUint(cur[:0], next, 10), n)
+}
+
+// scanFilter keeps, of the bulk strings written in w from start on, those
+// g matches, and returns how many it kept.
+func scanFilter(w *resp.Writer, start int, g *engine.Glob) int {
+	buf := w.Buf
+	r, out, kept := start, start, 0
+	for r < len(buf) {
+		// "$<len>\r\n<name>\r\n", as Writer.Bulk wrote it.
+		i := r + 1
+		size := 0
+		for buf[i] != '\r' {
+			size = size*10 + int(buf[i]-'0')
+			i++
 		}
-		out = kept
+		name := buf[i+2 : i+2+size]
+		end := i + 2 + size + 2
+		if g.Match(name) {
+			out += copy(buf[out:], buf[r:end])
+			kept++
+		}
+		r = end
 	}
-	x.W.Array(2)
-	x.W.BulkString(strconv.FormatUint(next, 10))
-	x.W.Array(len(out))
-	for _, k := range out {
-		x.W.Bulk(k)
-	}
+	w.Truncate(out)
+	return kept
 }
 
 func cmdDBSize(x *Ctx) { x.W.Int(x.C.NS.Keys()) }

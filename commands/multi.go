@@ -77,11 +77,52 @@ type multiState struct {
 	// t is the tenant the transaction was opened for: if the connection's
 	// key belongs to another one at EXEC, the queue is discarded.
 	t *tenant.Tenant
+	// The blocks queued arguments are copied into (keep).
+	chunk []byte
+	slab  [][]byte
 }
 
 type queuedCmd struct {
 	cmd  *Command
 	args [][]byte
+}
+
+// multiChunk is the size of the blocks a transaction's queued arguments
+// are copied into, and multiSlab the number of argument headers per block
+// of them: copied one allocation per argument (and one per command for
+// its slice), a tenant queueing SETs in a loop made 4 allocations per
+// command of garbage for the GC.
+const (
+	multiChunk = 64 << 10
+	multiSlab  = 1024
+)
+
+// keep copies args out of the connection's read buffer, which moves on,
+// into the transaction's blocks. A block is never grown in place (what
+// was handed out keeps pointing into it); a full one is left to the
+// queued commands that refer to it and a new one begun.
+func (m *multiState) keep(args [][]byte) [][]byte {
+	// Blocks double up to their full size, so that a short transaction
+	// takes little.
+	if len(m.slab)+len(args) > cap(m.slab) {
+		m.slab = make([][]byte, 0, max(min(2*cap(m.slab), multiSlab), 16, len(args)))
+	}
+	at := len(m.slab)
+	for _, a := range args {
+		if len(m.chunk)+len(a) > cap(m.chunk) {
+			if len(a) >= multiChunk/4 {
+				// A big argument gets a block of its own: the current one
+				// stays open for the small ones.
+				m.slab = append(m.slab, append([]byte(nil), a...))
+				continue
+			}
+			m.chunk = make([]byte, 0, max(min(2*cap(m.chunk), multiChunk), 256, len(a)))
+		}
+		from := len(m.chunk)
+		m.chunk = append(m.chunk, a...)
+		m.slab = append(m.slab, m.chunk[from:len(m.chunk):len(m.chunk)])
+	}
+	return m.slab[at:len(m.slab):len(m.slab)]
 }
 
 // watched is one WATCHed key: where it lives, and whether it had already
@@ -130,12 +171,8 @@ func (s *Server) queue(c *Client, cmd *Command, args [][]byte, errText string) {
 	case c.T != nil && len(c.multi.queue) >= maxTenantMulti:
 		s.reject(c, cmd, errMultiTooLong)
 	default:
-		kept := make([][]byte, len(args))
-		for i, a := range args {
-			kept[i] = append([]byte(nil), a...)
-		}
 		c.multi.bytes += argBytes(args)
-		c.multi.queue = append(c.multi.queue, queuedCmd{cmd, kept})
+		c.multi.queue = append(c.multi.queue, queuedCmd{cmd, c.multi.keep(args)})
 		c.multiLen.Add(1)
 		c.W.Simple("QUEUED")
 		return

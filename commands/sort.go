@@ -203,6 +203,10 @@ func sortCommand(x *Ctx, readonly bool) {
 	}()
 	write := o.hasStore || sortConvertsSource(x, &o, readonly)
 	if o.detached = x.Tx.Walking() && (!o.hasStore || sortLooksUp(&o)); o.detached {
+		// The lookups' copies, in a recycled buffer: kept (ALPHA, STORE)
+		// they are as big as what was looked up.
+		o.arena = sortArenas.get(0, true)
+		defer func() { sortArenas.put(o.arena) }()
 		o.lockKey[0] = o.key
 		x.Tx.LockKeys(o.lockKey[:], write)
 	} else {
@@ -253,7 +257,7 @@ func sortCommand(x *Ctx, readonly bool) {
 		// Only the requested range is loaded, in the value's own order.
 		if end >= start {
 			if o.detached {
-				copied.ends = make([]int, 0, end-start+1)
+				copied.reserve(int(end - start + 1))
 			} else {
 				items = make([]sortItem, 0, end-start+1)
 			}
@@ -263,7 +267,7 @@ func sortCommand(x *Ctx, readonly bool) {
 		}
 	} else {
 		if o.detached {
-			copied.ends = make([]int, 0, n)
+			copied.reserve(n)
 		} else {
 			items = make([]sortItem, 0, n)
 		}
@@ -271,6 +275,7 @@ func sortCommand(x *Ctx, readonly bool) {
 	}
 	if o.detached {
 		x.Tx.UnlockKeys()
+		defer copied.release()
 		items = copied.items()
 		// The reply (or stored list) is written before this runs; neither
 		// keeps the item buffer itself.
@@ -453,15 +458,13 @@ func sortItems(items []sortItem, alpha, desc, yield bool) []sortItem {
 	}
 	var sorted []sortItem
 	if !alpha {
-		type rec struct {
-			score float64
-			i     int32
-		}
-		recs := make([]rec, len(items))
+		type rec = sortNumRec
+		recs := sortNumRecs.get(len(items), yield)
+		defer sortNumRecs.put(recs)
 		for i := range items {
 			recs[i] = rec{items[i].score, int32(i)}
 		}
-		sortRecs(recs, yield, func(a, b rec) int {
+		sortRecs(recs, yield, &sortNumRecs, func(a, b rec) int {
 			c := 0
 			switch {
 			case a.score < b.score:
@@ -481,16 +484,13 @@ func sortItems(items []sortItem, alpha, desc, yield bool) []sortItem {
 			sorted[j] = items[r.i]
 		}
 	} else {
-		type rec struct {
-			key []byte
-			i   int32
-			has bool
-		}
-		recs := make([]rec, len(items))
+		type rec = sortAlphaRec
+		recs := sortAlphaRecs.get(len(items), yield)
+		defer sortAlphaRecs.put(recs)
 		for i := range items {
 			recs[i] = rec{items[i].key, int32(i), items[i].hasKey}
 		}
-		sortRecs(recs, yield, func(a, b rec) int {
+		sortRecs(recs, yield, &sortAlphaRecs, func(a, b rec) int {
 			var c int
 			if a.has && b.has {
 				c = bytes.Compare(a.key, b.key)
@@ -528,7 +528,7 @@ const sortRun = 4096
 // yield between steps: one sort of 100k records is ~10 ms in which other
 // connections would wait for the processor. The merge buffer is freed
 // before sortItems allocates its result, within sortItemCost.
-func sortRecs[T any](recs []T, yield bool, cmp func(a, b T) int) {
+func sortRecs[T any](recs []T, yield bool, pool *slicePool[T], cmp func(a, b T) int) {
 	if !yield || len(recs) <= sortRun {
 		slices.SortFunc(recs, cmp)
 		return
@@ -537,7 +537,8 @@ func sortRecs[T any](recs []T, yield bool, cmp func(a, b T) int) {
 		slices.SortFunc(recs[i:min(i+sortRun, len(recs))], cmp)
 		sched.Maybe()
 	}
-	src, dst := recs, make([]T, len(recs))
+	src, dst := recs, pool.get(len(recs), true)
+	defer pool.put(dst)
 	for width := sortRun; width < len(recs); width *= 2 {
 		for lo := 0; lo < len(recs); lo += 2 * width {
 			mid, hi := min(lo+width, len(recs)), min(lo+2*width, len(recs))
@@ -899,10 +900,27 @@ func sortConvertsSource(x *Ctx, o *sortOpts, readonly bool) bool {
 }
 
 // sortCopy holds elements copied out of the source: their bytes end to end
-// and where each ends.
+// and where each ends. Both buffers are recycled (release).
 type sortCopy struct {
 	buf  []byte
 	ends []int
+}
+
+// reserve makes room for where n elements end; their bytes grow as they
+// are copied, in a recycled buffer when there is one.
+func (c *sortCopy) reserve(n int) {
+	c.ends = sortEnds.get(n, true)[:0]
+	if n >= sortPoolAbove {
+		c.buf = sortBytes.get(0, true)
+	}
+}
+
+// release gives the buffers back once nothing refers to them (the reply,
+// or the stored list, is written).
+func (c *sortCopy) release() {
+	sortEnds.put(c.ends)
+	sortBytes.put(c.buf)
+	c.buf, c.ends = nil, nil
 }
 
 func (c *sortCopy) add(v []byte) {
@@ -924,7 +942,59 @@ func (c *sortCopy) items() []sortItem {
 // Item buffers of big detached SORTs are recycled: two of 100k items are
 // 13 MB, and a tenant sorting in a loop made GC cycles (each marking the
 // whole live heap, assists included) a main cause of other tenants' wait.
+// So are the rest of what it works with: the copied elements, the sort
+// records and the merge buffer were another 5 MB per SORT of 100k.
 var sortItemPool sync.Pool
+
+// The records sortItems sorts, numeric or ALPHA.
+type (
+	sortNumRec struct {
+		score float64
+		i     int32
+	}
+	sortAlphaRec struct {
+		key []byte
+		i   int32
+		has bool
+	}
+)
+
+var (
+	sortNumRecs   slicePool[sortNumRec]
+	sortAlphaRecs slicePool[sortAlphaRec]
+	sortEnds      slicePool[int]
+	sortBytes     slicePool[byte]
+	sortArenas    slicePool[byte]
+)
+
+// slicePool recycles buffers of T of at least sortPoolAbove elements.
+type slicePool[T any] struct{ p sync.Pool }
+
+// get returns a buffer of length n: recycled when pooled and n is big
+// enough, or when n is 0 (a buffer that will grow), else new.
+func (sp *slicePool[T]) get(n int, pooled bool) []T {
+	if pooled && (n >= sortPoolAbove || n == 0) {
+		if p, _ := sp.p.Get().(*[]T); p != nil {
+			if cap(*p) >= n {
+				return (*p)[:n]
+			}
+			sp.p.Put(p)
+		}
+	}
+	return make([]T, n)
+}
+
+// put gives back a buffer once nothing refers to it; it is cleared, so
+// that it keeps no value alive.
+func (sp *slicePool[T]) put(s []T) {
+	if cap(s) < sortPoolAbove {
+		return
+	}
+	s = s[:cap(s)]
+	clear(s)
+	s = s[:0]
+	sp.p.Put(&s)
+}
 
 // sortPoolAbove is the least length of a pooled item buffer.
 const sortPoolAbove = sortRun

@@ -669,25 +669,36 @@ func (tx *Tx) EachStored(fn func(key []byte, en *Entry) bool) {
 // Scan visits at least count keys (whole hash groups) starting at cursor and
 // returns the cursor to continue from, 0 when the walk is complete.
 func (tx *Tx) Scan(cursor uint64, count int, fn func(key []byte, en *Entry)) uint64 {
+	return tx.ScanUntil(cursor, count, func(key []byte, en *Entry) bool {
+		fn(key, en)
+		return true
+	})
+}
+
+// ScanUntil is Scan whose fn may end the walk early by returning false: the
+// hash group it is in is finished and the cursor returned is the next
+// one's, so the caller can bound what one call gathers (COUNT is a hint).
+func (tx *Tx) ScanUntil(cursor uint64, count int, fn func(key []byte, en *Entry) bool) uint64 {
 	if cursor > 0xFFFFFFFF {
 		return 0
 	}
 	visited := 0
 	var next uint64
 	from := uint32(cursor)
+	more := true
 	for i := tx.e.shardOf(from); i < len(tx.e.shards) && next == 0; i++ {
 		if !tx.walking && !tx.holds(i) {
 			tx.fail("engine: scan outside the command's lock set")
 		}
 		tx.visit(i, from, func(id uint64, head *Entry) bool {
-			if visited >= count {
+			if visited >= count || !more {
 				next = id & 0xFFFFFFFF
 				return false
 			}
 			for en := head; en != nil; en = en.next {
 				visited++
-				if tx.live(en) {
-					fn(unsafeBytes(en.keyString()), en)
+				if tx.live(en) && !fn(unsafeBytes(en.keyString()), en) {
+					more = false
 				}
 			}
 			return true

@@ -12,26 +12,40 @@ import (
 // every GC cycle that garbage paid for marks the whole heap, stealing the
 // processor from every other tenant's commands. Pooled buffers are freed by
 // the GC like any others if nobody asks for them again (sync.Pool keeps
-// them for at most two cycles), so an idle connection still holds nothing.
-const bigBuf = 1 << 20
+// them for at most two cycles), so an idle connection still holds nothing
+// over releaseAbove. Pooled from 64 KB on, not 1 MB: a reply released
+// after its flush grows again from a few KB, and its doublings up to 1 MB
+// were unpooled, ~1 MB of garbage for a KEYS of any size. The reader's
+// big input buffers (a pipeline of thousands of commands) come from the
+// same pool.
+const bigBuf = 64 << 10
+
+// growToPool is the size from which a growing reply buffer jumps to
+// bigBuf: past it, the doublings come from the pool.
+const growToPool = 16 << 10
 
 // bufPools[k] holds buffers whose capacity is in [2^k, 2^(k+1)).
 var bufPools [64]sync.Pool
 
-// getBuf returns an empty buffer of capacity at least n.
-func getBuf(n int) []byte {
+// getBuf returns an empty buffer of capacity at least n and, when taken
+// from the pool, at most about most (pass n for exactly what is asked).
+func getBuf(n, most int) []byte {
 	if n < bigBuf {
 		return make([]byte, 0, n)
 	}
 	k := bits.Len(uint(n)) - 1
-	// The next class up always fits; n's own class fits when the buffer
-	// happens to be as big as n.
-	for _, c := range [2]int{k + 1, k} {
-		if c >= len(bufPools) {
-			continue
+	// n's own class first: it fits when the buffer is as big as n, always
+	// for the powers of two a growing reply asks for (taking from the class
+	// up first left each doubling's own class unused, so the next reply's
+	// doublings missed the pool). The class up always fits, but with up to
+	// twice what was asked for: only when the caller can hold that (a
+	// writer's bound must not be passed).
+	for _, c := range [2]int{k, k + 1} {
+		if c >= len(bufPools) || (c > k && 1<<c > most) {
+			break
 		}
 		if p, _ := bufPools[c].Get().(*[]byte); p != nil {
-			if cap(*p) >= n {
+			if cap(*p) >= n && cap(*p) <= max(most, n) {
 				return (*p)[:0]
 			}
 			bufPools[c].Put(p)
@@ -45,15 +59,24 @@ func putBuf(b []byte) {
 	if cap(b) < bigBuf {
 		return
 	}
-	b = b[:0]
-	bufPools[bits.Len(uint(cap(b)))-1].Put(&b)
+	// Boxed here, not by taking b's address: that would move b to the
+	// heap on every call, the small buffers' too.
+	p := new([]byte)
+	*p = b[:0]
+	bufPools[bits.Len(uint(cap(b)))-1].Put(p)
 }
 
+// releaseAbove is the least reply buffer Release hands back. Smaller ones
+// stay with their writer, as they did: released after every flush, a
+// connection replying 20 KB at a time (SCAN COUNT 1000) grew a new buffer
+// from nothing for each reply.
+const releaseAbove = 1 << 20
+
 // Release hands a big buffer back to the pool once its replies have been
-// written, so a connection does not keep it while idle; small buffers
-// stay with the writer.
+// written, so a connection does not keep it while idle; buffers under
+// releaseAbove stay with the writer.
 func (w *Writer) Release() {
-	if cap(w.Buf) >= bigBuf {
+	if cap(w.Buf) >= releaseAbove {
 		putBuf(w.Buf)
 		w.Buf, w.base = nil, 0
 	}

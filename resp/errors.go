@@ -1,5 +1,10 @@
 package resp
 
+import (
+	"strconv"
+	"strings"
+)
+
 // Redis's error texts, byte for byte, without the leading '-'.
 const (
 	ErrNoAuth           = "NOAUTH Authentication required."
@@ -46,4 +51,19 @@ func (e *ProtocolError) Error() string { return e.Msg }
 // ProtoExpectedDollar is Redis's text for a multibulk element that is not a bulk.
 func ProtoExpectedDollar(got byte) string {
 	return protoPrefix + "expected '$', got '" + string([]byte{got}) + "'"
+}
+
+// payloadParts is ErrPayloadTooBig around its two numbers.
+var payloadParts = strings.Split(ErrPayloadTooBig, "%d")
+
+// payloadTooBig is ErrPayloadTooBig's text, formatted in one allocation:
+// a refusal that closes the connection is all some attackers get, over
+// and over.
+func payloadTooBig(n, limit int64) string {
+	var b [128]byte
+	m := append(b[:0], payloadParts[0]...)
+	m = strconv.AppendInt(m, n, 10)
+	m = append(m, payloadParts[1]...)
+	m = strconv.AppendInt(m, limit, 10)
+	return string(append(m, payloadParts[2]...))
 }

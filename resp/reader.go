@@ -3,7 +3,6 @@ package resp
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"math"
 )
@@ -45,11 +44,19 @@ type Reader struct {
 
 	aheadOffs []int // Ahead's own parse state, kept for its capacity
 	aheadArgs [][]byte
+
+	// offs0 is offs's first backing array, part of the reader's own
+	// allocation: a connection refused at its first command (a tenant
+	// reconnecting to send arguments past its limit, over and over) costs
+	// no allocation for it.
+	offs0 [8]int
 }
 
 // NewReader returns a reader over src with the given limits.
 func NewReader(src io.Reader, lim Limits) *Reader {
-	return &Reader{src: src, lim: lim}
+	rd := &Reader{src: src, lim: lim}
+	rd.offs = rd.offs0[:0]
+	return rd
 }
 
 // SetLimits changes the limits for commands not yet started.
@@ -128,7 +135,11 @@ func (rd *Reader) Ahead(max int, fn func(args [][]byte)) int {
 func (rd *Reader) reset() {
 	rd.r, rd.w = 0, 0
 	if cap(rd.buf) > shrinkAbove {
-		rd.buf = nil // a big command passed; do not keep its buffer per idle client
+		// A big command passed; do not keep its buffer per idle client,
+		// but give it to the next big one: a tenant pipelining a MULTI of
+		// 10k commands grew and dropped ~1 MB of buffers per batch.
+		putBuf(rd.buf)
+		rd.buf = nil
 	}
 }
 
@@ -199,7 +210,7 @@ func (rd *Reader) multibulk(preAuth bool) ([][]byte, bool, error) {
 			return nil, false, &ProtocolError{Msg: ProtoUnauthBulk, Unread: unread()}
 		}
 		if p := rd.lim.PayloadLimit; p > 0 && len(rd.offs) > 0 && rd.announced+n > p+PayloadSlack {
-			return nil, false, &ProtocolError{Msg: fmt.Sprintf(ErrPayloadTooBig, rd.announced+n, p), Unread: unread()}
+			return nil, false, &ProtocolError{Msg: payloadTooBig(rd.announced+n, p), Unread: unread()}
 		}
 		end := next + int(n)
 		if rd.r+end+2 > rd.w {
@@ -280,8 +291,9 @@ func (rd *Reader) Fill() error {
 			// Nothing past the bound is ever kept, so no room is made for it.
 			size = min(size, max(int(min(rd.lim.MaxQueryBuf, 1<<40))+minRead, pending+minRead))
 		}
-		nb := make([]byte, size)
+		nb := getBuf(size, size)[:size]
 		copy(nb, rd.buf[rd.r:rd.w])
+		putBuf(rd.buf) // what Next returned from it is no longer valid
 		rd.buf = nb
 		rd.r, rd.w = 0, pending
 	}

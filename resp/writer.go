@@ -73,7 +73,12 @@ func (w *Writer) room(n int) bool {
 	if need := len(w.Buf) + n; need > cap(w.Buf) {
 		// Grow as append would, but never past the bound: doubling could
 		// otherwise reserve twice the bound for a reply that fills it.
-		nb := getBuf(min(max(2*cap(w.Buf), need), w.base+w.limit+headerRoom))[:len(w.Buf)]
+		size := max(2*cap(w.Buf), need)
+		if size > growToPool {
+			size = max(size, bigBuf)
+		}
+		most := w.base + w.limit + headerRoom
+		nb := getBuf(min(size, most), most)[:len(w.Buf)]
 		copy(nb, w.Buf)
 		putBuf(w.Buf)
 		w.Buf = nb
@@ -91,7 +96,7 @@ func (w *Writer) Reserve(n int) bool {
 		return false
 	}
 	if cap(w.Buf)-len(w.Buf) < n {
-		buf := getBuf(len(w.Buf) + n)[:len(w.Buf)]
+		buf := getBuf(len(w.Buf)+n, math.MaxInt)[:len(w.Buf)] // no bound here
 		copy(buf, w.Buf)
 		putBuf(w.Buf)
 		w.Buf = buf
@@ -108,7 +113,11 @@ func (w *Writer) Grow(n int) {
 		n = min(n, max(0, w.base+w.limit+headerRoom-len(w.Buf)))
 	}
 	if n > 0 && cap(w.Buf)-len(w.Buf) < n {
-		buf := getBuf(len(w.Buf) + n)[:len(w.Buf)]
+		most := math.MaxInt
+		if w.limit != 0 {
+			most = w.base + w.limit + headerRoom
+		}
+		buf := getBuf(len(w.Buf)+n, most)[:len(w.Buf)]
 		copy(buf, w.Buf)
 		putBuf(w.Buf)
 		w.Buf = buf
@@ -227,7 +236,25 @@ func (w *Writer) InsertArray(at, n int) {
 		return
 	}
 	var h [headerRoom]byte
+	w.insert(at, redcon.AppendArray(h[:0], n))
+}
+
+// InsertBulkArray puts an array header of n elements, a bulk string and a
+// second array header of m elements at offset at: the frame of a SCAN
+// reply (its cursor, then the names), whose cursor and count are known
+// only once the names are written.
+func (w *Writer) InsertBulkArray(at, n int, bulk []byte, m int) {
+	if w.limit != 0 && !w.room(len(bulk)+2*headerRoom) {
+		return
+	}
+	var h [3 * headerRoom]byte
 	hdr := redcon.AppendArray(h[:0], n)
+	hdr = redcon.AppendBulk(hdr, bulk)
+	w.insert(at, redcon.AppendArray(hdr, m))
+}
+
+// insert puts hdr at offset at, before the bytes written from there.
+func (w *Writer) insert(at int, hdr []byte) {
 	end := len(w.Buf)
 	w.Buf = append(w.Buf, hdr...)
 	// Moved from the end down in steps: one copy of tens of MB is a few
