@@ -25,8 +25,9 @@ type Persistence interface {
 	// them ("MISCONF ..."), "" while it can.
 	Refusal(tenant string) string
 	// Sync waits until every record the log has received is durable, when
-	// appendfsync is always; otherwise it returns at once.
-	Sync(ctx context.Context) error
+	// appendfsync is always; otherwise it returns at once. waited says
+	// whether it had to wait for an fsync.
+	Sync(ctx context.Context) (waited bool, err error)
 	// Save writes a snapshot now (SAVE); BGSave starts one in the
 	// background (BGSAVE) and BGRewrite a log rewrite (BGREWRITEAOF); both
 	// return the status line or an error reply text.
@@ -127,11 +128,12 @@ func (s *Server) ReplaySession(ks Keyspace) *Session {
 // write, which must not be seen before it is durable (Redis answers every
 // client after the fsync of its event loop's pass). With nothing pending
 // it costs two atomic loads. An error means the records could not be made
-// durable: the replies must not be sent as successes.
-func (s *Server) AwaitDurable(ctx context.Context, c *Session) error {
+// durable: the replies must not be sent as successes. waited says whether
+// the session waited for an fsync (other sessions were woken with it).
+func (s *Server) AwaitDurable(ctx context.Context, c *Session) (waited bool, err error) {
 	p := s.persist
 	if p == nil || c.replay {
-		return nil
+		return false, nil
 	}
 	if ctx == nil {
 		ctx = context.Background()
@@ -142,7 +144,7 @@ func (s *Server) AwaitDurable(ctx context.Context, c *Session) error {
 // awaitExec is AwaitDurable for a command run outside a batch (HTTP,
 // MCP): on failure its reply, from mark on, is replaced by the error.
 func (s *Server) awaitExec(ctx context.Context, c *Session, mark int) {
-	if err := s.AwaitDurable(ctx, c); err != nil {
+	if _, err := s.AwaitDurable(ctx, c); err != nil {
 		if mark > c.W.Len() {
 			mark = 0
 		}

@@ -31,11 +31,11 @@ func (f *fakePersist) Refusal(string) string {
 	return f.refuse
 }
 
-func (f *fakePersist) Sync(context.Context) error {
+func (f *fakePersist) Sync(context.Context) (bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.syncs++
-	return f.syncErr
+	return true, f.syncErr
 }
 
 func (f *fakePersist) Save() error {

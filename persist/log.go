@@ -475,13 +475,13 @@ var ErrNotDurable = errors.New("the write could not be made durable")
 // appendfsync always; otherwise it returns at once, and a wait under
 // always ends as soon as the policy is changed away from it. It fails
 // when writing or fsyncing fails before they are, or when ctx ends.
-func (l *Log) Sync(ctx context.Context) error {
+func (l *Log) Sync(ctx context.Context) (waited bool, err error) {
 	if l.Policy() != FsyncAlways {
-		return nil
+		return false, nil
 	}
 	target := l.posA.Load()
 	if l.syncedA.Load() >= target {
-		return nil
+		return false, nil
 	}
 	l.waiting.Add(1)
 	defer l.waiting.Add(-1)
@@ -489,7 +489,7 @@ func (l *Log) Sync(ctx context.Context) error {
 		l.dmu.Lock()
 		if l.synced >= target || l.Policy() != FsyncAlways {
 			l.dmu.Unlock()
-			return nil
+			return waited, nil
 		}
 		if l.err != nil || l.ferr != nil {
 			err := l.err
@@ -497,23 +497,24 @@ func (l *Log) Sync(ctx context.Context) error {
 				err = l.ferr
 			}
 			l.dmu.Unlock()
-			return err
+			return waited, err
 		}
 		ch := l.progress
 		l.dmu.Unlock()
 		l.kick()
+		waited = true
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return ctx.Err()
+			return waited, ctx.Err()
 		case <-l.done:
 			l.dmu.Lock()
 			ok := l.synced >= target
 			l.dmu.Unlock()
 			if ok {
-				return nil
+				return waited, nil
 			}
-			return ErrNotDurable
+			return waited, ErrNotDurable
 		}
 	}
 }

@@ -215,7 +215,7 @@ func TestLogAlwaysGroupCommit(t *testing.T) {
 				// At least this writer's own record's position: appended
 				// before it was read.
 				own := l.appended()
-				if err := l.Sync(context.Background()); err != nil {
+				if _, err := l.Sync(context.Background()); err != nil {
 					t.Error(err)
 					return
 				}

@@ -35,7 +35,7 @@ func TestSyncAfterPolicySwitchToAlways(t *testing.T) {
 			// The bound only keeps a failing test from hanging.
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			if err := l.Sync(ctx); err != nil {
+			if _, err := l.Sync(ctx); err != nil {
 				t.Fatalf("Sync after %s -> always with a written, unsynced record: %v", from, err)
 			}
 			l.dmu.Lock()
@@ -55,7 +55,7 @@ func TestSyncReleasedByAlwaysToNo(t *testing.T) {
 	l := NewLog(dir, "appendonly.aof", 1, FsyncAlways, nil, quietLog())
 	defer l.Close()
 	l.Write(rec(1, commands.Keyspace{}, "SET", "a", "1"))
-	if err := l.Sync(context.Background()); err != nil {
+	if _, err := l.Sync(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	l.fileMu.Lock() // the writer's next fsync blocks
@@ -69,7 +69,7 @@ func TestSyncReleasedByAlwaysToNo(t *testing.T) {
 	res := make(chan error, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go func() { res <- l.Sync(ctx) }()
+	go func() { _, err := l.Sync(ctx); res <- err }()
 	for l.waiting.Load() == 0 {
 		time.Sleep(time.Millisecond)
 	}
@@ -194,7 +194,8 @@ func TestLargeWriteDoesNotHoldTheLog(t *testing.T) {
 	victimDone := make(chan error, 1)
 	go func() {
 		l.Write(rec(2, commands.Keyspace{Tenant: "victim"}, "SET", "k", "v"))
-		victimDone <- l.Sync(context.Background())
+		_, err := l.Sync(context.Background())
+		victimDone <- err
 	}()
 	// The bound only keeps a failing test from hanging.
 	select {
@@ -247,7 +248,7 @@ func TestFsyncFailureIsNotClearedByALaterFsync(t *testing.T) {
 	defer l.Close()
 	failFsyncs(t, 1)
 	l.Write(rec(1, commands.Keyspace{}, "SET", "a", "1"))
-	if err := l.Sync(context.Background()); err == nil {
+	if _, err := l.Sync(context.Background()); err == nil {
 		t.Fatal("Sync succeeded over a failed fsync")
 	}
 	// More records: the writer writes and fsyncs them, successfully now.
@@ -266,7 +267,7 @@ func TestFsyncFailureIsNotClearedByALaterFsync(t *testing.T) {
 	if synced != 0 {
 		t.Fatalf("records up to %d counted durable after their fsync failed", synced)
 	}
-	if err := l.Sync(context.Background()); err == nil {
+	if _, err := l.Sync(context.Background()); err == nil {
 		t.Fatal("Sync succeeded over a failed fsync, after a later good one")
 	}
 	// A snapshot cut past them, in place: healed.
@@ -274,7 +275,7 @@ func TestFsyncFailureIsNotClearedByALaterFsync(t *testing.T) {
 	if l.Err() != nil {
 		t.Fatalf("still failing once a snapshot covers the records: %v", l.Err())
 	}
-	if err := l.Sync(context.Background()); err != nil {
+	if _, err := l.Sync(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 }

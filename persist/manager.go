@@ -309,17 +309,18 @@ func (e refusalError) Error() string   { return e.err.Error() }
 func (e refusalError) Refusal() string { return refusal(e.err) }
 
 // Sync waits for the records appended so far (appendfsync always).
-func (m *Manager) Sync(ctx context.Context) error {
+func (m *Manager) Sync(ctx context.Context) (bool, error) {
 	if m.aof == nil {
-		return nil
+		return false, nil
 	}
-	if err := m.aof.Sync(ctx); err != nil {
+	waited, err := m.aof.Sync(ctx)
+	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return err
+			return waited, err
 		}
-		return refusalError{err}
+		return waited, refusalError{err}
 	}
-	return nil
+	return waited, nil
 }
 
 // LastSave is the unix time of the last successful snapshot.

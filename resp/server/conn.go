@@ -31,8 +31,11 @@ type conn struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	pacing   pacing
-	warmLeft int // buffered commands whose keys were already warmed
+	pacing pacing
+	// durableWait: the last flush waited for an fsync (appendfsync always),
+	// with every session whose records it carried.
+	durableWait bool
+	warmLeft    int // buffered commands whose keys were already warmed
 	// batchRun counts the commands run since the last read, for the yield
 	// every yieldCommands of a long pipeline.
 	batchRun int
@@ -144,7 +147,9 @@ func (rc *conn) flush() bool {
 	// their records to be on disk, one wait (one group-committed fsync)
 	// for the whole pipeline. A record that cannot be made durable must
 	// not be answered as a success: the connection is closed instead.
-	if err := rc.s.AwaitDurable(rc.ctx, c); err != nil {
+	waited, err := rc.s.AwaitDurable(rc.ctx, c)
+	rc.durableWait = waited
+	if err != nil {
 		rc.s.Log.Warn("closing client: its writes could not be made durable", "addr", c.Addr, "id", c.ID, "err", err)
 		c.W.Reset()
 		return false
@@ -153,7 +158,6 @@ func (rc *conn) flush() bool {
 	// them: one write system call of it copies for ms, and the goroutine
 	// cannot be preempted inside the kernel.
 	buf, n := c.W.Buf, 0
-	var err error
 	for len(buf) > 0 && err == nil {
 		if n > 0 {
 			sched.Maybe()
@@ -256,7 +260,20 @@ func (l *Listener) serve(nc net.Conn, id int64, unauthed bool) {
 				continue // pushes came: written before the read
 			}
 			before := rc.rd.Buffered()
-			t, yielded := l.pacer.beforeRead(&rc.pacing)
+			var t int64
+			var yielded bool
+			if rc.durableWait {
+				// The fsync woke every session of its group at once. Each
+				// writes its replies before any reads again, as Redis
+				// writes all its replies after the fsync before it polls:
+				// a read straight after its own reply finds the socket
+				// empty (the client has not answered yet), fails and parks.
+				rc.durableWait = false
+				runtime.Gosched()
+				t, yielded = l.pacer.now(), true
+			} else {
+				t, yielded = l.pacer.beforeRead(&rc.pacing)
+			}
 			err := rc.rd.Fill()
 			l.pacer.afterRead(&rc.pacing, t, yielded)
 			if rc.disarm() {
