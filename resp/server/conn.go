@@ -223,6 +223,7 @@ func (l *Listener) serve(nc net.Conn, id int64, unauthed bool) {
 			return
 		}
 		if args == nil {
+			ran := rc.batchRun
 			rc.warmLeft, rc.batchRun = 0, 0
 			if c.TookDelivered() {
 				// This batch's PUBLISHes woke subscribers: they write
@@ -272,7 +273,7 @@ func (l *Listener) serve(nc net.Conn, id int64, unauthed bool) {
 				runtime.Gosched()
 				t, yielded = l.pacer.now(), true
 			} else {
-				t, yielded = l.pacer.beforeRead(&rc.pacing)
+				t, yielded = l.pacer.beforeRead(&rc.pacing, ran)
 			}
 			err := rc.rd.Fill()
 			l.pacer.afterRead(&rc.pacing, t, yielded)

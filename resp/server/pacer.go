@@ -49,6 +49,9 @@ const (
 	parkedRead  = 50 * time.Microsecond
 	pacingMax   = 4
 	pacingProbe = 16
+	// pipelinedBatch is the batch from which a connection reads (and
+	// parks) at once: see beforeRead.
+	pipelinedBatch = 8
 )
 
 func newReadPacer() *readPacer { return &readPacer{base: time.Now()} }
@@ -56,11 +59,22 @@ func newReadPacer() *readPacer { return &readPacer{base: time.Now()} }
 func (p *readPacer) now() int64 { return int64(time.Since(p.base)) }
 
 // beforeRead yields when that is safe and has paid for this connection,
-// and returns what to pass to afterRead.
-func (p *readPacer) beforeRead(st *pacing) (start int64, yielded bool) {
+// and returns what to pass to afterRead. ran is the number of commands
+// the connection ran since its last read.
+//
+// A pipelined batch (pipelinedBatch commands or more) never yields: a
+// yield gives the connection a second turn before the poller runs again,
+// and the poller runs only once the run queue is empty. With 50 clients
+// pipelining 16 commands, traces showed every connection served twice
+// between polls, 1.5 ms apart, and a client whose request arrived just
+// after a poll waited that long: p99 2.6-2.9 ms against redis-server's
+// 1.3-1.8, whose event loop serves each ready client once a pass. Without
+// the yield a pass is 0.8 ms, and the failed read it saves costs little
+// against 16 commands' work.
+func (p *readPacer) beforeRead(st *pacing, ran int) (start int64, yielded bool) {
 	t := p.now()
 	st.reads++
-	if t-p.lastWake.Load() < int64(pacerWindow) && (st.score > 0 || st.reads%pacingProbe == 0) {
+	if ran < pipelinedBatch && t-p.lastWake.Load() < int64(pacerWindow) && (st.score > 0 || st.reads%pacingProbe == 0) {
 		runtime.Gosched()
 		return p.now(), true
 	}
