@@ -142,6 +142,9 @@ type memTuner struct {
 	// busy: a tick since the last release of the code pages was not idle,
 	// so the code it ran may be resident again.
 	busy bool
+	// releases counts this tuner's heap releases (the server's purges
+	// also count MEMORY PURGE and other tuners').
+	releases int
 	// overhead is the live heap beyond the namespaces' accounted bytes at
 	// the last release.
 	overhead uint64
@@ -205,11 +208,13 @@ func (m *memTuner) tick() {
 		m.busy = true
 	}
 	m.allocs, m.commands = allocs, commands
+	idle := m.idleTicks >= 2
 	// Only what a collection can give back counts: garbage among the
 	// objects and free spans. Right after a release both are nearly zero,
 	// so an idle server is not collected again until it allocates.
-	if m.idleTicks >= 2 && memSlack(live, objects+free) {
+	if idle && memSlack(live, objects+free) {
 		s.releaseMemory()
+		m.releases++
 		metrics.Read(m.samples)
 		m.allocs = v(0)
 		m.idleTicks = 0
@@ -220,8 +225,11 @@ func (m *memTuner) tick() {
 	}
 	// The code pages go once per idle period: a server with a trickle of
 	// commands (under memIdleCommands a second) keeps the few pages they
-	// run, instead of faulting them back every two seconds.
-	if m.idleTicks >= 2 && m.busy && m.releaseCode != nil {
+	// run, instead of faulting them back every two seconds. Decided on the
+	// idleness seen before a heap release restarts the count: a heap that
+	// had something to give back at every second idle tick kept the code
+	// pages resident for good.
+	if idle && m.busy && m.releaseCode != nil {
 		m.busy = false
 		m.releaseCode()
 	}
