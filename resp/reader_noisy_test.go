@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"runtime"
-	"runtime/debug"
 	"testing"
 )
 
@@ -106,20 +104,8 @@ func TestReaderBigBatchRecycled(t *testing.T) {
 			t.Fatalf("left over: %q %v", args, err)
 		}
 	}
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	runtime.GC()
-	runtime.GC()
-	defer debug.SetGCPercent(debug.SetGCPercent(-1))
-	read()
-	const runs = 10
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	for range runs {
-		read()
-	}
-	runtime.ReadMemStats(&after)
 	// The first few KB of each batch's growth, and the pool's boxes.
-	if per := (after.TotalAlloc - before.TotalAlloc) / runs; per > 64<<10 {
+	if per := bytesPerRun(10, read); per > 64<<10 {
 		t.Errorf("%d bytes allocated per batch of %d bytes", per, len(batch))
 	}
 }

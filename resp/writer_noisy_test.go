@@ -27,26 +27,30 @@ func TestWriterGrowthRecycled(t *testing.T) {
 		w.Reset()
 		w.Release()
 	}
-	// A test's heap is a few MB, so the GC would run (and empty the pool)
-	// every few replies; a server's heap of hundreds of MB is collected
-	// far less often than that.
-	// One P, as the server runs by default: a sync.Pool's items put on
-	// one P are not all visible from another.
+	// 4, 8 and 16 KB, then pooled buffers (before: ~1 MB).
+	if per := bytesPerRun(20, reply); per > 64<<10 {
+		t.Errorf("%d bytes allocated per reply", per)
+	}
+}
+
+// bytesPerRun is what one call of f allocates, on average over runs calls
+// after a first one that fills the pools, on one P and with no collection.
+// A test's heap is a few MB, so the GC would run (and empty the pools)
+// every few calls; a server's heap of hundreds of MB is collected far less
+// often than that. One P, as the server runs by default: a sync.Pool's
+// items put on one P are not all visible from another.
+func bytesPerRun(runs int, f func()) uint64 {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	// Two collections first empty the pool of what other tests left in it.
+	// Two collections first empty the pools of what other tests left.
 	runtime.GC()
 	runtime.GC()
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
-	reply()
-	const runs = 20
+	f()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	for range runs {
-		reply()
+		f()
 	}
 	runtime.ReadMemStats(&after)
-	// 4, 8 and 16 KB, then pooled buffers (before: ~1 MB).
-	if per := (after.TotalAlloc - before.TotalAlloc) / runs; per > 64<<10 {
-		t.Errorf("%d bytes allocated per reply", per)
-	}
+	return (after.TotalAlloc - before.TotalAlloc) / uint64(runs)
 }
