@@ -31,7 +31,11 @@ while IFS= read -r dir; do
 		found=$((found + 1))
 		t=$(budget "$name")
 		echo "fuzz: $name in ./$dir for $t"
-		go test -run '^$' -fuzz "^${name}\$" -fuzztime "$t" "./$dir"
+		# Minimizing each new corpus entry may take the default 60 s with
+		# no executions counted: FuzzRoundTrip spent 4 of its 4.2 minutes so
+		# (11k executions a second either way). Entries are kept less
+		# trimmed; what is executed is the same.
+		go test -run '^$' -fuzz "^${name}\$" -fuzztime "$t" -fuzzminimizetime 5s "./$dir"
 	done < <(grep -ho '^func Fuzz[A-Za-z0-9_]*(' "$dir"/*_test.go | sed 's/^func \(.*\)(/\1/' | sort -u)
 done < <(grep -rl --include='*_test.go' '^func Fuzz' . | grep -v '/testdata/' | xargs -r -n1 dirname | sed 's|^\./||' | sort -u)
 
