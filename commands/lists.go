@@ -3,7 +3,6 @@ package commands
 import (
 	"bytes"
 	"math"
-	"strconv"
 
 	"synap/engine"
 	"synap/resp"
@@ -224,11 +223,7 @@ func listWriteElems(w *resp.Writer, l *engine.List, start, stop int) {
 				// connection waited for the processor.
 				sched.Maybe()
 			}
-			buf = append(buf, '$')
-			buf = strconv.AppendInt(buf, int64(len(v)), 10)
-			buf = append(buf, '\r', '\n')
-			buf = append(buf, v...)
-			buf = append(buf, '\r', '\n')
+			buf = resp.AppendBulk(buf, v)
 		}
 	}
 	w.Buf = buf
@@ -248,11 +243,7 @@ func listWritePacked(w *resp.Writer, l *engine.List, start, stop int) {
 	w.Array(stop - start + 1)
 	buf := w.Buf
 	l.Range(start, stop, func(_ int, v []byte) bool {
-		buf = append(buf, '$')
-		buf = strconv.AppendInt(buf, int64(len(v)), 10)
-		buf = append(buf, '\r', '\n')
-		buf = append(buf, v...)
-		buf = append(buf, '\r', '\n')
+		buf = resp.AppendBulk(buf, v)
 		return true
 	})
 	w.Buf = buf

@@ -71,14 +71,14 @@ func (s *segment) size() (n int) {
 // the whole copy. Smaller records are encoded straight into the batch's
 // current chunk, which is closed once it passes chunkMax, so that growing
 // it never copies more than that under the lock either.
-// writeEvery is the least time between two writes of the log under
-// everysec and no.
-const writeEvery = time.Millisecond
-
 const (
 	inlineMax = 64 << 10
 	chunkMax  = 1 << 20
 )
+
+// writeEvery is the least time between two writes of the log under
+// everysec and no.
+const writeEvery = time.Millisecond
 
 // testHookFsync, when set (tests), replaces the result of each fsync.
 var testHookFsync func(error) error

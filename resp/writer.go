@@ -104,6 +104,11 @@ func (w *Writer) Reserve(n int) bool {
 	return true
 }
 
+// AppendBulk appends b as a bulk string to buf: for a handler that made
+// room with Reserve and appends to Buf itself, without a bound check per
+// element.
+func AppendBulk(buf, b []byte) []byte { return redcon.AppendBulk(buf, b) }
+
 // Grow is a capacity hint for a handler about to write a reply of about n
 // bytes through the writer's methods: it never refuses (an estimate past
 // the bound must not turn away a reply that fits; the writes themselves

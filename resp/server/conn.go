@@ -261,20 +261,8 @@ func (l *Listener) serve(nc net.Conn, id int64, unauthed bool) {
 				continue // pushes came: written before the read
 			}
 			before := rc.rd.Buffered()
-			var t int64
-			var yielded bool
-			if rc.durableWait {
-				// The fsync woke every session of its group at once. Each
-				// writes its replies before any reads again, as Redis
-				// writes all its replies after the fsync before it polls:
-				// a read straight after its own reply finds the socket
-				// empty (the client has not answered yet), fails and parks.
-				rc.durableWait = false
-				runtime.Gosched()
-				t, yielded = l.pacer.now(), true
-			} else {
-				t, yielded = l.pacer.beforeRead(&rc.pacing, ran)
-			}
+			t, yielded := l.pacer.beforeRead(&rc.pacing, ran, rc.durableWait)
+			rc.durableWait = false
 			err := rc.rd.Fill()
 			l.pacer.afterRead(&rc.pacing, t, yielded)
 			if rc.disarm() {

@@ -60,7 +60,14 @@ func (p *readPacer) now() int64 { return int64(time.Since(p.base)) }
 
 // beforeRead yields when that is safe and has paid for this connection,
 // and returns what to pass to afterRead. ran is the number of commands
-// the connection ran since its last read.
+// the connection ran since its last read; grouped says its replies waited
+// for a group commit's fsync (appendfsync always).
+//
+// After a group commit it always yields: the fsync woke every session of
+// its group at once, and each should write its replies before any reads
+// again, as Redis writes all its replies after the fsync before it polls;
+// a read straight after its own reply finds the socket empty (the client
+// has not answered yet), fails and parks.
 //
 // A pipelined batch (pipelinedBatch commands or more) never yields: a
 // yield gives the connection a second turn before the poller runs again,
@@ -71,10 +78,10 @@ func (p *readPacer) now() int64 { return int64(time.Since(p.base)) }
 // 1.3-1.8, whose event loop serves each ready client once a pass. Without
 // the yield a pass is 0.8 ms, and the failed read it saves costs little
 // against 16 commands' work.
-func (p *readPacer) beforeRead(st *pacing, ran int) (start int64, yielded bool) {
+func (p *readPacer) beforeRead(st *pacing, ran int, grouped bool) (start int64, yielded bool) {
 	t := p.now()
 	st.reads++
-	if ran < pipelinedBatch && t-p.lastWake.Load() < int64(pacerWindow) && (st.score > 0 || st.reads%pacingProbe == 0) {
+	if grouped || (ran < pipelinedBatch && t-p.lastWake.Load() < int64(pacerWindow) && (st.score > 0 || st.reads%pacingProbe == 0)) {
 		runtime.Gosched()
 		return p.now(), true
 	}

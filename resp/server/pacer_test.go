@@ -2,24 +2,27 @@ package server
 
 import "testing"
 
-// The pacer yields before a read only for a connection whose yields pay
-// and whose last batch was short: a pipelined batch reads (and parks) at
-// once, so it does not take a second turn while clients the poller has
-// not picked up yet wait.
-func TestPacerYieldsOnlyAfterShortBatches(t *testing.T) {
+// The pacer yields before a read for a connection whose yields pay and
+// whose last batch was short (a pipelined batch reads, and parks, at once,
+// so it does not take a second turn while clients the poller has not
+// picked up yet wait), and always after a group commit's fsync.
+func TestPacerYields(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		ran     int
 		score   int8
 		recent  bool // a parked read woke within the pacer's window
+		grouped bool // the replies waited for a group commit's fsync
 		yielded bool
 	}{
-		{"one command, yields paid", 1, 2, true, true},
-		{"below a pipeline", pipelinedBatch - 1, 2, true, true},
-		{"a pipelined batch", pipelinedBatch, 2, true, false},
-		{"a pipeline of 16", 16, pacingMax, true, false},
-		{"yields did not pay", 1, 0, true, false},
-		{"poller not seen running lately", 1, 2, false, false},
+		{"one command, yields paid", 1, 2, true, false, true},
+		{"below a pipeline", pipelinedBatch - 1, 2, true, false, true},
+		{"a pipelined batch", pipelinedBatch, 2, true, false, false},
+		{"a pipeline of 16", 16, pacingMax, true, false, false},
+		{"yields did not pay", 1, 0, true, false, false},
+		{"poller not seen running lately", 1, 2, false, false, false},
+		{"after a group commit", 1, 0, false, true, true},
+		{"a pipeline after a group commit", 16, 0, false, true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := newReadPacer()
@@ -29,7 +32,7 @@ func TestPacerYieldsOnlyAfterShortBatches(t *testing.T) {
 				p.lastWake.Store(p.now() - 2*int64(pacerWindow))
 			}
 			st := pacing{score: tc.score, reads: 1} // not a probe read
-			if _, y := p.beforeRead(&st, tc.ran); y != tc.yielded {
+			if _, y := p.beforeRead(&st, tc.ran, tc.grouped); y != tc.yielded {
 				t.Fatalf("yielded %v, want %v", y, tc.yielded)
 			}
 		})
