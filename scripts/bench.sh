@@ -148,7 +148,7 @@ for ((try = 0; try < 10; try++)); do
 done
 [ -n "$redis_port" ] || die "could not start redis-server; log: $work/redis.log"
 
-echo "bench: synap $(git describe --always --dirty 2>/dev/null || echo) on :$synap_port," \
+echo "bench: synap ${SYNAP_BIN:-$(git describe --always --dirty 2>/dev/null || echo)} on :$synap_port," \
 	"redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p') on :$redis_port;" \
 	"$CLIENTS clients, keyspace $KEYSPACE, $ROUNDS rounds, $(nproc) cores, nice ${BENCH_NICE:-none} ($(cat /proc/self/autogroup 2>/dev/null || echo "no autogroup")), load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 [ "$OVERWRITE" = 1 ] && echo "bench: under overwrite: 1M keys loaded," \

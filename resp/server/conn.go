@@ -88,6 +88,7 @@ func (rc *conn) stopReading() {
 		r.StopReading()
 	}
 }
+
 func (rc *conn) QueryBuf() int { return rc.rd.Buffered() }
 
 // Wake interrupts the loop's read, if it is parked in one, so it writes the

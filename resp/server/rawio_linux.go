@@ -26,8 +26,8 @@ import (
 // in the kernel: EAGAIN hands back to the netpoller, as net.Conn does.
 //
 // Reads go through one long RawConn.Read held open across requests (see
-// reads), so that a read after a short one waits in the netpoller
-// without a system call.
+// reads), so that a read after one that emptied the socket waits in the
+// netpoller without a system call.
 type rawIO struct {
 	rc syscall.RawConn
 	r  rawOp
@@ -36,8 +36,8 @@ type rawIO struct {
 	// RawConn.Read's callback between two Reads; nil until the first Read.
 	next func() (struct{}, bool)
 	stop func()
-	// drained: the last read returned less than it asked for, so the
-	// socket was empty then, and any input since has raised an edge in
+	// drained: the kernel said the last read left the socket empty (no
+	// data, no end of input), so any input since has raised an edge in
 	// the netpoller.
 	drained bool
 	// err is what the coroutine hands Read besides r.n and r.errno: the
