@@ -60,8 +60,35 @@ func (rc *conn) RemoteAddr() string { return rc.nc.RemoteAddr().String() }
 func (rc *conn) LocalAddr() string  { return rc.nc.LocalAddr().String() }
 func (rc *conn) Kill() {
 	rc.cancel()
+	if r, ok := rc.out.(holdsRead); ok {
+		// Close waits for the read that the connection's goroutine holds
+		// open between requests (rawio_linux.go), and the caller may be
+		// that goroutine (a client killing itself) or hold what it needs
+		// to get there: the socket is closed from a goroutine of its own,
+		// which returns once the connection lets go of its read.
+		r.Abort()
+		go func() { _ = rc.nc.Close() }()
+		return
+	}
 	_ = rc.nc.Close()
 }
+
+// holdsRead is raw I/O that holds its socket's read open between reads.
+type holdsRead interface {
+	// StopReading lets go of the read; the next Read opens another.
+	StopReading()
+	// Abort makes reads fail until the socket is closed.
+	Abort()
+}
+
+// stopReading lets go of the socket's read, before it is closed or read
+// by other means.
+func (rc *conn) stopReading() {
+	if r, ok := rc.out.(holdsRead); ok {
+		r.StopReading()
+	}
+}
+
 func (rc *conn) QueryBuf() int { return rc.rd.Buffered() }
 
 // Wake interrupts the loop's read, if it is parked in one, so it writes the
@@ -199,10 +226,14 @@ func (l *Listener) serve(nc net.Conn, id int64, unauthed bool) {
 		return
 	}
 	rc.c = c
+	if r, ok := rw.(interface{ WaitsFree() bool }); ok {
+		rc.pacing.free = r.WaitsFree()
+	}
 	unauthSince := c.Created // auth-timeout runs from here
 	defer func() {
 		rc.cancel()
 		c.Close()
+		rc.stopReading()
 		_ = nc.Close()
 	}()
 	rc.rd.SetLimits(s.ReaderLimits(c))
@@ -218,6 +249,7 @@ func (l *Listener) serve(nc net.Conn, id int64, unauthed bool) {
 				s.Log.Warn("protocol error, closing client", "addr", c.Addr, "id", c.ID, "err", pe.Msg)
 				c.W.Error(pe.Msg)
 				rc.flush()
+				rc.stopReading()
 				lingerClose(nc, pe.Unread)
 			}
 			return

@@ -39,6 +39,10 @@ type readPacer struct {
 type pacing struct {
 	score int8 // yields that paid minus those that did not, within [0, pacingMax]
 	reads uint8
+	// free: a read after a reply costs no system call when the socket is
+	// empty (rawio_linux.go waits in the netpoller at once, told by the
+	// kernel that nothing is left), so no yield can pay.
+	free bool
 }
 
 const (
@@ -81,7 +85,7 @@ func (p *readPacer) now() int64 { return int64(time.Since(p.base)) }
 func (p *readPacer) beforeRead(st *pacing, ran int, grouped bool) (start int64, yielded bool) {
 	t := p.now()
 	st.reads++
-	if grouped || (ran < pipelinedBatch && t-p.lastWake.Load() < int64(pacerWindow) && (st.score > 0 || st.reads%pacingProbe == 0)) {
+	if grouped || (!st.free && ran < pipelinedBatch && t-p.lastWake.Load() < int64(pacerWindow) && (st.score > 0 || st.reads%pacingProbe == 0)) {
 		runtime.Gosched()
 		return p.now(), true
 	}

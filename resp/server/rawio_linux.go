@@ -4,8 +4,10 @@ package server
 
 import (
 	"io"
+	"iter"
 	"net"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 )
@@ -22,10 +24,36 @@ import (
 // redis-benchmark unpipelined that churn was futex 8% and scheduler 15% of
 // the server's CPU. The socket is non-blocking, so these calls never wait
 // in the kernel: EAGAIN hands back to the netpoller, as net.Conn does.
+//
+// Reads go through one long RawConn.Read held open across requests (see
+// reads), so that a read after one that emptied the socket waits in the
+// netpoller without a system call.
 type rawIO struct {
 	rc syscall.RawConn
 	r  rawOp
 	w  rawOp
+	// next and stop drive reads, a coroutine (iter.Pull) suspended inside
+	// RawConn.Read's callback between two Reads; nil until the first Read.
+	next func() (struct{}, bool)
+	stop func()
+	// drained: the kernel said the last read left the socket empty (no
+	// data, no end of input), so any input since has raised an edge in
+	// the netpoller.
+	drained bool
+	// err is what the coroutine hands Read besides r.n and r.errno: the
+	// netpoller's error (a deadline, the socket closed).
+	err error
+	// aborted: Kill closed the socket, whose descriptor stays open until
+	// the suspended RawConn.Read lets go: no read may succeed meanwhile.
+	aborted atomic.Bool
+	// readCalls counts read system calls, for the tests.
+	readCalls int
+	// inq: the socket reports with each read how much it still holds
+	// (TCP_INQ); msg, iov and oob are recvmsg's arguments for that.
+	inq bool
+	msg syscall.Msghdr
+	iov syscall.Iovec
+	oob [32]byte
 }
 
 // rawOp is the state of one direction, passed in and out of the callback
@@ -53,39 +81,137 @@ func newRawSocket(nc net.Conn) io.ReadWriter {
 		return nc
 	}
 	c := &rawIO{rc: rc}
-	c.r.fn = c.read
 	c.w.fn = c.write
+	_ = rc.Control(func(fd uintptr) {
+		c.inq = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, tcpINQ, 1) == nil
+	})
 	return c
 }
 
-func (c *rawIO) read(fd uintptr) bool {
-	for {
-		n, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&c.r.p[0])), uintptr(len(c.r.p)))
-		switch e {
-		case 0:
-			c.r.n = int(n)
-			return true
-		case syscall.EINTR:
-			continue
-		case syscall.EAGAIN:
-			return false // wait in the netpoller, then try again
-		default:
-			c.r.errno = e
-			return true
+// reads is the reading coroutine. Go's netpoller is edge-triggered, but
+// every RawConn.Read (net.Conn's Read too) begins by forgetting any edge
+// seen before it, so a reader that waits for input must first try a read
+// system call: after each reply of an unpipelined client it failed with
+// EAGAIN, one of every three system calls of the server (2.0 reads per
+// GET against redis-server's 1.0, whose event loop reads only what epoll
+// reported ready). Kept open, the read's callback hands each read to
+// Read (yield) and, when the next Read comes, waits in the netpoller at
+// once if the last read left the socket empty: whatever arrives after it
+// raises an edge that the still-open read will not forget.
+//
+// Empty is what the kernel says with the read (TCP_INQ: the bytes left
+// in the socket, not 0 when an end of input is waiting to be read). A
+// short read is not enough: data and the FIN after it often come in one
+// wake-up, the read takes the data, and a wait for the FIN's edge waits
+// forever (TestHostileAbandonedCommands). Without TCP_INQ (other sockets,
+// kernels before 4.18) every wait follows a read that failed, as before.
+func (c *rawIO) reads(yield func(struct{}) bool) {
+	quit := false
+	fn := func(fd uintptr) bool {
+		for {
+			if c.aborted.Load() {
+				c.r.errno = syscall.ECONNABORTED
+			} else if c.drained {
+				c.drained = false
+				return false // wait for the poller's next edge
+			} else {
+				c.readCalls++
+				n, e := c.recv(fd)
+				switch e {
+				case 0:
+					c.r.n = n
+				case syscall.EINTR:
+					continue
+				case syscall.EAGAIN:
+					return false // wait in the netpoller, then try again
+				default:
+					c.r.errno = e
+				}
+			}
+			failed := c.r.n == 0
+			if !yield(struct{}{}) {
+				quit = true
+				return true
+			}
+			if failed {
+				// After an error or the end of input the next Read starts
+				// afresh (and sees the descriptor's state).
+				return true
+			}
+		}
+	}
+	for !quit {
+		if err := c.rc.Read(fn); err != nil && !quit {
+			c.drained = false
+			c.err = err
+			if !yield(struct{}{}) {
+				return
+			}
 		}
 	}
 }
+
+// tcpINQ is Linux's TCP_INQ option and control message type.
+const tcpINQ = 36
+
+// recv reads into c.r.p and sets c.drained when the kernel says the
+// socket holds nothing more (TCP_INQ).
+func (c *rawIO) recv(fd uintptr) (int, syscall.Errno) {
+	c.drained = false
+	if !c.inq {
+		n, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&c.r.p[0])), uintptr(len(c.r.p)))
+		return int(n), e
+	}
+	c.iov.Base = &c.r.p[0]
+	c.iov.SetLen(len(c.r.p))
+	c.msg = syscall.Msghdr{Iov: &c.iov, Iovlen: 1, Control: &c.oob[0]}
+	c.msg.SetControllen(len(c.oob))
+	n, _, e := syscall.RawSyscall(syscall.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&c.msg)), 0)
+	c.iov.Base = nil
+	if e == 0 && n > 0 && int(c.msg.Controllen) >= syscall.CmsgLen(4) {
+		h := (*syscall.Cmsghdr)(unsafe.Pointer(&c.oob[0]))
+		if h.Level == syscall.IPPROTO_TCP && h.Type == tcpINQ {
+			c.drained = *(*int32)(unsafe.Pointer(&c.oob[syscall.CmsgLen(0)])) == 0
+		}
+	}
+	return int(n), e
+}
+
+// StopReading ends the reading coroutine, letting go of the descriptor's
+// read lock: before the socket is closed (Close waits for that lock) or
+// read otherwise. It must not run while a Read does.
+func (c *rawIO) StopReading() {
+	if c.stop != nil {
+		c.stop()
+		c.next, c.stop = nil, nil
+	}
+	c.drained = false
+}
+
+// WaitsFree reports whether a read that finds the socket empty costs no
+// system call (the kernel tells how much is left with each read).
+func (c *rawIO) WaitsFree() bool { return c.inq }
+
+// Abort makes every read from now on fail: the socket is being closed
+// by another goroutine, and its descriptor outlives that while the
+// coroutine is suspended in a read.
+func (c *rawIO) Abort() { c.aborted.Store(true) }
 
 func (c *rawIO) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	c.r.p, c.r.n, c.r.errno = p, 0, 0
-	err := c.rc.Read(c.r.fn)
+	if c.next == nil {
+		c.next, c.stop = iter.Pull(c.reads)
+	}
+	c.r.p, c.r.n, c.r.errno, c.err = p, 0, 0, nil
+	_, ok := c.next()
 	c.r.p = nil
 	switch {
-	case err != nil:
-		return 0, err
+	case !ok:
+		return 0, net.ErrClosed
+	case c.err != nil:
+		return 0, c.err
 	case c.r.errno != 0:
 		return 0, os.NewSyscallError("read", c.r.errno)
 	case c.r.n == 0:
