@@ -73,13 +73,42 @@ type shard struct {
 	// interest counts this shard's keys someone waits on (WATCH, blocked
 	// pops): a change elsewhere never looks at another shard's waiters.
 	interest atomic.Int64
-	_        [40]byte // keep neighbouring shard locks off one cache line
+	// chains holds the successor of each entry whose fChained is set: the
+	// keys of one namespace whose 32-bit hashes collide (a seeded hash, so
+	// about n²/2³³ of n keys in a namespace, and none chosen by a client).
+	// Kept here instead of a pointer in every entry.
+	chains map[*Entry]*Entry
+	_      [32]byte // keep neighbouring shard locks off one cache line
+}
+
+// next is the key after en in its collision chain, nil at its end.
+func (sh *shard) next(en *Entry) *Entry {
+	if en.flags&fChained == 0 {
+		return nil
+	}
+	return sh.chains[en]
+}
+
+// setNext makes nx the key after en in its chain (nil: none).
+func (sh *shard) setNext(en, nx *Entry) {
+	if nx == nil {
+		if en.flags&fChained != 0 {
+			delete(sh.chains, en)
+			en.flags &^= fChained
+		}
+		return
+	}
+	if sh.chains == nil {
+		sh.chains = make(map[*Entry]*Entry)
+	}
+	sh.chains[en] = nx
+	en.flags |= fChained
 }
 
 // find returns the entry of key in the chain at id, expired or not.
 func (sh *shard) find(id uint64, key []byte) *Entry {
 	en := sh.index.get(id)
-	for ; en != nil; en = en.next {
+	for ; en != nil; en = sh.next(en) {
 		if en.keyString() == string(key) {
 			return en
 		}
@@ -93,7 +122,7 @@ func (sh *shard) addExpire(id uint64, en *Entry) { sh.expires.Set(expItem{en.exp
 // dropExpire removes en's deadline (en.exp, not 0) from the expiry tree,
 // unless another key of its chain shares the item.
 func (sh *shard) dropExpire(id uint64, en *Entry) {
-	for o := sh.index.get(id); o != nil; o = o.next {
+	for o := sh.index.get(id); o != nil; o = sh.next(o) {
 		if o != en && o.exp == en.exp {
 			return
 		}
@@ -104,7 +133,7 @@ func (sh *shard) dropExpire(id uint64, en *Entry) {
 // expiring appends to dst the keys of the chain at id that the expiry item
 // {at, id} stands for.
 func (sh *shard) expiring(dst []*Entry, it expItem) []*Entry {
-	for en := sh.index.get(it.id); en != nil; en = en.next {
+	for en := sh.index.get(it.id); en != nil; en = sh.next(en) {
 		if en.exp == it.at {
 			dst = append(dst, en)
 		}
@@ -120,11 +149,11 @@ func (sh *shard) ascend(from uint64, fn func(id uint64, head *Entry) bool) {
 
 func (sh *shard) insert(id uint64, en *Entry) {
 	if head := sh.index.get(id); head != nil {
-		en.next = head.next
-		head.next = en
+		sh.setNext(en, sh.next(head))
+		sh.setNext(head, en)
 		return
 	}
-	en.next = nil
+	sh.setNext(en, nil)
 	sh.items.Insert(id)
 	sh.index.set(id, en)
 }
@@ -135,21 +164,26 @@ func (sh *shard) unlink(id uint64, en *Entry) {
 		return
 	}
 	if head == en {
-		if en.next != nil {
-			sh.index.set(id, en.next)
+		if nx := sh.next(en); nx != nil {
+			sh.index.set(id, nx)
 		} else {
 			sh.items.Delete(id)
 			sh.index.delete(id)
 		}
-		en.next = nil
+		sh.setNext(en, nil)
 		return
 	}
-	for p := head; p.next != nil; p = p.next {
-		if p.next == en {
-			p.next = en.next
-			en.next = nil
+	for p := head; ; {
+		nx := sh.next(p)
+		if nx == nil {
 			return
 		}
+		if nx == en {
+			sh.setNext(p, sh.next(en))
+			sh.setNext(en, nil)
+			return
+		}
+		p = nx
 	}
 }
 
