@@ -64,10 +64,10 @@ func expLess(a, b expItem) bool {
 type shard struct {
 	mu sync.RWMutex
 	// items orders the shard's chain ids (SCAN, walks, snapshots); index
-	// maps them to their heads. The tree holds ids alone, 8 bytes a slot
-	// instead of 16 and no pointer for the collector to scan: a walk finds
-	// each head through the index, one probe per chain it visits.
-	items   btree.Set[uint64]
+	// maps them to their heads. The ordered set holds ids alone, 8 bytes
+	// a slot and no pointer for the collector to scan: a walk finds each
+	// head through the index, one probe per chain it visits.
+	items   idSet
 	index   idTable                // the heads of the chains in items, for point lookups
 	expires *btree.BTreeG[expItem] // keys with a TTL, soonest first
 	// interest counts this shard's keys someone waits on (WATCH, blocked

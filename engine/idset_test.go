@@ -1,0 +1,108 @@
+package engine
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// checkIDSet verifies the blocks against a sorted model: order, firsts,
+// sizes, and that Ascend from any pivot yields the model's tail.
+func checkIDSet(t *testing.T, s *idSet, model []uint64, rng *rand.Rand) {
+	t.Helper()
+	if s.Len() != len(model) {
+		t.Fatalf("Len %d, model %d", s.Len(), len(model))
+	}
+	var all []uint64
+	for i, b := range s.blocks {
+		if len(b) == 0 || len(b) > idBlockMax || s.firsts[i] != b[0] {
+			t.Fatalf("block %d: len %d first %d/%d", i, len(b), s.firsts[i], b[0])
+		}
+		all = append(all, b...)
+	}
+	if len(s.firsts) != len(s.blocks) || !slices.Equal(all, model) {
+		t.Fatalf("blocks hold %d ids, model %d (equal %v)", len(all), len(model), slices.Equal(all, model))
+	}
+	for range 20 {
+		var pivot uint64
+		if len(model) > 0 && rng.IntN(2) == 0 {
+			pivot = model[rng.IntN(len(model))] + uint64(rng.IntN(3)) - 1
+		} else {
+			pivot = rng.Uint64()
+		}
+		i, _ := slices.BinarySearch(model, pivot)
+		want := model[i:]
+		limit := rng.IntN(len(want) + 2)
+		var got []uint64
+		s.Ascend(pivot, func(id uint64) bool {
+			got = append(got, id)
+			return len(got) < limit
+		})
+		if limit == 0 {
+			limit = 1
+		}
+		if exp := want[:min(limit, len(want))]; !slices.Equal(got, exp) {
+			t.Fatalf("Ascend(%d) limit %d: got %v, want %v", pivot, limit, got, exp)
+		}
+	}
+}
+
+func TestIDSetModel(t *testing.T) {
+	for _, span := range []uint64{50, 2000, 1 << 40} {
+		rng := rand.New(rand.NewPCG(3, span))
+		var s idSet
+		var model []uint64
+		for step := range 60000 {
+			id := rng.Uint64N(span) << 20 // ids far apart, as one shard's are
+			i, found := slices.BinarySearch(model, id)
+			// Grow for the first half, then shrink to nothing.
+			if (step < 30000) == (rng.IntN(4) != 0) {
+				s.Insert(id)
+				if !found {
+					model = slices.Insert(model, i, id)
+				}
+			} else {
+				s.Delete(id)
+				if found {
+					model = slices.Delete(model, i, i+1)
+				}
+			}
+			if step%997 == 0 {
+				checkIDSet(t, &s, model, rng)
+			}
+		}
+		for _, id := range slices.Clone(model) {
+			s.Delete(id)
+		}
+		checkIDSet(t, &s, nil, rng)
+		if s.blocks != nil {
+			t.Fatalf("an empty set keeps %d blocks", len(s.blocks))
+		}
+	}
+}
+
+// A load in id order fills whole blocks instead of halves, and a random
+// one about three quarters of each; either way an id takes about 9-12
+// bytes, where the tree took 14.7.
+func TestIDSetFill(t *testing.T) {
+	for _, inOrder := range []bool{true, false} {
+		var s idSet
+		rng := rand.New(rand.NewPCG(1, 1))
+		for i := range 100000 {
+			id := uint64(i) << 8
+			if !inOrder {
+				id = rng.Uint64()
+			}
+			s.Insert(id)
+		}
+		bytes := 24*cap(s.blocks) + 8*cap(s.firsts)
+		for _, b := range s.blocks {
+			bytes += 8 * cap(b)
+		}
+		perID := float64(bytes) / float64(s.Len())
+		if perID > 12 {
+			t.Errorf("in order %v: %.1f bytes an id", inOrder, perID)
+		}
+		t.Logf("in order %v: %.1f bytes an id over %d blocks", inOrder, perID, len(s.blocks))
+	}
+}
