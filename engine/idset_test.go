@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"unsafe"
 
 	"github.com/tidwall/btree"
 )
@@ -153,4 +154,46 @@ func BenchmarkIDSet(b *testing.B) {
 			s.Ascend(ids[(i*7)%len(ids)], func(uint64) bool { k++; return k < 100 })
 		}
 	})
+}
+
+// After compact the blocks share one array and keep their ids; later
+// inserts and deletes work on them as on any block (a block that fills
+// its room moves out to an array of its own).
+func TestIDSetCompact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var s idSet
+	var model []uint64
+	add := func(id uint64) {
+		s.Insert(id)
+		if i, found := slices.BinarySearch(model, id); !found {
+			model = slices.Insert(model, i, id)
+		}
+	}
+	for range 5000 {
+		add(rng.Uint64())
+	}
+	s.compact()
+	checkIDSet(t, &s, model, rng)
+	// One array: each block starts where the previous one's room ends.
+	for i := 1; i < len(s.blocks); i++ {
+		prev, b := s.blocks[i-1], s.blocks[i]
+		if uintptr(unsafe.Pointer(&b[0])) != uintptr(unsafe.Pointer(&prev[0]))+8*uintptr(cap(prev)) {
+			t.Fatalf("block %d is not beside block %d after compact", i, i-1)
+		}
+	}
+	for step := range 20000 {
+		if step%3 == 0 && len(model) > 0 {
+			id := model[rng.IntN(len(model))]
+			s.Delete(id)
+			i, _ := slices.BinarySearch(model, id)
+			model = slices.Delete(model, i, i+1)
+		} else {
+			add(rng.Uint64())
+		}
+		if step%2000 == 0 {
+			checkIDSet(t, &s, model, rng)
+			s.compact()
+		}
+	}
+	checkIDSet(t, &s, model, rng)
 }
