@@ -29,21 +29,25 @@ const (
 )
 
 // idClasses are the lengths of []uint64 arrays that fill one of Go's size
-// classes (8 to 2,048 bytes) exactly.
+// classes (8 bytes to 32 KB) exactly.
 var idClasses = [...]int{1, 2, 3, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 28, 32, 36, 40, 44, 48, 52, 56,
-	60, 64, 72, 80, 88, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256}
+	60, 64, 72, 80, 88, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256, 288, 336, 384, 400, 432,
+	512, 608, 672, 768, 816, 848, 864, 1024, 1184, 1216, 1280, 1360, 1536, 1696, 1792, 2048, 2304, 2384,
+	2560, 2720, 3072, 3408, 3584, 4096}
+
+// allocWords is the number of 8-byte words an allocation of at least n
+// words really takes: its size class up to 32 KB, whole 8 KB pages above.
+func allocWords(n int) int {
+	if i := sort.SearchInts(idClasses[:], n); i < len(idClasses) {
+		return idClasses[i]
+	}
+	return (n + 1023) / 1024 * 1024
+}
 
 // idCap is the capacity given to a block array of n ids: about an eighth
 // more, rounded up to a size class, so a block grows a few times on its
 // way to idBlockMax, each time copying at most 2 KB.
-func idCap(n int) int {
-	want := n + n/8 + 1
-	i := sort.SearchInts(idClasses[:], want)
-	if i == len(idClasses) {
-		return idBlockMax
-	}
-	return idClasses[i]
-}
+func idCap(n int) int { return min(allocWords(n+n/8+1), idBlockMax) }
 
 // block is the index of the block that holds id or would: the last whose
 // first id is at most id, or 0.
@@ -172,29 +176,41 @@ func (s *idSet) Ascend(pivot uint64, fn func(id uint64) bool) {
 // Scan calls fn for every id in order until fn returns false.
 func (s *idSet) Scan(fn func(id uint64) bool) { s.Ascend(0, fn) }
 
-// compact moves every block into one array, each keeping a sixteenth of its
-// length as spare room. Blocks grow and split into arrays of their own
-// size classes, and the arrays they leave behind are holes among the live
-// ones (after a load of 1M keys about 6 MB of spans the collector cannot
-// give back); copied together, the old arrays are all garbage and their
-// spans free. A block that outgrows its room moves to an array of its own
-// again, so until the next compaction the shared array may stay alive for
-// a few blocks: at most the set's size once more.
+// compact moves the blocks into a few shared arrays of at most 32 KB (a
+// larger one would be rounded up to whole pages), each block keeping a
+// sixteenth of its length as spare room, the last of an array whatever
+// its size class adds. Blocks grow and split into arrays of their own size
+// classes, and the arrays they leave behind are holes among the live ones
+// (after a load of 1M keys about 6 MB of spans the collector cannot give
+// back); copied together, the old arrays are all garbage and their spans
+// free. A block that outgrows its room moves to an array of its own again,
+// so until the next compaction a shared array may stay alive for a few
+// blocks: at most the set's size once more.
 func (s *idSet) compact() {
 	if s.n == 0 {
 		return
 	}
-	total := 0
-	for _, b := range s.blocks {
-		total += len(b) + len(b)/16
-	}
-	arena := make([]uint64, total)
-	at := 0
-	for i, b := range s.blocks {
-		room := len(b) + len(b)/16
-		copy(arena[at:], b)
-		s.blocks[i] = arena[at : at+len(b) : at+room]
-		at += room
+	const chunk = 4096 // ids: 32 KB, the largest size class
+	room := func(b []uint64) int { return len(b) + len(b)/16 }
+	for i := 0; i < len(s.blocks); {
+		need, j := 0, i
+		for j < len(s.blocks) && need+room(s.blocks[j]) <= chunk {
+			need += room(s.blocks[j])
+			j++
+		}
+		arena := make([]uint64, allocWords(need))
+		at := 0
+		for k := i; k < j; k++ {
+			b := s.blocks[k]
+			end := at + room(b)
+			if k == j-1 {
+				end = len(arena)
+			}
+			copy(arena[at:], b)
+			s.blocks[k] = arena[at : at+len(b) : end]
+			at = end
+		}
+		i = j
 	}
 	s.blocks = slices.Clip(append([][]uint64(nil), s.blocks...))
 	s.firsts = slices.Clip(append([]uint64(nil), s.firsts...))

@@ -167,7 +167,9 @@ func (t *idTable) delete(id uint64) {
 
 func (t *idTable) resize(size int) {
 	old := t.slots
-	t.slots = make([]idSlot, size)
+	// Whatever its size class or its last page adds is room too: 4 KB a
+	// shard on average at 1M keys over 256 shards.
+	t.slots = make([]idSlot, allocWords(2*size)/2)
 	for _, s := range old {
 		if s.en != nil {
 			t.place(s)
