@@ -232,7 +232,7 @@ func (e *Entry) ExpireAt() int64 { return e.exp }
 // member slice or a table just after it doubled. Content of 0 to 128 bytes
 // per key, value, field or member:
 //
-//	string key (Entry, tree slot, index slot, content rounding)  107-138 bytes
+//	string key (Entry, ordered id, index slot, content rounding)  75-89 bytes
 //	TTL (deadline tree item)                                       24-25
 //	list element (ring slot, doubled ring, element rounding)       24-63
 //	set member (slice slot, map slot, string rounding)             54-87
@@ -244,7 +244,7 @@ func (e *Entry) ExpireAt() int64 { return e.exp }
 // bytes is counted at its length; the allocator rounds it up by at most a
 // quarter more (well under 1% from 1 MB on), which no fixed charge can cover.
 const (
-	KeyCharge        = 160
+	KeyCharge        = 128
 	TTLCharge        = 32
 	ListElemCharge   = 64
 	SetMemberCharge  = 96
