@@ -11,17 +11,18 @@ import (
 	"github.com/tidwall/btree"
 )
 
-// The tree of a shard is keyed by ns<<32 | hash, a plain integer, so a
-// lookup compares integers held inline in the tree's nodes instead of
-// chasing a string pointer per comparison: with many keys that is the
-// difference between one cache miss and a dozen per lookup. Keys of one
-// namespace whose 32-bit hashes collide share a tree slot as a chain.
+// A shard's keys are ordered and indexed by ns<<32 | hash, a plain
+// integer (the "tree id", from when a tree held them), so a lookup compares
+// integers held inline instead of chasing a string pointer per comparison:
+// with many keys that is the difference between one cache miss and a dozen
+// per lookup. Keys of one namespace whose 32-bit hashes collide share an id
+// as a chain.
 //
 // Within a shard one namespace's keys are contiguous (KEYS, FLUSHDB) and in
 // hash order; the shard is the hash's top bits, so walking shards in order
 // visits a namespace in hash order: a SCAN cursor is just the next hash to
 // visit, and a key that exists for the whole scan is never skipped, however
-// the tree changes in between.
+// the ids change in between.
 
 // MaxShards bounds the shard count so a lock set fits a fixed bitset.
 const MaxShards = 1024

@@ -1,6 +1,7 @@
 // Package engine is Synap's storage: shards chosen by key hash, each an
-// ordered tidwall/btree map under its own lock, typed values, lazy and active
-// expiry, and namespaces with exact key and byte counts.
+// ordered set of key ids and a table from id to entry under its own lock,
+// typed values, lazy and active expiry, and namespaces with exact key and
+// byte counts.
 package engine
 
 import (

@@ -181,8 +181,8 @@ func (s *idSet) Scan(fn func(id uint64) bool) { s.Ascend(0, fn) }
 // sixteenth of its length as spare room, the last of an array whatever
 // its size class adds. Blocks grow and split into arrays of their own size
 // classes, and the arrays they leave behind are holes among the live ones
-// (after a load of 1M keys about 6 MB of spans the collector cannot give
-// back); copied together, the old arrays are all garbage and their spans
+// (after a load of 1M keys the heap's partly free spans held 6.1 MB;
+// packed, 3.7); copied together, the old arrays are all garbage and their spans
 // free. A block that outgrows its room moves to an array of its own again,
 // so until the next compaction a shared array may stay alive for a few
 // blocks: at most the set's size once more.
