@@ -261,6 +261,7 @@ func (m *memTuner) applyLimit(maxmemory int64) {
 
 // releaseMemory collects and returns the free heap to the operating system.
 func (s *Server) releaseMemory() {
+	s.Eng.CompactIndex()
 	debug.FreeOSMemory()
 	s.mem.purges.Add(1)
 }

@@ -7,11 +7,11 @@ package engine
 // costs one allocation instead of three. The key and value views are
 // interior pointers, which keep the whole object alive.
 //
-// The buffer sizes make Entry (64 bytes) plus buffer land exactly on Go's
-// size classes (80, 96, 112, 128, 144, 160, 192, 224, 256), so no class
-// rounds up into bytes nobody can use. A 20-byte key with a counter's 20
-// reserved digits fills the 112-byte class; redis-benchmark's and the
-// memory benchmark's 12-byte keys with 16-byte values the 96-byte one.
+// The buffer sizes make Entry (48 bytes) plus buffer land exactly on Go's
+// size classes (64, 80, 96, ... 224, 256), so no class rounds up into bytes
+// nobody can use. redis-benchmark's and the memory benchmark's 12-16-byte
+// keys with short or 16-byte values fill the 80-byte class; a 20-byte key
+// with a counter's 20 reserved digits the 96-byte one.
 type (
 	entry16 struct {
 		Entry
@@ -37,17 +37,29 @@ type (
 		Entry
 		b [96]byte
 	}
+	entry112 struct {
+		Entry
+		b [112]byte
+	}
 	entry128 struct {
 		Entry
 		b [128]byte
+	}
+	entry144 struct {
+		Entry
+		b [144]byte
 	}
 	entry160 struct {
 		Entry
 		b [160]byte
 	}
-	entry192 struct {
+	entry176 struct {
 		Entry
-		b [192]byte
+		b [176]byte
+	}
+	entry208 struct {
+		Entry
+		b [208]byte
 	}
 )
 
@@ -78,14 +90,23 @@ func newInline(key, val []byte, vcap int) *Entry {
 	case n <= 96:
 		o := new(entry96)
 		en, buf = &o.Entry, o.b[:]
+	case n <= 112:
+		o := new(entry112)
+		en, buf = &o.Entry, o.b[:]
 	case n <= 128:
 		o := new(entry128)
+		en, buf = &o.Entry, o.b[:]
+	case n <= 144:
+		o := new(entry144)
 		en, buf = &o.Entry, o.b[:]
 	case n <= 160:
 		o := new(entry160)
 		en, buf = &o.Entry, o.b[:]
-	case n <= 192:
-		o := new(entry192)
+	case n <= 176:
+		o := new(entry176)
+		en, buf = &o.Entry, o.b[:]
+	case n <= 208:
+		o := new(entry208)
 		en, buf = &o.Entry, o.b[:]
 	default:
 		return nil

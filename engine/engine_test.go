@@ -71,7 +71,7 @@ func engineWant(t *testing.T, e *Engine, ns *Namespace, want engineCounts) {
 				t.Errorf("shard %d: chain %x in the tree is not in the index", i, id)
 			}
 			if nsOf(id) == ns.ID {
-				for en := head; en != nil; en = en.next {
+				for en := head; en != nil; en = sh.next(en) {
 					if got := treeID(ns.ID, e.hash([]byte(en.keyString()))); got != id {
 						t.Errorf("key %q is chained under id %x, its own is %x", en.keyString(), id, got)
 					}

@@ -1,6 +1,7 @@
 // Package engine is Synap's storage: shards chosen by key hash, each an
-// ordered tidwall/btree map under its own lock, typed values, lazy and active
-// expiry, and namespaces with exact key and byte counts.
+// ordered set of key ids and a table from id to entry under its own lock,
+// typed values, lazy and active expiry, and namespaces with exact key and
+// byte counts.
 package engine
 
 import (
@@ -45,20 +46,22 @@ type Object interface {
 // Entry is one key's value. Handlers read and change it only while the
 // transaction that returned it holds the key's shard lock, and call
 // Tx.Updated after changing it in place.
+//
+// It is 48 bytes, so a short string key with its inline key and value
+// (alloc.go) takes Go's 80-byte size class instead of 96: the value is one
+// pointer whose meaning the flags and Kind give (a string's bytes, or the
+// object of the type Kind names: an Object's type word is not kept), and
+// the next key of a collision chain is kept beside the shard
+// (shard.chains), since one key in about ten thousand has one.
 type Entry struct {
-	next *Entry // the next key of this namespace with the same 32-bit hash
-	// v0 and v1 hold the value: a string's bytes (v0 nil, v1 the data,
-	// vlen and vcap its length and capacity) or an Object's two interface
-	// words. The union and the narrowed lengths keep the entry at 64 bytes
-	// instead of 88 (Str and Obj side by side, a key string header, a
-	// 64-bit size), so a short string key with its inline key and value
-	// takes the 96-byte size class instead of 128. Str, SetStr, Obj and
-	// SetObj are the ways in.
-	v0  unsafe.Pointer
-	v1  unsafe.Pointer
-	exp int64 // absolute unix ms; 0: no expiry
+	// v is a string's bytes (vlen and vcap their length and capacity) or,
+	// with fObj, the Object: the pointer of the type Kind names, or with
+	// fBoxed a *Object holding a value of another type (tests' stand-ins).
+	// Str, SetStr, Obj and SetObj are the ways in.
+	v unsafe.Pointer
 	// kp and klen are the key as the client wrote it (keyString).
 	kp     *byte
+	exp    int64 // absolute unix ms; 0: no expiry
 	vlen   uint32
 	vcap   uint32
 	lru    uint32 // last access (clock seconds) or LFU minutes<<8|counter, see evict.go; atomic
@@ -68,24 +71,29 @@ type Entry struct {
 	Kind   Kind
 	// Raw marks a string grown in place (APPEND, SETRANGE): Redis then
 	// reports its encoding as "raw" whatever its length.
-	Raw bool
+	Raw   bool
+	flags uint8
 }
+
+// Entry flags: fObj and fBoxed say what v is; fChained that the shard's
+// chains map holds the entry's successor in its collision chain.
+const (
+	fObj uint8 = 1 << iota
+	fBoxed
+	fChained
+)
 
 // MaxLen is the longest key or string value an entry holds (its lengths
 // are 32-bit); proto-max-bulk-len cannot be set above it.
 const MaxLen = math.MaxUint32
 
-// iface is the layout of a non-empty interface value: a pointer to its
-// type table (static memory) and its data word.
-type iface struct{ tab, data unsafe.Pointer }
-
 // Str is a string entry's value, nil for another kind. Handlers may change
 // its bytes in place (SETRANGE, SETBIT) and store a new slice with SetStr.
 func (e *Entry) Str() []byte {
-	if e.v0 != nil {
+	if e.flags&fObj != 0 {
 		return nil
 	}
-	return unsafe.Slice((*byte)(e.v1), e.vcap)[:e.vlen:e.vcap]
+	return unsafe.Slice((*byte)(e.v), e.vcap)[:e.vlen:e.vcap]
 }
 
 // SetStr makes b the entry's value (a string's), dropping any Object.
@@ -98,29 +106,74 @@ func (e *Entry) SetStr(b []byte) {
 	if uint64(len(b)) > MaxLen {
 		panic("engine: string value of 4 GB or more")
 	}
-	e.v0, e.v1, e.vlen, e.vcap = nil, unsafe.Pointer(unsafe.SliceData(b)), uint32(len(b)), uint32(cap(b))
+	e.v, e.vlen, e.vcap = unsafe.Pointer(unsafe.SliceData(b)), uint32(len(b)), uint32(cap(b))
+	e.flags &^= fObj | fBoxed
 }
 
 // Obj is the value of a non-string entry, nil for a string.
 func (e *Entry) Obj() Object {
-	if e.v0 == nil {
+	if e.flags&fObj == 0 {
 		return nil
 	}
-	w := iface{e.v0, e.v1}
-	return *(*Object)(unsafe.Pointer(&w))
+	if e.flags&fBoxed != 0 {
+		return *(*Object)(e.v)
+	}
+	switch e.Kind {
+	case KindList:
+		return (*List)(e.v)
+	case KindSet:
+		return (*Set)(e.v)
+	case KindZSet:
+		return (*ZSet)(e.v)
+	case KindHash:
+		return (*Hash)(e.v)
+	case KindStream:
+		return (*Stream)(e.v)
+	case KindQueue:
+		return (*Queue)(e.v)
+	}
+	panic("engine: object entry of kind " + e.Kind.String())
 }
 
-// SetObj makes o the entry's value, dropping any string bytes; nil leaves
-// an empty string.
+// SetObj makes o the entry's value, dropping any string bytes, and sets
+// Kind to the kind o's type stands for (a value of another type keeps
+// the entry's Kind); nil leaves an empty string.
 func (e *Entry) SetObj(o Object) {
-	w := *(*iface)(unsafe.Pointer(&o))
-	e.v0, e.v1, e.vlen, e.vcap = w.tab, w.data, 0, 0
+	e.vlen, e.vcap = 0, 0
+	e.flags &^= fObj | fBoxed
+	var p unsafe.Pointer
+	switch x := o.(type) {
+	case nil:
+		e.v = nil
+		return
+	case *List:
+		p, e.Kind = unsafe.Pointer(x), KindList
+	case *Set:
+		p, e.Kind = unsafe.Pointer(x), KindSet
+	case *ZSet:
+		p, e.Kind = unsafe.Pointer(x), KindZSet
+	case *Hash:
+		p, e.Kind = unsafe.Pointer(x), KindHash
+	case *Stream:
+		p, e.Kind = unsafe.Pointer(x), KindStream
+	case *Queue:
+		p, e.Kind = unsafe.Pointer(x), KindQueue
+	default:
+		box := new(Object)
+		*box = o
+		e.v = unsafe.Pointer(box)
+		e.flags |= fObj | fBoxed
+		return
+	}
+	e.v = p
+	e.flags |= fObj
 }
 
 // setValue makes e's value src's (an overwrite in place).
 func (e *Entry) setValue(src *Entry) {
-	e.v0, e.v1, e.vlen, e.vcap = src.v0, src.v1, src.vlen, src.vcap
+	e.v, e.vlen, e.vcap = src.v, src.vlen, src.vcap
 	e.Kind, e.Raw = src.Kind, src.Raw
+	e.flags = e.flags&^(fObj|fBoxed) | src.flags&(fObj|fBoxed)
 }
 
 // keyString is the entry's key. It aliases storage that is never changed
@@ -180,7 +233,7 @@ func (e *Entry) ExpireAt() int64 { return e.exp }
 // member slice or a table just after it doubled. Content of 0 to 128 bytes
 // per key, value, field or member:
 //
-//	string key (Entry, tree slot, index slot, content rounding)  107-138 bytes
+//	string key (Entry, ordered id, index slot, content rounding)  75-89 bytes
 //	TTL (deadline tree item)                                       24-25
 //	list element (ring slot, doubled ring, element rounding)       24-63
 //	set member (slice slot, map slot, string rounding)             54-87
@@ -192,7 +245,7 @@ func (e *Entry) ExpireAt() int64 { return e.exp }
 // bytes is counted at its length; the allocator rounds it up by at most a
 // quarter more (well under 1% from 1 MB on), which no fixed charge can cover.
 const (
-	KeyCharge        = 160
+	KeyCharge        = 128
 	TTLCharge        = 32
 	ListElemCharge   = 64
 	SetMemberCharge  = 96
@@ -259,7 +312,7 @@ const (
 )
 
 func (e *Entry) valueSize() int64 {
-	if e.v0 == nil {
+	if e.flags&fObj == 0 {
 		if e.Kind == KindString {
 			return int64(e.vlen)
 		}

@@ -296,7 +296,7 @@ func (e *Engine) sample(ns *Namespace, n int, volatile bool, fn func(en *Entry))
 			if nsOf(id) != ns.ID {
 				return false
 			}
-			for en := head; en != nil; en = en.next {
+			for en := head; en != nil; en = sh.next(en) {
 				seen++
 				if !volatile || en.exp != 0 {
 					fn(en)

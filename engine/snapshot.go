@@ -136,7 +136,7 @@ func (s *Snapshot) Next(i int, dst []byte) ([]byte, bool) {
 			return true
 		}
 		ns := byID[nsOf(id)]
-		for en := head; en != nil; en = en.next {
+		for en := head; en != nil; en = sh.next(en) {
 			dst = s.enc(dst, ns, en)
 			ss.keys++
 		}
@@ -232,7 +232,7 @@ func (e *Engine) preimage(i int, id uint64) {
 	ss.done[id] = struct{}{}
 	before := len(ss.side)
 	var ns *Namespace
-	for en := e.shards[i].index.get(id); en != nil; en = en.next {
+	for en := e.shards[i].index.get(id); en != nil; en = e.shards[i].next(en) {
 		if ns == nil {
 			ns = (*e.byID.Load())[nsOf(id)]
 		}

@@ -592,7 +592,7 @@ func (tx *Tx) Each(fn func(key []byte, en *Entry) bool) {
 		}
 		more := true
 		tx.visit(i, 0, func(_ uint64, head *Entry) bool {
-			for en := head; en != nil && more; en = en.next {
+			for en := head; en != nil && more; en = tx.e.shards[i].next(en) {
 				if tx.live(en) {
 					more = fn(unsafeBytes(en.keyString()), en)
 				}
@@ -630,7 +630,7 @@ func (tx *Tx) EachKeyBatch(fn func(keys [][]byte) bool) {
 					from = uint32(id)
 					return false
 				}
-				for en := head; en != nil; en = en.next {
+				for en := head; en != nil; en = tx.e.shards[i].next(en) {
 					if tx.live(en) {
 						batch = append(batch, unsafeBytes(en.keyString()))
 					}
@@ -655,7 +655,7 @@ func (tx *Tx) EachStored(fn func(key []byte, en *Entry) bool) {
 		}
 		more := true
 		tx.visit(i, 0, func(_ uint64, head *Entry) bool {
-			for en := head; en != nil && more; en = en.next {
+			for en := head; en != nil && more; en = tx.e.shards[i].next(en) {
 				more = fn(unsafeBytes(en.keyString()), en)
 			}
 			return more
@@ -695,7 +695,7 @@ func (tx *Tx) ScanUntil(cursor uint64, count int, fn func(key []byte, en *Entry)
 				next = id & 0xFFFFFFFF
 				return false
 			}
-			for en := head; en != nil; en = en.next {
+			for en := head; en != nil; en = tx.e.shards[i].next(en) {
 				visited++
 				if tx.live(en) && !fn(unsafeBytes(en.keyString()), en) {
 					more = false
@@ -726,7 +726,7 @@ func (tx *Tx) RandomKey() []byte {
 			from = start
 		}
 		tx.visit(i, from, func(_ uint64, head *Entry) bool {
-			for en := head; en != nil; en = en.next {
+			for en := head; en != nil; en = tx.e.shards[i].next(en) {
 				if tx.live(en) {
 					found = []byte(en.keyString())
 					return false
@@ -756,7 +756,7 @@ func (tx *Tx) Flush() int {
 		// Collected, then removed in the same hold once the tree's
 		// iteration is over: the tree must not change under it.
 		tx.visitThen(i, 0, func(id uint64, head *Entry) bool {
-			for en := head; en != nil; en = en.next {
+			for en := head; en != nil; en = tx.e.shards[i].next(en) {
 				doomed = append(doomed, en)
 				ids = append(ids, id)
 			}
