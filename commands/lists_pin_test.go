@@ -252,9 +252,11 @@ func TestNoisyLRangeEncodesUnlocked(t *testing.T) {
 	}
 	c.W.Reset()
 	// Pinning allocates nothing: the detached LRANGE allocates what the
-	// locked one did on main (4: the reply buffer, pooled, and the
-	// command's own), nothing per element or for the pin.
-	if allocs := noisyAllocs(srv, c, "LRANGE", "list", "0", "-1"); allocs > 5 {
+	// locked one did on main (4 on a quiet run: the reply buffer, pooled,
+	// and the command's own; more when a collection empties the pool
+	// during the run, a dozen or two under a loaded test run), nothing per
+	// element (100k here) or for the pin.
+	if allocs := noisyAllocs(srv, c, "LRANGE", "list", "0", "-1"); allocs > 100 {
 		t.Errorf("LRANGE over 100k elements allocates %v times", allocs)
 	}
 }
