@@ -215,12 +215,16 @@ func listWriteElems(w *resp.Writer, l *engine.List, start, stop int) {
 	}
 	w.Array(stop - start + 1)
 	buf := w.Buf
+	copied := 0
 	for _, seg := range [2][][]byte{a, b} {
 		for i, v := range seg {
-			if i%listYieldEvery == listYieldEvery-1 {
-				// The shard is held shared (LRANGE reads), so only writers
-				// to this one shard wait through a yield; without it every
-				// connection waited for the processor.
+			// Every 1k elements or 256 KB copied: a few long elements
+			// cost as much as many short ones. A big range is encoded
+			// with no lock held (listDetach), so a yield lets every
+			// connection run; inside EXEC it only lets those run that
+			// need none of the transaction's shards.
+			if copied += len(v); i%listYieldEvery == listYieldEvery-1 || copied >= listYieldBytes {
+				copied = 0
 				sched.Maybe()
 			}
 			buf = resp.AppendBulk(buf, v)
@@ -228,6 +232,10 @@ func listWriteElems(w *resp.Writer, l *engine.List, start, stop int) {
 	}
 	w.Buf = buf
 }
+
+// listYieldBytes is how many bytes of elements listWriteElems copies
+// between two chances to yield (tens of microseconds of memmove).
+const listYieldBytes = 256 << 10
 
 // listWritePacked is listWriteElems for a packed list: at most
 // engine.ListPackEntries short elements, read in place.
@@ -395,7 +403,46 @@ func cmdLRange(x *Ctx) {
 		x.W.Array(0)
 		return
 	}
+	if listDetach(x, l, from, to) {
+		defer l.Unpin()
+	}
 	listWriteElems(x.W, l, from, to)
+}
+
+// listDetachElems and listDetachBytes are the range from which LRANGE
+// builds its reply with no lock held: below both, the copy under the
+// shard's read lock is a few microseconds, less than pinning costs a
+// writer that comes by.
+const (
+	listDetachElems = 1 << 10
+	listDetachBytes = 64 << 10
+)
+
+// listDetach pins l and lets go of the command's locks when the range
+// from..to makes a big reply, so that building it (7 MB for a million
+// short elements) holds up nobody: under the shard's read lock every
+// writer to that shard, any tenant's, waited for the whole copy, yields
+// included. The pin keeps the reply atomic: a writer that comes meanwhile
+// changes a copy of the list (engine.List.Pin). It reports whether the
+// caller must Unpin. Inside EXEC (or a script) the locks are the
+// transaction's and are kept.
+func listDetach(x *Ctx, l *engine.List, from, to int) bool {
+	if x.C == nil || x.C.inExec || x.Tx != x.C.Tx || l.Packed() {
+		return false
+	}
+	if to-from+1 <= listDetachElems {
+		n := 0
+		l.Range(from, to, func(_ int, v []byte) bool {
+			n += len(v)
+			return n < listDetachBytes
+		})
+		if n < listDetachBytes {
+			return false
+		}
+	}
+	l.Pin()
+	x.Tx.Release()
+	return true
 }
 
 func cmdLIndex(x *Ctx) {

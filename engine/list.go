@@ -1,6 +1,10 @@
 package engine
 
-import "bytes"
+import (
+	"bytes"
+	"slices"
+	"sync/atomic"
+)
 
 // List is the value of a list key (KindList): a ring buffer of elements, so
 // pushing and popping at either end and reading or replacing by position
@@ -21,6 +25,10 @@ type List struct {
 	n    int
 	size int64 // sum of the elements' lengths
 	big  bool  // the elements are in the ring, for good
+	// pins counts readers encoding this list with no lock held (Pin): a
+	// writer that reaches the key then swaps in a copy (Tx.Peek) instead
+	// of changing this one under them.
+	pins atomic.Int32
 }
 
 // listMinRing is the smallest ring allocated; it keeps a short list in one
@@ -88,6 +96,37 @@ func (l *List) Clone() Object {
 		c.PushBack(v)
 		return true
 	})
+	return c
+}
+
+// Pin marks the list as read by a command that is about to let go of the
+// key's shard lock and encode a range of it with none held, so that other
+// tenants' writers to that shard do not wait for a big reply to be built.
+// It must be called under the key's shard lock (shared is enough), and
+// Unpin once the reader is done with every element. While the list is
+// pinned it is never changed: the first writer to reach the key through
+// Tx.Peek replaces the key's value with a copy of the list (its ring
+// only: elements are never changed in place, so they are shared) and
+// changes that, and the reader's view stays the list at the instant it
+// pinned it, as an atomic reply must.
+func (l *List) Pin() { l.pins.Add(1) }
+
+// Unpin ends a Pin.
+func (l *List) Unpin() { l.pins.Add(-1) }
+
+// Pinned reports whether a reader holds the list with no lock (Pin).
+func (l *List) Pinned() bool { return l.pins.Load() != 0 }
+
+// unshared is the copy a writer changes in place of a pinned list: a new
+// ring (or packed slice) holding the same elements, which are never
+// changed in place. It costs the writer a copy of the ring, 24 bytes a
+// slot, and no element.
+func (l *List) unshared() *List {
+	c := &List{head: l.head, n: l.n, size: l.size, big: l.big}
+	c.ring = slices.Clone(l.ring)
+	if len(l.pk) > 0 {
+		c.pk = slices.Clone(l.pk)
+	}
 	return c
 }
 

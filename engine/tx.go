@@ -411,7 +411,21 @@ func (tx *Tx) Peek(key []byte) *Entry {
 		}
 		return nil
 	}
+	if tx.write && en.Kind == KindList {
+		tx.unpin(en)
+	}
 	return en
+}
+
+// unpin gives a writer a list of its own when a reader is encoding the
+// stored one with no lock held (List.Pin): every writer that changes a
+// value in place reaches it through Peek under its write lock, so the
+// pinned list is never changed while it is read. Only the writer that
+// finds the pin pays the copy of the ring.
+func (tx *Tx) unpin(en *Entry) {
+	if l, ok := en.Obj().(*List); ok && l.Pinned() {
+		en.SetObj(l.unshared())
+	}
 }
 
 // Exists reports whether key holds a live value, without touching it.

@@ -77,12 +77,35 @@ func setup() {
 // Maybe yields if no goroutine has yielded for Every. Call it only where
 // nothing other connections need is held longer by waiting.
 func Maybe() {
+	o := observer.Load()
+	if o != nil {
+		(*o)(false)
+	}
 	now := time.Now().UnixNano()
 	prev := last.Load()
 	if now-prev < int64(Every) || !last.CompareAndSwap(prev, now) {
 		return
 	}
 	Yield()
+	if o != nil {
+		(*o)(true)
+	}
+}
+
+// observer is told of every chance to yield (Observe).
+var observer atomic.Pointer[func(resumed bool)]
+
+// Observe makes fn run at every call of Maybe (resumed false), and again
+// when a Maybe that yielded resumes (resumed true), until Observe(nil): a
+// benchmark measures with it the longest stretch a command runs without
+// a chance to yield (from a call or a resumption to the next call), which
+// bounds how long it keeps other connections waiting for the processor.
+func Observe(fn func(resumed bool)) {
+	if fn == nil {
+		observer.Store(nil)
+		return
+	}
+	observer.Store(&fn)
 }
 
 // Yield lets the connections whose input has arrived run first.
