@@ -152,15 +152,14 @@ func (s *syncer) datasync(f *os.File) error {
 // page throttling, which must not hold the P.
 const rawWriteMax = 256 << 10
 
-// write writes d at off in f; small: a group commit's write (see rawWriteMax).
-func (s *syncer) write(f *os.File, d []byte, off int64, small bool) (int, error) {
+// write appends d to f; small: a group commit's write (see rawWriteMax).
+func (s *syncer) write(f *os.File, d []byte, small bool) (int, error) {
 	if !small || len(d) > rawWriteMax {
-		return f.WriteAt(d, off)
+		return f.Write(d)
 	}
 	fd, n := f.Fd(), 0
 	for n < len(d) {
-		m, _, e := syscall.RawSyscall6(syscall.SYS_PWRITE64, fd, uintptr(unsafe.Pointer(&d[n])), uintptr(len(d)-n),
-			uintptr(off+int64(n)), 0, 0)
+		m, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&d[n])), uintptr(len(d)-n))
 		switch {
 		case e == syscall.EINTR:
 			continue

@@ -169,36 +169,8 @@ type Log struct {
 	// disk that does not keep up leaves in memory (Manager.Refusal bounds it).
 	backlog     atomic.Int64
 	lastWriteOK atomic.Bool
-	// fileSizes is the bytes of records in each file (its reserved zeros
-	// not counted): the writer's, read by DropBefore under sizeMu.
-	sizeMu    sync.Mutex
-	fileSizes map[uint64]int64
-	// fileEnd is where the open file's reserved zeros end (reserve); at or
-	// below its size in fileSizes when nothing is reserved. noReserve: the
-	// file system refused the space once (full disk, file-size limit), so
-	// this file goes on without.
-	fileEnd   int64
-	noReserve bool
+	fileSizes   map[uint64]int64 // writer-owned, under fileMu
 }
-
-// The log's file is extended with zeros ahead of its records, and records
-// are written over them (pwrite), not appended. An fdatasync of a file
-// whose size changed must commit the size to the file system's journal
-// (on ext4 a journal commit, with its own flush, per fsync); one that
-// only overwrote blocks already there writes just those. Measured on this
-// machine's ext4, 2 KB written and fdatasynced 3,000 times: 155 µs per
-// fsync appending against 95 µs over zeros written earlier (720 against
-// 400 µs while the disk was busy). That is the group commit's every round
-// under appendfsync always. A file closed normally is cut back to its
-// records; a crash leaves the zeros, which recovery recognises as reserved
-// space and cuts back (read.go).
-const (
-	reserveStep = 4 << 20 // zeros written at a time
-	reserveLow  = 1 << 20 // reserved bytes left that start the next step
-)
-
-// zeros is what reserve writes (read only).
-var zeros [256 << 10]byte
 
 // NewLog opens the log for appending at generation gen (a new file is
 // created with the first write). size is the bytes the existing log files
@@ -593,10 +565,11 @@ func (l *Log) writer() {
 			}
 		case <-l.stop:
 			l.round(true)
-			if l.f != nil {
-				_ = l.closeFile()
-			}
 			l.fileMu.Lock()
+			if l.f != nil {
+				_ = l.f.Close()
+				l.f = nil
+			}
 			l.fsyncer.close()
 			l.fileMu.Unlock()
 			return
@@ -690,67 +663,9 @@ func (l *Log) round(final bool) {
 			return
 		}
 		l.advance(written, written, nil, false, true)
-	} else {
-		l.advance(written, 0, nil, false, true)
-	}
-	if !final {
-		// After the replies are released: the step's zeros and the size
-		// they commit cost this round nothing, and one round in thousands
-		// the next.
-		l.reserve(reserveLow)
-	}
-}
-
-// reserve extends the open file with zeros when fewer than low reserved
-// bytes are left after its records. A failure is not the log's: the file
-// is cut back to its records and goes on growing by its writes.
-func (l *Log) reserve(low int64) {
-	if l.f == nil || l.noReserve {
 		return
 	}
-	used := l.fileSize(l.fileGen)
-	if l.fileEnd-used >= low {
-		return
-	}
-	from := max(l.fileEnd, used)
-	to := (used + reserveStep + 4095) &^ 4095
-	for off := from; off < to; {
-		n, err := l.f.WriteAt(zeros[:min(int64(len(zeros)), to-off)], off)
-		off += int64(n)
-		if err != nil {
-			l.noReserve = true
-			if terr := l.f.Truncate(used); terr != nil {
-				l.log.Warn("cannot cut back the zeros reserved in the append-only log", "err", terr)
-				l.fileEnd = off
-			} else {
-				l.fileEnd = used
-			}
-			l.log.Info("the append-only log's file cannot be extended ahead of its records; writing without reserved space", "err", err)
-			return
-		}
-	}
-	l.fileEnd = to
-}
-
-// closeFile cuts the open file back to its records (dropping its reserved
-// zeros), makes that durable and closes it.
-func (l *Log) closeFile() error {
-	var err error
-	if used := l.fileSize(l.fileGen); l.fileEnd > used {
-		if err = l.f.Truncate(used); err == nil {
-			err = l.f.Sync()
-		}
-		if err != nil {
-			// Left as a crash would: recovery cuts the zeros back.
-			l.log.Warn("cannot cut back the zeros reserved in the append-only log", "file", l.f.Name(), "err", err)
-		}
-	}
-	l.fileMu.Lock()
-	_ = l.f.Close()
-	l.f = nil
-	l.fileEnd, l.noReserve = 0, false
-	l.fileMu.Unlock()
-	return err
+	l.advance(written, 0, nil, false, true)
 }
 
 func (l *Log) push(s segment) {
@@ -776,53 +691,32 @@ func (l *Log) writeSegment(s segment) error {
 	if err := l.openGen(s.gen); err != nil {
 		return err
 	}
-	before := l.fileSize(l.fileGen)
-	if sz := int64(s.size()); sz < reserveLow {
-		// Room for it first when the last round's step fell behind (a
-		// burst); a larger segment is written past the zeros instead of
-		// over zeros written for it.
-		l.reserve(sz)
-	}
+	before := l.fileSizes[l.fileGen]
 	var n int
 	var err error
 	small := l.Policy() == FsyncAlways
 	for _, d := range s.data {
 		var m int
-		m, err = l.fsyncer.write(l.f, d, before+int64(n), small)
+		m, err = l.fsyncer.write(l.f, d, small)
 		n += m
 		if err != nil {
 			break
 		}
 	}
 	if err != nil {
-		if n > 0 || l.fileEnd > before {
-			// Cut back to the records before it: the reserved zeros go
-			// too (the next write extends the file).
-			l.fileEnd = before
-			if terr := l.f.Truncate(before); terr != nil && n > 0 {
+		if n > 0 {
+			if terr := l.f.Truncate(before); terr != nil {
 				l.log.Error("cannot undo a partial write to the append-only log; continuing in a new file", "err", terr)
-				l.setFileSize(l.fileGen, before+int64(n))
+				l.fileSizes[l.fileGen] = before + int64(n)
 				l.size.Add(int64(n))
 				l.broken, l.brokenAt = true, before
 			}
 		}
 		return err
 	}
-	l.setFileSize(l.fileGen, before+int64(n))
+	l.fileSizes[l.fileGen] = before + int64(n)
 	l.size.Add(int64(n))
 	return nil
-}
-
-func (l *Log) fileSize(gen uint64) int64 {
-	l.sizeMu.Lock()
-	defer l.sizeMu.Unlock()
-	return l.fileSizes[gen]
-}
-
-func (l *Log) setFileSize(gen uint64, n int64) {
-	l.sizeMu.Lock()
-	l.fileSizes[gen] = n
-	l.sizeMu.Unlock()
 }
 
 // openGen makes f the file of generation gen, creating it with its header.
@@ -856,11 +750,13 @@ func (l *Log) openGen(gen uint64) error {
 		if err := l.fsync(); err != nil {
 			return err
 		}
-		_ = l.closeFile()
+		l.fileMu.Lock()
+		_ = l.f.Close()
+		l.f = nil
+		l.fileMu.Unlock()
 	}
 	path := LogPath(l.dir, l.base, gen)
-	// Not O_APPEND: records are written over reserved zeros (reserve).
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o644)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
 	}
@@ -870,7 +766,7 @@ func (l *Log) openGen(gen uint64) error {
 		return err
 	}
 	if st.Size() == 0 {
-		if _, err := f.WriteAt(fileHeader(l.baseOf(gen), l.prevGood[gen]), 0); err != nil {
+		if _, err := f.Write(fileHeader(l.baseOf(gen), l.prevGood[gen])); err != nil {
 			_ = f.Truncate(0)
 			_ = f.Close()
 			return err
@@ -880,9 +776,9 @@ func (l *Log) openGen(gen uint64) error {
 			return err
 		}
 		l.size.Add(int64(headerSize))
-		l.setFileSize(gen, int64(headerSize))
+		l.fileSizes[gen] = int64(headerSize)
 	} else {
-		l.setFileSize(gen, st.Size())
+		l.fileSizes[gen] = st.Size()
 	}
 	l.fileMu.Lock()
 	l.f, l.fileGen = f, gen
@@ -988,14 +884,6 @@ func (l *Log) DropBefore(gen uint64) (int, error) {
 		if err := os.Remove(f.path); err != nil {
 			return n, err
 		}
-		// Its records, as counted when written: the file may still be the
-		// writer's, with zeros reserved after them.
-		l.sizeMu.Lock()
-		if used, ok := l.fileSizes[f.gen]; ok {
-			f.size = used
-			delete(l.fileSizes, f.gen)
-		}
-		l.sizeMu.Unlock()
 		l.size.Add(-f.size)
 		n++
 	}

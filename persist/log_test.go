@@ -117,7 +117,7 @@ func TestScanTornAndCorrupt(t *testing.T) {
 	}{
 		{"last record cut short", func(d []byte, o []int64) []byte { return d[:len(d)-3] }, 3, true, false},
 		{"last record header cut short", func(d []byte, o []int64) []byte { return d[:o[3]+5] }, 3, true, false},
-		{"zeros after the last record (reserved space, or a file system after a crash)", func(d []byte, o []int64) []byte {
+		{"zeros after the last record (file system after a crash)", func(d []byte, o []int64) []byte {
 			return append(d, make([]byte, 4096)...)
 		}, 4, true, false},
 		{"last record's bytes zeroed", func(d []byte, o []int64) []byte {

@@ -192,16 +192,7 @@ func (m *Manager) recover() error {
 		if base, ok := res.base(); ok && base > covered {
 			return &GapError{File: f.path, Base: base, Covered: covered, First: i == 0, Snapshot: m.snapPath(), Found: found}
 		}
-		if res.Reserved {
-			// The zeros the writer reserves ahead of its records, left by a
-			// crash (or a failed cut-back): no record is in them.
-			m.log.Info("the log file ends in space reserved for it: cutting it back to its last record",
-				"file", f.path, "offset", res.Good, "reserved_bytes", res.Size-res.Good)
-			if err := truncateAt(f.path, res.Good); err != nil {
-				return fmt.Errorf("cannot truncate the log file %s: %w", f.path, err)
-			}
-			f.size = res.Good
-		} else if res.Torn {
+		if res.Torn {
 			// A crash tears only the file being written: the last. The
 			// writer fsyncs a generation before it opens the next, so an
 			// older one cut short lost writes that were acknowledged,

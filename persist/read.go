@@ -36,10 +36,6 @@ type scanResult struct {
 	// Torn: the bytes after Good are a record cut short by a crash (or
 	// the zeros a file system leaves after one), not corruption.
 	Torn bool
-	// Reserved: the bytes after Good are all zeros from a record's start:
-	// the space the writer reserves ahead of its records (log.go), left
-	// by a crash. They hold no record; Torn is set too.
-	Reserved bool
 	// Bad is set when a record that is not the tail is corrupt.
 	Bad *CorruptError
 	// Header is the file's header, when HeaderOK (a file torn before its
@@ -202,18 +198,7 @@ func scanFile(path string, fn func(r commands.Record) error) (scanResult, error)
 		}
 		l := int64(binary.LittleEndian.Uint32(hdr[:]))
 		sum := binary.LittleEndian.Uint32(hdr[4:])
-		if l == 0 && sum == 0 && tailZero(path, off) {
-			res.Torn, res.Reserved = true, true
-			return res, nil
-		}
 		end := off + recHeader + l
-		if l == 0 && sum == 0 {
-			// Zeros here and records after them: the writer's reserved
-			// space (log.go) with writes after it that the disk kept while
-			// it lost those before (a crash of the machine, not of the
-			// process, after the last fsync), or corruption.
-			return bad("zeros followed by more records (after a crash of the machine: writes after the last fsync, not all kept by the disk)", end)
-		}
 		if l < 16 {
 			return bad(fmt.Sprintf("record length %d too short", l), end)
 		}
@@ -356,7 +341,6 @@ type CheckResult struct {
 	Good      int64
 	Size      int64
 	Torn      bool
-	Reserved  bool // the bytes after Good are reserved space (zeros), not a record
 	Corrupt   *CorruptError
 	Truncated bool
 	// Removed: truncated before its header was whole, the file is gone.
@@ -377,7 +361,7 @@ func CheckLog(path string, fix bool) (CheckResult, error) {
 		defer unlock()
 	}
 	res, err := scanFile(path, nil)
-	out := CheckResult{Records: res.Records, Good: res.Good, Size: res.Size, Torn: res.Torn, Reserved: res.Reserved, Corrupt: res.Bad}
+	out := CheckResult{Records: res.Records, Good: res.Good, Size: res.Size, Torn: res.Torn, Corrupt: res.Bad}
 	if err != nil {
 		return out, err
 	}

@@ -91,14 +91,6 @@ func (c *checkLogCmd) Run(stdout io.Writer) error {
 		case res.Corrupt != nil:
 			fmt.Fprintf(stdout, "%s: %d good records, then corruption at offset %d (%s); %d bytes after the last good record\n",
 				f, res.Records, res.Good, res.Corrupt.Reason, res.Size-res.Good)
-		case res.Reserved:
-			// Zeros the server reserved ahead of its records: no record
-			// is lost, and the server cuts them back itself on start.
-			fmt.Fprintf(stdout, "%s: ok, %d records, then %d bytes of space reserved for the log (zeros)\n", f, res.Records, res.Size-res.Good)
-			if res.Truncated {
-				fmt.Fprintf(stdout, "%s: truncated at offset %d\n", f, res.Good)
-			}
-			continue
 		case res.Torn:
 			fmt.Fprintf(stdout, "%s: %d good records, then a torn record at offset %d (%d bytes)\n", f, res.Records, res.Good, res.Size-res.Good)
 		default:
