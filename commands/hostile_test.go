@@ -74,10 +74,10 @@ func hostileAlive(t *testing.T, c *resptest.Client) {
 	}
 }
 
-func TestHostileMaxInt64Payload(t *testing.T) {
-	srv := hostileStart(t)
-	before := dial(t, srv)
-	hostileAlive(t, before)
+// sendMaxInt64Bulk sends the bulk length that crashes redcon's parser on
+// a new connection: it gets Redis's protocol error and is closed.
+func sendMaxInt64Bulk(t *testing.T, srv *Server) {
+	t.Helper()
 	bad := dial(t, srv)
 	if err := bad.Send("*1\r\n$9223372036854775807\r\n"); err != nil {
 		t.Fatal(err)
@@ -86,6 +86,13 @@ func TestHostileMaxInt64Payload(t *testing.T) {
 		t.Fatalf("got %s", got)
 	}
 	hostileClosed(t, bad)
+}
+
+func TestHostileMaxInt64Payload(t *testing.T) {
+	srv := hostileStart(t)
+	before := dial(t, srv)
+	hostileAlive(t, before)
+	sendMaxInt64Bulk(t, srv)
 	hostileAlive(t, before)
 	hostileAlive(t, dial(t, srv))
 	if n := srv.Stats.ProtocolErrors.Load(); n != 1 {

@@ -43,14 +43,7 @@ func TestProtocolErrorLoggedAtVerbose(t *testing.T) {
 			srv := NewServer(cfg, slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: tc.level})))
 			serveTest(t, srv)
 			for range 3 {
-				bad := dial(t, srv)
-				if err := bad.Send("*1\r\n$9223372036854775807\r\n"); err != nil {
-					t.Fatal(err)
-				}
-				if got := bad.Read(); got != "-ERR Protocol error: invalid bulk length" {
-					t.Fatalf("got %s", got)
-				}
-				hostileClosed(t, bad)
+				sendMaxInt64Bulk(t, srv)
 			}
 			if n := srv.Stats.ProtocolErrors.Load(); n != 3 {
 				t.Errorf("protocol errors counted: %d, want 3", n)

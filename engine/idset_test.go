@@ -114,46 +114,47 @@ func TestIDSetFill(t *testing.T) {
 // 1M keys (4k ids): a new key (insert), a removed one (delete) and a walk
 // of 100 ids from a random pivot.
 func BenchmarkIDSet(b *testing.B) {
-	const n = 4096
-	rng := rand.New(rand.NewPCG(1, 2))
-	ids := make([]uint64, 2*n)
+	ids := randomIDs(1, 2*4096)
+	b.Run("blocks", func(b *testing.B) { benchOrderedIDs(b, &idSet{}, ids) })
+	b.Run("btree", func(b *testing.B) { benchOrderedIDs(b, &btree.Set[uint64]{}, ids) })
+}
+
+// randomIDs returns n ids from a generator seeded with seed.
+func randomIDs(seed uint64, n int) []uint64 {
+	rng := rand.New(rand.NewPCG(seed, seed+1))
+	ids := make([]uint64, n)
 	for i := range ids {
 		ids[i] = rng.Uint64()
 	}
-	b.Run("blocks", func(b *testing.B) {
-		var s idSet
-		for _, id := range ids[:n] {
-			s.Insert(id)
+	return ids
+}
+
+// orderedIDs is what a shard needs of its ordered ids: the blocks and
+// the tree they replaced both have it.
+type orderedIDs interface {
+	Insert(id uint64)
+	Delete(id uint64)
+	Ascend(pivot uint64, fn func(id uint64) bool)
+}
+
+// benchOrderedIDs fills s with the first half of ids, then per op adds
+// one, removes one and walks 100 from a pivot.
+func benchOrderedIDs(b *testing.B, s orderedIDs, ids []uint64) {
+	n := len(ids) / 2
+	for _, id := range ids[:n] {
+		s.Insert(id)
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		a, d := ids[n+i%n], ids[i%n]
+		if i/n%2 == 1 {
+			a, d = d, a
 		}
-		b.ResetTimer()
-		for i := range b.N {
-			a, d := ids[n+i%n], ids[i%n]
-			if i/n%2 == 1 {
-				a, d = d, a
-			}
-			s.Insert(a)
-			s.Delete(d)
-			k := 0
-			s.Ascend(ids[(i*7)%len(ids)], func(uint64) bool { k++; return k < 100 })
-		}
-	})
-	b.Run("btree", func(b *testing.B) {
-		var s btree.Set[uint64]
-		for _, id := range ids[:n] {
-			s.Insert(id)
-		}
-		b.ResetTimer()
-		for i := range b.N {
-			a, d := ids[n+i%n], ids[i%n]
-			if i/n%2 == 1 {
-				a, d = d, a
-			}
-			s.Insert(a)
-			s.Delete(d)
-			k := 0
-			s.Ascend(ids[(i*7)%len(ids)], func(uint64) bool { k++; return k < 100 })
-		}
-	})
+		s.Insert(a)
+		s.Delete(d)
+		k := 0
+		s.Ascend(ids[(i*7)%len(ids)], func(uint64) bool { k++; return k < 100 })
+	}
 }
 
 // After compact the blocks share one array and keep their ids; later

@@ -1,20 +1,13 @@
 package engine
 
-import (
-	"math/rand/v2"
-	"testing"
-)
+import "testing"
 
 // The id table at a shard's size under 1M keys (3,906 ids, the strings
 // row's fill): a hit, a miss (every new key's lookup), and a new id added
 // and an old one removed.
 func BenchmarkIDTable(b *testing.B) {
 	const n = 3906
-	rng := rand.New(rand.NewPCG(7, 8))
-	ids := make([]uint64, 2*n)
-	for i := range ids {
-		ids[i] = rng.Uint64()
-	}
+	ids := randomIDs(7, 2*n)
 	var tab idTable
 	for _, id := range ids[:n] {
 		tab.set(id, &Entry{})
