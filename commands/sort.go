@@ -279,7 +279,7 @@ func sortCommand(x *Ctx, readonly bool) {
 		items = copied.items()
 		// The reply (or stored list) is written before this runs; neither
 		// keeps the item buffer itself.
-		defer putSortItems(items)
+		defer sortItemBufs.put(items)
 	}
 
 	if !o.dontsort {
@@ -294,7 +294,7 @@ func sortCommand(x *Ctx, readonly bool) {
 		if end >= start {
 			sorted := sortItems(items, o.alpha, o.desc, o.detached)
 			if o.detached {
-				defer putSortItems(sorted)
+				defer sortItemBufs.put(sorted)
 			}
 			items = sorted[start : end+1]
 			end -= start
@@ -479,7 +479,7 @@ func sortItems(items []sortItem, alpha, desc, yield bool) []sortItem {
 			}
 			return c * sign
 		})
-		sorted = newSorted(len(items), yield)
+		sorted = sortItemBufs.get(len(items), yield)
 		for j, r := range recs {
 			sorted[j] = items[r.i]
 		}
@@ -502,21 +502,12 @@ func sortItems(items []sortItem, alpha, desc, yield bool) []sortItem {
 			}
 			return c * sign
 		})
-		sorted = newSorted(len(items), yield)
+		sorted = sortItemBufs.get(len(items), yield)
 		for j, r := range recs {
 			sorted[j] = items[r.i]
 		}
 	}
 	return sorted
-}
-
-// newSorted is sortItems' result buffer: pooled when detached (yield),
-// where sortCommand gives it back.
-func newSorted(n int, pooled bool) []sortItem {
-	if pooled {
-		return getSortItems(n)
-	}
-	return make([]sortItem, n)
 }
 
 // sortRun is how many records are sorted at once when sortRecs may yield:
@@ -940,7 +931,7 @@ func (c *sortCopy) add(v []byte) {
 
 // items are the copied elements as sort items.
 func (c *sortCopy) items() []sortItem {
-	items := getSortItems(len(c.ends))
+	items := sortItemBufs.get(len(c.ends), true)
 	from := 0
 	for i, end := range c.ends {
 		items[i].elem = c.buf[from:end:end]
@@ -954,7 +945,7 @@ func (c *sortCopy) items() []sortItem {
 // whole live heap, assists included) a main cause of other tenants' wait.
 // So are the rest of what it works with: the copied elements, the sort
 // records and the merge buffer were another 5 MB per SORT of 100k.
-var sortItemPool sync.Pool
+var sortItemBufs slicePool[sortItem]
 
 // The records sortItems sorts, numeric or ALPHA.
 type (
@@ -1008,27 +999,3 @@ func (sp *slicePool[T]) put(s []T) {
 
 // sortPoolAbove is the least length of a pooled item buffer.
 const sortPoolAbove = sortRun
-
-func getSortItems(n int) []sortItem {
-	if n >= sortPoolAbove {
-		if p, _ := sortItemPool.Get().(*[]sortItem); p != nil {
-			if cap(*p) >= n {
-				return (*p)[:n]
-			}
-			sortItemPool.Put(p)
-		}
-	}
-	return make([]sortItem, n)
-}
-
-// putSortItems gives back a buffer from getSortItems once nothing refers
-// to it; it is cleared so that it keeps no value alive.
-func putSortItems(items []sortItem) {
-	if cap(items) < sortPoolAbove {
-		return
-	}
-	items = items[:cap(items)]
-	clear(items)
-	items = items[:0]
-	sortItemPool.Put(&items)
-}

@@ -348,7 +348,6 @@ func (e *Engine) changed(ns *Namespace, key []byte) {
 // Close stops background work.
 func (e *Engine) Close() { e.stopOnce.Do(func() { close(e.stop) }) }
 
-// Shards is the shard count.
 // CompactIndex packs each shard's ordered ids into one array (see
 // idSet.compact), under one shard's lock at a time: about 10 µs a shard
 // of 4k keys. The idle release runs it before its collection.
@@ -361,6 +360,7 @@ func (e *Engine) CompactIndex() {
 	}
 }
 
+// Shards is the shard count.
 func (e *Engine) Shards() int { return len(e.shards) }
 
 // ExpiredKeys is how many keys expiry has removed.

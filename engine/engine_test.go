@@ -65,7 +65,7 @@ func engineWant(t *testing.T, e *Engine, ns *Namespace, want engineCounts) {
 		if sh.items.Len() != sh.index.len() {
 			t.Errorf("shard %d: %d chains in the tree, %d in the index", i, sh.items.Len(), sh.index.len())
 		}
-		sh.items.Scan(func(id uint64) bool {
+		sh.items.Ascend(0, func(id uint64) bool {
 			head := sh.index.get(id)
 			if head == nil {
 				t.Errorf("shard %d: chain %x in the tree is not in the index", i, id)

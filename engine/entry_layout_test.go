@@ -56,7 +56,7 @@ func TestEntryChainsMapHoldsOnlyChains(t *testing.T) {
 		for i := range e.shards {
 			sh := &e.shards[i]
 			flagged := 0
-			sh.items.Scan(func(id uint64) bool {
+			sh.items.Ascend(0, func(id uint64) bool {
 				for en := sh.index.get(id); en != nil; en = sh.next(en) {
 					if en.flags&fChained != 0 {
 						flagged++

@@ -173,9 +173,6 @@ func (s *idSet) Ascend(pivot uint64, fn func(id uint64) bool) {
 	}
 }
 
-// Scan calls fn for every id in order until fn returns false.
-func (s *idSet) Scan(fn func(id uint64) bool) { s.Ascend(0, fn) }
-
 // compact moves the blocks into a few shared arrays of at most 32 KB (a
 // larger one would be rounded up to whole pages), each block keeping a
 // sixteenth of its length as spare room, the last of an array whatever

@@ -78,12 +78,18 @@ func (w *Writer) room(n int) bool {
 			size = max(size, bigBuf)
 		}
 		most := w.base + w.limit + headerRoom
-		nb := getBuf(min(size, most), most)[:len(w.Buf)]
-		w.copyOut(nb, w.Buf)
-		putBuf(w.Buf)
-		w.Buf = nb
+		w.regrow(min(size, most), most)
 	}
 	return true
+}
+
+// regrow moves the reply into a buffer of capacity at least n (at most
+// about most when pooled, see getBuf) and gives the old one back.
+func (w *Writer) regrow(n, most int) {
+	nb := getBuf(n, most)[:len(w.Buf)]
+	w.copyOut(nb, w.Buf)
+	putBuf(w.Buf)
+	w.Buf = nb
 }
 
 // copyOut copies src to dst (len(dst) >= len(src)), in steps of
@@ -117,10 +123,7 @@ func (w *Writer) Reserve(n int) bool {
 		return false
 	}
 	if cap(w.Buf)-len(w.Buf) < n {
-		buf := getBuf(len(w.Buf)+n, math.MaxInt)[:len(w.Buf)] // no bound here
-		w.copyOut(buf, w.Buf)
-		putBuf(w.Buf)
-		w.Buf = buf
+		w.regrow(len(w.Buf)+n, math.MaxInt) // no bound here
 	}
 	return true
 }
@@ -143,10 +146,7 @@ func (w *Writer) Grow(n int) {
 		if w.limit != 0 {
 			most = w.base + w.limit + headerRoom
 		}
-		buf := getBuf(len(w.Buf)+n, most)[:len(w.Buf)]
-		w.copyOut(buf, w.Buf)
-		putBuf(w.Buf)
-		w.Buf = buf
+		w.regrow(len(w.Buf)+n, most)
 	}
 }
 
@@ -215,10 +215,7 @@ func (w *Writer) bigBulk(b []byte) {
 	h := append(strconv.AppendInt(append(hdr[:0], '$'), int64(len(b)), 10), '\r', '\n')
 	need := len(w.Buf) + len(h) + len(b) + 2
 	if need > cap(w.Buf) {
-		nb := getBuf(need, need)[:len(w.Buf)]
-		w.copyOut(nb, w.Buf)
-		putBuf(w.Buf)
-		w.Buf = nb
+		w.regrow(need, need)
 	}
 	w.Buf = append(w.Buf, h...)
 	at := len(w.Buf)

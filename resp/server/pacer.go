@@ -69,9 +69,9 @@ func (p *readPacer) now() int64 { return int64(time.Since(p.base)) }
 //
 // After a group commit it always yields: the fsync woke every session of
 // its group at once, and each should write its replies before any reads
-// again, as Redis writes all its replies after the fsync before it polls;
-// a read straight after its own reply finds the socket empty (the client
-// has not answered yet), fails and parks.
+// again, as Redis writes all its replies after the fsync before it polls
+// (without TCP_INQ, a read straight after its own reply also finds the
+// socket empty, the client not having answered yet, and fails).
 //
 // A pipelined batch (pipelinedBatch commands or more) never yields: a
 // yield gives the connection a second turn before the poller runs again,
