@@ -27,10 +27,28 @@ import (
 	"time"
 )
 
-// Every is the least CPU time a goroutine runs between two yields: a
-// waiting connection is served within about that, and a command that runs
-// alone pays a few µs per Every (under 1%).
+// Every is the least CPU time a goroutine runs between two yields while
+// nobody else wants the processor: a command that runs alone pays a few µs
+// per Every (under 1%).
 const Every = 500 * time.Microsecond
+
+// EveryContended replaces Every while other connections are being served
+// in the yields (a yield that others ran in took othersRan or more): a
+// short request then waits for a long command's next yield about this
+// long, not Every, which alone is three times a short request's quiet p99.
+// The long command pays for it, a few µs per yield (3% at 100 µs), and
+// only while someone else is waiting.
+const EveryContended = 100 * time.Microsecond
+
+// othersRan is how long a yield takes when somebody else ran in it: an
+// empty yield costs a few µs; serving one short request costs more (its
+// read, its command and its reply's write).
+const othersRan = 10 * time.Microsecond
+
+// contendedFor is how long one yield that others ran in keeps the short
+// interval: long enough to cover the gaps of a client sending a few
+// thousand requests a second.
+const contendedFor = 10 * time.Millisecond
 
 // poolSize is how many goroutines can be parked in a yield at once; the
 // others fall back to runtime.Gosched.
@@ -43,6 +61,11 @@ type pipe struct {
 	wfd      int
 	buf      [64]byte
 	disabled bool
+	// The state of one park, and the callback built once from it: a
+	// closure made per park would allocate on every yield.
+	first  bool
+	werr   error
+	onRead func(fd uintptr) bool
 }
 
 var (
@@ -51,6 +74,9 @@ var (
 	// last is when some goroutine last yielded (unix ns): yields are paced
 	// server-wide, so walks on several connections do not multiply them.
 	last atomic.Int64
+	// contendedUntil (unix ns) is when the interval goes back from
+	// EveryContended to Every.
+	contendedUntil atomic.Int64
 )
 
 func setup() {
@@ -81,15 +107,25 @@ func Maybe() {
 	if o != nil {
 		(*o)(false)
 	}
-	now := time.Now().UnixNano()
-	prev := last.Load()
-	if now-prev < int64(Every) || !last.CompareAndSwap(prev, now) {
+	if !due() {
 		return
 	}
 	Yield()
 	if o != nil {
 		(*o)(true)
 	}
+}
+
+// due reports whether a yield is due, and if so claims it: yields are
+// paced server-wide.
+func due() bool {
+	now := time.Now().UnixNano()
+	prev := last.Load()
+	every := int64(Every)
+	if now < contendedUntil.Load() {
+		every = int64(EveryContended)
+	}
+	return now-prev >= every && last.CompareAndSwap(prev, now)
 }
 
 // observer is told of every chance to yield (Observe).
@@ -111,6 +147,8 @@ func Observe(fn func(resumed bool)) {
 // Yield lets the connections whose input has arrived run first.
 func Yield() {
 	once.Do(setup)
+	start := time.Now().UnixNano()
+	defer func() { yielded(start, time.Now().UnixNano()) }()
 	var p *pipe
 	select {
 	case p = <-free:
@@ -130,7 +168,16 @@ func Yield() {
 	// Gosched falls on another tick.
 	runtime.Gosched()
 	runtime.Gosched()
-	last.Store(time.Now().UnixNano())
+}
+
+// yielded notes a yield from start to end (unix ns): the next is paced
+// from its end, and from it on at EveryContended for contendedFor if
+// others ran in it.
+func yielded(start, end int64) {
+	last.Store(end)
+	if end-start >= int64(othersRan) {
+		contendedUntil.Store(end + int64(contendedFor))
+	}
 }
 
 // park makes the pipe readable and waits for the network poller to say
@@ -139,33 +186,39 @@ func (p *pipe) park() bool {
 	// A bound in case the wake-up were ever lost: a late yield is harmless,
 	// a connection parked for good is not.
 	_ = p.r.SetReadDeadline(time.Now().Add(parkBound))
-	first, werr := true, error(nil)
-	err := p.rc.Read(func(fd uintptr) bool {
-		if first {
-			// The byte is written here, after RawConn.Read has reset the
-			// descriptor's readiness: written before, a poll in between
-			// could report it and the reset forget it, and the wait below
-			// would never end. The pipe is empty (drained by the last
-			// park), so the write is an edge the poller reports.
-			first = false
-			p.drain(int(fd))
-			for {
-				_, werr = syscall.Write(p.wfd, p.buf[:1])
-				if werr != syscall.EINTR {
-					break
-				}
-			}
-			// Not done: wait for the poller even though the byte is there,
-			// which is the point.
-			return werr != nil
-		}
-		p.drain(int(fd))
-		return true
-	})
-	if werr != nil {
+	p.first, p.werr = true, nil
+	if p.onRead == nil {
+		p.onRead = p.readable
+	}
+	err := p.rc.Read(p.onRead)
+	if p.werr != nil {
 		return false
 	}
 	return err == nil || errors.Is(err, os.ErrDeadlineExceeded)
+}
+
+// readable is park's RawConn.Read callback.
+func (p *pipe) readable(fd uintptr) bool {
+	if p.first {
+		// The byte is written here, after RawConn.Read has reset the
+		// descriptor's readiness: written before, a poll in between
+		// could report it and the reset forget it, and the wait below
+		// would never end. The pipe is empty (drained by the last
+		// park), so the write is an edge the poller reports.
+		p.first = false
+		p.drain(int(fd))
+		for {
+			_, p.werr = syscall.Write(p.wfd, p.buf[:1])
+			if p.werr != syscall.EINTR {
+				break
+			}
+		}
+		// Not done: wait for the poller even though the byte is there,
+		// which is the point.
+		return p.werr != nil
+	}
+	p.drain(int(fd))
+	return true
 }
 
 // parkBound is the longest a yield may wait for the poller.

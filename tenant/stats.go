@@ -4,6 +4,8 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+
+	"synap/sched"
 )
 
 // Reject reasons counted per tenant.
@@ -44,6 +46,10 @@ type Tenant struct {
 	limits atomic.Pointer[Limits]
 	rate   bucket
 	opsCounter
+	// Share is the tenant's recent use of the processor, which decides
+	// whether its connections let other tenants' go first (one word: the
+	// struct stays in its size class).
+	Share sched.Share
 }
 
 // Rejected counts a refused command or connection.

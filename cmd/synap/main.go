@@ -23,6 +23,7 @@ import (
 	"synap/httpapi/mcp"
 	"synap/persist"
 	"synap/resp/server"
+	"synap/sched"
 	"synap/tenant"
 	"synap/tenant/tenantsfile"
 )
@@ -102,6 +103,7 @@ func serve(set settings, stderr io.Writer) int {
 		threads = commands.AutoThreads(runtime.NumCPU())
 	}
 	runtime.GOMAXPROCS(threads)
+	sched.SetProcs(threads)
 	if set.DebugPprof != "" {
 		if _, err := startPprof(set.DebugPprof, log); err != nil {
 			log.Error("cannot listen for debug-pprof", "addr", set.DebugPprof, "err", err)

@@ -54,6 +54,38 @@ type conn struct {
 	woken  bool
 	// pushesOut: the writer holds pushes taken from the outbox.
 	pushesOut bool
+	// batchStart is when the current batch of input began to be served,
+	// and durableFor how long its flush waited for an fsync: a tenant's
+	// share of the processor counts the time between, less the wait.
+	batchStart time.Time
+	durableFor time.Duration
+}
+
+// account adds the batch just served to its tenant's share of the
+// processor (sched.Share).
+func (rc *conn) account() {
+	if rc.batchStart.IsZero() {
+		return
+	}
+	if t := rc.c.T; t != nil {
+		now := time.Now()
+		t.Share.Add(now, now.Sub(rc.batchStart)-rc.durableFor)
+	}
+	rc.batchStart, rc.durableFor = time.Time{}, 0
+}
+
+// beginBatch starts serving input that has just been read. A tenant that
+// took more than its part of the processor lately lets the other ready
+// connections go first (sched.Defer), so its many connections cannot make
+// another tenant's request wait behind a command from each of them.
+func (rc *conn) beginBatch() {
+	now := time.Now()
+	if t := rc.c.T; t != nil && t.Share.Heavy(now) {
+		sched.Defer()
+		now = time.Now()
+	}
+	rc.batchStart = now
+	rc.c.BeginBatch(now)
 }
 
 func (rc *conn) RemoteAddr() string { return rc.nc.RemoteAddr().String() }
@@ -174,8 +206,12 @@ func (rc *conn) flush() bool {
 	// their records to be on disk, one wait (one group-committed fsync)
 	// for the whole pipeline. A record that cannot be made durable must
 	// not be answered as a success: the connection is closed instead.
+	start := time.Now()
 	waited, err := rc.s.AwaitDurable(rc.ctx, c)
 	rc.durableWait = waited
+	if waited {
+		rc.durableFor += time.Since(start)
+	}
 	if err != nil {
 		rc.s.Log.Warn("closing client: its writes could not be made durable", "addr", c.Addr, "id", c.ID, "err", err)
 		c.W.Reset()
@@ -255,6 +291,7 @@ func (l *Listener) serve(nc net.Conn, id int64, unauthed bool) {
 				s.Log.Debug("protocol error, closing client", "addr", c.Addr, "id", c.ID, "err", pe.Msg)
 				c.W.Error(pe.Msg)
 				rc.flush()
+				rc.account()
 				rc.stopReading()
 				lingerClose(nc, pe.Unread)
 			}
@@ -278,6 +315,7 @@ func (l *Listener) serve(nc net.Conn, id int64, unauthed bool) {
 			if !rc.flush() {
 				return
 			}
+			rc.account()
 			if c.ClosingAfterReply() {
 				return
 			}
@@ -329,7 +367,7 @@ func (l *Listener) serve(nc net.Conn, id int64, unauthed bool) {
 				return
 			}
 			s.Stats.NetInput.Add(int64(rc.rd.Buffered() - before))
-			c.BeginBatch(time.Now())
+			rc.beginBatch()
 			continue
 		}
 		rc.warmLeft--
