@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+	"time"
 
 	"synap/engine"
 	"synap/resp"
@@ -279,12 +280,16 @@ func (x *Ctx) newKeys(idx []int) int64 {
 // tells a payload refused from its headers among protocol errors.
 var payloadTooBigLead = resp.ErrPayloadTooBig[:strings.IndexByte(resp.ErrPayloadTooBig, '%')]
 
-// CountProtocolError counts a protocol error that closes c's connection;
-// one refused from its headers for the tenant's payload limit also counts
+// CountProtocolError counts a protocol error that closes c's connection,
+// and penalises its tenant's next authentication (closePenalties); one refused from its headers for the tenant's payload limit also counts
 // in the tenant's statistics, like a payload refused after reading.
 func (s *Server) CountProtocolError(c *Session, msg string) {
 	s.Stats.ProtocolErrors.Add(1)
-	if c.T != nil && strings.HasPrefix(msg, payloadTooBigLead) {
+	if c.T == nil {
+		return
+	}
+	if strings.HasPrefix(msg, payloadTooBigLead) {
 		c.T.Rejected(tenant.RejectPayload)
 	}
+	s.penalties.closed(c.T, time.Now())
 }

@@ -58,6 +58,7 @@ type Server struct {
 	mem       memState // peak, runtime memory limit (memory.go)
 	authLog   authLogLimiter
 	authz     authority // AUTH throttle, parked clients' key watch
+	penalties closePenalties
 
 	transient transientBudget
 	// unauthed counts connections waiting to authenticate, for maxUnauth.

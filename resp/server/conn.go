@@ -74,13 +74,30 @@ func (rc *conn) account() {
 	rc.batchStart, rc.durableFor = time.Time{}, 0
 }
 
+// penaltyWait holds the reply of an AUTH whose tenant keeps having its
+// connections closed for protocol errors (Server.AuthPenalty), holding
+// nothing; it reports false if the connection was killed meanwhile.
+func (rc *conn) penaltyWait(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-rc.ctx.Done():
+		return false
+	}
+}
+
 // beginBatch starts serving input that has just been read. A tenant that
 // took more than its part of the processor lately lets the other ready
 // connections go first (sched.Defer), so its many connections cannot make
-// another tenant's request wait behind a command from each of them.
-func (rc *conn) beginBatch() {
+// another tenant's request wait behind a command from each of them; so
+// does a connection not yet authenticated (unauthed), so that a storm of
+// reconnections (a tenant reconnecting after each refused 100 MB argument)
+// waits for the sessions already served rather than they for it.
+func (rc *conn) beginBatch(unauthed bool) {
 	now := time.Now()
-	if t := rc.c.T; t != nil && t.Share.Heavy(now) {
+	if t := rc.c.T; unauthed || t != nil && t.Share.Heavy(now) {
 		sched.Defer()
 		now = time.Now()
 	}
@@ -367,7 +384,7 @@ func (l *Listener) serve(nc net.Conn, id int64, unauthed bool) {
 				return
 			}
 			s.Stats.NetInput.Add(int64(rc.rd.Buffered() - before))
-			rc.beginBatch()
+			rc.beginBatch(unauthed)
 			continue
 		}
 		rc.warmLeft--
@@ -386,6 +403,9 @@ func (l *Listener) serve(nc net.Conn, id int64, unauthed bool) {
 		case unauthed && c.Authed:
 			s.ReleaseUnauth(remote) // room for the next client to authenticate
 			unauthed = false
+			if d := s.AuthPenalty(c); d > 0 && !rc.penaltyWait(d) {
+				return
+			}
 		case !unauthed && s.PreAuth(c):
 			// Unauthenticated again (RESET, a key found revoked): counted
 			// as waiting once more, with auth-timeout from now, not from

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net"
 	"strconv"
+	"synap/sched"
 	"time"
 
 	"synap/commands"
@@ -99,5 +100,9 @@ func (l *Listener) accept() error {
 			defer s.EndConn()
 			l.serve(nc, id, unauthed)
 		}()
+		// A burst of connections (one tenant reconnecting from 20 sockets
+		// after each refusal) is accepted one at a time between the
+		// requests already waiting, not all of them first.
+		sched.Defer()
 	}
 }
