@@ -312,7 +312,7 @@ func (e *Entry) ExpireAt() int64 { return e.exp }
 // member slice or a table just after it doubled. Content of 0 to 128 bytes
 // per key, value, field or member:
 //
-//	string key (Entry, ordered id, index slot, content rounding)  75-89 bytes
+//	string key (Entry, ordered id, index slot, content rounding)  59-73 bytes
 //	TTL (deadline tree item)                                       24-25
 //	list element (ring slot, doubled ring, element rounding)       24-63
 //	set member (slice slot, map slot, string rounding)             54-87
@@ -320,11 +320,14 @@ func (e *Entry) ExpireAt() int64 { return e.exp }
 //	zset member beyond its content and 8-byte score (entry, tree,
 //	bucket slot)                                                   84-116
 //
-// Each charge is at least the largest of its row. Content longer than 128
+// Each charge is at least the largest of its row. KeyCharge also covers
+// the structure of a one-element collection beyond its own charges: with
+// 112 every such key stays at least 29 bytes under what it is charged
+// (128 until the entry went from 48 bytes to 32). Content longer than 128
 // bytes is counted at its length; the allocator rounds it up by at most a
 // quarter more (well under 1% from 1 MB on), which no fixed charge can cover.
 const (
-	KeyCharge        = 128
+	KeyCharge        = 112
 	TTLCharge        = 32
 	ListElemCharge   = 64
 	SetMemberCharge  = 96
