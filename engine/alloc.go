@@ -217,7 +217,9 @@ func (tx *Tx) SetStringCap(key, val []byte, at int64, vcap int) *Entry {
 			old.setStr(append(make([]byte, 0, len(val)), val...))
 		}
 		old.Kind, old.Raw = KindString, false
-		tx.ns.bytes.Add(old.size() - before)
+		if d := old.size() - before; d != 0 {
+			tx.ns.bytes.Add(d) // the common overwrite of a same-size value touches no shared counter
+		}
 		tx.rewritten(old)
 		tx.Updated(key, old)
 		tx.setExpire(sh, id, old, at)

@@ -607,7 +607,9 @@ func (tx *Tx) SetStr(en *Entry, b []byte) {
 	before := en.size()
 	en.setStr(b)
 	en.Kind = KindString
-	tx.ns.bytes.Add(en.size() - before)
+	if d := en.size() - before; d != 0 {
+		tx.ns.bytes.Add(d)
+	}
 }
 
 // walk visits the namespace's chains in shard i from hash h on, in hash
