@@ -209,9 +209,11 @@ func (tx *Tx) SetStringCap(key, val []byte, at int64, vcap int) *Entry {
 	if old := sh.find(id, key); old != nil {
 		// A string counts its length in the quota, so a buffer much larger
 		// than the new value is not kept: at most a quarter more, which
-		// the allocator's own rounding of a fresh buffer may cost too.
+		// the allocator's own rounding of a fresh buffer may cost too. The
+		// capacity Str reports may be an eighth under the buffer's
+		// (capCode), so the bound is on that eighth more.
 		before := old.size()
-		if b := old.Str(); old.Kind == KindString && cap(b) >= len(val) && cap(b) <= len(val)+len(val)/4+32 {
+		if b := old.Str(); old.Kind == KindString && cap(b) >= len(val) && cap(b)+cap(b)/8 <= len(val)+len(val)/4+32 {
 			old.setStr(append(b[:0], val...))
 		} else {
 			old.setStr(append(make([]byte, 0, len(val)), val...))
