@@ -87,10 +87,10 @@ func bitWritable(x *Ctx, key []byte, size uint64) (en *engine.Entry, dirty, ok b
 		return en, false, true
 	}
 	if size > uint64(cap(en.Str())) {
-		en.SetStr(append(en.Str()[:n:n], make([]byte, size-n)...))
+		x.Tx.SetStr(en, append(en.Str()[:n:n], make([]byte, size-n)...))
 	} else {
 		// The spare capacity may hold bytes of an older, longer value.
-		en.SetStr(en.Str()[:size])
+		x.Tx.SetStr(en, en.Str()[:size])
 		clear(en.Str()[n:])
 	}
 	return en, true, true

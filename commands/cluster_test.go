@@ -399,17 +399,17 @@ func TestClusterAuthFailuresDoNotSlowOthers(t *testing.T) {
 }
 
 func TestClusterQuotasAndRateLimit(t *testing.T) {
-	setCarolLimits(t, "{storage_limit_bytes: 484, monthly_operations_limit: 40, max_keys: 3, rate_limit: {requests_per_second: 1, burst: 20}, max_connections: 2, max_payload_bytes: 60}")
+	setCarolLimits(t, "{storage_limit_bytes: 436, monthly_operations_limit: 40, max_keys: 3, rate_limit: {requests_per_second: 1, burst: 20}, max_connections: 2, max_payload_bytes: 60}")
 	f := startCluster(t)
 	c := f.as(t, "carol-rw")
 	runSteps(t, c, []step{
-		// Each key counts its bytes and a charge of 128.
-		{cmd: "SET k1 " + strings.Repeat("a", 30), want: "+OK"}, // 160 bytes
-		{cmd: "SET k2 " + strings.Repeat("b", 30), want: "+OK"}, // 320
+		// Each key counts its bytes and a charge of 112.
+		{cmd: "SET k1 " + strings.Repeat("a", 30), want: "+OK"}, // 144 bytes
+		{cmd: "SET k2 " + strings.Repeat("b", 30), want: "+OK"}, // 288
 		// The payload alone would overshoot: refused before anything is stored.
-		{cmd: "SET k3 " + strings.Repeat("c", 40), want: "-QUOTA storage quota exceeded: used 320 of 484 bytes"},
-		{cmd: "SET k3 " + strings.Repeat("c", 30), want: "+OK"}, // 480
-		{cmd: "SET k4 xyzab", want: "-QUOTA storage quota exceeded: used 480 of 484 bytes"},
+		{cmd: "SET k3 " + strings.Repeat("c", 40), want: "-QUOTA storage quota exceeded: used 288 of 436 bytes"},
+		{cmd: "SET k3 " + strings.Repeat("c", 30), want: "+OK"}, // 432
+		{cmd: "SET k4 xyzab", want: "-QUOTA storage quota exceeded: used 432 of 436 bytes"},
 		// Reads and deletes keep working at the limit.
 		{cmd: "STRLEN k1", want: ":30"},
 		{cmd: "DEL k3", want: ":1"},
@@ -524,7 +524,7 @@ func TestClusterLimitsChangeLive(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		got := c.Do("SET", "b", "y")
-		if got == "-QUOTA storage quota exceeded: used 179 of 20 bytes" { // 1+50 bytes and the key's 128
+		if got == "-QUOTA storage quota exceeded: used 163 of 20 bytes" { // 1+50 bytes and the key's 112
 			break
 		}
 		if got != "+OK" || time.Now().After(deadline) {

@@ -75,7 +75,7 @@ func hllStore(x *Ctx, key []byte, en *engine.Entry, s []byte) {
 		x.Tx.Put(key, engine.StringEntry(s, true))
 		return
 	}
-	en.SetStr(s)
+	x.Tx.SetStr(en, s)
 	en.Raw = true
 	x.Tx.Updated(key, en)
 }

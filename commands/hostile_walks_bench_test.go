@@ -89,7 +89,7 @@ func BenchmarkEngineWriteWithWatchedKeyElsewhere(b *testing.B) {
 					one[0] = k
 					tx.Begin(ns, one, true)
 					if en := tx.Get(k); en != nil {
-						en.SetStr(append(en.Str()[:0], 'v'))
+						tx.SetStr(en, append(en.Str()[:0], 'v'))
 						tx.Updated(k, en)
 					} else {
 						tx.Put(k, engine.NewString([]byte("v")))

@@ -18,14 +18,14 @@ import (
 func TestMemoryUsageReplies(t *testing.T) {
 	c := dial(t, startServer(t))
 	runSteps(t, c, []step{
-		// key + value + the per-key charge: 1 + 128 + 1.
+		// key + value + the per-key charge: 1 + 112 + 1.
 		{cmd: "SET k v", want: "+OK"},
-		{cmd: "MEMORY USAGE k", want: ":130"},
-		{cmd: "MEMORY USAGE k SAMPLES 0", want: ":130"},
-		{cmd: "MEMORY usage k samples 5", want: ":130"},
+		{cmd: "MEMORY USAGE k", want: ":114"},
+		{cmd: "MEMORY USAGE k SAMPLES 0", want: ":114"},
+		{cmd: "MEMORY usage k samples 5", want: ":114"},
 		// A TTL costs its deadline's charge.
 		{cmd: "EXPIRE k 100", want: ":1"},
-		{cmd: "MEMORY USAGE k", want: ":162"},
+		{cmd: "MEMORY USAGE k", want: ":146"},
 		{cmd: "MEMORY USAGE missing", want: "nil"},
 		{cmd: "MEMORY USAGE k SAMPLES -1", want: "-ERR syntax error"},
 		{cmd: "MEMORY USAGE k SAMPLES x", want: "-ERR value is not an integer or out of range"},
@@ -110,7 +110,7 @@ func TestMemoryStatsAndInfoFields(t *testing.T) {
 	c := dial(t, startServer(t))
 	c.Do("SET", "k", "v")
 	got := c.Do("MEMORY", "STATS")
-	for _, want := range []string{"peak.allocated", "total.allocated", "+keys.count :1 ", "+dataset.bytes :130 ", "+fragmentation "} {
+	for _, want := range []string{"peak.allocated", "total.allocated", "+keys.count :1 ", "+dataset.bytes :114 ", "+fragmentation "} {
 		if !strings.Contains(got, want) {
 			t.Errorf("MEMORY STATS lacks %q: %s", want, got)
 		}

@@ -27,15 +27,15 @@ func TestPayloadRefusedFromHeadersCounted(t *testing.T) {
 // SETRANGE creating a key is held to the key's whole growth (its name,
 // its charge and its bytes), exactly at the boundary.
 func TestSetRangeQuotaBoundary(t *testing.T) {
-	setCarolLimits(t, "{storage_limit_bytes: 936, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1, max_keys: -1, monthly_operations_limit: -1}")
+	setCarolLimits(t, "{storage_limit_bytes: 920, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1, max_keys: -1, monthly_operations_limit: -1}")
 	f := startCluster(t)
 	c := f.as(t, "carol-rw")
 	runSteps(t, c, []step{
-		// 808 bytes, a 1-byte name and the key's 128: one over.
-		{cmd: "SETRANGE n 807 x", want: "-QUOTA storage quota exceeded: used 0 of 936 bytes"},
+		// 808 bytes, a 1-byte name and the key's 112: one over.
+		{cmd: "SETRANGE n 807 x", want: "-QUOTA storage quota exceeded: used 0 of 920 bytes"},
 		{cmd: "EXISTS n", want: ":0"},
-		{cmd: "SETRANGE n 806 x", want: ":807"}, // exactly 936
-		{cmd: "SETRANGE n 807 x", want: "-QUOTA storage quota exceeded: used 936 of 936 bytes"},
+		{cmd: "SETRANGE n 806 x", want: ":807"}, // exactly 920
+		{cmd: "SETRANGE n 807 x", want: "-QUOTA storage quota exceeded: used 920 of 920 bytes"},
 		{cmd: "STRLEN n", want: ":807"},
 	})
 }

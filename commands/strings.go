@@ -421,7 +421,7 @@ func cmdAppend(x *Ctx) {
 	if !strFits(x, int64(len(en.Str())), int64(len(val))) {
 		return
 	}
-	en.SetStr(append(en.Str(), val...))
+	x.Tx.SetStr(en, append(en.Str(), val...))
 	en.Raw = true
 	x.Tx.Updated(key, en)
 	x.W.Int(int64(len(en.Str())))
@@ -515,10 +515,10 @@ func cmdSetRange(x *Ctx) {
 		en = x.Tx.Put(key, engine.StringEntry(make([]byte, end), false))
 	} else if n := len(en.Str()); end > n {
 		if end > cap(en.Str()) {
-			en.SetStr(append(en.Str()[:n:n], make([]byte, end-n)...))
+			x.Tx.SetStr(en, append(en.Str()[:n:n], make([]byte, end-n)...))
 		} else {
 			// The spare capacity may hold bytes of an older, longer value.
-			en.SetStr(en.Str()[:end])
+			x.Tx.SetStr(en, en.Str()[:end])
 			clear(en.Str()[n:])
 		}
 	}
@@ -580,7 +580,7 @@ func strPutNumber(x *Ctx, key []byte, en *engine.Entry, text []byte) {
 		x.Tx.SetStringCap(key, text, 0, engine.MaxIntLen)
 		return
 	}
-	en.SetStr(append(en.Str()[:0], text...))
+	x.Tx.SetStr(en, append(en.Str()[:0], text...))
 	en.Raw = false
 	x.Tx.Updated(key, en)
 }

@@ -1,17 +1,24 @@
 package engine
 
-// A new string key is allocated as one object holding the Entry, the key's
-// bytes and the value's bytes, in a few size classes. A lookup then reads the
-// entry, compares the key and returns the value from one or two neighbouring
-// cache lines instead of three scattered objects, and a SET of a new key
-// costs one allocation instead of three. The key and value views are
-// interior pointers, which keep the whole object alive.
+import (
+	"math"
+	"unsafe"
+)
+
+// Every stored key is allocated as one object holding the Entry and the
+// key's bytes, and a string's value too when it fits, in a few size
+// classes. A lookup then reads the entry, compares the key and returns the
+// value from one or two neighbouring cache lines instead of three
+// scattered objects, and a SET of a new key costs one allocation instead
+// of three. The key's place is derived from the entry's (keyString), so no
+// word of the entry points at it; the value view is an interior pointer,
+// which keeps the whole object alive.
 //
-// The buffer sizes make Entry (48 bytes) plus buffer land exactly on Go's
-// size classes (64, 80, 96, ... 224, 256), so no class rounds up into bytes
+// The buffer sizes make Entry (32 bytes) plus buffer land exactly on Go's
+// size classes (48, 64, 80, ... 240, 256), so no class rounds up into bytes
 // nobody can use. redis-benchmark's and the memory benchmark's 12-16-byte
-// keys with short or 16-byte values fill the 80-byte class; a 20-byte key
-// with a counter's 20 reserved digits the 96-byte one.
+// keys with short or 16-byte values fill the 64-byte class; a 20-byte key
+// with a counter's 20 reserved digits the 80-byte one.
 type (
 	entry16 struct {
 		Entry
@@ -57,67 +64,128 @@ type (
 		Entry
 		b [176]byte
 	}
+	entry192 struct {
+		Entry
+		b [192]byte
+	}
 	entry208 struct {
 		Entry
 		b [208]byte
 	}
+	entry224 struct {
+		Entry
+		b [224]byte
+	}
 )
 
-// newInline returns an entry whose key and value (with room for vcap value
-// bytes) live inside the entry's own allocation, or nil when they do not fit
-// the largest class.
-func newInline(key, val []byte, vcap int) *Entry {
-	vcap = max(vcap, len(val))
-	n := len(key) + vcap
-	var en *Entry
-	var buf []byte
+// maxInline is the largest buffer of the inline classes.
+const maxInline = 224
+
+// allocEntry returns a new entry with an inline buffer of at least n bytes
+// (n <= maxInline) following it in the same allocation.
+func allocEntry(n int) (*Entry, []byte) {
 	switch {
 	case n <= 16:
 		o := new(entry16)
-		en, buf = &o.Entry, o.b[:]
+		return &o.Entry, o.b[:]
 	case n <= 32:
 		o := new(entry32)
-		en, buf = &o.Entry, o.b[:]
+		return &o.Entry, o.b[:]
 	case n <= 48:
 		o := new(entry48)
-		en, buf = &o.Entry, o.b[:]
+		return &o.Entry, o.b[:]
 	case n <= 64:
 		o := new(entry64)
-		en, buf = &o.Entry, o.b[:]
+		return &o.Entry, o.b[:]
 	case n <= 80:
 		o := new(entry80)
-		en, buf = &o.Entry, o.b[:]
+		return &o.Entry, o.b[:]
 	case n <= 96:
 		o := new(entry96)
-		en, buf = &o.Entry, o.b[:]
+		return &o.Entry, o.b[:]
 	case n <= 112:
 		o := new(entry112)
-		en, buf = &o.Entry, o.b[:]
+		return &o.Entry, o.b[:]
 	case n <= 128:
 		o := new(entry128)
-		en, buf = &o.Entry, o.b[:]
+		return &o.Entry, o.b[:]
 	case n <= 144:
 		o := new(entry144)
-		en, buf = &o.Entry, o.b[:]
+		return &o.Entry, o.b[:]
 	case n <= 160:
 		o := new(entry160)
-		en, buf = &o.Entry, o.b[:]
+		return &o.Entry, o.b[:]
 	case n <= 176:
 		o := new(entry176)
-		en, buf = &o.Entry, o.b[:]
+		return &o.Entry, o.b[:]
+	case n <= 192:
+		o := new(entry192)
+		return &o.Entry, o.b[:]
 	case n <= 208:
 		o := new(entry208)
-		en, buf = &o.Entry, o.b[:]
-	default:
+		return &o.Entry, o.b[:]
+	case n <= 224:
+		o := new(entry224)
+		return &o.Entry, o.b[:]
+	}
+	panic("engine: inline entry too large")
+}
+
+// newKeyed returns a new entry holding key, with room for vroom value
+// bytes after it when they fit the inline classes (room is then the
+// buffer after the key, at least vroom), or room nil.
+func newKeyed(key []byte, vroom int) (en *Entry, room []byte) {
+	if len(key) > maxInline {
+		o := &entryKeyOut{kp: unsafe.StringData(string(key))}
+		if uint64(len(key)) > math.MaxUint32 {
+			panic("engine: key longer than 4 GB")
+		}
+		o.klen = uint32(len(key))
+		o.flags = fKeyOut | fKeyed
+		return &o.Entry, nil
+	}
+	n := len(key) + vroom
+	if n > maxInline {
+		n, vroom = len(key), -1
+	}
+	en, buf := allocEntry(n)
+	copy(buf, key)
+	en.klen = uint32(len(key))
+	en.flags = fKeyed
+	if vroom < 0 {
+		return en, nil
+	}
+	return en, buf[len(key):]
+}
+
+// newInline returns a string entry of key whose value (with room for vcap
+// value bytes) lives inside the entry's own allocation, or nil when it does
+// not fit the largest class.
+func newInline(key, val []byte, vcap int) *Entry {
+	vcap = max(vcap, len(val))
+	if len(key)+vcap > maxInline {
 		return nil
 	}
-	copy(buf, key)
-	copy(buf[len(key):], val)
-	if len(key) > 0 {
-		en.kp, en.klen = &buf[0], uint32(len(key))
-	}
-	en.SetStr(buf[len(key) : len(key)+len(val) : n])
+	en, room := newKeyed(key, vcap)
+	copy(room, val)
+	en.setStr(room[:len(val)])
 	en.Kind = KindString
+	return en
+}
+
+// stored returns the entry to store under key for src, an entry built
+// without a key (NewObject, StringEntry, Clone, or one removed from
+// another key): a new allocation holding key, src's value inline when it
+// is a string that fits, src's value pointer otherwise.
+func stored(key []byte, src *Entry) *Entry {
+	if src.flags&fObj == 0 && src.Kind == KindString {
+		if en := newInline(key, src.Str(), 0); en != nil {
+			en.Raw = src.Raw
+			return en
+		}
+	}
+	en, _ := newKeyed(key, 0)
+	en.setValue(src)
 	return en
 }
 
@@ -141,13 +209,19 @@ func (tx *Tx) SetStringCap(key, val []byte, at int64, vcap int) *Entry {
 	if old := sh.find(id, key); old != nil {
 		// A string counts its length in the quota, so a buffer much larger
 		// than the new value is not kept: at most a quarter more, which
-		// the allocator's own rounding of a fresh buffer may cost too.
-		if b := old.Str(); old.Kind == KindString && cap(b) >= len(val) && cap(b) <= len(val)+len(val)/4+32 {
-			old.SetStr(append(b[:0], val...))
+		// the allocator's own rounding of a fresh buffer may cost too. The
+		// capacity Str reports may be an eighth under the buffer's
+		// (capCode), so the bound is on that eighth more.
+		before := old.size()
+		if b := old.Str(); old.Kind == KindString && cap(b) >= len(val) && cap(b)+cap(b)/8 <= len(val)+len(val)/4+32 {
+			old.setStr(append(b[:0], val...))
 		} else {
-			old.SetStr(append(make([]byte, 0, len(val)), val...))
+			old.setStr(append(make([]byte, 0, len(val)), val...))
 		}
 		old.Kind, old.Raw = KindString, false
+		if d := old.size() - before; d != 0 {
+			tx.ns.bytes.Add(d) // the common overwrite of a same-size value touches no shared counter
+		}
 		tx.rewritten(old)
 		tx.Updated(key, old)
 		tx.setExpire(sh, id, old, at)
@@ -155,11 +229,11 @@ func (tx *Tx) SetStringCap(key, val []byte, at int64, vcap int) *Entry {
 	}
 	en := newInline(key, val, vcap)
 	if en == nil {
-		en = NewString(val)
-		en.setKey(string(key))
+		en, _ = newKeyed(key, 0)
+		en.setStr(append(make([]byte, 0, len(val)), val...))
+		en.Kind = KindString
 	}
 	en.lru = tx.e.initialLRU(tx.ns)
-	en.setSize(en.accounted(len(key)))
 	tx.insert(sh, id, en, at)
 	return en
 }

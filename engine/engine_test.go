@@ -77,6 +77,9 @@ func engineWant(t *testing.T, e *Engine, ns *Namespace, want engineCounts) {
 					}
 					tree.keys++
 					tree.bytes += en.accounted(int(en.klen))
+					if en.size() != en.accounted(int(en.klen)) {
+						t.Errorf("key %q keeps %d bytes accounted, its value accounts %d", en.keyString(), en.size(), en.accounted(int(en.klen)))
+					}
 					if en.exp != 0 {
 						withTTL++
 					}

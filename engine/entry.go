@@ -6,6 +6,7 @@ package engine
 
 import (
 	"math"
+	"math/bits"
 	"unsafe"
 )
 
@@ -45,59 +46,111 @@ type Object interface {
 
 // Entry is one key's value. Handlers read and change it only while the
 // transaction that returned it holds the key's shard lock, and call
-// Tx.Updated after changing it in place.
+// Tx.Updated after changing it in place (Tx.SetStr to store a string of
+// another length or capacity).
 //
-// It is 48 bytes, so a short string key with its inline key and value
-// (alloc.go) takes Go's 80-byte size class instead of 96: the value is one
+// It is 32 bytes, so a short string key with its key and value inline
+// (alloc.go) takes Go's 64-byte size class instead of 80: the value is one
 // pointer whose meaning the flags and Kind give (a string's bytes, or the
-// object of the type Kind names: an Object's type word is not kept), and
-// the next key of a collision chain is kept beside the shard
-// (shard.chains), since one key in about ten thousand has one.
+// object of the type Kind names: an Object's type word is not kept); the
+// key's bytes follow the entry in its own allocation (a key too long for
+// the largest class is a pointer after the entry, fKeyOut), so no word
+// points at them; a string's capacity is a one-byte code (capCode) and its
+// accounted size is derived from its lengths, while an object's accounted
+// size takes the string's length and code fields; the next key of a
+// collision chain is kept beside the shard (shard.chains), since one key
+// in about ten thousand has one.
 type Entry struct {
-	// v is a string's bytes (vlen and vcap their length and capacity) or,
-	// with fObj, the Object: the pointer of the type Kind names, or with
-	// fBoxed a *Object holding a value of another type (tests' stand-ins).
-	// Str, SetStr, Obj and SetObj are the ways in.
-	v unsafe.Pointer
-	// kp and klen are the key as the client wrote it (keyString).
-	kp     *byte
-	exp    int64 // absolute unix ms; 0: no expiry
-	vlen   uint32
-	vcap   uint32
-	lru    uint32 // last access (clock seconds) or LFU minutes<<8|counter, see evict.go; atomic
-	klen   uint32
-	sizeLo uint32 // with sizeHi: bytes of key and value accounted in the namespace (up to 1 TB)
-	sizeHi uint8
-	Kind   Kind
+	// v is a string's bytes (vlen their length, hi their capacity's code)
+	// or, with fObj, the Object: the pointer of the type Kind names, or
+	// with fBoxed a *Object holding a value of another type (tests'
+	// stand-ins). Str, setStr, Obj and SetObj are the ways in.
+	v   unsafe.Pointer
+	exp int64 // absolute unix ms; 0: no expiry
+	// vlen is a string's length; with fObj, the low 32 bits of the bytes
+	// the key accounts in its namespace without its TTL (hi the next 8,
+	// up to 1 TB), since an object changed in place cannot tell what it
+	// was accounted before (Tx.Updated).
+	vlen uint32
+	klen uint32
+	lru  uint32 // last access (clock seconds) or LFU minutes<<8|counter, see evict.go; atomic
+	Kind Kind
 	// Raw marks a string grown in place (APPEND, SETRANGE): Redis then
 	// reports its encoding as "raw" whatever its length.
 	Raw   bool
 	flags uint8
+	hi    uint8
 }
 
+// entrySize is Entry's size: the key of an entry allocated with it
+// (alloc.go) starts there.
+const entrySize = unsafe.Sizeof(Entry{})
+
+// The layout is the point: a larger entry takes every short string key
+// into the next size class (TestEvictEntryDoesNotGrow pins 32 on 64-bit
+// targets; 32-bit ones are smaller).
+var _ [32 - entrySize]byte
+
 // Entry flags: fObj and fBoxed say what v is; fChained that the shard's
-// chains map holds the entry's successor in its collision chain.
+// chains map holds the entry's successor in its collision chain; fKeyOut
+// that the key is not inline but pointed to by the word after the entry
+// (entryKeyOut); fKeyed that the entry was allocated with a key.
 const (
 	fObj uint8 = 1 << iota
 	fBoxed
 	fChained
+	fKeyOut
+	// fKeyed marks an entry allocated with its key (newKeyed), the only
+	// kind stored: an entry handed to Put is not.
+	fKeyed
 )
+
+// entryKeyOut is an entry whose key is longer than the inline classes hold.
+type entryKeyOut struct {
+	Entry
+	kp *byte
+}
 
 // MaxLen is the longest key or string value an entry holds (its lengths
 // are 32-bit); proto-max-bulk-len cannot be set above it.
 const MaxLen = math.MaxUint32
 
+// A string's capacity is kept as a one-byte code standing for at most the
+// capacity and at least eight ninths of it: up to 15 exactly, then four
+// significant bits. Str reports the larger of that and the length, so a
+// value whose exact capacity the code cannot say keeps at least its length;
+// the spare room given up is at most an eighth, so APPEND's growth by at
+// least a quarter stays geometric (amortised O(1) per appended byte).
+func capCode(c uint64) uint8 {
+	if c < 16 {
+		return uint8(c)
+	}
+	shift := bits.Len64(c) - 4 // c>>shift is 8..15
+	return uint8(16 + (shift-1)*8 + int(c>>shift-8))
+}
+
+func capDecode(code uint8) uint64 {
+	if code < 16 {
+		return uint64(code)
+	}
+	k := uint64(code - 16)
+	return (k%8 + 8) << (k/8 + 1)
+}
+
 // Str is a string entry's value, nil for another kind. Handlers may change
-// its bytes in place (SETRANGE, SETBIT) and store a new slice with SetStr.
+// its bytes in place (SETRANGE, SETBIT) and store a new slice with
+// Tx.SetStr.
 func (e *Entry) Str() []byte {
 	if e.flags&fObj != 0 {
 		return nil
 	}
-	return unsafe.Slice((*byte)(e.v), e.vcap)[:e.vlen:e.vcap]
+	c := max(uint64(e.vlen), capDecode(e.hi))
+	return unsafe.Slice((*byte)(e.v), c)[:e.vlen:c]
 }
 
-// SetStr makes b the entry's value (a string's), dropping any Object.
-func (e *Entry) SetStr(b []byte) {
+// setStr makes b the entry's value (a string's), dropping any Object. A
+// stored entry's string changes through Tx.SetStr, which re-accounts it.
+func (e *Entry) setStr(b []byte) {
 	if uint64(cap(b)) > math.MaxUint32 {
 		// append's growth can pass 4 GB for a value under it: the spare
 		// room is given up, not the value.
@@ -106,7 +159,7 @@ func (e *Entry) SetStr(b []byte) {
 	if uint64(len(b)) > MaxLen {
 		panic("engine: string value of 4 GB or more")
 	}
-	e.v, e.vlen, e.vcap = unsafe.Pointer(unsafe.SliceData(b)), uint32(len(b)), uint32(cap(b))
+	e.v, e.vlen, e.hi = unsafe.Pointer(unsafe.SliceData(b)), uint32(len(b)), capCode(uint64(cap(b)))
 	e.flags &^= fObj | fBoxed
 }
 
@@ -135,11 +188,12 @@ func (e *Entry) Obj() Object {
 	panic("engine: object entry of kind " + e.Kind.String())
 }
 
-// SetObj makes o the entry's value, dropping any string bytes, and sets
-// Kind to the kind o's type stands for (a value of another type keeps
-// the entry's Kind); nil leaves an empty string.
+// SetObj makes o the entry's value, dropping any string bytes (and the
+// accounted size an object kept: the caller re-accounts), and sets Kind to
+// the kind o's type stands for (a value of another type keeps the entry's
+// Kind); nil leaves an empty string.
 func (e *Entry) SetObj(o Object) {
-	e.vlen, e.vcap = 0, 0
+	e.vlen, e.hi = 0, 0
 	e.flags &^= fObj | fBoxed
 	var p unsafe.Pointer
 	switch x := o.(type) {
@@ -169,33 +223,58 @@ func (e *Entry) SetObj(o Object) {
 	e.flags |= fObj
 }
 
-// setValue makes e's value src's (an overwrite in place).
+// setValue makes e's value src's (an overwrite in place); an object's
+// accounted size is the caller's to set.
 func (e *Entry) setValue(src *Entry) {
-	e.v, e.vlen, e.vcap = src.v, src.vlen, src.vcap
+	e.v, e.vlen, e.hi = src.v, src.vlen, src.hi
 	e.Kind, e.Raw = src.Kind, src.Raw
 	e.flags = e.flags&^(fObj|fBoxed) | src.flags&(fObj|fBoxed)
 }
 
 // keyString is the entry's key. It aliases storage that is never changed
 // in place.
-func (e *Entry) keyString() string { return unsafe.String(e.kp, e.klen) }
-
-// setKey makes s the entry's key; s must not change afterwards.
-func (e *Entry) setKey(s string) {
-	if uint64(len(s)) > math.MaxUint32 {
-		panic("engine: key longer than 4 GB")
+func (e *Entry) keyString() string {
+	if e.flags&fKeyOut != 0 {
+		return unsafe.String((*entryKeyOut)(unsafe.Pointer(e)).kp, e.klen)
 	}
-	e.kp, e.klen = unsafe.StringData(s), uint32(len(s))
+	if e.klen == 0 {
+		return ""
+	}
+	return unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(e), entrySize)), e.klen)
 }
 
-// size is what the entry accounts in its namespace's bytes.
-func (e *Entry) size() int64 { return int64(e.sizeHi)<<32 | int64(e.sizeLo) }
+// baseSize is what the entry accounts in its namespace's bytes without
+// its TTL's charge: derived for a string, kept for an object.
+func (e *Entry) baseSize() int64 {
+	if e.flags&fObj != 0 {
+		return int64(e.hi)<<32 | int64(e.vlen)
+	}
+	n := int64(e.klen) + KeyCharge
+	if e.Kind == KindString {
+		n += int64(e.vlen)
+	}
+	return n
+}
 
-func (e *Entry) setSize(n int64) {
+// setBase records an object's accounted size without its TTL's charge; a
+// string's is derived.
+func (e *Entry) setBase(n int64) {
+	if e.flags&fObj == 0 {
+		return
+	}
 	if n < 0 || n >= 1<<40 {
 		panic("engine: accounted size out of range")
 	}
-	e.sizeLo, e.sizeHi = uint32(n), uint8(n>>32)
+	e.vlen, e.hi = uint32(n), uint8(n>>32)
+}
+
+// size is what the entry accounts in its namespace's bytes.
+func (e *Entry) size() int64 {
+	n := e.baseSize()
+	if e.exp != 0 {
+		n += TTLCharge
+	}
+	return n
 }
 
 // NewString returns a string entry holding a copy of v.
@@ -207,7 +286,7 @@ func NewString(v []byte) *Entry {
 // its encoding reported as "raw" when raw.
 func StringEntry(v []byte, raw bool) *Entry {
 	en := &Entry{Kind: KindString, Raw: raw}
-	en.SetStr(v)
+	en.setStr(v)
 	return en
 }
 
@@ -233,7 +312,7 @@ func (e *Entry) ExpireAt() int64 { return e.exp }
 // member slice or a table just after it doubled. Content of 0 to 128 bytes
 // per key, value, field or member:
 //
-//	string key (Entry, ordered id, index slot, content rounding)  75-89 bytes
+//	string key (Entry, ordered id, index slot, content rounding)  59-73 bytes
 //	TTL (deadline tree item)                                       24-25
 //	list element (ring slot, doubled ring, element rounding)       24-63
 //	set member (slice slot, map slot, string rounding)             54-87
@@ -241,11 +320,14 @@ func (e *Entry) ExpireAt() int64 { return e.exp }
 //	zset member beyond its content and 8-byte score (entry, tree,
 //	bucket slot)                                                   84-116
 //
-// Each charge is at least the largest of its row. Content longer than 128
+// Each charge is at least the largest of its row. KeyCharge also covers
+// the structure of a one-element collection beyond its own charges: with
+// 112 every such key stays at least 29 bytes under what it is charged
+// (128 until the entry went from 48 bytes to 32). Content longer than 128
 // bytes is counted at its length; the allocator rounds it up by at most a
 // quarter more (well under 1% from 1 MB on), which no fixed charge can cover.
 const (
-	KeyCharge        = 128
+	KeyCharge        = 112
 	TTLCharge        = 32
 	ListElemCharge   = 64
 	SetMemberCharge  = 96
@@ -362,7 +444,7 @@ func (e *Entry) accounted(keyLen int) int64 {
 func (e *Entry) Clone() *Entry {
 	c := &Entry{Kind: e.Kind, Raw: e.Raw} // COPY keeps "raw", as Redis's dupStringObject does
 	if e.Kind == KindString {
-		c.SetStr(append([]byte(nil), e.Str()...))
+		c.setStr(append([]byte(nil), e.Str()...))
 	} else if o := e.Obj(); o != nil {
 		c.SetObj(o.Clone())
 	}

@@ -30,7 +30,7 @@ func TestEntryObjectRoundTrip(t *testing.T) {
 			t.Fatalf("%T after setValue: Obj %v Kind %v", c.o, dst.Obj(), dst.Kind)
 		}
 		// And back to a string: no object is left behind.
-		dst.SetStr([]byte("xy"))
+		dst.setStr([]byte("xy"))
 		dst.Kind = KindString
 		if dst.Obj() != nil || string(dst.Str()) != "xy" || dst.valueSize() != 2 {
 			t.Fatalf("%T then a string: Obj %v Str %q", c.o, dst.Obj(), dst.Str())

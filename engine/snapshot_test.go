@@ -106,7 +106,7 @@ func snapshotKeepsTheCut(t *testing.T, hash func([]byte) uint32) {
 		tx.Put([]byte("created-after-cut"), NewString([]byte("new")))
 		tx.SetExpire(keys[3], tx.Get(keys[3]), tx.Now+100000)
 		en := tx.Get(keys[4])
-		en.SetStr(append(en.Str(), "-appended"...))
+		tx.SetStr(en, append(en.Str(), "-appended"...))
 		tx.Updated(keys[4], en)
 	})
 	// A view of another namespace (MOVE, COPY ... DB).
@@ -118,7 +118,7 @@ func snapshotKeepsTheCut(t *testing.T, hash func([]byte) uint32) {
 	tx.End()
 	engineWrite(e, a, func(tx *Tx) {
 		tx.Each(func(key []byte, en *Entry) bool {
-			en.SetStr([]byte("rewritten by a walk"))
+			tx.SetStr(en, []byte("rewritten by a walk"))
 			tx.Updated(key, en)
 			return true
 		})
@@ -177,8 +177,8 @@ func TestSnapshotCatchesAnEscapedWrite(t *testing.T) {
 		// Straight to the shard, as a write path that forgot locate would.
 		key := []byte("b")
 		h := e.hash(key)
-		en := &Entry{Kind: KindString}
-		en.setKey("b")
+		en, _ := newKeyed(key, 0)
+		en.Kind = KindString
 		tx.insert(&e.shards[0], treeID(ns.ID, h), en, 0)
 	})
 	drain(s)

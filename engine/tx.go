@@ -424,15 +424,20 @@ func (tx *Tx) Peek(key []byte) *Entry {
 // finds the pin pays the copy of the ring.
 func (tx *Tx) unpin(en *Entry) {
 	if l, ok := en.Obj().(*List); ok && l.Pinned() {
+		base := en.baseSize()
 		en.SetObj(l.unshared())
+		en.setBase(base)
 	}
 }
 
 // Exists reports whether key holds a live value, without touching it.
 func (tx *Tx) Exists(key []byte) bool { return tx.Peek(key) != nil }
 
-// Put stores en under key, replacing any value and its TTL. It returns the
-// stored entry, which is en for a new key.
+// Put stores en's value under key, replacing any value and its TTL. It
+// returns the stored entry, which is never en: a new key gets an entry
+// allocated with its key, an existing one keeps its own. en (built without
+// a key: NewObject, StringEntry, Clone, or removed from another key) must
+// not be changed afterwards; its value, if not copied, is now the key's.
 func (tx *Tx) Put(key []byte, en *Entry) *Entry { return tx.PutExpire(key, en, 0) }
 
 // PutExpire stores en under key with an absolute expiry (0: none).
@@ -447,19 +452,18 @@ func (tx *Tx) PutExpire(key []byte, en *Entry, at int64) *Entry {
 		oldSize := old.size()
 		old.setValue(en)
 		tx.rewritten(old)
-		old.setSize(old.accounted(len(key)))
+		old.setBase(int64(len(key)) + KeyCharge + old.valueSize())
 		tx.ns.bytes.Add(old.size() - oldSize)
 		tx.setExpire(sh, id, old, at)
 		tx.e.changed(tx.ns, key)
 		tx.wrote(key)
 		return old
 	}
-	en.lru = tx.e.initialLRU(tx.ns)
-	en.setKey(string(key))
-	en.exp = 0
-	en.setSize(en.accounted(len(key)))
-	tx.insert(sh, id, en, at)
-	return en
+	st := stored(key, en)
+	st.lru = tx.e.initialLRU(tx.ns)
+	st.setBase(int64(len(key)) + KeyCharge + st.valueSize())
+	tx.insert(sh, id, st, at)
+	return st
 }
 
 // rewritten is the access an overwrite makes: a new access time, while an
@@ -478,7 +482,6 @@ func (tx *Tx) insert(sh *shard, id uint64, en *Entry, at int64) {
 	tx.ns.keys.Add(1)
 	if at != 0 {
 		en.exp = at
-		en.setSize(en.size() + TTLCharge)
 		sh.addExpire(id, en)
 		tx.ns.expires.Add(1)
 	}
@@ -548,11 +551,10 @@ func (tx *Tx) setExpire(sh *shard, id uint64, en *Entry, at int64) {
 		tx.ns.expires.Add(-1)
 	}
 	if (en.exp == 0) != (at == 0) {
-		d := int64(TTLCharge)
+		d := int64(TTLCharge) // size() derives it from exp
 		if at == 0 {
 			d = -d
 		}
-		en.setSize(en.size() + d)
 		tx.ns.bytes.Add(d)
 	}
 	en.exp = at
@@ -568,13 +570,46 @@ func (tx *Tx) Updated(key []byte, en *Entry) {
 	tx.snapCheckKey(key)
 	tx.e.changed(tx.ns, key)
 	tx.wrote(key)
-	size := en.accounted(len(key))
-	old := en.size()
+	if en = tx.storedEntry(key, en); en == nil {
+		return
+	}
+	if en.flags&fObj == 0 {
+		return // a string's size is derived from its lengths; Tx.SetStr accounted a new one
+	}
+	size := int64(len(key)) + KeyCharge + en.valueSize()
+	old := en.baseSize()
 	if size == old {
 		return // the common overwrite of a same-size value: no shared counter to touch
 	}
 	tx.ns.bytes.Add(size - old)
-	en.setSize(size)
+	en.setBase(size)
+}
+
+// storedEntry is en, or when en is an entry handed to Put (which stored
+// its value in an entry of its own), the entry stored under key: a caller
+// that kept the entry it built finds its changes to the value accounted.
+func (tx *Tx) storedEntry(key []byte, en *Entry) *Entry {
+	if en.flags&fKeyed != 0 {
+		return en
+	}
+	sh, id := tx.locate(key)
+	return sh.find(id, key)
+}
+
+// SetStr makes b the value of en, a stored string entry, re-accounting it:
+// a handler that changed a string's length or buffer (APPEND, SETRANGE,
+// SETBIT) stores the new slice with it, then calls Updated.
+func (tx *Tx) SetStr(en *Entry, b []byte) {
+	tx.mustWrite()
+	if en.flags&fKeyed == 0 {
+		tx.fail("engine: SetStr on an entry that is not stored")
+	}
+	before := en.size()
+	en.setStr(b)
+	en.Kind = KindString
+	if d := en.size() - before; d != 0 {
+		tx.ns.bytes.Add(d)
+	}
 }
 
 // walk visits the namespace's chains in shard i from hash h on, in hash

@@ -352,9 +352,9 @@ func (tx *Tx) ExpandZSet(en *Entry) {
 	}
 	tx.mustWrite()
 	z.pkUnpack()
-	if size, old := en.accounted(int(en.klen)), en.size(); size != old {
+	if size, old := int64(en.klen)+KeyCharge+en.valueSize(), en.baseSize(); size != old {
 		tx.ns.bytes.Add(size - old)
-		en.setSize(size)
+		en.setBase(size)
 	}
 }
 

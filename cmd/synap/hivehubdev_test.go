@@ -235,8 +235,8 @@ func TestCLIClusterModeWithHiveHub(t *testing.T) {
 			}
 			// Operations and storage bytes: tenant0 ran AUTH, SET and GET
 			// and stores "greeting" and "hello" (13 bytes and the key's
-			// charge of 128); tenant1 AUTH, GET and PING.
-			for user, want := range map[string]string{"tenant0": "3 141", "tenant1": "3 0"} {
+			// charge of 112); tenant1 AUTH, GET and PING.
+			for user, want := range map[string]string{"tenant0": "3 125", "tenant1": "3 0"} {
 				code, body := hubCall(t, "GET", url+"/api/v1/synap/users/"+user+"/quota", serviceKey, "")
 				q := hubJSON(t, body)
 				if got := fmtUsage(q); code != http.StatusOK || got != want {

@@ -51,7 +51,7 @@ var limits = map[string]string{
 	// carol may hold two connections: MCP sessions count as connections.
 	"carol": "{storage_limit_bytes: -1, monthly_operations_limit: -1, max_keys: -1, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: 2, max_payload_bytes: -1}",
 	// dave's quotas are small enough to reach.
-	"dave": "{storage_limit_bytes: 936, monthly_operations_limit: 6, max_keys: -1, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1, max_payload_bytes: 300}",
+	"dave": "{storage_limit_bytes: 904, monthly_operations_limit: 6, max_keys: -1, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1, max_payload_bytes: 300}",
 }
 
 func tenantsFile() string {
@@ -1015,7 +1015,7 @@ func TestQuotas(t *testing.T) {
 		{"set", map[string]any{"key": "big", "value": strings.Repeat("x", 400)}, `error: QUOTA payload of 403 bytes exceeds the limit of 300 bytes`},
 		{"set", map[string]any{"key": "a", "value": strings.Repeat("x", 90)}, `"OK"`},
 		// Storage: the write that would overshoot is refused.
-		{"rpush", map[string]any{"key": "l", "values": []string{strings.Repeat("y", 90), strings.Repeat("y", 90), strings.Repeat("y", 90)}}, `error: QUOTA storage quota exceeded: used 219 of 936 bytes`},
+		{"rpush", map[string]any{"key": "l", "values": []string{strings.Repeat("y", 90), strings.Repeat("y", 90), strings.Repeat("y", 90)}}, `error: QUOTA storage quota exceeded: used 203 of 904 bytes`},
 		// Monthly operations, counted as on RESP: the limit is reached
 		// after the calls above.
 		{"get", map[string]any{"key": "a"}, `"` + strings.Repeat("x", 90) + `"`},
