@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"synap/resp/resptest"
 )
@@ -211,6 +212,27 @@ func runPubSubScript(t *testing.T, addr, proto, script string) []string {
 				out = append(out, strconv.Itoa(n)+" extra: "+got)
 			}
 		}
+	}
+	// The next script runs on the same server: it must not count this
+	// one's subscribers, which a server drops only once it has read their
+	// connection's end (under load, after the next script has begun).
+	for _, c := range conns {
+		_ = c.Close()
+	}
+	probe, err := resptest.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer probe.Close()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		ch, sh, pat := probe.Do("PUBSUB", "CHANNELS"), probe.Do("PUBSUB", "SHARDCHANNELS"), probe.Do("PUBSUB", "NUMPAT")
+		if ch == "[]" && sh == "[]" && pat == ":0" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("subscriptions left after the script's connections closed: %s %s %s", ch, sh, pat)
+		}
+		time.Sleep(time.Millisecond)
 	}
 	return out
 }
