@@ -209,7 +209,7 @@ const flushAbove = 64 << 10 // flush mid-pipeline once this much reply is pendin
 const yieldCommands = 64
 
 // flushStep is the most of a reply written by one system call.
-const flushStep = 256 << 10
+const flushStep = 64 << 10
 
 // flush sends the pending replies, after the batch's counters: the core
 // adds them before any reply leaves (EndBatch).
