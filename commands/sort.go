@@ -165,9 +165,16 @@ type sortItem struct {
 // its copy in sorted order, and the record sorting it.
 const sortItemCost = 3 * int64(unsafe.Sizeof(sortItem{}))
 
-// sortYieldEvery is how many detached lookups run between two chances
-// to yield, and how many records sortItems sorts between two.
-const sortYieldEvery = 256
+// sortYieldEvery is how many records or items a loop of SORT handles
+// between two chances to yield, and sortLookupYieldEvery how many detached
+// lookups: each locks its key's shard and reads it, 2 µs or more over a
+// million keys (a cache miss or two), so 256 of them were 120-330 µs, the
+// longest stretches left in a SORT BY/GET of 100k; a chance to yield costs
+// a clock read.
+const (
+	sortYieldEvery       = 256
+	sortLookupYieldEvery = 16
+)
 
 // sortBudgetAbove is the transient size below which a SORT does not touch
 // the shared budget.
@@ -484,6 +491,9 @@ func sortItems(items []sortItem, alpha, desc, yield bool) []sortItem {
 		recs := sortNumRecs.get(len(items), yield)
 		defer sortNumRecs.put(recs)
 		for i := range items {
+			if yield && i%sortYieldEvery == sortYieldEvery-1 {
+				sched.Maybe()
+			}
 			recs[i] = rec{items[i].score, int32(i)}
 		}
 		sortRecs(recs, yield, &sortNumRecs, func(a, b rec) int {
@@ -503,6 +513,9 @@ func sortItems(items []sortItem, alpha, desc, yield bool) []sortItem {
 		})
 		sorted = sortItemBufs.get(len(items), yield)
 		for j, r := range recs {
+			if yield && j%sortYieldEvery == sortYieldEvery-1 {
+				sched.Maybe()
+			}
 			sorted[j] = items[r.i]
 		}
 	} else {
@@ -510,6 +523,9 @@ func sortItems(items []sortItem, alpha, desc, yield bool) []sortItem {
 		recs := sortAlphaRecs.get(len(items), yield)
 		defer sortAlphaRecs.put(recs)
 		for i := range items {
+			if yield && i%sortYieldEvery == sortYieldEvery-1 {
+				sched.Maybe()
+			}
 			recs[i] = rec{items[i].key, int32(i), items[i].hasKey}
 		}
 		sortRecs(recs, yield, &sortAlphaRecs, func(a, b rec) int {
@@ -526,6 +542,9 @@ func sortItems(items []sortItem, alpha, desc, yield bool) []sortItem {
 		})
 		sorted = sortItemBufs.get(len(items), yield)
 		for j, r := range recs {
+			if yield && j%sortYieldEvery == sortYieldEvery-1 {
+				sched.Maybe()
+			}
 			sorted[j] = items[r.i]
 		}
 	}
@@ -641,7 +660,7 @@ func sortLookup(x *Ctx, o *sortOpts, pat, elem []byte) ([]byte, bool) {
 			v = o.arena[len(o.arena)-len(v):]
 		}
 		x.Tx.UnlockKeys()
-		if o.lookups++; o.lookups%sortYieldEvery == 0 {
+		if o.lookups++; o.lookups%sortLookupYieldEvery == 0 {
 			// Nothing is locked between two lookups: 100k of them are
 			// tens of ms other connections need not wait through.
 			sched.Maybe()
