@@ -10,6 +10,13 @@
 #   NOISY_RATE      B's requests per second (default 2000)
 #   NOISY_VMEM_MIB  the server's address-space limit, ulimit -v (default 4096)
 #   NOISY_KEYS      tenant A's keys for the walks (default 1000000)
+#   NOISY_PIN       1 (default, with taskset and 2 or more CPUs): the server on
+#                   CPU 0, both tenants' clients on the others, as if the
+#                   clients were other machines; 0: everything shares every CPU.
+#                   Unpinned on 2 cores, the server's one busy thread and B's
+#                   client compete for a core, and B's latency then includes
+#                   its own client waiting for a CPU (the report's "B's client
+#                   waited" column), which no server can remove.
 set -euo pipefail
 # Synap in memory, as the redis-server it is compared with (persistence is
 # on by default: a log and snapshots in ./data).
@@ -22,6 +29,17 @@ mkdir -p "$work"
 echo "bench-noisy: building synap and the benchmark" >&2
 CGO_ENABLED=0 go build -o "$work/synap" ./cmd/synap
 go build -o "$work/noisy" ./scripts/noisy
-exec "$work/noisy" -synap "$work/synap" -dir "$work" -out .bench/noisy.md \
+synap="$work/synap" pin=() placement=""
+cpus=$(nproc)
+if [ "${NOISY_PIN:-1}" = 1 ] && [ "$cpus" -ge 2 ] && command -v taskset >/dev/null; then
+	# The server (every thread it starts) on CPU 0, under the ulimit the
+	# benchmark sets: a wrapper it execs.
+	printf '#!/bin/sh\nexec taskset -c 0 "%s" "$@"\n' "$PWD/$work/synap" >"$work/synap-pinned"
+	chmod +x "$work/synap-pinned"
+	synap="$work/synap-pinned"
+	pin=(taskset -c "1-$((cpus - 1))")
+	placement="pinned: the server on CPU 0, both tenants' clients on CPUs 1-$((cpus - 1)) of $cpus (NOISY_PIN=0: not pinned)"
+fi
+exec "${pin[@]}" "$work/noisy" -synap "$synap" -placement "$placement" -dir "$work" -out .bench/noisy.md \
 	-window "${NOISY_WINDOW:-6s}" -rate "${NOISY_RATE:-2000}" \
 	-vmem-mib "${NOISY_VMEM_MIB:-4096}" -keys "${NOISY_KEYS:-1000000}" "$@"

@@ -50,6 +50,7 @@ func main() {
 		headroom = flag.Int64("headroom-mib", 512, "RSS allowed beyond the tenants' storage quotas (runtime, buffers, transient work), MiB")
 		keys     = flag.Int("keys", 1_000_000, "tenant A's keys in the walks phase (the LRANGE list has as many elements)")
 		only     = flag.String("only", "", "run only the attacks whose name contains this")
+		place    = flag.String("placement", "", "how the server and the clients share the machine's CPUs, for the report")
 
 		role    = flag.String("role", "", "internal: \""+roleAttacker+"\" runs one attack of tenant A in this process (the benchmark starts it)")
 		addr    = flag.String("addr", "", "internal: the server's address, with -role")
@@ -100,7 +101,7 @@ func main() {
 	}
 	srv.stop()
 
-	report := render(rows, header(*window, *rate, *conns, *vmem, bound, r.aNice, r.aPolicy), bound)
+	report := render(rows, header(*window, *rate, *conns, *vmem, bound, r.aNice, r.aPolicy, *place), bound)
 	fmt.Print(report)
 	if err := os.WriteFile(*out, []byte(report), 0o644); err != nil {
 		log.Fatal(err)
@@ -280,7 +281,7 @@ func (r *runner) runAttack(a attack) row {
 	return row{name: a.name, lat: lat, alive: alive, peak: rss.finish(), tenantA: got, use: use, aCPU: aCPU}
 }
 
-func header(window time.Duration, rate, conns int, vmem, bound int64, aNice, aPolicy int) string {
+func header(window time.Duration, rate, conns int, vmem, bound int64, aNice, aPolicy int, place string) string {
 	rev := "unknown"
 	if b, err := exec.Command("git", "describe", "--always", "--dirty").Output(); err == nil {
 		rev = strings.TrimSpace(string(b))
@@ -288,6 +289,9 @@ func header(window time.Duration, rate, conns int, vmem, bound int64, aNice, aPo
 	prio := "did not run"
 	if aPolicy >= 0 {
 		prio = fmt.Sprintf("ran at nice %d, %s", aNice, policyName(aPolicy))
+	}
+	if place == "" {
+		place = "not pinned: the server and the clients share every CPU"
 	}
 	return fmt.Sprintf(`# Noisy neighbours
 
@@ -300,6 +304,7 @@ The server and the two clients are three processes, as if the clients were on ot
 the server and B's measuring client at normal priority, A's attack client at the lowest
 (it %s), so that on the machine's cores A's client only gets the CPU time the server and B's
 client leave, and its reading of huge replies (skipped unparsed) cannot delay B's requests.
+CPU placement: %s.
 
 B's client is open loop: its requests go out on schedule whatever the replies do. Latency runs
 from the actual send, which leaves out the client's own lateness (Go's timers wake up to 1 ms
@@ -323,7 +328,7 @@ collections (from GODEBUG=gctrace=1 in its log: cycles ended in the window, thei
 stop-the-world pauses, concurrent mark wall time, the CPU they took from the server's work, the
 largest heap a cycle started at), and the CPU time of A's attack process.
 `, rev, time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.NumCPU(), quotaA>>20, quotaB>>20, rate, conns,
-		prio, window, bar, vmem, (bound-quotaA-quotaB)>>20, bound>>20)
+		prio, place, window, bar, vmem, (bound-quotaA-quotaB)>>20, bound>>20)
 }
 
 func ms(v float64) string {
