@@ -188,24 +188,7 @@ func TestLRangePinnedUnderConcurrentWrites(t *testing.T) {
 		elems[i] = strconv.Itoa(i)
 	}
 	pipe(t, alice, [][]string{append([]string{"RPUSH", "L"}, elems...)})
-	stop := make(chan struct{})
-	done := make(chan string)
-	go func() {
-		moves := 0
-		for {
-			select {
-			case <-stop:
-				done <- strconv.Itoa(moves)
-				return
-			default:
-			}
-			if got := alice2.Do("LMOVE", "L", "L", "RIGHT", "LEFT"); strings.HasPrefix(got, "-") || strings.HasPrefix(got, "ERROR") {
-				done <- got
-				return
-			}
-			moves++
-		}
-	}()
+	defer rotate(t, alice2, "L")()
 	for range 40 {
 		got := alice.Do("LRANGE", "L", "0", "-1")
 		if !strings.HasPrefix(got, `["`) {
@@ -222,9 +205,33 @@ func TestLRangePinnedUnderConcurrentWrites(t *testing.T) {
 			}
 		}
 	}
-	close(stop)
-	if r := <-done; strings.HasPrefix(r, "-") || strings.HasPrefix(r, "ERROR") {
-		t.Fatal(r)
+}
+
+// rotate has c move key's last element to its front, over and over, until
+// the returned stop is called, which fails t if a move failed: every
+// element is in the list exactly once at every instant.
+func rotate(t *testing.T, c *resptest.Client, key string) (stop func()) {
+	quit := make(chan struct{})
+	done := make(chan string)
+	go func() {
+		for {
+			select {
+			case <-quit:
+				done <- ""
+				return
+			default:
+			}
+			if got := c.Do("LMOVE", key, key, "RIGHT", "LEFT"); strings.HasPrefix(got, "-") || strings.HasPrefix(got, "ERROR") {
+				done <- got
+				return
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		if r := <-done; r != "" {
+			t.Error(r)
+		}
 	}
 }
 

@@ -22,33 +22,12 @@ func TestSortPinnedUnderConcurrentWrites(t *testing.T) {
 	}
 	pipe(t, alice, [][]string{append([]string{"RPUSH", "L"}, elems...)})
 	wantReply := "[" + strings.Join(want, " ") + "]"
-	stop := make(chan struct{})
-	done := make(chan string)
-	go func() {
-		moves := 0
-		for {
-			select {
-			case <-stop:
-				done <- strconv.Itoa(moves)
-				return
-			default:
-			}
-			if got := alice2.Do("LMOVE", "L", "L", "RIGHT", "LEFT"); strings.HasPrefix(got, "-") || strings.HasPrefix(got, "ERROR") {
-				done <- got
-				return
-			}
-			moves++
-		}
-	}()
+	defer rotate(t, alice2, "L")()
 	for i := range 30 {
 		for _, cmd := range [][]string{{"SORT", "L"}, {"SORT_RO", "L"}} {
 			if got := alice.Do(cmd...); got != wantReply {
 				t.Fatalf("round %d, %s: %.200s", i, cmd[0], got)
 			}
 		}
-	}
-	close(stop)
-	if r := <-done; strings.HasPrefix(r, "-") || strings.HasPrefix(r, "ERROR") {
-		t.Fatal(r)
 	}
 }

@@ -6,21 +6,9 @@ import "testing"
 // (no allocation), and new keys (one allocation each: the entry with its
 // key and value), with and without a TTL, under the key's shard lock.
 func BenchmarkTxSet(b *testing.B) {
-	val := []byte("value:0123456789")
 	b.Run("overwrite", func(b *testing.B) {
 		e, ns, order := benchKeys(b, 100000)
-		tx := e.NewTx()
-		var buf []byte
-		one := [][]byte{nil}
-		b.ReportAllocs()
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
-			buf = benchKey(buf, order[i%len(order)])
-			one[0] = buf
-			tx.Begin(ns, one, true)
-			tx.SetString(buf, val, 0)
-			tx.End()
-		}
+		benchSets(b, e, ns, func(i int) int { return order[i%len(order)] }, false)
 	})
 	for _, ttl := range []bool{false, true} {
 		name := "new"
@@ -30,23 +18,28 @@ func BenchmarkTxSet(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			e := New(256)
 			b.Cleanup(e.Close)
-			ns := e.Namespace("")
-			tx := e.NewTx()
-			var buf []byte
-			one := [][]byte{nil}
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				buf = benchKey(buf, i)
-				one[0] = buf
-				tx.Begin(ns, one, true)
-				var at int64
-				if ttl {
-					at = tx.Now + 86400000
-				}
-				tx.SetString(buf, val, at)
-				tx.End()
-			}
+			benchSets(b, e, e.Namespace(""), func(i int) int { return i }, ttl)
 		})
+	}
+}
+
+// benchSets SETs key(i) for i up to b.N, with a day's TTL when ttl.
+func benchSets(b *testing.B, e *Engine, ns *Namespace, key func(i int) int, ttl bool) {
+	val := []byte("value:0123456789")
+	tx := e.NewTx()
+	var buf []byte
+	one := [][]byte{nil}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		buf = benchKey(buf, key(i))
+		one[0] = buf
+		tx.Begin(ns, one, true)
+		var at int64
+		if ttl {
+			at = tx.Now + 86400000
+		}
+		tx.SetString(buf, val, at)
+		tx.End()
 	}
 }
