@@ -13,10 +13,10 @@
 #   NOISY_PIN       1 (default, with taskset and 2 or more CPUs): the server on
 #                   CPU 0, both tenants' clients on the others, as if the
 #                   clients were other machines; 0: everything shares every CPU.
-#                   Unpinned on 2 cores, the server's one busy thread and B's
-#                   client compete for a core, and B's latency then includes
-#                   its own client waiting for a CPU (the report's "B's client
-#                   waited" column), which no server can remove.
+#                   Unpinned on 2 cores, B's client waits for a CPU about
+#                   twice as long under an attack as alone (the report's
+#                   "B's client waited" column), and six rows pass 3x (README,
+#                   "Noisy neighbours", round 11).
 set -euo pipefail
 # Synap in memory, as the redis-server it is compared with (persistence is
 # on by default: a log and snapshots in ./data).
