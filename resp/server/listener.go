@@ -9,10 +9,10 @@ import (
 	"errors"
 	"net"
 	"strconv"
-	"synap/sched"
 	"time"
 
 	"synap/commands"
+	"synap/sched"
 )
 
 // Listener accepts RESP connections for one server.
