@@ -23,11 +23,18 @@ const (
 )
 
 // closePenalties holds only the tenants penalised lately: an entry goes
-// once its wait has decayed to nothing.
+// once its wait has decayed to nothing, when its tenant authenticates
+// again or, for one that never does, at a sweep (sweepAbove).
 type closePenalties struct {
-	mu sync.Mutex
-	m  map[*tenant.Tenant]*closePenalty
+	mu    sync.Mutex
+	m     map[*tenant.Tenant]*closePenalty
+	swept time.Time
 }
+
+// sweepAbove is the number of entries from which a new close first drops
+// the decayed ones (at most once a second): each is a few dozen bytes,
+// and tenants that stop connecting would otherwise keep theirs.
+const sweepAbove = 256
 
 type closePenalty struct {
 	wait time.Duration
@@ -53,6 +60,14 @@ func (cp *closePenalties) closed(t *tenant.Tenant, now time.Time) {
 	defer cp.mu.Unlock()
 	if cp.m == nil {
 		cp.m = make(map[*tenant.Tenant]*closePenalty)
+	}
+	if len(cp.m) >= sweepAbove && now.Sub(cp.swept) >= time.Second {
+		cp.swept = now
+		for k, p := range cp.m {
+			if p.decayed(now) == 0 {
+				delete(cp.m, k)
+			}
+		}
 	}
 	p := cp.m[t]
 	if p == nil {

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -45,6 +46,27 @@ func TestClosePenaltyGrowsAndDecays(t *testing.T) {
 				t.Errorf("%d entries left after the wait decayed", len(cp.m))
 			}
 		})
+	}
+}
+
+// Tenants that were penalised once and never authenticate again do not
+// keep their entries: a close past sweepAbove entries drops the decayed.
+func TestClosePenaltiesSweptWhenDecayed(t *testing.T) {
+	var cp closePenalties
+	t0 := time.Unix(1_000_000, 0)
+	for i := range 2 * sweepAbove {
+		cp.closed(&tenant.Tenant{UserID: strconv.Itoa(i)}, t0)
+	}
+	if len(cp.m) != 2*sweepAbove {
+		t.Fatalf("%d entries, want %d: swept while still penalised", len(cp.m), 2*sweepAbove)
+	}
+	late := &tenant.Tenant{UserID: "late"}
+	cp.closed(late, t0.Add(time.Minute))
+	if len(cp.m) != 1 {
+		t.Fatalf("%d entries after the sweep, want the late one only", len(cp.m))
+	}
+	if got := cp.wait(late, t0.Add(time.Minute)); got != penaltyFloor {
+		t.Errorf("late tenant waits %v, want %v", got, penaltyFloor)
 	}
 }
 
