@@ -10,6 +10,7 @@ import (
 
 	"synap/engine"
 	"synap/resp"
+	"synap/sched"
 	"synap/tenant"
 )
 
@@ -129,14 +130,30 @@ func (s *Server) Exec(ctx context.Context, c *Session, args [][]byte) *Waiter {
 		ctx = context.Background()
 	}
 	c.cmdCtx = ctx
+	// One command at a time (REST, WebSocket, MCP) is a batch of its own:
+	// a tenant over its share of the processor goes behind the others
+	// before it and is charged for it after (sched.Share), as the RESP
+	// loop does per batch of input.
+	share := c.shareOutsideBatch()
+	var start time.Time
 	if !c.inBatch {
-		c.clock = time.Now()
+		start = time.Now()
+		if share != nil && share.Heavy(start) {
+			sched.Defer()
+			start = time.Now()
+		}
+		c.clock = start
 		c.touch()
 	}
 	mark := c.W.Len()
 	s.exec(c, args)
 	c.cmdCtx = nil
 	if !c.inBatch {
+		if share != nil {
+			// c.clock has moved to the command's end (call).
+			now := time.Now()
+			share.Add(now, now.Sub(start))
+		}
 		c.flushTenant()
 		if c.blocked == nil && s.persist != nil {
 			// One command at a time (HTTP, MCP): its reply waits for its
@@ -145,6 +162,15 @@ func (s *Server) Exec(ctx context.Context, c *Session, args [][]byte) *Waiter {
 		}
 	}
 	return c.blocked
+}
+
+// shareOutsideBatch is the processor share a command run outside a batch
+// counts in: its tenant's, except while the log is replayed at start.
+func (c *Session) shareOutsideBatch() *sched.Share {
+	if c.inBatch || c.replay || c.T == nil {
+		return nil
+	}
+	return &c.T.Share
 }
 
 // BeginBatch starts a batch of input that arrived at now: commands take

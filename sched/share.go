@@ -42,9 +42,11 @@ func unpack(v uint64) (win uint64, prev, cur uint64) {
 	return v >> 32, v >> 16 & 0xffff, v & 0xffff
 }
 
-// Add counts d of busy time ending at now.
+// Add counts d of busy time ending at now, in whole µs rounded up: a
+// command of a fraction of a µs (one REST GET) would count nothing if
+// truncated, however many of them a tenant sent.
 func (s *Share) Add(now time.Time, d time.Duration) {
-	us := uint64(max(d/time.Microsecond, 0))
+	us := uint64(max((d+time.Microsecond-1)/time.Microsecond, 0))
 	win := usec(now) >> shareWindowShift & 0xffffffff
 	for {
 		old := s.w.Load()

@@ -73,6 +73,12 @@ func TestShareHeavy(t *testing.T) {
 		{"the window before counts", 1, []add{{window / 2, window}}, window + window/2, true},
 		{"two windows ago does not", 1, []add{{window / 2, window}}, 2*window + window/2, false},
 		{"saturated at 65 ms a window", 1, []add{{0, time.Hour}}, window / 2, true},
+		{"sub-µs commands count", 1, func() (a []add) {
+			for i := range 8000 {
+				a = append(a, add{time.Duration(i) * window / 8000, 300 * time.Nanosecond})
+			}
+			return a
+		}(), window - time.Microsecond, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

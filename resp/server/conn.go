@@ -223,10 +223,15 @@ func (rc *conn) flush() bool {
 	// their records to be on disk, one wait (one group-committed fsync)
 	// for the whole pipeline. A record that cannot be made durable must
 	// not be answered as a success: the connection is closed instead.
-	start := time.Now()
+	// The fsync wait is not the tenant's use of the processor (account):
+	// timed only where there is a tenant to charge.
+	var start time.Time
+	if c.T != nil {
+		start = time.Now()
+	}
 	waited, err := rc.s.AwaitDurable(rc.ctx, c)
 	rc.durableWait = waited
-	if waited {
+	if waited && c.T != nil {
 		rc.durableFor += time.Since(start)
 	}
 	if err != nil {
