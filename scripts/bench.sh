@@ -26,6 +26,12 @@
 #                  10, unpipelined) keeps overwriting them (SET -r 1000000):
 #                  the latency with the collector (Synap) or the allocator
 #                  (Redis) under pressure. Both servers are treated the same.
+#   BENCH_OPENLOOP workloads (of get and set) whose latency is then measured
+#                  open loop at half of Redis's measured peak (the performance
+#                  target's p99), by scripts/openloop; "" skips it (default
+#                  "get set")
+#   BENCH_OPENLOOP_SECS seconds measured per open-loop run (default 5, after 1
+#                  of warm-up)
 #   BENCH_NICE     niceness of both servers and of redis-benchmark (default -20
 #                  when allowed, i.e. as root; "" for none): on shared cores the
 #                  measured processes then lose the CPU to other work less often,
@@ -44,6 +50,8 @@ TESTS=${BENCH_TESTS:-set get incr mset lpush lpop hset sadd zadd zrange100 xadd}
 PIPELINES=${BENCH_PIPELINES:-1 16}
 KEYSPACE=100000
 OVERWRITE=${BENCH_OVERWRITE:-0}
+OPENLOOP=${BENCH_OPENLOOP-get set}
+OPENLOOP_SECS=${BENCH_OPENLOOP_SECS:-5}
 OVERWRITE_CLIENTS=${BENCH_OVERWRITE_CLIENTS:-10}
 if [ -z "${BENCH_NICE+x}" ]; then
 	BENCH_NICE=""
@@ -109,6 +117,9 @@ if [ -n "${SYNAP_BIN:-}" ]; then
 else
 	echo "bench: building synap" >&2
 	CGO_ENABLED=0 go build -o "$work/synap" ./cmd/synap
+fi
+if [ -n "$OPENLOOP" ]; then
+	go build -o "$work/openloop" ./scripts/openloop
 fi
 # The session's priority from here (the build above competes as usual).
 if [ -n "${BENCH_SESSION:-}" ]; then
@@ -301,6 +312,19 @@ median() {
 		sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+# table: rows of |-separated cells, aligned (the first column to the left).
+table() {
+	awk -F'|' '
+	{ for (i = 1; i <= NF; i++) { cell[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) } n = NF }
+	END {
+		for (r = 1; r <= NR; r++) {
+			line = ""
+			for (i = 1; i <= n; i++) line = line (i > 1 ? " | " : "") sprintf(i == 1 ? "%-" w[i] "s" : "%" w[i] "s", cell[r, i])
+			print line
+		}
+	}'
+}
+
 {
 	echo "workload|pipeline|synap ops/s|redis ops/s|ratio|synap p50/p99 ms|redis p50/p99 ms|cpu wait ms s/r"
 	for pipeline in $PIPELINES; do
@@ -315,12 +339,68 @@ median() {
 				"$(median "$test" "$pipeline" synap 8)" "$(median "$test" "$pipeline" redis 8)"
 		done
 	done
-} | awk -F'|' '
-	{ for (i = 1; i <= NF; i++) { cell[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) } n = NF }
-	END {
-		for (r = 1; r <= NR; r++) {
-			line = ""
-			for (i = 1; i <= n; i++) line = line (i > 1 ? " | " : "") sprintf(i == 1 ? "%-" w[i] "s" : "%" w[i] "s", cell[r, i])
-			print line
-		}
-	}'
+} | table
+
+# The target's p99: each server at half of Redis's peak above (the median
+# throughput of Redis's rounds), open loop, so that neither is measured
+# by the queue that saturating clients build. Rounds alternate servers.
+[ -n "$OPENLOOP" ] || exit 0
+ol_results="$work/openloop.results"
+: >"$ol_results"
+# openloop_run SERVER PORT TEST PIPELINE RATE ROUND
+openloop_run() {
+	local out
+	[ "$OVERWRITE" = 1 ] && writer_start "$2"
+	out=$("${NICE[@]}" "$work/openloop" -addr "127.0.0.1:$2" -conns "$CLIENTS" -pipeline "$4" -rate "$5" \
+		-test "$3" -keyspace "$KEYSPACE" -duration "${OPENLOOP_SECS}s" 2>&1) ||
+		die "openloop against $1 failed: $out"
+	writer_stop
+	echo "$3 $4 $1 $6 $out" >>"$ol_results"
+	echo "bench: open loop round $6 $3 -P $4 at $5/s $1: $out" >&2
+}
+declare -a ol_rows=()
+for pipeline in $PIPELINES; do
+	for test in $OPENLOOP; do
+		case " ${workloads[*]} " in *" $test "*) ;; *) continue ;; esac
+		r_rps=$(median "$test" "$pipeline" redis 5)
+		rate=$(awk -v r="$r_rps" 'BEGIN { printf "%d", r / 2 }')
+		[ "$rate" -gt 0 ] || continue
+		ol_rows+=("$test $pipeline $rate")
+		for ((round = 1; round <= ROUNDS; round++)); do
+			if ((round % 2)); then
+				openloop_run synap "$synap_port" "$test" "$pipeline" "$rate" "$round"
+				openloop_run redis "$redis_port" "$test" "$pipeline" "$rate" "$round"
+			else
+				openloop_run redis "$redis_port" "$test" "$pipeline" "$rate" "$round"
+				openloop_run synap "$synap_port" "$test" "$pipeline" "$rate" "$round"
+			fi
+		done
+	done
+done
+kill -0 "$synap_pid" 2>/dev/null || die "synap died during the open-loop runs; log: $work/synap.log"
+
+# ol_median TEST PIPELINE SERVER FIELD (5 rps, 6 p50, 7 p99, 8 p99.9, 9 max)
+ol_median() {
+	awk -v t="$1" -v p="$2" -v s="$3" -v f="$4" '$1 == t && $2 == p && $3 == s { print $f }' "$ol_results" |
+		sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+# late TEST PIPELINE: the share of batches the client sent over 100 µs late,
+# over every round of both servers (its own lag, not a server's).
+late() {
+	awk -v t="$1" -v p="$2" '$1 == t && $2 == p { split($10, f, "/"); l += f[1]; n += f[2] } END { printf "%.1f%%", n ? 100 * l / n : 0 }' "$ol_results"
+}
+echo
+echo "p99 at half of Redis's peak (open loop, $CLIENTS connections, median of $ROUNDS rounds; target: ratio <= 1.0)"
+{
+	echo "workload|pipeline|commands/s|synap p50/p99/p99.9 ms|redis p50/p99/p99.9 ms|p99 ratio|client late"
+	for row in "${ol_rows[@]}"; do
+		read -r test pipeline rate <<<"$row"
+		s99=$(ol_median "$test" "$pipeline" synap 7)
+		r99=$(ol_median "$test" "$pipeline" redis 7)
+		printf '%s|%s|%s|%s/%s/%s|%s/%s/%s|%s|%s\n' "$(echo "$test" | tr a-z A-Z)" "$pipeline" "$rate" \
+			"$(ol_median "$test" "$pipeline" synap 6)" "$s99" "$(ol_median "$test" "$pipeline" synap 8)" \
+			"$(ol_median "$test" "$pipeline" redis 6)" "$r99" "$(ol_median "$test" "$pipeline" redis 8)" \
+			"$(awk -v a="$s99" -v b="$r99" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')" \
+			"$(late "$test" "$pipeline")"
+	done
+} | table
