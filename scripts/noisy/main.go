@@ -245,7 +245,7 @@ func (r *runner) runPhase(ph phase, attacks []attack) []row {
 		row.aloneUse = aloneUse
 		row.phase = ph.name
 		log.Printf("  %s: alone p50/p99 %.2f/%.2f ms, under attack %.2f/%.2f ms, alive %s, peak RSS %d MiB; A got: %s",
-			a.name, alone.quantile(0.5), alone.quantile(0.99), row.lat.quantile(0.5), row.lat.quantile(0.99),
+			a.name, alone.Quantile(0.5), alone.Quantile(0.99), row.lat.Quantile(0.5), row.lat.Quantile(0.99),
 			row.alive, row.peak>>20, row.tenantA)
 		rows = append(rows, row)
 	}
@@ -364,8 +364,8 @@ func renderLatency(b *strings.Builder, rows []row, bound int64) {
 	b.WriteString("| attack by tenant A | B alone p50 / p99 ms | B p50 ms | B p99 ms | p99 / alone | bar ≤3x | server alive | peak RSS MiB | RSS ≤ bound | tenant A got | B send lag p99 ms, alone / attack |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
-		p99 := r.lat.quantile(0.99)
-		x := p99 / r.alone.quantile(0.99)
+		p99 := r.lat.Quantile(0.99)
+		x := p99 / r.alone.Quantile(0.99)
 		ratio, verdict := fmt.Sprintf("%.2f", x), "pass"
 		if math.IsInf(x, 1) || math.IsNaN(x) {
 			ratio = "∞"
@@ -374,11 +374,11 @@ func renderLatency(b *strings.Builder, rows []row, bound int64) {
 			verdict = "FAIL"
 		}
 		p99s := ms(p99)
-		if r.lat.lost > 0 {
-			p99s += fmt.Sprintf(" (%d of %d unanswered)", r.lat.lost, r.lat.total())
+		if r.lat.Lost > 0 {
+			p99s += fmt.Sprintf(" (%d of %d unanswered)", r.lat.Lost, len(r.lat.Latencies)+r.lat.Lost)
 		}
-		if r.lat.errs > 0 {
-			p99s += fmt.Sprintf(" (%d errors: %s)", r.lat.errs, r.lat.firstErr)
+		if r.lat.Errors > 0 {
+			p99s += fmt.Sprintf(" (%d errors: %s)", r.lat.Errors, r.lat.FirstErr)
 		}
 		rssOK := "yes"
 		switch {
@@ -390,9 +390,9 @@ func renderLatency(b *strings.Builder, rows []row, bound int64) {
 			rssOK = "NO"
 		}
 		fmt.Fprintf(b, "| %s | %s / %s | %s | %s | %s | %s | %s | %d | %s | %s | %s / %s |\n",
-			cell(r.name), ms(r.alone.quantile(0.5)), ms(r.alone.quantile(0.99)), ms(r.lat.quantile(0.5)), p99s,
+			cell(r.name), ms(r.alone.Quantile(0.5)), ms(r.alone.Quantile(0.99)), ms(r.lat.Quantile(0.5)), p99s,
 			ratio, verdict, cell(r.alive), r.peak>>20, rssOK, cell(r.tenantA),
-			ms(r.alone.lagQuantile(0.99)), ms(r.lat.lagQuantile(0.99)))
+			ms(r.alone.LagQuantile(0.99)), ms(r.lat.LagQuantile(0.99)))
 	}
 }
 

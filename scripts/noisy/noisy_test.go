@@ -2,44 +2,12 @@ package main
 
 import (
 	"bufio"
-	"math"
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"synap/resp/resptest"
 )
-
-// A request without a reply must weigh in B's percentiles as infinitely
-// slow: dropping it would make a server that stops answering look fast.
-func TestQuantileCountsLostRequestsAsInfinite(t *testing.T) {
-	ms := func(n int) []time.Duration {
-		d := make([]time.Duration, n)
-		for i := range d {
-			d[i] = time.Duration(i+1) * time.Millisecond
-		}
-		return d
-	}
-	for _, tc := range []struct {
-		name     string
-		lat      latencies
-		p50, p99 float64
-	}{
-		{"all answered", latencies{sorted: ms(100)}, 50, 99},
-		{"1% lost", latencies{sorted: ms(99), lost: 1}, 50, 99},
-		{"2% lost", latencies{sorted: ms(98), lost: 2}, 50, math.Inf(1)},
-		{"all lost", latencies{lost: 10}, math.Inf(1), math.Inf(1)},
-		{"nothing scheduled", latencies{}, math.Inf(1), math.Inf(1)},
-	} {
-		if got := tc.lat.quantile(0.5); got != tc.p50 {
-			t.Errorf("%s: p50 = %v, want %v", tc.name, got, tc.p50)
-		}
-		if got := tc.lat.quantile(0.99); got != tc.p99 {
-			t.Errorf("%s: p99 = %v, want %v", tc.name, got, tc.p99)
-		}
-	}
-}
 
 // The reader skips what it is not asked to keep, and surfaces the first
 // error inside EXEC's reply: that is what tenant A "got".
