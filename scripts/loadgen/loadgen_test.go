@@ -147,3 +147,30 @@ func TestRunCountsAClosedConnectionAsLost(t *testing.T) {
 		t.Fatalf("took %v: waited for replies from a closed connection", d)
 	}
 }
+
+// A reply's latency ends when it reached the client's socket, not when
+// the client got round to reading it: here the client is busy for 200 ms
+// (building batch 1) while batch 0's reply waits in its socket.
+func TestRunStampsRepliesOnArrival(t *testing.T) {
+	addr, _ := startSynap(t, "")
+	ping := resptest.AppendCommand(nil, "PING")
+	res, err := Run(Config{
+		Addr: addr, Conns: 2, Every: time.Nanosecond, Batches: 2, Pipeline: 1,
+		Batch: func(i int) []byte {
+			if i == 1 {
+				time.Sleep(200 * time.Millisecond)
+			}
+			return ping
+		},
+		Drain: 2 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Latencies) != 2 {
+		t.Fatalf("measured %d replies: %+v", len(res.Latencies), res)
+	}
+	if first := res.Latencies[0]; first < 0 || first > 100*time.Millisecond {
+		t.Fatalf("the fastest reply took %v: the client's own delay was counted", first)
+	}
+}
