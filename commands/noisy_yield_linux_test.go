@@ -31,6 +31,16 @@ func BenchmarkNoisyStretch(b *testing.B) {
 	const n = 100_000
 	noisyFill(srv, c, n)
 	noisyExec(srv, c, "SET", "big10m", string(make([]byte, 10<<20)))
+	// The memory phase's SORT_RO: 50,000 empty elements, each a GET of a
+	// 90 KB value, a reply that goes past the output bound.
+	noisyExec(srv, c, "SET", "big", string(make([]byte, 90<<10)))
+	for range 50 {
+		args := []string{"RPUSH", "L"}
+		for range 1000 {
+			args = append(args, "")
+		}
+		noisyExec(srv, c, args...)
+	}
 	c.W.Reset()
 	multiGet := [][][]byte{noisyArgs("MULTI")}
 	for range 300 {
@@ -58,6 +68,7 @@ func BenchmarkNoisyStretch(b *testing.B) {
 		{"KEYS", nil, func() { noisyExec(srv, c, "KEYS", "*") }},
 		{"SORT", nil, func() { noisyExec(srv, c, "SORT", "sortme", "BY", "w_*", "GET", "o_*") }},
 		{"LRANGE", nil, func() { noisyExec(srv, c, "LRANGE", "list", "0", "-1") }},
+		{"SORT_RO_GET_BIG", nil, func() { noisyExec(srv, c, "SORT_RO", "L", "BY", "nosort", "GET", "big*") }},
 		{"SCAN1000", nil, func() { noisyExec(srv, c, "SCAN", "0", "COUNT", "1000") }},
 		// EXEC alone: queueing is one command per call, and the
 		// connection's loop yields every 64 commands of a pipeline.

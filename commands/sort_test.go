@@ -6,9 +6,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"synap/engine"
 	"synap/resp/resptest"
+	"synap/sched"
 	"synap/tenant"
 )
 
@@ -475,4 +477,34 @@ func TestSortStoreAccounting(t *testing.T) {
 		{cmd: "EXISTS dst str", want: ":0"},
 		{cmd: "LRANGE z 0 -1", want: `["x" "yy"]`},
 	})
+}
+
+// A big pooled buffer is cleared with chances to yield between steps when
+// no lock is held, and in one go otherwise (under a lock, a yield would
+// make others wait for it longer).
+func TestSortPoolPutYieldsWhileClearing(t *testing.T) {
+	var pool slicePool[sortItem]
+	for _, yield := range []bool{true, false} {
+		buf := make([]sortItem, 100_000)
+		for i := range buf {
+			buf[i].elem = []byte("x")
+		}
+		chances := 0
+		sched.Observe(func(resumed bool) {
+			if !resumed {
+				chances++
+			}
+		})
+		pool.put(buf, yield)
+		sched.Observe(nil)
+		step := sortClearStep / int(unsafe.Sizeof(sortItem{}))
+		if want := (len(buf)+step-1)/step - 1; yield && chances != want || !yield && chances != 0 {
+			t.Errorf("yield %v: %d chances to yield while clearing %d items, want %d", yield, chances, len(buf), map[bool]int{true: want, false: 0}[yield])
+		}
+		for i := range buf {
+			if buf[i].elem != nil {
+				t.Fatalf("yield %v: item %d not cleared", yield, i)
+			}
+		}
+	}
 }

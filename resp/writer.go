@@ -33,7 +33,7 @@ type Writer struct {
 // yieldEvery is how much of one reply is written between two chances to
 // yield (sched.Maybe): a long reply is then no longer one time slice of
 // other connections' waiting.
-const yieldEvery = 256 << 10
+const yieldEvery = 64 << 10
 
 // Bound caps the reply written from now on at limit bytes (0: no cap).
 // Errors are exempt: they are short and must be able to replace a reply
