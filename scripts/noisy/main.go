@@ -306,10 +306,12 @@ the server and B's measuring client at normal priority, A's attack client at the
 client leave, and its reading of huge replies (skipped unparsed) cannot delay B's requests.
 CPU placement: %s.
 
-B's client is open loop: its requests go out on schedule whatever the replies do. Latency runs
-from the actual send, which leaves out the client's own lateness (Go's timers wake up to 1 ms
-late), or from the scheduled time when the server held the send back by not reading (no
-coordinated omission); a request without a reply within the window plus 10s counts as infinite. Each row measures B alone for %v,
+B's client is open loop: its requests go out on schedule whatever the replies do, from one
+event loop on one thread (scripts/loadgen). Latency runs from the actual send, which leaves out
+the client's own lateness, or from the scheduled time when the server held the send back by not
+reading (no coordinated omission), to the reply's arrival in B's socket (the kernel's receive
+stamp), which leaves out B's own wait for a CPU to read it; a request without a reply within the
+window plus 10s counts as infinite. Each row measures B alone for %v,
 then for as long while A attacks without pause (A's data is loaded once per phase; a dropped
 attacker reconnects). Bar: B's p99 under the attack within %.0fx of its p99 alone just before (the
 machine's load drifts: a baseline per row compares like with like). The server runs under
