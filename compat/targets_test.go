@@ -20,6 +20,7 @@ import (
 	"synap/commands"
 	"synap/resp/resptest"
 	"synap/resp/server"
+	"synap/resp/server/servertest"
 )
 
 type serverKind int
@@ -96,14 +97,7 @@ func startSynap(t *testing.T, requirepass string) *commands.Server {
 	cfg := commands.DefaultConfig()
 	cfg.Shards = 16
 	cfg.RequirePass = requirepass
-	srv := commands.NewServer(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	server.Start(srv, ln)
-	t.Cleanup(func() { _ = srv.Close() })
-	return srv
+	return servertest.Start(t, cfg)
 }
 
 func synapTargets(t *testing.T) []*target {

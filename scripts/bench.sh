@@ -288,27 +288,35 @@ else
 	prefill "$redis_port"
 fi
 
+# both ROUND FN ARGS...: FN SERVER PORT ARGS... for each server, Synap first
+# in odd rounds and Redis first in even ones, so neither always gets a
+# warm or a cold machine.
+both() {
+	local round=$1 fn=$2
+	shift 2
+	if ((round % 2)); then
+		"$fn" synap "$synap_port" "$@"
+		"$fn" redis "$redis_port" "$@"
+	else
+		"$fn" redis "$redis_port" "$@"
+		"$fn" synap "$synap_port" "$@"
+	fi
+}
+
 for ((round = 1; round <= ROUNDS; round++)); do
 	for pipeline in $PIPELINES; do
 		for test in "${workloads[@]}"; do
-			# Alternate which server goes first, so neither always gets a warm
-			# or a cold machine.
-			if ((round % 2)); then
-				run synap "$synap_port" "$test" "$pipeline" "$round"
-				run redis "$redis_port" "$test" "$pipeline" "$round"
-			else
-				run redis "$redis_port" "$test" "$pipeline" "$round"
-				run synap "$synap_port" "$test" "$pipeline" "$round"
-			fi
+			both "$round" run "$test" "$pipeline" "$round"
 		done
 	done
 done
 
 kill -0 "$synap_pid" 2>/dev/null || die "synap died during the run; log: $work/synap.log"
 
-# median FIELD over the rounds of one test, pipeline and server.
+# median TEST PIPELINE SERVER FIELD [FILE]: over the rounds of one test,
+# pipeline and server in FILE (default: the redis-benchmark results).
 median() {
-	awk -v t="$1" -v p="$2" -v s="$3" -v f="$4" '$1 == t && $2 == p && $3 == s { print $f }' "$results" |
+	awk -v t="$1" -v p="$2" -v s="$3" -v f="$4" '$1 == t && $2 == p && $3 == s { print $f }' "${5:-$results}" |
 		sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
@@ -367,23 +375,14 @@ for pipeline in $PIPELINES; do
 		[ "$rate" -gt 0 ] || continue
 		ol_rows+=("$test $pipeline $rate")
 		for ((round = 1; round <= ROUNDS; round++)); do
-			if ((round % 2)); then
-				openloop_run synap "$synap_port" "$test" "$pipeline" "$rate" "$round"
-				openloop_run redis "$redis_port" "$test" "$pipeline" "$rate" "$round"
-			else
-				openloop_run redis "$redis_port" "$test" "$pipeline" "$rate" "$round"
-				openloop_run synap "$synap_port" "$test" "$pipeline" "$rate" "$round"
-			fi
+			both "$round" openloop_run "$test" "$pipeline" "$rate" "$round"
 		done
 	done
 done
 kill -0 "$synap_pid" 2>/dev/null || die "synap died during the open-loop runs; log: $work/synap.log"
 
 # ol_median TEST PIPELINE SERVER FIELD (5 rps, 6 p50, 7 p99, 8 p99.9, 9 max)
-ol_median() {
-	awk -v t="$1" -v p="$2" -v s="$3" -v f="$4" '$1 == t && $2 == p && $3 == s { print $f }' "$ol_results" |
-		sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
+ol_median() { median "$@" "$ol_results"; }
 # late TEST PIPELINE: the share of batches the client sent over 100 µs late,
 # over every round of both servers (its own lag, not a server's).
 late() {

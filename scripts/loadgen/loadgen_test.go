@@ -1,17 +1,14 @@
 package loadgen
 
 import (
-	"io"
-	"log/slog"
 	"math"
-	"net"
 	"net/netip"
 	"testing"
 	"time"
 
 	"synap/commands"
 	"synap/resp/resptest"
-	"synap/resp/server"
+	"synap/resp/server/servertest"
 )
 
 // A request without a reply must weigh in the percentiles as infinitely
@@ -48,14 +45,8 @@ func startSynap(t *testing.T, requirepass string) (netip.AddrPort, *commands.Ser
 	t.Helper()
 	cfg := commands.DefaultConfig()
 	cfg.RequirePass = requirepass
-	srv := commands.NewServer(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	server.Start(srv, ln)
-	t.Cleanup(func() { _ = srv.Close() })
-	return netip.MustParseAddrPort(ln.Addr().String()), srv
+	srv := servertest.Start(t, cfg)
+	return netip.MustParseAddrPort(srv.Addr().String()), srv
 }
 
 // Every batch is sent and every reply matched to it: pipelined GETs of

@@ -1,0 +1,28 @@
+// Package servertest serves an in-process Synap on a loopback port, for
+// the tests of packages that talk to it over the network as a client
+// would (the compatibility suite, the benchmarks' load generator).
+package servertest
+
+import (
+	"io"
+	"log/slog"
+	"net"
+	"testing"
+
+	"synap/commands"
+	"synap/resp/server"
+)
+
+// Start serves cfg until the test ends, logging nothing, and returns the
+// server (its Addr is the port it listens on).
+func Start(tb testing.TB, cfg commands.Config) *commands.Server {
+	tb.Helper()
+	srv := commands.NewServer(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	server.Start(srv, ln)
+	tb.Cleanup(func() { _ = srv.Close() })
+	return srv
+}
