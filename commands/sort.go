@@ -213,7 +213,7 @@ func sortCommand(x *Ctx, readonly bool) {
 		// The lookups' copies, in a recycled buffer: kept (ALPHA, STORE)
 		// they are as big as what was looked up.
 		o.arena = sortArenas.get(0, true)
-		defer func() { sortArenas.put(o.arena, true) }()
+		defer func() { sortArenas.put(o.arena, !o.hasStore) }()
 		o.lockKey[0] = o.key
 		x.Tx.LockKeys(o.lockKey[:], write)
 	} else {
@@ -304,11 +304,13 @@ func sortCommand(x *Ctx, readonly bool) {
 	}
 	if o.detached {
 		x.Tx.UnlockKeys()
-		defer copied.release()
+		// The buffers go back after the reply or the stored list is
+		// written (neither keeps them). With STORE that is under the
+		// destination's lock, which a yield would hold longer: they are
+		// cleared in one go there.
+		defer copied.release(!o.hasStore)
 		items = copied.items()
-		// The reply (or stored list) is written before this runs; neither
-		// keeps the item buffer itself.
-		defer sortItemBufs.put(items, true)
+		defer sortItemBufs.put(items, !o.hasStore)
 	}
 
 	if !o.dontsort {
@@ -323,7 +325,7 @@ func sortCommand(x *Ctx, readonly bool) {
 		if end >= start {
 			sorted := sortItems(items, o.alpha, o.desc, o.detached)
 			if o.detached {
-				defer sortItemBufs.put(sorted, true)
+				defer sortItemBufs.put(sorted, !o.hasStore)
 			}
 			items = sorted[start : end+1]
 			end -= start
@@ -955,10 +957,10 @@ func (c *sortCopy) reserve(n int) {
 }
 
 // release gives the buffers back once nothing refers to them (the reply,
-// or the stored list, is written).
-func (c *sortCopy) release() {
-	sortEnds.put(c.ends, true)
-	sortBytes.put(c.buf, true)
+// or the stored list, is written); yield: no lock is held (slicePool.put).
+func (c *sortCopy) release(yield bool) {
+	sortEnds.put(c.ends, yield)
+	sortBytes.put(c.buf, yield)
 	c.buf, c.ends = nil, nil
 }
 
