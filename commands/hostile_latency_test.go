@@ -9,8 +9,8 @@ import (
 	"testing"
 )
 
-// A tenant's MULTI queues at most maxTenantMulti commands: EXEC of 10k SETs
-// held every shard, which every other tenant needs, for ~10 ms. The
+// A tenant's MULTI queues at most maxTenantMulti (256) commands: EXEC of
+// 10k SETs held every shard, which every other tenant needs, for ~10 ms. The
 // command past the bound is refused and dooms the transaction, as a queue
 // past its byte bound does; nothing of it runs.
 func TestHostileTenantMultiCommandBound(t *testing.T) {
@@ -29,7 +29,7 @@ func TestHostileTenantMultiCommandBound(t *testing.T) {
 			t.Fatalf("command %d: %s", i, got)
 		}
 	}
-	want := "-ERR MULTI of a tenant holds at most 1000 commands: EXEC runs them under every lock they need, which other tenants wait for; split the transaction"
+	want := "-ERR MULTI of a tenant holds at most 256 commands: EXEC runs them under every lock they need, which other tenants wait for; split the transaction"
 	if got := c.Read(); got != want {
 		t.Fatalf("command %d: got %s, want %s", maxTenantMulti, got, want)
 	}
@@ -55,10 +55,10 @@ func TestHostileTenantMultiCommandBound(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := c.Read()
-	if !strings.HasPrefix(got, "[:1 :2 ") || !strings.HasSuffix(got, " :1000]") {
+	if !strings.HasPrefix(got, "[:1 :2 ") || !strings.HasSuffix(got, " :256]") {
 		t.Fatalf("EXEC: %.80s...%s", got, got[max(0, len(got)-20):])
 	}
-	runSteps(t, c, []step{{cmd: "GET n", want: `"1000"`}})
+	runSteps(t, c, []step{{cmd: "GET n", want: `"256"`}})
 }
 
 // KEYS writes the names into the reply as it finds them and puts the

@@ -135,10 +135,14 @@ type watched struct {
 }
 
 // maxTenantMulti is how many commands a tenant's MULTI may queue. EXEC
-// locks the shards of all their keys (for thousands of keys, every shard)
-// for the whole run, and every other tenant waits for them: 10k SETs held
-// them ~10 ms, 1,000 hold them about 1 ms, within the noise of a request.
-const maxTenantMulti = 1000
+// locks the shards of all their keys (for hundreds of keys, nearly every
+// shard) for the whole run, with no chance to yield, and every other
+// tenant waits for them: 10k SETs held them ~10 ms. 1,000 ran 418 µs
+// without a chance to yield (BenchmarkNoisyStretch/EXECMAXSET; 55 µs at
+// 256), and a tenant sending them back to back took another tenant's p99
+// to 5.4-7.7x its quiet one in make bench-noisy; 256 took it to 1.9x, 128
+// to 1.6x.
+const maxTenantMulti = 256
 
 // queue handles a command sent inside MULTI: the checks that would refuse
 // it now refuse it (and doom the transaction, as Redis does); otherwise it

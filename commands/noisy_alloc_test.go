@@ -361,14 +361,14 @@ func TestNoisyMultiAllocations(t *testing.T) {
 	// The queued arguments are still the commands': a transaction within
 	// the bound runs them as sent.
 	noisyExec(srv, c, "MULTI")
-	for i := 0; i < 999; i++ { // and one big: the bound's 1,000
+	for i := 0; i < maxTenantMulti-1; i++ { // and one big: the bound
 		noisyExec(srv, c, "SET", "q:"+strconv.Itoa(i), strings.Repeat("x", i%300))
 	}
 	noisyExec(srv, c, "SET", "big", strings.Repeat("y", 40_000))
 	c.W.Reset()
 	noisyExec(srv, c, "EXEC")
 	c.W.Reset()
-	for _, i := range []int{0, 1, 299, 300, 777, 998} {
+	for _, i := range []int{0, 1, 199, 200, maxTenantMulti / 2, maxTenantMulti - 2} {
 		noisyExec(srv, c, "GET", "q:"+strconv.Itoa(i))
 		want := "$" + strconv.Itoa(i%300) + "\r\n" + strings.Repeat("x", i%300) + "\r\n"
 		if got := string(c.W.Buf); got != want {

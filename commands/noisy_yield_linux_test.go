@@ -43,12 +43,12 @@ func BenchmarkNoisyStretch(b *testing.B) {
 	}
 	c.W.Reset()
 	multiGet := [][][]byte{noisyArgs("MULTI")}
-	for range 300 {
+	for range maxTenantMulti {
 		multiGet = append(multiGet, noisyArgs("GET", "big10m"))
 	}
 	multiGet = append(multiGet, noisyArgs("EXEC"))
 	multiSet := [][][]byte{noisyArgs("MULTI")}
-	for i := range 1000 {
+	for i := range maxTenantMulti {
 		multiSet = append(multiSet, noisyArgs("SET", "m:"+strconv.Itoa(i), "v"))
 	}
 	multiSet = append(multiSet, noisyArgs("EXEC"))
@@ -72,8 +72,8 @@ func BenchmarkNoisyStretch(b *testing.B) {
 		{"SCAN1000", nil, func() { noisyExec(srv, c, "SCAN", "0", "COUNT", "1000") }},
 		// EXEC alone: queueing is one command per call, and the
 		// connection's loop yields every 64 commands of a pipeline.
-		{"EXEC300GET10MB", queue(multiGet), exec},
-		{"EXEC1000SET", queue(multiSet), exec},
+		{"EXECMAXGET10MB", queue(multiGet), exec},
+		{"EXECMAXSET", queue(multiSet), exec},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			runtime.LockOSThread()
