@@ -140,8 +140,8 @@ type watched struct {
 // tenant waits for them: 10k SETs held them ~10 ms. 1,000 ran 418 µs
 // without a chance to yield (BenchmarkNoisyStretch/EXECMAXSET; 55 µs at
 // 256), and a tenant sending them back to back took another tenant's p99
-// to 5.4-7.7x its quiet one in make bench-noisy; 256 took it to 1.9x, 128
-// to 1.6x.
+// to 5.4-7.7x its quiet one in make bench-noisy; 256 took it to 1.9-3.0x
+// in three runs (at the bar), 128 to 1.6x in one.
 const maxTenantMulti = 256
 
 // queue handles a command sent inside MULTI: the checks that would refuse
