@@ -35,6 +35,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -338,25 +339,49 @@ func setup(fd int, cmds [][]byte) error {
 }
 
 // epollWait is epoll_pwait2, whose timeout is a timespec: epoll_wait's is
-// in whole milliseconds.
+// in whole milliseconds. Kernels before 5.11 lack it (ENOSYS): there the
+// wait falls back to epoll_wait, rounding the timeout up, so batches may
+// leave up to a millisecond late (counted in the lags), never early.
 func epollWait(ep int, events []syscall.EpollEvent, ns int64) (int, error) {
-	const sysEpollPwait2 = 441 // x86-64 and arm64 alike
+	const sysEpollPwait2 = 441 // the same on every architecture
 	ts := syscall.NsecToTimespec(ns)
 	for {
-		// Not RawSyscall: the thread sleeps here, and its P must go to
-		// the process's other goroutines meanwhile (with one P, a server
-		// in the same process would never answer).
-		n, _, e := syscall.Syscall6(sysEpollPwait2, uintptr(ep), uintptr(unsafe.Pointer(&events[0])),
-			uintptr(len(events)), uintptr(unsafe.Pointer(&ts)), 0, 0)
+		var n uintptr
+		var e syscall.Errno
+		if noPwait2.Load() {
+			ms := int((ns + int64(time.Millisecond) - 1) / int64(time.Millisecond))
+			var err error
+			var k int
+			k, err = syscall.EpollWait(ep, events, ms)
+			n = uintptr(max(k, 0))
+			if err != nil {
+				e = err.(syscall.Errno)
+			}
+		} else {
+			// Not RawSyscall: the thread sleeps here, and its P must go to
+			// the process's other goroutines meanwhile (with one P, a
+			// server in the same process would never answer).
+			n, _, e = syscall.Syscall6(sysEpollPwait2, uintptr(ep), uintptr(unsafe.Pointer(&events[0])),
+				uintptr(len(events)), uintptr(unsafe.Pointer(&ts)), 0, 0)
+		}
 		switch e {
 		case 0:
 			return int(n), nil
 		case syscall.EINTR:
 			continue
+		case syscall.ENOSYS:
+			if !noPwait2.Load() {
+				noPwait2.Store(true)
+				continue
+			}
 		}
 		return 0, e
 	}
 }
+
+// noPwait2: the kernel has no epoll_pwait2; tests set it to try the
+// fallback.
+var noPwait2 atomic.Bool
 
 // flush writes what the connection has to send; a full socket buffer
 // leaves the rest for the next turn of the loop.

@@ -165,3 +165,28 @@ func TestRunStampsRepliesOnArrival(t *testing.T) {
 		t.Fatalf("the fastest reply took %v: the client's own delay was counted", first)
 	}
 }
+
+// Without epoll_pwait2 (kernels before 5.11) the loop waits with
+// epoll_wait's milliseconds and still sends and answers every batch.
+func TestRunWithoutEpollPwait2(t *testing.T) {
+	noPwait2.Store(true)
+	defer noPwait2.Store(false)
+	addr, _ := startSynap(t, "")
+	ping := resptest.AppendCommand(nil, "PING")
+	res, err := Run(Config{
+		Addr: addr, Conns: 2, Every: 500 * time.Microsecond, Batches: 100, Pipeline: 1,
+		Batch: func(int) []byte { return ping }, Drain: 2 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Latencies) != 100 || res.Lost != 0 || res.FirstErr != "" {
+		t.Fatalf("measured %d, lost %d, first %q", len(res.Latencies), res.Lost, res.FirstErr)
+	}
+	// Rounded up to whole milliseconds, a wait may make a batch a
+	// millisecond late, not tens of them (a timeout taken in the wrong
+	// unit would).
+	if lag := res.LagQuantile(1); lag > 20 {
+		t.Fatalf("a batch left %.1f ms late", lag)
+	}
+}
