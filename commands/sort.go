@@ -176,6 +176,14 @@ const (
 	sortLookupYieldEvery = 16
 )
 
+// sortPace gives a loop of SORT's a chance to yield every sortYieldEvery
+// steps (i counts them), when yield says no lock is held.
+func sortPace(yield bool, i int) {
+	if yield && i%sortYieldEvery == sortYieldEvery-1 {
+		sched.Maybe()
+	}
+}
+
 // sortBudgetAbove is the transient size below which a SORT does not touch
 // the shared budget.
 const sortBudgetAbove = 1 << 20
@@ -493,9 +501,7 @@ func sortItems(items []sortItem, alpha, desc, yield bool) []sortItem {
 		recs := sortNumRecs.get(len(items), yield)
 		defer sortNumRecs.put(recs, yield)
 		for i := range items {
-			if yield && i%sortYieldEvery == sortYieldEvery-1 {
-				sched.Maybe()
-			}
+			sortPace(yield, i)
 			recs[i] = rec{items[i].score, int32(i)}
 		}
 		sortRecs(recs, yield, &sortNumRecs, func(a, b rec) int {
@@ -515,9 +521,7 @@ func sortItems(items []sortItem, alpha, desc, yield bool) []sortItem {
 		})
 		sorted = sortItemBufs.get(len(items), yield)
 		for j, r := range recs {
-			if yield && j%sortYieldEvery == sortYieldEvery-1 {
-				sched.Maybe()
-			}
+			sortPace(yield, j)
 			sorted[j] = items[r.i]
 		}
 	} else {
@@ -525,9 +529,7 @@ func sortItems(items []sortItem, alpha, desc, yield bool) []sortItem {
 		recs := sortAlphaRecs.get(len(items), yield)
 		defer sortAlphaRecs.put(recs, yield)
 		for i := range items {
-			if yield && i%sortYieldEvery == sortYieldEvery-1 {
-				sched.Maybe()
-			}
+			sortPace(yield, i)
 			recs[i] = rec{items[i].key, int32(i), items[i].hasKey}
 		}
 		sortRecs(recs, yield, &sortAlphaRecs, func(a, b rec) int {
@@ -544,9 +546,7 @@ func sortItems(items []sortItem, alpha, desc, yield bool) []sortItem {
 		})
 		sorted = sortItemBufs.get(len(items), yield)
 		for j, r := range recs {
-			if yield && j%sortYieldEvery == sortYieldEvery-1 {
-				sched.Maybe()
-			}
+			sortPace(yield, j)
 			sorted[j] = items[r.i]
 		}
 	}
@@ -975,9 +975,7 @@ func (c *sortCopy) items() []sortItem {
 	items := sortItemBufs.get(len(c.ends), true)
 	from := 0
 	for i, end := range c.ends {
-		if i%sortYieldEvery == sortYieldEvery-1 {
-			sched.Maybe()
-		}
+		sortPace(true, i)
 		items[i].elem = c.buf[from:end:end]
 		from = end
 	}
