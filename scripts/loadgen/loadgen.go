@@ -343,40 +343,33 @@ func setup(fd int, cmds [][]byte) error {
 // wait falls back to epoll_wait, rounding the timeout up, so batches may
 // leave up to a millisecond late (counted in the lags), never early.
 func epollWait(ep int, events []syscall.EpollEvent, ns int64) (int, error) {
+	for {
+		n, err := epollWaitOnce(ep, events, ns)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.ENOSYS && !noPwait2.Swap(true):
+			continue
+		}
+		return n, err
+	}
+}
+
+func epollWaitOnce(ep int, events []syscall.EpollEvent, ns int64) (int, error) {
+	if noPwait2.Load() {
+		return syscall.EpollWait(ep, events, int((ns+int64(time.Millisecond)-1)/int64(time.Millisecond)))
+	}
 	const sysEpollPwait2 = 441 // the same on every architecture
 	ts := syscall.NsecToTimespec(ns)
-	for {
-		var n uintptr
-		var e syscall.Errno
-		if noPwait2.Load() {
-			ms := int((ns + int64(time.Millisecond) - 1) / int64(time.Millisecond))
-			var err error
-			var k int
-			k, err = syscall.EpollWait(ep, events, ms)
-			n = uintptr(max(k, 0))
-			if err != nil {
-				e = err.(syscall.Errno)
-			}
-		} else {
-			// Not RawSyscall: the thread sleeps here, and its P must go to
-			// the process's other goroutines meanwhile (with one P, a
-			// server in the same process would never answer).
-			n, _, e = syscall.Syscall6(sysEpollPwait2, uintptr(ep), uintptr(unsafe.Pointer(&events[0])),
-				uintptr(len(events)), uintptr(unsafe.Pointer(&ts)), 0, 0)
-		}
-		switch e {
-		case 0:
-			return int(n), nil
-		case syscall.EINTR:
-			continue
-		case syscall.ENOSYS:
-			if !noPwait2.Load() {
-				noPwait2.Store(true)
-				continue
-			}
-		}
+	// Not RawSyscall: the thread sleeps here, and its P must go to the
+	// process's other goroutines meanwhile (with one P, a server in the
+	// same process would never answer).
+	n, _, e := syscall.Syscall6(sysEpollPwait2, uintptr(ep), uintptr(unsafe.Pointer(&events[0])),
+		uintptr(len(events)), uintptr(unsafe.Pointer(&ts)), 0, 0)
+	if e != 0 {
 		return 0, e
 	}
+	return int(n), nil
 }
 
 // noPwait2: the kernel has no epoll_pwait2; tests set it to try the
