@@ -118,8 +118,11 @@ func Maybe() {
 
 // due reports whether a yield is due, and if so claims it: yields are
 // paced server-wide.
-func due() bool {
-	now := time.Now().UnixNano()
+func due() bool { return dueAt(time.Now().UnixNano()) }
+
+// dueAt is due at a given time (unix ns), so that tests need not race the
+// clock.
+func dueAt(now int64) bool {
 	prev := last.Load()
 	every := int64(Every)
 	if now < contendedUntil.Load() {

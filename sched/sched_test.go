@@ -84,18 +84,62 @@ func TestConcurrentYieldsReturn(t *testing.T) {
 	}
 }
 
-// Maybe yields at most once per Every across all goroutines.
-func TestMaybeIsPaced(t *testing.T) {
+// Yields are due at most once per Every across all goroutines, and once per
+// EveryContended while others are being served; the times are given, not
+// read from the clock, so a slow or preempted run cannot fail the test.
+func TestYieldsArePaced(t *testing.T) {
+	t.Cleanup(func() { contendedUntil.Store(0); last.Store(0) })
+	const t0 = int64(1 << 40)
+	for _, tc := range []struct {
+		name      string
+		contended bool
+		every     time.Duration
+	}{
+		{"alone", false, Every},
+		{"contended", true, EveryContended},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			contendedUntil.Store(0)
+			if tc.contended {
+				contendedUntil.Store(t0 + int64(time.Hour))
+			}
+			last.Store(t0)
+			for d := int64(0); d < int64(tc.every); d += int64(tc.every) / 100 {
+				if dueAt(t0 + d) {
+					t.Fatalf("due %v after the last yield, before %v", time.Duration(d), tc.every)
+				}
+			}
+			if last.Load() != t0 {
+				t.Fatal("a yield that was not due was claimed")
+			}
+			if !dueAt(t0 + int64(tc.every)) {
+				t.Fatalf("not due %v after the last yield", tc.every)
+			}
+			if last.Load() != t0+int64(tc.every) {
+				t.Fatal("the due yield was not claimed")
+			}
+			// Claimed: a second caller at the same moment does not yield too.
+			if dueAt(t0 + int64(tc.every)) {
+				t.Fatal("one due yield was claimed twice")
+			}
+		})
+	}
+}
+
+// Maybe yields once a yield is due, and not before.
+func TestMaybeYieldsWhenDue(t *testing.T) {
+	t.Cleanup(func() { contendedUntil.Store(0); last.Store(0) })
 	contendedUntil.Store(0)
-	last.Store(time.Now().UnixNano())
-	before := last.Load()
+	future := time.Now().Add(time.Hour).UnixNano()
+	last.Store(future) // the next yield is an hour away
 	for range 1000 {
 		Maybe()
 	}
-	if last.Load() != before {
-		t.Fatal("Maybe yielded within Every of the last yield")
+	if last.Load() != future {
+		t.Fatal("Maybe yielded before a yield was due")
 	}
-	last.Store(time.Now().Add(-2 * Every).UnixNano())
+	before := time.Now().Add(-2 * Every).UnixNano()
+	last.Store(before)
 	Maybe()
 	if last.Load() == before {
 		t.Fatal("Maybe did not yield after Every")
