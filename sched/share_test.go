@@ -10,6 +10,9 @@ import (
 // empty one leaves the interval at Every.
 func TestContendedYieldShortensTheInterval(t *testing.T) {
 	defer contendedUntil.Store(0)
+	// A given time, not the clock's: a preemption between the yield and
+	// the check must not change the answer.
+	const now = int64(1 << 41)
 	cases := []struct {
 		name      string
 		took      time.Duration
@@ -25,21 +28,20 @@ func TestContendedYieldShortensTheInterval(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			contendedUntil.Store(0)
-			end := time.Now().Add(-tc.after).UnixNano()
-			yielded(end-int64(tc.took), end)
-			if got := due(); got != tc.wantYield {
-				t.Fatalf("due() = %v, want %v", got, tc.wantYield)
+			yielded(now-int64(tc.after)-int64(tc.took), now-int64(tc.after))
+			if got := dueAt(now); got != tc.wantYield {
+				t.Fatalf("due = %v, want %v", got, tc.wantYield)
 			}
 		})
 	}
 	// contendedFor ends: an empty yield long after the contended one is
 	// paced at Every again.
 	contendedUntil.Store(0)
-	end := time.Now().Add(-(contendedFor + EveryContended)).UnixNano()
+	end := now - int64(contendedFor+EveryContended)
 	yielded(end-int64(othersRan), end)
-	end = time.Now().Add(-2 * EveryContended).UnixNano()
+	end = now - int64(2*EveryContended)
 	yielded(end-int64(time.Microsecond), end)
-	if due() {
+	if dueAt(now) {
 		t.Fatal("a yield was due at 2*EveryContended after the contended window ended")
 	}
 }
