@@ -75,25 +75,30 @@ func FuzzLoad(f *testing.F) {
 // loadBounded loads path into dst and fails t when the load allocated more
 // than 64 bytes per byte of its file plus 256 KB. The count is the
 // process's (allocated): the servers' own background work (memory
-// samplers and tuners) can land in the window, so an input over the bound
-// is loaded once more into the emptied server, and only a load over it
-// both times fails; one that allocates past the bound does so again.
+// samplers and tuners, and the queue sweeper, which reaps the queues
+// earlier inputs loaded) can land in the window, so an input over the
+// bound is loaded again into the emptied server, up to four times, and
+// only a load over it every time fails: the noise only adds, and a load
+// that allocates past the bound does so each time. (Twice was not enough:
+// a fuzz run in CI measured 553 KB and then 341 KB against 262 KB for an
+// 86-byte input whose load allocates 28-100 KB.)
 func loadBounded(t *testing.T, dst *commands.Server, path string, size int) error {
 	t.Helper()
 	limit := uint64(64*size + 256<<10)
-	before := allocated()
-	_, err := Load(dst, path)
-	grew := allocated() - before
-	if grew <= limit {
-		return err
+	var tries []uint64
+	for {
+		before := allocated()
+		_, err := Load(dst, path)
+		grew := allocated() - before
+		if grew <= limit {
+			return err
+		}
+		if tries = append(tries, grew); len(tries) == 4 {
+			t.Errorf("loading %d bytes allocated %v bytes in %d tries, over %d each time", size, tries, len(tries), limit)
+			return err
+		}
+		emptyAll(dst)
 	}
-	emptyAll(dst)
-	before = allocated()
-	_, err = Load(dst, path)
-	if again := allocated() - before; again > limit {
-		t.Errorf("loading %d bytes allocated %d, and %d again", size, grew, again)
-	}
-	return err
 }
 
 // allocated is the bytes the process has allocated so far. (The runtime
