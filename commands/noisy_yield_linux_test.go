@@ -60,6 +60,14 @@ func BenchmarkNoisyStretch(b *testing.B) {
 		}
 	}
 	exec := func() { noisyExec(srv, c, "EXEC") }
+	// The noisy benchmark's SADD of the same 2,000 members of 2 KB: a 4 MB
+	// command whose members are hashed and compared under its key's lock.
+	sadd := []string{"SADD", "s4m"}
+	for i := range 2000 {
+		sadd = append(sadd, (strconv.Itoa(i) + string(make([]byte, 2000)))[:2000])
+	}
+	saddArgs := noisyArgs(sadd...) // converted once: the stretch is the server's
+	srv.Exec(nil, c, saddArgs)
 	for _, tc := range []struct {
 		name  string
 		setup func()
@@ -70,6 +78,7 @@ func BenchmarkNoisyStretch(b *testing.B) {
 		{"LRANGE", nil, func() { noisyExec(srv, c, "LRANGE", "list", "0", "-1") }},
 		{"SORT_RO_GET_BIG", nil, func() { noisyExec(srv, c, "SORT_RO", "L", "BY", "nosort", "GET", "big*") }},
 		{"SCAN1000", nil, func() { noisyExec(srv, c, "SCAN", "0", "COUNT", "1000") }},
+		{"SADD2000X2KB", nil, func() { srv.Exec(nil, c, saddArgs) }},
 		// EXEC alone: queueing is one command per call, and the
 		// connection's loop yields every 64 commands of a pipeline.
 		{"EXECMAXGET10MB", queue(multiGet), exec},
