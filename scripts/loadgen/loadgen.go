@@ -174,10 +174,15 @@ func Run(cfg Config) (Result, error) {
 		if err := setup(fd, cfg.Setup); err != nil {
 			return res, err
 		}
+		c := &conn{fd: fd, origins: make([]int64, 64), in: make([]byte, 0, 64<<10), out: make([]byte, 0, 64<<10)}
+		if i == 0 {
+			if err := c.awaitStamps(); err != nil {
+				return res, err
+			}
+		}
 		if err := syscall.SetNonblock(fd, true); err != nil {
 			return res, err
 		}
-		c := &conn{fd: fd, origins: make([]int64, 64), in: make([]byte, 0, 64<<10), out: make([]byte, 0, 64<<10)}
 		cs[i], byFD[fd] = c, c
 		ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(fd)}
 		if err := syscall.EpollCtl(ep, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
@@ -464,6 +469,50 @@ func (c *conn) recv(p []byte) (n int, stamp int64, err error) {
 		}
 	}
 	return int(r), stamp, nil
+}
+
+// awaitStamps sends PINGs on the still blocking socket until the kernel
+// stamps a reply, for at most a second. SO_TIMESTAMPNS turns stamping on
+// for the whole machine through a switch the kernel flips later, from a
+// work queue: on a loaded machine the first replies after the option was
+// set came unstamped, and their latency ran to the client's read (200 ms
+// in TestRunStampsRepliesOnArrival, whose client is busy that long, in 4
+// runs of 120 beside other load). Once on, it stays on while any socket
+// asks for it, as these do until Run returns.
+func (c *conn) awaitStamps() error {
+	ping := []byte("*1\r\n$4\r\nPING\r\n")
+	deadline := time.Now().Add(time.Second)
+	for {
+		if _, err := syscall.Write(c.fd, ping); err != nil {
+			return err
+		}
+		got, stamped := 0, false
+		for {
+			n, stamp, err := c.recv(c.in[got:cap(c.in)])
+			if err == syscall.EINTR {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				return errors.New("the server closed the connection during setup")
+			}
+			got += n
+			stamped = stamped || stamp != 0
+			m, _, err := replyLen(c.in[:got])
+			if err != nil {
+				return err
+			}
+			if m > 0 {
+				break
+			}
+		}
+		if stamped || time.Now().After(deadline) {
+			return nil
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // replyLen is the length of the whole reply at the start of b (a simple
