@@ -55,18 +55,24 @@ func main() {
 		role    = flag.String("role", "", "internal: \""+roleAttacker+"\" runs one attack of tenant A in this process (the benchmark starts it)")
 		addr    = flag.String("addr", "", "internal: the server's address, with -role")
 		attackN = flag.String("attack", "", "internal: the attack's name, with -role")
+		cpus    = flag.String("cpus", "", "internal: the CPUs to probe, with -role "+roleStalls)
 	)
 	flag.Parse()
 	log.SetFlags(log.Ltime)
 	log.SetPrefix("bench-noisy: ")
-	if *role == roleAttacker {
+	switch *role {
+	case roleAttacker:
 		runAttackerRole(*addr, *attackN, *keys)
+		return
+	case roleStalls:
+		runStallsRole(*cpus)
 		return
 	}
 	self, err := os.Executable()
 	if err != nil {
 		log.Fatal(err)
 	}
+	selfExe = self
 
 	if err := os.MkdirAll(*dir, 0o755); err != nil {
 		log.Fatal(err)
@@ -325,7 +331,11 @@ alone, it shows B's client kept time under the attack.
 
 Each phase's second table says where the time went, B alone / under the attack: the server's CPU
 time (user + system, from /proc/<pid>/stat; the server uses one P by default), how long its
-threads and those of B's client waited, runnable, for a CPU (schedstat: the machine's load), its garbage
+threads and those of B's client waited, runnable, for a CPU (schedstat: the machine's load), how
+often the machine took the server's CPUs away for 1 ms or more, and the longest time (a probe
+thread at real-time priority on each of those CPUs wakes every millisecond and counts how late it
+woke; a virtual machine's hypervisor does this without the guest seeing it as steal time; "-"
+when the probe could not run), its garbage
 collections (from GODEBUG=gctrace=1 in its log: cycles ended in the window, their
 stop-the-world pauses, concurrent mark wall time, the CPU they took from the server's work, the
 largest heap a cycle started at), and the CPU time of A's attack process.
@@ -399,13 +409,13 @@ func renderLatency(b *strings.Builder, rows []row, bound int64) {
 }
 
 func renderUsage(b *strings.Builder, rows []row) {
-	b.WriteString("| attack by tenant A | server CPU s (window s) | server waited for a CPU ms | B's client waited for a CPU ms | GC cycles | GC pauses under the attack ms, total / longest | GC mark ms (wall) | GC CPU ms | largest heap at a GC MB | A's client CPU s (attack) |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| attack by tenant A | server CPU s (window s) | server waited for a CPU ms | B's client waited for a CPU ms | the server's CPUs taken away ≥1 ms: times, longest ms | GC cycles | GC pauses under the attack ms, total / longest | GC mark ms (wall) | GC CPU ms | largest heap at a GC MB | A's client CPU s (attack) |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
 		a, u := r.aloneUse, r.use
-		fmt.Fprintf(b, "| %s | %s / %s (%.1f / %.1f) | %s / %s | %s / %s | %d / %d | %s | %s / %s | %s / %s | %s / %s | %.2f |\n",
+		fmt.Fprintf(b, "| %s | %s / %s (%.1f / %.1f) | %s / %s | %s / %s | %s / %s | %d / %d | %s | %s / %s | %s / %s | %s / %s | %.2f |\n",
 			cell(r.name), secs(a, a.cpu), secs(u, u.cpu), a.window.Seconds(), u.window.Seconds(),
-			msec(a, a.wait), msec(u, u.wait), fmtMS(a.clientWait), fmtMS(u.clientWait), a.gc.cycles, u.gc.cycles,
+			msec(a, a.wait), msec(u, u.wait), fmtMS(a.clientWait), fmtMS(u.clientWait), a.stalls.cell(), u.stalls.cell(), a.gc.cycles, u.gc.cycles,
 			gcPauses(u.gc), fmtMS(a.gc.mark), fmtMS(u.gc.mark), fmtMS(a.gc.cpu), fmtMS(u.gc.cpu),
 			heapMB(a.gc), heapMB(u.gc), r.aCPU.Seconds())
 	}

@@ -151,7 +151,13 @@ type usage struct {
 	// for a CPU: where B's send lag grows, this says whether the machine
 	// kept B's client from running.
 	clientWait time.Duration
+
+	// stalls is how the machine took the server's CPUs away (stalls.go).
+	stalls stalls
 }
+
+// selfExe is this binary, which the probes re-execute.
+var selfExe string
 
 // usageProbe measures a window of the server's activity.
 type usageProbe struct {
@@ -163,6 +169,7 @@ type usageProbe struct {
 	logOff  int64
 	ok      bool
 	client0 time.Duration
+	stalls  *stallProc
 }
 
 func probeUsage(s *server) *usageProbe {
@@ -175,11 +182,12 @@ func probeUsage(s *server) *usageProbe {
 	if fi, err := os.Stat(p.logPath); err == nil {
 		p.logOff = fi.Size()
 	}
+	p.stalls = startStalls(selfExe, p.pid)
 	return p
 }
 
 func (p *usageProbe) finish() usage {
-	u := usage{window: time.Since(p.began)}
+	u := usage{window: time.Since(p.began), stalls: p.stalls.finish()}
 	cpu, ok1 := cpuTime(p.pid)
 	wait, ok2 := runqueueWait(p.pid)
 	u.ok = p.ok && ok1 && ok2
