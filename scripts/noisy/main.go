@@ -335,7 +335,8 @@ threads and those of B's client waited, runnable, for a CPU (schedstat: the mach
 often the machine took the server's CPUs away for 1 ms or more, and the longest time (a probe
 thread at real-time priority on each of those CPUs wakes every millisecond and counts how late it
 woke; a virtual machine's hypervisor does this without the guest seeing it as steal time; "-"
-when the probe could not run), its garbage
+when the probe could not run; its wake-ups cost the server a few µs a millisecond and keep its
+CPUs from idling long), its garbage
 collections (from GODEBUG=gctrace=1 in its log: cycles ended in the window, their
 stop-the-world pauses, concurrent mark wall time, the CPU they took from the server's work, the
 largest heap a cycle started at), and the CPU time of A's attack process.
