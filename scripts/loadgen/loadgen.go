@@ -171,10 +171,10 @@ func Run(cfg Config) (Result, error) {
 			return res, err
 		}
 		defer syscall.Close(fd)
-		if err := setup(fd, cfg.Setup); err != nil {
+		c := &conn{fd: fd, origins: make([]int64, 64), in: make([]byte, 0, 64<<10), out: make([]byte, 0, 64<<10)}
+		if err := c.setup(cfg.Setup); err != nil {
 			return res, err
 		}
-		c := &conn{fd: fd, origins: make([]int64, 64), in: make([]byte, 0, 64<<10), out: make([]byte, 0, 64<<10)}
 		if i == 0 {
 			if err := c.awaitStamps(); err != nil {
 				return res, err
@@ -305,42 +305,55 @@ func dial(ap netip.AddrPort) (int, error) {
 }
 
 // setup writes cmds on the still blocking socket and reads a reply each.
-func setup(fd int, cmds [][]byte) error {
-	buf := make([]byte, 4096)
+func (c *conn) setup(cmds [][]byte) error {
 	for _, cmd := range cmds {
-		for len(cmd) > 0 {
-			n, err := syscall.Write(fd, cmd)
-			if err != nil {
-				return err
-			}
-			cmd = cmd[n:]
+		reply, _, err := c.exchange(cmd)
+		if err != nil {
+			return err
 		}
-		got := 0
-		for {
-			n, err := syscall.Read(fd, buf[got:])
-			if err != nil {
-				return err
-			}
-			if n == 0 {
-				return errors.New("the server closed the connection during setup")
-			}
-			got += n
-			m, isErr, err := replyLen(buf[:got])
-			if err != nil {
-				return err
-			}
-			if m > 0 {
-				if isErr {
-					return fmt.Errorf("setup: %s", buf[1:m-2])
-				}
-				break
-			}
-			if got == len(buf) {
-				return errors.New("setup: reply too long")
-			}
+		if reply[0] == '-' {
+			return fmt.Errorf("setup: %s", reply[1:len(reply)-2])
 		}
 	}
 	return nil
+}
+
+// exchange writes cmd on the still blocking socket and reads its reply;
+// stamped says whether the kernel stamped it. The reply is valid until the
+// connection reads again.
+func (c *conn) exchange(cmd []byte) (reply []byte, stamped bool, err error) {
+	for len(cmd) > 0 {
+		n, err := syscall.Write(c.fd, cmd)
+		if err != nil {
+			return nil, false, err
+		}
+		cmd = cmd[n:]
+	}
+	got := 0
+	for {
+		if got == cap(c.in) {
+			return nil, false, errors.New("setup: reply too long")
+		}
+		n, stamp, err := c.recv(c.in[got:cap(c.in)])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		if n == 0 {
+			return nil, false, errors.New("the server closed the connection during setup")
+		}
+		got += n
+		stamped = stamped || stamp != 0
+		m, _, err := replyLen(c.in[:got])
+		if err != nil {
+			return nil, false, err
+		}
+		if m > 0 {
+			return c.in[:m], stamped, nil
+		}
+	}
 }
 
 // epollWait is epoll_pwait2, whose timeout is a timespec: epoll_wait's is
@@ -483,33 +496,9 @@ func (c *conn) awaitStamps() error {
 	ping := []byte("*1\r\n$4\r\nPING\r\n")
 	deadline := time.Now().Add(time.Second)
 	for {
-		if _, err := syscall.Write(c.fd, ping); err != nil {
+		_, stamped, err := c.exchange(ping)
+		if err != nil || stamped || time.Now().After(deadline) {
 			return err
-		}
-		got, stamped := 0, false
-		for {
-			n, stamp, err := c.recv(c.in[got:cap(c.in)])
-			if err == syscall.EINTR {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			if n == 0 {
-				return errors.New("the server closed the connection during setup")
-			}
-			got += n
-			stamped = stamped || stamp != 0
-			m, _, err := replyLen(c.in[:got])
-			if err != nil {
-				return err
-			}
-			if m > 0 {
-				break
-			}
-		}
-		if stamped || time.Now().After(deadline) {
-			return nil
 		}
 		time.Sleep(time.Millisecond)
 	}
