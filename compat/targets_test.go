@@ -19,7 +19,6 @@ import (
 
 	"synap/commands"
 	"synap/resp/resptest"
-	"synap/resp/server"
 	"synap/resp/server/servertest"
 )
 
@@ -148,13 +147,7 @@ func startSynapCluster(t *testing.T) *commands.Server {
 	cfg.ClusterMode, cfg.TenantsFile, cfg.AdminKey = true, path, "compat-operator-key-0123"
 	srv := commands.NewServer(cfg, log)
 	srv.Dir = dir
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	server.Start(srv, ln)
-	t.Cleanup(func() { _ = srv.Close() })
-	return srv
+	return servertest.Serve(t, srv)
 }
 
 // startRedisTargets starts the real redis-servers of the suite, or returns

@@ -17,7 +17,13 @@ import (
 // server (its Addr is the port it listens on).
 func Start(tb testing.TB, cfg commands.Config) *commands.Server {
 	tb.Helper()
-	srv := commands.NewServer(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return Serve(tb, commands.NewServer(cfg, slog.New(slog.NewTextHandler(io.Discard, nil))))
+}
+
+// Serve serves srv, built and prepared by the caller (a tenant directory
+// set, say), on a loopback port until the test ends, and returns it.
+func Serve(tb testing.TB, srv *commands.Server) *commands.Server {
+	tb.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
