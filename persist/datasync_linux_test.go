@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // The log's fsync goes through Linux AIO when the kernel allows it and
@@ -38,12 +39,12 @@ func TestSyncerOutcomes(t *testing.T) {
 				if n, err := tc.s.write(f, []byte("record\n"), i%2 == 0); n != 7 || err != nil {
 					t.Fatalf("write %d: %d, %v", i, n, err)
 				}
-				if err := tc.s.datasync(f); err != nil {
+				if err := tc.s.datasync(f, i%3 == 0); err != nil {
 					t.Fatalf("datasync %d: %v", i, err)
 				}
 				if i%10 == 0 {
 					// A pipe cannot be synced: the error reaches the caller.
-					if err := tc.s.datasync(w); !errors.Is(err, syscall.EINVAL) {
+					if err := tc.s.datasync(w, i%20 == 0); !errors.Is(err, syscall.EINVAL) {
 						t.Fatalf("datasync of a pipe: %v, want EINVAL", err)
 					}
 				}
@@ -52,5 +53,39 @@ func TestSyncerOutcomes(t *testing.T) {
 				t.Fatalf("file holds %d bytes (%v), want %d", len(b), err, 50*7)
 			}
 		})
+	}
+}
+
+// A group commit's fsync holds the P only while the disk is fast: a run of
+// slow flushes sends every fsync through AIO for a while, one late flush
+// does not.
+func TestSyncerHoldsOnlyForAFastDisk(t *testing.T) {
+	s := &syncer{}
+	now := time.Unix(1000, 0)
+	for range 1000 {
+		s.noteHeld(300*time.Microsecond, now)
+	}
+	s.noteHeld(20*time.Millisecond, now) // one flush late
+	if !s.mayHold(now) {
+		t.Fatal("one late flush counted the disk slow")
+	}
+	for range 50 {
+		s.noteHeld(300*time.Microsecond, now)
+	}
+	n := 0
+	for s.mayHold(now) {
+		if n++; n > 10 {
+			t.Fatal("10 flushes of 10 ms did not count the disk slow")
+		}
+		s.noteHeld(10*time.Millisecond, now)
+	}
+	if n < 2 {
+		t.Fatalf("slow after %d flushes of 10 ms", n)
+	}
+	if s.mayHold(now.Add(holdBackoff - time.Millisecond)) {
+		t.Fatal("held again before the backoff ended")
+	}
+	if !s.mayHold(now.Add(holdBackoff)) {
+		t.Fatal("not held again after the backoff")
 	}
 }

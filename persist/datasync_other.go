@@ -11,7 +11,7 @@ type syncer struct{}
 
 func newSyncer() *syncer { return &syncer{} }
 
-func (*syncer) datasync(f *os.File) error { return f.Sync() }
+func (*syncer) datasync(f *os.File, _ bool) error { return f.Sync() }
 
 func (*syncer) write(f *os.File, d []byte, _ bool) (int, error) { return f.Write(d) }
 

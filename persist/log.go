@@ -639,8 +639,10 @@ func (l *Log) round(final bool) {
 	}
 	policy := l.Policy()
 	var written uint64
+	var bytes int
 	for len(l.queue) > 0 {
 		s := l.queue[0]
+		bytes += s.size()
 		if err := l.writeSegment(s); err != nil {
 			l.advance(written, 0, err, true, false)
 			return
@@ -658,7 +660,10 @@ func (l *Log) round(final bool) {
 	}
 	l.queue = nil
 	if policy == FsyncAlways || final {
-		if err := l.fsync(); err != nil {
+		// A group commit's fsync holds the P (see syncer.datasync); a
+		// large group's may take long, and so does the final one.
+		err := l.fsync(policy == FsyncAlways && !final && bytes <= rawWriteMax)
+		if err != nil {
 			l.advance(written, 0, err, false, false)
 			return
 		}
@@ -747,7 +752,7 @@ func (l *Log) openGen(gen uint64) error {
 	if l.f != nil {
 		// The older generation is complete: on disk before the newer one
 		// begins, so a newer file never stands on an older one's loss.
-		if err := l.fsync(); err != nil {
+		if err := l.fsync(false); err != nil {
 			return err
 		}
 		l.fileMu.Lock()
@@ -786,15 +791,15 @@ func (l *Log) openGen(gen uint64) error {
 	return nil
 }
 
-// fsync syncs the open file, timing it for INFO.
-func (l *Log) fsync() error {
+// fsync syncs the open file, timing it for INFO; hold: see syncer.datasync.
+func (l *Log) fsync(hold bool) error {
 	l.fileMu.Lock()
 	defer l.fileMu.Unlock()
 	if l.f == nil {
 		return nil
 	}
 	start := time.Now()
-	err := l.fsyncer.datasync(l.f)
+	err := l.fsyncer.datasync(l.f, hold)
 	if testHookFsync != nil {
 		err = testHookFsync(err)
 	}
@@ -828,7 +833,7 @@ func (l *Log) syncNow(full bool) {
 	l.dmu.Lock()
 	target := l.written
 	l.dmu.Unlock()
-	if err := l.fsync(); err != nil {
+	if err := l.fsync(false); err != nil {
 		l.advance(0, 0, err, false, false)
 		return
 	}

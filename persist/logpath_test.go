@@ -295,7 +295,7 @@ func TestFsyncFailureHealedByARewrite(t *testing.T) {
 		t.Fatal("not written")
 	}
 	failFsyncs(t, 1)
-	if err := m.Log().fsync(); err == nil {
+	if err := m.Log().fsync(false); err == nil {
 		t.Fatal("no failure injected")
 	}
 	if got := c.do("SET", "b", "1"); got != "-MISCONF Errors writing to the AOF file: Input/output error" {

@@ -15,6 +15,8 @@
 #   PBENCH_CLIENTS  concurrent clients (default 50)
 #   PBENCH_KEYS     keys for the start-up test (default 1000000; 0 skips it)
 #   PBENCH_POLICIES appendfsync policies (default "everysec always")
+#   SYNAP_BIN       a synap binary to measure instead of building this tree's
+#                   (another commit's, for a before/after)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -97,8 +99,12 @@ start_redis() {
 	die "redis-server did not start: $(tail -n 3 "$1.log")"
 }
 
-echo "bench-persist: building synap" >&2
-CGO_ENABLED=0 go build -o "$work/synap" ./cmd/synap
+if [ -n "${SYNAP_BIN:-}" ]; then
+	cp "$SYNAP_BIN" "$work/synap"
+else
+	echo "bench-persist: building synap" >&2
+	CGO_ENABLED=0 go build -o "$work/synap" ./cmd/synap
+fi
 
 run() { # SERVER PORT TEST FSYNC ROUND
 	local n=$N out row
