@@ -107,7 +107,7 @@ func Write(ctx context.Context, srv *commands.Server, path string, cut func(seq 
 	}
 	defer snap.End()
 
-	w := &blockWriter{w: bufio.NewWriterSize(f, 1<<20)}
+	w := &blockWriter{w: bufio.NewWriterSize(&writeback{f: f, start: startWriteback}, 1<<20)}
 	if _, err := w.w.WriteString(magic); err != nil {
 		return st, err
 	}
