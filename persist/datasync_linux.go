@@ -40,6 +40,7 @@ type syncer struct {
 	// stall every tenant.
 	held      time.Duration
 	slowUntil time.Time
+	overran   int // held fsyncs that outlasted holdWait (tests)
 }
 
 const (
@@ -52,6 +53,9 @@ const (
 	// before holding is tried again.
 	holdBackoff = 10 * time.Second
 )
+
+// holdWait is how long one fsync may hold the P (holdMax; tests shorten it).
+var holdWait = holdMax
 
 // iocb and ioEvent are struct iocb and struct io_event (linux/aio_abi.h),
 // little-endian.
@@ -104,40 +108,31 @@ func newSyncer() *syncer {
 
 // datasync makes f's data durable. One call at a time (the log's fileMu).
 //
-// hold: the caller's P may wait in the kernel for the disk, as Redis's one
-// thread waits in fdatasync under appendfsync always. The caller asks for
-// it for a group commit of a few KB, whose replies are all waiting on it.
-// Through AIO the fsync is run by a kernel worker that competes with the
-// server and its clients for the CPUs, and its end is seen only when the
-// P next polls: on 2 busy cores that made each fsync take 256-267 µs
-// (median) against 130-176 µs held, and the groups smaller (18 records
-// against 27), for 45k SETs/s against 54-60k. The cost: nothing else
-// runs on this P during the flush, as nothing runs in redis-server then.
-// A disk slower than holdMax on average is not held for again until
-// holdBackoff.
+// hold: the caller's P may wait for the disk, up to holdMax, as Redis's
+// one thread waits in fdatasync under appendfsync always. The caller asks
+// for it for a group commit of a few KB, whose replies all wait on it.
+// Waited for in the poller, the kernel's AIO worker (which runs on the
+// CPU that submitted) competed with the server's own thread for the CPU,
+// and the end was seen only when the P next polled: on 2 busy cores each
+// fsync took 256-385 µs (median) against 130-176 µs for a held fdatasync,
+// and groups were smaller. Held, nothing else runs on this P meanwhile,
+// as nothing runs in redis-server then; past holdMax the wait goes on in
+// the runtime's way, which hands the P to another thread, so a disk that
+// hangs does not freeze the server (CONFIG SET appendfsync everysec
+// still releases the waiting replies). A disk slower than holdMax on
+// average is not held for again until holdBackoff.
 func (s *syncer) datasync(f *os.File, hold bool) error {
 	fd := f.Fd()
-	if hold && s.mayHold(time.Now()) {
-		start := time.Now()
-		var e syscall.Errno
-		for {
-			// Raw: entered the runtime's way, the call would have its P
-			// handed to another thread (see the submit below).
-			_, _, e = syscall.RawSyscall(syscall.SYS_FDATASYNC, fd, 0, 0)
-			if e != syscall.EINTR {
-				break
-			}
-		}
-		s.noteHeld(time.Since(start), time.Now())
-		if e != 0 {
-			return e
-		}
-		return nil
-	}
 	if s.ctx == 0 {
 		return syscall.Fdatasync(int(fd))
 	}
-	s.cb = iocb{opcode: iocbCmdFdsync, fd: uint32(fd), flags: iocbFlagResfd, resfd: uint32(s.efd)}
+	hold = hold && s.mayHold(time.Now())
+	if hold {
+		// No eventfd: the end is reaped here, not in the poller.
+		s.cb = iocb{opcode: iocbCmdFdsync, fd: uint32(fd)}
+	} else {
+		s.cb = iocb{opcode: iocbCmdFdsync, fd: uint32(fd), flags: iocbFlagResfd, resfd: uint32(s.efd)}
+	}
 	cbs := [1]*iocb{&s.cb}
 	for {
 		// Raw: submitting takes 10-30 µs, and a system call the runtime
@@ -154,6 +149,9 @@ func (s *syncer) datasync(f *os.File, hold bool) error {
 			return syscall.Fdatasync(int(fd))
 		}
 		break
+	}
+	if hold {
+		return s.reapHeld()
 	}
 	// The eventfd counts completions; the event itself is then reaped
 	// from the context's ring, where it is before the count rises. Should
@@ -190,6 +188,39 @@ func (s *syncer) datasync(f *os.File, hold bool) error {
 			break
 		}
 	}
+	if ev.res < 0 {
+		return syscall.Errno(-ev.res)
+	}
+	return nil
+}
+
+// reapHeld waits for the submitted fsync holding the P, for at most
+// holdMax, and then the runtime's way.
+func (s *syncer) reapHeld() error {
+	start := time.Now()
+	var ev ioEvent
+	limit := syscall.NsecToTimespec(int64(holdWait))
+	for held := true; ; {
+		var r uintptr
+		var e syscall.Errno
+		if held {
+			r, _, e = syscall.RawSyscall6(syscall.SYS_IO_GETEVENTS, s.ctx, 1, 1, uintptr(unsafe.Pointer(&ev)), uintptr(unsafe.Pointer(&limit)), 0)
+		} else {
+			r, _, e = syscall.Syscall6(syscall.SYS_IO_GETEVENTS, s.ctx, 1, 1, uintptr(unsafe.Pointer(&ev)), 0, 0)
+		}
+		if e == syscall.EINTR {
+			continue // a signal, or the timeout's remainder: wait again
+		}
+		if e != 0 {
+			return e
+		}
+		if r == 1 {
+			break
+		}
+		held = false // holdWait passed
+		s.overran++
+	}
+	s.noteHeld(time.Since(start), time.Now())
 	if ev.res < 0 {
 		return syscall.Errno(-ev.res)
 	}
