@@ -352,6 +352,8 @@ type quotaAnswer struct {
 	MaxPayloadBytes int64 `json:"max_payload_bytes"`
 	// Not in HiveHub's published answer; honoured when present, as in a tenants file.
 	MaxTTLSeconds int64 `json:"max_ttl_seconds"`
+	// Likewise (bytes a second the tenant's connections may send together).
+	MaxInputBytesPerSecond int64 `json:"max_input_bytes_per_second"`
 	// Likewise: "" or noeviction refuses writes past the storage quota.
 	EvictionPolicy string `json:"eviction_policy"`
 }
@@ -372,12 +374,12 @@ func (c *Client) fetchQuota(ctx context.Context, userID string) (tenant.Quota, e
 		l := tenant.Limits{StorageBytes: a.StorageLimitBytes, MonthlyOperations: a.MonthlyOperationsLimit,
 			MaxKeys: a.MaxKeys, RequestsPerSecond: a.RateLimit.RequestsPerSecond, Burst: a.RateLimit.Burst,
 			MaxConnections: a.MaxConnections, MaxPayloadBytes: a.MaxPayloadBytes, MaxTTLSeconds: a.MaxTTLSeconds,
-			EvictionPolicy: a.EvictionPolicy}
+			MaxInputBytesPerSecond: a.MaxInputBytesPerSecond, EvictionPolicy: a.EvictionPolicy}
 		if !tenant.ValidEvictionPolicy(l.EvictionPolicy) {
 			return fmt.Errorf("eviction_policy %q is not one of %s", l.EvictionPolicy, strings.Join(tenant.EvictionPolicies, ", "))
 		}
 		for _, v := range []int64{l.StorageBytes, l.MonthlyOperations, l.MaxKeys, l.RequestsPerSecond,
-			l.Burst, l.MaxConnections, l.MaxPayloadBytes, l.MaxTTLSeconds} {
+			l.Burst, l.MaxConnections, l.MaxPayloadBytes, l.MaxTTLSeconds, l.MaxInputBytesPerSecond} {
 			if v < tenant.Unlimited {
 				return fmt.Errorf("a limit is %d; only -1 (unlimited) may be negative", v)
 			}

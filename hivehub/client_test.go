@@ -502,8 +502,10 @@ func TestClientLimitsAnswers(t *testing.T) {
 			l.MaxConnections, l.MaxPayloadBytes, l.RequestsPerSecond, l.Burst = 3, 4096, 7, 9
 			return l
 		}()},
-		"max_ttl_seconds if set": {quota(`, "max_ttl_seconds": 60`), func() tenant.Limits { l := pro; l.MaxTTLSeconds = 60; return l }()},
-		"eviction_policy if set": {quota(`, "eviction_policy": "allkeys-lfu"`), func() tenant.Limits { l := pro; l.EvictionPolicy = "allkeys-lfu"; return l }()},
+		"max_ttl_seconds if set":            {quota(`, "max_ttl_seconds": 60`), func() tenant.Limits { l := pro; l.MaxTTLSeconds = 60; return l }()},
+		"eviction_policy if set":            {quota(`, "eviction_policy": "allkeys-lfu"`), func() tenant.Limits { l := pro; l.EvictionPolicy = "allkeys-lfu"; return l }()},
+		"max_input_bytes_per_second if set": {quota(`, "max_input_bytes_per_second": 1048576`), func() tenant.Limits { l := pro; l.MaxInputBytesPerSecond = 1 << 20; return l }()},
+		"max_input_bytes_per_second lifted": {quota(`, "max_input_bytes_per_second": -1`), func() tenant.Limits { l := pro; l.MaxInputBytesPerSecond = -1; return l }()},
 	}
 	for name, tc := range ok {
 		t.Run(name, func(t *testing.T) {
@@ -526,6 +528,7 @@ func TestClientLimitsAnswers(t *testing.T) {
 		"rate_limit a number":   quota(`, "rate_limit": 5`),
 		"malformed JSON":        `{"user_id": "alice",`,
 		"unknown eviction":      quota(`, "eviction_policy": "lru"`),
+		"negative input rate":   quota(`, "max_input_bytes_per_second": -2`),
 	}
 	for name, body := range bad {
 		t.Run(name, func(t *testing.T) {

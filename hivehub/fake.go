@@ -339,6 +339,9 @@ func (f *FakeServer) quota(w http.ResponseWriter, r *http.Request) {
 	if l.MaxTTLSeconds != 0 {
 		out["max_ttl_seconds"] = l.MaxTTLSeconds
 	}
+	if l.MaxInputBytesPerSecond != 0 {
+		out["max_input_bytes_per_second"] = l.MaxInputBytesPerSecond
+	}
 	if l.EvictionPolicy != "" {
 		out["eviction_policy"] = l.EvictionPolicy
 	}

@@ -81,7 +81,11 @@ func (a *API) readBody(w http.ResponseWriter, r *http.Request, c *commands.Sessi
 			limit = p + 64<<10
 		}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var src io.Reader = http.MaxBytesReader(w, r.Body, limit)
+	if c.T != nil {
+		src = c.T.PaceReader(r.Context(), src)
+	}
+	body, err := io.ReadAll(src)
 	if err != nil {
 		var mb *http.MaxBytesError
 		if errors.As(err, &mb) {

@@ -253,6 +253,14 @@ func (ws *wsConn) run() {
 				return
 			}
 		case data := <-frames:
+			// The tenant's bytes a second, shared with its other
+			// connections: while this waits, the reader waits to hand
+			// over the next frame, and TCP holds the rest.
+			if t := ws.c.T; t != nil {
+				if d := t.SpendInput(int64(len(data)), time.Now()); d > 0 && tenant.Pause(ws.ctx, d) != nil {
+					return
+				}
+			}
 			if !ws.frame(data) {
 				return
 			}

@@ -8,11 +8,16 @@ import (
 )
 
 // bucket is a token bucket shared by all of a tenant's connections and
-// surfaces: one token per command, pipelined or not.
+// surfaces: one token per command, pipelined or not; and, under the same
+// mutex, the bucket of the bytes they send (max_input_bytes_per_second).
+// Times are unix nanoseconds (0: never, a full bucket), so that both fit
+// where one time.Time was: the Tenant stays in its size class.
 type bucket struct {
-	mu     sync.Mutex
-	tokens float64
-	last   time.Time
+	mu       sync.Mutex
+	tokens   float64
+	last     int64
+	inTokens float64
+	inLast   int64
 }
 
 // Allow spends one token of the tenant's rate limit. When none is left it
@@ -34,12 +39,13 @@ func (t *Tenant) AllowUnder(l Limits, now time.Time) (ok bool, retry time.Durati
 	b := &t.rate
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.last.IsZero() {
+	ns := now.UnixNano()
+	if b.last == 0 {
 		b.tokens = burst
-	} else if dt := now.Sub(b.last); dt > 0 {
-		b.tokens = math.Min(burst, b.tokens+dt.Seconds()*float64(rps))
+	} else if dt := ns - b.last; dt > 0 {
+		b.tokens = math.Min(burst, b.tokens+float64(dt)/1e9*float64(rps))
 	}
-	b.last = now
+	b.last = ns
 	if b.tokens >= 1 {
 		b.tokens--
 		return true, 0
@@ -48,10 +54,45 @@ func (t *Tenant) AllowUnder(l Limits, now time.Time) (ok bool, retry time.Durati
 	return false, wait
 }
 
+// SpendInput counts n bytes that one of the tenant's connections has read
+// against its max_input_bytes_per_second, and says how long that
+// connection should wait before it reads more (0: at once). The bucket
+// holds a second's worth: a burst up to that goes through at once, and
+// past it every connection of the tenant waits until the debt is paid, so
+// the tenant's bytes arrive at its rate whatever its connections.
+//
+// Why a bound on bytes when commands are already counted: a command is
+// counted only once read whole, and a refused one costs the server the
+// same reading: without it a tenant could keep the server's processor
+// copying gigabytes a second (4 MB commands refused by its rate limit,
+// or an argument past its payload limit that is read and thrown away).
+func (t *Tenant) SpendInput(n int64, now time.Time) time.Duration {
+	rate := t.Limits().MaxInputBytesPerSecond
+	if rate <= 0 || n <= 0 {
+		return 0
+	}
+	b := &t.rate
+	b.mu.Lock()
+	ns := now.UnixNano()
+	if b.inLast == 0 {
+		b.inTokens = float64(rate)
+	} else if dt := ns - b.inLast; dt > 0 {
+		b.inTokens = math.Min(float64(rate), b.inTokens+float64(dt)/1e9*float64(rate))
+	}
+	b.inLast = ns
+	b.inTokens -= float64(n)
+	debt := -b.inTokens
+	b.mu.Unlock()
+	if debt <= 0 {
+		return 0
+	}
+	return time.Duration(debt / float64(rate) * float64(time.Second))
+}
+
 // ResetRate refills the bucket, as if the tenant had been idle.
 func (t *Tenant) ResetRate() {
 	t.rate.mu.Lock()
-	t.rate.last = time.Time{}
+	t.rate.last = 0
 	t.rate.mu.Unlock()
 }
 
@@ -224,12 +265,12 @@ func (t *Tenant) RateRemaining(l Limits, now time.Time) int64 {
 	b := &t.rate
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.last.IsZero() {
+	if b.last == 0 {
 		return int64(burst)
 	}
 	tokens := b.tokens
-	if dt := now.Sub(b.last); dt > 0 {
-		tokens = math.Min(burst, tokens+dt.Seconds()*float64(rps))
+	if dt := now.UnixNano() - b.last; dt > 0 {
+		tokens = math.Min(burst, tokens+float64(dt)/1e9*float64(rps))
 	}
 	return int64(tokens)
 }

@@ -13,6 +13,10 @@ type Limits struct {
 	MaxConnections    int64
 	MaxPayloadBytes   int64
 	MaxTTLSeconds     int64
+	// MaxInputBytesPerSecond bounds the bytes the tenant's connections
+	// send, together (Tenant.SpendInput): past it they are read more
+	// slowly, not refused.
+	MaxInputBytesPerSecond int64
 	// EvictionPolicy, when it names one of Redis's evicting policies
 	// (allkeys-lru...), makes a write that would pass StorageBytes evict
 	// keys of the tenant's own keyspace instead of being refused; ""
@@ -42,9 +46,11 @@ func ValidEvictionPolicy(p string) bool {
 // that forgets a field cannot lift a limit by accident.
 var PlanDefaults = map[string]Limits{
 	"free": {StorageBytes: 64 << 20, MonthlyOperations: 1_000_000, MaxKeys: 100_000,
-		RequestsPerSecond: 100, Burst: 200, MaxConnections: 20, MaxPayloadBytes: 1 << 20, MaxTTLSeconds: Unlimited},
+		RequestsPerSecond: 100, Burst: 200, MaxConnections: 20, MaxPayloadBytes: 1 << 20, MaxTTLSeconds: Unlimited,
+		MaxInputBytesPerSecond: 16 << 20},
 	"pro": {StorageBytes: 1 << 30, MonthlyOperations: 100_000_000, MaxKeys: 10_000_000,
-		RequestsPerSecond: 5_000, Burst: 10_000, MaxConnections: 500, MaxPayloadBytes: 16 << 20, MaxTTLSeconds: Unlimited},
+		RequestsPerSecond: 5_000, Burst: 10_000, MaxConnections: 500, MaxPayloadBytes: 16 << 20, MaxTTLSeconds: Unlimited,
+		MaxInputBytesPerSecond: 256 << 20},
 }
 
 // WithDefaults fills missing (zero) limits from the plan's defaults, or the
@@ -67,5 +73,6 @@ func (l Limits) WithDefaults(plan string) Limits {
 	fill(&l.MaxConnections, d.MaxConnections)
 	fill(&l.MaxPayloadBytes, d.MaxPayloadBytes)
 	fill(&l.MaxTTLSeconds, d.MaxTTLSeconds)
+	fill(&l.MaxInputBytesPerSecond, d.MaxInputBytesPerSecond)
 	return l
 }

@@ -205,6 +205,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, commands.SurfaceErr(p.KeyID, tenant.SurfaceMCP))
 		return
 	}
+	if p != nil && p.UserID != "" {
+		// The tenant's bytes a second, shared with its other connections.
+		r.Body = readCloser{h.srv.Tenants.Get(p.UserID).PaceReader(r.Context(), r.Body), r.Body}
+	}
 	if id := r.Header.Get("Mcp-Session-Id"); id != "" {
 		h.mu.Lock()
 		s := h.sessions[id]
@@ -496,4 +500,10 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}
+
+// readCloser reads through a pacing reader and closes the body beneath.
+type readCloser struct {
+	io.Reader
+	io.Closer
 }

@@ -1044,3 +1044,24 @@ func TestStandalonePassword(t *testing.T) {
 		t.Errorf("right password: %d", res.StatusCode)
 	}
 }
+
+// MCP requests count against the tenant's max_input_bytes_per_second,
+// with its other surfaces: past a second's worth they are read more
+// slowly, and every call still runs.
+func TestMCPInputPaced(t *testing.T) {
+	old := limits["alice"]
+	t.Cleanup(func() { limits["alice"] = old })
+	limits["alice"] = strings.TrimSuffix(old, "}") + ", max_input_bytes_per_second: 262144}"
+	f := newCluster(t, mcp.Options{})
+	cs := f.connect(t, "alice-rw")
+	val := strings.Repeat("v", 200<<10)
+	start := time.Now()
+	for _, k := range []string{"k1", "k2", "k3"} {
+		if got := call(t, cs, "set", map[string]any{"key": k, "value": val}); got != `"OK"` {
+			t.Fatalf("set %s: %.100s", k, got)
+		}
+	}
+	if d := time.Since(start); d < 1200*time.Millisecond {
+		t.Fatalf("600 KiB of requests at 256 KiB/s (256 KiB at once) taken in %v", d)
+	}
+}

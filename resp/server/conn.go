@@ -88,6 +88,20 @@ func (rc *conn) penaltyWait(d time.Duration) bool {
 	}
 }
 
+// spendInput counts n bytes just read, and charges them to the session's
+// tenant: past its max_input_bytes_per_second the connection waits before
+// it reads again (the kernel's buffers fill and the client's sends slow
+// down). It reports false when the connection ended meanwhile.
+func (rc *conn) spendInput(n int) bool {
+	rc.s.Stats.NetInput.Add(int64(n))
+	if t := rc.c.T; t != nil {
+		if d := t.SpendInput(int64(n), time.Now()); d > 0 {
+			return rc.penaltyWait(d)
+		}
+	}
+	return true
+}
+
 // beginBatch starts serving input that has just been read. A tenant that
 // took more than its part of the processor lately lets the other ready
 // connections go first (sched.Defer), so its many connections cannot make
@@ -369,7 +383,9 @@ func (l *Listener) serve(nc net.Conn, id int64, unauthed bool) {
 				_ = nc.SetReadDeadline(rc.deadline)
 				var ne interface{ Timeout() bool }
 				if err == nil || errors.As(err, &ne) && ne.Timeout() {
-					s.Stats.NetInput.Add(int64(rc.rd.Buffered() - before))
+					if !rc.spendInput(rc.rd.Buffered() - before) {
+						return
+					}
 					// Woken by the first push of a publisher's batch:
 					// the connections already runnable (other publishers)
 					// go first and queue theirs, and one write carries
@@ -388,7 +404,9 @@ func (l *Listener) serve(nc net.Conn, id int64, unauthed bool) {
 				}
 				return
 			}
-			s.Stats.NetInput.Add(int64(rc.rd.Buffered() - before))
+			if !rc.spendInput(rc.rd.Buffered() - before) {
+				return
+			}
 			rc.beginBatch(unauthed)
 			continue
 		}

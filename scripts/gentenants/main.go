@@ -26,7 +26,7 @@ func main() {
 	}
 	w := bufio.NewWriter(f)
 	fmt.Fprintln(w, "tenants:")
-	unlimited := "{storage_limit_bytes: -1, monthly_operations_limit: -1, max_keys: -1, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1, max_payload_bytes: -1}"
+	unlimited := "{storage_limit_bytes: -1, monthly_operations_limit: -1, max_keys: -1, rate_limit: {requests_per_second: -1, burst: -1}, max_connections: -1, max_payload_bytes: -1, max_input_bytes_per_second: -1}"
 	for i := 0; i < *n; i++ {
 		sum := sha256.Sum256([]byte("bench-key-" + strconv.Itoa(i)))
 		fmt.Fprintf(w, "  - user_id: t%d\n    plan: pro\n    limits: %s\n    keys:\n      - key_id: k%d\n        secret_sha256: %s\n        permissions: [admin]\n",

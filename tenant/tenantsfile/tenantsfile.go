@@ -56,6 +56,9 @@ type Limits struct {
 	MaxConnections         int64     `yaml:"max_connections" json:"max_connections"`
 	MaxPayloadBytes        int64     `yaml:"max_payload_bytes" json:"max_payload_bytes"`
 	MaxTTLSeconds          int64     `yaml:"max_ttl_seconds" json:"max_ttl_seconds"`
+	// MaxInputBytesPerSecond: past it the tenant's connections are read
+	// more slowly (all of them together).
+	MaxInputBytesPerSecond int64 `yaml:"max_input_bytes_per_second" json:"max_input_bytes_per_second,omitempty"`
 	// EvictionPolicy: "" or noeviction refuses a write past the storage
 	// quota; one of Redis's evicting policies evicts the tenant's own keys.
 	EvictionPolicy string `yaml:"eviction_policy" json:"eviction_policy,omitempty"`
@@ -290,7 +293,8 @@ func Parse(raw []byte) (*Contents, error) {
 		for name, v := range map[string]int64{"storage_limit_bytes": l.StorageLimitBytes,
 			"monthly_operations_limit": l.MonthlyOperationsLimit, "max_keys": l.MaxKeys,
 			"rate_limit.requests_per_second": l.RateLimit.RequestsPerSecond, "rate_limit.burst": l.RateLimit.Burst,
-			"max_connections": l.MaxConnections, "max_payload_bytes": l.MaxPayloadBytes, "max_ttl_seconds": l.MaxTTLSeconds} {
+			"max_connections": l.MaxConnections, "max_payload_bytes": l.MaxPayloadBytes, "max_ttl_seconds": l.MaxTTLSeconds,
+			"max_input_bytes_per_second": l.MaxInputBytesPerSecond} {
 			if v < tenant.Unlimited {
 				return nil, fmt.Errorf("tenant %q: %s is %d (use -1 for unlimited)", t.UserID, name, v)
 			}
@@ -303,7 +307,7 @@ func Parse(raw []byte) (*Contents, error) {
 			StorageBytes: l.StorageLimitBytes, MonthlyOperations: l.MonthlyOperationsLimit, MaxKeys: l.MaxKeys,
 			RequestsPerSecond: l.RateLimit.RequestsPerSecond, Burst: l.RateLimit.Burst,
 			MaxConnections: l.MaxConnections, MaxPayloadBytes: l.MaxPayloadBytes, MaxTTLSeconds: l.MaxTTLSeconds,
-			EvictionPolicy: l.EvictionPolicy,
+			MaxInputBytesPerSecond: l.MaxInputBytesPerSecond, EvictionPolicy: l.EvictionPolicy,
 		}.WithDefaults(plan)
 		if distinct[lim] == nil {
 			distinct[lim] = &lim

@@ -88,20 +88,21 @@ func TestDirectoryResolveAndLimits(t *testing.T) {
 func TestDirectoryRejectsBadFiles(t *testing.T) {
 	good := HashKey("k")
 	cases := map[string]string{
-		"unknown field":      "tenants:\n  - user_id: a\n    colour: red\n",
-		"bad user id":        "tenants:\n  - user_id: 'a:b'\n",
-		"glob user id":       "tenants:\n  - user_id: '*'\n",
-		"duplicate tenant":   "tenants:\n  - user_id: a\n  - user_id: a\n",
-		"bad hash":           "tenants:\n  - user_id: a\n    keys: [{key_id: k, secret_sha256: zz}]\n",
-		"unknown permission": "tenants:\n  - user_id: a\n    keys: [{key_id: k, secret_sha256: " + good + ", permissions: [root]}]\n",
-		"unknown surface":    "tenants:\n  - user_id: a\n    keys: [{key_id: k, secret_sha256: " + good + ", surfaces: [ftp]}]\n",
-		"bad expiry":         "tenants:\n  - user_id: a\n    keys: [{key_id: k, secret_sha256: " + good + ", expires_at: tomorrow}]\n",
-		"negative limit":     "tenants:\n  - user_id: a\n    limits: {max_keys: -5}\n",
-		"wrong type":         "tenants:\n  - user_id: a\n    limits: {max_keys: lots}\n",
-		"unknown eviction":   "tenants:\n  - user_id: a\n    limits: {eviction_policy: lru}\n",
-		"eviction in caps":   "tenants:\n  - user_id: a\n    limits: {eviction_policy: ALLKEYS-LRU}\n",
-		"duplicate key id":   "tenants:\n  - user_id: a\n    keys: [{key_id: k, secret_sha256: " + good + "}, {key_id: k, secret_sha256: " + HashKey("j") + "}]\n",
-		"shared secret":      "tenants:\n  - user_id: a\n    keys: [{key_id: k, secret_sha256: " + good + "}, {key_id: j, secret_sha256: " + good + "}]\n",
+		"unknown field":       "tenants:\n  - user_id: a\n    colour: red\n",
+		"bad user id":         "tenants:\n  - user_id: 'a:b'\n",
+		"glob user id":        "tenants:\n  - user_id: '*'\n",
+		"duplicate tenant":    "tenants:\n  - user_id: a\n  - user_id: a\n",
+		"bad hash":            "tenants:\n  - user_id: a\n    keys: [{key_id: k, secret_sha256: zz}]\n",
+		"unknown permission":  "tenants:\n  - user_id: a\n    keys: [{key_id: k, secret_sha256: " + good + ", permissions: [root]}]\n",
+		"unknown surface":     "tenants:\n  - user_id: a\n    keys: [{key_id: k, secret_sha256: " + good + ", surfaces: [ftp]}]\n",
+		"bad expiry":          "tenants:\n  - user_id: a\n    keys: [{key_id: k, secret_sha256: " + good + ", expires_at: tomorrow}]\n",
+		"negative limit":      "tenants:\n  - user_id: a\n    limits: {max_keys: -5}\n",
+		"wrong type":          "tenants:\n  - user_id: a\n    limits: {max_keys: lots}\n",
+		"unknown eviction":    "tenants:\n  - user_id: a\n    limits: {eviction_policy: lru}\n",
+		"negative input rate": "tenants:\n  - user_id: a\n    limits: {max_input_bytes_per_second: -2}\n",
+		"eviction in caps":    "tenants:\n  - user_id: a\n    limits: {eviction_policy: ALLKEYS-LRU}\n",
+		"duplicate key id":    "tenants:\n  - user_id: a\n    keys: [{key_id: k, secret_sha256: " + good + "}, {key_id: k, secret_sha256: " + HashKey("j") + "}]\n",
+		"shared secret":       "tenants:\n  - user_id: a\n    keys: [{key_id: k, secret_sha256: " + good + "}, {key_id: j, secret_sha256: " + good + "}]\n",
 	}
 	for name, body := range cases {
 		if _, err := Parse([]byte(body)); err == nil {
@@ -115,6 +116,20 @@ func TestDirectoryRejectsBadFiles(t *testing.T) {
 	}
 	if l := c.limits["a"]; l.EvictionPolicy != "volatile-ttl" {
 		t.Errorf("eviction_policy: %+v", l)
+	}
+	// A plan's bytes a second: as given, lifted, or the plan's default.
+	for body, want := range map[string]int64{
+		"tenants:\n  - user_id: a\n    limits: {max_input_bytes_per_second: 4096}\n": 4096,
+		"tenants:\n  - user_id: a\n    limits: {max_input_bytes_per_second: -1}\n":   tenant.Unlimited,
+		"tenants:\n  - user_id: a\n    plan: pro\n":                                  tenant.PlanDefaults["pro"].MaxInputBytesPerSecond,
+	} {
+		c, err := Parse([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.limits["a"].MaxInputBytesPerSecond; got != want {
+			t.Errorf("%q: max_input_bytes_per_second %d, want %d", body, got, want)
+		}
 	}
 	// JSON is YAML too.
 	if _, err := Parse([]byte(`{"tenants":[{"user_id":"a","keys":[{"key_id":"k","secret_sha256":"` + good + `"}]}]}`)); err != nil {
