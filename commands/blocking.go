@@ -59,6 +59,12 @@ type waiter struct {
 	p         atomic.Pointer[tenant.Principal]
 	dirGen    atomic.Uint64
 	skipped   atomic.Bool // a push left it parked for its own re-check (waitauth.go)
+	// firstReady is the key a push made ready first while the waiter was
+	// still parking (set once, by nextWaiter): the re-check that ends
+	// parking serves from it, as a server would have. Without it a
+	// multi-key pop re-checked in argument order, and took from a key that
+	// became ready second.
+	firstReady atomic.Pointer[string]
 }
 
 // ParseTimeout parses a blocking timeout in seconds (fractions allowed),
@@ -262,10 +268,17 @@ func (w *waiter) Wait(ctx context.Context) error {
 	// Now the caller parks: from here on only a server may write into c,
 	// under w.mu. A change that came while parking was skipped by
 	// serveReady (the waiter was not servable yet), so try once now.
+	if testHookParking != nil {
+		testHookParking()
+	}
 	w.mu.Lock()
 	w.state.Store(waitWaiting)
 	w.mu.Unlock()
-	s.serveWaiter(c.Tx, w, nil)
+	var ready []byte
+	if k := w.firstReady.Load(); k != nil {
+		ready = []byte(*k)
+	}
+	s.serveWaiter(c.Tx, w, ready)
 	var timer <-chan time.Time
 	if w.timeout > 0 {
 		t := time.NewTimer(w.timeout)
@@ -316,6 +329,10 @@ func (w *waiter) Wait(ctx context.Context) error {
 		}
 	}
 }
+
+// testHookParking, when set, runs as a blocked command's goroutine is about
+// to end parking (tests make pushes land in that window).
+var testHookParking func()
 
 // settled finishes a waiter that cancelWait found no longer waiting: a
 // served one's reply is complete once done closes; an ended one gets its

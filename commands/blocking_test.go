@@ -198,3 +198,45 @@ func TestBlockingKilledIsNeverServed(t *testing.T) {
 		t.Fatalf("%d keys still listened to after the waiter was killed", n)
 	}
 }
+
+// Pushes that land while a blocked command is still parking (registered,
+// its goroutine not yet waiting) are served by its own re-check, and that
+// too takes from the key that became ready first.
+func TestBlockingServesKeyReadyFirstWhileParking(t *testing.T) {
+	srv := startServer(t)
+	for _, tc := range []struct{ block, want string }{
+		{"BLPOP k1 k2 0", `["k2" "b"]`},
+		{"BLMPOP 0 2 k1 k2 LEFT", `["k2" ["b"]]`},
+		{"BZPOPMIN z1 z2 0", `["z2" "b" "2"]`},
+	} {
+		t.Run(tc.block, func(t *testing.T) {
+			b, p := dial(t, srv), dial(t, srv)
+			p.Do("FLUSHALL")
+			parking, pushed := make(chan struct{}), make(chan struct{})
+			testHookParking = func() {
+				close(parking)
+				<-pushed
+			}
+			t.Cleanup(func() { testHookParking = nil })
+			if err := b.Send(string(resptest.Encode(strings.Fields(tc.block)...))); err != nil {
+				t.Fatal(err)
+			}
+			<-parking
+			p.Do("MULTI")
+			if strings.HasPrefix(tc.block, "BZ") {
+				p.Do("ZADD", "z2", "2", "b")
+				p.Do("ZADD", "z1", "1", "a")
+			} else {
+				p.Do("RPUSH", "k2", "b")
+				p.Do("RPUSH", "k1", "a")
+			}
+			if got := p.Do("EXEC"); got != "[:1 :1]" {
+				t.Fatalf("EXEC: %s", got)
+			}
+			close(pushed)
+			if got := b.Read(); got != tc.want {
+				t.Fatalf("%s got %s, want %s", tc.block, got, tc.want)
+			}
+		})
+	}
+}

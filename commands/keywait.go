@@ -197,7 +197,16 @@ func (kw *keyWaits) nextWaiter(k waitKey, prev *waiter) *waiter {
 		}
 	}
 	for _, w := range in.waiters[from:] {
-		if w.state.Load() == waitWaiting {
+		st := w.state.Load()
+		if st == waitParking {
+			// Not servable yet: its own re-check will serve it, from the
+			// key ready first. Loaded again after the note, so that either
+			// that re-check sees the note or this sees it waiting.
+			key := k.key
+			w.firstReady.CompareAndSwap(nil, &key)
+			st = w.state.Load()
+		}
+		if st == waitWaiting {
 			return w
 		}
 	}
