@@ -290,3 +290,57 @@ func TestNotifyKeyMissAndNew(t *testing.T) {
 type nopReceiver struct{}
 
 func (nopReceiver) Deliver(*pubsub.Message, bool) bool { return true }
+
+// SET over a key past its deadline expires it first, as Redis's SET looks
+// the key up: "expired" (counted in expired_keys), then "set"; SET over a
+// live key raises "set" alone. Plain SET does the lookup in its own walk
+// to the key (Tx.Store), SET with options through Get: both are covered.
+func TestNotifySetOverExpiredKey(t *testing.T) {
+	srv := startServer(t)
+	c, sub := dial(t, srv), dial(t, srv)
+	c.Do("CONFIG", "SET", "notify-keyspace-events", "KEA")
+	sub.Do("SUBSCRIBE", "__keyevent@0__:expired")
+	sub.Do("SUBSCRIBE", "__keyevent@0__:set")
+	for _, tc := range []struct {
+		name string
+		opts []string
+		want [2]string // the replies for the expired key and the live one
+	}{
+		{"plain", nil, [2]string{"+OK", "+OK"}},
+		{"with EX", []string{"EX", "100"}, [2]string{"+OK", "+OK"}},
+		{"with GET", []string{"GET"}, [2]string{"nil", `"v"`}},
+		{"with XX", []string{"XX"}, [2]string{"nil", "+OK"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := infoInt(t, c, "stats", "expired_keys")
+			c.Do("SET", "k0", "v", "PX", "1")
+			c.Do("SET", "k1", "v")
+			for _, k := range []string{"k0", "k1"} {
+				if got := readPush(t, sub); got != `["message" "__keyevent@0__:set" "`+k+`"]` {
+					t.Fatalf("setting up: %s", got)
+				}
+			}
+			time.Sleep(20 * time.Millisecond) // k0 is past its deadline, k1 has none
+			for i, k := range []string{"k0", "k1"} {
+				if got := c.Do(append([]string{"SET", k, "v2"}, tc.opts...)...); got != tc.want[i] {
+					t.Fatalf("SET %s %v = %s, want %s", k, tc.opts, got, tc.want[i])
+				}
+			}
+			want := []string{`["message" "__keyevent@0__:expired" "k0"]`}
+			if tc.name != "with XX" { // XX found no key k0 and stored nothing
+				want = append(want, `["message" "__keyevent@0__:set" "k0"]`)
+			}
+			want = append(want, `["message" "__keyevent@0__:set" "k1"]`)
+			for _, w := range want {
+				if got := readPush(t, sub); got != w {
+					t.Fatalf("event %s, want %s", got, w)
+				}
+			}
+			quiet(t, sub, "the subscriber")
+			if got := infoInt(t, c, "stats", "expired_keys"); got != before+1 {
+				t.Fatalf("expired_keys %d, want %d", got, before+1)
+			}
+			c.Do("DEL", "k0", "k1")
+		})
+	}
+}

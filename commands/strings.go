@@ -267,8 +267,13 @@ func strSet(x *Ctx, flags int, key, val, expire []byte) {
 		} else {
 			x.W.Bulk(old.Str())
 		}
-	} else {
+	} else if flags&(strNX|strXX|strKeepTTL) != 0 || at != 0 && at <= x.Tx.Now {
 		old = x.Tx.Get(key)
+	} else {
+		// Nothing depends on what was there: one walk to the key.
+		x.Tx.Store(key, val, at)
+		x.W.OK()
+		return
 	}
 	if (flags&strNX != 0 && old != nil) || (flags&strXX != 0 && old == nil) {
 		if flags&strGet == 0 {
