@@ -26,8 +26,8 @@ import (
 // syncer falls back to the plain call.
 //
 // A group commit's fsync (appendfsync always, a small group) is the
-// exception: it holds the P, as redis-server's fsync holds its one thread
-// (see datasync).
+// exception: the P waits for it, up to holdWait, as redis-server's one
+// thread waits in fdatasync (see datasync).
 type syncer struct {
 	ctx uintptr  // aio_context_t; 0: plain fdatasync
 	efd uintptr  // the eventfd AIO signals
@@ -36,8 +36,8 @@ type syncer struct {
 	cb  iocb
 	// held is the moving average of held fsyncs (weight 1/16: one late
 	// flush does not count the disk slow, a run of them does); past holdMax
-	// every fsync goes through AIO until slowUntil, as a slow disk would
-	// stall every tenant.
+	// none is held until slowUntil, as a slow disk would stall every
+	// tenant: every fsync is waited for in the poller.
 	held      time.Duration
 	slowUntil time.Time
 	overran   int // held fsyncs that outlasted holdWait (tests)
@@ -195,7 +195,7 @@ func (s *syncer) datasync(f *os.File, hold bool) error {
 }
 
 // reapHeld waits for the submitted fsync holding the P, for at most
-// holdMax, and then the runtime's way.
+// holdWait, and then the runtime's way.
 func (s *syncer) reapHeld() error {
 	start := time.Now()
 	var ev ioEvent
