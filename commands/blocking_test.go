@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,35 +13,53 @@ import (
 // A waiter on several keys is served from the key that became ready first,
 // even when a later key in its argument list is ready by the same EXEC
 // (checked against redis-server 7.0.15: BLPOP k1 k2 gets k2's element).
+// "parking": the pushes land while the blocked command is registered but
+// its goroutine not yet waiting (held there by a hook); its own re-check
+// serves it then, and that too takes from the key ready first.
 func TestBlockingServesKeyReadyFirst(t *testing.T) {
 	srv := startServer(t)
-	for _, tc := range []struct{ block, want string }{
-		{"BLPOP k1 k2 0", `["k2" "b"]`},
-		{"BLMPOP 0 2 k1 k2 LEFT", `["k2" ["b"]]`},
-		{"BZPOPMIN z1 z2 0", `["z2" "b" "2"]`},
-	} {
-		t.Run(tc.block, func(t *testing.T) {
-			b, p := dial(t, srv), dial(t, srv)
-			p.Do("FLUSHALL")
-			if err := b.Send(string(resptest.Encode(strings.Fields(tc.block)...))); err != nil {
-				t.Fatal(err)
-			}
-			blockingAwait(t, p, 1)
-			p.Do("MULTI")
-			if strings.HasPrefix(tc.block, "BZ") {
-				p.Do("ZADD", "z2", "2", "b")
-				p.Do("ZADD", "z1", "1", "a")
-			} else {
-				p.Do("RPUSH", "k2", "b")
-				p.Do("RPUSH", "k1", "a")
-			}
-			if got := p.Do("EXEC"); got != "[:1 :1]" {
-				t.Fatalf("EXEC: %s", got)
-			}
-			if got := b.Read(); got != tc.want {
-				t.Fatalf("%s got %s, want %s", tc.block, got, tc.want)
-			}
-		})
+	for _, parking := range []bool{false, true} {
+		for _, tc := range []struct{ block, want string }{
+			{"BLPOP k1 k2 0", `["k2" "b"]`},
+			{"BLMPOP 0 2 k1 k2 LEFT", `["k2" ["b"]]`},
+			{"BZPOPMIN z1 z2 0", `["z2" "b" "2"]`},
+		} {
+			t.Run(fmt.Sprintf("%s/parking=%v", tc.block, parking), func(t *testing.T) {
+				b, p := dial(t, srv), dial(t, srv)
+				p.Do("FLUSHALL")
+				parked, pushed := make(chan struct{}), make(chan struct{})
+				if parking {
+					testHookParking = func() {
+						close(parked)
+						<-pushed
+					}
+					t.Cleanup(func() { testHookParking = nil })
+				}
+				if err := b.Send(string(resptest.Encode(strings.Fields(tc.block)...))); err != nil {
+					t.Fatal(err)
+				}
+				if parking {
+					<-parked
+				} else {
+					blockingAwait(t, p, 1)
+				}
+				p.Do("MULTI")
+				if strings.HasPrefix(tc.block, "BZ") {
+					p.Do("ZADD", "z2", "2", "b")
+					p.Do("ZADD", "z1", "1", "a")
+				} else {
+					p.Do("RPUSH", "k2", "b")
+					p.Do("RPUSH", "k1", "a")
+				}
+				if got := p.Do("EXEC"); got != "[:1 :1]" {
+					t.Fatalf("EXEC: %s", got)
+				}
+				close(pushed)
+				if got := b.Read(); got != tc.want {
+					t.Fatalf("%s got %s, want %s", tc.block, got, tc.want)
+				}
+			})
+		}
 	}
 }
 
@@ -196,47 +215,5 @@ func TestBlockingKilledIsNeverServed(t *testing.T) {
 	}
 	if n := srv.Eng.Interest(); n != 0 {
 		t.Fatalf("%d keys still listened to after the waiter was killed", n)
-	}
-}
-
-// Pushes that land while a blocked command is still parking (registered,
-// its goroutine not yet waiting) are served by its own re-check, and that
-// too takes from the key that became ready first.
-func TestBlockingServesKeyReadyFirstWhileParking(t *testing.T) {
-	srv := startServer(t)
-	for _, tc := range []struct{ block, want string }{
-		{"BLPOP k1 k2 0", `["k2" "b"]`},
-		{"BLMPOP 0 2 k1 k2 LEFT", `["k2" ["b"]]`},
-		{"BZPOPMIN z1 z2 0", `["z2" "b" "2"]`},
-	} {
-		t.Run(tc.block, func(t *testing.T) {
-			b, p := dial(t, srv), dial(t, srv)
-			p.Do("FLUSHALL")
-			parking, pushed := make(chan struct{}), make(chan struct{})
-			testHookParking = func() {
-				close(parking)
-				<-pushed
-			}
-			t.Cleanup(func() { testHookParking = nil })
-			if err := b.Send(string(resptest.Encode(strings.Fields(tc.block)...))); err != nil {
-				t.Fatal(err)
-			}
-			<-parking
-			p.Do("MULTI")
-			if strings.HasPrefix(tc.block, "BZ") {
-				p.Do("ZADD", "z2", "2", "b")
-				p.Do("ZADD", "z1", "1", "a")
-			} else {
-				p.Do("RPUSH", "k2", "b")
-				p.Do("RPUSH", "k1", "a")
-			}
-			if got := p.Do("EXEC"); got != "[:1 :1]" {
-				t.Fatalf("EXEC: %s", got)
-			}
-			close(pushed)
-			if got := b.Read(); got != tc.want {
-				t.Fatalf("%s got %s, want %s", tc.block, got, tc.want)
-			}
-		})
 	}
 }
