@@ -293,8 +293,9 @@ func (nopReceiver) Deliver(*pubsub.Message, bool) bool { return true }
 
 // SET over a key past its deadline expires it first, as Redis's SET looks
 // the key up: "expired" (counted in expired_keys), then "set"; SET over a
-// live key raises "set" alone. Plain SET does the lookup in its own walk
-// to the key (Tx.Store), SET with options through Get: both are covered.
+// live key raises "set" alone. Plain SET and MSET do the lookup in their
+// own walk to the key (Tx.Store), SET with options through Get: both are
+// covered.
 func TestNotifySetOverExpiredKey(t *testing.T) {
 	srv := startServer(t)
 	c, sub := dial(t, srv), dial(t, srv)
@@ -302,14 +303,15 @@ func TestNotifySetOverExpiredKey(t *testing.T) {
 	sub.Do("SUBSCRIBE", "__keyevent@0__:expired")
 	sub.Do("SUBSCRIBE", "__keyevent@0__:set")
 	for _, tc := range []struct {
-		name string
-		opts []string
-		want [2]string // the replies for the expired key and the live one
+		name, cmd string
+		opts      []string
+		want      [2]string // the replies for the expired key and the live one
 	}{
-		{"plain", nil, [2]string{"+OK", "+OK"}},
-		{"with EX", []string{"EX", "100"}, [2]string{"+OK", "+OK"}},
-		{"with GET", []string{"GET"}, [2]string{"nil", `"v"`}},
-		{"with XX", []string{"XX"}, [2]string{"nil", "+OK"}},
+		{"plain", "SET", nil, [2]string{"+OK", "+OK"}},
+		{"with EX", "SET", []string{"EX", "100"}, [2]string{"+OK", "+OK"}},
+		{"with GET", "SET", []string{"GET"}, [2]string{"nil", `"v"`}},
+		{"with XX", "SET", []string{"XX"}, [2]string{"nil", "+OK"}},
+		{"MSET", "MSET", nil, [2]string{"+OK", "+OK"}}, // as redis-server 7.0.15
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := infoInt(t, c, "stats", "expired_keys")
@@ -322,8 +324,8 @@ func TestNotifySetOverExpiredKey(t *testing.T) {
 			}
 			time.Sleep(20 * time.Millisecond) // k0 is past its deadline, k1 has none
 			for i, k := range []string{"k0", "k1"} {
-				if got := c.Do(append([]string{"SET", k, "v2"}, tc.opts...)...); got != tc.want[i] {
-					t.Fatalf("SET %s %v = %s, want %s", k, tc.opts, got, tc.want[i])
+				if got := c.Do(append([]string{tc.cmd, k, "v2"}, tc.opts...)...); got != tc.want[i] {
+					t.Fatalf("%s %s %v = %s, want %s", tc.cmd, k, tc.opts, got, tc.want[i])
 				}
 			}
 			want := []string{`["message" "__keyevent@0__:expired" "k0"]`}

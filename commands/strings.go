@@ -340,8 +340,7 @@ func cmdMSetNX(x *Ctx) {
 
 func strMSet(x *Ctx) {
 	for i := 1; i < len(x.Args); i += 2 {
-		key := x.Args[i]
-		strStore(x, key, x.Args[i+1], x.Tx.Get(key), 0)
+		x.Tx.Store(x.Args[i], x.Args[i+1], 0) // nothing depends on what was there
 	}
 }
 

@@ -660,8 +660,9 @@ func (l *Log) round(final bool) {
 	}
 	l.queue = nil
 	if policy == FsyncAlways || final {
-		// A group commit's fsync holds the P (see syncer.datasync); a
-		// large group's may take long, and so does the final one.
+		// A group commit's fsync is waited for holding the P, up to a
+		// bound (syncer.datasync); not a large group's, which may take
+		// long, nor the final one.
 		err := l.fsync(policy == FsyncAlways && !final && bytes <= rawWriteMax)
 		if err != nil {
 			l.advance(written, 0, err, false, false)
