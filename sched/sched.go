@@ -131,6 +131,16 @@ func dueAt(now int64) bool {
 	return now-prev >= every && last.CompareAndSwap(prev, now)
 }
 
+// Overdue reports whether a goroutine that has held the processor for d
+// without parking should yield: after Every, or EveryContended while other
+// connections are being served in the yields.
+func Overdue(d time.Duration) bool {
+	if d >= Every {
+		return true
+	}
+	return d >= EveryContended && time.Now().UnixNano() < contendedUntil.Load()
+}
+
 // observer is told of every chance to yield (Observe).
 var observer atomic.Pointer[func(resumed bool)]
 

@@ -301,6 +301,7 @@ func (l *Listener) serve(nc net.Conn, id int64, unauthed bool) {
 	if r, ok := rw.(interface{ WaitsFree() bool }); ok {
 		rc.pacing.free = r.WaitsFree()
 	}
+	rc.pacing.since = l.pacer.now()
 	unauthSince := c.Created // auth-timeout runs from here
 	defer func() {
 		rc.cancel()

@@ -1,6 +1,11 @@
 package server
 
-import "testing"
+import (
+	"testing"
+	"time"
+
+	"synap/sched"
+)
 
 // The pacer yields before a read for a connection whose yields pay and
 // whose last batch was short (a pipelined batch reads, and parks, at once,
@@ -39,6 +44,46 @@ func TestPacerYields(t *testing.T) {
 			st := pacing{score: tc.score, reads: 1, free: tc.free} // not a probe read
 			if _, y := p.beforeRead(&st, tc.ran, tc.grouped); y != tc.yielded {
 				t.Fatalf("yielded %v, want %v", y, tc.yielded)
+			}
+		})
+	}
+}
+
+// A connection whose reads keep finding input yields through the poller
+// once it has held the processor for sched's interval since its last read
+// that parked or its last yield; a read that parks starts the count again.
+func TestPacerYieldsToAStream(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		found   int           // reads in a row that found input
+		parked  bool          // then one that parked
+		held    time.Duration // since the last park or yield
+		yielded bool
+	}{
+		{"a stream past the interval", streakReads, false, 2 * sched.Every, true},
+		{"a long stream past the interval", 100, false, 2 * sched.Every, true},
+		{"a stream within the interval", streakReads, false, sched.EveryContended / 2, false},
+		{"one read found input", streakReads - 1, false, 2 * sched.Every, false},
+		{"the last read parked", streakReads, true, 2 * sched.Every, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newReadPacer()
+			st := pacing{reads: 1, free: true}
+			for range tc.found {
+				now := p.now()
+				p.afterRead(&st, now, false)
+			}
+			if tc.parked {
+				p.afterRead(&st, p.now()-2*int64(parkedRead), false)
+			}
+			st.since = p.now() - int64(tc.held)
+			before := streamYields.Load()
+			start, _ := p.beforeRead(&st, pipelinedBatch, false)
+			if got := streamYields.Load() - before; got != map[bool]int64{true: 1}[tc.yielded] {
+				t.Fatalf("%d stream yields, want yielded %v", got, tc.yielded)
+			}
+			if tc.yielded && (st.streak != 0 || st.since != start) {
+				t.Fatalf("after the yield: streak %d, since %d, read starting at %d: the count did not start again", st.streak, st.since, start)
 			}
 		})
 	}
