@@ -239,6 +239,16 @@ func manyMembers(cmd, key string, n, size int) []string {
 	return args
 }
 
+// pipeOfSets is n SETs of size-byte values over 1,000 keys, one batch.
+func pipeOfSets(n, size int) [][]string {
+	cmds := make([][]string, n)
+	v := strings.Repeat("v", size)
+	for i := range cmds {
+		cmds[i] = []string{"SET", "pipe:" + strconv.Itoa(i%1000), v}
+	}
+	return cmds
+}
+
 func multiOf(n int, cmd func(i int) []string) [][]string {
 	cmds := make([][]string, 0, n+2)
 	cmds = append(cmds, []string{"MULTI"})
@@ -290,6 +300,9 @@ func phases(sc scale) []phase {
 			// a few KB at a time for these and copied the command 460
 			// times (0.2-0.9 s of the processor per command).
 			{"`SADD` of the same 2,000 members of 2 KB (4 MB commands)", loop(1, one(manyMembers("SADD", "s4m", 2000, 2000)...))},
+			// A bulk load as redis-cli --pipe sends it: the connection's
+			// reads keep finding input, so it never waits for the poller.
+			{"a pipe of 500 `SET`s of 12 KB (6 MB batches)", loop(1, pipeOfSets(500, 12_000))},
 			{"`SORT_RO L BY nosort GET big*` (50,000 x 90 KB)", loop(1, one("SORT_RO", "L", "BY", "nosort", "GET", "big*"))},
 			// 256 GETs, a tenant's most (300 are refused): 2.5 GB of replies.
 			{"`MULTI` of 256 x `GET` of a 10 MB value", loop(1, multiOf(256, func(int) []string { return []string{"GET", "big10m"} }))},
