@@ -37,11 +37,13 @@ type conn struct {
 	durableWait bool
 	warmLeft    int // buffered commands whose keys were already warmed
 	// batchRun counts the commands run since the last read, for the yield
-	// every yieldCommands of a long pipeline.
-	batchRun int
-	warmSkip int // reads to go before warm looks ahead again
-	warmIdx  []int
-	warmKeys [][]byte
+	// every yieldCommands of a long pipeline; batchBytes their arguments'
+	// bytes since the last chance to yield, for the one every yieldBytes.
+	batchRun   int
+	batchBytes int
+	warmSkip   int // reads to go before warm looks ahead again
+	warmIdx    []int
+	warmKeys   [][]byte
 
 	// deadline is the read deadline the loop set (zero: none), restored
 	// after a wake.
@@ -221,6 +223,11 @@ const flushAbove = 64 << 10 // flush mid-pipeline once this much reply is pendin
 // chances to yield (sched.Maybe); pipelines of redis-benchmark's size
 // (16) never reach it.
 const yieldCommands = 64
+
+// yieldBytes is how many bytes of arguments the commands of one pipeline
+// run between two chances to yield: 64 commands of 12 KB each copy and
+// allocate for about a millisecond.
+const yieldBytes = 64 << 10
 
 // flushStep is the most of a reply written by one system call.
 const flushStep = 64 << 10
@@ -417,10 +424,16 @@ func (l *Listener) serve(nc net.Conn, id int64, unauthed bool) {
 			rc.pushesOut = true
 		}
 		w := s.Exec(rc.ctx, c, args)
-		if rc.batchRun++; rc.batchRun%yieldCommands == 0 && !c.Tx.Active() {
+		for _, a := range args {
+			rc.batchBytes += len(a)
+		}
+		if rc.batchRun++; (rc.batchRun%yieldCommands == 0 || rc.batchBytes >= yieldBytes) && !c.Tx.Active() {
 			// A pipeline of thousands of commands (a MULTI of 10k SETs
 			// being queued) is one long run on the processor: other
 			// connections get it between commands, where nothing is locked.
+			// So is one read of a few MB of 12 KB SETs (a bulk load), which
+			// ran 1 ms and more of them before the next read.
+			rc.batchBytes = 0
 			sched.Maybe()
 		}
 		switch {

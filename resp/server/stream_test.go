@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"synap/commands"
+	"synap/sched"
 )
 
 // A client streaming bulk writes (redis-cli --pipe) keeps its connection's
@@ -92,5 +93,48 @@ func TestStreamingConnectionYields(t *testing.T) {
 	}
 	if got, err := bufio.NewReader(b).ReadString('\n'); err != nil || got != fmt.Sprintf(":%d\r\n", size) {
 		t.Fatalf("STRLEN after the stream: %q, %v", got, err)
+	}
+}
+
+// A pipeline of large commands gives a chance to yield every yieldBytes of
+// arguments, however few commands each read brings: 32 SETs of 12 KB are
+// under the 64 commands of yieldCommands, and ran 1 ms and more between
+// two chances.
+func TestPipelineOfBigCommandsHasChancesToYield(t *testing.T) {
+	srv := commands.NewServer(commands.DefaultConfig(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	Start(srv, ln)
+	t.Cleanup(func() { _ = srv.Close() })
+	const sets, size = 32, 12_000
+	var batch bytes.Buffer
+	for i := range sets {
+		fmt.Fprintf(&batch, "*3\r\n$3\r\nSET\r\n$3\r\nk%02d\r\n$%d\r\n%s\r\n", i, size, strings.Repeat("v", size))
+	}
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var chances atomic.Int64
+	sched.Observe(func(resumed bool) {
+		if !resumed {
+			chances.Add(1)
+		}
+	})
+	defer sched.Observe(nil)
+	if _, err := c.Write(batch.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(c)
+	for i := range sets {
+		if line, err := r.ReadString('\n'); err != nil || line != "+OK\r\n" {
+			t.Fatalf("SET %d: %q, %v", i, line, err)
+		}
+	}
+	if want := int64(sets * size / yieldBytes); chances.Load() < want {
+		t.Fatalf("%d chances to yield over %d KB of arguments, want at least %d (one per %d KB)", chances.Load(), sets*size>>10, want, yieldBytes>>10)
 	}
 }
