@@ -14,6 +14,7 @@ import (
 
 	"synap/commands"
 	"synap/resp"
+	"synap/sched"
 )
 
 // Text of the refusals of malformed requests.
@@ -81,7 +82,9 @@ func (a *API) readBody(w http.ResponseWriter, r *http.Request, c *commands.Sessi
 			limit = p + 64<<10
 		}
 	}
-	var src io.Reader = http.MaxBytesReader(w, r.Body, limit)
+	// Read with chances to yield: an 8 MB body already sent is read in one
+	// stretch otherwise (sched.Reader).
+	var src io.Reader = sched.Reader(http.MaxBytesReader(w, r.Body, limit))
 	if c.T != nil {
 		src = c.T.PaceReader(r.Context(), src)
 	}
@@ -137,6 +140,9 @@ func parseMany(body []byte) ([][][]byte, error) {
 			return nil, err
 		}
 		cmds = append(cmds, args)
+		if len(cmds)%pipelineYield == 0 {
+			sched.Maybe()
+		}
 	}
 	if _, err := d.ReadToken(); err != nil {
 		return nil, errors.New(errBadJSON)

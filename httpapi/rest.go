@@ -9,6 +9,7 @@ import (
 
 	"synap/commands"
 	"synap/resp"
+	"synap/sched"
 	"synap/tenant"
 )
 
@@ -137,6 +138,13 @@ const flushEvery = 64 << 10
 // error each) and POST /multi-exec (the commands in MULTI ... EXEC, so
 // atomic; a command refused while queuing aborts all of them, as EXEC
 // answers EXECABORT).
+// pipelineYield is how many commands of a /pipeline or /multi-exec body are
+// parsed, queued or run between two chances to yield (sched.Maybe), as a
+// RESP pipeline has one every 64 commands: a body of the 8 MB
+// http-max-body holds tens of thousands of them, one stretch on the
+// processor unless a write of the response waits for the client.
+const pipelineYield = 16
+
 func (a *API) servePipeline(w http.ResponseWriter, r *http.Request, atomic bool) {
 	c, ctx, body, done, ok := a.sessionWithBody(w, r)
 	if !ok {
@@ -175,6 +183,9 @@ func (a *API) servePipeline(w http.ResponseWriter, r *http.Request, atomic bool)
 		if i > 0 {
 			out = append(out, ',')
 		}
+		if i%pipelineYield == pipelineYield-1 {
+			sched.Maybe()
+		}
 		v, err := a.call(ctx, c, args)
 		if err != nil {
 			out, _ = errorBody(out, errEnded)
@@ -212,7 +223,10 @@ func (a *API) multiExec(ctx context.Context, w http.ResponseWriter, c *commands.
 	// A refusal while queuing (unknown command, arity, NOPERM, limits)
 	// dooms the transaction; its text is more useful than EXECABORT's.
 	var first string
-	for _, args := range cmds {
+	for i, args := range cmds {
+		if i%pipelineYield == pipelineYield-1 {
+			sched.Maybe() // queueing; EXEC then runs them holding its locks, as on RESP
+		}
 		v, err := a.call(ctx, c, args)
 		if err != nil {
 			fail(errEnded)

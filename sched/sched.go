@@ -19,6 +19,7 @@ package sched
 
 import (
 	"errors"
+	"io"
 	"os"
 	"runtime"
 	"sync"
@@ -139,6 +140,18 @@ func Overdue(d time.Duration) bool {
 		return true
 	}
 	return d >= EveryContended && time.Now().UnixNano() < contendedUntil.Load()
+}
+
+// Reader gives a chance to yield (Maybe) before each read of r: a request
+// body of megabytes already sent is read in one stretch otherwise, each
+// read finding data and none waiting for the poller.
+func Reader(r io.Reader) io.Reader { return yieldingReader{r} }
+
+type yieldingReader struct{ r io.Reader }
+
+func (y yieldingReader) Read(b []byte) (int, error) {
+	Maybe()
+	return y.r.Read(b)
 }
 
 // observer is told of every chance to yield (Observe).
