@@ -16,6 +16,20 @@ import (
 	"synap/sched"
 )
 
+// serveDefault serves a default standalone server until the test ends and
+// returns its listener.
+func serveDefault(t *testing.T) net.Listener {
+	t.Helper()
+	srv := commands.NewServer(commands.DefaultConfig(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	Start(srv, ln)
+	t.Cleanup(func() { _ = srv.Close() })
+	return ln
+}
+
 // A client streaming bulk writes (redis-cli --pipe) keeps its connection's
 // reads finding input, and with the read held open in a coroutine the
 // connection and its read hand the processor to each other past the
@@ -28,14 +42,7 @@ func TestStreamingConnectionYields(t *testing.T) {
 	// Two processors: the test's own writer must keep the stream coming
 	// while the server reads it.
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	cfg := commands.DefaultConfig()
-	srv := commands.NewServer(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	Start(srv, ln)
-	t.Cleanup(func() { _ = srv.Close() })
+	ln := serveDefault(t)
 
 	const sets, size = 2000, 12_000
 	var stream bytes.Buffer
@@ -101,13 +108,7 @@ func TestStreamingConnectionYields(t *testing.T) {
 // under the 64 commands of yieldCommands, and ran 1 ms and more between
 // two chances.
 func TestPipelineOfBigCommandsHasChancesToYield(t *testing.T) {
-	srv := commands.NewServer(commands.DefaultConfig(), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	Start(srv, ln)
-	t.Cleanup(func() { _ = srv.Close() })
+	ln := serveDefault(t)
 	const sets, size = 32, 12_000
 	var batch bytes.Buffer
 	for i := range sets {
