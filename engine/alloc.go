@@ -222,9 +222,7 @@ func (tx *Tx) setString(key, val []byte, at int64, vcap int, looked bool) *Entry
 	old := sh.find(id, key)
 	if old != nil && looked {
 		if !tx.live(old) {
-			tx.unlink(sh, id, old)
-			tx.e.expiredKeys.Add(1)
-			tx.e.expired(tx.ns, unsafeBytes(old.keyString()), tx.Now)
+			tx.reclaim(sh, id, old)
 			old = nil
 		} else {
 			tx.touch(old)

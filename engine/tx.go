@@ -405,9 +405,7 @@ func (tx *Tx) Peek(key []byte) *Entry {
 	}
 	if !tx.live(en) {
 		if tx.write {
-			tx.unlink(sh, id, en)
-			tx.e.expiredKeys.Add(1)
-			tx.e.expired(tx.ns, unsafeBytes(en.keyString()), tx.Now)
+			tx.reclaim(sh, id, en)
 		}
 		return nil
 	}
@@ -497,9 +495,7 @@ func (tx *Tx) Delete(key []byte) bool {
 		return false
 	}
 	if !tx.live(en) {
-		tx.unlink(sh, id, en)
-		tx.e.expiredKeys.Add(1)
-		tx.e.expired(tx.ns, unsafeBytes(en.keyString()), tx.Now)
+		tx.reclaim(sh, id, en)
 		return false
 	}
 	tx.remove(sh, id, en)
@@ -509,6 +505,14 @@ func (tx *Tx) Delete(key []byte) bool {
 func (tx *Tx) remove(sh *shard, id uint64, en *Entry) {
 	tx.unlink(sh, id, en)
 	tx.wrote(unsafeBytes(en.keyString()))
+}
+
+// reclaim removes en, found past its deadline by a lookup, as an expiry:
+// counted in expired_keys and told to the write hook and notifications.
+func (tx *Tx) reclaim(sh *shard, id uint64, en *Entry) {
+	tx.unlink(sh, id, en)
+	tx.e.expiredKeys.Add(1)
+	tx.e.expired(tx.ns, unsafeBytes(en.keyString()), tx.Now)
 }
 
 // unlink removes en without counting it as the transaction's write: the
