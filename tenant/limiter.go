@@ -40,12 +40,7 @@ func (t *Tenant) AllowUnder(l Limits, now time.Time) (ok bool, retry time.Durati
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	ns := now.UnixNano()
-	if b.last == 0 {
-		b.tokens = burst
-	} else if dt := ns - b.last; dt > 0 {
-		b.tokens = math.Min(burst, b.tokens+float64(dt)/1e9*float64(rps))
-	}
-	b.last = ns
+	b.tokens, b.last = refill(b.tokens, b.last, ns, burst, float64(rps)), ns
 	if b.tokens >= 1 {
 		b.tokens--
 		return true, 0
@@ -74,12 +69,7 @@ func (t *Tenant) SpendInput(n int64, now time.Time) time.Duration {
 	b := &t.rate
 	b.mu.Lock()
 	ns := now.UnixNano()
-	if b.inLast == 0 {
-		b.inTokens = float64(rate)
-	} else if dt := ns - b.inLast; dt > 0 {
-		b.inTokens = math.Min(float64(rate), b.inTokens+float64(dt)/1e9*float64(rate))
-	}
-	b.inLast = ns
+	b.inTokens, b.inLast = refill(b.inTokens, b.inLast, ns, float64(rate), float64(rate)), ns
 	b.inTokens -= float64(n)
 	debt := -b.inTokens
 	b.mu.Unlock()
@@ -265,12 +255,17 @@ func (t *Tenant) RateRemaining(l Limits, now time.Time) int64 {
 	b := &t.rate
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.last == 0 {
-		return int64(burst)
+	return int64(refill(b.tokens, b.last, now.UnixNano(), burst, float64(rps)))
+}
+
+// refill is a token bucket's content at now (unix ns) that held tokens at
+// last (0: never used, so full), refilled at rate a second up to capacity.
+func refill(tokens float64, last, now int64, capacity, rate float64) float64 {
+	if last == 0 {
+		return capacity
 	}
-	tokens := b.tokens
-	if dt := now.UnixNano() - b.last; dt > 0 {
-		tokens = math.Min(burst, tokens+float64(dt)/1e9*float64(rps))
+	if dt := now - last; dt > 0 {
+		return math.Min(capacity, tokens+float64(dt)/1e9*rate)
 	}
-	return int64(tokens)
+	return tokens
 }
