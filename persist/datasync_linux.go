@@ -209,7 +209,13 @@ func (s *syncer) reapHeld() error {
 			r, _, e = syscall.Syscall6(syscall.SYS_IO_GETEVENTS, s.ctx, 1, 1, uintptr(unsafe.Pointer(&ev)), 0, 0)
 		}
 		if e == syscall.EINTR {
-			continue // a signal, or the timeout's remainder: wait again
+			// A signal: wait again, held only for what is left of
+			// holdWait, so that signals cannot stretch the bound.
+			if left := holdWait - time.Since(start); held && left > 0 {
+				limit = syscall.NsecToTimespec(int64(left))
+				continue
+			}
+			e = 0 // held: the bound passed, as for a timeout
 		}
 		if e != 0 {
 			return e
@@ -217,8 +223,10 @@ func (s *syncer) reapHeld() error {
 		if r == 1 {
 			break
 		}
-		held = false // holdWait passed
-		s.overran++
+		if held {
+			held = false // holdWait passed
+			s.overran++
+		}
 	}
 	s.noteHeld(time.Since(start), time.Now())
 	if ev.res < 0 {
