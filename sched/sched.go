@@ -26,6 +26,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // Every is the least CPU time a goroutine runs between two yields while
@@ -240,8 +241,11 @@ func (p *pipe) readable(fd uintptr) bool {
 		p.first = false
 		p.drain(int(fd))
 		for {
-			_, p.werr = syscall.Write(p.wfd, p.buf[:1])
-			if p.werr != syscall.EINTR {
+			_, _, e := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(p.wfd), uintptr(unsafe.Pointer(&p.buf[0])), 1)
+			if e != syscall.EINTR {
+				if e != 0 {
+					p.werr = e
+				}
 				break
 			}
 		}
@@ -256,13 +260,19 @@ func (p *pipe) readable(fd uintptr) bool {
 // parkBound is the longest a yield may wait for the poller.
 const parkBound = 20 * time.Millisecond
 
+// drain empties the pipe. Its system calls, and the write in readable, are
+// raw (the runtime is not told of them): both ends are non-blocking, so
+// they never wait. Entered the runtime's way, each woke sysmon from its
+// sleep whenever the processor had gone idle in the park, and sysmon then
+// polled every 20 µs: under a SCAN loop on one pinned CPU it woke 10,000
+// times a second and took 15% of that CPU from the connections.
 func (p *pipe) drain(fd int) {
 	for {
-		n, err := syscall.Read(fd, p.buf[:])
-		if err == syscall.EINTR {
+		n, _, e := syscall.RawSyscall(syscall.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&p.buf[0])), uintptr(len(p.buf)))
+		if e == syscall.EINTR {
 			continue
 		}
-		if n < len(p.buf) {
+		if e != 0 || int(n) < len(p.buf) {
 			return
 		}
 	}
