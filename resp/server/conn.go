@@ -32,6 +32,10 @@ type conn struct {
 	cancel context.CancelFunc
 
 	pacing pacing
+	// readWaits counts the reads that waited in the netpoller (rawio's
+	// Waits); nil where the reader cannot tell, and the read's duration
+	// says it instead (afterRead).
+	readWaits func() int
 	// durableWait: the last flush waited for an fsync (appendfsync always),
 	// with every session whose records it carried.
 	durableWait bool
@@ -61,6 +65,14 @@ type conn struct {
 	// share of the processor counts the time between, less the wait.
 	batchStart time.Time
 	durableFor time.Duration
+}
+
+// waits is rc.readWaits(), or -1 when the reader cannot tell.
+func (rc *conn) waits() int {
+	if rc.readWaits == nil {
+		return -1
+	}
+	return rc.readWaits()
 }
 
 // account adds the batch just served to its tenant's share of the
@@ -308,6 +320,9 @@ func (l *Listener) serve(nc net.Conn, id int64, unauthed bool) {
 	if r, ok := rw.(interface{ WaitsFree() bool }); ok {
 		rc.pacing.free = r.WaitsFree()
 	}
+	if r, ok := rw.(interface{ Waits() int }); ok {
+		rc.readWaits = r.Waits
+	}
 	rc.pacing.since = l.pacer.now()
 	unauthSince := c.Created // auth-timeout runs from here
 	defer func() {
@@ -383,8 +398,9 @@ func (l *Listener) serve(nc net.Conn, id int64, unauthed bool) {
 			before := rc.rd.Buffered()
 			t, yielded := l.pacer.beforeRead(&rc.pacing, ran, rc.durableWait)
 			rc.durableWait = false
+			waits := rc.waits()
 			err := rc.rd.Fill()
-			l.pacer.afterRead(&rc.pacing, t, yielded)
+			l.pacer.afterRead(&rc.pacing, t, yielded, rc.waits()-waits)
 			if rc.disarm() {
 				// Woken for pushes: the deadline moved to the past for
 				// that is put back; what was read is kept either way.

@@ -52,29 +52,41 @@ func TestPacerYields(t *testing.T) {
 // A connection whose reads keep finding input yields through the poller
 // once it has held the processor for sched's interval since its last read
 // that parked or its last yield; a read that parks starts the count again.
+// A reader that counts its waits in the netpoller (rawio) says whether a
+// read parked; otherwise the read's duration does.
 func TestPacerYieldsToAStream(t *testing.T) {
+	const unknown = -1 // the reader cannot tell whether it waited
+	type read struct {
+		waited int
+		took   time.Duration
+	}
 	for _, tc := range []struct {
 		name    string
 		found   int           // reads in a row that found input
-		parked  bool          // then one that parked
+		last    *read         // then this read, if any
 		held    time.Duration // since the last park or yield
 		yielded bool
 	}{
-		{"a stream past the interval", streakReads, false, 2 * sched.Every, true},
-		{"a long stream past the interval", 100, false, 2 * sched.Every, true},
-		{"a stream within the interval", streakReads, false, sched.EveryContended / 2, false},
-		{"one read found input", streakReads - 1, false, 2 * sched.Every, false},
-		{"the last read parked", streakReads, true, 2 * sched.Every, false},
+		{"a stream past the interval", streakReads, nil, 2 * sched.Every, true},
+		{"a long stream past the interval", 100, nil, 2 * sched.Every, true},
+		{"a stream within the interval", streakReads, nil, sched.EveryContended / 2, false},
+		{"one read found input", streakReads - 1, nil, 2 * sched.Every, false},
+		{"the last read took long: parked", streakReads, &read{unknown, 2 * parkedRead}, 2 * sched.Every, false},
+		{"the last read waited, briefly", streakReads, &read{1, 0}, 2 * sched.Every, false},
+		{"the last read took long without waiting", streakReads, &read{0, 2 * parkedRead}, 2 * sched.Every, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := newReadPacer()
 			st := pacing{reads: 1, free: true}
-			for range tc.found {
-				now := p.now()
-				p.afterRead(&st, now, false)
+			for i := range tc.found {
+				waited := 0
+				if i%2 == 0 {
+					waited = unknown // found quickly: either way it did not park
+				}
+				p.afterRead(&st, p.now(), false, waited)
 			}
-			if tc.parked {
-				p.afterRead(&st, p.now()-2*int64(parkedRead), false)
+			if r := tc.last; r != nil {
+				p.afterRead(&st, p.now()-int64(r.took), false, r.waited)
 			}
 			st.since = p.now() - int64(tc.held)
 			before := streamYields.Load()

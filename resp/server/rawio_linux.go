@@ -48,6 +48,9 @@ type rawIO struct {
 	aborted atomic.Bool
 	// readCalls counts read system calls, for the tests.
 	readCalls int
+	// waits counts the reads that found the socket empty and waited in
+	// the netpoller (Waits).
+	waits int
 	// inq: the socket reports with each read how much it still holds
 	// (TCP_INQ); msg, iov and oob are recvmsg's arguments for that.
 	inq bool
@@ -113,6 +116,7 @@ func (c *rawIO) reads(yield func(struct{}) bool) {
 				c.r.errno = syscall.ECONNABORTED
 			} else if c.drained {
 				c.drained = false
+				c.waits++
 				return false // wait for the poller's next edge
 			} else {
 				c.readCalls++
@@ -123,6 +127,7 @@ func (c *rawIO) reads(yield func(struct{}) bool) {
 				case syscall.EINTR:
 					continue
 				case syscall.EAGAIN:
+					c.waits++
 					return false // wait in the netpoller, then try again
 				default:
 					c.r.errno = e
@@ -191,6 +196,11 @@ func (c *rawIO) StopReading() {
 // WaitsFree reports whether a read that finds the socket empty costs no
 // system call (the kernel tells how much is left with each read).
 func (c *rawIO) WaitsFree() bool { return c.inq }
+
+// Waits counts the reads so far that found the socket empty and waited in
+// the netpoller: a read that did not wait found its input there, however
+// long the scheduler took to run it.
+func (c *rawIO) Waits() int { return c.waits }
 
 // Abort makes every read from now on fail: the socket is being closed
 // by another goroutine, and its descriptor outlives that while the
