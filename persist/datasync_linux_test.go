@@ -36,7 +36,7 @@ func TestSyncerOutcomes(t *testing.T) {
 			defer r.Close()
 			defer w.Close()
 			for i := range 50 {
-				if n, err := tc.s.write(f, []byte("record\n"), i%2 == 0); n != 7 || err != nil {
+				if n, err := tc.s.write(f, []byte("record\n")); n != 7 || err != nil {
 					t.Fatalf("write %d: %d, %v", i, n, err)
 				}
 				if err := tc.s.datasync(f, i%3 == 0); err != nil {
@@ -90,6 +90,37 @@ func TestSyncerHoldsOnlyForAFastDisk(t *testing.T) {
 	}
 }
 
+// Writes are raw (the runtime not told) up to rawWriteMax, and none is for
+// holdBackoff after one that took rawWriteSlow: the kernel throttling dirty
+// pages would hold every tenant's P as long again.
+func TestSyncerWritesRawOnlyWhileQuick(t *testing.T) {
+	s := &syncer{}
+	now := time.Unix(1000, 0)
+	for _, tc := range []struct {
+		name string
+		n    int
+		at   time.Duration // after now
+		took time.Duration // a raw write's, noted after the check; 0: none
+		raw  bool
+	}{
+		{"a round's records", 4 << 10, 0, 20 * time.Microsecond, true},
+		{"the largest raw write", rawWriteMax, 0, 0, true},
+		{"past the largest", rawWriteMax + 1, 0, 0, false},
+		{"quick writes go on raw", 4 << 10, time.Second, rawWriteSlow - 1, true},
+		{"one throttled write", 4 << 10, 2 * time.Second, rawWriteSlow, true},
+		{"within the backoff", 4 << 10, 2*time.Second + holdBackoff - 1, 0, false},
+		{"after the backoff", 4 << 10, 2*time.Second + holdBackoff, 0, true},
+	} {
+		at := now.Add(tc.at)
+		if got := s.mayWriteRaw(tc.n, at); got != tc.raw {
+			t.Fatalf("%s: raw %v, want %v", tc.name, got, tc.raw)
+		}
+		if tc.took > 0 {
+			s.noteRawWrite(tc.took, at)
+		}
+	}
+}
+
 // A held fsync that outlasts its bound goes on waiting the runtime's way
 // and still reports the disk's outcome; the disk then counts as slow.
 func TestSyncerHeldPastItsBound(t *testing.T) {
@@ -106,7 +137,7 @@ func TestSyncerHeldPastItsBound(t *testing.T) {
 	}
 	defer f.Close()
 	for i := range 20 {
-		if _, err := s.write(f, make([]byte, 4096), true); err != nil {
+		if _, err := s.write(f, make([]byte, 4096)); err != nil {
 			t.Fatal(err)
 		}
 		s.slowUntil = time.Time{}

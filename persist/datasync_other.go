@@ -13,6 +13,6 @@ func newSyncer() *syncer { return &syncer{} }
 
 func (*syncer) datasync(f *os.File, _ bool) error { return f.Sync() }
 
-func (*syncer) write(f *os.File, d []byte, _ bool) (int, error) { return f.Write(d) }
+func (*syncer) write(f *os.File, d []byte) (int, error) { return f.Write(d) }
 
 func (*syncer) close() {}

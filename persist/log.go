@@ -700,10 +700,9 @@ func (l *Log) writeSegment(s segment) error {
 	before := l.fileSizes[l.fileGen]
 	var n int
 	var err error
-	small := l.Policy() == FsyncAlways
 	for _, d := range s.data {
 		var m int
-		m, err = l.fsyncer.write(l.f, d, small)
+		m, err = l.fsyncer.write(l.f, d)
 		n += m
 		if err != nil {
 			break
