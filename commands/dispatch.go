@@ -204,12 +204,11 @@ func (c *Session) context() context.Context {
 
 func (s *Server) exec(c *Session, args [][]byte) {
 	mark := c.W.Len()
-	if lim := s.replyLimit(c); lim > 0 {
-		// From here the writer drops what passes the bound (call replaces
-		// it with an error), so an oversized reply is never built.
-		c.W.Bound(lim)
-		defer c.W.Unbound()
-	}
+	// From here the writer drops what passes the bound (call replaces it
+	// with an error), so an oversized reply is never built; without a
+	// limit (0) it still yields and grows its buffer in steps (Bound).
+	c.W.Bound(s.replyLimit(c))
+	defer c.W.Unbound()
 	cmd, errText := s.Table.Resolve(args)
 	switch {
 	case c.multi != nil && (cmd == nil || cmd.Flags&FlagTxControl == 0):
