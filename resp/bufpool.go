@@ -3,6 +3,8 @@ package resp
 import (
 	"math/bits"
 	"sync"
+
+	"synap/resp/uninit"
 )
 
 // Reply buffers of at least bigBuf bytes are recycled. A reply of tens of
@@ -29,9 +31,11 @@ var bufPools [64]sync.Pool
 
 // getBuf returns an empty buffer of capacity at least n and, when taken
 // from the pool, at most about most (pass n for exactly what is asked).
-func getBuf(n, most int) []byte {
+// fresh says it was not: its pages may not have been touched since the
+// kernel gave them (see freshChunk).
+func getBuf(n, most int) (b []byte, fresh bool) {
 	if n < bigBuf {
-		return make([]byte, 0, n)
+		return make([]byte, 0, n), true
 	}
 	k := bits.Len(uint(n)) - 1
 	// n's own class first: it fits when the buffer is as big as n, always
@@ -46,12 +50,13 @@ func getBuf(n, most int) []byte {
 		}
 		if p, _ := bufPools[c].Get().(*[]byte); p != nil {
 			if cap(*p) >= n && cap(*p) <= max(most, n) {
-				return (*p)[:0]
+				return (*p)[:0], false
 			}
 			bufPools[c].Put(p)
 		}
 	}
-	return make([]byte, 0, n)
+	// Not cleared: it is written before it is read (package uninit).
+	return uninit.Bytes(n), true
 }
 
 // putBuf gives b back for reuse; small buffers are left to the GC.
@@ -78,6 +83,6 @@ const releaseAbove = 1 << 20
 func (w *Writer) Release() {
 	if cap(w.Buf) >= releaseAbove {
 		putBuf(w.Buf)
-		w.Buf, w.base = nil, 0
+		w.Buf, w.base, w.fresh = nil, 0, false
 	}
 }
