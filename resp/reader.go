@@ -294,7 +294,8 @@ func (rd *Reader) Fill() error {
 			// Nothing past the bound is ever kept, so no room is made for it.
 			size = min(size, max(int(min(rd.lim.MaxQueryBuf, 1<<40))+minRead, pending+minRead))
 		}
-		nb := getBuf(size, size)[:size]
+		nb, _ := getBuf(size, size)
+		nb = nb[:size]
 		copy(nb, rd.buf[rd.r:rd.w])
 		putBuf(rd.buf) // what Next returned from it is no longer valid
 		rd.buf = nb

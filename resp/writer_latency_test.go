@@ -73,7 +73,7 @@ func TestReleaseBigBuffer(t *testing.T) {
 	if cap(w.Buf) != small {
 		t.Fatal("small buffer dropped")
 	}
-	if b := getBuf(3<<20, 3<<20); cap(b) < 3<<20 || len(b) != 0 {
+	if b, _ := getBuf(3<<20, 3<<20); cap(b) < 3<<20 || len(b) != 0 {
 		t.Fatalf("getBuf: len %d cap %d", len(b), cap(b))
 	}
 }
