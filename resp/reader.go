@@ -12,7 +12,14 @@ import (
 var ErrQueryBufLimit = errors.New("resp: client query buffer limit reached")
 
 const (
-	minRead     = 4 << 10
+	minRead = 4 << 10
+	// maxRead caps one read: the kernel copies a read into the buffer in
+	// one stretch that no yield breaks, and into a buffer just allocated
+	// it takes a page fault every 4 KB (about 15 µs each on a virtual
+	// machine), so a read of the few MB a socket can hold into a grown
+	// buffer held the processor for tens of milliseconds. 256 KB is at
+	// most 64 faults; a 100 MB argument takes 400 reads.
+	maxRead     = 256 << 10
 	initialBuf  = 4 << 10
 	shrinkAbove = 64 << 10
 )
@@ -301,7 +308,7 @@ func (rd *Reader) Fill() error {
 		rd.buf = nb
 		rd.r, rd.w = 0, pending
 	}
-	n, err := rd.src.Read(rd.buf[rd.w:])
+	n, err := rd.src.Read(rd.buf[rd.w:min(len(rd.buf), rd.w+maxRead)])
 	rd.w += n
 	if n > 0 {
 		return nil

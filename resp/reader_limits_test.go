@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -69,5 +70,38 @@ func TestReaderWholeCommandBound(t *testing.T) {
 	rd = NewReader(io.MultiReader(strings.NewReader("*1000\r\n"), bytes.NewReader(bytes.Repeat([]byte("$100\r\n"+strings.Repeat("x", 100)+"\r\n"), 999))), lim)
 	if _, err := readOne(rd); err == nil || errors.Is(err, ErrQueryBufLimit) {
 		t.Fatalf("without WholeCommand: %v", err)
+	}
+}
+
+// readSizes is a source that notes the size of every read asked of it.
+type readSizes struct {
+	src   io.Reader
+	asked []int
+}
+
+func (r *readSizes) Read(p []byte) (int, error) {
+	r.asked = append(r.asked, len(p))
+	return r.src.Read(p)
+}
+
+// One read asks for at most maxRead bytes, however far the buffer has
+// grown: the kernel's copy into new pages is one stretch no yield breaks.
+// The command still arrives whole.
+func TestReaderReadsAtMostMaxReadAtOnce(t *testing.T) {
+	val := strings.Repeat("v", 8<<20)
+	src := &readSizes{src: strings.NewReader("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$" + strconv.Itoa(len(val)) + "\r\n" + val + "\r\n")}
+	args, err := readOne(NewReader(src, DefaultLimits()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(args) != 3 || string(args[2]) != val {
+		t.Fatalf("%d arguments, the value %d bytes", len(args), len(args[len(args)-1]))
+	}
+	most := 0
+	for _, n := range src.asked {
+		most = max(most, n)
+	}
+	if most > maxRead || most == 0 {
+		t.Errorf("a read asked for %d bytes, want at most %d", most, maxRead)
 	}
 }
