@@ -207,6 +207,11 @@ func (a *API) route(w http.ResponseWriter, r *http.Request) {
 	body := &countingBody{ReadCloser: r.Body}
 	r.Body = body
 	name := a.dispatch(rw, r)
+	// net/http decides what to do with a body left unread by its own
+	// type: shown its body, it closes the connection after the reply when
+	// 256 KB or more is left; shown the wrapper, it read and discarded 256
+	// KB of every refused body first.
+	r.Body = body.ReadCloser
 	a.metrics.observe(name, rw.status, time.Since(start))
 	a.bytesIn.Add(body.n)
 	a.bytesOut.Add(rw.n)

@@ -82,6 +82,12 @@ func (a *API) readBody(w http.ResponseWriter, r *http.Request, c *commands.Sessi
 			limit = p + 64<<10
 		}
 	}
+	if r.ContentLength > limit {
+		// Refused unread: reading up to the limit first made a flood of
+		// such bodies cost the limit in garbage each (net/http then
+		// closes the connection after the reply, the rest unread).
+		return nil, http.StatusRequestEntityTooLarge, errBodyTooLarge
+	}
 	// Read with chances to yield: an 8 MB body already sent is read in one
 	// stretch otherwise (sched.Reader).
 	var src io.Reader = sched.Reader(http.MaxBytesReader(w, r.Body, limit))

@@ -236,6 +236,26 @@ func TestRESTBodyLimit(t *testing.T) {
 		t.Fatalf("the refused SET ran: %s", got.body)
 	}
 	f.steps(t, []step{{path: "/pipeline", body: strings.Repeat(" ", 2<<20), status: 413, want: `{"error":"` + errBodyTooLarge + `"}`}})
+	// A body announced over the limit is refused unread, and the client
+	// still gets the 413, not a reset; the next request is served.
+	before := f.api.bytesIn.Load()
+	for range 3 {
+		res, err := http.Post(f.url+"/set/k", "text/plain", bytes.NewReader(bytes.Repeat([]byte("x"), 8<<20)))
+		if err != nil {
+			t.Fatalf("8 MB body with its length: %v", err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 413 || string(bytes.TrimSpace(b)) != `{"error":"`+errBodyTooLarge+`"}` {
+			t.Fatalf("8 MB body with its length: %d %s", res.StatusCode, b)
+		}
+	}
+	if read := f.api.bytesIn.Load() - before; read != 0 {
+		t.Errorf("%v bytes of the refused bodies read", read)
+	}
+	if got := f.cmd(t, "", "EXISTS", "k"); got.body != `{"result":0}` {
+		t.Fatalf("a refused SET ran: %s", got.body)
+	}
 }
 
 type repeatReader byte
