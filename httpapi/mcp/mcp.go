@@ -232,6 +232,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.sdk.ServeHTTP(w, r) // the SDK refuses GET/DELETE without a session
 		return
 	}
+	if r.ContentLength > h.opts.MaxBodyBytes {
+		// Refused unread, as REST refuses it (httpapi's readBody).
+		writeError(w, http.StatusRequestEntityTooLarge, errBodyTooLarge)
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes))
 	if err != nil {
 		writeError(w, http.StatusRequestEntityTooLarge, errBodyTooLarge)

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -1064,4 +1065,57 @@ func TestMCPInputPaced(t *testing.T) {
 	if d := time.Since(start); d < 1200*time.Millisecond {
 		t.Fatalf("600 KiB of requests at 256 KiB/s (256 KiB at once) taken in %v", d)
 	}
+}
+
+// A request body over the limit is refused with 413, whether its length is
+// announced (refused unread) or not (refused at the limit), and a session's
+// next message is served.
+func TestBodyLimit(t *testing.T) {
+	opts := mcp.Options{MaxBodyBytes: 64 << 10}
+	f := newCluster(t, opts)
+	// The handler again, its request bodies counted as it reads them.
+	var read atomic.Int64
+	h := mcp.Handler(f.srv, authenticator(f.srv), opts)
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = countingBody{r.Body, &read}
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(hs.Close)
+	f.url = hs.URL
+	auth := map[string]string{"Authorization": "Bearer " + secret("alice-rw")}
+	big := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"pad":"` + strings.Repeat("x", 1<<20) + `"}}`
+	want := `{"error":"ERR request body too large"}`
+	res, body := f.post(t, big, auth)
+	if res.StatusCode != http.StatusRequestEntityTooLarge || strings.TrimSpace(body) != want {
+		t.Fatalf("1 MB body with its length: %d %s", res.StatusCode, body)
+	}
+	if n := read.Load(); n != 0 {
+		t.Errorf("%d bytes read of a body announced over the limit", n)
+	}
+	req, _ := http.NewRequest(http.MethodPost, f.url, io.MultiReader(strings.NewReader(big))) // no length: chunked
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Authorization", auth["Authorization"])
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("1 MB body, chunked: %v", err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusRequestEntityTooLarge || strings.TrimSpace(string(b)) != want {
+		t.Fatalf("1 MB body, chunked: %d %s", res.StatusCode, b)
+	}
+	f.open(t, "alice-rw")
+}
+
+// countingBody counts what is read of a request body.
+type countingBody struct {
+	io.ReadCloser
+	n *atomic.Int64
+}
+
+func (b countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n.Add(int64(n))
+	return n, err
 }
