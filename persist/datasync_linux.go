@@ -40,8 +40,10 @@ type syncer struct {
 	// tenant: every fsync is waited for in the poller.
 	held      time.Duration
 	slowUntil time.Time
-	// writeSlowUntil: a raw write met the kernel's throttling, and until
-	// then every write goes the runtime's way (rawWriteSlow).
+	// written is the moving average of raw writes' times; past
+	// rawWriteSlow, until writeSlowUntil every write goes the runtime's
+	// way.
+	written        time.Duration
 	writeSlowUntil time.Time
 	overran   int // held fsyncs that outlasted holdWait (tests)
 }
@@ -260,12 +262,15 @@ func (s *syncer) noteHeld(d time.Duration, now time.Time) {
 // kernel's dirty page throttling, which must not hold the P.
 const rawWriteMax = 256 << 10
 
-// rawWriteSlow is how long a raw write may take before writes go the
-// runtime's way for holdBackoff: one that took that long met the kernel
-// throttling dirty pages (a memory cgroup's small dirty limit, a slow
-// disk behind a full page cache), and the next would hold every tenant's
-// P as long.
-const rawWriteSlow = time.Millisecond
+// rawWriteSlow is the moving average of raw writes' times past which
+// writes go the runtime's way for holdBackoff: writes that slow meet the
+// kernel throttling dirty pages (a memory cgroup's small dirty limit, a
+// slow disk behind a full page cache, 10-200 ms a write), and each would
+// hold every tenant's P as long. An average (weight 1/16), as for held
+// fsyncs: on a virtual machine one write in a few thousand takes a
+// millisecond or more because the host took the CPU away, and a bound on
+// single writes sent every write of the next 10 s the runtime's way.
+const rawWriteSlow = holdMax
 
 // write appends d to f.
 func (s *syncer) write(f *os.File, d []byte) (int, error) {
@@ -298,8 +303,9 @@ func (s *syncer) mayWriteRaw(n int, now time.Time) bool {
 
 // noteRawWrite counts a raw write that took d, started at now.
 func (s *syncer) noteRawWrite(d time.Duration, now time.Time) {
-	if d >= rawWriteSlow {
-		s.writeSlowUntil = now.Add(holdBackoff)
+	s.written += (d - s.written) / 16
+	if s.written > rawWriteSlow {
+		s.written, s.writeSlowUntil = 0, now.Add(holdBackoff)
 	}
 }
 

@@ -91,33 +91,40 @@ func TestSyncerHoldsOnlyForAFastDisk(t *testing.T) {
 }
 
 // Writes are raw (the runtime not told) up to rawWriteMax, and none is for
-// holdBackoff after one that took rawWriteSlow: the kernel throttling dirty
-// pages would hold every tenant's P as long again.
+// holdBackoff once they have been slow on average (the kernel throttling
+// dirty pages would hold every tenant's P as long again); one late write
+// (the host taking the CPU away) does not count.
 func TestSyncerWritesRawOnlyWhileQuick(t *testing.T) {
 	s := &syncer{}
 	now := time.Unix(1000, 0)
-	for _, tc := range []struct {
-		name string
-		n    int
-		at   time.Duration // after now
-		took time.Duration // a raw write's, noted after the check; 0: none
-		raw  bool
-	}{
-		{"a round's records", 4 << 10, 0, 20 * time.Microsecond, true},
-		{"the largest raw write", rawWriteMax, 0, 0, true},
-		{"past the largest", rawWriteMax + 1, 0, 0, false},
-		{"quick writes go on raw", 4 << 10, time.Second, rawWriteSlow - 1, true},
-		{"one throttled write", 4 << 10, 2 * time.Second, rawWriteSlow, true},
-		{"within the backoff", 4 << 10, 2*time.Second + holdBackoff - 1, 0, false},
-		{"after the backoff", 4 << 10, 2*time.Second + holdBackoff, 0, true},
-	} {
-		at := now.Add(tc.at)
-		if got := s.mayWriteRaw(tc.n, at); got != tc.raw {
-			t.Fatalf("%s: raw %v, want %v", tc.name, got, tc.raw)
+	if !s.mayWriteRaw(4<<10, now) || !s.mayWriteRaw(rawWriteMax, now) || s.mayWriteRaw(rawWriteMax+1, now) {
+		t.Fatal("raw writes are not those up to rawWriteMax")
+	}
+	for range 1000 {
+		s.noteRawWrite(20*time.Microsecond, now)
+	}
+	s.noteRawWrite(15*time.Millisecond, now) // the host took the CPU away
+	if !s.mayWriteRaw(4<<10, now) {
+		t.Fatal("one late write sent writes the runtime's way")
+	}
+	for range 50 {
+		s.noteRawWrite(20*time.Microsecond, now)
+	}
+	n := 0
+	for s.mayWriteRaw(4<<10, now) {
+		if n++; n > 10 {
+			t.Fatal("10 writes throttled for 20 ms did not count as slow")
 		}
-		if tc.took > 0 {
-			s.noteRawWrite(tc.took, at)
-		}
+		s.noteRawWrite(20*time.Millisecond, now)
+	}
+	if n < 2 {
+		t.Fatalf("slow after %d throttled writes", n)
+	}
+	if s.mayWriteRaw(4<<10, now.Add(holdBackoff-time.Millisecond)) {
+		t.Fatal("raw again before the backoff ended")
+	}
+	if !s.mayWriteRaw(4<<10, now.Add(holdBackoff)) {
+		t.Fatal("not raw again after the backoff")
 	}
 }
 
