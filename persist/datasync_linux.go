@@ -45,7 +45,7 @@ type syncer struct {
 	// way.
 	written        time.Duration
 	writeSlowUntil time.Time
-	overran   int // held fsyncs that outlasted holdWait (tests)
+	overran        int // held fsyncs that outlasted holdWait (tests)
 }
 
 const (
