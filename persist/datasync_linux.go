@@ -34,6 +34,11 @@ type syncer struct {
 	ev  *os.File // efd in the poller; never ev.Fd(), which makes it blocking
 	rc  syscall.RawConn
 	cb  iocb
+	// seq numbers the submissions (cb.data): a completion is taken as
+	// this call's only when it carries this call's number, so that one
+	// left in the ring by a call that gave up early (an error from
+	// io_getevents) can never make a later fsync look done before it is.
+	seq uint64
 	// held is the moving average of held fsyncs (weight 1/16: one late
 	// flush does not count the disk slow, a run of them does); past holdMax
 	// none is held until slowUntil, as a slow disk would stall every
@@ -132,11 +137,12 @@ func (s *syncer) datasync(f *os.File, hold bool) error {
 		return syscall.Fdatasync(int(fd))
 	}
 	hold = hold && s.mayHold(time.Now())
+	s.seq++
 	if hold {
 		// No eventfd: the end is reaped here, not in the poller.
-		s.cb = iocb{opcode: iocbCmdFdsync, fd: uint32(fd)}
+		s.cb = iocb{data: s.seq, opcode: iocbCmdFdsync, fd: uint32(fd)}
 	} else {
-		s.cb = iocb{opcode: iocbCmdFdsync, fd: uint32(fd), flags: iocbFlagResfd, resfd: uint32(s.efd)}
+		s.cb = iocb{data: s.seq, opcode: iocbCmdFdsync, fd: uint32(fd), flags: iocbFlagResfd, resfd: uint32(s.efd)}
 	}
 	cbs := [1]*iocb{&s.cb}
 	for {
@@ -189,7 +195,7 @@ func (s *syncer) datasync(f *os.File, hold bool) error {
 		if e != 0 {
 			return e
 		}
-		if r == 1 {
+		if r == 1 && ev.data == s.seq {
 			break
 		}
 	}
@@ -226,7 +232,10 @@ func (s *syncer) reapHeld() error {
 			return e
 		}
 		if r == 1 {
-			break
+			if ev.data == s.seq {
+				break
+			}
+			continue // an earlier call's: not this fsync's end
 		}
 		if held {
 			held = false // holdWait passed

@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // The log's fsync goes through Linux AIO when the kernel allows it and
@@ -158,5 +159,45 @@ func TestSyncerHeldPastItsBound(t *testing.T) {
 	// And the unheld path is still in step with the eventfd afterwards.
 	if err := s.datasync(f, false); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A completion left in the ring by an earlier call that gave up early is
+// not taken for a later fsync's end: the later call waits for its own, so
+// nothing of its own is left behind either.
+func TestSyncerIgnoresAStaleCompletion(t *testing.T) {
+	for _, hold := range []bool{true, false} {
+		t.Run(map[bool]string{true: "held", false: "polled"}[hold], func(t *testing.T) {
+			s := newSyncer()
+			defer s.close()
+			if s.ctx == 0 {
+				t.Skip("AIO refused here")
+			}
+			f, err := os.OpenFile(filepath.Join(t.TempDir(), "log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			// The stale one: submitted and never reaped, as by a call that
+			// returned on an error; it completes before the next call starts.
+			stale := iocb{data: 1 << 60, opcode: iocbCmdFdsync, fd: uint32(f.Fd())}
+			cbs := [1]*iocb{&stale}
+			if _, _, e := syscall.Syscall(syscall.SYS_IO_SUBMIT, s.ctx, 1, uintptr(unsafe.Pointer(&cbs[0]))); e != 0 {
+				t.Fatal(e)
+			}
+			time.Sleep(50 * time.Millisecond)
+			if _, err := s.write(f, make([]byte, 4096)); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.datasync(f, hold); err != nil {
+				t.Fatal(err)
+			}
+			var ev ioEvent
+			wait := syscall.NsecToTimespec(int64(200 * time.Millisecond))
+			r, _, e := syscall.Syscall6(syscall.SYS_IO_GETEVENTS, s.ctx, 1, 1, uintptr(unsafe.Pointer(&ev)), uintptr(unsafe.Pointer(&wait)), 0)
+			if e != 0 || r != 0 {
+				t.Fatalf("after the fsync returned, io_getevents found %d completion(s) (%v), data %d: the call's own was %d, and none should be left", r, e, ev.data, s.seq)
+			}
+		})
 	}
 }
