@@ -2,6 +2,7 @@ package commands
 
 import (
 	"errors"
+	"math"
 	"strconv"
 
 	"synap/engine"
@@ -10,9 +11,10 @@ import (
 )
 
 // DUMP and RESTORE move values to and from redis-server in its own
-// serialization format (package rdb): strings, lists, sets, hashes and
-// sorted sets both ways. Streams and Synap's own types are refused with an
-// error rather than dumped in a form Redis could misread.
+// serialization format (package rdb): strings, lists, sets, hashes, sorted
+// sets and streams (with their consumer groups) both ways. Synap's own
+// types (queues) are refused with an error rather than dumped in a form
+// Redis could misread.
 
 func init() {
 	dump := &Command{Name: "dump", Arity: 2, Flags: FlagReadOnly, FirstKey: 1, LastKey: 1, Step: 1,
@@ -78,8 +80,67 @@ func dumpEntry(en *engine.Entry) []byte {
 			return true
 		})
 		return rdb.DumpZSet(members, scores)
+	case engine.KindStream:
+		return rdb.DumpStream(dumpStream(en.Obj().(*engine.Stream)))
 	}
 	return nil
+}
+
+// dumpStream copies a stream into the codec's form: its live entries, its
+// counters and its groups, each group's pending entries and consumers.
+func dumpStream(s *engine.Stream) *rdb.Stream {
+	id := func(i engine.StreamID) rdb.StreamID { return rdb.StreamID{Ms: i.Ms, Seq: i.Seq} }
+	out := &rdb.Stream{LastID: id(s.LastID), FirstID: id(s.FirstID()), MaxDeletedID: id(s.MaxDeletedID),
+		EntriesAdded: uint64(max(s.EntriesAdded, 0)), Entries: make([]rdb.StreamEntry, 0, s.Len())}
+	s.Ascend(engine.StreamID{}, func(e *engine.StreamEntry) bool {
+		out.Entries = append(out.Entries, rdb.StreamEntry{ID: id(e.ID), Fields: e.Fields})
+		return true
+	})
+	for _, g := range s.Groups() {
+		rg := rdb.StreamGroup{Name: []byte(g.Name), LastID: id(g.LastID), EntriesRead: g.EntriesRead}
+		g.PEL.Scan(func(p *engine.StreamPending) bool {
+			rg.Pending = append(rg.Pending, rdb.StreamNack{ID: id(p.ID), DeliveryTime: p.DeliveryTime,
+				DeliveryCount: uint64(max(p.DeliveryCount, 0))})
+			return true
+		})
+		for _, c := range g.Consumers() {
+			rc := rdb.StreamConsumer{Name: []byte(c.Name), SeenTime: c.SeenTime}
+			c.PEL.Scan(func(p *engine.StreamPending) bool {
+				rc.Pending = append(rc.Pending, id(p.ID))
+				return true
+			})
+			rg.Consumers = append(rg.Consumers, rc)
+		}
+		out.Groups = append(out.Groups, rg)
+	}
+	return out
+}
+
+// restoredStream builds a stream from the codec's form, which the codec
+// has checked to hang together (each pending entry held by one consumer).
+func restoredStream(v *rdb.Stream) *engine.Stream {
+	id := func(i rdb.StreamID) engine.StreamID { return engine.StreamID{Ms: i.Ms, Seq: i.Seq} }
+	s := engine.NewStream()
+	for _, e := range v.Entries {
+		s.Add(id(e.ID), e.Fields)
+	}
+	s.LastID, s.MaxDeletedID = id(v.LastID), id(v.MaxDeletedID)
+	s.EntriesAdded = int64(min(v.EntriesAdded, math.MaxInt64))
+	for _, g := range v.Groups {
+		eg := s.CreateGroup(string(g.Name), id(g.LastID), g.EntriesRead)
+		nacks := make(map[rdb.StreamID]rdb.StreamNack, len(g.Pending))
+		for _, p := range g.Pending {
+			nacks[p.ID] = p
+		}
+		for _, c := range g.Consumers {
+			ec := s.CreateConsumer(eg, string(c.Name), c.SeenTime)
+			for _, pid := range c.Pending {
+				p := nacks[pid]
+				s.AddPending(eg, ec, id(pid), p.DeliveryTime, int64(min(p.DeliveryCount, math.MaxInt64)))
+			}
+		}
+	}
+	return s
 }
 
 // restoredEntry builds the keyspace entry of a decoded value, nil when it
@@ -124,6 +185,9 @@ func restoredEntry(v rdb.Value) *engine.Entry {
 			z.Set(m, v.Scores[i])
 		}
 		return engine.NewObject(engine.KindZSet, z)
+	case rdb.TypeStreamListpacks2:
+		// An empty stream is a value, as in Redis (XADD then XDEL).
+		return engine.NewObject(engine.KindStream, restoredStream(v.Stream))
 	}
 	return nil
 }

@@ -291,6 +291,7 @@ type Value struct {
 	// alternating, or a sorted set's members (with Scores).
 	Items  [][]byte
 	Scores []float64
+	Stream *Stream // TypeStreamListpacks2 (either stream encoding)
 }
 
 // Decode verifies a payload and decodes the object it holds.

@@ -65,10 +65,16 @@ func FuzzDecode(f *testing.F) {
 	f.Add(DumpList([][]byte{[]byte("a"), []byte("7")}))
 	f.Add(DumpZSet([][]byte{[]byte("m")}, []float64{2}))
 	f.Add(seal([]byte{TypeHashListpack, 12, 12, 0, 0, 0, 2, 0, 0x81, 'f', 2, 0x01, 2, 0xff}))
+	small := sampleStream()
+	small.Entries, small.FirstID = small.Entries[:12], small.Entries[0].ID
+	f.Add(DumpStream(small))
 	f.Fuzz(func(t *testing.T, p []byte) {
 		v, err := Decode(p)
 		if err == nil && (len(v.Str) > 100*len(p) || len(v.Items) > len(p)) {
 			t.Fatalf("decoded %d bytes from %d", len(v.Str), len(p))
+		}
+		if err == nil && v.Stream != nil && len(v.Stream.Entries) > len(p) {
+			t.Fatalf("decoded %d stream entries from %d bytes", len(v.Stream.Entries), len(p))
 		}
 		// A payload whose checksum is right must still never panic.
 		if len(p) > 0 {

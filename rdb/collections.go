@@ -152,6 +152,13 @@ func (r *Reader) decodeCollection(t byte) (Value, error) {
 			v.Items, v.Scores = append(v.Items, all[i]), append(v.Scores, s)
 		}
 		return v, nil
+	case TypeStreamListpacks, TypeStreamListpacks2:
+		s, err := r.stream(t == TypeStreamListpacks2)
+		if err != nil {
+			return v, err
+		}
+		v.Type, v.Stream = TypeStreamListpacks2, s
+		return v, nil
 	case TypeListQuicklist:
 		nodes, err := r.count(2)
 		if err != nil {
@@ -275,10 +282,7 @@ func listpack(b []byte) ([][]byte, error) {
 		default:
 			return nil, ErrFormat
 		}
-		back := 1
-		for l := size; l > 127; l >>= 7 {
-			back++
-		}
+		back := lpBacklenSize(size)
 		if size+back > len(p) {
 			return nil, ErrFormat
 		}

@@ -83,6 +83,8 @@ func payload(v rdb.Value) ([]byte, error) {
 		return rdb.DumpHash(v.Items), nil
 	case rdb.TypeZSet2:
 		return rdb.DumpZSet(v.Items, v.Scores), nil
+	case rdb.TypeStreamListpacks2:
+		return rdb.DumpStream(v.Stream), nil
 	}
 	return nil, rdb.ErrUnsupported
 }

@@ -27,13 +27,17 @@ func TestCLIImport(t *testing.T) {
 	red.SAdd(ctx, "st", "x")
 	red.HSet(ctx, "h", "f", "v")
 	red.ZAdd(ctx, "z", redis.Z{Score: 2.5, Member: "m"})
+	// A stream, which Redis users move over with its groups.
+	red.XAdd(ctx, &redis.XAddArgs{Stream: "x", ID: "5-1", Values: []string{"f", "v"}})
+	red.XGroupCreate(ctx, "x", "g", "0")
+	red.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: "c", Streams: []string{"x", ">"}})
 	if err := red.Save(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
 
 	_, addr, _ := cliStart(t, "--port", "0")
 	out, err := cliCommand(t, "import", filepath.Join(dir, "dump.rdb"), "--addr", addr).CombinedOutput()
-	if err != nil || string(out) != "imported 5 keys\n" {
+	if err != nil || string(out) != "imported 6 keys\n" {
 		t.Fatalf("synap import: %v: %s", err, out)
 	}
 	syn := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2})
@@ -55,6 +59,12 @@ func TestCLIImport(t *testing.T) {
 	}
 	if v := syn.ZScore(ctx, "z", "m").Val(); v != 2.5 {
 		t.Errorf("z: %v", v)
+	}
+	if v := syn.XPending(ctx, "x", "g").Val(); v == nil || v.Count != 1 || v.Lower != "5-1" || v.Consumers["c"] != 1 {
+		t.Errorf("x: pending %+v", v)
+	}
+	if v := syn.XRange(ctx, "x", "-", "+").Val(); len(v) != 1 || v[0].ID != "5-1" || v[0].Values["f"] != "v" {
+		t.Errorf("x: %+v", v)
 	}
 	// A file that is not an RDB file is refused and adds nothing.
 	bad := filepath.Join(t.TempDir(), "bad.rdb")
