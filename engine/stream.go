@@ -6,6 +6,8 @@ import (
 	"strconv"
 
 	"github.com/tidwall/btree"
+
+	"synap/rdb"
 )
 
 // StreamID is a stream entry id: milliseconds and a sequence number.
@@ -571,7 +573,7 @@ func lpStrBytes(b []byte) int {
 	default:
 		enc = 5 + n
 	}
-	return enc + lpBacklen(enc)
+	return enc + rdb.ListpackBacklen(enc)
 }
 
 func lpIntBytes(v int64) int {
@@ -590,21 +592,7 @@ func lpIntBytes(v int64) int {
 	default:
 		enc = 9
 	}
-	return enc + lpBacklen(enc)
-}
-
-func lpBacklen(l int) int {
-	switch {
-	case l <= 127:
-		return 1
-	case l < 16383:
-		return 2
-	case l < 2097151:
-		return 3
-	case l < 268435455:
-		return 4
-	}
-	return 5
+	return enc + rdb.ListpackBacklen(enc)
 }
 
 // lpMasterBytes is a new node's master entry: count, deleted, the number

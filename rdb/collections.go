@@ -282,7 +282,7 @@ func listpack(b []byte) ([][]byte, error) {
 		default:
 			return nil, ErrFormat
 		}
-		back := lpBacklenSize(size)
+		back := ListpackBacklen(size)
 		if size+back > len(p) {
 			return nil, ErrFormat
 		}

@@ -215,7 +215,7 @@ func (w *lpWriter) int(v int64) {
 
 // backlen appends an element's size for walking back (lpEncodeBacklen).
 func (w *lpWriter) backlen(l int) {
-	n := lpBacklenSize(l)
+	n := ListpackBacklen(l)
 	for i := n - 1; i >= 0; i-- {
 		c := byte(l>>(7*i)) & 127
 		if i != n-1 {
@@ -226,9 +226,11 @@ func (w *lpWriter) backlen(l int) {
 	w.n++
 }
 
-// lpBacklenSize is the bytes of an element's back-length, by Redis's
-// bounds (one short of each power of 128 takes the next size).
-func lpBacklenSize(l int) int {
+// ListpackBacklen is the bytes of the back-length of a listpack element
+// whose encoding and data take l bytes, by Redis's bounds (one short of
+// each power of 128 takes the next size). The engine sizes its stream
+// nodes with it, as Redis does.
+func ListpackBacklen(l int) int {
 	switch {
 	case l <= 127:
 		return 1
