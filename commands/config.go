@@ -29,6 +29,12 @@ type Config struct {
 	LFULogFactor     int
 	LFUDecayTime     int
 
+	// SLOWLOG (slowlog.go): commands that ran this many microseconds or
+	// more are logged (negative: none, 0: every one), at most
+	// SlowlogMaxLen entries kept.
+	SlowlogSlowerThan int64
+	SlowlogMaxLen     int64
+
 	// OutputBufferLimits is client-output-buffer-limit. Only the normal
 	// class's hard limit applies (per reply, see replyLimit); the rest is
 	// accepted and kept for tools that set Redis's values.
@@ -108,6 +114,8 @@ func DefaultConfig() Config {
 		MaxMemorySamples:        5,
 		LFULogFactor:            10,
 		LFUDecayTime:            1,
+		SlowlogSlowerThan:       10000,
+		SlowlogMaxLen:           128,
 		AuthTimeout:             10,
 		PubSubMaxPerClient:      10000,
 		PubSubMaxPerTenant:      100000,

@@ -430,7 +430,9 @@ func (s *Server) call(c *Client, x *Ctx, cmd *Command, args [][]byte, lock bool)
 	if c.T != nil {
 		c.countCommand(cmd, start)
 	}
-	c.countCall(cmd, int64(end.Sub(start)/time.Microsecond), x.failed)
+	usec := int64(end.Sub(start) / time.Microsecond)
+	c.countCall(cmd, usec, x.failed)
+	s.noteSlow(c, cmd, args, usec, start.Unix())
 	if x.failed {
 		s.countError(x.errText)
 	}

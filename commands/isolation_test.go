@@ -148,6 +148,12 @@ var isolationExamples = map[string][][]string{
 	"tenant":           {{"tenant"}},
 	"tenant|list":      {{"tenant", "list"}},
 	"tenant|info":      {{"tenant", "info", "alice"}},
+	// The slow log holds every tenant's commands: operator only.
+	"slowlog":       {{"slowlog"}},
+	"slowlog|get":   {{"slowlog", "get"}, {"slowlog", "get", "-1"}},
+	"slowlog|len":   {{"slowlog", "len"}},
+	"slowlog|reset": {{"slowlog", "reset"}},
+	"slowlog|help":  {{"slowlog", "help"}},
 
 	// INFO shows a tenant only sections about itself; the rest of the
 	// server's figures would describe other tenants.

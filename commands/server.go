@@ -56,6 +56,7 @@ type Server struct {
 	// it costs too much to do per command, and maxmemory needs no more.
 	heapBytes atomic.Int64
 	mem       memState // peak, runtime memory limit (memory.go)
+	slow      slowlog  // SLOWLOG's entries (slowlog.go)
 	authLog   authLogLimiter
 	authz     authority // AUTH throttle, parked clients' key watch
 	penalties closePenalties

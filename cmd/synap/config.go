@@ -45,6 +45,8 @@ type serveCmd struct {
 	MaxmemorySamples       int    `default:"5" env:"SYNAP_MAXMEMORY_SAMPLES" help:"Keys sampled per eviction (at least 1; past 64 counts as 64)."`
 	LfuLogFactor           int    `default:"10" env:"SYNAP_LFU_LOG_FACTOR" help:"LFU counter's logarithm factor: higher needs more accesses per step (0 or more)."`
 	LfuDecayTime           int    `default:"1" env:"SYNAP_LFU_DECAY_TIME" help:"Minutes after which an idle key's LFU counter drops by one (0: never)."`
+	SlowlogLogSlowerThan   int64  `default:"10000" env:"SYNAP_SLOWLOG_LOG_SLOWER_THAN" help:"SLOWLOG keeps commands that ran this many microseconds or more (negative: none; 0: every command)."`
+	SlowlogMaxLen          int64  `default:"128" env:"SYNAP_SLOWLOG_MAX_LEN" help:"Most entries SLOWLOG keeps (0 or more)."`
 	Threads                int    `default:"0" env:"SYNAP_THREADS" help:"OS threads running Go code (GOMAXPROCS); 0: one fewer than the CPUs, at least 1."`
 
 	ClientOutputBufferLimit    string `default:"${client_output_buffer_limit}" env:"SYNAP_CLIENT_OUTPUT_BUFFER_LIMIT" help:"Redis's classes: normal <hard> <soft> <secs> ... A reply over the normal hard limit is replaced by an error (0: no limit); a client whose queued pushes pass the pubsub hard limit, or its soft limit for longer than its seconds, is disconnected."`
@@ -436,6 +438,9 @@ func (s *serveCmd) config() (settings, error) {
 	if !ok {
 		return settings{}, fmt.Errorf("maxmemory-policy %q: must be one of noeviction, allkeys-lru, allkeys-lfu, allkeys-random, volatile-lru, volatile-lfu, volatile-random, volatile-ttl", s.MaxmemoryPolicy)
 	}
+	if s.SlowlogMaxLen < 0 {
+		return settings{}, fmt.Errorf("slowlog-max-len must be 0 or more, got %d", s.SlowlogMaxLen)
+	}
 	if s.MaxmemorySamples < 1 || s.LfuLogFactor < 0 || s.LfuDecayTime < 0 {
 		return settings{}, fmt.Errorf("maxmemory-samples must be at least 1 and lfu-log-factor, lfu-decay-time not negative, got %d, %d, %d",
 			s.MaxmemorySamples, s.LfuLogFactor, s.LfuDecayTime)
@@ -520,6 +525,8 @@ func (s *serveCmd) config() (settings, error) {
 			MaxMemorySamples:        s.MaxmemorySamples,
 			LFULogFactor:            s.LfuLogFactor,
 			LFUDecayTime:            s.LfuDecayTime,
+			SlowlogSlowerThan:       s.SlowlogLogSlowerThan,
+			SlowlogMaxLen:           s.SlowlogMaxLen,
 			OutputBufferLimits:      obl,
 			TenantOutputBufferLimit: int64(s.TenantOutputBufferLimit),
 			TransientMemoryLimit:    int64(s.TransientMemoryLimit),

@@ -1,0 +1,109 @@
+package commands
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"synap/resp/resptest"
+)
+
+// slowEntryVolatile is what differs between two servers' entries for the
+// same command: id, time, duration and the client's port (and HELLO's
+// client id).
+var slowEntryVolatile = regexp.MustCompile(`\[:\d+ :\d+ :\d+ |"127\.0\.0\.1:\d+"|"id" :\d+`)
+
+// TestSlowlogDifferential sends the same commands to Synap and to
+// redis-server with every command logged, and compares the logs: which
+// commands are kept (those inside MULTI one by one, not EXEC), the cuts
+// (32 arguments, 128 bytes each), the secrets redacted, the client's name,
+// and SLOWLOG's own replies and errors.
+func TestSlowlogDifferential(t *testing.T) {
+	red := resptest.StartRedis(t)
+	syn := dial(t, startServer(t))
+	long := strings.Repeat("a", 200)
+	many := []string{"RPUSH", "l"}
+	for i := range 40 {
+		many = append(many, strconv.Itoa(i))
+	}
+	script := [][]string{
+		{"CONFIG", "SET", "slowlog-log-slower-than", "0"},
+		{"SLOWLOG", "RESET"},
+		{"AUTH", "secretpw"},
+		{"AUTH", "someone", "secretpw"},
+		{"HELLO", "2", "AUTH", "default", "secretpw"},
+		{"SET", "k", long},
+		many,
+		{"CONFIG", "SET", "requirepass", ""},
+		{"CLIENT", "SETNAME", "worker"},
+		{"MULTI"}, {"SET", "a", "1"}, {"GET", "a"}, {"EXEC"},
+		{"SLOWLOG", "LEN"},
+		{"SLOWLOG", "GET", "-1"},
+		{"SLOWLOG", "GET", "2"},
+		{"SLOWLOG", "GET", "-2"},
+		{"SLOWLOG", "GET", "x"},
+		{"SLOWLOG", "GET", "1", "2"},
+		{"SLOWLOG", "LEN", "x"},
+		{"SLOWLOG", "NOPE"},
+		{"SLOWLOG", "HELP"},
+		{"CONFIG", "SET", "slowlog-max-len", "-1"},
+		{"CONFIG", "SET", "slowlog-log-slower-than", "x"},
+		{"CONFIG", "SET", "slowlog-max-len", "3"},
+		{"PING"},
+		{"SLOWLOG", "LEN"},
+		{"CONFIG", "GET", "slowlog-max-len"},
+		{"CONFIG", "GET", "slowlog-log-slower-than"},
+		{"CONFIG", "SET", "slowlog-log-slower-than", "-1"},
+		{"SLOWLOG", "RESET"},
+		{"SET", "b", "2"},
+		{"SLOWLOG", "LEN"},
+		{"CONFIG", "SET", "slowlog-log-slower-than", "100000000"},
+		{"CONFIG", "SET", "slowlog-max-len", "128"},
+		{"SLOWLOG", "GET"},
+	}
+	for _, cmd := range script {
+		want := slowEntryVolatile.ReplaceAllString(red.Do(cmd...), "[")
+		got := slowEntryVolatile.ReplaceAllString(syn.Do(cmd...), "[")
+		if got != want {
+			t.Errorf("%q:\nSynap %s\nRedis %s", cmd, got, want)
+		}
+	}
+}
+
+// In cluster mode the log is the operator's: a tenant cannot read it, and
+// the operator never finds an access key in it.
+func TestSlowlogIsTheOperators(t *testing.T) {
+	f := startCluster(t)
+	op := dial(t, f.srv)
+	if r := op.Do("AUTH", clusterAdminKey); r != "+OK" {
+		t.Fatal(r)
+	}
+	if r := op.Do("CONFIG", "SET", "slowlog-log-slower-than", "0"); r != "+OK" {
+		t.Fatal(r)
+	}
+	alice := dial(t, f.srv)
+	for _, cmd := range [][]string{{"AUTH", clusterSecret("alice-admin")}, {"HELLO", "3", "AUTH", "alice", clusterSecret("alice-admin")}} {
+		if r := alice.Do(cmd...); strings.HasPrefix(r, "-") {
+			t.Fatalf("%q: %s", cmd, r)
+		}
+	}
+	for _, cmd := range [][]string{{"SLOWLOG", "GET"}, {"SLOWLOG", "LEN"}, {"SLOWLOG", "RESET"}} {
+		if r := alice.Do(cmd...); !strings.HasPrefix(r, "-NOPERM") {
+			t.Errorf("alice's admin key: %q replied %s, want NOPERM", cmd, r)
+		}
+	}
+	alice.Do("SET", "mine", "v")
+	log := op.Do("SLOWLOG", "GET", "-1")
+	if !strings.Contains(log, `"SET" "mine" "v"`) {
+		t.Fatalf("the operator's log lacks alice's SET: %s", log)
+	}
+	for _, secret := range []string{clusterSecret("alice-admin"), clusterAdminKey} {
+		if strings.Contains(log, secret) {
+			t.Fatalf("the log shows a secret: %s", log)
+		}
+	}
+	if !strings.Contains(log, `"AUTH" "(redacted)"`) || !strings.Contains(log, `"HELLO" "3" "AUTH" "(redacted)" "(redacted)"`) {
+		t.Fatalf("AUTH and HELLO not redacted as Redis does: %s", log)
+	}
+}
