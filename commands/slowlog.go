@@ -126,16 +126,17 @@ func slowArgs(cmd *Command, args [][]byte) [][]byte {
 	return out
 }
 
-// redacted says whether args[i] is a secret, as Redis redacts them: AUTH's
-// arguments, HELLO's AUTH username and password, and the value CONFIG SET
-// gives requirepass.
+// redacted says whether args[i] is a secret: AUTH's arguments, everything
+// after HELLO's AUTH, and the value CONFIG SET gives requirepass. Redis
+// redacts HELLO's username and password only; a malformed HELLO (an
+// access key and no username) would then leave the key in the log.
 func redacted(cmd *Command, args [][]byte, i int) bool {
 	switch cmd.Name {
 	case "auth":
 		return i > 0
 	case "hello":
-		for j := 2; j+2 < len(args); j++ {
-			if strEq(args[j], "auth") && (i == j+1 || i == j+2) {
+		for j := 2; j < i; j++ {
+			if strEq(args[j], "auth") {
 				return true
 			}
 		}

@@ -107,3 +107,36 @@ func TestSlowlogIsTheOperators(t *testing.T) {
 		t.Fatalf("AUTH and HELLO not redacted as Redis does: %s", log)
 	}
 }
+
+// No secret is kept, however the command that carries it is formed.
+func TestSlowlogRedacts(t *testing.T) {
+	tab := NewTable()
+	for _, c := range []struct{ args, want string }{
+		{"AUTH k", "AUTH (redacted)"},
+		{"auth user k", "auth (redacted) (redacted)"},
+		{"HELLO 3 AUTH user k", "HELLO 3 AUTH (redacted) (redacted)"},
+		{"HELLO 3 AUTH k", "HELLO 3 AUTH (redacted)"},
+		{"hello 3 setname n auth user k", "hello 3 setname n auth (redacted) (redacted)"},
+		{"HELLO 3 SETNAME n", "HELLO 3 SETNAME n"},
+		{"CONFIG SET requirepass pw maxclients 5", "CONFIG SET requirepass (redacted) maxclients 5"},
+		{"CONFIG SET maxclients 5 REQUIREPASS pw", "CONFIG SET maxclients 5 REQUIREPASS (redacted)"},
+		{"CONFIG SET requirepass", "CONFIG SET requirepass"},
+		{"SET requirepass pw", "SET requirepass pw"},
+	} {
+		var args [][]byte
+		for _, a := range strings.Fields(c.args) {
+			args = append(args, []byte(a))
+		}
+		cmd, _ := tab.Resolve(args)
+		if cmd == nil {
+			t.Fatalf("%s: no row", c.args)
+		}
+		var got []string
+		for _, a := range slowArgs(cmd, args) {
+			got = append(got, string(a))
+		}
+		if strings.Join(got, " ") != c.want {
+			t.Errorf("%s: kept %q, want %q", c.args, got, c.want)
+		}
+	}
+}
