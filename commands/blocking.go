@@ -48,8 +48,14 @@ type waiter struct {
 	state atomic.Int32
 	done  chan struct{} // closed when served, or ended (endErr)
 	// endErr, set under mu before done closes, is why the waiter was ended
-	// instead of served: its access key no longer allows the command.
-	endErr string
+	// instead of served: its access key no longer allows the command, or
+	// CLIENT UNBLOCK ERROR. timedOut, set the same way, is CLIENT UNBLOCK
+	// [TIMEOUT]: the command gets its timeout's reply.
+	endErr   string
+	timedOut bool
+	// unblockLater is a CLIENT UNBLOCK that came while the waiter was
+	// still parking (1: timeout, 2: error), applied as soon as it waits.
+	unblockLater int
 
 	// Who the connection was when it blocked (cluster mode). A push is
 	// served only while the key still holds for the same tenant and still
@@ -144,6 +150,7 @@ func (x *Ctx) Block(keys [][]byte, timeout time.Duration, serve func(x *Ctx) boo
 	}
 	c.blocked = w
 	c.parked.Store(true)
+	c.parkedW.Store(w)
 }
 
 // serveReady serves the clients blocked on keys changed by the command c
@@ -261,6 +268,7 @@ func (w *waiter) Wait(ctx context.Context) error {
 	defer func() {
 		c.blocked = nil
 		c.parked.Store(false)
+		c.parkedW.Store(nil)
 	}()
 	// Taken before the first check, so a directory change after that
 	// check closes this channel.
@@ -273,7 +281,11 @@ func (w *waiter) Wait(ctx context.Context) error {
 	}
 	w.mu.Lock()
 	w.state.Store(waitWaiting)
+	later := w.unblockLater
 	w.mu.Unlock()
+	if later != 0 {
+		s.unblockWaiter(w, later == 2)
+	}
 	var ready []byte
 	if k := w.firstReady.Load(); k != nil {
 		ready = []byte(*k)
@@ -291,9 +303,7 @@ func (w *waiter) Wait(ctx context.Context) error {
 		select {
 		case <-w.done:
 			stopExpiry()
-			if msg := w.ended(); msg != "" {
-				s.endBlocked(c, w, msg)
-			}
+			w.replyEnded()
 			return nil
 		case <-timer:
 			stopExpiry()
@@ -342,11 +352,7 @@ func (w *waiter) settled() bool {
 		<-w.done
 		return true
 	}
-	if msg := w.ended(); msg != "" {
-		w.c.srv.endBlocked(w.c, w, msg)
-		return true
-	}
-	return false
+	return w.replyEnded()
 }
 
 // Cancel withdraws a blocked command its caller will not wait for: nothing
@@ -356,6 +362,7 @@ func (w *waiter) Cancel() {
 	c.srv.cancelWait(w)
 	c.blocked = nil
 	c.parked.Store(false)
+	c.parkedW.Store(nil)
 }
 
 // cancelWait withdraws w unless it was served meanwhile; it reports whether
@@ -449,24 +456,61 @@ func (s *Server) reauthorise(w *waiter) {
 
 // endWaiter withdraws a waiting w with the error msg instead of a reply;
 // its own goroutine writes the error (endBlocked). Nothing is popped.
-func (s *Server) endWaiter(w *waiter, msg string) {
+func (s *Server) endWaiter(w *waiter, msg string) { s.endWith(w, msg, false) }
+
+// unblockWaiter ends a waiting w as CLIENT UNBLOCK does: with its
+// timeout's reply, or with the UNBLOCKED error; it reports whether w was
+// still waiting (not served, timed out or gone meanwhile).
+func (s *Server) unblockWaiter(w *waiter, asError bool) bool {
+	w.mu.Lock()
+	if w.state.Load() == waitParking {
+		// Blocked, as CLIENT LIST already shows it, but its goroutine has
+		// not started waiting: Wait applies it then.
+		w.unblockLater = 1
+		if asError {
+			w.unblockLater = 2
+		}
+		w.mu.Unlock()
+		return true
+	}
+	w.mu.Unlock()
+	if asError {
+		return s.endWith(w, errUnblocked, false)
+	}
+	return s.endWith(w, "", true)
+}
+
+func (s *Server) endWith(w *waiter, msg string, timedOut bool) bool {
 	w.mu.Lock()
 	ended := w.state.CompareAndSwap(waitWaiting, waitGone)
 	if ended {
-		w.endErr = msg
+		w.endErr, w.timedOut = msg, timedOut
 	}
 	w.mu.Unlock()
 	if ended {
 		s.waits.unblock(w)
 		close(w.done)
 	}
+	return ended
 }
 
-// ended is why w was ended, or "" if it was not.
-func (w *waiter) ended() string {
+// replyEnded writes the reply of a w that was ended rather than served
+// (its timeout's, or the error it was ended with), on its own goroutine,
+// and reports whether it was ended.
+func (w *waiter) replyEnded() bool {
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.endErr
+	msg, timedOut := w.endErr, w.timedOut
+	w.mu.Unlock()
+	c := w.c
+	switch {
+	case timedOut:
+		w.onTimeout(&Ctx{S: c.srv, C: c, Cmd: w.cmd, Args: w.args, W: c.W, Tx: c.Tx})
+	case msg != "":
+		c.srv.endBlocked(c, w, msg)
+	default:
+		return false
+	}
+	return true
 }
 
 // endBlocked replies msg to c's blocked command on c's own goroutine, then

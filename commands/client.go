@@ -107,9 +107,12 @@ type Client struct {
 	watching   []watched
 	watchDirty atomic.Bool // a watched key changed
 	blocked    *waiter
-	parked     atomic.Bool  // blocked, for other connections' CLIENT LIST and INFO
-	multiLen   atomic.Int64 // queued commands + 1 while in MULTI, for CLIENT LIST
-	readyBuf   []waitKey
+	parked     atomic.Bool // blocked, for other connections' CLIENT LIST and INFO
+	// parkedW is the waiter while blocked, for CLIENT UNBLOCK from another
+	// connection (blocked itself is the connection's own).
+	parkedW  atomic.Pointer[waiter]
+	multiLen atomic.Int64 // queued commands + 1 while in MULTI, for CLIENT LIST
+	readyBuf []waitKey
 
 	keyIdx []int
 	keyBuf [][]byte

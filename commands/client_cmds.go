@@ -2,11 +2,14 @@ package commands
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
-	"synap/tenant"
 	"time"
+
+	"synap/resp"
+	"synap/tenant"
 )
 
 // The CLIENT family: the caller's own connection state, and the list of all
@@ -42,6 +45,9 @@ func init() {
 			conn("info", 2, "6.2.0", "Describes the calling connection in CLIENT LIST's format.", "O(1)", cmdClientInfo),
 			need(admin(conn("kill", -3, "2.4.0", "Closes the connections that match an address or a set of filters.",
 				"O(N) where N is the number of client connections", cmdClientKill)), tenant.NeedAdmin),
+			// A tenant unblocks only its own connections (clientsLive).
+			need(admin(conn("unblock", -3, "5.0.0", "Unblocks a client blocked by a blocking command from a different connection.",
+				"O(log N) where N is the number of client connections", cmdClientUnblock)), tenant.NeedAdmin),
 			conn("setinfo", 4, "7.2.0", "Records the name or version of the client library in use.", "O(1)", cmdClientSetInfo),
 			need(admin(conn("no-evict", 3, "7.0.0", "Exempts the connection from client eviction, or stops exempting it.",
 				"O(1)", cmdClientNoEvict)), tenant.NeedNone),
@@ -453,6 +459,45 @@ func cmdClientReply(x *Ctx) {
 	}
 }
 
+// CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends another connection's blocked
+// command with its timeout's reply, or with the UNBLOCKED error. 1 when
+// it was blocked, 0 otherwise (no such client, or one not blocked).
+func cmdClientUnblock(x *Ctx) {
+	if len(x.Args) > 4 {
+		x.Error(fmt.Sprintf(errStreamSubSyntax, x.Args[1], "CLIENT"))
+		return
+	}
+	id, ok := ParseInt(x.Args[2])
+	if !ok {
+		x.Error(resp.ErrNotInteger)
+		return
+	}
+	asError := false
+	if len(x.Args) == 4 {
+		switch {
+		case strEq(x.Args[3], "timeout"):
+		case strEq(x.Args[3], "error"):
+			asError = true
+		default:
+			x.Error(errClientUnblockReason)
+			return
+		}
+	}
+	if id >= 1 {
+		target := x.C.internalID(id)
+		for _, c := range clientsLive(x) {
+			if c.ID != target || c == x.C {
+				continue
+			}
+			if w := c.parkedW.Load(); w != nil && x.S.unblockWaiter(w, asError) {
+				x.W.Int(1)
+				return
+			}
+		}
+	}
+	x.W.Int(0)
+}
+
 func cmdClientHelp(x *Ctx) {
 	writeHelp(x,
 		"GETNAME",
@@ -487,6 +532,8 @@ func cmdClientHelp(x *Ctx) {
 		"    Control the replies sent to the current connection.",
 		"SETNAME <name>",
 		"    Assign the name <name> to the current connection.",
+		"UNBLOCK <clientid> [TIMEOUT|ERROR]",
+		"    Unblock the specified blocked client.",
 		"SETINFO <option> <value>",
 		"    Set client meta attr. Options are:",
 		"    * LIB-NAME: the client lib name.",

@@ -304,6 +304,8 @@ const (
 	errStreamEntriesRead      = "ERR value for ENTRIESREAD must be positive or -1"
 	errStreamSubSyntax        = "ERR unknown subcommand or wrong number of arguments for '%s'. Try %s HELP."
 	errSlowlogCount           = "ERR count should be greater than or equal to -1"
+	errClientUnblockReason    = "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"
+	errUnblocked              = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
 	errStreamEntriesAdded     = "ERR entries_added must be positive"
 	errStreamSetIDSmall       = "ERR The ID specified in XSETID is smaller than the target stream top item"
 	errStreamSetIDAdded       = "ERR The entries_added specified in XSETID is smaller than the target stream length"

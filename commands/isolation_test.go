@@ -120,8 +120,10 @@ var isolationExamples = map[string][][]string{
 	// Killing by the other tenant's id or address finds nothing; killing
 	// every normal client or the default user's ends only the caller's own
 	// other connections.
-	"client|kill":     {{"client", "kill", "ID", "$ID"}, {"client", "kill", "ADDR", "$ADDR"}, {"client", "kill", "$ADDR"}, {"client", "kill", "TYPE", "normal"}, {"client", "kill", "USER", "default"}},
-	"client|setinfo":  {{"client", "setinfo", "lib-name", "alicelib"}},
+	"client|kill":    {{"client", "kill", "ID", "$ID"}, {"client", "kill", "ADDR", "$ADDR"}, {"client", "kill", "$ADDR"}, {"client", "kill", "TYPE", "normal"}, {"client", "kill", "USER", "default"}},
+	"client|setinfo": {{"client", "setinfo", "lib-name", "alicelib"}},
+	// Unblocking by the other tenant's id finds nothing to unblock.
+	"client|unblock":  {{"client", "unblock", "$ID"}, {"client", "unblock", "$ID", "error"}},
 	"client|no-touch": {{"client", "no-touch", "on"}, {"client", "no-touch", "off"}},
 	"client|reply":    {{"client", "reply", "on"}},
 	"client|help":     {{"client", "help"}},
