@@ -159,8 +159,11 @@ var isolationExamples = map[string][][]string{
 
 	// INFO shows a tenant only sections about itself; the rest of the
 	// server's figures would describe other tenants.
-	"info":     {{"info"}, {"info", "everything"}, {"info", "keyspace"}, {"info", "clients"}, {"info", "commandstats"}, {"info", "stats", "memory", "errorstats"}},
-	"time":     {{"time"}},
+	"info": {{"info"}, {"info", "everything"}, {"info", "keyspace"}, {"info", "clients"}, {"info", "commandstats"}, {"info", "stats", "memory", "errorstats"}},
+	"time": {{"time"}},
+	// Replication: none, the same answer for everyone.
+	"role":     {{"role"}},
+	"wait":     {{"wait", "0", "0"}, {"wait", "1", "1"}},
 	"lastsave": {{"lastsave"}},
 
 	// Persistence: operator only (a snapshot holds every tenant's data).
