@@ -110,9 +110,12 @@ type Client struct {
 	parked     atomic.Bool // blocked, for other connections' CLIENT LIST and INFO
 	// parkedW is the waiter while blocked, for CLIENT UNBLOCK from another
 	// connection (blocked itself is the connection's own).
-	parkedW  atomic.Pointer[waiter]
-	multiLen atomic.Int64 // queued commands + 1 while in MULTI, for CLIENT LIST
-	readyBuf []waitKey
+	parkedW atomic.Pointer[waiter]
+	// monitoring: the session receives MONITOR's lines (changed under the
+	// server's monitors mutex; read by CLIENT LIST).
+	monitoring atomic.Bool
+	multiLen   atomic.Int64 // queued commands + 1 while in MULTI, for CLIENT LIST
+	readyBuf   []waitKey
 
 	keyIdx []int
 	keyBuf [][]byte
@@ -222,6 +225,7 @@ func (c *Session) Close() {
 	c.flushTenant()
 	s.endTx(c)
 	c.dropSubscriptions()
+	s.stopMonitor(c)
 	if c.T != nil {
 		c.T.Connections.Add(-1)
 	}

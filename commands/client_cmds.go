@@ -211,6 +211,9 @@ func clientWriteLine(b *strings.Builder, x *Ctx, c *Client, now time.Time) {
 	if c.parked.Load() {
 		flags = append(flags, 'b')
 	}
+	if c.monitoring.Load() {
+		flags = append(flags, 'O')
+	}
 	if c.watchDirty.Load() {
 		flags = append(flags, 'd')
 	}

@@ -98,6 +98,7 @@ func cmdReset(x *Ctx) {
 	c := x.C
 	x.S.endTx(c)
 	c.dropSubscriptions()
+	x.S.stopMonitor(c)
 	c.Select(0)
 	c.SetProto(2)
 	c.ReplyMode, c.skipNext = ReplyOn, false

@@ -433,6 +433,9 @@ func (s *Server) call(c *Client, x *Ctx, cmd *Command, args [][]byte, lock bool)
 	usec := int64(end.Sub(start) / time.Microsecond)
 	c.countCall(cmd, usec, x.failed)
 	s.noteSlow(c, cmd, args, usec, start.Unix())
+	if s.mon.n.Load() != 0 {
+		s.feedMonitors(c, cmd, args, start)
+	}
 	if x.failed {
 		s.countError(x.errText)
 	}

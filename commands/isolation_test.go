@@ -150,7 +150,8 @@ var isolationExamples = map[string][][]string{
 	"tenant":           {{"tenant"}},
 	"tenant|list":      {{"tenant", "list"}},
 	"tenant|info":      {{"tenant", "info", "alice"}},
-	// The slow log holds every tenant's commands: operator only.
+	// The slow log and the monitor show every tenant's commands: operator only.
+	"monitor":       {{"monitor"}},
 	"slowlog":       {{"slowlog"}},
 	"slowlog|get":   {{"slowlog", "get"}, {"slowlog", "get", "-1"}},
 	"slowlog|len":   {{"slowlog", "len"}},

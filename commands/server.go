@@ -57,6 +57,7 @@ type Server struct {
 	heapBytes atomic.Int64
 	mem       memState // peak, runtime memory limit (memory.go)
 	slow      slowlog  // SLOWLOG's entries (slowlog.go)
+	mon       monitors // MONITOR's connections (monitor.go)
 	authLog   authLogLimiter
 	authz     authority // AUTH throttle, parked clients' key watch
 	penalties closePenalties

@@ -1,0 +1,144 @@
+package commands
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"synap/resp/resptest"
+)
+
+// monitorVolatile is what differs between two servers' lines for the same
+// command: the time and the client's port.
+var monitorVolatile = regexp.MustCompile(`^\+\d+\.\d{6} \[(\d+) 127\.0\.0\.1:\d+\]`)
+
+// TestMonitorDifferential runs the same commands against Synap and
+// redis-server with a MONITOR connection on each, and compares the lines:
+// which commands appear (not admin ones, not those refused before
+// running), in which order, with which database, quoting and redaction.
+func TestMonitorDifferential(t *testing.T) {
+	red := resptest.StartRedis(t)
+	redAddr := red.Conn.RemoteAddr().String()
+	synAddr := startServer(t).Addr().String()
+	script := [][]string{
+		{"SET", "k", "a b\n\"c\"\\ \t\r\x01\xff"},
+		{"CONFIG", "GET", "maxclients"},
+		{"AUTH", "secretpw"},
+		{"NOSUCHCOMMAND", "x"},
+		{"GET"},
+		{"HELLO", "2", "AUTH", "default", "pw"},
+		{"MULTI"}, {"SET", "a", "1"}, {"INCR", "a"}, {"EXEC"},
+		{"SLOWLOG", "LEN"},
+		{"CLIENT", "LIST"},
+		{"LPUSH", "a", "x"},
+		{"SELECT", "3"}, {"GET", "z"}, {"SELECT", "0"},
+		{"CLIENT", "SETNAME", "w"},
+		{"PING", "done"},
+	}
+	run := func(addr string) []string {
+		mon, err := resptest.Dial(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer mon.Close()
+		c, err := resptest.Dial(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if r := mon.Do("MONITOR"); r != "+OK" {
+			t.Fatalf("%s: MONITOR %s", addr, r)
+		}
+		for _, cmd := range script {
+			c.Do(cmd...)
+		}
+		var lines []string
+		for {
+			l := mon.Read()
+			if strings.HasPrefix(l, "ERROR") {
+				t.Fatalf("%s: monitor read %s after %q", addr, l, lines)
+			}
+			lines = append(lines, monitorVolatile.ReplaceAllString(l, "[$1]"))
+			if strings.Contains(l, `"done"`) {
+				break
+			}
+		}
+		return lines
+	}
+	want, got := run(redAddr), run(synAddr)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("Synap's monitor:\n%s\nRedis's:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// A monitor that does not read is disconnected under the pubsub class's
+// output buffer limit, never waited for: the server's memory stays bounded
+// and the other clients are served.
+func TestHostileMonitorThatDoesNotRead(t *testing.T) {
+	srv := startServer(t)
+	c := dial(t, srv)
+	if r := c.Do("CONFIG", "SET", "client-output-buffer-limit", "pubsub 256kb 0 0"); r != "+OK" {
+		t.Fatal(r)
+	}
+	mon := dial(t, srv)
+	if r := mon.Do("MONITOR"); r != "+OK" {
+		t.Fatal(r)
+	}
+	// Lines of 8 KB: the kernel's socket buffers (megabytes on loopback)
+	// fill first, then the monitor's queue.
+	big := strings.Repeat("v", 8<<10)
+	start := time.Now()
+	for i := 0; i < 20000; i++ {
+		if r := c.Do("SET", "k", big); r != "+OK" {
+			t.Fatalf("SET %d: %s", i, r)
+		}
+		if i%200 == 199 && !strings.Contains(c.Do("CLIENT", "LIST"), " flags=O ") {
+			break
+		}
+	}
+	if l := c.Do("CLIENT", "LIST"); strings.Contains(l, " flags=O ") {
+		t.Fatalf("the monitor that never reads is still connected after %v: %s", time.Since(start), l)
+	}
+	srv.mon.mu.Lock()
+	left := len(srv.mon.list)
+	srv.mon.mu.Unlock()
+	if left != 0 || srv.mon.n.Load() != 0 {
+		t.Fatalf("%d monitors left", left)
+	}
+}
+
+// In cluster mode MONITOR is the operator's: a tenant's admin key is
+// refused, and the operator's lines carry no secret.
+func TestMonitorIsTheOperators(t *testing.T) {
+	f := startCluster(t)
+	alice := dial(t, f.srv)
+	if r := alice.Do("AUTH", clusterSecret("alice-admin")); r != "+OK" {
+		t.Fatal(r)
+	}
+	if r := alice.Do("MONITOR"); !strings.HasPrefix(r, "-NOPERM") {
+		t.Fatalf("alice's admin key: MONITOR replied %s", r)
+	}
+	op := dial(t, f.srv)
+	if r := op.Do("AUTH", clusterAdminKey); r != "+OK" {
+		t.Fatal(r)
+	}
+	if r := op.Do("MONITOR"); r != "+OK" {
+		t.Fatal(r)
+	}
+	bob := dial(t, f.srv)
+	bob.Do("AUTH", clusterSecret("bob-rw"))
+	bob.Do("SET", "bobs", "v")
+	var lines []string
+	for len(lines) < 2 {
+		l := op.Read()
+		if strings.HasPrefix(l, "ERROR") {
+			t.Fatalf("monitor: %s after %q", l, lines)
+		}
+		lines = append(lines, l)
+	}
+	all := strings.Join(lines, "\n")
+	if strings.Contains(all, clusterSecret("bob-rw")) || !strings.Contains(all, `"AUTH" "(redacted)"`) || !strings.Contains(all, `"SET" "bobs" "v"`) {
+		t.Fatalf("the operator's monitor:\n%s", all)
+	}
+}
