@@ -28,14 +28,6 @@ func TestClientUnblockDifferential(t *testing.T) {
 	red := resptest.StartRedis(t)
 	redAddr := red.Conn.RemoteAddr().String()
 	synAddr := startServer(t).Addr().String()
-	dialTo := func(addr string) *resptest.Client {
-		c, err := resptest.Dial(addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = c.Close() })
-		return c
-	}
 	cases := []struct {
 		block  []string
 		reason []string
@@ -50,7 +42,7 @@ func TestClientUnblockDifferential(t *testing.T) {
 		{[]string{"XREAD", "BLOCK", "0", "STREAMS", "nostream", "$"}, []string{"ERROR"}},
 	}
 	run := func(addr string) []string {
-		blocked, ctl := dialTo(addr), dialTo(addr)
+		blocked, ctl := dialAddr(t, addr), dialAddr(t, addr)
 		id := strings.TrimPrefix(blocked.Do("CLIENT", "ID"), ":")
 		out := []string{
 			ctl.Do("CLIENT", "UNBLOCK", id),

@@ -47,9 +47,13 @@ func serveTest(t testing.TB, srv *Server) {
 }
 
 // dial opens a raw client to srv.
-func dial(t testing.TB, srv *Server) *resptest.Client {
+func dial(t testing.TB, srv *Server) *resptest.Client { return dialAddr(t, srv.Addr().String()) }
+
+// dialAddr connects to any server (a redis-server in a differential test),
+// closed when the test ends.
+func dialAddr(t testing.TB, addr string) *resptest.Client {
 	t.Helper()
-	c, err := resptest.Dial(srv.Addr().String())
+	c, err := resptest.Dial(addr)
 	if err != nil {
 		t.Fatal(err)
 	}

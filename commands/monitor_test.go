@@ -37,16 +37,7 @@ func TestMonitorDifferential(t *testing.T) {
 		{"PING", "done"},
 	}
 	run := func(addr string) []string {
-		mon, err := resptest.Dial(addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer mon.Close()
-		c, err := resptest.Dial(addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
+		mon, c := dialAddr(t, addr), dialAddr(t, addr)
 		if r := mon.Do("MONITOR"); r != "+OK" {
 			t.Fatalf("%s: MONITOR %s", addr, r)
 		}

@@ -16,16 +16,7 @@ func TestReplicationDifferential(t *testing.T) {
 	redAddr := red.Conn.RemoteAddr().String()
 	synAddr := startServer(t).Addr().String()
 	run := func(addr string) []string {
-		c, err := resptest.Dial(addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		ctl, err := resptest.Dial(addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ctl.Close()
+		c, ctl := dialAddr(t, addr), dialAddr(t, addr)
 		var out []string
 		for _, cmd := range [][]string{
 			{"ROLE"}, {"ROLE", "x"}, {"WAIT", "0", "0"}, {"WAIT", "-1", "10"}, {"WAIT", "x", "1"}, {"WAIT", "1", "x"},
