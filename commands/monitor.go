@@ -17,7 +17,8 @@ import (
 // A command appears once it has run (a failed one too), with the database
 // it left the connection in; one refused before running (unknown, arity,
 // permissions, limits) does not, nor do admin commands, as in Redis.
-// Secrets are redacted as in the slow log.
+// Secrets are redacted as in the slow log, and an argument past 16 KB is
+// cut there ("... (N more bytes)"), where Redis quotes it whole.
 //
 // A monitor's lines are pushes: each is queued on the monitor's own
 // session under the pubsub class's output buffer limit, so a monitor that
@@ -94,7 +95,17 @@ func (s *Server) feedMonitors(c *Client, cmd *Command, args [][]byte, start time
 		if redacted(cmd, args, i) {
 			a = []byte("(redacted)")
 		}
+		// Quoted, an argument takes up to four times its bytes: Redis
+		// sends it whole, but then one client's large value costs every
+		// monitor a multiple of it. Cut as the slow log cuts, further on.
+		more := len(a) - monitorArgMax
+		if more > 0 {
+			a = a[:monitorArgMax]
+		}
 		line = appendRepr(line, a)
+		if more > 0 {
+			line = append(line[:len(line)-1], "... ("+strconv.Itoa(more)+` more bytes)"`...)
+		}
 	}
 	s.mon.mu.Lock()
 	targets := append([]*Client(nil), s.mon.list...)
@@ -103,6 +114,9 @@ func (s *Server) feedMonitors(c *Client, cmd *Command, args [][]byte, start time
 		m.Push(func(w *resp.Writer) { w.Simple(string(line)) })
 	}
 }
+
+// monitorArgMax is the most of one argument a monitor's line quotes.
+const monitorArgMax = 16 << 10
 
 // appendRepr quotes a as Redis's sdscatrepr does: printable bytes as they
 // are, quote and backslash escaped, the usual control characters by name

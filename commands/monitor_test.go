@@ -2,6 +2,7 @@ package commands
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -131,5 +132,24 @@ func TestMonitorIsTheOperators(t *testing.T) {
 	all := strings.Join(lines, "\n")
 	if strings.Contains(all, clusterSecret("bob-rw")) || !strings.Contains(all, `"AUTH" "(redacted)"`) || !strings.Contains(all, `"SET" "bobs" "v"`) {
 		t.Fatalf("the operator's monitor:\n%s", all)
+	}
+}
+
+// A large argument costs a monitor at most monitorArgMax of it, quoted:
+// a client's 1 MB value does not become a 1-4 MB line for every monitor.
+func TestMonitorCutsLargeArguments(t *testing.T) {
+	srv := startServer(t)
+	mon, c := dial(t, srv), dial(t, srv)
+	if r := mon.Do("MONITOR"); r != "+OK" {
+		t.Fatal(r)
+	}
+	big := strings.Repeat("\x01", 1<<20) // quoted, four bytes each
+	if r := c.Do("SET", "k", big); r != "+OK" {
+		t.Fatal(r)
+	}
+	l := mon.Read()
+	want := `"SET" "k" "` + strings.Repeat(`\x01`, monitorArgMax) + `... (` + strconv.Itoa(1<<20-monitorArgMax) + ` more bytes)"`
+	if !strings.HasSuffix(l, want) || len(l) > 5*monitorArgMax {
+		t.Fatalf("the monitor's line is %d bytes: %.80q ... %.80q", len(l), l, l[max(0, len(l)-80):])
 	}
 }
