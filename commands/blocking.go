@@ -149,8 +149,7 @@ func (x *Ctx) Block(keys [][]byte, timeout time.Duration, serve func(x *Ctx) boo
 		kw.addWaiter(wk, w)
 	}
 	c.blocked = w
-	c.parked.Store(true)
-	c.parkedW.Store(w)
+	c.parked.Store(w)
 }
 
 // serveReady serves the clients blocked on keys changed by the command c
@@ -267,8 +266,7 @@ func (w *waiter) Wait(ctx context.Context) error {
 	s := c.srv
 	defer func() {
 		c.blocked = nil
-		c.parked.Store(false)
-		c.parkedW.Store(nil)
+		c.parked.Store(nil)
 	}()
 	// Taken before the first check, so a directory change after that
 	// check closes this channel.
@@ -308,8 +306,7 @@ func (w *waiter) Wait(ctx context.Context) error {
 		case <-timer:
 			stopExpiry()
 			if s.cancelWait(w) {
-				x := &Ctx{S: s, C: c, Cmd: w.cmd, Args: w.args, W: c.W, Tx: c.Tx}
-				w.onTimeout(x)
+				w.replyTimeout()
 			} else {
 				w.settled()
 			}
@@ -361,8 +358,7 @@ func (w *waiter) Cancel() {
 	c := w.c
 	c.srv.cancelWait(w)
 	c.blocked = nil
-	c.parked.Store(false)
-	c.parkedW.Store(nil)
+	c.parked.Store(nil)
 }
 
 // cancelWait withdraws w unless it was served meanwhile; it reports whether
@@ -465,13 +461,17 @@ func (s *Server) unblockWaiter(w *waiter, asError bool) bool {
 	w.mu.Lock()
 	if w.state.Load() == waitParking {
 		// Blocked, as CLIENT LIST already shows it, but its goroutine has
-		// not started waiting: Wait applies it then.
-		w.unblockLater = 1
-		if asError {
-			w.unblockLater = 2
+		// not started waiting: Wait applies it then. A second unblock
+		// finds it unblocked already, as it would once waiting.
+		first := w.unblockLater == 0
+		if first {
+			w.unblockLater = 1
+			if asError {
+				w.unblockLater = 2
+			}
 		}
 		w.mu.Unlock()
-		return true
+		return first
 	}
 	w.mu.Unlock()
 	if asError {
@@ -501,16 +501,22 @@ func (w *waiter) replyEnded() bool {
 	w.mu.Lock()
 	msg, timedOut := w.endErr, w.timedOut
 	w.mu.Unlock()
-	c := w.c
 	switch {
 	case timedOut:
-		w.onTimeout(&Ctx{S: c.srv, C: c, Cmd: w.cmd, Args: w.args, W: c.W, Tx: c.Tx})
+		w.replyTimeout()
 	case msg != "":
-		c.srv.endBlocked(c, w, msg)
+		w.c.srv.endBlocked(w.c, w, msg)
 	default:
 		return false
 	}
 	return true
+}
+
+// replyTimeout writes the blocked command's timeout reply, on its own
+// goroutine.
+func (w *waiter) replyTimeout() {
+	c := w.c
+	w.onTimeout(&Ctx{S: c.srv, C: c, Cmd: w.cmd, Args: w.args, W: c.W, Tx: c.Tx})
 }
 
 // endBlocked replies msg to c's blocked command on c's own goroutine, then

@@ -107,10 +107,9 @@ type Client struct {
 	watching   []watched
 	watchDirty atomic.Bool // a watched key changed
 	blocked    *waiter
-	parked     atomic.Bool // blocked, for other connections' CLIENT LIST and INFO
-	// parkedW is the waiter while blocked, for CLIENT UNBLOCK from another
-	// connection (blocked itself is the connection's own).
-	parkedW atomic.Pointer[waiter]
+	// parked is the waiter while blocked, for other connections: CLIENT
+	// LIST and INFO (b), CLIENT UNBLOCK. blocked is the connection's own.
+	parked atomic.Pointer[waiter]
 	// monitoring: the session receives MONITOR's lines (changed under the
 	// server's monitors mutex; read by CLIENT LIST).
 	monitoring atomic.Bool

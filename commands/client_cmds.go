@@ -208,7 +208,7 @@ func clientWriteLine(b *strings.Builder, x *Ctx, c *Client, now time.Time) {
 	if queued >= 0 {
 		flags = append(flags, 'x')
 	}
-	if c.parked.Load() {
+	if c.parked.Load() != nil {
 		flags = append(flags, 'b')
 	}
 	if c.monitoring.Load() {
@@ -486,13 +486,12 @@ func cmdClientUnblock(x *Ctx) {
 			return
 		}
 	}
+	// The ids a tenant sends are its own (internalID), and it sees only
+	// its own connections (Sees): another tenant's are never found.
 	if id >= 1 {
-		target := x.C.internalID(id)
-		for _, c := range clientsLive(x) {
-			if c.ID != target || c == x.C {
-				continue
-			}
-			if w := c.parkedW.Load(); w != nil && x.S.unblockWaiter(w, asError) {
+		c, ok := x.S.clients.Load(x.C.internalID(id))
+		if ok && c != x.C && !c.killed.Load() && x.C.Sees(c) {
+			if w := c.parked.Load(); w != nil && x.S.unblockWaiter(w, asError) {
 				x.W.Int(1)
 				return
 			}

@@ -411,7 +411,7 @@ func park(t *testing.T, srv *Server, c *resptest.Client, cmd []string) {
 func parkedClients(srv *Server) int {
 	n := 0
 	for _, c := range srv.Clients() {
-		if c.parked.Load() {
+		if c.parked.Load() != nil {
 			n++
 		}
 	}

@@ -276,7 +276,7 @@ func TestOutboxPushesWhileBlocked(t *testing.T) {
 	if err := c.Send(string(resptest.Encode("BLPOP", "q", "0"))); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(10 * time.Second); !s.parked.Load(); time.Sleep(time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); s.parked.Load() == nil; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("BLPOP never blocked")
 		}

@@ -252,7 +252,7 @@ func waitParked(t *testing.T, srv *Server, n int) {
 	for range 500 {
 		parked := 0
 		srv.clients.Range(func(_ int64, c *Client) bool {
-			if c.parked.Load() {
+			if c.parked.Load() != nil {
 				parked++
 			}
 			return true

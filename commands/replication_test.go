@@ -43,3 +43,19 @@ func TestReplicationDifferential(t *testing.T) {
 		}
 	}
 }
+
+// A tenant's WAIT parks as a blocking pop does, and ends the same way when
+// its key is revoked while it waits: who the session is cannot outlive
+// the key, even in a command that waits on no key.
+func TestHostileWaitEndedWhenRevoked(t *testing.T) {
+	f := startCluster(t)
+	c := f.as(t, "alice-rw")
+	park(t, f.srv, c, []string{"WAIT", "1", "0"})
+	f.rewrite(t, keysWith("alice-rw", revoked))
+	if got := c.Read(); got != wrongPass {
+		t.Fatalf("the parked WAIT: %s, want %s", got, wrongPass)
+	}
+	if n := parkedClients(f.srv); n != 0 {
+		t.Errorf("%d clients still parked", n)
+	}
+}

@@ -262,7 +262,7 @@ func infoClients(x *Ctx, b *serverInfoBuf) {
 	b.int("cluster_connections", 0)
 	blocked := 0
 	for _, c := range clientsLive(x) {
-		if c.parked.Load() {
+		if c.parked.Load() != nil {
 			blocked++
 		}
 	}

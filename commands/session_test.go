@@ -160,7 +160,7 @@ func localCluster(t *testing.T) *clusterFixture {
 // blockedSoon waits until c is parked in a blocking command.
 func blockedSoon(t *testing.T, c *Session) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !c.parked.Load(); time.Sleep(time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); c.parked.Load() == nil; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the session never blocked")
 		}
