@@ -432,7 +432,7 @@ func (s *Server) call(c *Client, x *Ctx, cmd *Command, args [][]byte, lock bool)
 	}
 	usec := int64(end.Sub(start) / time.Microsecond)
 	c.countCall(cmd, usec, x.failed)
-	s.noteSlow(c, cmd, args, usec, start.Unix())
+	s.noteSlow(c, cmd, args, usec, start)
 	if s.mon.n.Load() != 0 {
 		s.feedMonitors(c, cmd, args, start)
 	}

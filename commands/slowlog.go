@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"sync"
+	"time"
 )
 
 // SLOWLOG: the commands that ran slowlog-log-slower-than microseconds or
@@ -67,37 +68,42 @@ type slowEntry struct {
 	addr, name   string
 }
 
-// slowlog is the ring of entries, newest last.
+// slowlog holds the entries, newest last. Past slowlog-max-len the oldest
+// are dropped a quarter at a time, not one per new entry: with a long log
+// and every command logged, shifting the whole log on each command would
+// hold the lock every connection's slow commands take for that long. Only
+// the newest slowlog-max-len are ever shown (shown).
 type slowlog struct {
 	mu      sync.Mutex
 	entries []slowEntry
 	next    int64
 }
 
-// noteSlow logs the command c just ran for usec microseconds when that is
-// slowlog-log-slower-than or more.
-func (s *Server) noteSlow(c *Client, cmd *Command, args [][]byte, usec, at int64) {
+// noteSlow logs the command c ran from start for usec microseconds when
+// that is slowlog-log-slower-than or more.
+func (s *Server) noteSlow(c *Client, cmd *Command, args [][]byte, usec int64, start time.Time) {
 	cfg := s.Config()
 	if cfg.SlowlogSlowerThan < 0 || usec < cfg.SlowlogSlowerThan || cmd.Flags&FlagSkipSlowlog != 0 {
 		return
 	}
-	e := slowEntry{at: at, usec: usec, args: slowArgs(cmd, args), addr: c.Addr, name: c.name}
+	e := slowEntry{at: start.Unix(), usec: usec, args: slowArgs(cmd, args), addr: c.Addr, name: c.name}
 	l := &s.slow
 	l.mu.Lock()
 	e.id = l.next
 	l.next++
 	l.entries = append(l.entries, e)
-	l.trim(cfg.SlowlogMaxLen)
-	l.mu.Unlock()
-}
-
-// trim drops the oldest entries past max; mu held.
-func (l *slowlog) trim(max int64) {
-	if n := int64(len(l.entries)); n > max {
-		drop := int(n - max)
+	if keep := cfg.SlowlogMaxLen; int64(len(l.entries)) > keep+keep/4+16 {
+		drop := len(l.entries) - int(keep)
 		clear(l.entries[:drop])
 		l.entries = append(l.entries[:0], l.entries[drop:]...)
 	}
+	l.mu.Unlock()
+}
+
+// shown is what the log shows: its newest slowlog-max-len entries; mu
+// held.
+func (l *slowlog) shown(s *Server) []slowEntry {
+	return l.entries[len(l.entries)-int(min(int64(len(l.entries)), s.Config().SlowlogMaxLen)):]
 }
 
 // slowArgs copies what an entry keeps of args: Redis's cuts, and no
@@ -164,13 +170,14 @@ func cmdSlowlogGet(x *Ctx) {
 	// its client, and every slow command waits for this lock.
 	l := &x.S.slow
 	l.mu.Lock()
-	n := int64(len(l.entries))
+	shown := l.shown(x.S)
+	n := int64(len(shown))
 	if count >= 0 {
 		n = min(n, count)
 	}
 	out := make([]slowEntry, n)
-	for i := range n {
-		out[i] = l.entries[int64(len(l.entries))-1-i]
+	for i := range out {
+		out[i] = shown[len(shown)-1-i]
 	}
 	l.mu.Unlock()
 	x.W.Array(len(out))
@@ -192,7 +199,7 @@ func cmdSlowlogGet(x *Ctx) {
 func cmdSlowlogLen(x *Ctx) {
 	l := &x.S.slow
 	l.mu.Lock()
-	n := len(l.entries)
+	n := len(l.shown(x.S))
 	l.mu.Unlock()
 	x.W.Int(int64(n))
 }

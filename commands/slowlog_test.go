@@ -140,3 +140,32 @@ func TestSlowlogRedacts(t *testing.T) {
 		}
 	}
 }
+
+// Past slowlog-max-len the log shows only the newest entries and holds at
+// most a quarter (and a few) more, dropped in batches rather than one
+// shift of the whole log per command.
+func TestSlowlogBounded(t *testing.T) {
+	srv := startServer(t)
+	c := dial(t, srv)
+	c.Do("CONFIG", "SET", "slowlog-max-len", "40")
+	c.Do("CONFIG", "SET", "slowlog-log-slower-than", "0")
+	for i := range 500 {
+		c.Do("ECHO", strconv.Itoa(i))
+	}
+	if r := c.Do("SLOWLOG", "LEN"); r != ":40" {
+		t.Fatalf("SLOWLOG LEN %s, want :40", r)
+	}
+	if r := c.Do("SLOWLOG", "GET", "2"); !strings.Contains(r, `["ECHO" "499"]`) || !strings.Contains(r, `["SLOWLOG" "LEN"]`) {
+		t.Fatalf("the newest two: %s", r)
+	}
+	srv.slow.mu.Lock()
+	held := len(srv.slow.entries)
+	srv.slow.mu.Unlock()
+	if held > 40+40/4+16 {
+		t.Fatalf("the log holds %d entries for a max-len of 40", held)
+	}
+	c.Do("CONFIG", "SET", "slowlog-max-len", "5")
+	if r := c.Do("SLOWLOG", "LEN"); r != ":5" {
+		t.Fatalf("after max-len 5, SLOWLOG LEN %s", r)
+	}
+}
