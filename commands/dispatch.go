@@ -225,6 +225,10 @@ func (s *Server) exec(c *Session, args [][]byte) {
 		// replied
 	case cmd.Flags&FlagPubSubContext == 0 && c.W.Proto == 2 && c.subscribed():
 		s.reject(c, cmd, fmt.Sprintf(errSubscribedContext, cmd.Name))
+	case cmd.Flags&(FlagReadOnly|FlagWrite|FlagMayReplicate) != 0 && c.monitoring.Load():
+		// Redis treats a monitor as a replica: its lines and replies to
+		// keyspace commands would interleave.
+		s.reject(c, cmd, errMonitorKeyspace)
 	default:
 		s.run(c, cmd, args)
 	}

@@ -306,6 +306,8 @@ const (
 	errSlowlogCount           = "ERR count should be greater than or equal to -1"
 	errClientUnblockReason    = "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"
 	errUnblocked              = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
+	errMonitorInExec          = "ERR MONITOR isn't allowed for DENY BLOCKING client"
+	errMonitorKeyspace        = "ERR Replica can't interact with the keyspace"
 	errStreamEntriesAdded     = "ERR entries_added must be positive"
 	errStreamSetIDSmall       = "ERR The ID specified in XSETID is smaller than the target stream top item"
 	errStreamSetIDAdded       = "ERR The entries_added specified in XSETID is smaller than the target stream length"

@@ -42,6 +42,11 @@ type monitors struct {
 
 func cmdMonitor(x *Ctx) {
 	c := x.C
+	if c.inExec {
+		// Inside EXEC a reply per command is expected, as in Redis.
+		x.Error(errMonitorInExec)
+		return
+	}
 	m := &x.S.mon
 	m.mu.Lock()
 	if !c.monitoring.Load() {

@@ -153,3 +153,28 @@ func TestMonitorCutsLargeArguments(t *testing.T) {
 		t.Fatalf("the monitor's line is %d bytes: %.80q ... %.80q", len(l), l, l[max(0, len(l)-80):])
 	}
 }
+
+// The monitor connection itself, against redis-server: MONITOR is refused
+// inside EXEC, and a monitor may not run keyspace commands (Redis treats it
+// as a replica) but may run others, whose lines it gets too.
+func TestMonitorConnectionDifferential(t *testing.T) {
+	red := resptest.StartRedis(t)
+	run := func(addr string) []string {
+		c := dialAddr(t, addr)
+		var out []string
+		for _, cmd := range [][]string{{"MULTI"}, {"MONITOR"}, {"EXEC"}, {"MONITOR"}, {"PING"}} {
+			out = append(out, c.Do(cmd...))
+		}
+		out = append(out, c.Read()) // PING's line
+		out = append(out, c.Do("GET", "x"), c.Do("SET", "x", "1"), c.Do("ECHO", "after"))
+		out = append(out, c.Read()) // ECHO's line: the refused ones have none
+		for i := range out {
+			out[i] = monitorVolatile.ReplaceAllString(out[i], "[$1]")
+		}
+		return out
+	}
+	want, got := run(red.Conn.RemoteAddr().String()), run(startServer(t).Addr().String())
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("Synap:\n%s\nRedis:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
