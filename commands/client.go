@@ -113,8 +113,13 @@ type Client struct {
 	// monitoring: the session receives MONITOR's lines (changed under the
 	// server's monitors mutex; read by CLIENT LIST).
 	monitoring atomic.Bool
-	multiLen   atomic.Int64 // queued commands + 1 while in MULTI, for CLIENT LIST
-	readyBuf   []waitKey
+	// track is the session's client tracking while on (tracking.go);
+	// flushing is set while it runs FLUSHDB or FLUSHALL, whose keys are
+	// invalidated all at once afterwards, not one by one.
+	track    atomic.Pointer[trackState]
+	flushing atomic.Bool
+	multiLen atomic.Int64 // queued commands + 1 while in MULTI, for CLIENT LIST
+	readyBuf []waitKey
 
 	keyIdx []int
 	keyBuf [][]byte
@@ -208,6 +213,7 @@ func (s *Server) newSession(surface tenant.Surface, tr Transport, id int64) *Ses
 	c.Addr = tr.RemoteAddr()
 	c.LAddr = tr.LocalAddr()
 	c.clock = c.Created
+	c.Tx.Owner = c // its changes are its own (tracking's NOLOOP)
 	c.touch()
 	return c
 }
@@ -225,6 +231,7 @@ func (c *Session) Close() {
 	s.endTx(c)
 	c.dropSubscriptions()
 	s.stopMonitor(c)
+	s.track.off(c)
 	if c.T != nil {
 		c.T.Connections.Add(-1)
 	}

@@ -53,6 +53,15 @@ func init() {
 				"O(1)", cmdClientNoEvict)), tenant.NeedNone),
 			conn("no-touch", 3, "7.2.0", "Stops the connection's reads from updating keys' access times, or resumes it.",
 				"O(1)", cmdClientNoTouch),
+			// Tracking tells what changes in the tenant's keyspace: a key
+			// that may not read must not hear of it.
+			need(conn("tracking", -3, "6.0.0", "Controls server-assisted client-side caching for the connection.",
+				"O(1). Some options may introduce additional complexity.", cmdClientTracking), tenant.NeedRead),
+			conn("caching", 3, "6.0.0", "Instructs the server whether to track the keys in the next request.", "O(1)", cmdClientCaching),
+			conn("getredir", 2, "6.0.0", "Returns the client ID to which the connection's tracking notifications are redirected.",
+				"O(1)", cmdClientGetRedir),
+			conn("trackinginfo", 2, "6.2.0", "Returns information about server-assisted client-side caching for the connection.",
+				"O(1)", cmdClientTrackingInfo),
 			conn("reply", 3, "3.2.0", "Turns the server's replies to this connection on or off, or skips the next one.",
 				"O(1)", cmdClientReply),
 			help,
@@ -211,6 +220,7 @@ func clientWriteLine(b *strings.Builder, x *Ctx, c *Client, now time.Time) {
 	if c.parked.Load() != nil {
 		flags = append(flags, 'b')
 	}
+	flags = append(flags, trackingFlags(c)...)
 	if c.monitoring.Load() {
 		flags = append(flags, 'O')
 	}
@@ -502,6 +512,10 @@ func cmdClientUnblock(x *Ctx) {
 
 func cmdClientHelp(x *Ctx) {
 	writeHelp(x,
+		"CACHING (YES|NO)",
+		"    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+		"GETREDIR",
+		"    Return the client ID we are redirecting to when tracking is enabled.",
 		"GETNAME",
 		"    Return the name of the current connection.",
 		"ID",
@@ -536,6 +550,11 @@ func cmdClientHelp(x *Ctx) {
 		"    Assign the name <name> to the current connection.",
 		"UNBLOCK <clientid> [TIMEOUT|ERROR]",
 		"    Unblock the specified blocked client.",
+		"TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+		"         [OPTIN] [OPTOUT] [NOLOOP]",
+		"    Control server assisted client side caching.",
+		"TRACKINGINFO",
+		"    Report tracking status for the current connection.",
 		"SETINFO <option> <value>",
 		"    Set client meta attr. Options are:",
 		"    * LIB-NAME: the client lib name.",

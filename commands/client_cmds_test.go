@@ -359,7 +359,9 @@ func TestClientHelp(t *testing.T) {
 	c := dial(t, srv)
 	got := c.Do("client", "HELP")
 	for _, want := range []string{
-		"[+CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are: +GETNAME ",
+		"[+CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are: +CACHING (YES|NO) ",
+		" +GETREDIR +    Return the client ID we are redirecting to when tracking is enabled. +GETNAME ",
+		" +TRACKINGINFO +    Report tracking status for the current connection. +SETINFO ",
 		" +SETINFO <option> <value> +    Set client meta attr. Options are: +    * LIB-NAME: the client lib name. ",
 		" +NO-TOUCH (ON|OFF) +    Will not touch LRU/LFU stats when this mode is on. +HELP +    Prints this help.]",
 	} {

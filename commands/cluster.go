@@ -109,6 +109,7 @@ func (s *Server) bind(c *Client, p *tenant.Principal, key string, gen uint64) {
 		// delivering the old tenant's messages.
 		s.unwatch(c)
 		c.dropSubscriptions()
+		s.track.off(c)
 	}
 	c.NS, c.accessKey, c.Authed, c.authFails, c.dirGen = ns, key, true, 0, gen
 	c.noteListener()
@@ -138,6 +139,7 @@ func (s *Server) unbind(c *Client) {
 	c.flushTenant()
 	s.unwatch(c)
 	c.dropSubscriptions()
+	s.track.off(c)
 	if c.T != nil {
 		c.T.Connections.Add(-1)
 	}

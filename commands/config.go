@@ -35,6 +35,13 @@ type Config struct {
 	SlowlogSlowerThan int64
 	SlowlogMaxLen     int64
 
+	// Client tracking (tracking.go): the most (client, key) entries the
+	// server keeps (tracking-table-max-keys, 0: no bound, as in Redis)
+	// and the most one tenant's clients keep (tracking-tenant-max-keys,
+	// 0: no bound but the server's).
+	TrackingTableMaxKeys  int64
+	TrackingTenantMaxKeys int64
+
 	// OutputBufferLimits is client-output-buffer-limit. Only the normal
 	// class's hard limit applies (per reply, see replyLimit); the rest is
 	// accepted and kept for tools that set Redis's values.
@@ -116,6 +123,8 @@ func DefaultConfig() Config {
 		LFUDecayTime:            1,
 		SlowlogSlowerThan:       10000,
 		SlowlogMaxLen:           128,
+		TrackingTableMaxKeys:    1000000,
+		TrackingTenantMaxKeys:   10000,
 		AuthTimeout:             10,
 		PubSubMaxPerClient:      10000,
 		PubSubMaxPerTenant:      100000,

@@ -99,6 +99,7 @@ func cmdReset(x *Ctx) {
 	x.S.endTx(c)
 	c.dropSubscriptions()
 	x.S.stopMonitor(c)
+	x.S.track.off(c)
 	c.Select(0)
 	c.SetProto(2)
 	c.ReplyMode, c.skipNext = ReplyOn, false

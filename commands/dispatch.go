@@ -232,6 +232,11 @@ func (s *Server) exec(c *Session, args [][]byte) {
 	default:
 		s.run(c, cmd, args)
 	}
+	// CLIENT CACHING's yes or no holds for the next command only, a whole
+	// MULTI ... EXEC counting as one, and CLIENT's own do not count.
+	if st := c.track.Load(); st != nil && st.cache && c.multi == nil && (cmd == nil || !strings.HasPrefix(cmd.Name, "client|")) {
+		st.cache = false
+	}
 	switch c.ReplyMode {
 	case ReplyOff:
 		c.W.Truncate(mark)
@@ -421,6 +426,11 @@ func (s *Server) call(c *Client, x *Ctx, cmd *Command, args [][]byte, lock bool)
 		// nothing exclusively (EXEC's queued commands included).
 		c.W.NoYield = c.Tx.Active() && c.Tx.Writable()
 		cmd.Run(x)
+		if cmd.Flags&FlagReadOnly != 0 {
+			if st := c.track.Load(); st != nil {
+				s.tracked(c, st, cmd, args)
+			}
+		}
 		s.propagate(x, mark)
 		if c.W.Over() {
 			x.replyDropped(mark)

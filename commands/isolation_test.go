@@ -125,8 +125,15 @@ var isolationExamples = map[string][][]string{
 	// Unblocking by the other tenant's id finds nothing to unblock.
 	"client|unblock":  {{"client", "unblock", "$ID"}, {"client", "unblock", "$ID", "error"}},
 	"client|no-touch": {{"client", "no-touch", "on"}, {"client", "no-touch", "off"}},
-	"client|reply":    {{"client", "reply", "on"}},
-	"client|help":     {{"client", "help"}},
+	// Tracking concerns the caller's own reads and its tenant's keys; a
+	// redirect to the other tenant's connection finds none, and a BCAST
+	// prefix matches only the caller's tenant's keys.
+	"client|tracking":     {{"client", "tracking", "on", "REDIRECT", "$ID"}, {"client", "tracking", "on", "BCAST", "PREFIX", "bob"}, {"client", "tracking", "off"}},
+	"client|caching":      {{"client", "caching", "yes"}},
+	"client|getredir":     {{"client", "getredir"}},
+	"client|trackinginfo": {{"client", "trackinginfo"}},
+	"client|reply":        {{"client", "reply", "on"}},
+	"client|help":         {{"client", "help"}},
 	// NO-EVICT flags only the caller's own connection.
 	"client|no-evict": {{"client", "no-evict", "on"}, {"client", "no-evict", "off"}},
 

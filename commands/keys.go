@@ -685,7 +685,10 @@ func cmdFlushDB(x *Ctx) {
 	if !flushModeOK(x) {
 		return
 	}
+	x.C.flushing.Store(true)
 	x.Tx.Flush()
+	x.C.flushing.Store(false)
+	x.S.track.flushed(x.C)
 	x.W.OK()
 }
 
@@ -693,6 +696,9 @@ func cmdFlushAll(x *Ctx) {
 	if !flushModeOK(x) {
 		return
 	}
+	x.C.flushing.Store(true)
+	defer x.S.track.flushed(x.C)
+	defer x.C.flushing.Store(false)
 	switch {
 	case !numberedDBs(x):
 		// A tenant's "all" is its own keyspace, never another's.

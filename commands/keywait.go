@@ -25,12 +25,18 @@ type keyWaits struct {
 	ready   []waitKey
 	readyN  atomic.Int32
 	eng     *engine.Engine
+	// track is client tracking's state (tracking.go): its tracked keys are
+	// interests here, invalidated from changed.
+	track *trackRegistry
 }
 
 type waitPart struct {
 	mu   sync.Mutex
 	keys map[waitKey]*keyInterest
-	_    [48]byte // parts of neighbouring shards on their own cache lines
+	// n is len(keys), read without mu: a change to a shard whose part
+	// holds nothing (its interest is only BCAST's) takes no mutex.
+	n atomic.Int32
+	_ [44]byte // parts of neighbouring shards on their own cache lines
 }
 
 type waitKey struct {
@@ -41,11 +47,15 @@ type waitKey struct {
 type keyInterest struct {
 	watchers []*Client
 	waiters  []*waiter // in arrival order
-	queued   bool      // in ready
+	// trackers are the clients that read the key with CLIENT TRACKING on
+	// (default mode): the key's next change invalidates it for each of
+	// them, once.
+	trackers []*trackState
+	queued   bool // in ready
 }
 
-func newKeyWaits(e *engine.Engine) *keyWaits {
-	kw := &keyWaits{parts: make([]waitPart, e.Shards()), eng: e}
+func newKeyWaits(e *engine.Engine, track *trackRegistry) *keyWaits {
+	kw := &keyWaits{parts: make([]waitPart, e.Shards()), eng: e, track: track}
 	for i := range kw.parts {
 		kw.parts[i].keys = map[waitKey]*keyInterest{}
 	}
@@ -59,11 +69,26 @@ func (kw *keyWaits) part(k waitKey) (int, *waitPart) {
 	return i, &kw.parts[i]
 }
 
-func (kw *keyWaits) changed(ns *engine.Namespace, key []byte, shard int) {
+func (kw *keyWaits) changed(ns *engine.Namespace, key []byte, shard int, owner any) {
+	by, _ := owner.(*Client)
+	if kw.track.bcasting.Load() > 0 {
+		kw.track.broadcast(ns.ID, key, by)
+	}
 	p := &kw.parts[shard]
+	if p.n.Load() == 0 {
+		return // a record is added under the key's shard lock, held here
+	}
 	p.mu.Lock()
-	in := p.keys[waitKey{ns.ID, string(key)}]
+	k := waitKey{ns.ID, string(key)}
+	in := p.keys[k]
 	if in != nil {
+		if len(in.trackers) > 0 {
+			kw.track.invalidate(in.trackers, k, by)
+			clear(in.trackers)
+			in.trackers = in.trackers[:0]
+			kw.track.keys.Add(-1)
+			kw.release(shard, p, k, in)
+		}
 		for _, c := range in.watchers {
 			c.watchDirty.Store(true)
 		}
@@ -85,6 +110,7 @@ func (kw *keyWaits) interest(i int, p *waitPart, k waitKey) *keyInterest {
 	if in == nil {
 		in = &keyInterest{}
 		p.keys[k] = in
+		p.n.Add(1)
 		kw.eng.AddInterest(i, 1)
 	}
 	return in
@@ -93,8 +119,9 @@ func (kw *keyWaits) interest(i int, p *waitPart, k waitKey) *keyInterest {
 // release drops k's record once nobody waits on it; the caller holds the
 // part's mu.
 func (kw *keyWaits) release(i int, p *waitPart, k waitKey, in *keyInterest) {
-	if len(in.watchers) == 0 && len(in.waiters) == 0 {
+	if len(in.watchers) == 0 && len(in.waiters) == 0 && len(in.trackers) == 0 {
 		delete(p.keys, k)
+		p.n.Add(-1)
 		kw.eng.AddInterest(i, -1)
 	}
 }

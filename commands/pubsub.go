@@ -371,10 +371,11 @@ type listenerAuth struct {
 	gen atomic.Uint64
 }
 
-// noteListener records c's identity for its subscriptions (SUBSCRIBE,
-// and AUTH or a re-check that keeps them).
+// noteListener records c's identity for its subscriptions and its client
+// tracking (SUBSCRIBE, CLIENT TRACKING, and AUTH or a re-check that keeps
+// them).
 func (c *Session) noteListener() {
-	if c.ps == nil {
+	if c.ps == nil && c.track.Load() == nil {
 		return
 	}
 	key := c.accessKey

@@ -51,6 +51,7 @@ type Server struct {
 	Stats ServerStats
 	// waits tracks watched keys and blocked clients.
 	waits *keyWaits
+	track *trackRegistry // client tracking (tracking.go)
 
 	// heapBytes is the live heap, sampled every memorySampleEvery: reading
 	// it costs too much to do per command, and maxmemory needs no more.
@@ -142,7 +143,8 @@ func NewServer(cfg Config, log *slog.Logger) *Server {
 		done:        make(chan struct{}),
 		transient:   newTransientBudget(),
 	}
-	s.waits = newKeyWaits(s.Eng)
+	s.track = newTrackRegistry(s)
+	s.waits = newKeyWaits(s.Eng, s.track)
 	for i := 0; i < cfg.Databases; i++ {
 		name := ""
 		if i > 0 {

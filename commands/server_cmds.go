@@ -267,6 +267,8 @@ func infoClients(x *Ctx, b *serverInfoBuf) {
 		}
 	}
 	b.int("blocked_clients", int64(blocked))
+	tracking, _, _, _ := trackingInfo(x)
+	b.int("tracking_clients", tracking)
 	if x.C.T == nil {
 		b.int("maxclients", int64(x.S.Config().MaxClients))
 	} else if n := x.C.T.Limits().MaxConnections; n > 0 {
@@ -358,6 +360,10 @@ func infoStats(x *Ctx, b *serverInfoBuf) {
 	b.int("pubsub_channels", int64(channels))
 	b.int("pubsub_patterns", int64(patterns))
 	b.int("pubsubshard_channels", int64(shards))
+	_, keys, items, prefixes := trackingInfo(x)
+	b.int("tracking_total_keys", keys)
+	b.int("tracking_total_items", items)
+	b.int("tracking_total_prefixes", prefixes)
 	b.int("total_error_replies", st.ErrorReplies.Load())
 }
 

@@ -214,7 +214,7 @@ func TestServerConfig(t *testing.T) {
 		{cmd: "CONFIG GET nosuch", want: "[]"},
 		{cmd: "CONFIG GET timeout TIMEOUT time* t[i]meout", want: `["timeout" "0"]`},
 		{cmd: "CONFIG GET time* timeout", want: `["timeout" "0"]`},
-		{cmd: "CONFIG GET *max*", want: `["maxclients" "10000" "proto-max-bulk-len" "536870912" "maxmemory" "0" "maxmemory-policy" "noeviction" "maxmemory-samples" "5" "slowlog-max-len" "128"]`},
+		{cmd: "CONFIG GET *max*", want: `["maxclients" "10000" "proto-max-bulk-len" "536870912" "maxmemory" "0" "maxmemory-policy" "noeviction" "maxmemory-samples" "5" "slowlog-max-len" "128" "tracking-table-max-keys" "1000000" "tracking-tenant-max-keys" "10000"]`},
 		{cmd: "CONFIG GET bind databases requirepass", want: `["bind" "127.0.0.1" "databases" "16" "requirepass" ""]`},
 		{cmd: "CONFIG GET client-query-buffer-limit loglevel save appendonly", want: `["client-query-buffer-limit" "1073741824" "loglevel" "info" "save" "" "appendonly" "no"]`},
 

@@ -262,7 +262,7 @@ type Engine struct {
 	// all shards; while it is zero a change costs one atomic load and no
 	// call. It is written only when a wait starts or ends.
 	interest atomic.Int64
-	notify   func(ns *Namespace, key []byte, shard int)
+	notify   func(ns *Namespace, key []byte, shard int, owner any)
 	hooks    atomic.Pointer[WriteHooks] // the write hook's requests (engine/writes.go)
 	pinned   atomic.Int64               // PinClock: unix ms every transaction sees, 0 when none
 
@@ -321,9 +321,10 @@ func New(n int) *Engine {
 
 // OnChange sets the function told about every change to a key (value, TTL,
 // removal, expiry, flush) while the key's shard has interest. It runs under
-// the key's shard lock, with the shard's index, so it must not take shard
-// locks itself. Set it before serving.
-func (e *Engine) OnChange(fn func(ns *Namespace, key []byte, shard int)) { e.notify = fn }
+// the key's shard lock, with the shard's index and the changing Tx's Owner
+// (nil for active expiry and eviction), so it must not take shard locks
+// itself. Set it before serving.
+func (e *Engine) OnChange(fn func(ns *Namespace, key []byte, shard int, owner any)) { e.notify = fn }
 
 // AddInterest raises (or, negative, lowers) the number of keys of a shard
 // someone listens to; changes there are reported only while it is positive.
@@ -337,10 +338,10 @@ func (e *Engine) AddInterest(shard int, n int64) {
 // changed tells the listener about a change to key while someone waits on a
 // key of its shard: a write never touches another shard's wait state, and
 // pays one hash only while anyone anywhere waits.
-func (e *Engine) changed(ns *Namespace, key []byte) {
+func (e *Engine) changed(ns *Namespace, key []byte, owner any) {
 	if e.interest.Load() > 0 && e.notify != nil {
 		if i := e.ShardOf(key); e.shards[i].interest.Load() > 0 {
-			e.notify(ns, key, i)
+			e.notify(ns, key, i, owner)
 		}
 	}
 }

@@ -432,7 +432,7 @@ func (e *Engine) evictKey(ns *Namespace, key string, p Policy) (int64, bool) {
 	e.preimage(i, id) // a snapshot running keeps the key as it was at its cut
 	e.snapCheck(i, id)
 	sh.unlink(id, en)
-	e.changed(ns, kb)
+	e.changed(ns, kb, nil)
 	if en.exp != 0 {
 		sh.dropExpire(id, en)
 		ns.expires.Add(-1)

@@ -64,7 +64,7 @@ func (e *Engine) expireShard(i int, now int64) bool {
 			ns.keys.Add(-1)
 			ns.bytes.Add(-en.size())
 			e.expiredKeys.Add(1)
-			e.changed(ns, unsafeBytes(en.keyString()))
+			e.changed(ns, unsafeBytes(en.keyString()), nil)
 			e.expired(ns, unsafeBytes(en.keyString()), now)
 		}
 	}

@@ -43,6 +43,10 @@ type Tx struct {
 	// gated: a flush walk holding the engine's flushGate (shared) from
 	// its reserved place in the order of writes until End.
 	gated bool
+	// Owner is whoever runs the transaction's commands (the connection),
+	// passed on to OnChange's listener: client tracking's NOLOOP skips
+	// the keys a client changed itself. Nil for the engine's own work.
+	Owner any
 }
 
 // capAt applies the namespace's TTL cap to the expiry a write sets or
@@ -453,7 +457,7 @@ func (tx *Tx) PutExpire(key []byte, en *Entry, at int64) *Entry {
 		old.setBase(int64(len(key)) + KeyCharge + old.valueSize())
 		tx.ns.bytes.Add(old.size() - oldSize)
 		tx.setExpire(sh, id, old, at)
-		tx.e.changed(tx.ns, key)
+		tx.e.changed(tx.ns, key, tx.Owner)
 		tx.wrote(key)
 		return old
 	}
@@ -475,7 +479,7 @@ func (tx *Tx) rewritten(en *Entry) {
 func (tx *Tx) insert(sh *shard, id uint64, en *Entry, at int64) {
 	tx.snapCheckID(sh, id)
 	sh.insert(id, en)
-	tx.e.changed(tx.ns, unsafeBytes(en.keyString()))
+	tx.e.changed(tx.ns, unsafeBytes(en.keyString()), tx.Owner)
 	tx.created(unsafeBytes(en.keyString()))
 	tx.ns.keys.Add(1)
 	if at != 0 {
@@ -521,7 +525,7 @@ func (tx *Tx) reclaim(sh *shard, id uint64, en *Entry) {
 func (tx *Tx) unlink(sh *shard, id uint64, en *Entry) {
 	tx.snapCheckID(sh, id)
 	sh.unlink(id, en)
-	tx.e.changed(tx.ns, unsafeBytes(en.keyString()))
+	tx.e.changed(tx.ns, unsafeBytes(en.keyString()), tx.Owner)
 	if en.exp != 0 {
 		sh.dropExpire(id, en)
 		tx.ns.expires.Add(-1)
@@ -548,7 +552,7 @@ func (tx *Tx) setExpire(sh *shard, id uint64, en *Entry, at int64) {
 		return
 	}
 	tx.snapCheckID(sh, id)
-	tx.e.changed(tx.ns, unsafeBytes(en.keyString()))
+	tx.e.changed(tx.ns, unsafeBytes(en.keyString()), tx.Owner)
 	tx.wrote(unsafeBytes(en.keyString()))
 	if en.exp != 0 {
 		sh.dropExpire(id, en)
@@ -572,7 +576,7 @@ func (tx *Tx) setExpire(sh *shard, id uint64, en *Entry, at int64) {
 // waiting on the key (WATCH, blocked clients) that it changed.
 func (tx *Tx) Updated(key []byte, en *Entry) {
 	tx.snapCheckKey(key)
-	tx.e.changed(tx.ns, key)
+	tx.e.changed(tx.ns, key, tx.Owner)
 	tx.wrote(key)
 	if en = tx.storedEntry(key, en); en == nil {
 		return

@@ -47,6 +47,8 @@ type serveCmd struct {
 	LfuDecayTime           int    `default:"1" env:"SYNAP_LFU_DECAY_TIME" help:"Minutes after which an idle key's LFU counter drops by one (0: never)."`
 	SlowlogLogSlowerThan   int64  `default:"10000" env:"SYNAP_SLOWLOG_LOG_SLOWER_THAN" help:"SLOWLOG keeps commands that ran this many microseconds or more (negative: none; 0: every command)."`
 	SlowlogMaxLen          int64  `default:"128" env:"SYNAP_SLOWLOG_MAX_LEN" help:"Most entries SLOWLOG keeps (0 or more)."`
+	TrackingTableMaxKeys   int64  `default:"1000000" env:"SYNAP_TRACKING_TABLE_MAX_KEYS" help:"Most (client, key) entries client-side caching (CLIENT TRACKING) keeps in all; past it a client gives up its own, each with an invalidation (0: no bound)."`
+	TrackingTenantMaxKeys  int64  `default:"10000" env:"SYNAP_TRACKING_TENANT_MAX_KEYS" help:"Most client-side caching entries one tenant's clients keep (cluster mode; 0: only the server's bound)."`
 	Threads                int    `default:"0" env:"SYNAP_THREADS" help:"OS threads running Go code (GOMAXPROCS); 0: one fewer than the CPUs, at least 1."`
 
 	ClientOutputBufferLimit    string `default:"${client_output_buffer_limit}" env:"SYNAP_CLIENT_OUTPUT_BUFFER_LIMIT" help:"Redis's classes: normal <hard> <soft> <secs> ... A reply over the normal hard limit is replaced by an error (0: no limit); a client whose queued pushes pass the pubsub hard limit, or its soft limit for longer than its seconds, is disconnected."`
@@ -438,6 +440,10 @@ func (s *serveCmd) config() (settings, error) {
 	if !ok {
 		return settings{}, fmt.Errorf("maxmemory-policy %q: must be one of noeviction, allkeys-lru, allkeys-lfu, allkeys-random, volatile-lru, volatile-lfu, volatile-random, volatile-ttl", s.MaxmemoryPolicy)
 	}
+	if s.TrackingTableMaxKeys < 0 || s.TrackingTenantMaxKeys < 0 {
+		return settings{}, fmt.Errorf("tracking-table-max-keys and tracking-tenant-max-keys must be 0 or more, got %d, %d",
+			s.TrackingTableMaxKeys, s.TrackingTenantMaxKeys)
+	}
 	if s.SlowlogMaxLen < 0 {
 		return settings{}, fmt.Errorf("slowlog-max-len must be 0 or more, got %d", s.SlowlogMaxLen)
 	}
@@ -527,6 +533,8 @@ func (s *serveCmd) config() (settings, error) {
 			LFUDecayTime:            s.LfuDecayTime,
 			SlowlogSlowerThan:       s.SlowlogLogSlowerThan,
 			SlowlogMaxLen:           s.SlowlogMaxLen,
+			TrackingTableMaxKeys:    s.TrackingTableMaxKeys,
+			TrackingTenantMaxKeys:   s.TrackingTenantMaxKeys,
 			OutputBufferLimits:      obl,
 			TenantOutputBufferLimit: int64(s.TenantOutputBufferLimit),
 			TransientMemoryLimit:    int64(s.TransientMemoryLimit),
