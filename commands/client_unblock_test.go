@@ -63,12 +63,8 @@ func TestClientUnblockDifferential(t *testing.T) {
 		// The connection goes on serving after each.
 		return append(out, blocked.Do("PING"))
 	}
-	want, got := run(redAddr), run(synAddr)
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("reply %d: Synap %s, Redis %s", i, got[i], want[i])
-		}
-	}
+	want := run(redAddr)
+	sameReplies(t, run(synAddr), want)
 }
 
 // CLIENT UNBLOCK that comes while the blocked command is still parking

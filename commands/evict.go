@@ -2,7 +2,6 @@ package commands
 
 import (
 	"math"
-	"strconv"
 	"sync/atomic"
 
 	"synap/engine"
@@ -26,24 +25,9 @@ import (
 
 func init() {
 	serverParams = append(serverParams,
-		serverParam{name: "maxmemory-samples", get: func(_ *Server, c *Config) string { return strconv.Itoa(c.MaxMemorySamples) },
-			set: func(c *Config, v []byte) string {
-				n, msg := configInt(v, 1, math.MaxInt32)
-				c.MaxMemorySamples = int(n)
-				return msg
-			}},
-		serverParam{name: "lfu-log-factor", get: func(_ *Server, c *Config) string { return strconv.Itoa(c.LFULogFactor) },
-			set: func(c *Config, v []byte) string {
-				n, msg := configInt(v, 0, math.MaxInt32)
-				c.LFULogFactor = int(n)
-				return msg
-			}},
-		serverParam{name: "lfu-decay-time", get: func(_ *Server, c *Config) string { return strconv.Itoa(c.LFUDecayTime) },
-			set: func(c *Config, v []byte) string {
-				n, msg := configInt(v, 0, math.MaxInt32)
-				c.LFUDecayTime = int(n)
-				return msg
-			}},
+		intParam("maxmemory-samples", 1, math.MaxInt32, func(c *Config) *int { return &c.MaxMemorySamples }),
+		intParam("lfu-log-factor", 0, math.MaxInt32, func(c *Config) *int { return &c.LFULogFactor }),
+		intParam("lfu-decay-time", 0, math.MaxInt32, func(c *Config) *int { return &c.LFUDecayTime }),
 	)
 }
 

@@ -105,3 +105,17 @@ func exactConn(t *testing.T) *resptest.Client {
 	}
 	return c
 }
+
+// sameReplies compares Synap's replies with redis-server's for the same
+// script, one by one, and their number.
+func sameReplies(t *testing.T, got, want []string) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("Synap gave %d replies, Redis %d", len(got), len(want))
+	}
+	for i := range min(len(got), len(want)) {
+		if got[i] != want[i] {
+			t.Errorf("reply %d:\n Synap %s\n Redis %s", i, got[i], want[i])
+		}
+	}
+}

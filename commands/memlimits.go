@@ -235,12 +235,7 @@ func init() {
 				c.TransientMemoryLimit, msg = configMemory(v, 1<<20)
 				return msg
 			}},
-		serverParam{name: "auth-timeout", get: func(_ *Server, c *Config) string { return strconv.Itoa(c.AuthTimeout) },
-			set: func(c *Config, v []byte) string {
-				n, msg := configInt(v, 0, math.MaxInt32)
-				c.AuthTimeout = int(n)
-				return msg
-			}},
+		intParam("auth-timeout", 0, math.MaxInt32, func(c *Config) *int { return &c.AuthTimeout }),
 		serverParam{name: "unauthenticated-client-limit", get: func(s *Server, _ *Config) string { return strconv.Itoa(s.maxUnauth()) },
 			set: func(c *Config, v []byte) string {
 				n, msg := configInt(v, 0, math.MaxUint32)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -74,18 +73,8 @@ func init() {
 			}},
 	)
 	serverParams = append(serverParams,
-		serverParam{name: "pubsub-subscriptions-per-client", get: func(_ *Server, c *Config) string { return strconv.Itoa(c.PubSubMaxPerClient) },
-			set: func(c *Config, v []byte) string {
-				n, msg := configInt(v, 0, math.MaxInt32)
-				c.PubSubMaxPerClient = int(n)
-				return msg
-			}},
-		serverParam{name: "pubsub-subscriptions-per-tenant", get: func(_ *Server, c *Config) string { return strconv.Itoa(c.PubSubMaxPerTenant) },
-			set: func(c *Config, v []byte) string {
-				n, msg := configInt(v, 0, math.MaxInt32)
-				c.PubSubMaxPerTenant = int(n)
-				return msg
-			}},
+		intParam("pubsub-subscriptions-per-client", 0, math.MaxInt32, func(c *Config) *int { return &c.PubSubMaxPerClient }),
+		intParam("pubsub-subscriptions-per-tenant", 0, math.MaxInt32, func(c *Config) *int { return &c.PubSubMaxPerTenant }),
 	)
 }
 

@@ -528,6 +528,18 @@ type serverParam struct {
 	set  func(c *Config, v []byte) string
 }
 
+// intParam is a numeric parameter kept in the Config field that field
+// returns, set within [lo, hi].
+func intParam[T int | int64](name string, lo, hi int64, field func(*Config) *T) serverParam {
+	return serverParam{name: name,
+		get: func(_ *Server, c *Config) string { return strconv.FormatInt(int64(*field(c)), 10) },
+		set: func(c *Config, v []byte) string {
+			n, msg := configInt(v, lo, hi)
+			*field(c) = T(n)
+			return msg
+		}}
+}
+
 // serverFixedParam is a parameter Synap cannot change. A value Redis would
 // refuse gets Redis's reason; parse returns the value in canonical form, and
 // setting the value the parameter has is accepted, so tools that "turn off"

@@ -39,20 +39,8 @@ func init() {
 				Run: cmdSlowlogHelp},
 		}})
 	serverParams = append(serverParams,
-		serverParam{name: "slowlog-log-slower-than",
-			get: func(_ *Server, c *Config) string { return strconv.FormatInt(c.SlowlogSlowerThan, 10) },
-			set: func(c *Config, v []byte) string {
-				n, msg := configInt(v, math.MinInt64, math.MaxInt64)
-				c.SlowlogSlowerThan = n
-				return msg
-			}},
-		serverParam{name: "slowlog-max-len",
-			get: func(_ *Server, c *Config) string { return strconv.FormatInt(c.SlowlogMaxLen, 10) },
-			set: func(c *Config, v []byte) string {
-				n, msg := configInt(v, 0, math.MaxInt64)
-				c.SlowlogMaxLen = n
-				return msg
-			}},
+		intParam("slowlog-log-slower-than", math.MinInt64, math.MaxInt64, func(c *Config) *int64 { return &c.SlowlogSlowerThan }),
+		intParam("slowlog-max-len", 0, math.MaxInt64, func(c *Config) *int64 { return &c.SlowlogMaxLen }),
 	)
 }
 

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -41,20 +40,8 @@ import (
 
 func init() {
 	serverParams = append(serverParams,
-		serverParam{name: "tracking-table-max-keys",
-			get: func(_ *Server, c *Config) string { return strconv.FormatInt(c.TrackingTableMaxKeys, 10) },
-			set: func(c *Config, v []byte) string {
-				n, msg := configInt(v, 0, math.MaxInt64)
-				c.TrackingTableMaxKeys = n
-				return msg
-			}},
-		serverParam{name: "tracking-tenant-max-keys",
-			get: func(_ *Server, c *Config) string { return strconv.FormatInt(c.TrackingTenantMaxKeys, 10) },
-			set: func(c *Config, v []byte) string {
-				n, msg := configInt(v, 0, math.MaxInt64)
-				c.TrackingTenantMaxKeys = n
-				return msg
-			}},
+		intParam("tracking-table-max-keys", 0, math.MaxInt64, func(c *Config) *int64 { return &c.TrackingTableMaxKeys }),
+		intParam("tracking-tenant-max-keys", 0, math.MaxInt64, func(c *Config) *int64 { return &c.TrackingTenantMaxKeys }),
 	)
 }
 

@@ -186,12 +186,8 @@ func TestClientTrackingDifferential(t *testing.T) {
 		}
 		return out
 	}
-	want, got := run(redAddr), run(synAddr)
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("step %d:\n Synap %s\n Redis %s", i, got[i], want[i])
-		}
-	}
+	want := run(redAddr)
+	sameReplies(t, run(synAddr), want)
 }
 
 // TestClientTrackingRedirect compares the RESP2 way: invalidations of a
@@ -232,12 +228,8 @@ func TestClientTrackingRedirect(t *testing.T) {
 		flags := regexp.MustCompile(`flags=(\S+)`).FindStringSubmatch(tr.Do("CLIENT", "INFO"))
 		return append(out, strings.Join(flags, " "))
 	}
-	want, got := run(redAddr), run(synAddr)
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("reply %d:\n Synap %s\n Redis %s", i, got[i], want[i])
-		}
-	}
+	want := run(redAddr)
+	sameReplies(t, run(synAddr), want)
 }
 
 // A key that expires is invalidated for those that read it, and INFO
