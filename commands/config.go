@@ -42,6 +42,13 @@ type Config struct {
 	TrackingTableMaxKeys  int64
 	TrackingTenantMaxKeys int64
 
+	// Latency (latency.go): per-command histograms (latency-tracking),
+	// the percentiles INFO latencystats shows, and the latency monitor's
+	// threshold in milliseconds (0: off).
+	LatencyTracking         bool
+	LatencyPercentiles      []float64
+	LatencyMonitorThreshold int64
+
 	// OutputBufferLimits is client-output-buffer-limit. Only the normal
 	// class's hard limit applies (per reply, see replyLimit); the rest is
 	// accepted and kept for tools that set Redis's values.
@@ -125,6 +132,8 @@ func DefaultConfig() Config {
 		SlowlogMaxLen:           128,
 		TrackingTableMaxKeys:    1000000,
 		TrackingTenantMaxKeys:   10000,
+		LatencyTracking:         true,
+		LatencyPercentiles:      []float64{50, 99, 99.9},
 		AuthTimeout:             10,
 		PubSubMaxPerClient:      10000,
 		PubSubMaxPerTenant:      100000,

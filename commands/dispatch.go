@@ -444,8 +444,13 @@ func (s *Server) call(c *Client, x *Ctx, cmd *Command, args [][]byte, lock bool)
 	if c.T != nil {
 		c.countCommand(cmd, start)
 	}
-	usec := int64(end.Sub(start) / time.Microsecond)
-	c.countCall(cmd, usec, x.failed)
+	dur := end.Sub(start)
+	usec := int64(dur / time.Microsecond)
+	cfg := s.Config()
+	c.countCall(cmd, dur, cfg.LatencyTracking, x.failed)
+	if cfg.LatencyMonitorThreshold > 0 {
+		s.noteLatency(cmd, dur, end)
+	}
 	s.noteSlow(c, cmd, args, usec, start)
 	if s.mon.n.Load() != 0 {
 		s.feedMonitors(c, cmd, args, start)

@@ -321,6 +321,7 @@ const (
 	errCachingNoTracking      = "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled"
 	errCachingYes             = "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode."
 	errCachingNo              = "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode."
+	errLatencyNoSamples       = "ERR No samples available for event '%s'"
 	errTrackPrefixBound       = "ERR tracking prefixes over the bound: they count against tracking-table-max-keys and tracking-tenant-max-keys"
 	errStreamEntriesAdded     = "ERR entries_added must be positive"
 	errStreamSetIDSmall       = "ERR The ID specified in XSETID is smaller than the target stream top item"

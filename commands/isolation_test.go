@@ -164,6 +164,15 @@ var isolationExamples = map[string][][]string{
 	"slowlog|len":   {{"slowlog", "len"}},
 	"slowlog|reset": {{"slowlog", "reset"}},
 	"slowlog|help":  {{"slowlog", "help"}},
+	// LATENCY is the operator's: every tenant's commands are in it.
+	"latency":           {{"latency"}},
+	"latency|latest":    {{"latency", "latest"}},
+	"latency|history":   {{"latency", "history", "command"}},
+	"latency|reset":     {{"latency", "reset"}},
+	"latency|graph":     {{"latency", "graph", "command"}},
+	"latency|doctor":    {{"latency", "doctor"}},
+	"latency|histogram": {{"latency", "histogram"}, {"latency", "histogram", "set"}},
+	"latency|help":      {{"latency", "help"}},
 
 	// INFO shows a tenant only sections about itself; the rest of the
 	// server's figures would describe other tenants.

@@ -56,9 +56,10 @@ type Server struct {
 	// heapBytes is the live heap, sampled every memorySampleEvery: reading
 	// it costs too much to do per command, and maxmemory needs no more.
 	heapBytes atomic.Int64
-	mem       memState // peak, runtime memory limit (memory.go)
-	slow      slowlog  // SLOWLOG's entries (slowlog.go)
-	mon       monitors // MONITOR's connections (monitor.go)
+	mem       memState       // peak, runtime memory limit (memory.go)
+	slow      slowlog        // SLOWLOG's entries (slowlog.go)
+	latMon    latencyMonitor // LATENCY's events (latency.go)
+	mon       monitors       // MONITOR's connections (monitor.go)
 	authLog   authLogLimiter
 	authz     authority // AUTH throttle, parked clients' key watch
 	penalties closePenalties

@@ -147,8 +147,7 @@ var serverInfoSections = []serverInfoSection{
 	{name: "modules", title: "Modules", dflt: true, aliases: []string{"module_list"}, write: func(*Ctx, *serverInfoBuf) {}},
 	{name: "commandstats", title: "Commandstats", tenant: true, write: infoCommandStats},
 	{name: "errorstats", title: "Errorstats", dflt: true, write: infoErrorStats},
-	// Synap keeps no latency histograms yet, so the section is empty.
-	{name: "latencystats", title: "Latencystats", write: func(*Ctx, *serverInfoBuf) {}},
+	{name: "latencystats", title: "Latencystats", write: infoLatencyStats},
 	{name: "cluster", title: "Cluster", dflt: true, write: func(_ *Ctx, b *serverInfoBuf) { b.int("cluster_enabled", 0) }},
 	{name: "keyspace", title: "Keyspace", dflt: true, tenant: true, write: infoKeyspace},
 	{name: "tenant", title: "Tenant", dflt: true, tenant: true, write: infoTenant},
@@ -833,6 +832,7 @@ func (s *Server) resetStats() {
 			c.stats.usec.Store(0)
 			c.stats.rejected.Store(0)
 			c.stats.failed.Store(0)
+			c.stats.lat.Store(nil)
 			walk(c.Subs)
 		}
 	}

@@ -1,5 +1,7 @@
 package commands
 
+import "time"
+
 // Server-wide statistics gathered per connection. Every command used to add
 // to shared atomics (INFO's totals, the command's COMMANDSTATS row): one
 // cache line written by every core for every command of every tenant. A
@@ -15,17 +17,24 @@ type statPending struct {
 	commands            int64 // total_commands_processed
 	failedCalls         int64
 	hits, misses        int64
+	// lat is the current command's latencies by bucket, nlat of them.
+	lat  [8]latPend
+	nlat uint8
 }
 
-// countCall records one call of cmd that ran for usec microseconds.
-func (c *Client) countCall(cmd *Command, usec int64, failed bool) {
+// countCall records one call of cmd that ran for dur, in its latency
+// histogram too when latency is set (latency-tracking).
+func (c *Client) countCall(cmd *Command, dur time.Duration, latency, failed bool) {
 	p := &c.stat
 	if p.cmd != cmd {
 		p.flushCmd()
 		p.cmd = cmd
 	}
 	p.calls++
-	p.usec += usec
+	p.usec += int64(dur / time.Microsecond)
+	if latency {
+		p.noteLatency(int64(dur))
+	}
 	p.commands++
 	if failed {
 		p.failed++
@@ -41,6 +50,7 @@ func (p *statPending) flushCmd() {
 	if p.cmd == nil {
 		return
 	}
+	p.flushLatency()
 	st := p.cmd.stats
 	if p.calls > 0 {
 		st.calls.Add(p.calls)

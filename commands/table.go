@@ -117,6 +117,7 @@ type Command struct {
 
 type cmdStats struct {
 	calls, usec, rejected, failed atomic.Int64
+	lat                           atomic.Pointer[latHist] // latency.go; nil until its first call
 }
 
 // Table is the set of commands, looked up by case-insensitive name.

@@ -30,26 +30,29 @@ import (
 type serveCmd struct {
 	Config string `type:"path" env:"SYNAP_CONFIG" placeholder:"FILE" help:"YAML or JSON file of settings; its keys are the flag names."`
 
-	Bind                   string `default:"${bind}" env:"SYNAP_BIND" help:"Address to listen on for RESP."`
-	Port                   int    `default:"${port}" env:"SYNAP_PORT" help:"RESP port (0: any free port)."`
-	Requirepass            string `env:"SYNAP_REQUIREPASS" placeholder:"PASSWORD" help:"Password clients must AUTH with."`
-	Databases              int    `default:"${databases}" env:"SYNAP_DATABASES" help:"Number of databases for SELECT."`
-	Shards                 int    `default:"${shards}" env:"SYNAP_SHARDS" help:"Storage shards, each with its own lock (rounded up to a power of two, at most 1024)."`
-	Maxclients             int    `default:"${maxclients}" env:"SYNAP_MAXCLIENTS" help:"Maximum number of connected clients."`
-	Timeout                int    `default:"${timeout}" env:"SYNAP_TIMEOUT" help:"Close clients idle for this many seconds (0: never)."`
-	ProtoMaxBulkLen        size   `default:"${proto_max_bulk_len}" env:"SYNAP_PROTO_MAX_BULK_LEN" help:"Largest single argument (units: kb, mb, gb)."`
-	ClientQueryBufferLimit size   `default:"${client_query_buffer_limit}" env:"SYNAP_CLIENT_QUERY_BUFFER_LIMIT" help:"Most unparsed input held per client (units: kb, mb, gb)."`
-	Loglevel               string `default:"${loglevel}" env:"SYNAP_LOGLEVEL" help:"Log level: debug, info, warn or error (Redis's verbose, notice and warning also work)."`
-	Maxmemory              size   `default:"0" env:"SYNAP_MAXMEMORY" help:"Memory limit (units: kb, mb, gb; 0: no limit): with noeviction writes are refused once the heap exceeds it; an evicting policy evicts keys to keep the dataset under it."`
-	MaxmemoryPolicy        string `default:"noeviction" env:"SYNAP_MAXMEMORY_POLICY" help:"What maxmemory does: noeviction, allkeys-lru, allkeys-lfu, allkeys-random, volatile-lru, volatile-lfu, volatile-random or volatile-ttl (docs/EVICTION.md)."`
-	MaxmemorySamples       int    `default:"5" env:"SYNAP_MAXMEMORY_SAMPLES" help:"Keys sampled per eviction (at least 1; past 64 counts as 64)."`
-	LfuLogFactor           int    `default:"10" env:"SYNAP_LFU_LOG_FACTOR" help:"LFU counter's logarithm factor: higher needs more accesses per step (0 or more)."`
-	LfuDecayTime           int    `default:"1" env:"SYNAP_LFU_DECAY_TIME" help:"Minutes after which an idle key's LFU counter drops by one (0: never)."`
-	SlowlogLogSlowerThan   int64  `default:"10000" env:"SYNAP_SLOWLOG_LOG_SLOWER_THAN" help:"SLOWLOG keeps commands that ran this many microseconds or more (negative: none; 0: every command)."`
-	SlowlogMaxLen          int64  `default:"128" env:"SYNAP_SLOWLOG_MAX_LEN" help:"Most entries SLOWLOG keeps (0 or more)."`
-	TrackingTableMaxKeys   int64  `default:"1000000" env:"SYNAP_TRACKING_TABLE_MAX_KEYS" help:"Most (client, key) entries client-side caching (CLIENT TRACKING) keeps in all; past it a client gives up its own, each with an invalidation (0: no bound)."`
-	TrackingTenantMaxKeys  int64  `default:"10000" env:"SYNAP_TRACKING_TENANT_MAX_KEYS" help:"Most client-side caching entries one tenant's clients keep (cluster mode; 0: only the server's bound)."`
-	Threads                int    `default:"0" env:"SYNAP_THREADS" help:"OS threads running Go code (GOMAXPROCS); 0: one fewer than the CPUs, at least 1."`
+	Bind                    string `default:"${bind}" env:"SYNAP_BIND" help:"Address to listen on for RESP."`
+	Port                    int    `default:"${port}" env:"SYNAP_PORT" help:"RESP port (0: any free port)."`
+	Requirepass             string `env:"SYNAP_REQUIREPASS" placeholder:"PASSWORD" help:"Password clients must AUTH with."`
+	Databases               int    `default:"${databases}" env:"SYNAP_DATABASES" help:"Number of databases for SELECT."`
+	Shards                  int    `default:"${shards}" env:"SYNAP_SHARDS" help:"Storage shards, each with its own lock (rounded up to a power of two, at most 1024)."`
+	Maxclients              int    `default:"${maxclients}" env:"SYNAP_MAXCLIENTS" help:"Maximum number of connected clients."`
+	Timeout                 int    `default:"${timeout}" env:"SYNAP_TIMEOUT" help:"Close clients idle for this many seconds (0: never)."`
+	ProtoMaxBulkLen         size   `default:"${proto_max_bulk_len}" env:"SYNAP_PROTO_MAX_BULK_LEN" help:"Largest single argument (units: kb, mb, gb)."`
+	ClientQueryBufferLimit  size   `default:"${client_query_buffer_limit}" env:"SYNAP_CLIENT_QUERY_BUFFER_LIMIT" help:"Most unparsed input held per client (units: kb, mb, gb)."`
+	Loglevel                string `default:"${loglevel}" env:"SYNAP_LOGLEVEL" help:"Log level: debug, info, warn or error (Redis's verbose, notice and warning also work)."`
+	Maxmemory               size   `default:"0" env:"SYNAP_MAXMEMORY" help:"Memory limit (units: kb, mb, gb; 0: no limit): with noeviction writes are refused once the heap exceeds it; an evicting policy evicts keys to keep the dataset under it."`
+	MaxmemoryPolicy         string `default:"noeviction" env:"SYNAP_MAXMEMORY_POLICY" help:"What maxmemory does: noeviction, allkeys-lru, allkeys-lfu, allkeys-random, volatile-lru, volatile-lfu, volatile-random or volatile-ttl (docs/EVICTION.md)."`
+	MaxmemorySamples        int    `default:"5" env:"SYNAP_MAXMEMORY_SAMPLES" help:"Keys sampled per eviction (at least 1; past 64 counts as 64)."`
+	LfuLogFactor            int    `default:"10" env:"SYNAP_LFU_LOG_FACTOR" help:"LFU counter's logarithm factor: higher needs more accesses per step (0 or more)."`
+	LfuDecayTime            int    `default:"1" env:"SYNAP_LFU_DECAY_TIME" help:"Minutes after which an idle key's LFU counter drops by one (0: never)."`
+	SlowlogLogSlowerThan    int64  `default:"10000" env:"SYNAP_SLOWLOG_LOG_SLOWER_THAN" help:"SLOWLOG keeps commands that ran this many microseconds or more (negative: none; 0: every command)."`
+	SlowlogMaxLen           int64  `default:"128" env:"SYNAP_SLOWLOG_MAX_LEN" help:"Most entries SLOWLOG keeps (0 or more)."`
+	TrackingTableMaxKeys    int64  `default:"1000000" env:"SYNAP_TRACKING_TABLE_MAX_KEYS" help:"Most (client, key) entries client-side caching (CLIENT TRACKING) keeps in all; past it a client gives up its own, each with an invalidation (0: no bound)."`
+	TrackingTenantMaxKeys   int64  `default:"10000" env:"SYNAP_TRACKING_TENANT_MAX_KEYS" help:"Most client-side caching entries one tenant's clients keep (cluster mode; 0: only the server's bound)."`
+	LatencyTracking         yesNo  `name:"latency-tracking" default:"yes" env:"SYNAP_LATENCY_TRACKING" placeholder:"yes|no" help:"Keep every command's latency histogram (INFO latencystats, LATENCY HISTOGRAM)."`
+	LatencyPercentiles      string `name:"latency-tracking-info-percentiles" default:"50 99 99.9" env:"SYNAP_LATENCY_TRACKING_INFO_PERCENTILES" help:"Percentiles INFO latencystats shows, space-separated, each 0 to 100."`
+	LatencyMonitorThreshold int64  `default:"0" env:"SYNAP_LATENCY_MONITOR_THRESHOLD" help:"The latency monitor records commands that ran this many milliseconds or more (0: off)."`
+	Threads                 int    `default:"0" env:"SYNAP_THREADS" help:"OS threads running Go code (GOMAXPROCS); 0: one fewer than the CPUs, at least 1."`
 
 	ClientOutputBufferLimit    string `default:"${client_output_buffer_limit}" env:"SYNAP_CLIENT_OUTPUT_BUFFER_LIMIT" help:"Redis's classes: normal <hard> <soft> <secs> ... A reply over the normal hard limit is replaced by an error (0: no limit); a client whose queued pushes pass the pubsub hard limit, or its soft limit for longer than its seconds, is disconnected."`
 	TenantOutputBufferLimit    size   `default:"${tenant_output_buffer_limit}" env:"SYNAP_TENANT_OUTPUT_BUFFER_LIMIT" help:"Largest reply (and MULTI queue) of a tenant's connection in cluster mode (units: kb, mb, gb; at least 16kb)."`
@@ -440,6 +443,13 @@ func (s *serveCmd) config() (settings, error) {
 	if !ok {
 		return settings{}, fmt.Errorf("maxmemory-policy %q: must be one of noeviction, allkeys-lru, allkeys-lfu, allkeys-random, volatile-lru, volatile-lfu, volatile-random, volatile-ttl", s.MaxmemoryPolicy)
 	}
+	percentiles, msg := commands.ParsePercentiles(s.LatencyPercentiles)
+	if msg != "" {
+		return settings{}, fmt.Errorf("latency-tracking-info-percentiles %q: %s", s.LatencyPercentiles, msg)
+	}
+	if s.LatencyMonitorThreshold < 0 {
+		return settings{}, fmt.Errorf("latency-monitor-threshold must be 0 or more, got %d", s.LatencyMonitorThreshold)
+	}
 	if s.TrackingTableMaxKeys < 0 || s.TrackingTenantMaxKeys < 0 {
 		return settings{}, fmt.Errorf("tracking-table-max-keys and tracking-tenant-max-keys must be 0 or more, got %d, %d",
 			s.TrackingTableMaxKeys, s.TrackingTenantMaxKeys)
@@ -535,6 +545,9 @@ func (s *serveCmd) config() (settings, error) {
 			SlowlogMaxLen:           s.SlowlogMaxLen,
 			TrackingTableMaxKeys:    s.TrackingTableMaxKeys,
 			TrackingTenantMaxKeys:   s.TrackingTenantMaxKeys,
+			LatencyTracking:         s.LatencyTracking == "yes",
+			LatencyPercentiles:      percentiles,
+			LatencyMonitorThreshold: s.LatencyMonitorThreshold,
 			OutputBufferLimits:      obl,
 			TenantOutputBufferLimit: int64(s.TenantOutputBufferLimit),
 			TransientMemoryLimit:    int64(s.TransientMemoryLimit),
