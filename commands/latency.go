@@ -112,7 +112,12 @@ const (
 	latBuckets = (40-4+1)*latSub + latSub
 )
 
-type latHist [latBuckets]atomic.Int64
+// latHist is a command's histogram, and the sum of its latencies in
+// nanoseconds (commandstats' usec truncates every fast call to 0).
+type latHist struct {
+	b     [latBuckets]atomic.Int64
+	sumNs atomic.Int64
+}
 
 // latIndex is the bucket of a latency of ns nanoseconds: exact below 32,
 // then 16 per power of two.
@@ -142,6 +147,7 @@ type latPend struct {
 
 // noteLatency gathers one call's latency for the command p counts.
 func (p *statPending) noteLatency(ns int64) {
+	p.latNs += ns
 	idx := uint16(latIndex(ns))
 	for i := range p.lat[:p.nlat] {
 		if p.lat[i].idx == idx {
@@ -169,19 +175,61 @@ func (p *statPending) flushLatency() {
 		}
 	}
 	for _, l := range p.lat[:p.nlat] {
-		h[l.idx].Add(int64(l.n))
+		h.b[l.idx].Add(int64(l.n))
 	}
-	p.nlat = 0
+	h.sumNs.Add(p.latNs)
+	p.nlat, p.latNs = 0, 0
 }
 
 // snapshot copies h's counts and returns their total.
 func (h *latHist) snapshot(counts *[latBuckets]int64) int64 {
 	var total int64
-	for i := range h {
-		counts[i] = h[i].Load()
+	for i := range h.b {
+		counts[i] = h.b[i].Load()
 		total += counts[i]
 	}
 	return total
+}
+
+// cumulative calls cb with the count of calls at or below each power of
+// two of nanoseconds from 1024, until every call is counted.
+func cumulative(counts *[latBuckets]int64, total int64, cb func(boundNs, calls int64)) {
+	var cum int64
+	i := 0
+	for bound := int64(1024); cum < total && bound <= latMaxNs+1; bound *= 2 {
+		for ; i < latBuckets && latUpper(i) < bound; i++ {
+			cum += counts[i]
+		}
+		cb(bound, cum)
+	}
+}
+
+// CommandLatency is one command's latency distribution, for exporters.
+type CommandLatency struct {
+	Name    string
+	Calls   int64
+	Seconds float64 // the sum of the calls' latencies
+	// Buckets are the calls at or below each bound, in seconds: powers of
+	// two of nanoseconds from 1.024 µs up to the slowest call's.
+	Buckets map[float64]uint64
+}
+
+// CommandLatencies returns the distribution of every command with calls
+// (latency-tracking).
+func (s *Server) CommandLatencies() []CommandLatency {
+	var out []CommandLatency
+	var counts [latBuckets]int64
+	for _, c := range latencyCommands(s) {
+		h := c.stats.lat.Load()
+		total := h.snapshot(&counts)
+		if total == 0 {
+			continue
+		}
+		l := CommandLatency{Name: c.Name, Calls: total, Seconds: float64(h.sumNs.Load()) / 1e9, Buckets: map[float64]uint64{}}
+		cumulative(&counts, total, func(bound, calls int64) { l.Buckets[float64(bound)/1e9] = uint64(calls) })
+		out = append(out, l)
+	}
+	return out
 }
 
 // percentile is the latency, in nanoseconds, at or below which p percent
@@ -269,17 +317,13 @@ func cmdLatencyHistogram(x *Ctx) {
 			continue
 		}
 		r := row{name: c.Name, calls: total}
-		var cum, last int64
-		i := 0
-		for bound := int64(1024); cum < total; bound *= 2 {
-			for ; i < latBuckets && latUpper(i) < bound; i++ {
-				cum += counts[i]
-			}
+		var last int64
+		cumulative(&counts, total, func(bound, cum int64) {
 			if cum > last {
 				r.points = append(r.points, [2]int64{bound / 1000, cum})
 				last = cum
 			}
-		}
+		})
 		rows = append(rows, r)
 	}
 	w := x.W

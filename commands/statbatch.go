@@ -18,8 +18,9 @@ type statPending struct {
 	failedCalls         int64
 	hits, misses        int64
 	// lat is the current command's latencies by bucket, nlat of them.
-	lat  [8]latPend
-	nlat uint8
+	lat   [8]latPend
+	nlat  uint8
+	latNs int64
 }
 
 // countCall records one call of cmd that ran for dur, in its latency

@@ -279,3 +279,26 @@ func TestMCPMount(t *testing.T) {
 		t.Errorf("the handler saw %q", seen)
 	}
 }
+
+// /metrics carries every command's latency histogram (latency-tracking):
+// one bucket per power of two of nanoseconds, its count the command's
+// calls, its sum their latencies.
+func TestMetricsCommandLatency(t *testing.T) {
+	f := start(t)
+	for range 5 {
+		if got := f.do(t, "GET", "/set/k/v", "", nil); got.status != 200 {
+			t.Fatalf("SET: %d %s", got.status, got.body)
+		}
+	}
+	m := f.do(t, "GET", "/metrics", "", nil)
+	for _, want := range []string{
+		`synap_command_duration_seconds_bucket{command="set",le="1.024e-06"}`,
+		`synap_command_duration_seconds_bucket{command="set",le="+Inf"} 5`,
+		`synap_command_duration_seconds_count{command="set"} 5`,
+		`synap_command_duration_seconds_sum{command="set"} `,
+	} {
+		if !strings.Contains(m.body, want) {
+			t.Errorf("/metrics lacks %s:\n%s", want, m.body)
+		}
+	}
+}

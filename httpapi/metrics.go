@@ -59,6 +59,7 @@ var (
 	descHTTPRefused    = prometheus.NewDesc("synap_http_connections_rejected_total", "HTTP connections closed at accept for being past the limit.", nil, nil)
 	descHTTPBytes      = prometheus.NewDesc("synap_http_body_bytes_total", "HTTP request bodies read and response bodies written (REST and SSE).", []string{"direction"}, nil)
 	descHub            = prometheus.NewDesc("synap_hivehub", "The control plane client's counters (calls, cache hits...).", []string{"counter"}, nil)
+	descCmdLatency     = prometheus.NewDesc("synap_command_duration_seconds", "Each command's latency, from its start to its end under its locks (latency-tracking; every tenant and surface).", []string{"command"}, nil)
 )
 
 type collector struct{ a *API }
@@ -66,7 +67,8 @@ type collector struct{ a *API }
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descTenantCommands, descTenantRejected, descTenantKeys, descTenantBytes,
 		descTenantConns, descTenantHits, descTenantMisses, descSessions, descCommands, descRejected, descFailed,
-		descNetIn, descNetOut, descConnsTotal, descConnsRefused, descHTTPConns, descHTTPRefused, descHTTPBytes, descHub} {
+		descNetIn, descNetOut, descConnsTotal, descConnsRefused, descHTTPConns, descHTTPRefused, descHTTPBytes, descHub,
+		descCmdLatency} {
 		ch <- d
 	}
 }
@@ -111,6 +113,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			counter(descTenantHits, t.Hits.Load(), t.UserID)
 			counter(descTenantMisses, t.Misses.Load(), t.UserID)
 		}
+	}
+	for _, l := range srv.CommandLatencies() {
+		ch <- prometheus.MustNewConstHistogram(descCmdLatency, uint64(l.Calls), l.Seconds, l.Buckets, l.Name)
 	}
 	if c.a.opts.HubStats != nil {
 		for name, v := range c.a.opts.HubStats() {
