@@ -56,6 +56,7 @@ bench:
 	scripts/bench-memory.sh
 	scripts/bench-queues.sh
 	scripts/bench-streams.sh
+	scripts/bench-tracking.sh
 	scripts/bench-http.sh
 	scripts/bench-persist.sh
 

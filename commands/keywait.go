@@ -51,7 +51,8 @@ type keyInterest struct {
 	// (default mode): the key's next change invalidates it for each of
 	// them, once.
 	trackers []*trackState
-	queued   bool // in ready
+	queued   bool    // in ready
+	k        waitKey // the key this records
 }
 
 func newKeyWaits(e *engine.Engine, track *trackRegistry) *keyWaits {
@@ -83,7 +84,7 @@ func (kw *keyWaits) changed(ns *engine.Namespace, key []byte, shard int, owner a
 	in := p.keys[k]
 	if in != nil {
 		if len(in.trackers) > 0 {
-			kw.track.invalidate(in.trackers, k, by)
+			kw.track.invalidate(in.trackers, in, by)
 			clear(in.trackers)
 			in.trackers = in.trackers[:0]
 			kw.track.keys.Add(-1)
@@ -108,7 +109,7 @@ func (kw *keyWaits) changed(ns *engine.Namespace, key []byte, shard int, owner a
 func (kw *keyWaits) interest(i int, p *waitPart, k waitKey) *keyInterest {
 	in := p.keys[k]
 	if in == nil {
-		in = &keyInterest{}
+		in = &keyInterest{k: k}
 		p.keys[k] = in
 		p.n.Add(1)
 		kw.eng.AddInterest(i, 1)

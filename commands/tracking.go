@@ -91,7 +91,7 @@ type trackState struct {
 	// exactly while the state is among the key's trackers; whoever removes
 	// it from there (under the part's mu) counts it out.
 	mu     sync.Mutex
-	keys   map[waitKey]struct{}
+	keys   map[*keyInterest]struct{}
 	broken atomic.Bool    // the redirect's connection is gone
 	ten    *atomic.Int64  // the tenant's entry count; nil without a tenant
 	t      *tenant.Tenant // the tenant tracking was turned on under
@@ -99,7 +99,7 @@ type trackState struct {
 	prefix []string       // BCAST prefixes, sorted (own goroutine)
 	cache  bool           // CLIENT CACHING given for the next command
 	idx    []int          // key positions, reused
-	evict  []waitKey      // victims, reused
+	evict  []*keyInterest // victims, reused
 }
 
 type trackOpts struct {
@@ -340,7 +340,7 @@ func cmdClientTrackingInfo(x *Ctx) {
 // enable turns tracking on for c (st: its state, nil when off) with a.
 func (r *trackRegistry) enable(c *Client, st *trackState, a trackArgs) {
 	if st == nil {
-		st = &trackState{c: c, keys: map[waitKey]struct{}{}, t: c.T, scope: allScopes}
+		st = &trackState{c: c, keys: map[*keyInterest]struct{}{}, t: c.T, scope: allScopes}
 		if c.T != nil {
 			st.scope = c.NS.ID
 			st.ten = r.tenantCount(c)
@@ -385,31 +385,31 @@ func (r *trackRegistry) off(c *Client) {
 	}
 	st.mu.Lock()
 	keys := st.keys
-	st.keys = map[waitKey]struct{}{}
+	st.keys = map[*keyInterest]struct{}{}
 	st.mu.Unlock()
-	for k := range keys {
-		r.drop(st, k)
+	for in := range keys {
+		r.drop(st, in)
 	}
 }
 
-// drop removes st from k's trackers, if a change has not removed it
-// already, and says whether it did.
-func (r *trackRegistry) drop(st *trackState, k waitKey) bool {
+// drop removes st from the trackers of in's key, if a change has not
+// removed it already (and the record with it, once empty), and says
+// whether it did.
+func (r *trackRegistry) drop(st *trackState, in *keyInterest) bool {
 	kw := r.srv.waits
-	i, p := kw.part(k)
+	i, p := kw.part(in.k)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	in := p.keys[k]
-	if in == nil {
-		return false
+	if p.keys[in.k] != in {
+		return false // released: st was removed with the change
 	}
 	for j, ref := range in.trackers {
 		if ref == st {
 			in.trackers = slices.Delete(in.trackers, j, j+1)
-			r.counted(st, k.key, -1)
+			r.counted(st, in.k.key, -1)
 			if len(in.trackers) == 0 {
 				r.keys.Add(-1)
-				kw.release(i, p, k, in)
+				kw.release(i, p, in.k, in)
 			}
 			return true
 		}
@@ -533,25 +533,27 @@ func (s *Server) tracked(c *Client, st *trackState, cmd *Command, args [][]byte)
 	s.track.bound(st)
 }
 
-// remember adds st as a tracker of k.
+// remember adds st as a tracker of k. The client's own set, keyed by the
+// key's record, says whether it tracks k already: one pointer hash, where
+// scanning the record's trackers and hashing the key string again took
+// most of a tracked read.
 func (r *trackRegistry) remember(st *trackState, k waitKey) {
 	kw := r.srv.waits
 	i, p := kw.part(k)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	in := kw.interest(i, p, k)
-	for _, ref := range in.trackers {
-		if ref == st {
-			return
-		}
+	st.mu.Lock()
+	if _, ok := st.keys[in]; ok {
+		st.mu.Unlock()
+		return
 	}
+	st.keys[in] = struct{}{}
+	st.mu.Unlock()
 	if len(in.trackers) == 0 {
 		r.keys.Add(1)
 	}
 	in.trackers = append(in.trackers, st)
-	st.mu.Lock()
-	st.keys[k] = struct{}{}
-	st.mu.Unlock()
 	r.counted(st, k.key, 1)
 }
 
@@ -564,8 +566,8 @@ func (r *trackRegistry) bound(st *trackState) {
 	for over() {
 		st.mu.Lock()
 		st.evict = st.evict[:0]
-		for k := range st.keys {
-			st.evict = append(st.evict, k)
+		for in := range st.keys {
+			st.evict = append(st.evict, in)
 			if len(st.evict) == 16 {
 				break
 			}
@@ -574,12 +576,12 @@ func (r *trackRegistry) bound(st *trackState) {
 		if len(st.evict) == 0 {
 			return
 		}
-		for _, k := range st.evict {
-			if r.drop(st, k) {
+		for _, in := range st.evict {
+			if r.drop(st, in) {
 				st.mu.Lock()
-				delete(st.keys, k)
+				delete(st.keys, in)
 				st.mu.Unlock()
-				r.send(st, []string{k.key}, false)
+				r.send(st, []string{in.k.key}, false)
 			}
 			if !over() {
 				return
@@ -590,20 +592,20 @@ func (r *trackRegistry) bound(st *trackState) {
 
 // ---- invalidating ----
 
-// invalidate tells each tracker of k that k changed (by: the client that
-// changed it, nil for expiry and eviction). The caller holds k's part mu
-// and removes them from the key's record.
-func (r *trackRegistry) invalidate(refs []*trackState, k waitKey, by *Client) {
+// invalidate tells each tracker of in's key that it changed (by: the
+// client that changed it, nil for expiry and eviction). The caller holds
+// the key's part mu and removes them from the record.
+func (r *trackRegistry) invalidate(refs []*trackState, in *keyInterest, by *Client) {
 	flushing := by != nil && by.flushing.Load()
 	for _, st := range refs {
 		st.mu.Lock()
-		delete(st.keys, k)
+		delete(st.keys, in)
 		st.mu.Unlock()
-		r.counted(st, k.key, -1)
+		r.counted(st, in.k.key, -1)
 		if flushing || (by == st.c && st.opts.Load().noloop) {
 			continue
 		}
-		r.send(st, []string{k.key}, false)
+		r.send(st, []string{in.k.key}, false)
 	}
 }
 
@@ -737,8 +739,8 @@ func trackingInfo(x *Ctx) (clients, keys, items, prefixes int64) {
 		clients++
 		if t != nil {
 			st.mu.Lock()
-			for k := range st.keys {
-				distinct[k] = true
+			for in := range st.keys {
+				distinct[in.k] = true
 			}
 			items += int64(len(st.keys))
 			st.mu.Unlock()
