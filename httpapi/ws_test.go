@@ -476,3 +476,28 @@ func TestWSPendingAuthCap(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+// Client-side caching over /ws: after HELLO 3 and CLIENT TRACKING ON, a
+// read key changed by another client arrives as an invalidate push.
+func TestWSClientTracking(t *testing.T) {
+	f := start(t)
+	c, _, err := dialWS(t, f, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, cmd := range []string{`["HELLO","3"]`, `["CLIENT","TRACKING","ON"]`, `["GET","k"]`} {
+		wsSend(t, c, `{"id":`+strconv.Itoa(i)+`,"cmd":`+cmd+`}`)
+		if got := wsRead(t, c); strings.Contains(got, `"error"`) {
+			t.Fatalf("%s: %s", cmd, got)
+		}
+	}
+	rc, err := resptest.Dial(f.resp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	rc.Do("SET", "k", "v")
+	if got := wsRead(t, c); got != `{"push":["invalidate",["k"]]}` {
+		t.Fatalf("invalidation over /ws: %s", got)
+	}
+}
