@@ -31,10 +31,11 @@ import (
 //     write in one never invalidates a read in another;
 //   - in cluster mode a tenant's clients track only its own keys, redirect
 //     only to its own connections, and hear only its own flushes;
-//   - the table is bounded per tenant as well as in all
-//     (tracking-table-max-keys, tracking-tenant-max-keys): past a bound a
-//     client loses its own oldest-known entries, each with an
-//     invalidation, never another client's;
+//   - the table is bounded in entries (one per client and key), not in
+//     keys, per tenant as well as in all (tracking-table-max-keys,
+//     tracking-tenant-max-keys): past a bound the client that just read
+//     gives up entries of its own, each with an invalidation, never
+//     another client's;
 //   - a client whose access key no longer allows reading is disconnected
 //     at its next invalidation, as a subscriber is at its next message.
 
