@@ -228,6 +228,59 @@ func bigArguments(ctx context.Context, e env, o *outcome) {
 	})
 }
 
+// trackingStorm has 50 of tenant A's connections read its string keys with
+// client-side caching on (RESP3, CLIENT TRACKING ON), 16 random GETs at a
+// time, while 2 of its connections overwrite them 16 at a time: the server
+// remembers every read, up to A's share of the tracking table, and sends
+// an invalidation to every reader of each key overwritten.
+func trackingStorm(keys int, tracking bool) func(ctx context.Context, e env, o *outcome) {
+	setup := [][]string{{"HELLO", "3"}}
+	if tracking {
+		setup = append(setup, []string{"CLIENT", "TRACKING", "ON"})
+	}
+	batch := func(rng *rand.Rand, cmd ...string) []byte {
+		var b []byte
+		for range 16 {
+			args := append([]string{cmd[0], "key:" + strconv.Itoa(rng.IntN(keys))}, cmd[1:]...)
+			b = resptest.AppendCommand(b, args...)
+		}
+		return b
+	}
+	return func(ctx context.Context, e env, o *outcome) {
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			withConn(ctx, e, o, 2, attackReadBuf, func(c *conn) {
+				rng := rand.New(rand.NewPCG(rand.Uint64(), 1))
+				for ctx.Err() == nil {
+					if err := pipelineRaw(c, batch(rng, "SET", "v"), 16); err != nil {
+						o.fail(ctx, describe(err))
+						return
+					}
+				}
+			})
+		}()
+		withConn(ctx, e, o, 50, attackReadBuf, func(c *conn) {
+			for _, args := range setup {
+				if err := pipelineRaw(c, resptest.AppendCommand(nil, args...), 1); err != nil {
+					o.fail(ctx, describe(err))
+					return
+				}
+			}
+			rng := rand.New(rand.NewPCG(rand.Uint64(), 2))
+			for ctx.Err() == nil {
+				if err := pipelineRaw(c, batch(rng, "GET"), 16); err != nil {
+					o.fail(ctx, describe(err))
+					return
+				}
+				o.ok()
+			}
+		})
+		wg.Wait()
+	}
+}
+
 // manyMembers is cmd key followed by n distinct members of size bytes.
 func manyMembers(cmd, key string, n, size int) []string {
 	args := []string{cmd, key}
@@ -284,6 +337,10 @@ func phases(sc scale) []phase {
 			{"`MULTI` of 256 `SET`s (a tenant's most)", loop(1, multiOf(256, func(i int) []string {
 				return []string{"SET", "m:" + strconv.Itoa(i), "v"}
 			}))},
+			// The same reads and writes without tracking and with it: what
+			// tracking adds is the difference between the two rows.
+			{"50 connections read 16 keys at a time (RESP3, no tracking) while 2 overwrite them", trackingStorm(sc.keys-2-2*sc.sortList, false)},
+			{"50 connections read 16 keys at a time with `CLIENT TRACKING ON` while 2 overwrite them", trackingStorm(sc.keys-2-2*sc.sortList, true)},
 		},
 	}, {
 		name: "glob: tenant A holds 1,000 keys of 60 'a's and a number",

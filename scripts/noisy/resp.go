@@ -152,7 +152,8 @@ func (c *conn) read(keep bool) (reply, error) {
 	return reply{}, fmt.Errorf("unexpected reply type %q", kind)
 }
 
-// skip consumes one whole reply, however large or nested, without
+// skip consumes one whole reply (and the RESP3 pushes before it), however
+// large or nested, without
 // decoding it: no allocation per element, bulk payloads discarded straight
 // from the read buffer (never copied out of it), arrays walked with a
 // counter rather than recursion. It is how tenant A reads: a remote
@@ -171,12 +172,12 @@ func (c *conn) skip() (string, error) {
 		}
 		kind, body := line[0], line[1:len(line)-2]
 		switch kind {
-		case '+', ':', '_':
+		case '+', ':', '_', '#', ',', '(':
 		case '-':
 			if firstErr == "" {
 				firstErr = string(body)
 			}
-		case '$', '*':
+		case '$', '*', '=', '!', '%', '~', '>':
 			n, ok := atoi(body)
 			if !ok {
 				return firstErr, fmt.Errorf("bad length in %q", line)
@@ -184,8 +185,17 @@ func (c *conn) skip() (string, error) {
 			if n < 0 {
 				continue
 			}
-			if kind == '*' {
+			switch kind {
+			case '*', '~':
 				pending += n
+				continue
+			case '%':
+				pending += 2 * n
+				continue
+			case '>':
+				// A push (RESP3) comes between replies, never inside
+				// one: its elements, then the reply still owed.
+				pending += n + 1
 				continue
 			}
 			if _, err := c.r.Discard(int(n + 2)); err != nil {
