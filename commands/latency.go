@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"math/bits"
 	"slices"
@@ -434,13 +435,7 @@ func (s *Server) latencyEvents() map[string]latencyEvent {
 
 func cmdLatencyLatest(x *Ctx) {
 	evs := x.S.latencyEvents()
-	names := slices.Sorted(func(yield func(string) bool) {
-		for n := range evs {
-			if !yield(n) {
-				return
-			}
-		}
-	})
+	names := slices.Sorted(maps.Keys(evs))
 	x.W.Array(len(names))
 	for _, n := range names {
 		ev := evs[n]
@@ -532,13 +527,7 @@ func cmdLatencyDoctor(x *Ctx) {
 		fmt.Fprintf(&b, "No command has run %d ms or longer since the latency monitor was turned on or reset.\n", th)
 	default:
 		fmt.Fprintf(&b, "Commands that ran %d ms or longer, by event:\n\n", th)
-		for _, n := range slices.Sorted(func(yield func(string) bool) {
-			for n := range evs {
-				if !yield(n) {
-					return
-				}
-			}
-		}) {
+		for _, n := range slices.Sorted(maps.Keys(evs)) {
 			ev := evs[n]
 			var sum int64
 			for _, s := range ev.samples {
