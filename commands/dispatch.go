@@ -425,12 +425,17 @@ func (s *Server) call(c *Client, x *Ctx, cmd *Command, args [][]byte, lock bool)
 		// A long reply yields to other connections only while it holds
 		// nothing exclusively (EXEC's queued commands included).
 		c.W.NoYield = c.Tx.Active() && c.Tx.Writable()
-		cmd.Run(x)
+		// Client tracking remembers the keys before they are read: a
+		// change after that is invalidated, and one before it is in what
+		// the command reads. After the read, a walk (SORT_RO), which
+		// holds its key's lock only inside Run, would let a change fall
+		// between the read and the remembering.
 		if cmd.Flags&FlagReadOnly != 0 {
 			if st := c.track.Load(); st != nil {
 				s.tracked(c, st, cmd, args)
 			}
 		}
+		cmd.Run(x)
 		s.propagate(x, mark)
 		if c.W.Over() {
 			x.replyDropped(mark)

@@ -19,10 +19,10 @@ import (
 // by an "invalidate" push (RESP3) or a message on __redis__:invalidate to
 // the connection it redirects to (RESP2).
 //
-// Default mode remembers the keys each client read (the keys of the
-// readonly rows of the command table) as interests of keyWaits, under the
-// key's shard lock, so no write can fall between a read and its being
-// remembered; the key's next change invalidates it for every client that
+// Default mode remembers the keys each client reads (the keys of the
+// readonly rows of the command table) as interests of keyWaits, before the
+// read, so a write is either in what the read returns or invalidated
+// after it; the key's next change invalidates it for every client that
 // read it, once. BCAST mode remembers nothing: every change of a key
 // under one of the client's prefixes is sent.
 //
@@ -519,9 +519,8 @@ func (r *trackRegistry) prefixes(sees func(*trackState) bool) int {
 
 // ---- remembering reads ----
 
-// tracked is the dispatcher's hook after a readonly command ran, under its
-// locks: the keys it read are remembered for c's tracking, if it wants
-// them.
+// tracked is the dispatcher's hook before a readonly command runs: the
+// keys it reads are remembered for c's tracking, if it wants them.
 func (s *Server) tracked(c *Client, st *trackState, cmd *Command, args [][]byte) {
 	o := st.opts.Load()
 	if o.bcast || (o.optin && !st.cache) || (o.optout && st.cache) {

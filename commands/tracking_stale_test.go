@@ -80,7 +80,7 @@ func (tc *trackingCache) settle(t *testing.T) {
 // default and BCAST mode) while other connections write, delete, rename,
 // expire and flush the same keys; once the writers stop and each client
 // has taken its invalidations, every value a cache still holds is the
-// value the server holds. A read remembered outside the hold it read in,
+// value the server holds. A read remembered after its lock is released,
 // or an invalidation that could pass a reply it invalidates, fails this.
 func TestClientTrackingNeverStale(t *testing.T) {
 	srv := startServer(t)

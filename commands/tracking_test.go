@@ -76,6 +76,10 @@ func TestClientTrackingDifferential(t *testing.T) {
 		a(0, "EXEC"),
 		b(0, "SET", "k5", "1"),
 		a(1, "PING"),
+		// A walk (no lock held up front) is remembered too.
+		a(0, "SORT_RO", "l5"),
+		b(0, "RPUSH", "l5", "3"),
+		a(1, "PING"),
 		a(0, "INCR", "k5"), // a write: nothing remembered
 		b(0, "INCR", "k5"),
 		a(0, "PING"),
