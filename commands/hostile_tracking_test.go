@@ -34,6 +34,14 @@ func TestHostileTrackingIsTenantScoped(t *testing.T) {
 		{cmd: "CLIENT TRACKING ON", want: "+OK"},
 		{cmd: "MGET shared k2", want: "[null null]"},
 	})
+	// INFO counts each tenant's own tracking clients only (its stats
+	// section, with the table's figures, is the operator's).
+	if r := bob.Do("INFO", "everything"); !strings.Contains(r, `tracking_clients:0\r\n`) { // RESP2: rendered quoted
+		t.Fatalf("bob's INFO shows alice's tracking:\n%s", r)
+	}
+	if r := alice.Do("INFO", "everything"); !strings.Contains(r, "tracking_clients:1\r\n") {
+		t.Fatalf("alice's INFO:\n%s", r)
+	}
 	// Bob writes the same names in his keyspace, and flushes it.
 	bob.Do("SET", "shared", "bob")
 	bob.Do("DEL", "k2")

@@ -65,10 +65,17 @@ type trackRegistry struct {
 	// allScopes), copied on change: every write reads it.
 	bmu   sync.Mutex
 	bcast atomic.Pointer[map[uint32][]bcastReg]
-	// on lists the sessions with tracking on, for flushes and INFO.
-	on *xsync.MapOf[*Client, *trackState]
-	// tenants counts each tenant's entries (tracking-tenant-max-keys).
-	tenants *xsync.MapOf[*tenant.Tenant, *atomic.Int64]
+	// scopes holds the sessions with tracking on by tenant (nil: standalone
+	// and the operator), for flushes and INFO, and each tenant's use
+	// (tracking-tenant-max-keys): a tenant's FLUSHDB or INFO walks its own
+	// sessions, not every tenant's.
+	scopes *xsync.MapOf[*tenant.Tenant, *trackScope]
+}
+
+// trackScope is one tenant's tracking sessions and use.
+type trackScope struct {
+	units atomic.Int64 // its entries and prefixes, in trackUnits
+	on    *xsync.MapOf[*Client, *trackState]
 }
 
 type bcastReg struct {
@@ -77,8 +84,7 @@ type bcastReg struct {
 }
 
 func newTrackRegistry(s *Server) *trackRegistry {
-	r := &trackRegistry{srv: s, on: xsync.NewMapOf[*Client, *trackState](),
-		tenants: xsync.NewMapOf[*tenant.Tenant, *atomic.Int64]()}
+	r := &trackRegistry{srv: s, scopes: xsync.NewMapOf[*tenant.Tenant, *trackScope]()}
 	r.bcast.Store(&map[uint32][]bcastReg{})
 	return r
 }
@@ -94,7 +100,8 @@ type trackState struct {
 	mu     sync.Mutex
 	keys   map[*keyInterest]struct{}
 	broken atomic.Bool    // the redirect's connection is gone
-	ten    *atomic.Int64  // the tenant's entry count; nil without a tenant
+	home   *trackScope    // where it is listed
+	ten    *atomic.Int64  // home's use when it is a tenant's; nil without a tenant
 	t      *tenant.Tenant // the tenant tracking was turned on under
 	scope  uint32         // the bcast scope
 	prefix []string       // BCAST prefixes, sorted (own goroutine)
@@ -341,12 +348,12 @@ func cmdClientTrackingInfo(x *Ctx) {
 // enable turns tracking on for c (st: its state, nil when off) with a.
 func (r *trackRegistry) enable(c *Client, st *trackState, a trackArgs) {
 	if st == nil {
-		st = &trackState{c: c, keys: map[*keyInterest]struct{}{}, t: c.T, scope: allScopes}
+		st = &trackState{c: c, keys: map[*keyInterest]struct{}{}, t: c.T, scope: allScopes, home: r.scope(c.T)}
 		if c.T != nil {
 			st.scope = c.NS.ID
-			st.ten = r.tenantCount(c)
+			st.ten = &st.home.units
 		}
-		r.on.Store(c, st)
+		st.home.on.Store(c, st)
 		c.track.Store(st)
 		// The identity it tracks under, re-checked at every invalidation.
 		c.noteListener()
@@ -363,13 +370,41 @@ func (r *trackRegistry) enable(c *Client, st *trackState, a trackArgs) {
 	}
 }
 
+// scope is t's tracking scope (nil: standalone and the operator).
+func (r *trackRegistry) scope(t *tenant.Tenant) *trackScope {
+	sc, _ := r.scopes.LoadOrCompute(t, func() *trackScope {
+		return &trackScope{on: xsync.NewMapOf[*Client, *trackState]()}
+	})
+	return sc
+}
+
 // tenantCount is the use counter of c's tenant, nil without one.
 func (r *trackRegistry) tenantCount(c *Client) *atomic.Int64 {
 	if c.T == nil {
 		return nil
 	}
-	n, _ := r.tenants.LoadOrCompute(c.T, func() *atomic.Int64 { return new(atomic.Int64) })
-	return n
+	return &r.scope(c.T).units
+}
+
+// each calls fn for every tracking session of t's scope, or of every
+// scope when all is set.
+func (r *trackRegistry) each(t *tenant.Tenant, all bool, fn func(st *trackState)) {
+	visit := func(sc *trackScope) {
+		sc.on.Range(func(_ *Client, st *trackState) bool {
+			fn(st)
+			return true
+		})
+	}
+	if !all {
+		if sc, ok := r.scopes.Load(t); ok {
+			visit(sc)
+		}
+		return
+	}
+	r.scopes.Range(func(_ *tenant.Tenant, sc *trackScope) bool {
+		visit(sc)
+		return true
+	})
 }
 
 // off turns c's tracking off and forgets what it tracked: RESET, CLIENT
@@ -380,7 +415,7 @@ func (r *trackRegistry) off(c *Client) {
 		return
 	}
 	c.track.Store(nil)
-	r.on.Delete(c)
+	st.home.on.Delete(c)
 	if len(st.prefix) > 0 {
 		r.dropPrefixes(st)
 	}
@@ -504,19 +539,6 @@ func (r *trackRegistry) dropPrefixes(st *trackState) {
 	}
 }
 
-// prefixes counts the distinct BCAST prefixes of the clients c sees.
-func (r *trackRegistry) prefixes(sees func(*trackState) bool) int {
-	seen := map[string]bool{}
-	for _, regs := range *r.bcast.Load() {
-		for _, g := range regs {
-			if sees(g.st) {
-				seen[g.prefix] = true
-			}
-		}
-	}
-	return len(seen)
-}
-
 // ---- remembering reads ----
 
 // tracked is the dispatcher's hook before a readonly command runs: the
@@ -633,12 +655,7 @@ func (r *trackRegistry) broadcast(ns uint32, key []byte, by *Client) {
 // FLUSHDB and FLUSHALL): all of them in standalone mode and for the
 // operator, the tenant's own in cluster mode.
 func (r *trackRegistry) flushed(by *Client) {
-	r.on.Range(func(c *Client, st *trackState) bool {
-		if by.T == nil || st.t == by.T {
-			r.send(st, nil, true)
-		}
-		return true
-	})
+	r.each(by.T, by.T == nil, func(st *trackState) { r.send(st, nil, true) })
 }
 
 // send pushes an invalidation of keys (null: of everything) for st's
@@ -730,12 +747,9 @@ func trackingFlags(c *Client) string {
 func trackingInfo(x *Ctx) (clients, keys, items, prefixes int64) {
 	r := x.S.track
 	t := x.C.T
-	sees := func(st *trackState) bool { return t == nil || st.t == t }
 	distinct := map[waitKey]bool{}
-	r.on.Range(func(_ *Client, st *trackState) bool {
-		if !sees(st) {
-			return true
-		}
+	seen := map[string]bool{}
+	r.each(t, t == nil, func(st *trackState) {
 		clients++
 		if t != nil {
 			st.mu.Lock()
@@ -745,12 +759,19 @@ func trackingInfo(x *Ctx) (clients, keys, items, prefixes int64) {
 			items += int64(len(st.keys))
 			st.mu.Unlock()
 		}
-		return true
 	})
 	if t == nil {
 		keys, items = r.keys.Load(), r.items.Load()
+		for _, regs := range *r.bcast.Load() {
+			for _, g := range regs {
+				seen[g.prefix] = true
+			}
+		}
 	} else {
 		keys = int64(len(distinct))
+		for _, g := range (*r.bcast.Load())[x.C.NS.ID] {
+			seen[g.prefix] = true
+		}
 	}
-	return clients, keys, items, int64(r.prefixes(sees))
+	return clients, keys, items, int64(len(seen))
 }
