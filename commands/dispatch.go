@@ -456,7 +456,7 @@ func (s *Server) call(c *Client, x *Ctx, cmd *Command, args [][]byte, lock bool)
 	if cfg.LatencyMonitorThreshold > 0 {
 		s.noteLatency(cmd, dur, end)
 	}
-	s.noteSlow(c, cmd, args, usec, start)
+	s.noteSlow(cfg, c, cmd, args, usec, start)
 	if s.mon.n.Load() != 0 {
 		s.feedMonitors(c, cmd, args, start)
 	}

@@ -69,8 +69,7 @@ type slowlog struct {
 
 // noteSlow logs the command c ran from start for usec microseconds when
 // that is slowlog-log-slower-than or more.
-func (s *Server) noteSlow(c *Client, cmd *Command, args [][]byte, usec int64, start time.Time) {
-	cfg := s.Config()
+func (s *Server) noteSlow(cfg *Config, c *Client, cmd *Command, args [][]byte, usec int64, start time.Time) {
 	if cfg.SlowlogSlowerThan < 0 || usec < cfg.SlowlogSlowerThan || cmd.Flags&FlagSkipSlowlog != 0 {
 		return
 	}

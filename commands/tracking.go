@@ -118,11 +118,12 @@ type trackOpts struct {
 
 // ---- CLIENT TRACKING, CACHING, GETREDIR, TRACKINGINFO ----
 
+// trackArgs is CLIENT TRACKING's arguments: the options the state will
+// hold, and what is applied once.
 type trackArgs struct {
-	on                           bool
-	bcast, optin, optout, noloop bool
-	redirect, redirShown         int64
-	prefixes                     []string
+	trackOpts
+	on       bool
+	prefixes []string
 }
 
 func parseTracking(x *Ctx) (trackArgs, bool) {
@@ -359,8 +360,8 @@ func (r *trackRegistry) enable(c *Client, st *trackState, a trackArgs) {
 		c.noteListener()
 	}
 	st.broken.Store(false)
-	st.opts.Store(&trackOpts{bcast: a.bcast, optin: a.optin, optout: a.optout, noloop: a.noloop,
-		redirect: a.redirect, redirShown: a.redirShown})
+	opts := a.trackOpts
+	st.opts.Store(&opts)
 	if a.bcast {
 		add := a.prefixes
 		if len(add) == 0 && len(st.prefix) == 0 {
