@@ -84,6 +84,10 @@ func FuzzCommands(f *testing.F) {
 			}
 			raw = append(raw, resptest.Encode(args...)...)
 			sent = append(sent, args)
+			if len(fuzzHistory) == fuzzHistoryMax { // fuzzing runs millions
+				fuzzHistory = append(fuzzHistory[:0], fuzzHistory[fuzzHistoryMax/2:]...)
+			}
+			fuzzHistory = append(fuzzHistory, args)
 		}
 		if err := c.Send(string(raw)); err != nil {
 			fuzzConn = nil
@@ -93,7 +97,9 @@ func FuzzCommands(f *testing.F) {
 			reply := c.Read()
 			if strings.HasPrefix(reply, "ERROR:") || strings.Contains(reply, "internal error") {
 				fuzzConn = nil
-				t.Fatalf("%q: %s", args, reply)
+				// The seeds run in the map's order, a new one each run,
+				// all on this connection: what came before is the case.
+				t.Fatalf("%q: %s\nsent on this connection before it: %q", args, reply, fuzzHistory)
 			}
 		}
 	})
@@ -123,7 +129,12 @@ var (
 	fuzzOnce sync.Once
 	fuzzAddr string
 	fuzzConn *resptest.Client
+	// fuzzHistory is what was sent on fuzzConn: every seed's command, and
+	// the latest of a fuzzing run's.
+	fuzzHistory [][]string
 )
+
+const fuzzHistoryMax = 2048
 
 // fuzzClient is one connection to one server for the whole fuzzing
 // process; arguments are bounded to 1 MB so no input allocates much.
@@ -138,6 +149,7 @@ func fuzzClient(t *testing.T) *resptest.Client {
 		fuzzAddr = ln.Addr().String()
 	})
 	if fuzzConn == nil {
+		fuzzHistory = nil
 		c, err := resptest.Dial(fuzzAddr)
 		if err != nil {
 			t.Fatal(err)

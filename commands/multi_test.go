@@ -1,12 +1,14 @@
 package commands
 
 import (
+	"net"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"synap/resp/resptest"
 	"synap/tenant"
 )
 
@@ -335,4 +337,54 @@ func TestMultiQueueBounded(t *testing.T) {
 		{cmd: "EXEC", want: "-EXECABORT Transaction discarded because of previous errors."},
 		{cmd: "DBSIZE", want: ":0"},
 	})
+}
+
+// TestEveryRowRunsInsideExec queues each row's examples after FLUSHALL,
+// so EXEC holds every shard exclusively while they run: a command that
+// takes a shard lock of its own instead of running under the caller's
+// transaction deadlocks there, and with it every client of that shard for
+// good (MEMORY PURGE did, found by FuzzCommands as a rare timeout). The
+// server must still serve every shard afterwards.
+func TestEveryRowRunsInsideExec(t *testing.T) {
+	// Not closed when a transaction hangs: Close would wait for it for
+	// ever, and the failure would never be reported.
+	srv := newTestServer()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ServeRESP(srv, ln)
+	skip := map[string]bool{"shutdown": true, "quit": true}
+	for _, r := range isolationRows(NewTable().All()) {
+		if r.Run == nil || skip[r.Name] {
+			continue
+		}
+		for _, ex := range isolationExamples[r.Name] {
+			c, err := resptest.Dial(srv.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Do("set", "k1", "v")
+			c.Do("multi")
+			c.Do("flushall")
+			c.Do(ex...)
+			if reply := c.Do("exec"); strings.HasPrefix(reply, "ERROR:") || strings.Contains(reply, "internal error") {
+				t.Errorf("EXEC of FLUSHALL then %q: %s", ex, reply)
+				return
+			}
+			_ = c.Close()
+		}
+	}
+	c, err := resptest.Dial(srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for i := range 256 { // keys of every one of the 16 shards
+		if got := c.Do("set", "probe"+strconv.Itoa(i), "1"); got != "+OK" {
+			t.Errorf("SET after the transactions: %s", got)
+			return
+		}
+	}
+	_ = srv.Close()
 }
