@@ -1,7 +1,12 @@
 package commands
 
 import (
+	"io"
+	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -10,6 +15,7 @@ import (
 
 	"synap/resp/resptest"
 	"synap/tenant"
+	"synap/tenant/tenantsfile"
 )
 
 func init() {
@@ -339,46 +345,100 @@ func TestMultiQueueBounded(t *testing.T) {
 	})
 }
 
-// TestEveryRowRunsInsideExec queues each row's examples after FLUSHALL,
-// so EXEC holds every shard exclusively while they run: a command that
-// takes a shard lock of its own instead of running under the caller's
-// transaction deadlocks there, and with it every client of that shard for
-// good (MEMORY PURGE did, found by FuzzCommands as a rare timeout). The
-// server must still serve every shard afterwards.
+// TestEveryRowRunsInsideExec queues each row's examples behind commands
+// that make EXEC hold shards exclusively (FLUSHALL: every shard, in
+// standalone mode; an MSET over all 16 shards, as a tenant, who cannot
+// walk the keyspace): a command that takes a shard lock of its own
+// instead of running under the caller's transaction deadlocks there, and
+// with it every client of that shard for good (MEMORY PURGE did, found by
+// FuzzCommands as a rare timeout). $ID and $ADDR name the connection
+// itself and then another one, blocked in BLPOP, so CLIENT KILL, UNBLOCK
+// and TRACKING REDIRECT act on both inside EXEC. Every shard must still
+// serve afterwards.
 func TestEveryRowRunsInsideExec(t *testing.T) {
-	// Not closed when a transaction hangs: Close would wait for it for
-	// ever, and the failure would never be reported.
-	srv := newTestServer()
+	spread := []string{"mset"}
+	for i := range 64 {
+		spread = append(spread, "k"+strconv.Itoa(i), "v")
+	}
+	t.Run("standalone", func(t *testing.T) {
+		srv := newTestServer()
+		execRows(t, srv, "", [][]string{{"flushall"}, spread})
+	})
+	t.Run("tenant", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "tenants.yaml")
+		if err := os.WriteFile(path, []byte(clusterFile(clusterKeys)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		dir, err := tenantsfile.Open(path, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer dir.Close()
+		srv := newTestServer(func(c *Config) {
+			c.ClusterMode, c.TenantsFile, c.AdminKey = true, path, clusterAdminKey
+		})
+		srv.Dir = dir
+		execRows(t, srv, clusterSecret("alice-admin"), [][]string{spread})
+	})
+}
+
+// execRows serves srv and runs TestEveryRowRunsInsideExec's transactions
+// on it as the key secret ("": no AUTH). srv is not closed when one
+// hangs: Close would wait for it for ever, and the failure would never be
+// reported.
+func execRows(t *testing.T, srv *Server, secret string, hold [][]string) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ServeRESP(srv, ln)
+	conn := func() (*resptest.Client, string, string) {
+		c, err := resptest.Dial(srv.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if secret != "" {
+			if got := c.Do("auth", secret); got != "+OK" {
+				t.Fatalf("AUTH: %s", got)
+			}
+		}
+		id := strings.TrimPrefix(c.Do("client", "id"), ":")
+		_, rest, _ := strings.Cut(c.Do("client", "info"), "addr=")
+		addr, _, _ := strings.Cut(rest, " ")
+		return c, id, addr
+	}
 	skip := map[string]bool{"shutdown": true, "quit": true}
 	for _, r := range isolationRows(NewTable().All()) {
 		if r.Run == nil || skip[r.Name] {
 			continue
 		}
 		for _, ex := range isolationExamples[r.Name] {
-			c, err := resptest.Dial(srv.Addr().String())
-			if err != nil {
-				t.Fatal(err)
+			named := slices.Contains(ex, "$ID") || slices.Contains(ex, "$ADDR")
+			for _, other := range []bool{false, true} {
+				if other && !named {
+					continue
+				}
+				c, id, addr := conn()
+				if other {
+					o, oid, oaddr := conn()
+					defer o.Close()
+					_ = o.Send(string(resptest.Encode("blpop", "nothing", "0")))
+					id, addr = oid, oaddr
+				}
+				c.Do("multi")
+				for _, h := range hold {
+					c.Do(h...)
+				}
+				c.Do(isolationExpand(ex, secret, id, addr)...)
+				if reply := c.Do("exec"); strings.HasPrefix(reply, "ERROR:") || strings.Contains(reply, "internal error") {
+					t.Errorf("EXEC of %q then %q (other connection: %v): %s", hold, ex, other, reply)
+					return
+				}
+				_ = c.Close()
 			}
-			c.Do("set", "k1", "v")
-			c.Do("multi")
-			c.Do("flushall")
-			c.Do(ex...)
-			if reply := c.Do("exec"); strings.HasPrefix(reply, "ERROR:") || strings.Contains(reply, "internal error") {
-				t.Errorf("EXEC of FLUSHALL then %q: %s", ex, reply)
-				return
-			}
-			_ = c.Close()
 		}
 	}
-	c, err := resptest.Dial(srv.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, _, _ := conn()
 	defer c.Close()
 	for i := range 256 { // keys of every one of the 16 shards
 		if got := c.Do("set", "probe"+strconv.Itoa(i), "1"); got != "+OK" {
