@@ -71,6 +71,12 @@ type waiter struct {
 	// multi-key pop re-checked in argument order, and took from a key that
 	// became ready second.
 	firstReady atomic.Pointer[string]
+
+	// postponed: a command held by CLIENT PAUSE (pause.go), which CLIENT
+	// UNPAUSE reads from other goroutines; it runs again once it waited
+	// if again (its "timeout": the pause ended or was lifted) is set.
+	postponed atomic.Bool
+	again     bool
 }
 
 // ParseTimeout parses a blocking timeout in seconds (fractions allowed),

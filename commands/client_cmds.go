@@ -48,6 +48,9 @@ func init() {
 			// A tenant unblocks only its own connections (clientsLive).
 			need(admin(conn("unblock", -3, "5.0.0", "Unblocks a client blocked by a blocking command from a different connection.",
 				"O(log N) where N is the number of client connections", cmdClientUnblock)), tenant.NeedAdmin),
+			// In cluster mode a tenant pauses only its own connections.
+			need(admin(conn("pause", -3, "3.0.0", "Suspends commands processing.", "O(1)", cmdClientPause)), tenant.NeedAdmin),
+			need(admin(conn("unpause", 2, "6.2.0", "Resumes processing commands from paused clients.", "O(N) Where N is the number of paused clients", cmdClientUnpause)), tenant.NeedAdmin),
 			conn("setinfo", 4, "7.2.0", "Records the name or version of the client library in use.", "O(1)", cmdClientSetInfo),
 			need(admin(conn("no-evict", 3, "7.0.0", "Exempts the connection from client eviction, or stops exempting it.",
 				"O(1)", cmdClientNoEvict)), tenant.NeedNone),
@@ -544,6 +547,10 @@ func cmdClientHelp(x *Ctx) {
 		"    Return information about client connections. Options:",
 		"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
 		"      Return clients of specified type.",
+		"UNPAUSE",
+		"    Stop the current client pause, resuming traffic.",
+		"PAUSE <timeout> [WRITE|ALL]",
+		"    Suspend all, or just write, clients for <timeout> milliseconds.",
 		"REPLY (ON|OFF|SKIP)",
 		"    Control the replies sent to the current connection.",
 		"SETNAME <name>",

@@ -145,6 +145,12 @@ func (s *Server) Exec(ctx context.Context, c *Session, args [][]byte) *Waiter {
 		c.clock = start
 		c.touch()
 	}
+	if s.paused.any() && !c.replay {
+		if w := s.postpone(c, args); w != nil {
+			c.cmdCtx = nil
+			return w
+		}
+	}
 	mark := c.W.Len()
 	s.exec(c, args)
 	c.cmdCtx = nil

@@ -237,6 +237,7 @@ const (
 // CLIENT, COMMAND, CONFIG, SHUTDOWN.
 const (
 	errClientUnknownType  = "ERR Unknown client type '%s'"
+	errClientPauseMode    = "ERR CLIENT PAUSE mode must be WRITE or ALL"
 	errClientInvalidID    = "ERR Invalid client ID"
 	errClientKillID       = "ERR client-id should be greater than 0"
 	errClientNoSuch       = "ERR No such client"

@@ -27,7 +27,9 @@ func init() {
 	pfmerge.Reveals = Never
 	register(
 		pfadd,
-		hll("pfcount", -2, FlagReadOnly, 1, -1, []string{"read", "hyperloglog", "slow"},
+		// may_replicate, as in Redis (it may rewrite a sparse sketch's
+		// cache): a CLIENT PAUSE WRITE holds it.
+		hll("pfcount", -2, FlagReadOnly|FlagMayReplicate, 1, -1, []string{"read", "hyperloglog", "slow"},
 			"O(1) for one key, O(N) for the union of N keys", "Estimates the number of distinct elements seen by one HyperLogLog or the union of several.", cmdPFCount),
 		pfmerge,
 		hll("pfdebug", 3, FlagWrite|FlagDenyOOM|FlagAdmin, 2, 2, []string{"write", "hyperloglog", "admin", "slow", "dangerous"},

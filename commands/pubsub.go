@@ -51,11 +51,12 @@ func init() {
 			Summary: "Stops listening to messages posted to shard channels.", Run: cmdSUnsubscribe},
 		// PUBLISH tells its caller how many subscribers took the message:
 		// who listens now, nothing stored, so write alone suffices.
-		&Command{Name: "publish", Arity: 3, Flags: FlagPubSub | FlagLoading | FlagStale | FlagFast,
+		// may_replicate, as in Redis: a CLIENT PAUSE WRITE holds them.
+		&Command{Name: "publish", Arity: 3, Flags: FlagPubSub | FlagLoading | FlagStale | FlagFast | FlagMayReplicate,
 			ACL: []string{"pubsub", "fast"}, Need: tenant.NeedWrite, Reveals: Never,
 			Group: pubsubGroup, Since: "2.0.0", Complexity: "O(N+M): N subscribers of the channel, M patterns",
 			Summary: "Posts a message to a channel.", Run: cmdPublish},
-		&Command{Name: "spublish", Arity: 3, Flags: FlagPubSub | FlagLoading | FlagStale | FlagFast,
+		&Command{Name: "spublish", Arity: 3, Flags: FlagPubSub | FlagLoading | FlagStale | FlagFast | FlagMayReplicate,
 			ACL: []string{"pubsub", "fast"}, Need: tenant.NeedWrite, Reveals: Never,
 			FirstKey: 1, LastKey: 1, Step: 1,
 			Group: pubsubGroup, Since: "7.0.0", Complexity: "O(N): N subscribers of the shard channel",

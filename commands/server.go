@@ -50,8 +50,9 @@ type Server struct {
 
 	Stats ServerStats
 	// waits tracks watched keys and blocked clients.
-	waits *keyWaits
-	track *trackRegistry // client tracking (tracking.go)
+	waits  *keyWaits
+	track  *trackRegistry // client tracking (tracking.go)
+	paused *pauses        // CLIENT PAUSE (pause.go)
 
 	// heapBytes is the live heap, sampled every memorySampleEvery: reading
 	// it costs too much to do per command, and maxmemory needs no more.
@@ -145,6 +146,7 @@ func NewServer(cfg Config, log *slog.Logger) *Server {
 		transient:   newTransientBudget(),
 	}
 	s.track = newTrackRegistry(s)
+	s.paused = newPauses()
 	s.waits = newKeyWaits(s.Eng, s.track)
 	for i := 0; i < cfg.Databases; i++ {
 		name := ""

@@ -13,10 +13,23 @@ import (
 // off (CLIENT REPLY OFF) is the zero Value. When ctx ends or c is killed
 // while the command waits, nothing was popped and the error says why.
 func (s *Server) Call(ctx context.Context, c *Session, args ...[]byte) (resp.Value, error) {
-	if w := s.Exec(ctx, c, args); w != nil {
-		if ctx == nil {
-			ctx = context.Background()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	w := s.Exec(ctx, c, args)
+	for w != nil && w.Postponed() {
+		// Held by CLIENT PAUSE: run once the pause lets it go.
+		if err := w.Wait(ctx); err != nil {
+			c.W.Reset()
+			return resp.Value{}, err
 		}
+		again := w.Again()
+		w = nil
+		if again != nil {
+			w = s.Exec(ctx, c, again)
+		}
+	}
+	if w != nil {
 		if err := w.Wait(ctx); err != nil {
 			c.W.Reset()
 			return resp.Value{}, err

@@ -440,6 +440,18 @@ func (l *Listener) serve(nc net.Conn, id int64, unauthed bool) {
 			rc.pushesOut = true
 		}
 		w := s.Exec(rc.ctx, c, args)
+		for w != nil && w.Postponed() {
+			// Held by CLIENT PAUSE: the replies before it go out, and
+			// it runs once the pause lets it go (or is answered).
+			if !rc.waitBlocked(w) {
+				return
+			}
+			again := w.Again()
+			w = nil
+			if again != nil {
+				w = s.Exec(rc.ctx, c, again)
+			}
+		}
 		for _, a := range args {
 			rc.batchBytes += len(a)
 		}
