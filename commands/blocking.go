@@ -193,6 +193,12 @@ func (s *Server) serveWaiter(tx *engine.Tx, w *waiter, ready []byte) bool {
 		s.endWaiter(w, msg)
 		return true
 	}
+	if w.postponed.Load() {
+		// Held by CLIENT PAUSE: nothing serves it, and its command's keys
+		// (a SET's) are not the waiter's, so no lock covers them here. It
+		// runs from the start on its own goroutine when let go.
+		return false
+	}
 	idx := w.cmd.KeyIndexes(nil, w.args)
 	keys := make([][]byte, len(idx))
 	for i, j := range idx {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -233,6 +234,33 @@ func TestHostilePausedCommandEndedWhenRevoked(t *testing.T) {
 	}
 	if got := admin.Do("EXISTS", "k"); got != ":0" {
 		t.Fatalf("the revoked key's SET ran: EXISTS %s", got)
+	}
+}
+
+// TestHostilePausedWriteUnderQuota: a write held by a pause, of a tenant
+// with quotas, is not served as a blocked pop would be when it parks (a
+// held SET once reached the storage quota's check with none of its keys
+// locked, and the panic stopped the server); it runs, quota and all, once
+// the pause is lifted.
+func TestHostilePausedWriteUnderQuota(t *testing.T) {
+	f := startClusterWith(t, append(slices.Clone(clusterKeys), clusterKey{id: "carol-admin", user: "carol", perms: "admin"}))
+	admin, rw := f.as(t, "carol-admin"), f.as(t, "carol-rw")
+	id := strings.TrimPrefix(rw.Do("CLIENT", "ID"), ":")
+	if got := admin.Do("CLIENT", "PAUSE", "20000", "WRITE"); got != "+OK" {
+		t.Fatal(got)
+	}
+	if err := rw.Send(string(resptest.Encode("SET", "k", "v"))); err != nil {
+		t.Fatal(err)
+	}
+	waitHeld(t, admin, id)
+	if got := admin.Do("CLIENT", "UNPAUSE"); got != "+OK" {
+		t.Fatal(got)
+	}
+	if got := rw.Read(); got != "+OK" {
+		t.Fatalf("the held SET: %s", got)
+	}
+	if got := admin.Do("GET", "k"); got != `"v"` {
+		t.Fatalf("GET: %s", got)
 	}
 }
 

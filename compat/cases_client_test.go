@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -21,6 +22,33 @@ var clientListFields = []string{
 }
 
 var clientCases = []testCase{
+	// CLIENT PAUSE through go-redis: a WRITE pause holds a write on another
+	// connection while reads go on, and UNPAUSE lets it run (a tenant's
+	// admin key pauses its own connections, which these are).
+	{name: "client_pause_unpause", fn: func(ctx context.Context, t *testing.T, rdb *redis.Client, tg *target) {
+		ctl, w := rdb.Conn(), rdb.Conn()
+		defer ctl.Close()
+		defer w.Close()
+		want(t, ctl.Set(ctx, "paused:k", "before", 0), "OK")
+		want(t, ctl.Do(ctx, "CLIENT", "PAUSE", "20000", "WRITE"), "OK")
+		done := make(chan error, 1)
+		go func() { done <- w.Set(ctx, "paused:k", "after", 0).Err() }()
+		select {
+		case err := <-done:
+			t.Fatalf("SET ran during the WRITE pause (err %v)", err)
+		case <-time.After(200 * time.Millisecond):
+		}
+		want(t, ctl.Get(ctx, "paused:k"), "before")
+		want(t, ctl.ClientUnpause(ctx), true)
+		if err := <-done; err != nil {
+			t.Fatalf("the held SET: %v", err)
+		}
+		want(t, ctl.Get(ctx, "paused:k"), "after")
+		// A short ALL pause through go-redis's own helper ends by itself.
+		want(t, ctl.ClientPause(ctx, 50*time.Millisecond), true)
+		want(t, w.Get(ctx, "paused:k"), "after")
+		wantErr(t, ctl.Do(ctx, "CLIENT", "PAUSE", "10", "NOW"), "ERR CLIENT PAUSE mode must be WRITE or ALL")
+	}},
 	{name: "client_id", fn: func(ctx context.Context, t *testing.T, rdb *redis.Client, tg *target) {
 		conn := rdb.Conn()
 		defer conn.Close()
