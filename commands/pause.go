@@ -89,26 +89,29 @@ func (p *pauses) pause(t *tenant.Tenant, end int64, all bool, now int64) {
 	})
 }
 
-// lift ends t's pause, or with t nil every pause.
-func (p *pauses) lift(t *tenant.Tenant) {
+// lift ends t's pause, or with t nil every pause, and reports whether
+// there was one.
+func (p *pauses) lift(t *tenant.Tenant) bool {
 	if t != nil {
-		p.forget(t)
-		return
+		return p.forget(t)
 	}
-	p.global.Store(0)
+	had := p.global.Swap(0) != 0
 	p.tenants.Range(func(t *tenant.Tenant, _ uint64) bool {
-		p.forget(t)
+		had = p.forget(t) || had
 		return true
 	})
+	return had
 }
 
-func (p *pauses) forget(t *tenant.Tenant) {
+func (p *pauses) forget(t *tenant.Tenant) (had bool) {
 	p.tenants.Compute(t, func(_ uint64, loaded bool) (uint64, bool) {
 		if loaded {
 			p.n.Add(-1)
+			had = true
 		}
 		return 0, true
 	})
+	return had
 }
 
 // in is the pause c's commands are under at now: its end (0: none) and
@@ -255,7 +258,12 @@ func cmdClientPause(x *Ctx) {
 // the commands they held run at once.
 func cmdClientUnpause(x *Ctx) {
 	t := x.C.T
-	x.S.paused.lift(t)
+	if !x.S.paused.lift(t) {
+		// Nothing was held by a pause of this scope: no walk over every
+		// connection for an UNPAUSE sent in a loop.
+		x.W.OK()
+		return
+	}
 	x.S.clients.Range(func(_ int64, c *Client) bool {
 		if w := c.parked.Load(); w != nil && w.postponed.Load() && (t == nil || c.tenantOf() == t) {
 			x.S.unblockWaiter(w, false)
