@@ -1,11 +1,7 @@
 package commands
 
 import (
-	"io"
-	"log/slog"
 	"net"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,7 +11,6 @@ import (
 
 	"synap/resp/resptest"
 	"synap/tenant"
-	"synap/tenant/tenantsfile"
 )
 
 func init() {
@@ -365,20 +360,7 @@ func TestEveryRowRunsInsideExec(t *testing.T) {
 		execRows(t, srv, "", [][]string{{"flushall"}, spread})
 	})
 	t.Run("tenant", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "tenants.yaml")
-		if err := os.WriteFile(path, []byte(clusterFile(clusterKeys)), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		dir, err := tenantsfile.Open(path, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer dir.Close()
-		srv := newTestServer(func(c *Config) {
-			c.ClusterMode, c.TenantsFile, c.AdminKey = true, path, clusterAdminKey
-		})
-		srv.Dir = dir
-		execRows(t, srv, clusterSecret("alice-admin"), [][]string{spread})
+		execRows(t, unclosedCluster(t).srv, clusterSecret("alice-admin"), [][]string{spread})
 	})
 }
 

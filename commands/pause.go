@@ -238,13 +238,8 @@ func cmdClientPause(x *Ctx) {
 			return
 		}
 	}
-	ms, ok := ParseInt(x.Args[2])
+	ms, ok := parseMillis(x, x.Args[2])
 	if !ok {
-		x.Error(errStreamTimeoutInt)
-		return
-	}
-	if ms < 0 {
-		x.Error(errTimeoutNegative)
 		return
 	}
 	now := time.Now().UnixMilli()

@@ -37,13 +37,8 @@ func cmdWait(x *Ctx) {
 		x.Error(resp.ErrNotInteger)
 		return
 	}
-	ms, ok := ParseInt(x.Args[2])
+	ms, ok := parseMillis(x, x.Args[2])
 	if !ok {
-		x.Error(errStreamTimeoutInt)
-		return
-	}
-	if ms < 0 {
-		x.Error(errTimeoutNegative)
 		return
 	}
 	if n <= 0 {
@@ -51,6 +46,21 @@ func cmdWait(x *Ctx) {
 		return
 	}
 	x.Block(nil, time.Duration(ms)*time.Millisecond, func(*Ctx) bool { return false }, func(y *Ctx) { y.W.Int(0) })
+}
+
+// parseMillis reads a timeout in milliseconds as Redis does for WAIT and
+// CLIENT PAUSE, replying its error when it is not one.
+func parseMillis(x *Ctx, arg []byte) (int64, bool) {
+	ms, ok := ParseInt(arg)
+	switch {
+	case !ok:
+		x.Error(errStreamTimeoutInt)
+	case ms < 0:
+		x.Error(errTimeoutNegative)
+	default:
+		return ms, true
+	}
+	return 0, false
 }
 
 // ROLE: a master at offset 0 with no replicas, as INFO replication says.

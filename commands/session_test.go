@@ -141,6 +141,15 @@ func TestSessionSurfaces(t *testing.T) {
 // no listener.
 func localCluster(t *testing.T) *clusterFixture {
 	t.Helper()
+	f := unclosedCluster(t)
+	t.Cleanup(func() { _ = f.srv.Close() })
+	return f
+}
+
+// unclosedCluster is localCluster's server, left for the caller to close
+// (or not, when a test leaves it hung).
+func unclosedCluster(t *testing.T) *clusterFixture {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "tenants.yaml")
 	if err := os.WriteFile(path, []byte(clusterFile(clusterKeys)), 0o600); err != nil {
 		t.Fatal(err)
@@ -150,7 +159,7 @@ func localCluster(t *testing.T) *clusterFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(dir.Close)
-	srv := newLocal(t, func(c *Config) {
+	srv := newTestServer(func(c *Config) {
 		c.ClusterMode, c.TenantsFile, c.AdminKey = true, path, clusterAdminKey
 	})
 	srv.Dir = dir
