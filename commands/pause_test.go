@@ -210,13 +210,9 @@ func TestClientPauseIsTenantScoped(t *testing.T) {
 	}
 }
 
-// TestHostilePausedCommandEndedWhenRevoked: a command held by a pause is a
-// parked connection like any blocked one, re-authorised when the tenants
-// change: its key revoked, it ends with WRONGPASS instead of running when
-// the pause ends.
-func TestHostilePausedCommandEndedWhenRevoked(t *testing.T) {
-	f := startCluster(t)
-	admin, rw := f.as(t, "alice-admin"), f.as(t, "alice-rw")
+// holdSet has admin pause writes and rw send SET k v, held.
+func holdSet(t *testing.T, admin, rw *resptest.Client) {
+	t.Helper()
 	id := strings.TrimPrefix(rw.Do("CLIENT", "ID"), ":")
 	if got := admin.Do("CLIENT", "PAUSE", "20000", "WRITE"); got != "+OK" {
 		t.Fatal(got)
@@ -224,7 +220,17 @@ func TestHostilePausedCommandEndedWhenRevoked(t *testing.T) {
 	if err := rw.Send(string(resptest.Encode("SET", "k", "v"))); err != nil {
 		t.Fatal(err)
 	}
-	waitBlocked(t, admin, id)
+	waitHeld(t, admin, id)
+}
+
+// TestHostilePausedCommandEndedWhenRevoked: a command held by a pause is a
+// parked connection like any blocked one, re-authorised when the tenants
+// change: its key revoked, it ends with WRONGPASS instead of running when
+// the pause ends.
+func TestHostilePausedCommandEndedWhenRevoked(t *testing.T) {
+	f := startCluster(t)
+	admin, rw := f.as(t, "alice-admin"), f.as(t, "alice-rw")
+	holdSet(t, admin, rw)
 	f.rewrite(t, keysWith("alice-rw", revoked))
 	if got := rw.Read(); got != wrongPass {
 		t.Fatalf("the held SET: %s, want %s", got, wrongPass)
@@ -245,14 +251,7 @@ func TestHostilePausedCommandEndedWhenRevoked(t *testing.T) {
 func TestHostilePausedWriteUnderQuota(t *testing.T) {
 	f := startClusterWith(t, append(slices.Clone(clusterKeys), clusterKey{id: "carol-admin", user: "carol", perms: "admin"}))
 	admin, rw := f.as(t, "carol-admin"), f.as(t, "carol-rw")
-	id := strings.TrimPrefix(rw.Do("CLIENT", "ID"), ":")
-	if got := admin.Do("CLIENT", "PAUSE", "20000", "WRITE"); got != "+OK" {
-		t.Fatal(got)
-	}
-	if err := rw.Send(string(resptest.Encode("SET", "k", "v"))); err != nil {
-		t.Fatal(err)
-	}
-	waitHeld(t, admin, id)
+	holdSet(t, admin, rw)
 	if got := admin.Do("CLIENT", "UNPAUSE"); got != "+OK" {
 		t.Fatal(got)
 	}
