@@ -193,10 +193,11 @@ func (s *Server) serveWaiter(tx *engine.Tx, w *waiter, ready []byte) bool {
 		s.endWaiter(w, msg)
 		return true
 	}
-	if w.postponed.Load() {
-		// Held by CLIENT PAUSE: nothing serves it, and its command's keys
-		// (a SET's) are not the waiter's, so no lock covers them here. It
-		// runs from the start on its own goroutine when let go.
+	if len(w.keys) == 0 {
+		// Waiting on no key (WAIT, a command held by CLIENT PAUSE): no
+		// change can serve it, and its command's own keys (a held SET's)
+		// are not the waiter's, so no lock would cover them below. It
+		// ends by its timeout, CLIENT UNBLOCK or its key's re-check.
 		return false
 	}
 	idx := w.cmd.KeyIndexes(nil, w.args)

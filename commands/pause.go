@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -210,15 +211,16 @@ func pausesWrites(c *Session, cmd *Command) bool {
 // than one blocked on keys.
 func (w *waiter) Postponed() bool { return w.postponed.Load() }
 
-// Again is what a postponed command's transport runs once it waited: its
-// arguments when the pause let it go (ended, lifted or CLIENT UNBLOCK
-// TIMEOUT), nil when it was answered instead (CLIENT UNBLOCK ERROR, its
-// key revoked) or was no postponed command.
-func (w *waiter) Again() [][]byte {
+// Resume runs a command held by CLIENT PAUSE again once its transport
+// waited for it (Wait), from the start, and returns what Exec returns: it
+// may be held once more. It returns nil when the wait answered it instead
+// (CLIENT UNBLOCK ERROR, its key revoked). Every transport that waits
+// loops: while w != nil && w.Postponed(), wait, then w = Resume(...).
+func (s *Server) Resume(ctx context.Context, c *Session, w *Waiter) *Waiter {
 	if !w.postponed.Load() || !w.again {
 		return nil
 	}
-	return w.args
+	return s.Exec(ctx, c, w.args)
 }
 
 // CLIENT PAUSE timeout [WRITE|ALL]

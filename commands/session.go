@@ -23,11 +23,7 @@ func (s *Server) Call(ctx context.Context, c *Session, args ...[]byte) (resp.Val
 			c.W.Reset()
 			return resp.Value{}, err
 		}
-		again := w.Again()
-		w = nil
-		if again != nil {
-			w = s.Exec(ctx, c, again)
-		}
+		w = s.Resume(ctx, c, w)
 	}
 	if w != nil {
 		if err := w.Wait(ctx); err != nil {

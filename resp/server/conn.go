@@ -446,11 +446,7 @@ func (l *Listener) serve(nc net.Conn, id int64, unauthed bool) {
 			if !rc.waitBlocked(w) {
 				return
 			}
-			again := w.Again()
-			w = nil
-			if again != nil {
-				w = s.Exec(rc.ctx, c, again)
-			}
+			w = s.Resume(rc.ctx, c, w)
 		}
 		for _, a := range args {
 			rc.batchBytes += len(a)
